@@ -1,0 +1,166 @@
+//! The command line: clap definitions, one function per command, exit codes.
+//!
+//! Exit codes: 0 success; 1 "stale" for `check`; 2 an error, printed once with its causes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check::check;
+use crate::error::{Error, chain};
+use crate::fetch::Cache;
+use crate::progress::Progress;
+use crate::resolve::{ResolveOptions, lock_path_for, resolve};
+use crate::spec::DEFAULT_SPEC;
+
+/// Lock the packages of every layer of a data-science image.
+#[derive(Debug, Parser)]
+#[command(name = "imglock", version, about)]
+struct Cli {
+    /// Tell more: which repository supplied a package, which pins changed.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+
+    /// Show no progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Resolve the spec and write the lock.
+    Resolve {
+        /// The spec to read.
+        #[arg(long, default_value = DEFAULT_SPEC)]
+        spec: PathBuf,
+        /// The lock to write [default: imglock.lock beside the spec].
+        #[arg(long)]
+        lock: Option<PathBuf>,
+        /// Use only the on-disk cache; never touch the network.
+        #[arg(long)]
+        offline: bool,
+        /// Ignore the existing lock's pins and take the newest versions that fit.
+        #[arg(long)]
+        upgrade: bool,
+        /// Re-resolve this package (repeatable), keeping every other pin.
+        #[arg(long, value_name = "NAME")]
+        upgrade_package: Vec<String>,
+    },
+    /// Exit 0 if the lock matches the spec, 1 if it is stale (no network).
+    Check {
+        /// The spec to read.
+        #[arg(long, default_value = DEFAULT_SPEC)]
+        spec: PathBuf,
+        /// The lock to compare [default: imglock.lock beside the spec].
+        #[arg(long)]
+        lock: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "error: {}", chain(&error));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let progress = if cli.quiet {
+        Progress::hidden()
+    } else {
+        Progress::from_env()
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    match cli.command {
+        Command::Resolve {
+            spec,
+            lock,
+            offline,
+            upgrade,
+            upgrade_package,
+        } => {
+            let report = resolve(&ResolveOptions {
+                spec,
+                lock,
+                offline,
+                upgrade,
+                upgrade_packages: upgrade_package,
+                cache: Cache::from_env(),
+                progress,
+            })?;
+            if cli.verbose {
+                for note in &report.notes {
+                    let _ = writeln!(stderr, "note: {note}");
+                }
+            }
+            let count: usize = report.lock.layers.iter().map(|l| l.packages.len()).sum();
+            let verb = if report.changed {
+                "Wrote"
+            } else {
+                "Unchanged:"
+            };
+            let _ = writeln!(
+                stderr,
+                "{verb} {} ({count} packages in {} layers)",
+                report.lock_path.display(),
+                report.lock.layers.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { spec, lock, format } => {
+            let lock = lock_path_for(&spec, lock.as_deref());
+            let report = check(&spec, &lock)?;
+            match format {
+                Format::Json => {
+                    let _ = writeln!(
+                        stdout,
+                        "{}",
+                        serde_json::to_string_pretty(&report).unwrap_or_default()
+                    );
+                }
+                Format::Text if report.fresh => {
+                    let _ = writeln!(
+                        stdout,
+                        "{} is up to date with {}",
+                        lock.display(),
+                        report.spec.display()
+                    );
+                }
+                Format::Text => {
+                    let _ = writeln!(
+                        stdout,
+                        "{} is stale: {} changed since it was resolved; run `imglock resolve`",
+                        lock.display(),
+                        report.spec.display()
+                    );
+                }
+            }
+            Ok(if report.fresh {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}

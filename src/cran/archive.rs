@@ -1,0 +1,88 @@
+//! CRAN's `Archive/`: versions no longer in the index, described by their own DESCRIPTION.
+//!
+//! An archived version has no index entry, so its dependencies are read from the `DESCRIPTION`
+//! inside its tarball, streamed from the gzip without extracting anything to disk. The tarball is
+//! downloaded into the artifact cache, so pinning it afterwards does not fetch it again.
+
+use std::io::Read;
+
+use super::dcf;
+use super::index::{PackageEntry, RepoIndex, RepoKind};
+use super::resolve::ArchiveSource;
+use super::version::RVersion;
+use crate::fetch::{ArtifactRequest, Fetcher};
+
+/// The largest DESCRIPTION read from a tarball; real ones are a few kilobytes.
+const MAX_DESCRIPTION_BYTES: u64 = 1 << 20;
+
+/// Archived versions fetched through the shared [`Fetcher`].
+pub struct FetchedArchive<'a> {
+    pub fetcher: &'a Fetcher,
+}
+
+impl ArchiveSource for FetchedArchive<'_> {
+    fn archived(
+        &self,
+        repository: &RepoIndex,
+        name: &str,
+        version: &RVersion,
+    ) -> Result<Option<PackageEntry>, String> {
+        if repository.kind != RepoKind::Cran {
+            return Ok(None);
+        }
+        let path = format!("src/contrib/Archive/{name}/{name}_{version}.tar.gz");
+        let (url, _) = repository.repository.file(&path);
+        let request = ArtifactRequest {
+            url,
+            expected: None,
+        };
+        let artifact = match self
+            .fetcher
+            .download_all(std::slice::from_ref(&request))
+            .pop()
+        {
+            Some(Ok(artifact)) => artifact,
+            Some(Err(error)) if error.is_not_found() => return Ok(None),
+            Some(Err(error)) => return Err(crate::error::chain(&error)),
+            None => return Ok(None),
+        };
+        let bytes = std::fs::read(&artifact.path).map_err(|e| e.to_string())?;
+        let description = read_description(&bytes, name)?;
+        let records = dcf::parse(&description).map_err(|e| format!("its DESCRIPTION, {e}"))?;
+        let record = records.first().ok_or("its DESCRIPTION is empty")?;
+        let entry = PackageEntry::from_record(record, Some(path))?;
+        if entry.name != name || &entry.version != version {
+            return Err(format!(
+                "the tarball describes {} {}, not {name} {version}",
+                entry.name, entry.version
+            ));
+        }
+        Ok(Some(entry))
+    }
+}
+
+/// The text of `<name>/DESCRIPTION` inside a source tarball.
+pub fn read_description(tar_gz: &[u8], name: &str) -> Result<String, String> {
+    let wanted = format!("{name}/DESCRIPTION");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tar_gz));
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("not a tar.gz: {e}"))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("a corrupt or truncated tar.gz: {e}"))?;
+        let path = entry
+            .path()
+            .map_err(|e| e.to_string())?
+            .to_string_lossy()
+            .into_owned();
+        if path.trim_start_matches("./") == wanted {
+            let mut text = String::new();
+            entry
+                .take(MAX_DESCRIPTION_BYTES)
+                .read_to_string(&mut text)
+                .map_err(|e| format!("its DESCRIPTION is unreadable: {e}"))?;
+            return Ok(text);
+        }
+    }
+    Err(format!("the tarball has no `{wanted}`"))
+}

@@ -1,0 +1,97 @@
+//! Why an R layer could not be resolved, told as the chain of requirements that led there.
+
+use std::fmt;
+
+/// How a package came to be required: from a layer's list, or from another package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain(pub Vec<String>);
+
+impl fmt::Display for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(" → "))
+    }
+}
+
+/// A failed R resolution.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("no repository has `{name}` ({chain}){}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    UnknownPackage {
+        name: String,
+        chain: Chain,
+        suggestion: Option<String>,
+    },
+
+    #[error(
+        "`{name}` is listed under `{listed}` but is a {found} package ({repository}): move it to the layer's `{found}` list"
+    )]
+    WrongList {
+        name: String,
+        listed: &'static str,
+        found: &'static str,
+        repository: String,
+    },
+
+    #[error("{chain}: {requirement} cannot be met; {repository} has {name} {available}{}", hint.as_deref().map(|h| format!(". {h}")).unwrap_or_default())]
+    NoMatchingVersion {
+        name: String,
+        requirement: String,
+        chain: Chain,
+        repository: String,
+        available: String,
+        hint: Option<String>,
+    },
+
+    #[error(
+        "{chain}: {requirement} conflicts with {name} {chosen}, already chosen because {chosen_because}; no single version satisfies both"
+    )]
+    Conflict {
+        name: String,
+        requirement: String,
+        chain: Chain,
+        chosen: String,
+        chosen_because: Chain,
+    },
+
+    #[error(
+        "{chain}: {requirement} conflicts with {name} {version}, locked in the lower layer `{lower_layer}`; a higher layer cannot change a lower layer's pins, so move or relax the requirement"
+    )]
+    LowerLayer {
+        name: String,
+        requirement: String,
+        chain: Chain,
+        version: String,
+        lower_layer: String,
+    },
+
+    #[error(
+        "{chain}: {name} {version} needs R {needs}, but the image has R {image_r}; pin an older {name} (`{name} == <version>`) or use a newer base image"
+    )]
+    RTooOld {
+        name: String,
+        version: String,
+        chain: Chain,
+        needs: String,
+        image_r: String,
+    },
+
+    #[error(
+        "{chain}: the index of {repository} has an unreadable entry for `{name}` at line {line}: {reason}"
+    )]
+    BrokenEntry {
+        name: String,
+        chain: Chain,
+        repository: String,
+        line: usize,
+        reason: String,
+    },
+
+    #[error("{chain}: cannot use the archived {name} {version} from {repository}: {reason}")]
+    Archive {
+        name: String,
+        version: String,
+        chain: Chain,
+        repository: String,
+        reason: String,
+    },
+}

@@ -1,0 +1,291 @@
+//! R packages from CRAN and Bioconductor: one closure walk over every R repository.
+//!
+//! CRAN and Bioconductor share R's formats and version rules, and Bioconductor packages depend on
+//! CRAN ones, so they are one [`Ecosystem`]: the indexes of all their repositories are fetched at
+//! once (CRAN's first, so the first listed wins), and a layer's `cran` and `bioconductor` lists
+//! are walked together. The lock records each package's ecosystem as the kind of repository it
+//! came from.
+
+mod archive;
+mod dcf;
+mod error;
+mod index;
+mod requirement;
+mod resolve;
+mod version;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+pub use archive::read_description;
+pub use error::{Chain, ResolveError};
+pub use index::{PackageEntry, RepoIndex, RepoKind};
+pub use requirement::Requirement;
+pub use resolve::{
+    ArchiveSource, BASE_PACKAGES, FixedPin, LayerInput, LayerOutcome, NoArchive,
+    RECOMMENDED_PACKAGES, Selected, resolve_layer,
+};
+pub use version::{Constraint, RVersion};
+
+use crate::bioc;
+use crate::ecosystem::{Ecosystem, LayerRequest, LayerResolution, ResolvedPackage, SettingValue};
+use crate::error::Error;
+use crate::fetch::{ArtifactRequest, Checksum, Fetcher, gunzip};
+use crate::repository::Repository;
+use crate::spec::{BIOCONDUCTOR_URL, BioconductorSource, RequirementKind, Spec};
+
+/// The R ecosystem of one spec: its repositories' indexes and the image's R version.
+pub struct RPackages<'a> {
+    spec: &'a Spec,
+    fetcher: &'a Fetcher,
+    indexes: Vec<RepoIndex>,
+    r_version: RVersion,
+    bioconductor_release: Option<String>,
+    explicit: HashSet<String>,
+}
+
+impl<'a> RPackages<'a> {
+    /// Fetches and parses every R repository the spec needs, all at once.
+    /// Returns `None` when no layer asks for R packages.
+    pub fn load(
+        spec: &'a Spec,
+        lock_dir: &Path,
+        fetcher: &'a Fetcher,
+    ) -> Result<Option<Self>, Error> {
+        let wants = |kind| {
+            spec.layers
+                .iter()
+                .flat_map(|l| &l.requirements)
+                .any(|r| r.kind == kind)
+        };
+        let (wants_cran, wants_bioc) = (
+            wants(RequirementKind::Cran),
+            wants(RequirementKind::Bioconductor),
+        );
+        if !wants_cran && !wants_bioc {
+            return Ok(None);
+        }
+        let r_text = spec.image.r.as_deref().unwrap_or_default();
+        let r_version: RVersion =
+            r_text
+                .parse()
+                .map_err(|e: version::InvalidVersion| Error::Index {
+                    url: "image.r".into(),
+                    reason: e.to_string(),
+                })?;
+        let spec_dir = spec.dir();
+        let repository = |text: &str| {
+            Repository::parse(text, &spec_dir, lock_dir).map_err(|e| crate::spec::SpecError {
+                path: spec.path.clone(),
+                location: None,
+                message: format!("[repositories]: {e}"),
+            })
+        };
+        let mut repositories = Vec::new();
+        for text in &spec.repositories.cran {
+            repositories.push((repository(text)?, RepoKind::Cran));
+        }
+        let mut bioconductor_release = None;
+        if wants_bioc {
+            let (site, release) = match &spec.repositories.bioconductor {
+                BioconductorSource::Auto => (BIOCONDUCTOR_URL, bioc::release_for(&r_version)?),
+                BioconductorSource::Mirror(url) => (url.as_str(), bioc::release_for(&r_version)?),
+                BioconductorSource::Release(release) => {
+                    bioc::check_release(release, &r_version)?;
+                    (BIOCONDUCTOR_URL, release.as_str())
+                }
+            };
+            let site = repository(site)?;
+            for repo in bioc::repositories(&site, release) {
+                repositories.push((repo, RepoKind::Bioconductor));
+            }
+            bioconductor_release = Some(release.to_string());
+        }
+        let indexes = fetch_indexes(fetcher, repositories)?;
+        let explicit = spec
+            .layers
+            .iter()
+            .flat_map(|l| &l.requirements)
+            .filter_map(|r| r.text.parse::<Requirement>().ok())
+            .map(|r| r.name)
+            .collect();
+        Ok(Some(Self {
+            spec,
+            fetcher,
+            indexes,
+            r_version,
+            bioconductor_release,
+            explicit,
+        }))
+    }
+}
+
+/// Fetches `PACKAGES.gz` of every repository at once, then `PACKAGES` where that is missing, and
+/// parses them in parallel.
+fn fetch_indexes(
+    fetcher: &Fetcher,
+    repositories: Vec<(Repository, RepoKind)>,
+) -> Result<Vec<RepoIndex>, Error> {
+    let index_urls = |name: &str| -> Vec<url::Url> {
+        repositories
+            .iter()
+            .map(|(repo, _)| repo.file(&format!("src/contrib/{name}")).0)
+            .collect()
+    };
+    let mut urls = index_urls("PACKAGES.gz");
+    let plain_urls = index_urls("PACKAGES");
+    let mut bodies = fetcher.get_all(&urls, "Fetching R indexes");
+    let missing: Vec<usize> = (0..bodies.len())
+        .filter(|&i| bodies[i].as_ref().is_err_and(|e| e.is_not_found()))
+        .collect();
+    if !missing.is_empty() {
+        let fallback_urls: Vec<url::Url> = missing.iter().map(|&i| plain_urls[i].clone()).collect();
+        let fallbacks = fetcher.get_all(&fallback_urls, "Fetching R indexes");
+        for (i, body) in missing.into_iter().zip(fallbacks) {
+            bodies[i] = body;
+            urls[i] = plain_urls[i].clone();
+        }
+    }
+    let fetched: Vec<_> = repositories
+        .into_iter()
+        .zip(urls)
+        .zip(bodies)
+        .map(|(((repository, kind), url), body)| body.map(|body| (repository, kind, url, body)))
+        .collect::<Result<_, _>>()?;
+    fetched
+        .into_par_iter()
+        .map(|(repository, kind, url, body)| {
+            let unusable = |reason: String| Error::Index {
+                url: url.to_string(),
+                reason,
+            };
+            let text = if url.path().ends_with(".gz") {
+                gunzip(&body).map_err(|e| {
+                    unusable(format!(
+                        "the gzip stream is corrupt or truncated ({e}); nothing of it was used"
+                    ))
+                })?
+            } else {
+                body
+            };
+            let text = String::from_utf8_lossy(&text);
+            RepoIndex::parse(repository, kind, &text).map_err(|e| unusable(e.to_string()))
+        })
+        .collect()
+}
+
+impl Ecosystem for RPackages<'_> {
+    fn name(&self) -> &'static str {
+        "R"
+    }
+
+    fn settings(&self) -> BTreeMap<String, SettingValue> {
+        let labels = |kind: RepoKind| {
+            self.indexes
+                .iter()
+                .filter(|i| i.kind == kind)
+                .map(|i| i.repository.label.clone())
+                .collect::<Vec<_>>()
+        };
+        let mut settings = BTreeMap::new();
+        settings.insert(
+            "r-version".into(),
+            SettingValue::Text(self.r_version.to_string()),
+        );
+        settings.insert(
+            "cran-repositories".into(),
+            SettingValue::List(labels(RepoKind::Cran)),
+        );
+        if let Some(release) = &self.bioconductor_release {
+            settings.insert(
+                "bioconductor-release".into(),
+                SettingValue::Text(release.clone()),
+            );
+            settings.insert(
+                "bioconductor-repositories".into(),
+                SettingValue::List(labels(RepoKind::Bioconductor)),
+            );
+        }
+        settings
+    }
+
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+        let is_r = |ecosystem: &str| ecosystem == "cran" || ecosystem == "bioconductor";
+        let mut roots = Vec::new();
+        for entry in &request.layer.requirements {
+            let requirement: Requirement = entry.text.parse().map_err(|e| {
+                self.spec
+                    .error_at(entry, format!("in layer `{}`: {e}", request.layer.name))
+            })?;
+            let kind = match entry.kind {
+                RequirementKind::Cran => RepoKind::Cran,
+                RequirementKind::Bioconductor => RepoKind::Bioconductor,
+            };
+            roots.push((kind, requirement));
+        }
+        let version = |text: &str| text.parse::<RVersion>().ok();
+        let fixed: HashMap<String, FixedPin> = request
+            .below
+            .iter()
+            .filter(|pin| is_r(&pin.ecosystem))
+            .filter_map(|pin| {
+                Some((
+                    pin.name.clone(),
+                    FixedPin {
+                        version: version(&pin.version)?,
+                        layer: pin.layer.clone(),
+                    },
+                ))
+            })
+            .collect();
+        let preferred: HashMap<String, RVersion> = request
+            .preferred
+            .iter()
+            .filter(|pin| is_r(&pin.ecosystem))
+            .filter_map(|pin| Some((pin.name.clone(), version(&pin.version)?)))
+            .collect();
+        let input = LayerInput {
+            layer: &request.layer.name,
+            roots: &roots,
+            fixed: &fixed,
+            preferred: &preferred,
+            explicit: &self.explicit,
+            r_version: &self.r_version,
+        };
+        let archive = archive::FetchedArchive {
+            fetcher: self.fetcher,
+        };
+        let outcome =
+            resolve_layer(&self.indexes, &archive, &input).map_err(|source| Error::Resolve {
+                layer: request.layer.name.clone(),
+                source,
+            })?;
+        let packages = outcome
+            .packages
+            .into_iter()
+            .map(|selected| {
+                let index = &self.indexes[selected.repository];
+                let (url, label) = index.repository.file(&selected.entry.path);
+                ResolvedPackage {
+                    ecosystem: index.kind.ecosystem(),
+                    name: selected.entry.name,
+                    version: selected.entry.version.to_string(),
+                    repository: index.repository.label.clone(),
+                    url: label,
+                    artifact: ArtifactRequest {
+                        url,
+                        expected: selected.entry.md5.map(Checksum::Md5),
+                    },
+                    needs_compilation: selected.entry.needs_compilation,
+                    dependencies: selected.dependencies,
+                }
+            })
+            .collect();
+        Ok(LayerResolution {
+            packages,
+            notes: outcome.notes,
+        })
+    }
+}

@@ -1,0 +1,528 @@
+//! The R closure walk: newest version wins, every constraint is checked, nothing backtracks.
+//!
+//! This is what `install.packages()` does, made exact: starting from a layer's requirements, each
+//! package's Depends, Imports and LinkingTo are followed breadth-first; the first repository that
+//! has a name supplies it; a version is chosen once and every later constraint is checked against
+//! it. Pins kept from an earlier lock are preferred while they fit; when one does not, the walk
+//! starts again without it. Pins of lower layers are fixed. The walk is pure: the repositories are
+//! already-parsed indexes, and archived versions come through [`ArchiveSource`].
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use super::error::{Chain, ResolveError};
+use super::index::{PackageEntry, RepoIndex, RepoKind};
+use super::requirement::Requirement;
+use super::version::RVersion;
+
+/// R's base packages: part of R itself, never resolved.
+pub const BASE_PACKAGES: &[&str] = &[
+    "base",
+    "compiler",
+    "datasets",
+    "graphics",
+    "grDevices",
+    "grid",
+    "methods",
+    "parallel",
+    "splines",
+    "stats",
+    "stats4",
+    "tcltk",
+    "tools",
+    "translations",
+    "utils",
+];
+
+/// R's recommended packages: shipped with every R installation, so provided by the base image
+/// unless a spec lists them explicitly.
+pub const RECOMMENDED_PACKAGES: &[&str] = &[
+    "KernSmooth",
+    "MASS",
+    "Matrix",
+    "boot",
+    "class",
+    "cluster",
+    "codetools",
+    "foreign",
+    "lattice",
+    "mgcv",
+    "nlme",
+    "nnet",
+    "rpart",
+    "spatial",
+    "survival",
+];
+
+/// Supplies versions that are no longer in a repository's index (CRAN's `Archive/`).
+pub trait ArchiveSource {
+    /// The entry of `name` at exactly `version` in `repository`'s archive, read from the tarball's
+    /// DESCRIPTION; `Ok(None)` when the archive does not have it.
+    fn archived(
+        &self,
+        repository: &RepoIndex,
+        name: &str,
+        version: &RVersion,
+    ) -> Result<Option<PackageEntry>, String>;
+}
+
+/// An archive that has nothing (indexes without an `Archive/`, tests, benchmarks).
+pub struct NoArchive;
+
+impl ArchiveSource for NoArchive {
+    fn archived(
+        &self,
+        _: &RepoIndex,
+        _: &str,
+        _: &RVersion,
+    ) -> Result<Option<PackageEntry>, String> {
+        Ok(None)
+    }
+}
+
+/// A version pinned by a lower layer.
+#[derive(Debug, Clone)]
+pub struct FixedPin {
+    pub version: RVersion,
+    pub layer: String,
+}
+
+/// Everything one layer's walk needs.
+pub struct LayerInput<'a> {
+    pub layer: &'a str,
+    /// The layer's own requirements, with the list (`cran` or `bioconductor`) they were written in.
+    pub roots: &'a [(RepoKind, Requirement)],
+    /// Packages locked by lower layers.
+    pub fixed: &'a HashMap<String, FixedPin>,
+    /// Versions of an earlier lock, kept when they still fit.
+    pub preferred: &'a HashMap<String, RVersion>,
+    /// Names the spec lists anywhere: recommended packages among them are resolved, not assumed.
+    pub explicit: &'a HashSet<String>,
+    pub r_version: &'a RVersion,
+}
+
+/// A package chosen for the layer.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    pub entry: PackageEntry,
+    /// Index into the repositories slice.
+    pub repository: usize,
+    /// Names of the locked packages it depends on (this or lower layers), sorted.
+    pub dependencies: Vec<String>,
+}
+
+/// The outcome of a layer's walk.
+#[derive(Debug, Default)]
+pub struct LayerOutcome {
+    /// Sorted by name.
+    pub packages: Vec<Selected>,
+    /// Things `--verbose` reports: which repository won, which pins were dropped.
+    pub notes: Vec<String>,
+}
+
+/// Resolves one layer against `repositories` (in priority order).
+pub fn resolve_layer(
+    repositories: &[RepoIndex],
+    archive: &dyn ArchiveSource,
+    input: &LayerInput<'_>,
+) -> Result<LayerOutcome, ResolveError> {
+    let mut preferred = input.preferred.clone();
+    let mut dropped = Vec::new();
+    loop {
+        let walk = Walk {
+            repositories,
+            archive,
+            input,
+            preferred: &preferred,
+            chosen: BTreeMap::new(),
+            reasons: HashMap::new(),
+            notes: Vec::new(),
+        };
+        match walk.run() {
+            Err(WalkError::PreferredDoesNotFit(name)) => {
+                dropped.push(format!(
+                    "{name}: the locked version no longer fits the requirements; choosing again"
+                ));
+                preferred.remove(&name);
+            }
+            Err(WalkError::Resolve(error)) => return Err(*error),
+            Ok(mut outcome) => {
+                dropped.append(&mut outcome.notes);
+                outcome.notes = dropped;
+                return Ok(outcome);
+            }
+        }
+    }
+}
+
+enum WalkError {
+    PreferredDoesNotFit(String),
+    Resolve(Box<ResolveError>),
+}
+
+impl From<ResolveError> for WalkError {
+    fn from(error: ResolveError) -> Self {
+        Self::Resolve(Box::new(error))
+    }
+}
+
+/// Who required a package first: the layer (`None`) or a chosen package (name and version).
+#[derive(Clone)]
+struct Reason {
+    parent: Option<(String, String)>,
+    requirement: String,
+}
+
+struct Walk<'a> {
+    repositories: &'a [RepoIndex],
+    archive: &'a dyn ArchiveSource,
+    input: &'a LayerInput<'a>,
+    preferred: &'a HashMap<String, RVersion>,
+    chosen: BTreeMap<String, (Selected, bool)>,
+    reasons: HashMap<String, Reason>,
+    notes: Vec<String>,
+}
+
+/// One requirement waiting to be met: from which list (roots only) and from which parent.
+struct Pending {
+    kind: Option<RepoKind>,
+    requirement: Requirement,
+    parent: Option<(String, String)>,
+}
+
+impl Walk<'_> {
+    fn run(mut self) -> Result<LayerOutcome, WalkError> {
+        let mut queue: VecDeque<Pending> = self
+            .input
+            .roots
+            .iter()
+            .map(|(kind, requirement)| Pending {
+                kind: Some(*kind),
+                requirement: requirement.clone(),
+                parent: None,
+            })
+            .collect();
+        while let Some(pending) = queue.pop_front() {
+            let name = pending.requirement.name.clone();
+            if self.is_provided(&name) {
+                continue;
+            }
+            if let Some(pin) = self.input.fixed.get(&name) {
+                if !pending.requirement.matches(&pin.version) {
+                    return Err(ResolveError::LowerLayer {
+                        requirement: pending.requirement.to_string(),
+                        chain: self.chain_to(&pending),
+                        version: pin.version.to_string(),
+                        lower_layer: pin.layer.clone(),
+                        name,
+                    }
+                    .into());
+                }
+                continue;
+            }
+            if let Some((selected, from_preference)) = self.chosen.get(&name) {
+                if !pending.requirement.matches(&selected.entry.version) {
+                    if *from_preference {
+                        return Err(WalkError::PreferredDoesNotFit(name));
+                    }
+                    return Err(ResolveError::Conflict {
+                        requirement: pending.requirement.to_string(),
+                        chain: self.chain_to(&pending),
+                        chosen: selected.entry.version.to_string(),
+                        chosen_because: self.chain_of(&name),
+                        name,
+                    }
+                    .into());
+                }
+                continue;
+            }
+            self.reasons.insert(
+                name.clone(),
+                Reason {
+                    parent: pending.parent.clone(),
+                    requirement: pending.requirement.to_string(),
+                },
+            );
+            let (selected, from_preference) = self.choose(&pending)?;
+            let parent = Some((name.clone(), selected.entry.version.to_string()));
+            for dependency in &selected.entry.dependencies {
+                queue.push_back(Pending {
+                    kind: None,
+                    requirement: dependency.clone(),
+                    parent: parent.clone(),
+                });
+            }
+            self.chosen.insert(name, (selected, from_preference));
+        }
+        let locked: HashSet<&str> = self
+            .chosen
+            .keys()
+            .map(String::as_str)
+            .chain(self.input.fixed.keys().map(String::as_str))
+            .collect();
+        let packages = self
+            .chosen
+            .values()
+            .map(|(selected, _)| {
+                let mut selected = selected.clone();
+                let mut dependencies: Vec<String> = selected
+                    .entry
+                    .dependencies
+                    .iter()
+                    .map(|d| d.name.clone())
+                    .filter(|d| locked.contains(d.as_str()))
+                    .collect();
+                dependencies.sort();
+                dependencies.dedup();
+                selected.dependencies = dependencies;
+                selected
+            })
+            .collect();
+        Ok(LayerOutcome {
+            packages,
+            notes: self.notes,
+        })
+    }
+
+    /// Base packages always, recommended ones unless the spec lists them.
+    fn is_provided(&self, name: &str) -> bool {
+        BASE_PACKAGES.contains(&name)
+            || (RECOMMENDED_PACKAGES.contains(&name) && !self.input.explicit.contains(name))
+    }
+
+    /// Picks the version for a name met for the first time.
+    fn choose(&mut self, pending: &Pending) -> Result<(Selected, bool), WalkError> {
+        let name = &pending.requirement.name;
+        let (repository, entry) = self.find(pending)?;
+        let index = &self.repositories[repository];
+        let mut wanted: Option<(RVersion, bool)> = None;
+        if let Some(version) = self.preferred.get(name) {
+            if pending.requirement.matches(version) {
+                wanted = Some((version.clone(), true));
+            }
+        }
+        if wanted.is_none() {
+            if let Some(exact) = pending
+                .requirement
+                .constraints
+                .iter()
+                .find_map(|c| c.exact())
+            {
+                wanted = Some((exact.clone(), false));
+            }
+        }
+        let (entry, from_preference) = match wanted {
+            Some((version, from_preference)) if version != entry.version => {
+                let archived = self
+                    .archive
+                    .archived(index, name, &version)
+                    .map_err(|reason| ResolveError::Archive {
+                        name: name.clone(),
+                        version: version.to_string(),
+                        chain: self.chain_to(pending),
+                        repository: index.repository.label.clone(),
+                        reason,
+                    })?;
+                match archived {
+                    Some(entry) => {
+                        self.notes.push(format!(
+                            "{name} {version}: from the archive of {}",
+                            index.repository.label
+                        ));
+                        (entry, from_preference)
+                    }
+                    // A preferred version that is gone is simply not preferred any more.
+                    None if from_preference => {
+                        return Err(WalkError::PreferredDoesNotFit(name.clone()));
+                    }
+                    None => {
+                        return Err(self.no_match(pending, index, &entry, true).into());
+                    }
+                }
+            }
+            Some((_, from_preference)) => (entry, from_preference),
+            None => (entry, false),
+        };
+        if !pending.requirement.matches(&entry.version) {
+            return Err(self.no_match(pending, index, &entry, false).into());
+        }
+        if let Some(needs) = entry
+            .r_constraints
+            .iter()
+            .find(|c| !c.matches(self.input.r_version))
+        {
+            return Err(ResolveError::RTooOld {
+                name: name.clone(),
+                version: entry.version.to_string(),
+                chain: self.chain_to(pending),
+                needs: needs.to_string(),
+                image_r: self.input.r_version.to_string(),
+            }
+            .into());
+        }
+        Ok((
+            Selected {
+                entry,
+                repository,
+                dependencies: Vec::new(),
+            },
+            from_preference,
+        ))
+    }
+
+    /// The first repository (of the right kind, for roots) that has the name.
+    fn find(&mut self, pending: &Pending) -> Result<(usize, PackageEntry), WalkError> {
+        let name = &pending.requirement.name;
+        let offering: Vec<usize> = self
+            .repositories
+            .iter()
+            .enumerate()
+            .filter(|(_, index)| index.packages.contains_key(name))
+            .map(|(position, _)| position)
+            .collect();
+        let of_kind: Vec<usize> = offering
+            .iter()
+            .copied()
+            .filter(|&i| {
+                pending
+                    .kind
+                    .is_none_or(|kind| self.repositories[i].kind == kind)
+            })
+            .collect();
+        let Some(&first) = of_kind.first() else {
+            if let (Some(kind), Some(&other)) = (pending.kind, offering.first()) {
+                let found = self.repositories[other].kind;
+                return Err(ResolveError::WrongList {
+                    name: name.clone(),
+                    listed: kind.ecosystem(),
+                    found: found.ecosystem(),
+                    repository: self.repositories[other].repository.label.clone(),
+                }
+                .into());
+            }
+            return Err(ResolveError::UnknownPackage {
+                name: name.clone(),
+                chain: self.chain_to(pending),
+                suggestion: self.suggest(name),
+            }
+            .into());
+        };
+        if of_kind.len() > 1 {
+            let others: Vec<&str> = of_kind[1..]
+                .iter()
+                .map(|&i| self.repositories[i].repository.label.as_str())
+                .collect();
+            self.notes.push(format!(
+                "{name}: offered by {} and {}; using {} (listed first)",
+                self.repositories[first].repository.label,
+                others.join(", "),
+                self.repositories[first].repository.label
+            ));
+        }
+        let index = &self.repositories[first];
+        match &index.packages[name] {
+            Ok(entry) => Ok((first, entry.clone())),
+            Err(broken) => Err(ResolveError::BrokenEntry {
+                name: name.clone(),
+                chain: self.chain_to(pending),
+                repository: index.repository.label.clone(),
+                line: broken.line,
+                reason: broken.reason.clone(),
+            }
+            .into()),
+        }
+    }
+
+    fn no_match(
+        &self,
+        pending: &Pending,
+        index: &RepoIndex,
+        current: &PackageEntry,
+        archive_missed: bool,
+    ) -> ResolveError {
+        let name = &pending.requirement.name;
+        let hint = if archive_missed {
+            Some(format!(
+                "Its archive has no {name} at the version asked for either"
+            ))
+        } else if index.kind == RepoKind::Cran && pending.parent.is_none() {
+            Some(format!(
+                "To use an archived version, pin it exactly: `{name} == <version>`"
+            ))
+        } else {
+            None
+        };
+        ResolveError::NoMatchingVersion {
+            name: name.clone(),
+            requirement: pending.requirement.to_string(),
+            chain: self.chain_to(pending),
+            repository: index.repository.label.clone(),
+            available: current.version.to_string(),
+            hint,
+        }
+    }
+
+    /// The chain that leads to `pending`: its parents' chain, then itself.
+    fn chain_to(&self, pending: &Pending) -> Chain {
+        match &pending.parent {
+            None => Chain(vec![format!(
+                "layer `{}` asks for {}",
+                self.input.layer, pending.requirement
+            )]),
+            Some((parent, version)) => {
+                let mut chain = self.chain_of(parent);
+                chain.0.push(format!(
+                    "{parent} {version} requires {}",
+                    pending.requirement
+                ));
+                chain
+            }
+        }
+    }
+
+    /// Why a chosen package is in the layer.
+    fn chain_of(&self, name: &str) -> Chain {
+        let mut steps = Vec::new();
+        let mut current = name.to_string();
+        let mut seen = HashSet::new();
+        while let Some(reason) = self.reasons.get(&current) {
+            if !seen.insert(current.clone()) {
+                break;
+            }
+            match &reason.parent {
+                None => {
+                    steps.push(format!(
+                        "layer `{}` asks for {}",
+                        self.input.layer, reason.requirement
+                    ));
+                    break;
+                }
+                Some((parent, version)) => {
+                    steps.push(format!(
+                        "{parent} {version} requires {}",
+                        reason.requirement
+                    ));
+                    current = parent.clone();
+                }
+            }
+        }
+        steps.reverse();
+        Chain(steps)
+    }
+
+    /// The closest known name, for a misspelling.
+    fn suggest(&self, name: &str) -> Option<String> {
+        let lower = name.to_lowercase();
+        self.repositories
+            .iter()
+            .flat_map(|index| index.packages.keys())
+            .map(|candidate| {
+                (
+                    strsim::jaro_winkler(&lower, &candidate.to_lowercase()),
+                    candidate,
+                )
+            })
+            .filter(|(score, _)| *score >= 0.85)
+            .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+            .map(|(_, candidate)| candidate.clone())
+    }
+}

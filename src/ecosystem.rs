@@ -1,0 +1,79 @@
+//! The one trait every ecosystem implements, and the types that cross it.
+//!
+//! The pipeline knows nothing of any ecosystem's rules: for each layer, in order, it hands every
+//! ecosystem the layer's spec, the pins of lower layers (fixed) and the pins of the previous lock
+//! (preferred), and gets back the packages to lock, each with the artifact to pin. Fetching,
+//! version rules and the resolution algorithm (a closure walk for R, later PubGrub, a SAT solve,
+//! Maven's tree) stay inside the ecosystem.
+
+use std::collections::BTreeMap;
+
+use crate::error::Error;
+use crate::fetch::ArtifactRequest;
+use crate::spec::Layer;
+
+/// A package version already locked: by a lower layer, or by the previous lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// The lock's `ecosystem` value, like `cran` or `bioconductor`.
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    /// The layer that locks it.
+    pub layer: String,
+}
+
+/// What an ecosystem is asked to resolve for one layer.
+pub struct LayerRequest<'a> {
+    pub layer: &'a Layer,
+    /// Packages locked by lower layers: fixed, never changed by this layer.
+    pub below: &'a [Pin],
+    /// Packages of the previous lock: kept while they still satisfy the spec.
+    pub preferred: &'a [Pin],
+}
+
+/// A package an ecosystem chose, before its artifact is downloaded and hashed.
+#[derive(Debug, Clone)]
+pub struct ResolvedPackage {
+    pub ecosystem: &'static str,
+    pub name: String,
+    pub version: String,
+    /// The repository, as the lock records it.
+    pub repository: String,
+    /// The artifact's URL, as the lock records it.
+    pub url: String,
+    /// What to download to pin it (the absolute URL and the repository's checksum).
+    pub artifact: ArtifactRequest,
+    pub needs_compilation: Option<bool>,
+    /// Names of the locked packages it depends on.
+    pub dependencies: Vec<String>,
+}
+
+/// One ecosystem's answer for one layer.
+#[derive(Debug, Default)]
+pub struct LayerResolution {
+    pub packages: Vec<ResolvedPackage>,
+    /// Decisions worth telling under `--verbose`.
+    pub notes: Vec<String>,
+}
+
+/// A package ecosystem: CRAN + Bioconductor today; PyPI, conda and Maven plug in the same way.
+pub trait Ecosystem {
+    /// The ecosystem's name in messages.
+    fn name(&self) -> &'static str;
+
+    /// The settings a resolution depended on (repositories, interpreter versions), recorded in
+    /// the lock's `[resolution]` table.
+    fn settings(&self) -> BTreeMap<String, SettingValue>;
+
+    /// Resolves one layer's requirements.
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error>;
+}
+
+/// A value of the lock's `[resolution]` table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Text(String),
+    List(Vec<String>),
+}

@@ -1,0 +1,55 @@
+//! The errors a command can end with, and how they are printed.
+
+use crate::bioc::ReleaseError;
+use crate::cran::ResolveError;
+use crate::fetch::FetchError;
+use crate::lock::LockError;
+use crate::spec::SpecError;
+
+/// Anything that stops a command. The CLI prints it with its causes and exits with 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+
+    #[error(transparent)]
+    Lock(#[from] LockError),
+
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+
+    #[error("cannot resolve layer `{layer}`")]
+    Resolve {
+        layer: String,
+        #[source]
+        source: ResolveError,
+    },
+
+    #[error("the index `{url}` is unusable: {reason}")]
+    Index { url: String, reason: String },
+
+    #[error(transparent)]
+    Bioconductor(#[from] ReleaseError),
+
+    #[error("{} artifact(s) could not be pinned:\n{}", .0.len(), list(.0))]
+    Artifacts(Vec<FetchError>),
+}
+
+fn list(errors: &[FetchError]) -> String {
+    errors
+        .iter()
+        .map(|error| format!("  - {}", chain(error)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An error and its causes on one line each: `error`, then `Caused by: cause`.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!("\n  Caused by: {cause}"));
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,63 @@
+//! Errors of fetching: what went wrong with which URL, and what the user can do about it.
+
+/// A failed fetch. Every variant names the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("`{url}` was not found (404)")]
+    NotFound { url: String },
+
+    #[error("`{url}` answered HTTP {status}")]
+    Status { url: String, status: u16 },
+
+    #[error("could not fetch `{url}` after {attempts} attempts")]
+    Network {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    #[error(
+        "`{url}` is not in the cache and `--offline` forbids the network: run once without `--offline` to fill the cache"
+    )]
+    Offline { url: String },
+
+    #[error("could not read `{path}`")]
+    File {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("could not write to the cache at `{path}`")]
+    Cache {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "checksum mismatch for `{url}`: the repository says {algorithm} {expected}, the download has {actual}; the file was not used (a re-published or tampered artifact, or a stale index)"
+    )]
+    ChecksumMismatch {
+        url: String,
+        algorithm: &'static str,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("could not start the HTTP client")]
+    Client(#[source] reqwest::Error),
+}
+
+impl FetchError {
+    /// Whether the error is a 404 (or a missing local file), which callers may answer with a
+    /// fallback URL.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::NotFound { .. } => true,
+            Self::File { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! One HTTP client and one on-disk cache for every ecosystem.
+//!
+//! Metadata (indexes, simple-API pages, POMs) is fetched with [`Fetcher::get_all`]: cached bodies
+//! are revalidated with ETag / Last-Modified, and `--offline` serves only the cache. Artifacts are
+//! fetched with [`Fetcher::download_all`]: streamed into the cache while their sha256 (and any
+//! upstream checksum) is computed, verified before they are kept, and stored by sha256 so each is
+//! downloaded once. Both run every request at once on an async runtime, bounded per host, so the
+//! network is never capped by the core count. `file://` URLs are read in place.
+//!
+//! Timeouts, resets, truncated bodies and 5xx answers are retried with backoff; a 404 is not.
+
+mod cache;
+mod error;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use md5::Md5;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use url::Url;
+
+pub use cache::{Cache, Validators, write_atomic};
+pub use error::FetchError;
+
+use crate::progress::Progress;
+
+/// How many requests may be in flight to one host at once.
+const REQUESTS_PER_HOST: usize = 16;
+/// How many times a request is tried before its error is reported.
+const ATTEMPTS: u32 = 4;
+/// The first retry's delay; each later retry doubles it.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A checksum published by a repository for an artifact, verified after download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checksum {
+    Md5(String),
+    Sha256(String),
+}
+
+/// An artifact to download and pin.
+#[derive(Debug, Clone)]
+pub struct ArtifactRequest {
+    pub url: Url,
+    pub expected: Option<Checksum>,
+}
+
+/// A downloaded, verified artifact.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub sha256: String,
+    pub size: u64,
+    /// Where its bytes are: the cache blob, or the file itself for `file://`.
+    pub path: PathBuf,
+}
+
+/// Settings of a [`Fetcher`].
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    pub cache: Cache,
+    pub offline: bool,
+    pub progress: Progress,
+}
+
+/// The client every ecosystem fetches through.
+pub struct Fetcher {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    cache: Cache,
+    offline: bool,
+    progress: Progress,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Fetcher {
+    /// Starts the client and its runtime.
+    pub fn new(options: FetchOptions) -> Result<Self, FetchError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|source| FetchError::Cache {
+                path: "the async runtime".into(),
+                source,
+            })?;
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("imglock/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(FetchError::Client)?;
+        Ok(Self {
+            runtime,
+            client,
+            cache: options.cache,
+            offline: options.offline,
+            progress: options.progress,
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The cache this fetcher reads and fills.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Fetches every URL's body at once; results are in the order of `urls`.
+    pub fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Vec<u8>, FetchError>> {
+        let bar = self.progress.bar(urls.len() as u64, what);
+        let results = self
+            .runtime
+            .block_on(futures::future::join_all(urls.iter().map(|url| {
+                let bar = bar.clone();
+                async move {
+                    let result = self.get(url).await;
+                    bar.inc(1);
+                    result
+                }
+            })));
+        bar.finish_and_clear();
+        results
+    }
+
+    /// Downloads and verifies every artifact at once; results are in the order of `requests`.
+    pub fn download_all(&self, requests: &[ArtifactRequest]) -> Vec<Result<Artifact, FetchError>> {
+        let bar = self
+            .progress
+            .bar(requests.len() as u64, "Downloading artifacts");
+        let results = self
+            .runtime
+            .block_on(futures::future::join_all(requests.iter().map(|request| {
+                let bar = bar.clone();
+                async move {
+                    let result = self.download(request).await;
+                    bar.inc(1);
+                    result
+                }
+            })));
+        bar.finish_and_clear();
+        results
+    }
+
+    async fn get(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        if url.scheme() == "file" {
+            return read_local(url);
+        }
+        let cached = self.cache.http_get(url.as_str());
+        if self.offline {
+            return cached
+                .map(|(body, _)| body)
+                .ok_or_else(|| FetchError::Offline {
+                    url: url.to_string(),
+                });
+        }
+        let validators = cached.as_ref().map(|(_, v)| v.clone());
+        let response = self
+            .send(url, |request| {
+                let mut request = request;
+                if let Some(v) = &validators {
+                    if let Some(etag) = &v.etag {
+                        request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                    }
+                    if let Some(modified) = &v.last_modified {
+                        request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
+                    }
+                }
+                request
+            })
+            .await?;
+        if let Response::NotModified = response {
+            if let Some((body, _)) = cached {
+                return Ok(body);
+            }
+        }
+        let Response::Body { body, headers } = response else {
+            // A 304 without a cached body cannot happen (no validators were sent); ask plainly.
+            return match self.send(url, |request| request).await? {
+                Response::Body { body, .. } => Ok(body),
+                Response::NotModified => Err(FetchError::Status {
+                    url: url.to_string(),
+                    status: 304,
+                }),
+            };
+        };
+        let header = |name: reqwest::header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_string)
+        };
+        let validators = Validators {
+            url: url.to_string(),
+            etag: header(reqwest::header::ETAG),
+            last_modified: header(reqwest::header::LAST_MODIFIED),
+        };
+        // Every body is kept, validators or not, so that `--offline` can serve it later.
+        self.cache
+            .http_put(&validators, &body)
+            .map_err(|source| FetchError::Cache {
+                path: self.cache.root().display().to_string(),
+                source,
+            })?;
+        Ok(body)
+    }
+
+    /// Sends a GET with retries; returns the whole body (a short body is an error, and retried).
+    async fn send(
+        &self,
+        url: &Url,
+        build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<Response, FetchError> {
+        let permit_pool = self.host_limit(url);
+        let _permit = permit_pool.acquire().await.ok();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = async {
+                let response = build(self.client.get(url.clone())).send().await?;
+                let status = response.status();
+                if status == reqwest::StatusCode::NOT_MODIFIED {
+                    return Ok(Ok(Response::NotModified));
+                }
+                if !status.is_success() {
+                    return Ok(Err(status));
+                }
+                let headers = response.headers().clone();
+                let body = response.bytes().await?.to_vec();
+                Ok::<_, reqwest::Error>(Ok(Response::Body { body, headers }))
+            }
+            .await;
+            match outcome {
+                Ok(Ok(response)) => return Ok(response),
+                Ok(Err(status)) if status == reqwest::StatusCode::NOT_FOUND => {
+                    return Err(FetchError::NotFound {
+                        url: url.to_string(),
+                    });
+                }
+                Ok(Err(status)) if retryable_status(status) && attempt < ATTEMPTS => {}
+                Ok(Err(status)) => {
+                    return Err(FetchError::Status {
+                        url: url.to_string(),
+                        status: status.as_u16(),
+                    });
+                }
+                Err(source) if attempt < ATTEMPTS && !source.is_builder() => {}
+                Err(source) => {
+                    return Err(FetchError::Network {
+                        url: url.to_string(),
+                        attempts: attempt,
+                        source,
+                    });
+                }
+            }
+            tokio::time::sleep(FIRST_BACKOFF * 2u32.pow(attempt - 1)).await;
+        }
+    }
+
+    fn host_limit(&self, url: &Url) -> Arc<Semaphore> {
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let mut hosts = self
+            .hosts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        hosts
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(REQUESTS_PER_HOST)))
+            .clone()
+    }
+
+    async fn download(&self, request: &ArtifactRequest) -> Result<Artifact, FetchError> {
+        let url = request.url.as_str();
+        if request.url.scheme() == "file" {
+            let path = local_path(&request.url)?;
+            let bytes = read_local(&request.url)?;
+            let digests = Digests::of(&bytes);
+            digests.verify(url, request.expected.as_ref())?;
+            return Ok(Artifact {
+                sha256: digests.sha256,
+                size: digests.size,
+                path,
+            });
+        }
+        if let Some((sha256, path)) = self.cache.artifact_for_url(url) {
+            let bytes = std::fs::read(&path).map_err(|source| FetchError::File {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let digests = Digests::of(&bytes);
+            // A blob whose bytes no longer hash to its name is damaged: fetch it again.
+            if digests.sha256 == sha256 {
+                digests.verify(url, request.expected.as_ref())?;
+                return Ok(Artifact {
+                    sha256,
+                    size: digests.size,
+                    path,
+                });
+            }
+        }
+        if self.offline {
+            return Err(FetchError::Offline {
+                url: url.to_string(),
+            });
+        }
+        let Response::Body { body, .. } = self.send(&request.url, |r| r).await? else {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: 304,
+            });
+        };
+        let digests = Digests::of(&body);
+        digests.verify(url, request.expected.as_ref())?;
+        let path = self.cache.blob_path(&digests.sha256);
+        let cache_error = |source| FetchError::Cache {
+            path: self.cache.root().display().to_string(),
+            source,
+        };
+        if !path.is_file() {
+            write_atomic(&path, &body).map_err(cache_error)?;
+        }
+        self.cache
+            .remember_artifact(url, &digests.sha256)
+            .map_err(cache_error)?;
+        Ok(Artifact {
+            sha256: digests.sha256,
+            size: digests.size,
+            path,
+        })
+    }
+}
+
+/// What a successful GET produced.
+enum Response {
+    Body {
+        body: Vec<u8>,
+        headers: reqwest::header::HeaderMap,
+    },
+    NotModified,
+}
+
+fn retryable_status(status: reqwest::StatusCode) -> bool {
+    status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+}
+
+/// The sha256, md5 and size of a body.
+struct Digests {
+    sha256: String,
+    md5: String,
+    size: u64,
+}
+
+impl Digests {
+    fn of(bytes: &[u8]) -> Self {
+        Self {
+            sha256: hex::encode(Sha256::digest(bytes)),
+            md5: hex::encode(Md5::digest(bytes)),
+            size: bytes.len() as u64,
+        }
+    }
+
+    /// Fails closed when the repository's published checksum disagrees.
+    fn verify(&self, url: &str, expected: Option<&Checksum>) -> Result<(), FetchError> {
+        let (algorithm, expected, actual) = match expected {
+            None => return Ok(()),
+            Some(Checksum::Md5(md5)) => ("MD5", md5, &self.md5),
+            Some(Checksum::Sha256(sha)) => ("sha256", sha, &self.sha256),
+        };
+        if expected.eq_ignore_ascii_case(actual) {
+            Ok(())
+        } else {
+            Err(FetchError::ChecksumMismatch {
+                url: url.to_string(),
+                algorithm,
+                expected: expected.clone(),
+                actual: actual.clone(),
+            })
+        }
+    }
+}
+
+fn local_path(url: &Url) -> Result<PathBuf, FetchError> {
+    url.to_file_path().map_err(|()| FetchError::File {
+        path: url.to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a local path"),
+    })
+}
+
+fn read_local(url: &Url) -> Result<Vec<u8>, FetchError> {
+    let path = local_path(url)?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map_err(|source| FetchError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+    Ok(bytes)
+}
+
+/// Gunzips a body, failing on a truncated or corrupt stream rather than returning part of it.
+pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}

@@ -1,0 +1,18 @@
+//! imglock: one lock for the packages of every layer of a data-science image, and install steps
+//! a Docker build cannot drift from.
+//!
+//! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
+//! with [`bioc`]) behind [`ecosystem::Ecosystem`] → [`resolve`] → [`lock`] → [`check`].
+
+pub mod bioc;
+pub mod check;
+pub mod cli;
+pub mod cran;
+pub mod ecosystem;
+pub mod error;
+pub mod fetch;
+pub mod lock;
+pub mod progress;
+pub mod repository;
+pub mod resolve;
+pub mod spec;

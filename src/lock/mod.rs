@@ -1,0 +1,229 @@
+//! `imglock.lock`: the Lock model, reading it back (validated), and where it is written.
+//!
+//! The lock is a public format (documented in the README): TOML, `version = 1`, a hash of the
+//! normalised spec, the settings the resolution depended on, and per layer its packages sorted by
+//! ecosystem and name, each with version, repository, URL, sha256, size and dependencies. The same
+//! inputs give the same bytes on any machine and with any thread count: no timestamps, no
+//! machine paths, no map order. [`write`] renders it by hand so that stays true.
+
+mod write;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use write::render;
+
+use crate::ecosystem::{Pin, SettingValue};
+
+/// The lock format this build reads and writes.
+pub const LOCK_VERSION: u32 = 1;
+
+/// The lock file name used when none is given.
+pub const DEFAULT_LOCK: &str = "imglock.lock";
+
+/// A whole lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    pub spec_hash: String,
+    pub image: LockedImage,
+    /// What the resolution depended on: repositories, R version, Bioconductor release.
+    pub resolution: BTreeMap<String, SettingValue>,
+    pub layers: Vec<LockedLayer>,
+}
+
+/// The image settings the lock was made for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedImage {
+    pub name: String,
+    pub base: String,
+    pub platform: String,
+}
+
+/// A layer and the packages locked in it (those a lower layer locks are not repeated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedLayer {
+    pub name: String,
+    pub packages: Vec<LockedPackage>,
+}
+
+/// One locked package and its artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LockedPackage {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    pub repository: String,
+    pub url: String,
+    pub sha256: String,
+    pub size: u64,
+    pub needs_compilation: Option<bool>,
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+}
+
+/// A lock that cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("cannot read the lock `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "`{path}` is not a valid imglock lock: {message}; restore it from version control or re-create it with `imglock resolve --upgrade`"
+    )]
+    Invalid { path: PathBuf, message: String },
+    #[error(
+        "`{path}` has lock version {found}, but this imglock reads version {LOCK_VERSION}: {advice}"
+    )]
+    Version {
+        path: PathBuf,
+        found: u32,
+        advice: &'static str,
+    },
+    #[error("cannot write the lock `{path}`; the previous lock, if any, is unchanged")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Lock {
+    /// Reads and validates the lock at `path`.
+    pub fn read(path: &Path) -> Result<Self, LockError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LockError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Validates lock `text` read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, LockError> {
+        let invalid = |message: String| LockError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: Option<u32>,
+        }
+        // The version is checked first, so a lock of another version gets the right advice
+        // rather than a complaint about fields this version does not know.
+        let version = toml::from_str::<Versioned>(text)
+            .ok()
+            .and_then(|v| v.version);
+        match version {
+            Some(LOCK_VERSION) => {}
+            Some(found) => {
+                return Err(LockError::Version {
+                    path: path.to_path_buf(),
+                    found,
+                    advice: if found > LOCK_VERSION {
+                        "upgrade imglock to read it"
+                    } else {
+                        "re-create it with `imglock resolve --upgrade`"
+                    },
+                });
+            }
+            None => {}
+        }
+        let wire: wire::Lock =
+            toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
+        let mut names = std::collections::HashSet::new();
+        for layer in &wire.layer {
+            if !names.insert(layer.name.as_str()) {
+                return Err(invalid(format!("two layers are named `{}`", layer.name)));
+            }
+            for package in &layer.package {
+                let hex_ok = package.sha256.len() == 64
+                    && package
+                        .sha256
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+                if !hex_ok {
+                    return Err(invalid(format!(
+                        "package `{}` in layer `{}` has sha256 `{}`, which is not 64 lowercase hexadecimal digits",
+                        package.name, layer.name, package.sha256
+                    )));
+                }
+            }
+        }
+        Ok(Self {
+            spec_hash: wire.spec_hash,
+            image: wire.image,
+            resolution: wire.resolution,
+            layers: wire
+                .layer
+                .into_iter()
+                .map(|layer| LockedLayer {
+                    name: layer.name,
+                    packages: layer.package,
+                })
+                .collect(),
+        })
+    }
+
+    /// Every locked package as a pin, with the layer that locks it.
+    pub fn pins(&self) -> Vec<Pin> {
+        self.layers
+            .iter()
+            .flat_map(|layer| {
+                layer.packages.iter().map(|package| Pin {
+                    ecosystem: package.ecosystem.clone(),
+                    name: package.name.clone(),
+                    version: package.version.clone(),
+                    layer: layer.name.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Writes the lock to `path` atomically: a temporary file in the same folder, then a rename,
+    /// so an error or a kill never leaves a partial lock.
+    pub fn write(&self, path: &Path) -> Result<(), LockError> {
+        crate::fetch::write_atomic(path, render(self).as_bytes()).map_err(|source| {
+            LockError::Write {
+                path: path.to_path_buf(),
+                source,
+            }
+        })
+    }
+}
+
+/// The file format as written; checked strictly on load.
+mod wire {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::{LockedImage, LockedPackage};
+    use crate::ecosystem::SettingValue;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    pub(super) struct Lock {
+        #[allow(dead_code)]
+        pub version: u32,
+        pub spec_hash: String,
+        pub image: LockedImage,
+        #[serde(default)]
+        pub resolution: BTreeMap<String, SettingValue>,
+        #[serde(default)]
+        pub layer: Vec<Layer>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Layer {
+        pub name: String,
+        #[serde(default)]
+        pub package: Vec<LockedPackage>,
+    }
+}

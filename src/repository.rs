@@ -1,0 +1,154 @@
+//! Where packages come from: a repository URL as the user wrote it, and the absolute URL it is
+//! fetched from.
+//!
+//! Repositories may be `https://`, `http://` or `file://` URLs, or `file:` paths relative to the
+//! spec (`file:../mirror/cran`) for air-gapped mirrors. The lock records the written form, with
+//! relative paths re-expressed from the lock's folder, so a lock never holds a machine path that
+//! the user did not write.
+
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+/// A package repository: what the lock calls it and where it is fetched from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    /// The form written into the lock: the URL as given, or a `file:` path relative to the lock.
+    pub label: String,
+    /// The absolute URL fetched, always ending without a slash.
+    pub url: Url,
+}
+
+/// Why a repository location could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidRepository {
+    #[error(
+        "`{0}` is not a repository URL: use https://, http://, file:///absolute/path or file:relative/path"
+    )]
+    Unsupported(String),
+    #[error("`{text}` is not a valid URL: {reason}")]
+    Malformed { text: String, reason: String },
+}
+
+impl Repository {
+    /// Reads a repository as written in the spec at `spec_dir`, for a lock written into `lock_dir`.
+    pub fn parse(text: &str, spec_dir: &Path, lock_dir: &Path) -> Result<Self, InvalidRepository> {
+        let trimmed = text.trim().trim_end_matches('/');
+        if let Some(relative) = trimmed
+            .strip_prefix("file:")
+            .filter(|rest| !rest.starts_with('/'))
+        {
+            let absolute = normalize(&spec_dir.join(relative));
+            let url = Url::from_directory_path(&absolute)
+                .map_err(|()| InvalidRepository::Unsupported(text.to_string()))?;
+            let from_lock = pathdiff::diff_paths(&absolute, normalize(lock_dir))
+                .unwrap_or_else(|| absolute.clone());
+            let label = format!("file:{}", from_lock.to_string_lossy().replace('\\', "/"));
+            return Ok(Self {
+                label: label.trim_end_matches('/').to_string(),
+                url: strip_slash(url),
+            });
+        }
+        let url = Url::parse(trimmed).map_err(|error| InvalidRepository::Malformed {
+            text: text.to_string(),
+            reason: error.to_string(),
+        })?;
+        if !matches!(url.scheme(), "https" | "http" | "file") {
+            return Err(InvalidRepository::Unsupported(text.to_string()));
+        }
+        Ok(Self {
+            label: trimmed.to_string(),
+            url: strip_slash(url),
+        })
+    }
+
+    /// A file below this repository: the URL to fetch and the label to lock.
+    pub fn file(&self, relative: &str) -> (Url, String) {
+        let relative = relative.trim_start_matches('/');
+        let mut url = self.url.clone();
+        url.set_path(&format!(
+            "{}/{}",
+            self.url.path().trim_end_matches('/'),
+            relative
+        ));
+        (url, format!("{}/{}", self.label, relative))
+    }
+
+    /// A repository below this one, such as Bioconductor's `data/annotation`.
+    pub fn child(&self, relative: &str) -> Self {
+        let (url, label) = self.file(relative);
+        Self { label, url }
+    }
+}
+
+fn strip_slash(mut url: Url) -> Url {
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    url
+}
+
+/// Removes `.` and `..` components without touching the file system (the folder may not exist).
+fn normalize(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_file_paths_are_relative_to_the_lock() {
+        let repo = Repository::parse(
+            "file:../../fixtures/cran/",
+            Path::new("/p/examples/r"),
+            Path::new("/p/examples/r"),
+        )
+        .unwrap();
+        assert_eq!(repo.label, "file:../../fixtures/cran");
+        assert_eq!(repo.url.as_str(), "file:///p/fixtures/cran");
+        let (url, label) = repo.file("src/contrib/PACKAGES.gz");
+        assert_eq!(
+            url.as_str(),
+            "file:///p/fixtures/cran/src/contrib/PACKAGES.gz"
+        );
+        assert_eq!(label, "file:../../fixtures/cran/src/contrib/PACKAGES.gz");
+        let elsewhere =
+            Repository::parse("file:mirror", Path::new("/p/spec"), Path::new("/p/out")).unwrap();
+        assert_eq!(elsewhere.label, "file:../spec/mirror");
+    }
+
+    #[test]
+    fn urls_keep_their_spelling() {
+        let repo = Repository::parse(
+            "https://packagemanager.posit.co/cran/2024-01-02/",
+            Path::new("/"),
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(
+            repo.label,
+            "https://packagemanager.posit.co/cran/2024-01-02"
+        );
+        assert_eq!(
+            repo.file("src/contrib/PACKAGES").0.as_str(),
+            "https://packagemanager.posit.co/cran/2024-01-02/src/contrib/PACKAGES"
+        );
+        assert!(Repository::parse("ftp://x", Path::new("/"), Path::new("/")).is_err());
+        assert!(Repository::parse("cran", Path::new("/"), Path::new("/")).is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! `imglock resolve`: spec → every ecosystem, layer by layer → pinned artifacts → the lock.
+//!
+//! Layers are resolved in order. A package is locked once, in the lowest layer that needs it;
+//! higher layers see lower layers' packages as fixed pins. The previous lock's pins are preferred
+//! unless `--upgrade` (all) or `--upgrade-package` (some) says otherwise. Every artifact of every
+//! layer is then downloaded at once, verified and hashed, and the lock is written atomically.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::cran::RPackages;
+use crate::ecosystem::{Ecosystem, LayerRequest, Pin, ResolvedPackage};
+use crate::error::Error;
+use crate::fetch::{Cache, FetchOptions, Fetcher};
+use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
+use crate::progress::Progress;
+use crate::spec::Spec;
+
+/// What `imglock resolve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ResolveOptions {
+    pub spec: PathBuf,
+    /// Where the lock goes; beside the spec when not given.
+    pub lock: Option<PathBuf>,
+    pub offline: bool,
+    pub upgrade: bool,
+    pub upgrade_packages: Vec<String>,
+    pub cache: Cache,
+    pub progress: Progress,
+}
+
+/// What a resolve did.
+#[derive(Debug)]
+pub struct ResolveReport {
+    pub lock_path: PathBuf,
+    pub lock: Lock,
+    /// Whether the lock file's bytes changed.
+    pub changed: bool,
+    pub notes: Vec<String>,
+}
+
+/// The lock path for a spec: the one given, else `imglock.lock` beside the spec.
+pub fn lock_path_for(spec: &Path, lock: Option<&Path>) -> PathBuf {
+    match lock {
+        Some(lock) => lock.to_path_buf(),
+        None => spec.with_file_name(crate::lock::DEFAULT_LOCK),
+    }
+}
+
+/// Runs a whole resolve and writes the lock.
+pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
+    let spec = Spec::read(&options.spec)?;
+    let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
+    let lock_dir = match lock_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let previous_text = std::fs::read_to_string(&lock_path).ok();
+    let preferred = match (&previous_text, options.upgrade) {
+        (Some(text), false) => Lock::parse(&lock_path, text)?
+            .pins()
+            .into_iter()
+            .filter(|pin| !options.upgrade_packages.contains(&pin.name))
+            .collect(),
+        _ => Vec::new(),
+    };
+
+    let fetcher = Fetcher::new(FetchOptions {
+        cache: options.cache.clone(),
+        offline: options.offline,
+        progress: options.progress,
+    })?;
+    let mut ecosystems: Vec<Box<dyn Ecosystem + '_>> = Vec::new();
+    if let Some(r) = RPackages::load(&spec, &lock_dir, &fetcher)? {
+        ecosystems.push(Box::new(r));
+    }
+
+    let mut notes = Vec::new();
+    let mut below: Vec<Pin> = Vec::new();
+    let mut layers: Vec<(String, Vec<ResolvedPackage>)> = Vec::new();
+    for layer in &spec.layers {
+        let mut packages = Vec::new();
+        for ecosystem in &ecosystems {
+            let request = LayerRequest {
+                layer,
+                below: &below,
+                preferred: &preferred,
+            };
+            let resolution = ecosystem.resolve_layer(&request)?;
+            notes.extend(
+                resolution
+                    .notes
+                    .into_iter()
+                    .map(|note| format!("layer `{}`: {note}", layer.name)),
+            );
+            packages.extend(resolution.packages);
+        }
+        below.extend(packages.iter().map(|package| Pin {
+            ecosystem: package.ecosystem.to_string(),
+            name: package.name.clone(),
+            version: package.version.clone(),
+            layer: layer.name.clone(),
+        }));
+        layers.push((layer.name.clone(), packages));
+    }
+    for name in &options.upgrade_packages {
+        if !below.iter().any(|pin| &pin.name == name) {
+            notes.push(format!(
+                "--upgrade-package {name}: no package of that name is in the lock"
+            ));
+        }
+    }
+
+    let lock = pin_artifacts(&spec, &fetcher, &ecosystems, layers)?;
+    let rendered = crate::lock::render(&lock);
+    let changed = previous_text.as_deref() != Some(rendered.as_str());
+    if changed {
+        lock.write(&lock_path)?;
+    }
+    Ok(ResolveReport {
+        lock_path,
+        lock,
+        changed,
+        notes,
+    })
+}
+
+/// Downloads every artifact at once, verifies it, and builds the lock from the hashes.
+fn pin_artifacts(
+    spec: &Spec,
+    fetcher: &Fetcher,
+    ecosystems: &[Box<dyn Ecosystem + '_>],
+    layers: Vec<(String, Vec<ResolvedPackage>)>,
+) -> Result<Lock, Error> {
+    let requests: Vec<_> = layers
+        .iter()
+        .flat_map(|(_, packages)| packages.iter().map(|p| p.artifact.clone()))
+        .collect();
+    let mut artifacts = fetcher.download_all(&requests).into_iter();
+    let mut failures = Vec::new();
+    let mut locked_layers = Vec::new();
+    for (name, packages) in layers {
+        let mut locked = Vec::new();
+        for package in packages {
+            match artifacts.next() {
+                Some(Ok(artifact)) => locked.push(LockedPackage {
+                    ecosystem: package.ecosystem.to_string(),
+                    name: package.name,
+                    version: package.version,
+                    repository: package.repository,
+                    url: package.url,
+                    sha256: artifact.sha256,
+                    size: artifact.size,
+                    needs_compilation: package.needs_compilation,
+                    dependencies: package.dependencies,
+                }),
+                Some(Err(error)) => failures.push(error),
+                None => {}
+            }
+        }
+        locked_layers.push(LockedLayer {
+            name,
+            packages: locked,
+        });
+    }
+    if !failures.is_empty() {
+        return Err(Error::Artifacts(failures));
+    }
+    let resolution: BTreeMap<_, _> = ecosystems.iter().flat_map(|e| e.settings()).collect();
+    Ok(Lock {
+        spec_hash: spec.hash(),
+        image: LockedImage {
+            name: spec.image.name.clone(),
+            base: spec.image.base.clone(),
+            platform: spec.image.platform.clone(),
+        },
+        resolution,
+        layers: locked_layers,
+    })
+}

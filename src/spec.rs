@@ -1,0 +1,438 @@
+//! `imglock.toml`, the user's spec: the base image, the repositories and the ordered layers.
+//!
+//! Reading is strict. Unknown keys, a base image without a digest, a malformed requirement and a
+//! key reserved for an ecosystem this build does not support yet are errors that name the file,
+//! line and column; nothing is ignored silently.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::cran::RVersion;
+
+/// The spec file name looked for when none is given.
+pub const DEFAULT_SPEC: &str = "imglock.toml";
+
+/// A validated spec.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The spec file, as given on the command line.
+    pub path: PathBuf,
+    pub image: Image,
+    pub repositories: Repositories,
+    pub layers: Vec<Layer>,
+}
+
+/// The `[image]` table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Image {
+    pub name: String,
+    pub base: String,
+    pub platform: String,
+    pub r: Option<String>,
+    pub python: Option<String>,
+}
+
+/// The `[repositories]` table, as written (paths are resolved when the repositories are used).
+#[derive(Debug, Clone, Serialize)]
+pub struct Repositories {
+    pub cran: Vec<String>,
+    pub bioconductor: BioconductorSource,
+}
+
+/// Where Bioconductor packages come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum BioconductorSource {
+    /// The release matching the image's R, from bioconductor.org.
+    Auto,
+    /// An explicit release, like `3.16`, from bioconductor.org.
+    Release(String),
+    /// A mirror laid out like bioconductor.org (`<url>/packages/<release>/bioc`), with the release
+    /// matching the image's R.
+    Mirror(String),
+}
+
+/// The Bioconductor site used when the spec names none.
+pub const BIOCONDUCTOR_URL: &str = "https://bioconductor.org";
+/// The CRAN mirror used when the spec names none.
+pub const CRAN_URL: &str = "https://cloud.r-project.org";
+
+/// One `[[layer]]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layer {
+    pub name: String,
+    pub requirements: Vec<RequirementEntry>,
+}
+
+/// Which list of a layer a requirement was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequirementKind {
+    Cran,
+    Bioconductor,
+}
+
+impl RequirementKind {
+    /// The key's spelling in the spec and the lock.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Cran => "cran",
+            Self::Bioconductor => "bioconductor",
+        }
+    }
+}
+
+/// One requirement string of a layer and where it was written.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementEntry {
+    pub kind: RequirementKind,
+    pub text: String,
+    #[serde(skip)]
+    pub location: Location,
+}
+
+/// A line and column (both 1-based) in the spec file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A problem with the spec, at a place in it when one is known.
+#[derive(Debug, thiserror::Error)]
+pub struct SpecError {
+    pub path: PathBuf,
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location {
+            Some(at) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                at.line,
+                at.column,
+                self.message
+            ),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl Spec {
+    /// Reads and validates the spec at `path`.
+    pub fn read(path: &Path) -> Result<Self, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|error| SpecError {
+            path: path.to_path_buf(),
+            location: None,
+            message: format!("cannot read the spec ({error}); create it or pass `--spec PATH`"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Validates spec `text` read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, SpecError> {
+        let error_at = |span: Option<std::ops::Range<usize>>, message: String| SpecError {
+            path: path.to_path_buf(),
+            location: span.map(|span| location_of(text, span.start)),
+            message,
+        };
+        let wire: wire::Spec = toml::from_str(text)
+            .map_err(|error| error_at(error.span(), error.message().to_string()))?;
+        wire::check_unsupported(&wire).map_err(|(span, message)| error_at(Some(span), message))?;
+
+        let image = wire.image.into_inner();
+        let image = Image {
+            name: image.name,
+            base: check_base(image.base).map_err(|(span, m)| error_at(Some(span), m))?,
+            platform: check_platform(image.platform)
+                .map_err(|(span, m)| error_at(Some(span), m))?,
+            r: image
+                .r
+                .map(|r| {
+                    r.get_ref()
+                        .parse::<RVersion>()
+                        .map(|_| r.get_ref().clone())
+                        .map_err(|e| error_at(Some(r.span()), format!("image.r: {e}")))
+                })
+                .transpose()?,
+            python: image.python,
+        };
+
+        let repositories = wire.repositories.unwrap_or_default();
+        let cran = match repositories.cran {
+            None => vec![CRAN_URL.to_string()],
+            Some(list) => list.into_vec(),
+        };
+        let bioconductor = match repositories.bioconductor {
+            None => BioconductorSource::Auto,
+            Some(value) => {
+                parse_bioconductor(value.get_ref()).map_err(|m| error_at(Some(value.span()), m))?
+            }
+        };
+
+        if wire.layer.is_empty() {
+            return Err(error_at(
+                None,
+                "the spec has no `[[layer]]`: add one with a `name` and the packages it installs"
+                    .into(),
+            ));
+        }
+        let mut layers: Vec<Layer> = Vec::new();
+        for layer in wire.layer {
+            let name = layer.name.get_ref().trim().to_string();
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return Err(error_at(
+                    Some(layer.name.span()),
+                    format!("layer name `{name}` must be letters, digits, `-`, `_` or `.`"),
+                ));
+            }
+            if layers.iter().any(|l| l.name == name) {
+                return Err(error_at(
+                    Some(layer.name.span()),
+                    format!("two layers are named `{name}`: layer names must be unique"),
+                ));
+            }
+            let mut requirements = Vec::new();
+            for (kind, entries) in [
+                (RequirementKind::Cran, layer.cran),
+                (RequirementKind::Bioconductor, layer.bioconductor),
+            ] {
+                for entry in entries {
+                    requirements.push(RequirementEntry {
+                        kind,
+                        text: entry.get_ref().trim().to_string(),
+                        location: location_of(text, entry.span().start),
+                    });
+                }
+            }
+            layers.push(Layer { name, requirements });
+        }
+
+        let spec = Self {
+            path: path.to_path_buf(),
+            image,
+            repositories: Repositories { cran, bioconductor },
+            layers,
+        };
+        if spec.image.r.is_none() && spec.layers.iter().any(|l| !l.requirements.is_empty()) {
+            return Err(error_at(
+                None,
+                "layers install R packages but `[image] r` is not set: give the R version of the base image, like `r = \"4.2.2\"`".into(),
+            ));
+        }
+        Ok(spec)
+    }
+
+    /// The folder the spec's relative paths are relative to.
+    pub fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// A hash of the normalised spec: what `imglock check` compares with the lock's.
+    pub fn hash(&self) -> String {
+        #[derive(Serialize)]
+        struct Normalised<'a> {
+            image: &'a Image,
+            repositories: &'a Repositories,
+            layers: &'a [Layer],
+        }
+        let json = serde_json::to_vec(&Normalised {
+            image: &self.image,
+            repositories: &self.repositories,
+            layers: &self.layers,
+        })
+        .unwrap_or_default();
+        format!("sha256:{}", hex::encode(Sha256::digest(json)))
+    }
+
+    /// An error about a requirement of this spec, located at its line and column.
+    pub fn error_at(&self, entry: &RequirementEntry, message: String) -> SpecError {
+        SpecError {
+            path: self.path.clone(),
+            location: Some(entry.location),
+            message,
+        }
+    }
+}
+
+fn location_of(text: &str, offset: usize) -> Location {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Location { line, column }
+}
+
+type Spanned2<T> = Result<T, (std::ops::Range<usize>, String)>;
+
+fn check_base(base: Spanned<String>) -> Spanned2<String> {
+    let span = base.span();
+    let base = base.into_inner();
+    let digest = base.split_once("@sha256:").map(|(_, digest)| digest);
+    match digest {
+        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(base),
+        Some(_) => Err((
+            span,
+            format!(
+                "image.base `{base}` has a malformed digest: after `@sha256:` come 64 hexadecimal digits"
+            ),
+        )),
+        None => Err((
+            span,
+            format!(
+                "image.base `{base}` is not pinned by digest. A tag such as `latest` or `4.2.2` can point at a different image tomorrow, so the lock could not promise the same build. Write `{base}@sha256:<digest>` (`docker buildx imagetools inspect {base}` or `skopeo inspect docker://{base}` prints it)."
+            ),
+        )),
+    }
+}
+
+fn check_platform(platform: Option<Spanned<String>>) -> Spanned2<String> {
+    let Some(platform) = platform else {
+        return Ok("linux/amd64".to_string());
+    };
+    let span = platform.span();
+    let value = platform.into_inner();
+    let parts: Vec<&str> = value.split('/').collect();
+    let known_arch = ["amd64", "arm64", "ppc64le", "s390x", "arm", "386"];
+    if parts.len() >= 2 && parts.len() <= 3 && parts[0] == "linux" && known_arch.contains(&parts[1])
+    {
+        Ok(value)
+    } else {
+        Err((
+            span,
+            format!(
+                "image.platform `{value}` is not a Linux image platform: write `os/arch`, like `linux/amd64` or `linux/arm64`"
+            ),
+        ))
+    }
+}
+
+fn parse_bioconductor(value: &str) -> Result<BioconductorSource, String> {
+    let value = value.trim();
+    if value == "auto" {
+        return Ok(BioconductorSource::Auto);
+    }
+    if value.contains(':') {
+        return Ok(BioconductorSource::Mirror(value.to_string()));
+    }
+    let release_like = value.split('.').count() == 2
+        && value
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if release_like {
+        Ok(BioconductorSource::Release(value.to_string()))
+    } else {
+        Err(format!(
+            "repositories.bioconductor `{value}` must be `auto`, a release like `3.16`, or a mirror URL"
+        ))
+    }
+}
+
+/// The file format as written, checked by serde; turned into [`Spec`] by [`Spec::parse`].
+mod wire {
+    use serde::Deserialize;
+    use toml::Spanned;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Spec {
+        pub image: Spanned<Image>,
+        pub repositories: Option<Repositories>,
+        #[serde(default)]
+        pub layer: Vec<Layer>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Image {
+        pub name: String,
+        pub base: Spanned<String>,
+        pub platform: Option<Spanned<String>>,
+        pub r: Option<Spanned<String>>,
+        pub python: Option<String>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Repositories {
+        pub cran: Option<OneOrMany>,
+        pub bioconductor: Option<Spanned<String>>,
+        pub pypi: Option<Spanned<toml::Value>>,
+        pub conda: Option<Spanned<toml::Value>>,
+        pub maven: Option<Spanned<toml::Value>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub(super) enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    impl OneOrMany {
+        pub fn into_vec(self) -> Vec<String> {
+            match self {
+                Self::One(one) => vec![one],
+                Self::Many(many) => many,
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Layer {
+        pub name: Spanned<String>,
+        #[serde(default)]
+        pub cran: Vec<Spanned<String>>,
+        #[serde(default)]
+        pub bioconductor: Vec<Spanned<String>>,
+        pub github: Option<Spanned<toml::Value>>,
+        pub pypi: Option<Spanned<toml::Value>>,
+        pub conda: Option<Spanned<toml::Value>>,
+        pub maven: Option<Spanned<toml::Value>>,
+        #[serde(rename = "maven-target")]
+        pub maven_target: Option<Spanned<toml::Value>>,
+        #[serde(rename = "maven-provided")]
+        pub maven_provided: Option<Spanned<toml::Value>>,
+    }
+
+    /// Keys reserved for ecosystems this build cannot resolve yet: an error, never ignored.
+    pub(super) fn check_unsupported(spec: &Spec) -> Result<(), (std::ops::Range<usize>, String)> {
+        let unsupported = |key: &str, value: &Option<Spanned<toml::Value>>| match value {
+            Some(value) => Err((
+                value.span(),
+                format!(
+                    "`{key}` is not supported yet by this imglock build: remove it, or lock those packages with a newer imglock"
+                ),
+            )),
+            None => Ok(()),
+        };
+        if let Some(repositories) = &spec.repositories {
+            unsupported("repositories.pypi", &repositories.pypi)?;
+            unsupported("repositories.conda", &repositories.conda)?;
+            unsupported("repositories.maven", &repositories.maven)?;
+        }
+        for layer in &spec.layer {
+            unsupported("github", &layer.github)?;
+            unsupported("pypi", &layer.pypi)?;
+            unsupported("conda", &layer.conda)?;
+            unsupported("maven", &layer.maven)?;
+            unsupported("maven-target", &layer.maven_target)?;
+            unsupported("maven-provided", &layer.maven_provided)?;
+        }
+        Ok(())
+    }
+}
