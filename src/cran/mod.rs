@@ -38,11 +38,12 @@ use crate::spec::{BIOCONDUCTOR_URL, BioconductorSource, RequirementKind, Spec};
 
 /// The R ecosystem of one spec: its repositories' indexes and the image's R version.
 pub struct RPackages<'a> {
-    spec: &'a Spec,
     fetcher: &'a Fetcher,
     indexes: Vec<RepoIndex>,
     r_version: RVersion,
     bioconductor_release: Option<String>,
+    /// Each layer's requirements, parsed before anything is fetched.
+    roots: HashMap<String, Vec<(RepoKind, Requirement)>>,
     explicit: HashSet<String>,
 }
 
@@ -67,6 +68,12 @@ impl<'a> RPackages<'a> {
         if !wants_cran && !wants_bioc {
             return Ok(None);
         }
+        let roots = parse_requirements(spec)?;
+        let explicit = roots
+            .values()
+            .flatten()
+            .map(|(_, requirement)| requirement.name.clone())
+            .collect();
         let r_text = spec.image.r.as_deref().unwrap_or_default();
         let r_version: RVersion =
             r_text
@@ -104,22 +111,35 @@ impl<'a> RPackages<'a> {
             bioconductor_release = Some(release.to_string());
         }
         let indexes = fetch_indexes(fetcher, repositories)?;
-        let explicit = spec
-            .layers
-            .iter()
-            .flat_map(|l| &l.requirements)
-            .filter_map(|r| r.text.parse::<Requirement>().ok())
-            .map(|r| r.name)
-            .collect();
         Ok(Some(Self {
-            spec,
             fetcher,
             indexes,
             r_version,
             bioconductor_release,
+            roots,
             explicit,
         }))
     }
+}
+
+/// Every layer's R requirements, or the first malformed one with its place in the spec.
+fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requirement)>>, Error> {
+    let mut layers = HashMap::new();
+    for layer in &spec.layers {
+        let mut roots = Vec::new();
+        for entry in &layer.requirements {
+            let requirement: Requirement = entry.text.parse().map_err(|e| {
+                spec.error_at(entry, format!("in layer `{}`: {e}", layer.name))
+            })?;
+            let kind = match entry.kind {
+                RequirementKind::Cran => RepoKind::Cran,
+                RequirementKind::Bioconductor => RepoKind::Bioconductor,
+            };
+            roots.push((kind, requirement));
+        }
+        layers.insert(layer.name.clone(), roots);
+    }
+    Ok(layers)
 }
 
 /// Fetches `PACKAGES.gz` of every repository at once, then `PACKAGES` where that is missing, and
@@ -213,18 +233,11 @@ impl Ecosystem for RPackages<'_> {
 
     fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
         let is_r = |ecosystem: &str| ecosystem == "cran" || ecosystem == "bioconductor";
-        let mut roots = Vec::new();
-        for entry in &request.layer.requirements {
-            let requirement: Requirement = entry.text.parse().map_err(|e| {
-                self.spec
-                    .error_at(entry, format!("in layer `{}`: {e}", request.layer.name))
-            })?;
-            let kind = match entry.kind {
-                RequirementKind::Cran => RepoKind::Cran,
-                RequirementKind::Bioconductor => RepoKind::Bioconductor,
-            };
-            roots.push((kind, requirement));
-        }
+        let roots = self
+            .roots
+            .get(&request.layer.name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let version = |text: &str| text.parse::<RVersion>().ok();
         let fixed: HashMap<String, FixedPin> = request
             .below
@@ -248,7 +261,7 @@ impl Ecosystem for RPackages<'_> {
             .collect();
         let input = LayerInput {
             layer: &request.layer.name,
-            roots: &roots,
+            roots,
             fixed: &fixed,
             preferred: &preferred,
             explicit: &self.explicit,

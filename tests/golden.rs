@@ -1,0 +1,69 @@
+//! The bundled examples' locks are golden files: resolve's output for them must not drift, and
+//! every golden lock survives a parse → render round trip byte for byte.
+
+mod support;
+
+use std::path::Path;
+
+use imglock::lock::{Lock, render};
+
+const EXAMPLES: &[(&str, &str)] = &[("examples/r-fixture/imglock.toml", "lockfiles/r-fixture.lock")];
+
+#[test]
+fn resolving_the_examples_reproduces_the_golden_locks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cache = tempfile::tempdir().unwrap();
+    for (spec, golden) in EXAMPLES {
+        let spec = root.join(spec);
+        // Written beside the spec, so relative repository paths come out as in a user's lock.
+        let lock = spec.with_file_name(format!(".golden-test-{}.lock", std::process::id()));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
+            .args(["resolve", "--spec"])
+            .arg(&spec)
+            .arg("--lock")
+            .arg(&lock)
+            .env("IMGLOCK_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        let produced = std::fs::read_to_string(&lock);
+        let _ = std::fs::remove_file(&lock);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let expected = std::fs::read_to_string(root.join(golden)).unwrap();
+        assert_eq!(
+            produced.unwrap(),
+            expected,
+            "resolve's output for {} drifted from {golden}; if the change is intended, re-create the golden file and review its diff",
+            spec.display()
+        );
+    }
+}
+
+#[test]
+fn golden_locks_round_trip() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfiles");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lock = Lock::parse(&path, &text).unwrap();
+        assert!(!lock.layers.is_empty());
+        assert_eq!(render(&lock), text, "{} does not round-trip", path.display());
+        count += 1;
+    }
+    assert!(count >= 1, "no golden locks found");
+}
+
+#[test]
+fn locks_of_other_versions_and_tampered_locks_are_refused() {
+    let path = Path::new("imglock.lock");
+    let future = "version = 2\nspec-hash = \"x\"\n";
+    let error = Lock::parse(path, future).unwrap_err().to_string();
+    assert!(error.contains("has lock version 2") && error.contains("upgrade imglock"), "{error}");
+    let golden = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfiles/r-fixture.lock")).unwrap();
+    let bad_hash = golden.replacen("sha256 = \"", "sha256 = \"zz", 1);
+    let error = Lock::parse(path, &bad_hash).unwrap_err().to_string();
+    assert!(error.contains("not 64 lowercase hexadecimal digits"), "{error}");
+    let unknown = golden.replacen("[image]", "[image]\ncolour = \"blue\"", 1);
+    let error = Lock::parse(path, &unknown).unwrap_err().to_string();
+    assert!(error.contains("unknown field `colour`"), "{error}");
+}
