@@ -7,7 +7,10 @@ use std::path::Path;
 
 use imglock::lock::{Lock, render};
 
-const EXAMPLES: &[(&str, &str)] = &[("examples/r-fixture/imglock.toml", "lockfiles/r-fixture.lock")];
+const EXAMPLES: &[(&str, &str)] = &[(
+    "examples/r-fixture/imglock.toml",
+    "lockfiles/r-fixture.lock",
+)];
 
 #[test]
 fn resolving_the_examples_reproduces_the_golden_locks() {
@@ -27,7 +30,11 @@ fn resolving_the_examples_reproduces_the_golden_locks() {
             .unwrap();
         let produced = std::fs::read_to_string(&lock);
         let _ = std::fs::remove_file(&lock);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let expected = std::fs::read_to_string(root.join(golden)).unwrap();
         assert_eq!(
             produced.unwrap(),
@@ -47,7 +54,12 @@ fn golden_locks_round_trip() {
         let text = std::fs::read_to_string(&path).unwrap();
         let lock = Lock::parse(&path, &text).unwrap();
         assert!(!lock.layers.is_empty());
-        assert_eq!(render(&lock), text, "{} does not round-trip", path.display());
+        assert_eq!(
+            render(&lock),
+            text,
+            "{} does not round-trip",
+            path.display()
+        );
         count += 1;
     }
     assert!(count >= 1, "no golden locks found");
@@ -58,11 +70,20 @@ fn locks_of_other_versions_and_tampered_locks_are_refused() {
     let path = Path::new("imglock.lock");
     let future = "version = 2\nspec-hash = \"x\"\n";
     let error = Lock::parse(path, future).unwrap_err().to_string();
-    assert!(error.contains("has lock version 2") && error.contains("upgrade imglock"), "{error}");
-    let golden = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfiles/r-fixture.lock")).unwrap();
+    assert!(
+        error.contains("has lock version 2") && error.contains("upgrade imglock"),
+        "{error}"
+    );
+    let golden = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfiles/r-fixture.lock"),
+    )
+    .unwrap();
     let bad_hash = golden.replacen("sha256 = \"", "sha256 = \"zz", 1);
     let error = Lock::parse(path, &bad_hash).unwrap_err().to_string();
-    assert!(error.contains("not 64 lowercase hexadecimal digits"), "{error}");
+    assert!(
+        error.contains("not 64 lowercase hexadecimal digits"),
+        "{error}"
+    );
     let unknown = golden.replacen("[image]", "[image]\ncolour = \"blue\"", 1);
     let error = Lock::parse(path, &unknown).unwrap_err().to_string();
     assert!(error.contains("unknown field `colour`"), "{error}");

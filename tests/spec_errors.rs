@@ -7,8 +7,15 @@ use support::{Project, spec, stderr};
 fn resolve_error(text: &str) -> String {
     let project = Project::new(text);
     let output = project.run(&["resolve"]);
-    assert_eq!(output.status.code(), Some(2), "expected an error for:\n{text}");
-    assert!(project.lock().is_none(), "no lock is written for a bad spec");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "expected an error for:\n{text}"
+    );
+    assert!(
+        project.lock().is_none(),
+        "no lock is written for a bad spec"
+    );
     stderr(&output)
 }
 
@@ -18,8 +25,15 @@ const REPOS: &str = "cran = [\"https://cran.example.invalid\"]";
 fn a_base_image_without_a_digest_is_refused_with_the_reason() {
     let text = "[image]\nname = \"x\"\nbase = \"rocker/r-ver:latest\"\nr = \"4.2.2\"\n\n[[layer]]\nname = \"r\"\n";
     let message = resolve_error(text);
-    assert!(message.contains("imglock.toml:3:8: image.base `rocker/r-ver:latest` is not pinned by digest"), "{message}");
-    assert!(message.contains("can point at a different image tomorrow"), "{message}");
+    assert!(
+        message
+            .contains("imglock.toml:3:8: image.base `rocker/r-ver:latest` is not pinned by digest"),
+        "{message}"
+    );
+    assert!(
+        message.contains("can point at a different image tomorrow"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -32,18 +46,33 @@ fn unknown_keys_are_errors_with_line_and_column() {
 
 #[test]
 fn ecosystems_not_supported_yet_are_never_ignored() {
-    let text = spec(REPOS, "[[layer]]\nname = \"py\"\npypi = [\"numpy==1.18.5\"]");
+    let text = spec(
+        REPOS,
+        "[[layer]]\nname = \"py\"\npypi = [\"numpy==1.18.5\"]",
+    );
     let message = resolve_error(&text);
-    assert!(message.contains("imglock.toml:11:8: `pypi` is not supported yet"), "{message}");
-    let text = spec(&format!("{REPOS}\nmaven = [\"https://repo1.maven.org/maven2\"]"), "[[layer]]\nname = \"r\"");
+    assert!(
+        message.contains("imglock.toml:11:8: `pypi` is not supported yet"),
+        "{message}"
+    );
+    let text = spec(
+        &format!("{REPOS}\nmaven = [\"https://repo1.maven.org/maven2\"]"),
+        "[[layer]]\nname = \"r\"",
+    );
     assert!(resolve_error(&text).contains("`repositories.maven` is not supported yet"));
 }
 
 #[test]
 fn a_malformed_requirement_names_its_place() {
-    let text = spec(REPOS, "[[layer]]\nname = \"r\"\ncran = [\"ggplot2\", \"scales (>= 1.0\"]");
+    let text = spec(
+        REPOS,
+        "[[layer]]\nname = \"r\"\ncran = [\"ggplot2\", \"scales (>= 1.0\"]",
+    );
     let message = resolve_error(&text);
-    assert!(message.contains("imglock.toml:11:20: in layer `r`: `scales (>= 1.0` has an unclosed `(`"), "{message}");
+    assert!(
+        message.contains("imglock.toml:11:20: in layer `r`: `scales (>= 1.0` has an unclosed `(`"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -65,13 +94,22 @@ fn a_bioconductor_release_must_match_the_image_r() {
         "[[layer]]\nname = \"r\"\nbioconductor = [\"DESeq2\"]",
     );
     let message = resolve_error(&text);
-    assert!(message.contains("Bioconductor 3.18 is built for R 4.3, but the image has R 4.2.2"), "{message}");
+    assert!(
+        message.contains("Bioconductor 3.18 is built for R 4.3, but the image has R 4.2.2"),
+        "{message}"
+    );
 }
 
 #[test]
 fn bad_repositories_and_platforms_are_explained() {
-    let text = spec("cran = [\"cran.r-project.org\"]", "[[layer]]\nname = \"r\"\ncran = [\"x\"]");
+    let text = spec(
+        "cran = [\"cran.r-project.org\"]",
+        "[[layer]]\nname = \"r\"\ncran = [\"x\"]",
+    );
     assert!(resolve_error(&text).contains("is not a valid URL"));
-    let text = spec(REPOS, "[[layer]]\nname = \"r\"").replace("r = \"4.2.2\"", "r = \"4.2.2\"\nplatform = \"windows/amd64\"");
+    let text = spec(REPOS, "[[layer]]\nname = \"r\"").replace(
+        "r = \"4.2.2\"",
+        "r = \"4.2.2\"\nplatform = \"windows/amd64\"",
+    );
     assert!(resolve_error(&text).contains("is not a Linux image platform"));
 }

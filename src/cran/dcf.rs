@@ -1,24 +1,33 @@
 //! Debian Control File records, the format of R's `DESCRIPTION` files and `PACKAGES` indexes.
 //!
 //! A file is a sequence of records separated by blank lines; a record is `Field: value` lines, and
-//! a line that starts with white space continues the previous field's value.
+//! a line that starts with white space continues the previous field's value. Values borrow from
+//! the text unless a continuation line forces a join, and large texts are split at record
+//! boundaries and scanned in parallel: the full CRAN index has over 22,000 records, so an index
+//! is first only cut into records ([`spans`]) and a record is parsed when it is needed.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use rayon::prelude::*;
+
+/// Texts larger than this are parsed in parallel chunks.
+const PARALLEL_THRESHOLD: usize = 256 * 1024;
 
 /// One record: its fields in file order, and the line it starts on (1-based) for error messages.
 #[derive(Debug, Clone, Default)]
-pub struct Record {
+pub struct Record<'a> {
     pub line: usize,
-    fields: Vec<(String, String)>,
+    fields: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-impl Record {
+impl Record<'_> {
     /// The value of `field`, with continuation lines joined by single spaces.
     pub fn get(&self, field: &str) -> Option<&str> {
         self.fields
             .iter()
-            .find(|(name, _)| name == field)
-            .map(|(_, value)| value.as_str())
+            .find(|(name, _)| *name == field)
+            .map(|(_, value)| value.as_ref())
     }
 }
 
@@ -40,11 +49,94 @@ impl fmt::Display for DcfError {
 }
 
 /// Parses every record of a DCF text.
-pub fn parse(text: &str) -> Result<Vec<Record>, DcfError> {
+pub fn parse(text: &str) -> Result<Vec<Record<'_>>, DcfError> {
+    parse_from(text, 1)
+}
+
+/// Parses a piece of a larger text whose first line is `first_line`, for error messages.
+pub fn parse_from(text: &str, first_line: usize) -> Result<Vec<Record<'_>>, DcfError> {
+    parse_chunk(text, first_line)
+}
+
+/// Where one record lies in a text, and the value of its `Package` field if it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span<'a> {
+    pub range: std::ops::Range<usize>,
+    pub line: usize,
+    pub package: Option<&'a str>,
+}
+
+/// Cuts a text into records without parsing their fields (in parallel for large texts).
+pub fn spans(text: &str) -> Vec<Span<'_>> {
+    if text.len() < PARALLEL_THRESHOLD {
+        return spans_of_chunk(text, 0, 1);
+    }
+    let chunks = split_at_records(text, rayon::current_num_threads() * 4);
+    let base = text.as_ptr() as usize;
+    let spans: Vec<Vec<Span<'_>>> = chunks
+        .into_par_iter()
+        .map(|(chunk, first_line)| {
+            spans_of_chunk(chunk, chunk.as_ptr() as usize - base, first_line)
+        })
+        .collect();
+    spans.into_iter().flatten().collect()
+}
+
+fn spans_of_chunk(text: &str, offset: usize, first_line: usize) -> Vec<Span<'_>> {
+    let mut spans = Vec::new();
+    let mut current: Option<Span<'_>> = None;
+    let mut position = 0;
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        let start = position;
+        position += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() {
+            if let Some(span) = current.take() {
+                spans.push(span);
+            }
+            continue;
+        }
+        let span = current.get_or_insert_with(|| Span {
+            range: offset + start..offset + start,
+            line: first_line + index,
+            package: None,
+        });
+        span.range.end = offset + position;
+        if let Some(value) = line.strip_prefix("Package:") {
+            span.package.get_or_insert(value.trim());
+        }
+    }
+    spans.extend(current);
+    spans
+}
+
+/// Splits `text` into about `count` pieces that each start at a record, with their first line.
+fn split_at_records(text: &str, count: usize) -> Vec<(&str, usize)> {
+    let target = text.len() / count.max(1) + 1;
+    let mut chunks = Vec::new();
+    let (mut start, mut line) = (0, 1);
+    while start < text.len() {
+        let mut end = (start + target).min(text.len());
+        if end < text.len() {
+            // Move the cut to just after the next blank line (a record boundary).
+            end = match text[end..].find("\n\n") {
+                Some(offset) => end + offset + 2,
+                None => text.len(),
+            };
+        }
+        let chunk = &text[start..end];
+        chunks.push((chunk, line));
+        line += chunk.matches('\n').count();
+        start = end;
+    }
+    chunks
+}
+
+fn parse_chunk(text: &str, first_line: usize) -> Result<Vec<Record<'_>>, DcfError> {
     let mut records = Vec::new();
     let mut current = Record::default();
     for (index, raw) in text.lines().enumerate() {
-        let line_number = index + 1;
+        let line_number = first_line + index;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if line.trim().is_empty() {
             if !current.fields.is_empty() {
@@ -59,6 +151,7 @@ pub fn parse(text: &str) -> Result<Vec<Record>, DcfError> {
                     text: line.to_string(),
                 });
             };
+            let value = value.to_mut();
             if !value.is_empty() {
                 value.push(' ');
             }
@@ -76,7 +169,7 @@ pub fn parse(text: &str) -> Result<Vec<Record>, DcfError> {
         }
         current
             .fields
-            .push((name.trim().to_string(), value.trim().to_string()));
+            .push((name.trim(), Cow::Borrowed(value.trim())));
     }
     if !current.fields.is_empty() {
         records.push(current);
@@ -103,5 +196,24 @@ mod tests {
         let error = parse("Package: a\nnot a field\n").unwrap_err();
         assert_eq!(error.line, 2);
         assert!(parse("  leading continuation\n").is_err());
+    }
+
+    #[test]
+    fn parallel_spans_cut_at_records() {
+        let record = |i: usize| format!("Package: p{i}\nVersion: 1.{i}\nImports: a,\n    b\n\n\n");
+        let text: String =
+            (0..20_000).map(record).collect::<String>() + "Package: last\nbroken line";
+        assert!(text.len() > PARALLEL_THRESHOLD);
+        let spans = spans(&text);
+        assert_eq!(spans.len(), 20_001);
+        let span = &spans[12_345];
+        assert_eq!(span.package, Some("p12345"));
+        assert_eq!(span.line, 12_345 * 6 + 1, "line numbers survive the split");
+        let records = parse_from(&text[span.range.clone()], span.line).unwrap();
+        assert_eq!(records[0].get("Imports"), Some("a, b"));
+        assert_eq!(records[0].line, span.line);
+        let last = spans.last().unwrap();
+        let error = parse_from(&text[last.range.clone()], last.line).unwrap_err();
+        assert_eq!(error.line, 120_002);
     }
 }

@@ -1,14 +1,15 @@
-//! A repository's `PACKAGES` index: one entry per package, read from R's DCF records.
+//! A repository's `PACKAGES` index: the text, cut into records, and entries parsed on demand.
 //!
-//! Entries are converted in parallel (the full CRAN index has over 22,000). An entry whose fields
-//! cannot be read is kept as a [`BrokenEntry`] and reported only if resolution needs that package,
+//! The full CRAN index has over 22,000 records and a resolve reads about a hundred of them, so
+//! parsing is lazy: loading an index only finds each record and its `Package` name (in parallel),
+//! and [`RepoIndex::entry`] parses a record's fields when resolution asks for that package. An
+//! entry that cannot be read is a [`BrokenEntry`], reported only if resolution needs the package,
 //! so one malformed record in a mirror does not stop every other resolve.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
-use rayon::prelude::*;
-
-use super::dcf::{self, DcfError, Record};
+use super::dcf::{self, Record};
 use super::requirement::{self, Requirement};
 use super::version::{Constraint, RVersion};
 use crate::repository::Repository;
@@ -54,53 +55,109 @@ pub struct BrokenEntry {
     pub reason: String,
 }
 
-/// A parsed `PACKAGES` index of one repository.
+/// Where a record is in the index text, and the line it starts on.
+#[derive(Debug, Clone)]
+struct RecordAt {
+    range: Range<usize>,
+    line: usize,
+}
+
+/// A `PACKAGES` index of one repository.
 #[derive(Debug)]
 pub struct RepoIndex {
     pub repository: Repository,
     pub kind: RepoKind,
-    pub packages: HashMap<String, Result<PackageEntry, BrokenEntry>>,
+    text: String,
+    /// Each package's records (some indexes list a package more than once).
+    records: HashMap<String, Vec<RecordAt>>,
 }
 
+/// Why an index is unusable as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("it has text but no `Package:` records, so it is not a PACKAGES index")]
+pub struct NotAnIndex;
+
 impl RepoIndex {
-    /// Parses an index's text. Fails only when the text is not DCF at all.
-    pub fn parse(repository: Repository, kind: RepoKind, text: &str) -> Result<Self, DcfError> {
-        let records = dcf::parse(text)?;
-        let entries: Vec<(String, Result<PackageEntry, BrokenEntry>)> = records
-            .par_iter()
-            .filter_map(|record| {
-                let name = record.get("Package")?.to_string();
-                let entry = PackageEntry::from_record(record, None).map_err(|reason| BrokenEntry {
-                    line: record.line,
-                    reason,
-                });
-                Some((name, entry))
-            })
-            .collect();
-        let mut packages: HashMap<String, Result<PackageEntry, BrokenEntry>> =
-            HashMap::with_capacity(entries.len());
-        for (name, entry) in entries {
-            // Some indexes list a package twice; the newest readable entry wins.
-            let newer = match (packages.get(&name), &entry) {
-                (Some(Ok(old)), Ok(new)) => new.version > old.version,
-                (Some(Ok(_)), Err(_)) => false,
-                _ => true,
-            };
-            if newer {
-                packages.insert(name, entry);
+    /// Cuts an index's text into records. Fails only when the text has no package records at all
+    /// (an HTML error page served as `PACKAGES`, say); an empty text is an empty repository.
+    pub fn parse(repository: Repository, kind: RepoKind, text: &str) -> Result<Self, NotAnIndex> {
+        let mut records: HashMap<String, Vec<RecordAt>> = HashMap::new();
+        for span in dcf::spans(text) {
+            if let Some(package) = span.package {
+                records
+                    .entry(package.to_string())
+                    .or_default()
+                    .push(RecordAt {
+                        range: span.range,
+                        line: span.line,
+                    });
             }
+        }
+        if records.is_empty() && !text.trim().is_empty() {
+            return Err(NotAnIndex);
         }
         Ok(Self {
             repository,
             kind,
-            packages,
+            text: text.to_string(),
+            records,
         })
+    }
+
+    /// Whether the index lists `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.records.contains_key(name)
+    }
+
+    /// Every package name in the index.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.records.keys().map(String::as_str)
+    }
+
+    /// How many packages the index lists.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the index lists no package.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The entry of `name`, parsed now; the newest readable one when the index lists it twice.
+    pub fn entry(&self, name: &str) -> Option<Result<PackageEntry, BrokenEntry>> {
+        let mut best: Option<Result<PackageEntry, BrokenEntry>> = None;
+        for at in self.records.get(name)? {
+            let entry = self.parse_record(at);
+            let better = match (&best, &entry) {
+                (None, _) | (Some(Err(_)), Ok(_)) => true,
+                (Some(Ok(old)), Ok(new)) => new.version > old.version,
+                (Some(_), Err(_)) => false,
+            };
+            if better {
+                best = Some(entry);
+            }
+        }
+        best
+    }
+
+    fn parse_record(&self, at: &RecordAt) -> Result<PackageEntry, BrokenEntry> {
+        let broken = |reason: String| BrokenEntry {
+            line: at.line,
+            reason,
+        };
+        let records = dcf::parse_from(&self.text[at.range.clone()], at.line)
+            .map_err(|e| broken(e.to_string()))?;
+        let record = records
+            .first()
+            .ok_or_else(|| broken("the record is empty".into()))?;
+        PackageEntry::from_record(record, None).map_err(broken)
     }
 }
 
 impl PackageEntry {
     /// Reads an index record or a DESCRIPTION file. `path` overrides where the tarball is.
-    pub fn from_record(record: &Record, path: Option<String>) -> Result<Self, String> {
+    pub fn from_record(record: &Record<'_>, path: Option<String>) -> Result<Self, String> {
         let name = record
             .get("Package")
             .ok_or("the record has no `Package` field")?
@@ -150,20 +207,28 @@ mod tests {
     use std::path::Path;
 
     #[test]
-    fn reads_entries_and_keeps_broken_ones_aside() {
+    fn reads_entries_on_demand_and_keeps_broken_ones_aside() {
         let repo =
             Repository::parse("https://cran.example", Path::new("/"), Path::new("/")).unwrap();
         let text = "Package: a\nVersion: 1.0-2\nDepends: R (>= 4.0), b\nImports: c (>= 2.0)\nLinkingTo: b\nNeedsCompilation: yes\nMD5sum: ABC\n\nPackage: bad\nVersion: one\n\nPackage: a\nVersion: 0.9\n";
-        let index = RepoIndex::parse(repo, RepoKind::Cran, text).unwrap();
-        let a = index.packages["a"].as_ref().unwrap();
-        assert_eq!(a.version.as_str(), "1.0-2");
+        let index = RepoIndex::parse(repo.clone(), RepoKind::Cran, text).unwrap();
+        assert_eq!(index.len(), 2);
+        let a = index.entry("a").unwrap().unwrap();
+        assert_eq!(a.version.as_str(), "1.0-2", "the newer of two records wins");
         assert_eq!(a.r_constraints[0].to_string(), ">= 4.0");
         let names: Vec<_> = a.dependencies.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["b", "c"]);
         assert_eq!(a.needs_compilation, Some(true));
         assert_eq!(a.md5.as_deref(), Some("abc"));
         assert_eq!(a.path, "src/contrib/a_1.0-2.tar.gz");
-        let bad = index.packages["bad"].as_ref().unwrap_err();
+        let bad = index.entry("bad").unwrap().unwrap_err();
         assert_eq!(bad.line, 9);
+        assert!(index.entry("zzz").is_none());
+        assert!(
+            RepoIndex::parse(repo.clone(), RepoKind::Cran, "")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(RepoIndex::parse(repo, RepoKind::Cran, "<html>Not Found</html>").is_err());
     }
 }

@@ -128,9 +128,10 @@ fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requ
     for layer in &spec.layers {
         let mut roots = Vec::new();
         for entry in &layer.requirements {
-            let requirement: Requirement = entry.text.parse().map_err(|e| {
-                spec.error_at(entry, format!("in layer `{}`: {e}", layer.name))
-            })?;
+            let requirement: Requirement = entry
+                .text
+                .parse()
+                .map_err(|e| spec.error_at(entry, format!("in layer `{}`: {e}", layer.name)))?;
             let kind = match entry.kind {
                 RequirementKind::Cran => RepoKind::Cran,
                 RequirementKind::Bioconductor => RepoKind::Bioconductor,

@@ -376,7 +376,7 @@ impl Walk<'_> {
             .repositories
             .iter()
             .enumerate()
-            .filter(|(_, index)| index.packages.contains_key(name))
+            .filter(|(_, index)| index.contains(name))
             .map(|(position, _)| position)
             .collect();
         let of_kind: Vec<usize> = offering
@@ -419,9 +419,15 @@ impl Walk<'_> {
             ));
         }
         let index = &self.repositories[first];
-        match &index.packages[name] {
-            Ok(entry) => Ok((first, entry.clone())),
-            Err(broken) => Err(ResolveError::BrokenEntry {
+        match index.entry(name) {
+            Some(Ok(entry)) => Ok((first, entry)),
+            None => Err(ResolveError::UnknownPackage {
+                name: name.clone(),
+                chain: self.chain_to(pending),
+                suggestion: None,
+            }
+            .into()),
+            Some(Err(broken)) => Err(ResolveError::BrokenEntry {
                 name: name.clone(),
                 chain: self.chain_to(pending),
                 repository: index.repository.label.clone(),
@@ -514,7 +520,7 @@ impl Walk<'_> {
         let lower = name.to_lowercase();
         self.repositories
             .iter()
-            .flat_map(|index| index.packages.keys())
+            .flat_map(|index| index.names())
             .map(|candidate| {
                 (
                     strsim::jaro_winkler(&lower, &candidate.to_lowercase()),
@@ -523,6 +529,6 @@ impl Walk<'_> {
             })
             .filter(|(score, _)| *score >= 0.85)
             .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-            .map(|(_, candidate)| candidate.clone())
+            .map(|(_, candidate)| candidate.to_string())
     }
 }
