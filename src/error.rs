@@ -22,7 +22,7 @@ pub enum Error {
     Resolve {
         layer: String,
         #[source]
-        source: ResolveError,
+        source: Box<ResolveError>,
     },
 
     #[error("the index `{url}` is unusable: {reason}")]

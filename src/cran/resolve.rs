@@ -124,7 +124,7 @@ pub fn resolve_layer(
     repositories: &[RepoIndex],
     archive: &dyn ArchiveSource,
     input: &LayerInput<'_>,
-) -> Result<LayerOutcome, ResolveError> {
+) -> Result<LayerOutcome, Box<ResolveError>> {
     let mut preferred = input.preferred.clone();
     let mut dropped = Vec::new();
     loop {
@@ -144,7 +144,7 @@ pub fn resolve_layer(
                 ));
                 preferred.remove(&name);
             }
-            Err(WalkError::Resolve(error)) => return Err(*error),
+            Err(WalkError::Resolve(error)) => return Err(error),
             Ok(mut outcome) => {
                 dropped.append(&mut outcome.notes);
                 outcome.notes = dropped;
@@ -295,20 +295,19 @@ impl Walk<'_> {
         let (repository, entry) = self.find(pending)?;
         let index = &self.repositories[repository];
         let mut wanted: Option<(RVersion, bool)> = None;
-        if let Some(version) = self.preferred.get(name) {
-            if pending.requirement.matches(version) {
-                wanted = Some((version.clone(), true));
-            }
+        if let Some(version) = self.preferred.get(name)
+            && pending.requirement.matches(version)
+        {
+            wanted = Some((version.clone(), true));
         }
-        if wanted.is_none() {
-            if let Some(exact) = pending
+        if wanted.is_none()
+            && let Some(exact) = pending
                 .requirement
                 .constraints
                 .iter()
                 .find_map(|c| c.exact())
-            {
-                wanted = Some((exact.clone(), false));
-            }
+        {
+            wanted = Some((exact.clone(), false));
         }
         let (entry, from_preference) = match wanted {
             Some((version, from_preference)) if version != entry.version => {

@@ -171,10 +171,8 @@ impl Fetcher {
                 request
             })
             .await?;
-        if let Response::NotModified = response {
-            if let Some((body, _)) = cached {
-                return Ok(body);
-            }
+        if let (Response::NotModified, Some((body, _))) = (&response, &cached) {
+            return Ok(body.clone());
         }
         let Response::Body { body, headers } = response else {
             // A 304 without a cached body cannot happen (no validators were sent); ask plainly.
