@@ -31,8 +31,12 @@ pub enum Error {
     #[error(transparent)]
     Bioconductor(#[from] ReleaseError),
 
-    #[error("{} artifact(s) could not be pinned:\n{}", .0.len(), list(.0))]
-    Artifacts(Vec<FetchError>),
+    #[error("{} {what} could not be fetched:\n{}", errors.len(), list(errors))]
+    Fetches {
+        /// What was being fetched, in the plural: "R indexes", "artifacts".
+        what: &'static str,
+        errors: Vec<FetchError>,
+    },
 }
 
 fn list(errors: &[FetchError]) -> String {

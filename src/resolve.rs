@@ -164,7 +164,10 @@ fn pin_artifacts(
         });
     }
     if !failures.is_empty() {
-        return Err(Error::Artifacts(failures));
+        return Err(Error::Fetches {
+            what: "artifact(s)",
+            errors: failures,
+        });
     }
     let resolution: BTreeMap<_, _> = ecosystems.iter().flat_map(|e| e.settings()).collect();
     Ok(Lock {

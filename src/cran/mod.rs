@@ -169,12 +169,20 @@ fn fetch_indexes(
             urls[i] = plain_urls[i].clone();
         }
     }
-    let fetched: Vec<_> = repositories
-        .into_iter()
-        .zip(urls)
-        .zip(bodies)
-        .map(|(((repository, kind), url), body)| body.map(|body| (repository, kind, url, body)))
-        .collect::<Result<_, _>>()?;
+    let mut fetched = Vec::new();
+    let mut failures = Vec::new();
+    for (((repository, kind), url), body) in repositories.into_iter().zip(urls).zip(bodies) {
+        match body {
+            Ok(body) => fetched.push((repository, kind, url, body)),
+            Err(error) => failures.push(error),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(Error::Fetches {
+            what: "R index(es)",
+            errors: failures,
+        });
+    }
     fetched
         .into_par_iter()
         .map(|(repository, kind, url, body)| {
