@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use imglock::cran::{
-    LayerInput, NoArchive, RVersion, RepoIndex, RepoKind, Requirement, resolve_layer,
+    LayerInput, NoArchive, RVersion, RepoIndex, RepoKind, Requirement, ResolveError, resolve_layer,
 };
 use imglock::repository::Repository;
 
@@ -34,12 +34,12 @@ fn index(path: &Path, kind: RepoKind) -> RepoIndex {
     RepoIndex::parse(repository, kind, &std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn closure(
+fn resolve(
     indexes: &[RepoIndex],
     kind: RepoKind,
     roots: &[&str],
     r: &str,
-) -> Vec<(String, String)> {
+) -> Result<Vec<(String, String)>, Box<ResolveError>> {
     let roots: Vec<(RepoKind, Requirement)> = roots
         .iter()
         .map(|root| (kind, root.parse().unwrap()))
@@ -52,12 +52,21 @@ fn closure(
         explicit: &HashSet::new(),
         r_version: &r.parse::<RVersion>().unwrap(),
     };
-    let outcome = resolve_layer(indexes, &NoArchive, &input).unwrap_or_else(|e| panic!("{e}"));
-    outcome
+    let outcome = resolve_layer(indexes, &NoArchive, &input)?;
+    Ok(outcome
         .packages
         .into_iter()
         .map(|p| (p.entry.name, p.entry.version.to_string()))
-        .collect()
+        .collect())
+}
+
+fn closure(
+    indexes: &[RepoIndex],
+    kind: RepoKind,
+    roots: &[&str],
+    r: &str,
+) -> Vec<(String, String)> {
+    resolve(indexes, kind, roots, r).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -142,16 +151,7 @@ fn the_full_cran_index_refuses_an_old_r_with_the_chain() {
         return;
     };
     let indexes = [index(&path, RepoKind::Cran)];
-    let roots = vec![(RepoKind::Cran, "tidyverse".parse::<Requirement>().unwrap())];
-    let input = LayerInput {
-        layer: "corpus",
-        roots: &roots,
-        fixed: &HashMap::new(),
-        preferred: &HashMap::new(),
-        explicit: &HashSet::new(),
-        r_version: &"3.6.3".parse().unwrap(),
-    };
-    let error = resolve_layer(&indexes, &NoArchive, &input)
+    let error = resolve(&indexes, RepoKind::Cran, &["tidyverse"], "3.6.3")
         .unwrap_err()
         .to_string();
     assert!(

@@ -110,36 +110,36 @@ impl Fetcher {
 
     /// Fetches every URL's body at once; results are in the order of `urls`.
     pub fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Vec<u8>, FetchError>> {
-        let bar = self.progress.bar(urls.len() as u64, what);
-        let results = self
-            .runtime
-            .block_on(futures::future::join_all(urls.iter().map(|url| {
-                let bar = bar.clone();
-                async move {
-                    let result = self.get(url).await;
-                    bar.inc(1);
-                    result
-                }
-            })));
-        bar.finish_and_clear();
-        results
+        self.run_all(urls, what, |url| self.get(url))
     }
 
     /// Downloads and verifies every artifact at once; results are in the order of `requests`.
     pub fn download_all(&self, requests: &[ArtifactRequest]) -> Vec<Result<Artifact, FetchError>> {
-        let bar = self
-            .progress
-            .bar(requests.len() as u64, "Downloading artifacts");
-        let results = self
-            .runtime
-            .block_on(futures::future::join_all(requests.iter().map(|request| {
-                let bar = bar.clone();
-                async move {
-                    let result = self.download(request).await;
-                    bar.inc(1);
-                    result
-                }
-            })));
+        self.run_all(requests, "Downloading artifacts", |request| {
+            self.download(request)
+        })
+    }
+
+    /// Runs `task` for every item concurrently, counting them on one progress bar.
+    fn run_all<'a, T, R, F>(
+        &'a self,
+        items: &'a [T],
+        message: &str,
+        task: impl Fn(&'a T) -> F,
+    ) -> Vec<R>
+    where
+        F: Future<Output = R>,
+    {
+        let bar = self.progress.bar(items.len() as u64, message);
+        let tasks = items.iter().map(|item| {
+            let (bar, running) = (bar.clone(), task(item));
+            async move {
+                let result = running.await;
+                bar.inc(1);
+                result
+            }
+        });
+        let results = self.runtime.block_on(futures::future::join_all(tasks));
         bar.finish_and_clear();
         results
     }
