@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Makes the base image the real-build tests use, once per machine: Debian bookworm (minbase) with
+# R (r-base-core, r-base-dev) and curl, imported into buildah's storage as
+# `localhost/imglock-test-base:bookworm-r`. An image already there is kept.
+#
+# Needs root, buildah and debootstrap (scripts/test.sh installs them). Uses the vfs storage driver
+# and chroot isolation: no daemon, no overlay mounts, works inside containers.
+set -euo pipefail
+export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+image=localhost/imglock-test-base:bookworm-r
+if buildah inspect --type image "$image" >/dev/null 2>&1; then
+    echo "base image $image is present"
+    exit 0
+fi
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+work=$(mktemp -d /var/tmp/imglock-base.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+echo "Making $image with debootstrap from $mirror (a few minutes, once per machine)..."
+debootstrap --variant=minbase --include=r-base-core,r-base-dev,curl,ca-certificates \
+    bookworm "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+    tail -30 "$work/debootstrap.log" >&2
+    exit 1
+}
+rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
+tar -C "$work/root" -cf "$work/root.tar" .
+container=$(buildah from scratch)
+buildah add "$container" "$work/root.tar" / >/dev/null
+buildah config --env LANG=C.UTF-8 --cmd /bin/bash "$container"
+buildah commit --rm "$container" "$image" >/dev/null
+echo "base image $image is ready"
