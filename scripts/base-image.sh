@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the base image the real-build tests use, once per machine: Debian bookworm (minbase) with
-# R (r-base-core, r-base-dev) and curl, imported into buildah's storage as
+# R (r-base-core, r-base-dev, r-recommended: what rocker images ship) and curl, imported into buildah's storage as
 # `localhost/imglock-test-base:bookworm-r`. An image already there is kept.
 #
 # Needs root, buildah and debootstrap (scripts/test.sh installs them). Uses the vfs storage driver
@@ -16,7 +16,7 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 work=$(mktemp -d /var/tmp/imglock-base.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "Making $image with debootstrap from $mirror (a few minutes, once per machine)..."
-debootstrap --variant=minbase --include=r-base-core,r-base-dev,curl,ca-certificates \
+debootstrap --variant=minbase --include=r-base-core,r-base-dev,r-recommended,curl,ca-certificates \
     bookworm "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
     tail -30 "$work/debootstrap.log" >&2
     exit 1

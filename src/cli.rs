@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check::check;
+use crate::emit::{EmitOptions, emit};
 use crate::error::{Error, chain};
 use crate::fetch::Cache;
 use crate::progress::Progress;
@@ -50,6 +51,24 @@ enum Command {
         /// Re-resolve this package (repeatable), keeping every other pin.
         #[arg(long, value_name = "NAME")]
         upgrade_package: Vec<String>,
+    },
+    /// Write a Dockerfile that installs exactly the lock, every download verified.
+    Emit {
+        /// The lock to read.
+        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+        lock: PathBuf,
+        /// Write `DIR/Dockerfile` (and any artifacts the build needs) [default: ./Dockerfile.imglock].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Install R packages into this library [default: R's site library].
+        #[arg(long, value_name = "PATH")]
+        library: Option<String>,
+        /// Parallel make jobs when compiling packages.
+        #[arg(long, default_value_t = 2, value_name = "N")]
+        ncpus: u32,
+        /// Install the Debian build dependencies that packages' SystemRequirements name.
+        #[arg(long)]
+        apt: bool,
     },
     /// Exit 0 if the lock matches the spec, 1 if it is stale (no network).
     Check {
@@ -125,6 +144,37 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 "{verb} {} ({count} packages in {} layers)",
                 report.lock_path.display(),
                 report.lock.layers.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Emit {
+            lock,
+            out,
+            library,
+            ncpus,
+            apt,
+        } => {
+            let dockerfile = match out {
+                Some(dir) => dir.join("Dockerfile"),
+                None => PathBuf::from("Dockerfile.imglock"),
+            };
+            let report = emit(&EmitOptions {
+                lock,
+                dockerfile,
+                library,
+                ncpus,
+                apt,
+            })?;
+            if cli.verbose {
+                for note in &report.notes {
+                    let _ = writeln!(stderr, "note: {note}");
+                }
+            }
+            let _ = writeln!(
+                stderr,
+                "Wrote {} ({} install steps)",
+                report.dockerfile.display(),
+                report.install_steps
             );
             Ok(ExitCode::SUCCESS)
         }

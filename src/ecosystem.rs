@@ -7,9 +7,11 @@
 //! Maven's tree) stay inside the ecosystem.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::error::Error;
 use crate::fetch::ArtifactRequest;
+use crate::lock::LockedPackage;
 use crate::spec::Layer;
 
 /// A package version already locked: by a lower layer, or by the previous lock.
@@ -45,6 +47,8 @@ pub struct ResolvedPackage {
     /// What to download to pin it (the absolute URL and the repository's checksum).
     pub artifact: ArtifactRequest,
     pub needs_compilation: Option<bool>,
+    /// Whether the layer's own list names it.
+    pub requested: bool,
     /// Names of the locked packages it depends on.
     pub dependencies: Vec<String>,
 }
@@ -68,6 +72,13 @@ pub trait Ecosystem {
 
     /// Resolves one layer's requirements.
     fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error>;
+
+    /// Completes a locked package from its verified artifact (facts only the artifact holds, like
+    /// an R package's `SystemRequirements`). Reads the file; never runs package code.
+    fn inspect_artifact(&self, package: &mut LockedPackage, artifact: &Path) -> Result<(), Error> {
+        let _ = (package, artifact);
+        Ok(())
+    }
 }
 
 /// A value of the lock's `[resolution]` table.

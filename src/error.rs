@@ -28,8 +28,18 @@ pub enum Error {
     #[error("the index `{url}` is unusable: {reason}")]
     Index { url: String, reason: String },
 
+    #[error("the artifact `{url}` is unusable: {reason}")]
+    Artifact { url: String, reason: String },
+
     #[error(transparent)]
     Bioconductor(#[from] ReleaseError),
+
+    #[error("cannot write `{path}`")]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 
     #[error("{} {what} could not be fetched:\n{}", errors.len(), list(errors))]
     Fetches {

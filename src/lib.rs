@@ -2,13 +2,14 @@
 //! a Docker build cannot drift from.
 //!
 //! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
-//! with [`bioc`]) behind [`ecosystem::Ecosystem`] → [`resolve`] → [`lock`] → [`check`].
+//! with [`bioc`]) behind [`ecosystem::Ecosystem`] → [`resolve`] → [`lock`] → [`check`], [`emit`].
 
 pub mod bioc;
 pub mod check;
 pub mod cli;
 pub mod cran;
 pub mod ecosystem;
+pub mod emit;
 pub mod error;
 pub mod fetch;
 pub mod lock;

@@ -77,10 +77,10 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
 
     let mut notes = Vec::new();
     let mut below: Vec<Pin> = Vec::new();
-    let mut layers: Vec<(String, Vec<ResolvedPackage>)> = Vec::new();
+    let mut layers: Vec<(String, Vec<(usize, ResolvedPackage)>)> = Vec::new();
     for layer in &spec.layers {
         let mut packages = Vec::new();
-        for ecosystem in &ecosystems {
+        for (ecosystem_index, ecosystem) in ecosystems.iter().enumerate() {
             let request = LayerRequest {
                 layer,
                 below: &below,
@@ -93,9 +93,9 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
                     .into_iter()
                     .map(|note| format!("layer `{}`: {note}", layer.name)),
             );
-            packages.extend(resolution.packages);
+            packages.extend(resolution.packages.into_iter().map(|p| (ecosystem_index, p)));
         }
-        below.extend(packages.iter().map(|package| Pin {
+        below.extend(packages.iter().map(|(_, package)| Pin {
             ecosystem: package.ecosystem.to_string(),
             name: package.name.clone(),
             version: package.version.clone(),
@@ -125,35 +125,42 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     })
 }
 
-/// Downloads every artifact at once, verifies it, and builds the lock from the hashes.
+/// Downloads every artifact at once, verifies it, and builds the lock from the hashes; each
+/// package's ecosystem (by index) then reads what it needs from the verified artifact.
 fn pin_artifacts(
     spec: &Spec,
     fetcher: &Fetcher,
     ecosystems: &[Box<dyn Ecosystem + '_>],
-    layers: Vec<(String, Vec<ResolvedPackage>)>,
+    layers: Vec<(String, Vec<(usize, ResolvedPackage)>)>,
 ) -> Result<Lock, Error> {
     let requests: Vec<_> = layers
         .iter()
-        .flat_map(|(_, packages)| packages.iter().map(|p| p.artifact.clone()))
+        .flat_map(|(_, packages)| packages.iter().map(|(_, p)| p.artifact.clone()))
         .collect();
     let mut artifacts = fetcher.download_all(&requests).into_iter();
     let mut failures = Vec::new();
     let mut locked_layers = Vec::new();
     for (name, packages) in layers {
         let mut locked = Vec::new();
-        for package in packages {
+        for (ecosystem, package) in packages {
             match artifacts.next() {
-                Some(Ok(artifact)) => locked.push(LockedPackage {
-                    ecosystem: package.ecosystem.to_string(),
-                    name: package.name,
-                    version: package.version,
-                    repository: package.repository,
-                    url: package.url,
-                    sha256: artifact.sha256,
-                    size: artifact.size,
-                    needs_compilation: package.needs_compilation,
-                    dependencies: package.dependencies,
-                }),
+                Some(Ok(artifact)) => {
+                    let mut package = LockedPackage {
+                        ecosystem: package.ecosystem.to_string(),
+                        name: package.name,
+                        version: package.version,
+                        repository: package.repository,
+                        url: package.url,
+                        sha256: artifact.sha256,
+                        size: artifact.size,
+                        needs_compilation: package.needs_compilation,
+                        system_requirements: None,
+                        requested: package.requested,
+                        dependencies: package.dependencies,
+                    };
+                    ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;
+                    locked.push(package);
+                }
                 Some(Err(error)) => failures.push(error),
                 None => {}
             }

@@ -33,6 +33,7 @@ use crate::bioc;
 use crate::ecosystem::{Ecosystem, LayerRequest, LayerResolution, ResolvedPackage, SettingValue};
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher, gunzip};
+use crate::lock::LockedPackage;
 use crate::repository::Repository;
 use crate::spec::{BIOCONDUCTOR_URL, BioconductorSource, RequirementKind, Spec};
 
@@ -290,7 +291,9 @@ impl Ecosystem for RPackages<'_> {
             .map(|selected| {
                 let index = &self.indexes[selected.repository];
                 let (url, label) = index.repository.file(&selected.entry.path);
+                let requested = roots.iter().any(|(_, root)| root.name == selected.entry.name);
                 ResolvedPackage {
+                    requested,
                     ecosystem: index.kind.ecosystem(),
                     name: selected.entry.name,
                     version: selected.entry.version.to_string(),
@@ -309,5 +312,20 @@ impl Ecosystem for RPackages<'_> {
             packages,
             notes: outcome.notes,
         })
+    }
+
+    fn inspect_artifact(&self, package: &mut LockedPackage, artifact: &Path) -> Result<(), Error> {
+        let unreadable = |reason: String| Error::Artifact {
+            url: package.url.clone(),
+            reason,
+        };
+        let bytes = std::fs::read(artifact).map_err(|e| unreadable(e.to_string()))?;
+        let description = read_description(&bytes, &package.name).map_err(unreadable)?;
+        let records = dcf::parse(&description).map_err(|e| unreadable(format!("its DESCRIPTION, {e}")))?;
+        package.system_requirements = records
+            .first()
+            .and_then(|record| record.get("SystemRequirements"))
+            .map(str::to_string);
+        Ok(())
     }
 }

@@ -61,6 +61,11 @@ pub struct LockedPackage {
     pub sha256: String,
     pub size: u64,
     pub needs_compilation: Option<bool>,
+    /// What the package says it needs from the system (R's `SystemRequirements`), as written.
+    pub system_requirements: Option<String>,
+    /// Whether the spec names it in this layer (rather than only as a dependency).
+    #[serde(default)]
+    pub requested: bool,
     #[serde(default)]
     pub dependencies: Vec<String>,
 }

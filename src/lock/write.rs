@@ -41,8 +41,14 @@ pub fn render(lock: &Lock) -> String {
             let _ = writeln!(out, "url = {}", quote(&package.url));
             let _ = writeln!(out, "sha256 = {}", quote(&package.sha256));
             let _ = writeln!(out, "size = {}", package.size);
+            if package.requested {
+                let _ = writeln!(out, "requested = true");
+            }
             if let Some(needs) = package.needs_compilation {
                 let _ = writeln!(out, "needs-compilation = {needs}");
+            }
+            if let Some(requirements) = &package.system_requirements {
+                let _ = writeln!(out, "system-requirements = {}", quote(requirements));
             }
             let mut dependencies = package.dependencies.clone();
             dependencies.sort();
