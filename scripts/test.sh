@@ -2,12 +2,17 @@
 # The test command: installs what the tests need, then runs formatting, lints and the whole suite.
 #
 # Installs (when missing, with apt-get as root): R (r-base-core, r-base-dev) to rebuild the R
-# fixtures and to run the benchmark's anchor. Under CI=true a test whose tool is missing fails.
+# fixtures and to run the benchmark's anchor; buildah, skopeo and debootstrap for the real image
+# builds, and the base image they build on (scripts/base-image.sh, kept between runs).
+# Under CI=true a test whose tool is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v R >/dev/null 2>&1 || need_apt+=(r-base-core r-base-dev)
+command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
+command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "Installing ${need_apt[*]} ..."
@@ -16,6 +21,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     else
         echo "warning: ${need_apt[*]} missing and not root; tests that need them will skip (or fail under CI=true)" >&2
     fi
+fi
+
+if [ "$(id -u)" = 0 ] && command -v buildah >/dev/null 2>&1; then
+    bash scripts/base-image.sh
 fi
 
 cargo fmt --check

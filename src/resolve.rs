@@ -93,7 +93,12 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
                     .into_iter()
                     .map(|note| format!("layer `{}`: {note}", layer.name)),
             );
-            packages.extend(resolution.packages.into_iter().map(|p| (ecosystem_index, p)));
+            packages.extend(
+                resolution
+                    .packages
+                    .into_iter()
+                    .map(|p| (ecosystem_index, p)),
+            );
         }
         below.extend(packages.iter().map(|(_, package)| Pin {
             ecosystem: package.ecosystem.to_string(),

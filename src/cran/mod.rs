@@ -291,7 +291,9 @@ impl Ecosystem for RPackages<'_> {
             .map(|selected| {
                 let index = &self.indexes[selected.repository];
                 let (url, label) = index.repository.file(&selected.entry.path);
-                let requested = roots.iter().any(|(_, root)| root.name == selected.entry.name);
+                let requested = roots
+                    .iter()
+                    .any(|(_, root)| root.name == selected.entry.name);
                 ResolvedPackage {
                     requested,
                     ecosystem: index.kind.ecosystem(),
@@ -321,7 +323,8 @@ impl Ecosystem for RPackages<'_> {
         };
         let bytes = std::fs::read(artifact).map_err(|e| unreadable(e.to_string()))?;
         let description = read_description(&bytes, &package.name).map_err(unreadable)?;
-        let records = dcf::parse(&description).map_err(|e| unreadable(format!("its DESCRIPTION, {e}")))?;
+        let records =
+            dcf::parse(&description).map_err(|e| unreadable(format!("its DESCRIPTION, {e}")))?;
         package.system_requirements = records
             .first()
             .and_then(|record| record.get("SystemRequirements"))

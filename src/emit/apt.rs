@@ -57,7 +57,8 @@ mod tests {
         let (packages, unmatched) = packages_for("libxml2 (>= 2.6.3), GNU make; zlib");
         assert_eq!(packages, ["libxml2-dev", "zlib1g-dev"]);
         assert_eq!(unmatched, ["GNU make"]);
-        let (packages, _) = packages_for("GDAL (>= 2.2.3), GEOS (>= 3.4.0), PROJ (>= 4.8.0), sqlite3");
+        let (packages, _) =
+            packages_for("GDAL (>= 2.2.3), GEOS (>= 3.4.0), PROJ (>= 4.8.0), sqlite3");
         assert_eq!(packages, ["libgdal-dev", "libgeos-dev", "libproj-dev"]);
     }
 }

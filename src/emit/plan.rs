@@ -127,7 +127,12 @@ mod tests {
         let refs: Vec<&LockedPackage> = packages.iter().collect();
         assert_eq!(
             names(&plan(&refs)),
-            [vec!["cli", "rlang"], vec!["vctrs"], vec!["tibble"], vec!["ggplot2", "leafy"]]
+            [
+                vec!["cli", "rlang"],
+                vec!["vctrs"],
+                vec!["tibble"],
+                vec!["ggplot2", "leafy"]
+            ]
         );
     }
 
@@ -140,6 +145,9 @@ mod tests {
         ];
         packages[0].requested = true;
         let refs: Vec<&LockedPackage> = packages.iter().collect();
-        assert_eq!(names(&plan(&refs)), [vec!["rlang"], vec!["vctrs"], vec!["app"]]);
+        assert_eq!(
+            names(&plan(&refs)),
+            [vec!["rlang"], vec!["vctrs"], vec!["app"]]
+        );
     }
 }

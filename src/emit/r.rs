@@ -34,11 +34,15 @@ pub struct RSettings {
 
 /// The `RUN` that writes the installer into the image; its text never depends on the lock.
 pub fn helper_step() -> String {
-    let mut out = String::from("# imglock's R installer (the same for every lock)\nRUN printf '%s\\n' \\\n");
+    let mut out =
+        String::from("# imglock's R installer (the same for every lock)\nRUN printf '%s\\n' \\\n");
     for line in INSTALLER.lines() {
         let _ = writeln!(out, "        {} \\", quote(line));
     }
-    let _ = writeln!(out, "        > {INSTALLER_PATH} && chmod 0755 {INSTALLER_PATH}");
+    let _ = writeln!(
+        out,
+        "        > {INSTALLER_PATH} && chmod 0755 {INSTALLER_PATH}"
+    );
     out
 }
 
@@ -48,8 +52,12 @@ pub fn install_step(
     packages: &[(&LockedPackage, Source)],
     settings: &RSettings,
 ) -> String {
-    let mut out = format!("\n# {title}\nRUN --mount=type=cache,target=/var/cache/imglock,sharing=locked");
-    if packages.iter().any(|(_, source)| matches!(source, Source::Context(_))) {
+    let mut out =
+        format!("\n# {title}\nRUN --mount=type=cache,target=/var/cache/imglock,sharing=locked");
+    if packages
+        .iter()
+        .any(|(_, source)| matches!(source, Source::Context(_)))
+    {
         out.push_str(" --mount=type=bind,target=/imglock-context");
     }
     out.push_str(" \\\n");

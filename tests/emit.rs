@@ -1,0 +1,257 @@
+//! `imglock emit`: the Dockerfile's text, its determinism, and how its steps change with the lock.
+//! (The real image builds are in `image_build.rs`.)
+
+mod support;
+
+use support::{Project, Server, fixtures, spec, stderr};
+
+/// The `RUN` instructions of a Dockerfile, each as one string (comments dropped).
+fn run_steps(dockerfile: &str) -> Vec<String> {
+    let mut steps = Vec::new();
+    let mut current: Option<String> = None;
+    for line in dockerfile.lines() {
+        if line.starts_with("RUN ") {
+            current = Some(String::new());
+        }
+        if let Some(step) = current.as_mut() {
+            step.push_str(line);
+            step.push('\n');
+            if !line.ends_with('\\') {
+                steps.push(current.take().unwrap());
+            }
+        }
+    }
+    steps
+}
+
+fn resolve_and_emit(project: &Project, out: &str) -> String {
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["emit", "--out", out]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    std::fs::read_to_string(project.path(out).join("Dockerfile")).unwrap()
+}
+
+const LAYERS: &str = "[[layer]]\nname = \"r\"\ncran = [\"plotkit\", \"usehdr\"]\n\n[[layer]]\nname = \"bio\"\nbioconductor = [\"SeqTools\"]";
+
+#[test]
+fn every_locked_package_is_installed_once_verified_and_after_its_dependencies() {
+    let server = Server::start(&fixtures());
+    let repos = format!(
+        "cran = [\"{0}/cran\"]\nbioconductor = \"{0}/bioc\"",
+        server.url()
+    );
+    let project = Project::new(&spec(&repos, LAYERS));
+    let dockerfile = resolve_and_emit(&project, "build");
+    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+    let base = lock["image"]["base"].as_str().unwrap();
+    assert!(dockerfile.contains(&format!("\nFROM {base}\n")));
+
+    // The order in which packages are installed.
+    let mut installed: Vec<String> = Vec::new();
+    for line in dockerfile
+        .lines()
+        .filter(|l| l.trim_start().starts_with("imglock-r-install "))
+    {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        installed.push(words[1].to_string());
+    }
+    let mut count = 0;
+    for layer in lock["layer"].as_array().unwrap() {
+        for package in layer["package"].as_array().unwrap() {
+            count += 1;
+            let name = package["name"].as_str().unwrap();
+            let install = format!(
+                "imglock-r-install {name} {} {} {}",
+                package["version"].as_str().unwrap(),
+                package["sha256"].as_str().unwrap(),
+                package["url"].as_str().unwrap()
+            );
+            assert_eq!(
+                dockerfile.matches(&install).count(),
+                1,
+                "{install} is not in\n{dockerfile}"
+            );
+            let position = installed.iter().position(|n| n == name).unwrap();
+            for dependency in package["dependencies"].as_array().unwrap() {
+                let dependency = dependency.as_str().unwrap();
+                let before = installed.iter().position(|n| n == dependency).unwrap();
+                assert!(
+                    before < position,
+                    "{dependency} must be installed before {name}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        installed.len(),
+        count,
+        "nothing is installed that is not locked"
+    );
+    // Each layer's section comes in lock order, and the installer verifies every download.
+    assert!(dockerfile.find("layer `r`").unwrap() < dockerfile.find("layer `bio`").unwrap());
+    assert!(dockerfile.contains("sha256sum -c --status"));
+    assert!(dockerfile.contains("--mount=type=cache,target=/var/cache/imglock"));
+
+    // The same lock gives the same bytes.
+    let output = project.run(&["emit", "--out", "again"]);
+    assert!(output.status.success());
+    assert_eq!(
+        std::fs::read_to_string(project.path("again/Dockerfile")).unwrap(),
+        dockerfile
+    );
+}
+
+#[test]
+fn adding_a_leaf_changes_only_the_last_r_step_of_its_layer() {
+    let server = Server::start(&fixtures());
+    let repos = format!(
+        "cran = [\"{0}/cran\"]\nbioconductor = \"{0}/bioc\"",
+        server.url()
+    );
+    let project = Project::new(&spec(&repos, LAYERS));
+    let before = run_steps(&resolve_and_emit(&project, "before"));
+    // leafy depends on plotkit (already locked, and itself requested): a leaf of layer `bio`.
+    project.write_spec(&spec(
+        &repos,
+        &LAYERS.replace("[\"SeqTools\"]", "[\"SeqTools\"]\ncran = [\"leafy\"]"),
+    ));
+    let after = run_steps(&resolve_and_emit(&project, "after"));
+    assert_eq!(before.len(), after.len());
+    let last = after.len() - 1;
+    assert_eq!(
+        before[..last],
+        after[..last],
+        "only the last step may change"
+    );
+    assert_ne!(before[last], after[last]);
+    assert!(after[last].contains("imglock-r-install leafy 0.2.0"));
+}
+
+#[test]
+fn upgrading_a_package_keeps_every_step_before_it() {
+    let server = Server::start(&fixtures());
+    let repos = format!(
+        "cran = [\"{0}/cran\"]\nbioconductor = \"{0}/bioc\"",
+        server.url()
+    );
+    let project = Project::new(&spec(&repos, LAYERS));
+    let before = run_steps(&resolve_and_emit(&project, "before"));
+    // An upgrade of fastsum, as the lock records it: a new version, URL and hash.
+    let lock = project.lock().unwrap();
+    let upgraded = lock
+        .replace("fastsum_0.3.1.tar.gz", "fastsum_0.4.0.tar.gz")
+        .replace("version = \"0.3.1\"", "version = \"0.4.0\"");
+    let sha = upgraded
+        .split("name = \"fastsum\"")
+        .nth(1)
+        .unwrap()
+        .split("sha256 = \"")
+        .nth(1)
+        .unwrap()[..64]
+        .to_string();
+    let upgraded = upgraded.replace(&sha, &"f".repeat(64));
+    std::fs::write(project.path("imglock.lock"), upgraded).unwrap();
+    let output = project.run(&["emit", "--out", "after"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let after = run_steps(&std::fs::read_to_string(project.path("after/Dockerfile")).unwrap());
+    let first = before
+        .iter()
+        .position(|s| s.contains("imglock-r-install fastsum"))
+        .unwrap();
+    assert!(
+        first > 1,
+        "fastsum is not in the first steps, so the test means something"
+    );
+    assert_eq!(before[..first], after[..first]);
+    assert_ne!(before[first], after[first]);
+    assert!(after[first].contains(&format!("fastsum 0.4.0 {}", "f".repeat(64))));
+}
+
+#[test]
+fn apt_adds_mapped_build_dependencies_and_names_the_rest() {
+    let server = Server::start(&fixtures());
+    let project = Project::new(&spec(
+        &format!("cran = [\"{}/cran\"]", server.url()),
+        "[[layer]]\nname = \"r\"\ncran = [\"usehdr\"]",
+    ));
+    assert!(project.run(&["resolve"]).status.success());
+    let output = project.run(&[
+        "emit",
+        "--out",
+        "build",
+        "--apt",
+        "--verbose",
+        "--library",
+        "/opt/R/library",
+        "--ncpus",
+        "4",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    // fastsum: zlib; usehdr: libxml2 (>= 2.6.3), GNU make.
+    assert!(
+        dockerfile.contains("apt-get install -y --no-install-recommends libxml2-dev zlib1g-dev"),
+        "{dockerfile}"
+    );
+    assert!(
+        stderr(&output).contains("usehdr: no apt rule for `GNU make`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(dockerfile.contains("IMGLOCK_R_LIBRARY=/opt/R/library"));
+    assert!(dockerfile.contains("MAKEFLAGS=-j4"));
+    let without = project.run(&["emit", "--out", "plain"]);
+    assert!(without.status.success());
+    assert!(
+        !std::fs::read_to_string(project.path("plain/Dockerfile"))
+            .unwrap()
+            .contains("apt-get")
+    );
+}
+
+#[test]
+fn file_repositories_put_verified_artifacts_in_the_build_context() {
+    let copy = support::fixture_copy();
+    let project = Project::new(&spec(
+        &format!("cran = [\"file://{}/cran\"]", copy.path().display()),
+        "[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]",
+    ));
+    let dockerfile = resolve_and_emit(&project, "build");
+    assert!(dockerfile.contains("context:imglock-artifacts/fastsum_0.3.1.tar.gz"));
+    assert!(dockerfile.contains("--mount=type=bind,target=/imglock-context"));
+    let copied =
+        std::fs::read(project.path("build/imglock-artifacts/fastsum_0.3.1.tar.gz")).unwrap();
+    assert_eq!(
+        copied,
+        std::fs::read(copy.path().join("cran/src/contrib/fastsum_0.3.1.tar.gz")).unwrap()
+    );
+
+    // A file that changed since the lock was written is refused.
+    std::fs::write(
+        copy.path().join("cran/src/contrib/corekit_1.1-2.tar.gz"),
+        b"other bytes",
+    )
+    .unwrap();
+    let output = project.run(&["emit", "--out", "tampered"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("corekit_1.1-2.tar.gz")
+            && stderr(&output).contains("the lock says sha256"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!project.path("tampered/Dockerfile").exists());
+}
+
+#[test]
+fn emit_without_a_lock_says_so() {
+    let project = Project::new(&spec("", "[[layer]]\nname = \"r\""));
+    let output = project.run(&["emit"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("cannot read the lock `imglock.lock`"),
+        "{}",
+        stderr(&output)
+    );
+}

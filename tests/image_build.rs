@@ -1,0 +1,256 @@
+//! Real image builds: the emitted Dockerfile built by buildah (no Docker daemon), from the fixture
+//! repositories served on 127.0.0.1, on a Debian bookworm + R base image that
+//! `scripts/base-image.sh` makes. Skipped when buildah, root or the base image is missing, except
+//! under `CI=true`, where that is a failure.
+
+mod support;
+
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use support::{Project, Server, fixture_copy, stderr};
+
+const BASE: &str = "localhost/imglock-test-base:bookworm-r";
+
+fn buildah(args: &[&str]) -> Output {
+    Command::new("buildah")
+        .args(args)
+        .env("STORAGE_DRIVER", "vfs")
+        .env("BUILDAH_ISOLATION", "chroot")
+        .output()
+        .expect("run buildah")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The base image's digest, or `None` (with a message) when real builds cannot run here.
+fn base_digest() -> Option<String> {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    let digest = Command::new("buildah")
+        .args([
+            "inspect",
+            "--type",
+            "image",
+            "--format",
+            "{{.FromImageDigest}}",
+            BASE,
+        ])
+        .env("STORAGE_DRIVER", "vfs")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match (is_root, digest) {
+        (true, Some(digest)) if digest.starts_with("sha256:") => Some(digest),
+        _ => {
+            let why = "real image builds need root, buildah and the base image (scripts/test.sh makes them)";
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
+/// Images and containers this test made, removed when it ends however it ends.
+struct Cleanup(Vec<String>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for name in self.0.iter().rev() {
+            let _ = buildah(&["rm", name]);
+            let _ = buildah(&["rmi", "-f", name]);
+        }
+        let _ = buildah(&["rmi", "--prune"]);
+    }
+}
+
+fn build(project: &Project, dir: &str, tag: &str, extra: &[&str]) -> (Output, f64) {
+    let context = project.path(dir);
+    let started = Instant::now();
+    let mut args = vec!["bud", "--layers", "-t", tag];
+    args.extend_from_slice(extra);
+    let context = context.to_string_lossy().into_owned();
+    args.push(&context);
+    let output = buildah(&args);
+    (output, started.elapsed().as_secs_f64())
+}
+
+fn emit(project: &Project, out: &str) -> usize {
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["emit", "--out", out]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path(out).join("Dockerfile")).unwrap();
+    dockerfile.lines().filter(|l| l.starts_with("RUN ")).count()
+}
+
+/// The lines the installer printed, one per package installed (`imglock: R package …`).
+fn installer_reports(output: &Output) -> Vec<String> {
+    text(output)
+        .lines()
+        .filter(|line| line.starts_with("imglock: R package "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `name version` of every package in the image's site library.
+fn installed(image: &str, cleanup: &mut Cleanup) -> Vec<String> {
+    let container = format!("{}-probe", image.replace([':', '/'], "-"));
+    let output = buildah(&["from", "--name", &container, image]);
+    assert!(output.status.success(), "{}", text(&output));
+    cleanup.0.push(container.clone());
+    let script = "ip <- installed.packages(lib.loc = '/usr/local/lib/R/site-library'); cat(paste(ip[, 'Package'], ip[, 'Version']), sep = '\\n')";
+    let output = buildah(&["run", &container, "--", "Rscript", "-e", script]);
+    assert!(output.status.success(), "{}", text(&output));
+    let mut packages: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    packages.sort();
+    packages
+}
+
+fn locked(project: &Project) -> Vec<String> {
+    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+    let mut packages: Vec<String> = lock["layer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["package"].as_array().unwrap())
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    packages.sort();
+    packages
+}
+
+#[test]
+fn built_images_hold_exactly_the_lock_and_rebuild_only_what_changed() {
+    let Some(digest) = base_digest() else { return };
+    let copy = fixture_copy();
+    let server = Server::start(copy.path());
+    let spec = |bio: &str| {
+        format!(
+            "[image]\nname = \"build-test\"\nbase = \"localhost/imglock-test-base@{digest}\"\nr = \"4.2.2\"\n\n\
+             [repositories]\ncran = [\"{0}/cran\"]\nbioconductor = \"{0}/bioc\"\n\n\
+             [[layer]]\nname = \"r\"\ncran = [\"plotkit\", \"usehdr\"]\n\n[[layer]]\nname = \"bio\"\n{bio}\n",
+            server.url()
+        )
+    };
+    let project = Project::new(&spec("bioconductor = [\"SeqTools\"]"));
+    let tag = |n: u32| format!("localhost/imglock-build-test-{}:{n}", std::process::id());
+    let mut cleanup = Cleanup(Vec::new());
+
+    // Cold: every step runs (packages come from the binary cache if an earlier run left them).
+    let steps = emit(&project, "build1");
+    cleanup.0.push(tag(1));
+    let (output, cold) = build(&project, "build1", &tag(1), &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        installed(&tag(1), &mut cleanup),
+        locked(&project),
+        "the image holds exactly the lock"
+    );
+
+    // Unchanged: every step is reused.
+    cleanup.0.push(tag(2));
+    let (output, cached) = build(&project, "build1", &tag(2), &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        text(&output).matches("Using cache").count(),
+        steps,
+        "{}",
+        text(&output)
+    );
+
+    // Without the layer cache, every package comes from the binary cache: nothing is compiled.
+    cleanup.0.push(tag(3));
+    let (output, _) = build(&project, "build1", &tag(3), &["--no-cache"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let reports = installer_reports(&output);
+    assert!(
+        !reports.iter().any(|r| r.ends_with("built from source")),
+        "{reports:?}"
+    );
+    assert_eq!(
+        reports
+            .iter()
+            .filter(|r| r.ends_with("installed from the binary cache"))
+            .count(),
+        locked(&project).len(),
+        "{reports:?}"
+    );
+
+    // One leaf added to the last layer: only the last R step runs.
+    project.write_spec(&spec("bioconductor = [\"SeqTools\"]\ncran = [\"leafy\"]"));
+    let steps = emit(&project, "build2");
+    cleanup.0.push(tag(4));
+    let (output, leaf) = build(&project, "build2", &tag(4), &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        text(&output).matches("Using cache").count(),
+        steps - 1,
+        "{}",
+        text(&output)
+    );
+    // That step reinstalls its packages: the new leaf, and SeqTools from the binary cache.
+    let reports = installer_reports(&output);
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    assert!(
+        reports
+            .iter()
+            .any(|r| r.starts_with("imglock: R package leafy 0.2.0 ")),
+        "{reports:?}"
+    );
+    assert!(
+        reports.contains(
+            &"imglock: R package SeqTools 1.4.0 installed from the binary cache".to_string()
+        ),
+        "{reports:?}"
+    );
+    assert_eq!(installed(&tag(4), &mut cleanup), locked(&project));
+
+    // A tarball replaced on the server after locking: the build fails, naming the package.
+    project.write_spec(&spec(
+        "bioconductor = [\"SeqTools\"]\ncran = [\"leafy\", \"tinyleaf\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    std::fs::write(
+        copy.path().join("cran/src/contrib/tinyleaf_0.1.0.tar.gz"),
+        b"not the locked bytes",
+    )
+    .unwrap();
+    let output = project.run(&["emit", "--out", "build3"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    cleanup.0.push(tag(5));
+    let (output, _) = build(&project, "build3", &tag(5), &[]);
+    assert!(
+        !output.status.success(),
+        "a tampered tarball must fail the build"
+    );
+    assert!(
+        text(&output).contains("checksum mismatch for R package tinyleaf 0.1.0"),
+        "{}",
+        text(&output)
+    );
+
+    eprintln!(
+        "build times: cold {cold:.1} s, fully cached {cached:.1} s, one leaf added {leaf:.1} s"
+    );
+}
