@@ -17,7 +17,10 @@ if [ -n "${IMGLOCK_R_LIBRARY:-}" ]; then
     mkdir -p "$IMGLOCK_R_LIBRARY"
     set -- -l "$IMGLOCK_R_LIBRARY"
 fi
-work=$(mktemp -d)
+# A fixed build folder: compiled code then records the same paths in every build.
+work=/tmp/imglock-r-build
+rm -rf "$work"
+mkdir -p "$work"
 trap "rm -rf $work" EXIT
 if [ -f "$cache/$key" ] && R CMD INSTALL "$@" "$cache/$key" >"$work/log" 2>&1; then
     echo "imglock: R package $name $version installed from the binary cache"
@@ -37,7 +40,8 @@ if ! echo "$sha256  $tarball" | sha256sum -c --status; then
     exit 1
 fi
 cd "$work"
-if ! R CMD INSTALL --build "$@" "$tarball" >"$work/log" 2>&1; then
+tar -xzf "$tarball"
+if ! R CMD INSTALL --build "$@" "$work/$name" >"$work/log" 2>&1; then
     cat "$work/log" >&2
     echo "imglock: building R package $name $version failed" >&2
     exit 1
