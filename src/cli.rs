@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check::check;
-use crate::emit::{EmitOptions, emit};
+use crate::emit::{DockerfileOptions, EmitOptions, emit};
 use crate::error::{Error, chain};
 use crate::fetch::Cache;
 use crate::progress::Progress;
@@ -161,9 +161,11 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let report = emit(&EmitOptions {
                 lock,
                 dockerfile,
-                library,
-                ncpus,
-                apt,
+                content: DockerfileOptions {
+                    library,
+                    ncpus,
+                    apt,
+                },
             })?;
             if cli.verbose {
                 for note in &report.notes {

@@ -53,7 +53,7 @@ pub fn install_step(
     settings: &RSettings,
 ) -> String {
     let mut out =
-        format!("\n# {title}\nRUN --mount=type=cache,target=/var/cache/imglock,sharing=locked");
+        format!("# {title}\nRUN --mount=type=cache,target=/var/cache/imglock,sharing=locked");
     if packages
         .iter()
         .any(|(_, source)| matches!(source, Source::Context(_)))
