@@ -2,13 +2,14 @@
 //!
 //! Exit codes: 0 success; 1 "stale" for `check`; 2 an error, printed once with its causes.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check::check;
+use crate::diff::{LockSource, diff};
 use crate::emit::{DockerfileOptions, EmitOptions, emit};
 use crate::error::{Error, chain};
 use crate::fetch::Cache;
@@ -70,6 +71,22 @@ enum Command {
         #[arg(long)]
         apt: bool,
     },
+    /// Show what changed between two locks; exit 1 when they differ.
+    Diff {
+        /// The old lock (omit with --git).
+        old: Option<PathBuf>,
+        /// The new lock (omit with --git).
+        new: Option<PathBuf>,
+        /// Compare the lock at this git revision with the working tree's lock.
+        #[arg(long, value_name = "REV", conflicts_with_all = ["old", "new"])]
+        git: Option<String>,
+        /// The lock to compare with --git.
+        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+        lock: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
     /// Exit 0 if the lock matches the spec, 1 if it is stale (no network).
     Check {
         /// The spec to read.
@@ -82,6 +99,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+/// How a lock diff is printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 /// How a report is printed.
@@ -180,6 +205,60 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Diff {
+            old,
+            new,
+            git,
+            lock,
+            format,
+        } => {
+            let (old_label, old_path, old_bytes, new_path) = match (git, old, new) {
+                (Some(revision), _, _) => {
+                    let bytes = git_show(&revision, &lock)?;
+                    (
+                        format!("{}@{revision}", lock.display()),
+                        lock.clone(),
+                        bytes,
+                        lock,
+                    )
+                }
+                (None, Some(old), Some(new)) => {
+                    let bytes = read_lock_bytes(&old)?;
+                    (old.display().to_string(), old, bytes, new)
+                }
+                _ => {
+                    return Err(Error::Usage(
+                        "give two locks (`imglock diff OLD NEW`) or a revision (`imglock diff --git main`)".into(),
+                    ));
+                }
+            };
+            let new_bytes = read_lock_bytes(&new_path)?;
+            let report = diff(
+                &LockSource {
+                    label: old_label,
+                    path: &old_path,
+                    bytes: &old_bytes,
+                },
+                &LockSource {
+                    label: new_path.display().to_string(),
+                    path: &new_path,
+                    bytes: &new_bytes,
+                },
+            )?;
+            let rendered = match format {
+                DiffFormat::Text => crate::diff::text(&report, std::io::stdout().is_terminal()),
+                DiffFormat::Markdown => crate::diff::markdown(&report),
+                DiffFormat::Json => {
+                    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+                }
+            };
+            let _ = write!(stdout, "{rendered}");
+            Ok(if report.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Check { spec, lock, format } => {
             let lock = lock_path_for(&spec, lock.as_deref());
             let report = check(&spec, &lock)?;
@@ -215,4 +294,40 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             })
         }
     }
+}
+
+fn read_lock_bytes(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| {
+        crate::lock::LockError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// The bytes of `lock` at git `revision`, from the repository that holds it.
+fn git_show(revision: &str, lock: &std::path::Path) -> Result<Vec<u8>, Error> {
+    let dir = match lock.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = lock
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&dir)
+        .args(["show", &format!("{revision}:./{name}")])
+        .output()
+        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+    if !output.status.success() {
+        return Err(Error::Usage(format!(
+            "cannot read `{}` at git revision `{revision}`: {}",
+            lock.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(output.stdout)
 }

@@ -34,6 +34,9 @@ pub enum Error {
     #[error(transparent)]
     Bioconductor(#[from] ReleaseError),
 
+    #[error("{0}")]
+    Usage(String),
+
     #[error("cannot write `{path}`")]
     Write {
         path: std::path::PathBuf,

@@ -2,12 +2,13 @@
 //! a Docker build cannot drift from.
 //!
 //! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
-//! with [`bioc`]) behind [`ecosystem::Ecosystem`] → [`resolve`] → [`lock`] → [`check`], [`emit`].
+//! with [`bioc`]) behind [`ecosystem::Ecosystem`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`].
 
 pub mod bioc;
 pub mod check;
 pub mod cli;
 pub mod cran;
+pub mod diff;
 pub mod ecosystem;
 pub mod emit;
 pub mod error;

@@ -27,7 +27,14 @@ pub use resolve::{
     ArchiveSource, BASE_PACKAGES, FixedPin, LayerInput, LayerOutcome, NoArchive,
     RECOMMENDED_PACKAGES, Selected, resolve_layer,
 };
-pub use version::{Constraint, RVersion};
+pub use version::{ChangeLevel, Constraint, RVersion};
+
+/// How a version change of an R package reads in a review: its direction and level, or `None`
+/// when either version is not an R version.
+pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, ChangeLevel)> {
+    let (old, new): (RVersion, RVersion) = (old.parse().ok()?, new.parse().ok()?);
+    Some((new.cmp(&old), old.change_level(&new)))
+}
 
 use crate::bioc;
 use crate::ecosystem::{Ecosystem, LayerRequest, LayerResolution, ResolvedPackage, SettingValue};

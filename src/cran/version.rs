@@ -33,6 +33,34 @@ impl RVersion {
     }
 }
 
+/// How far apart two versions are: which component is the first to differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeLevel {
+    Major,
+    Minor,
+    Patch,
+    Other,
+}
+
+impl RVersion {
+    /// The level of the change from `self` to `other`: the first differing component decides
+    /// (first: major, second: minor, third: patch, later or only in length: other).
+    pub fn change_level(&self, other: &Self) -> ChangeLevel {
+        let first_difference = self
+            .parts
+            .iter()
+            .zip(&other.parts)
+            .position(|(a, b)| a != b);
+        match first_difference {
+            Some(0) => ChangeLevel::Major,
+            Some(1) => ChangeLevel::Minor,
+            Some(2) => ChangeLevel::Patch,
+            _ => ChangeLevel::Other,
+        }
+    }
+}
+
 impl FromStr for RVersion {
     type Err = InvalidVersion;
 
@@ -194,6 +222,15 @@ mod tests {
         assert_eq!(v("1.0-1"), v("1.0.1"));
         assert!(v("0.9.9") < v("0.10"));
         assert!(v("2.0") > v("1.99.99"));
+    }
+
+    #[test]
+    fn classifies_changes_by_the_first_differing_component() {
+        assert_eq!(v("1.1-2").change_level(&v("2.0.0")), ChangeLevel::Major);
+        assert_eq!(v("1.1-2").change_level(&v("1.2.0")), ChangeLevel::Minor);
+        assert_eq!(v("3.4.1").change_level(&v("3.4.2")), ChangeLevel::Patch);
+        assert_eq!(v("1.0.0.1").change_level(&v("1.0.0.2")), ChangeLevel::Other);
+        assert_eq!(v("1.0").change_level(&v("1.0.1")), ChangeLevel::Other);
     }
 
     #[test]

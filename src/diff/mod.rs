@@ -1,0 +1,303 @@
+//! `imglock diff`: what changed between two locks, for code review.
+//!
+//! Per layer and ecosystem: packages added, removed, upgraded or downgraded (classified by that
+//! ecosystem's version rules), moved between layers, or fetched from another repository; a loud
+//! warning for the same version with a different sha256 (a re-published or tampered artifact) and
+//! for every downgrade; and the Docker cache impact, found by rendering both locks' Dockerfiles
+//! and finding the first step whose text changes.
+
+mod render;
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use render::{markdown, text};
+
+use crate::cran::{ChangeLevel, version_change};
+use crate::emit::{DockerfileOptions, render as render_dockerfile};
+use crate::error::Error;
+use crate::lock::{Lock, LockedPackage};
+
+/// What happened to a package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Upgraded,
+    Downgraded,
+    /// The version changed in a way the ecosystem cannot order.
+    Changed,
+    Moved,
+    SourceChanged,
+    /// Same version, different bytes.
+    ArtifactChanged,
+}
+
+/// One change of one package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    /// The layer the package is in now (the old one, for a removal).
+    pub layer: String,
+    pub ecosystem: String,
+    pub name: String,
+    pub old_version: Option<String>,
+    pub new_version: Option<String>,
+    /// For upgrades and downgrades: major, minor, patch or other.
+    pub level: Option<ChangeLevel>,
+    /// For moves: the layer it was in.
+    pub old_layer: Option<String>,
+    /// For source and artifact changes: where it came from and what it hashed to.
+    pub old_url: Option<String>,
+    pub new_url: Option<String>,
+    pub old_sha256: Option<String>,
+    pub new_sha256: Option<String>,
+}
+
+/// How much of the image a change rebuilds, per layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CacheImpact {
+    pub layer: String,
+    /// The layer's steps in the new Dockerfile.
+    pub steps: usize,
+    /// The first of them that rebuilds (1-based), if any does.
+    pub first_rebuilt_step: Option<usize>,
+    /// How many packages the rebuilt steps install.
+    pub rebuilt_packages: usize,
+}
+
+/// Everything that differs between two locks.
+#[derive(Debug, Clone, Serialize)]
+pub struct LockDiff {
+    pub old: String,
+    pub new: String,
+    /// Changes of the base image or platform.
+    pub image: Vec<String>,
+    pub changes: Vec<Change>,
+    pub warnings: Vec<String>,
+    pub cache: Vec<CacheImpact>,
+}
+
+impl LockDiff {
+    /// Whether the locks differ in anything that matters.
+    pub fn is_empty(&self) -> bool {
+        self.image.is_empty() && self.changes.is_empty()
+    }
+}
+
+/// A lock and where it came from, for diffing.
+pub struct LockSource<'a> {
+    pub label: String,
+    pub path: &'a Path,
+    pub bytes: &'a [u8],
+}
+
+/// Compares two locks.
+pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Error> {
+    let old_lock = Lock::parse(old.path, &String::from_utf8_lossy(old.bytes))?;
+    let new_lock = Lock::parse(new.path, &String::from_utf8_lossy(new.bytes))?;
+    let mut image = Vec::new();
+    if old_lock.image.base != new_lock.image.base {
+        image.push(format!(
+            "base image: {} → {}",
+            old_lock.image.base, new_lock.image.base
+        ));
+    }
+    if old_lock.image.platform != new_lock.image.platform {
+        image.push(format!(
+            "platform: {} → {}",
+            old_lock.image.platform, new_lock.image.platform
+        ));
+    }
+    let changes = package_changes(&old_lock, &new_lock);
+    let warnings = changes
+        .iter()
+        .filter_map(|change| match change.kind {
+            ChangeKind::ArtifactChanged => Some(format!(
+                "{} {} in layer `{}` has a different sha256 ({} → {}) for the same version: a re-published or tampered artifact; find out why before merging",
+                change.name,
+                change.new_version.as_deref().unwrap_or_default(),
+                change.layer,
+                change.old_sha256.as_deref().unwrap_or_default(),
+                change.new_sha256.as_deref().unwrap_or_default(),
+            )),
+            ChangeKind::Downgraded => Some(format!(
+                "{} is downgraded from {} to {} in layer `{}`",
+                change.name,
+                change.old_version.as_deref().unwrap_or_default(),
+                change.new_version.as_deref().unwrap_or_default(),
+                change.layer
+            )),
+            _ => None,
+        })
+        .collect();
+    let options = DockerfileOptions::default();
+    let old_steps = render_dockerfile(&old_lock, old.path, old.bytes, &options)?.steps;
+    let new_steps = render_dockerfile(&new_lock, new.path, new.bytes, &options)?.steps;
+    let first_changed = new_steps
+        .iter()
+        .zip(&old_steps)
+        .position(|(new, old)| new.text != old.text)
+        .or_else(|| {
+            (new_steps.len() != old_steps.len()).then(|| old_steps.len().min(new_steps.len()))
+        });
+    let cache = new_lock
+        .layers
+        .iter()
+        .map(|layer| {
+            let indexed: Vec<(usize, &crate::emit::Step)> = new_steps
+                .iter()
+                .enumerate()
+                .filter(|(_, step)| step.layer.as_deref() == Some(layer.name.as_str()))
+                .collect();
+            let rebuilt: Vec<(usize, &(usize, &crate::emit::Step))> = indexed
+                .iter()
+                .enumerate()
+                .filter(|(_, (global, _))| first_changed.is_some_and(|first| *global >= first))
+                .collect();
+            CacheImpact {
+                layer: layer.name.clone(),
+                steps: indexed.len(),
+                first_rebuilt_step: rebuilt.first().map(|(position, _)| position + 1),
+                rebuilt_packages: rebuilt.iter().map(|(_, (_, step))| step.packages).sum(),
+            }
+        })
+        .collect();
+    Ok(LockDiff {
+        old: old.label.clone(),
+        new: new.label.clone(),
+        image,
+        changes,
+        warnings,
+        cache,
+    })
+}
+
+type Key<'a> = (&'a str, &'a str);
+
+fn by_key(lock: &Lock) -> BTreeMap<Key<'_>, (&str, &LockedPackage)> {
+    lock.layers
+        .iter()
+        .flat_map(|layer| {
+            layer.packages.iter().map(move |p| {
+                (
+                    (p.ecosystem.as_str(), p.name.as_str()),
+                    (layer.name.as_str(), p),
+                )
+            })
+        })
+        .collect()
+}
+
+fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
+    let (old_packages, new_packages) = (by_key(old), by_key(new));
+    let blank = |kind, layer: &str, package: &LockedPackage| Change {
+        kind,
+        layer: layer.to_string(),
+        ecosystem: package.ecosystem.clone(),
+        name: package.name.clone(),
+        old_version: None,
+        new_version: None,
+        level: None,
+        old_layer: None,
+        old_url: None,
+        new_url: None,
+        old_sha256: None,
+        new_sha256: None,
+    };
+    let mut changes = Vec::new();
+    for (key, (layer, package)) in &new_packages {
+        let Some((old_layer, old_package)) = old_packages.get(key) else {
+            changes.push(Change {
+                new_version: Some(package.version.clone()),
+                ..blank(ChangeKind::Added, layer, package)
+            });
+            continue;
+        };
+        if old_layer != layer {
+            changes.push(Change {
+                old_layer: Some((*old_layer).to_string()),
+                old_version: Some(old_package.version.clone()),
+                new_version: Some(package.version.clone()),
+                ..blank(ChangeKind::Moved, layer, package)
+            });
+        }
+        let versions = (
+            Some(old_package.version.clone()),
+            Some(package.version.clone()),
+        );
+        if old_package.version != package.version {
+            let (kind, level) = match version_change_for(
+                &package.ecosystem,
+                &old_package.version,
+                &package.version,
+            ) {
+                Some((Ordering::Greater, level)) => (ChangeKind::Upgraded, Some(level)),
+                Some((Ordering::Less, level)) => (ChangeKind::Downgraded, Some(level)),
+                _ => (ChangeKind::Changed, None),
+            };
+            changes.push(Change {
+                old_version: versions.0.clone(),
+                new_version: versions.1.clone(),
+                level,
+                ..blank(kind, layer, package)
+            });
+        } else if old_package.sha256 != package.sha256 {
+            changes.push(Change {
+                old_version: versions.0.clone(),
+                new_version: versions.1.clone(),
+                old_sha256: Some(old_package.sha256.clone()),
+                new_sha256: Some(package.sha256.clone()),
+                old_url: Some(old_package.url.clone()),
+                new_url: Some(package.url.clone()),
+                ..blank(ChangeKind::ArtifactChanged, layer, package)
+            });
+        }
+        if old_package.repository != package.repository
+            || (old_package.version == package.version && old_package.url != package.url)
+        {
+            changes.push(Change {
+                old_version: versions.0,
+                new_version: versions.1,
+                old_url: Some(old_package.url.clone()),
+                new_url: Some(package.url.clone()),
+                ..blank(ChangeKind::SourceChanged, layer, package)
+            });
+        }
+    }
+    for (key, (layer, package)) in &old_packages {
+        if !new_packages.contains_key(key) {
+            changes.push(Change {
+                old_version: Some(package.version.clone()),
+                ..blank(ChangeKind::Removed, layer, package)
+            });
+        }
+    }
+    let layer_order = |name: &str| {
+        new.layers
+            .iter()
+            .chain(&old.layers)
+            .position(|l| l.name == name)
+    };
+    changes.sort_by(|a, b| {
+        (layer_order(&a.layer), &a.ecosystem, &a.name, a.kind).cmp(&(
+            layer_order(&b.layer),
+            &b.ecosystem,
+            &b.name,
+            b.kind,
+        ))
+    });
+    changes
+}
+
+/// The direction and level of a version change, by the package's ecosystem's own rules.
+fn version_change_for(ecosystem: &str, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
+    match ecosystem {
+        "cran" | "bioconductor" => version_change(old, new),
+        _ => None,
+    }
+}

@@ -1,0 +1,209 @@
+//! The human forms of a lock diff: plain text (coloured on a terminal) and Markdown for a pull
+//! request comment. The JSON form is the serialised [`LockDiff`].
+
+use std::fmt::Write;
+
+use super::{CacheImpact, Change, ChangeKind, LockDiff};
+
+/// More rows than this in a layer's Markdown table are folded into a `<details>` section.
+const FOLD_AFTER: usize = 10;
+
+/// The diff as plain text; with `colour`, ANSI colours for additions, removals and warnings.
+pub fn text(diff: &LockDiff, colour: bool) -> String {
+    let paint = |code: &str, text: String| {
+        if colour {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text
+        }
+    };
+    let mut out = String::new();
+    if diff.is_empty() {
+        let _ = writeln!(out, "No differences between {} and {}.", diff.old, diff.new);
+        return out;
+    }
+    let _ = writeln!(out, "{} → {}", diff.old, diff.new);
+    for line in &diff.image {
+        let _ = writeln!(out, "{}", paint("33", format!("image: {line}")));
+    }
+    for (layer, changes) in by_layer(&diff.changes) {
+        let _ = writeln!(out, "\nlayer `{layer}`:");
+        for change in changes {
+            let (sign, code) = match change.kind {
+                ChangeKind::Added => ("+", "32"),
+                ChangeKind::Removed => ("-", "31"),
+                ChangeKind::Upgraded => ("↑", "36"),
+                ChangeKind::Downgraded => ("↓", "33"),
+                ChangeKind::ArtifactChanged => ("!", "31;1"),
+                _ => ("~", "35"),
+            };
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(code, format!("{sign} {}", describe(change)))
+            );
+        }
+    }
+    if !diff.cache.is_empty() {
+        let _ = writeln!(out, "\ncache impact:");
+        for impact in &diff.cache {
+            let _ = writeln!(out, "  {}", cache_line(impact));
+        }
+    }
+    for warning in &diff.warnings {
+        let _ = writeln!(out, "{}", paint("33;1", format!("warning: {warning}")));
+    }
+    out
+}
+
+/// The diff as Markdown: warnings first, then a table per layer and the cache impact.
+pub fn markdown(diff: &LockDiff) -> String {
+    let mut out = String::from("## imglock lock diff\n\n");
+    if diff.is_empty() {
+        let _ = writeln!(
+            out,
+            "No differences between `{}` and `{}`.",
+            diff.old, diff.new
+        );
+        return out;
+    }
+    for warning in &diff.warnings {
+        let _ = writeln!(out, "> **Warning:** {}\n", escape(warning));
+    }
+    for line in &diff.image {
+        let _ = writeln!(out, "- Image: {}\n", escape(line));
+    }
+    for (layer, changes) in by_layer(&diff.changes) {
+        let _ = writeln!(out, "### Layer `{layer}`\n");
+        let fold = changes.len() > FOLD_AFTER;
+        if fold {
+            let _ = writeln!(
+                out,
+                "<details><summary>{} changes</summary>\n",
+                changes.len()
+            );
+        }
+        out.push_str(
+            "| Change | Package | Ecosystem | Old | New | Note |\n|---|---|---|---|---|---|\n",
+        );
+        for change in changes {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} | {} |",
+                kind_word(change.kind),
+                change.name,
+                change.ecosystem,
+                change.old_version.as_deref().unwrap_or(""),
+                change.new_version.as_deref().unwrap_or(""),
+                escape(&note(change))
+            );
+        }
+        if fold {
+            out.push_str("\n</details>\n");
+        }
+        out.push('\n');
+    }
+    if !diff.cache.is_empty() {
+        out.push_str("### Docker cache impact\n\n");
+        for impact in &diff.cache {
+            let _ = writeln!(out, "- {}", cache_line(impact));
+        }
+    }
+    out
+}
+
+fn by_layer(changes: &[Change]) -> Vec<(&str, Vec<&Change>)> {
+    let mut layers: Vec<(&str, Vec<&Change>)> = Vec::new();
+    for change in changes {
+        match layers.iter_mut().find(|(layer, _)| *layer == change.layer) {
+            Some((_, list)) => list.push(change),
+            None => layers.push((&change.layer, vec![change])),
+        }
+    }
+    layers
+}
+
+fn kind_word(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Added => "added",
+        ChangeKind::Removed => "removed",
+        ChangeKind::Upgraded => "upgraded",
+        ChangeKind::Downgraded => "**downgraded**",
+        ChangeKind::Changed => "changed",
+        ChangeKind::Moved => "moved",
+        ChangeKind::SourceChanged => "source changed",
+        ChangeKind::ArtifactChanged => "**artifact changed**",
+    }
+}
+
+fn note(change: &Change) -> String {
+    match change.kind {
+        ChangeKind::Upgraded | ChangeKind::Downgraded => change
+            .level
+            .map(|level| format!("{level:?}").to_lowercase())
+            .unwrap_or_default(),
+        ChangeKind::Moved => format!(
+            "from layer `{}`",
+            change.old_layer.as_deref().unwrap_or_default()
+        ),
+        ChangeKind::SourceChanged => format!(
+            "{} → {}",
+            change.old_url.as_deref().unwrap_or_default(),
+            change.new_url.as_deref().unwrap_or_default()
+        ),
+        ChangeKind::ArtifactChanged => format!(
+            "sha256 {} → {}",
+            change.old_sha256.as_deref().unwrap_or_default(),
+            change.new_sha256.as_deref().unwrap_or_default()
+        ),
+        _ => String::new(),
+    }
+}
+
+fn describe(change: &Change) -> String {
+    let version = |v: &Option<String>| v.clone().unwrap_or_default();
+    let base = match change.kind {
+        ChangeKind::Added => format!("{} {}", change.name, version(&change.new_version)),
+        ChangeKind::Removed => format!("{} {}", change.name, version(&change.old_version)),
+        ChangeKind::Upgraded | ChangeKind::Downgraded | ChangeKind::Changed => format!(
+            "{} {} → {}",
+            change.name,
+            version(&change.old_version),
+            version(&change.new_version)
+        ),
+        ChangeKind::Moved | ChangeKind::SourceChanged | ChangeKind::ArtifactChanged => format!(
+            "{} {} {}",
+            change.name,
+            version(&change.new_version),
+            kind_word(change.kind).trim_matches('*')
+        ),
+    };
+    let note = note(change);
+    if note.is_empty() {
+        format!("{base} ({})", change.ecosystem)
+    } else {
+        format!("{base} ({}; {note})", change.ecosystem)
+    }
+}
+
+fn cache_line(impact: &CacheImpact) -> String {
+    match impact.first_rebuilt_step {
+        None => format!(
+            "layer `{}`: all {} steps stay cached",
+            impact.layer, impact.steps
+        ),
+        Some(first) if first == impact.steps => format!(
+            "layer `{}`: step {first} of {} rebuilds, {} packages",
+            impact.layer, impact.steps, impact.rebuilt_packages
+        ),
+        Some(first) => format!(
+            "layer `{}`: steps {first}–{} of {} rebuild, {} packages",
+            impact.layer, impact.steps, impact.steps, impact.rebuilt_packages
+        ),
+    }
+}
+
+/// Keeps table cells intact.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
