@@ -87,6 +87,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// Check that a built image contains exactly what the lock says; exit 1 when it does not.
+    Verify {
+        /// A root filesystem folder, a `docker save` tar, an OCI archive tar or an OCI layout folder.
+        image: PathBuf,
+        /// The lock to compare with.
+        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+        lock: PathBuf,
+        /// The R library the packages were installed into (as given to `imglock emit --library`).
+        #[arg(long, value_name = "PATH")]
+        library: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+        format: VerifyFormat,
+    },
     /// Exit 0 if the lock matches the spec, 1 if it is stale (no network).
     Check {
         /// The spec to read.
@@ -107,6 +121,14 @@ enum DiffFormat {
     Text,
     Markdown,
     Json,
+}
+
+/// How a verification report is printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum VerifyFormat {
+    Text,
+    Json,
+    Junit,
 }
 
 /// How a report is printed.
@@ -254,6 +276,32 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             };
             let _ = write!(stdout, "{rendered}");
             Ok(if report.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Verify {
+            image,
+            lock,
+            library,
+            format,
+        } => {
+            let report = crate::verify::verify(
+                &image,
+                &lock,
+                library.as_deref(),
+                crate::verify::Limits::default(),
+            )?;
+            let rendered = match format {
+                VerifyFormat::Text => crate::verify::text(&report),
+                VerifyFormat::Json => {
+                    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+                }
+                VerifyFormat::Junit => crate::verify::junit(&report),
+            };
+            let _ = write!(stdout, "{rendered}");
+            Ok(if report.matches() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

@@ -37,6 +37,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    #[error(transparent)]
+    Image(#[from] crate::verify::ImageError),
+
     #[error("cannot write `{path}`")]
     Write {
         path: std::path::PathBuf,

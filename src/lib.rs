@@ -2,7 +2,7 @@
 //! a Docker build cannot drift from.
 //!
 //! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
-//! with [`bioc`]) behind [`ecosystem::Ecosystem`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`].
+//! with [`bioc`]) behind [`ecosystem::Ecosystem`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`], [`verify`].
 
 pub mod bioc;
 pub mod check;
@@ -18,3 +18,4 @@ pub mod progress;
 pub mod repository;
 pub mod resolve;
 pub mod spec;
+pub mod verify;

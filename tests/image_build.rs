@@ -167,6 +167,53 @@ fn built_images_hold_exactly_the_lock_and_rebuild_only_what_changed() {
         "the image holds exactly the lock"
     );
 
+    // The built image verifies clean as an OCI layout and as a docker-archive tar, and a copy
+    // whose plotkit DESCRIPTION was edited in an extra layer does not.
+    let images = tempfile::tempdir().unwrap();
+    let oci = format!("oci:{}", images.path().join("oci").display());
+    let output = buildah(&["push", &tag(1), &oci]);
+    assert!(output.status.success(), "{}", text(&output));
+    let archive = images.path().join("image.tar");
+    let output = Command::new("skopeo")
+        .args([
+            "copy",
+            &oci,
+            &format!("docker-archive:{}:imglock-test:1", archive.display()),
+        ])
+        .output()
+        .expect("run skopeo");
+    assert!(output.status.success(), "{}", text(&output));
+    for image in [images.path().join("oci"), archive] {
+        let output = project.run(&["verify", image.to_str().unwrap()]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(&output)
+        );
+    }
+    let tamper = images.path().join("tamper");
+    std::fs::create_dir_all(&tamper).unwrap();
+    std::fs::write(
+        tamper.join("Dockerfile"),
+        format!("FROM {}\nRUN sed -i 's/^Version: 3.4.1$/Version: 3.4.2/' /usr/local/lib/R/site-library/plotkit/DESCRIPTION\n", tag(1)),
+    )
+    .unwrap();
+    cleanup.0.push(tag(9));
+    let output = buildah(&["bud", "-t", &tag(9), tamper.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    let tampered = format!("oci:{}", images.path().join("tampered").display());
+    let output = buildah(&["push", &tag(9), &tampered]);
+    assert!(output.status.success(), "{}", text(&output));
+    let output = project.run(&["verify", images.path().join("tampered").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        report.contains("plotkit is installed at 3.4.2, but the lock says 3.4.1"),
+        "{report}"
+    );
+
     // Unchanged: every step is reused.
     cleanup.0.push(tag(2));
     let (output, cached) = build(&project, "build1", &tag(2), &[]);

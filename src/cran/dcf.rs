@@ -22,6 +22,16 @@ pub struct Record<'a> {
 }
 
 impl Record<'_> {
+    /// Every field and its value (the first, where a field repeats).
+    pub fn to_map(&self) -> std::collections::BTreeMap<String, String> {
+        let mut map = std::collections::BTreeMap::new();
+        for (name, value) in &self.fields {
+            map.entry((*name).to_string())
+                .or_insert_with(|| value.to_string());
+        }
+        map
+    }
+
     /// The value of `field`, with continuation lines joined by single spaces.
     pub fn get(&self, field: &str) -> Option<&str> {
         self.fields

@@ -29,6 +29,14 @@ pub use resolve::{
 };
 pub use version::{ChangeLevel, Constraint, RVersion};
 
+/// The fields of the first record of a DCF text (a DESCRIPTION file), or none if it is unreadable.
+pub fn dcf_fields(text: &str) -> std::collections::BTreeMap<String, String> {
+    let Ok(records) = dcf::parse(text) else {
+        return std::collections::BTreeMap::new();
+    };
+    records.first().map(dcf::Record::to_map).unwrap_or_default()
+}
+
 /// How a version change of an R package reads in a review: its direction and level, or `None`
 /// when either version is not an R version.
 pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, ChangeLevel)> {
