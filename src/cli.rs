@@ -61,7 +61,7 @@ enum Command {
         /// Write `DIR/Dockerfile` (and any artifacts the build needs) [default: ./Dockerfile.imglock].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Install R packages into this library [default: R's site library].
+        /// Install R packages into this library [default: the spec's `r-library`, else R's site library].
         #[arg(long, value_name = "PATH")]
         library: Option<String>,
         /// Parallel make jobs when compiling packages.
@@ -94,7 +94,7 @@ enum Command {
         /// The lock to compare with.
         #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
         lock: PathBuf,
-        /// The R library the packages were installed into (as given to `imglock emit --library`).
+        /// The R library the packages were installed into [default: the lock's `r-library`].
         #[arg(long, value_name = "PATH")]
         library: Option<String>,
         /// Output format.

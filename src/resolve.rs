@@ -188,6 +188,7 @@ fn pin_artifacts(
             name: spec.image.name.clone(),
             base: spec.image.base.clone(),
             platform: spec.image.platform.clone(),
+            r_library: spec.image.r_library.clone(),
         },
         resolution,
         layers: locked_layers,

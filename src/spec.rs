@@ -33,6 +33,9 @@ pub struct Image {
     pub base: String,
     pub platform: String,
     pub r: Option<String>,
+    /// The R library imglock installs into (absolute); R's site library when not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r_library: Option<String>,
     pub python: Option<String>,
 }
 
@@ -160,6 +163,19 @@ impl Spec {
                         .parse::<RVersion>()
                         .map(|_| r.get_ref().clone())
                         .map_err(|e| error_at(Some(r.span()), format!("image.r: {e}")))
+                })
+                .transpose()?,
+            r_library: image
+                .r_library
+                .map(|library| {
+                    if library.get_ref().starts_with('/') {
+                        Ok(library.into_inner())
+                    } else {
+                        Err(error_at(
+                            Some(library.span()),
+                            format!("image.r-library `{}` must be an absolute path in the image, like `/opt/R/library`", library.get_ref()),
+                        ))
+                    }
                 })
                 .transpose()?,
             python: image.python,
@@ -362,6 +378,8 @@ mod wire {
         pub base: Spanned<String>,
         pub platform: Option<Spanned<String>>,
         pub r: Option<Spanned<String>>,
+        #[serde(rename = "r-library")]
+        pub r_library: Option<Spanned<String>>,
         pub python: Option<String>,
     }
 

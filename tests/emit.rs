@@ -255,3 +255,41 @@ fn emit_without_a_lock_says_so() {
         stderr(&output)
     );
 }
+
+#[test]
+fn the_specs_r_library_is_locked_and_used_by_emit() {
+    let server = Server::start(&fixtures());
+    let text = spec(
+        &format!("cran = [\"{}/cran\"]", server.url()),
+        "[[layer]]\nname = \"r\"\ncran = [\"corekit\"]",
+    )
+    .replace(
+        "r = \"4.2.2\"",
+        "r = \"4.2.2\"\nr-library = \"/opt/R/library\"",
+    );
+    let project = Project::new(&text);
+    let dockerfile = resolve_and_emit(&project, "build");
+    assert!(
+        project
+            .lock()
+            .unwrap()
+            .contains("r-library = \"/opt/R/library\"\n")
+    );
+    assert!(
+        dockerfile.contains("IMGLOCK_R_LIBRARY=/opt/R/library"),
+        "{dockerfile}"
+    );
+    let output = project.run(&["emit", "--out", "override", "--library", "/srv/R"]);
+    assert!(output.status.success());
+    let overridden = std::fs::read_to_string(project.path("override/Dockerfile")).unwrap();
+    assert!(overridden.contains("IMGLOCK_R_LIBRARY=/srv/R"));
+
+    project.write_spec(&text.replace("/opt/R/library", "opt/R/library"));
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("must be an absolute path"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -478,3 +478,33 @@ fn an_absurd_size_a_truncated_layer_and_a_missing_image_are_errors() {
         stderr(&output)
     );
 }
+
+#[test]
+fn the_locks_r_library_is_where_packages_are_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock_text = std::fs::read_to_string(lock()).unwrap().replacen(
+        "platform = \"linux/amd64\"\n",
+        "platform = \"linux/amd64\"\nr-library = \"/opt/R/library\"\n",
+        1,
+    );
+    let lock_path = dir.path().join("imglock.lock");
+    std::fs::write(&lock_path, lock_text).unwrap();
+    let root = dir.path().join("root");
+    for (name, version) in locked() {
+        let path = root.join("opt/R/library").join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join("DESCRIPTION"), description(name, version, "")).unwrap();
+    }
+    let stray = root.join("opt/R/library/stray");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("DESCRIPTION"), description("stray", "1", "")).unwrap();
+    let report =
+        imglock::verify::verify(&root, &lock_path, None, imglock::verify::Limits::default())
+            .unwrap();
+    let kinds: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.name.as_str()))
+        .collect();
+    assert_eq!(kinds, [(imglock::verify::FindingKind::Unexpected, "stray")]);
+}

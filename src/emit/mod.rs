@@ -33,7 +33,7 @@ pub struct EmitOptions {
 /// Options that shape the Dockerfile's text.
 #[derive(Debug, Clone)]
 pub struct DockerfileOptions {
-    /// The R library to install into; R's site library when not given.
+    /// The R library to install into; the lock's `r-library`, else R's site library, when not given.
     pub library: Option<String>,
     /// Parallel make jobs for compiled code.
     pub ncpus: u32,
@@ -141,9 +141,14 @@ pub fn render(
         Some(SettingValue::Text(version)) => version.clone(),
         _ => String::new(),
     };
+    // `--library` wins over the spec's `r-library`, which the lock records.
+    let library = options
+        .library
+        .clone()
+        .or_else(|| lock.image.r_library.clone());
     let settings = r::RSettings {
         cache_key: format!("{r_version}/{}", lock.image.platform.replace('/', "-")),
-        library: options.library.clone(),
+        library: library.clone(),
         ncpus: options.ncpus,
     };
     let lock_name = lock_path.file_name().map_or_else(
@@ -163,7 +168,7 @@ pub fn render(
     let _ = writeln!(
         header,
         "# R library: {}",
-        options.library.as_deref().unwrap_or("R's site library")
+        library.as_deref().unwrap_or("R's site library")
     );
     let mut steps = vec![Step {
         layer: None,

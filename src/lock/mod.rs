@@ -36,10 +36,13 @@ pub struct Lock {
 /// The image settings the lock was made for.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case")]
 pub struct LockedImage {
     pub name: String,
     pub base: String,
     pub platform: String,
+    /// The R library packages are installed into, when not R's site library.
+    pub r_library: Option<String>,
 }
 
 /// A layer and the packages locked in it (those a lower layer locks are not repeated).

@@ -21,6 +21,9 @@ pub fn render(lock: &Lock) -> String {
     let _ = writeln!(out, "name = {}", quote(&lock.image.name));
     let _ = writeln!(out, "base = {}", quote(&lock.image.base));
     let _ = writeln!(out, "platform = {}", quote(&lock.image.platform));
+    if let Some(library) = &lock.image.r_library {
+        let _ = writeln!(out, "r-library = {}", quote(library));
+    }
     if !lock.resolution.is_empty() {
         let _ = writeln!(out, "\n[resolution]");
         for (key, value) in &lock.resolution {

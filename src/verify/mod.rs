@@ -83,7 +83,7 @@ pub fn verify(
     limits: Limits,
 ) -> Result<VerifyReport, Error> {
     let lock = Lock::read(lock_path)?;
-    let inventory = RInventory::new(library);
+    let inventory = RInventory::new(library.or(lock.image.r_library.as_deref()));
     let read = image::read_image(image, &inventory, limits)?;
     let mut findings = Vec::new();
     inventory.check(&read.files, &lock, &mut findings);
