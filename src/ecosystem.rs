@@ -44,13 +44,24 @@ pub struct ResolvedPackage {
     pub repository: String,
     /// The artifact's URL, as the lock records it.
     pub url: String,
-    /// What to download to pin it (the absolute URL and the repository's checksum).
-    pub artifact: ArtifactRequest,
+    /// How its artifact's sha256 and size are pinned.
+    pub artifact: PinSource,
     pub needs_compilation: Option<bool>,
     /// Whether the layer's own list names it.
     pub requested: bool,
+    /// The environment markers of the requirements that brought it in (PEP 508), if any.
+    pub markers: Vec<String>,
     /// Names of the locked packages it depends on.
     pub dependencies: Vec<String>,
+}
+
+/// Where a package's pinned sha256 and size come from.
+#[derive(Debug, Clone)]
+pub enum PinSource {
+    /// Download the artifact (verifying the repository's checksum) and hash it.
+    Download(ArtifactRequest),
+    /// The index publishes both (PyPI's JSON API); nothing is downloaded.
+    Known { sha256: String, size: u64 },
 }
 
 /// One ecosystem's answer for one layer.

@@ -25,6 +25,9 @@ pub enum Error {
         source: Box<ResolveError>,
     },
 
+    #[error("cannot resolve the Python packages of layer `{layer}`:\n{message}")]
+    Python { layer: String, message: String },
+
     #[error("the index `{url}` is unusable: {reason}")]
     Index { url: String, reason: String },
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod fetch;
 pub mod lock;
 pub mod progress;
+pub mod pypi;
 pub mod repository;
 pub mod resolve;
 pub mod spec;

@@ -74,6 +74,25 @@ impl Repository {
         (url, format!("{}/{}", self.label, relative))
     }
 
+    /// The lock's name for a file URL the repository pointed to: below the repository, its label
+    /// and the rest; a local file elsewhere, a path relative to the repository's; else the URL.
+    pub fn label_for(&self, file: &Url) -> String {
+        let base = format!("{}/", self.url.as_str().trim_end_matches('/'));
+        if let Some(rest) = file.as_str().strip_prefix(&base) {
+            return format!("{}/{rest}", self.label);
+        }
+        if let (Ok(file_path), Ok(base_path)) = (file.to_file_path(), self.url.to_file_path())
+            && let Some(relative) = pathdiff::diff_paths(file_path, base_path)
+        {
+            return format!(
+                "{}/{}",
+                self.label,
+                relative.to_string_lossy().replace('\\', "/")
+            );
+        }
+        file.to_string()
+    }
+
     /// A repository below this one, such as Bioconductor's `data/annotation`.
     pub fn child(&self, relative: &str) -> Self {
         let (url, label) = self.file(relative);

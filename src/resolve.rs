@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::cran::RPackages;
-use crate::ecosystem::{Ecosystem, LayerRequest, Pin, ResolvedPackage};
+use crate::ecosystem::{Ecosystem, LayerRequest, Pin, PinSource, ResolvedPackage};
 use crate::error::Error;
-use crate::fetch::{Cache, FetchOptions, Fetcher};
+use crate::fetch::{Artifact, Cache, FetchOptions, Fetcher};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
 use crate::progress::Progress;
+use crate::pypi::PypiPackages;
 use crate::spec::Spec;
 
 /// What `imglock resolve` was asked to do.
@@ -25,6 +26,8 @@ pub struct ResolveOptions {
     pub offline: bool,
     pub upgrade: bool,
     pub upgrade_packages: Vec<String>,
+    /// Ignore files uploaded after this instant (RFC 3339, UTC), in every ecosystem with dates.
+    pub exclude_newer: Option<String>,
     pub cache: Cache,
     pub progress: Progress,
 }
@@ -73,6 +76,11 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let mut ecosystems: Vec<Box<dyn Ecosystem + '_>> = Vec::new();
     if let Some(r) = RPackages::load(&spec, &lock_dir, &fetcher)? {
         ecosystems.push(Box::new(r));
+    }
+    if let Some(python) =
+        PypiPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer.clone())?
+    {
+        ecosystems.push(Box::new(python));
     }
 
     let mut notes = Vec::new();
@@ -140,7 +148,11 @@ fn pin_artifacts(
 ) -> Result<Lock, Error> {
     let requests: Vec<_> = layers
         .iter()
-        .flat_map(|(_, packages)| packages.iter().map(|(_, p)| p.artifact.clone()))
+        .flat_map(|(_, packages)| packages.iter())
+        .filter_map(|(_, p)| match &p.artifact {
+            PinSource::Download(request) => Some(request.clone()),
+            PinSource::Known { .. } => None,
+        })
         .collect();
     let mut artifacts = fetcher.download_all(&requests).into_iter();
     let mut failures = Vec::new();
@@ -148,7 +160,15 @@ fn pin_artifacts(
     for (name, packages) in layers {
         let mut locked = Vec::new();
         for (ecosystem, package) in packages {
-            match artifacts.next() {
+            let pinned = match &package.artifact {
+                PinSource::Known { sha256, size } => Some(Ok(Artifact {
+                    sha256: sha256.clone(),
+                    size: *size,
+                    path: PathBuf::new(),
+                })),
+                PinSource::Download(_) => artifacts.next(),
+            };
+            match pinned {
                 Some(Ok(artifact)) => {
                     let mut package = LockedPackage {
                         ecosystem: package.ecosystem.to_string(),
@@ -161,9 +181,12 @@ fn pin_artifacts(
                         needs_compilation: package.needs_compilation,
                         system_requirements: None,
                         requested: package.requested,
+                        markers: package.markers,
                         dependencies: package.dependencies,
                     };
-                    ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;
+                    if !artifact.path.as_os_str().is_empty() {
+                        ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;
+                    }
                     locked.push(package);
                 }
                 Some(Err(error)) => failures.push(error),

@@ -37,6 +37,9 @@ pub struct Image {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r_library: Option<String>,
     pub python: Option<String>,
+    /// The image's glibc as a manylinux level (`2_17` when not set), for choosing wheels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manylinux: Option<String>,
 }
 
 /// The `[repositories]` table, as written (paths are resolved when the repositories are used).
@@ -44,6 +47,10 @@ pub struct Image {
 pub struct Repositories {
     pub cran: Vec<String>,
     pub bioconductor: BioconductorSource,
+    /// Python package indexes, in priority order: the first that has a project serves it
+    /// (PyPI when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pypi: Vec<String>,
 }
 
 /// Where Bioconductor packages come from.
@@ -76,6 +83,7 @@ pub struct Layer {
 pub enum RequirementKind {
     Cran,
     Bioconductor,
+    Pypi,
 }
 
 impl RequirementKind {
@@ -84,6 +92,7 @@ impl RequirementKind {
         match self {
             Self::Cran => "cran",
             Self::Bioconductor => "bioconductor",
+            Self::Pypi => "pypi",
         }
     }
 }
@@ -179,6 +188,7 @@ impl Spec {
                 })
                 .transpose()?,
             python: image.python,
+            manylinux: image.manylinux,
         };
 
         let repositories = wire.repositories.unwrap_or_default();
@@ -186,6 +196,10 @@ impl Spec {
             None => vec![CRAN_URL.to_string()],
             Some(list) => list.into_vec(),
         };
+        let pypi = repositories
+            .pypi
+            .map(wire::OneOrMany::into_vec)
+            .unwrap_or_default();
         let bioconductor = match repositories.bioconductor {
             None => BioconductorSource::Auto,
             Some(value) => {
@@ -223,6 +237,7 @@ impl Spec {
             for (kind, entries) in [
                 (RequirementKind::Cran, layer.cran),
                 (RequirementKind::Bioconductor, layer.bioconductor),
+                (RequirementKind::Pypi, layer.pypi),
             ] {
                 for entry in entries {
                     requirements.push(RequirementEntry {
@@ -238,10 +253,19 @@ impl Spec {
         let spec = Self {
             path: path.to_path_buf(),
             image,
-            repositories: Repositories { cran, bioconductor },
+            repositories: Repositories {
+                cran,
+                bioconductor,
+                pypi,
+            },
             layers,
         };
-        if spec.image.r.is_none() && spec.layers.iter().any(|l| !l.requirements.is_empty()) {
+        let has_r = |l: &Layer| {
+            l.requirements
+                .iter()
+                .any(|r| r.kind != RequirementKind::Pypi)
+        };
+        if spec.image.r.is_none() && spec.layers.iter().any(has_r) {
             return Err(error_at(
                 None,
                 "layers install R packages but `[image] r` is not set: give the R version of the base image, like `r = \"4.2.2\"`".into(),
@@ -381,6 +405,7 @@ mod wire {
         #[serde(rename = "r-library")]
         pub r_library: Option<Spanned<String>>,
         pub python: Option<String>,
+        pub manylinux: Option<String>,
     }
 
     #[derive(Deserialize, Default)]
@@ -388,7 +413,7 @@ mod wire {
     pub(super) struct Repositories {
         pub cran: Option<OneOrMany>,
         pub bioconductor: Option<Spanned<String>>,
-        pub pypi: Option<Spanned<toml::Value>>,
+        pub pypi: Option<OneOrMany>,
         pub conda: Option<Spanned<toml::Value>>,
         pub maven: Option<Spanned<toml::Value>>,
     }
@@ -417,8 +442,9 @@ mod wire {
         pub cran: Vec<Spanned<String>>,
         #[serde(default)]
         pub bioconductor: Vec<Spanned<String>>,
+        #[serde(default)]
+        pub pypi: Vec<Spanned<String>>,
         pub github: Option<Spanned<toml::Value>>,
-        pub pypi: Option<Spanned<toml::Value>>,
         pub conda: Option<Spanned<toml::Value>>,
         pub maven: Option<Spanned<toml::Value>>,
         #[serde(rename = "maven-target")]
@@ -439,13 +465,11 @@ mod wire {
             None => Ok(()),
         };
         if let Some(repositories) = &spec.repositories {
-            unsupported("repositories.pypi", &repositories.pypi)?;
             unsupported("repositories.conda", &repositories.conda)?;
             unsupported("repositories.maven", &repositories.maven)?;
         }
         for layer in &spec.layer {
             unsupported("github", &layer.github)?;
-            unsupported("pypi", &layer.pypi)?;
             unsupported("conda", &layer.conda)?;
             unsupported("maven", &layer.maven)?;
             unsupported("maven-target", &layer.maven_target)?;

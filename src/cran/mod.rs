@@ -45,7 +45,9 @@ pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, Chang
 }
 
 use crate::bioc;
-use crate::ecosystem::{Ecosystem, LayerRequest, LayerResolution, ResolvedPackage, SettingValue};
+use crate::ecosystem::{
+    Ecosystem, LayerRequest, LayerResolution, PinSource, ResolvedPackage, SettingValue,
+};
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher, gunzip};
 use crate::lock::LockedPackage;
@@ -151,6 +153,7 @@ fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requ
             let kind = match entry.kind {
                 RequirementKind::Cran => RepoKind::Cran,
                 RequirementKind::Bioconductor => RepoKind::Bioconductor,
+                RequirementKind::Pypi => continue,
             };
             roots.push((kind, requirement));
         }
@@ -316,10 +319,11 @@ impl Ecosystem for RPackages<'_> {
                     version: selected.entry.version.to_string(),
                     repository: index.repository.label.clone(),
                     url: label,
-                    artifact: ArtifactRequest {
+                    artifact: PinSource::Download(ArtifactRequest {
                         url,
                         expected: selected.entry.md5.map(Checksum::Md5),
-                    },
+                    }),
+                    markers: Vec::new(),
                     needs_compilation: selected.entry.needs_compilation,
                     dependencies: selected.dependencies,
                 }

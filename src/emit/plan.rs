@@ -103,6 +103,7 @@ mod tests {
             needs_compilation: None,
             system_requirements: None,
             requested,
+            markers: Vec::new(),
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
         }
     }

@@ -110,7 +110,17 @@ impl Fetcher {
 
     /// Fetches every URL's body at once; results are in the order of `urls`.
     pub fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Vec<u8>, FetchError>> {
-        self.run_all(urls, what, |url| self.get(url))
+        self.run_all(urls, what, |url| self.get(url, None))
+    }
+
+    /// Like [`Fetcher::get_all`], asking for the given media types (HTTP `Accept`).
+    pub fn get_all_accepting(
+        &self,
+        urls: &[Url],
+        what: &str,
+        accept: &str,
+    ) -> Vec<Result<Vec<u8>, FetchError>> {
+        self.run_all(urls, what, |url| self.get(url, Some(accept)))
     }
 
     /// Downloads and verifies every artifact at once; results are in the order of `requests`.
@@ -144,7 +154,7 @@ impl Fetcher {
         results
     }
 
-    async fn get(&self, url: &Url) -> Result<Vec<u8>, FetchError> {
+    async fn get(&self, url: &Url, accept: Option<&str>) -> Result<Vec<u8>, FetchError> {
         if url.scheme() == "file" {
             return read_local(url);
         }
@@ -160,6 +170,9 @@ impl Fetcher {
         let response = self
             .send(url, |request| {
                 let mut request = request;
+                if let Some(accept) = accept {
+                    request = request.header(reqwest::header::ACCEPT, accept);
+                }
                 if let Some(v) = &validators {
                     if let Some(etag) = &v.etag {
                         request = request.header(reqwest::header::IF_NONE_MATCH, etag);
@@ -176,7 +189,13 @@ impl Fetcher {
         }
         let Response::Body { body, headers } = response else {
             // A 304 without a cached body cannot happen (no validators were sent); ask plainly.
-            return match self.send(url, |request| request).await? {
+            return match self
+                .send(url, |request| match accept {
+                    Some(accept) => request.header(reqwest::header::ACCEPT, accept),
+                    None => request,
+                })
+                .await?
+            {
                 Response::Body { body, .. } => Ok(body),
                 Response::NotModified => Err(FetchError::Status {
                     url: url.to_string(),

@@ -69,6 +69,9 @@ pub struct LockedPackage {
     /// Whether the spec names it in this layer (rather than only as a dependency).
     #[serde(default)]
     pub requested: bool,
+    /// The environment markers of the requirements that brought it in (PEP 508), if any.
+    #[serde(default)]
+    pub markers: Vec<String>,
     #[serde(default)]
     pub dependencies: Vec<String>,
 }

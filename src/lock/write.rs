@@ -53,6 +53,9 @@ pub fn render(lock: &Lock) -> String {
             if let Some(requirements) = &package.system_requirements {
                 let _ = writeln!(out, "system-requirements = {}", quote(requirements));
             }
+            if !package.markers.is_empty() {
+                let _ = writeln!(out, "markers = {}", list(&package.markers));
+            }
             let mut dependencies = package.dependencies.clone();
             dependencies.sort();
             dependencies.dedup();

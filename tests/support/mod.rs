@@ -149,18 +149,27 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
     if !latency.is_zero() {
         thread::sleep(latency);
     }
-    let file = root.join(path.trim_start_matches('/'));
+    let mut file = root.join(path.trim_start_matches('/'));
+    // A folder is served by its PEP 691 page, as a Python package index serves a project.
+    if file.is_dir() {
+        file = file.join("index.json");
+    }
     let body = if file.is_file() {
         std::fs::read(&file).ok()
     } else {
         None
     };
+    let content_type = if file.ends_with("index.json") {
+        "application/vnd.pypi.simple.v1+json"
+    } else {
+        "application/octet-stream"
+    };
     match (fault, body) {
         (Some(Fault::Reset), _) => {
             let _ = stream.shutdown(Shutdown::Both);
         }
-        (Some(Fault::Status(code)), _) => respond(&mut stream, code, None, &[]),
-        (_, None) => respond(&mut stream, 404, None, b"not found"),
+        (Some(Fault::Status(code)), _) => respond(&mut stream, code, None, "text/plain", &[]),
+        (_, None) => respond(&mut stream, 404, None, "text/plain", b"not found"),
         (Some(Fault::Truncate), Some(body)) => {
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -174,9 +183,9 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
         (None, Some(body)) => {
             let etag = format!("\"{:x}-{}\"", fnv(&body), body.len());
             if if_none_match.as_deref() == Some(etag.as_str()) {
-                respond(&mut stream, 304, Some(&etag), &[]);
+                respond(&mut stream, 304, Some(&etag), content_type, &[]);
             } else {
-                respond(&mut stream, 200, Some(&etag), &body);
+                respond(&mut stream, 200, Some(&etag), content_type, &body);
             }
         }
     }
@@ -186,7 +195,7 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
     let _ = reader.read_to_end(&mut rest);
 }
 
-fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, body: &[u8]) {
+fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, content_type: &str, body: &[u8]) {
     let reason = match code {
         200 => "OK",
         304 => "Not Modified",
@@ -194,7 +203,7 @@ fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, body: &[u8]) {
         _ => "Error",
     };
     let mut head = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
         if code == 304 { 0 } else { body.len() }
     );
     if let Some(etag) = etag {

@@ -1,0 +1,330 @@
+//! The Python package indexes of a spec: project pages and core metadata, fetched in batches
+//! (every name the resolver may need next at once) and kept for the whole resolve.
+//!
+//! For each version the best file for the target is chosen: the most specific compatible wheel,
+//! else the sdist. Metadata comes from the PEP 658 `.metadata` file when the index serves one,
+//! else from the wheel itself (downloaded, verified against the index's sha256), or from an
+//! sdist's `PKG-INFO` when that is Metadata 2.2+ with static dependencies. No build backend or
+//! `setup.py` is ever run.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::rc::Rc;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+
+use super::metadata::CoreMetadata;
+use super::simple::{DistFile, parse_page};
+use super::tags::Target;
+use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
+use crate::repository::Repository;
+
+/// The chosen file of one version of a project.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub file: DistFile,
+    /// Whether every usable file of the version is yanked.
+    pub yanked: bool,
+}
+
+/// A project as one index lists it.
+#[derive(Debug)]
+pub struct Project {
+    /// Which index (position in the spec's list) serves it.
+    pub index: usize,
+    pub versions: BTreeMap<Version, Candidate>,
+}
+
+/// Why a version's dependencies cannot be had.
+pub type Unavailable = String;
+
+/// A fetched project page: the project, `None` when no index has it, or why it failed.
+type ProjectResult = Result<Option<Rc<Project>>, String>;
+
+/// Fetched metadata, or why it cannot be had.
+type MetadataResult = Result<Rc<CoreMetadata>, Unavailable>;
+
+/// Pages and metadata of every index, fetched on demand and cached for the resolve.
+pub struct Indexes<'a> {
+    fetcher: &'a Fetcher,
+    pub repositories: Vec<Repository>,
+    target: Target,
+    python: Version,
+    exclude_newer: Option<String>,
+    projects: RefCell<HashMap<PackageName, ProjectResult>>,
+    metadata: RefCell<HashMap<(PackageName, Version), MetadataResult>>,
+}
+
+impl<'a> Indexes<'a> {
+    pub fn new(
+        fetcher: &'a Fetcher,
+        repositories: Vec<Repository>,
+        target: Target,
+        exclude_newer: Option<String>,
+    ) -> Self {
+        Self {
+            fetcher,
+            repositories,
+            python: Version::new([target.python.0, target.python.1, 0]),
+            target,
+            exclude_newer,
+            projects: RefCell::new(HashMap::new()),
+            metadata: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The project `name`, or `None` when no index has it. Fetches it if not prefetched.
+    pub fn project(&self, name: &PackageName) -> Result<Option<Rc<Project>>, String> {
+        self.prefetch_projects(std::slice::from_ref(name));
+        self.projects
+            .borrow()
+            .get(name)
+            .cloned()
+            .unwrap_or(Ok(None))
+    }
+
+    /// Fetches the pages of all `names` not fetched yet, at once; the first index that has a
+    /// project serves it.
+    pub fn prefetch_projects(&self, names: &[PackageName]) {
+        let mut missing: Vec<PackageName> = names
+            .iter()
+            .filter(|name| !self.projects.borrow().contains_key(*name))
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        for (position, repository) in self.repositories.iter().enumerate() {
+            if missing.is_empty() {
+                break;
+            }
+            let urls: Vec<url::Url> = missing
+                .iter()
+                .map(|name| page_url(repository, name))
+                .collect();
+            let bodies = self.fetcher.get_all_accepting(
+                &urls,
+                "Fetching PyPI pages",
+                "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
+            );
+            let mut still_missing = Vec::new();
+            for ((name, url), body) in missing.into_iter().zip(urls).zip(bodies) {
+                let result = match body {
+                    Ok(body) => parse_page(&body, &url, name.as_ref())
+                        .map(|files| Some(Rc::new(self.project_of(position, files))))
+                        .map_err(|e| format!("`{url}`: {e}")),
+                    Err(error) if error.is_not_found() => {
+                        still_missing.push(name);
+                        continue;
+                    }
+                    Err(error) => Err(crate::error::chain(&error)),
+                };
+                self.projects.borrow_mut().insert(name, result);
+            }
+            missing = still_missing;
+        }
+        for name in missing {
+            self.projects.borrow_mut().insert(name, Ok(None));
+        }
+    }
+
+    fn project_of(&self, index: usize, files: Vec<DistFile>) -> Project {
+        let mut by_version: BTreeMap<Version, Vec<DistFile>> = BTreeMap::new();
+        for file in files {
+            let too_new = match (&self.exclude_newer, &file.upload_time) {
+                (Some(limit), Some(uploaded)) => uploaded.as_str() > limit.as_str(),
+                _ => false,
+            };
+            let python_ok = file
+                .requires_python
+                .as_ref()
+                .is_none_or(|specifiers| specifiers.contains(&self.python));
+            if !too_new && python_ok {
+                by_version
+                    .entry(file.version.clone())
+                    .or_default()
+                    .push(file);
+            }
+        }
+        let versions = by_version
+            .into_iter()
+            .filter_map(|(version, files)| {
+                let yanked = files.iter().all(|f| f.yanked);
+                let usable: Vec<&DistFile> = files.iter().filter(|f| yanked || !f.yanked).collect();
+                let wheel = usable
+                    .iter()
+                    .filter(|f| f.is_wheel)
+                    .filter_map(|f| Some((self.target.wheel_priority(&f.filename)?, *f)))
+                    .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.filename.cmp(&b.1.filename)));
+                let file = match wheel {
+                    Some((_, wheel)) => wheel.clone(),
+                    None => (*usable
+                        .iter()
+                        .filter(|f| !f.is_wheel)
+                        .min_by_key(|f| (!f.filename.ends_with(".tar.gz"), f.filename.clone()))?)
+                    .clone(),
+                };
+                Some((version, Candidate { file, yanked }))
+            })
+            .collect();
+        Project { index, versions }
+    }
+
+    /// The metadata of `name` at `version`, fetching it if not prefetched.
+    pub fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Rc<CoreMetadata>, Unavailable> {
+        self.prefetch_metadata(&[(name.clone(), version.clone())]);
+        self.metadata
+            .borrow()
+            .get(&(name.clone(), version.clone()))
+            .cloned()
+            .unwrap_or_else(|| Err(format!("{name} {version} is not in the index")))
+    }
+
+    /// Fetches the metadata of all `(name, version)` pairs not fetched yet, at once.
+    pub fn prefetch_metadata(&self, wanted: &[(PackageName, Version)]) {
+        let mut sidecars = Vec::new();
+        let mut downloads = Vec::new();
+        for (name, version) in wanted {
+            if self
+                .metadata
+                .borrow()
+                .contains_key(&(name.clone(), version.clone()))
+            {
+                continue;
+            }
+            let Ok(Some(project)) = self
+                .projects
+                .borrow()
+                .get(name)
+                .cloned()
+                .unwrap_or(Ok(None))
+            else {
+                continue;
+            };
+            let Some(candidate) = project.versions.get(version) else {
+                continue;
+            };
+            let key = (name.clone(), version.clone());
+            if candidate.file.is_wheel && candidate.file.core_metadata {
+                let mut url = candidate.file.url.clone();
+                url.set_path(&format!("{}.metadata", url.path()));
+                sidecars.push((key, url));
+            } else {
+                downloads.push((key, candidate.file.clone()));
+            }
+        }
+        if !sidecars.is_empty() {
+            let urls: Vec<url::Url> = sidecars.iter().map(|(_, url)| url.clone()).collect();
+            let bodies = self.fetcher.get_all(&urls, "Fetching PyPI metadata");
+            for ((key, url), body) in sidecars.into_iter().zip(bodies) {
+                let result = body
+                    .map(|bytes| Rc::new(CoreMetadata::parse(&String::from_utf8_lossy(&bytes))))
+                    .map_err(|e| {
+                        format!(
+                            "its metadata `{url}` could not be fetched: {}",
+                            crate::error::chain(&e)
+                        )
+                    });
+                self.metadata.borrow_mut().insert(key, result);
+            }
+        }
+        if !downloads.is_empty() {
+            let requests: Vec<ArtifactRequest> = downloads
+                .iter()
+                .map(|(_, file)| ArtifactRequest {
+                    url: file.url.clone(),
+                    expected: file.sha256.clone().map(Checksum::Sha256),
+                })
+                .collect();
+            let artifacts = self.fetcher.download_all(&requests);
+            for ((key, file), artifact) in downloads.into_iter().zip(artifacts) {
+                let result = artifact
+                    .map_err(|e| crate::error::chain(&e))
+                    .and_then(|artifact| std::fs::read(&artifact.path).map_err(|e| e.to_string()))
+                    .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0))
+                    .map(Rc::new);
+                self.metadata.borrow_mut().insert(key, result);
+            }
+        }
+    }
+}
+
+/// The URL of a project's page on an index: `<index>/<name>/`, or for a `file:` index the
+/// `index.json` (PEP 691) in that folder.
+fn page_url(repository: &Repository, name: &PackageName) -> url::Url {
+    if repository.url.scheme() == "file" {
+        repository.file(&format!("{name}/index.json")).0
+    } else {
+        repository.file(&format!("{name}/")).0
+    }
+}
+
+/// Core metadata read from a downloaded wheel (`*.dist-info/METADATA`) or sdist (`PKG-INFO`).
+fn metadata_from_file(
+    file: &DistFile,
+    bytes: &[u8],
+    name: &PackageName,
+) -> Result<CoreMetadata, Unavailable> {
+    if file.is_wheel {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .map_err(|e| format!("{} is not a valid wheel: {e}", file.filename))?;
+        let entry = (0..archive.len())
+            .filter_map(|i| archive.name_for_index(i)?.ok().map(|n| n.into_owned()))
+            .find(|n| n.matches('/').count() == 1 && n.ends_with(".dist-info/METADATA"))
+            .ok_or_else(|| format!("{} has no .dist-info/METADATA", file.filename))?;
+        let mut text = String::new();
+        archive
+            .by_name(&entry)
+            .map_err(|e| e.to_string())?
+            .take(4 << 20)
+            .read_to_string(&mut text)
+            .map_err(|e| e.to_string())?;
+        return Ok(CoreMetadata::parse(&text));
+    }
+    let pkg_info = sdist_pkg_info(&file.filename, bytes)
+        .ok_or_else(|| format!("the sdist {} has no PKG-INFO", file.filename))?;
+    let metadata = CoreMetadata::parse(&pkg_info);
+    if metadata.has_static_dependencies() {
+        Ok(metadata)
+    } else {
+        Err(format!(
+            "{name} {} has only a source distribution, whose dependencies are not static metadata (Metadata-Version {}); imglock never runs setup.py or a build backend, so pin a version of {name} that has a wheel",
+            file.version, metadata.metadata_version
+        ))
+    }
+}
+
+/// The top-level `PKG-INFO` of an sdist (`.tar.gz` or `.zip`), read without extracting.
+fn sdist_pkg_info(filename: &str, bytes: &[u8]) -> Option<String> {
+    let is_pkg_info = |path: &str| path.matches('/').count() == 1 && path.ends_with("/PKG-INFO");
+    if filename.ends_with(".zip") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+        let name = (0..archive.len())
+            .filter_map(|i| archive.name_for_index(i)?.ok().map(|n| n.into_owned()))
+            .find(|n| is_pkg_info(n))?;
+        let mut text = String::new();
+        archive
+            .by_name(&name)
+            .ok()?
+            .take(4 << 20)
+            .read_to_string(&mut text)
+            .ok()?;
+        return Some(text);
+    }
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    for entry in archive.entries().ok()? {
+        let entry = entry.ok()?;
+        let path = entry.path().ok()?.to_string_lossy().into_owned();
+        if is_pkg_info(&path) {
+            let mut text = String::new();
+            entry.take(4 << 20).read_to_string(&mut text).ok()?;
+            return Some(text);
+        }
+    }
+    None
+}

@@ -1,0 +1,83 @@
+//! Core metadata (`METADATA`, `PKG-INFO`): the e-mail-header format wheels and sdists describe
+//! themselves in. Only the fields resolution needs are kept.
+
+/// What resolution needs from a distribution's metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoreMetadata {
+    pub metadata_version: String,
+    pub name: String,
+    pub version: String,
+    pub requires_dist: Vec<String>,
+    pub requires_python: Option<String>,
+    /// Fields the metadata says are computed at build time (Metadata 2.2).
+    pub dynamic: Vec<String>,
+}
+
+impl CoreMetadata {
+    /// Parses the header block of a metadata file (the description body is ignored).
+    pub fn parse(text: &str) -> Self {
+        let mut metadata = Self::default();
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if line.is_empty() {
+                break;
+            }
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value)) = fields.last_mut() {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                continue;
+            }
+            if let Some((key, value)) = line.split_once(':') {
+                fields.push((key.trim().to_ascii_lowercase(), value.trim().to_string()));
+            }
+        }
+        for (key, value) in fields {
+            match key.as_str() {
+                "metadata-version" => metadata.metadata_version = value,
+                "name" => metadata.name = value,
+                "version" => metadata.version = value,
+                "requires-dist" => metadata.requires_dist.push(value),
+                "requires-python" => metadata.requires_python = Some(value),
+                "dynamic" => metadata.dynamic.push(value.to_ascii_lowercase()),
+                _ => {}
+            }
+        }
+        metadata
+    }
+
+    /// Whether an sdist's dependencies can be trusted without building it: Metadata 2.2 or later
+    /// with `Requires-Dist` not declared dynamic.
+    pub fn has_static_dependencies(&self) -> bool {
+        let version: Vec<u64> = self
+            .metadata_version
+            .split('.')
+            .filter_map(|part| part.parse().ok())
+            .collect();
+        version.as_slice() >= [2, 2].as_slice()
+            && !self.dynamic.iter().any(|field| field == "requires-dist")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_header_block() {
+        let text = "Metadata-Version: 2.1\nName: jsonschema\nVersion: 4.5.1\nRequires-Python: >=3.7\nRequires-Dist: attrs (>=17.4.0)\nRequires-Dist: importlib-resources (>=1.4.0) ; python_version < \"3.9\"\nDescription: long\n  text\n\nRequires-Dist: not-a-header\n";
+        let metadata = CoreMetadata::parse(text);
+        assert_eq!(metadata.name, "jsonschema");
+        assert_eq!(metadata.requires_dist.len(), 2);
+        assert_eq!(metadata.requires_python.as_deref(), Some(">=3.7"));
+        assert!(!metadata.has_static_dependencies());
+        let static_sdist =
+            CoreMetadata::parse("Metadata-Version: 2.2\nName: x\nVersion: 1\nDynamic: License\n");
+        assert!(static_sdist.has_static_dependencies());
+        let dynamic = CoreMetadata::parse(
+            "Metadata-Version: 2.3\nName: x\nVersion: 1\nDynamic: Requires-Dist\n",
+        );
+        assert!(!dynamic.has_static_dependencies());
+    }
+}

@@ -1,0 +1,310 @@
+//! Python packages from PyPI-style indexes: PEP 691/503 pages, PEP 658 metadata, wheel tags for
+//! the image's interpreter and platform, and a PubGrub solve per layer.
+//!
+//! A layer's Python requirements resolve together with those of lower layers (one interpreter):
+//! the lower layers' pins are fixed. Markers are evaluated for the image (`[image] python`,
+//! `platform`, `manylinux`), never the host. The lock takes each file's sha256 and size from the
+//! index, so resolving downloads only metadata.
+
+mod index;
+mod metadata;
+mod ranges;
+mod simple;
+mod solver;
+mod tags;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
+use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
+
+pub use tags::Target;
+
+use self::index::Indexes;
+use self::solver::{Provider, PyPackage};
+use crate::ecosystem::{
+    Ecosystem, LayerRequest, LayerResolution, Pin, PinSource, ResolvedPackage, SettingValue,
+};
+use crate::error::Error;
+use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
+use crate::repository::Repository;
+use crate::spec::{RequirementKind, Spec, SpecError};
+
+/// The public index used when the spec names none.
+pub const PYPI_URL: &str = "https://pypi.org/simple";
+
+/// The Python ecosystem of one spec.
+pub struct PypiPackages<'a> {
+    indexes: Indexes<'a>,
+    environment: MarkerEnvironment,
+    target: Target,
+    exclude_newer: Option<String>,
+    roots: HashMap<String, Vec<Requirement>>,
+}
+
+impl<'a> PypiPackages<'a> {
+    /// The Python ecosystem, or `None` when no layer asks for Python packages.
+    pub fn load(
+        spec: &'a Spec,
+        lock_dir: &Path,
+        fetcher: &'a Fetcher,
+        exclude_newer: Option<String>,
+    ) -> Result<Option<Self>, Error> {
+        let mut roots: HashMap<String, Vec<Requirement>> = HashMap::new();
+        for layer in &spec.layers {
+            for entry in layer
+                .requirements
+                .iter()
+                .filter(|r| r.kind == RequirementKind::Pypi)
+            {
+                let requirement = Requirement::from_str(&entry.text).map_err(|e| {
+                    spec.error_at(
+                        entry,
+                        format!("in layer `{}`: not a PEP 508 requirement: {e}", layer.name),
+                    )
+                })?;
+                roots
+                    .entry(layer.name.clone())
+                    .or_default()
+                    .push(requirement);
+            }
+        }
+        if roots.is_empty() {
+            return Ok(None);
+        }
+        let spec_error = |message: String| SpecError {
+            path: spec.path.clone(),
+            location: None,
+            message,
+        };
+        let python = spec.image.python.as_deref().ok_or_else(|| {
+            spec_error("layers install Python packages but `[image] python` is not set: give the interpreter of the base image, like `python = \"3.8\"`".into())
+        })?;
+        let python = parse_pair(python, '.').ok_or_else(|| {
+            spec_error(format!(
+                "image.python `{python}` must be `major.minor`, like \"3.8\""
+            ))
+        })?;
+        let manylinux = spec.image.manylinux.as_deref().unwrap_or("2_17");
+        let manylinux = parse_pair(manylinux, '_').ok_or_else(|| {
+            spec_error(format!(
+                "image.manylinux `{manylinux}` must be like \"2_17\""
+            ))
+        })?;
+        let arch = match spec.image.platform.split('/').nth(1) {
+            Some("amd64") => "x86_64",
+            Some("arm64") => "aarch64",
+            Some(other) => other,
+            None => "x86_64",
+        };
+        let target = Target::new(python, manylinux, arch);
+        let environment =
+            environment(&target).map_err(|e| spec_error(format!("image.python: {e}")))?;
+        let spec_dir = spec.dir();
+        let default_index = [PYPI_URL.to_string()];
+        let indexes = if spec.repositories.pypi.is_empty() {
+            &default_index[..]
+        } else {
+            &spec.repositories.pypi[..]
+        };
+        let repositories = indexes
+            .iter()
+            .map(|text| {
+                Repository::parse(text, &spec_dir, lock_dir)
+                    .map_err(|e| spec_error(format!("[repositories] pypi: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Self {
+            indexes: Indexes::new(fetcher, repositories, target.clone(), exclude_newer.clone()),
+            environment,
+            target,
+            exclude_newer,
+            roots,
+        }))
+    }
+}
+
+fn parse_pair(text: &str, separator: char) -> Option<(u64, u64)> {
+    let (major, minor) = text.trim().split_once(separator)?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// The marker environment of the image's interpreter and platform.
+fn environment(target: &Target) -> Result<MarkerEnvironment, String> {
+    let (major, minor) = target.python;
+    let version = format!("{major}.{minor}");
+    let full = format!("{major}.{minor}.0");
+    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: &full,
+        os_name: "posix",
+        platform_machine: &target.arch,
+        platform_python_implementation: "CPython",
+        platform_release: "",
+        platform_system: "Linux",
+        platform_version: "",
+        python_full_version: &full,
+        python_version: &version,
+        sys_platform: "linux",
+    })
+    .map_err(|e| e.to_string())
+}
+
+fn pins(pins: &[Pin]) -> HashMap<PackageName, Version> {
+    pins.iter()
+        .filter(|pin| pin.ecosystem == "pypi")
+        .filter_map(|pin| {
+            Some((
+                PackageName::from_str(&pin.name).ok()?,
+                Version::from_str(&pin.version).ok()?,
+            ))
+        })
+        .collect()
+}
+
+impl Ecosystem for PypiPackages<'_> {
+    fn name(&self) -> &'static str {
+        "PyPI"
+    }
+
+    fn settings(&self) -> BTreeMap<String, SettingValue> {
+        let mut settings = BTreeMap::new();
+        let labels = self
+            .indexes
+            .repositories
+            .iter()
+            .map(|r| r.label.clone())
+            .collect();
+        settings.insert("pypi-indexes".into(), SettingValue::List(labels));
+        let (major, minor) = self.target.python;
+        settings.insert(
+            "python-version".into(),
+            SettingValue::Text(format!("{major}.{minor}")),
+        );
+        let (glibc_major, glibc_minor) = self.target.manylinux;
+        settings.insert(
+            "python-platform".into(),
+            SettingValue::Text(format!(
+                "manylinux_{glibc_major}_{glibc_minor}_{}",
+                self.target.arch
+            )),
+        );
+        if let Some(limit) = &self.exclude_newer {
+            settings.insert("exclude-newer".into(), SettingValue::Text(limit.clone()));
+        }
+        settings
+    }
+
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+        let Some(roots) = self.roots.get(&request.layer.name) else {
+            return Ok(LayerResolution::default());
+        };
+        let fixed = pins(request.below);
+        let provider = Provider::new(
+            &self.indexes,
+            &self.environment,
+            roots.clone(),
+            fixed.clone(),
+            pins(request.preferred),
+        );
+        let failure = |message: String| Error::Python {
+            layer: request.layer.name.clone(),
+            message,
+        };
+        let solution = match pubgrub::resolve(&provider, PyPackage::Root, Version::new([0])) {
+            Ok(solution) => solution,
+            Err(PubGrubError::NoSolution(mut tree)) => {
+                tree.collapse_no_versions();
+                let report = DefaultStringReporter::report(&tree).replace(
+                    &format!("{} 0", PyPackage::Root),
+                    &format!("layer `{}`", request.layer.name),
+                );
+                return Err(failure(report));
+            }
+            Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
+                return Err(failure(format!(
+                    "choosing a version of {package}: {source}"
+                )));
+            }
+            Err(PubGrubError::ErrorRetrievingDependencies {
+                package,
+                version,
+                source,
+            }) => {
+                return Err(failure(format!(
+                    "reading the dependencies of {package} {version}: {source}"
+                )));
+            }
+            Err(other) => return Err(failure(other.to_string())),
+        };
+        let chosen: HashMap<PackageName, Version> = solution
+            .iter()
+            .filter_map(|(package, version)| match package {
+                PyPackage::Project(name) => Some((name.clone(), version.clone())),
+                _ => None,
+            })
+            .collect();
+        let markers = provider.markers.borrow();
+        let mut packages = Vec::new();
+        let mut names: Vec<&PackageName> = chosen
+            .keys()
+            .filter(|name| !fixed.contains_key(*name))
+            .collect();
+        names.sort();
+        for name in names {
+            let version = &chosen[name];
+            let project = self
+                .indexes
+                .project(name)
+                .map_err(|e| failure(e.clone()))?
+                .ok_or_else(|| failure(format!("{name} vanished from the index")))?;
+            let candidate = &project.versions[version];
+            let repository = &self.indexes.repositories[project.index];
+            let metadata = self.indexes.metadata(name, version).map_err(failure)?;
+            let mut dependencies: Vec<String> = metadata
+                .requires_dist
+                .iter()
+                .filter_map(|text| Requirement::<pep508_rs::VerbatimUrl>::from_str(text).ok())
+                .filter(|r| {
+                    r.evaluate_markers(&self.environment, &[]) && chosen.contains_key(&r.name)
+                })
+                .map(|r| r.name.to_string())
+                .collect();
+            dependencies.sort();
+            dependencies.dedup();
+            let file = &candidate.file;
+            let artifact = match (&file.sha256, file.size) {
+                (Some(sha256), Some(size)) => PinSource::Known {
+                    sha256: sha256.clone(),
+                    size,
+                },
+                (sha256, _) => PinSource::Download(ArtifactRequest {
+                    url: file.url.clone(),
+                    expected: sha256.clone().map(Checksum::Sha256),
+                }),
+            };
+            packages.push(ResolvedPackage {
+                ecosystem: "pypi",
+                name: name.to_string(),
+                version: version.to_string(),
+                repository: repository.label.clone(),
+                url: repository.label_for(&file.url),
+                artifact,
+                needs_compilation: None,
+                requested: roots.iter().any(|r| &r.name == name),
+                markers: markers
+                    .get(name)
+                    .map(|m| m.iter().cloned().collect())
+                    .unwrap_or_default(),
+                dependencies,
+            });
+        }
+        Ok(LayerResolution {
+            packages,
+            notes: Vec::new(),
+        })
+    }
+}

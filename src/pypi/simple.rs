@@ -1,0 +1,255 @@
+//! A project's page of a Python package index: PEP 691 JSON, or PEP 503 HTML as a fallback.
+//!
+//! Each file becomes a [`DistFile`] with its absolute URL (relative URLs are resolved against the
+//! page's), version (from the file name), sha256, size, `requires-python`, yanked flag, upload
+//! time (PEP 700) and whether PEP 658/714 metadata is served beside it.
+
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use serde::Deserialize;
+use url::Url;
+
+/// One distribution file of a project.
+#[derive(Debug, Clone)]
+pub struct DistFile {
+    pub filename: String,
+    pub url: Url,
+    pub version: Version,
+    pub is_wheel: bool,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub requires_python: Option<VersionSpecifiers>,
+    pub yanked: bool,
+    pub upload_time: Option<String>,
+    /// Whether `<url>.metadata` serves the core metadata (PEP 658/714).
+    pub core_metadata: bool,
+}
+
+#[derive(Deserialize)]
+struct JsonPage {
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: std::collections::BTreeMap<String, String>,
+    requires_python: Option<String>,
+    size: Option<u64>,
+    upload_time: Option<String>,
+    #[serde(default)]
+    yanked: Yanked,
+    core_metadata: Option<MetadataFlag>,
+    dist_info_metadata: Option<MetadataFlag>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum Yanked {
+    #[default]
+    No,
+    Flag(bool),
+    /// Yanked, with the reason.
+    Reason(#[allow(dead_code)] String),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MetadataFlag {
+    Flag(bool),
+    /// Offered, with its hashes.
+    Hashes(#[allow(dead_code)] std::collections::BTreeMap<String, String>),
+}
+
+impl MetadataFlag {
+    fn offered(&self) -> bool {
+        match self {
+            Self::Flag(flag) => *flag,
+            Self::Hashes(_) => true,
+        }
+    }
+}
+
+/// Parses a project page served at `page_url` for `project` (normalised name).
+pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<Vec<DistFile>, String> {
+    let text = String::from_utf8_lossy(body);
+    let files = if text.trim_start().starts_with('{') {
+        let page: JsonPage =
+            serde_json::from_str(&text).map_err(|e| format!("not a PEP 691 page: {e}"))?;
+        page.files
+            .into_iter()
+            .map(|file| RawFile {
+                sha256: file.hashes.get("sha256").cloned(),
+                yanked: !matches!(file.yanked, Yanked::No | Yanked::Flag(false)),
+                core_metadata: file
+                    .core_metadata
+                    .or(file.dist_info_metadata)
+                    .is_some_and(|flag| flag.offered()),
+                filename: file.filename,
+                href: file.url,
+                requires_python: file.requires_python,
+                size: file.size,
+                upload_time: file.upload_time,
+            })
+            .collect()
+    } else {
+        parse_html(&text)
+    };
+    Ok(files
+        .into_iter()
+        .filter_map(|file| file.into_dist(page_url, project))
+        .collect())
+}
+
+struct RawFile {
+    filename: String,
+    href: String,
+    sha256: Option<String>,
+    requires_python: Option<String>,
+    size: Option<u64>,
+    upload_time: Option<String>,
+    yanked: bool,
+    core_metadata: bool,
+}
+
+impl RawFile {
+    fn into_dist(self, page_url: &Url, project: &str) -> Option<DistFile> {
+        let url = page_url.join(&self.href).ok()?;
+        let (version, is_wheel) = version_of(&self.filename, project)?;
+        let requires_python = self
+            .requires_python
+            .as_deref()
+            .filter(|text| !text.trim().is_empty())
+            .and_then(|text| VersionSpecifiers::from_str(text).ok());
+        let mut url = url;
+        url.set_fragment(None);
+        Some(DistFile {
+            filename: self.filename,
+            url,
+            version,
+            is_wheel,
+            sha256: self.sha256.map(|s| s.to_ascii_lowercase()),
+            size: self.size,
+            requires_python,
+            yanked: self.yanked,
+            upload_time: self.upload_time,
+            core_metadata: self.core_metadata,
+        })
+    }
+}
+
+/// The version in a distribution file name, and whether it is a wheel; `None` for files that
+/// are neither a wheel nor an sdist of `project`.
+fn version_of(filename: &str, project: &str) -> Option<(Version, bool)> {
+    let normalize = |text: &str| -> String {
+        text.chars()
+            .map(|c| {
+                if matches!(c, '_' | '.') {
+                    '-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    };
+    if let Some(stem) = filename.strip_suffix(".whl") {
+        let mut parts = stem.split('-');
+        let name = parts.next()?;
+        let version = parts.next()?;
+        return (normalize(name) == project).then_some((Version::from_str(version).ok()?, true));
+    }
+    let stem = filename
+        .strip_suffix(".tar.gz")
+        .or_else(|| filename.strip_suffix(".zip"))?;
+    // The project name may itself contain `-`: the version follows the normalised name.
+    let normalized = normalize(stem);
+    let rest = normalized.strip_prefix(project)?.strip_prefix('-')?;
+    let version = &stem[stem.len() - rest.len()..];
+    Some((Version::from_str(version).ok()?, false))
+}
+
+/// PEP 503: `<a href="URL#sha256=..." data-requires-python="..." data-yanked
+/// data-core-metadata="...">filename</a>`.
+fn parse_html(text: &str) -> Vec<RawFile> {
+    let mut files = Vec::new();
+    for anchor in text.split("<a ").skip(1) {
+        let Some((attributes, rest)) = anchor.split_once('>') else {
+            continue;
+        };
+        let filename = rest
+            .split("</a>")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let attribute = |name: &str| -> Option<String> {
+            let start = attributes.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = attributes[start..].find('"')? + start;
+            Some(html_unescape(&attributes[start..end]))
+        };
+        let Some(href) = attribute("href") else {
+            continue;
+        };
+        let sha256 = href
+            .split_once("#sha256=")
+            .map(|(_, hash)| hash.to_string());
+        files.push(RawFile {
+            filename,
+            sha256,
+            requires_python: attribute("data-requires-python"),
+            size: None,
+            upload_time: None,
+            yanked: attributes.contains("data-yanked"),
+            core_metadata: attribute("data-core-metadata")
+                .or_else(|| attribute("data-dist-info-metadata"))
+                .is_some_and(|v| v != "false"),
+            href,
+        });
+    }
+    files
+}
+
+fn html_unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_json_and_html_pages() {
+        let page = Url::parse("https://pypi.example/simple/docopt/").unwrap();
+        let json = br#"{"files":[{"filename":"docopt-0.6.2.tar.gz","url":"../../files/ab/docopt-0.6.2.tar.gz","hashes":{"sha256":"ABC"},"requires-python":null,"size":25901,"upload-time":"2014-06-16T11:18:57Z","yanked":false},
+            {"filename":"x-1.0-py3-none-any.whl","url":"https://f.example/x-1.0-py3-none-any.whl","hashes":{},"yanked":"broken","core-metadata":{"sha256":"1"}}]}"#;
+        let files = parse_page(json, &page, "docopt").unwrap();
+        assert_eq!(files.len(), 1, "the wheel of another project is dropped");
+        assert_eq!(
+            files[0].url.as_str(),
+            "https://pypi.example/files/ab/docopt-0.6.2.tar.gz"
+        );
+        assert_eq!(files[0].sha256.as_deref(), Some("abc"));
+        assert_eq!(files[0].version.to_string(), "0.6.2");
+        let files = parse_page(json, &page, "x").unwrap();
+        assert!(files[0].yanked && files[0].core_metadata && files[0].is_wheel);
+
+        let html = br#"<html><body><a href="/files/python-dateutil-2.8.2.tar.gz#sha256=0123" data-requires-python="&gt;=2.7">python-dateutil-2.8.2.tar.gz</a>
+            <a href="python_dateutil-2.8.2-py2.py3-none-any.whl#sha256=9f" data-yanked="">python_dateutil-2.8.2-py2.py3-none-any.whl</a></body></html>"#;
+        let files = parse_page(html, &page, "python-dateutil").unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(
+            files[0].requires_python.as_ref().unwrap().to_string(),
+            ">=2.7"
+        );
+        assert_eq!(files[0].sha256.as_deref(), Some("0123"));
+        assert!(files[1].yanked && files[1].url.fragment().is_none());
+    }
+}

@@ -1,0 +1,287 @@
+//! The PubGrub dependency provider over the Python indexes.
+//!
+//! Packages are projects, plus one virtual package per (project, extra) that depends on the
+//! project at the same version and on what the extra adds. Versions are the newest first, final
+//! releases before pre-releases (which are used only when nothing else fits), yanked ones only
+//! for an exact pin. Lower layers' pins are the only version of their project; the previous
+//! lock's pins are tried first. Whenever a package's dependencies are read, the pages of all the
+//! projects it names and the metadata of the versions likely to be chosen are fetched at once,
+//! so the wall time follows the depth of the graph, not its size.
+
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+use pep440_rs::Version;
+use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
+use pubgrub::{
+    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, Ranges,
+};
+
+use super::index::Indexes;
+use super::ranges::ranges_of;
+
+/// Dependencies being collected, in a fixed order.
+type Constraints = BTreeMap<PyPackage, Ranges<Version>>;
+
+/// A node of the resolution graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PyPackage {
+    /// The layer's own requirements.
+    Root,
+    Project(PackageName),
+    /// A project with one of its extras.
+    Extra(PackageName, ExtraName),
+}
+
+impl fmt::Display for PyPackage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Root => f.write_str("the layer's requirements"),
+            Self::Project(name) => write!(f, "{name}"),
+            Self::Extra(name, extra) => write!(f, "{name}[{extra}]"),
+        }
+    }
+}
+
+/// A failure that stops resolution (an unreachable index, a malformed requirement).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProviderError(pub String);
+
+/// The provider PubGrub asks for versions and dependencies.
+pub struct Provider<'a> {
+    pub indexes: &'a Indexes<'a>,
+    pub environment: &'a MarkerEnvironment,
+    pub roots: Vec<Requirement>,
+    /// Versions locked by lower layers: the only ones allowed.
+    pub fixed: HashMap<PackageName, Version>,
+    /// Versions of the previous lock: tried first.
+    pub preferred: HashMap<PackageName, Version>,
+    /// Projects the layer pins with `==`: the only ones that may resolve to yanked versions.
+    pub exact: HashSet<PackageName>,
+    /// The markers of the requirements that brought each project in.
+    pub markers: RefCell<BTreeMap<PackageName, BTreeSet<String>>>,
+    /// When each package was first seen: earlier packages are decided first.
+    discovered: RefCell<HashMap<PyPackage, usize>>,
+}
+
+impl<'a> Provider<'a> {
+    pub fn new(
+        indexes: &'a Indexes<'a>,
+        environment: &'a MarkerEnvironment,
+        roots: Vec<Requirement>,
+        fixed: HashMap<PackageName, Version>,
+        preferred: HashMap<PackageName, Version>,
+    ) -> Self {
+        let exact = roots
+            .iter()
+            .filter(|r| match &r.version_or_url {
+                Some(VersionOrUrl::VersionSpecifier(s)) => s
+                    .iter()
+                    .any(|s| s.operator() == &pep440_rs::Operator::Equal),
+                _ => false,
+            })
+            .map(|r| r.name.clone())
+            .collect();
+        Self {
+            indexes,
+            environment,
+            roots,
+            fixed,
+            preferred,
+            exact,
+            markers: RefCell::new(BTreeMap::new()),
+            discovered: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The dependencies `requirements` contribute, for the given active extras.
+    fn constraints(
+        &self,
+        requirements: &[Requirement],
+        extras: &[ExtraName],
+    ) -> Result<Constraints, ProviderError> {
+        let mut constraints = Constraints::new();
+        for requirement in requirements {
+            if !requirement.evaluate_markers(self.environment, extras) {
+                continue;
+            }
+            let range = match &requirement.version_or_url {
+                None => Ranges::full(),
+                Some(VersionOrUrl::VersionSpecifier(specifiers)) => ranges_of(specifiers),
+                Some(VersionOrUrl::Url(url)) => {
+                    return Err(ProviderError(format!(
+                        "`{requirement}` names a URL ({url}); imglock locks packages from indexes only"
+                    )));
+                }
+            };
+            if let Some(marker) = requirement.marker.try_to_string() {
+                self.markers
+                    .borrow_mut()
+                    .entry(requirement.name.clone())
+                    .or_default()
+                    .insert(marker);
+            }
+            let mut add = |package: PyPackage| {
+                let merged = match constraints.get(&package) {
+                    Some(existing) => existing.intersection(&range),
+                    None => range.clone(),
+                };
+                constraints.insert(package, merged);
+            };
+            add(PyPackage::Project(requirement.name.clone()));
+            for extra in &requirement.extras {
+                add(PyPackage::Extra(requirement.name.clone(), extra.clone()));
+            }
+        }
+        Ok(constraints)
+    }
+
+    /// Fetches, at once, the pages of the projects `constraints` name and the metadata of the
+    /// version each would get now.
+    fn prefetch(&self, constraints: &Constraints) {
+        let names: Vec<PackageName> = constraints
+            .keys()
+            .filter_map(|package| match package {
+                PyPackage::Project(name) | PyPackage::Extra(name, _) => Some(name.clone()),
+                PyPackage::Root => None,
+            })
+            .collect();
+        {
+            let mut discovered = self.discovered.borrow_mut();
+            for package in constraints.keys() {
+                let next = discovered.len();
+                discovered.entry(package.clone()).or_insert(next);
+            }
+        }
+        self.indexes.prefetch_projects(&names);
+        let likely: Vec<(PackageName, Version)> = constraints
+            .iter()
+            .filter_map(|(package, range)| match package {
+                PyPackage::Project(name) => Some((name.clone(), self.pick(name, range).ok()??)),
+                _ => None,
+            })
+            .collect();
+        self.indexes.prefetch_metadata(&likely);
+    }
+
+    /// The version `name` gets within `range`: a fixed pin, else the preferred one, else the
+    /// newest final release, else the newest pre-release.
+    fn pick(
+        &self,
+        name: &PackageName,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, ProviderError> {
+        if let Some(fixed) = self.fixed.get(name) {
+            return Ok(range.contains(fixed).then(|| fixed.clone()));
+        }
+        let Some(project) = self.indexes.project(name).map_err(ProviderError)? else {
+            return Ok(None);
+        };
+        let allowed = |version: &&Version| {
+            range.contains(*version)
+                && project
+                    .versions
+                    .get(*version)
+                    .is_some_and(|c| !c.yanked || self.exact.contains(name))
+        };
+        if let Some(preferred) = self.preferred.get(name).filter(|v| allowed(v)) {
+            return Ok(Some(preferred.clone()));
+        }
+        let newest_final = project
+            .versions
+            .keys()
+            .rev()
+            .filter(|v| !v.any_prerelease())
+            .find(|v| allowed(v));
+        Ok(newest_final
+            .or_else(|| project.versions.keys().rev().find(|v| allowed(v)))
+            .cloned())
+    }
+}
+
+impl DependencyProvider for Provider<'_> {
+    type P = PyPackage;
+    type V = Version;
+    type VS = Ranges<Version>;
+    type M = String;
+    type Priority = (u8, Reverse<usize>);
+    type Err = ProviderError;
+
+    fn prioritize(
+        &self,
+        package: &PyPackage,
+        range: &Ranges<Version>,
+        _: &PackageResolutionStatistics,
+    ) -> Self::Priority {
+        let pinned = u8::from(range.as_singleton().is_some());
+        let order = self
+            .discovered
+            .borrow()
+            .get(package)
+            .copied()
+            .unwrap_or(usize::MAX);
+        (pinned, Reverse(order))
+    }
+
+    fn choose_version(
+        &self,
+        package: &PyPackage,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, ProviderError> {
+        match package {
+            PyPackage::Root => Ok(Some(Version::new([0]))),
+            PyPackage::Project(name) | PyPackage::Extra(name, _) => self.pick(name, range),
+        }
+    }
+
+    fn get_dependencies(
+        &self,
+        package: &PyPackage,
+        version: &Version,
+    ) -> Result<Dependencies<PyPackage, Ranges<Version>, String>, ProviderError> {
+        let constraints = match package {
+            PyPackage::Root => self.constraints(&self.roots, &[])?,
+            PyPackage::Project(name) | PyPackage::Extra(name, _) => {
+                // Metadata that cannot be had (an sdist with dynamic dependencies, a failed
+                // download) stops the resolve with its reason rather than sending PubGrub through
+                // every older version.
+                let metadata = self
+                    .indexes
+                    .metadata(name, version)
+                    .map_err(ProviderError)?;
+                let mut requirements = Vec::new();
+                for text in &metadata.requires_dist {
+                    match text.parse::<Requirement>() {
+                        Ok(requirement) => requirements.push(requirement),
+                        Err(error) => {
+                            return Ok(Dependencies::Unavailable(format!(
+                                "{name} {version} declares an unreadable requirement `{text}`: {error}"
+                            )));
+                        }
+                    }
+                }
+                let extras: Vec<ExtraName> = match package {
+                    PyPackage::Extra(_, extra) => vec![extra.clone()],
+                    _ => Vec::new(),
+                };
+                let mut constraints = self.constraints(&requirements, &extras)?;
+                if let PyPackage::Extra(..) = package {
+                    constraints.insert(
+                        PyPackage::Project(name.clone()),
+                        Ranges::singleton(version.clone()),
+                    );
+                }
+                constraints
+            }
+        };
+        self.prefetch(&constraints);
+        Ok(Dependencies::Available(
+            constraints
+                .into_iter()
+                .collect::<DependencyConstraints<_, _>>(),
+        ))
+    }
+}
