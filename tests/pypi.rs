@@ -1,0 +1,323 @@
+//! PyPI layers: resolution against a recording of real PyPI responses (fixtures/pypi, made by
+//! fixtures/pypi/record.py) served on 127.0.0.1, compared with uv on the same index.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use support::{Project, Server, stderr};
+
+const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pypi")
+}
+
+/// A spec with one Python layer per entry of `layers`.
+fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
+    let mut text = format!(
+        "[image]\nname = \"py\"\nbase = \"docker.io/library/python:3.8-slim@sha256:{}\"\npython = \"3.8\"\n\n[repositories]\npypi = \"{index}\"\n",
+        "b".repeat(64)
+    );
+    for (name, requirements) in layers {
+        let quoted: Vec<String> = requirements.iter().map(|r| format!("{r:?}")).collect();
+        text.push_str(&format!(
+            "\n[[layer]]\nname = \"{name}\"\npypi = [{}]\n",
+            quoted.join(", ")
+        ));
+    }
+    text
+}
+
+/// The requirements of a recorded set (`fixtures/pypi/sets/NAME.in`).
+fn set(name: &str) -> Vec<String> {
+    std::fs::read_to_string(fixtures().join("sets").join(format!("{name}.in")))
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `name → version` of a lock's Python packages in one layer (all layers when `None`).
+fn pins(lock: &str, layer: Option<&str>) -> BTreeMap<String, String> {
+    let value: toml::Value = toml::from_str(lock).unwrap();
+    value["layer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| layer.is_none_or(|name| l["name"].as_str() == Some(name)))
+        .flat_map(|l| {
+            l.get("package")
+                .and_then(|p| p.as_array())
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|p| p["ecosystem"].as_str() == Some("pypi"))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn resolve(server: &Server, layers: &[(&str, &[&str])]) -> (Project, std::process::Output) {
+    let project = Project::new(&python_spec(&format!("{}/simple", server.url()), layers));
+    let output = project.run(&["resolve", "--exclude-newer", EXCLUDE_NEWER]);
+    (project, output)
+}
+
+#[test]
+fn extras_and_markers_are_evaluated_for_the_image() {
+    let server = Server::start(&fixtures());
+    let requirements: Vec<String> = set("web");
+    let requirements: Vec<&str> = requirements.iter().map(String::as_str).collect();
+    let (project, output) = resolve(&server, &[("py", &requirements)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let pins = pins(&lock, None);
+    assert_eq!(pins["requests"], "2.27.1");
+    assert!(
+        pins.contains_key("pysocks"),
+        "requests[socks] brings PySocks: {pins:?}"
+    );
+    assert!(
+        pins.contains_key("importlib-resources"),
+        "python_version < \"3.9\" holds on 3.8: {pins:?}"
+    );
+    assert!(
+        !pins.contains_key("typing-extensions"),
+        "python_version < \"3.8\" does not: {pins:?}"
+    );
+    let value: toml::Value = toml::from_str(&lock).unwrap();
+    let packages = value["layer"][0]["package"].as_array().unwrap();
+    let pysocks = packages
+        .iter()
+        .find(|p| p["name"].as_str() == Some("pysocks"))
+        .unwrap();
+    assert_eq!(
+        pysocks["markers"].as_array().unwrap()[0].as_str(),
+        Some("extra == 'socks'")
+    );
+    let requests = packages
+        .iter()
+        .find(|p| p["name"].as_str() == Some("requests"))
+        .unwrap();
+    assert_eq!(requests["requested"].as_bool(), Some(true));
+    assert!(
+        requests["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("requests-2.27.1-py2.py3-none-any.whl")
+    );
+    assert_eq!(requests["sha256"].as_str().unwrap().len(), 64);
+    assert!(requests["size"].as_integer().unwrap() > 0);
+    assert_eq!(
+        value["resolution"]["exclude-newer"].as_str(),
+        Some(EXCLUDE_NEWER)
+    );
+    assert_eq!(
+        value["resolution"]["python-platform"].as_str(),
+        Some("manylinux_2_17_x86_64")
+    );
+    // Nothing but metadata was fetched: no wheel was downloaded to lock it.
+    assert_eq!(server.hits("/files/2d/61/08076519c80041bc0ffa1a8af0cbd3bf3e2b62af10435d269a9d0f40564d/requests-2.27.1-py2.py3-none-any.whl"), 0);
+}
+
+#[test]
+fn wheels_are_chosen_for_the_target_not_the_host() {
+    let server = Server::start(&fixtures());
+    let (project, output) = resolve(&server, &[("py", &["numpy==1.18.5"])]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert!(
+        lock.contains("numpy-1.18.5-cp38-cp38-manylinux1_x86_64.whl"),
+        "{lock}"
+    );
+}
+
+#[test]
+fn exclude_newer_ignores_later_uploads() {
+    let server = Server::start(&fixtures());
+    let project = Project::new(&python_spec(
+        &format!("{}/simple", server.url()),
+        &[("py", &["attrs"])],
+    ));
+    assert!(
+        project
+            .run(&["resolve", "--exclude-newer", EXCLUDE_NEWER])
+            .status
+            .success()
+    );
+    assert_eq!(pins(&project.lock().unwrap(), None)["attrs"], "21.4.0");
+    let output = project.run(&["resolve", "--upgrade"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        pins(&project.lock().unwrap(), None)["attrs"],
+        "22.2.0",
+        "uploaded 2022-12-21, after the limit"
+    );
+    let output = project.run(&["resolve", "--exclude-newer", "last tuesday"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is not a UTC instant"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn yanked_releases_are_skipped_unless_pinned_exactly() {
+    let server = Server::start(&fixtures());
+    let (project, output) = resolve(&server, &[("py", &["gitpython>=3.1.14,<3.1.18"])]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(pins(&project.lock().unwrap(), None)["gitpython"], "3.1.14");
+    let (project, output) = resolve(&server, &[("py", &["gitpython==3.1.17"])]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(pins(&project.lock().unwrap(), None)["gitpython"], "3.1.17");
+}
+
+#[test]
+fn an_sdist_with_dynamic_metadata_is_refused_by_name() {
+    let server = Server::start(&fixtures());
+    let (project, output) = resolve(&server, &[("py", &["docopt==0.6.2"])]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("docopt 0.6.2 has only a source distribution"),
+        "{message}"
+    );
+    assert!(
+        message.contains("pin a version of docopt that has a wheel"),
+        "{message}"
+    );
+    assert!(project.lock().is_none());
+}
+
+#[test]
+fn an_unsatisfiable_set_gets_pubgrubs_explanation() {
+    let server = Server::start(&fixtures());
+    let (_, output) = resolve(&server, &[("py", &["requests==2.27.1", "urllib3==1.20"])]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("requests 2.27.1 depends on urllib3 >=1.21.1"),
+        "{message}"
+    );
+    assert!(
+        message.contains("layer `py` depends on urllib3 1.20"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_higher_layer_resolves_against_the_lower_layers_pins() {
+    let server = Server::start(&fixtures());
+    let (project, output) = resolve(
+        &server,
+        &[
+            ("base", &["urllib3==1.26.5"]),
+            ("app", &["requests==2.27.1"]),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert_eq!(
+        pins(&lock, Some("base")),
+        BTreeMap::from([("urllib3".to_string(), "1.26.5".to_string())])
+    );
+    let app = pins(&lock, Some("app"));
+    assert_eq!(app["requests"], "2.27.1");
+    assert!(
+        !app.contains_key("urllib3"),
+        "urllib3 stays in the lower layer: {app:?}"
+    );
+    let (_, output) = resolve(
+        &server,
+        &[("base", &["urllib3==1.20"]), ("app", &["requests==2.27.1"])],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a higher layer cannot move a lower pin"
+    );
+}
+
+#[test]
+fn a_file_index_works_and_keeps_the_lock_free_of_machine_paths() {
+    let project = Project::new("");
+    let index = support::relative_path(project.dir.path(), &fixtures().join("simple"));
+    project.write_spec(&python_spec(
+        &format!("file:{index}"),
+        &[("py", &["attrs==21.4.0"])],
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert!(
+        lock.contains(&format!("url = \"file:{index}/../files/")),
+        "{lock}"
+    );
+    assert!(!lock.contains(project.dir.path().to_str().unwrap()));
+}
+
+#[test]
+fn pins_match_uv_on_the_same_index() {
+    if Command::new("uv").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "uv is not installed, and CI needs it: run scripts/test.sh"
+        );
+        eprintln!("skipped: uv is not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let server = Server::start(&fixtures());
+    for name in ["web", "science", "dask", "yanked"] {
+        let requirements = set(name);
+        let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
+        let (project, output) = resolve(&server, &[("py", &refs)]);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let ours = pins(&project.lock().unwrap(), None);
+        let output = Command::new("uv")
+            .args([
+                "pip",
+                "compile",
+                "--quiet",
+                "--no-cache",
+                "--no-header",
+                "--no-annotate",
+            ])
+            .args([
+                "--python-version",
+                "3.8",
+                "--python-platform",
+                "x86_64-manylinux_2_17",
+            ])
+            .args([
+                "--exclude-newer",
+                EXCLUDE_NEWER,
+                "--index-url",
+                &format!("{}/simple", server.url()),
+            ])
+            .arg(fixtures().join("sets").join(format!("{name}.in")))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "uv on {name}: {}", stderr(&output));
+        let theirs: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.split_once("=="))
+            .map(|(name, version)| {
+                (
+                    name.trim().to_lowercase().replace('_', "-"),
+                    version.trim().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(ours, theirs, "imglock and uv disagree on `{name}`");
+    }
+}
