@@ -3,7 +3,8 @@
 #
 # Installs (when missing, with apt-get as root): R (r-base-core, r-base-dev) to rebuild the R
 # fixtures and to run the benchmark's anchor; buildah, skopeo and debootstrap for the real image
-# builds, and the base image they build on (scripts/base-image.sh, kept between runs).
+# builds, and the base image they build on (scripts/base-image.sh, kept between runs); uv (PyPI)
+# as the oracle for Python resolution.
 # Under CI=true a test whose tool is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
         echo "warning: ${need_apt[*]} missing and not root; tests that need them will skip (or fail under CI=true)" >&2
     fi
 fi
+
+# uv is the oracle the PyPI tests compare pins with.
+command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 
 if [ "$(id -u)" = 0 ] && command -v buildah >/dev/null 2>&1; then
     bash scripts/base-image.sh

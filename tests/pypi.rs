@@ -321,3 +321,116 @@ fn pins_match_uv_on_the_same_index() {
         assert_eq!(ours, theirs, "imglock and uv disagree on `{name}`");
     }
 }
+
+/// The `RUN` that installs a layer's Python packages, as the shell command it runs.
+fn python_step(dockerfile: &str) -> String {
+    let start = dockerfile
+        .find("RUN printf")
+        .expect("a Python install step");
+    let mut command = String::new();
+    for line in dockerfile[start + 4..].lines() {
+        match line.strip_suffix('\\') {
+            Some(continued) => command.push_str(continued),
+            None => {
+                command.push_str(line);
+                break;
+            }
+        }
+    }
+    command
+}
+
+#[test]
+fn the_emitted_step_installs_exactly_the_lock_and_verify_agrees() {
+    let python = Command::new("python3")
+        .args(["-m", "venv", "--help"])
+        .output();
+    if !python.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "python3 with venv is needed in CI"
+        );
+        eprintln!("skipped: python3 -m venv is not available");
+        return;
+    }
+    let server = Server::start(&fixtures());
+    let requirements = set("install-requests");
+    let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
+    let (project, output) = resolve(&server, &[("py", &refs)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("pip install --no-deps --require-hashes --only-binary :all:"));
+
+    // The image's /usr/local, as a virtual environment of this machine's Python.
+    let root = tempfile::tempdir().unwrap();
+    let prefix = root.path().join("usr/local");
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let requirements_file = root.path().join("requirements.txt");
+    let command = python_step(&dockerfile)
+        .replace(
+            "python3 -m pip",
+            &format!("{} -m pip", prefix.join("bin/python").display()),
+        )
+        .replace(
+            "/tmp/imglock-python-wheels.txt",
+            requirements_file.to_str().unwrap(),
+        );
+    let output = Command::new("sh").args(["-c", &command]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+
+    let output = project.run(&["verify", root.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["checked"].as_array().unwrap().len(),
+        pins(&project.lock().unwrap(), None).len()
+    );
+
+    // An edited version and a stray distribution are found.
+    let site = std::fs::read_dir(prefix.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    let metadata = site.join("requests-2.27.1.dist-info/METADATA");
+    let text = std::fs::read_to_string(&metadata).unwrap().replacen(
+        "Version: 2.27.1",
+        "Version: 2.27.2",
+        1,
+    );
+    std::fs::write(&metadata, text).unwrap();
+    std::fs::create_dir_all(site.join("stray-1.0.dist-info")).unwrap();
+    std::fs::write(
+        site.join("stray-1.0.dist-info/METADATA"),
+        "Metadata-Version: 2.1\nName: stray\nVersion: 1.0\n",
+    )
+    .unwrap();
+    let output = project.run(&["verify", root.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("requests is installed at 2.27.2, but the lock says 2.27.1"),
+        "{text}"
+    );
+    assert!(text.contains("stray 1.0"), "{text}");
+}

@@ -8,6 +8,7 @@
 
 mod apt;
 mod plan;
+mod python;
 mod r;
 mod shell;
 
@@ -95,6 +96,13 @@ impl Dockerfile {
         }
         out
     }
+}
+
+/// Where an artifact comes from inside the build.
+pub enum Source {
+    Url(String),
+    /// A file of the build context, below its root (mounted at `/imglock-context`).
+    Context(String),
 }
 
 /// The folder, below the Dockerfile's, that holds artifacts of `file:` repositories.
@@ -219,6 +227,22 @@ pub fn render(
                 packages: step.len(),
             });
         }
+        let python: Vec<&LockedPackage> = layer
+            .packages
+            .iter()
+            .filter(|p| p.ecosystem == "pypi")
+            .collect();
+        if !python.is_empty() {
+            let mut packages = Vec::new();
+            for package in &python {
+                packages.push((*package, source_of(package, &lock_dir, &mut context_files)?));
+            }
+            steps.push(Step {
+                layer: Some(layer.name.clone()),
+                text: python::install_step(&layer.name, &packages),
+                packages: python.len(),
+            });
+        }
     }
     Ok(Dockerfile {
         header,
@@ -241,9 +265,9 @@ fn source_of(
     package: &LockedPackage,
     lock_dir: &Path,
     context_files: &mut Vec<(PathBuf, String, String)>,
-) -> Result<r::Source, Error> {
+) -> Result<Source, Error> {
     let Some(path) = package.url.strip_prefix("file:") else {
-        return Ok(r::Source::Url(package.url.clone()));
+        return Ok(Source::Url(package.url.clone()));
     };
     let local = match url::Url::parse(&package.url) {
         Ok(url) if path.starts_with("//") => url.to_file_path().map_err(|()| Error::Artifact {
@@ -252,11 +276,15 @@ fn source_of(
         })?,
         _ => lock_dir.join(path),
     };
-    let file_name = format!("{}_{}.tar.gz", package.name, package.version);
+    // The file keeps its name: installers read the version and tags from it.
+    let file_name = package
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap_or(&package.name)
+        .to_string();
     context_files.push((local, file_name.clone(), package.sha256.clone()));
-    Ok(r::Source::Context(format!(
-        "{CONTEXT_ARTIFACTS}/{file_name}"
-    )))
+    Ok(Source::Context(format!("{CONTEXT_ARTIFACTS}/{file_name}")))
 }
 
 /// Copies a `file:` artifact into the build context, refusing bytes that differ from the lock.

@@ -10,19 +10,13 @@ use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
 
+use super::Source;
 use super::shell::quote;
 use crate::lock::LockedPackage;
 
 /// The installer every R step calls, written into the image by [`helper_step`].
 const INSTALLER: &str = include_str!("imglock-r-install.sh");
 const INSTALLER_PATH: &str = "/usr/local/bin/imglock-r-install";
-
-/// Where a package's source tarball comes from inside the build.
-pub enum Source {
-    Url(String),
-    /// A file of the build context, below its root.
-    Context(String),
-}
 
 /// Settings that apply to every R step.
 pub struct RSettings {

@@ -68,6 +68,19 @@ pub trait Wanted {
     fn folder(&self, path: &str) -> bool;
 }
 
+/// Files any of several inventories want.
+pub struct AnyOf<'a>(pub &'a [&'a dyn Wanted]);
+
+impl Wanted for AnyOf<'_> {
+    fn file(&self, path: &str) -> bool {
+        self.0.iter().any(|wanted| wanted.file(path))
+    }
+
+    fn folder(&self, path: &str) -> bool {
+        self.0.iter().any(|wanted| wanted.folder(path))
+    }
+}
+
 /// Reads the files `wanted` selects from the image at `path`.
 pub fn read_image(
     path: &Path,

@@ -2,10 +2,12 @@
 //!
 //! The image is read without a daemon and without extracting anything ([`image`]); each
 //! ecosystem's inventory names the files it needs and compares them with the lock. R's is
-//! [`r::RInventory`]; Python (`*.dist-info/METADATA`, `RECORD`), conda (`conda-meta/*.json`) and
-//! Maven (jars by sha256, `pom.properties`) inventories plug in beside it with their resolvers.
+//! [`r::RInventory`], Python's `python::PythonInventory` (`*.dist-info/METADATA`); conda
+//! (`conda-meta/*.json`) and Maven (jars by sha256, `pom.properties`) inventories plug in beside
+//! them with their resolvers.
 
 pub mod image;
+mod python;
 mod r;
 mod report;
 
@@ -83,10 +85,12 @@ pub fn verify(
     limits: Limits,
 ) -> Result<VerifyReport, Error> {
     let lock = Lock::read(lock_path)?;
-    let inventory = RInventory::new(library.or(lock.image.r_library.as_deref()));
-    let read = image::read_image(image, &inventory, limits)?;
+    let r = RInventory::new(library.or(lock.image.r_library.as_deref()));
+    let python = python::PythonInventory;
+    let read = image::read_image(image, &image::AnyOf(&[&r, &python]), limits)?;
     let mut findings = Vec::new();
-    inventory.check(&read.files, &lock, &mut findings);
+    r.check(&read.files, &lock, &mut findings);
+    python.check(&read.files, &lock, &mut findings);
     let checked = lock
         .layers
         .iter()

@@ -1,0 +1,171 @@
+//! The Python inventory of an image: every `<site-packages>/<name>.dist-info/METADATA` under the
+//! standard prefixes (`/usr/local`, `/usr`, `/opt/conda`), checked against the lock's PyPI
+//! packages. Packaging tools a Python base image ships (pip, setuptools, wheel) are not
+//! unexpected.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::image::{Files, Wanted};
+use super::{Finding, FindingKind};
+use crate::lock::Lock;
+
+/// Distributions every Python base image carries.
+const PACKAGING_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"];
+
+/// The Python part of verification.
+pub struct PythonInventory;
+
+/// PEP 503 normalisation: lowercase, runs of `-`, `_` and `.` become one `-`.
+fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Whether `path` is a site folder: `<prefix>/lib/python3.X/site-packages` or Debian's
+/// `usr/lib/python3/dist-packages`.
+fn is_site(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some((last, rest)) = parts.split_last() else {
+        return false;
+    };
+    let Some((python, prefix)) = rest
+        .split_last()
+        .and_then(|(python, rest)| Some((python, rest.split_last()?.1)))
+    else {
+        return false;
+    };
+    let lib_ok = rest.len() >= 2 && rest[rest.len() - 2] == "lib";
+    let prefix = prefix.join("/");
+    (*last == "site-packages" || *last == "dist-packages")
+        && python.starts_with("python3")
+        && lib_ok
+        && matches!(prefix.as_str(), "usr" | "usr/local" | "opt/conda")
+}
+
+impl Wanted for PythonInventory {
+    fn file(&self, path: &str) -> bool {
+        let Some(dist_info) = path.strip_suffix("/METADATA") else {
+            return false;
+        };
+        let Some((site, folder)) = dist_info.rsplit_once('/') else {
+            return false;
+        };
+        folder.ends_with(".dist-info") && is_site(site)
+    }
+
+    fn folder(&self, path: &str) -> bool {
+        let parts: Vec<&str> = path.split('/').collect();
+        let known = |part: &str| {
+            matches!(
+                part,
+                "usr" | "local" | "opt" | "conda" | "lib" | "site-packages" | "dist-packages"
+            ) || part.starts_with("python3")
+                || part.ends_with(".dist-info")
+        };
+        parts.len() <= 6 && parts.iter().all(|p| known(p))
+    }
+}
+
+impl PythonInventory {
+    /// Compares the image's Python distributions with the lock's.
+    pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
+        let mut installed: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (path, bytes) in files.iter().filter(|(path, _)| self.file(path)) {
+            let text = String::from_utf8_lossy(bytes);
+            let field = |name: &str| {
+                text.lines()
+                    .take_while(|line| !line.is_empty())
+                    .find_map(|line| line.strip_prefix(name).map(|v| v.trim().to_string()))
+            };
+            if let (Some(name), Some(version)) = (field("Name:"), field("Version:")) {
+                installed
+                    .entry(normalize(&name))
+                    .or_insert((version, path.clone()));
+            }
+        }
+        let mut locked = HashSet::new();
+        for layer in &lock.layers {
+            for package in layer.packages.iter().filter(|p| p.ecosystem == "pypi") {
+                let name = normalize(&package.name);
+                locked.insert(name.clone());
+                let finding = |kind, found: Option<String>, message: String| Finding {
+                    kind,
+                    layer: layer.name.clone(),
+                    ecosystem: "pypi".into(),
+                    name: package.name.clone(),
+                    expected: Some(package.version.clone()),
+                    found,
+                    message,
+                };
+                match installed.get(&name) {
+                    None => findings.push(finding(
+                        FindingKind::Missing,
+                        None,
+                        format!(
+                            "{} {} is locked but not installed in any site-packages",
+                            package.name, package.version
+                        ),
+                    )),
+                    Some((version, _)) if version != &package.version => findings.push(finding(
+                        FindingKind::WrongVersion,
+                        Some(version.clone()),
+                        format!(
+                            "{} is installed at {version}, but the lock says {}",
+                            package.name, package.version
+                        ),
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        if locked.is_empty() {
+            return;
+        }
+        for (name, (version, path)) in &installed {
+            if !locked.contains(name) && !PACKAGING_TOOLS.contains(&name.as_str()) {
+                findings.push(Finding {
+                    kind: FindingKind::Unexpected,
+                    layer: String::new(),
+                    ecosystem: "pypi".into(),
+                    name: name.clone(),
+                    expected: None,
+                    found: Some(version.clone()),
+                    message: format!("{name} {version} ({path}) is installed but not in the lock"),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_site_packages_of_standard_prefixes() {
+        let inventory = PythonInventory;
+        assert!(
+            inventory
+                .file("usr/local/lib/python3.8/site-packages/requests-2.27.1.dist-info/METADATA")
+        );
+        assert!(inventory.file("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"));
+        assert!(
+            inventory.file("opt/conda/lib/python3.8/site-packages/numpy-1.18.5.dist-info/METADATA")
+        );
+        assert!(!inventory.file("home/me/lib/python3.8/site-packages/x-1.dist-info/METADATA"));
+        assert!(!inventory.file("usr/local/lib/python3.8/site-packages/x-1.dist-info/RECORD"));
+        assert!(inventory.folder("usr/local/lib/python3.8"));
+        assert!(!inventory.folder("usr/share/doc"));
+        assert_eq!(normalize("PySocks"), "pysocks");
+        assert_eq!(normalize("charset_normalizer"), "charset-normalizer");
+    }
+}
