@@ -283,7 +283,9 @@ fn pins_match_uv_on_the_same_index() {
         let (project, output) = resolve(&server, &[("py", &refs)]);
         assert!(output.status.success(), "{name}: {}", stderr(&output));
         let ours = pins(&project.lock().unwrap(), None);
+        // uv targets 3.8 from this machine's interpreter; it must not try to download one.
         let output = Command::new("uv")
+            .env("UV_PYTHON_DOWNLOADS", "never")
             .args([
                 "pip",
                 "compile",
@@ -293,6 +295,8 @@ fn pins_match_uv_on_the_same_index() {
                 "--no-annotate",
             ])
             .args([
+                "--python",
+                "python3",
                 "--python-version",
                 "3.8",
                 "--python-platform",

@@ -171,6 +171,13 @@ impl<'a> Indexes<'a> {
         Project { index, versions }
     }
 
+    /// Whether the metadata of `name` at `version` was fetched already.
+    pub fn has_metadata(&self, name: &PackageName, version: &Version) -> bool {
+        self.metadata
+            .borrow()
+            .contains_key(&(name.clone(), version.clone()))
+    }
+
     /// The metadata of `name` at `version`, fetching it if not prefetched.
     pub fn metadata(
         &self,

@@ -22,6 +22,9 @@ use pubgrub::{
 use super::index::Indexes;
 use super::ranges::ranges_of;
 
+/// How many versions of a project are fetched at once when resolution walks down them.
+const BACKTRACK_BATCH: usize = 16;
+
 /// Dependencies being collected, in a fixed order.
 type Constraints = BTreeMap<PyPackage, Ranges<Version>>;
 
@@ -65,6 +68,8 @@ pub struct Provider<'a> {
     pub markers: RefCell<BTreeMap<PackageName, BTreeSet<String>>>,
     /// When each package was first seen: earlier packages are decided first.
     discovered: RefCell<HashMap<PyPackage, usize>>,
+    /// Projects whose likely dependencies were already fetched ahead.
+    explored: RefCell<HashSet<PackageName>>,
 }
 
 impl<'a> Provider<'a> {
@@ -94,6 +99,7 @@ impl<'a> Provider<'a> {
             exact,
             markers: RefCell::new(BTreeMap::new()),
             discovered: RefCell::new(HashMap::new()),
+            explored: RefCell::new(HashSet::new()),
         }
     }
 
@@ -139,16 +145,11 @@ impl<'a> Provider<'a> {
         Ok(constraints)
     }
 
-    /// Fetches, at once, the pages of the projects `constraints` name and the metadata of the
-    /// version each would get now.
+    /// Fetches ahead what resolution will most likely ask for next: the pages of the projects
+    /// `constraints` name and the metadata of the version each would get now, then the same for
+    /// their dependencies, level by level, each level in one parallel batch. Resolution then
+    /// finds almost everything cached, so its wall time follows the depth of the graph.
     fn prefetch(&self, constraints: &Constraints) {
-        let names: Vec<PackageName> = constraints
-            .keys()
-            .filter_map(|package| match package {
-                PyPackage::Project(name) | PyPackage::Extra(name, _) => Some(name.clone()),
-                PyPackage::Root => None,
-            })
-            .collect();
         {
             let mut discovered = self.discovered.borrow_mut();
             for package in constraints.keys() {
@@ -156,15 +157,66 @@ impl<'a> Provider<'a> {
                 discovered.entry(package.clone()).or_insert(next);
             }
         }
-        self.indexes.prefetch_projects(&names);
-        let likely: Vec<(PackageName, Version)> = constraints
+        let mut frontier: Vec<(PackageName, Ranges<Version>)> = constraints
             .iter()
             .filter_map(|(package, range)| match package {
-                PyPackage::Project(name) => Some((name.clone(), self.pick(name, range).ok()??)),
+                PyPackage::Project(name) => Some((name.clone(), range.clone())),
                 _ => None,
             })
             .collect();
-        self.indexes.prefetch_metadata(&likely);
+        loop {
+            frontier.retain(|(name, _)| self.explored.borrow_mut().insert(name.clone()));
+            if frontier.is_empty() {
+                return;
+            }
+            let names: Vec<PackageName> = frontier.iter().map(|(name, _)| name.clone()).collect();
+            self.indexes.prefetch_projects(&names);
+            let likely: Vec<(PackageName, Version)> = frontier
+                .iter()
+                .filter_map(|(name, range)| Some((name.clone(), self.pick(name, range).ok()??)))
+                .collect();
+            self.indexes.prefetch_metadata(&likely);
+            let mut next = Vec::new();
+            for (name, version) in &likely {
+                let Ok(metadata) = self.indexes.metadata(name, version) else {
+                    continue;
+                };
+                for text in &metadata.requires_dist {
+                    let Ok(requirement) = text.parse::<Requirement>() else {
+                        continue;
+                    };
+                    if !requirement.evaluate_markers(self.environment, &[]) {
+                        continue;
+                    }
+                    let range = match &requirement.version_or_url {
+                        Some(VersionOrUrl::VersionSpecifier(specifiers)) => ranges_of(specifiers),
+                        _ => Ranges::full(),
+                    };
+                    next.push((requirement.name, range));
+                }
+            }
+            frontier = next;
+        }
+    }
+
+    /// When PubGrub backtracks, it walks down a project's versions one by one: fetch the
+    /// metadata of the next ones in the range together with the one chosen, in one batch.
+    fn prefetch_older(&self, name: &PackageName, chosen: &Version, range: &Ranges<Version>) {
+        if self.indexes.has_metadata(name, chosen) {
+            return;
+        }
+        let Ok(Some(project)) = self.indexes.project(name) else {
+            return;
+        };
+        let batch: Vec<(PackageName, Version)> = project
+            .versions
+            .range(..=chosen.clone())
+            .rev()
+            .filter(|(version, candidate)| range.contains(*version) && !candidate.yanked)
+            .take(BACKTRACK_BATCH)
+            .map(|(version, _)| (name.clone(), version.clone()))
+            .collect();
+        self.indexes.prefetch_metadata(&batch);
     }
 
     /// The version `name` gets within `range`: a fixed pin, else the preferred one, else the
@@ -231,10 +283,14 @@ impl DependencyProvider for Provider<'_> {
         package: &PyPackage,
         range: &Ranges<Version>,
     ) -> Result<Option<Version>, ProviderError> {
-        match package {
-            PyPackage::Root => Ok(Some(Version::new([0]))),
-            PyPackage::Project(name) | PyPackage::Extra(name, _) => self.pick(name, range),
+        let (PyPackage::Project(name) | PyPackage::Extra(name, _)) = package else {
+            return Ok(Some(Version::new([0])));
+        };
+        let chosen = self.pick(name, range)?;
+        if let Some(version) = &chosen {
+            self.prefetch_older(name, version, range);
         }
+        Ok(chosen)
     }
 
     fn get_dependencies(

@@ -1,0 +1,124 @@
+//! Python resolution against the recorded PyPI index (fixtures/pypi) served on 127.0.0.1 with
+//! 30 ms of latency per request: imglock against `uv pip compile` in the same run, cold (empty
+//! caches) and warm. Skipped, with a message, when `uv` is not installed.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use imglock::fetch::Cache;
+use imglock::progress::Progress;
+use imglock::resolve::{ResolveOptions, resolve};
+
+const SETS: &[&str] = &["dask", "science"];
+const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
+
+fn requirements(set: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/pypi/sets/{set}.in"));
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn imglock_resolve(spec: &Path, cache: &Path) {
+    let lock = spec.with_file_name("imglock.lock");
+    let _ = std::fs::remove_file(&lock);
+    resolve(&ResolveOptions {
+        spec: spec.to_path_buf(),
+        lock: Some(lock),
+        offline: false,
+        upgrade: true,
+        upgrade_packages: Vec::new(),
+        exclude_newer: Some(EXCLUDE_NEWER.into()),
+        cache: Cache::at(cache),
+        progress: Progress::hidden(),
+    })
+    .unwrap();
+}
+
+fn uv_compile(index: &str, set: &str, cache: Option<&Path>) {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/pypi/sets/{set}.in"));
+    let mut command = Command::new("uv");
+    command
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .args([
+            "pip",
+            "compile",
+            "--quiet",
+            "--python",
+            "python3",
+            "--python-version",
+            "3.8",
+        ])
+        .args([
+            "--python-platform",
+            "x86_64-manylinux_2_17",
+            "--exclude-newer",
+            EXCLUDE_NEWER,
+        ])
+        .args(["--index-url", index, "-o", "/dev/null"])
+        .arg(input);
+    match cache {
+        Some(dir) => command.arg("--cache-dir").arg(dir),
+        None => command.arg("--no-cache"),
+    };
+    assert!(command.status().unwrap().success());
+}
+
+fn benches(c: &mut Criterion) {
+    if Command::new("uv").arg("--version").output().is_err() {
+        eprintln!("skipped: uv is not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let server =
+        support::Server::start(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pypi"));
+    server.set_latency(Duration::from_millis(30));
+    let index = format!("{}/simple", server.url());
+    let mut group = c.benchmark_group("pypi, 30 ms latency");
+    group.sample_size(10);
+    for set in SETS {
+        let work = tempfile::tempdir().unwrap();
+        let quoted: Vec<String> = requirements(set).iter().map(|r| format!("{r:?}")).collect();
+        let spec = work.path().join("imglock.toml");
+        std::fs::write(
+            &spec,
+            format!(
+                "[image]\nname = \"bench\"\nbase = \"python@sha256:{}\"\npython = \"3.8\"\n\n[repositories]\npypi = \"{index}\"\n\n[[layer]]\nname = \"py\"\npypi = [{}]\n",
+                "0".repeat(64),
+                quoted.join(", ")
+            ),
+        )
+        .unwrap();
+        group.bench_function(format!("{set}: imglock cold"), |b| {
+            b.iter(|| {
+                let cache = tempfile::tempdir().unwrap();
+                imglock_resolve(&spec, cache.path());
+            });
+        });
+        group.bench_function(format!("{set}: uv cold (--no-cache)"), |b| {
+            b.iter(|| uv_compile(&index, set, None))
+        });
+        let imglock_cache = work.path().join("imglock-cache");
+        imglock_resolve(&spec, &imglock_cache);
+        group.bench_function(format!("{set}: imglock warm"), |b| {
+            b.iter(|| imglock_resolve(&spec, &imglock_cache))
+        });
+        let uv_cache = work.path().join("uv-cache");
+        uv_compile(&index, set, Some(&uv_cache));
+        group.bench_function(format!("{set}: uv warm"), |b| {
+            b.iter(|| uv_compile(&index, set, Some(&uv_cache)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(pypi_benches, benches);
+criterion_main!(pypi_benches);
