@@ -438,3 +438,20 @@ fn the_emitted_step_installs_exactly_the_lock_and_verify_agrees() {
     );
     assert!(text.contains("stray 1.0"), "{text}");
 }
+
+#[test]
+fn the_live_index_resolves_when_asked() {
+    if std::env::var("IMGLOCK_LIVE_PYPI").as_deref() != Ok("1") {
+        eprintln!("skipped: set IMGLOCK_LIVE_PYPI=1 to resolve against the public PyPI");
+        return;
+    }
+    let project = Project::new(&python_spec(
+        "https://pypi.org/simple",
+        &[("py", &["requests[socks]==2.27.1", "numpy==1.18.5"])],
+    ));
+    let output = project.run(&["resolve", "--exclude-newer", EXCLUDE_NEWER]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let pins = pins(&project.lock().unwrap(), None);
+    assert_eq!(pins["numpy"], "1.18.5");
+    assert_eq!(pins["urllib3"], "1.26.9");
+}
