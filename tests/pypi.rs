@@ -455,3 +455,50 @@ fn the_live_index_resolves_when_asked() {
     assert_eq!(pins["numpy"], "1.18.5");
     assert_eq!(pins["urllib3"], "1.26.9");
 }
+
+#[test]
+fn a_wheel_without_a_metadata_file_is_read_with_range_requests() {
+    let copy = tempfile::tempdir().unwrap();
+    support::copy_dir(&fixtures(), copy.path());
+    // The index stops offering requests' `.metadata`, as PyPI does for older uploads.
+    let page = copy.path().join("simple/requests/index.json");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut wheel_url = String::new();
+    for file in json["files"].as_array_mut().unwrap() {
+        if file["filename"] == "requests-2.27.1-py2.py3-none-any.whl" {
+            file.as_object_mut().unwrap().remove("core-metadata");
+            wheel_url = file["url"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("../..")
+                .to_string();
+        }
+    }
+    std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(
+        copy.path()
+            .join(format!("{}.metadata", wheel_url.trim_start_matches('/'))),
+    )
+    .unwrap();
+
+    let server = Server::start(copy.path());
+    let (project, output) = resolve(&server, &[("py", &["requests[socks]==2.27.1"])]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let pins = pins(&project.lock().unwrap(), None);
+    assert_eq!(pins["requests"], "2.27.1");
+    assert!(
+        pins.contains_key("urllib3") && pins.contains_key("pysocks"),
+        "its dependencies came from the wheel's METADATA: {pins:?}"
+    );
+    assert_eq!(
+        server.range_hits(&wheel_url),
+        2,
+        "the end of the wheel, then the METADATA entry"
+    );
+    assert_eq!(
+        server.hits(&wheel_url),
+        2,
+        "the wheel itself was never downloaded"
+    );
+}

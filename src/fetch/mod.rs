@@ -49,6 +49,9 @@ pub struct ArtifactRequest {
     pub expected: Option<Checksum>,
 }
 
+/// The bytes of a range request, and the whole file's size when the answer was partial.
+pub type RangeBody = (Vec<u8>, Option<u64>);
+
 /// A downloaded, verified artifact.
 #[derive(Debug, Clone)]
 pub struct Artifact {
@@ -128,6 +131,43 @@ impl Fetcher {
         self.run_all(requests, "Downloading artifacts", |request| {
             self.download(request)
         })
+    }
+
+    /// Fetches byte ranges (`bytes=-N` for the last N bytes, `bytes=A-B`) of files at once, not
+    /// cached. Each answer is the bytes and, for a partial answer, the file's total size; a server
+    /// that ignores ranges answers with the whole file and `None`.
+    pub fn get_ranges(&self, requests: &[(Url, String)]) -> Vec<Result<RangeBody, FetchError>> {
+        self.run_all(
+            requests,
+            "Reading wheel metadata",
+            |(url, range)| async move {
+                if self.offline {
+                    return Err(FetchError::Offline {
+                        url: url.to_string(),
+                    });
+                }
+                let range = format!("bytes={range}");
+                match self
+                    .send(url, |request| {
+                        request.header(reqwest::header::RANGE, &range)
+                    })
+                    .await?
+                {
+                    Response::Body { body, headers } => {
+                        let total = headers
+                            .get(reqwest::header::CONTENT_RANGE)
+                            .and_then(|value| value.to_str().ok())
+                            .and_then(|value| value.rsplit('/').next())
+                            .and_then(|total| total.parse().ok());
+                        Ok((body, total))
+                    }
+                    Response::NotModified => Err(FetchError::Status {
+                        url: url.to_string(),
+                        status: 304,
+                    }),
+                }
+            },
+        )
     }
 
     /// Runs `task` for every item concurrently, counting them on one progress bar.

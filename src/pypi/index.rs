@@ -240,6 +240,30 @@ impl<'a> Indexes<'a> {
                 self.metadata.borrow_mut().insert(key, result);
             }
         }
+        // Wheels without a `.metadata` file: read METADATA with range requests first.
+        if !downloads.is_empty() {
+            let wheel_urls: Vec<url::Url> = downloads
+                .iter()
+                .filter(|(_, file)| file.is_wheel)
+                .map(|(_, file)| file.url.clone())
+                .collect();
+            let mut texts =
+                super::wheel_range::read_metadata(self.fetcher, &wheel_urls).into_iter();
+            downloads.retain(|(key, file)| {
+                if !file.is_wheel {
+                    return true;
+                }
+                match texts.next().flatten() {
+                    Some(text) => {
+                        self.metadata
+                            .borrow_mut()
+                            .insert(key.clone(), Ok(Rc::new(CoreMetadata::parse(&text))));
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
         if !downloads.is_empty() {
             let requests: Vec<ArtifactRequest> = downloads
                 .iter()

@@ -12,6 +12,7 @@ mod ranges;
 mod simple;
 mod solver;
 mod tags;
+mod wheel_range;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -28,6 +28,7 @@ pub enum Fault {
 struct State {
     faults: HashMap<String, VecDeque<Fault>>,
     hits: HashMap<String, usize>,
+    range_hits: HashMap<String, usize>,
     latency: Duration,
 }
 
@@ -100,6 +101,17 @@ impl Server {
             .unwrap_or(0)
     }
 
+    /// How many requests for a byte range of `path` it received.
+    pub fn range_hits(&self, path: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .range_hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// How many requests all paths received.
     pub fn total_hits(&self) -> usize {
         self.state.lock().unwrap().hits.values().sum()
@@ -124,6 +136,7 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
         return;
     }
     let mut if_none_match = None;
+    let mut range = None;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
@@ -133,6 +146,11 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
             && name.eq_ignore_ascii_case("if-none-match")
         {
             if_none_match = Some(value.trim().to_string());
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("range")
+        {
+            range = value.trim().strip_prefix("bytes=").map(str::to_string);
         }
     }
     let path = request_line
@@ -179,6 +197,36 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
             let _ = stream.write_all(&body[..body.len() / 2]);
             let _ = stream.flush();
             let _ = stream.shutdown(Shutdown::Both);
+        }
+        (None, Some(body)) if range.is_some() => {
+            state
+                .lock()
+                .unwrap()
+                .range_hits
+                .entry(path.clone())
+                .and_modify(|n| *n += 1)
+                .or_insert(1);
+            let spec = range.unwrap_or_default();
+            let length = body.len();
+            let (start, end) = match spec.split_once('-') {
+                Some(("", suffix)) => (
+                    length.saturating_sub(suffix.parse().unwrap_or(0)),
+                    length - 1,
+                ),
+                Some((start, "")) => (start.parse().unwrap_or(0), length - 1),
+                Some((start, end)) => (
+                    start.parse().unwrap_or(0),
+                    end.parse::<usize>().unwrap_or(0).min(length - 1),
+                ),
+                None => (0, length - 1),
+            };
+            let head = format!(
+                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{length}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                end + 1 - start
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body[start..=end]);
+            let _ = stream.flush();
         }
         (None, Some(body)) => {
             let etag = format!("\"{:x}-{}\"", fnv(&body), body.len());
@@ -237,7 +285,7 @@ pub fn fixture_copy() -> tempfile::TempDir {
     dir
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
