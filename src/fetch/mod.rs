@@ -29,7 +29,7 @@ pub use error::FetchError;
 use crate::progress::Progress;
 
 /// How many requests may be in flight to one host at once.
-const REQUESTS_PER_HOST: usize = 16;
+const REQUESTS_PER_HOST: usize = 50;
 /// How many times a request is tried before its error is reported.
 const ATTEMPTS: u32 = 4;
 /// The first retry's delay; each later retry doubles it.

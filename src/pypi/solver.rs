@@ -23,7 +23,7 @@ use super::index::Indexes;
 use super::ranges::ranges_of;
 
 /// How many versions of a project are fetched at once when resolution walks down them.
-const BACKTRACK_BATCH: usize = 16;
+const BACKTRACK_BATCH: usize = 32;
 
 /// Dependencies being collected, in a fixed order.
 type Constraints = BTreeMap<PyPackage, Ranges<Version>>;
@@ -68,8 +68,8 @@ pub struct Provider<'a> {
     pub markers: RefCell<BTreeMap<PackageName, BTreeSet<String>>>,
     /// When each package was first seen: earlier packages are decided first.
     discovered: RefCell<HashMap<PyPackage, usize>>,
-    /// Projects whose likely dependencies were already fetched ahead.
-    explored: RefCell<HashSet<PackageName>>,
+    /// Projects (with the extras asked of them) whose likely dependencies were fetched ahead.
+    explored: RefCell<HashSet<String>>,
 }
 
 impl<'a> Provider<'a> {
@@ -157,27 +157,50 @@ impl<'a> Provider<'a> {
                 discovered.entry(package.clone()).or_insert(next);
             }
         }
-        let mut frontier: Vec<(PackageName, Ranges<Version>)> = constraints
-            .iter()
-            .filter_map(|(package, range)| match package {
-                PyPackage::Project(name) => Some((name.clone(), range.clone())),
-                _ => None,
-            })
-            .collect();
+        // Each project to look at, with its range and the extras asked of it.
+        let mut frontier: Vec<(PackageName, Ranges<Version>, Vec<ExtraName>)> = Vec::new();
+        for (package, range) in constraints {
+            match package {
+                PyPackage::Project(name) => {
+                    frontier.push((name.clone(), range.clone(), Vec::new()))
+                }
+                PyPackage::Extra(name, extra) => {
+                    frontier.push((name.clone(), range.clone(), vec![extra.clone()]))
+                }
+                PyPackage::Root => {}
+            }
+        }
         loop {
-            frontier.retain(|(name, _)| self.explored.borrow_mut().insert(name.clone()));
+            frontier.retain(|(name, _, extras)| {
+                let key = format!(
+                    "{name}[{}]",
+                    extras
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                self.explored.borrow_mut().insert(key)
+            });
             if frontier.is_empty() {
                 return;
             }
-            let names: Vec<PackageName> = frontier.iter().map(|(name, _)| name.clone()).collect();
+            let names: Vec<PackageName> =
+                frontier.iter().map(|(name, _, _)| name.clone()).collect();
             self.indexes.prefetch_projects(&names);
-            let likely: Vec<(PackageName, Version)> = frontier
+            let likely: Vec<(PackageName, Version, Vec<ExtraName>)> = frontier
                 .iter()
-                .filter_map(|(name, range)| Some((name.clone(), self.pick(name, range).ok()??)))
+                .filter_map(|(name, range, extras)| {
+                    Some((name.clone(), self.pick(name, range).ok()??, extras.clone()))
+                })
                 .collect();
-            self.indexes.prefetch_metadata(&likely);
+            let batch: Vec<(PackageName, Version)> = likely
+                .iter()
+                .map(|(name, version, _)| (name.clone(), version.clone()))
+                .collect();
+            self.indexes.prefetch_metadata(&batch);
             let mut next = Vec::new();
-            for (name, version) in &likely {
+            for (name, version, extras) in &likely {
                 let Ok(metadata) = self.indexes.metadata(name, version) else {
                     continue;
                 };
@@ -185,14 +208,14 @@ impl<'a> Provider<'a> {
                     let Ok(requirement) = text.parse::<Requirement>() else {
                         continue;
                     };
-                    if !requirement.evaluate_markers(self.environment, &[]) {
+                    if !requirement.evaluate_markers(self.environment, extras) {
                         continue;
                     }
                     let range = match &requirement.version_or_url {
                         Some(VersionOrUrl::VersionSpecifier(specifiers)) => ranges_of(specifiers),
                         _ => Ranges::full(),
                     };
-                    next.push((requirement.name, range));
+                    next.push((requirement.name, range, requirement.extras));
                 }
             }
             frontier = next;
