@@ -196,12 +196,13 @@ impl<'a> Indexes<'a> {
     pub fn prefetch_metadata(&self, wanted: &[(PackageName, Version)]) {
         let mut sidecars = Vec::new();
         let mut downloads = Vec::new();
+        let mut queued = std::collections::HashSet::new();
         for (name, version) in wanted {
-            if self
+            let fetched = self
                 .metadata
                 .borrow()
-                .contains_key(&(name.clone(), version.clone()))
-            {
+                .contains_key(&(name.clone(), version.clone()));
+            if fetched || !queued.insert((name, version)) {
                 continue;
             }
             let Ok(Some(project)) = self
