@@ -63,11 +63,6 @@ pub fn parse(text: &str) -> Result<Vec<Record<'_>>, DcfError> {
     parse_from(text, 1)
 }
 
-/// Parses a piece of a larger text whose first line is `first_line`, for error messages.
-pub fn parse_from(text: &str, first_line: usize) -> Result<Vec<Record<'_>>, DcfError> {
-    parse_chunk(text, first_line)
-}
-
 /// Where one record lies in a text, and the value of its `Package` field if it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span<'a> {
@@ -142,7 +137,8 @@ fn split_at_records(text: &str, count: usize) -> Vec<(&str, usize)> {
     chunks
 }
 
-fn parse_chunk(text: &str, first_line: usize) -> Result<Vec<Record<'_>>, DcfError> {
+/// Parses a piece of a larger text whose first line is `first_line`, for error messages.
+pub fn parse_from(text: &str, first_line: usize) -> Result<Vec<Record<'_>>, DcfError> {
     let mut records = Vec::new();
     let mut current = Record::default();
     for (index, raw) in text.lines().enumerate() {

@@ -227,21 +227,12 @@ impl Fetcher {
         if let (Response::NotModified, Some((body, _))) = (&response, &cached) {
             return Ok(body.clone());
         }
+        // A 304 answers only the validators of a cached body; one without them is an error.
         let Response::Body { body, headers } = response else {
-            // A 304 without a cached body cannot happen (no validators were sent); ask plainly.
-            return match self
-                .send(url, |request| match accept {
-                    Some(accept) => request.header(reqwest::header::ACCEPT, accept),
-                    None => request,
-                })
-                .await?
-            {
-                Response::Body { body, .. } => Ok(body),
-                Response::NotModified => Err(FetchError::Status {
-                    url: url.to_string(),
-                    status: 304,
-                }),
-            };
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: 304,
+            });
         };
         let header = |name: reqwest::header::HeaderName| {
             headers

@@ -4,6 +4,9 @@
 //! unexpected.
 
 use std::collections::{BTreeMap, HashSet};
+use std::str::FromStr;
+
+use pep508_rs::PackageName;
 
 use super::image::{Files, Wanted};
 use super::{Finding, FindingKind};
@@ -15,19 +18,10 @@ const PACKAGING_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"];
 /// The Python part of verification.
 pub struct PythonInventory;
 
-/// PEP 503 normalisation: lowercase, runs of `-`, `_` and `.` become one `-`.
+/// PEP 503 normalisation (lowercase, runs of `-`, `_` and `.` as one `-`), as `pep508_rs` does
+/// it; a name it refuses is compared lowercased.
 fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+    PackageName::from_str(name).map_or_else(|_| name.to_lowercase(), |name| name.to_string())
 }
 
 /// Whether `path` is a site folder: `<prefix>/lib/python3.X/site-packages` or Debian's
