@@ -154,7 +154,9 @@ fn pin_artifacts(
             PinSource::Known { .. } => None,
         })
         .collect();
-    let mut artifacts = fetcher.download_all(&requests).into_iter();
+    let mut artifacts = fetcher
+        .download_all(&requests, "Downloading artifacts")
+        .into_iter();
     let mut failures = Vec::new();
     let mut locked_layers = Vec::new();
     for (name, packages) in layers {

@@ -502,3 +502,62 @@ fn a_wheel_without_a_metadata_file_is_read_with_range_requests() {
         "the wheel itself was never downloaded"
     );
 }
+
+/// The `.metadata` path of a recorded wheel, from its project page.
+fn metadata_path(root: &Path, project: &str, filename: &str) -> String {
+    let page = std::fs::read_to_string(root.join(format!("simple/{project}/index.json"))).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&page).unwrap();
+    let file = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["filename"] == filename)
+        .expect("the wheel is recorded");
+    assert!(
+        file["core-metadata"]["sha256"].is_string(),
+        "the page gives the metadata's sha256"
+    );
+    format!(
+        "{}.metadata",
+        file["url"].as_str().unwrap().trim_start_matches("../..")
+    )
+}
+
+#[test]
+fn metadata_with_a_published_hash_is_fetched_once_and_verified() {
+    let copy = tempfile::tempdir().unwrap();
+    support::copy_dir(&fixtures(), copy.path());
+    let idna = metadata_path(copy.path(), "idna", "idna-3.3-py3-none-any.whl");
+    let server = Server::start(copy.path());
+    let (project, output) = resolve(&server, &[("py", &["idna==3.3"])]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(server.hits(&idna), 1);
+    // A second resolve revalidates the page but trusts the cached, hash-checked metadata.
+    let output = project.run(&["resolve", "--upgrade", "--exclude-newer", EXCLUDE_NEWER]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        server.hits(&idna),
+        1,
+        "the metadata was not asked for again"
+    );
+    assert_eq!(server.hits("/simple/idna/"), 2);
+
+    // Metadata that does not match the page's hash is refused, naming the file.
+    std::fs::write(
+        copy.path().join(idna.trim_start_matches('/')),
+        "Metadata-Version: 2.1\nName: idna\nVersion: 3.3\nRequires-Dist: evil\n",
+    )
+    .unwrap();
+    let fresh = Project::new(&python_spec(
+        &format!("{}/simple", server.url()),
+        &[("py", &["idna==3.3"])],
+    ));
+    let output = fresh.run(&["resolve", "--exclude-newer", EXCLUDE_NEWER]);
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(
+        text.contains("idna-3.3-py3-none-any.whl.metadata") && text.contains("sha256"),
+        "{text}"
+    );
+    assert!(fresh.lock().is_none(), "no lock is written");
+}

@@ -38,7 +38,7 @@ impl ArchiveSource for FetchedArchive<'_> {
         };
         let artifact = match self
             .fetcher
-            .download_all(std::slice::from_ref(&request))
+            .download_all(std::slice::from_ref(&request), "Reading archived packages")
             .pop()
         {
             Some(Ok(artifact)) => artifact,

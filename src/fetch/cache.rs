@@ -5,6 +5,9 @@
 //! `http/<sha256 of url>.body` + `.json` (the validators), `artifacts/sha256/<hex>` (content
 //! addressed blobs) and `artifacts/by-url/<sha256 of url>` (the hex digest of that URL's blob).
 //! Every file is written to a temporary name and renamed, so a killed run leaves no half entries.
+//! Cache files are not flushed to disk one by one (that would cost a disk sync per fetched page):
+//! instead every entry is checked when read, blobs against their names and HTTP bodies against
+//! the sha256 kept with their validators, and a damaged entry is fetched again.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,9 @@ pub struct Validators {
     pub url: String,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// The sha256 of the body, checked when the entry is read.
+    #[serde(default)]
+    pub sha256: String,
 }
 
 /// The cache folder and the operations on it.
@@ -59,14 +65,36 @@ impl Cache {
         let (body, meta) = self.http_paths(url);
         let validators: Validators = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
         (validators.url == url).then_some(())?;
-        Some((std::fs::read(body).ok()?, validators))
+        let body = std::fs::read(body).ok()?;
+        (hex::encode(Sha256::digest(&body)) == validators.sha256).then_some((body, validators))
     }
 
-    /// Stores a body and its validators for `url`.
-    pub fn http_put(&self, validators: &Validators, body: &[u8]) -> std::io::Result<()> {
-        let (body_path, meta_path) = self.http_paths(&validators.url);
-        write_atomic(&body_path, body)?;
-        write_atomic(&meta_path, &serde_json::to_vec(validators)?)
+    /// Stores the body `url` answered with and the validators it came with.
+    pub fn http_put(
+        &self,
+        url: &str,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        body: &[u8],
+    ) -> std::io::Result<()> {
+        let (body_path, meta_path) = self.http_paths(url);
+        let validators = Validators {
+            url: url.to_string(),
+            etag,
+            last_modified,
+            sha256: hex::encode(Sha256::digest(body)),
+        };
+        write_entry(&body_path, body)?;
+        write_entry(&meta_path, &serde_json::to_vec(&validators)?)
+    }
+
+    /// Stores a blob under its sha256 (which the caller has computed from `bytes`).
+    pub fn put_blob(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let path = self.blob_path(sha256);
+        if !path.is_file() {
+            write_entry(&path, bytes)?;
+        }
+        Ok(path)
     }
 
     /// The blob path of a sha256 digest.
@@ -89,7 +117,7 @@ impl Cache {
 
     /// Records that `url` served the blob `sha256`.
     pub fn remember_artifact(&self, url: &str, sha256: &str) -> std::io::Result<()> {
-        write_atomic(&self.url_key_path(url), sha256.as_bytes())
+        write_entry(&self.url_key_path(url), sha256.as_bytes())
     }
 
     /// A folder for temporary files on the same file system as the cache, so renames are atomic.
@@ -100,13 +128,54 @@ impl Cache {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same folder, flushed to disk, and a
+/// rename: for the user's files (the lock, the Dockerfile).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_renamed(path, bytes, true)
+}
+
+/// Writes a cache entry through a temporary file and a rename, without waiting for the disk:
+/// entries are checked when read.
+fn write_entry(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_renamed(path, bytes, false)
+}
+
+fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(bytes)?;
-    file.as_file().sync_all()?;
+    if sync {
+        file.as_file().sync_all()?;
+    }
     file.persist(path).map_err(|error| error.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_http_entry_is_not_served() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::at(root.path());
+        let url = "https://pypi.example/simple/idna/";
+        cache
+            .http_put(url, Some("\"v1\"".into()), None, b"{\"files\": []}")
+            .unwrap();
+        let (body, validators) = cache.http_get(url).unwrap();
+        assert_eq!(body, b"{\"files\": []}");
+        assert_eq!(validators.etag.as_deref(), Some("\"v1\""));
+        assert!(
+            cache
+                .http_get("https://pypi.example/simple/other/")
+                .is_none()
+        );
+
+        // A body cut short (a crash before the disk caught up) no longer matches its hash.
+        let (body_path, _) = cache.http_paths(url);
+        std::fs::write(&body_path, b"{\"fil").unwrap();
+        assert!(cache.http_get(url).is_none());
+    }
 }

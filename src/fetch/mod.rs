@@ -126,11 +126,14 @@ impl Fetcher {
         self.run_all(urls, what, |url| self.get(url, Some(accept)))
     }
 
-    /// Downloads and verifies every artifact at once; results are in the order of `requests`.
-    pub fn download_all(&self, requests: &[ArtifactRequest]) -> Vec<Result<Artifact, FetchError>> {
-        self.run_all(requests, "Downloading artifacts", |request| {
-            self.download(request)
-        })
+    /// Downloads and verifies every artifact at once, showing `what` as progress; results are in
+    /// the order of `requests`.
+    pub fn download_all(
+        &self,
+        requests: &[ArtifactRequest],
+        what: &str,
+    ) -> Vec<Result<Artifact, FetchError>> {
+        self.run_all(requests, what, |request| self.download(request))
     }
 
     /// Fetches byte ranges (`bytes=-N` for the last N bytes, `bytes=A-B`) of files at once, not
@@ -240,14 +243,14 @@ impl Fetcher {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_string)
         };
-        let validators = Validators {
-            url: url.to_string(),
-            etag: header(reqwest::header::ETAG),
-            last_modified: header(reqwest::header::LAST_MODIFIED),
-        };
         // Every body is kept, validators or not, so that `--offline` can serve it later.
         self.cache
-            .http_put(&validators, &body)
+            .http_put(
+                url.as_str(),
+                header(reqwest::header::ETAG),
+                header(reqwest::header::LAST_MODIFIED),
+                &body,
+            )
             .map_err(|source| FetchError::Cache {
                 path: self.cache.root().display().to_string(),
                 source,
@@ -365,14 +368,14 @@ impl Fetcher {
         };
         let digests = Digests::of(&body);
         digests.verify(url, request.expected.as_ref())?;
-        let path = self.cache.blob_path(&digests.sha256);
         let cache_error = |source| FetchError::Cache {
             path: self.cache.root().display().to_string(),
             source,
         };
-        if !path.is_file() {
-            write_atomic(&path, &body).map_err(cache_error)?;
-        }
+        let path = self
+            .cache
+            .put_blob(&digests.sha256, &body)
+            .map_err(cache_error)?;
         self.cache
             .remember_artifact(url, &digests.sha256)
             .map_err(cache_error)?;

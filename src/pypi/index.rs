@@ -16,7 +16,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 
 use super::metadata::CoreMetadata;
-use super::simple::{DistFile, parse_page};
+use super::simple::{DistFile, MetadataFile, parse_page};
 use super::tags::Target;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
 use crate::repository::Repository;
@@ -218,29 +218,16 @@ impl<'a> Indexes<'a> {
                 continue;
             };
             let key = (name.clone(), version.clone());
-            if candidate.file.is_wheel && candidate.file.core_metadata {
-                let mut url = candidate.file.url.clone();
-                url.set_path(&format!("{}.metadata", url.path()));
-                sidecars.push((key, url));
-            } else {
-                downloads.push((key, candidate.file.clone()));
+            match (&candidate.file.core_metadata, candidate.file.is_wheel) {
+                (MetadataFile::Offered { sha256 }, true) => {
+                    let mut url = candidate.file.url.clone();
+                    url.set_path(&format!("{}.metadata", url.path()));
+                    sidecars.push((key, url, sha256.clone()));
+                }
+                _ => downloads.push((key, candidate.file.clone())),
             }
         }
-        if !sidecars.is_empty() {
-            let urls: Vec<url::Url> = sidecars.iter().map(|(_, url)| url.clone()).collect();
-            let bodies = self.fetcher.get_all(&urls, "Fetching PyPI metadata");
-            for ((key, url), body) in sidecars.into_iter().zip(bodies) {
-                let result = body
-                    .map(|bytes| Rc::new(CoreMetadata::parse(&String::from_utf8_lossy(&bytes))))
-                    .map_err(|e| {
-                        format!(
-                            "its metadata `{url}` could not be fetched: {}",
-                            crate::error::chain(&e)
-                        )
-                    });
-                self.metadata.borrow_mut().insert(key, result);
-            }
-        }
+        self.fetch_sidecars(sidecars);
         // Wheels without a `.metadata` file: read METADATA with range requests first.
         if !downloads.is_empty() {
             let wheel_urls: Vec<url::Url> = downloads
@@ -273,7 +260,9 @@ impl<'a> Indexes<'a> {
                     expected: file.sha256.clone().map(Checksum::Sha256),
                 })
                 .collect();
-            let artifacts = self.fetcher.download_all(&requests);
+            let artifacts = self
+                .fetcher
+                .download_all(&requests, "Downloading sdists and wheels for metadata");
             for ((key, file), artifact) in downloads.into_iter().zip(artifacts) {
                 let result = artifact
                     .map_err(|e| crate::error::chain(&e))
@@ -282,6 +271,63 @@ impl<'a> Indexes<'a> {
                     .map(Rc::new);
                 self.metadata.borrow_mut().insert(key, result);
             }
+        }
+    }
+
+    /// Fetches `.metadata` files. Those whose sha256 the index gives are immutable: they are
+    /// downloaded as verified artifacts (kept by URL in the cache, so a later resolve asks for
+    /// them no more); the others are fetched as pages, revalidated each time.
+    fn fetch_sidecars(&self, sidecars: Vec<((PackageName, Version), url::Url, Option<String>)>) {
+        if sidecars.is_empty() {
+            return;
+        }
+        let (hashed, unhashed): (Vec<_>, Vec<_>) = sidecars
+            .into_iter()
+            .partition(|(_, _, sha256)| sha256.is_some());
+        let requests: Vec<ArtifactRequest> = hashed
+            .iter()
+            .map(|(_, url, sha256)| ArtifactRequest {
+                url: url.clone(),
+                expected: sha256.clone().map(Checksum::Sha256),
+            })
+            .collect();
+        let urls: Vec<url::Url> = unhashed.iter().map(|(_, url, _)| url.clone()).collect();
+        // Both kinds at once: a mixed index must not pay two round trips per batch.
+        let (artifacts, bodies) = std::thread::scope(|scope| {
+            let artifacts = scope.spawn(|| {
+                let artifacts = self
+                    .fetcher
+                    .download_all(&requests, "Fetching PyPI metadata");
+                artifacts
+                    .into_iter()
+                    .map(|artifact| {
+                        let artifact = artifact?;
+                        std::fs::read(&artifact.path).map_err(|source| {
+                            crate::fetch::FetchError::File {
+                                path: artifact.path.display().to_string(),
+                                source,
+                            }
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let bodies = self.fetcher.get_all(&urls, "Fetching PyPI metadata");
+            let artifacts = artifacts
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (artifacts, bodies)
+        });
+        let fetched = hashed.into_iter().zip(artifacts);
+        for ((key, url, _), body) in fetched.chain(unhashed.into_iter().zip(bodies)) {
+            let result = body
+                .map(|bytes| Rc::new(CoreMetadata::parse(&String::from_utf8_lossy(&bytes))))
+                .map_err(|error| {
+                    format!(
+                        "its metadata `{url}` could not be fetched: {}",
+                        crate::error::chain(&error)
+                    )
+                });
+            self.metadata.borrow_mut().insert(key, result);
         }
     }
 }

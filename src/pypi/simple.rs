@@ -23,7 +23,29 @@ pub struct DistFile {
     pub yanked: bool,
     pub upload_time: Option<String>,
     /// Whether `<url>.metadata` serves the core metadata (PEP 658/714).
-    pub core_metadata: bool,
+    pub core_metadata: MetadataFile,
+}
+
+/// Whether the index serves a file's core metadata beside it, at `<url>.metadata` (PEP 658/714).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataFile {
+    NotOffered,
+    /// Offered, with the sha256 of the metadata file when the index gives it.
+    Offered {
+        sha256: Option<String>,
+    },
+}
+
+impl MetadataFile {
+    /// From an HTML `data-core-metadata` value: `true` or `<hash name>=<hex>`.
+    fn from_attribute(value: Option<String>) -> Self {
+        match value.as_deref() {
+            None | Some("false") => Self::NotOffered,
+            Some(value) => Self::Offered {
+                sha256: value.strip_prefix("sha256=").map(str::to_lowercase),
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -62,14 +84,17 @@ enum Yanked {
 enum MetadataFlag {
     Flag(bool),
     /// Offered, with its hashes.
-    Hashes(#[allow(dead_code)] std::collections::BTreeMap<String, String>),
+    Hashes(std::collections::BTreeMap<String, String>),
 }
 
-impl MetadataFlag {
-    fn offered(&self) -> bool {
-        match self {
-            Self::Flag(flag) => *flag,
-            Self::Hashes(_) => true,
+impl From<Option<MetadataFlag>> for MetadataFile {
+    fn from(flag: Option<MetadataFlag>) -> Self {
+        match flag {
+            None | Some(MetadataFlag::Flag(false)) => Self::NotOffered,
+            Some(MetadataFlag::Flag(true)) => Self::Offered { sha256: None },
+            Some(MetadataFlag::Hashes(mut hashes)) => Self::Offered {
+                sha256: hashes.remove("sha256").map(|hash| hash.to_lowercase()),
+            },
         }
     }
 }
@@ -85,10 +110,7 @@ pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<Vec<Dist
             .map(|file| RawFile {
                 sha256: file.hashes.get("sha256").cloned(),
                 yanked: !matches!(file.yanked, Yanked::No | Yanked::Flag(false)),
-                core_metadata: file
-                    .core_metadata
-                    .or(file.dist_info_metadata)
-                    .is_some_and(|flag| flag.offered()),
+                core_metadata: file.core_metadata.or(file.dist_info_metadata).into(),
                 filename: file.filename,
                 href: file.url,
                 requires_python: file.requires_python,
@@ -113,7 +135,7 @@ struct RawFile {
     size: Option<u64>,
     upload_time: Option<String>,
     yanked: bool,
-    core_metadata: bool,
+    core_metadata: MetadataFile,
 }
 
 impl RawFile {
@@ -204,9 +226,9 @@ fn parse_html(text: &str) -> Vec<RawFile> {
             size: None,
             upload_time: None,
             yanked: attributes.contains("data-yanked"),
-            core_metadata: attribute("data-core-metadata")
-                .or_else(|| attribute("data-dist-info-metadata"))
-                .is_some_and(|v| v != "false"),
+            core_metadata: MetadataFile::from_attribute(
+                attribute("data-core-metadata").or_else(|| attribute("data-dist-info-metadata")),
+            ),
             href,
         });
     }
@@ -239,7 +261,13 @@ mod tests {
         assert_eq!(files[0].sha256.as_deref(), Some("abc"));
         assert_eq!(files[0].version.to_string(), "0.6.2");
         let files = parse_page(json, &page, "x").unwrap();
-        assert!(files[0].yanked && files[0].core_metadata && files[0].is_wheel);
+        assert!(files[0].yanked && files[0].is_wheel);
+        assert_eq!(
+            files[0].core_metadata,
+            MetadataFile::Offered {
+                sha256: Some("1".into())
+            }
+        );
 
         let html = br#"<html><body><a href="/files/python-dateutil-2.8.2.tar.gz#sha256=0123" data-requires-python="&gt;=2.7">python-dateutil-2.8.2.tar.gz</a>
             <a href="python_dateutil-2.8.2-py2.py3-none-any.whl#sha256=9f" data-yanked="">python_dateutil-2.8.2-py2.py3-none-any.whl</a></body></html>"#;

@@ -22,8 +22,9 @@ use pubgrub::{
 use super::index::Indexes;
 use super::ranges::ranges_of;
 
-/// How many versions of a project are fetched at once when resolution walks down them.
-const BACKTRACK_BATCH: usize = 32;
+/// How many versions of a project are fetched at once when resolution first walks down them;
+/// each further walk down the same project fetches twice as many.
+const BACKTRACK_BATCH: usize = 50;
 
 /// Dependencies being collected, in a fixed order.
 type Constraints = BTreeMap<PyPackage, Ranges<Version>>;
@@ -70,6 +71,8 @@ pub struct Provider<'a> {
     discovered: RefCell<HashMap<PyPackage, usize>>,
     /// Projects (with the extras asked of them) whose likely dependencies were fetched ahead.
     explored: RefCell<HashSet<String>>,
+    /// How many times resolution walked down each project's older versions.
+    walks: RefCell<HashMap<PackageName, u32>>,
 }
 
 impl<'a> Provider<'a> {
@@ -100,6 +103,7 @@ impl<'a> Provider<'a> {
             markers: RefCell::new(BTreeMap::new()),
             discovered: RefCell::new(HashMap::new()),
             explored: RefCell::new(HashSet::new()),
+            walks: RefCell::new(HashMap::new()),
         }
     }
 
@@ -223,7 +227,8 @@ impl<'a> Provider<'a> {
     }
 
     /// When PubGrub backtracks, it walks down a project's versions one by one: fetch the
-    /// metadata of the next ones in the range together with the one chosen, in one batch.
+    /// metadata of the next ones in the range together with the one chosen, in one batch, larger
+    /// each time the same project needs another.
     fn prefetch_older(&self, name: &PackageName, chosen: &Version, range: &Ranges<Version>) {
         if self.indexes.has_metadata(name, chosen) {
             return;
@@ -231,12 +236,19 @@ impl<'a> Provider<'a> {
         let Ok(Some(project)) = self.indexes.project(name) else {
             return;
         };
+        let walks = {
+            let mut walks = self.walks.borrow_mut();
+            let count = walks.entry(name.clone()).or_default();
+            *count += 1;
+            *count
+        };
+        let size = BACKTRACK_BATCH << (walks - 1).min(4);
         let batch: Vec<(PackageName, Version)> = project
             .versions
             .range(..=chosen.clone())
             .rev()
             .filter(|(version, candidate)| range.contains(*version) && !candidate.yanked)
-            .take(BACKTRACK_BATCH)
+            .take(size)
             .map(|(version, _)| (name.clone(), version.clone()))
             .collect();
         self.indexes.prefetch_metadata(&batch);
