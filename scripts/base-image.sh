@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Makes the base image the real-build tests use, once per machine: Debian bookworm (minbase) with
-# R (r-base-core, r-base-dev, r-recommended: what rocker images ship) and curl, imported into buildah's storage as
-# `localhost/imglock-test-base:bookworm-r`. An image already there is kept.
+# R (r-base-core, r-base-dev, r-recommended: what rocker images ship), Python 3 with pip, and curl,
+# imported into buildah's storage as
+# `localhost/imglock-test-base:bookworm-r-python`. An image already there is kept.
 #
 # Needs root, buildah and debootstrap (scripts/test.sh installs them). Uses the vfs storage driver
 # and chroot isolation: no daemon, no overlay mounts, works inside containers.
 set -euo pipefail
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-image=localhost/imglock-test-base:bookworm-r
+image=localhost/imglock-test-base:bookworm-r-python
 if buildah inspect --type image "$image" >/dev/null 2>&1; then
     echo "base image $image is present"
     exit 0
@@ -16,7 +17,7 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 work=$(mktemp -d /var/tmp/imglock-base.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "Making $image with debootstrap from $mirror (a few minutes, once per machine)..."
-debootstrap --variant=minbase --include=r-base-core,r-base-dev,r-recommended,curl,ca-certificates \
+debootstrap --variant=minbase --include=r-base-core,r-base-dev,r-recommended,python3-pip,curl,ca-certificates \
     bookworm "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
     tail -30 "$work/debootstrap.log" >&2
     exit 1

@@ -3,8 +3,8 @@
 //! The pipeline knows nothing of any ecosystem's rules: for each layer, in order, it hands every
 //! ecosystem the layer's spec, the pins of lower layers (fixed) and the pins of the previous lock
 //! (preferred), and gets back the packages to lock, each with the artifact to pin. Fetching,
-//! version rules and the resolution algorithm (a closure walk for R, later PubGrub, a SAT solve,
-//! Maven's tree) stay inside the ecosystem.
+//! version rules and the resolution algorithm (a closure walk for R, PubGrub for PyPI, a SAT
+//! solve for conda, later Maven's tree) stay inside the ecosystem.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,6 +23,8 @@ pub struct Pin {
     pub version: String,
     /// The layer that locks it.
     pub layer: String,
+    /// The conda build string, for conda packages (a version has many builds).
+    pub build: Option<String>,
 }
 
 /// What an ecosystem is asked to resolve for one layer.
@@ -53,6 +55,19 @@ pub struct ResolvedPackage {
     pub markers: Vec<String>,
     /// Names of the locked packages it depends on.
     pub dependencies: Vec<String>,
+    /// The conda record's build facts, for conda packages.
+    pub conda: Option<CondaBuild>,
+}
+
+/// What identifies a conda package beyond its name and version, and what it declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CondaBuild {
+    pub build: String,
+    pub build_number: u64,
+    pub subdir: String,
+    pub md5: Option<String>,
+    /// The record's `depends`, as match specs.
+    pub depends: Vec<String>,
 }
 
 /// Where a package's pinned sha256 and size come from.

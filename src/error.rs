@@ -25,8 +25,13 @@ pub enum Error {
         source: Box<ResolveError>,
     },
 
-    #[error("cannot resolve the Python packages of layer `{layer}`:\n{message}")]
-    Python { layer: String, message: String },
+    #[error("cannot resolve the {ecosystem} packages of layer `{layer}`:\n{message}")]
+    Solve {
+        /// The ecosystem's name in messages: "Python", "conda".
+        ecosystem: &'static str,
+        layer: String,
+        message: String,
+    },
 
     #[error("the index `{url}` is unusable: {reason}")]
     Index { url: String, reason: String },

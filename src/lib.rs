@@ -7,6 +7,7 @@
 pub mod bioc;
 pub mod check;
 pub mod cli;
+pub mod conda;
 pub mod cran;
 pub mod diff;
 pub mod ecosystem;

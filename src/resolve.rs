@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::conda::CondaPackages;
 use crate::cran::RPackages;
 use crate::ecosystem::{Ecosystem, LayerRequest, Pin, PinSource, ResolvedPackage};
 use crate::error::Error;
@@ -82,6 +83,11 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     {
         ecosystems.push(Box::new(python));
     }
+    if let Some(conda) =
+        CondaPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer.clone())?
+    {
+        ecosystems.push(Box::new(conda));
+    }
 
     let mut notes = Vec::new();
     let mut below: Vec<Pin> = Vec::new();
@@ -113,6 +119,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             name: package.name.clone(),
             version: package.version.clone(),
             layer: layer.name.clone(),
+            build: package.conda.as_ref().map(|c| c.build.clone()),
         }));
         layers.push((layer.name.clone(), packages));
     }
@@ -185,6 +192,11 @@ fn pin_artifacts(
                         requested: package.requested,
                         markers: package.markers,
                         dependencies: package.dependencies,
+                        build: package.conda.as_ref().map(|c| c.build.clone()),
+                        build_number: package.conda.as_ref().map(|c| c.build_number),
+                        subdir: package.conda.as_ref().map(|c| c.subdir.clone()),
+                        md5: package.conda.as_ref().and_then(|c| c.md5.clone()),
+                        depends: package.conda.map(|c| c.depends).unwrap_or_default(),
                     };
                     if !artifact.path.as_os_str().is_empty() {
                         ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;

@@ -40,7 +40,31 @@ pub struct Image {
     /// The image's glibc as a manylinux level (`2_17` when not set), for choosing wheels.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manylinux: Option<String>,
+    /// The image's glibc version, like `2.17`: conda's `__glibc` virtual package.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glibc: Option<String>,
+    /// The CUDA driver version the image runs with, like `11.8`: conda's `__cuda` (none if unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuda: Option<String>,
+    /// Where the image's conda environment lives (absolute), `/opt/conda` when not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conda_prefix: Option<String>,
+    /// The program that installs conda packages in the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conda_installer: Option<CondaInstaller>,
 }
+
+/// The installer of conda packages in the image (`[image] conda-installer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CondaInstaller {
+    #[default]
+    Micromamba,
+    Conda,
+}
+
+/// The conda prefix used when the spec names none.
+pub const CONDA_PREFIX: &str = "/opt/conda";
 
 /// The `[repositories]` table, as written (paths are resolved when the repositories are used).
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +75,9 @@ pub struct Repositories {
     /// (PyPI when empty).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pypi: Vec<String>,
+    /// conda channels, in strict priority order: the first channel that has a name serves it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conda: Vec<String>,
 }
 
 /// Where Bioconductor packages come from.
@@ -84,6 +111,7 @@ pub enum RequirementKind {
     Cran,
     Bioconductor,
     Pypi,
+    Conda,
 }
 
 impl RequirementKind {
@@ -93,6 +121,7 @@ impl RequirementKind {
             Self::Cran => "cran",
             Self::Bioconductor => "bioconductor",
             Self::Pypi => "pypi",
+            Self::Conda => "conda",
         }
     }
 }
@@ -189,6 +218,34 @@ impl Spec {
                 .transpose()?,
             python: image.python,
             manylinux: image.manylinux,
+            glibc: check_dotted("image.glibc", image.glibc)
+                .map_err(|(span, m)| error_at(Some(span), m))?,
+            cuda: check_dotted("image.cuda", image.cuda)
+                .map_err(|(span, m)| error_at(Some(span), m))?,
+            conda_prefix: image
+                .conda_prefix
+                .map(|prefix| {
+                    if prefix.get_ref().starts_with('/') {
+                        Ok(prefix.into_inner())
+                    } else {
+                        Err(error_at(
+                            Some(prefix.span()),
+                            format!("image.conda-prefix `{}` must be an absolute path in the image, like `/opt/conda`", prefix.get_ref()),
+                        ))
+                    }
+                })
+                .transpose()?,
+            conda_installer: image
+                .conda_installer
+                .map(|installer| match installer.get_ref().as_str() {
+                    "micromamba" => Ok(CondaInstaller::Micromamba),
+                    "conda" => Ok(CondaInstaller::Conda),
+                    other => Err(error_at(
+                        Some(installer.span()),
+                        format!("image.conda-installer `{other}` must be `micromamba` or `conda`"),
+                    )),
+                })
+                .transpose()?,
         };
 
         let repositories = wire.repositories.unwrap_or_default();
@@ -198,6 +255,10 @@ impl Spec {
         };
         let pypi = repositories
             .pypi
+            .map(wire::OneOrMany::into_vec)
+            .unwrap_or_default();
+        let conda = repositories
+            .conda
             .map(wire::OneOrMany::into_vec)
             .unwrap_or_default();
         let bioconductor = match repositories.bioconductor {
@@ -238,6 +299,7 @@ impl Spec {
                 (RequirementKind::Cran, layer.cran),
                 (RequirementKind::Bioconductor, layer.bioconductor),
                 (RequirementKind::Pypi, layer.pypi),
+                (RequirementKind::Conda, layer.conda),
             ] {
                 for entry in entries {
                     requirements.push(RequirementEntry {
@@ -257,14 +319,29 @@ impl Spec {
                 cran,
                 bioconductor,
                 pypi,
+                conda,
             },
             layers,
         };
         let has_r = |l: &Layer| {
+            l.requirements.iter().any(|r| {
+                matches!(
+                    r.kind,
+                    RequirementKind::Cran | RequirementKind::Bioconductor
+                )
+            })
+        };
+        let has_conda = |l: &Layer| {
             l.requirements
                 .iter()
-                .any(|r| r.kind != RequirementKind::Pypi)
+                .any(|r| r.kind == RequirementKind::Conda)
         };
+        if spec.repositories.conda.is_empty() && spec.layers.iter().any(has_conda) {
+            return Err(error_at(
+                None,
+                "layers install conda packages but `[repositories] conda` lists no channel: add the channels in priority order, like `conda = [\"https://conda.anaconda.org/conda-forge\"]`".into(),
+            ));
+        }
         if spec.image.r.is_none() && spec.layers.iter().any(has_r) {
             return Err(error_at(
                 None,
@@ -339,6 +416,26 @@ fn check_base(base: Spanned<String>) -> Spanned2<String> {
     }
 }
 
+/// A version like `2.17` or `11.8`: digits separated by dots.
+fn check_dotted(key: &str, value: Option<Spanned<String>>) -> Spanned2<Option<String>> {
+    let Some(value) = value else { return Ok(None) };
+    let dotted = value
+        .get_ref()
+        .split('.')
+        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+    if dotted {
+        Ok(Some(value.into_inner()))
+    } else {
+        Err((
+            value.span(),
+            format!(
+                "{key} `{}` must be a version like `2.17`: numbers separated by dots",
+                value.get_ref()
+            ),
+        ))
+    }
+}
+
 fn check_platform(platform: Option<Spanned<String>>) -> Spanned2<String> {
     let Some(platform) = platform else {
         return Ok("linux/amd64".to_string());
@@ -406,6 +503,12 @@ mod wire {
         pub r_library: Option<Spanned<String>>,
         pub python: Option<String>,
         pub manylinux: Option<String>,
+        pub glibc: Option<Spanned<String>>,
+        pub cuda: Option<Spanned<String>>,
+        #[serde(rename = "conda-prefix")]
+        pub conda_prefix: Option<Spanned<String>>,
+        #[serde(rename = "conda-installer")]
+        pub conda_installer: Option<Spanned<String>>,
     }
 
     #[derive(Deserialize, Default)]
@@ -414,7 +517,7 @@ mod wire {
         pub cran: Option<OneOrMany>,
         pub bioconductor: Option<Spanned<String>>,
         pub pypi: Option<OneOrMany>,
-        pub conda: Option<Spanned<toml::Value>>,
+        pub conda: Option<OneOrMany>,
         pub maven: Option<Spanned<toml::Value>>,
     }
 
@@ -444,8 +547,9 @@ mod wire {
         pub bioconductor: Vec<Spanned<String>>,
         #[serde(default)]
         pub pypi: Vec<Spanned<String>>,
+        #[serde(default)]
+        pub conda: Vec<Spanned<String>>,
         pub github: Option<Spanned<toml::Value>>,
-        pub conda: Option<Spanned<toml::Value>>,
         pub maven: Option<Spanned<toml::Value>>,
         #[serde(rename = "maven-target")]
         pub maven_target: Option<Spanned<toml::Value>>,
@@ -465,12 +569,10 @@ mod wire {
             None => Ok(()),
         };
         if let Some(repositories) = &spec.repositories {
-            unsupported("repositories.conda", &repositories.conda)?;
             unsupported("repositories.maven", &repositories.maven)?;
         }
         for layer in &spec.layer {
             unsupported("github", &layer.github)?;
-            unsupported("conda", &layer.conda)?;
             unsupported("maven", &layer.maven)?;
             unsupported("maven-target", &layer.maven_target)?;
             unsupported("maven-provided", &layer.maven_provided)?;

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use support::{Project, Server, fixture_copy, stderr};
 
-const BASE: &str = "localhost/imglock-test-base:bookworm-r";
+const BASE: &str = "localhost/imglock-test-base:bookworm-r-python";
 
 fn buildah(args: &[&str]) -> Output {
     Command::new("buildah")
@@ -300,4 +300,98 @@ fn built_images_hold_exactly_the_lock_and_rebuild_only_what_changed() {
     eprintln!(
         "build times: cold {cold:.1} s, fully cached {cached:.1} s, one leaf added {leaf:.1} s"
     );
+}
+
+/// The Python layer of an image built for real: pip in the image installs the emitted
+/// requirements (wheels fetched from the recorded index on 127.0.0.1, hashes checked) and the
+/// result verifies clean; a wheel replaced after locking fails the build.
+#[test]
+fn a_python_layer_installs_exactly_the_lock() {
+    let Some(digest) = base_digest() else { return };
+    let copy = tempfile::tempdir().unwrap();
+    support::copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pypi"),
+        copy.path(),
+    );
+    let server = Server::start(copy.path());
+    // Debian 12's Python is 3.11: markers and wheel tags are evaluated for it.
+    let project = Project::new(&format!(
+        "[image]\nname = \"python-build-test\"\nbase = \"localhost/imglock-test-base@{digest}\"\npython = \"3.11\"\n\n\
+         [repositories]\npypi = \"{}/simple\"\n\n[[layer]]\nname = \"py\"\npypi = [\"requests[socks]==2.27.1\"]\n",
+        server.url()
+    ));
+    let output = project.run(&["resolve", "--exclude-newer", "2022-06-01T00:00:00Z"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tag = format!("localhost/imglock-python-test-{}:1", std::process::id());
+    let mut cleanup = Cleanup(vec![tag.clone()]);
+    let (output, seconds) = build(&project, "build", &tag, &[]);
+    assert!(output.status.success(), "{}", text(&output));
+
+    let container = format!("imglock-python-probe-{}", std::process::id());
+    let output = buildah(&["from", "--name", &container, &tag]);
+    assert!(output.status.success(), "{}", text(&output));
+    cleanup.0.push(container.clone());
+    let output = buildah(&[
+        "run",
+        &container,
+        "--",
+        "python3",
+        "-c",
+        "import requests, socks; print(requests.__version__)",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "2.27.1");
+
+    let images = tempfile::tempdir().unwrap();
+    let oci = images.path().join("oci");
+    let output = buildah(&["push", &tag, &format!("oci:{}", oci.display())]);
+    assert!(output.status.success(), "{}", text(&output));
+    let output = project.run(&["verify", oci.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["checked"].as_array().unwrap().len(),
+        locked(&project).len()
+    );
+
+    // A wheel replaced on the index after locking: pip's hash check fails the build.
+    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+    let idna = lock["layer"][0]["package"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"].as_str() == Some("idna"))
+        .expect("idna is locked");
+    let path = idna["url"]
+        .as_str()
+        .unwrap()
+        .split("/files/")
+        .nth(1)
+        .unwrap();
+    std::fs::write(
+        copy.path().join("files").join(path),
+        b"not the locked wheel",
+    )
+    .unwrap();
+    let rebuilt = format!("localhost/imglock-python-test-{}:2", std::process::id());
+    cleanup.0.push(rebuilt.clone());
+    let (output, _) = build(&project, "build", &rebuilt, &["--no-cache"]);
+    assert!(
+        !output.status.success(),
+        "a replaced wheel must fail the build"
+    );
+    assert!(
+        text(&output).contains("THESE PACKAGES DO NOT MATCH THE HASHES"),
+        "{}",
+        text(&output)
+    );
+    eprintln!("python layer build: {seconds:.1} s");
 }

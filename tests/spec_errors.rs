@@ -48,11 +48,11 @@ fn unknown_keys_are_errors_with_line_and_column() {
 fn ecosystems_not_supported_yet_are_never_ignored() {
     let text = spec(
         REPOS,
-        "[[layer]]\nname = \"dask\"\nconda = [\"dask 2.20.*\"]",
+        "[[layer]]\nname = \"glow\"\nmaven = [\"io.projectglow:glow-spark3_2.12:1.2.1\"]",
     );
     let message = resolve_error(&text);
     assert!(
-        message.contains("imglock.toml:11:9: `conda` is not supported yet"),
+        message.contains("imglock.toml:11:9: `maven` is not supported yet"),
         "{message}"
     );
     let text = spec(

@@ -153,7 +153,7 @@ fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requ
             let kind = match entry.kind {
                 RequirementKind::Cran => RepoKind::Cran,
                 RequirementKind::Bioconductor => RepoKind::Bioconductor,
-                RequirementKind::Pypi => continue,
+                RequirementKind::Pypi | RequirementKind::Conda => continue,
             };
             roots.push((kind, requirement));
         }
@@ -326,6 +326,7 @@ impl Ecosystem for RPackages<'_> {
                     markers: Vec::new(),
                     needs_compilation: selected.entry.needs_compilation,
                     dependencies: selected.dependencies,
+                    conda: None,
                 }
             })
             .collect();

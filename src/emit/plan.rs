@@ -105,6 +105,11 @@ mod tests {
             requested,
             markers: Vec::new(),
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
+            build: None,
+            build_number: None,
+            subdir: None,
+            md5: None,
+            depends: Vec::new(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! The Python part of the Dockerfile: one `RUN` per layer that writes a requirements file of
 //! exact files with `--hash` lines and installs it with `pip --no-deps --require-hashes`, so pip
-//! installs exactly the lock: no resolution, no index, nothing unpinned.
+//! installs exactly the lock: no resolution, no index, nothing unpinned. The image's own Python
+//! is the environment, so pip is told to install into it even where the distribution marks it
+//! as externally managed (PEP 668: Debian 12, Ubuntu 23.04); older pips ignore the setting.
 
 use std::fmt::Write;
 
@@ -55,7 +57,7 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)]) -> Strin
         }
         let _ = write!(
             command,
-            "        > {path} \\\n    && python3 -m pip install --no-deps --require-hashes {binary} --no-cache-dir --disable-pip-version-check -r {path} \\\n    && rm -f {path}"
+            "        > {path} \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-deps --require-hashes {binary} --no-cache-dir --disable-pip-version-check -r {path} \\\n    && rm -f {path}"
         );
         commands.push(command);
     }

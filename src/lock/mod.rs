@@ -74,6 +74,13 @@ pub struct LockedPackage {
     pub markers: Vec<String>,
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// conda: the record's build string, build number, subdir, md5 and `depends` match specs.
+    pub build: Option<String>,
+    pub build_number: Option<u64>,
+    pub subdir: Option<String>,
+    pub md5: Option<String>,
+    #[serde(default)]
+    pub depends: Vec<String>,
 }
 
 /// A lock that cannot be read or written.
@@ -191,6 +198,7 @@ impl Lock {
                     name: package.name.clone(),
                     version: package.version.clone(),
                     layer: layer.name.clone(),
+                    build: package.build.clone(),
                 })
             })
             .collect()

@@ -44,6 +44,18 @@ pub fn render(lock: &Lock) -> String {
             let _ = writeln!(out, "url = {}", quote(&package.url));
             let _ = writeln!(out, "sha256 = {}", quote(&package.sha256));
             let _ = writeln!(out, "size = {}", package.size);
+            if let Some(md5) = &package.md5 {
+                let _ = writeln!(out, "md5 = {}", quote(md5));
+            }
+            if let Some(build) = &package.build {
+                let _ = writeln!(out, "build = {}", quote(build));
+            }
+            if let Some(number) = package.build_number {
+                let _ = writeln!(out, "build-number = {number}");
+            }
+            if let Some(subdir) = &package.subdir {
+                let _ = writeln!(out, "subdir = {}", quote(subdir));
+            }
             if package.requested {
                 let _ = writeln!(out, "requested = true");
             }
@@ -60,6 +72,9 @@ pub fn render(lock: &Lock) -> String {
             dependencies.sort();
             dependencies.dedup();
             let _ = writeln!(out, "dependencies = {}", list(&dependencies));
+            if !package.depends.is_empty() {
+                let _ = writeln!(out, "depends = {}", list(&package.depends));
+            }
         }
     }
     out

@@ -211,7 +211,8 @@ impl Ecosystem for PypiPackages<'_> {
             fixed.clone(),
             pins(request.preferred),
         );
-        let failure = |message: String| Error::Python {
+        let failure = |message: String| Error::Solve {
+            ecosystem: "Python",
             layer: request.layer.name.clone(),
             message,
         };
@@ -301,6 +302,7 @@ impl Ecosystem for PypiPackages<'_> {
                     .map(|m| m.iter().cloned().collect())
                     .unwrap_or_default(),
                 dependencies,
+                conda: None,
             });
         }
         Ok(LayerResolution {

@@ -1,0 +1,275 @@
+//! conda packages from channels: repodata for the image's subdir and `noarch`, specs and records
+//! read by `rattler_conda_types`, and a SAT solve per layer by `rattler_solve`'s resolvo backend.
+//!
+//! All layers share one conda environment (`[image] conda-prefix`): a layer solves together with
+//! the records lower layers locked, which stay exactly as locked. Channels have strict priority
+//! (the first channel that has a name serves it), the image's virtual packages (`__linux`,
+//! `__unix`, `__glibc`, `__archspec`, `__cuda` when `[image] cuda` is set) stand in for the
+//! system, and `--exclude-newer` drops records published later. The lock takes each record's
+//! sha256, md5 and size from the repodata, so resolving downloads no package.
+
+mod channel;
+mod solve;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use rattler_conda_types::{MatchSpec, ParseStrictness, RepoDataRecord};
+
+pub use channel::subdir_of;
+
+use self::channel::{ChannelRecords, fetch_channels};
+use self::solve::{Environment, solve};
+use crate::ecosystem::{
+    CondaBuild, Ecosystem, LayerRequest, LayerResolution, Pin, PinSource, ResolvedPackage,
+    SettingValue,
+};
+use crate::error::Error;
+use crate::fetch::{ArtifactRequest, Fetcher};
+use crate::repository::Repository;
+use crate::spec::{RequirementKind, Spec, SpecError};
+
+/// The glibc assumed when `[image] glibc` is not set: what manylinux2014 and conda-forge's
+/// default sysroot target.
+pub const DEFAULT_GLIBC: &str = "2.17";
+
+/// The conda ecosystem of one spec.
+pub struct CondaPackages {
+    channels: Vec<ChannelRecords>,
+    environment: Environment,
+    /// Each layer's specs, as written and parsed.
+    specs: HashMap<String, Vec<(String, MatchSpec)>>,
+}
+
+impl CondaPackages {
+    /// The conda ecosystem, or `None` when no layer asks for conda packages. Fetches every
+    /// channel's repodata at once.
+    pub fn load(
+        spec: &Spec,
+        lock_dir: &Path,
+        fetcher: &Fetcher,
+        exclude_newer: Option<String>,
+    ) -> Result<Option<Self>, Error> {
+        let mut specs: HashMap<String, Vec<(String, MatchSpec)>> = HashMap::new();
+        for layer in &spec.layers {
+            for entry in layer
+                .requirements
+                .iter()
+                .filter(|r| r.kind == RequirementKind::Conda)
+            {
+                let parsed = MatchSpec::from_str(&entry.text, ParseStrictness::Lenient)
+                    .map_err(|e| {
+                        spec.error_at(
+                            entry,
+                            format!(
+                                "in layer `{}`: `{}` is not a conda match spec ({e}); write it like `dask 2.20.*` or `python >=3.8,<3.9`",
+                                layer.name, entry.text
+                            ),
+                        )
+                    })?;
+                if parsed.name.as_exact().is_none() {
+                    return Err(spec
+                        .error_at(
+                            entry,
+                            format!(
+                                "in layer `{}`: `{}` does not name one package; a conda spec starts with the exact package name (no `*` or regular expression)",
+                                layer.name, entry.text
+                            ),
+                        )
+                        .into());
+                }
+                specs
+                    .entry(layer.name.clone())
+                    .or_default()
+                    .push((entry.text.clone(), parsed));
+            }
+        }
+        if specs.is_empty() {
+            return Ok(None);
+        }
+        let spec_error = |message: String| SpecError {
+            path: spec.path.clone(),
+            location: None,
+            message,
+        };
+        let subdir = subdir_of(&spec.image.platform).map_err(spec_error)?;
+        let environment = Environment::new(
+            subdir,
+            spec.image.glibc.as_deref().unwrap_or(DEFAULT_GLIBC),
+            spec.image.cuda.as_deref(),
+            exclude_newer,
+        )
+        .map_err(spec_error)?;
+        let spec_dir = spec.dir();
+        let repositories = spec
+            .repositories
+            .conda
+            .iter()
+            .map(|text| {
+                Repository::parse(text, &spec_dir, lock_dir)
+                    .map_err(|e| spec_error(format!("[repositories] conda: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let channels = fetch_channels(fetcher, &repositories, subdir)?;
+        Ok(Some(Self {
+            channels,
+            environment,
+            specs,
+        }))
+    }
+
+    /// The records `pins` name (name, version and build), found in the channels.
+    fn records_of(&self, pins: &[Pin]) -> Vec<&RepoDataRecord> {
+        let wanted: HashMap<(&str, &str, &str), ()> = pins
+            .iter()
+            .filter(|pin| pin.ecosystem == "conda")
+            .filter_map(|pin| {
+                Some((
+                    (
+                        pin.name.as_str(),
+                        pin.version.as_str(),
+                        pin.build.as_deref()?,
+                    ),
+                    (),
+                ))
+            })
+            .collect();
+        let mut found: HashMap<&str, &RepoDataRecord> = HashMap::new();
+        for record in self.channels.iter().flat_map(|c| &c.records) {
+            let key = (
+                record.package_record.name.as_normalized(),
+                record.package_record.version.as_str(),
+                record.package_record.build.as_str(),
+            );
+            let key = (key.0, &*key.1, key.2);
+            if wanted.contains_key(&key) {
+                found.entry(key.0).or_insert(record);
+            }
+        }
+        let mut records: Vec<&RepoDataRecord> = found.into_values().collect();
+        records.sort_by(|a, b| a.package_record.name.cmp(&b.package_record.name));
+        records
+    }
+
+    /// The channel a record came from.
+    fn channel_of(&self, record: &RepoDataRecord) -> &Repository {
+        let index = self
+            .channels
+            .iter()
+            .position(|channel| channel.records.iter().any(|r| r.url == record.url))
+            .unwrap_or(0);
+        &self.channels[index].repository
+    }
+}
+
+impl Ecosystem for CondaPackages {
+    fn name(&self) -> &'static str {
+        "conda"
+    }
+
+    fn settings(&self) -> BTreeMap<String, SettingValue> {
+        let mut settings = BTreeMap::new();
+        settings.insert(
+            "conda-channels".into(),
+            SettingValue::List(
+                self.channels
+                    .iter()
+                    .map(|c| c.repository.label.clone())
+                    .collect(),
+            ),
+        );
+        settings.insert(
+            "conda-subdir".into(),
+            SettingValue::Text(self.environment.subdir.to_string()),
+        );
+        settings.insert(
+            "conda-virtual-packages".into(),
+            SettingValue::List(self.environment.describe()),
+        );
+        if let Some(limit) = &self.environment.exclude_newer_text {
+            settings.insert("exclude-newer".into(), SettingValue::Text(limit.clone()));
+        }
+        settings
+    }
+
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+        let Some(specs) = self.specs.get(&request.layer.name) else {
+            return Ok(LayerResolution::default());
+        };
+        let below = self.records_of(request.below);
+        let preferred = self.records_of(request.preferred);
+        let failure = |message: String| Error::Solve {
+            ecosystem: "conda",
+            layer: request.layer.name.clone(),
+            message,
+        };
+        let solved =
+            solve(&self.channels, &self.environment, specs, &below, &preferred).map_err(failure)?;
+
+        let in_solution: HashMap<&str, &RepoDataRecord> = solved
+            .iter()
+            .map(|r| (r.package_record.name.as_normalized(), r))
+            .collect();
+        let mut packages = Vec::new();
+        for record in &solved {
+            let name = record.package_record.name.as_normalized();
+            if below
+                .iter()
+                .any(|b| b.package_record.name.as_normalized() == name)
+            {
+                continue;
+            }
+            let package = &record.package_record;
+            let mut dependencies: Vec<String> = package
+                .depends
+                .iter()
+                .filter_map(|depend| depend.split_whitespace().next())
+                .filter(|dep| in_solution.contains_key(dep))
+                .map(str::to_string)
+                .collect();
+            dependencies.sort();
+            dependencies.dedup();
+            let repository = self.channel_of(record);
+            let artifact = match (&package.sha256, package.size) {
+                (Some(sha256), Some(size)) => PinSource::Known {
+                    sha256: hex::encode(sha256),
+                    size,
+                },
+                _ => PinSource::Download(ArtifactRequest {
+                    url: record.url.clone(),
+                    expected: package
+                        .md5
+                        .map(|md5| crate::fetch::Checksum::Md5(hex::encode(md5))),
+                }),
+            };
+            packages.push(ResolvedPackage {
+                ecosystem: "conda",
+                name: name.to_string(),
+                version: package.version.as_str().to_string(),
+                repository: repository.label.clone(),
+                url: repository.label_for(&record.url),
+                artifact,
+                needs_compilation: None,
+                requested: specs.iter().any(|(_, spec)| {
+                    spec.name
+                        .as_exact()
+                        .is_some_and(|n| n.as_normalized() == name)
+                }),
+                markers: Vec::new(),
+                dependencies,
+                conda: Some(CondaBuild {
+                    build: package.build.as_str().to_string(),
+                    build_number: package.build_number,
+                    subdir: package.subdir.clone(),
+                    md5: package.md5.map(hex::encode),
+                    depends: package.depends.clone(),
+                }),
+            });
+        }
+        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(LayerResolution {
+            packages,
+            notes: Vec::new(),
+        })
+    }
+}
