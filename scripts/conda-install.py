@@ -153,9 +153,17 @@ async def run(args):
         # every package verified: only now touch the prefix
         os.makedirs(prefix, exist_ok=True)
         cache = args.cache_dir or os.path.join(tmp, "pkgs")
+        # What earlier installs left in the prefix stays: it is part of the wanted environment
+        # (a noarch: python package finds its python there), and the installer knows it is there.
+        meta_dir = os.path.join(prefix, "conda-meta")
+        installed = [
+            rattler.PrefixRecord.from_path(os.path.join(meta_dir, name))
+            for name in sorted(os.listdir(meta_dir)) if name.endswith(".json")
+        ] if os.path.isdir(meta_dir) else []
         try:
             await rattler.install(
-                records,
+                records + installed,
+                installed_packages=installed,
                 target_prefix=prefix,
                 cache_dir=cache,
                 platform=rattler.Subdir(platform) if platform else None,

@@ -219,6 +219,10 @@ fn pin_artifacts(
         });
     }
     let resolution: BTreeMap<_, _> = ecosystems.iter().flat_map(|e| e.settings()).collect();
+    let has_conda = locked_layers
+        .iter()
+        .flat_map(|l| &l.packages)
+        .any(|p| p.ecosystem == "conda");
     Ok(Lock {
         spec_hash: spec.hash(),
         image: LockedImage {
@@ -226,6 +230,19 @@ fn pin_artifacts(
             base: spec.image.base.clone(),
             platform: spec.image.platform.clone(),
             r_library: spec.image.r_library.clone(),
+            conda_prefix: has_conda.then(|| {
+                spec.image
+                    .conda_prefix
+                    .clone()
+                    .unwrap_or_else(|| crate::spec::CONDA_PREFIX.to_string())
+            }),
+            conda_installer: has_conda.then(|| {
+                spec.image
+                    .conda_installer
+                    .unwrap_or_default()
+                    .name()
+                    .to_string()
+            }),
         },
         resolution,
         layers: locked_layers,

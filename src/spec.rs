@@ -63,6 +63,16 @@ pub enum CondaInstaller {
     Conda,
 }
 
+impl CondaInstaller {
+    /// Its spelling in the spec and the lock.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Micromamba => "micromamba",
+            Self::Conda => "conda",
+        }
+    }
+}
+
 /// The conda prefix used when the spec names none.
 pub const CONDA_PREFIX: &str = "/opt/conda";
 

@@ -7,6 +7,7 @@
 //! the Dockerfile is written to is a complete build context.
 
 mod apt;
+mod conda;
 mod plan;
 mod python;
 mod r;
@@ -173,11 +174,6 @@ pub fn render(
         header,
         "# Build it with this folder as the context: `docker build .` or `buildah bud --layers .`"
     );
-    let _ = writeln!(
-        header,
-        "# R library: {}",
-        library.as_deref().unwrap_or("R's site library")
-    );
     let mut steps = vec![Step {
         layer: None,
         text: format!("FROM {}\n", lock.image.base),
@@ -190,6 +186,11 @@ pub fn render(
         .flat_map(|l| &l.packages)
         .any(|p| is_r(&p))
     {
+        let _ = writeln!(
+            header,
+            "# R library: {}",
+            library.as_deref().unwrap_or("R's site library")
+        );
         steps.push(Step {
             layer: None,
             text: r::helper_step(),
@@ -209,10 +210,7 @@ pub fn render(
         }
         let planned = plan::plan(&r_packages);
         for (number, step) in planned.iter().enumerate() {
-            let mut packages = Vec::new();
-            for package in step {
-                packages.push((*package, source_of(package, &lock_dir, &mut context_files)?));
-            }
+            let packages = sources_of(step, &lock_dir, &mut context_files)?;
             let names: Vec<&str> = step.iter().map(|p| p.name.as_str()).collect();
             let title = format!(
                 "layer `{}`, R step {} of {}: {}",
@@ -233,14 +231,34 @@ pub fn render(
             .filter(|p| p.ecosystem == "pypi")
             .collect();
         if !python.is_empty() {
-            let mut packages = Vec::new();
-            for package in &python {
-                packages.push((*package, source_of(package, &lock_dir, &mut context_files)?));
-            }
+            let packages = sources_of(&python, &lock_dir, &mut context_files)?;
             steps.push(Step {
                 layer: Some(layer.name.clone()),
                 text: python::install_step(&layer.name, &packages),
                 packages: python.len(),
+            });
+        }
+        let conda: Vec<&LockedPackage> = layer
+            .packages
+            .iter()
+            .filter(|p| p.ecosystem == "conda")
+            .collect();
+        if !conda.is_empty() {
+            let packages = sources_of(&conda, &lock_dir, &mut context_files)?;
+            let prefix = lock
+                .image
+                .conda_prefix
+                .as_deref()
+                .unwrap_or(crate::spec::CONDA_PREFIX);
+            let installer = lock
+                .image
+                .conda_installer
+                .as_deref()
+                .unwrap_or("micromamba");
+            steps.push(Step {
+                layer: Some(layer.name.clone()),
+                text: conda::install_step(&layer.name, &packages, prefix, installer),
+                packages: conda.len(),
             });
         }
     }
@@ -257,6 +275,29 @@ fn parent_dir(path: &Path) -> PathBuf {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     }
+}
+
+/// Each package with where its artifact comes from in the build.
+fn sources_of<'a>(
+    packages: &[&'a LockedPackage],
+    lock_dir: &Path,
+    context_files: &mut Vec<(PathBuf, String, String)>,
+) -> Result<Vec<(&'a LockedPackage, Source)>, Error> {
+    packages
+        .iter()
+        .map(|package| Ok((*package, source_of(package, lock_dir, context_files)?)))
+        .collect()
+}
+
+/// The artifact's file name, the last part of its URL: installers read versions, tags and the
+/// archive format from it.
+fn file_name(package: &LockedPackage) -> String {
+    package
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap_or(&package.name)
+        .to_string()
 }
 
 /// Where a package's tarball comes from in the build: its URL, or for a `file:` repository a
@@ -276,13 +317,7 @@ fn source_of(
         })?,
         _ => lock_dir.join(path),
     };
-    // The file keeps its name: installers read the version and tags from it.
-    let file_name = package
-        .url
-        .rsplit('/')
-        .next()
-        .unwrap_or(&package.name)
-        .to_string();
+    let file_name = file_name(package);
     context_files.push((local, file_name.clone(), package.sha256.clone()));
     Ok(Source::Context(format!("{CONTEXT_ARTIFACTS}/{file_name}")))
 }

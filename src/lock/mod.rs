@@ -43,6 +43,10 @@ pub struct LockedImage {
     pub platform: String,
     /// The R library packages are installed into, when not R's site library.
     pub r_library: Option<String>,
+    /// The conda environment conda packages are installed into, when the lock has any.
+    pub conda_prefix: Option<String>,
+    /// The program that installs them: `micromamba` or `conda`.
+    pub conda_installer: Option<String>,
 }
 
 /// A layer and the packages locked in it (those a lower layer locks are not repeated).

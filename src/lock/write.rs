@@ -24,6 +24,12 @@ pub fn render(lock: &Lock) -> String {
     if let Some(library) = &lock.image.r_library {
         let _ = writeln!(out, "r-library = {}", quote(library));
     }
+    if let Some(prefix) = &lock.image.conda_prefix {
+        let _ = writeln!(out, "conda-prefix = {}", quote(prefix));
+    }
+    if let Some(installer) = &lock.image.conda_installer {
+        let _ = writeln!(out, "conda-installer = {}", quote(installer));
+    }
     if !lock.resolution.is_empty() {
         let _ = writeln!(out, "\n[resolution]");
         for (key, value) in &lock.resolution {

@@ -2,10 +2,11 @@
 //!
 //! The image is read without a daemon and without extracting anything ([`image`]); each
 //! ecosystem's inventory names the files it needs and compares them with the lock. R's is
-//! [`r::RInventory`], Python's `python::PythonInventory` (`*.dist-info/METADATA`); conda
-//! (`conda-meta/*.json`) and Maven (jars by sha256, `pom.properties`) inventories plug in beside
-//! them with their resolvers.
+//! [`r::RInventory`], Python's `python::PythonInventory` (`*.dist-info/METADATA`), conda's
+//! `conda::CondaInventory` (`<prefix>/conda-meta/*.json`); Maven's (jars by sha256,
+//! `pom.properties`) plugs in beside them with its resolver.
 
+mod conda;
 pub mod image;
 mod python;
 mod r;
@@ -87,10 +88,17 @@ pub fn verify(
     let lock = Lock::read(lock_path)?;
     let r = RInventory::new(library.or(lock.image.r_library.as_deref()));
     let python = python::PythonInventory;
-    let read = image::read_image(image, &image::AnyOf(&[&r, &python]), limits)?;
+    let conda = conda::CondaInventory::new(
+        lock.image
+            .conda_prefix
+            .as_deref()
+            .unwrap_or(crate::spec::CONDA_PREFIX),
+    );
+    let read = image::read_image(image, &image::AnyOf(&[&r, &python, &conda]), limits)?;
     let mut findings = Vec::new();
     r.check(&read.files, &lock, &mut findings);
     python.check(&read.files, &lock, &mut findings);
+    conda.check(&read.files, &lock, &mut findings);
     let checked = lock
         .layers
         .iter()

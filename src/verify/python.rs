@@ -87,6 +87,14 @@ impl PythonInventory {
             }
         }
         let mut locked = HashSet::new();
+        // Python packages a conda layer installed are conda's to check.
+        let conda: HashSet<String> = lock
+            .layers
+            .iter()
+            .flat_map(|l| &l.packages)
+            .filter(|p| p.ecosystem == "conda")
+            .map(|p| normalize(&p.name))
+            .collect();
         for layer in &lock.layers {
             for package in layer.packages.iter().filter(|p| p.ecosystem == "pypi") {
                 let name = normalize(&package.name);
@@ -125,7 +133,10 @@ impl PythonInventory {
             return;
         }
         for (name, (version, path)) in &installed {
-            if !locked.contains(name) && !PACKAGING_TOOLS.contains(&name.as_str()) {
+            if !locked.contains(name)
+                && !conda.contains(name)
+                && !PACKAGING_TOOLS.contains(&name.as_str())
+            {
                 findings.push(Finding {
                     kind: FindingKind::Unexpected,
                     layer: String::new(),

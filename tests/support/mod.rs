@@ -374,3 +374,98 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
     );
     parts.join("/")
 }
+
+// ---- conda ----------------------------------------------------------------------------------
+
+/// The hand-written conda fixture channels (`fixtures/conda/channels/{main,forge}`).
+pub fn conda_channels() -> PathBuf {
+    fixtures().join("conda/channels")
+}
+
+/// A conda spec: a micromamba base image on linux/amd64, `image_extra` lines added to `[image]`
+/// (like `glibc = "2.28"`), the channels in priority order, one layer per `layers` entry.
+pub fn conda_spec(channels: &[String], image_extra: &str, layers: &[(&str, &[&str])]) -> String {
+    let channels: Vec<String> = channels.iter().map(|c| format!("{c:?}")).collect();
+    let mut text = format!(
+        "[image]\nname = \"conda-test\"\nbase = \"docker.io/mambaorg/micromamba@sha256:{}\"\nplatform = \"linux/amd64\"\n{image_extra}\n\n[repositories]\nconda = [{}]\n",
+        "0".repeat(64),
+        channels.join(", ")
+    );
+    for (name, specs) in layers {
+        let quoted: Vec<String> = specs.iter().map(|s| format!("{s:?}")).collect();
+        text.push_str(&format!(
+            "\n[[layer]]\nname = \"{name}\"\nconda = [{}]\n",
+            quoted.join(", ")
+        ));
+    }
+    text
+}
+
+/// The real conda metadata in `../shared/corpora/conda` (beside the repository), if present.
+pub fn conda_corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/conda");
+    dir.join("channels/index4/linux-64/repodata.json")
+        .is_file()
+        .then_some(dir)
+}
+
+/// A folder serving the corpus as three channels, `index4`, `pytorch` and `r` (symbolic links to
+/// the corpus files, plus an empty `noarch` for the single-file ones), for `Server::start`.
+pub fn conda_corpus_channels(corpus: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let link = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(from.canonicalize().unwrap(), to).unwrap();
+    };
+    for subdir in ["linux-64", "noarch"] {
+        link(
+            &corpus.join(format!("channels/index4/{subdir}/repodata.json")),
+            &dir.path().join(format!("index4/{subdir}/repodata.json")),
+        );
+    }
+    for (channel, file) in [
+        ("pytorch", "pytorch_linux-64_repodata.json"),
+        ("r", "r_linux-64.json"),
+    ] {
+        link(
+            &corpus.join(file),
+            &dir.path().join(format!("{channel}/linux-64/repodata.json")),
+        );
+        std::fs::create_dir_all(dir.path().join(format!("{channel}/noarch"))).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{channel}/noarch/repodata.json")),
+            r#"{"info":{"subdir":"noarch"},"packages":{},"packages.conda":{}}"#,
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// Whether `python3` can import py-rattler (and zstandard), which `scripts/conda-oracle.py` needs.
+pub fn py_rattler_available() -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", "import rattler, zstandard"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `python3 scripts/conda-oracle.py` for linux-64 over `channels` (priority order), with the
+/// virtual packages given as `name=version=build`, `extra` arguments, and `specs`.
+pub fn conda_oracle_command(
+    channels: &[String],
+    virtual_packages: &[String],
+    extra: &[&str],
+    specs: &[&str],
+) -> std::process::Command {
+    let mut command = std::process::Command::new("python3");
+    command.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/conda-oracle.py"));
+    for channel in channels {
+        command.args(["--channel", channel]);
+    }
+    command.args(["--platform", "linux-64"]);
+    for package in virtual_packages {
+        command.args(["--virtual", package]);
+    }
+    command.args(extra).args(specs);
+    command
+}

@@ -1,0 +1,223 @@
+//! The conda part of the Dockerfile: one `RUN` per layer that downloads the layer's packages,
+//! checks every sha256, writes an explicit environment file (`@EXPLICIT`, one `url#sha256` line
+//! per package, dependencies first) and installs it into the image's prefix with micromamba or
+//! conda. An explicit file is installed as written, with no solve; the step then compares the
+//! prefix's `conda-meta` with what it held before plus the lock, and fails if the installer added
+//! or removed anything else.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::shell::quote;
+use super::{Source, file_name};
+use crate::lock::LockedPackage;
+
+/// The folder the step works in, removed at its end.
+const WORK: &str = "/tmp/imglock-conda";
+
+/// The install step of a layer's conda packages.
+pub fn install_step(
+    layer: &str,
+    packages: &[(&LockedPackage, Source)],
+    prefix: &str,
+    installer: &str,
+) -> String {
+    let ordered = install_order(packages);
+    let names: Vec<&str> = ordered.iter().map(|(p, _)| p.name.as_str()).collect();
+    let mut out = format!(
+        "# layer `{layer}`, conda packages in dependency order: {}\nRUN",
+        names.join(" ")
+    );
+    if packages
+        .iter()
+        .any(|(_, source)| matches!(source, Source::Context(_)))
+    {
+        out.push_str(" --mount=type=bind,target=/imglock-context");
+    }
+    let _ = write!(
+        out,
+        " set -e; mkdir -p {WORK} {prefix}/conda-meta; cd {WORK} \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > before.txt"
+    );
+    let mut checks = Vec::new();
+    let mut explicit = vec!["@EXPLICIT".to_string()];
+    let mut expected = Vec::new();
+    for (package, source) in &ordered {
+        let file = file_name(package);
+        match source {
+            Source::Url(url) => {
+                let _ = write!(
+                    out,
+                    " \\\n    && curl -fsSL -o {} {}",
+                    quote(&file),
+                    quote(url)
+                );
+            }
+            Source::Context(path) => {
+                let _ = write!(
+                    out,
+                    " \\\n    && cp {} {}",
+                    quote(&format!("/imglock-context/{path}")),
+                    quote(&file)
+                );
+            }
+        }
+        checks.push(format!("{}  {file}", package.sha256));
+        explicit.push(format!("file://{WORK}/{file}#{}", package.sha256));
+        expected.push(format!(
+            "{}-{}-{}.json",
+            package.name,
+            package.version,
+            package.build.as_deref().unwrap_or_default()
+        ));
+    }
+    let _ = write!(
+        out,
+        " \\\n    && printf '%s\\n' {} > sha256sums.txt",
+        words(&checks)
+    );
+    let _ = write!(
+        out,
+        " \\\n    && {{ sha256sum -c --quiet sha256sums.txt || {{ echo 'imglock: checksum mismatch for a conda package of layer `{layer}`: the channel serves other bytes than were locked' >&2; exit 1; }}; }}"
+    );
+    let _ = write!(
+        out,
+        " \\\n    && printf '%s\\n' {} > environment.txt",
+        words(&explicit)
+    );
+    let install = match installer {
+        "conda" => format!("conda install -y -p {prefix} --file {WORK}/environment.txt"),
+        _ => format!("micromamba install -y -p {prefix} -f {WORK}/environment.txt"),
+    };
+    let _ = write!(out, " \\\n    && {install}");
+    expected.sort();
+    let _ = write!(
+        out,
+        " \\\n    && printf '%s\\n' {} | cat - before.txt | sort -u > wanted.txt \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > after.txt \\\n    && {{ cmp -s wanted.txt after.txt || {{ echo 'imglock: the installer changed {prefix} beyond the lock (- missing, + unexpected):' >&2; diff wanted.txt after.txt >&2; exit 1; }}; }} \\\n    && cd / && rm -rf {WORK}\n",
+        words(&expected)
+    );
+    out
+}
+
+/// Shell words, one per item, each on its own continued line.
+fn words(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| format!("\\\n        {}", quote(item)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The packages with each one's dependencies (within the layer) before it, ties by name.
+fn install_order<'a, 'b>(
+    packages: &'b [(&'a LockedPackage, Source)],
+) -> Vec<&'b (&'a LockedPackage, Source)> {
+    let by_name: BTreeMap<&str, &'b (&'a LockedPackage, Source)> = packages
+        .iter()
+        .map(|entry| (entry.0.name.as_str(), entry))
+        .collect();
+    let mut placed: BTreeSet<&str> = BTreeSet::new();
+    let mut ordered = Vec::new();
+    while ordered.len() < by_name.len() {
+        // The first (by name) package whose dependencies in this layer are all placed; a cycle,
+        // which conda allows, is broken at its first package by name.
+        let ready = by_name
+            .iter()
+            .filter(|(name, _)| !placed.contains(*name))
+            .find(|(_, (package, _))| {
+                package
+                    .dependencies
+                    .iter()
+                    .all(|d| placed.contains(d.as_str()) || !by_name.contains_key(d.as_str()))
+            })
+            .or_else(|| by_name.iter().find(|(name, _)| !placed.contains(*name)));
+        let Some((name, entry)) = ready else { break };
+        placed.insert(name);
+        ordered.push(*entry);
+    }
+    ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(name: &str, dependencies: &[&str]) -> LockedPackage {
+        LockedPackage {
+            ecosystem: "conda".into(),
+            name: name.into(),
+            version: "1.0".into(),
+            repository: "https://conda.example/main".into(),
+            url: format!("https://conda.example/main/linux-64/{name}-1.0-h0_0.conda"),
+            sha256: "a".repeat(64),
+            size: 1,
+            needs_compilation: None,
+            system_requirements: None,
+            requested: false,
+            markers: Vec::new(),
+            dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
+            build: Some("h0_0".into()),
+            build_number: Some(0),
+            subdir: Some("linux-64".into()),
+            md5: None,
+            depends: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn dependencies_come_first_and_cycles_do_not_stall() {
+        let locked = [
+            package("zedtool", &["zedcli", "libzed"]),
+            package("libzed", &["libzbase"]),
+            package("zedcli", &["libzed", "python"]),
+            package("libzbase", &[]),
+            package("a-cycle", &["b-cycle"]),
+            package("b-cycle", &["a-cycle"]),
+        ];
+        let entries: Vec<(&LockedPackage, Source)> = locked
+            .iter()
+            .map(|p| (p, Source::Url(p.url.clone())))
+            .collect();
+        let order: Vec<&str> = install_order(&entries)
+            .iter()
+            .map(|(p, _)| p.name.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "libzbase", "libzed", "zedcli", "zedtool", "a-cycle", "b-cycle"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_step_verifies_installs_explicitly_and_checks_conda_meta() {
+        let locked = [package("libzbase", &[]), package("libzed", &["libzbase"])];
+        let entries: Vec<(&LockedPackage, Source)> = locked
+            .iter()
+            .map(|p| (p, Source::Url(p.url.clone())))
+            .collect();
+        let step = install_step("base", &entries, "/opt/conda", "micromamba");
+        assert!(
+            step.contains("sha256sum -c --quiet sha256sums.txt"),
+            "{step}"
+        );
+        assert!(step.contains("@EXPLICIT \\\n"), "{step}");
+        let zbase = step
+            .find("file:///tmp/imglock-conda/libzbase-1.0-h0_0.conda#")
+            .unwrap();
+        let zed = step
+            .find("file:///tmp/imglock-conda/libzed-1.0-h0_0.conda#")
+            .unwrap();
+        assert!(zbase < zed, "dependencies first: {step}");
+        assert!(
+            step.contains(
+                "micromamba install -y -p /opt/conda -f /tmp/imglock-conda/environment.txt"
+            )
+        );
+        assert!(step.contains("libzed-1.0-h0_0.json"), "{step}");
+        let conda = install_step("base", &entries, "/env", "conda");
+        assert!(
+            conda.contains("conda install -y -p /env --file /tmp/imglock-conda/environment.txt")
+        );
+    }
+}

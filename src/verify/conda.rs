@@ -1,0 +1,149 @@
+//! The conda inventory of an image: `<prefix>/conda-meta/*.json`, the record every conda installer
+//! (conda, mamba, micromamba, rattler) writes per installed package, checked against the lock's
+//! conda packages: missing, another version or build, another checksum, unexpected.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+
+use super::image::{Files, Wanted};
+use super::{Finding, FindingKind};
+use crate::lock::Lock;
+
+/// The conda part of verification.
+pub struct CondaInventory {
+    /// The prefix, without leading or trailing slashes, like `opt/conda`.
+    prefix: String,
+}
+
+/// The fields of a `conda-meta` record that verification reads.
+#[derive(Debug, Deserialize)]
+struct InstalledRecord {
+    name: String,
+    version: String,
+    build: String,
+    sha256: Option<String>,
+    md5: Option<String>,
+}
+
+impl CondaInventory {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.trim_matches('/').to_string(),
+        }
+    }
+
+    fn meta_dir(&self) -> String {
+        format!("{}/conda-meta", self.prefix)
+    }
+
+    /// Compares the image's conda records with the lock's.
+    pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
+        let mut installed: BTreeMap<String, (InstalledRecord, String)> = BTreeMap::new();
+        for (path, bytes) in files.iter().filter(|(path, _)| self.file(path)) {
+            match serde_json::from_slice::<InstalledRecord>(bytes) {
+                Ok(record) => {
+                    installed.insert(record.name.clone(), (record, path.clone()));
+                }
+                Err(error) => findings.push(Finding {
+                    kind: FindingKind::Unexpected,
+                    layer: String::new(),
+                    ecosystem: "conda".into(),
+                    name: path.clone(),
+                    expected: None,
+                    found: None,
+                    message: format!("/{path} is not a conda-meta record: {error}"),
+                }),
+            }
+        }
+        let mut locked = HashSet::new();
+        for layer in &lock.layers {
+            for package in layer.packages.iter().filter(|p| p.ecosystem == "conda") {
+                locked.insert(package.name.clone());
+                let build = package.build.as_deref().unwrap_or_default();
+                let wanted = format!("{} {}", package.version, build);
+                let finding = |kind, found: Option<String>, message: String| Finding {
+                    kind,
+                    layer: layer.name.clone(),
+                    ecosystem: "conda".into(),
+                    name: package.name.clone(),
+                    expected: Some(wanted.clone()),
+                    found,
+                    message,
+                };
+                let Some((record, path)) = installed.get(&package.name) else {
+                    findings.push(finding(
+                        FindingKind::Missing,
+                        None,
+                        format!(
+                            "{} {wanted} is locked but not installed in /{}",
+                            package.name, self.prefix
+                        ),
+                    ));
+                    continue;
+                };
+                let found = format!("{} {}", record.version, record.build);
+                if found != wanted {
+                    findings.push(finding(
+                        FindingKind::WrongVersion,
+                        Some(found.clone()),
+                        format!(
+                            "{} is installed as {found} (/{path}), but the lock says {wanted}",
+                            package.name
+                        ),
+                    ));
+                    continue;
+                }
+                let sha256_differs = record
+                    .sha256
+                    .as_deref()
+                    .is_some_and(|sha256| !sha256.eq_ignore_ascii_case(&package.sha256));
+                let md5_differs = match (&record.md5, &package.md5) {
+                    (Some(found), Some(locked)) => !found.eq_ignore_ascii_case(locked),
+                    _ => false,
+                };
+                if sha256_differs || md5_differs {
+                    findings.push(finding(
+                        FindingKind::WrongSource,
+                        record.sha256.clone().or_else(|| record.md5.clone()),
+                        format!(
+                            "{} {wanted} was installed from another file than the locked one (sha256 {}): /{path}",
+                            package.name, package.sha256
+                        ),
+                    ));
+                }
+            }
+        }
+        if locked.is_empty() {
+            return;
+        }
+        for (name, (record, path)) in &installed {
+            if !locked.contains(name) {
+                findings.push(Finding {
+                    kind: FindingKind::Unexpected,
+                    layer: String::new(),
+                    ecosystem: "conda".into(),
+                    name: name.clone(),
+                    expected: None,
+                    found: Some(format!("{} {}", record.version, record.build)),
+                    message: format!(
+                        "{name} {} {} (/{path}) is installed but not in the lock",
+                        record.version, record.build
+                    ),
+                });
+            }
+        }
+    }
+}
+
+impl Wanted for CondaInventory {
+    fn file(&self, path: &str) -> bool {
+        path.rsplit_once('/')
+            .is_some_and(|(dir, file)| dir == self.meta_dir() && file.ends_with(".json"))
+    }
+
+    fn folder(&self, path: &str) -> bool {
+        let meta = self.meta_dir();
+        meta == path || meta.starts_with(&format!("{path}/"))
+    }
+}
