@@ -3,8 +3,9 @@
 #
 # Installs (when missing, with apt-get as root): R (r-base-core, r-base-dev) to rebuild the R
 # fixtures and to run the benchmark's anchor; buildah, skopeo and debootstrap for the real image
-# builds, and the base image they build on (scripts/base-image.sh, kept between runs); uv (PyPI)
-# as the oracle for Python resolution.
+# builds, and the base image they build on (scripts/base-image.sh, kept between runs); from PyPI,
+# uv (the oracle for Python resolution) and py-rattler (the oracle for conda solves and the
+# installer of the real conda install test), with zstandard to rebuild the conda fixtures.
 # Under CI=true a test whose tool is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     fi
 fi
 
-# uv is the oracle the PyPI tests compare pins with.
+# uv is the oracle the PyPI tests compare pins with; py-rattler the conda tests' oracle.
 command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+python3 -c "import rattler, zstandard" 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check py-rattler==0.28.0 zstandard==0.25.0
 
 if [ "$(id -u)" = 0 ] && command -v buildah >/dev/null 2>&1; then
     bash scripts/base-image.sh
