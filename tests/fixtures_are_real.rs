@@ -76,3 +76,64 @@ fn the_fixture_script_rebuilds_the_committed_repositories_with_real_r() {
             .is_file()
     );
 }
+
+/// The conda fixture channels are what their script writes, byte for byte, and every repodata
+/// record describes the package file beside it (size, sha256, md5).
+#[test]
+fn the_conda_fixture_script_rewrites_the_committed_channels() {
+    let has_zstandard = Command::new("python3")
+        .args(["-c", "import zstandard"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_zstandard {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "python3 with zstandard is needed in CI: run scripts/test.sh"
+        );
+        eprintln!("skipped: the zstandard Python module is not installed");
+        return;
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/conda");
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new("python3")
+        .arg(fixtures.join("make-channels.py"))
+        .arg("--out")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut checked = 0;
+    for channel in ["main", "forge"] {
+        for subdir in ["linux-64", "noarch"] {
+            let dir = format!("{channel}/{subdir}");
+            let committed = fixtures.join("channels").join(&dir);
+            let rebuilt = out.path().join(&dir);
+            let repodata = std::fs::read(committed.join("repodata.json")).unwrap();
+            assert_eq!(
+                repodata,
+                std::fs::read(rebuilt.join("repodata.json")).unwrap(),
+                "{dir}/repodata.json differs from what the script writes"
+            );
+            let json: serde_json::Value = serde_json::from_slice(&repodata).unwrap();
+            for key in ["packages", "packages.conda"] {
+                for (file, record) in json[key].as_object().unwrap() {
+                    let bytes = std::fs::read(committed.join(file)).unwrap();
+                    assert_eq!(bytes, std::fs::read(rebuilt.join(file)).unwrap(), "{file}");
+                    assert_eq!(record["size"].as_u64(), Some(bytes.len() as u64), "{file}");
+                    assert_eq!(
+                        record["sha256"].as_str().unwrap(),
+                        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+                        "{file}"
+                    );
+                    assert_eq!(
+                        record["md5"].as_str().unwrap(),
+                        hex::encode(<md5::Md5 as md5::Digest>::digest(&bytes)),
+                        "{file}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "{checked} package files checked");
+}
