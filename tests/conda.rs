@@ -1,0 +1,996 @@
+//! conda layers: resolution against the hand-written fixture channels (fixtures/conda, every case
+//! of its README with the expected answer), served on 127.0.0.1 or read through `file:` URLs, and
+//! against real channel metadata (../shared/corpora/conda), compared with py-rattler's solver
+//! (scripts/conda-oracle.py) on the same channels.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Output;
+
+use sha2::{Digest, Sha256};
+use support::{
+    Project, Server, conda_channels, conda_corpus, conda_corpus_channels, conda_oracle_command,
+    conda_spec, copy_dir, py_rattler_available, stderr,
+};
+
+/// The virtual packages imglock stands in for the default image (glibc 2.17, no CUDA).
+const DEFAULT_VIRTUAL: [&str; 4] = [
+    "__unix=0=0",
+    "__linux=4.18=0",
+    "__glibc=2.17=0",
+    "__archspec=1=x86_64",
+];
+
+/// One conda package of a lock.
+#[derive(Debug, Clone)]
+struct Locked {
+    layer: String,
+    name: String,
+    version: String,
+    build: String,
+    build_number: i64,
+    subdir: String,
+    repository: String,
+    url: String,
+    sha256: String,
+    size: i64,
+    md5: String,
+    requested: bool,
+    dependencies: Vec<String>,
+    depends: Vec<String>,
+}
+
+impl Locked {
+    fn file_name(&self) -> &str {
+        self.url.rsplit('/').next().unwrap()
+    }
+}
+
+fn strings(value: Option<&toml::Value>) -> Vec<String> {
+    value
+        .and_then(toml::Value::as_array)
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Every conda package of a lock, layer by layer.
+fn lock_packages(lock: &str) -> Vec<Locked> {
+    let value: toml::Value = toml::from_str(lock).unwrap();
+    let mut out = Vec::new();
+    for layer in value["layer"].as_array().unwrap() {
+        let Some(packages) = layer.get("package").and_then(|p| p.as_array()) else {
+            continue;
+        };
+        for p in packages
+            .iter()
+            .filter(|p| p["ecosystem"].as_str() == Some("conda"))
+        {
+            let text = |key: &str| {
+                p.get(key)
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or_else(|| panic!("`{key}` missing in {p:?}"))
+                    .to_string()
+            };
+            out.push(Locked {
+                layer: layer["name"].as_str().unwrap().to_string(),
+                name: text("name"),
+                version: text("version"),
+                build: text("build"),
+                build_number: p["build-number"].as_integer().unwrap(),
+                subdir: text("subdir"),
+                repository: text("repository"),
+                url: text("url"),
+                sha256: text("sha256"),
+                size: p["size"].as_integer().unwrap(),
+                md5: text("md5"),
+                requested: p.get("requested").and_then(toml::Value::as_bool) == Some(true),
+                dependencies: strings(p.get("dependencies")),
+                depends: strings(p.get("depends")),
+            });
+        }
+    }
+    out
+}
+
+fn find<'a>(packages: &'a [Locked], name: &str) -> &'a Locked {
+    packages
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("{name} is not in the lock: {packages:#?}"))
+}
+
+/// `name version build` of every package, sorted.
+fn triples(packages: &[Locked]) -> BTreeSet<(String, String, String)> {
+    packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone(), p.build.clone()))
+        .collect()
+}
+
+fn expected(list: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
+    list.iter()
+        .map(|(n, v, b)| (n.to_string(), v.to_string(), b.to_string()))
+        .collect()
+}
+
+/// `[resolution] conda-virtual-packages` of a lock.
+fn virtual_packages(lock: &str) -> Vec<String> {
+    let value: toml::Value = toml::from_str(lock).unwrap();
+    strings(value["resolution"].get("conda-virtual-packages"))
+}
+
+fn sha256_of(path: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// The fixture channels served on 127.0.0.1.
+fn serve_fixtures() -> Server {
+    Server::start(&conda_channels())
+}
+
+/// Resolves one or more layers over the served fixture channels `names` (priority order).
+fn resolve_http(
+    server: &Server,
+    names: &[&str],
+    image_extra: &str,
+    layers: &[(&str, &[&str])],
+    args: &[&str],
+) -> (Project, Output) {
+    let channels: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}/{n}", server.url()))
+        .collect();
+    let project = Project::new(&conda_spec(&channels, image_extra, layers));
+    let mut all = vec!["resolve"];
+    all.extend_from_slice(args);
+    let output = project.run(&all);
+    (project, output)
+}
+
+/// Resolves `specs` in one layer over `[main, forge]` served on 127.0.0.1 and returns the lock's
+/// packages.
+fn solve_ok(specs: &[&str], image_extra: &str, args: &[&str]) -> Vec<Locked> {
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        image_extra,
+        &[("env", specs)],
+        args,
+    );
+    assert!(output.status.success(), "{specs:?}: {}", stderr(&output));
+    lock_packages(&project.lock().unwrap())
+}
+
+/// Resolves `specs` expecting no solution; returns stderr after checking the common shape.
+fn solve_fails(names: &[&str], specs: &[&str], image_extra: &str, args: &[&str]) -> String {
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(&server, names, image_extra, &[("env", specs)], args);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{specs:?}: {}",
+        stderr(&output)
+    );
+    assert!(project.lock().is_none(), "no lock is written for {specs:?}");
+    let message = stderr(&output);
+    assert!(
+        message.contains("cannot resolve the conda packages of layer `env`:"),
+        "{message}"
+    );
+    message
+}
+
+// ---- the fixture cases (fixtures/conda/README.md) --------------------------------------------
+
+#[test]
+fn case1_a_package_in_both_formats_is_locked_as_conda() {
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        "",
+        &[("env", &["dualfmt"])],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let packages = lock_packages(&lock);
+    assert_eq!(
+        triples(&packages),
+        expected(&[
+            ("dualfmt", "1.0.0", "h5eee18b_0"),
+            ("libzbase", "1.0.2", "h7f8727e_0")
+        ])
+    );
+    let dualfmt = find(&packages, "dualfmt");
+    assert_eq!(
+        dualfmt.url,
+        format!(
+            "{}/main/linux-64/dualfmt-1.0.0-h5eee18b_0.conda",
+            server.url()
+        )
+    );
+    assert_eq!(dualfmt.repository, format!("{}/main", server.url()));
+    let file = conda_channels().join("main/linux-64/dualfmt-1.0.0-h5eee18b_0.conda");
+    assert_eq!(dualfmt.sha256, sha256_of(&file), "the .conda file's hash");
+    assert_eq!(dualfmt.size as u64, std::fs::metadata(&file).unwrap().len());
+    assert_eq!(
+        dualfmt.md5,
+        hex::encode(md5::Md5::digest(std::fs::read(&file).unwrap()))
+    );
+    assert!(dualfmt.requested);
+    assert_eq!(dualfmt.dependencies, ["libzbase"]);
+    assert_eq!(dualfmt.depends, ["libzbase >=1.0"]);
+    let libzbase = find(&packages, "libzbase");
+    assert_eq!(libzbase.file_name(), "libzbase-1.0.2-h7f8727e_0.tar.bz2");
+    assert!(!libzbase.requested);
+    assert_eq!(libzbase.subdir, "linux-64");
+    assert_eq!(virtual_packages(&lock), DEFAULT_VIRTUAL);
+    // Locking reads only repodata: no package file is downloaded.
+    let repodata = server.hits("/main/linux-64/repodata.json")
+        + server.hits("/main/noarch/repodata.json")
+        + server.hits("/forge/linux-64/repodata.json")
+        + server.hits("/forge/noarch/repodata.json");
+    assert!(repodata >= 4, "every channel's two subdirs are read");
+    assert_eq!(
+        server.hits("/main/linux-64/dualfmt-1.0.0-h5eee18b_0.conda")
+            + server.hits("/main/linux-64/libzbase-1.0.2-h7f8727e_0.tar.bz2"),
+        0
+    );
+}
+
+#[test]
+fn case2_a_track_features_variant_loses_despite_its_higher_build_number() {
+    let packages = solve_ok(&["featpkg"], "", &[]);
+    let featpkg = find(&packages, "featpkg");
+    assert_eq!(
+        (featpkg.version.as_str(), featpkg.build.as_str()),
+        ("1.0", "h5eee18b_0")
+    );
+    assert_eq!(featpkg.build_number, 0);
+    assert_eq!(featpkg.file_name(), "featpkg-1.0-h5eee18b_0.tar.bz2");
+    assert_eq!(packages.len(), 1);
+    // Asked for by build number, the featured build is chosen.
+    let packages = solve_ok(&["featpkg[build_number=1]"], "", &[]);
+    assert_eq!(find(&packages, "featpkg").build, "debug_h5eee18b_1");
+}
+
+#[test]
+fn case3_the_image_glibc_gates_builds() {
+    // Default glibc 2.17: newglibc-tool 2.0 needs __glibc >=2.28.
+    let packages = solve_ok(&["newglibc-tool"], "", &[]);
+    let tool = find(&packages, "newglibc-tool");
+    assert_eq!(
+        (tool.version.as_str(), tool.build.as_str()),
+        ("1.0", "h7b6447c_0")
+    );
+    assert_eq!(tool.file_name(), "newglibc-tool-1.0-h7b6447c_0.tar.bz2");
+
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        "glibc = \"2.28\"",
+        &[("env", &["newglibc-tool"])],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let tool = find(&lock_packages(&lock), "newglibc-tool").clone();
+    assert_eq!(
+        (tool.version.as_str(), tool.build.as_str()),
+        ("2.0", "h7b6447c_0")
+    );
+    assert_eq!(tool.file_name(), "newglibc-tool-2.0-h7b6447c_0.conda");
+    assert!(
+        virtual_packages(&lock).contains(&"__glibc=2.28=0".to_string()),
+        "{lock}"
+    );
+
+    // Older than every build's floor: nothing fits.
+    let message = solve_fails(
+        &["main", "forge"],
+        &["newglibc-tool"],
+        "glibc = \"2.12\"",
+        &[],
+    );
+    assert!(message.contains("newglibc-tool"), "{message}");
+    assert!(message.contains("__glibc"), "{message}");
+
+    // A CUDA driver adds __cuda and changes nothing here.
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        "cuda = \"11.8\"",
+        &[("env", &["newglibc-tool"])],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert_eq!(find(&lock_packages(&lock), "newglibc-tool").version, "1.0");
+    let mut with_cuda: Vec<String> = DEFAULT_VIRTUAL.iter().map(|s| s.to_string()).collect();
+    with_cuda.push("__cuda=11.8=0".into());
+    assert_eq!(virtual_packages(&lock), with_cuda);
+}
+
+#[test]
+fn case4_conflicting_requirements_fail_naming_both_and_the_package_between_them() {
+    let message = solve_fails(&["main", "forge"], &["conflict-a", "conflict-b"], "", &[]);
+    for word in ["conflict-a", "conflict-b", "libzed"] {
+        assert!(message.contains(word), "`{word}` in:\n{message}");
+    }
+    assert!(
+        !message.contains("__root__"),
+        "the solver's internal name is not shown:\n{message}"
+    );
+}
+
+#[test]
+fn case5_channels_have_strict_priority() {
+    // 5a: main first; forge's newer sharedpkg is masked.
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        "",
+        &[("env", &["sharedpkg"])],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages = lock_packages(&project.lock().unwrap());
+    let shared = find(&packages, "sharedpkg");
+    assert_eq!(
+        (shared.version.as_str(), shared.build.as_str()),
+        ("1.0", "h7b6447c_0")
+    );
+    assert_eq!(shared.repository, format!("{}/main", server.url()));
+    assert_eq!(
+        shared.url,
+        format!(
+            "{}/main/linux-64/sharedpkg-1.0-h7b6447c_0.tar.bz2",
+            server.url()
+        )
+    );
+
+    // 5c: python from main only (forge's 3.10.4 is masked).
+    let packages = solve_ok(&["python"], "", &[]);
+    assert_eq!(
+        triples(&packages),
+        expected(&[
+            ("libzbase", "1.0.2", "h7f8727e_0"),
+            ("python", "3.9.7", "h12debd9_1")
+        ])
+    );
+    assert_eq!(find(&packages, "python").build_number, 1);
+
+    // 5d: so python 3.10.* cannot be had from [main, forge].
+    let message = solve_fails(&["main", "forge"], &["python 3.10.*"], "", &[]);
+    assert!(message.contains("python"), "{message}");
+
+    // 5c': with [forge, main] it can.
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["forge", "main"],
+        "",
+        &[("env", &["python 3.10.*"])],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages = lock_packages(&project.lock().unwrap());
+    assert_eq!(
+        triples(&packages),
+        expected(&[("python", "3.10.4", "h4bc722e_0_cpython")])
+    );
+}
+
+#[test]
+fn case5b_forge_first_over_absolute_file_urls() {
+    let forge = conda_channels().join("forge");
+    let main = conda_channels().join("main");
+    let channels = vec![
+        format!("file://{}", forge.display()),
+        format!("file://{}", main.display()),
+    ];
+    let project = Project::new(&conda_spec(
+        &channels,
+        "",
+        &[("env", &["sharedpkg", "tini"])],
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages = lock_packages(&project.lock().unwrap());
+    let shared = find(&packages, "sharedpkg");
+    assert_eq!(
+        (shared.version.as_str(), shared.build.as_str()),
+        ("2.0", "h4bc722e_0")
+    );
+    let file = forge.join("linux-64/sharedpkg-2.0-h4bc722e_0.conda");
+    assert_eq!(shared.url, format!("file://{}", file.display()));
+    assert_eq!(shared.repository, channels[0]);
+    assert_eq!(shared.sha256, sha256_of(&file));
+    assert_eq!(find(&packages, "tini").version, "0.19.0");
+}
+
+#[test]
+fn case6_noarch_packages_come_from_the_noarch_subdir() {
+    let server = serve_fixtures();
+    let (project, output) =
+        resolve_http(&server, &["main", "forge"], "", &[("env", &["pyfoo"])], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages = lock_packages(&project.lock().unwrap());
+    assert_eq!(
+        triples(&packages),
+        expected(&[
+            ("libzbase", "1.0.2", "h7f8727e_0"),
+            ("pyfoo", "1.0.0", "pyhd3eb1b0_0"),
+            ("python", "3.9.7", "h12debd9_1"),
+        ])
+    );
+    let pyfoo = find(&packages, "pyfoo");
+    assert_eq!(pyfoo.subdir, "noarch");
+    assert_eq!(
+        pyfoo.url,
+        format!(
+            "{}/main/noarch/pyfoo-1.0.0-pyhd3eb1b0_0.tar.bz2",
+            server.url()
+        )
+    );
+    assert_eq!(pyfoo.dependencies, ["python"]);
+    assert_eq!(find(&packages, "python").subdir, "linux-64");
+
+    // 6b: noarch: generic from the second channel.
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        "",
+        &[("env", &["python", "tzdataish"])],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages = lock_packages(&project.lock().unwrap());
+    let tzdata = find(&packages, "tzdataish");
+    assert_eq!(
+        (tzdata.version.as_str(), tzdata.build.as_str()),
+        ("2022a", "h191b570_0")
+    );
+    assert_eq!(tzdata.subdir, "noarch");
+    assert_eq!(tzdata.repository, format!("{}/forge", server.url()));
+    assert_eq!(
+        tzdata.url,
+        format!(
+            "{}/forge/noarch/tzdataish-2022a-h191b570_0.conda",
+            server.url()
+        )
+    );
+    assert_eq!(find(&packages, "python").version, "3.9.7");
+}
+
+const DASK: [&str; 4] = ["python 3.8.*", "daskish", "lz4ish", "tini"];
+
+fn dask_expected(daskish: &str) -> BTreeSet<(String, String, String)> {
+    expected(&[
+        ("daskish", daskish, "pyhd3eb1b0_0"),
+        ("liblz4ish", "1.9.3", "h295c915_1"),
+        ("libzbase", "1.0.2", "h7f8727e_0"),
+        ("lz4ish", "4.0.2", "py38h295c915_0"),
+        ("python", "3.8.10", "h12debd9_0"),
+        ("tini", "0.19.0", "h166bdaf_1"),
+    ])
+}
+
+#[test]
+fn case7a_a_dask_worker_like_set() {
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(&server, &["main", "forge"], "", &[("env", &DASK)], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let packages = lock_packages(&lock);
+    assert_eq!(triples(&packages), dask_expected("2023.3.0"));
+    let file = |name: &str| find(&packages, name).file_name().to_string();
+    assert_eq!(file("daskish"), "daskish-2023.3.0-pyhd3eb1b0_0.conda");
+    assert_eq!(file("lz4ish"), "lz4ish-4.0.2-py38h295c915_0.tar.bz2");
+    assert_eq!(file("liblz4ish"), "liblz4ish-1.9.3-h295c915_1.conda");
+    assert_eq!(
+        find(&packages, "tini").url,
+        format!(
+            "{}/forge/linux-64/tini-0.19.0-h166bdaf_1.conda",
+            server.url()
+        )
+    );
+    let requested: BTreeSet<&str> = packages
+        .iter()
+        .filter(|p| p.requested)
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(
+        requested,
+        BTreeSet::from(["daskish", "lz4ish", "python", "tini"])
+    );
+    let daskish = find(&packages, "daskish");
+    assert_eq!(daskish.dependencies, ["lz4ish", "python"]);
+    let value: toml::Value = toml::from_str(&lock).unwrap();
+    assert!(value["resolution"].get("exclude-newer").is_none());
+    // Every hash is the real file's.
+    for p in &packages {
+        let channel = if p.name == "tini" { "forge" } else { "main" };
+        let path = conda_channels().join(format!("{channel}/{}/{}", p.subdir, p.file_name()));
+        assert_eq!(p.sha256, sha256_of(&path), "{}", p.name);
+    }
+}
+
+#[test]
+fn case7b_exclude_newer_drops_later_records() {
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        "",
+        &[("env", &DASK)],
+        &["--exclude-newer", "2023-01-01T00:00:00Z"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let packages = lock_packages(&lock);
+    assert_eq!(triples(&packages), dask_expected("2022.12.0"));
+    assert_eq!(
+        find(&packages, "daskish").file_name(),
+        "daskish-2022.12.0-pyhd3eb1b0_0.tar.bz2"
+    );
+    let value: toml::Value = toml::from_str(&lock).unwrap();
+    assert_eq!(
+        value["resolution"]["exclude-newer"].as_str(),
+        Some("2023-01-01T00:00:00Z")
+    );
+}
+
+#[test]
+fn case7c_exclude_newer_can_remove_a_whole_dependency() {
+    let message = solve_fails(
+        &["main", "forge"],
+        &["zedtool"],
+        "",
+        &["--exclude-newer", "2022-01-01T00:00:00Z"],
+    );
+    assert!(message.contains("zedtool"), "{message}");
+    // Without the limit it solves (case 8), so the limit is what made it fail.
+    solve_ok(&["zedtool"], "", &[]);
+}
+
+#[test]
+fn case8_a_dependency_chain_is_locked_with_its_edges() {
+    let packages = solve_ok(&["zedtool"], "", &[]);
+    assert_eq!(
+        triples(&packages),
+        expected(&[
+            ("libzbase", "1.0.2", "h7f8727e_0"),
+            ("libzed", "2.1.0", "h7f8727e_0"),
+            ("zedcli", "1.2.0", "h295c915_0"),
+            ("zedtool", "0.9.0", "h295c915_0"),
+        ])
+    );
+    assert_eq!(
+        find(&packages, "zedtool").dependencies,
+        ["libzed", "zedcli"]
+    );
+    assert_eq!(find(&packages, "zedcli").dependencies, ["libzed"]);
+    assert_eq!(find(&packages, "libzed").dependencies, ["libzbase"]);
+    assert!(find(&packages, "libzbase").dependencies.is_empty());
+    assert_eq!(find(&packages, "libzed").depends, ["libzbase >=1.0,<2.0a0"]);
+    assert_eq!(
+        find(&packages, "libzed").file_name(),
+        "libzed-2.1.0-h7f8727e_0.conda"
+    );
+}
+
+#[test]
+fn relative_file_channels_keep_the_lock_free_of_machine_paths() {
+    let project = Project::new("");
+    copy_dir(&conda_channels(), &project.path("mirror"));
+    project.write_spec(&conda_spec(
+        &["file:mirror/main".into(), "file:mirror/forge".into()],
+        "",
+        &[("env", &DASK)],
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let packages = lock_packages(&lock);
+    assert_eq!(triples(&packages), dask_expected("2023.3.0"));
+    assert_eq!(
+        find(&packages, "daskish").url,
+        "file:mirror/main/noarch/daskish-2023.3.0-pyhd3eb1b0_0.conda"
+    );
+    assert_eq!(find(&packages, "daskish").repository, "file:mirror/main");
+    assert_eq!(
+        find(&packages, "tini").url,
+        "file:mirror/forge/linux-64/tini-0.19.0-h166bdaf_1.conda"
+    );
+    let value: toml::Value = toml::from_str(&lock).unwrap();
+    assert_eq!(
+        strings(value["resolution"].get("conda-channels")),
+        ["file:mirror/main", "file:mirror/forge"]
+    );
+    let dir = project.dir.path().to_string_lossy().into_owned();
+    let real = project.dir.path().canonicalize().unwrap();
+    assert!(!lock.contains(&dir), "{lock}");
+    assert!(!lock.contains(real.to_string_lossy().as_ref()), "{lock}");
+    assert!(!lock.contains("file://"), "{lock}");
+    assert!(!lock.contains(env!("CARGO_MANIFEST_DIR")), "{lock}");
+}
+
+// ---- layers, pins, errors ---------------------------------------------------------------------
+
+#[test]
+fn a_higher_layer_solves_with_the_lower_layers_records() {
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        "",
+        &[("base", &["python 3.8.*"]), ("extra", &["lz4ish"])],
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages = lock_packages(&project.lock().unwrap());
+    let layer_of = |name: &str| find(&packages, name).layer.clone();
+    assert_eq!(layer_of("python"), "base");
+    assert_eq!(layer_of("libzbase"), "base");
+    assert_eq!(find(&packages, "python").version, "3.8.10");
+    // Alone, lz4ish would take python 3.9 and its py39 build; on top of base it takes py38.
+    let lz4ish = find(&packages, "lz4ish");
+    assert_eq!(lz4ish.layer, "extra");
+    assert_eq!(lz4ish.build, "py38h295c915_0");
+    assert_eq!(layer_of("liblz4ish"), "extra");
+    for name in ["python", "libzbase"] {
+        assert_eq!(
+            packages.iter().filter(|p| p.name == name).count(),
+            1,
+            "{name} is locked once: {packages:#?}"
+        );
+    }
+    assert_eq!(packages.len(), 4);
+    let alone = solve_ok(&["lz4ish"], "", &[]);
+    assert_eq!(find(&alone, "lz4ish").build, "py39h295c915_0");
+}
+
+#[test]
+fn a_higher_layer_cannot_change_a_lower_layers_pin() {
+    let message = {
+        let server = serve_fixtures();
+        let (project, output) = resolve_http(
+            &server,
+            &["main", "forge"],
+            "",
+            &[("base", &["python 3.8.*"]), ("top", &["python 3.9.*"])],
+            &[],
+        );
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(project.lock().is_none());
+        stderr(&output)
+    };
+    assert!(
+        message.contains("cannot resolve the conda packages of layer `top`:"),
+        "{message}"
+    );
+    assert!(message.contains("python"), "{message}");
+}
+
+#[test]
+fn re_resolving_keeps_the_previous_pins_unless_upgraded() {
+    let server = serve_fixtures();
+    let (project, output) = resolve_http(
+        &server,
+        &["main", "forge"],
+        "",
+        &[("env", &DASK)],
+        &["--exclude-newer", "2023-01-01T00:00:00Z"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        find(&lock_packages(&project.lock().unwrap()), "daskish").version,
+        "2022.12.0"
+    );
+
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages_now = lock_packages(&project.lock().unwrap());
+    assert_eq!(
+        triples(&packages_now),
+        dask_expected("2022.12.0"),
+        "the lock's daskish is kept although 2023.3.0 is now allowed"
+    );
+
+    let output = project.run(&["resolve", "--upgrade-package", "daskish"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        triples(&lock_packages(&project.lock().unwrap())),
+        dask_expected("2023.3.0")
+    );
+
+    let output = project.run(&[
+        "resolve",
+        "--exclude-newer",
+        "2023-01-01T00:00:00Z",
+        "--upgrade",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        triples(&lock_packages(&project.lock().unwrap())),
+        dask_expected("2022.12.0")
+    );
+    let output = project.run(&["resolve", "--upgrade"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        triples(&lock_packages(&project.lock().unwrap())),
+        dask_expected("2023.3.0")
+    );
+}
+
+#[test]
+fn a_bad_match_spec_names_its_place() {
+    let text = conda_spec(
+        &["https://conda.example.invalid/main".into()],
+        "",
+        &[("env", &["python 3.8.*", "python >=>3"])],
+    );
+    let project = Project::new(&text);
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(project.lock().is_none());
+    let message = stderr(&output);
+    // Where the entry's opening quote is.
+    let offset = text.find("\"python >=>3\"").unwrap();
+    let line = text[..offset].matches('\n').count() + 1;
+    let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+    let place = format!("imglock.toml:{line}:{column}:");
+    assert!(message.contains(&place), "{place} in:\n{message}");
+    assert!(message.contains("python >=>3"), "{message}");
+    assert!(message.contains("layer `env`"), "{message}");
+
+    let text = conda_spec(
+        &["https://conda.example.invalid/main".into()],
+        "",
+        &[("env", &["py*"])],
+    );
+    let project = Project::new(&text);
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    let offset = text.find("\"py*\"").unwrap();
+    let line = text[..offset].matches('\n').count() + 1;
+    let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+    assert!(
+        message.contains(&format!("imglock.toml:{line}:{column}:")),
+        "{message}"
+    );
+    assert!(message.contains("exact package name"), "{message}");
+}
+
+#[test]
+fn a_misspelt_package_fails_by_name() {
+    let message = solve_fails(&["main", "forge"], &["zedtoool"], "", &[]);
+    assert!(message.contains("zedtoool"), "{message}");
+}
+
+// ---- py-rattler as the oracle ----------------------------------------------------------------
+
+/// Whether the oracle can run; under CI it must.
+fn oracle_ready() -> bool {
+    if py_rattler_available() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but python3 cannot import rattler and zstandard: pip install py-rattler zstandard"
+    );
+    eprintln!("skipped: py-rattler is not installed (pip install py-rattler zstandard)");
+    false
+}
+
+/// One record the oracle chose.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Chosen {
+    name: String,
+    version: String,
+    build: String,
+    url: String,
+}
+
+/// py-rattler's solution for `specs` over `channels`, with the given virtual packages.
+fn oracle(
+    channels: &[String],
+    virtual_packages: &[String],
+    exclude_newer: Option<&str>,
+    specs: &[&str],
+) -> Result<BTreeSet<Chosen>, String> {
+    let mut extra = Vec::new();
+    if let Some(limit) = exclude_newer {
+        extra.extend([
+            "--exclude-newer",
+            limit,
+            "--timestamp-policy",
+            "allow-missing",
+        ]);
+    }
+    let output = conda_oracle_command(channels, virtual_packages, &extra, specs)
+        .output()
+        .expect("run python3 scripts/conda-oracle.py");
+    match output.status.code() {
+        Some(0) => {}
+        Some(1) => return Err(stderr(&output)),
+        _ => panic!("conda-oracle.py failed: {}", stderr(&output)),
+    }
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    Ok(records
+        .iter()
+        .map(|r| Chosen {
+            name: r["name"].as_str().unwrap().to_string(),
+            version: r["version"].as_str().unwrap().to_string(),
+            build: r["build"].as_str().unwrap().to_string(),
+            url: r["url"].as_str().unwrap().to_string(),
+        })
+        .collect())
+}
+
+/// Resolves `specs` (one layer) over `channels` with imglock and with py-rattler, and checks
+/// both chose the same records (name, version, build) from the same files.
+fn agrees_with_oracle(channels: &[String], exclude_newer: Option<&str>, specs: &[&str]) -> usize {
+    let project = Project::new(&conda_spec(channels, "", &[("env", specs)]));
+    let mut args = vec!["resolve"];
+    if let Some(limit) = exclude_newer {
+        args.extend(["--exclude-newer", limit]);
+    }
+    let output = project.run(&args);
+    assert!(output.status.success(), "{specs:?}: {}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let ours: BTreeSet<Chosen> = lock_packages(&lock)
+        .into_iter()
+        .map(|p| Chosen {
+            name: p.name,
+            version: p.version,
+            build: p.build,
+            url: p.url,
+        })
+        .collect();
+    let theirs = oracle(channels, &virtual_packages(&lock), exclude_newer, specs)
+        .unwrap_or_else(|e| panic!("py-rattler finds no solution for {specs:?}:\n{e}"));
+    let key = |c: &Chosen| (c.name.clone(), c.version.clone(), c.build.clone());
+    let ours_keys: BTreeSet<_> = ours.iter().map(key).collect();
+    let theirs_keys: BTreeSet<_> = theirs.iter().map(key).collect();
+    assert_eq!(
+        ours_keys,
+        theirs_keys,
+        "{specs:?}: imglock only {:?}, py-rattler only {:?}",
+        ours_keys.difference(&theirs_keys).collect::<Vec<_>>(),
+        theirs_keys.difference(&ours_keys).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ours,
+        theirs,
+        "{specs:?}: same records, different files: imglock only {:?}, py-rattler only {:?}",
+        ours.difference(&theirs).collect::<Vec<_>>(),
+        theirs.difference(&ours).collect::<Vec<_>>()
+    );
+    ours.len()
+}
+
+#[test]
+fn the_fixture_solutions_match_py_rattler() {
+    if !oracle_ready() {
+        return;
+    }
+    let server = serve_fixtures();
+    let channels = vec![
+        format!("{}/main", server.url()),
+        format!("{}/forge", server.url()),
+    ];
+    assert_eq!(agrees_with_oracle(&channels, None, &DASK), 6);
+    assert_eq!(
+        agrees_with_oracle(&channels, Some("2023-01-01T00:00:00Z"), &DASK),
+        6
+    );
+    assert_eq!(agrees_with_oracle(&channels, None, &["zedtool"]), 4);
+    assert_eq!(agrees_with_oracle(&channels, None, &["pyfoo"]), 3);
+    assert_eq!(
+        agrees_with_oracle(
+            &channels,
+            None,
+            &["dualfmt", "featpkg", "python", "tzdataish"]
+        ),
+        5
+    );
+    let reversed = vec![channels[1].clone(), channels[0].clone()];
+    assert_eq!(
+        agrees_with_oracle(&reversed, None, &["sharedpkg", "python"]),
+        2
+    );
+    // And both find no solution where the README says there is none.
+    let virtual_packages: Vec<String> = DEFAULT_VIRTUAL.iter().map(|s| s.to_string()).collect();
+    assert!(
+        oracle(
+            &channels,
+            &virtual_packages,
+            None,
+            &["conflict-a", "conflict-b"]
+        )
+        .is_err()
+    );
+}
+
+/// The corpus channels served on 127.0.0.1, or `None` (with a message) without ../shared or
+/// py-rattler.
+fn corpus_server() -> Option<(tempfile::TempDir, Server)> {
+    let Some(corpus) = conda_corpus() else {
+        eprintln!("skipped: ../shared/corpora/conda is absent");
+        return None;
+    };
+    if !oracle_ready() {
+        return None;
+    }
+    let root = conda_corpus_channels(&corpus);
+    let server = Server::start(root.path());
+    Some((root, server))
+}
+
+#[test]
+fn the_defaults_corpus_solutions_match_py_rattler() {
+    let Some((_root, server)) = corpus_server() else {
+        return;
+    };
+    let index4 = vec![format!("{}/index4", server.url())];
+    let sets: &[&[&str]] = &[
+        &["python 3.6.*", "numpy", "pandas"],
+        &["python 3.6.*", "scipy", "requests"],
+        &["python 3.7.*", "matplotlib", "scipy"],
+        &["dask", "distributed"],
+    ];
+    for specs in sets {
+        let n = agrees_with_oracle(&index4, None, specs);
+        assert!(n > 20, "{specs:?}: {n} packages");
+    }
+}
+
+#[test]
+fn the_pytorch_corpus_solutions_match_py_rattler() {
+    let Some((_root, server)) = corpus_server() else {
+        return;
+    };
+    let channels = vec![
+        format!("{}/pytorch", server.url()),
+        format!("{}/index4", server.url()),
+    ];
+    let sets: &[&[&str]] = &[
+        &["pytorch-cpu"],
+        &["python 3.6.*", "pytorch-cpu", "faiss-cpu"],
+    ];
+    for specs in sets {
+        let n = agrees_with_oracle(&channels, None, specs);
+        assert!(n > 20, "{specs:?}: {n} packages");
+    }
+}
+
+#[test]
+fn the_r_corpus_solutions_match_py_rattler() {
+    let Some((_root, server)) = corpus_server() else {
+        return;
+    };
+    let channels = vec![
+        format!("{}/r", server.url()),
+        format!("{}/index4", server.url()),
+    ];
+    let sets: &[&[&str]] = &[
+        &["r-base", "r-ggplot2"],
+        &["r-base", "r-dplyr", "r-data.table", "r-shiny"],
+        &["r-essentials"],
+    ];
+    for specs in sets {
+        let n = agrees_with_oracle(&channels, None, specs);
+        assert!(n > 50, "{specs:?}: {n} packages");
+    }
+}
