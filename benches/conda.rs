@@ -63,7 +63,7 @@ fn imglock_resolve(spec: &Path, cache: &Path) -> usize {
 
 fn oracle(channels: &[String], specs: &[&str]) -> usize {
     let virtual_packages: Vec<String> = VIRTUAL.iter().map(|s| s.to_string()).collect();
-    let output = support::conda_oracle_command(channels, &virtual_packages, &[], specs)
+    let output = support::conda::conda_oracle_command(channels, &virtual_packages, &[], specs)
         .output()
         .unwrap();
     assert!(
@@ -76,15 +76,15 @@ fn oracle(channels: &[String], specs: &[&str]) -> usize {
 }
 
 fn benches(c: &mut Criterion) {
-    let Some(corpus) = support::conda_corpus() else {
+    let Some(corpus) = support::conda::conda_corpus() else {
         eprintln!("skipped: ../shared/corpora/conda is absent");
         return;
     };
-    if !support::py_rattler_available() {
+    if !support::conda::py_rattler_available() {
         eprintln!("skipped: py-rattler is not installed (pip install py-rattler zstandard)");
         return;
     }
-    let root = support::conda_corpus_channels(&corpus);
+    let root = support::conda::conda_corpus_channels(&corpus);
     let server = support::Server::start(root.path());
     let mut group = c.benchmark_group("conda, loopback");
     group.sample_size(10);
@@ -107,7 +107,11 @@ fn benches(c: &mut Criterion) {
             .collect();
         let work = tempfile::tempdir().unwrap();
         let spec = work.path().join("imglock.toml");
-        std::fs::write(&spec, support::conda_spec(&channels, "", &[("env", specs)])).unwrap();
+        std::fs::write(
+            &spec,
+            support::conda::conda_spec(&channels, "", &[("env", specs)]),
+        )
+        .unwrap();
         // Both solve, to the same number of records (tests/conda.rs compares them record by
         // record).
         let warm_cache = work.path().join("imglock-cache");
