@@ -15,6 +15,7 @@ pub mod emit;
 pub mod error;
 pub mod fetch;
 pub mod lock;
+pub mod maven;
 pub mod progress;
 pub mod pypi;
 pub mod repository;

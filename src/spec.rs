@@ -213,38 +213,16 @@ impl Spec {
                         .map_err(|e| error_at(Some(r.span()), format!("image.r: {e}")))
                 })
                 .transpose()?,
-            r_library: image
-                .r_library
-                .map(|library| {
-                    if library.get_ref().starts_with('/') {
-                        Ok(library.into_inner())
-                    } else {
-                        Err(error_at(
-                            Some(library.span()),
-                            format!("image.r-library `{}` must be an absolute path in the image, like `/opt/R/library`", library.get_ref()),
-                        ))
-                    }
-                })
-                .transpose()?,
+            r_library: check_absolute("image.r-library", image.r_library, "/opt/R/library")
+                .map_err(|(span, m)| error_at(Some(span), m))?,
             python: image.python,
             manylinux: image.manylinux,
             glibc: check_dotted("image.glibc", image.glibc)
                 .map_err(|(span, m)| error_at(Some(span), m))?,
             cuda: check_dotted("image.cuda", image.cuda)
                 .map_err(|(span, m)| error_at(Some(span), m))?,
-            conda_prefix: image
-                .conda_prefix
-                .map(|prefix| {
-                    if prefix.get_ref().starts_with('/') {
-                        Ok(prefix.into_inner())
-                    } else {
-                        Err(error_at(
-                            Some(prefix.span()),
-                            format!("image.conda-prefix `{}` must be an absolute path in the image, like `/opt/conda`", prefix.get_ref()),
-                        ))
-                    }
-                })
-                .transpose()?,
+            conda_prefix: check_absolute("image.conda-prefix", image.conda_prefix, "/opt/conda")
+                .map_err(|(span, m)| error_at(Some(span), m))?,
             conda_installer: image
                 .conda_installer
                 .map(|installer| match installer.get_ref().as_str() {
@@ -421,6 +399,25 @@ fn check_base(base: Spanned<String>) -> Spanned2<String> {
             span,
             format!(
                 "image.base `{base}` is not pinned by digest. A tag such as `latest` or `4.2.2` can point at a different image tomorrow, so the lock could not promise the same build. Write `{base}@sha256:<digest>` (`docker buildx imagetools inspect {base}` or `skopeo inspect docker://{base}` prints it)."
+            ),
+        )),
+    }
+}
+
+/// An absolute path in the image, like `example`.
+fn check_absolute(
+    key: &str,
+    value: Option<Spanned<String>>,
+    example: &str,
+) -> Spanned2<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(path) if path.get_ref().starts_with('/') => Ok(Some(path.into_inner())),
+        Some(path) => Err((
+            path.span(),
+            format!(
+                "{key} `{}` must be an absolute path in the image, like `{example}`",
+                path.get_ref()
             ),
         )),
     }

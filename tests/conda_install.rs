@@ -42,6 +42,21 @@ fn spec(server: &Server) -> String {
     )
 }
 
+/// A copy of the fixture channels served on 127.0.0.1, a project resolved over them, and the
+/// Dockerfile emitted from its lock.
+fn resolve_and_emit() -> (tempfile::TempDir, Server, Project, String) {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&channels(), served.path());
+    let server = Server::start(served.path());
+    let project = Project::new(&spec(&server));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    (served, server, project, dockerfile)
+}
+
 /// The conda `RUN` steps of a Dockerfile, as shell commands (continuation lines joined).
 fn conda_steps(dockerfile: &str) -> Vec<String> {
     let mut steps = Vec::new();
@@ -99,15 +114,7 @@ fn the_emitted_steps_install_exactly_the_lock_and_verify_agrees() {
     if !has_py_rattler() {
         return;
     }
-    let served = tempfile::tempdir().unwrap();
-    support::copy_dir(&channels(), served.path());
-    let server = Server::start(served.path());
-    let project = Project::new(&spec(&server));
-    let output = project.run(&["resolve"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = project.run(&["emit", "--out", "build"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let (_served, _server, project, dockerfile) = resolve_and_emit();
     let steps = conda_steps(&dockerfile);
     assert_eq!(steps.len(), 2, "one conda step per layer:\n{dockerfile}");
 
@@ -180,14 +187,7 @@ fn a_package_replaced_after_locking_fails_the_step() {
     if !has_py_rattler() {
         return;
     }
-    let served = tempfile::tempdir().unwrap();
-    support::copy_dir(&channels(), served.path());
-    let server = Server::start(served.path());
-    let project = Project::new(&spec(&server));
-    let output = project.run(&["resolve"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let output = project.run(&["emit", "--out", "build"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let (served, _server, _project, dockerfile) = resolve_and_emit();
     std::fs::write(
         served
             .path()
@@ -195,7 +195,6 @@ fn a_package_replaced_after_locking_fails_the_step() {
         b"other bytes",
     )
     .unwrap();
-    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
     let root = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let output = run_step(

@@ -1,0 +1,146 @@
+//! Maven coordinates: `group:artifact:version` and the forms with a classifier and a type, and
+//! where a file of an artifact lives in a repository (`group/as/path/artifact/version/...`).
+
+use std::fmt;
+
+/// A project: group, artifact, version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Gav {
+    pub group: String,
+    pub artifact: String,
+    pub version: String,
+}
+
+impl Gav {
+    /// The repository path of this project's file with `suffix`, like `.pom` or `-natives.jar`.
+    pub fn file_path(&self, suffix: &str) -> String {
+        format!(
+            "{}/{}/{}/{}-{}{suffix}",
+            self.group.replace('.', "/"),
+            self.artifact,
+            self.version,
+            self.artifact,
+            self.version
+        )
+    }
+
+    /// The repository path of the artifact's `maven-metadata.xml` (its list of versions).
+    pub fn metadata_path(group: &str, artifact: &str) -> String {
+        format!("{}/{artifact}/maven-metadata.xml", group.replace('.', "/"))
+    }
+}
+
+impl fmt::Display for Gav {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.group, self.artifact, self.version)
+    }
+}
+
+/// A requested artifact: a project's file of a type (`jar` by default) and classifier.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Coordinate {
+    pub group: String,
+    pub artifact: String,
+    pub kind: String,
+    pub classifier: Option<String>,
+    pub version: String,
+}
+
+impl Coordinate {
+    /// Reads `group:artifact:version`, `group:artifact:classifier:version` or
+    /// `group:artifact:type:classifier:version`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.trim().split(':').map(str::trim).collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(format!("`{text}` has an empty part"));
+        }
+        let (group, artifact, kind, classifier, version) = match parts.as_slice() {
+            [g, a, v] => (g, a, "jar", None, v),
+            [g, a, c, v] => (g, a, "jar", Some(*c), v),
+            [g, a, t, c, v] => (g, a, *t, Some(*c), v),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a Maven coordinate: write group:artifact:version, group:artifact:classifier:version or group:artifact:type:classifier:version"
+                ));
+            }
+        };
+        Ok(Self {
+            group: group.to_string(),
+            artifact: artifact.to_string(),
+            kind: kind.to_string(),
+            classifier: classifier.map(str::to_string),
+            version: version.to_string(),
+        })
+    }
+
+    /// The file name Maven gives the artifact: `artifact-version[-classifier].extension`.
+    pub fn file_name(&self) -> String {
+        let classifier = self
+            .classifier
+            .as_deref()
+            .map(|c| format!("-{c}"))
+            .unwrap_or_default();
+        format!(
+            "{}-{}{classifier}.{}",
+            self.artifact,
+            self.version,
+            extension_of(&self.kind)
+        )
+    }
+
+    pub fn gav(&self) -> Gav {
+        Gav {
+            group: self.group.clone(),
+            artifact: self.artifact.clone(),
+            version: self.version.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Coordinate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.classifier, self.kind.as_str()) {
+            (None, "jar") => write!(f, "{}:{}:{}", self.group, self.artifact, self.version),
+            (Some(c), "jar") => write!(f, "{}:{}:{c}:{}", self.group, self.artifact, self.version),
+            (c, kind) => write!(
+                f,
+                "{}:{}:{kind}:{}:{}",
+                self.group,
+                self.artifact,
+                c.as_deref().unwrap_or(""),
+                self.version
+            ),
+        }
+    }
+}
+
+/// The file extension of a dependency type (Maven's artifact handlers).
+pub fn extension_of(kind: &str) -> &str {
+    match kind {
+        "test-jar" | "ejb" | "ejb-client" | "java-source" | "javadoc" | "maven-plugin" => "jar",
+        "bundle" => "jar",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_three_forms() {
+        let plain = Coordinate::parse("io.projectglow:glow-spark3_2.12:1.2.1").unwrap();
+        assert_eq!(plain.file_name(), "glow-spark3_2.12-1.2.1.jar");
+        assert_eq!(
+            plain.gav().file_path(".pom"),
+            "io/projectglow/glow-spark3_2.12/1.2.1/glow-spark3_2.12-1.2.1.pom"
+        );
+        let natives = Coordinate::parse("org.x:lib:natives:2.0").unwrap();
+        assert_eq!(natives.file_name(), "lib-2.0-natives.jar");
+        let typed = Coordinate::parse("org.x:lib:zip:dist:2.0").unwrap();
+        assert_eq!(typed.file_name(), "lib-2.0-dist.zip");
+        assert_eq!(typed.to_string(), "org.x:lib:zip:dist:2.0");
+        assert!(Coordinate::parse("org.x:lib").is_err());
+        assert!(Coordinate::parse("org.x::1.0").is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! Maven artifacts (work in progress: the model and the resolver, not yet behind the spec's
+//! `maven` keys, which stay refused): POMs read with `quick-xml`, effective models built as Maven
+//! 3's model builder does, versions ordered as `ComparableVersion` orders them.
+
+pub mod coordinate;
+pub mod model;
+pub mod pom;
+pub mod version;
+mod xml;

@@ -1,0 +1,407 @@
+//! The effective model of a project, built as Maven 3's model builder does: the parent chain
+//! inherited (properties, dependencies and dependency management, the child winning), every
+//! `${...}` interpolated in the child's context (`project.*`, `parent.*`, properties; a cycle is an
+//! error), `import`-scope BOMs merged into dependency management (declared entries first, then
+//! each BOM in order), and the project's own dependency management applied to its dependencies.
+
+use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
+
+use super::coordinate::Gav;
+use super::pom::{Dependency, Pom};
+
+/// How deep parents and imports may nest before the chain is taken for a cycle.
+const MAX_DEPTH: usize = 64;
+
+/// Why a model cannot be built yet, or at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelError {
+    /// A POM that is not fetched yet: fetch it and build again.
+    Missing(Gav),
+    /// A POM that cannot be had or used, with the reason.
+    Invalid(String),
+}
+
+/// Where POMs come from: the ones fetched so far.
+pub trait PomLookup {
+    /// The POM of `gav`: `Err(Missing)` when not fetched yet, `Err(Invalid)` when it failed.
+    fn pom(&self, gav: &Gav) -> Result<Rc<Pom>, ModelError>;
+}
+
+/// A dependency of the effective model: interpolated, managed, with a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelDependency {
+    pub group: String,
+    pub artifact: String,
+    pub version: String,
+    pub kind: String,
+    pub classifier: Option<String>,
+    /// `compile` when not given.
+    pub scope: String,
+    pub optional: bool,
+    pub exclusions: Vec<(String, String)>,
+}
+
+/// A project's effective model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub gav: Gav,
+    pub packaging: String,
+    pub dependencies: Vec<ModelDependency>,
+    /// Dependency management, interpolated, imports merged.
+    pub managed: Vec<Dependency>,
+    /// Where the project moved to, if its POM says so.
+    pub relocation: Option<Gav>,
+}
+
+/// Builds the effective model of `gav`.
+pub fn build(lookup: &dyn PomLookup, gav: &Gav) -> Result<Model, ModelError> {
+    build_at(lookup, gav, 0)
+}
+
+fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, ModelError> {
+    if depth > MAX_DEPTH {
+        return Err(ModelError::Invalid(format!(
+            "{gav}: its parents and imported BOMs nest more than {MAX_DEPTH} deep (a cycle?)"
+        )));
+    }
+    // The chain, child first.
+    let mut chain: Vec<(Gav, Rc<Pom>)> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut next = Some(gav.clone());
+    while let Some(current) = next {
+        if !seen.insert(current.clone()) {
+            return Err(ModelError::Invalid(format!(
+                "{gav}: its parent chain has a cycle at {current}"
+            )));
+        }
+        let pom = lookup.pom(&current)?;
+        next = pom.parent.clone();
+        chain.push((current, pom));
+    }
+    let (_, pom) = &chain[0];
+    let parent = pom.parent.clone();
+
+    // Properties: the root-most ancestor first, each child overriding.
+    let mut properties: BTreeMap<String, String> = BTreeMap::new();
+    for (_, ancestor) in chain.iter().rev() {
+        for (key, value) in &ancestor.properties {
+            properties.insert(key.clone(), value.clone());
+        }
+    }
+    let builtins = [
+        ("groupId", gav.group.clone()),
+        ("artifactId", gav.artifact.clone()),
+        ("version", gav.version.clone()),
+        ("packaging", pom.packaging.clone()),
+    ];
+    for (key, value) in &builtins {
+        properties.insert(format!("project.{key}"), value.clone());
+        properties.insert(format!("pom.{key}"), value.clone());
+        properties.insert((*key).to_string(), value.clone());
+    }
+    if let Some(parent) = &parent {
+        for (key, value) in [
+            ("groupId", &parent.group),
+            ("artifactId", &parent.artifact),
+            ("version", &parent.version),
+        ] {
+            properties.insert(format!("project.parent.{key}"), value.clone());
+            properties.insert(format!("parent.{key}"), value.clone());
+        }
+    }
+    let interpolate = |text: &str| interpolate(text, &properties, gav);
+
+    // Dependencies and management: inherited, the child's entry winning for the same key.
+    let inherit = |select: fn(&Pom) -> &Vec<Dependency>| -> Result<Vec<Dependency>, ModelError> {
+        let mut merged: Vec<Dependency> = Vec::new();
+        for (_, ancestor) in chain.iter().rev() {
+            for dependency in select(ancestor) {
+                let dependency = interpolate_dependency(dependency, &interpolate)?;
+                let key = dependency.management_key();
+                match merged.iter_mut().find(|d| d.management_key() == key) {
+                    Some(existing) => *existing = dependency,
+                    None => merged.push(dependency),
+                }
+            }
+        }
+        Ok(merged)
+    };
+    let declared = inherit(|p| &p.dependencies)?;
+    let mut managed = Vec::new();
+    let mut imports = Vec::new();
+    for entry in inherit(|p| &p.managed)? {
+        if entry.scope.as_deref() == Some("import") && entry.kind == "pom" {
+            imports.push(entry);
+        } else {
+            managed.push(entry);
+        }
+    }
+    for import in imports {
+        let version = import.version.clone().ok_or_else(|| {
+            ModelError::Invalid(format!(
+                "{gav} imports the BOM {}:{} without a version",
+                import.group, import.artifact
+            ))
+        })?;
+        let bom = build_at(
+            lookup,
+            &Gav {
+                group: import.group.clone(),
+                artifact: import.artifact.clone(),
+                version,
+            },
+            depth + 1,
+        )?;
+        for entry in bom.managed {
+            let key = entry.management_key();
+            if !managed.iter().any(|m| m.management_key() == key) {
+                managed.push(entry);
+            }
+        }
+    }
+
+    let mut dependencies = Vec::new();
+    for dependency in declared {
+        let management = managed
+            .iter()
+            .find(|m| m.management_key() == dependency.management_key());
+        let version = dependency
+            .version
+            .clone()
+            .or_else(|| management.and_then(|m| m.version.clone()))
+            .ok_or_else(|| {
+                ModelError::Invalid(format!(
+                    "{gav} depends on {}:{} without a version, and no dependencyManagement gives one",
+                    dependency.group, dependency.artifact
+                ))
+            })?;
+        let scope = dependency
+            .scope
+            .clone()
+            .or_else(|| management.and_then(|m| m.scope.clone()))
+            .unwrap_or_else(|| "compile".into());
+        let optional = dependency
+            .optional
+            .clone()
+            .or_else(|| management.and_then(|m| m.optional.clone()))
+            .is_some_and(|o| o.trim() == "true");
+        let mut exclusions = dependency.exclusions.clone();
+        for exclusion in management.map(|m| m.exclusions.clone()).unwrap_or_default() {
+            if !exclusions.contains(&exclusion) {
+                exclusions.push(exclusion);
+            }
+        }
+        dependencies.push(ModelDependency {
+            group: dependency.group,
+            artifact: dependency.artifact,
+            version,
+            kind: dependency.kind,
+            classifier: dependency.classifier,
+            scope,
+            optional,
+            exclusions,
+        });
+    }
+    let relocation = pom.relocation.as_ref().map(|r| {
+        let part = |value: &Option<String>, default: &str| {
+            value
+                .as_deref()
+                .map(|v| interpolate(v).unwrap_or_else(|_| v.to_string()))
+                .unwrap_or_else(|| default.to_string())
+        };
+        Gav {
+            group: part(&r.group, &gav.group),
+            artifact: part(&r.artifact, &gav.artifact),
+            version: part(&r.version, &gav.version),
+        }
+    });
+    Ok(Model {
+        gav: gav.clone(),
+        packaging: pom.packaging.clone(),
+        dependencies,
+        managed,
+        relocation,
+    })
+}
+
+fn interpolate_dependency(
+    dependency: &Dependency,
+    interpolate: &dyn Fn(&str) -> Result<String, ModelError>,
+) -> Result<Dependency, ModelError> {
+    let optional_text = |value: &Option<String>| -> Result<Option<String>, ModelError> {
+        value.as_deref().map(interpolate).transpose()
+    };
+    Ok(Dependency {
+        group: interpolate(&dependency.group)?,
+        artifact: interpolate(&dependency.artifact)?,
+        version: optional_text(&dependency.version)?,
+        kind: interpolate(&dependency.kind)?,
+        classifier: optional_text(&dependency.classifier)?,
+        scope: optional_text(&dependency.scope)?,
+        optional: optional_text(&dependency.optional)?,
+        exclusions: dependency
+            .exclusions
+            .iter()
+            .map(|(g, a)| Ok((interpolate(g)?, interpolate(a)?)))
+            .collect::<Result<_, ModelError>>()?,
+    })
+}
+
+/// Replaces every `${name}` whose property is known, recursively; unknown ones stay as written
+/// (Maven leaves them too). A property that refers back to itself is an error.
+fn interpolate(
+    text: &str,
+    properties: &BTreeMap<String, String>,
+    gav: &Gav,
+) -> Result<String, ModelError> {
+    fn expand(
+        text: &str,
+        properties: &BTreeMap<String, String>,
+        active: &mut Vec<String>,
+        gav: &Gav,
+    ) -> Result<String, ModelError> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let Some(end) = rest[start..].find('}') else {
+                out.push_str(&rest[start..]);
+                return Ok(out);
+            };
+            let name = &rest[start + 2..start + end];
+            match properties.get(name) {
+                Some(value) => {
+                    if active.iter().any(|a| a == name) {
+                        return Err(ModelError::Invalid(format!(
+                            "{gav}: the property `{name}` refers to itself (through {})",
+                            active.join(" → ")
+                        )));
+                    }
+                    active.push(name.to_string());
+                    out.push_str(&expand(value, properties, active, gav)?);
+                    active.pop();
+                }
+                None => out.push_str(&rest[start..start + end + 1]),
+            }
+            rest = &rest[start + end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+    expand(text, properties, &mut Vec::new(), gav)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    struct Poms(HashMap<Gav, Rc<Pom>>);
+
+    impl PomLookup for Poms {
+        fn pom(&self, gav: &Gav) -> Result<Rc<Pom>, ModelError> {
+            self.0
+                .get(gav)
+                .cloned()
+                .ok_or_else(|| ModelError::Missing(gav.clone()))
+        }
+    }
+
+    fn gav(text: &str) -> Gav {
+        let parts: Vec<&str> = text.split(':').collect();
+        Gav {
+            group: parts[0].into(),
+            artifact: parts[1].into(),
+            version: parts[2].into(),
+        }
+    }
+
+    fn poms(list: &[(&str, &str)]) -> Poms {
+        Poms(
+            list.iter()
+                .map(|(g, text)| (gav(g), Rc::new(Pom::parse(text).unwrap())))
+                .collect(),
+        )
+    }
+
+    const DEPENDENCY: &str =
+        "<dependency><groupId>org.lib</groupId><artifactId>lib</artifactId></dependency>";
+
+    #[test]
+    fn inherits_interpolates_and_manages() {
+        let lookup = poms(&[
+            (
+                "org.x:grand:1",
+                r#"<project><groupId>org.x</groupId><artifactId>grand</artifactId><version>1</version>
+                  <properties><lib.version>2.${lib.minor}</lib.version><lib.minor>5</lib.minor></properties>
+                  <dependencyManagement><dependencies>
+                    <dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>${lib.version}</version><scope>runtime</scope></dependency>
+                    <dependency><groupId>org.bom</groupId><artifactId>bom</artifactId><version>7</version><type>pom</type><scope>import</scope></dependency>
+                  </dependencies></dependencyManagement></project>"#,
+            ),
+            (
+                "org.x:parent:1",
+                r#"<project><parent><groupId>org.x</groupId><artifactId>grand</artifactId><version>1</version></parent>
+                  <artifactId>parent</artifactId>
+                  <dependencies><dependency><groupId>${project.groupId}</groupId><artifactId>sibling</artifactId><version>${project.version}</version></dependency></dependencies></project>"#,
+            ),
+            (
+                "org.x:app:3",
+                &format!(
+                    r#"<project><parent><groupId>org.x</groupId><artifactId>parent</artifactId><version>1</version></parent>
+                  <artifactId>app</artifactId><version>3</version>
+                  <dependencies>{DEPENDENCY}<dependency><groupId>org.bommed</groupId><artifactId>b</artifactId></dependency></dependencies></project>"#
+                ),
+            ),
+            (
+                "org.bom:bom:7",
+                r#"<project><groupId>org.bom</groupId><artifactId>bom</artifactId><version>7</version><packaging>pom</packaging>
+                  <dependencyManagement><dependencies>
+                    <dependency><groupId>org.bommed</groupId><artifactId>b</artifactId><version>9.1</version></dependency>
+                    <dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>0.1</version></dependency>
+                  </dependencies></dependencyManagement></project>"#,
+            ),
+        ]);
+        let model = build(&lookup, &gav("org.x:app:3")).unwrap();
+        let found: Vec<(String, String, String)> = model
+            .dependencies
+            .iter()
+            .map(|d| (d.artifact.clone(), d.version.clone(), d.scope.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                // Inherited from the parent, interpolated with the child's own version.
+                ("sibling".into(), "3".into(), "compile".into()),
+                // Managed by the grandparent (declared management beats the BOM's 0.1).
+                ("lib".into(), "2.5".into(), "runtime".into()),
+                // Managed by the imported BOM.
+                ("b".into(), "9.1".into(), "compile".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_poms_are_reported_and_cycles_refused() {
+        let lookup = poms(&[(
+            "org.x:app:1",
+            r#"<project><parent><groupId>org.x</groupId><artifactId>parent</artifactId><version>1</version></parent><artifactId>app</artifactId></project>"#,
+        )]);
+        assert_eq!(
+            build(&lookup, &gav("org.x:app:1")).unwrap_err(),
+            ModelError::Missing(gav("org.x:parent:1"))
+        );
+        let lookup = poms(&[(
+            "org.x:loop:1",
+            r#"<project><groupId>org.x</groupId><artifactId>loop</artifactId><version>1</version>
+              <properties><a>${b}</a><b>${a}</b></properties>
+              <dependencies><dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>${a}</version></dependency></dependencies></project>"#,
+        )]);
+        let ModelError::Invalid(message) = build(&lookup, &gav("org.x:loop:1")).unwrap_err() else {
+            panic!("a cycle is invalid");
+        };
+        assert!(message.contains("refers to itself"), "{message}");
+    }
+}

@@ -1,0 +1,199 @@
+//! One POM file as written: coordinates, parent, properties, dependencies, dependency management
+//! and relocation, with nothing inherited or interpolated yet (that is [`super::model`]'s job).
+
+use super::coordinate::Gav;
+use super::xml::{self, Element};
+
+/// A dependency as a POM declares it (values may still hold `${...}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    pub group: String,
+    pub artifact: String,
+    pub version: Option<String>,
+    /// `type`, `jar` when not given.
+    pub kind: String,
+    pub classifier: Option<String>,
+    pub scope: Option<String>,
+    /// `optional` as written (`true`, `false` or a property).
+    pub optional: Option<String>,
+    /// `(group, artifact)` patterns; `*` matches anything.
+    pub exclusions: Vec<(String, String)>,
+}
+
+impl Dependency {
+    /// What dependency management matches a dependency by: group, artifact, type, classifier.
+    pub fn management_key(&self) -> (String, String, String, String) {
+        (
+            self.group.clone(),
+            self.artifact.clone(),
+            self.kind.clone(),
+            self.classifier.clone().unwrap_or_default(),
+        )
+    }
+
+    pub fn is_optional(&self) -> bool {
+        self.optional.as_deref().map(str::trim) == Some("true")
+    }
+}
+
+/// Where an artifact moved to (`distributionManagement/relocation`); missing parts stay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relocation {
+    pub group: Option<String>,
+    pub artifact: Option<String>,
+    pub version: Option<String>,
+}
+
+/// A parsed POM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pom {
+    pub group: Option<String>,
+    pub artifact: String,
+    pub version: Option<String>,
+    pub packaging: String,
+    pub parent: Option<Gav>,
+    /// `<properties>` in document order.
+    pub properties: Vec<(String, String)>,
+    pub dependencies: Vec<Dependency>,
+    pub managed: Vec<Dependency>,
+    pub relocation: Option<Relocation>,
+}
+
+impl Pom {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let root = xml::parse(text)?;
+        if root.name != "project" {
+            return Err(format!(
+                "the root element is <{}>, not <project>",
+                root.name
+            ));
+        }
+        let artifact = root.text_of("artifactId").ok_or("it has no <artifactId>")?;
+        let parent = root
+            .child("parent")
+            .map(|parent| -> Result<Gav, String> {
+                Ok(Gav {
+                    group: parent
+                        .text_of("groupId")
+                        .ok_or("its <parent> has no <groupId>")?,
+                    artifact: parent
+                        .text_of("artifactId")
+                        .ok_or("its <parent> has no <artifactId>")?,
+                    version: parent
+                        .text_of("version")
+                        .ok_or("its <parent> has no <version>")?,
+                })
+            })
+            .transpose()?;
+        let properties = root
+            .child("properties")
+            .map(|p| {
+                p.children
+                    .iter()
+                    .map(|c| (c.name.clone(), c.text.trim().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let dependencies = dependencies_of(root.child("dependencies"))?;
+        let managed = dependencies_of(root.at(&["dependencyManagement", "dependencies"]))?;
+        let relocation = root
+            .at(&["distributionManagement", "relocation"])
+            .map(|r| Relocation {
+                group: r.text_of("groupId"),
+                artifact: r.text_of("artifactId"),
+                version: r.text_of("version"),
+            });
+        Ok(Self {
+            group: root.text_of("groupId"),
+            artifact,
+            version: root.text_of("version"),
+            packaging: root.text_of("packaging").unwrap_or_else(|| "jar".into()),
+            parent,
+            properties,
+            dependencies,
+            managed,
+            relocation,
+        })
+    }
+}
+
+fn dependencies_of(list: Option<&Element>) -> Result<Vec<Dependency>, String> {
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
+    list.children("dependency")
+        .map(|d| {
+            Ok(Dependency {
+                group: d
+                    .text_of("groupId")
+                    .ok_or("a <dependency> has no <groupId>")?,
+                artifact: d
+                    .text_of("artifactId")
+                    .ok_or("a <dependency> has no <artifactId>")?,
+                version: d.text_of("version"),
+                kind: d.text_of("type").unwrap_or_else(|| "jar".into()),
+                classifier: d.text_of("classifier"),
+                scope: d.text_of("scope"),
+                optional: d.text_of("optional"),
+                exclusions: d
+                    .child("exclusions")
+                    .map(|e| {
+                        e.children("exclusion")
+                            .map(|x| {
+                                (
+                                    x.text_of("groupId").unwrap_or_else(|| "*".into()),
+                                    x.text_of("artifactId").unwrap_or_else(|| "*".into()),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_pom_as_written() {
+        let pom = Pom::parse(
+            r#"<project>
+              <parent><groupId>org.example</groupId><artifactId>parent</artifactId><version>2</version></parent>
+              <artifactId>app</artifactId>
+              <properties><lib.version>1.${minor}</lib.version><minor>4</minor></properties>
+              <dependencies>
+                <dependency>
+                  <groupId>org.example</groupId><artifactId>lib</artifactId><version>${lib.version}</version>
+                  <exclusions><exclusion><groupId>org.bad</groupId><artifactId>*</artifactId></exclusion></exclusions>
+                </dependency>
+                <dependency><groupId>org.example</groupId><artifactId>native</artifactId>
+                  <classifier>natives</classifier><scope>runtime</scope><optional>true</optional></dependency>
+              </dependencies>
+              <dependencyManagement><dependencies>
+                <dependency><groupId>org.example</groupId><artifactId>bom</artifactId><version>3</version>
+                  <type>pom</type><scope>import</scope></dependency>
+              </dependencies></dependencyManagement>
+              <distributionManagement><relocation><groupId>org.moved</groupId></relocation></distributionManagement>
+            </project>"#,
+        )
+        .unwrap();
+        assert_eq!(pom.group, None, "inherited later from the parent");
+        assert_eq!(pom.parent.as_ref().unwrap().artifact, "parent");
+        assert_eq!(
+            pom.properties[0],
+            ("lib.version".into(), "1.${minor}".into())
+        );
+        assert_eq!(
+            pom.dependencies[0].exclusions,
+            [("org.bad".into(), "*".into())]
+        );
+        assert_eq!(pom.dependencies[1].classifier.as_deref(), Some("natives"));
+        assert!(pom.dependencies[1].is_optional());
+        assert_eq!(pom.managed[0].kind, "pom");
+        assert_eq!(pom.relocation.unwrap().group.as_deref(), Some("org.moved"));
+        assert!(Pom::parse("<project><groupId>x</groupId></project>").is_err());
+    }
+}

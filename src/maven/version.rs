@@ -1,0 +1,300 @@
+//! Maven versions and version ranges, ordered as Maven 3's `ComparableVersion` orders them.
+//!
+//! A version is cut into numbers and words at `.`, `-` and at every switch between digits and
+//! letters. Words are qualifiers: `alpha` < `beta` < `milestone` < `rc` (= `cr`) < `snapshot` <
+//! the release (`""`, `ga`, `final`, `release`) < `sp` < any other word (alphabetically); a number
+//! is greater than any word; missing parts count as `0` or the release. So `1.0-alpha-1` <
+//! `1.0-rc1` < `1.0` = `1.0.0` = `1.0-ga` < `1.0-sp` < `1.0.1`.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A Maven version with its ordering.
+#[derive(Debug, Clone)]
+pub struct MavenVersion {
+    text: String,
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Number(Vec<u8>),
+    Word(String),
+}
+
+impl MavenVersion {
+    pub fn parse(text: &str) -> Self {
+        let lower = text.trim().to_lowercase();
+        let mut parts = Vec::new();
+        let mut current = String::new();
+        let flush = |current: &mut String, parts: &mut Vec<Part>| {
+            if current.is_empty() {
+                return;
+            }
+            let part = if current.bytes().all(|b| b.is_ascii_digit()) {
+                let digits = current.trim_start_matches('0');
+                Part::Number(digits.as_bytes().to_vec())
+            } else {
+                Part::Word(current.clone())
+            };
+            parts.push(part);
+            current.clear();
+        };
+        let chars: Vec<char> = lower.chars().collect();
+        for c in &chars {
+            if *c == '.' || *c == '-' || *c == '_' {
+                flush(&mut current, &mut parts);
+                continue;
+            }
+            if let Some(last) = current.chars().last()
+                && last.is_ascii_digit() != c.is_ascii_digit()
+            {
+                // `a1`, `b2`, `m3` right before a digit are alpha, beta and milestone.
+                let word = match current.as_str() {
+                    "a" if c.is_ascii_digit() => Some("alpha"),
+                    "b" if c.is_ascii_digit() => Some("beta"),
+                    "m" if c.is_ascii_digit() => Some("milestone"),
+                    _ => None,
+                };
+                if let Some(word) = word {
+                    current = word.to_string();
+                }
+                flush(&mut current, &mut parts);
+            }
+            current.push(*c);
+        }
+        flush(&mut current, &mut parts);
+        let parts = parts
+            .into_iter()
+            .map(|part| match part {
+                Part::Word(word) => Part::Word(
+                    match word.as_str() {
+                        "cr" => "rc",
+                        "ga" | "final" | "release" => "",
+                        other => other,
+                    }
+                    .to_string(),
+                ),
+                number => number,
+            })
+            .collect();
+        Self {
+            text: text.trim().to_string(),
+            parts,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+fn word_rank(word: &str) -> usize {
+    match word {
+        "alpha" => 0,
+        "beta" => 1,
+        "milestone" => 2,
+        "rc" => 3,
+        "snapshot" => 4,
+        "" => 5,
+        "sp" => 6,
+        _ => 7,
+    }
+}
+
+fn compare_parts(a: Option<&Part>, b: Option<&Part>) -> Ordering {
+    let zero = Part::Number(Vec::new());
+    let release = Part::Word(String::new());
+    let (a, b) = match (a, b) {
+        (None, None) => return Ordering::Equal,
+        (Some(a), None) => (
+            a,
+            if matches!(a, Part::Number(_)) {
+                &zero
+            } else {
+                &release
+            },
+        ),
+        (None, Some(b)) => (
+            if matches!(b, Part::Number(_)) {
+                &zero
+            } else {
+                &release
+            },
+            b,
+        ),
+        (Some(a), Some(b)) => (a, b),
+    };
+    match (a, b) {
+        (Part::Number(x), Part::Number(y)) => x.len().cmp(&y.len()).then_with(|| x.cmp(y)),
+        (Part::Number(_), Part::Word(_)) => Ordering::Greater,
+        (Part::Word(_), Part::Number(_)) => Ordering::Less,
+        (Part::Word(x), Part::Word(y)) => word_rank(x).cmp(&word_rank(y)).then_with(|| {
+            if word_rank(x) == 7 {
+                x.cmp(y)
+            } else {
+                Ordering::Equal
+            }
+        }),
+    }
+}
+
+impl Ord for MavenVersion {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let length = self.parts.len().max(other.parts.len());
+        (0..length)
+            .map(|i| compare_parts(self.parts.get(i), other.parts.get(i)))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    }
+}
+
+impl PartialOrd for MavenVersion {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for MavenVersion {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for MavenVersion {}
+
+impl fmt::Display for MavenVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// One bound of a range.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub version: MavenVersion,
+    pub inclusive: bool,
+}
+
+/// A version requirement: a soft one (`1.0`, the version wanted unless mediation picks another)
+/// or ranges (`[1.0,2.0)`, `(,1.0],[1.2,)`, `[1.5]`).
+#[derive(Debug, Clone)]
+pub enum VersionRequirement {
+    Soft(MavenVersion),
+    Ranges(Vec<(Option<Bound>, Option<Bound>)>),
+}
+
+impl VersionRequirement {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if !text.starts_with('[') && !text.starts_with('(') {
+            return Ok(Self::Soft(MavenVersion::parse(text)));
+        }
+        let mut ranges = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let open = rest.chars().next().unwrap_or(' ');
+            let close_at = rest
+                .find([']', ')'])
+                .ok_or_else(|| format!("the version range `{text}` is not closed"))?;
+            let inner = &rest[1..close_at];
+            let close = &rest[close_at..=close_at];
+            let bound = |value: &str, inclusive: bool| {
+                let value = value.trim();
+                (!value.is_empty()).then(|| Bound {
+                    version: MavenVersion::parse(value),
+                    inclusive,
+                })
+            };
+            match inner.split_once(',') {
+                Some((low, high)) => {
+                    ranges.push((bound(low, open == '['), bound(high, close == "]")))
+                }
+                None => {
+                    if open != '[' || close != "]" {
+                        return Err(format!(
+                            "the version range `{text}` pins one version, so it must be written `[{inner}]`"
+                        ));
+                    }
+                    ranges.push((bound(inner, true), bound(inner, true)));
+                }
+            }
+            rest = rest[close_at + 1..].trim_start_matches([',', ' ']);
+            if !rest.is_empty() && !rest.starts_with(['[', '(']) {
+                return Err(format!("the version range `{text}` is malformed"));
+            }
+        }
+        Ok(Self::Ranges(ranges))
+    }
+
+    pub fn contains(&self, version: &MavenVersion) -> bool {
+        match self {
+            Self::Soft(_) => true,
+            Self::Ranges(ranges) => ranges.iter().any(|(low, high)| {
+                let above = low.as_ref().is_none_or(|b| match version.cmp(&b.version) {
+                    Ordering::Greater => true,
+                    Ordering::Equal => b.inclusive,
+                    Ordering::Less => false,
+                });
+                let below = high.as_ref().is_none_or(|b| match version.cmp(&b.version) {
+                    Ordering::Less => true,
+                    Ordering::Equal => b.inclusive,
+                    Ordering::Greater => false,
+                });
+                above && below
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> MavenVersion {
+        MavenVersion::parse(text)
+    }
+
+    #[test]
+    fn orders_like_maven() {
+        let ordered = [
+            "1.0-alpha-1",
+            "1.0-alpha2",
+            "1.0-beta-1",
+            "1.0-M1",
+            "1.0-rc1",
+            "1.0-SNAPSHOT",
+            "1.0",
+            "1.0-sp",
+            "1.0-xyz",
+            "1.0.1",
+            "1.1",
+            "1.10",
+            "2.0",
+        ];
+        for pair in ordered.windows(2) {
+            assert!(v(pair[0]) < v(pair[1]), "{} < {}", pair[0], pair[1]);
+        }
+        assert_eq!(v("1.0"), v("1.0.0"));
+        assert_eq!(v("1.0"), v("1.0-ga"));
+        assert_eq!(v("1.0-CR1"), v("1.0-rc-1"));
+        assert_eq!(v("2.12.15"), v("2.12.15"));
+    }
+
+    #[test]
+    fn ranges_contain_their_versions() {
+        let range = VersionRequirement::parse("[1.0,2.0)").unwrap();
+        assert!(range.contains(&v("1.0")) && range.contains(&v("1.9.9")));
+        assert!(!range.contains(&v("2.0")) && !range.contains(&v("0.9")));
+        let union = VersionRequirement::parse("(,1.0],[1.2,)").unwrap();
+        assert!(union.contains(&v("0.5")) && union.contains(&v("1.3")));
+        assert!(!union.contains(&v("1.1")));
+        let exact = VersionRequirement::parse("[1.5]").unwrap();
+        assert!(exact.contains(&v("1.5")) && !exact.contains(&v("1.6")));
+        assert!(VersionRequirement::parse("[1.0,2.0").is_err());
+        assert!(matches!(
+            VersionRequirement::parse("1.0").unwrap(),
+            VersionRequirement::Soft(_)
+        ));
+    }
+}

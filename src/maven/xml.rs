@@ -1,0 +1,150 @@
+//! A small element tree read with `quick-xml`: enough for POMs and `maven-metadata.xml`.
+//!
+//! Only elements and their text are kept (attributes, comments and processing instructions are
+//! dropped). A document type declaration is skipped and never processed: no entity it declares is
+//! expanded, so no file or URL is ever read through one. The five predefined entities and
+//! character references are decoded; any other entity reference is an error.
+
+use quick_xml::events::Event;
+use quick_xml::reader::Reader;
+
+/// One element: its local name, its text and its child elements in document order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Element {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    /// The first child named `name`.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Every child named `name`.
+    pub fn children<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The trimmed text of the first child named `name`, if it has any.
+    pub fn text_of(&self, name: &str) -> Option<String> {
+        self.child(name)
+            .map(|c| c.text.trim().to_string())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The element at a path of child names, like `["versioning", "versions"]`.
+    pub fn at(&self, path: &[&str]) -> Option<&Element> {
+        path.iter()
+            .try_fold(self, |element, name| element.child(name))
+    }
+}
+
+/// Parses a document into its root element.
+pub fn parse(text: &str) -> Result<Element, String> {
+    let mut reader = Reader::from_str(text);
+    let mut stack: Vec<Element> = Vec::new();
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            format!(
+                "not well-formed XML at byte {}: {e}",
+                reader.error_position()
+            )
+        })?;
+        match event {
+            Event::Start(start) => stack.push(Element {
+                name: start.local_name().as_ref().to_string(),
+                ..Element::default()
+            }),
+            Event::Empty(start) => {
+                let element = Element {
+                    name: start.local_name().as_ref().to_string(),
+                    ..Element::default()
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None => return Ok(element),
+                }
+            }
+            Event::End(_) => {
+                let element = stack.pop().ok_or("an end tag without a start tag")?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None => return Ok(element),
+                }
+            }
+            Event::Text(text) => {
+                if let Some(current) = stack.last_mut() {
+                    current.text.push_str(&text.xml10_content());
+                }
+            }
+            Event::CData(data) => {
+                if let Some(current) = stack.last_mut() {
+                    current.text.push_str(&data.into_inner());
+                }
+            }
+            Event::GeneralRef(reference) => {
+                let decoded = if reference.is_char_ref() {
+                    reference
+                        .resolve_char_ref()
+                        .map_err(|e| format!("a bad character reference: {e}"))?
+                        .map(String::from)
+                } else {
+                    quick_xml::escape::resolve_predefined_entity(&reference.xml10_content())
+                        .map(str::to_string)
+                };
+                let Some(decoded) = decoded else {
+                    return Err(format!(
+                        "the entity `&{};` is not one of XML's predefined entities; imglock does not expand entities a document declares",
+                        reference.xml10_content()
+                    ));
+                };
+                if let Some(current) = stack.last_mut() {
+                    current.text.push_str(&decoded);
+                }
+            }
+            Event::Eof => return Err("the document ends before its root element does".into()),
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_elements_text_and_references() {
+        let root = parse(
+            r#"<?xml version="1.0"?>
+            <!-- a comment -->
+            <project xmlns="http://maven.apache.org/POM/4.0.0">
+              <name>a &amp; b &#x41;<![CDATA[<c>]]></name>
+              <empty/>
+              <dependencies><dependency><artifactId>x</artifactId></dependency></dependencies>
+            </project>"#,
+        )
+        .unwrap();
+        assert_eq!(root.name, "project");
+        assert_eq!(root.text_of("name").unwrap(), "a & b A<c>");
+        assert!(root.child("empty").is_some());
+        assert_eq!(
+            root.at(&["dependencies", "dependency"])
+                .unwrap()
+                .text_of("artifactId")
+                .unwrap(),
+            "x"
+        );
+    }
+
+    #[test]
+    fn declared_entities_are_never_expanded() {
+        let xxe = r#"<?xml version="1.0"?>
+            <!DOCTYPE project [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+            <project><name>&secret;</name></project>"#;
+        let error = parse(xxe).unwrap_err();
+        assert!(error.contains("&secret;"), "{error}");
+        assert!(parse("<project><name>").is_err());
+    }
+}
