@@ -1,0 +1,319 @@
+//! Maven 3's dependency resolution, level by level: the tree is walked breadth first, every POM
+//! of a level fetched at once; the nearest occurrence of an artifact wins, the first declared
+//! at equal depth; exclusions accumulate along a path; optional dependencies of dependencies and
+//! their `test` and `provided` dependencies are left out; scopes are derived along the path and
+//! mediated as Maven's `JavaScopeSelector` does (a direct declaration decides, else the widest
+//! scope any occurrence has). Requested coordinates are direct `compile` dependencies; the
+//! runtime's own (`maven-provided`) are direct `provided` ones, so what they bring is left out
+//! exactly as Maven leaves out a `provided` dependency's tree.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::coordinate::{Coordinate, Gav};
+use super::model::{Model, ModelError};
+use super::store::PomStore;
+use super::version::{MavenVersion, VersionRequirement};
+
+/// How many relocations in a row are followed.
+const MAX_RELOCATIONS: usize = 8;
+
+/// A direct dependency of the layer.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub coordinate: Coordinate,
+    /// `(group, artifact)` patterns to leave out of its tree; `*` matches anything.
+    pub exclusions: Vec<(String, String)>,
+    /// `compile` for what the layer installs, `provided` for what the runtime already has.
+    pub scope: &'static str,
+}
+
+/// An artifact the resolution chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub coordinate: Coordinate,
+    /// `compile` or `runtime`.
+    pub scope: String,
+    /// The chain of artifacts that brought it in, from a direct requirement (empty for one).
+    pub path: Vec<String>,
+    /// The coordinates (group:artifact) of the chosen artifacts it depends on.
+    pub dependencies: Vec<String>,
+}
+
+/// The outcome: the artifacts for the image, and what Maven would have warned about.
+#[derive(Debug, Default)]
+pub struct Resolution {
+    pub artifacts: Vec<Resolved>,
+    pub notes: Vec<String>,
+}
+
+/// The versionless identity Maven mediates on: group, artifact, extension, classifier.
+type Key = (String, String, String, String);
+
+fn key_of(coordinate: &Coordinate) -> Key {
+    (
+        coordinate.group.clone(),
+        coordinate.artifact.clone(),
+        super::coordinate::extension_of(&coordinate.kind).to_string(),
+        coordinate.classifier.clone().unwrap_or_default(),
+    )
+}
+
+/// One occurrence of an artifact in the tree.
+#[derive(Debug, Clone)]
+struct Node {
+    coordinate: Coordinate,
+    /// The scope written on the edge that reached it.
+    declared_scope: String,
+    /// The winner that declared it; `None` for a direct dependency.
+    parent: Option<Key>,
+    depth: usize,
+    exclusions: Vec<(String, String)>,
+    path: Vec<String>,
+}
+
+/// Resolves the layer's requests.
+pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, String> {
+    let mut notes = Vec::new();
+    let mut level: Vec<Node> = requests
+        .iter()
+        .map(|request| Node {
+            coordinate: request.coordinate.clone(),
+            declared_scope: request.scope.to_string(),
+            parent: None,
+            depth: 1,
+            exclusions: request.exclusions.clone(),
+            path: Vec::new(),
+        })
+        .collect();
+    // The winner of each key, its occurrences (winner first) and its chosen dependencies.
+    let mut winners: BTreeMap<Key, usize> = BTreeMap::new();
+    let mut order: Vec<Key> = Vec::new();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut occurrences: HashMap<Key, Vec<Node>> = HashMap::new();
+    let mut children: HashMap<Key, Vec<Key>> = HashMap::new();
+    while !level.is_empty() {
+        // Ranges become the newest listed version they allow.
+        for node in &mut level {
+            if node.coordinate.version.starts_with(['[', '(']) {
+                node.coordinate.version = pick_in_range(store, &node.coordinate)?;
+            }
+        }
+        let mut expand = Vec::new();
+        for node in level {
+            let key = key_of(&node.coordinate);
+            if let Some(parent) = &node.parent {
+                children
+                    .entry(parent.clone())
+                    .or_default()
+                    .push(key.clone());
+            }
+            occurrences
+                .entry(key.clone())
+                .or_default()
+                .push(node.clone());
+            if winners.contains_key(&key) {
+                continue;
+            }
+            winners.insert(key.clone(), nodes.len());
+            order.push(key);
+            expand.push(nodes.len());
+            nodes.push(node);
+        }
+        let gavs: Vec<Gav> = expand.iter().map(|i| nodes[*i].coordinate.gav()).collect();
+        let models = models_following_relocations(store, &gavs);
+        let mut next = Vec::new();
+        for index in expand {
+            let node = nodes[index].clone();
+            let gav = node.coordinate.gav();
+            let model = match models.get(&gav) {
+                Some(Ok(model)) => model,
+                Some(Err(ModelError::Invalid(reason))) if store.is_absent(&gav) => {
+                    notes.push(format!(
+                        "{reason}; {gav} is taken to have no dependencies, as Maven does"
+                    ));
+                    continue;
+                }
+                Some(Err(ModelError::Invalid(reason))) => return Err(reason.clone()),
+                Some(Err(ModelError::Missing(missing))) => {
+                    return Err(format!("the POM of {missing} could not be fetched"));
+                }
+                None => continue,
+            };
+            if model.gav != gav {
+                // Relocated: the artifact is the new one.
+                let relocated = &mut nodes[index].coordinate;
+                relocated.group = model.gav.group.clone();
+                relocated.artifact = model.gav.artifact.clone();
+                relocated.version = model.gav.version.clone();
+                notes.push(format!("{gav} is relocated to {}", model.gav));
+            }
+            let node = nodes[index].clone();
+            let mut path = node.path.clone();
+            path.push(node.coordinate.to_string());
+            for dependency in &model.dependencies {
+                if matches!(dependency.scope.as_str(), "test" | "provided" | "system")
+                    || dependency.optional
+                {
+                    continue;
+                }
+                let excluded = node.exclusions.iter().any(|(group, artifact)| {
+                    (group == "*" || *group == dependency.group)
+                        && (artifact == "*" || *artifact == dependency.artifact)
+                });
+                if excluded {
+                    continue;
+                }
+                let mut exclusions = node.exclusions.clone();
+                exclusions.extend(dependency.exclusions.iter().cloned());
+                next.push(Node {
+                    coordinate: Coordinate {
+                        group: dependency.group.clone(),
+                        artifact: dependency.artifact.clone(),
+                        kind: dependency.kind.clone(),
+                        classifier: dependency.classifier.clone(),
+                        version: dependency.version.clone(),
+                    },
+                    declared_scope: dependency.scope.clone(),
+                    parent: Some(key_of(&node.coordinate)),
+                    depth: node.depth + 1,
+                    exclusions,
+                    path: path.clone(),
+                });
+            }
+        }
+        level = next;
+    }
+
+    let scopes = mediate_scopes(&order, &occurrences);
+    let mut artifacts = Vec::new();
+    for key in &order {
+        let scope = &scopes[key];
+        let node = &nodes[winners[key]];
+        if !matches!(scope.as_str(), "compile" | "runtime") || node.coordinate.kind == "pom" {
+            continue;
+        }
+        let mut dependencies: Vec<String> = children
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(|child| {
+                matches!(
+                    scopes.get(*child).map(String::as_str),
+                    Some("compile" | "runtime")
+                )
+            })
+            .map(|(group, artifact, _, _)| format!("{group}:{artifact}"))
+            .collect();
+        dependencies.sort();
+        dependencies.dedup();
+        artifacts.push(Resolved {
+            coordinate: node.coordinate.clone(),
+            scope: scope.clone(),
+            path: node.path.clone(),
+            dependencies,
+        });
+    }
+    Ok(Resolution { artifacts, notes })
+}
+
+/// Models of `gavs`, each replaced by its relocation target's model when its POM relocates it.
+fn models_following_relocations(
+    store: &PomStore<'_>,
+    gavs: &[Gav],
+) -> HashMap<Gav, Result<Model, ModelError>> {
+    let mut results = store.models(gavs);
+    for _ in 0..MAX_RELOCATIONS {
+        let moved: Vec<(Gav, Gav)> = results
+            .iter()
+            .filter_map(|(gav, result)| match result {
+                Ok(model) => model
+                    .relocation
+                    .clone()
+                    .filter(|target| target != &model.gav)
+                    .map(|target| (gav.clone(), target)),
+                Err(_) => None,
+            })
+            .collect();
+        if moved.is_empty() {
+            break;
+        }
+        let targets: Vec<Gav> = moved.iter().map(|(_, target)| target.clone()).collect();
+        let mut relocated = store.models(&targets);
+        for (gav, target) in moved {
+            if let Some(result) = relocated.remove(&target) {
+                results.insert(gav, result);
+            }
+        }
+    }
+    results
+}
+
+/// The newest version `maven-metadata.xml` lists within the coordinate's range.
+fn pick_in_range(store: &PomStore<'_>, coordinate: &Coordinate) -> Result<String, String> {
+    let requirement = VersionRequirement::parse(&coordinate.version)
+        .map_err(|e| format!("{}:{}: {e}", coordinate.group, coordinate.artifact))?;
+    store
+        .versions(&coordinate.group, &coordinate.artifact)
+        .iter()
+        .map(|v| MavenVersion::parse(v))
+        .filter(|v| requirement.contains(v))
+        .max()
+        .map(|v| v.as_str().to_string())
+        .ok_or_else(|| {
+            format!(
+                "no version of {}:{} in the repositories' maven-metadata.xml is in {}",
+                coordinate.group, coordinate.artifact, coordinate.version
+            )
+        })
+}
+
+/// The scope a dependency declared with `declared` gets below a parent of scope `parent`
+/// (`None` when it is left out).
+fn derive(parent: &str, declared: &str) -> Option<&'static str> {
+    match (parent, declared) {
+        (_, "test" | "provided" | "system") => None,
+        ("compile", "compile") => Some("compile"),
+        ("compile", _) => Some("runtime"),
+        ("runtime", _) => Some("runtime"),
+        ("provided", _) => Some("provided"),
+        ("test", _) => Some("test"),
+        _ => None,
+    }
+}
+
+/// Each winner's scope: a direct declaration's, else the widest of its occurrences' derived
+/// scopes (compile, then runtime, provided, test), iterated until no scope changes.
+fn mediate_scopes(order: &[Key], occurrences: &HashMap<Key, Vec<Node>>) -> HashMap<Key, String> {
+    let mut scopes: HashMap<Key, String> = HashMap::new();
+    for _ in 0..order.len() + 1 {
+        let mut changed = false;
+        for key in order {
+            let nodes = &occurrences[key];
+            let scope = match nodes.iter().find(|n| n.parent.is_none()) {
+                Some(direct) => direct.declared_scope.clone(),
+                None => {
+                    let derived: Vec<&str> = nodes
+                        .iter()
+                        .filter_map(|n| {
+                            let parent = scopes.get(n.parent.as_ref()?)?;
+                            derive(parent, &n.declared_scope)
+                        })
+                        .collect();
+                    ["compile", "runtime", "provided", "test"]
+                        .into_iter()
+                        .find(|s| derived.contains(s))
+                        .unwrap_or("")
+                        .to_string()
+                }
+            };
+            if scopes.get(key) != Some(&scope) {
+                scopes.insert(key.clone(), scope);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    scopes
+}

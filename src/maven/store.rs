@@ -1,0 +1,160 @@
+//! POMs and version lists from the spec's Maven repositories, fetched in batches (every POM a
+//! level of the dependency tree needs at once) and kept for the whole resolve. The first
+//! repository that has a file serves it.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use super::coordinate::Gav;
+use super::model::{self, Model, ModelError, PomLookup};
+use super::pom::Pom;
+use super::xml;
+use crate::fetch::Fetcher;
+use crate::repository::Repository;
+
+/// How many rounds of missing parents and BOMs a batch of models may need.
+const MAX_ROUNDS: usize = 32;
+
+/// A fetched POM: parsed, absent from every repository (`None`), or unusable.
+type PomResult = Result<Option<Rc<Pom>>, String>;
+
+/// The repositories and what was fetched from them.
+pub struct PomStore<'a> {
+    fetcher: &'a Fetcher,
+    pub repositories: Vec<Repository>,
+    poms: RefCell<HashMap<Gav, PomResult>>,
+    versions: RefCell<HashMap<(String, String), Vec<String>>>,
+}
+
+impl PomLookup for PomStore<'_> {
+    fn pom(&self, gav: &Gav) -> Result<Rc<Pom>, ModelError> {
+        match self.poms.borrow().get(gav) {
+            None => Err(ModelError::Missing(gav.clone())),
+            Some(Ok(Some(pom))) => Ok(pom.clone()),
+            Some(Ok(None)) => Err(ModelError::Invalid(format!(
+                "the POM of {gav} is in none of the Maven repositories"
+            ))),
+            Some(Err(reason)) => Err(ModelError::Invalid(reason.clone())),
+        }
+    }
+}
+
+impl<'a> PomStore<'a> {
+    pub fn new(fetcher: &'a Fetcher, repositories: Vec<Repository>) -> Self {
+        Self {
+            fetcher,
+            repositories,
+            poms: RefCell::new(HashMap::new()),
+            versions: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Fetches the POMs of `gavs` not fetched yet, all at once.
+    pub fn fetch(&self, gavs: &[Gav]) {
+        let mut missing: Vec<Gav> = gavs
+            .iter()
+            .filter(|gav| !self.poms.borrow().contains_key(*gav))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for repository in &self.repositories {
+            if missing.is_empty() {
+                break;
+            }
+            let urls: Vec<url::Url> = missing
+                .iter()
+                .map(|gav| repository.file(&gav.file_path(".pom")).0)
+                .collect();
+            let bodies = self.fetcher.get_all(&urls, "Fetching POMs");
+            let mut still = Vec::new();
+            for ((gav, url), body) in missing.into_iter().zip(urls).zip(bodies) {
+                let result = match body {
+                    Ok(bytes) => Pom::parse(&String::from_utf8_lossy(&bytes))
+                        .map(|pom| Some(Rc::new(pom)))
+                        .map_err(|e| format!("the POM `{url}` is unusable: {e}")),
+                    Err(error) if error.is_not_found() => {
+                        still.push(gav);
+                        continue;
+                    }
+                    Err(error) => Err(crate::error::chain(&error)),
+                };
+                self.poms.borrow_mut().insert(gav, result);
+            }
+            missing = still;
+        }
+        for gav in missing {
+            self.poms.borrow_mut().insert(gav, Ok(None));
+        }
+    }
+
+    /// Whether `gav`'s POM is in no repository.
+    pub fn is_absent(&self, gav: &Gav) -> bool {
+        matches!(self.poms.borrow().get(gav), Some(Ok(None)))
+    }
+
+    /// The effective models of `gavs`, fetching their POMs, parents and imported BOMs in as few
+    /// batches as the nesting allows.
+    pub fn models(&self, gavs: &[Gav]) -> HashMap<Gav, Result<Model, ModelError>> {
+        self.fetch(gavs);
+        let mut results = HashMap::new();
+        for _ in 0..MAX_ROUNDS {
+            let mut missing = Vec::new();
+            for gav in gavs {
+                if results
+                    .get(gav)
+                    .is_some_and(|r: &Result<Model, ModelError>| {
+                        !matches!(r, Err(ModelError::Missing(_)))
+                    })
+                {
+                    continue;
+                }
+                let result = model::build(self, gav);
+                if let Err(ModelError::Missing(needed)) = &result {
+                    missing.push(needed.clone());
+                }
+                results.insert(gav.clone(), result);
+            }
+            if missing.is_empty() {
+                break;
+            }
+            self.fetch(&missing);
+        }
+        results
+    }
+
+    /// The versions `maven-metadata.xml` lists for an artifact, across every repository.
+    pub fn versions(&self, group: &str, artifact: &str) -> Vec<String> {
+        let key = (group.to_string(), artifact.to_string());
+        if let Some(known) = self.versions.borrow().get(&key) {
+            return known.clone();
+        }
+        let urls: Vec<url::Url> = self
+            .repositories
+            .iter()
+            .map(|r| r.file(&Gav::metadata_path(group, artifact)).0)
+            .collect();
+        let mut versions = Vec::new();
+        for body in self
+            .fetcher
+            .get_all(&urls, "Fetching Maven metadata")
+            .into_iter()
+            .flatten()
+        {
+            let Ok(root) = xml::parse(&String::from_utf8_lossy(&body)) else {
+                continue;
+            };
+            if let Some(list) = root.at(&["versioning", "versions"]) {
+                for version in list.children("version") {
+                    let version = version.text.trim().to_string();
+                    if !version.is_empty() && !versions.contains(&version) {
+                        versions.push(version);
+                    }
+                }
+            }
+        }
+        self.versions.borrow_mut().insert(key, versions.clone());
+        versions
+    }
+}
