@@ -57,6 +57,8 @@ pub struct ResolvedPackage {
     pub dependencies: Vec<String>,
     /// The conda record's build facts, for conda packages.
     pub conda: Option<CondaBuild>,
+    /// The chain of packages that brought it in, from a requested one (Maven), if any.
+    pub via: Vec<String>,
 }
 
 /// What identifies a conda package beyond its name and version, and what it declares.

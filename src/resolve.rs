@@ -14,6 +14,7 @@ use crate::ecosystem::{Ecosystem, LayerRequest, Pin, PinSource, ResolvedPackage}
 use crate::error::Error;
 use crate::fetch::{Artifact, Cache, FetchOptions, Fetcher};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
+use crate::maven::MavenPackages;
 use crate::progress::Progress;
 use crate::pypi::PypiPackages;
 use crate::spec::Spec;
@@ -87,6 +88,9 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         CondaPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer.clone())?
     {
         ecosystems.push(Box::new(conda));
+    }
+    if let Some(maven) = MavenPackages::load(&spec, &lock_dir, &fetcher)? {
+        ecosystems.push(Box::new(maven));
     }
 
     let mut notes = Vec::new();
@@ -197,6 +201,7 @@ fn pin_artifacts(
                         subdir: package.conda.as_ref().map(|c| c.subdir.clone()),
                         md5: package.conda.as_ref().and_then(|c| c.md5.clone()),
                         depends: package.conda.map(|c| c.depends).unwrap_or_default(),
+                        via: package.via,
                     };
                     if !artifact.path.as_os_str().is_empty() {
                         ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;
@@ -207,8 +212,19 @@ fn pin_artifacts(
                 None => {}
             }
         }
+        let maven_target = locked
+            .iter()
+            .any(|p| p.ecosystem == "maven")
+            .then(|| {
+                spec.layers
+                    .iter()
+                    .find(|l| l.name == name)
+                    .and_then(|l| l.maven_target.clone())
+            })
+            .flatten();
         locked_layers.push(LockedLayer {
             name,
+            maven_target,
             packages: locked,
         });
     }

@@ -88,6 +88,9 @@ pub struct Repositories {
     /// conda channels, in strict priority order: the first channel that has a name serves it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conda: Vec<String>,
+    /// Maven repositories, in order (Maven Central when empty).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub maven: Vec<String>,
 }
 
 /// Where Bioconductor packages come from.
@@ -112,6 +115,9 @@ pub const CRAN_URL: &str = "https://cloud.r-project.org";
 pub struct Layer {
     pub name: String,
     pub requirements: Vec<RequirementEntry>,
+    /// Where the layer's jars go in the image (`maven-target`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maven_target: Option<String>,
 }
 
 /// Which list of a layer a requirement was written in.
@@ -122,6 +128,9 @@ pub enum RequirementKind {
     Bioconductor,
     Pypi,
     Conda,
+    Maven,
+    /// Coordinates the runtime already ships (`maven-provided`): their trees are left out.
+    MavenProvided,
 }
 
 impl RequirementKind {
@@ -132,6 +141,8 @@ impl RequirementKind {
             Self::Bioconductor => "bioconductor",
             Self::Pypi => "pypi",
             Self::Conda => "conda",
+            Self::Maven => "maven",
+            Self::MavenProvided => "maven-provided",
         }
     }
 }
@@ -141,6 +152,9 @@ impl RequirementKind {
 pub struct RequirementEntry {
     pub kind: RequirementKind,
     pub text: String,
+    /// `group:artifact` patterns left out of a Maven requirement's tree (`*` matches anything).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<String>,
     #[serde(skip)]
     pub location: Location,
 }
@@ -249,6 +263,10 @@ impl Spec {
             .conda
             .map(wire::OneOrMany::into_vec)
             .unwrap_or_default();
+        let maven = repositories
+            .maven
+            .map(wire::OneOrMany::into_vec)
+            .unwrap_or_default();
         let bioconductor = match repositories.bioconductor {
             None => BioconductorSource::Auto,
             Some(value) => {
@@ -293,11 +311,54 @@ impl Spec {
                     requirements.push(RequirementEntry {
                         kind,
                         text: entry.get_ref().trim().to_string(),
+                        exclusions: Vec::new(),
                         location: location_of(text, entry.span().start),
                     });
                 }
             }
-            layers.push(Layer { name, requirements });
+            for entry in layer.maven {
+                let location = location_of(text, entry.span().start);
+                let (coordinate, exclusions) = match entry.into_inner() {
+                    wire::MavenEntry::Plain(coordinate) => (coordinate, Vec::new()),
+                    wire::MavenEntry::Excluding {
+                        coordinate,
+                        exclude,
+                    } => (coordinate, exclude),
+                };
+                requirements.push(RequirementEntry {
+                    kind: RequirementKind::Maven,
+                    text: coordinate.trim().to_string(),
+                    exclusions,
+                    location,
+                });
+            }
+            for entry in layer.maven_provided {
+                requirements.push(RequirementEntry {
+                    kind: RequirementKind::MavenProvided,
+                    text: entry.get_ref().trim().to_string(),
+                    exclusions: Vec::new(),
+                    location: location_of(text, entry.span().start),
+                });
+            }
+            let has_maven = requirements
+                .iter()
+                .any(|r| r.kind == RequirementKind::Maven);
+            let maven_target =
+                check_absolute("maven-target", layer.maven_target, "/databricks/jars")
+                    .map_err(|(span, m)| error_at(Some(span), m))?;
+            if has_maven && maven_target.is_none() {
+                return Err(error_at(
+                    Some(layer.name.span()),
+                    format!(
+                        "layer `{name}` installs Maven artifacts but has no `maven-target`: say where the jars go, like `maven-target = \"/databricks/jars\"`"
+                    ),
+                ));
+            }
+            layers.push(Layer {
+                name,
+                requirements,
+                maven_target,
+            });
         }
 
         let spec = Self {
@@ -308,6 +369,7 @@ impl Spec {
                 bioconductor,
                 pypi,
                 conda,
+                maven,
             },
             layers,
         };
@@ -525,7 +587,7 @@ mod wire {
         pub bioconductor: Option<Spanned<String>>,
         pub pypi: Option<OneOrMany>,
         pub conda: Option<OneOrMany>,
-        pub maven: Option<Spanned<toml::Value>>,
+        pub maven: Option<OneOrMany>,
     }
 
     #[derive(Deserialize)]
@@ -556,12 +618,25 @@ mod wire {
         pub pypi: Vec<Spanned<String>>,
         #[serde(default)]
         pub conda: Vec<Spanned<String>>,
-        pub github: Option<Spanned<toml::Value>>,
-        pub maven: Option<Spanned<toml::Value>>,
+        #[serde(default)]
+        pub maven: Vec<Spanned<MavenEntry>>,
         #[serde(rename = "maven-target")]
-        pub maven_target: Option<Spanned<toml::Value>>,
-        #[serde(rename = "maven-provided")]
-        pub maven_provided: Option<Spanned<toml::Value>>,
+        pub maven_target: Option<Spanned<String>>,
+        #[serde(rename = "maven-provided", default)]
+        pub maven_provided: Vec<Spanned<String>>,
+        pub github: Option<Spanned<toml::Value>>,
+    }
+
+    /// A Maven requirement: a coordinate, or a coordinate with exclusions.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub(super) enum MavenEntry {
+        Plain(String),
+        Excluding {
+            coordinate: String,
+            #[serde(default)]
+            exclude: Vec<String>,
+        },
     }
 
     /// Keys reserved for ecosystems this build cannot resolve yet: an error, never ignored.
@@ -575,14 +650,8 @@ mod wire {
             )),
             None => Ok(()),
         };
-        if let Some(repositories) = &spec.repositories {
-            unsupported("repositories.maven", &repositories.maven)?;
-        }
         for layer in &spec.layer {
             unsupported("github", &layer.github)?;
-            unsupported("maven", &layer.maven)?;
-            unsupported("maven-target", &layer.maven_target)?;
-            unsupported("maven-provided", &layer.maven_provided)?;
         }
         Ok(())
     }

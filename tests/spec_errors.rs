@@ -48,18 +48,13 @@ fn unknown_keys_are_errors_with_line_and_column() {
 fn ecosystems_not_supported_yet_are_never_ignored() {
     let text = spec(
         REPOS,
-        "[[layer]]\nname = \"glow\"\nmaven = [\"io.projectglow:glow-spark3_2.12:1.2.1\"]",
+        "[[layer]]\nname = \"gh\"\ngithub = [\"tidyverse/ggplot2@v3.4.0\"]",
     );
     let message = resolve_error(&text);
     assert!(
-        message.contains("imglock.toml:11:9: `maven` is not supported yet"),
+        message.contains("imglock.toml:11:10: `github` is not supported yet"),
         "{message}"
     );
-    let text = spec(
-        &format!("{REPOS}\nmaven = [\"https://repo1.maven.org/maven2\"]"),
-        "[[layer]]\nname = \"r\"",
-    );
-    assert!(resolve_error(&text).contains("`repositories.maven` is not supported yet"));
 }
 
 #[test]

@@ -264,6 +264,7 @@ impl Ecosystem for CondaPackages {
                     md5: package.md5.map(hex::encode),
                     depends: package.depends.clone(),
                 }),
+                via: Vec::new(),
             });
         }
         packages.sort_by(|a, b| a.name.cmp(&b.name));

@@ -153,7 +153,10 @@ fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requ
             let kind = match entry.kind {
                 RequirementKind::Cran => RepoKind::Cran,
                 RequirementKind::Bioconductor => RepoKind::Bioconductor,
-                RequirementKind::Pypi | RequirementKind::Conda => continue,
+                RequirementKind::Pypi
+                | RequirementKind::Conda
+                | RequirementKind::Maven
+                | RequirementKind::MavenProvided => continue,
             };
             roots.push((kind, requirement));
         }
@@ -327,6 +330,7 @@ impl Ecosystem for RPackages<'_> {
                     needs_compilation: selected.entry.needs_compilation,
                     dependencies: selected.dependencies,
                     conda: None,
+                    via: Vec::new(),
                 }
             })
             .collect();

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::shell::quote;
-use super::{Source, file_name};
+use super::shell::words;
+use super::{Source, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// The folder the step works in, removed at its end.
@@ -38,30 +38,16 @@ pub fn install_step(
         out,
         " set -e; mkdir -p {WORK} {prefix}/conda-meta; cd {WORK} \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > before.txt"
     );
-    let mut checks = Vec::new();
+    let files: Vec<(&LockedPackage, &Source)> = ordered.iter().map(|(p, s)| (*p, s)).collect();
+    out.push_str(&fetch_verified(
+        &files,
+        "sha256sums.txt",
+        &format!("checksum mismatch for a conda package of layer `{layer}`: the channel serves other bytes than were locked"),
+    ));
     let mut explicit = vec!["@EXPLICIT".to_string()];
     let mut expected = Vec::new();
-    for (package, source) in &ordered {
+    for (package, _) in &ordered {
         let file = file_name(package);
-        match source {
-            Source::Url(url) => {
-                let _ = write!(
-                    out,
-                    " \\\n    && curl -fsSL -o {} {}",
-                    quote(&file),
-                    quote(url)
-                );
-            }
-            Source::Context(path) => {
-                let _ = write!(
-                    out,
-                    " \\\n    && cp {} {}",
-                    quote(&format!("/imglock-context/{path}")),
-                    quote(&file)
-                );
-            }
-        }
-        checks.push(format!("{}  {file}", package.sha256));
         explicit.push(format!("file://{WORK}/{file}#{}", package.sha256));
         expected.push(format!(
             "{}-{}-{}.json",
@@ -70,15 +56,6 @@ pub fn install_step(
             package.build.as_deref().unwrap_or_default()
         ));
     }
-    let _ = write!(
-        out,
-        " \\\n    && printf '%s\\n' {} > sha256sums.txt",
-        words(&checks)
-    );
-    let _ = write!(
-        out,
-        " \\\n    && {{ sha256sum -c --quiet sha256sums.txt || {{ echo 'imglock: checksum mismatch for a conda package of layer `{layer}`: the channel serves other bytes than were locked' >&2; exit 1; }}; }}"
-    );
     let _ = write!(
         out,
         " \\\n    && printf '%s\\n' {} > environment.txt",
@@ -96,15 +73,6 @@ pub fn install_step(
         words(&expected)
     );
     out
-}
-
-/// Shell words, one per item, each on its own continued line.
-fn words(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|item| format!("\\\n        {}", quote(item)))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The packages with each one's dependencies (within the layer) before it, ties by name.
@@ -160,6 +128,7 @@ mod tests {
             subdir: Some("linux-64".into()),
             md5: None,
             depends: Vec::new(),
+            via: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 
 mod apt;
 mod conda;
+mod maven;
 mod plan;
 mod python;
 mod r;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use self::shell::{quote, words};
 use crate::ecosystem::SettingValue;
 use crate::error::Error;
 use crate::lock::{Lock, LockedPackage};
@@ -261,6 +263,25 @@ pub fn render(
                 packages: conda.len(),
             });
         }
+        let maven: Vec<&LockedPackage> = layer
+            .packages
+            .iter()
+            .filter(|p| p.ecosystem == "maven")
+            .collect();
+        if !maven.is_empty() {
+            let packages = sources_of(&maven, &lock_dir, &mut context_files)?;
+            let target = layer.maven_target.as_deref().ok_or_else(|| {
+                Error::Usage(format!(
+                    "layer `{}` of the lock has Maven artifacts but no `maven-target`: re-create the lock with `imglock resolve`",
+                    layer.name
+                ))
+            })?;
+            steps.push(Step {
+                layer: Some(layer.name.clone()),
+                text: maven::install_step(&layer.name, &packages, target),
+                packages: maven.len(),
+            });
+        }
     }
     Ok(Dockerfile {
         header,
@@ -275,6 +296,43 @@ fn parent_dir(path: &Path) -> PathBuf {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     }
+}
+
+/// Shell commands (each starting with ` \\\n    && `) that put every package's file in the
+/// current folder, fetched with curl or copied from the build context, then check every sha256
+/// against `sums_file` and fail with `failure` when one differs.
+fn fetch_verified(files: &[(&LockedPackage, &Source)], sums_file: &str, failure: &str) -> String {
+    let mut out = String::new();
+    let mut checks = Vec::new();
+    for (package, source) in files {
+        let file = file_name(package);
+        match source {
+            Source::Url(url) => {
+                let _ = write!(
+                    out,
+                    " \\\n    && curl -fsSL -o {} {}",
+                    quote(&file),
+                    quote(url)
+                );
+            }
+            Source::Context(path) => {
+                let _ = write!(
+                    out,
+                    " \\\n    && cp {} {}",
+                    quote(&format!("/imglock-context/{path}")),
+                    quote(&file)
+                );
+            }
+        }
+        checks.push(format!("{}  {file}", package.sha256));
+    }
+    let _ = write!(
+        out,
+        " \\\n    && printf '%s\\n' {} > {sums_file} \\\n    && {{ sha256sum -c --quiet {sums_file} || {{ echo {} >&2; exit 1; }}; }}",
+        words(&checks),
+        quote(&format!("imglock: {failure}"))
+    );
+    out
 }
 
 /// Each package with where its artifact comes from in the build.

@@ -110,6 +110,7 @@ mod tests {
             subdir: None,
             md5: None,
             depends: Vec::new(),
+            via: Vec::new(),
         }
     }
 

@@ -13,6 +13,15 @@ pub fn quote(text: &str) -> String {
     }
 }
 
+/// Shell words, one per item, each on its own continued line.
+pub fn words(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| format!("\\\n        {}", quote(item)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::quote;

@@ -39,6 +39,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checksum {
     Md5(String),
+    /// Maven repositories publish `.sha1` files.
+    Sha1(String),
     Sha256(String),
 }
 
@@ -332,7 +334,7 @@ impl Fetcher {
             let path = local_path(&request.url)?;
             let bytes = read_local(&request.url)?;
             let digests = Digests::of(&bytes);
-            digests.verify(url, request.expected.as_ref())?;
+            digests.verify(&bytes, url, request.expected.as_ref())?;
             return Ok(Artifact {
                 sha256: digests.sha256,
                 size: digests.size,
@@ -347,7 +349,7 @@ impl Fetcher {
             let digests = Digests::of(&bytes);
             // A blob whose bytes no longer hash to its name is damaged: fetch it again.
             if digests.sha256 == sha256 {
-                digests.verify(url, request.expected.as_ref())?;
+                digests.verify(&bytes, url, request.expected.as_ref())?;
                 return Ok(Artifact {
                     sha256,
                     size: digests.size,
@@ -367,7 +369,7 @@ impl Fetcher {
             });
         };
         let digests = Digests::of(&body);
-        digests.verify(url, request.expected.as_ref())?;
+        digests.verify(&body, url, request.expected.as_ref())?;
         let cache_error = |source| FetchError::Cache {
             path: self.cache.root().display().to_string(),
             source,
@@ -403,7 +405,6 @@ fn retryable_status(status: reqwest::StatusCode) -> bool {
 /// The sha256, md5 and size of a body.
 struct Digests {
     sha256: String,
-    md5: String,
     size: u64,
 }
 
@@ -411,26 +412,31 @@ impl Digests {
     fn of(bytes: &[u8]) -> Self {
         Self {
             sha256: hex::encode(Sha256::digest(bytes)),
-            md5: hex::encode(Md5::digest(bytes)),
             size: bytes.len() as u64,
         }
     }
 
-    /// Fails closed when the repository's published checksum disagrees.
-    fn verify(&self, url: &str, expected: Option<&Checksum>) -> Result<(), FetchError> {
+    /// Fails closed when the repository's published checksum of `bytes` disagrees.
+    fn verify(
+        &self,
+        bytes: &[u8],
+        url: &str,
+        expected: Option<&Checksum>,
+    ) -> Result<(), FetchError> {
         let (algorithm, expected, actual) = match expected {
             None => return Ok(()),
-            Some(Checksum::Md5(md5)) => ("MD5", md5, &self.md5),
-            Some(Checksum::Sha256(sha)) => ("sha256", sha, &self.sha256),
+            Some(Checksum::Md5(md5)) => ("MD5", md5, hex::encode(Md5::digest(bytes))),
+            Some(Checksum::Sha1(sha1)) => ("sha1", sha1, hex::encode(sha1::Sha1::digest(bytes))),
+            Some(Checksum::Sha256(sha)) => ("sha256", sha, self.sha256.clone()),
         };
-        if expected.eq_ignore_ascii_case(actual) {
+        if expected.eq_ignore_ascii_case(&actual) {
             Ok(())
         } else {
             Err(FetchError::ChecksumMismatch {
                 url: url.to_string(),
                 algorithm,
                 expected: expected.clone(),
-                actual: actual.clone(),
+                actual,
             })
         }
     }

@@ -53,6 +53,8 @@ pub struct LockedImage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedLayer {
     pub name: String,
+    /// Where the layer's jars go in the image, when it has Maven artifacts.
+    pub maven_target: Option<String>,
     pub packages: Vec<LockedPackage>,
 }
 
@@ -85,6 +87,9 @@ pub struct LockedPackage {
     pub md5: Option<String>,
     #[serde(default)]
     pub depends: Vec<String>,
+    /// The chain of packages that brought it in, from a requested one (Maven).
+    #[serde(default)]
+    pub via: Vec<String>,
 }
 
 /// A lock that cannot be read or written.
@@ -186,6 +191,7 @@ impl Lock {
                 .into_iter()
                 .map(|layer| LockedLayer {
                     name: layer.name,
+                    maven_target: layer.maven_target,
                     packages: layer.package,
                 })
                 .collect(),
@@ -246,6 +252,8 @@ mod wire {
     #[serde(deny_unknown_fields)]
     pub(super) struct Layer {
         pub name: String,
+        #[serde(rename = "maven-target")]
+        pub maven_target: Option<String>,
         #[serde(default)]
         pub package: Vec<LockedPackage>,
     }

@@ -39,6 +39,9 @@ pub fn render(lock: &Lock) -> String {
     for layer in &lock.layers {
         let _ = writeln!(out, "\n[[layer]]");
         let _ = writeln!(out, "name = {}", quote(&layer.name));
+        if let Some(target) = &layer.maven_target {
+            let _ = writeln!(out, "maven-target = {}", quote(target));
+        }
         let mut packages: Vec<&LockedPackage> = layer.packages.iter().collect();
         packages.sort_by(|a, b| (&a.ecosystem, &a.name).cmp(&(&b.ecosystem, &b.name)));
         for package in packages {
@@ -80,6 +83,9 @@ pub fn render(lock: &Lock) -> String {
             let _ = writeln!(out, "dependencies = {}", list(&dependencies));
             if !package.depends.is_empty() {
                 let _ = writeln!(out, "depends = {}", list(&package.depends));
+            }
+            if !package.via.is_empty() {
+                let _ = writeln!(out, "via = {}", list(&package.via));
             }
         }
     }

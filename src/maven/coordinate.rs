@@ -73,19 +73,19 @@ impl Coordinate {
         })
     }
 
-    /// The file name Maven gives the artifact: `artifact-version[-classifier].extension`.
-    pub fn file_name(&self) -> String {
+    /// What follows `artifact-version` in the artifact's file name: `[-classifier].extension`.
+    pub fn file_suffix(&self) -> String {
         let classifier = self
             .classifier
             .as_deref()
             .map(|c| format!("-{c}"))
             .unwrap_or_default();
-        format!(
-            "{}-{}{classifier}.{}",
-            self.artifact,
-            self.version,
-            extension_of(&self.kind)
-        )
+        format!("{classifier}.{}", extension_of(&self.kind))
+    }
+
+    /// The file name Maven gives the artifact: `artifact-version[-classifier].extension`.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}{}", self.artifact, self.version, self.file_suffix())
     }
 
     pub fn gav(&self) -> Gav {

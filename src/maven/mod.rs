@@ -1,7 +1,12 @@
-//! Maven artifacts (work in progress: the model and the resolver, not yet behind the spec's
-//! `maven` keys, which stay refused): POMs read with `quick-xml`, effective models built as Maven
-//! 3's model builder does, versions ordered as `ComparableVersion` orders them, and the
-//! dependency tree resolved level by level as Maven 3 mediates it.
+//! Maven artifacts from Maven repositories: POMs read with `quick-xml`, effective models built as
+//! Maven 3's model builder does, versions ordered as `ComparableVersion` orders them, and each
+//! layer's dependency tree resolved level by level as Maven 3 mediates it.
+//!
+//! A layer's `maven` coordinates are direct `compile` dependencies; its `maven-provided` ones
+//! (what the runtime ships, like Spark) are direct `provided` dependencies, so their trees stay
+//! out as Maven keeps a `provided` tree out. Artifacts a lower layer locked are not locked again.
+//! Each jar is downloaded once into the cache and checked against the repository's `.sha1`; the
+//! lock records its sha256, size and the chain of artifacts that brought it in.
 
 pub mod coordinate;
 pub mod model;
@@ -10,3 +15,219 @@ pub mod resolve;
 pub mod store;
 pub mod version;
 mod xml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use self::coordinate::Coordinate;
+use self::resolve::{Request, resolve};
+use self::store::PomStore;
+use crate::ecosystem::{
+    Ecosystem, LayerRequest, LayerResolution, PinSource, ResolvedPackage, SettingValue,
+};
+use crate::error::Error;
+use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
+use crate::repository::Repository;
+use crate::spec::{RequirementKind, Spec, SpecError};
+
+/// The repository used when the spec names none.
+pub const MAVEN_CENTRAL: &str = "https://repo1.maven.org/maven2";
+
+/// The Maven ecosystem of one spec.
+pub struct MavenPackages<'a> {
+    fetcher: &'a Fetcher,
+    store: PomStore<'a>,
+    requests: HashMap<String, Vec<Request>>,
+}
+
+impl<'a> MavenPackages<'a> {
+    /// The Maven ecosystem, or `None` when no layer asks for Maven artifacts.
+    pub fn load(spec: &Spec, lock_dir: &Path, fetcher: &'a Fetcher) -> Result<Option<Self>, Error> {
+        let mut requests: HashMap<String, Vec<Request>> = HashMap::new();
+        for layer in &spec.layers {
+            for entry in &layer.requirements {
+                let scope = match entry.kind {
+                    RequirementKind::Maven => "compile",
+                    RequirementKind::MavenProvided => "provided",
+                    _ => continue,
+                };
+                let coordinate = Coordinate::parse(&entry.text)
+                    .map_err(|e| spec.error_at(entry, format!("in layer `{}`: {e}", layer.name)))?;
+                let exclusions = entry
+                    .exclusions
+                    .iter()
+                    .map(|pattern| match pattern.split_once(':') {
+                        Some((group, artifact)) if !group.is_empty() && !artifact.is_empty() => {
+                            Ok((group.to_string(), artifact.to_string()))
+                        }
+                        _ => Err(spec.error_at(
+                            entry,
+                            format!(
+                                "in layer `{}`: the exclusion `{pattern}` must be `group:artifact`, either part may be `*`",
+                                layer.name
+                            ),
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                requests
+                    .entry(layer.name.clone())
+                    .or_default()
+                    .push(Request {
+                        coordinate,
+                        exclusions,
+                        scope,
+                    });
+            }
+        }
+        if !requests
+            .values()
+            .flatten()
+            .any(|request| request.scope == "compile")
+        {
+            return Ok(None);
+        }
+        let spec_dir = spec.dir();
+        let default = [MAVEN_CENTRAL.to_string()];
+        let listed = if spec.repositories.maven.is_empty() {
+            &default[..]
+        } else {
+            &spec.repositories.maven[..]
+        };
+        let repositories = listed
+            .iter()
+            .map(|text| {
+                Repository::parse(text, &spec_dir, lock_dir).map_err(|e| SpecError {
+                    path: spec.path.clone(),
+                    location: None,
+                    message: format!("[repositories] maven: {e}"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Self {
+            fetcher,
+            store: PomStore::new(fetcher, repositories),
+            requests,
+        }))
+    }
+
+    /// The published `.sha1` of each artifact file (`None` where a repository publishes none).
+    fn published_sha1(&self, urls: &[url::Url]) -> Vec<Option<String>> {
+        let sha1_urls: Vec<url::Url> = urls
+            .iter()
+            .map(|url| {
+                let mut sha1 = url.clone();
+                sha1.set_path(&format!("{}.sha1", url.path()));
+                sha1
+            })
+            .collect();
+        self.fetcher
+            .get_all(&sha1_urls, "Fetching Maven checksums")
+            .into_iter()
+            .map(|body| {
+                let text = String::from_utf8_lossy(&body.ok()?).into_owned();
+                let hex = text.split_whitespace().next()?.to_lowercase();
+                (hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
+            })
+            .collect()
+    }
+}
+
+/// A Maven artifact's name in the lock: `group:artifact`, with `:classifier` when it has one.
+pub fn lock_name(coordinate: &Coordinate) -> String {
+    match &coordinate.classifier {
+        Some(classifier) => format!("{}:{}:{classifier}", coordinate.group, coordinate.artifact),
+        None => format!("{}:{}", coordinate.group, coordinate.artifact),
+    }
+}
+
+impl Ecosystem for MavenPackages<'_> {
+    fn name(&self) -> &'static str {
+        "Maven"
+    }
+
+    fn settings(&self) -> BTreeMap<String, SettingValue> {
+        let mut settings = BTreeMap::new();
+        settings.insert(
+            "maven-repositories".into(),
+            SettingValue::List(
+                self.store
+                    .repositories
+                    .iter()
+                    .map(|r| r.label.clone())
+                    .collect(),
+            ),
+        );
+        settings
+    }
+
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+        let Some(requests) = self.requests.get(&request.layer.name) else {
+            return Ok(LayerResolution::default());
+        };
+        let failure = |message: String| Error::Solve {
+            ecosystem: "Maven",
+            layer: request.layer.name.clone(),
+            message,
+        };
+        let resolution = resolve(&self.store, requests).map_err(failure)?;
+        let mut notes = resolution.notes;
+        let below: HashMap<&str, &str> = request
+            .below
+            .iter()
+            .filter(|pin| pin.ecosystem == "maven")
+            .map(|pin| (pin.name.as_str(), pin.version.as_str()))
+            .collect();
+        let mut artifacts = Vec::new();
+        for artifact in resolution.artifacts {
+            let name = lock_name(&artifact.coordinate);
+            match below.get(name.as_str()) {
+                Some(version) if *version == artifact.coordinate.version => {}
+                Some(version) => notes.push(format!(
+                    "layer `{}`: {name} {} is left out, a lower layer has {version}",
+                    request.layer.name, artifact.coordinate.version
+                )),
+                None => artifacts.push((name, artifact)),
+            }
+        }
+        // The repository that served an artifact's POM serves its file.
+        let urls: Vec<url::Url> = artifacts
+            .iter()
+            .map(|(_, a)| {
+                let gav = a.coordinate.gav();
+                self.store
+                    .repository_of(&gav)
+                    .file(&gav.file_path(&a.coordinate.file_suffix()))
+                    .0
+            })
+            .collect();
+        let sha1s = self.published_sha1(&urls);
+        let mut packages = Vec::new();
+        for (((name, artifact), url), sha1) in artifacts.into_iter().zip(urls).zip(sha1s) {
+            if sha1.is_none() {
+                notes.push(format!(
+                    "{url} has no .sha1 in the repository: its sha256 is locked as downloaded"
+                ));
+            }
+            let repository = self.store.repository_of(&artifact.coordinate.gav());
+            packages.push(ResolvedPackage {
+                ecosystem: "maven",
+                name,
+                version: artifact.coordinate.version.clone(),
+                repository: repository.label.clone(),
+                url: repository.label_for(&url),
+                artifact: PinSource::Download(ArtifactRequest {
+                    url,
+                    expected: sha1.map(Checksum::Sha1),
+                }),
+                needs_compilation: None,
+                requested: artifact.path.is_empty(),
+                markers: Vec::new(),
+                dependencies: artifact.dependencies,
+                conda: None,
+                via: artifact.path,
+            });
+        }
+        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(LayerResolution { packages, notes })
+    }
+}

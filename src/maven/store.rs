@@ -24,6 +24,8 @@ pub struct PomStore<'a> {
     fetcher: &'a Fetcher,
     pub repositories: Vec<Repository>,
     poms: RefCell<HashMap<Gav, PomResult>>,
+    /// Which repository served each POM found.
+    served_by: RefCell<HashMap<Gav, usize>>,
     versions: RefCell<HashMap<(String, String), Vec<String>>>,
 }
 
@@ -46,6 +48,7 @@ impl<'a> PomStore<'a> {
             fetcher,
             repositories,
             poms: RefCell::new(HashMap::new()),
+            served_by: RefCell::new(HashMap::new()),
             versions: RefCell::new(HashMap::new()),
         }
     }
@@ -59,7 +62,7 @@ impl<'a> PomStore<'a> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        for repository in &self.repositories {
+        for (position, repository) in self.repositories.iter().enumerate() {
             if missing.is_empty() {
                 break;
             }
@@ -70,6 +73,9 @@ impl<'a> PomStore<'a> {
             let bodies = self.fetcher.get_all(&urls, "Fetching POMs");
             let mut still = Vec::new();
             for ((gav, url), body) in missing.into_iter().zip(urls).zip(bodies) {
+                if body.is_ok() {
+                    self.served_by.borrow_mut().insert(gav.clone(), position);
+                }
                 let result = match body {
                     Ok(bytes) => Pom::parse(&String::from_utf8_lossy(&bytes))
                         .map(|pom| Some(Rc::new(pom)))
@@ -87,6 +93,13 @@ impl<'a> PomStore<'a> {
         for gav in missing {
             self.poms.borrow_mut().insert(gav, Ok(None));
         }
+    }
+
+    /// The repository that served `gav`'s POM (the first one when none did): it serves the
+    /// project's other files too.
+    pub fn repository_of(&self, gav: &Gav) -> &Repository {
+        let position = self.served_by.borrow().get(gav).copied().unwrap_or(0);
+        &self.repositories[position]
     }
 
     /// Whether `gav`'s POM is in no repository.

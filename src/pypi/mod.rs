@@ -303,6 +303,7 @@ impl Ecosystem for PypiPackages<'_> {
                     .unwrap_or_default(),
                 dependencies,
                 conda: None,
+                via: Vec::new(),
             });
         }
         Ok(LayerResolution {

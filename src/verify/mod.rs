@@ -3,11 +3,12 @@
 //! The image is read without a daemon and without extracting anything ([`image`]); each
 //! ecosystem's inventory names the files it needs and compares them with the lock. R's is
 //! [`r::RInventory`], Python's `python::PythonInventory` (`*.dist-info/METADATA`), conda's
-//! `conda::CondaInventory` (`<prefix>/conda-meta/*.json`); Maven's (jars by sha256,
-//! `pom.properties`) plugs in beside them with its resolver.
+//! `conda::CondaInventory` (`<prefix>/conda-meta/*.json`) and Maven's `maven::MavenInventory`
+//! (the jars of each layer's `maven-target` by sha256, strangers named by `pom.properties`).
 
 mod conda;
 pub mod image;
+mod maven;
 mod python;
 mod r;
 mod report;
@@ -94,11 +95,13 @@ pub fn verify(
             .as_deref()
             .unwrap_or(crate::spec::CONDA_PREFIX),
     );
-    let read = image::read_image(image, &image::AnyOf(&[&r, &python, &conda]), limits)?;
+    let maven = maven::MavenInventory::new(&lock);
+    let read = image::read_image(image, &image::AnyOf(&[&r, &python, &conda, &maven]), limits)?;
     let mut findings = Vec::new();
     r.check(&read.files, &lock, &mut findings);
     python.check(&read.files, &lock, &mut findings);
     conda.check(&read.files, &lock, &mut findings);
+    maven.check(&read.files, &lock, &mut findings);
     let checked = lock
         .layers
         .iter()

@@ -1,0 +1,203 @@
+//! Maven layers over the hand-written repository of fixtures/maven (real POMs, jars and `.sha1`
+//! files made by fixtures/maven/make-repo.py), served on 127.0.0.1: the lock, the emitted step run
+//! for real in `sh` with a folder standing in for the image's root, and `imglock verify`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::{Project, Server, stderr};
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/maven/repo")
+}
+
+fn spec(url: &str, maven: &str) -> String {
+    format!(
+        "[image]\nname = \"jars\"\nbase = \"docker.io/library/eclipse-temurin@sha256:{}\"\n\n\
+         [repositories]\nmaven = [\"{url}\"]\n\n\
+         [[layer]]\nname = \"jars\"\nmaven-target = \"/databricks/jars\"\n{maven}\n",
+        "e".repeat(64)
+    )
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `name → version` of the lock's Maven artifacts.
+fn locked(project: &Project) -> Vec<(String, String)> {
+    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+    let mut found: Vec<(String, String)> = lock["layer"][0]["package"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The Maven `RUN` step of a Dockerfile as one shell command, its target under `root`.
+fn maven_step(dockerfile: &str, root: &Path) -> String {
+    let start = dockerfile
+        .find("RUN set -e; mkdir -p /databricks/jars")
+        .unwrap();
+    let mut command = String::new();
+    for line in dockerfile[start + 4..].lines() {
+        match line.strip_suffix('\\') {
+            Some(continued) => command.push_str(continued),
+            None => {
+                command.push_str(line);
+                break;
+            }
+        }
+    }
+    command.replace(
+        "/databricks/jars",
+        root.join("databricks/jars").to_str().unwrap(),
+    )
+}
+
+#[test]
+fn jars_are_locked_installed_by_the_emitted_step_and_verified() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    let server = Server::start(served.path());
+    let project = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:nearest-user:1.0\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert!(
+        lock.contains("maven-target = \"/databricks/jars\""),
+        "{lock}"
+    );
+    assert!(
+        !locked(&project).is_empty(),
+        "the requested artifact is locked"
+    );
+    assert!(
+        locked(&project)
+            .iter()
+            .any(|(name, _)| name == "org.imglock.fixture:nearest-user")
+    );
+
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let output = Command::new("sh")
+        .args(["-c", &maven_step(&dockerfile, root.path())])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let jars = std::fs::read_dir(root.path().join("databricks/jars"))
+        .unwrap()
+        .count();
+    assert_eq!(jars, locked(&project).len(), "one jar per locked artifact");
+
+    let output = project.run(&["verify", root.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+
+    // A jar with other bytes and a stray jar are found; the stray one is named by its
+    // pom.properties.
+    let target = root.path().join("databricks/jars");
+    let first = std::fs::read_dir(&target)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let stray = repository().join("org/imglock/fixture/leaf-k/1.0/leaf-k-1.0.jar");
+    std::fs::copy(&stray, target.join("something.jar")).unwrap();
+    std::fs::write(&first, b"other bytes").unwrap();
+    let output = project.run(&["verify", root.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report = text(&output);
+    assert!(report.contains("but the lock says"), "{report}");
+    assert!(
+        report.contains("something.jar (org.imglock.fixture:leaf-k 1.0)"),
+        "{report}"
+    );
+
+    // A jar replaced on the repository after locking fails the step.
+    let url = toml::from_str::<toml::Value>(&lock).unwrap()["layer"][0]["package"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = url.split_once("127.0.0.1").unwrap().1;
+    let path = &path[path.find('/').unwrap() + 1..];
+    std::fs::write(served.path().join(path), b"replaced").unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let output = Command::new("sh")
+        .args(["-c", &maven_step(&dockerfile, fresh.path())])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("checksum mismatch for a Maven artifact of layer `jars`"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn a_jar_whose_sha1_disagrees_fails_the_resolve() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    let jar = served
+        .path()
+        .join("org/imglock/fixture/leaf-k/1.0/leaf-k-1.0.jar");
+    std::fs::write(&jar, b"not the published jar").unwrap();
+    let server = Server::start(served.path());
+    let project = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:leaf-k:1.0\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("leaf-k-1.0.jar") && message.contains("sha1"),
+        "{message}"
+    );
+    assert!(project.lock().is_none());
+}
+
+#[test]
+fn a_maven_layer_needs_a_target_and_valid_coordinates() {
+    let project = Project::new(
+        &spec("https://repo.example/maven2", "maven = [\"org.x:lib\"]")
+            .replace("maven-target = \"/databricks/jars\"\n", ""),
+    );
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("has no `maven-target`"),
+        "{}",
+        stderr(&output)
+    );
+    let project = Project::new(&spec(
+        "https://repo.example/maven2",
+        "maven = [\"org.x:lib\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("imglock.toml:") && message.contains("is not a Maven coordinate"),
+        "{message}"
+    );
+}
