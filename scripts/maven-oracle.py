@@ -6,7 +6,12 @@ resolves, against a local Maven-2-layout repository, with no network.
     apt-get install -y --no-install-recommends maven libmaven-dependency-plugin-java
 
     maven-oracle.py --repo DIR COORD [COORD ...] [--exclude G:A ...]
-                    [--resolve] [--keep] [--timeout SECONDS]
+                    [--resolve] [--allow-missing-poms] [--synthesize-metadata]
+                    [--keep] [--tmpdir DIR] [--timeout SECONDS]
+
+For the POM-only corpus (no jars, no maven-metadata.xml):
+    maven-oracle.py --synthesize-metadata --allow-missing-poms \
+        --repo ../shared/corpora/maven/central org.apache.spark:spark-core_2.12:3.2.4
 
 COORD is g:a:v, g:a:classifier:v, or g:a:type:classifier:v (empty classifier
 allowed: g:a:pom::v). Each COORD becomes a compile-scope <dependency> of a
@@ -26,8 +31,10 @@ How the network is avoided (documented in fixtures/maven/README.md):
   * `-o` (offline) plus `-Daether.offline.protocols=file`: Maven's resolver
     refuses every transport except file:// even if some repository slipped
     past the mirror;
-  * a fresh temp local repository (-Dmaven.repo.local), deleted at the end
-    unless --keep.
+  * a fresh temp local repository (-Dmaven.repo.local, in /dev/shm when
+    writable), deleted at the end unless --keep.
+Dependency POMs' profiles activate as Maven sees THIS machine: <jdk> against
+the running JVM (Debian's OpenJDK 17), <os> against linux/amd64.
 
 Goal: org.apache.maven.plugins:maven-dependency-plugin:3.5.0:tree, which is
 @requiresDependencyCollection: Maven reads POMs (and maven-metadata.xml for
@@ -39,8 +46,12 @@ fixture's jars, not a different answer.
 Prints to stdout a JSON list sorted by (group, artifact, type, classifier) of
 {"group","artifact","version","type","classifier","scope","depth"} for scopes
 compile and runtime only (test/provided/system and the root are left out).
-depth is 1 for a root dependency. Exits 1 with Maven's output on stderr if
-Maven fails, 2 on usage errors.
+depth is 1 for a root dependency; "optional": true is added for a root
+dependency Maven marks optional (never, as the root declares none). Exits 1
+with Maven's output on stderr if Maven fails, 2 on usage errors, 3 if Maven
+warned that a POM is missing or invalid (Maven itself goes on as if that
+artifact had no dependencies; --allow-missing-poms prints the set anyway,
+with the warnings on stderr).
 """
 
 import argparse
@@ -142,6 +153,41 @@ def settings_xml(repo_url, local_repo):
 LINE = re.compile(r"^((?:[|+\\ ]  |[+\\]- )*)(\S+)(.*)$")
 
 
+def overlay_with_metadata(src, dst):
+    """Mirror the repository src into dst as symlinks and write a
+    maven-metadata.xml into every artifact folder that lacks one, listing the
+    version folders that hold a POM. Returns how many were written."""
+    n = 0
+    for root, dirs, files in os.walk(src):
+        rel = os.path.relpath(root, src)
+        out = os.path.join(dst, rel) if rel != "." else dst
+        os.makedirs(out, exist_ok=True)
+        for f in files:
+            os.symlink(os.path.join(root, f), os.path.join(out, f))
+        if "maven-metadata.xml" in files or rel == ".":
+            continue
+        art = os.path.basename(root)
+        vers = sorted(d for d in dirs
+                      if os.path.isfile(os.path.join(root, d, f"{art}-{d}.pom")))
+        if not vers:
+            continue
+        grp = os.path.dirname(rel).replace(os.sep, ".")
+        body = "".join(f"      <version>{escape(v)}</version>\n" for v in vers)
+        with open(os.path.join(out, "maven-metadata.xml"), "w") as fh:
+            fh.write(f"""<?xml version="1.0" encoding="UTF-8"?>
+<metadata>
+  <groupId>{escape(grp)}</groupId>
+  <artifactId>{escape(art)}</artifactId>
+  <versioning>
+    <versions>
+{body}    </versions>
+  </versioning>
+</metadata>
+""")
+        n += 1
+    return n
+
+
 def parse_tree(text):
     """Parse dependency:tree outputType=text. Returns list of dicts."""
     out = []
@@ -177,6 +223,13 @@ def main():
     ap.add_argument("--resolve", action="store_true",
                     help="also run dependency:resolve (downloads jars; fixture check)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir, print its path on stderr")
+    ap.add_argument("--allow-missing-poms", action="store_true",
+                    help="do not fail when Maven warns that a POM is missing/invalid")
+    ap.add_argument("--synthesize-metadata", action="store_true",
+                    help="serve DIR through a symlink overlay that adds a maven-metadata.xml"
+                         " (listing the version folders present) to every artifact folder"
+                         " lacking one, so version ranges resolve against a POM-only corpus")
+    ap.add_argument("--tmpdir", help="where to make the temp dir (default /dev/shm if writable)")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--mvn", default=shutil.which("mvn") or "/usr/bin/mvn")
     ap.add_argument("coords", nargs="+", metavar="COORD")
@@ -201,7 +254,13 @@ def main():
               " apt-get install libmaven-dependency-plugin-java", file=sys.stderr)
         return 2
 
-    tmp = tempfile.mkdtemp(prefix="maven-oracle-")
+    # /dev/shm when there is one: on this machine's ext4 (mounted with
+    # `discard`) deleting the thousands of files of a local repository takes
+    # ~3 ms a file, a minute for a corpus run.
+    tmpdir = a.tmpdir
+    if tmpdir is None and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        tmpdir = "/dev/shm"
+    tmp = tempfile.mkdtemp(prefix="maven-oracle-", dir=tmpdir)
     try:
         local = os.path.join(tmp, "m2")
         proj = os.path.join(tmp, "project")
@@ -209,36 +268,57 @@ def main():
         os.makedirs(proj)
         with open(os.path.join(proj, "pom.xml"), "w") as f:
             f.write(project_pom(coords, excludes))
+        served = repo
+        if a.synthesize_metadata:
+            served = os.path.join(tmp, "repo-overlay")
+            n = overlay_with_metadata(repo, served)
+            print(f"maven-oracle: synthesized {n} maven-metadata.xml", file=sys.stderr)
         with open(os.path.join(tmp, "settings.xml"), "w") as f:
-            f.write(settings_xml("file://" + repo, local))
+            f.write(settings_xml("file://" + served, local))
         with open(os.path.join(tmp, "global-settings.xml"), "w") as f:
             f.write('<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0"/>\n')
         tree = os.path.join(tmp, "tree.txt")
-        goals = [f"{PLUGIN}:tree"]
-        if a.resolve:
-            goals.append(f"{PLUGIN}:resolve")
-        cmd = [a.mvn, "-B", "-o", "-e", "-ntp",
-               "-s", os.path.join(tmp, "settings.xml"),
-               "-gs", os.path.join(tmp, "global-settings.xml"),
-               f"-Dmaven.repo.local={local}",
-               "-Daether.offline.protocols=file",
-               f"-DoutputFile={tree}", "-DoutputType=text",
-               "-f", os.path.join(proj, "pom.xml")] + goals
+        base = [a.mvn, "-B", "-o", "-e", "-ntp",
+                "-s", os.path.join(tmp, "settings.xml"),
+                "-gs", os.path.join(tmp, "global-settings.xml"),
+                f"-Dmaven.repo.local={local}",
+                "-Daether.offline.protocols=file",
+                "-f", os.path.join(proj, "pom.xml")]
         env = dict(os.environ)
         env.pop("MAVEN_OPTS", None)
         env.pop("MAVEN_ARGS", None)
         env["MAVEN_SKIP_RC"] = "1"
+        # dependency:resolve reads the same outputFile property as the tree,
+        # so it runs as a second mvn call, after the tree, in the same local repo.
+        runs = [base + [f"-DoutputFile={tree}", "-DoutputType=text", f"{PLUGIN}:tree"]]
+        if a.resolve:
+            runs.append(base + [f"{PLUGIN}:resolve"])
         t0 = time.monotonic()
-        r = subprocess.run(cmd, cwd=proj, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=a.timeout)
+        log = ""
+        for cmd in runs:
+            r = subprocess.run(cmd, cwd=proj, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=a.timeout)
+            log += r.stdout
+            if r.returncode != 0:
+                break
         dt = time.monotonic() - t0
         with open(os.path.join(tmp, "mvn.log"), "w") as f:
-            f.write(r.stdout)
+            f.write(log)
         if r.returncode != 0 or not os.path.exists(tree):
-            sys.stderr.write(r.stdout)
+            sys.stderr.write(log)
             print(f"maven-oracle: mvn failed (exit {r.returncode}) after {dt:.1f}s: {' '.join(cmd)}",
                   file=sys.stderr)
             return 1
+        # A missing POM is NOT an error for Maven's collection: it warns
+        # "The POM for g:a:jar:v is missing, no dependency information
+        # available" and goes on as if the artifact had no dependencies.
+        bad = sorted(set(re.findall(r"The POM for (\S+) is (missing|invalid)", log)))
+        for coord, why in bad:
+            print(f"maven-oracle: POM {why}: {coord}", file=sys.stderr)
+        if bad and not a.allow_missing_poms:
+            print(f"maven-oracle: {len(bad)} POM(s) missing or invalid in {repo};"
+                  " pass --allow-missing-poms to print the tree anyway", file=sys.stderr)
+            return 3
         with open(tree) as f:
             nodes = parse_tree(f.read())
         res = [n for n in nodes if n["scope"] in ("compile", "runtime")]

@@ -114,6 +114,17 @@ impl fmt::Display for Coordinate {
     }
 }
 
+/// The classifier a dependency type implies when none is written (Maven's artifact handlers).
+pub fn implied_classifier(kind: &str) -> Option<&'static str> {
+    match kind {
+        "test-jar" => Some("tests"),
+        "javadoc" => Some("javadoc"),
+        "java-source" => Some("sources"),
+        "ejb-client" => Some("client"),
+        _ => None,
+    }
+}
+
 /// The file extension of a dependency type (Maven's artifact handlers).
 pub fn extension_of(kind: &str) -> &str {
     match kind {

@@ -8,10 +8,20 @@ use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
 use super::coordinate::Gav;
-use super::pom::{Dependency, Pom};
+use super::pom::{Dependency, Pom, Profile};
+use super::version::{MavenVersion, VersionRequirement};
 
 /// How deep parents and imports may nest before the chain is taken for a cycle.
 const MAX_DEPTH: usize = 64;
+
+/// The Java runtime profiles are activated for (`<activation><jdk>`): the current LTS the
+/// Spark images this tool serves run on.
+pub const JAVA_VERSION: &str = "17";
+
+/// The operating system profiles are activated for (`<activation><os>`): a Linux image.
+const OS_FAMILY: &str = "unix";
+const OS_NAME: &str = "linux";
+const OS_ARCH: &str = "amd64";
 
 /// Why a model cannot be built yet, or at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,9 +85,10 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
                 "{gav}: its parent chain has a cycle at {current}"
             )));
         }
-        let pom = lookup.pom(&current)?;
+        let written = lookup.pom(&current)?;
+        let pom = with_active_profiles(&written);
         next = pom.parent.clone();
-        chain.push((current, pom));
+        chain.push((current, Rc::new(pom)));
     }
     let (_, pom) = &chain[0];
     let parent = pom.parent.clone();
@@ -223,6 +234,74 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
         managed,
         relocation,
     })
+}
+
+/// The POM with its active profiles merged in: their properties override, their dependencies
+/// and dependency management replace entries of the same key or are added. A profile marked
+/// `activeByDefault` is active only when no other profile of the POM is.
+fn with_active_profiles(pom: &Pom) -> Pom {
+    let mut active: Vec<&Profile> = pom.profiles.iter().filter(|p| is_active(p)).collect();
+    if active.is_empty() {
+        active = pom
+            .profiles
+            .iter()
+            .filter(|p| p.active_by_default)
+            .collect();
+    }
+    let mut merged = pom.clone();
+    merged.profiles.clear();
+    for profile in active {
+        merged.properties.extend(profile.properties.iter().cloned());
+        for (list, added) in [
+            (&mut merged.dependencies, &profile.dependencies),
+            (&mut merged.managed, &profile.managed),
+        ] {
+            for dependency in added {
+                let key = dependency.management_key();
+                match list.iter_mut().find(|d| d.management_key() == key) {
+                    Some(existing) => *existing = dependency.clone(),
+                    None => list.push(dependency.clone()),
+                }
+            }
+        }
+    }
+    merged
+}
+
+/// Whether a profile's activation holds for the image (every condition it states must).
+fn is_active(profile: &Profile) -> bool {
+    let stated = profile.jdk.is_some() || !profile.os.is_empty() || profile.property.is_some();
+    if !stated || profile.other_activation {
+        return false;
+    }
+    let negatable = |value: &str, test: &dyn Fn(&str) -> bool| match value.strip_prefix('!') {
+        Some(negated) => !test(negated),
+        None => test(value),
+    };
+    let jdk_ok = profile.jdk.as_deref().is_none_or(|jdk| {
+        negatable(jdk, &|value| {
+            if value.starts_with(['[', '(']) {
+                VersionRequirement::parse(value)
+                    .is_ok_and(|range| range.contains(&MavenVersion::parse(JAVA_VERSION)))
+            } else {
+                JAVA_VERSION.starts_with(value)
+            }
+        })
+    });
+    let os_ok = profile.os.iter().all(|(key, value)| {
+        negatable(value, &|value| match key.as_str() {
+            "family" => value == OS_FAMILY,
+            "name" => value == OS_NAME,
+            "arch" => value == OS_ARCH || (value == "x86_64" && OS_ARCH == "amd64"),
+            _ => false,
+        })
+    });
+    // No system or user properties are set when resolving for an image.
+    let property_ok = profile
+        .property
+        .as_ref()
+        .is_none_or(|(name, _)| name.starts_with('!'));
+    jdk_ok && os_ok && property_ok
 }
 
 fn interpolate_dependency(

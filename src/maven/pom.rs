@@ -57,6 +57,24 @@ pub struct Pom {
     pub dependencies: Vec<Dependency>,
     pub managed: Vec<Dependency>,
     pub relocation: Option<Relocation>,
+    pub profiles: Vec<Profile>,
+}
+
+/// A `<profile>`: what it adds when its activation holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub active_by_default: bool,
+    /// `<jdk>`: a version prefix like `1.8`, a range like `[1.8,)`, or either negated with `!`.
+    pub jdk: Option<String>,
+    /// `<os>`: family, name, arch and version, any of them negated with `!`.
+    pub os: Vec<(String, String)>,
+    /// `<property>`: a name (negated with `!`) and the value it must have, if any.
+    pub property: Option<(String, Option<String>)>,
+    /// Whether it has an activation this resolver cannot judge (`<file>`), which keeps it off.
+    pub other_activation: bool,
+    pub properties: Vec<(String, String)>,
+    pub dependencies: Vec<Dependency>,
+    pub managed: Vec<Dependency>,
 }
 
 impl Pom {
@@ -103,7 +121,13 @@ impl Pom {
                 artifact: r.text_of("artifactId"),
                 version: r.text_of("version"),
             });
+        let profiles = root
+            .child("profiles")
+            .map(|list| list.children("profile").map(profile_of).collect())
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
+            profiles,
             group: root.text_of("groupId"),
             artifact,
             version: root.text_of("version"),
@@ -115,6 +139,42 @@ impl Pom {
             relocation,
         })
     }
+}
+
+fn profile_of(profile: &Element) -> Result<Profile, String> {
+    let activation = profile.child("activation");
+    let os = activation
+        .and_then(|a| a.child("os"))
+        .map(|os| {
+            os.children
+                .iter()
+                .map(|c| (c.name.clone(), c.text.trim().to_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Profile {
+        active_by_default: activation
+            .and_then(|a| a.text_of("activeByDefault"))
+            .as_deref()
+            == Some("true"),
+        jdk: activation.and_then(|a| a.text_of("jdk")),
+        os,
+        property: activation
+            .and_then(|a| a.child("property"))
+            .and_then(|p| Some((p.text_of("name")?, p.text_of("value")))),
+        other_activation: activation.is_some_and(|a| a.child("file").is_some()),
+        properties: profile
+            .child("properties")
+            .map(|p| {
+                p.children
+                    .iter()
+                    .map(|c| (c.name.clone(), c.text.trim().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        dependencies: dependencies_of(profile.child("dependencies"))?,
+        managed: dependencies_of(profile.at(&["dependencyManagement", "dependencies"]))?,
+    })
 }
 
 fn dependencies_of(list: Option<&Element>) -> Result<Vec<Dependency>, String> {

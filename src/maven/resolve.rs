@@ -124,6 +124,8 @@ pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution,
         let mut next = Vec::new();
         for index in expand {
             let node = nodes[index].clone();
+            // Children hang below the key the winner was chosen under, even when relocated.
+            let winner_key = key_of(&node.coordinate);
             let gav = node.coordinate.gav();
             let model = match models.get(&gav) {
                 Some(Ok(model)) => model,
@@ -170,11 +172,14 @@ pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution,
                         group: dependency.group.clone(),
                         artifact: dependency.artifact.clone(),
                         kind: dependency.kind.clone(),
-                        classifier: dependency.classifier.clone(),
+                        classifier: dependency.classifier.clone().or_else(|| {
+                            super::coordinate::implied_classifier(&dependency.kind)
+                                .map(str::to_string)
+                        }),
                         version: dependency.version.clone(),
                     },
                     declared_scope: dependency.scope.clone(),
-                    parent: Some(key_of(&node.coordinate)),
+                    parent: Some(winner_key.clone()),
                     depth: node.depth + 1,
                     exclusions,
                     path: path.clone(),
