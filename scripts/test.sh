@@ -5,7 +5,8 @@
 # fixtures and to run the benchmark's anchor; buildah, skopeo and debootstrap for the real image
 # builds, and the base image they build on (scripts/base-image.sh, kept between runs); from PyPI,
 # uv (the oracle for Python resolution) and py-rattler (the oracle for conda solves and the
-# installer of the real conda install test), with zstandard to rebuild the conda fixtures.
+# installer of the real conda install test), with zstandard to rebuild the conda fixtures; and
+# Debian's maven with its dependency plugin, the oracle for Maven resolution.
 # Under CI=true a test whose tool is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,10 @@ command -v R >/dev/null 2>&1 || need_apt+=(r-base-core r-base-dev)
 command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+# Real Maven (and the dependency plugin, from Debian's own plugin repository) is the Maven oracle.
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+[ -d /usr/share/maven-repo/org/apache/maven/plugins/maven-dependency-plugin ] ||
+    need_apt+=(libmaven-dependency-plugin-java)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "Installing ${need_apt[*]} ..."

@@ -4,8 +4,9 @@
 //! ../shared/corpora/maven/central, recorded in fixtures/maven/corpus-expected (skipped with a
 //! message when ../shared is absent).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use imglock::fetch::{Cache, FetchOptions, Fetcher};
 use imglock::maven::coordinate::Coordinate;
@@ -22,6 +23,9 @@ fn fixtures() -> PathBuf {
 
 /// `group:artifact:type:classifier:version scope` of each artifact.
 type Answer = BTreeSet<String>;
+
+/// A recorded case: its name, the root coordinates and the root exclusions.
+type Case<'a> = (String, Vec<String>, Vec<(&'a str, &'a str)>);
 
 fn expected(file: &Path) -> Answer {
     let json: serde_json::Value =
@@ -44,7 +48,50 @@ fn expected(file: &Path) -> Answer {
         .collect()
 }
 
-fn imglock(repository: &Path, roots: &[&str], exclusions: &[(&str, &str)]) -> Answer {
+/// A repository of only `maven-metadata.xml` files listing the versions whose POMs `corpus`
+/// holds: what `scripts/maven-oracle.py --synthesize-metadata` gives Maven (the corpus has
+/// none, and version ranges need them).
+fn synthesized_metadata(corpus: &Path) -> tempfile::TempDir {
+    fn walk(dir: &Path, found: &mut BTreeMap<PathBuf, Vec<String>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "pom") {
+                let version_dir = path.parent().unwrap();
+                let version = version_dir
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                found
+                    .entry(version_dir.parent().unwrap().to_path_buf())
+                    .or_default()
+                    .push(version);
+            }
+        }
+    }
+    let mut found = BTreeMap::new();
+    walk(corpus, &mut found);
+    let overlay = tempfile::tempdir().unwrap();
+    for (artifact_dir, versions) in found {
+        let relative = artifact_dir.strip_prefix(corpus).unwrap();
+        let list: String = versions
+            .iter()
+            .map(|v| format!("<version>{v}</version>"))
+            .collect();
+        let dir = overlay.path().join(relative);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("maven-metadata.xml"),
+            format!("<metadata><versioning><versions>{list}</versions></versioning></metadata>"),
+        )
+        .unwrap();
+    }
+    overlay
+}
+
+fn imglock(repositories: &[&Path], roots: &[&str], exclusions: &[(&str, &str)]) -> Answer {
     let cache = tempfile::tempdir().unwrap();
     let fetcher = Fetcher::new(FetchOptions {
         cache: Cache::at(cache.path()),
@@ -52,13 +99,18 @@ fn imglock(repository: &Path, roots: &[&str], exclusions: &[(&str, &str)]) -> An
         progress: Progress::hidden(),
     })
     .unwrap();
-    let repository = Repository::parse(
-        &format!("file://{}", repository.display()),
-        Path::new("/"),
-        Path::new("/"),
-    )
-    .unwrap();
-    let store = PomStore::new(&fetcher, vec![repository]);
+    let repositories = repositories
+        .iter()
+        .map(|path| {
+            Repository::parse(
+                &format!("file://{}", path.display()),
+                Path::new("/"),
+                Path::new("/"),
+            )
+            .unwrap()
+        })
+        .collect();
+    let store = PomStore::new(&fetcher, repositories);
     let requests: Vec<Request> = roots
         .iter()
         .map(|root| Request {
@@ -118,7 +170,7 @@ fn every_fixture_case_resolves_as_maven_does() {
         "profiled",
         "profiled-default",
     ];
-    let mut cases: Vec<(String, Vec<String>, Vec<(&str, &str)>)> = single
+    let mut cases: Vec<Case> = single
         .iter()
         .map(|a| (format!("{a}-1.0"), vec![format!("{G}:{a}:1.0")], Vec::new()))
         .collect();
@@ -155,7 +207,7 @@ fn every_fixture_case_resolves_as_maven_does() {
     let mut differences = Vec::new();
     for (name, roots, exclusions) in &cases {
         let roots: Vec<&str> = roots.iter().map(String::as_str).collect();
-        let ours = imglock(&fixtures().join("repo"), &roots, exclusions);
+        let ours = imglock(&[&fixtures().join("repo")], &roots, exclusions);
         let maven = expected(&fixtures().join(format!("expected/{name}.json")));
         assert!(!maven.is_empty(), "{name}: Maven resolved something");
         differences.extend(compare(name, &ours, &maven));
@@ -170,6 +222,7 @@ fn the_central_corpus_resolves_as_maven_does() {
         eprintln!("skipped: ../shared/corpora/maven/central is absent");
         return;
     }
+    let metadata = synthesized_metadata(&corpus);
     let mut differences = Vec::new();
     let mut checked = 0;
     for entry in std::fs::read_dir(fixtures().join("corpus-expected")).unwrap() {
@@ -188,10 +241,66 @@ fn the_central_corpus_resolves_as_maven_does() {
         let version = rest[rest.len() - 1];
         let artifact = rest[..rest.len() - 1].join("_");
         let root = format!("{group}:{artifact}:{version}");
-        let ours = imglock(&corpus, &[&root], &[]);
+        let ours = imglock(&[&corpus, metadata.path()], &[&root], &[]);
         differences.extend(compare(&root, &ours, &expected(&path)));
         checked += 1;
     }
     assert!(checked >= 2);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// Real Maven, run now: its answers equal imglock's for a fixture scenario and a real Spark
+/// artifact, and equal what fixtures/maven/expected recorded. Needs Debian's `maven` and
+/// `libmaven-dependency-plugin-java` (scripts/test.sh installs them); skipped without them,
+/// except under `CI=true`, where that is a failure.
+#[test]
+fn real_maven_agrees_now() {
+    let has_maven = Command::new("mvn")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Path::new("/usr/share/maven-repo/org/apache/maven/plugins/maven-dependency-plugin")
+            .is_dir();
+    if !has_maven {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "Maven and its dependency plugin are needed in CI (scripts/test.sh installs them)"
+        );
+        eprintln!("skipped: mvn or Debian's maven-dependency-plugin is not installed");
+        return;
+    }
+    let oracle = |repository: &Path, extra: &[&str], root: &str| -> Answer {
+        let output = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/maven-oracle.py"))
+            .arg("--repo")
+            .arg(repository)
+            .args(extra)
+            .arg(root)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &output.stdout).unwrap();
+        expected(file.path())
+    };
+    let root = format!("{G}:app:1.0");
+    let maven = oracle(&fixtures().join("repo"), &[], &root);
+    assert_eq!(maven, expected(&fixtures().join("expected/app-1.0.json")));
+    assert_eq!(imglock(&[&fixtures().join("repo")], &[&root], &[]), maven);
+
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/maven/central");
+    if corpus.is_dir() {
+        let root = "org.apache.spark:spark-core_2.12:3.2.4";
+        let maven = oracle(
+            &corpus,
+            &["--synthesize-metadata", "--allow-missing-poms"],
+            root,
+        );
+        let metadata = synthesized_metadata(&corpus);
+        assert_eq!(imglock(&[&corpus, metadata.path()], &[root], &[]), maven);
+    }
 }

@@ -197,12 +197,13 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
             .clone()
             .or_else(|| management.and_then(|m| m.optional.clone()))
             .is_some_and(|o| o.trim() == "true");
-        let mut exclusions = dependency.exclusions.clone();
-        for exclusion in management.map(|m| m.exclusions.clone()).unwrap_or_default() {
-            if !exclusions.contains(&exclusion) {
-                exclusions.push(exclusion);
-            }
-        }
+        // Managed exclusions apply only to a dependency that declares none of its own (Maven's
+        // `DependencyManagementInjector`).
+        let exclusions = if dependency.exclusions.is_empty() {
+            management.map(|m| m.exclusions.clone()).unwrap_or_default()
+        } else {
+            dependency.exclusions.clone()
+        };
         dependencies.push(ModelDependency {
             group: dependency.group,
             artifact: dependency.artifact,
@@ -296,11 +297,15 @@ fn is_active(profile: &Profile) -> bool {
             _ => false,
         })
     });
-    // No system or user properties are set when resolving for an image.
-    let property_ok = profile
-        .property
-        .as_ref()
-        .is_none_or(|(name, _)| name.starts_with('!'));
+    // No system or user property is set when resolving for an image, so (as Maven's
+    // `PropertyProfileActivator` decides) a value test holds only when negated (`!false`), and a
+    // bare name only when negated (`!skipTests`).
+    let property_ok = profile.property.as_ref().is_none_or(|(name, value)| {
+        match value.as_deref().filter(|v| !v.is_empty()) {
+            Some(value) => value.starts_with('!'),
+            None => name.starts_with('!'),
+        }
+    });
     jdk_ok && os_ok && property_ok
 }
 
