@@ -201,3 +201,39 @@ fn a_maven_layer_needs_a_target_and_valid_coordinates() {
         "{message}"
     );
 }
+
+#[test]
+fn the_strongest_published_checksum_is_the_one_checked() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    let jar = served
+        .path()
+        .join("org/imglock/fixture/leaf-k/1.0/leaf-k-1.0.jar");
+    // The .sha1 still matches; a published .sha256 that does not is what counts.
+    std::fs::write(
+        jar.with_file_name("leaf-k-1.0.jar.sha256"),
+        format!("{}  leaf-k-1.0.jar\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let server = Server::start(served.path());
+    let project = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:leaf-k:1.0\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("leaf-k-1.0.jar") && message.contains("sha256"),
+        "{message}"
+    );
+    assert!(server.hits("/org/imglock/fixture/leaf-k/1.0/leaf-k-1.0.jar.sha256") >= 1);
+
+    // With the right .sha256 it resolves, and the lock's sha256 is that one.
+    let bytes = std::fs::read(&jar).unwrap();
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    std::fs::write(jar.with_file_name("leaf-k-1.0.jar.sha256"), &sha256).unwrap();
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(project.lock().unwrap().contains(&sha256));
+}

@@ -39,9 +39,10 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checksum {
     Md5(String),
-    /// Maven repositories publish `.sha1` files.
+    /// Maven repositories publish `.sha1` files, newer artifacts `.sha256` and `.sha512` too.
     Sha1(String),
     Sha256(String),
+    Sha512(String),
 }
 
 /// An artifact to download and pin.
@@ -428,6 +429,9 @@ impl Digests {
             Some(Checksum::Md5(md5)) => ("MD5", md5, hex::encode(Md5::digest(bytes))),
             Some(Checksum::Sha1(sha1)) => ("sha1", sha1, hex::encode(sha1::Sha1::digest(bytes))),
             Some(Checksum::Sha256(sha)) => ("sha256", sha, self.sha256.clone()),
+            Some(Checksum::Sha512(sha)) => {
+                ("sha512", sha, hex::encode(sha2::Sha512::digest(bytes)))
+            }
         };
         if expected.eq_ignore_ascii_case(&actual) {
             Ok(())

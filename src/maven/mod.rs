@@ -5,8 +5,9 @@
 //! A layer's `maven` coordinates are direct `compile` dependencies; its `maven-provided` ones
 //! (what the runtime ships, like Spark) are direct `provided` dependencies, so their trees stay
 //! out as Maven keeps a `provided` tree out. Artifacts a lower layer locked are not locked again.
-//! Each jar is downloaded once into the cache and checked against the repository's `.sha1`; the
-//! lock records its sha256, size and the chain of artifacts that brought it in.
+//! Each jar is downloaded once into the cache and checked against the strongest checksum the
+//! repository publishes beside it (`.sha512`, `.sha256`, `.sha1`); the lock records its sha256,
+//! size and the chain of artifacts that brought it in.
 
 pub mod coordinate;
 pub mod model;
@@ -110,23 +111,42 @@ impl<'a> MavenPackages<'a> {
         }))
     }
 
-    /// The published `.sha1` of each artifact file (`None` where a repository publishes none).
-    fn published_sha1(&self, urls: &[url::Url]) -> Vec<Option<String>> {
-        let sha1_urls: Vec<url::Url> = urls
+    /// The strongest checksum the repository publishes beside each artifact file (`.sha512`,
+    /// else `.sha256`, else `.sha1`; `None` where it publishes none), all fetched at once.
+    fn published_checksums(&self, urls: &[url::Url]) -> Vec<Option<Checksum>> {
+        const KINDS: [(&str, usize); 3] = [("sha512", 128), ("sha256", 64), ("sha1", 40)];
+        let checksum_urls: Vec<url::Url> = urls
             .iter()
-            .map(|url| {
-                let mut sha1 = url.clone();
-                sha1.set_path(&format!("{}.sha1", url.path()));
-                sha1
+            .flat_map(|url| {
+                KINDS.iter().map(move |(extension, _)| {
+                    let mut checksum = url.clone();
+                    checksum.set_path(&format!("{}.{extension}", url.path()));
+                    checksum
+                })
             })
             .collect();
-        self.fetcher
-            .get_all(&sha1_urls, "Fetching Maven checksums")
-            .into_iter()
-            .map(|body| {
-                let text = String::from_utf8_lossy(&body.ok()?).into_owned();
-                let hex = text.split_whitespace().next()?.to_lowercase();
-                (hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
+        let bodies = self
+            .fetcher
+            .get_all(&checksum_urls, "Fetching Maven checksums");
+        bodies
+            .chunks(KINDS.len())
+            .map(|answers| {
+                answers
+                    .iter()
+                    .zip(KINDS)
+                    .find_map(|(body, (kind, length))| {
+                        let body = body.as_ref().ok()?;
+                        let text = String::from_utf8_lossy(body);
+                        let hex = text.split_whitespace().next()?.to_lowercase();
+                        if hex.len() != length || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                            return None;
+                        }
+                        Some(match kind {
+                            "sha512" => Checksum::Sha512(hex),
+                            "sha256" => Checksum::Sha256(hex),
+                            _ => Checksum::Sha1(hex),
+                        })
+                    })
             })
             .collect()
     }
@@ -200,12 +220,12 @@ impl Ecosystem for MavenPackages<'_> {
                     .0
             })
             .collect();
-        let sha1s = self.published_sha1(&urls);
+        let checksums = self.published_checksums(&urls);
         let mut packages = Vec::new();
-        for (((name, artifact), url), sha1) in artifacts.into_iter().zip(urls).zip(sha1s) {
-            if sha1.is_none() {
+        for (((name, artifact), url), checksum) in artifacts.into_iter().zip(urls).zip(checksums) {
+            if checksum.is_none() {
                 notes.push(format!(
-                    "{url} has no .sha1 in the repository: its sha256 is locked as downloaded"
+                    "{url} has no .sha1, .sha256 or .sha512 in the repository: its sha256 is locked as downloaded"
                 ));
             }
             let repository = self.store.repository_of(&artifact.coordinate.gav());
@@ -217,7 +237,7 @@ impl Ecosystem for MavenPackages<'_> {
                 url: repository.label_for(&url),
                 artifact: PinSource::Download(ArtifactRequest {
                     url,
-                    expected: sha1.map(Checksum::Sha1),
+                    expected: checksum,
                 }),
                 needs_compilation: None,
                 requested: artifact.path.is_empty(),
