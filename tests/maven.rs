@@ -237,3 +237,60 @@ fn the_strongest_published_checksum_is_the_one_checked() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(project.lock().unwrap().contains(&sha256));
 }
+
+#[test]
+fn provided_trees_stay_out_and_lower_layers_are_not_repeated() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    let server = Server::start(served.path());
+    let alone = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:core:1.0\"]",
+    ));
+    assert!(alone.run(&["resolve"]).status.success());
+    let core_tree = locked(&alone);
+    assert!(core_tree.len() > 1, "{core_tree:?}");
+
+    // The runtime ships core: the layer adds only what core's tree does not hold.
+    let app = "maven = [\"org.imglock.fixture:app:1.0\"]";
+    let with_app = Project::new(&spec(&server.url(), app));
+    assert!(with_app.run(&["resolve"]).status.success());
+    let provided = Project::new(&spec(
+        &server.url(),
+        &format!("{app}\nmaven-provided = [\"org.imglock.fixture:core:1.0\"]"),
+    ));
+    let output = provided.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let without_core = locked(&provided);
+    assert!(
+        without_core
+            .iter()
+            .all(|(name, _)| name != "org.imglock.fixture:core"),
+        "{without_core:?}"
+    );
+    assert!(without_core.len() < locked(&with_app).len());
+
+    // A higher layer does not lock again what a lower one did.
+    let layered = Project::new(&format!(
+        "{}\n[[layer]]\nname = \"more\"\nmaven-target = \"/databricks/jars\"\n{app}\n",
+        spec(&server.url(), "maven = [\"org.imglock.fixture:core:1.0\"]")
+    ));
+    let output = layered.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock: toml::Value = toml::from_str(&layered.lock().unwrap()).unwrap();
+    let names = |layer: usize| -> Vec<String> {
+        lock["layer"][layer]["package"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (lower, higher) = (names(0), names(1));
+    assert_eq!(lower.len(), core_tree.len());
+    assert!(
+        higher.iter().all(|name| !lower.contains(name)),
+        "{higher:?}"
+    );
+    assert_eq!(lower.len() + higher.len(), locked(&with_app).len());
+}
