@@ -4,6 +4,8 @@
 //! key reserved for an ecosystem this build does not support yet are errors that name the file,
 //! line and column; nothing is ignored silently.
 
+mod wire;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -544,115 +546,5 @@ fn parse_bioconductor(value: &str) -> Result<BioconductorSource, String> {
         Err(format!(
             "repositories.bioconductor `{value}` must be `auto`, a release like `3.16`, or a mirror URL"
         ))
-    }
-}
-
-/// The file format as written, checked by serde; turned into [`Spec`] by [`Spec::parse`].
-mod wire {
-    use serde::Deserialize;
-    use toml::Spanned;
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(super) struct Spec {
-        pub image: Spanned<Image>,
-        pub repositories: Option<Repositories>,
-        #[serde(default)]
-        pub layer: Vec<Layer>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(super) struct Image {
-        pub name: String,
-        pub base: Spanned<String>,
-        pub platform: Option<Spanned<String>>,
-        pub r: Option<Spanned<String>>,
-        #[serde(rename = "r-library")]
-        pub r_library: Option<Spanned<String>>,
-        pub python: Option<String>,
-        pub manylinux: Option<String>,
-        pub glibc: Option<Spanned<String>>,
-        pub cuda: Option<Spanned<String>>,
-        #[serde(rename = "conda-prefix")]
-        pub conda_prefix: Option<Spanned<String>>,
-        #[serde(rename = "conda-installer")]
-        pub conda_installer: Option<Spanned<String>>,
-    }
-
-    #[derive(Deserialize, Default)]
-    #[serde(deny_unknown_fields)]
-    pub(super) struct Repositories {
-        pub cran: Option<OneOrMany>,
-        pub bioconductor: Option<Spanned<String>>,
-        pub pypi: Option<OneOrMany>,
-        pub conda: Option<OneOrMany>,
-        pub maven: Option<OneOrMany>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    pub(super) enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-
-    impl OneOrMany {
-        pub fn into_vec(self) -> Vec<String> {
-            match self {
-                Self::One(one) => vec![one],
-                Self::Many(many) => many,
-            }
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(super) struct Layer {
-        pub name: Spanned<String>,
-        #[serde(default)]
-        pub cran: Vec<Spanned<String>>,
-        #[serde(default)]
-        pub bioconductor: Vec<Spanned<String>>,
-        #[serde(default)]
-        pub pypi: Vec<Spanned<String>>,
-        #[serde(default)]
-        pub conda: Vec<Spanned<String>>,
-        #[serde(default)]
-        pub maven: Vec<Spanned<MavenEntry>>,
-        #[serde(rename = "maven-target")]
-        pub maven_target: Option<Spanned<String>>,
-        #[serde(rename = "maven-provided", default)]
-        pub maven_provided: Vec<Spanned<String>>,
-        pub github: Option<Spanned<toml::Value>>,
-    }
-
-    /// A Maven requirement: a coordinate, or a coordinate with exclusions.
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    pub(super) enum MavenEntry {
-        Plain(String),
-        Excluding {
-            coordinate: String,
-            #[serde(default)]
-            exclude: Vec<String>,
-        },
-    }
-
-    /// Keys reserved for ecosystems this build cannot resolve yet: an error, never ignored.
-    pub(super) fn check_unsupported(spec: &Spec) -> Result<(), (std::ops::Range<usize>, String)> {
-        let unsupported = |key: &str, value: &Option<Spanned<toml::Value>>| match value {
-            Some(value) => Err((
-                value.span(),
-                format!(
-                    "`{key}` is not supported yet by this imglock build: remove it, or lock those packages with a newer imglock"
-                ),
-            )),
-            None => Ok(()),
-        };
-        for layer in &spec.layer {
-            unsupported("github", &layer.github)?;
-        }
-        Ok(())
     }
 }
