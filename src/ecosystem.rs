@@ -4,7 +4,7 @@
 //! ecosystem the layer's spec, the pins of lower layers (fixed) and the pins of the previous lock
 //! (preferred), and gets back the packages to lock, each with the artifact to pin. Fetching,
 //! version rules and the resolution algorithm (a closure walk for R, PubGrub for PyPI, a SAT
-//! solve for conda, later Maven's tree) stay inside the ecosystem.
+//! solve for conda, Maven's tree walk) stay inside the ecosystem.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -89,7 +89,7 @@ pub struct LayerResolution {
     pub notes: Vec<String>,
 }
 
-/// A package ecosystem: CRAN + Bioconductor today; PyPI, conda and Maven plug in the same way.
+/// A package ecosystem: CRAN + Bioconductor, PyPI, conda and Maven each implement it.
 pub trait Ecosystem {
     /// The ecosystem's name in messages.
     fn name(&self) -> &'static str;

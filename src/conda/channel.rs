@@ -52,6 +52,8 @@ impl Compression {
 #[derive(Debug)]
 pub struct ChannelRecords {
     pub repository: Repository,
+    /// The channel as its records name it (`RepoDataRecord::channel`).
+    pub channel: String,
     /// The channel's records for the image's subdir, then `noarch`.
     pub records: Vec<RepoDataRecord>,
 }
@@ -129,6 +131,7 @@ pub fn fetch_channels(
         .iter()
         .map(|repository| ChannelRecords {
             repository: repository.clone(),
+            channel: conda_channel(repository).base_url.as_str().to_string(),
             records: Vec::new(),
         })
         .collect();
@@ -137,10 +140,8 @@ pub fn fetch_channels(
             url: url.to_string(),
             reason,
         })?;
-        let conda_channel =
-            Channel::from_url(ChannelUrl::from(with_slash(&repositories[channel].url)));
         channels[channel].records.extend(prefer_conda_format(
-            repodata.into_repo_data_records(&conda_channel),
+            repodata.into_repo_data_records(&conda_channel(&repositories[channel])),
         ));
     }
     Ok(channels)
@@ -175,6 +176,11 @@ fn prefer_conda_format(records: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
                     .is_some_and(|s| with_conda.contains(&(r.package_record.subdir.clone(), s))))
         })
         .collect()
+}
+
+/// The conda channel a repository is: its URL as the base of the subdirs.
+fn conda_channel(repository: &Repository) -> Channel {
+    Channel::from_url(ChannelUrl::from(with_slash(&repository.url)))
 }
 
 fn with_slash(url: &Url) -> Url {

@@ -11,7 +11,7 @@
 mod channel;
 mod solve;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use rattler_conda_types::{MatchSpec, ParseStrictness, RepoDataRecord};
@@ -120,30 +120,24 @@ impl CondaPackages {
 
     /// The records `pins` name (name, version and build), found in the channels.
     fn records_of(&self, pins: &[Pin]) -> Vec<&RepoDataRecord> {
-        let wanted: HashMap<(&str, &str, &str), ()> = pins
+        let wanted: HashSet<(&str, &str, &str)> = pins
             .iter()
             .filter(|pin| pin.ecosystem == "conda")
             .filter_map(|pin| {
                 Some((
-                    (
-                        pin.name.as_str(),
-                        pin.version.as_str(),
-                        pin.build.as_deref()?,
-                    ),
-                    (),
+                    pin.name.as_str(),
+                    pin.version.as_str(),
+                    pin.build.as_deref()?,
                 ))
             })
             .collect();
         let mut found: HashMap<&str, &RepoDataRecord> = HashMap::new();
         for record in self.channels.iter().flat_map(|c| &c.records) {
-            let key = (
-                record.package_record.name.as_normalized(),
-                record.package_record.version.as_str(),
-                record.package_record.build.as_str(),
-            );
-            let key = (key.0, &*key.1, key.2);
-            if wanted.contains_key(&key) {
-                found.entry(key.0).or_insert(record);
+            let package = &record.package_record;
+            let name = package.name.as_normalized();
+            let version = package.version.as_str();
+            if wanted.contains(&(name, &*version, package.build.as_str())) {
+                found.entry(name).or_insert(record);
             }
         }
         let mut records: Vec<&RepoDataRecord> = found.into_values().collect();
@@ -156,7 +150,7 @@ impl CondaPackages {
         let index = self
             .channels
             .iter()
-            .position(|channel| channel.records.iter().any(|r| r.url == record.url))
+            .position(|channel| record.channel.as_deref() == Some(channel.channel.as_str()))
             .unwrap_or(0);
         &self.channels[index].repository
     }

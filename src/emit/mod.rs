@@ -227,59 +227,45 @@ pub fn render(
                 packages: step.len(),
             });
         }
-        let python: Vec<&LockedPackage> = layer
-            .packages
-            .iter()
-            .filter(|p| p.ecosystem == "pypi")
-            .collect();
-        if !python.is_empty() {
-            let packages = sources_of(&python, &lock_dir, &mut context_files)?;
+        // The other ecosystems: one step each per layer.
+        for ecosystem in ["pypi", "conda", "maven"] {
+            let selected: Vec<&LockedPackage> = layer
+                .packages
+                .iter()
+                .filter(|p| p.ecosystem == ecosystem)
+                .collect();
+            if selected.is_empty() {
+                continue;
+            }
+            let packages = sources_of(&selected, &lock_dir, &mut context_files)?;
+            let text = match ecosystem {
+                "pypi" => python::install_step(&layer.name, &packages),
+                "conda" => conda::install_step(
+                    &layer.name,
+                    &packages,
+                    lock.image
+                        .conda_prefix
+                        .as_deref()
+                        .unwrap_or(crate::spec::CONDA_PREFIX),
+                    lock.image
+                        .conda_installer
+                        .as_deref()
+                        .unwrap_or(crate::spec::CondaInstaller::default().name()),
+                ),
+                _ => {
+                    let target = layer.maven_target.as_deref().ok_or_else(|| {
+                        Error::Usage(format!(
+                            "layer `{}` of the lock has Maven artifacts but no `maven-target`: re-create the lock with `imglock resolve`",
+                            layer.name
+                        ))
+                    })?;
+                    maven::install_step(&layer.name, &packages, target)
+                }
+            };
             steps.push(Step {
                 layer: Some(layer.name.clone()),
-                text: python::install_step(&layer.name, &packages),
-                packages: python.len(),
-            });
-        }
-        let conda: Vec<&LockedPackage> = layer
-            .packages
-            .iter()
-            .filter(|p| p.ecosystem == "conda")
-            .collect();
-        if !conda.is_empty() {
-            let packages = sources_of(&conda, &lock_dir, &mut context_files)?;
-            let prefix = lock
-                .image
-                .conda_prefix
-                .as_deref()
-                .unwrap_or(crate::spec::CONDA_PREFIX);
-            let installer = lock
-                .image
-                .conda_installer
-                .as_deref()
-                .unwrap_or("micromamba");
-            steps.push(Step {
-                layer: Some(layer.name.clone()),
-                text: conda::install_step(&layer.name, &packages, prefix, installer),
-                packages: conda.len(),
-            });
-        }
-        let maven: Vec<&LockedPackage> = layer
-            .packages
-            .iter()
-            .filter(|p| p.ecosystem == "maven")
-            .collect();
-        if !maven.is_empty() {
-            let packages = sources_of(&maven, &lock_dir, &mut context_files)?;
-            let target = layer.maven_target.as_deref().ok_or_else(|| {
-                Error::Usage(format!(
-                    "layer `{}` of the lock has Maven artifacts but no `maven-target`: re-create the lock with `imglock resolve`",
-                    layer.name
-                ))
-            })?;
-            steps.push(Step {
-                layer: Some(layer.name.clone()),
-                text: maven::install_step(&layer.name, &packages, target),
-                packages: maven.len(),
+                text,
+                packages: selected.len(),
             });
         }
     }

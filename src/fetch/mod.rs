@@ -403,7 +403,7 @@ fn retryable_status(status: reqwest::StatusCode) -> bool {
     status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
 }
 
-/// The sha256, md5 and size of a body.
+/// The sha256 and size of a body (other digests are computed only to check a published one).
 struct Digests {
     sha256: String,
     size: u64,

@@ -66,7 +66,6 @@ struct Node {
     declared_scope: String,
     /// The winner that declared it; `None` for a direct dependency.
     parent: Option<Key>,
-    depth: usize,
     exclusions: Vec<(String, String)>,
     path: Vec<String>,
 }
@@ -80,7 +79,6 @@ pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution,
             coordinate: request.coordinate.clone(),
             declared_scope: request.scope.to_string(),
             parent: None,
-            depth: 1,
             exclusions: request.exclusions.clone(),
             path: Vec::new(),
         })
@@ -123,10 +121,9 @@ pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution,
         let models = models_following_relocations(store, &gavs);
         let mut next = Vec::new();
         for index in expand {
-            let node = nodes[index].clone();
             // Children hang below the key the winner was chosen under, even when relocated.
-            let winner_key = key_of(&node.coordinate);
-            let gav = node.coordinate.gav();
+            let winner_key = key_of(&nodes[index].coordinate);
+            let gav = nodes[index].coordinate.gav();
             let model = match models.get(&gav) {
                 Some(Ok(model)) => model,
                 Some(Err(ModelError::Invalid(reason))) if store.is_absent(&gav) => {
@@ -180,7 +177,6 @@ pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution,
                     },
                     declared_scope: dependency.scope.clone(),
                     parent: Some(winner_key.clone()),
-                    depth: node.depth + 1,
                     exclusions,
                     path: path.clone(),
                 });
