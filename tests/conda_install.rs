@@ -10,7 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{Project, Server, stderr};
+use support::{Project, Server, output_text as text, stderr};
 
 fn channels() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/conda/channels")
@@ -101,14 +101,6 @@ fn run_step(step: &str, root: &Path, work: &Path) -> Output {
     Command::new("sh").args(["-c", &command]).output().unwrap()
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 #[test]
 fn the_emitted_steps_install_exactly_the_lock_and_verify_agrees() {
     if !has_py_rattler() {
@@ -155,9 +147,7 @@ fn the_emitted_steps_install_exactly_the_lock_and_verify_agrees() {
         "the payload is linked into the prefix"
     );
 
-    let output = project.run(&["verify", root.path().to_str().unwrap(), "--format", "json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = project.verify_clean(root.path());
     assert_eq!(report["checked"].as_array().unwrap().len(), locked.len());
 
     // Another build of libzed and a stray record are found.

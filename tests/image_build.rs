@@ -8,7 +8,7 @@ mod support;
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use support::{Project, Server, fixture_copy, stderr};
+use support::{Project, Server, fixture_copy, output_text as text, stderr};
 
 const BASE: &str = "localhost/imglock-test-base:bookworm-r-python";
 
@@ -19,14 +19,6 @@ fn buildah(args: &[&str]) -> Output {
         .env("BUILDAH_ISOLATION", "chroot")
         .output()
         .expect("run buildah")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// The base image's digest, or `None` (with a message) when real builds cannot run here.
@@ -348,15 +340,7 @@ fn a_python_layer_installs_exactly_the_lock() {
     let oci = images.path().join("oci");
     let output = buildah(&["push", &tag, &format!("oci:{}", oci.display())]);
     assert!(output.status.success(), "{}", text(&output));
-    let output = project.run(&["verify", oci.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(&output)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = project.verify_clean(&oci);
     assert_eq!(
         report["checked"].as_array().unwrap().len(),
         locked(&project).len()

@@ -5,9 +5,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use support::{Project, Server, stderr};
+use support::{Project, Server, output_text as text, stderr};
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/maven/repo")
@@ -19,14 +19,6 @@ fn spec(url: &str, maven: &str) -> String {
          [repositories]\nmaven = [\"{url}\"]\n\n\
          [[layer]]\nname = \"jars\"\nmaven-target = \"/databricks/jars\"\n{maven}\n",
         "e".repeat(64)
-    )
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
     )
 }
 
@@ -109,8 +101,8 @@ fn jars_are_locked_installed_by_the_emitted_step_and_verified() {
         .count();
     assert_eq!(jars, locked(&project).len(), "one jar per locked artifact");
 
-    let output = project.run(&["verify", root.path().to_str().unwrap(), "--format", "json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report = project.verify_clean(root.path());
+    assert_eq!(report["checked"].as_array().unwrap().len(), jars);
 
     // A jar with other bytes and a stray jar are found; the stray one is named by its
     // pom.properties.

@@ -394,15 +394,7 @@ fn the_emitted_step_installs_exactly_the_lock_and_verify_agrees() {
         stderr(&output)
     );
 
-    let output = project.run(&["verify", root.path().to_str().unwrap(), "--format", "json"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(&output)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = project.verify_clean(root.path());
     assert_eq!(
         report["checked"].as_array().unwrap().len(),
         pins(&project.lock().unwrap(), None).len()

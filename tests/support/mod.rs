@@ -346,6 +346,22 @@ impl Project {
         }
         command.output().expect("run imglock")
     }
+
+    /// `imglock verify IMAGE --format json`, which must find the image clean: its report.
+    pub fn verify_clean(&self, image: &Path) -> serde_json::Value {
+        let output = self.run(&["verify", image.to_str().unwrap(), "--format", "json"]);
+        assert_eq!(output.status.code(), Some(0), "{}", output_text(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+/// stdout then stderr of a run, as text.
+pub fn output_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 /// stderr of a run, as text.
