@@ -5,7 +5,7 @@
 //! Python's start-up and py-rattler's import, measured alone as `python3 -c "import rattler"` so
 //! it can be subtracted. Skipped, with a message, without ../shared or py-rattler.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! any resolver needs that fetches a POM only after its parent in the tree is read). Skipped,
 //! with a message, when ../shared is absent.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! 30 ms of latency per request: imglock against `uv pip compile` in the same run, cold (empty
 //! caches) and warm. Skipped, with a message, when `uv` is not installed.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::path::Path;

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Makes the base image the real-build tests use, once per machine: Debian bookworm (minbase) with
-# R (r-base-core, r-base-dev, r-recommended: what rocker images ship), Python 3 with pip, and curl,
-# imported into buildah's storage as
-# `localhost/imglock-test-base:bookworm-r-python`. An image already there is kept.
+# R (r-base-core, r-base-dev, r-recommended: what rocker images ship), Python 3 with pip, curl,
+# and a `micromamba` that installs explicit conda environment files with py-rattler
+# (scripts/test-micromamba.sh), imported into buildah's storage as
+# `localhost/imglock-test-base:bookworm-r-python-conda`. An image already there is kept.
 #
 # Needs root, buildah and debootstrap (scripts/test.sh installs them). Uses the vfs storage driver
 # and chroot isolation: no daemon, no overlay mounts, works inside containers.
 set -euo pipefail
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-image=localhost/imglock-test-base:bookworm-r-python
+image=localhost/imglock-test-base:bookworm-r-python-conda
 if buildah inspect --type image "$image" >/dev/null 2>&1; then
     echo "base image $image is present"
     exit 0
@@ -23,6 +24,13 @@ debootstrap --variant=minbase --include=r-base-core,r-base-dev,r-recommended,pyt
     exit 1
 }
 rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
+# py-rattler for the image's Python (bookworm's 3.11), fetched from PyPI by the host's pip.
+here=$(cd "$(dirname "$0")" && pwd)
+python3 -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+    --platform manylinux2014_x86_64 --python-version 3.11 \
+    --target "$work/root/usr/local/lib/python3.11/dist-packages" py-rattler==0.28.0
+install -D -m 0644 "$here/conda-install.py" "$work/root/usr/local/lib/imglock/conda-install.py"
+install -D -m 0755 "$here/test-micromamba.sh" "$work/root/usr/local/bin/micromamba"
 tar -C "$work/root" -cf "$work/root.tar" .
 container=$(buildah from scratch)
 buildah add "$container" "$work/root.tar" / >/dev/null

@@ -20,6 +20,10 @@ command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 [ -d /usr/share/maven-repo/org/apache/maven/plugins/maven-dependency-plugin ] ||
     need_apt+=(libmaven-dependency-plugin-java)
+# The dependency plugin's own dependencies that Debian packages apart from it.
+[ -d /usr/share/maven-repo/junit/junit ] || need_apt+=(junit4)
+# `script` gives the terminal tests their pseudo-terminal.
+command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "Installing ${need_apt[*]} ..."
@@ -41,4 +45,5 @@ fi
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --all-targets --locked
+# --no-fail-fast: one failing test must not hide the others.
+cargo test --all-targets --locked --no-fail-fast

@@ -160,8 +160,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     } else {
         Progress::from_env()
     };
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr().lock();
+    // Unlocked handles: each write takes the lock for itself. Holding stderr's lock for the run
+    // would deadlock every other thread that draws progress or prints on a terminal.
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
     match cli.command {
         Command::Resolve {
             spec,

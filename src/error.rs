@@ -55,12 +55,43 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error(
+        "{} locked artifact(s) now have other bytes under the same name, version and URL (re-published, or tampered with):\n{}\nThe lock is unchanged. Find out why the repository changed them; to accept the new bytes, run `imglock resolve{}`",
+        .0.len(),
+        .0.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"),
+        .0.iter().map(|r| format!(" --upgrade-package {}", r.name)).collect::<String>()
+    )]
+    Republished(Vec<Republished>),
+
     #[error("{} {what} could not be fetched:\n{}", errors.len(), list(errors))]
     Fetches {
         /// What was being fetched, in the plural: "R indexes", "artifacts".
         what: &'static str,
         errors: Vec<FetchError>,
     },
+}
+
+/// An artifact the lock pinned whose repository now serves other bytes for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Republished {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    pub url: String,
+    /// The sha256 the lock has.
+    pub locked: String,
+    /// The sha256 of what the repository serves now.
+    pub served: String,
+}
+
+impl std::fmt::Display for Republished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} ({}) at {}: locked sha256 {}, served sha256 {}",
+            self.name, self.version, self.ecosystem, self.url, self.locked, self.served
+        )
+    }
 }
 
 fn list(errors: &[FetchError]) -> String {

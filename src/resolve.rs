@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::conda::CondaPackages;
 use crate::cran::RPackages;
 use crate::ecosystem::{Ecosystem, LayerRequest, Pin, PinSource, ResolvedPackage};
-use crate::error::Error;
+use crate::error::{Error, Republished};
 use crate::fetch::{Artifact, Cache, FetchOptions, Fetcher};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
 use crate::maven::MavenPackages;
@@ -61,14 +61,15 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         _ => PathBuf::from("."),
     };
     let previous_text = std::fs::read_to_string(&lock_path).ok();
-    let preferred = match (&previous_text, options.upgrade) {
-        (Some(text), false) => Lock::parse(&lock_path, text)?
-            .pins()
-            .into_iter()
-            .filter(|pin| !options.upgrade_packages.contains(&pin.name))
-            .collect(),
-        _ => Vec::new(),
+    let previous = match (&previous_text, options.upgrade) {
+        (Some(text), false) => Some(Lock::parse(&lock_path, text)?),
+        _ => None,
     };
+    let preferred: Vec<Pin> = previous
+        .iter()
+        .flat_map(Lock::pins)
+        .filter(|pin| !options.upgrade_packages.contains(&pin.name))
+        .collect();
 
     let fetcher = Fetcher::new(FetchOptions {
         cache: options.cache.clone(),
@@ -136,6 +137,9 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     }
 
     let lock = pin_artifacts(&spec, &fetcher, &ecosystems, layers)?;
+    if let Some(previous) = &previous {
+        refuse_republished(previous, &lock, &options.upgrade_packages)?;
+    }
     let rendered = crate::lock::render(&lock);
     let changed = previous_text.as_deref() != Some(rendered.as_str());
     if changed {
@@ -263,4 +267,53 @@ fn pin_artifacts(
         resolution,
         layers: locked_layers,
     })
+}
+
+/// Fails when an artifact the previous lock pinned now has other bytes under the same ecosystem,
+/// name, version and URL: a re-published or tampered artifact, which the lock exists to catch.
+/// Taking the new bytes needs `--upgrade-package NAME` (or `--upgrade`).
+fn refuse_republished(previous: &Lock, lock: &Lock, upgrading: &[String]) -> Result<(), Error> {
+    let pinned: std::collections::HashMap<_, &LockedPackage> = previous
+        .layers
+        .iter()
+        .flat_map(|layer| &layer.packages)
+        .map(|p| {
+            (
+                (
+                    p.ecosystem.as_str(),
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.url.as_str(),
+                ),
+                p,
+            )
+        })
+        .collect();
+    let changed: Vec<Republished> = lock
+        .layers
+        .iter()
+        .flat_map(|layer| &layer.packages)
+        .filter(|p| !upgrading.contains(&p.name))
+        .filter_map(|p| {
+            let old = pinned.get(&(
+                p.ecosystem.as_str(),
+                p.name.as_str(),
+                p.version.as_str(),
+                p.url.as_str(),
+            ))?;
+            (old.sha256 != p.sha256).then(|| Republished {
+                ecosystem: p.ecosystem.clone(),
+                name: p.name.clone(),
+                version: p.version.clone(),
+                url: p.url.clone(),
+                locked: old.sha256.clone(),
+                served: p.sha256.clone(),
+            })
+        })
+        .collect();
+    if changed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Republished(changed))
+    }
 }

@@ -146,10 +146,7 @@ fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requ
     for layer in &spec.layers {
         let mut roots = Vec::new();
         for entry in &layer.requirements {
-            let requirement: Requirement = entry
-                .text
-                .parse()
-                .map_err(|e| spec.error_at(entry, format!("in layer `{}`: {e}", layer.name)))?;
+            // Only the R lists are R's to read: every other list has its own grammar.
             let kind = match entry.kind {
                 RequirementKind::Cran => RepoKind::Cran,
                 RequirementKind::Bioconductor => RepoKind::Bioconductor,
@@ -158,6 +155,10 @@ fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requ
                 | RequirementKind::Maven
                 | RequirementKind::MavenProvided => continue,
             };
+            let requirement: Requirement = entry
+                .text
+                .parse()
+                .map_err(|e| spec.error_at(entry, format!("in layer `{}`: {e}", layer.name)))?;
             roots.push((kind, requirement));
         }
         layers.insert(layer.name.clone(), roots);

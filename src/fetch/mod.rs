@@ -348,9 +348,13 @@ impl Fetcher {
                 source,
             })?;
             let digests = Digests::of(&bytes);
-            // A blob whose bytes no longer hash to its name is damaged: fetch it again.
-            if digests.sha256 == sha256 {
-                digests.verify(&bytes, url, request.expected.as_ref())?;
+            // A blob whose bytes no longer hash to its name is damaged, and one the index's
+            // checksum no longer matches was re-published: either way, fetch it again.
+            if digests.sha256 == sha256
+                && digests
+                    .verify(&bytes, url, request.expected.as_ref())
+                    .is_ok()
+            {
                 return Ok(Artifact {
                     sha256,
                     size: digests.size,

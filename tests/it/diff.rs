@@ -1,12 +1,10 @@
 //! `imglock diff`: every change kind in all three formats (golden files in fixtures/diff/),
 //! exit codes, the Docker cache impact, and `--git` against a temporary repository.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::{Project, Server, fixtures, spec, stderr};
+use crate::support::{Project, Server, fixtures, spec, stderr};
 
 fn imglock_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_imglock"))

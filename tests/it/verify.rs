@@ -2,14 +2,12 @@
 //! (legacy layout), OCI archives and OCI layout folders, with whiteouts, gzip and zstd layers,
 //! and hostile entries. (Images built by buildah are verified in `image_build.rs`.)
 
-mod support;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::stderr;
 use sha2::Digest;
-use support::stderr;
 
 const SITE: &str = "usr/local/lib/R/site-library";
 

@@ -32,12 +32,10 @@ fn packages(root: &Path, repo: &str) -> Vec<(String, String, Option<bool>, Vec<S
 
 #[test]
 fn the_fixture_script_rebuilds_the_committed_repositories_with_real_r() {
-    if Command::new("R").arg("--version").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "R is not installed, and CI needs it: run scripts/test.sh"
-        );
-        eprintln!("skipped: R is not installed (scripts/test.sh installs it)");
+    if !crate::support::available(
+        crate::support::runs("R", &["--version"]),
+        "R is not installed",
+    ) {
         return;
     }
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -81,16 +79,10 @@ fn the_fixture_script_rebuilds_the_committed_repositories_with_real_r() {
 /// record describes the package file beside it (size, sha256, md5).
 #[test]
 fn the_conda_fixture_script_rewrites_the_committed_channels() {
-    let has_zstandard = Command::new("python3")
-        .args(["-c", "import zstandard"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_zstandard {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "python3 with zstandard is needed in CI: run scripts/test.sh"
-        );
-        eprintln!("skipped: the zstandard Python module is not installed");
+    if !crate::support::available(
+        crate::support::runs("python3", &["-c", "import zstandard"]),
+        "the zstandard Python module is not installed",
+    ) {
         return;
     }
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/conda");

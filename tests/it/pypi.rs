@@ -1,13 +1,12 @@
 //! PyPI layers: resolution against a recording of real PyPI responses (fixtures/pypi, made by
 //! fixtures/pypi/record.py) served on 127.0.0.1, compared with uv on the same index.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use support::{Project, Server, stderr};
+use crate::support;
+use crate::support::{Project, Server, stderr};
 
 const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
 
@@ -268,12 +267,7 @@ fn a_file_index_works_and_keeps_the_lock_free_of_machine_paths() {
 
 #[test]
 fn pins_match_uv_on_the_same_index() {
-    if Command::new("uv").arg("--version").output().is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "uv is not installed, and CI needs it: run scripts/test.sh"
-        );
-        eprintln!("skipped: uv is not installed (scripts/test.sh installs it)");
+    if !support::available(support::runs("uv", &["--version"]), "uv is not installed") {
         return;
     }
     let server = Server::start(&fixtures());
@@ -346,15 +340,10 @@ fn python_step(dockerfile: &str) -> String {
 
 #[test]
 fn the_emitted_step_installs_exactly_the_lock_and_verify_agrees() {
-    let python = Command::new("python3")
-        .args(["-m", "venv", "--help"])
-        .output();
-    if !python.is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "python3 with venv is needed in CI"
-        );
-        eprintln!("skipped: python3 -m venv is not available");
+    if !support::available(
+        support::runs("python3", &["-m", "venv", "--help"]),
+        "python3 -m venv is not available",
+    ) {
         return;
     }
     let server = Server::start(&fixtures());

@@ -5,30 +5,21 @@
 //! image's root. `imglock verify` then checks that root, clean and tampered. Skipped when
 //! py-rattler is not installed, except under `CI=true`, where that is a failure.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{Project, Server, output_text as text, stderr};
+use crate::support;
+use crate::support::{Project, Server, output_text as text, stderr};
 
 fn channels() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/conda/channels")
 }
 
 fn has_py_rattler() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import rattler"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "py-rattler is needed in CI (scripts/test.sh installs it)"
-        );
-        eprintln!("skipped: py-rattler is not installed (pip install py-rattler)");
-    }
-    found
+    support::available(
+        support::runs("python3", &["-c", "import rattler"]),
+        "py-rattler is not installed (pip install py-rattler)",
+    )
 }
 
 fn spec(server: &Server) -> String {

@@ -2,7 +2,7 @@
 //! `mvn dependency:tree` over the same repository): every case of fixtures/maven, recorded in
 //! fixtures/maven/expected by fixtures/maven/record-expected.sh, and the real Central POMs of
 //! ../shared/corpora/maven/central, recorded in fixtures/maven/corpus-expected (skipped with a
-//! message when ../shared is absent).
+//! message when ../shared is absent, a failure under `CI=true`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -217,11 +217,9 @@ fn every_fixture_case_resolves_as_maven_does() {
 
 #[test]
 fn the_central_corpus_resolves_as_maven_does() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/maven/central");
-    if !corpus.is_dir() {
-        eprintln!("skipped: ../shared/corpora/maven/central is absent");
+    let Some(corpus) = crate::support::shared_corpus("maven/central") else {
         return;
-    }
+    };
     let metadata = synthesized_metadata(&corpus);
     let mut differences = Vec::new();
     let mut checked = 0;
@@ -255,18 +253,13 @@ fn the_central_corpus_resolves_as_maven_does() {
 /// except under `CI=true`, where that is a failure.
 #[test]
 fn real_maven_agrees_now() {
-    let has_maven = Command::new("mvn")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    let has_maven = crate::support::runs("mvn", &["--version"])
         && Path::new("/usr/share/maven-repo/org/apache/maven/plugins/maven-dependency-plugin")
             .is_dir();
-    if !has_maven {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "Maven and its dependency plugin are needed in CI (scripts/test.sh installs them)"
-        );
-        eprintln!("skipped: mvn or Debian's maven-dependency-plugin is not installed");
+    if !crate::support::available(
+        has_maven,
+        "mvn or Debian's maven-dependency-plugin is not installed",
+    ) {
         return;
     }
     let oracle = |repository: &Path, extra: &[&str], root: &str| -> Answer {
@@ -292,8 +285,7 @@ fn real_maven_agrees_now() {
     assert_eq!(maven, expected(&fixtures().join("expected/app-1.0.json")));
     assert_eq!(imglock(&[&fixtures().join("repo")], &[&root], &[]), maven);
 
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/maven/central");
-    if corpus.is_dir() {
+    if let Some(corpus) = crate::support::shared_corpus("maven/central") {
         let root = "org.apache.spark:spark-core_2.12:3.2.4";
         let maven = oracle(
             &corpus,

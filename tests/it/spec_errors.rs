@@ -1,8 +1,6 @@
 //! Bad specs get errors that name the file, line and column and say what to do.
 
-mod support;
-
-use support::{Project, spec, stderr};
+use crate::support::{Project, spec, stderr};
 
 fn resolve_error(text: &str) -> String {
     let project = Project::new(text);

@@ -2,12 +2,11 @@
 //! files made by fixtures/maven/make-repo.py), served on 127.0.0.1: the lock, the emitted step run
 //! for real in `sh` with a folder standing in for the image's root, and `imglock verify`.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{Project, Server, output_text as text, stderr};
+use crate::support;
+use crate::support::{Project, Server, output_text as text, stderr};
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/maven/repo")

@@ -2,14 +2,12 @@
 //! of its README with the expected answer), served on 127.0.0.1 or read through `file:` URLs:
 //! layers, kept pins and errors.
 
-mod support;
-
 use std::collections::BTreeSet;
 
 use sha2::Digest;
 
-use support::conda::*;
-use support::{Project, copy_dir, stderr};
+use crate::support::conda::*;
+use crate::support::{Project, copy_dir, stderr};
 
 // ---- the fixture cases (fixtures/conda/README.md) --------------------------------------------
 

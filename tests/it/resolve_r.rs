@@ -1,9 +1,7 @@
 //! `imglock resolve` and `imglock check` for R layers, run as a user runs them: the binary against
 //! fixture repositories served by a real HTTP server on 127.0.0.1, or read through `file://`.
 
-mod support;
-
-use support::{Fault, Project, Server, fixture_copy, fixtures, spec, stderr};
+use crate::support::{Fault, Project, Server, fixture_copy, fixtures, spec, stderr};
 
 fn http_repos(server: &Server) -> String {
     format!(

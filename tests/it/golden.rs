@@ -1,8 +1,6 @@
 //! The bundled examples' locks are golden files: resolve's output for them must not drift, and
 //! every golden lock survives a parse → render round trip byte for byte.
 
-mod support;
-
 use std::path::Path;
 
 use imglock::lock::{Lock, render};

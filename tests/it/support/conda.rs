@@ -35,10 +35,12 @@ pub fn conda_spec(channels: &[String], image_extra: &str, layers: &[(&str, &[&st
 
 /// The real conda metadata in `../shared/corpora/conda` (beside the repository), if present.
 pub fn conda_corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/conda");
-    dir.join("channels/index4/linux-64/repodata.json")
-        .is_file()
-        .then_some(dir)
+    let dir = super::shared_corpus("conda")?;
+    super::available(
+        dir.join("channels/index4/linux-64/repodata.json").is_file(),
+        "../shared/corpora/conda has no channels/index4",
+    )
+    .then_some(dir)
 }
 
 /// A folder serving the corpus as three channels, `index4`, `pytorch` and `r` (symbolic links to

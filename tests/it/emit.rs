@@ -1,9 +1,8 @@
 //! `imglock emit`: the Dockerfile's text, its determinism, and how its steps change with the lock.
 //! (The real image builds are in `image_build.rs`.)
 
-mod support;
-
-use support::{Project, Server, fixtures, spec, stderr};
+use crate::support;
+use crate::support::{Project, Server, fixtures, spec, stderr};
 
 /// The `RUN` instructions of a Dockerfile, each as one string (comments dropped).
 fn run_steps(dockerfile: &str) -> Vec<String> {

@@ -1,5 +1,5 @@
 //! Resolution over real upstream indexes from `../shared/corpora`: the full CRAN index (22,362
-//! packages) and a Bioconductor 3.21 index. Skipped, with a message, when `../shared` is absent.
+//! packages) and a Bioconductor 3.21 index. Skipped, with a message, when `../shared` is absent (a failure under `CI=true`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -10,18 +10,7 @@ use imglock::cran::{
 use imglock::repository::Repository;
 
 fn corpus(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpora")
-        .join(name);
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (the shared corpora live beside the repository)",
-            path.display()
-        );
-        None
-    }
+    crate::support::shared_corpus(name)
 }
 
 fn index(path: &Path, kind: RepoKind) -> RepoIndex {

@@ -2,26 +2,19 @@
 //! the hand-written fixtures and the real channel metadata of ../shared/corpora/conda. Skipped
 //! without py-rattler, except under `CI=true`, where that is a failure.
 
-mod support;
-
 use std::collections::BTreeSet;
 
-use support::conda::*;
-use support::{Project, Server, stderr};
+use crate::support::conda::*;
+use crate::support::{Project, Server, stderr};
 
 // ---- py-rattler as the oracle ----------------------------------------------------------------
 
 /// Whether the oracle can run; under CI it must.
 fn oracle_ready() -> bool {
-    if py_rattler_available() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but python3 cannot import rattler and zstandard: pip install py-rattler zstandard"
-    );
-    eprintln!("skipped: py-rattler is not installed (pip install py-rattler zstandard)");
-    false
+    crate::support::available(
+        py_rattler_available(),
+        "python3 cannot import rattler and zstandard (pip install py-rattler zstandard)",
+    )
 }
 
 /// One record the oracle chose.
@@ -157,10 +150,7 @@ fn the_fixture_solutions_match_py_rattler() {
 /// The corpus channels served on 127.0.0.1, or `None` (with a message) without ../shared or
 /// py-rattler.
 fn corpus_server() -> Option<(tempfile::TempDir, Server)> {
-    let Some(corpus) = conda_corpus() else {
-        eprintln!("skipped: ../shared/corpora/conda is absent");
-        return None;
-    };
+    let corpus = conda_corpus()?;
     if !oracle_ready() {
         return None;
     }

@@ -392,3 +392,33 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
 }
 
 pub mod conda;
+
+/// Whether a test's tool or data is here. Under `CI=true` its absence fails the test, since CI
+/// installs everything the tests need (scripts/test.sh); elsewhere the test is skipped with a
+/// message saying what is missing.
+pub fn available(present: bool, what: &str) -> bool {
+    if !present {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {what} (scripts/test.sh installs the tools; ../shared must sit beside the repository)"
+        );
+        eprintln!("skipped: {what}");
+    }
+    present
+}
+
+/// A file or folder of the shared upstream corpora (`../shared/corpora/RELATIVE`), if present.
+pub fn shared_corpus(relative: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpora")
+        .join(relative);
+    available(path.exists(), &format!("{} is absent", path.display())).then_some(path)
+}
+
+/// Whether `program ARGS…` runs and exits 0.
+pub fn runs(program: &str, args: &[&str]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}

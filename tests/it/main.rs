@@ -1,0 +1,23 @@
+//! Every integration test, in one crate so the suite links once: end-to-end runs of the `imglock`
+//! binary against loopback repositories, real image builds, and comparisons with each
+//! ecosystem's oracle.
+
+mod support;
+
+mod conda;
+mod conda_install;
+mod conda_oracle;
+mod corpus;
+mod diff;
+mod emit;
+mod fixtures_are_real;
+mod golden;
+mod image_build;
+mod maven;
+mod maven_oracle;
+mod pypi;
+mod republished;
+mod resolve_r;
+mod spec_errors;
+mod terminal;
+mod verify;
