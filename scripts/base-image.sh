@@ -24,11 +24,13 @@ debootstrap --variant=minbase --include=r-base-core,r-base-dev,r-recommended,pyt
     exit 1
 }
 rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
-# py-rattler for the image's Python (bookworm's 3.11), fetched from PyPI by the host's pip.
+# py-rattler for the image's Python (bookworm's 3.11), fetched from PyPI by the host's pip, kept
+# out of site-packages (the stand-in micromamba alone puts it on its path): an image built on
+# this base holds no Python package its lock does not name.
 here=$(cd "$(dirname "$0")" && pwd)
 python3 -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: \
     --platform manylinux2014_x86_64 --python-version 3.11 \
-    --target "$work/root/usr/local/lib/python3.11/dist-packages" py-rattler==0.28.0
+    --target "$work/root/usr/local/lib/imglock/python" py-rattler==0.28.0
 install -D -m 0644 "$here/conda-install.py" "$work/root/usr/local/lib/imglock/conda-install.py"
 install -D -m 0755 "$here/test-micromamba.sh" "$work/root/usr/local/bin/micromamba"
 tar -C "$work/root" -cf "$work/root.tar" .

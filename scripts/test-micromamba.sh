@@ -16,4 +16,4 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$prefix" ] && [ -n "$file" ] || { echo "test micromamba: -p PREFIX and -f FILE are required" >&2; exit 2; }
-exec python3 /usr/local/lib/imglock/conda-install.py --prefix "$prefix" "$file"
+PYTHONPATH=/usr/local/lib/imglock/python exec python3 /usr/local/lib/imglock/conda-install.py --prefix "$prefix" "$file"

@@ -5,10 +5,16 @@ use std::path::Path;
 
 use imglock::lock::{Lock, render};
 
-const EXAMPLES: &[(&str, &str)] = &[(
-    "examples/r-fixture/imglock.toml",
-    "lockfiles/r-fixture.lock",
-)];
+const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "examples/r-fixture/imglock.toml",
+        "lockfiles/r-fixture.lock",
+    ),
+    (
+        "examples/mixed-fixture/imglock.toml",
+        "lockfiles/mixed-fixture.lock",
+    ),
+];
 
 #[test]
 fn resolving_the_examples_reproduces_the_golden_locks() {

@@ -422,7 +422,7 @@ fn the_mixed_example_builds_and_verifies() {
         );
     }
     assert!(
-        !spec.contains("file:"),
+        !spec.contains("\"file:"),
         "every repository is served:\n{spec}"
     );
     let project = Project::new(&spec);

@@ -15,6 +15,7 @@ mod golden;
 mod image_build;
 mod maven;
 mod maven_oracle;
+mod mixed;
 mod pypi;
 mod republished;
 mod resolve_r;

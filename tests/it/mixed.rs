@@ -1,0 +1,76 @@
+//! One spec with every ecosystem (examples/mixed-fixture: CRAN, Bioconductor, PyPI, conda and
+//! Maven layers, read through `file:` paths) resolves, checks and emits as a whole. Each
+//! ecosystem reads only its own lists, with its own grammar: the R parser once read every list
+//! and refused `python-dateutil==2.8.2`, Maven coordinates and conda specs as R package names.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::support::stderr;
+
+fn imglock(args: &[&str], cache: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
+        .args(args)
+        .env("IMGLOCK_CACHE_DIR", cache)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_spec_mixing_every_ecosystem_resolves_checks_and_emits() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mixed-fixture/imglock.toml");
+    let work = tempfile::tempdir().unwrap();
+    let lock = work.path().join("imglock.lock");
+    let (spec, lock_arg) = (spec.to_str().unwrap(), lock.to_str().unwrap());
+    let output = imglock(
+        &["resolve", "--spec", spec, "--lock", lock_arg],
+        work.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // Every layer holds its own ecosystem's packages, and only those.
+    let value: toml::Value = toml::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    let mut ecosystems: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for layer in value["layer"].as_array().unwrap() {
+        let mut found: Vec<String> = layer["package"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["ecosystem"].as_str().unwrap().to_string())
+            .collect();
+        found.dedup();
+        ecosystems.insert(layer["name"].as_str().unwrap().to_string(), found);
+    }
+    let expected: BTreeMap<String, Vec<String>> = [
+        ("r-core", "cran"),
+        ("r-bioc", "bioconductor"),
+        ("python", "pypi"),
+        ("conda-tools", "conda"),
+        ("jars", "maven"),
+    ]
+    .into_iter()
+    .map(|(layer, ecosystem)| (layer.to_string(), vec![ecosystem.to_string()]))
+    .collect();
+    assert_eq!(ecosystems, expected);
+
+    let output = imglock(&["check", "--spec", spec, "--lock", lock_arg], work.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = work.path().join("build");
+    let output = imglock(
+        &["emit", "--lock", lock_arg, "--out", out.to_str().unwrap()],
+        work.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(out.join("Dockerfile")).unwrap();
+    for step in [
+        "R CMD INSTALL",
+        "pip install",
+        "micromamba install",
+        "/opt/jars",
+    ] {
+        assert!(
+            dockerfile.contains(step),
+            "no `{step}` step in:\n{dockerfile}"
+        );
+    }
+}
