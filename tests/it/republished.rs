@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Output;
 
-use md5::Digest;
+use sha2::Digest;
 
 use crate::support::{Project, Server, fixture_copy, spec, stderr};
 
@@ -146,4 +146,68 @@ fn a_conda_record_with_another_sha256_is_refused() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn a_republished_jar_is_refused() {
+    let repo = tempfile::tempdir().unwrap();
+    crate::support::copy_dir(&crate::support::fixtures().join("maven/repo"), repo.path());
+    let server = Server::start(repo.path());
+    let project = Project::new(&format!(
+        "[image]\nname = \"t\"\nbase = \"docker.io/library/debian@sha256:{}\"\n\n\
+         [repositories]\nmaven = [\"{}\"]\n\n\
+         [[layer]]\nname = \"jars\"\nmaven = [\"org.imglock.fixture:leaf-a:1.0\"]\nmaven-target = \"/opt/jars\"\n",
+        "a".repeat(64),
+        server.url()
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let before = project.lock().unwrap();
+    let name = "org.imglock.fixture:leaf-a";
+    let old_sha256 = locked(&before, name)["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // New bytes, with the checksum file the repository publishes beside them.
+    let jar = repo
+        .path()
+        .join("org/imglock/fixture/leaf-a/1.0/leaf-a-1.0.jar");
+    let mut bytes = std::fs::read(&jar).unwrap();
+    bytes.extend_from_slice(b"re-published");
+    std::fs::write(&jar, &bytes).unwrap();
+    let sha1 = hex::encode(sha1::Sha1::digest(&bytes));
+    std::fs::write(jar.with_extension("jar.sha1"), sha1).unwrap();
+
+    let output = project.run(&["resolve"]);
+    assert_refused(&project, &output, name, &old_sha256, &before);
+}
+
+#[test]
+fn a_wheel_whose_index_publishes_another_sha256_is_refused() {
+    let index = tempfile::tempdir().unwrap();
+    crate::support::copy_dir(&crate::support::fixtures().join("pypi"), index.path());
+    let server = Server::start(index.path());
+    let project = Project::new(&format!(
+        "[image]\nname = \"t\"\nbase = \"docker.io/library/python@sha256:{}\"\npython = \"3.11\"\n\n\
+         [repositories]\npypi = [\"{}/simple\"]\n\n\
+         [[layer]]\nname = \"py\"\npypi = [\"idna==3.3\"]\n",
+        "a".repeat(64),
+        server.url()
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let before = project.lock().unwrap();
+    let old_sha256 = locked(&before, "idna")["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let page = index.path().join("simple/idna/index.json");
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(text.contains(&old_sha256));
+    std::fs::write(&page, text.replace(&old_sha256, &"f".repeat(64))).unwrap();
+
+    let output = project.run(&["resolve"]);
+    assert_refused(&project, &output, "idna", &old_sha256, &before);
 }

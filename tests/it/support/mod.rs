@@ -397,14 +397,26 @@ pub mod conda;
 /// installs everything the tests need (scripts/test.sh); elsewhere the test is skipped with a
 /// message saying what is missing.
 pub fn available(present: bool, what: &str) -> bool {
+    available_in(present, what, std::env::var("CI").as_deref() == Ok("true"))
+}
+
+fn available_in(present: bool, what: &str, in_ci: bool) -> bool {
     if !present {
         assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
+            !in_ci,
             "CI=true but {what} (scripts/test.sh installs the tools; ../shared must sit beside the repository)"
         );
         eprintln!("skipped: {what}");
     }
     present
+}
+
+#[test]
+fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
+    assert!(available_in(true, "here", true));
+    assert!(!available_in(false, "R is not installed", false));
+    let failed = std::panic::catch_unwind(|| available_in(false, "R is not installed", true));
+    assert!(failed.is_err(), "under CI a missing tool must fail the test");
 }
 
 /// A file or folder of the shared upstream corpora (`../shared/corpora/RELATIVE`), if present.
