@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
-use super::image::{Files, Wanted};
+use super::image::{Files, Want, Wanted, texts};
 use super::{Finding, FindingKind};
 use crate::lock::Lock;
 
@@ -40,7 +40,7 @@ impl CondaInventory {
     /// Compares the image's conda records with the lock's.
     pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
         let mut installed: BTreeMap<String, (InstalledRecord, String)> = BTreeMap::new();
-        for (path, bytes) in files.iter().filter(|(path, _)| self.file(path)) {
+        for (path, bytes) in texts(files, self) {
             match serde_json::from_slice::<InstalledRecord>(bytes) {
                 Ok(record) => {
                     installed.insert(record.name.clone(), (record, path.clone()));
@@ -137,9 +137,9 @@ impl CondaInventory {
 }
 
 impl Wanted for CondaInventory {
-    fn file(&self, path: &str) -> bool {
-        path.rsplit_once('/')
-            .is_some_and(|(dir, file)| dir == self.meta_dir() && file.ends_with(".json"))
+    fn file(&self, path: &str) -> Option<Want> {
+        let (dir, file) = path.rsplit_once('/')?;
+        (dir == self.meta_dir() && file.ends_with(".json")).then_some(Want::Bytes)
     }
 
     fn folder(&self, path: &str) -> bool {

@@ -4,24 +4,85 @@
 //! `manifest.json` + `<id>/layer.tar`, or the current OCI-in-tar layout), an OCI archive tar or an
 //! OCI image layout folder (`oci-layout`, `index.json`, `blobs/sha256/`). Layers (gzip, zstd or
 //! plain tar) are streamed in order and whiteouts (`.wh.<name>`, `.wh..wh..opq`) applied to an
-//! in-memory map of only the wanted files. Hostile entries — `..` or absolute paths, links that
-//! point outside or nowhere, absurd sizes, decompression bombs — are skipped with a warning or
-//! refused; nothing is ever written to disk.
+//! in-memory map of only the wanted files; a later layer's file replaces an earlier one's.
+//!
+//! An inventory says per wanted path what it needs ([`Want`]): the bytes of a small text file
+//! (capped by [`Limits::max_file_bytes`]), or a digest — sha256 and size computed while the
+//! file streams past, so memory stays flat however large the file is (jars reach hundreds of
+//! MB). A digest can also carry one member of the file read as a zip (a stranger jar's
+//! `pom.properties`): a zip's directory is at its end, so a file from a layer is then copied to
+//! an unnamed temporary file while it is hashed, read there and deleted at once; a root
+//! filesystem file is read in place. Only files the inventory cannot identify by path ask for
+//! that (for Maven, jars the lock does not name), so a correct image spools nothing.
+//!
+//! Hostile entries — `..` or absolute paths, links that point outside or nowhere, absurd sizes of
+//! text files, decompression bombs (a layer that decompresses beyond
+//! [`Limits::max_layer_bytes`]) — are skipped with a warning or refused; nothing of the image is
+//! ever extracted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 /// Files of the image that verification asked for, by path (relative, `/`-separated).
-pub type Files = BTreeMap<String, Vec<u8>>;
+pub type Files = BTreeMap<String, Content>;
+
+/// How an inventory needs one of the files it wants.
+#[derive(Debug, Clone, Copy)]
+pub enum Want {
+    /// Its bytes: a small text file (a DESCRIPTION, a METADATA, a conda-meta record), read whole
+    /// up to [`Limits::max_file_bytes`].
+    Bytes,
+    /// Its sha256 and size, computed while it streams past; never held in memory.
+    Digest,
+    /// Its digest, and the first member of the zip it is whose name the function accepts
+    /// (capped like [`Want::Bytes`]).
+    DigestAndMember(fn(&str) -> bool),
+}
+
+/// A wanted file, as its inventory asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Bytes(Vec<u8>),
+    Digest(Digested),
+}
+
+impl Content {
+    /// The bytes of a file read whole.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Self::Bytes(bytes) => Some(bytes),
+            Self::Digest(_) => None,
+        }
+    }
+
+    /// The digest of a file that was streamed.
+    pub fn digest(&self) -> Option<&Digested> {
+        match self {
+            Self::Bytes(_) => None,
+            Self::Digest(digested) => Some(digested),
+        }
+    }
+}
+
+/// A file streamed through sha256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digested {
+    /// Lowercase hexadecimal.
+    pub sha256: String,
+    pub size: u64,
+    /// The zip member [`Want::DigestAndMember`] asked for, when the file is a zip that has one.
+    pub member: Option<Vec<u8>>,
+}
 
 /// Bounds that protect the reader from hostile images.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// The largest wanted file read into memory.
+    /// The largest text file ([`Want::Bytes`]) read into memory, and the largest zip member.
     pub max_file_bytes: u64,
     /// The most bytes one layer may decompress to.
     pub max_layer_bytes: u64,
@@ -62,8 +123,8 @@ pub struct ImageFiles {
 
 /// Which files of an image verification needs (each ecosystem's inventory says).
 pub trait Wanted {
-    /// Whether the file at `path` is needed.
-    fn file(&self, path: &str) -> bool;
+    /// Whether the file at `path` is needed, and how.
+    fn file(&self, path: &str) -> Option<Want>;
     /// Whether the folder at `path` may hold needed files (to prune a folder walk).
     fn folder(&self, path: &str) -> bool;
 }
@@ -72,13 +133,24 @@ pub trait Wanted {
 pub struct AnyOf<'a>(pub &'a [&'a dyn Wanted]);
 
 impl Wanted for AnyOf<'_> {
-    fn file(&self, path: &str) -> bool {
-        self.0.iter().any(|wanted| wanted.file(path))
+    fn file(&self, path: &str) -> Option<Want> {
+        self.0.iter().find_map(|wanted| wanted.file(path))
     }
 
     fn folder(&self, path: &str) -> bool {
         self.0.iter().any(|wanted| wanted.folder(path))
     }
+}
+
+/// The files of `files` that `wanted` selects and that were read whole, with their bytes.
+pub fn texts<'a>(
+    files: &'a Files,
+    wanted: &'a dyn Wanted,
+) -> impl Iterator<Item = (&'a String, &'a [u8])> + 'a {
+    files
+        .iter()
+        .filter(|(path, _)| wanted.file(path).is_some())
+        .filter_map(|(path, content)| Some((path, content.bytes()?)))
 }
 
 /// Reads the files `wanted` selects from the image at `path`.
@@ -344,14 +416,15 @@ impl Reader<'_> {
                 continue;
             }
             let kind = entry.header().entry_type();
-            if kind.is_symlink() && (self.wanted.file(&path) || self.wanted.folder(&path)) {
+            let want = self.wanted.file(&path);
+            if kind.is_symlink() && (want.is_some() || self.wanted.folder(&path)) {
                 self.out
                     .warnings
                     .push(format!("`{path}` is a symbolic link; not followed"));
                 continue;
             }
             if kind.is_hard_link() {
-                if self.wanted.file(&path) {
+                if want.is_some() {
                     let target = entry
                         .link_name_bytes()
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -360,23 +433,16 @@ impl Reader<'_> {
                 }
                 continue;
             }
-            if !kind.is_file() || !self.wanted.file(&path) {
+            let Some(want) = want.filter(|_| kind.is_file()) else {
                 continue;
-            }
+            };
             let size = entry.header().size().unwrap_or(u64::MAX);
-            if size > self.limits.max_file_bytes {
-                self.out.warnings.push(format!(
-                    "`{path}` claims {size} bytes, more than a real one holds; skipped"
-                ));
-                continue;
-            }
-            let mut bytes = Vec::new();
-            entry
-                .by_ref()
-                .take(self.limits.max_file_bytes)
-                .read_to_end(&mut bytes)
+            let content = self
+                .read_content(&path, want, size, Source::Entry(&mut entry))
                 .map_err(|e| self.layer_error(name, e))?;
-            added.insert(path, bytes);
+            if let Some(content) = content {
+                added.insert(path, content);
+            }
         }
         for dir in opaque {
             let prefix = format!("{dir}/");
@@ -393,8 +459,8 @@ impl Reader<'_> {
                 continue;
             };
             match added.get(&target).or_else(|| self.out.files.get(&target)) {
-                Some(bytes) => {
-                    added.insert(path, bytes.clone());
+                Some(content) => {
+                    added.insert(path, content.clone());
                 }
                 None => self.out.warnings.push(format!(
                     "`{path}` is a hard link to `{target}`, which the image does not have; skipped"
@@ -465,7 +531,7 @@ impl Reader<'_> {
                     if self.wanted.folder(&relative) {
                         pending.push(relative);
                     }
-                } else if self.wanted.file(&relative) {
+                } else if let Some(want) = self.wanted.file(&relative) {
                     if kind.is_symlink() {
                         self.out
                             .warnings
@@ -473,20 +539,144 @@ impl Reader<'_> {
                         continue;
                     }
                     let size = entry.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-                    if size > self.limits.max_file_bytes {
-                        self.out.warnings.push(format!(
-                            "`{relative}` has {size} bytes, more than a real one holds; skipped"
-                        ));
-                        continue;
-                    }
-                    if let Ok(bytes) = std::fs::read(entry.path()) {
-                        self.out.files.insert(relative, bytes);
+                    let read = File::open(entry.path()).and_then(|file| {
+                        self.read_content(&relative, want, size, Source::File(file))
+                    });
+                    match read {
+                        Ok(Some(content)) => {
+                            self.out.files.insert(relative, content);
+                        }
+                        Ok(None) => {}
+                        Err(error) => self
+                            .out
+                            .warnings
+                            .push(format!("cannot read `{relative}`: {error}; skipped")),
                     }
                 }
             }
         }
         Ok(())
     }
+
+    /// Reads a wanted file of `size` bytes (as its tar header or its metadata says) from
+    /// `source` the way `want` asks; `None`, with a warning, for a text file too large to be
+    /// real. Errors are those of reading `source`.
+    fn read_content(
+        &mut self,
+        path: &str,
+        want: Want,
+        size: u64,
+        source: Source<'_>,
+    ) -> std::io::Result<Option<Content>> {
+        let limit = self.limits.max_file_bytes;
+        let content = match (want, source) {
+            (Want::Bytes, _) if size > limit => {
+                self.out.warnings.push(format!(
+                    "`{path}` claims {size} bytes, more than a real one holds; skipped"
+                ));
+                return Ok(None);
+            }
+            (Want::Bytes, mut source) => {
+                let mut bytes = Vec::new();
+                source.reader().take(limit).read_to_end(&mut bytes)?;
+                Content::Bytes(bytes)
+            }
+            (Want::Digest, mut source) => {
+                let (sha256, size) = hash(source.reader(), &mut None)?;
+                Content::Digest(Digested {
+                    sha256,
+                    size,
+                    member: None,
+                })
+            }
+            (Want::DigestAndMember(pick), Source::File(mut file)) => {
+                let (sha256, size) = hash(&mut file, &mut None)?;
+                Content::Digest(Digested {
+                    sha256,
+                    size,
+                    member: zip_member(file, pick, limit),
+                })
+            }
+            (Want::DigestAndMember(pick), Source::Entry(reader)) => {
+                let mut spool = tempfile::tempfile().ok();
+                let (sha256, size) = hash(reader, &mut spool)?;
+                if spool.is_none() {
+                    self.out.warnings.push(format!(
+                        "cannot copy `{path}` to a temporary file to look inside it; only its sha256 is known"
+                    ));
+                }
+                Content::Digest(Digested {
+                    sha256,
+                    size,
+                    member: spool.and_then(|file| zip_member(file, pick, limit)),
+                })
+            }
+        };
+        Ok(Some(content))
+    }
+}
+
+/// Where a wanted file's bytes come from.
+enum Source<'r> {
+    /// An entry of a layer: read once, front to back.
+    Entry(&'r mut dyn Read),
+    /// A file of a root filesystem folder, which can seek.
+    File(File),
+}
+
+impl Source<'_> {
+    fn reader(&mut self) -> &mut dyn Read {
+        match self {
+            Self::Entry(reader) => *reader,
+            Self::File(file) => file,
+        }
+    }
+}
+
+/// The sha256 (hexadecimal) and size of everything `reader` yields, in constant memory. The bytes
+/// are also written to `copy`, if any; a copy that cannot be written is dropped (set to `None`)
+/// and hashing goes on.
+fn hash(reader: &mut dyn Read, copy: &mut Option<File>) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut size = 0u64;
+    loop {
+        let read = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        hasher.update(&buffer[..read]);
+        size += read as u64;
+        if copy
+            .as_mut()
+            .is_some_and(|file| file.write_all(&buffer[..read]).is_err())
+        {
+            *copy = None;
+        }
+    }
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+/// The first member of the zip in `file` whose name `pick` accepts, up to `limit` bytes; `None`
+/// when `file` is not a readable zip or has no such member.
+fn zip_member(file: File, pick: fn(&str) -> bool, limit: u64) -> Option<Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(file).ok()?;
+    let index = (0..archive.len()).find(|&i| {
+        archive
+            .name_for_index(i)
+            .and_then(Result::ok)
+            .is_some_and(|name| pick(&name))
+    })?;
+    let mut bytes = Vec::new();
+    archive
+        .by_index(index)
+        .ok()?
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(bytes)
 }
 
 /// Picks the decompressor from the stream's first bytes: gzip, zstd, or a plain tar.

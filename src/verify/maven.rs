@@ -1,20 +1,48 @@
 //! The Maven inventory of an image: every `*.jar` directly in a layer's `maven-target`, checked
 //! against the lock's Maven artifacts by file name and sha256. A jar the lock does not name is
 //! unexpected, and named by the `META-INF/maven/**/pom.properties` inside it when it has one.
+//!
+//! Jars are never read into memory: the image reader streams each one through sha256
+//! ([`Want::Digest`]). Only a jar at a path the lock does not name — a stranger — is also opened
+//! as a zip for its `pom.properties` ([`Want::DigestAndMember`]), so checking a correct image
+//! costs one pass over its layers whatever the size of its jars.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 
-use sha2::{Digest, Sha256};
-
-use super::image::{Files, Wanted};
+use super::image::{Digested, Files, Want, Wanted};
 use super::{Finding, FindingKind};
-use crate::lock::Lock;
+use crate::lock::{Lock, LockedLayer, LockedPackage};
 
 /// The Maven part of verification.
 pub struct MavenInventory {
     /// The target folders, without leading or trailing slashes.
     targets: BTreeSet<String>,
+    /// Where the lock's jars go: `<target>/<file name>`.
+    locked: BTreeSet<String>,
+}
+
+/// Where a locked jar is in the image: the file name of its URL in the layer's target (without
+/// leading or trailing slashes).
+fn jar_path(target: &str, package: &LockedPackage) -> String {
+    let file = package.url.rsplit('/').next().unwrap_or_default();
+    format!("{}/{file}", target.trim_matches('/'))
+}
+
+/// The Maven packages of each layer that has a target, with that target.
+fn locked_jars(lock: &Lock) -> impl Iterator<Item = (&LockedLayer, &str, &LockedPackage)> {
+    lock.layers.iter().flat_map(|layer| {
+        let target = layer.maven_target.as_deref();
+        layer
+            .packages
+            .iter()
+            .filter(|p| p.ecosystem == "maven")
+            .filter_map(move |p| Some((layer, target?, p)))
+    })
+}
+
+/// Whether a zip member is the `pom.properties` Maven writes into a jar it builds.
+fn is_pom_properties(name: &str) -> bool {
+    name.starts_with("META-INF/maven/") && name.ends_with("/pom.properties")
 }
 
 impl MavenInventory {
@@ -26,65 +54,61 @@ impl MavenInventory {
                 .filter_map(|l| l.maven_target.as_deref())
                 .map(|t| t.trim_matches('/').to_string())
                 .collect(),
+            locked: locked_jars(lock)
+                .map(|(_, target, package)| jar_path(target, package))
+                .collect(),
         }
     }
 
     /// Compares the jars in the target folders with the lock's.
     pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
-        let mut unclaimed: BTreeMap<&str, &[u8]> = files
+        let mut unclaimed: BTreeMap<&str, &Digested> = files
             .iter()
-            .filter(|(path, _)| self.file(path))
-            .map(|(path, bytes)| (path.as_str(), bytes.as_slice()))
+            .filter(|(path, _)| self.file(path).is_some())
+            .filter_map(|(path, content)| Some((path.as_str(), content.digest()?)))
             .collect();
-        for layer in &lock.layers {
-            let Some(target) = layer.maven_target.as_deref() else {
-                continue;
+        for (layer, target, package) in locked_jars(lock) {
+            let path = jar_path(target, package);
+            let finding = |kind, found: Option<String>, message: String| Finding {
+                kind,
+                layer: layer.name.clone(),
+                ecosystem: "maven".into(),
+                name: package.name.clone(),
+                expected: Some(package.version.clone()),
+                found,
+                message,
             };
-            let target = target.trim_matches('/');
-            for package in layer.packages.iter().filter(|p| p.ecosystem == "maven") {
-                let file = package.url.rsplit('/').next().unwrap_or_default();
-                let path = format!("{target}/{file}");
-                let finding = |kind, found: Option<String>, message: String| Finding {
-                    kind,
-                    layer: layer.name.clone(),
-                    ecosystem: "maven".into(),
-                    name: package.name.clone(),
-                    expected: Some(package.version.clone()),
-                    found,
-                    message,
-                };
-                match unclaimed.remove(path.as_str()) {
-                    None => findings.push(finding(
-                        FindingKind::Missing,
-                        None,
-                        format!(
-                            "{} {} is locked but /{path} is not in the image",
-                            package.name, package.version
-                        ),
-                    )),
-                    Some(bytes) => {
-                        let sha256 = hex::encode(Sha256::digest(bytes));
-                        if sha256 != package.sha256 {
-                            findings.push(finding(
-                                FindingKind::WrongSource,
-                                Some(sha256.clone()),
-                                format!(
-                                    "/{path} has sha256 {sha256}, but the lock says {} for {} {}",
-                                    package.sha256, package.name, package.version
-                                ),
-                            ));
-                        }
-                    }
-                }
+            match unclaimed.remove(path.as_str()) {
+                None => findings.push(finding(
+                    FindingKind::Missing,
+                    None,
+                    format!(
+                        "{} {} is locked but /{path} is not in the image",
+                        package.name, package.version
+                    ),
+                )),
+                Some(jar) if jar.sha256 != package.sha256 => findings.push(finding(
+                    FindingKind::WrongSource,
+                    Some(jar.sha256.clone()),
+                    format!(
+                        "/{path} has sha256 {}, but the lock says {} for {} {}",
+                        jar.sha256, package.sha256, package.name, package.version
+                    ),
+                )),
+                Some(_) => {}
             }
         }
-        for (path, bytes) in unclaimed {
-            let (name, version) = pom_properties(bytes).unwrap_or_else(|| {
-                (
-                    path.rsplit('/').next().unwrap_or(path).to_string(),
-                    String::new(),
-                )
-            });
+        for (path, jar) in unclaimed {
+            let (name, version) = jar
+                .member
+                .as_deref()
+                .and_then(pom_properties)
+                .unwrap_or_else(|| {
+                    (
+                        path.rsplit('/').next().unwrap_or(path).to_string(),
+                        String::new(),
+                    )
+                });
             findings.push(Finding {
                 kind: FindingKind::Unexpected,
                 layer: String::new(),
@@ -98,19 +122,9 @@ impl MavenInventory {
     }
 }
 
-/// `group:artifact` and version from a jar's `META-INF/maven/*/*/pom.properties`.
-fn pom_properties(jar: &[u8]) -> Option<(String, String)> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(jar)).ok()?;
-    let entry = (0..archive.len())
-        .filter_map(|i| archive.name_for_index(i)?.ok().map(|n| n.into_owned()))
-        .find(|n| n.starts_with("META-INF/maven/") && n.ends_with("/pom.properties"))?;
-    let mut text = String::new();
-    archive
-        .by_name(&entry)
-        .ok()?
-        .take(1 << 16)
-        .read_to_string(&mut text)
-        .ok()?;
+/// `group:artifact` and version from the text of a jar's `pom.properties`.
+fn pom_properties(text: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(text);
     let field = |key: &str| {
         text.lines()
             .find_map(|line| line.strip_prefix(key)?.trim_start().strip_prefix('='))
@@ -123,9 +137,16 @@ fn pom_properties(jar: &[u8]) -> Option<(String, String)> {
 }
 
 impl Wanted for MavenInventory {
-    fn file(&self, path: &str) -> bool {
-        path.rsplit_once('/')
-            .is_some_and(|(dir, file)| self.targets.contains(dir) && file.ends_with(".jar"))
+    fn file(&self, path: &str) -> Option<Want> {
+        let (dir, file) = path.rsplit_once('/')?;
+        if !self.targets.contains(dir) || !file.ends_with(".jar") {
+            return None;
+        }
+        Some(if self.locked.contains(path) {
+            Want::Digest
+        } else {
+            Want::DigestAndMember(is_pom_properties)
+        })
     }
 
     fn folder(&self, path: &str) -> bool {

@@ -1,7 +1,8 @@
 //! `imglock verify`: does a built image contain exactly what the lock says?
 //!
 //! The image is read without a daemon and without extracting anything ([`image`]); each
-//! ecosystem's inventory names the files it needs and compares them with the lock. R's is
+//! ecosystem's inventory names the files it needs, and whether it needs their bytes or only a
+//! sha256 taken while they stream past ([`image::Want`]), and compares them with the lock. R's is
 //! [`r::RInventory`], Python's `python::PythonInventory` (`*.dist-info/METADATA`), conda's
 //! `conda::CondaInventory` (`<prefix>/conda-meta/*.json`) and Maven's `maven::MavenInventory`
 //! (the jars of each layer's `maven-target` by sha256, strangers named by `pom.properties`).

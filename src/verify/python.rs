@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use pep508_rs::PackageName;
 
-use super::image::{Files, Wanted};
+use super::image::{Files, Want, Wanted, texts};
 use super::{Finding, FindingKind};
 use crate::lock::Lock;
 
@@ -46,14 +46,9 @@ fn is_site(path: &str) -> bool {
 }
 
 impl Wanted for PythonInventory {
-    fn file(&self, path: &str) -> bool {
-        let Some(dist_info) = path.strip_suffix("/METADATA") else {
-            return false;
-        };
-        let Some((site, folder)) = dist_info.rsplit_once('/') else {
-            return false;
-        };
-        folder.ends_with(".dist-info") && is_site(site)
+    fn file(&self, path: &str) -> Option<Want> {
+        let (site, folder) = path.strip_suffix("/METADATA")?.rsplit_once('/')?;
+        (folder.ends_with(".dist-info") && is_site(site)).then_some(Want::Bytes)
     }
 
     fn folder(&self, path: &str) -> bool {
@@ -73,7 +68,7 @@ impl PythonInventory {
     /// Compares the image's Python distributions with the lock's.
     pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
         let mut installed: BTreeMap<String, (String, String)> = BTreeMap::new();
-        for (path, bytes) in files.iter().filter(|(path, _)| self.file(path)) {
+        for (path, bytes) in texts(files, self) {
             let text = String::from_utf8_lossy(bytes);
             let field = |name: &str| {
                 text.lines()
@@ -158,16 +153,22 @@ mod tests {
     #[test]
     fn finds_site_packages_of_standard_prefixes() {
         let inventory = PythonInventory;
-        assert!(
-            inventory
-                .file("usr/local/lib/python3.8/site-packages/requests-2.27.1.dist-info/METADATA")
-        );
-        assert!(inventory.file("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"));
-        assert!(
-            inventory.file("opt/conda/lib/python3.8/site-packages/numpy-1.18.5.dist-info/METADATA")
-        );
-        assert!(!inventory.file("home/me/lib/python3.8/site-packages/x-1.dist-info/METADATA"));
-        assert!(!inventory.file("usr/local/lib/python3.8/site-packages/x-1.dist-info/RECORD"));
+        let wanted = |path: &str| inventory.file(path).is_some();
+        assert!(wanted(
+            "usr/local/lib/python3.8/site-packages/requests-2.27.1.dist-info/METADATA"
+        ));
+        assert!(wanted(
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"
+        ));
+        assert!(wanted(
+            "opt/conda/lib/python3.8/site-packages/numpy-1.18.5.dist-info/METADATA"
+        ));
+        assert!(!wanted(
+            "home/me/lib/python3.8/site-packages/x-1.dist-info/METADATA"
+        ));
+        assert!(!wanted(
+            "usr/local/lib/python3.8/site-packages/x-1.dist-info/RECORD"
+        ));
         assert!(inventory.folder("usr/local/lib/python3.8"));
         assert!(!inventory.folder("usr/share/doc"));
         assert_eq!(normalize("PySocks"), "pysocks");

@@ -1,16 +1,18 @@
 //! The R inventory of an image: every `<library>/<package>/DESCRIPTION`, checked against the lock.
 //!
-//! Libraries searched, in R's order: the one given with `--library`, then the standard paths of
-//! Debian/Ubuntu R and rocker images. A locked package must be in one of them at its locked
-//! version and from its locked kind of repository (`Repository`, and `RemoteSha` for packages
-//! installed from a Git remote). The library packages are installed into (`--library`, else the
-//! site library) must hold nothing else but R's base and recommended packages.
+//! Libraries searched, in R's order: the lock's (`--library`, else the lock's `r-library`), then
+//! the standard paths of Debian/Ubuntu R and rocker images. A locked package must be in one of
+//! them at its locked version and from its locked kind of repository (`Repository`, and
+//! `RemoteSha` for packages installed from a Git remote); R loads the first copy, so that is the
+//! one checked. Every library must hold nothing else but R's own base and recommended packages
+//! (what Debian's `r-base-core` and `r-recommended` install, known by name): any other package,
+//! in any library, is unexpected, because R would load it too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use super::image::{Files, Wanted};
+use super::image::{Files, Want, Wanted, texts};
 use super::{Finding, FindingKind};
-use crate::cran::dcf_fields;
+use crate::cran::{BASE_PACKAGES, RECOMMENDED_PACKAGES, dcf_fields};
 use crate::lock::Lock;
 
 /// The R libraries of Debian/Ubuntu R and rocker images, in R's search order.
@@ -25,6 +27,27 @@ const STANDARD_LIBRARIES: &[&str] = &[
 pub struct RInventory {
     /// Searched in order; the first is where imglock installs.
     libraries: Vec<String>,
+}
+
+/// One installed copy of a package.
+struct Installed {
+    /// The position of its library in R's search order.
+    library: usize,
+    name: String,
+    fields: BTreeMap<String, String>,
+}
+
+impl Installed {
+    fn version(&self) -> String {
+        self.fields.get("Version").cloned().unwrap_or_default()
+    }
+
+    /// Whether it is one of R's own packages: a base or a recommended package, by name (R's
+    /// `translations` has no `Priority`, so the field cannot tell).
+    fn is_part_of_r(&self) -> bool {
+        let name = self.name.as_str();
+        BASE_PACKAGES.contains(&name) || RECOMMENDED_PACKAGES.contains(&name)
+    }
 }
 
 impl RInventory {
@@ -52,84 +75,47 @@ impl RInventory {
         Some((position, package))
     }
 
+    /// Every package copy in the image's libraries, in R's search order.
+    fn installed(&self, files: &Files) -> Vec<Installed> {
+        let mut installed: Vec<Installed> = texts(files, self)
+            .filter_map(|(path, bytes)| {
+                let (library, _) = self.package_of(path)?;
+                let fields = dcf_fields(&String::from_utf8_lossy(bytes));
+                let name = fields.get("Package")?.clone();
+                Some(Installed {
+                    library,
+                    name,
+                    fields,
+                })
+            })
+            .collect();
+        installed.sort_by_key(|copy| copy.library);
+        installed
+    }
+
     /// Compares the image's R packages with the lock's.
     pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
-        // name → (library position, fields), keeping the first library R would load from.
-        let mut installed: BTreeMap<String, (usize, BTreeMap<String, String>)> = BTreeMap::new();
-        for (path, bytes) in files {
-            let Some((position, _)) = self.package_of(path) else {
-                continue;
-            };
-            let fields = dcf_fields(&String::from_utf8_lossy(bytes));
-            let Some(name) = fields.get("Package").cloned() else {
-                continue;
-            };
-            match installed.get(&name) {
-                Some((existing, _)) if *existing <= position => {}
-                _ => {
-                    installed.insert(name, (position, fields));
-                }
-            }
+        let installed = self.installed(files);
+        // The copy R loads: the first in search order.
+        let mut loaded: BTreeMap<&str, &Installed> = BTreeMap::new();
+        for copy in &installed {
+            loaded.entry(copy.name.as_str()).or_insert(copy);
         }
-        for layer in &lock.layers {
-            for package in layer
-                .packages
-                .iter()
-                .filter(|p| p.ecosystem == "cran" || p.ecosystem == "bioconductor")
-            {
-                let finding = |kind, found: Option<String>, message: String| Finding {
-                    kind,
-                    layer: layer.name.clone(),
-                    ecosystem: package.ecosystem.clone(),
-                    name: package.name.clone(),
-                    expected: Some(package.version.clone()),
-                    found,
-                    message,
-                };
-                let Some((_, fields)) = installed.get(&package.name) else {
-                    findings.push(finding(
-                        FindingKind::Missing,
-                        None,
-                        format!(
-                            "{} {} is locked but not installed in any R library",
-                            package.name, package.version
-                        ),
-                    ));
-                    continue;
-                };
-                let version = fields.get("Version").cloned().unwrap_or_default();
-                if version != package.version {
-                    findings.push(finding(
-                        FindingKind::WrongVersion,
-                        Some(version.clone()),
-                        format!(
-                            "{} is installed at {version}, but the lock says {}",
-                            package.name, package.version
-                        ),
-                    ));
-                }
-                if let Some(source) = wrong_source(&package.ecosystem, fields) {
-                    findings.push(finding(
-                        FindingKind::WrongSource,
-                        Some(version),
-                        format!("{} {source}", package.name),
-                    ));
-                }
-            }
-        }
-        let locked: std::collections::HashSet<&str> = lock
+        check_locked(&loaded, lock, findings);
+        self.check_unexpected(&installed, lock, findings);
+    }
+
+    /// Reports every copy, in any library, of a package that is neither locked nor R's own.
+    fn check_unexpected(&self, installed: &[Installed], lock: &Lock, findings: &mut Vec<Finding>) {
+        let locked: HashSet<&str> = lock
             .layers
             .iter()
             .flat_map(|l| &l.packages)
             .map(|p| p.name.as_str())
             .collect();
-        for (name, (position, fields)) in &installed {
-            let part_of_r = matches!(
-                fields.get("Priority").map(String::as_str),
-                Some("base" | "recommended")
-            );
-            if *position == 0 && !locked.contains(name.as_str()) && !part_of_r {
-                let version = fields.get("Version").cloned().unwrap_or_default();
+        for copy in installed {
+            if !locked.contains(copy.name.as_str()) && !copy.is_part_of_r() {
+                let (name, version) = (&copy.name, copy.version());
                 findings.push(Finding {
                     kind: FindingKind::Unexpected,
                     layer: String::new(),
@@ -138,10 +124,60 @@ impl RInventory {
                     expected: None,
                     found: Some(version.clone()),
                     message: format!(
-                        "{name} {version} is in {} but not in the lock",
-                        self.libraries[0]
+                        "{name} {version} is in /{} but not in the lock",
+                        self.libraries[copy.library]
                     ),
                 });
+            }
+        }
+    }
+}
+
+/// Checks each locked R package against the copy R loads.
+fn check_locked(loaded: &BTreeMap<&str, &Installed>, lock: &Lock, findings: &mut Vec<Finding>) {
+    for layer in &lock.layers {
+        for package in layer
+            .packages
+            .iter()
+            .filter(|p| p.ecosystem == "cran" || p.ecosystem == "bioconductor")
+        {
+            let finding = |kind, found: Option<String>, message: String| Finding {
+                kind,
+                layer: layer.name.clone(),
+                ecosystem: package.ecosystem.clone(),
+                name: package.name.clone(),
+                expected: Some(package.version.clone()),
+                found,
+                message,
+            };
+            let Some(copy) = loaded.get(package.name.as_str()) else {
+                findings.push(finding(
+                    FindingKind::Missing,
+                    None,
+                    format!(
+                        "{} {} is locked but not installed in any R library",
+                        package.name, package.version
+                    ),
+                ));
+                continue;
+            };
+            let version = copy.version();
+            if version != package.version {
+                findings.push(finding(
+                    FindingKind::WrongVersion,
+                    Some(version.clone()),
+                    format!(
+                        "{} is installed at {version}, but the lock says {}",
+                        package.name, package.version
+                    ),
+                ));
+            }
+            if let Some(source) = wrong_source(&package.ecosystem, &copy.fields) {
+                findings.push(finding(
+                    FindingKind::WrongSource,
+                    Some(version),
+                    format!("{} {source}", package.name),
+                ));
             }
         }
     }
@@ -169,9 +205,9 @@ fn wrong_source(ecosystem: &str, fields: &BTreeMap<String, String>) -> Option<St
 }
 
 impl Wanted for RInventory {
-    fn file(&self, path: &str) -> bool {
-        self.package_of(path)
-            .is_some_and(|(_, package)| !package.contains('/'))
+    fn file(&self, path: &str) -> Option<Want> {
+        let (_, package) = self.package_of(path)?;
+        (!package.contains('/')).then_some(Want::Bytes)
     }
 
     fn folder(&self, path: &str) -> bool {

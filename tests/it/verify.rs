@@ -34,11 +34,15 @@ fn description(name: &str, version: &str, extra: &str) -> Vec<u8> {
 }
 
 fn verify(image: &Path, format: &str) -> Output {
+    verify_against(image, &lock(), format)
+}
+
+fn verify_against(image: &Path, lock: &Path, format: &str) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
         .arg("verify")
         .arg(image)
         .arg("--lock")
-        .arg(lock())
+        .arg(lock)
         .args(["--format", format])
         .output()
         .unwrap()
@@ -171,6 +175,23 @@ fn oci(layers: &[(Vec<u8>, &str)], out: &Path, as_tar: bool) {
     write_files(&files, out, as_tar);
 }
 
+/// Writes a `docker save` tar in the legacy layout (`manifest.json` + `<id>/layer.tar`).
+fn docker_archive(layers: &[Vec<u8>], out: &Path) {
+    let ids: Vec<String> = (0..layers.len())
+        .map(|i| format!("{i:03}/layer.tar"))
+        .collect();
+    let manifest = format!(
+        r#"[{{"Config":"config.json","RepoTags":["t:1"],"Layers":{}}}]"#,
+        serde_json::to_string(&ids).unwrap()
+    );
+    let mut files = vec![
+        ("manifest.json".to_string(), manifest.into_bytes()),
+        ("config.json".into(), b"{}".to_vec()),
+    ];
+    files.extend(ids.into_iter().zip(layers.iter().cloned()));
+    write_files(&files, out, true);
+}
+
 fn write_files(files: &[(String, Vec<u8>)], out: &Path, as_tar: bool) {
     if as_tar {
         let entries: Vec<Entry<'_>> = files
@@ -198,16 +219,16 @@ fn a_root_filesystem_folder_is_checked_package_by_package() {
     for (name, version) in locked() {
         write(name, description(name, version, ""));
     }
-    // R's own packages and Debian's library do not count as unexpected.
+    // R's own packages do not count as unexpected, in the site library or in R's.
     write(
         "Matrix",
         description("Matrix", "1.5-3", "Priority: recommended\n"),
     );
-    let debian = root.path().join("usr/lib/R/site-library/littler");
-    std::fs::create_dir_all(&debian).unwrap();
+    let base = root.path().join("usr/lib/R/library/stats");
+    std::fs::create_dir_all(&base).unwrap();
     std::fs::write(
-        debian.join("DESCRIPTION"),
-        description("littler", "0.3.17", ""),
+        base.join("DESCRIPTION"),
+        description("stats", "4.2.2", "Priority: base\n"),
     )
     .unwrap();
     let output = verify(root.path(), "text");
@@ -270,15 +291,8 @@ fn a_legacy_docker_save_tar_applies_whiteouts_in_layer_order() {
             description("leafy", "0.3.0", ""),
         ),
     ]);
-    let manifest = br#"[{"Config":"config.json","RepoTags":["t:1"],"Layers":["aaa/layer.tar","bbb/layer.tar"]}]"#.to_vec();
-    let files = vec![
-        ("manifest.json".to_string(), manifest),
-        ("config.json".into(), b"{}".to_vec()),
-        ("aaa/layer.tar".into(), lower),
-        ("bbb/layer.tar".into(), upper),
-    ];
     let image = dir.path().join("image.tar");
-    write_files(&files, &image, true);
+    docker_archive(&[lower, upper], &image);
     let output = verify(&image, "json");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let mut found = findings(&output);
@@ -505,4 +519,230 @@ fn the_locks_r_library_is_where_packages_are_expected() {
         .map(|f| (f.kind, f.name.as_str()))
         .collect();
     assert_eq!(kinds, [(imglock::verify::FindingKind::Unexpected, "stray")]);
+}
+
+/// A layer of regular files.
+fn files_layer(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let entries: Vec<Entry<'_>> = files
+        .iter()
+        .map(|(path, bytes)| Entry::File(path, bytes.to_vec()))
+        .collect();
+    layer(&entries)
+}
+
+#[test]
+fn every_r_library_is_checked_for_unexpected_packages() {
+    let dir = tempfile::tempdir().unwrap();
+    let r_own =
+        |name: &str, priority: &str| description(name, "4.2.2", &format!("Priority: {priority}\n"));
+    // What Debian's r-base-core and r-recommended install (R's `translations` has no Priority),
+    // strangers besides (one claiming to be a base package), and imglock's layer.
+    let debian = [
+        (
+            "usr/lib/R/library/stats/DESCRIPTION",
+            r_own("stats", "base"),
+        ),
+        (
+            "usr/lib/R/library/Matrix/DESCRIPTION",
+            r_own("Matrix", "recommended"),
+        ),
+        (
+            "usr/lib/R/site-library/lattice/DESCRIPTION",
+            r_own("lattice", "recommended"),
+        ),
+        (
+            "usr/lib/R/site-library/littler/DESCRIPTION",
+            description("littler", "0.3.17", ""),
+        ),
+        (
+            "usr/lib/R/library/translations/DESCRIPTION",
+            description("translations", "4.2.2", "License: Part of R 4.2.2\n"),
+        ),
+        (
+            "usr/lib/R/library/notbase/DESCRIPTION",
+            r_own("notbase", "base"),
+        ),
+        (
+            "usr/local/lib/R/library/docopt/DESCRIPTION",
+            description("docopt", "0.7.1", ""),
+        ),
+    ];
+    let debian: Vec<(&str, &[u8])> = debian.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    let image = dir.path().join("image");
+    oci(
+        &[
+            (
+                files_layer(&debian),
+                "application/vnd.oci.image.layer.v1.tar",
+            ),
+            (
+                packages_layer(&locked()),
+                "application/vnd.oci.image.layer.v1.tar",
+            ),
+        ],
+        &image,
+        false,
+    );
+    let output = verify(&image, "json");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut found = findings(&output);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("unexpected".to_string(), "docopt".to_string()),
+            ("unexpected".into(), "littler".into()),
+            ("unexpected".into(), "notbase".into()),
+        ]
+    );
+    let text = String::from_utf8_lossy(&verify(&image, "text").stdout).into_owned();
+    assert!(
+        text.contains("littler 0.3.17 is in /usr/lib/R/site-library but not in the lock"),
+        "{text}"
+    );
+}
+
+const JARS: &str = "databricks/jars";
+
+/// A jar of at least `size` bytes with a `pom.properties` naming `org.example:<artifact>` 1.0 and
+/// a stored (uncompressed) member of pseudo-random bytes.
+fn jar(artifact: &str, size: usize) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file(
+        format!("META-INF/maven/org.example/{artifact}/pom.properties"),
+        stored,
+    )
+    .unwrap();
+    write!(
+        zip,
+        "groupId=org.example\nartifactId={artifact}\nversion=1.0\n"
+    )
+    .unwrap();
+    zip.start_file("data.bin", stored).unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ artifact.len() as u64;
+    let mut data = Vec::with_capacity(size);
+    while data.len() < size {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        data.extend_from_slice(&state.to_le_bytes());
+    }
+    zip.write_all(&data).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+/// A lock with one Maven layer whose target is `/databricks/jars`, locking `jar` as
+/// org.example:big 1.0 (`big-1.0.jar`).
+fn jar_lock(dir: &Path, jar: &[u8]) -> std::path::PathBuf {
+    let text = format!(
+        r#"version = 1
+spec-hash = "sha256:{spec}"
+
+[image]
+name = "jars"
+base = "docker.io/library/eclipse-temurin@sha256:{base}"
+platform = "linux/amd64"
+
+[[layer]]
+name = "spark"
+maven-target = "/{JARS}"
+
+[[layer.package]]
+ecosystem = "maven"
+name = "org.example:big"
+version = "1.0"
+repository = "https://repo.example.invalid/maven2"
+url = "https://repo.example.invalid/maven2/org/example/big/1.0/big-1.0.jar"
+sha256 = "{sha256}"
+size = {size}
+"#,
+        spec = "0".repeat(64),
+        base = "e".repeat(64),
+        sha256 = digest(jar),
+        size = jar.len(),
+    );
+    let path = dir.join("imglock.lock");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn jars_larger_than_any_text_file_are_hashed_while_streaming() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = jar("big", 5 << 19);
+    assert!(big.len() > 2 << 20, "larger than the old 1 MiB cap, twice");
+    let mut tampered = big.clone();
+    tampered[big.len() / 2] ^= 1;
+    let stranger = jar("stranger", 5 << 19);
+    let lock = jar_lock(dir.path(), &big);
+    let check = |image: &Path, expected: &[(&str, &str)]| {
+        let output = verify_against(image, &lock, "json");
+        let mut found = findings(&output);
+        found.sort();
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(kind, name)| (kind.to_string(), name.to_string()))
+            .collect();
+        assert_eq!(found, expected, "{}", image.display());
+        let code = if expected.is_empty() { 0 } else { 1 };
+        assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
+    };
+
+    // A root filesystem folder: hashed in place; a stranger is named by its pom.properties.
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join(JARS)).unwrap();
+    std::fs::write(root.join(JARS).join("big-1.0.jar"), &big).unwrap();
+    check(&root, &[]);
+    std::fs::write(root.join(JARS).join("big-1.0.jar"), &tampered).unwrap();
+    std::fs::write(root.join(JARS).join("extra.jar"), &stranger).unwrap();
+    check(
+        &root,
+        &[
+            ("unexpected", "org.example:stranger"),
+            ("wrong-source", "org.example:big"),
+        ],
+    );
+
+    // An OCI archive with a gzip layer.
+    let tarball = dir.path().join("oci.tar");
+    let locked_path = format!("{JARS}/big-1.0.jar");
+    let stranger_path = format!("{JARS}/extra.jar");
+    let good = files_layer(&[(&locked_path, &big)]);
+    oci(
+        &[(gzip(&good), "application/vnd.oci.image.layer.v1.tar+gzip")],
+        &tarball,
+        true,
+    );
+    check(&tarball, &[]);
+
+    // docker save tars: a later layer's jar replaces an earlier one's, whichever is right; a
+    // stranger in a layer is named by its pom.properties.
+    let bad = files_layer(&[(&locked_path, &tampered), (&stranger_path, &stranger)]);
+    let fixed = dir.path().join("fixed.tar");
+    docker_archive(&[bad.clone(), good.clone()], &fixed);
+    check(&fixed, &[("unexpected", "org.example:stranger")]);
+    let broken = dir.path().join("broken.tar");
+    docker_archive(&[good.clone(), bad], &broken);
+    check(
+        &broken,
+        &[
+            ("unexpected", "org.example:stranger"),
+            ("wrong-source", "org.example:big"),
+        ],
+    );
+
+    // An OCI layout folder whose upper layer deletes the jar.
+    let deleted = dir.path().join("deleted");
+    let whiteout = files_layer(&[(&format!("{JARS}/.wh.big-1.0.jar"), b"")]);
+    oci(
+        &[
+            (good, "application/vnd.oci.image.layer.v1.tar"),
+            (whiteout, "application/vnd.oci.image.layer.v1.tar"),
+        ],
+        &deleted,
+        false,
+    );
+    check(&deleted, &[("missing", "org.example:big")]);
 }
