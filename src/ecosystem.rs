@@ -109,6 +109,32 @@ pub trait Ecosystem {
     }
 }
 
+/// How far apart two versions of a package are, for a review: the first release component that
+/// differs decides. Each ecosystem says what its release components are (`version_change` in its
+/// module); [`crate::diff`] reports the level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeLevel {
+    Major,
+    Minor,
+    Patch,
+    Other,
+}
+
+impl ChangeLevel {
+    /// The level of a change whose first differing release component is at `position` (0-based):
+    /// first major, second minor, third patch; a later one, or none (the change is elsewhere, in
+    /// a qualifier or label), other.
+    pub fn at(position: Option<usize>) -> Self {
+        match position {
+            Some(0) => Self::Major,
+            Some(1) => Self::Minor,
+            Some(2) => Self::Patch,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// A value of the lock's `[resolution]` table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(untagged)]

@@ -10,6 +10,7 @@
 
 mod channel;
 mod solve;
+mod version;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -17,6 +18,7 @@ use std::path::Path;
 use rattler_conda_types::{MatchSpec, ParseStrictness, RepoDataRecord};
 
 pub use channel::subdir_of;
+pub use version::version_change;
 
 use self::channel::{ChannelRecords, fetch_channels};
 use self::solve::{Environment, solve};

@@ -27,7 +27,7 @@ pub use resolve::{
     ArchiveSource, BASE_PACKAGES, FixedPin, LayerInput, LayerOutcome, NoArchive,
     RECOMMENDED_PACKAGES, Selected, resolve_layer,
 };
-pub use version::{ChangeLevel, Constraint, RVersion};
+pub use version::{Constraint, RVersion};
 
 /// The fields of the first record of a DCF text (a DESCRIPTION file), or none if it is unreadable.
 pub fn dcf_fields(text: &str) -> std::collections::BTreeMap<String, String> {
@@ -46,7 +46,7 @@ pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, Chang
 
 use crate::bioc;
 use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, PinSource, ResolvedPackage, SettingValue,
+    ChangeLevel, Ecosystem, LayerRequest, LayerResolution, PinSource, ResolvedPackage, SettingValue,
 };
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher, gunzip};

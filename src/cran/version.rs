@@ -9,6 +9,8 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ecosystem::ChangeLevel;
+
 /// A version as R's `package_version()` understands it. Keeps its original spelling for display.
 #[derive(Debug, Clone)]
 pub struct RVersion {
@@ -31,33 +33,16 @@ impl RVersion {
     pub fn as_str(&self) -> &str {
         &self.text
     }
-}
 
-/// How far apart two versions are: which component is the first to differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChangeLevel {
-    Major,
-    Minor,
-    Patch,
-    Other,
-}
-
-impl RVersion {
     /// The level of the change from `self` to `other`: the first differing component decides
     /// (first: major, second: minor, third: patch, later or only in length: other).
     pub fn change_level(&self, other: &Self) -> ChangeLevel {
-        let first_difference = self
-            .parts
-            .iter()
-            .zip(&other.parts)
-            .position(|(a, b)| a != b);
-        match first_difference {
-            Some(0) => ChangeLevel::Major,
-            Some(1) => ChangeLevel::Minor,
-            Some(2) => ChangeLevel::Patch,
-            _ => ChangeLevel::Other,
-        }
+        ChangeLevel::at(
+            self.parts
+                .iter()
+                .zip(&other.parts)
+                .position(|(a, b)| a != b),
+        )
     }
 }
 

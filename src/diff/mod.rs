@@ -1,10 +1,11 @@
 //! `imglock diff`: what changed between two locks, for code review.
 //!
 //! Per layer and ecosystem: packages added, removed, upgraded or downgraded (classified by that
-//! ecosystem's version rules), moved between layers, or fetched from another repository; a loud
-//! warning for the same version with a different sha256 (a re-published or tampered artifact) and
-//! for every downgrade; and the Docker cache impact, found by rendering both locks' Dockerfiles
-//! and finding the first step whose text changes.
+//! ecosystem's version rules, `version_change_for`), rebuilt (a conda build change), moved
+//! between layers, or fetched from another repository; a loud warning for the same version and
+//! build with a different sha256 (a re-published or tampered artifact) and for every downgrade;
+//! and the Docker cache impact, found by rendering both locks' Dockerfiles and finding the first
+//! step whose text changes.
 
 mod render;
 
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 pub use render::{markdown, text};
 
-use crate::cran::{ChangeLevel, version_change};
+use crate::ecosystem::ChangeLevel;
 use crate::emit::{DockerfileOptions, render as render_dockerfile};
 use crate::error::Error;
 use crate::lock::{Lock, LockedPackage};
@@ -31,9 +32,11 @@ pub enum ChangeKind {
     Downgraded,
     /// The version changed in a way the ecosystem cannot order.
     Changed,
+    /// Same version, another build (conda: a new build string or number, so new bytes too).
+    Rebuilt,
     Moved,
     SourceChanged,
-    /// Same version, different bytes.
+    /// Same version and build, different bytes.
     ArtifactChanged,
 }
 
@@ -51,11 +54,58 @@ pub struct Change {
     pub level: Option<ChangeLevel>,
     /// For moves: the layer it was in.
     pub old_layer: Option<String>,
-    /// For source and artifact changes: where it came from and what it hashed to.
+    /// For source and artifact changes and rebuilds: where it came from and what it hashed to.
     pub old_url: Option<String>,
     pub new_url: Option<String>,
     pub old_sha256: Option<String>,
     pub new_sha256: Option<String>,
+    /// For rebuilds only (absent otherwise): the old and new build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_build: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_build: Option<String>,
+}
+
+impl Change {
+    /// A change of `kind` to `package` in `layer`, with no details yet.
+    fn of(kind: ChangeKind, layer: &str, package: &LockedPackage) -> Self {
+        Self {
+            kind,
+            layer: layer.to_string(),
+            ecosystem: package.ecosystem.clone(),
+            name: package.name.clone(),
+            old_version: None,
+            new_version: None,
+            level: None,
+            old_layer: None,
+            old_url: None,
+            new_url: None,
+            old_sha256: None,
+            new_sha256: None,
+            old_build: None,
+            new_build: None,
+        }
+    }
+
+    /// A change of `kind` from `old` to `new` in `layer`, with both versions.
+    fn between(kind: ChangeKind, layer: &str, old: &LockedPackage, new: &LockedPackage) -> Self {
+        Self {
+            old_version: Some(old.version.clone()),
+            new_version: Some(new.version.clone()),
+            ..Self::of(kind, layer, new)
+        }
+    }
+
+    /// With where both artifacts come from and what they hash to.
+    fn with_artifacts(self, old: &LockedPackage, new: &LockedPackage) -> Self {
+        Self {
+            old_url: Some(old.url.clone()),
+            new_url: Some(new.url.clone()),
+            old_sha256: Some(old.sha256.clone()),
+            new_sha256: Some(new.sha256.clone()),
+            ..self
+        }
+    }
 }
 
 /// How much of the image a change rebuilds, per layer.
@@ -195,77 +245,27 @@ fn by_key(lock: &Lock) -> BTreeMap<Key<'_>, (&str, &LockedPackage)> {
 
 fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
     let (old_packages, new_packages) = (by_key(old), by_key(new));
-    let blank = |kind, layer: &str, package: &LockedPackage| Change {
-        kind,
-        layer: layer.to_string(),
-        ecosystem: package.ecosystem.clone(),
-        name: package.name.clone(),
-        old_version: None,
-        new_version: None,
-        level: None,
-        old_layer: None,
-        old_url: None,
-        new_url: None,
-        old_sha256: None,
-        new_sha256: None,
-    };
     let mut changes = Vec::new();
     for (key, (layer, package)) in &new_packages {
         let Some((old_layer, old_package)) = old_packages.get(key) else {
             changes.push(Change {
                 new_version: Some(package.version.clone()),
-                ..blank(ChangeKind::Added, layer, package)
+                ..Change::of(ChangeKind::Added, layer, package)
             });
             continue;
         };
         if old_layer != layer {
             changes.push(Change {
                 old_layer: Some((*old_layer).to_string()),
-                old_version: Some(old_package.version.clone()),
-                new_version: Some(package.version.clone()),
-                ..blank(ChangeKind::Moved, layer, package)
+                ..Change::between(ChangeKind::Moved, layer, old_package, package)
             });
         }
-        let versions = (
-            Some(old_package.version.clone()),
-            Some(package.version.clone()),
-        );
-        if old_package.version != package.version {
-            let (kind, level) = match version_change_for(
-                &package.ecosystem,
-                &old_package.version,
-                &package.version,
-            ) {
-                Some((Ordering::Greater, level)) => (ChangeKind::Upgraded, Some(level)),
-                Some((Ordering::Less, level)) => (ChangeKind::Downgraded, Some(level)),
-                _ => (ChangeKind::Changed, None),
-            };
+        changes.extend(content_change(layer, old_package, package));
+        if source_changed(old_package, package) {
             changes.push(Change {
-                old_version: versions.0.clone(),
-                new_version: versions.1.clone(),
-                level,
-                ..blank(kind, layer, package)
-            });
-        } else if old_package.sha256 != package.sha256 {
-            changes.push(Change {
-                old_version: versions.0.clone(),
-                new_version: versions.1.clone(),
-                old_sha256: Some(old_package.sha256.clone()),
-                new_sha256: Some(package.sha256.clone()),
                 old_url: Some(old_package.url.clone()),
                 new_url: Some(package.url.clone()),
-                ..blank(ChangeKind::ArtifactChanged, layer, package)
-            });
-        }
-        if old_package.repository != package.repository
-            || (old_package.version == package.version && old_package.url != package.url)
-        {
-            changes.push(Change {
-                old_version: versions.0,
-                new_version: versions.1,
-                old_url: Some(old_package.url.clone()),
-                new_url: Some(package.url.clone()),
-                ..blank(ChangeKind::SourceChanged, layer, package)
+                ..Change::between(ChangeKind::SourceChanged, layer, old_package, package)
             });
         }
     }
@@ -273,7 +273,7 @@ fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
         if !new_packages.contains_key(key) {
             changes.push(Change {
                 old_version: Some(package.version.clone()),
-                ..blank(ChangeKind::Removed, layer, package)
+                ..Change::of(ChangeKind::Removed, layer, package)
             });
         }
     }
@@ -294,10 +294,67 @@ fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
     changes
 }
 
-/// The direction and level of a version change, by the package's ecosystem's own rules.
+/// What changed in what a package installs: its version (ordered by its ecosystem's rules), its
+/// build, or, for the same version and build, its bytes.
+fn content_change(layer: &str, old: &LockedPackage, new: &LockedPackage) -> Option<Change> {
+    if old.version != new.version {
+        let (kind, level) = match version_change_for(&new.ecosystem, &old.version, &new.version) {
+            Some((Ordering::Greater, level)) => (ChangeKind::Upgraded, Some(level)),
+            Some((Ordering::Less, level)) => (ChangeKind::Downgraded, Some(level)),
+            _ => (ChangeKind::Changed, None),
+        };
+        return Some(Change {
+            level,
+            ..Change::between(kind, layer, old, new)
+        });
+    }
+    if is_rebuild(old, new) {
+        let (old_build, new_build) = build_labels(old, new);
+        return Some(Change {
+            old_build: Some(old_build),
+            new_build: Some(new_build),
+            ..Change::between(ChangeKind::Rebuilt, layer, old, new).with_artifacts(old, new)
+        });
+    }
+    (old.sha256 != new.sha256).then(|| {
+        Change::between(ChangeKind::ArtifactChanged, layer, old, new).with_artifacts(old, new)
+    })
+}
+
+/// Whether the package comes from another repository, or from another URL for the same version
+/// and build (a rebuild's new URL is part of the rebuild).
+fn source_changed(old: &LockedPackage, new: &LockedPackage) -> bool {
+    old.repository != new.repository
+        || (old.version == new.version && !is_rebuild(old, new) && old.url != new.url)
+}
+
+/// Whether the same version was built again: another conda build string or build number.
+fn is_rebuild(old: &LockedPackage, new: &LockedPackage) -> bool {
+    old.version == new.version && (old.build != new.build || old.build_number != new.build_number)
+}
+
+/// The two builds as a reviewer tells them apart: the build strings, with the build numbers
+/// added when only those differ.
+fn build_labels(old: &LockedPackage, new: &LockedPackage) -> (String, String) {
+    let label = |package: &LockedPackage, with_number: bool| {
+        let build = package.build.clone().unwrap_or_default();
+        match package.build_number {
+            Some(number) if with_number => format!("{build} (number {number})"),
+            _ => build,
+        }
+    };
+    let with_number = old.build == new.build;
+    (label(old, with_number), label(new, with_number))
+}
+
+/// The direction and level of a version change, by the package's ecosystem's own rules: the one
+/// place that maps a lock's `ecosystem` to its version order.
 fn version_change_for(ecosystem: &str, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
     match ecosystem {
-        "cran" | "bioconductor" => version_change(old, new),
+        "cran" | "bioconductor" => crate::cran::version_change(old, new),
+        "pypi" => crate::pypi::version_change(old, new),
+        "conda" => crate::conda::version_change(old, new),
+        "maven" => crate::maven::version_change(old, new),
         _ => None,
     }
 }

@@ -130,6 +130,7 @@ fn kind_word(kind: ChangeKind) -> &'static str {
         ChangeKind::Upgraded => "upgraded",
         ChangeKind::Downgraded => "**downgraded**",
         ChangeKind::Changed => "changed",
+        ChangeKind::Rebuilt => "rebuilt",
         ChangeKind::Moved => "moved",
         ChangeKind::SourceChanged => "source changed",
         ChangeKind::ArtifactChanged => "**artifact changed**",
@@ -151,6 +152,11 @@ fn note(change: &Change) -> String {
             change.old_url.as_deref().unwrap_or_default(),
             change.new_url.as_deref().unwrap_or_default()
         ),
+        ChangeKind::Rebuilt => format!(
+            "build {} → {}",
+            change.old_build.as_deref().unwrap_or_default(),
+            change.new_build.as_deref().unwrap_or_default()
+        ),
         ChangeKind::ArtifactChanged => format!(
             "sha256 {} → {}",
             change.old_sha256.as_deref().unwrap_or_default(),
@@ -162,23 +168,40 @@ fn note(change: &Change) -> String {
 
 fn describe(change: &Change) -> String {
     let version = |v: &Option<String>| v.clone().unwrap_or_default();
-    let base = match change.kind {
-        ChangeKind::Added => format!("{} {}", change.name, version(&change.new_version)),
-        ChangeKind::Removed => format!("{} {}", change.name, version(&change.old_version)),
-        ChangeKind::Upgraded | ChangeKind::Downgraded | ChangeKind::Changed => format!(
-            "{} {} → {}",
-            change.name,
-            version(&change.old_version),
-            version(&change.new_version)
+    let note = note(change);
+    let (base, note) = match change.kind {
+        ChangeKind::Added => (
+            format!("{} {}", change.name, version(&change.new_version)),
+            note,
         ),
-        ChangeKind::Moved | ChangeKind::SourceChanged | ChangeKind::ArtifactChanged => format!(
-            "{} {} {}",
-            change.name,
-            version(&change.new_version),
-            kind_word(change.kind).trim_matches('*')
+        ChangeKind::Removed => (
+            format!("{} {}", change.name, version(&change.old_version)),
+            note,
+        ),
+        ChangeKind::Upgraded | ChangeKind::Downgraded | ChangeKind::Changed => (
+            format!(
+                "{} {} → {}",
+                change.name,
+                version(&change.old_version),
+                version(&change.new_version)
+            ),
+            note,
+        ),
+        // The build change is the whole story: `zlib 1.2.13 build h166bdaf_4 → h166bdaf_5`.
+        ChangeKind::Rebuilt => (
+            format!("{} {} {note}", change.name, version(&change.new_version)),
+            String::new(),
+        ),
+        ChangeKind::Moved | ChangeKind::SourceChanged | ChangeKind::ArtifactChanged => (
+            format!(
+                "{} {} {}",
+                change.name,
+                version(&change.new_version),
+                kind_word(change.kind).trim_matches('*')
+            ),
+            note,
         ),
     };
-    let note = note(change);
     if note.is_empty() {
         format!("{base} ({})", change.ecosystem)
     } else {

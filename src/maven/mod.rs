@@ -17,6 +17,8 @@ pub mod store;
 pub mod version;
 mod xml;
 
+pub use version::version_change;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 

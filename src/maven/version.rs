@@ -9,6 +9,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use crate::ecosystem::ChangeLevel;
+
 /// A Maven version with its ordering.
 #[derive(Debug, Clone)]
 pub struct MavenVersion {
@@ -87,6 +89,39 @@ impl MavenVersion {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// The level of the change from `self` to `other`: the first part that differs decides when
+    /// it is one of the leading numbers on both sides (first major, second minor, third patch,
+    /// later other); a difference in or after a qualifier (`1.0-beta` → `1.0`, `1.0-rc1` →
+    /// `1.0-rc2`) is other.
+    pub fn change_level(&self, other: &Self) -> ChangeLevel {
+        let length = self.parts.len().max(other.parts.len());
+        let first =
+            (0..length).find(|&i| compare_parts(self.parts.get(i), other.parts.get(i)).is_ne());
+        match first {
+            Some(i) if self.is_release_number(i) && other.is_release_number(i) => {
+                ChangeLevel::at(Some(i))
+            }
+            _ => ChangeLevel::Other,
+        }
+    }
+
+    /// Whether part `i` is one of the leading numbers, or past the end of a version that is only
+    /// numbers (a missing number counts as `0`).
+    fn is_release_number(&self, i: usize) -> bool {
+        let numbers = self
+            .parts
+            .iter()
+            .take_while(|part| matches!(part, Part::Number(_)))
+            .count();
+        i < numbers || numbers == self.parts.len()
+    }
+}
+
+/// The direction and level of a version change. Every string is a Maven version.
+pub fn version_change(old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
+    let (old, new) = (MavenVersion::parse(old), MavenVersion::parse(new));
+    Some((new.cmp(&old), old.change_level(&new)))
 }
 
 fn word_rank(word: &str) -> usize {
@@ -279,6 +314,27 @@ mod tests {
         assert_eq!(v("1.0"), v("1.0-ga"));
         assert_eq!(v("1.0-CR1"), v("1.0-rc-1"));
         assert_eq!(v("2.12.15"), v("2.12.15"));
+    }
+
+    #[test]
+    fn classifies_changes_by_the_leading_numbers() {
+        use ChangeLevel::*;
+        use Ordering::*;
+        let change = |old, new| version_change(old, new).unwrap();
+        assert_eq!(change("2.12.7", "2.13.0"), (Greater, Minor));
+        assert_eq!(change("2.13.0", "2.12.7.1"), (Less, Minor));
+        assert_eq!(change("4.1.94.Final", "5.0.0.Alpha2"), (Greater, Major));
+        assert_eq!(change("1.7.36", "1.7.36.1"), (Greater, Other));
+        assert_eq!(change("1.0", "1.0.1"), (Greater, Patch));
+        assert_eq!(change("1.0", "1.0.0"), (Equal, Other));
+        // Qualifiers: a release is newer than its beta, in the qualifier, not a number.
+        assert_eq!(change("1.0-beta", "1.0"), (Greater, Other));
+        assert_eq!(change("1.0-rc1", "1.0-rc2"), (Greater, Other));
+        assert_eq!(change("3.0-SNAPSHOT", "3.0-alpha-1"), (Less, Other));
+        assert_eq!(change("1.0-beta", "1.1"), (Greater, Minor));
+        // Maven's order, not the strings': 1.10 is newer than 1.9, 1.0-sp newer than 1.0.
+        assert_eq!(change("1.9", "1.10"), (Greater, Minor));
+        assert_eq!(change("1.0", "1.0-sp"), (Greater, Other));
     }
 
     #[test]

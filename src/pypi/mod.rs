@@ -12,6 +12,7 @@ mod ranges;
 mod simple;
 mod solver;
 mod tags;
+mod version;
 mod wheel_range;
 
 use std::collections::{BTreeMap, HashMap};
@@ -23,6 +24,7 @@ use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requir
 use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
 
 pub use tags::Target;
+pub use version::version_change;
 
 use self::index::Indexes;
 use self::solver::{Provider, PyPackage};
