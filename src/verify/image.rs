@@ -22,62 +22,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+
+use super::content::Source;
+pub use super::content::{Content, Digested, Want};
 
 /// Files of the image that verification asked for, by path (relative, `/`-separated).
 pub type Files = BTreeMap<String, Content>;
-
-/// How an inventory needs one of the files it wants.
-#[derive(Debug, Clone, Copy)]
-pub enum Want {
-    /// Its bytes: a small text file (a DESCRIPTION, a METADATA, a conda-meta record), read whole
-    /// up to [`Limits::max_file_bytes`].
-    Bytes,
-    /// Its sha256 and size, computed while it streams past; never held in memory.
-    Digest,
-    /// Its digest, and the first member of the zip it is whose name the function accepts
-    /// (capped like [`Want::Bytes`]).
-    DigestAndMember(fn(&str) -> bool),
-}
-
-/// A wanted file, as its inventory asked for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Content {
-    Bytes(Vec<u8>),
-    Digest(Digested),
-}
-
-impl Content {
-    /// The bytes of a file read whole.
-    pub fn bytes(&self) -> Option<&[u8]> {
-        match self {
-            Self::Bytes(bytes) => Some(bytes),
-            Self::Digest(_) => None,
-        }
-    }
-
-    /// The digest of a file that was streamed.
-    pub fn digest(&self) -> Option<&Digested> {
-        match self {
-            Self::Bytes(_) => None,
-            Self::Digest(digested) => Some(digested),
-        }
-    }
-}
-
-/// A file streamed through sha256.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Digested {
-    /// Lowercase hexadecimal.
-    pub sha256: String,
-    pub size: u64,
-    /// The zip member [`Want::DigestAndMember`] asked for, when the file is a zip that has one.
-    pub member: Option<Vec<u8>>,
-}
 
 /// Bounds that protect the reader from hostile images.
 #[derive(Debug, Clone, Copy)]
@@ -437,9 +391,15 @@ impl Reader<'_> {
                 continue;
             };
             let size = entry.header().size().unwrap_or(u64::MAX);
-            let content = self
-                .read_content(&path, want, size, Source::Entry(&mut entry))
-                .map_err(|e| self.layer_error(name, e))?;
+            let content = Content::read(
+                &path,
+                want,
+                size,
+                Source::Entry(&mut entry),
+                self.limits.max_file_bytes,
+                &mut self.out.warnings,
+            )
+            .map_err(|e| self.layer_error(name, e))?;
             if let Some(content) = content {
                 added.insert(path, content);
             }
@@ -540,7 +500,14 @@ impl Reader<'_> {
                     }
                     let size = entry.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
                     let read = File::open(entry.path()).and_then(|file| {
-                        self.read_content(&relative, want, size, Source::File(file))
+                        Content::read(
+                            &relative,
+                            want,
+                            size,
+                            Source::File(file),
+                            self.limits.max_file_bytes,
+                            &mut self.out.warnings,
+                        )
                     });
                     match read {
                         Ok(Some(content)) => {
@@ -557,126 +524,6 @@ impl Reader<'_> {
         }
         Ok(())
     }
-
-    /// Reads a wanted file of `size` bytes (as its tar header or its metadata says) from
-    /// `source` the way `want` asks; `None`, with a warning, for a text file too large to be
-    /// real. Errors are those of reading `source`.
-    fn read_content(
-        &mut self,
-        path: &str,
-        want: Want,
-        size: u64,
-        source: Source<'_>,
-    ) -> std::io::Result<Option<Content>> {
-        let limit = self.limits.max_file_bytes;
-        let content = match (want, source) {
-            (Want::Bytes, _) if size > limit => {
-                self.out.warnings.push(format!(
-                    "`{path}` claims {size} bytes, more than a real one holds; skipped"
-                ));
-                return Ok(None);
-            }
-            (Want::Bytes, mut source) => {
-                let mut bytes = Vec::new();
-                source.reader().take(limit).read_to_end(&mut bytes)?;
-                Content::Bytes(bytes)
-            }
-            (Want::Digest, mut source) => {
-                let (sha256, size) = hash(source.reader(), &mut None)?;
-                Content::Digest(Digested {
-                    sha256,
-                    size,
-                    member: None,
-                })
-            }
-            (Want::DigestAndMember(pick), Source::File(mut file)) => {
-                let (sha256, size) = hash(&mut file, &mut None)?;
-                Content::Digest(Digested {
-                    sha256,
-                    size,
-                    member: zip_member(file, pick, limit),
-                })
-            }
-            (Want::DigestAndMember(pick), Source::Entry(reader)) => {
-                let mut spool = tempfile::tempfile().ok();
-                let (sha256, size) = hash(reader, &mut spool)?;
-                if spool.is_none() {
-                    self.out.warnings.push(format!(
-                        "cannot copy `{path}` to a temporary file to look inside it; only its sha256 is known"
-                    ));
-                }
-                Content::Digest(Digested {
-                    sha256,
-                    size,
-                    member: spool.and_then(|file| zip_member(file, pick, limit)),
-                })
-            }
-        };
-        Ok(Some(content))
-    }
-}
-
-/// Where a wanted file's bytes come from.
-enum Source<'r> {
-    /// An entry of a layer: read once, front to back.
-    Entry(&'r mut dyn Read),
-    /// A file of a root filesystem folder, which can seek.
-    File(File),
-}
-
-impl Source<'_> {
-    fn reader(&mut self) -> &mut dyn Read {
-        match self {
-            Self::Entry(reader) => *reader,
-            Self::File(file) => file,
-        }
-    }
-}
-
-/// The sha256 (hexadecimal) and size of everything `reader` yields, in constant memory. The bytes
-/// are also written to `copy`, if any; a copy that cannot be written is dropped (set to `None`)
-/// and hashing goes on.
-fn hash(reader: &mut dyn Read, copy: &mut Option<File>) -> std::io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 << 10];
-    let mut size = 0u64;
-    loop {
-        let read = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        hasher.update(&buffer[..read]);
-        size += read as u64;
-        if copy
-            .as_mut()
-            .is_some_and(|file| file.write_all(&buffer[..read]).is_err())
-        {
-            *copy = None;
-        }
-    }
-    Ok((hex::encode(hasher.finalize()), size))
-}
-
-/// The first member of the zip in `file` whose name `pick` accepts, up to `limit` bytes; `None`
-/// when `file` is not a readable zip or has no such member.
-fn zip_member(file: File, pick: fn(&str) -> bool, limit: u64) -> Option<Vec<u8>> {
-    let mut archive = zip::ZipArchive::new(file).ok()?;
-    let index = (0..archive.len()).find(|&i| {
-        archive
-            .name_for_index(i)
-            .and_then(Result::ok)
-            .is_some_and(|name| pick(&name))
-    })?;
-    let mut bytes = Vec::new();
-    archive
-        .by_index(index)
-        .ok()?
-        .take(limit)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    Some(bytes)
 }
 
 /// Picks the decompressor from the stream's first bytes: gzip, zstd, or a plain tar.

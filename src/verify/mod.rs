@@ -8,6 +8,7 @@
 //! (the jars of each layer's `maven-target` by sha256, strangers named by `pom.properties`).
 
 mod conda;
+mod content;
 pub mod image;
 mod maven;
 mod python;

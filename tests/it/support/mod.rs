@@ -416,7 +416,10 @@ fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
     assert!(available_in(true, "here", true));
     assert!(!available_in(false, "R is not installed", false));
     let failed = std::panic::catch_unwind(|| available_in(false, "R is not installed", true));
-    assert!(failed.is_err(), "under CI a missing tool must fail the test");
+    assert!(
+        failed.is_err(),
+        "under CI a missing tool must fail the test"
+    );
 }
 
 /// A file or folder of the shared upstream corpora (`../shared/corpora/RELATIVE`), if present.
