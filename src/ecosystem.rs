@@ -14,11 +14,70 @@ use crate::fetch::ArtifactRequest;
 use crate::lock::LockedPackage;
 use crate::spec::Layer;
 
+/// The package ecosystems a lock holds. A closed set: an exhaustive `match` on it names every
+/// place a new ecosystem must fill. Spelled in the lock and in reports as [`Ecosystem::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Cran,
+    Bioconductor,
+    Pypi,
+    Conda,
+    Maven,
+}
+
+impl Ecosystem {
+    /// Its spelling in the lock, in reports and in the spec's keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cran => "cran",
+            Self::Bioconductor => "bioconductor",
+            Self::Pypi => "pypi",
+            Self::Conda => "conda",
+            Self::Maven => "maven",
+        }
+    }
+
+    /// Whether its packages are R packages (CRAN and Bioconductor share R's library and rules).
+    pub fn is_r(self) -> bool {
+        matches!(self, Self::Cran | Self::Bioconductor)
+    }
+
+    /// The direction and level of a version change, by this ecosystem's own version order;
+    /// `None` when either side is not a version it can read.
+    pub fn version_change(self, old: &str, new: &str) -> Option<(std::cmp::Ordering, ChangeLevel)> {
+        match self {
+            Self::Cran | Self::Bioconductor => crate::cran::version_change(old, new),
+            Self::Pypi => crate::pypi::version_change(old, new),
+            Self::Conda => crate::conda::version_change(old, new),
+            Self::Maven => crate::maven::version_change(old, new),
+        }
+    }
+}
+
+/// Ordered by spelling, so a lock's packages sort the same as they always have.
+impl Ord for Ecosystem {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Ecosystem {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A package version already locked: by a lower layer, or by the previous lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pin {
-    /// The lock's `ecosystem` value, like `cran` or `bioconductor`.
-    pub ecosystem: String,
+    pub ecosystem: Ecosystem,
     pub name: String,
     pub version: String,
     /// The layer that locks it.
@@ -39,7 +98,7 @@ pub struct LayerRequest<'a> {
 /// A package an ecosystem chose, before its artifact is downloaded and hashed.
 #[derive(Debug, Clone)]
 pub struct ResolvedPackage {
-    pub ecosystem: &'static str,
+    pub ecosystem: Ecosystem,
     pub name: String,
     pub version: String,
     /// The repository, as the lock records it.
@@ -89,8 +148,9 @@ pub struct LayerResolution {
     pub notes: Vec<String>,
 }
 
-/// A package ecosystem: CRAN + Bioconductor, PyPI, conda and Maven each implement it.
-pub trait Ecosystem {
+/// What resolves an ecosystem's packages layer by layer: CRAN + Bioconductor, PyPI, conda and
+/// Maven each implement it.
+pub trait LayerResolver {
     /// The ecosystem's name in messages.
     fn name(&self) -> &'static str;
 

@@ -74,7 +74,7 @@ pub enum Error {
 /// An artifact the lock pinned whose repository now serves other bytes for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Republished {
-    pub ecosystem: String,
+    pub ecosystem: crate::ecosystem::Ecosystem,
     pub name: String,
     pub version: String,
     pub url: String,

@@ -2,7 +2,7 @@
 //! a Docker build cannot drift from.
 //!
 //! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
-//! with [`bioc`]) behind [`ecosystem::Ecosystem`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`], [`verify`].
+//! with [`bioc`]) behind [`ecosystem::LayerResolver`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`], [`verify`].
 
 pub mod bioc;
 pub mod check;

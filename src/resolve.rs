@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::conda::CondaPackages;
 use crate::cran::RPackages;
-use crate::ecosystem::{Ecosystem, LayerRequest, Pin, PinSource, ResolvedPackage};
+use crate::ecosystem::{Ecosystem, LayerRequest, LayerResolver, Pin, PinSource, ResolvedPackage};
 use crate::error::{Error, Republished};
 use crate::fetch::{Artifact, Cache, FetchOptions, Fetcher};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
@@ -76,7 +76,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         offline: options.offline,
         progress: options.progress,
     })?;
-    let mut ecosystems: Vec<Box<dyn Ecosystem + '_>> = Vec::new();
+    let mut ecosystems: Vec<Box<dyn LayerResolver + '_>> = Vec::new();
     if let Some(r) = RPackages::load(&spec, &lock_dir, &fetcher)? {
         ecosystems.push(Box::new(r));
     }
@@ -120,7 +120,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             );
         }
         below.extend(packages.iter().map(|(_, package)| Pin {
-            ecosystem: package.ecosystem.to_string(),
+            ecosystem: package.ecosystem,
             name: package.name.clone(),
             version: package.version.clone(),
             layer: layer.name.clone(),
@@ -158,7 +158,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
 fn pin_artifacts(
     spec: &Spec,
     fetcher: &Fetcher,
-    ecosystems: &[Box<dyn Ecosystem + '_>],
+    ecosystems: &[Box<dyn LayerResolver + '_>],
     layers: Vec<(String, Vec<(usize, ResolvedPackage)>)>,
 ) -> Result<Lock, Error> {
     let requests: Vec<_> = layers
@@ -188,7 +188,7 @@ fn pin_artifacts(
             match pinned {
                 Some(Ok(artifact)) => {
                     let mut package = LockedPackage {
-                        ecosystem: package.ecosystem.to_string(),
+                        ecosystem: package.ecosystem,
                         name: package.name,
                         version: package.version,
                         repository: package.repository,
@@ -218,7 +218,7 @@ fn pin_artifacts(
         }
         let maven_target = locked
             .iter()
-            .any(|p| p.ecosystem == "maven")
+            .any(|p| p.ecosystem == Ecosystem::Maven)
             .then(|| {
                 spec.layers
                     .iter()
@@ -242,7 +242,7 @@ fn pin_artifacts(
     let has_conda = locked_layers
         .iter()
         .flat_map(|l| &l.packages)
-        .any(|p| p.ecosystem == "conda");
+        .any(|p| p.ecosystem == Ecosystem::Conda);
     Ok(Lock {
         spec_hash: spec.hash(),
         image: LockedImage {
@@ -302,7 +302,7 @@ fn refuse_republished(previous: &Lock, lock: &Lock, upgrading: &[String]) -> Res
                 p.url.as_str(),
             ))?;
             (old.sha256 != p.sha256).then(|| Republished {
-                ecosystem: p.ecosystem.clone(),
+                ecosystem: p.ecosystem,
                 name: p.name.clone(),
                 version: p.version.clone(),
                 url: p.url.clone(),

@@ -23,8 +23,8 @@ pub use version::version_change;
 use self::channel::{ChannelRecords, fetch_channels};
 use self::solve::{Environment, solve};
 use crate::ecosystem::{
-    CondaBuild, Ecosystem, LayerRequest, LayerResolution, Pin, PinSource, ResolvedPackage,
-    SettingValue,
+    CondaBuild, Ecosystem, LayerRequest, LayerResolution, LayerResolver, Pin, PinSource,
+    ResolvedPackage, SettingValue,
 };
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Fetcher};
@@ -124,7 +124,7 @@ impl CondaPackages {
     fn records_of(&self, pins: &[Pin]) -> Vec<&RepoDataRecord> {
         let wanted: HashSet<(&str, &str, &str)> = pins
             .iter()
-            .filter(|pin| pin.ecosystem == "conda")
+            .filter(|pin| pin.ecosystem == Ecosystem::Conda)
             .filter_map(|pin| {
                 Some((
                     pin.name.as_str(),
@@ -158,7 +158,7 @@ impl CondaPackages {
     }
 }
 
-impl Ecosystem for CondaPackages {
+impl LayerResolver for CondaPackages {
     fn name(&self) -> &'static str {
         "conda"
     }
@@ -239,7 +239,7 @@ impl Ecosystem for CondaPackages {
                 }),
             };
             packages.push(ResolvedPackage {
-                ecosystem: "conda",
+                ecosystem: Ecosystem::Conda,
                 name: name.to_string(),
                 version: package.version.as_str().to_string(),
                 repository: repository.label.clone(),

@@ -27,8 +27,8 @@ pub enum ResolveError {
     )]
     WrongList {
         name: String,
-        listed: &'static str,
-        found: &'static str,
+        listed: crate::ecosystem::Ecosystem,
+        found: crate::ecosystem::Ecosystem,
         repository: String,
     },
 

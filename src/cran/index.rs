@@ -12,6 +12,7 @@ use std::ops::Range;
 use super::dcf::{self, Record};
 use super::requirement::{self, Requirement};
 use super::version::{Constraint, RVersion};
+use crate::ecosystem::Ecosystem;
 use crate::repository::Repository;
 
 /// Which kind of R repository an index belongs to; a spec's `cran` list resolves roots from CRAN
@@ -24,10 +25,10 @@ pub enum RepoKind {
 
 impl RepoKind {
     /// The ecosystem name the lock records for packages from this kind of repository.
-    pub fn ecosystem(self) -> &'static str {
+    pub fn ecosystem(self) -> Ecosystem {
         match self {
-            Self::Cran => "cran",
-            Self::Bioconductor => "bioconductor",
+            Self::Cran => Ecosystem::Cran,
+            Self::Bioconductor => Ecosystem::Bioconductor,
         }
     }
 }

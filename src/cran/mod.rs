@@ -1,7 +1,7 @@
 //! R packages from CRAN and Bioconductor: one closure walk over every R repository.
 //!
 //! CRAN and Bioconductor share R's formats and version rules, and Bioconductor packages depend on
-//! CRAN ones, so they are one [`Ecosystem`]: the indexes of all their repositories are fetched at
+//! CRAN ones, so they are one [`LayerResolver`]: the indexes of all their repositories are fetched at
 //! once (CRAN's first, so the first listed wins), and a layer's `cran` and `bioconductor` lists
 //! are walked together. The lock records each package's ecosystem as the kind of repository it
 //! came from.
@@ -46,7 +46,8 @@ pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, Chang
 
 use crate::bioc;
 use crate::ecosystem::{
-    ChangeLevel, Ecosystem, LayerRequest, LayerResolution, PinSource, ResolvedPackage, SettingValue,
+    ChangeLevel, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
+    SettingValue,
 };
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher, gunzip};
@@ -228,7 +229,7 @@ fn fetch_indexes(
         .collect()
 }
 
-impl Ecosystem for RPackages<'_> {
+impl LayerResolver for RPackages<'_> {
     fn name(&self) -> &'static str {
         "R"
     }
@@ -264,7 +265,6 @@ impl Ecosystem for RPackages<'_> {
     }
 
     fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
-        let is_r = |ecosystem: &str| ecosystem == "cran" || ecosystem == "bioconductor";
         let roots = self
             .roots
             .get(&request.layer.name)
@@ -274,7 +274,7 @@ impl Ecosystem for RPackages<'_> {
         let fixed: HashMap<String, FixedPin> = request
             .below
             .iter()
-            .filter(|pin| is_r(&pin.ecosystem))
+            .filter(|pin| pin.ecosystem.is_r())
             .filter_map(|pin| {
                 Some((
                     pin.name.clone(),
@@ -288,7 +288,7 @@ impl Ecosystem for RPackages<'_> {
         let preferred: HashMap<String, RVersion> = request
             .preferred
             .iter()
-            .filter(|pin| is_r(&pin.ecosystem))
+            .filter(|pin| pin.ecosystem.is_r())
             .filter_map(|pin| Some((pin.name.clone(), version(&pin.version)?)))
             .collect();
         let input = LayerInput {

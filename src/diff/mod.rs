@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use render::{markdown, text};
 
-use crate::ecosystem::ChangeLevel;
+use crate::ecosystem::{ChangeLevel, Ecosystem};
 use crate::emit::{DockerfileOptions, render as render_dockerfile};
 use crate::error::Error;
 use crate::lock::{Lock, LockedPackage};
@@ -46,7 +46,7 @@ pub struct Change {
     pub kind: ChangeKind,
     /// The layer the package is in now (the old one, for a removal).
     pub layer: String,
-    pub ecosystem: String,
+    pub ecosystem: Ecosystem,
     pub name: String,
     pub old_version: Option<String>,
     pub new_version: Option<String>,
@@ -72,7 +72,7 @@ impl Change {
         Self {
             kind,
             layer: layer.to_string(),
-            ecosystem: package.ecosystem.clone(),
+            ecosystem: package.ecosystem,
             name: package.name.clone(),
             old_version: None,
             new_version: None,
@@ -298,7 +298,7 @@ fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
 /// build, or, for the same version and build, its bytes.
 fn content_change(layer: &str, old: &LockedPackage, new: &LockedPackage) -> Option<Change> {
     if old.version != new.version {
-        let (kind, level) = match version_change_for(&new.ecosystem, &old.version, &new.version) {
+        let (kind, level) = match new.ecosystem.version_change(&old.version, &new.version) {
             Some((Ordering::Greater, level)) => (ChangeKind::Upgraded, Some(level)),
             Some((Ordering::Less, level)) => (ChangeKind::Downgraded, Some(level)),
             _ => (ChangeKind::Changed, None),
@@ -345,16 +345,4 @@ fn build_labels(old: &LockedPackage, new: &LockedPackage) -> (String, String) {
     };
     let with_number = old.build == new.build;
     (label(old, with_number), label(new, with_number))
-}
-
-/// The direction and level of a version change, by the package's ecosystem's own rules: the one
-/// place that maps a lock's `ecosystem` to its version order.
-fn version_change_for(ecosystem: &str, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
-    match ecosystem {
-        "cran" | "bioconductor" => crate::cran::version_change(old, new),
-        "pypi" => crate::pypi::version_change(old, new),
-        "conda" => crate::conda::version_change(old, new),
-        "maven" => crate::maven::version_change(old, new),
-        _ => None,
-    }
 }

@@ -108,10 +108,11 @@ fn install_order<'a, 'b>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecosystem::Ecosystem;
 
     fn package(name: &str, dependencies: &[&str]) -> LockedPackage {
         LockedPackage {
-            ecosystem: "conda".into(),
+            ecosystem: Ecosystem::Conda,
             name: name.into(),
             version: "1.0".into(),
             repository: "https://conda.example/main".into(),

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use self::shell::{quote, words};
-use crate::ecosystem::SettingValue;
+use crate::ecosystem::{Ecosystem, SettingValue};
 use crate::error::Error;
 use crate::lock::{Lock, LockedPackage};
 
@@ -181,7 +181,9 @@ pub fn render(
         text: format!("FROM {}\n", lock.image.base),
         packages: 0,
     }];
-    let is_r = |p: &&LockedPackage| p.ecosystem == "cran" || p.ecosystem == "bioconductor";
+    let is_r = |p: &&LockedPackage| {
+        p.ecosystem == Ecosystem::Cran || p.ecosystem == Ecosystem::Bioconductor
+    };
     if lock
         .layers
         .iter()
@@ -228,7 +230,7 @@ pub fn render(
             });
         }
         // The other ecosystems: one step each per layer.
-        for ecosystem in ["pypi", "conda", "maven"] {
+        for ecosystem in [Ecosystem::Pypi, Ecosystem::Conda, Ecosystem::Maven] {
             let selected: Vec<&LockedPackage> = layer
                 .packages
                 .iter()
@@ -239,8 +241,8 @@ pub fn render(
             }
             let packages = sources_of(&selected, &lock_dir, &mut context_files)?;
             let text = match ecosystem {
-                "pypi" => python::install_step(&layer.name, &packages),
-                "conda" => conda::install_step(
+                Ecosystem::Pypi => python::install_step(&layer.name, &packages),
+                Ecosystem::Conda => conda::install_step(
                     &layer.name,
                     &packages,
                     lock.image
@@ -252,7 +254,7 @@ pub fn render(
                         .as_deref()
                         .unwrap_or(crate::spec::CondaInstaller::default().name()),
                 ),
-                _ => {
+                Ecosystem::Cran | Ecosystem::Bioconductor | Ecosystem::Maven => {
                     let target = layer.maven_target.as_deref().ok_or_else(|| {
                         Error::Usage(format!(
                             "layer `{}` of the lock has Maven artifacts but no `maven-target`: re-create the lock with `imglock resolve`",

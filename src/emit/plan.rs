@@ -89,11 +89,12 @@ fn level<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecosystem::Ecosystem;
 
     fn package(name: &str, version: &str, dependencies: &[&str]) -> LockedPackage {
         let requested = ["ggplot2", "leafy", "app"].contains(&name);
         LockedPackage {
-            ecosystem: "cran".into(),
+            ecosystem: Ecosystem::Cran,
             name: name.into(),
             version: version.into(),
             repository: "https://cran.example".into(),

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 pub use write::render;
 
-use crate::ecosystem::{Pin, SettingValue};
+use crate::ecosystem::{Ecosystem, Pin, SettingValue};
 
 /// The lock format this build reads and writes.
 pub const LOCK_VERSION: u32 = 1;
@@ -62,7 +62,7 @@ pub struct LockedLayer {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LockedPackage {
-    pub ecosystem: String,
+    pub ecosystem: Ecosystem,
     pub name: String,
     pub version: String,
     pub repository: String,
@@ -204,7 +204,7 @@ impl Lock {
             .iter()
             .flat_map(|layer| {
                 layer.packages.iter().map(|package| Pin {
-                    ecosystem: package.ecosystem.clone(),
+                    ecosystem: package.ecosystem,
                     name: package.name.clone(),
                     version: package.version.clone(),
                     layer: layer.name.clone(),

@@ -46,7 +46,7 @@ pub fn render(lock: &Lock) -> String {
         packages.sort_by(|a, b| (&a.ecosystem, &a.name).cmp(&(&b.ecosystem, &b.name)));
         for package in packages {
             let _ = writeln!(out, "\n[[layer.package]]");
-            let _ = writeln!(out, "ecosystem = {}", quote(&package.ecosystem));
+            let _ = writeln!(out, "ecosystem = {}", quote(package.ecosystem.as_str()));
             let _ = writeln!(out, "name = {}", quote(&package.name));
             let _ = writeln!(out, "version = {}", quote(&package.version));
             let _ = writeln!(out, "repository = {}", quote(&package.repository));

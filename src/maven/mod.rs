@@ -26,7 +26,8 @@ use self::coordinate::Coordinate;
 use self::resolve::{Request, resolve};
 use self::store::PomStore;
 use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, PinSource, ResolvedPackage, SettingValue,
+    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
+    SettingValue,
 };
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
@@ -162,7 +163,7 @@ pub fn lock_name(coordinate: &Coordinate) -> String {
     }
 }
 
-impl Ecosystem for MavenPackages<'_> {
+impl LayerResolver for MavenPackages<'_> {
     fn name(&self) -> &'static str {
         "Maven"
     }
@@ -196,7 +197,7 @@ impl Ecosystem for MavenPackages<'_> {
         let below: HashMap<&str, &str> = request
             .below
             .iter()
-            .filter(|pin| pin.ecosystem == "maven")
+            .filter(|pin| pin.ecosystem == Ecosystem::Maven)
             .map(|pin| (pin.name.as_str(), pin.version.as_str()))
             .collect();
         let mut artifacts = Vec::new();
@@ -232,7 +233,7 @@ impl Ecosystem for MavenPackages<'_> {
             }
             let repository = self.store.repository_of(&artifact.coordinate.gav());
             packages.push(ResolvedPackage {
-                ecosystem: "maven",
+                ecosystem: Ecosystem::Maven,
                 name,
                 version: artifact.coordinate.version.clone(),
                 repository: repository.label.clone(),

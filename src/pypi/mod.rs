@@ -29,7 +29,8 @@ pub use version::version_change;
 use self::index::Indexes;
 use self::solver::{Provider, PyPackage};
 use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, Pin, PinSource, ResolvedPackage, SettingValue,
+    Ecosystem, LayerRequest, LayerResolution, LayerResolver, Pin, PinSource, ResolvedPackage,
+    SettingValue,
 };
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
@@ -158,7 +159,7 @@ fn environment(target: &Target) -> Result<MarkerEnvironment, String> {
 
 fn pins(pins: &[Pin]) -> HashMap<PackageName, Version> {
     pins.iter()
-        .filter(|pin| pin.ecosystem == "pypi")
+        .filter(|pin| pin.ecosystem == Ecosystem::Pypi)
         .filter_map(|pin| {
             Some((
                 PackageName::from_str(&pin.name).ok()?,
@@ -168,7 +169,7 @@ fn pins(pins: &[Pin]) -> HashMap<PackageName, Version> {
         .collect()
 }
 
-impl Ecosystem for PypiPackages<'_> {
+impl LayerResolver for PypiPackages<'_> {
     fn name(&self) -> &'static str {
         "PyPI"
     }
@@ -291,7 +292,7 @@ impl Ecosystem for PypiPackages<'_> {
                 }),
             };
             packages.push(ResolvedPackage {
-                ecosystem: "pypi",
+                ecosystem: Ecosystem::Pypi,
                 name: name.to_string(),
                 version: version.to_string(),
                 repository: repository.label.clone(),

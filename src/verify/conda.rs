@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::image::{Files, Want, Wanted, texts};
 use super::{Finding, FindingKind};
+use crate::ecosystem::Ecosystem;
 use crate::lock::Lock;
 
 /// The conda part of verification.
@@ -48,7 +49,7 @@ impl CondaInventory {
                 Err(error) => findings.push(Finding {
                     kind: FindingKind::Unexpected,
                     layer: String::new(),
-                    ecosystem: "conda".into(),
+                    ecosystem: Ecosystem::Conda,
                     name: path.clone(),
                     expected: None,
                     found: None,
@@ -58,14 +59,18 @@ impl CondaInventory {
         }
         let mut locked = HashSet::new();
         for layer in &lock.layers {
-            for package in layer.packages.iter().filter(|p| p.ecosystem == "conda") {
+            for package in layer
+                .packages
+                .iter()
+                .filter(|p| p.ecosystem == Ecosystem::Conda)
+            {
                 locked.insert(package.name.clone());
                 let build = package.build.as_deref().unwrap_or_default();
                 let wanted = format!("{} {}", package.version, build);
                 let finding = |kind, found: Option<String>, message: String| Finding {
                     kind,
                     layer: layer.name.clone(),
-                    ecosystem: "conda".into(),
+                    ecosystem: Ecosystem::Conda,
                     name: package.name.clone(),
                     expected: Some(wanted.clone()),
                     found,
@@ -122,7 +127,7 @@ impl CondaInventory {
                 findings.push(Finding {
                     kind: FindingKind::Unexpected,
                     layer: String::new(),
-                    ecosystem: "conda".into(),
+                    ecosystem: Ecosystem::Conda,
                     name: name.clone(),
                     expected: None,
                     found: Some(format!("{} {}", record.version, record.build)),

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::image::{Digested, Files, Want, Wanted};
 use super::{Finding, FindingKind};
+use crate::ecosystem::Ecosystem;
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 
 /// The Maven part of verification.
@@ -35,7 +36,7 @@ fn locked_jars(lock: &Lock) -> impl Iterator<Item = (&LockedLayer, &str, &Locked
         layer
             .packages
             .iter()
-            .filter(|p| p.ecosystem == "maven")
+            .filter(|p| p.ecosystem == Ecosystem::Maven)
             .filter_map(move |p| Some((layer, target?, p)))
     })
 }
@@ -72,7 +73,7 @@ impl MavenInventory {
             let finding = |kind, found: Option<String>, message: String| Finding {
                 kind,
                 layer: layer.name.clone(),
-                ecosystem: "maven".into(),
+                ecosystem: Ecosystem::Maven,
                 name: package.name.clone(),
                 expected: Some(package.version.clone()),
                 found,
@@ -112,7 +113,7 @@ impl MavenInventory {
             findings.push(Finding {
                 kind: FindingKind::Unexpected,
                 layer: String::new(),
-                ecosystem: "maven".into(),
+                ecosystem: Ecosystem::Maven,
                 name: name.clone(),
                 expected: None,
                 found: (!version.is_empty()).then(|| version.clone()),

@@ -23,6 +23,7 @@ pub use image::{ImageError, Limits};
 pub use r::RInventory;
 pub use report::{junit, text};
 
+use crate::ecosystem::Ecosystem;
 use crate::error::Error;
 use crate::lock::Lock;
 
@@ -46,7 +47,7 @@ pub struct Finding {
     pub kind: FindingKind,
     /// The lock layer of the package (empty for unexpected packages).
     pub layer: String,
-    pub ecosystem: String,
+    pub ecosystem: Ecosystem,
     pub name: String,
     pub expected: Option<String>,
     pub found: Option<String>,
@@ -69,7 +70,7 @@ pub struct VerifyReport {
 #[derive(Debug, Serialize)]
 pub struct CheckedPackage {
     pub layer: String,
-    pub ecosystem: String,
+    pub ecosystem: Ecosystem,
     pub name: String,
     pub version: String,
 }
@@ -110,7 +111,7 @@ pub fn verify(
         .flat_map(|layer| {
             layer.packages.iter().map(|p| CheckedPackage {
                 layer: layer.name.clone(),
-                ecosystem: p.ecosystem.clone(),
+                ecosystem: p.ecosystem,
                 name: p.name.clone(),
                 version: p.version.clone(),
             })

@@ -10,6 +10,7 @@ use pep508_rs::PackageName;
 
 use super::image::{Files, Want, Wanted, texts};
 use super::{Finding, FindingKind};
+use crate::ecosystem::Ecosystem;
 use crate::lock::Lock;
 
 /// Distributions every Python base image carries.
@@ -87,17 +88,21 @@ impl PythonInventory {
             .layers
             .iter()
             .flat_map(|l| &l.packages)
-            .filter(|p| p.ecosystem == "conda")
+            .filter(|p| p.ecosystem == Ecosystem::Conda)
             .map(|p| normalize(&p.name))
             .collect();
         for layer in &lock.layers {
-            for package in layer.packages.iter().filter(|p| p.ecosystem == "pypi") {
+            for package in layer
+                .packages
+                .iter()
+                .filter(|p| p.ecosystem == Ecosystem::Pypi)
+            {
                 let name = normalize(&package.name);
                 locked.insert(name.clone());
                 let finding = |kind, found: Option<String>, message: String| Finding {
                     kind,
                     layer: layer.name.clone(),
-                    ecosystem: "pypi".into(),
+                    ecosystem: Ecosystem::Pypi,
                     name: package.name.clone(),
                     expected: Some(package.version.clone()),
                     found,
@@ -135,7 +140,7 @@ impl PythonInventory {
                 findings.push(Finding {
                     kind: FindingKind::Unexpected,
                     layer: String::new(),
-                    ecosystem: "pypi".into(),
+                    ecosystem: Ecosystem::Pypi,
                     name: name.clone(),
                     expected: None,
                     found: Some(version.clone()),

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::image::{Files, Want, Wanted, texts};
 use super::{Finding, FindingKind};
 use crate::cran::{BASE_PACKAGES, RECOMMENDED_PACKAGES, dcf_fields};
+use crate::ecosystem::Ecosystem;
 use crate::lock::Lock;
 
 /// The R libraries of Debian/Ubuntu R and rocker images, in R's search order.
@@ -119,7 +120,7 @@ impl RInventory {
                 findings.push(Finding {
                     kind: FindingKind::Unexpected,
                     layer: String::new(),
-                    ecosystem: "cran".into(),
+                    ecosystem: Ecosystem::Cran,
                     name: name.clone(),
                     expected: None,
                     found: Some(version.clone()),
@@ -139,12 +140,12 @@ fn check_locked(loaded: &BTreeMap<&str, &Installed>, lock: &Lock, findings: &mut
         for package in layer
             .packages
             .iter()
-            .filter(|p| p.ecosystem == "cran" || p.ecosystem == "bioconductor")
+            .filter(|p| p.ecosystem == Ecosystem::Cran || p.ecosystem == Ecosystem::Bioconductor)
         {
             let finding = |kind, found: Option<String>, message: String| Finding {
                 kind,
                 layer: layer.name.clone(),
-                ecosystem: package.ecosystem.clone(),
+                ecosystem: package.ecosystem,
                 name: package.name.clone(),
                 expected: Some(package.version.clone()),
                 found,
@@ -172,7 +173,7 @@ fn check_locked(loaded: &BTreeMap<&str, &Installed>, lock: &Lock, findings: &mut
                     ),
                 ));
             }
-            if let Some(source) = wrong_source(&package.ecosystem, &copy.fields) {
+            if let Some(source) = wrong_source(package.ecosystem, &copy.fields) {
                 findings.push(finding(
                     FindingKind::WrongSource,
                     Some(version),
@@ -184,7 +185,7 @@ fn check_locked(loaded: &BTreeMap<&str, &Installed>, lock: &Lock, findings: &mut
 }
 
 /// Why an installed package's DESCRIPTION shows another source than the lock's, if it does.
-fn wrong_source(ecosystem: &str, fields: &BTreeMap<String, String>) -> Option<String> {
+fn wrong_source(ecosystem: Ecosystem, fields: &BTreeMap<String, String>) -> Option<String> {
     if let Some(sha) = fields.get("RemoteSha") {
         let remote = fields.get("RemoteType").map_or("a remote", String::as_str);
         return Some(format!(
@@ -194,10 +195,10 @@ fn wrong_source(ecosystem: &str, fields: &BTreeMap<String, String>) -> Option<St
     let repository = fields.get("Repository")?;
     let bioconductor = repository.starts_with("Bioconductor");
     match ecosystem {
-        "cran" if bioconductor => Some(format!(
+        Ecosystem::Cran if bioconductor => Some(format!(
             "says Repository: {repository}, but the lock has it from CRAN"
         )),
-        "bioconductor" if repository == "CRAN" => Some(format!(
+        Ecosystem::Bioconductor if repository == "CRAN" => Some(format!(
             "says Repository: {repository}, but the lock has it from Bioconductor"
         )),
         _ => None,

@@ -70,7 +70,7 @@ pub fn junit(report: &VerifyReport) -> String {
             out,
             "  <testcase classname=\"{}.{}\" name=\"{} {}\"",
             escape(&package.layer),
-            escape(&package.ecosystem),
+            escape(package.ecosystem.as_str()),
             escape(&package.name),
             escape(&package.version)
         );
@@ -97,7 +97,7 @@ pub fn junit(report: &VerifyReport) -> String {
         let _ = writeln!(
             out,
             "  <testcase classname=\"unexpected.{}\" name=\"{} {}\">\n    <failure message=\"{}\"/>\n  </testcase>",
-            escape(&finding.ecosystem),
+            escape(finding.ecosystem.as_str()),
             escape(&finding.name),
             escape(finding.found.as_deref().unwrap_or_default()),
             escape(&finding.message)

@@ -88,6 +88,12 @@ fn locks_of_other_versions_and_tampered_locks_are_refused() {
         error.contains("not 64 lowercase hexadecimal digits"),
         "{error}"
     );
+    let npm = golden.replacen("ecosystem = \"cran\"", "ecosystem = \"npm\"", 1);
+    let error = Lock::parse(path, &npm).unwrap_err().to_string();
+    assert!(
+        error.contains("unknown variant `npm`") && error.contains("`cran`"),
+        "{error}"
+    );
     let unknown = golden.replacen("[image]", "[image]\ncolour = \"blue\"", 1);
     let error = Lock::parse(path, &unknown).unwrap_err().to_string();
     assert!(error.contains("unknown field `colour`"), "{error}");
