@@ -37,7 +37,7 @@ fn imglock_resolve(spec: &Path, cache: &Path) {
         offline: false,
         upgrade: true,
         upgrade_packages: Vec::new(),
-        exclude_newer: Some(EXCLUDE_NEWER.into()),
+        exclude_newer: Some(EXCLUDE_NEWER.parse().expect("a valid instant")),
         cache: Cache::at(cache),
         progress: Progress::hidden(),
     })

@@ -54,8 +54,8 @@ enum Command {
         upgrade_package: Vec<String>,
         /// Ignore files uploaded after this UTC instant (`2022-06-01T00:00:00Z` or `2022-06-01`),
         /// for a reproducible re-resolution; recorded in the lock.
-        #[arg(long, value_name = "TIME", value_parser = parse_instant)]
-        exclude_newer: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     },
     /// Write a Dockerfile that installs exactly the lock, every download verified.
     Emit {
@@ -386,39 +386,4 @@ fn git_show(revision: &str, lock: &std::path::Path) -> Result<Vec<u8>, Error> {
         )));
     }
     Ok(output.stdout)
-}
-
-/// An `--exclude-newer` instant in the form index upload times use (`YYYY-MM-DDTHH:MM:SSZ`).
-fn parse_instant(text: &str) -> Result<String, String> {
-    let full = if text.len() == 10 {
-        format!("{text}T00:00:00Z")
-    } else {
-        text.to_string()
-    };
-    let bytes = full.as_bytes();
-    let digits = |range: std::ops::Range<usize>| {
-        bytes
-            .get(range)
-            .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
-    };
-    let shaped = full.len() == 20
-        && digits(0..4)
-        && bytes[4] == b'-'
-        && digits(5..7)
-        && bytes[7] == b'-'
-        && digits(8..10)
-        && bytes[10] == b'T'
-        && digits(11..13)
-        && bytes[13] == b':'
-        && digits(14..16)
-        && bytes[16] == b':'
-        && digits(17..19)
-        && bytes[19] == b'Z';
-    if shaped {
-        Ok(full)
-    } else {
-        Err(format!(
-            "`{text}` is not a UTC instant: write `2022-06-01T00:00:00Z` or `2022-06-01`"
-        ))
-    }
 }

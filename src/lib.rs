@@ -13,6 +13,7 @@ pub mod diff;
 pub mod ecosystem;
 pub mod emit;
 pub mod error;
+pub mod exclude_newer;
 pub mod fetch;
 pub mod lock;
 pub mod maven;

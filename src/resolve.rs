@@ -29,7 +29,7 @@ pub struct ResolveOptions {
     pub upgrade: bool,
     pub upgrade_packages: Vec<String>,
     /// Ignore files uploaded after this instant (RFC 3339, UTC), in every ecosystem with dates.
-    pub exclude_newer: Option<String>,
+    pub exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     pub cache: Cache,
     pub progress: Progress,
 }
@@ -80,14 +80,10 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     if let Some(r) = RPackages::load(&spec, &lock_dir, &fetcher)? {
         ecosystems.push(Box::new(r));
     }
-    if let Some(python) =
-        PypiPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer.clone())?
-    {
+    if let Some(python) = PypiPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer)? {
         ecosystems.push(Box::new(python));
     }
-    if let Some(conda) =
-        CondaPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer.clone())?
-    {
+    if let Some(conda) = CondaPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer)? {
         ecosystems.push(Box::new(conda));
     }
     if let Some(maven) = MavenPackages::load(&spec, &lock_dir, &fetcher)? {

@@ -50,7 +50,7 @@ impl CondaPackages {
         spec: &Spec,
         lock_dir: &Path,
         fetcher: &Fetcher,
-        exclude_newer: Option<String>,
+        exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     ) -> Result<Option<Self>, Error> {
         let mut specs: HashMap<String, Vec<(String, MatchSpec)>> = HashMap::new();
         for layer in &spec.layers {
@@ -182,8 +182,11 @@ impl LayerResolver for CondaPackages {
             "conda-virtual-packages".into(),
             SettingValue::List(self.environment.describe()),
         );
-        if let Some(limit) = &self.environment.exclude_newer_text {
-            settings.insert("exclude-newer".into(), SettingValue::Text(limit.clone()));
+        if let Some(limit) = self.environment.limit {
+            settings.insert(
+                "exclude-newer".into(),
+                SettingValue::Text(limit.to_string()),
+            );
         }
         settings
     }

@@ -21,8 +21,8 @@ pub struct Environment {
     pub subdir: &'static str,
     pub virtual_packages: Vec<GenericVirtualPackage>,
     pub exclude_newer: Option<ExcludeNewer>,
-    /// `--exclude-newer` as given, for the lock.
-    pub exclude_newer_text: Option<String>,
+    /// `--exclude-newer`, for the lock.
+    pub limit: Option<crate::exclude_newer::ExcludeNewer>,
 }
 
 /// The kernel version `__linux` stands for: the image runs on hosts unknown when it is built, so
@@ -34,7 +34,7 @@ impl Environment {
         subdir: &'static str,
         glibc: &str,
         cuda: Option<&str>,
-        exclude_newer: Option<String>,
+        exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     ) -> Result<Self, String> {
         let archspec = match subdir {
             "linux-64" => "x86_64",
@@ -51,22 +51,15 @@ impl Environment {
         if let Some(cuda) = cuda {
             virtual_packages.push(virtual_package("__cuda", cuda, "0")?);
         }
-        let cutoff = exclude_newer
-            .as_deref()
-            .map(|text| {
-                jiff::Timestamp::from_str(text)
-                    .map(|at| {
-                        ExcludeNewer::from_datetime(at)
-                            .with_timestamp_policy(TimestampPolicy::AllowMissing)
-                    })
-                    .map_err(|e| format!("--exclude-newer `{text}`: {e}"))
-            })
-            .transpose()?;
+        let cutoff = exclude_newer.map(|limit| {
+            ExcludeNewer::from_datetime(limit.timestamp())
+                .with_timestamp_policy(TimestampPolicy::AllowMissing)
+        });
         Ok(Self {
             subdir,
             virtual_packages,
             exclude_newer: cutoff,
-            exclude_newer_text: exclude_newer,
+            limit: exclude_newer,
         })
     }
 

@@ -52,7 +52,7 @@ pub struct Indexes<'a> {
     pub repositories: Vec<Repository>,
     target: Target,
     python: Version,
-    exclude_newer: Option<String>,
+    exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     projects: RefCell<HashMap<PackageName, ProjectResult>>,
     metadata: RefCell<HashMap<(PackageName, Version), MetadataResult>>,
 }
@@ -62,7 +62,7 @@ impl<'a> Indexes<'a> {
         fetcher: &'a Fetcher,
         repositories: Vec<Repository>,
         target: Target,
-        exclude_newer: Option<String>,
+        exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     ) -> Self {
         Self {
             fetcher,
@@ -132,8 +132,8 @@ impl<'a> Indexes<'a> {
     fn project_of(&self, index: usize, files: Vec<DistFile>) -> Project {
         let mut by_version: BTreeMap<Version, Vec<DistFile>> = BTreeMap::new();
         for file in files {
-            let too_new = match (&self.exclude_newer, &file.upload_time) {
-                (Some(limit), Some(uploaded)) => uploaded.as_str() > limit.as_str(),
+            let too_new = match (self.exclude_newer, file.upload_time) {
+                (Some(limit), Some(uploaded)) => limit.excludes(uploaded),
                 _ => false,
             };
             let python_ok = file

@@ -45,7 +45,7 @@ pub struct PypiPackages<'a> {
     indexes: Indexes<'a>,
     environment: MarkerEnvironment,
     target: Target,
-    exclude_newer: Option<String>,
+    exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     roots: HashMap<String, Vec<Requirement>>,
 }
 
@@ -55,7 +55,7 @@ impl<'a> PypiPackages<'a> {
         spec: &'a Spec,
         lock_dir: &Path,
         fetcher: &'a Fetcher,
-        exclude_newer: Option<String>,
+        exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     ) -> Result<Option<Self>, Error> {
         let mut roots: HashMap<String, Vec<Requirement>> = HashMap::new();
         for layer in &spec.layers {
@@ -122,7 +122,7 @@ impl<'a> PypiPackages<'a> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Self {
-            indexes: Indexes::new(fetcher, repositories, target.clone(), exclude_newer.clone()),
+            indexes: Indexes::new(fetcher, repositories, target.clone(), exclude_newer),
             environment,
             target,
             exclude_newer,
@@ -196,8 +196,11 @@ impl LayerResolver for PypiPackages<'_> {
                 self.target.arch
             )),
         );
-        if let Some(limit) = &self.exclude_newer {
-            settings.insert("exclude-newer".into(), SettingValue::Text(limit.clone()));
+        if let Some(limit) = self.exclude_newer {
+            settings.insert(
+                "exclude-newer".into(),
+                SettingValue::Text(limit.to_string()),
+            );
         }
         settings
     }

@@ -21,7 +21,9 @@ pub struct DistFile {
     pub size: Option<u64>,
     pub requires_python: Option<VersionSpecifiers>,
     pub yanked: bool,
-    pub upload_time: Option<String>,
+    /// When it was uploaded, if the index says (a time it gives that is not RFC 3339 counts as
+    /// unknown).
+    pub upload_time: Option<jiff::Timestamp>,
     /// Whether `<url>.metadata` serves the core metadata (PEP 658/714).
     pub core_metadata: MetadataFile,
 }
@@ -158,7 +160,7 @@ impl RawFile {
             size: self.size,
             requires_python,
             yanked: self.yanked,
-            upload_time: self.upload_time,
+            upload_time: self.upload_time.and_then(|at| at.parse().ok()),
             core_metadata: self.core_metadata,
         })
     }
