@@ -66,7 +66,7 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Install R packages into this library [default: the spec's `r-library`, else R's site library].
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", value_parser = image_path)]
         library: Option<String>,
         /// Parallel make jobs when compiling packages.
         #[arg(long, default_value_t = 2, value_name = "N")]
@@ -99,7 +99,7 @@ enum Command {
         #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
         lock: PathBuf,
         /// The R library the packages were installed into [default: the lock's `r-library`].
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", value_parser = image_path)]
         library: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
@@ -386,4 +386,9 @@ fn git_show(revision: &str, lock: &std::path::Path) -> Result<Vec<u8>, Error> {
         )));
     }
     Ok(output.stdout)
+}
+
+/// A path in the image given on the command line, checked as the spec's are.
+fn image_path(text: &str) -> Result<String, String> {
+    crate::dockerfile_values::check_image_path(text).map(|()| text.to_string())
 }

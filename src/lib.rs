@@ -10,6 +10,7 @@ pub mod cli;
 pub mod conda;
 pub mod cran;
 pub mod diff;
+pub mod dockerfile_values;
 pub mod ecosystem;
 pub mod emit;
 pub mod error;

@@ -252,13 +252,7 @@ fn pin_artifacts(
                     .clone()
                     .unwrap_or_else(|| crate::spec::CONDA_PREFIX.to_string())
             }),
-            conda_installer: has_conda.then(|| {
-                spec.image
-                    .conda_installer
-                    .unwrap_or_default()
-                    .name()
-                    .to_string()
-            }),
+            conda_installer: has_conda.then(|| spec.image.conda_installer.unwrap_or_default()),
         },
         resolution,
         layers: locked_layers,

@@ -9,6 +9,7 @@
 //! sha256, md5 and size from the repodata, so resolving downloads no package.
 
 mod channel;
+mod installer;
 mod solve;
 mod version;
 
@@ -18,6 +19,7 @@ use std::path::Path;
 use rattler_conda_types::{MatchSpec, ParseStrictness, RepoDataRecord};
 
 pub use channel::subdir_of;
+pub use installer::CondaInstaller;
 pub use version::version_change;
 
 use self::channel::{ChannelRecords, fetch_channels};

@@ -8,8 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::shell::words;
+use super::shell::{quote, words};
 use super::{Source, fetch_verified, file_name};
+use crate::conda::CondaInstaller;
 use crate::lock::LockedPackage;
 
 /// The folder the step works in, removed at its end.
@@ -20,8 +21,9 @@ pub fn install_step(
     layer: &str,
     packages: &[(&LockedPackage, Source)],
     prefix: &str,
-    installer: &str,
+    installer: CondaInstaller,
 ) -> String {
+    let prefix = &quote(prefix);
     let ordered = install_order(packages);
     let names: Vec<&str> = ordered.iter().map(|(p, _)| p.name.as_str()).collect();
     let mut out = format!(
@@ -62,8 +64,12 @@ pub fn install_step(
         words(&explicit)
     );
     let install = match installer {
-        "conda" => format!("conda install -y -p {prefix} --file {WORK}/environment.txt"),
-        _ => format!("micromamba install -y -p {prefix} -f {WORK}/environment.txt"),
+        CondaInstaller::Conda => {
+            format!("conda install -y -p {prefix} --file {WORK}/environment.txt")
+        }
+        CondaInstaller::Micromamba => {
+            format!("micromamba install -y -p {prefix} -f {WORK}/environment.txt")
+        }
     };
     let _ = write!(out, " \\\n    && {install}");
     expected.sort();
@@ -166,7 +172,7 @@ mod tests {
             .iter()
             .map(|p| (p, Source::Url(p.url.clone())))
             .collect();
-        let step = install_step("base", &entries, "/opt/conda", "micromamba");
+        let step = install_step("base", &entries, "/opt/conda", CondaInstaller::Micromamba);
         assert!(
             step.contains("sha256sum -c --quiet sha256sums.txt"),
             "{step}"
@@ -185,7 +191,7 @@ mod tests {
             )
         );
         assert!(step.contains("libzed-1.0-h0_0.json"), "{step}");
-        let conda = install_step("base", &entries, "/env", "conda");
+        let conda = install_step("base", &entries, "/env", CondaInstaller::Conda);
         assert!(
             conda.contains("conda install -y -p /env --file /tmp/imglock-conda/environment.txt")
         );

@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use super::shell::quote;
 use super::{Source, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
@@ -25,7 +26,8 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)], target: 
         out.push_str(" --mount=type=bind,target=/imglock-context");
     }
     let sums = "/tmp/imglock-maven.sha256";
-    let _ = write!(out, " set -e; mkdir -p {target}; cd {target}");
+    let quoted = quote(target);
+    let _ = write!(out, " set -e; mkdir -p {quoted}; cd {quoted}");
     out.push_str(&fetch_verified(
         &sorted,
         sums,

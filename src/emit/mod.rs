@@ -249,10 +249,7 @@ pub fn render(
                         .conda_prefix
                         .as_deref()
                         .unwrap_or(crate::spec::CONDA_PREFIX),
-                    lock.image
-                        .conda_installer
-                        .as_deref()
-                        .unwrap_or(crate::spec::CondaInstaller::default().name()),
+                    lock.image.conda_installer.unwrap_or_default(),
                 ),
                 Ecosystem::Cran | Ecosystem::Bioconductor | Ecosystem::Maven => {
                     let target = layer.maven_target.as_deref().ok_or_else(|| {

