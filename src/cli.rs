@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::check;
 use crate::diff::{LockSource, diff};
@@ -36,87 +36,107 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Resolve the spec and write the lock.
-    Resolve {
-        /// The spec to read.
-        #[arg(long, default_value = DEFAULT_SPEC)]
-        spec: PathBuf,
-        /// The lock to write [default: imglock.lock beside the spec].
-        #[arg(long)]
-        lock: Option<PathBuf>,
-        /// Use only the on-disk cache; never touch the network.
-        #[arg(long)]
-        offline: bool,
-        /// Ignore the existing lock's pins and take the newest versions that fit.
-        #[arg(long)]
-        upgrade: bool,
-        /// Re-resolve this package (repeatable), keeping every other pin.
-        #[arg(long, value_name = "NAME")]
-        upgrade_package: Vec<String>,
-        /// Ignore files uploaded after this UTC instant (`2022-06-01T00:00:00Z` or `2022-06-01`),
-        /// for a reproducible re-resolution; recorded in the lock.
-        #[arg(long, value_name = "TIME")]
-        exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
-    },
+    Resolve(ResolveArgs),
     /// Write a Dockerfile that installs exactly the lock, every download verified.
-    Emit {
-        /// The lock to read.
-        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
-        lock: PathBuf,
-        /// Write `DIR/Dockerfile` (and any artifacts the build needs) [default: ./Dockerfile.imglock].
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Install R packages into this library [default: the spec's `r-library`, else R's site library].
-        #[arg(long, value_name = "PATH", value_parser = image_path)]
-        library: Option<String>,
-        /// Parallel make jobs when compiling packages.
-        #[arg(long, default_value_t = 2, value_name = "N")]
-        ncpus: u32,
-        /// Install the Debian build dependencies that packages' SystemRequirements name.
-        #[arg(long)]
-        apt: bool,
-    },
+    Emit(EmitArgs),
     /// Show what changed between two locks; exit 1 when they differ.
-    Diff {
-        /// The old lock (omit with --git).
-        old: Option<PathBuf>,
-        /// The new lock (omit with --git).
-        new: Option<PathBuf>,
-        /// Compare the lock at this git revision with the working tree's lock.
-        #[arg(long, value_name = "REV", conflicts_with_all = ["old", "new"])]
-        git: Option<String>,
-        /// The lock to compare with --git.
-        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
-        lock: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-        format: DiffFormat,
-    },
+    Diff(DiffArgs),
     /// Check that a built image contains exactly what the lock says; exit 1 when it does not.
-    Verify {
-        /// A root filesystem folder, a `docker save` tar, an OCI archive tar or an OCI layout folder.
-        image: PathBuf,
-        /// The lock to compare with.
-        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
-        lock: PathBuf,
-        /// The R library the packages were installed into [default: the lock's `r-library`].
-        #[arg(long, value_name = "PATH", value_parser = image_path)]
-        library: Option<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
-        format: VerifyFormat,
-    },
+    Verify(VerifyArgs),
     /// Exit 0 if the lock matches the spec, 1 if it is stale (no network).
-    Check {
-        /// The spec to read.
-        #[arg(long, default_value = DEFAULT_SPEC)]
-        spec: PathBuf,
-        /// The lock to compare [default: imglock.lock beside the spec].
-        #[arg(long)]
-        lock: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Check(CheckArgs),
+}
+
+/// The arguments of `imglock resolve`.
+#[derive(Debug, Args)]
+struct ResolveArgs {
+    /// The spec to read.
+    #[arg(long, default_value = DEFAULT_SPEC)]
+    spec: PathBuf,
+    /// The lock to write [default: imglock.lock beside the spec].
+    #[arg(long)]
+    lock: Option<PathBuf>,
+    /// Use only the on-disk cache; never touch the network.
+    #[arg(long)]
+    offline: bool,
+    /// Ignore the existing lock's pins and take the newest versions that fit.
+    #[arg(long)]
+    upgrade: bool,
+    /// Re-resolve this package (repeatable), keeping every other pin.
+    #[arg(long, value_name = "NAME")]
+    upgrade_package: Vec<String>,
+    /// Ignore files uploaded after this UTC instant (`2022-06-01T00:00:00Z` or `2022-06-01`),
+    /// for a reproducible re-resolution; recorded in the lock.
+    #[arg(long, value_name = "TIME")]
+    exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
+}
+
+/// The arguments of `imglock emit`.
+#[derive(Debug, Args)]
+struct EmitArgs {
+    /// The lock to read.
+    #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+    lock: PathBuf,
+    /// Write `DIR/Dockerfile` (and any artifacts the build needs) [default: ./Dockerfile.imglock].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Install R packages into this library [default: the spec's `r-library`, else R's site library].
+    #[arg(long, value_name = "PATH", value_parser = image_path)]
+    library: Option<String>,
+    /// Parallel make jobs when compiling packages.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    ncpus: u32,
+    /// Install the Debian build dependencies that packages' SystemRequirements name.
+    #[arg(long)]
+    apt: bool,
+}
+
+/// The arguments of `imglock diff`.
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The old lock (omit with --git).
+    old: Option<PathBuf>,
+    /// The new lock (omit with --git).
+    new: Option<PathBuf>,
+    /// Compare the lock at this git revision with the working tree's lock.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["old", "new"])]
+    git: Option<String>,
+    /// The lock to compare with --git.
+    #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+    lock: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+}
+
+/// The arguments of `imglock verify`.
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// A root filesystem folder, a `docker save` tar, an OCI archive tar or an OCI layout folder.
+    image: PathBuf,
+    /// The lock to compare with.
+    #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+    lock: PathBuf,
+    /// The R library the packages were installed into [default: the lock's `r-library`].
+    #[arg(long, value_name = "PATH", value_parser = image_path)]
+    library: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    format: VerifyFormat,
+}
+
+/// The arguments of `imglock check`.
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The spec to read.
+    #[arg(long, default_value = DEFAULT_SPEC)]
+    spec: PathBuf,
+    /// The lock to compare [default: imglock.lock beside the spec].
+    #[arg(long)]
+    lock: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 /// How a lock diff is printed.
@@ -160,195 +180,173 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     } else {
         Progress::from_env()
     };
-    // Unlocked handles: each write takes the lock for itself. Holding stderr's lock for the run
-    // would deadlock every other thread that draws progress or prints on a terminal.
-    let mut stdout = std::io::stdout();
-    let mut stderr = std::io::stderr();
     match cli.command {
-        Command::Resolve {
-            spec,
-            lock,
-            offline,
-            upgrade,
-            upgrade_package,
-            exclude_newer,
-        } => {
-            let report = resolve(&ResolveOptions {
-                spec,
-                lock,
-                offline,
-                upgrade,
-                upgrade_packages: upgrade_package,
-                exclude_newer,
-                cache: Cache::from_env(),
-                progress,
-            })?;
-            if cli.verbose {
-                for note in &report.notes {
-                    let _ = writeln!(stderr, "note: {note}");
-                }
-            }
-            let count: usize = report.lock.layers.iter().map(|l| l.packages.len()).sum();
-            let verb = if report.changed {
-                "Wrote"
-            } else {
-                "Unchanged:"
-            };
-            let _ = writeln!(
-                stderr,
-                "{verb} {} ({count} packages in {} layers)",
-                report.lock_path.display(),
-                report.lock.layers.len()
-            );
-            Ok(ExitCode::SUCCESS)
+        Command::Resolve(args) => resolve_command(args, cli.verbose, progress),
+        Command::Emit(args) => emit_command(args, cli.verbose),
+        Command::Diff(args) => diff_command(args),
+        Command::Verify(args) => verify_command(args),
+        Command::Check(args) => check_command(args),
+    }
+}
+
+// Messages go through unlocked handles: each write takes the lock for itself. Holding stderr's
+// lock across a command would deadlock every other thread that draws progress on a terminal.
+
+fn resolve_command(
+    args: ResolveArgs,
+    verbose: bool,
+    progress: Progress,
+) -> Result<ExitCode, Error> {
+    let report = resolve(&ResolveOptions {
+        spec: args.spec,
+        lock: args.lock,
+        offline: args.offline,
+        upgrade: args.upgrade,
+        upgrade_packages: args.upgrade_package,
+        exclude_newer: args.exclude_newer,
+        cache: Cache::from_env(),
+        progress,
+    })?;
+    if verbose {
+        for note in &report.notes {
+            let _ = writeln!(std::io::stderr(), "note: {note}");
         }
-        Command::Emit {
-            lock,
-            out,
-            library,
-            ncpus,
-            apt,
-        } => {
-            let dockerfile = match out {
-                Some(dir) => dir.join("Dockerfile"),
-                None => PathBuf::from("Dockerfile.imglock"),
-            };
-            let report = emit(&EmitOptions {
-                lock,
-                dockerfile,
-                content: DockerfileOptions {
-                    library,
-                    ncpus,
-                    apt,
-                },
-            })?;
-            if cli.verbose {
-                for note in &report.notes {
-                    let _ = writeln!(stderr, "note: {note}");
-                }
-            }
-            let _ = writeln!(
-                stderr,
-                "Wrote {} ({} install steps)",
-                report.dockerfile.display(),
-                report.install_steps
-            );
-            Ok(ExitCode::SUCCESS)
+    }
+    let count: usize = report.lock.layers.iter().map(|l| l.packages.len()).sum();
+    let verb = if report.changed {
+        "Wrote"
+    } else {
+        "Unchanged:"
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "{verb} {} ({count} packages in {} layers)",
+        report.lock_path.display(),
+        report.lock.layers.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn emit_command(args: EmitArgs, verbose: bool) -> Result<ExitCode, Error> {
+    let dockerfile = match args.out {
+        Some(dir) => dir.join("Dockerfile"),
+        None => PathBuf::from("Dockerfile.imglock"),
+    };
+    let report = emit(&EmitOptions {
+        lock: args.lock,
+        dockerfile,
+        content: DockerfileOptions {
+            library: args.library,
+            ncpus: args.ncpus,
+            apt: args.apt,
+        },
+    })?;
+    if verbose {
+        for note in &report.notes {
+            let _ = writeln!(std::io::stderr(), "note: {note}");
         }
-        Command::Diff {
-            old,
-            new,
-            git,
-            lock,
-            format,
-        } => {
-            let (old_label, old_path, old_bytes, new_path) = match (git, old, new) {
-                (Some(revision), _, _) => {
-                    let bytes = git_show(&revision, &lock)?;
-                    (
-                        format!("{}@{revision}", lock.display()),
-                        lock.clone(),
-                        bytes,
-                        lock,
-                    )
-                }
-                (None, Some(old), Some(new)) => {
-                    let bytes = read_lock_bytes(&old)?;
-                    (old.display().to_string(), old, bytes, new)
-                }
-                _ => {
-                    return Err(Error::Usage(
-                        "give two locks (`imglock diff OLD NEW`) or a revision (`imglock diff --git main`)".into(),
-                    ));
-                }
-            };
-            let new_bytes = read_lock_bytes(&new_path)?;
-            let report = diff(
-                &LockSource {
-                    label: old_label,
-                    path: &old_path,
-                    bytes: &old_bytes,
-                },
-                &LockSource {
-                    label: new_path.display().to_string(),
-                    path: &new_path,
-                    bytes: &new_bytes,
-                },
-            )?;
-            let rendered = match format {
-                DiffFormat::Text => crate::diff::text(&report, std::io::stdout().is_terminal()),
-                DiffFormat::Markdown => crate::diff::markdown(&report),
-                DiffFormat::Json => {
-                    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
-                }
-            };
-            let _ = write!(stdout, "{rendered}");
-            Ok(if report.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "Wrote {} ({} install steps)",
+        report.dockerfile.display(),
+        report.install_steps
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn diff_command(args: DiffArgs) -> Result<ExitCode, Error> {
+    let (old_label, old_path, old_bytes, new_path) = match (args.git, args.old, args.new) {
+        (Some(revision), _, _) => {
+            let bytes = git_show(&revision, &args.lock)?;
+            (
+                format!("{}@{revision}", args.lock.display()),
+                args.lock.clone(),
+                bytes,
+                args.lock,
+            )
         }
-        Command::Verify {
-            image,
-            lock,
-            library,
-            format,
-        } => {
-            let report = crate::verify::verify(
-                &image,
-                &lock,
-                library.as_deref(),
-                crate::verify::Limits::default(),
-            )?;
-            let rendered = match format {
-                VerifyFormat::Text => crate::verify::text(&report),
-                VerifyFormat::Json => {
-                    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
-                }
-                VerifyFormat::Junit => crate::verify::junit(&report),
-            };
-            let _ = write!(stdout, "{rendered}");
-            Ok(if report.matches() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+        (None, Some(old), Some(new)) => {
+            let bytes = read_lock_bytes(&old)?;
+            (old.display().to_string(), old, bytes, new)
         }
-        Command::Check { spec, lock, format } => {
-            let lock = lock_path_for(&spec, lock.as_deref());
-            let report = check(&spec, &lock)?;
-            match format {
-                Format::Json => {
-                    let _ = writeln!(
-                        stdout,
-                        "{}",
-                        serde_json::to_string_pretty(&report).unwrap_or_default()
-                    );
-                }
-                Format::Text if report.fresh => {
-                    let _ = writeln!(
-                        stdout,
-                        "{} is up to date with {}",
-                        lock.display(),
-                        report.spec.display()
-                    );
-                }
-                Format::Text => {
-                    let _ = writeln!(
-                        stdout,
-                        "{} is stale: {} changed since it was resolved; run `imglock resolve`",
-                        lock.display(),
-                        report.spec.display()
-                    );
-                }
-            }
-            Ok(if report.fresh {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+        _ => {
+            return Err(Error::Usage(
+                "give two locks (`imglock diff OLD NEW`) or a revision (`imglock diff --git main`)"
+                    .into(),
+            ));
         }
+    };
+    let new_bytes = read_lock_bytes(&new_path)?;
+    let report = diff(
+        &LockSource {
+            label: old_label,
+            path: &old_path,
+            bytes: &old_bytes,
+        },
+        &LockSource {
+            label: new_path.display().to_string(),
+            path: &new_path,
+            bytes: &new_bytes,
+        },
+    )?;
+    let rendered = match args.format {
+        DiffFormat::Text => crate::diff::text(&report, std::io::stdout().is_terminal()),
+        DiffFormat::Markdown => crate::diff::markdown(&report),
+        DiffFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+    };
+    let _ = write!(std::io::stdout(), "{rendered}");
+    Ok(exit_code(report.is_empty()))
+}
+
+fn verify_command(args: VerifyArgs) -> Result<ExitCode, Error> {
+    let report = crate::verify::verify(
+        &args.image,
+        &args.lock,
+        args.library.as_deref(),
+        crate::verify::Limits::default(),
+    )?;
+    let rendered = match args.format {
+        VerifyFormat::Text => crate::verify::text(&report),
+        VerifyFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        VerifyFormat::Junit => crate::verify::junit(&report),
+    };
+    let _ = write!(std::io::stdout(), "{rendered}");
+    Ok(exit_code(report.matches()))
+}
+
+fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
+    let lock = lock_path_for(&args.spec, args.lock.as_deref());
+    let report = check(&args.spec, &lock)?;
+    let mut stdout = std::io::stdout();
+    let _ = match args.format {
+        Format::Json => writeln!(
+            stdout,
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
+        Format::Text if report.fresh => writeln!(
+            stdout,
+            "{} is up to date with {}",
+            lock.display(),
+            report.spec.display()
+        ),
+        Format::Text => writeln!(
+            stdout,
+            "{} is stale: {} changed since it was resolved; run `imglock resolve`",
+            lock.display(),
+            report.spec.display()
+        ),
+    };
+    Ok(exit_code(report.fresh))
+}
+
+/// 0 when the answer is "yes" (same, fresh, matching), 1 when it is "no".
+fn exit_code(yes: bool) -> ExitCode {
+    if yes {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 
@@ -377,13 +375,19 @@ fn git_show(revision: &str, lock: &std::path::Path) -> Result<Vec<u8>, Error> {
         .arg(&dir)
         .args(["show", &format!("{revision}:./{name}")])
         .output()
-        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+        .map_err(|source| Error::Git {
+            lock: lock.to_path_buf(),
+            revision: revision.to_string(),
+            reason: "git could not be started; install git".into(),
+            source: Some(source),
+        })?;
     if !output.status.success() {
-        return Err(Error::Usage(format!(
-            "cannot read `{}` at git revision `{revision}`: {}",
-            lock.display(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
+        return Err(Error::Git {
+            lock: lock.to_path_buf(),
+            revision: revision.to_string(),
+            reason: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            source: None,
+        });
     }
     Ok(output.stdout)
 }

@@ -45,6 +45,16 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    #[error("cannot read `{lock}` at git revision `{revision}`: {reason}")]
+    Git {
+        lock: std::path::PathBuf,
+        revision: String,
+        /// What git said, or that it could not be started.
+        reason: String,
+        #[source]
+        source: Option<std::io::Error>,
+    },
+
     #[error(transparent)]
     Image(#[from] crate::verify::ImageError),
 

@@ -253,10 +253,13 @@ pub fn render(
                 ),
                 Ecosystem::Cran | Ecosystem::Bioconductor | Ecosystem::Maven => {
                     let target = layer.maven_target.as_deref().ok_or_else(|| {
-                        Error::Usage(format!(
-                            "layer `{}` of the lock has Maven artifacts but no `maven-target`: re-create the lock with `imglock resolve`",
-                            layer.name
-                        ))
+                        Error::Lock(crate::lock::LockError::Invalid {
+                            path: lock_path.to_path_buf(),
+                            message: format!(
+                                "layer `{}` has Maven artifacts but no `maven-target`",
+                                layer.name
+                            ),
+                        })
                     })?;
                     maven::install_step(&layer.name, &packages, target)
                 }

@@ -178,10 +178,21 @@ impl Lock {
             if !names.insert(layer.name.as_str()) {
                 return Err(invalid(format!("two layers are named `{}`", layer.name)));
             }
-            if let Some(target) = &layer.maven_target {
-                check_image_path(target).map_err(|problem| {
+            match &layer.maven_target {
+                Some(target) => check_image_path(target).map_err(|problem| {
                     invalid(format!("layer `{}`: maven-target: {problem}", layer.name))
-                })?;
+                })?,
+                None if layer
+                    .package
+                    .iter()
+                    .any(|p| p.ecosystem == Ecosystem::Maven) =>
+                {
+                    return Err(invalid(format!(
+                        "layer `{}` has Maven artifacts but no `maven-target`",
+                        layer.name
+                    )));
+                }
+                None => {}
             }
             for package in &layer.package {
                 let hex_ok = package.sha256.len() == 64

@@ -329,6 +329,8 @@ fn image_paths_from_the_lock_are_checked_and_quoted() {
             "conda-prefix = \"/opt/conda\\nRUN id\"",
         ),
         ("name = \"jars\"", "name = \"jars\\nRUN id\""),
+        // Jars with nowhere to go.
+        ("maven-target = \"/opt/jars\"\n", ""),
     ] {
         assert!(text.contains(from), "{from}");
         std::fs::write(&lock, text.replace(from, to)).unwrap();
