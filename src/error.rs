@@ -1,7 +1,7 @@
 //! The errors a command can end with, and how they are printed.
 
-use crate::bioc::ReleaseError;
 use crate::cran::ResolveError;
+use crate::cran::bioc::ReleaseError;
 use crate::fetch::FetchError;
 use crate::lock::LockError;
 use crate::spec::SpecError;

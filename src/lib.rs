@@ -2,9 +2,8 @@
 //! a Docker build cannot drift from.
 //!
 //! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
-//! with [`bioc`]) behind [`ecosystem::LayerResolver`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`], [`verify`].
+//! with Bioconductor) behind [`ecosystem::LayerResolver`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`], [`verify`].
 
-pub mod bioc;
 pub mod check;
 pub mod cli;
 pub mod conda;
@@ -16,6 +15,7 @@ pub mod emit;
 pub mod error;
 pub mod exclude_newer;
 pub mod fetch;
+pub mod files;
 pub mod lock;
 pub mod maven;
 pub mod progress;

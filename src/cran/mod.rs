@@ -7,6 +7,7 @@
 //! came from.
 
 mod archive;
+pub mod bioc;
 mod dcf;
 mod error;
 mod index;
@@ -44,7 +45,6 @@ pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, Chang
     Some((new.cmp(&old), old.change_level(&new)))
 }
 
-use crate::bioc;
 use crate::ecosystem::{
     ChangeLevel, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
     SettingValue,

@@ -124,7 +124,7 @@ pub fn emit(options: &EmitOptions) -> Result<EmitReport, Error> {
     for (from, name, sha256) in &dockerfile.context_files {
         copy_verified(from, &out_dir.join(CONTEXT_ARTIFACTS).join(name), sha256)?;
     }
-    crate::fetch::write_atomic(&options.dockerfile, dockerfile.text().as_bytes()).map_err(
+    crate::files::write_atomic(&options.dockerfile, dockerfile.text().as_bytes()).map_err(
         |source| Error::Write {
             path: options.dockerfile.clone(),
             source,
@@ -383,7 +383,7 @@ fn copy_verified(from: &Path, to: &Path, sha256: &str) -> Result<(), Error> {
             ),
         });
     }
-    crate::fetch::write_atomic(to, &bytes).map_err(|source| Error::Write {
+    crate::files::write_atomic(to, &bytes).map_err(|source| Error::Write {
         path: to.to_path_buf(),
         source,
     })

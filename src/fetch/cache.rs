@@ -9,7 +9,6 @@
 //! instead every entry is checked when read, blobs against their names and HTTP bodies against
 //! the sha256 kept with their validators, and a damaged entry is fetched again.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -128,28 +127,10 @@ impl Cache {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, flushed to disk, and a
-/// rename: for the user's files (the lock, the Dockerfile).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_renamed(path, bytes, true)
-}
-
 /// Writes a cache entry through a temporary file and a rename, without waiting for the disk:
 /// entries are checked when read.
 fn write_entry(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_renamed(path, bytes, false)
-}
-
-fn write_renamed(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(bytes)?;
-    if sync {
-        file.as_file().sync_all()?;
-    }
-    file.persist(path).map_err(|error| error.error)?;
-    Ok(())
+    crate::files::write_renamed(path, bytes, false)
 }
 
 #[cfg(test)]

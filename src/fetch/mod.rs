@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use url::Url;
 
-pub use cache::{Cache, Validators, write_atomic};
+pub use cache::{Cache, Validators};
 pub use error::FetchError;
 
 use crate::progress::Progress;

@@ -243,7 +243,7 @@ impl Lock {
     /// Writes the lock to `path` atomically: a temporary file in the same folder, then a rename,
     /// so an error or a kill never leaves a partial lock.
     pub fn write(&self, path: &Path) -> Result<(), LockError> {
-        crate::fetch::write_atomic(path, render(self).as_bytes()).map_err(|source| {
+        crate::files::write_atomic(path, render(self).as_bytes()).map_err(|source| {
             LockError::Write {
                 path: path.to_path_buf(),
                 source,

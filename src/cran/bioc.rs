@@ -4,7 +4,7 @@
 //! the R version is used with for most of its life. A release's packages live in four
 //! repositories under `<site>/packages/<release>/`. Their CRAN dependencies resolve from CRAN.
 
-use crate::cran::RVersion;
+use super::RVersion;
 use crate::repository::Repository;
 
 /// Each Bioconductor release and the R minor version it is built for.
