@@ -9,9 +9,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::conda::CondaBuild;
+use crate::cran::RDetails;
 use crate::error::Error;
 use crate::fetch::ArtifactRequest;
 use crate::lock::LockedPackage;
+use crate::maven::MavenDetails;
+use crate::pypi::PypiDetails;
 use crate::spec::Layer;
 
 /// The package ecosystems a lock holds. A closed set: an exhaustive `match` on it names every
@@ -107,28 +111,59 @@ pub struct ResolvedPackage {
     pub url: String,
     /// How its artifact's sha256 and size are pinned.
     pub artifact: PinSource,
-    pub needs_compilation: Option<bool>,
     /// Whether the layer's own list names it.
     pub requested: bool,
-    /// The environment markers of the requirements that brought it in (PEP 508), if any.
-    pub markers: Vec<String>,
     /// Names of the locked packages it depends on.
     pub dependencies: Vec<String>,
-    /// The conda record's build facts, for conda packages.
-    pub conda: Option<CondaBuild>,
-    /// The chain of packages that brought it in, from a requested one (Maven), if any.
-    pub via: Vec<String>,
+    /// What its ecosystem adds.
+    pub details: PackageDetails,
 }
 
-/// What identifies a conda package beyond its name and version, and what it declares.
+/// What a package's ecosystem adds to its identity and artifact pin: one variant per kind of
+/// package, each with only its own facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CondaBuild {
-    pub build: String,
-    pub build_number: u64,
-    pub subdir: String,
-    pub md5: Option<String>,
-    /// The record's `depends`, as match specs.
-    pub depends: Vec<String>,
+pub enum PackageDetails {
+    /// CRAN and Bioconductor packages.
+    R(RDetails),
+    Pypi(PypiDetails),
+    Conda(CondaBuild),
+    Maven(MavenDetails),
+}
+
+impl PackageDetails {
+    /// The empty details of a package of `ecosystem` (conda has none: its build is required).
+    pub fn none_for(ecosystem: Ecosystem) -> Option<Self> {
+        match ecosystem {
+            Ecosystem::Cran | Ecosystem::Bioconductor => Some(Self::R(RDetails::default())),
+            Ecosystem::Pypi => Some(Self::Pypi(PypiDetails::default())),
+            Ecosystem::Maven => Some(Self::Maven(MavenDetails::default())),
+            Ecosystem::Conda => None,
+        }
+    }
+
+    /// Whether these are the details of a package of `ecosystem`.
+    pub fn belong_to(&self, ecosystem: Ecosystem) -> bool {
+        match self {
+            Self::R(_) => ecosystem.is_r(),
+            Self::Pypi(_) => ecosystem == Ecosystem::Pypi,
+            Self::Conda(_) => ecosystem == Ecosystem::Conda,
+            Self::Maven(_) => ecosystem == Ecosystem::Maven,
+        }
+    }
+
+    pub fn r(&self) -> Option<&RDetails> {
+        match self {
+            Self::R(details) => Some(details),
+            _ => None,
+        }
+    }
+
+    pub fn conda(&self) -> Option<&CondaBuild> {
+        match self {
+            Self::Conda(build) => Some(build),
+            _ => None,
+        }
+    }
 }
 
 /// Where a package's pinned sha256 and size come from.

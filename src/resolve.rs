@@ -120,7 +120,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             name: package.name.clone(),
             version: package.version.clone(),
             layer: layer.name.clone(),
-            build: package.conda.as_ref().map(|c| c.build.clone()),
+            build: package.details.conda().map(|c| c.build.clone()),
         }));
         layers.push((layer.name.clone(), packages));
     }
@@ -191,17 +191,9 @@ fn pin_artifacts(
                         url: package.url,
                         sha256: artifact.sha256,
                         size: artifact.size,
-                        needs_compilation: package.needs_compilation,
-                        system_requirements: None,
                         requested: package.requested,
-                        markers: package.markers,
                         dependencies: package.dependencies,
-                        build: package.conda.as_ref().map(|c| c.build.clone()),
-                        build_number: package.conda.as_ref().map(|c| c.build_number),
-                        subdir: package.conda.as_ref().map(|c| c.subdir.clone()),
-                        md5: package.conda.as_ref().and_then(|c| c.md5.clone()),
-                        depends: package.conda.map(|c| c.depends).unwrap_or_default(),
-                        via: package.via,
+                        details: package.details,
                     };
                     if !artifact.path.as_os_str().is_empty() {
                         ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;

@@ -8,6 +8,7 @@
 //! system, and `--exclude-newer` drops records published later. The lock takes each record's
 //! sha256, md5 and size from the repodata, so resolving downloads no package.
 
+mod build;
 mod channel;
 mod installer;
 mod solve;
@@ -18,6 +19,7 @@ use std::path::Path;
 
 use rattler_conda_types::{MatchSpec, ParseStrictness, RepoDataRecord};
 
+pub use build::CondaBuild;
 pub use channel::subdir_of;
 pub use installer::CondaInstaller;
 pub use version::version_change;
@@ -25,7 +27,7 @@ pub use version::version_change;
 use self::channel::{ChannelRecords, fetch_channels};
 use self::solve::{Environment, solve};
 use crate::ecosystem::{
-    CondaBuild, Ecosystem, LayerRequest, LayerResolution, LayerResolver, Pin, PinSource,
+    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PackageDetails, Pin, PinSource,
     ResolvedPackage, SettingValue,
 };
 use crate::error::Error;
@@ -250,22 +252,19 @@ impl LayerResolver for CondaPackages {
                 repository: repository.label.clone(),
                 url: repository.label_for(&record.url),
                 artifact,
-                needs_compilation: None,
                 requested: specs.iter().any(|(_, spec)| {
                     spec.name
                         .as_exact()
                         .is_some_and(|n| n.as_normalized() == name)
                 }),
-                markers: Vec::new(),
                 dependencies,
-                conda: Some(CondaBuild {
+                details: PackageDetails::Conda(CondaBuild {
                     build: package.build.as_str().to_string(),
                     build_number: package.build_number,
                     subdir: package.subdir.clone(),
                     md5: package.md5.map(hex::encode),
                     depends: package.depends.clone(),
                 }),
-                via: Vec::new(),
             });
         }
         packages.sort_by(|a, b| a.name.cmp(&b.name));

@@ -9,6 +9,7 @@
 mod archive;
 pub mod bioc;
 mod dcf;
+mod details;
 mod error;
 mod index;
 mod requirement;
@@ -21,6 +22,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 pub use archive::read_description;
+pub use details::RDetails;
 pub use error::{Chain, ResolveError};
 pub use index::{PackageEntry, RepoIndex, RepoKind};
 pub use requirement::Requirement;
@@ -46,8 +48,8 @@ pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, Chang
 }
 
 use crate::ecosystem::{
-    ChangeLevel, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
-    SettingValue,
+    ChangeLevel, LayerRequest, LayerResolution, LayerResolver, PackageDetails, PinSource,
+    ResolvedPackage, SettingValue,
 };
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher, gunzip};
@@ -327,11 +329,11 @@ impl LayerResolver for RPackages<'_> {
                         url,
                         expected: selected.entry.md5.map(Checksum::Md5),
                     }),
-                    markers: Vec::new(),
-                    needs_compilation: selected.entry.needs_compilation,
                     dependencies: selected.dependencies,
-                    conda: None,
-                    via: Vec::new(),
+                    details: PackageDetails::R(RDetails {
+                        needs_compilation: selected.entry.needs_compilation,
+                        system_requirements: None,
+                    }),
                 }
             })
             .collect();
@@ -350,10 +352,13 @@ impl LayerResolver for RPackages<'_> {
         let description = read_description(&bytes, &package.name).map_err(unreadable)?;
         let records =
             dcf::parse(&description).map_err(|e| unreadable(format!("its DESCRIPTION, {e}")))?;
-        package.system_requirements = records
+        let system_requirements = records
             .first()
             .and_then(|record| record.get("SystemRequirements"))
             .map(str::to_string);
+        if let PackageDetails::R(details) = &mut package.details {
+            details.system_requirements = system_requirements;
+        }
         Ok(())
     }
 }

@@ -330,19 +330,27 @@ fn source_changed(old: &LockedPackage, new: &LockedPackage) -> bool {
 
 /// Whether the same version was built again: another conda build string or build number.
 fn is_rebuild(old: &LockedPackage, new: &LockedPackage) -> bool {
-    old.version == new.version && (old.build != new.build || old.build_number != new.build_number)
+    let build = |package: &LockedPackage| {
+        package
+            .details
+            .conda()
+            .map(|conda| (conda.build.clone(), conda.build_number))
+    };
+    old.version == new.version && build(old) != build(new)
 }
 
 /// The two builds as a reviewer tells them apart: the build strings, with the build numbers
 /// added when only those differ.
 fn build_labels(old: &LockedPackage, new: &LockedPackage) -> (String, String) {
+    let build = |package: &LockedPackage| package.details.conda().map(|c| c.build.clone());
     let label = |package: &LockedPackage, with_number: bool| {
-        let build = package.build.clone().unwrap_or_default();
-        match package.build_number {
+        let conda = package.details.conda();
+        let build = build(package).unwrap_or_default();
+        match conda.map(|c| c.build_number) {
             Some(number) if with_number => format!("{build} (number {number})"),
             _ => build,
         }
     };
-    let with_number = old.build == new.build;
+    let with_number = build(old) == build(new);
     (label(old, with_number), label(new, with_number))
 }

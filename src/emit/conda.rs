@@ -55,7 +55,10 @@ pub fn install_step(
             "{}-{}-{}.json",
             package.name,
             package.version,
-            package.build.as_deref().unwrap_or_default()
+            package
+                .details
+                .conda()
+                .map_or("", |conda| conda.build.as_str())
         ));
     }
     let _ = write!(
@@ -125,17 +128,15 @@ mod tests {
             url: format!("https://conda.example/main/linux-64/{name}-1.0-h0_0.conda"),
             sha256: "a".repeat(64),
             size: 1,
-            needs_compilation: None,
-            system_requirements: None,
             requested: false,
-            markers: Vec::new(),
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
-            build: Some("h0_0".into()),
-            build_number: Some(0),
-            subdir: Some("linux-64".into()),
-            md5: None,
-            depends: Vec::new(),
-            via: Vec::new(),
+            details: crate::ecosystem::PackageDetails::Conda(crate::conda::CondaBuild {
+                build: "h0_0".into(),
+                build_number: 0,
+                subdir: "linux-64".into(),
+                md5: None,
+                depends: Vec::new(),
+            }),
         }
     }
 

@@ -393,7 +393,11 @@ fn copy_verified(from: &Path, to: &Path, sha256: &str) -> Result<(), Error> {
 fn apt_step(packages: &[&LockedPackage], notes: &mut Vec<String>) -> Option<String> {
     let mut debian = BTreeSet::new();
     for package in packages {
-        let Some(requirements) = &package.system_requirements else {
+        let Some(requirements) = package
+            .details
+            .r()
+            .and_then(|r| r.system_requirements.as_ref())
+        else {
             continue;
         };
         let (found, unmatched) = apt::packages_for(requirements);

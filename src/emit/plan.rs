@@ -101,17 +101,9 @@ mod tests {
             url: format!("https://cran.example/src/contrib/{name}_{version}.tar.gz"),
             sha256: "0".repeat(64),
             size: 1,
-            needs_compilation: None,
-            system_requirements: None,
             requested,
-            markers: Vec::new(),
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
-            build: None,
-            build_number: None,
-            subdir: None,
-            md5: None,
-            depends: Vec::new(),
-            via: Vec::new(),
+            details: crate::ecosystem::PackageDetails::R(Default::default()),
         }
     }
 

@@ -6,6 +6,7 @@
 //! inputs give the same bytes on any machine and with any thread count: no timestamps, no
 //! machine paths, no map order. [`write`] renders it by hand so that stays true.
 
+mod wire;
 mod write;
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use serde::Deserialize;
 pub use write::render;
 
 use crate::dockerfile_values::{check_image_path, check_layer_name};
-use crate::ecosystem::{Ecosystem, Pin, SettingValue};
+use crate::ecosystem::{Ecosystem, PackageDetails, Pin, SettingValue};
 
 /// The lock format this build reads and writes.
 pub const LOCK_VERSION: u32 = 1;
@@ -59,9 +60,8 @@ pub struct LockedLayer {
     pub packages: Vec<LockedPackage>,
 }
 
-/// One locked package and its artifact.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+/// One locked package: its identity, its artifact pin, and what its ecosystem adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedPackage {
     pub ecosystem: Ecosystem,
     pub name: String,
@@ -70,27 +70,11 @@ pub struct LockedPackage {
     pub url: String,
     pub sha256: String,
     pub size: u64,
-    pub needs_compilation: Option<bool>,
-    /// What the package says it needs from the system (R's `SystemRequirements`), as written.
-    pub system_requirements: Option<String>,
     /// Whether the spec names it in this layer (rather than only as a dependency).
-    #[serde(default)]
     pub requested: bool,
-    /// The environment markers of the requirements that brought it in (PEP 508), if any.
-    #[serde(default)]
-    pub markers: Vec<String>,
-    #[serde(default)]
+    /// Names of the locked packages it depends on (this or lower layers).
     pub dependencies: Vec<String>,
-    /// conda: the record's build string, build number, subdir, md5 and `depends` match specs.
-    pub build: Option<String>,
-    pub build_number: Option<u64>,
-    pub subdir: Option<String>,
-    pub md5: Option<String>,
-    #[serde(default)]
-    pub depends: Vec<String>,
-    /// The chain of packages that brought it in, from a requested one (Maven).
-    #[serde(default)]
-    pub via: Vec<String>,
+    pub details: PackageDetails,
 }
 
 /// A lock that cannot be read or written.
@@ -182,30 +166,13 @@ impl Lock {
                 Some(target) => check_image_path(target).map_err(|problem| {
                     invalid(format!("layer `{}`: maven-target: {problem}", layer.name))
                 })?,
-                None if layer
-                    .package
-                    .iter()
-                    .any(|p| p.ecosystem == Ecosystem::Maven) =>
-                {
+                None if layer.package.iter().any(wire::Package::is_maven) => {
                     return Err(invalid(format!(
                         "layer `{}` has Maven artifacts but no `maven-target`",
                         layer.name
                     )));
                 }
                 None => {}
-            }
-            for package in &layer.package {
-                let hex_ok = package.sha256.len() == 64
-                    && package
-                        .sha256
-                        .bytes()
-                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-                if !hex_ok {
-                    return Err(invalid(format!(
-                        "package `{}` in layer `{}` has sha256 `{}`, which is not 64 lowercase hexadecimal digits",
-                        package.name, layer.name, package.sha256
-                    )));
-                }
             }
         }
         Ok(Self {
@@ -215,12 +182,20 @@ impl Lock {
             layers: wire
                 .layer
                 .into_iter()
-                .map(|layer| LockedLayer {
-                    name: layer.name,
-                    maven_target: layer.maven_target,
-                    packages: layer.package,
+                .map(|layer| {
+                    let packages = layer
+                        .package
+                        .into_iter()
+                        .map(|package| package.validate(&layer.name))
+                        .collect::<Result<_, _>>()
+                        .map_err(&invalid)?;
+                    Ok(LockedLayer {
+                        name: layer.name,
+                        maven_target: layer.maven_target,
+                        packages,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, LockError>>()?,
         })
     }
 
@@ -234,7 +209,7 @@ impl Lock {
                     name: package.name.clone(),
                     version: package.version.clone(),
                     layer: layer.name.clone(),
-                    build: package.build.clone(),
+                    build: package.details.conda().map(|c| c.build.clone()),
                 })
             })
             .collect()
@@ -249,38 +224,5 @@ impl Lock {
                 source,
             }
         })
-    }
-}
-
-/// The file format as written; checked strictly on load.
-mod wire {
-    use std::collections::BTreeMap;
-
-    use serde::Deserialize;
-
-    use super::{LockedImage, LockedPackage};
-    use crate::ecosystem::SettingValue;
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-    pub(super) struct Lock {
-        #[allow(dead_code)]
-        pub version: u32,
-        pub spec_hash: String,
-        pub image: LockedImage,
-        #[serde(default)]
-        pub resolution: BTreeMap<String, SettingValue>,
-        #[serde(default)]
-        pub layer: Vec<Layer>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    pub(super) struct Layer {
-        pub name: String,
-        #[serde(rename = "maven-target")]
-        pub maven_target: Option<String>,
-        #[serde(default)]
-        pub package: Vec<LockedPackage>,
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::{LOCK_VERSION, Lock, LockedPackage};
-use crate::ecosystem::SettingValue;
+use crate::ecosystem::{PackageDetails, SettingValue};
 
 /// The first line of every lock.
 pub const HEADER: &str =
@@ -53,43 +53,62 @@ pub fn render(lock: &Lock) -> String {
             let _ = writeln!(out, "url = {}", quote(&package.url));
             let _ = writeln!(out, "sha256 = {}", quote(&package.sha256));
             let _ = writeln!(out, "size = {}", package.size);
-            if let Some(md5) = &package.md5 {
-                let _ = writeln!(out, "md5 = {}", quote(md5));
-            }
-            if let Some(build) = &package.build {
-                let _ = writeln!(out, "build = {}", quote(build));
-            }
-            if let Some(number) = package.build_number {
-                let _ = writeln!(out, "build-number = {number}");
-            }
-            if let Some(subdir) = &package.subdir {
-                let _ = writeln!(out, "subdir = {}", quote(subdir));
-            }
+            write_details(&mut out, &package.details, Slot::Artifact);
             if package.requested {
                 let _ = writeln!(out, "requested = true");
             }
-            if let Some(needs) = package.needs_compilation {
-                let _ = writeln!(out, "needs-compilation = {needs}");
-            }
-            if let Some(requirements) = &package.system_requirements {
-                let _ = writeln!(out, "system-requirements = {}", quote(requirements));
-            }
-            if !package.markers.is_empty() {
-                let _ = writeln!(out, "markers = {}", list(&package.markers));
-            }
+            write_details(&mut out, &package.details, Slot::Requested);
             let mut dependencies = package.dependencies.clone();
             dependencies.sort();
             dependencies.dedup();
             let _ = writeln!(out, "dependencies = {}", list(&dependencies));
-            if !package.depends.is_empty() {
-                let _ = writeln!(out, "depends = {}", list(&package.depends));
-            }
-            if !package.via.is_empty() {
-                let _ = writeln!(out, "via = {}", list(&package.via));
-            }
+            write_details(&mut out, &package.details, Slot::Dependencies);
         }
     }
     out
+}
+
+/// Which shared field a package's detail fields follow. The order is the lock format's (version
+/// 1), fixed so that existing locks are rewritten byte for byte.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// After `size`: conda's `md5`, `build`, `build-number`, `subdir`.
+    Artifact,
+    /// After `requested`: R's `needs-compilation`, `system-requirements`; PyPI's `markers`.
+    Requested,
+    /// After `dependencies`: conda's `depends`; Maven's `via`.
+    Dependencies,
+}
+
+fn write_details(out: &mut String, details: &PackageDetails, slot: Slot) {
+    match (details, slot) {
+        (PackageDetails::Conda(conda), Slot::Artifact) => {
+            if let Some(md5) = &conda.md5 {
+                let _ = writeln!(out, "md5 = {}", quote(md5));
+            }
+            let _ = writeln!(out, "build = {}", quote(&conda.build));
+            let _ = writeln!(out, "build-number = {}", conda.build_number);
+            let _ = writeln!(out, "subdir = {}", quote(&conda.subdir));
+        }
+        (PackageDetails::R(r), Slot::Requested) => {
+            if let Some(needs) = r.needs_compilation {
+                let _ = writeln!(out, "needs-compilation = {needs}");
+            }
+            if let Some(requirements) = &r.system_requirements {
+                let _ = writeln!(out, "system-requirements = {}", quote(requirements));
+            }
+        }
+        (PackageDetails::Pypi(pypi), Slot::Requested) if !pypi.markers.is_empty() => {
+            let _ = writeln!(out, "markers = {}", list(&pypi.markers));
+        }
+        (PackageDetails::Conda(conda), Slot::Dependencies) if !conda.depends.is_empty() => {
+            let _ = writeln!(out, "depends = {}", list(&conda.depends));
+        }
+        (PackageDetails::Maven(maven), Slot::Dependencies) if !maven.via.is_empty() => {
+            let _ = writeln!(out, "via = {}", list(&maven.via));
+        }
+        _ => {}
+    }
 }
 
 fn setting(value: &SettingValue) -> String {

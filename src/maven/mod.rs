@@ -10,6 +10,7 @@
 //! size and the chain of artifacts that brought it in.
 
 pub mod coordinate;
+mod details;
 pub mod model;
 pub mod pom;
 pub mod resolve;
@@ -17,6 +18,7 @@ pub mod store;
 pub mod version;
 mod xml;
 
+pub use details::MavenDetails;
 pub use version::version_change;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,8 +28,8 @@ use self::coordinate::Coordinate;
 use self::resolve::{Request, resolve};
 use self::store::PomStore;
 use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
-    SettingValue,
+    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PackageDetails, PinSource,
+    ResolvedPackage, SettingValue,
 };
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
@@ -242,12 +244,9 @@ impl LayerResolver for MavenPackages<'_> {
                     url,
                     expected: checksum,
                 }),
-                needs_compilation: None,
                 requested: artifact.path.is_empty(),
-                markers: Vec::new(),
                 dependencies: artifact.dependencies,
-                conda: None,
-                via: artifact.path,
+                details: PackageDetails::Maven(MavenDetails { via: artifact.path }),
             });
         }
         packages.sort_by(|a, b| a.name.cmp(&b.name));

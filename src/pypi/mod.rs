@@ -6,6 +6,7 @@
 //! `platform`, `manylinux`), never the host. The lock takes each file's sha256 and size from the
 //! index, so resolving downloads only metadata.
 
+mod details;
 mod index;
 mod metadata;
 mod ranges;
@@ -23,14 +24,15 @@ use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
 use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
 
+pub use details::PypiDetails;
 pub use tags::Target;
 pub use version::version_change;
 
 use self::index::Indexes;
 use self::solver::{Provider, PyPackage};
 use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, LayerResolver, Pin, PinSource, ResolvedPackage,
-    SettingValue,
+    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PackageDetails, Pin, PinSource,
+    ResolvedPackage, SettingValue,
 };
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
@@ -301,15 +303,14 @@ impl LayerResolver for PypiPackages<'_> {
                 repository: repository.label.clone(),
                 url: repository.label_for(&file.url),
                 artifact,
-                needs_compilation: None,
                 requested: roots.iter().any(|r| &r.name == name),
-                markers: markers
-                    .get(name)
-                    .map(|m| m.iter().cloned().collect())
-                    .unwrap_or_default(),
                 dependencies,
-                conda: None,
-                via: Vec::new(),
+                details: PackageDetails::Pypi(PypiDetails {
+                    markers: markers
+                        .get(name)
+                        .map(|m| m.iter().cloned().collect())
+                        .unwrap_or_default(),
+                }),
             });
         }
         Ok(LayerResolution {

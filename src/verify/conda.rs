@@ -59,13 +59,13 @@ impl CondaInventory {
         }
         let mut locked = HashSet::new();
         for layer in &lock.layers {
-            for package in layer
+            for (package, conda) in layer
                 .packages
                 .iter()
-                .filter(|p| p.ecosystem == Ecosystem::Conda)
+                .filter_map(|p| Some((p, p.details.conda()?)))
             {
                 locked.insert(package.name.clone());
-                let build = package.build.as_deref().unwrap_or_default();
+                let build = &conda.build;
                 let wanted = format!("{} {}", package.version, build);
                 let finding = |kind, found: Option<String>, message: String| Finding {
                     kind,
@@ -103,7 +103,7 @@ impl CondaInventory {
                     .sha256
                     .as_deref()
                     .is_some_and(|sha256| !sha256.eq_ignore_ascii_case(&package.sha256));
-                let md5_differs = match (&record.md5, &package.md5) {
+                let md5_differs = match (&record.md5, &conda.md5) {
                     (Some(found), Some(locked)) => !found.eq_ignore_ascii_case(locked),
                     _ => false,
                 };

@@ -94,6 +94,18 @@ fn locks_of_other_versions_and_tampered_locks_are_refused() {
         error.contains("unknown variant `npm`") && error.contains("`cran`"),
         "{error}"
     );
+    // Each package holds only its own ecosystem's fields.
+    let foreign = golden.replacen(
+        "needs-compilation = ",
+        "build = \"h0_0\"\nneeds-compilation = ",
+        1,
+    );
+    let error = Lock::parse(path, &foreign).unwrap_err().to_string();
+    assert!(
+        error.contains("cran package")
+            && error.contains("has `build`, which its ecosystem does not have"),
+        "{error}"
+    );
     let unknown = golden.replacen("[image]", "[image]\ncolour = \"blue\"", 1);
     let error = Lock::parse(path, &unknown).unwrap_err().to_string();
     assert!(error.contains("unknown field `colour`"), "{error}");
