@@ -118,63 +118,17 @@ impl Lock {
 
     /// Validates lock `text` read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Self, LockError> {
+        // The version is checked first, so a lock of another version gets the right advice
+        // rather than a complaint about fields this version does not know.
+        check_version(path, text)?;
         let invalid = |message: String| LockError::Invalid {
             path: path.to_path_buf(),
             message,
         };
-        #[derive(Deserialize)]
-        struct Versioned {
-            version: Option<u32>,
-        }
-        // The version is checked first, so a lock of another version gets the right advice
-        // rather than a complaint about fields this version does not know.
-        let version = toml::from_str::<Versioned>(text)
-            .ok()
-            .and_then(|v| v.version);
-        match version {
-            Some(LOCK_VERSION) => {}
-            Some(found) => {
-                return Err(LockError::Version {
-                    path: path.to_path_buf(),
-                    found,
-                    advice: if found > LOCK_VERSION {
-                        "upgrade imglock to read it"
-                    } else {
-                        "re-create it with `imglock resolve --upgrade`"
-                    },
-                });
-            }
-            None => {}
-        }
         let wire: wire::Lock =
             toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
-        for (key, path) in [
-            ("image.r-library", &wire.image.r_library),
-            ("image.conda-prefix", &wire.image.conda_prefix),
-        ] {
-            if let Some(path) = path {
-                check_image_path(path).map_err(|problem| invalid(format!("{key}: {problem}")))?;
-            }
-        }
-        let mut names = std::collections::HashSet::new();
-        for layer in &wire.layer {
-            check_layer_name(&layer.name).map_err(&invalid)?;
-            if !names.insert(layer.name.as_str()) {
-                return Err(invalid(format!("two layers are named `{}`", layer.name)));
-            }
-            match &layer.maven_target {
-                Some(target) => check_image_path(target).map_err(|problem| {
-                    invalid(format!("layer `{}`: maven-target: {problem}", layer.name))
-                })?,
-                None if layer.package.iter().any(wire::Package::is_maven) => {
-                    return Err(invalid(format!(
-                        "layer `{}` has Maven artifacts but no `maven-target`",
-                        layer.name
-                    )));
-                }
-                None => {}
-            }
-        }
+        check_image_paths(&wire.image).map_err(invalid)?;
+        check_layers(&wire.layer).map_err(invalid)?;
         Ok(Self {
             spec_hash: wire.spec_hash,
             image: wire.image,
@@ -182,20 +136,9 @@ impl Lock {
             layers: wire
                 .layer
                 .into_iter()
-                .map(|layer| {
-                    let packages = layer
-                        .package
-                        .into_iter()
-                        .map(|package| package.validate(&layer.name))
-                        .collect::<Result<_, _>>()
-                        .map_err(&invalid)?;
-                    Ok(LockedLayer {
-                        name: layer.name,
-                        maven_target: layer.maven_target,
-                        packages,
-                    })
-                })
-                .collect::<Result<_, LockError>>()?,
+                .map(validate_layer)
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?,
         })
     }
 
@@ -225,4 +168,79 @@ impl Lock {
             }
         })
     }
+}
+
+/// Refuses a lock whose `version` is not [`LOCK_VERSION`], with advice that depends on whether it
+/// is newer or older. A lock without a readable version passes, for the full read to explain.
+fn check_version(path: &Path, text: &str) -> Result<(), LockError> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: Option<u32>,
+    }
+    let version = toml::from_str::<Versioned>(text)
+        .ok()
+        .and_then(|v| v.version);
+    match version {
+        Some(found) if found != LOCK_VERSION => Err(LockError::Version {
+            path: path.to_path_buf(),
+            found,
+            advice: if found > LOCK_VERSION {
+                "upgrade imglock to read it"
+            } else {
+                "re-create it with `imglock resolve --upgrade`"
+            },
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that the image's `r-library` and `conda-prefix`, when set, are paths the image can use.
+fn check_image_paths(image: &LockedImage) -> Result<(), String> {
+    for (key, path) in [
+        ("image.r-library", &image.r_library),
+        ("image.conda-prefix", &image.conda_prefix),
+    ] {
+        if let Some(path) = path {
+            check_image_path(path).map_err(|problem| format!("{key}: {problem}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks the layers' names (valid and unique) and their `maven-target`s: a valid path, present
+/// whenever the layer has Maven artifacts.
+fn check_layers(layers: &[wire::Layer]) -> Result<(), String> {
+    let mut names = std::collections::HashSet::new();
+    for layer in layers {
+        check_layer_name(&layer.name)?;
+        if !names.insert(layer.name.as_str()) {
+            return Err(format!("two layers are named `{}`", layer.name));
+        }
+        match &layer.maven_target {
+            Some(target) => check_image_path(target)
+                .map_err(|problem| format!("layer `{}`: maven-target: {problem}", layer.name))?,
+            None if layer.package.iter().any(wire::Package::is_maven) => {
+                return Err(format!(
+                    "layer `{}` has Maven artifacts but no `maven-target`",
+                    layer.name
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// A layer with every package validated (see [`wire::Package::validate`]).
+fn validate_layer(layer: wire::Layer) -> Result<LockedLayer, String> {
+    let packages = layer
+        .package
+        .into_iter()
+        .map(|package| package.validate(&layer.name))
+        .collect::<Result<_, _>>()?;
+    Ok(LockedLayer {
+        name: layer.name,
+        maven_target: layer.maven_target,
+        packages,
+    })
 }
