@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use self::shell::{quote, words};
 use crate::ecosystem::{Ecosystem, SettingValue};
 use crate::error::Error;
-use crate::lock::{Lock, LockedPackage};
+use crate::lock::{Lock, LockedLayer, LockedPackage};
 
 /// What `imglock emit` was asked to do.
 #[derive(Debug, Clone)]
@@ -145,23 +145,57 @@ pub fn render(
     lock_bytes: &[u8],
     options: &DockerfileOptions,
 ) -> Result<Dockerfile, Error> {
-    let lock_dir = parent_dir(lock_path);
-    let mut notes = Vec::new();
-    let mut context_files = Vec::new();
-    let r_version = match lock.resolution.get("r-version") {
-        Some(SettingValue::Text(version)) => version.clone(),
-        _ => String::new(),
+    let mut header = generated_header(lock_path, lock_bytes);
+    let mut writer = StepWriter {
+        lock,
+        lock_path,
+        lock_dir: parent_dir(lock_path),
+        r_settings: r_settings(lock, options),
+        apt: options.apt,
+        steps: vec![Step {
+            layer: None,
+            text: format!("FROM {}\n", lock.image.base),
+            packages: 0,
+        }],
+        context_files: Vec::new(),
+        notes: Vec::new(),
     };
-    // `--library` wins over the spec's `r-library`, which the lock records.
-    let library = options
-        .library
-        .clone()
-        .or_else(|| lock.image.r_library.clone());
-    let settings = r::RSettings {
-        cache_key: format!("{r_version}/{}", lock.image.platform.replace('/', "-")),
-        library: library.clone(),
-        ncpus: options.ncpus,
-    };
+    if lock
+        .layers
+        .iter()
+        .flat_map(|l| &l.packages)
+        .any(|p| p.ecosystem.is_r())
+    {
+        let _ = writeln!(
+            header,
+            "# R library: {}",
+            writer
+                .r_settings
+                .library
+                .as_deref()
+                .unwrap_or("R's site library")
+        );
+        writer.steps.push(Step {
+            layer: None,
+            text: r::helper_step(),
+            packages: 0,
+        });
+    }
+    for layer in &lock.layers {
+        writer.push_r_steps(layer)?;
+        writer.push_other_steps(layer)?;
+    }
+    Ok(Dockerfile {
+        header,
+        steps: writer.steps,
+        context_files: writer.context_files,
+        notes: writer.notes,
+    })
+}
+
+/// The first lines of the Dockerfile: that imglock generated it from which lock (and its
+/// sha256), and how to build it.
+fn generated_header(lock_path: &Path, lock_bytes: &[u8]) -> String {
     let lock_name = lock_path.file_name().map_or_else(
         || "imglock.lock".into(),
         |n| n.to_string_lossy().into_owned(),
@@ -176,37 +210,54 @@ pub fn render(
         header,
         "# Build it with this folder as the context: `docker build .` or `buildah bud --layers .`"
     );
-    let mut steps = vec![Step {
-        layer: None,
-        text: format!("FROM {}\n", lock.image.base),
-        packages: 0,
-    }];
-    let is_r = |p: &&LockedPackage| {
-        p.ecosystem == Ecosystem::Cran || p.ecosystem == Ecosystem::Bioconductor
+    header
+}
+
+/// How R packages are installed: the binary cache key (R version and platform), the library
+/// and the make jobs.
+fn r_settings(lock: &Lock, options: &DockerfileOptions) -> r::RSettings {
+    let r_version = match lock.resolution.get("r-version") {
+        Some(SettingValue::Text(version)) => version.clone(),
+        _ => String::new(),
     };
-    if lock
-        .layers
-        .iter()
-        .flat_map(|l| &l.packages)
-        .any(|p| is_r(&p))
-    {
-        let _ = writeln!(
-            header,
-            "# R library: {}",
-            library.as_deref().unwrap_or("R's site library")
-        );
-        steps.push(Step {
-            layer: None,
-            text: r::helper_step(),
-            packages: 0,
-        });
+    r::RSettings {
+        cache_key: format!("{r_version}/{}", lock.image.platform.replace('/', "-")),
+        // `--library` wins over the spec's `r-library`, which the lock records.
+        library: options
+            .library
+            .clone()
+            .or_else(|| lock.image.r_library.clone()),
+        ncpus: options.ncpus,
     }
-    for layer in &lock.layers {
-        let r_packages: Vec<&LockedPackage> = layer.packages.iter().filter(is_r).collect();
-        if options.apt
-            && let Some(text) = apt_step(&r_packages, &mut notes)
+}
+
+/// The Dockerfile's steps as they are rendered, with the context files and notes they gather.
+struct StepWriter<'a> {
+    lock: &'a Lock,
+    lock_path: &'a Path,
+    /// The folder relative `file:` URLs are relative to.
+    lock_dir: PathBuf,
+    r_settings: r::RSettings,
+    /// Whether to add the apt step of the R packages' build dependencies.
+    apt: bool,
+    steps: Vec<Step>,
+    context_files: Vec<(PathBuf, String, String)>,
+    notes: Vec<String>,
+}
+
+impl StepWriter<'_> {
+    /// The steps of a layer's R packages: the apt step when asked for, then one install step per
+    /// group [`plan::plan`] forms.
+    fn push_r_steps(&mut self, layer: &LockedLayer) -> Result<(), Error> {
+        let r_packages: Vec<&LockedPackage> = layer
+            .packages
+            .iter()
+            .filter(|p| p.ecosystem.is_r())
+            .collect();
+        if self.apt
+            && let Some(text) = apt_step(&r_packages, &mut self.notes)
         {
-            steps.push(Step {
+            self.steps.push(Step {
                 layer: Some(layer.name.clone()),
                 text,
                 packages: 0,
@@ -214,7 +265,7 @@ pub fn render(
         }
         let planned = plan::plan(&r_packages);
         for (number, step) in planned.iter().enumerate() {
-            let packages = sources_of(step, &lock_dir, &mut context_files)?;
+            let packages = sources_of(step, &self.lock_dir, &mut self.context_files)?;
             let names: Vec<&str> = step.iter().map(|p| p.name.as_str()).collect();
             let title = format!(
                 "layer `{}`, R step {} of {}: {}",
@@ -223,13 +274,18 @@ pub fn render(
                 planned.len(),
                 names.join(" ")
             );
-            steps.push(Step {
+            self.steps.push(Step {
                 layer: Some(layer.name.clone()),
-                text: r::install_step(&title, &packages, &settings),
+                text: r::install_step(&title, &packages, &self.r_settings),
                 packages: step.len(),
             });
         }
-        // The other ecosystems: one step each per layer.
+        Ok(())
+    }
+
+    /// The steps of a layer's other packages: one per ecosystem that has any, PyPI, conda, then
+    /// Maven.
+    fn push_other_steps(&mut self, layer: &LockedLayer) -> Result<(), Error> {
         for ecosystem in [Ecosystem::Pypi, Ecosystem::Conda, Ecosystem::Maven] {
             let selected: Vec<&LockedPackage> = layer
                 .packages
@@ -239,44 +295,50 @@ pub fn render(
             if selected.is_empty() {
                 continue;
             }
-            let packages = sources_of(&selected, &lock_dir, &mut context_files)?;
-            let text = match ecosystem {
-                Ecosystem::Pypi => python::install_step(&layer.name, &packages),
-                Ecosystem::Conda => conda::install_step(
-                    &layer.name,
-                    &packages,
-                    lock.image
-                        .conda_prefix
-                        .as_deref()
-                        .unwrap_or(crate::spec::CONDA_PREFIX),
-                    lock.image.conda_installer.unwrap_or_default(),
-                ),
-                Ecosystem::Cran | Ecosystem::Bioconductor | Ecosystem::Maven => {
-                    let target = layer.maven_target.as_deref().ok_or_else(|| {
-                        Error::Lock(crate::lock::LockError::Invalid {
-                            path: lock_path.to_path_buf(),
-                            message: format!(
-                                "layer `{}` has Maven artifacts but no `maven-target`",
-                                layer.name
-                            ),
-                        })
-                    })?;
-                    maven::install_step(&layer.name, &packages, target)
-                }
-            };
-            steps.push(Step {
+            let packages = sources_of(&selected, &self.lock_dir, &mut self.context_files)?;
+            let text = self.install_step(layer, ecosystem, &packages)?;
+            self.steps.push(Step {
                 layer: Some(layer.name.clone()),
                 text,
                 packages: selected.len(),
             });
         }
+        Ok(())
     }
-    Ok(Dockerfile {
-        header,
-        steps,
-        context_files,
-        notes,
-    })
+
+    /// The `RUN` that installs `packages` of a non-R `ecosystem` in `layer`.
+    fn install_step(
+        &self,
+        layer: &LockedLayer,
+        ecosystem: Ecosystem,
+        packages: &[(&LockedPackage, Source)],
+    ) -> Result<String, Error> {
+        let image = &self.lock.image;
+        Ok(match ecosystem {
+            Ecosystem::Pypi => python::install_step(&layer.name, packages),
+            Ecosystem::Conda => conda::install_step(
+                &layer.name,
+                packages,
+                image
+                    .conda_prefix
+                    .as_deref()
+                    .unwrap_or(crate::spec::CONDA_PREFIX),
+                image.conda_installer.unwrap_or_default(),
+            ),
+            Ecosystem::Cran | Ecosystem::Bioconductor | Ecosystem::Maven => {
+                let target = layer.maven_target.as_deref().ok_or_else(|| {
+                    Error::Lock(crate::lock::LockError::Invalid {
+                        path: self.lock_path.to_path_buf(),
+                        message: format!(
+                            "layer `{}` has Maven artifacts but no `maven-target`",
+                            layer.name
+                        ),
+                    })
+                })?;
+                maven::install_step(&layer.name, packages, target)
+            }
+        })
+    }
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
