@@ -12,7 +12,7 @@ use crate::conda::CondaPackages;
 use crate::cran::RPackages;
 use crate::ecosystem::{Ecosystem, LayerRequest, LayerResolver, Pin, PinSource, ResolvedPackage};
 use crate::error::{Error, Republished};
-use crate::fetch::{Artifact, Cache, FetchOptions, Fetcher};
+use crate::fetch::{Artifact, Cache, FetchError, FetchOptions, Fetcher};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
 use crate::maven::MavenPackages;
 use crate::progress::Progress;
@@ -76,30 +76,75 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         offline: options.offline,
         progress: options.progress,
     })?;
-    let mut ecosystems: Vec<Box<dyn LayerResolver + '_>> = Vec::new();
-    if let Some(r) = RPackages::load(&spec, &lock_dir, &fetcher)? {
+    let ecosystems = load_ecosystems(&spec, &lock_dir, &fetcher, options.exclude_newer)?;
+    let mut notes = Vec::new();
+    let layers = resolve_layers(&spec, &ecosystems, &preferred, &mut notes)?;
+    notes.extend(unknown_upgrades(&options.upgrade_packages, &layers));
+
+    let lock = pin_artifacts(&spec, &fetcher, &ecosystems, layers)?;
+    if let Some(previous) = &previous {
+        refuse_republished(previous, &lock, &options.upgrade_packages)?;
+    }
+    let rendered = crate::lock::render(&lock);
+    let changed = previous_text.as_deref() != Some(rendered.as_str());
+    if changed {
+        lock.write(&lock_path)?;
+    }
+    Ok(ResolveReport {
+        lock_path,
+        lock,
+        changed,
+        notes,
+    })
+}
+
+/// A layer's resolved packages, each with the index of the ecosystem that resolved it.
+struct ResolvedLayer {
+    name: String,
+    packages: Vec<(usize, ResolvedPackage)>,
+}
+
+/// The resolver of every ecosystem the spec uses, in a fixed order: R, PyPI, conda, Maven.
+fn load_ecosystems<'a>(
+    spec: &'a Spec,
+    lock_dir: &Path,
+    fetcher: &'a Fetcher,
+    exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
+) -> Result<Vec<Box<dyn LayerResolver + 'a>>, Error> {
+    let mut ecosystems: Vec<Box<dyn LayerResolver + 'a>> = Vec::new();
+    if let Some(r) = RPackages::load(spec, lock_dir, fetcher)? {
         ecosystems.push(Box::new(r));
     }
-    if let Some(python) = PypiPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer)? {
+    if let Some(python) = PypiPackages::load(spec, lock_dir, fetcher, exclude_newer)? {
         ecosystems.push(Box::new(python));
     }
-    if let Some(conda) = CondaPackages::load(&spec, &lock_dir, &fetcher, options.exclude_newer)? {
+    if let Some(conda) = CondaPackages::load(spec, lock_dir, fetcher, exclude_newer)? {
         ecosystems.push(Box::new(conda));
     }
-    if let Some(maven) = MavenPackages::load(&spec, &lock_dir, &fetcher)? {
+    if let Some(maven) = MavenPackages::load(spec, lock_dir, fetcher)? {
         ecosystems.push(Box::new(maven));
     }
+    Ok(ecosystems)
+}
 
-    let mut notes = Vec::new();
+/// Resolves the spec's layers in order, every ecosystem in turn; each layer sees the packages of
+/// the layers below as fixed pins and prefers the `preferred` ones. The resolvers' notes, naming
+/// their layer, go to `notes`.
+fn resolve_layers(
+    spec: &Spec,
+    ecosystems: &[Box<dyn LayerResolver + '_>],
+    preferred: &[Pin],
+    notes: &mut Vec<String>,
+) -> Result<Vec<ResolvedLayer>, Error> {
     let mut below: Vec<Pin> = Vec::new();
-    let mut layers: Vec<(String, Vec<(usize, ResolvedPackage)>)> = Vec::new();
+    let mut layers = Vec::new();
     for layer in &spec.layers {
         let mut packages = Vec::new();
         for (ecosystem_index, ecosystem) in ecosystems.iter().enumerate() {
             let request = LayerRequest {
                 layer,
                 below: &below,
-                preferred: &preferred,
+                preferred,
             };
             let resolution = ecosystem.resolve_layer(&request)?;
             notes.extend(
@@ -122,31 +167,26 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             layer: layer.name.clone(),
             build: package.details.conda().map(|c| c.build.clone()),
         }));
-        layers.push((layer.name.clone(), packages));
+        layers.push(ResolvedLayer {
+            name: layer.name.clone(),
+            packages,
+        });
     }
-    for name in &options.upgrade_packages {
-        if !below.iter().any(|pin| &pin.name == name) {
-            notes.push(format!(
-                "--upgrade-package {name}: no package of that name is in the lock"
-            ));
-        }
-    }
+    Ok(layers)
+}
 
-    let lock = pin_artifacts(&spec, &fetcher, &ecosystems, layers)?;
-    if let Some(previous) = &previous {
-        refuse_republished(previous, &lock, &options.upgrade_packages)?;
-    }
-    let rendered = crate::lock::render(&lock);
-    let changed = previous_text.as_deref() != Some(rendered.as_str());
-    if changed {
-        lock.write(&lock_path)?;
-    }
-    Ok(ResolveReport {
-        lock_path,
-        lock,
-        changed,
-        notes,
-    })
+/// A note for each `--upgrade-package` name that no resolved layer has.
+fn unknown_upgrades(upgrade_packages: &[String], layers: &[ResolvedLayer]) -> Vec<String> {
+    upgrade_packages
+        .iter()
+        .filter(|name| {
+            !layers
+                .iter()
+                .flat_map(|layer| &layer.packages)
+                .any(|(_, package)| &package.name == *name)
+        })
+        .map(|name| format!("--upgrade-package {name}: no package of that name is in the lock"))
+        .collect()
 }
 
 /// Downloads every artifact at once, verifies it, and builds the lock from the hashes; each
@@ -155,11 +195,11 @@ fn pin_artifacts(
     spec: &Spec,
     fetcher: &Fetcher,
     ecosystems: &[Box<dyn LayerResolver + '_>],
-    layers: Vec<(String, Vec<(usize, ResolvedPackage)>)>,
+    layers: Vec<ResolvedLayer>,
 ) -> Result<Lock, Error> {
     let requests: Vec<_> = layers
         .iter()
-        .flat_map(|(_, packages)| packages.iter())
+        .flat_map(|layer| layer.packages.iter())
         .filter_map(|(_, p)| match &p.artifact {
             PinSource::Download(request) => Some(request.clone()),
             PinSource::Known { .. } => None,
@@ -170,55 +210,9 @@ fn pin_artifacts(
         .into_iter();
     let mut failures = Vec::new();
     let mut locked_layers = Vec::new();
-    for (name, packages) in layers {
-        let mut locked = Vec::new();
-        for (ecosystem, package) in packages {
-            let pinned = match &package.artifact {
-                PinSource::Known { sha256, size } => Some(Ok(Artifact {
-                    sha256: sha256.clone(),
-                    size: *size,
-                    path: PathBuf::new(),
-                })),
-                PinSource::Download(_) => artifacts.next(),
-            };
-            match pinned {
-                Some(Ok(artifact)) => {
-                    let mut package = LockedPackage {
-                        ecosystem: package.ecosystem,
-                        name: package.name,
-                        version: package.version,
-                        repository: package.repository,
-                        url: package.url,
-                        sha256: artifact.sha256,
-                        size: artifact.size,
-                        requested: package.requested,
-                        dependencies: package.dependencies,
-                        details: package.details,
-                    };
-                    if !artifact.path.as_os_str().is_empty() {
-                        ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;
-                    }
-                    locked.push(package);
-                }
-                Some(Err(error)) => failures.push(error),
-                None => {}
-            }
-        }
-        let maven_target = locked
-            .iter()
-            .any(|p| p.ecosystem == Ecosystem::Maven)
-            .then(|| {
-                spec.layers
-                    .iter()
-                    .find(|l| l.name == name)
-                    .and_then(|l| l.maven_target.clone())
-            })
-            .flatten();
-        locked_layers.push(LockedLayer {
-            name,
-            maven_target,
-            packages: locked,
-        });
+    for layer in layers {
+        let locked = lock_layer(spec, ecosystems, layer, &mut artifacts, &mut failures)?;
+        locked_layers.push(locked);
     }
     if !failures.is_empty() {
         return Err(Error::Fetches {
@@ -233,22 +227,93 @@ fn pin_artifacts(
         .any(|p| p.ecosystem == Ecosystem::Conda);
     Ok(Lock {
         spec_hash: spec.hash(),
-        image: LockedImage {
-            name: spec.image.name.clone(),
-            base: spec.image.base.clone(),
-            platform: spec.image.platform.clone(),
-            r_library: spec.image.r_library.clone(),
-            conda_prefix: has_conda.then(|| {
-                spec.image
-                    .conda_prefix
-                    .clone()
-                    .unwrap_or_else(|| crate::spec::CONDA_PREFIX.to_string())
-            }),
-            conda_installer: has_conda.then(|| spec.image.conda_installer.unwrap_or_default()),
-        },
+        image: locked_image(spec, has_conda),
         resolution,
         layers: locked_layers,
     })
+}
+
+/// A resolved layer with its artifacts pinned. A package takes its known pin, or else the next
+/// of the downloaded `artifacts`; a failed download goes to `failures` and its package is left
+/// out. The layer keeps the spec's `maven-target` when it has Maven artifacts.
+fn lock_layer(
+    spec: &Spec,
+    ecosystems: &[Box<dyn LayerResolver + '_>],
+    layer: ResolvedLayer,
+    artifacts: &mut impl Iterator<Item = Result<Artifact, FetchError>>,
+    failures: &mut Vec<FetchError>,
+) -> Result<LockedLayer, Error> {
+    let mut locked = Vec::new();
+    for (ecosystem, package) in layer.packages {
+        let pinned = match &package.artifact {
+            PinSource::Known { sha256, size } => Some(Ok(Artifact {
+                sha256: sha256.clone(),
+                size: *size,
+                path: PathBuf::new(),
+            })),
+            PinSource::Download(_) => artifacts.next(),
+        };
+        match pinned {
+            Some(Ok(artifact)) => {
+                let mut package = locked_package(package, artifact.sha256, artifact.size);
+                if !artifact.path.as_os_str().is_empty() {
+                    ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;
+                }
+                locked.push(package);
+            }
+            Some(Err(error)) => failures.push(error),
+            None => {}
+        }
+    }
+    let maven_target = locked
+        .iter()
+        .any(|p| p.ecosystem == Ecosystem::Maven)
+        .then(|| {
+            spec.layers
+                .iter()
+                .find(|l| l.name == layer.name)
+                .and_then(|l| l.maven_target.clone())
+        })
+        .flatten();
+    Ok(LockedLayer {
+        name: layer.name,
+        maven_target,
+        packages: locked,
+    })
+}
+
+/// The lock's entry for a resolved package whose artifact has `sha256` and `size`.
+fn locked_package(package: ResolvedPackage, sha256: String, size: u64) -> LockedPackage {
+    LockedPackage {
+        ecosystem: package.ecosystem,
+        name: package.name,
+        version: package.version,
+        repository: package.repository,
+        url: package.url,
+        sha256,
+        size,
+        requested: package.requested,
+        dependencies: package.dependencies,
+        details: package.details,
+    }
+}
+
+/// The image settings the lock records; the conda prefix and installer only when it locks conda
+/// packages.
+fn locked_image(spec: &Spec, has_conda: bool) -> LockedImage {
+    LockedImage {
+        name: spec.image.name.clone(),
+        base: spec.image.base.clone(),
+        platform: spec.image.platform.clone(),
+        r_library: spec.image.r_library.clone(),
+        conda_prefix: has_conda.then(|| {
+            spec.image
+                .conda_prefix
+                .clone()
+                .unwrap_or_else(|| crate::spec::CONDA_PREFIX.to_string())
+        }),
+        conda_installer: has_conda.then(|| spec.image.conda_installer.unwrap_or_default()),
+    }
 }
 
 /// Fails when an artifact the previous lock pinned now has other bytes under the same ecosystem,
