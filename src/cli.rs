@@ -362,10 +362,7 @@ fn read_lock_bytes(path: &std::path::Path) -> Result<Vec<u8>, Error> {
 
 /// The bytes of `lock` at git `revision`, from the repository that holds it.
 fn git_show(revision: &str, lock: &std::path::Path) -> Result<Vec<u8>, Error> {
-    let dir = match lock.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = crate::files::parent_dir(lock);
     let name = lock
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

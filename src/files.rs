@@ -2,7 +2,15 @@
 //! so a crash or an error never leaves half a file. A leaf module: it imports nothing of imglock.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The folder `path` is in: `.` for a bare file name.
+pub fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, flushed to disk, and a
 /// rename: for the user's files (the lock, the Dockerfile).

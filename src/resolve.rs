@@ -56,10 +56,7 @@ pub fn lock_path_for(spec: &Path, lock: Option<&Path>) -> PathBuf {
 pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let spec = Spec::read(&options.spec)?;
     let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
-    let lock_dir = match lock_path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let lock_dir = crate::files::parent_dir(&lock_path);
     let previous_text = std::fs::read_to_string(&lock_path).ok();
     let previous = match (&previous_text, options.upgrade) {
         (Some(text), false) => Some(Lock::parse(&lock_path, text)?),

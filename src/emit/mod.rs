@@ -120,7 +120,7 @@ pub fn emit(options: &EmitOptions) -> Result<EmitReport, Error> {
         })?;
     let lock = Lock::parse(&options.lock, &String::from_utf8_lossy(&lock_bytes))?;
     let dockerfile = render(&lock, &options.lock, &lock_bytes, &options.content)?;
-    let out_dir = parent_dir(&options.dockerfile);
+    let out_dir = crate::files::parent_dir(&options.dockerfile);
     for (from, name, sha256) in &dockerfile.context_files {
         copy_verified(from, &out_dir.join(CONTEXT_ARTIFACTS).join(name), sha256)?;
     }
@@ -149,7 +149,7 @@ pub fn render(
     let mut writer = StepWriter {
         lock,
         lock_path,
-        lock_dir: parent_dir(lock_path),
+        lock_dir: crate::files::parent_dir(lock_path),
         r_settings: r_settings(lock, options),
         apt: options.apt,
         steps: vec![Step {
@@ -338,13 +338,6 @@ impl StepWriter<'_> {
                 maven::install_step(&layer.name, packages, target)
             }
         })
-    }
-}
-
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
     }
 }
 

@@ -186,10 +186,7 @@ impl Spec {
 
     /// The folder the spec's relative paths are relative to.
     pub fn dir(&self) -> PathBuf {
-        match self.path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        }
+        crate::files::parent_dir(&self.path)
     }
 
     /// A hash of the normalised spec: what `imglock check` compares with the lock's.
