@@ -69,14 +69,39 @@ pub fn build(lookup: &dyn PomLookup, gav: &Gav) -> Result<Model, ModelError> {
     build_at(lookup, gav, 0)
 }
 
+/// Builds the effective model of `gav`, `depth` parents or imports below the project first asked
+/// for.
 fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, ModelError> {
     if depth > MAX_DEPTH {
         return Err(ModelError::Invalid(format!(
             "{gav}: its parents and imported BOMs nest more than {MAX_DEPTH} deep (a cycle?)"
         )));
     }
-    // The chain, child first.
-    let mut chain: Vec<(Gav, Rc<Pom>)> = Vec::new();
+    let chain = parent_chain(lookup, gav)?;
+    let pom = &chain[0];
+    let interpolator = Interpolator::for_project(&chain, gav);
+    let declared = inherit(&chain, |p| &p.dependencies, &interpolator)?;
+    let (mut managed, imports) = split_imports(inherit(&chain, |p| &p.managed, &interpolator)?);
+    for import in &imports {
+        merge_imported_bom(lookup, gav, import, depth, &mut managed)?;
+    }
+    let dependencies = declared
+        .into_iter()
+        .map(|dependency| apply_management(gav, dependency, &managed))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Model {
+        gav: gav.clone(),
+        packaging: pom.packaging.clone(),
+        dependencies,
+        relocation: relocation(pom, gav, &interpolator),
+        managed,
+    })
+}
+
+/// The POMs of `gav` and its ancestors, child first, each with its active profiles merged in; a
+/// parent met twice is a cycle.
+fn parent_chain(lookup: &dyn PomLookup, gav: &Gav) -> Result<Vec<Pom>, ModelError> {
+    let mut chain = Vec::new();
     let mut seen = HashSet::new();
     let mut next = Some(gav.clone());
     while let Some(current) = next {
@@ -88,138 +113,199 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
         let written = lookup.pom(&current)?;
         let pom = with_active_profiles(&written);
         next = pom.parent.clone();
-        chain.push((current, Rc::new(pom)));
+        chain.push(pom);
     }
-    let (_, pom) = &chain[0];
-    let parent = pom.parent.clone();
+    Ok(chain)
+}
 
-    // Properties: the root-most ancestor first, each child overriding.
-    let mut properties: BTreeMap<String, String> = BTreeMap::new();
-    for (_, ancestor) in chain.iter().rev() {
-        for (key, value) in &ancestor.properties {
-            properties.insert(key.clone(), value.clone());
-        }
-    }
-    let builtins = [
-        ("groupId", gav.group.clone()),
-        ("artifactId", gav.artifact.clone()),
-        ("version", gav.version.clone()),
-        ("packaging", pom.packaging.clone()),
-    ];
-    for (key, value) in &builtins {
-        properties.insert(format!("project.{key}"), value.clone());
-        properties.insert(format!("pom.{key}"), value.clone());
-        properties.insert((*key).to_string(), value.clone());
-    }
-    if let Some(parent) = &parent {
-        for (key, value) in [
-            ("groupId", &parent.group),
-            ("artifactId", &parent.artifact),
-            ("version", &parent.version),
-        ] {
-            properties.insert(format!("project.parent.{key}"), value.clone());
-            properties.insert(format!("parent.{key}"), value.clone());
-        }
-    }
-    let interpolate = |text: &str| interpolate(text, &properties, gav);
+/// Expands `${...}` in the context of one project: its properties and those of its ancestors, and
+/// the built-in `project.*`, `pom.*` and `parent.*` values.
+struct Interpolator<'a> {
+    properties: BTreeMap<String, String>,
+    /// The project, named in errors.
+    gav: &'a Gav,
+}
 
-    // Dependencies and management: inherited, the child's entry winning for the same key.
-    let inherit = |select: fn(&Pom) -> &Vec<Dependency>| -> Result<Vec<Dependency>, ModelError> {
-        let mut merged: Vec<Dependency> = Vec::new();
-        for (_, ancestor) in chain.iter().rev() {
-            for dependency in select(ancestor) {
-                let dependency = interpolate_dependency(dependency, &interpolate)?;
-                let key = dependency.management_key();
-                match merged.iter_mut().find(|d| d.management_key() == key) {
-                    Some(existing) => *existing = dependency,
-                    None => merged.push(dependency),
-                }
+impl<'a> Interpolator<'a> {
+    /// The properties of `chain` (child first): the root-most ancestor's first, each child
+    /// overriding, then the built-ins of the project `gav` and of its parent.
+    fn for_project(chain: &[Pom], gav: &'a Gav) -> Self {
+        let mut properties: BTreeMap<String, String> = BTreeMap::new();
+        for ancestor in chain.iter().rev() {
+            for (key, value) in &ancestor.properties {
+                properties.insert(key.clone(), value.clone());
             }
         }
-        Ok(merged)
-    };
-    let declared = inherit(|p| &p.dependencies)?;
-    let mut managed = Vec::new();
-    let mut imports = Vec::new();
-    for entry in inherit(|p| &p.managed)? {
-        if entry.scope.as_deref() == Some("import") && entry.kind == "pom" {
-            imports.push(entry);
-        } else {
+        let pom = &chain[0];
+        let builtins = [
+            ("groupId", gav.group.clone()),
+            ("artifactId", gav.artifact.clone()),
+            ("version", gav.version.clone()),
+            ("packaging", pom.packaging.clone()),
+        ];
+        for (key, value) in &builtins {
+            properties.insert(format!("project.{key}"), value.clone());
+            properties.insert(format!("pom.{key}"), value.clone());
+            properties.insert((*key).to_string(), value.clone());
+        }
+        if let Some(parent) = &pom.parent {
+            for (key, value) in [
+                ("groupId", &parent.group),
+                ("artifactId", &parent.artifact),
+                ("version", &parent.version),
+            ] {
+                properties.insert(format!("project.parent.{key}"), value.clone());
+                properties.insert(format!("parent.{key}"), value.clone());
+            }
+        }
+        Self { properties, gav }
+    }
+
+    /// `text` with every known property expanded.
+    fn text(&self, text: &str) -> Result<String, ModelError> {
+        interpolate(text, &self.properties, self.gav)
+    }
+
+    /// `dependency` with every field expanded.
+    fn dependency(&self, dependency: &Dependency) -> Result<Dependency, ModelError> {
+        let optional_text = |value: &Option<String>| -> Result<Option<String>, ModelError> {
+            value.as_deref().map(|text| self.text(text)).transpose()
+        };
+        Ok(Dependency {
+            group: self.text(&dependency.group)?,
+            artifact: self.text(&dependency.artifact)?,
+            version: optional_text(&dependency.version)?,
+            kind: self.text(&dependency.kind)?,
+            classifier: optional_text(&dependency.classifier)?,
+            scope: optional_text(&dependency.scope)?,
+            optional: optional_text(&dependency.optional)?,
+            exclusions: dependency
+                .exclusions
+                .iter()
+                .map(|(g, a)| Ok((self.text(g)?, self.text(a)?)))
+                .collect::<Result<_, ModelError>>()?,
+        })
+    }
+}
+
+/// The dependencies (or managed dependencies, as `select` picks) of the whole chain,
+/// interpolated; the root-most ancestor's first, a child's entry replacing one of the same key.
+fn inherit(
+    chain: &[Pom],
+    select: fn(&Pom) -> &Vec<Dependency>,
+    interpolator: &Interpolator<'_>,
+) -> Result<Vec<Dependency>, ModelError> {
+    let mut merged: Vec<Dependency> = Vec::new();
+    for ancestor in chain.iter().rev() {
+        for dependency in select(ancestor) {
+            let dependency = interpolator.dependency(dependency)?;
+            let key = dependency.management_key();
+            match merged.iter_mut().find(|d| d.management_key() == key) {
+                Some(existing) => *existing = dependency,
+                None => merged.push(dependency),
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// Dependency management split into its own entries and its `import`-scope BOMs, each in order.
+fn split_imports(entries: Vec<Dependency>) -> (Vec<Dependency>, Vec<Dependency>) {
+    entries
+        .into_iter()
+        .partition(|entry| !(entry.scope.as_deref() == Some("import") && entry.kind == "pom"))
+}
+
+/// Adds the dependency management of the BOM `import` (which `gav` imports) to `managed`, where
+/// no entry of the same key is there yet.
+fn merge_imported_bom(
+    lookup: &dyn PomLookup,
+    gav: &Gav,
+    import: &Dependency,
+    depth: usize,
+    managed: &mut Vec<Dependency>,
+) -> Result<(), ModelError> {
+    let version = import.version.clone().ok_or_else(|| {
+        ModelError::Invalid(format!(
+            "{gav} imports the BOM {}:{} without a version",
+            import.group, import.artifact
+        ))
+    })?;
+    let bom = build_at(
+        lookup,
+        &Gav {
+            group: import.group.clone(),
+            artifact: import.artifact.clone(),
+            version,
+        },
+        depth + 1,
+    )?;
+    for entry in bom.managed {
+        let key = entry.management_key();
+        if !managed.iter().any(|m| m.management_key() == key) {
             managed.push(entry);
         }
     }
-    for import in imports {
-        let version = import.version.clone().ok_or_else(|| {
+    Ok(())
+}
+
+/// A dependency of `gav` as its dependency management completes it: the version, scope and
+/// optional flag it does not declare, and the exclusions when it declares none.
+fn apply_management(
+    gav: &Gav,
+    dependency: Dependency,
+    managed: &[Dependency],
+) -> Result<ModelDependency, ModelError> {
+    let management = managed
+        .iter()
+        .find(|m| m.management_key() == dependency.management_key());
+    let version = dependency
+        .version
+        .clone()
+        .or_else(|| management.and_then(|m| m.version.clone()))
+        .ok_or_else(|| {
             ModelError::Invalid(format!(
-                "{gav} imports the BOM {}:{} without a version",
-                import.group, import.artifact
+                "{gav} depends on {}:{} without a version, and no dependencyManagement gives one",
+                dependency.group, dependency.artifact
             ))
         })?;
-        let bom = build_at(
-            lookup,
-            &Gav {
-                group: import.group.clone(),
-                artifact: import.artifact.clone(),
-                version,
-            },
-            depth + 1,
-        )?;
-        for entry in bom.managed {
-            let key = entry.management_key();
-            if !managed.iter().any(|m| m.management_key() == key) {
-                managed.push(entry);
-            }
-        }
-    }
+    let scope = dependency
+        .scope
+        .clone()
+        .or_else(|| management.and_then(|m| m.scope.clone()))
+        .unwrap_or_else(|| "compile".into());
+    let optional = dependency
+        .optional
+        .clone()
+        .or_else(|| management.and_then(|m| m.optional.clone()))
+        .is_some_and(|o| o.trim() == "true");
+    // Managed exclusions apply only to a dependency that declares none of its own (Maven's
+    // `DependencyManagementInjector`).
+    let exclusions = if dependency.exclusions.is_empty() {
+        management.map(|m| m.exclusions.clone()).unwrap_or_default()
+    } else {
+        dependency.exclusions.clone()
+    };
+    Ok(ModelDependency {
+        group: dependency.group,
+        artifact: dependency.artifact,
+        version,
+        kind: dependency.kind,
+        classifier: dependency.classifier,
+        scope,
+        optional,
+        exclusions,
+    })
+}
 
-    let mut dependencies = Vec::new();
-    for dependency in declared {
-        let management = managed
-            .iter()
-            .find(|m| m.management_key() == dependency.management_key());
-        let version = dependency
-            .version
-            .clone()
-            .or_else(|| management.and_then(|m| m.version.clone()))
-            .ok_or_else(|| {
-                ModelError::Invalid(format!(
-                    "{gav} depends on {}:{} without a version, and no dependencyManagement gives one",
-                    dependency.group, dependency.artifact
-                ))
-            })?;
-        let scope = dependency
-            .scope
-            .clone()
-            .or_else(|| management.and_then(|m| m.scope.clone()))
-            .unwrap_or_else(|| "compile".into());
-        let optional = dependency
-            .optional
-            .clone()
-            .or_else(|| management.and_then(|m| m.optional.clone()))
-            .is_some_and(|o| o.trim() == "true");
-        // Managed exclusions apply only to a dependency that declares none of its own (Maven's
-        // `DependencyManagementInjector`).
-        let exclusions = if dependency.exclusions.is_empty() {
-            management.map(|m| m.exclusions.clone()).unwrap_or_default()
-        } else {
-            dependency.exclusions.clone()
-        };
-        dependencies.push(ModelDependency {
-            group: dependency.group,
-            artifact: dependency.artifact,
-            version,
-            kind: dependency.kind,
-            classifier: dependency.classifier,
-            scope,
-            optional,
-            exclusions,
-        });
-    }
-    let relocation = pom.relocation.as_ref().map(|r| {
+/// Where the POM says the project `gav` moved to: each part it gives interpolated (as written
+/// when that fails), each part it leaves out the project's own.
+fn relocation(pom: &Pom, gav: &Gav, interpolator: &Interpolator<'_>) -> Option<Gav> {
+    pom.relocation.as_ref().map(|r| {
         let part = |value: &Option<String>, default: &str| {
             value
                 .as_deref()
-                .map(|v| interpolate(v).unwrap_or_else(|_| v.to_string()))
+                .map(|v| interpolator.text(v).unwrap_or_else(|_| v.to_string()))
                 .unwrap_or_else(|| default.to_string())
         };
         Gav {
@@ -227,13 +313,6 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
             artifact: part(&r.artifact, &gav.artifact),
             version: part(&r.version, &gav.version),
         }
-    });
-    Ok(Model {
-        gav: gav.clone(),
-        packaging: pom.packaging.clone(),
-        dependencies,
-        managed,
-        relocation,
     })
 }
 
@@ -307,29 +386,6 @@ fn is_active(profile: &Profile) -> bool {
         }
     });
     jdk_ok && os_ok && property_ok
-}
-
-fn interpolate_dependency(
-    dependency: &Dependency,
-    interpolate: &dyn Fn(&str) -> Result<String, ModelError>,
-) -> Result<Dependency, ModelError> {
-    let optional_text = |value: &Option<String>| -> Result<Option<String>, ModelError> {
-        value.as_deref().map(interpolate).transpose()
-    };
-    Ok(Dependency {
-        group: interpolate(&dependency.group)?,
-        artifact: interpolate(&dependency.artifact)?,
-        version: optional_text(&dependency.version)?,
-        kind: interpolate(&dependency.kind)?,
-        classifier: optional_text(&dependency.classifier)?,
-        scope: optional_text(&dependency.scope)?,
-        optional: optional_text(&dependency.optional)?,
-        exclusions: dependency
-            .exclusions
-            .iter()
-            .map(|(g, a)| Ok((interpolate(g)?, interpolate(a)?)))
-            .collect::<Result<_, ModelError>>()?,
-    })
 }
 
 /// Replaces every `${name}` whose property is known, recursively; unknown ones stay as written
