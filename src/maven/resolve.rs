@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::coordinate::{Coordinate, Gav};
-use super::model::{Model, ModelError};
+use super::model::{Model, ModelDependency, ModelError};
 use super::store::PomStore;
 use super::version::{MavenVersion, VersionRequirement};
 
@@ -70,25 +70,73 @@ struct Node {
     path: Vec<String>,
 }
 
-/// Resolves the layer's requests.
-pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, String> {
-    let mut notes = Vec::new();
-    let mut level: Vec<Node> = requests
-        .iter()
-        .map(|request| Node {
+impl Node {
+    /// The occurrence of a direct dependency of the layer.
+    fn direct(request: &Request) -> Self {
+        Self {
             coordinate: request.coordinate.clone(),
             declared_scope: request.scope.to_string(),
             parent: None,
             exclusions: request.exclusions.clone(),
             path: Vec::new(),
+        }
+    }
+
+    /// The occurrence `dependency` of this winner's model has below it, chosen under `key`;
+    /// `None` when it is left out (test, provided, system, optional or excluded along the path).
+    fn child(&self, key: &Key, dependency: &ModelDependency) -> Option<Self> {
+        if matches!(dependency.scope.as_str(), "test" | "provided" | "system")
+            || dependency.optional
+        {
+            return None;
+        }
+        let excluded = self.exclusions.iter().any(|(group, artifact)| {
+            (group == "*" || *group == dependency.group)
+                && (artifact == "*" || *artifact == dependency.artifact)
+        });
+        if excluded {
+            return None;
+        }
+        let mut exclusions = self.exclusions.clone();
+        exclusions.extend(dependency.exclusions.iter().cloned());
+        let mut path = self.path.clone();
+        path.push(self.coordinate.to_string());
+        Some(Self {
+            coordinate: Coordinate {
+                group: dependency.group.clone(),
+                artifact: dependency.artifact.clone(),
+                kind: dependency.kind.clone(),
+                classifier: dependency.classifier.clone().or_else(|| {
+                    super::coordinate::implied_classifier(&dependency.kind).map(str::to_string)
+                }),
+                version: dependency.version.clone(),
+            },
+            declared_scope: dependency.scope.clone(),
+            parent: Some(key.clone()),
+            exclusions,
+            path,
         })
-        .collect();
-    // The winner of each key, its occurrences (winner first) and its chosen dependencies.
-    let mut winners: BTreeMap<Key, usize> = BTreeMap::new();
-    let mut order: Vec<Key> = Vec::new();
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut occurrences: HashMap<Key, Vec<Node>> = HashMap::new();
-    let mut children: HashMap<Key, Vec<Key>> = HashMap::new();
+    }
+}
+
+/// The tree walked so far: the winner of each key, its occurrences (winner first) and its
+/// chosen dependencies, with the notes the walk made.
+#[derive(Default)]
+struct Tree {
+    /// Each key's winner, as an index into `nodes`.
+    winners: BTreeMap<Key, usize>,
+    /// The keys in the order their winners were met.
+    order: Vec<Key>,
+    nodes: Vec<Node>,
+    occurrences: HashMap<Key, Vec<Node>>,
+    children: HashMap<Key, Vec<Key>>,
+    notes: Vec<String>,
+}
+
+/// Resolves the layer's requests.
+pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, String> {
+    let mut tree = Tree::default();
+    let mut level: Vec<Node> = requests.iter().map(Node::direct).collect();
     while !level.is_empty() {
         // Ranges become the newest listed version they allow.
         for node in &mut level {
@@ -96,104 +144,132 @@ pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution,
                 node.coordinate.version = pick_in_range(store, &node.coordinate)?;
             }
         }
-        let mut expand = Vec::new();
+        let winners = tree.record_level(level);
+        level = tree.expand(store, &winners)?;
+    }
+    Ok(tree.resolution())
+}
+
+impl Tree {
+    /// Records every occurrence of one level; the first of a key not met before wins. Returns
+    /// the new winners (indexes into `nodes`), whose dependencies form the next level.
+    fn record_level(&mut self, level: Vec<Node>) -> Vec<usize> {
+        let mut new_winners = Vec::new();
         for node in level {
             let key = key_of(&node.coordinate);
             if let Some(parent) = &node.parent {
-                children
+                self.children
                     .entry(parent.clone())
                     .or_default()
                     .push(key.clone());
             }
-            occurrences
+            self.occurrences
                 .entry(key.clone())
                 .or_default()
                 .push(node.clone());
-            if winners.contains_key(&key) {
+            if self.winners.contains_key(&key) {
                 continue;
             }
-            winners.insert(key.clone(), nodes.len());
-            order.push(key);
-            expand.push(nodes.len());
-            nodes.push(node);
+            self.winners.insert(key.clone(), self.nodes.len());
+            self.order.push(key);
+            new_winners.push(self.nodes.len());
+            self.nodes.push(node);
         }
-        let gavs: Vec<Gav> = expand.iter().map(|i| nodes[*i].coordinate.gav()).collect();
-        let models = models_following_relocations(store, &gavs);
-        let mut next = Vec::new();
-        for index in expand {
-            // Children hang below the key the winner was chosen under, even when relocated.
-            let winner_key = key_of(&nodes[index].coordinate);
-            let gav = nodes[index].coordinate.gav();
-            let model = match models.get(&gav) {
-                Some(Ok(model)) => model,
-                Some(Err(ModelError::Invalid(reason))) if store.is_absent(&gav) => {
-                    notes.push(format!(
-                        "{reason}; {gav} is taken to have no dependencies, as Maven does"
-                    ));
-                    continue;
-                }
-                Some(Err(ModelError::Invalid(reason))) => return Err(reason.clone()),
-                Some(Err(ModelError::Missing(missing))) => {
-                    return Err(format!("the POM of {missing} could not be fetched"));
-                }
-                None => continue,
-            };
-            if model.gav != gav {
-                // Relocated: the artifact is the new one.
-                let relocated = &mut nodes[index].coordinate;
-                relocated.group = model.gav.group.clone();
-                relocated.artifact = model.gav.artifact.clone();
-                relocated.version = model.gav.version.clone();
-                notes.push(format!("{gav} is relocated to {}", model.gav));
-            }
-            let node = nodes[index].clone();
-            let mut path = node.path.clone();
-            path.push(node.coordinate.to_string());
-            for dependency in &model.dependencies {
-                if matches!(dependency.scope.as_str(), "test" | "provided" | "system")
-                    || dependency.optional
-                {
-                    continue;
-                }
-                let excluded = node.exclusions.iter().any(|(group, artifact)| {
-                    (group == "*" || *group == dependency.group)
-                        && (artifact == "*" || *artifact == dependency.artifact)
-                });
-                if excluded {
-                    continue;
-                }
-                let mut exclusions = node.exclusions.clone();
-                exclusions.extend(dependency.exclusions.iter().cloned());
-                next.push(Node {
-                    coordinate: Coordinate {
-                        group: dependency.group.clone(),
-                        artifact: dependency.artifact.clone(),
-                        kind: dependency.kind.clone(),
-                        classifier: dependency.classifier.clone().or_else(|| {
-                            super::coordinate::implied_classifier(&dependency.kind)
-                                .map(str::to_string)
-                        }),
-                        version: dependency.version.clone(),
-                    },
-                    declared_scope: dependency.scope.clone(),
-                    parent: Some(winner_key.clone()),
-                    exclusions,
-                    path: path.clone(),
-                });
-            }
-        }
-        level = next;
+        new_winners
     }
 
-    let scopes = mediate_scopes(&order, &occurrences);
-    let mut artifacts = Vec::new();
-    for key in &order {
-        let scope = &scopes[key];
-        let node = &nodes[winners[key]];
-        if !matches!(scope.as_str(), "compile" | "runtime") || node.coordinate.kind == "pom" {
-            continue;
+    /// The next level: the dependencies of the winners at `indexes`, their models fetched at
+    /// once and relocations followed.
+    fn expand(&mut self, store: &PomStore<'_>, indexes: &[usize]) -> Result<Vec<Node>, String> {
+        let gavs: Vec<Gav> = indexes
+            .iter()
+            .map(|i| self.nodes[*i].coordinate.gav())
+            .collect();
+        let models = models_following_relocations(store, &gavs);
+        let mut next = Vec::new();
+        for &index in indexes {
+            // Children hang below the key the winner was chosen under, even when relocated.
+            let winner_key = key_of(&self.nodes[index].coordinate);
+            let gav = self.nodes[index].coordinate.gav();
+            let Some(model) = self.usable_model(store, &models, &gav)? else {
+                continue;
+            };
+            if model.gav != gav {
+                self.relocate(index, &gav, &model.gav);
+            }
+            let node = &self.nodes[index];
+            next.extend(
+                model
+                    .dependencies
+                    .iter()
+                    .filter_map(|dependency| node.child(&winner_key, dependency)),
+            );
         }
-        let mut dependencies: Vec<String> = children
+        Ok(next)
+    }
+
+    /// The model of `gav` among `models`; `None` when it has no dependencies to follow (a POM the
+    /// repositories do not have counts as one without, as Maven takes it, with a note).
+    fn usable_model<'m>(
+        &mut self,
+        store: &PomStore<'_>,
+        models: &'m HashMap<Gav, Result<Model, ModelError>>,
+        gav: &Gav,
+    ) -> Result<Option<&'m Model>, String> {
+        match models.get(gav) {
+            Some(Ok(model)) => Ok(Some(model)),
+            Some(Err(ModelError::Invalid(reason))) if store.is_absent(gav) => {
+                self.notes.push(format!(
+                    "{reason}; {gav} is taken to have no dependencies, as Maven does"
+                ));
+                Ok(None)
+            }
+            Some(Err(ModelError::Invalid(reason))) => Err(reason.clone()),
+            Some(Err(ModelError::Missing(missing))) => {
+                Err(format!("the POM of {missing} could not be fetched"))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Makes the winner at `index`, found as `from`, the artifact `to` its POM relocates it to.
+    fn relocate(&mut self, index: usize, from: &Gav, to: &Gav) {
+        let relocated = &mut self.nodes[index].coordinate;
+        relocated.group = to.group.clone();
+        relocated.artifact = to.artifact.clone();
+        relocated.version = to.version.clone();
+        self.notes.push(format!("{from} is relocated to {to}"));
+    }
+
+    /// The outcome: the winners whose mediated scope is `compile` or `runtime` (POMs left out),
+    /// in the order they were met.
+    fn resolution(self) -> Resolution {
+        let scopes = mediate_scopes(&self.order, &self.occurrences);
+        let mut artifacts = Vec::new();
+        for key in &self.order {
+            let scope = &scopes[key];
+            let node = &self.nodes[self.winners[key]];
+            if !matches!(scope.as_str(), "compile" | "runtime") || node.coordinate.kind == "pom" {
+                continue;
+            }
+            artifacts.push(Resolved {
+                coordinate: node.coordinate.clone(),
+                scope: scope.clone(),
+                path: node.path.clone(),
+                dependencies: self.chosen_dependencies(key, &scopes),
+            });
+        }
+        Resolution {
+            artifacts,
+            notes: self.notes,
+        }
+    }
+
+    /// The coordinates (group:artifact) of the chosen dependencies of `key`'s winner: its
+    /// children that ended up `compile` or `runtime`, sorted, each once.
+    fn chosen_dependencies(&self, key: &Key, scopes: &HashMap<Key, String>) -> Vec<String> {
+        let mut dependencies: Vec<String> = self
+            .children
             .get(key)
             .into_iter()
             .flatten()
@@ -207,14 +283,8 @@ pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution,
             .collect();
         dependencies.sort();
         dependencies.dedup();
-        artifacts.push(Resolved {
-            coordinate: node.coordinate.clone(),
-            scope: scope.clone(),
-            path: node.path.clone(),
-            dependencies,
-        });
+        dependencies
     }
-    Ok(Resolution { artifacts, notes })
 }
 
 /// Models of `gavs`, each replaced by its relocation target's model when its POM relocates it.
