@@ -8,8 +8,9 @@ use serde::Deserialize;
 
 use super::image::{Files, Want, Wanted, texts};
 use super::{Finding, FindingKind};
+use crate::conda::CondaBuild;
 use crate::ecosystem::Ecosystem;
-use crate::lock::Lock;
+use crate::lock::{Lock, LockedPackage};
 
 /// The conda part of verification.
 pub struct CondaInventory {
@@ -40,23 +41,7 @@ impl CondaInventory {
 
     /// Compares the image's conda records with the lock's.
     pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
-        let mut installed: BTreeMap<String, (InstalledRecord, String)> = BTreeMap::new();
-        for (path, bytes) in texts(files, self) {
-            match serde_json::from_slice::<InstalledRecord>(bytes) {
-                Ok(record) => {
-                    installed.insert(record.name.clone(), (record, path.clone()));
-                }
-                Err(error) => findings.push(Finding {
-                    kind: FindingKind::Unexpected,
-                    layer: String::new(),
-                    ecosystem: Ecosystem::Conda,
-                    name: path.clone(),
-                    expected: None,
-                    found: None,
-                    message: format!("/{path} is not a conda-meta record: {error}"),
-                }),
-            }
-        }
+        let installed = read_installed(files, self, findings);
         let mut locked = HashSet::new();
         for layer in &lock.layers {
             for (package, conda) in layer
@@ -65,80 +50,126 @@ impl CondaInventory {
                 .filter_map(|p| Some((p, p.details.conda()?)))
             {
                 locked.insert(package.name.clone());
-                let build = &conda.build;
-                let wanted = format!("{} {}", package.version, build);
-                let finding = |kind, found: Option<String>, message: String| Finding {
-                    kind,
-                    layer: layer.name.clone(),
-                    ecosystem: Ecosystem::Conda,
-                    name: package.name.clone(),
-                    expected: Some(wanted.clone()),
-                    found,
-                    message,
-                };
-                let Some((record, path)) = installed.get(&package.name) else {
-                    findings.push(finding(
-                        FindingKind::Missing,
-                        None,
-                        format!(
-                            "{} {wanted} is locked but not installed in /{}",
-                            package.name, self.prefix
-                        ),
-                    ));
-                    continue;
-                };
-                let found = format!("{} {}", record.version, record.build);
-                if found != wanted {
-                    findings.push(finding(
-                        FindingKind::WrongVersion,
-                        Some(found.clone()),
-                        format!(
-                            "{} is installed as {found} (/{path}), but the lock says {wanted}",
-                            package.name
-                        ),
-                    ));
-                    continue;
-                }
-                let sha256_differs = record
-                    .sha256
-                    .as_deref()
-                    .is_some_and(|sha256| !sha256.eq_ignore_ascii_case(&package.sha256));
-                let md5_differs = match (&record.md5, &conda.md5) {
-                    (Some(found), Some(locked)) => !found.eq_ignore_ascii_case(locked),
-                    _ => false,
-                };
-                if sha256_differs || md5_differs {
-                    findings.push(finding(
-                        FindingKind::WrongSource,
-                        record.sha256.clone().or_else(|| record.md5.clone()),
-                        format!(
-                            "{} {wanted} was installed from another file than the locked one (sha256 {}): /{path}",
-                            package.name, package.sha256
-                        ),
-                    ));
-                }
+                findings.extend(self.check_locked(&layer.name, package, conda, &installed));
             }
         }
         if locked.is_empty() {
             return;
         }
-        for (name, (record, path)) in &installed {
-            if !locked.contains(name) {
-                findings.push(Finding {
-                    kind: FindingKind::Unexpected,
-                    layer: String::new(),
-                    ecosystem: Ecosystem::Conda,
-                    name: name.clone(),
-                    expected: None,
-                    found: Some(format!("{} {}", record.version, record.build)),
-                    message: format!(
-                        "{name} {} {} (/{path}) is installed but not in the lock",
-                        record.version, record.build
-                    ),
-                });
+        findings.extend(unexpected(&installed, &locked));
+    }
+
+    /// What is wrong with the installation of one locked package of `layer`, if anything: missing,
+    /// another version or build, or installed from another file.
+    fn check_locked(
+        &self,
+        layer: &str,
+        package: &LockedPackage,
+        conda: &CondaBuild,
+        installed: &Installed,
+    ) -> Option<Finding> {
+        let wanted = format!("{} {}", package.version, conda.build);
+        let finding = |kind, found: Option<String>, message: String| Finding {
+            kind,
+            layer: layer.to_string(),
+            ecosystem: Ecosystem::Conda,
+            name: package.name.clone(),
+            expected: Some(wanted.clone()),
+            found,
+            message,
+        };
+        let Some((record, path)) = installed.get(&package.name) else {
+            return Some(finding(
+                FindingKind::Missing,
+                None,
+                format!(
+                    "{} {wanted} is locked but not installed in /{}",
+                    package.name, self.prefix
+                ),
+            ));
+        };
+        let found = format!("{} {}", record.version, record.build);
+        if found != wanted {
+            return Some(finding(
+                FindingKind::WrongVersion,
+                Some(found.clone()),
+                format!(
+                    "{} is installed as {found} (/{path}), but the lock says {wanted}",
+                    package.name
+                ),
+            ));
+        }
+        let sha256_differs = record
+            .sha256
+            .as_deref()
+            .is_some_and(|sha256| !sha256.eq_ignore_ascii_case(&package.sha256));
+        let md5_differs = match (&record.md5, &conda.md5) {
+            (Some(found), Some(locked)) => !found.eq_ignore_ascii_case(locked),
+            _ => false,
+        };
+        (sha256_differs || md5_differs).then(|| {
+            finding(
+                FindingKind::WrongSource,
+                record.sha256.clone().or_else(|| record.md5.clone()),
+                format!(
+                    "{} {wanted} was installed from another file than the locked one (sha256 {}): /{path}",
+                    package.name, package.sha256
+                ),
+            )
+        })
+    }
+}
+
+/// The installed packages by name, each with its record and the record's path.
+type Installed = BTreeMap<String, (InstalledRecord, String)>;
+
+/// The conda-meta records among `files` (the ones `inventory` wants); a record that does not
+/// parse is a finding.
+fn read_installed(
+    files: &Files,
+    inventory: &CondaInventory,
+    findings: &mut Vec<Finding>,
+) -> Installed {
+    let mut installed = Installed::new();
+    for (path, bytes) in texts(files, inventory) {
+        match serde_json::from_slice::<InstalledRecord>(bytes) {
+            Ok(record) => {
+                installed.insert(record.name.clone(), (record, path.clone()));
             }
+            Err(error) => findings.push(Finding {
+                kind: FindingKind::Unexpected,
+                layer: String::new(),
+                ecosystem: Ecosystem::Conda,
+                name: path.clone(),
+                expected: None,
+                found: None,
+                message: format!("/{path} is not a conda-meta record: {error}"),
+            }),
         }
     }
+    installed
+}
+
+/// A finding for each installed package whose name is not `locked`, by name.
+fn unexpected<'a>(
+    installed: &'a Installed,
+    locked: &'a HashSet<String>,
+) -> impl Iterator<Item = Finding> + 'a {
+    installed
+        .iter()
+        .filter(|(name, _)| !locked.contains(*name))
+        .map(|(name, (record, path))| Finding {
+            kind: FindingKind::Unexpected,
+            layer: String::new(),
+            ecosystem: Ecosystem::Conda,
+            name: name.clone(),
+            expected: None,
+            found: Some(format!("{} {}", record.version, record.build)),
+            message: format!(
+                "{name} {} {} (/{path}) is installed but not in the lock",
+                record.version, record.build
+            ),
+        })
 }
 
 impl Wanted for CondaInventory {

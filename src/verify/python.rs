@@ -11,7 +11,7 @@ use pep508_rs::PackageName;
 use super::image::{Files, Want, Wanted, texts};
 use super::{Finding, FindingKind};
 use crate::ecosystem::Ecosystem;
-use crate::lock::Lock;
+use crate::lock::{Lock, LockedPackage};
 
 /// Distributions every Python base image carries.
 const PACKAGING_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"];
@@ -68,7 +68,29 @@ impl Wanted for PythonInventory {
 impl PythonInventory {
     /// Compares the image's Python distributions with the lock's.
     pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
-        let mut installed: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let installed = self.read_installed(files);
+        let mut locked = HashSet::new();
+        for layer in &lock.layers {
+            for package in layer
+                .packages
+                .iter()
+                .filter(|p| p.ecosystem == Ecosystem::Pypi)
+            {
+                let name = normalize(&package.name);
+                locked.insert(name.clone());
+                findings.extend(check_locked(&layer.name, package, installed.get(&name)));
+            }
+        }
+        if locked.is_empty() {
+            return;
+        }
+        findings.extend(unexpected(&installed, &locked, &conda_names(lock)));
+    }
+
+    /// The distributions among `files`, by normalised name, each with its version and the path of
+    /// its METADATA; the first found of a name is kept.
+    fn read_installed(&self, files: &Files) -> Installed {
+        let mut installed = Installed::new();
         for (path, bytes) in texts(files, self) {
             let text = String::from_utf8_lossy(bytes);
             let field = |name: &str| {
@@ -82,73 +104,84 @@ impl PythonInventory {
                     .or_insert((version, path.clone()));
             }
         }
-        let mut locked = HashSet::new();
-        // Python packages a conda layer installed are conda's to check.
-        let conda: HashSet<String> = lock
-            .layers
-            .iter()
-            .flat_map(|l| &l.packages)
-            .filter(|p| p.ecosystem == Ecosystem::Conda)
-            .map(|p| normalize(&p.name))
-            .collect();
-        for layer in &lock.layers {
-            for package in layer
-                .packages
-                .iter()
-                .filter(|p| p.ecosystem == Ecosystem::Pypi)
-            {
-                let name = normalize(&package.name);
-                locked.insert(name.clone());
-                let finding = |kind, found: Option<String>, message: String| Finding {
-                    kind,
-                    layer: layer.name.clone(),
-                    ecosystem: Ecosystem::Pypi,
-                    name: package.name.clone(),
-                    expected: Some(package.version.clone()),
-                    found,
-                    message,
-                };
-                match installed.get(&name) {
-                    None => findings.push(finding(
-                        FindingKind::Missing,
-                        None,
-                        format!(
-                            "{} {} is locked but not installed in any site-packages",
-                            package.name, package.version
-                        ),
-                    )),
-                    Some((version, _)) if version != &package.version => findings.push(finding(
-                        FindingKind::WrongVersion,
-                        Some(version.clone()),
-                        format!(
-                            "{} is installed at {version}, but the lock says {}",
-                            package.name, package.version
-                        ),
-                    )),
-                    Some(_) => {}
-                }
-            }
-        }
-        if locked.is_empty() {
-            return;
-        }
-        for (name, (version, path)) in &installed {
-            if !locked.contains(name)
-                && !conda.contains(name)
-                && !PACKAGING_TOOLS.contains(&name.as_str())
-            {
-                findings.push(Finding {
-                    kind: FindingKind::Unexpected,
-                    layer: String::new(),
-                    ecosystem: Ecosystem::Pypi,
-                    name: name.clone(),
-                    expected: None,
-                    found: Some(version.clone()),
-                    message: format!("{name} {version} ({path}) is installed but not in the lock"),
-                });
-            }
-        }
+        installed
     }
+}
+
+/// The installed distributions by normalised name, each with its version and METADATA path.
+type Installed = BTreeMap<String, (String, String)>;
+
+/// What is wrong with one locked package of `layer`, given its installed version and path if
+/// any: missing or another version.
+fn check_locked(
+    layer: &str,
+    package: &LockedPackage,
+    installed: Option<&(String, String)>,
+) -> Option<Finding> {
+    let finding = |kind, found: Option<String>, message: String| Finding {
+        kind,
+        layer: layer.to_string(),
+        ecosystem: Ecosystem::Pypi,
+        name: package.name.clone(),
+        expected: Some(package.version.clone()),
+        found,
+        message,
+    };
+    match installed {
+        None => Some(finding(
+            FindingKind::Missing,
+            None,
+            format!(
+                "{} {} is locked but not installed in any site-packages",
+                package.name, package.version
+            ),
+        )),
+        Some((version, _)) if version != &package.version => Some(finding(
+            FindingKind::WrongVersion,
+            Some(version.clone()),
+            format!(
+                "{} is installed at {version}, but the lock says {}",
+                package.name, package.version
+            ),
+        )),
+        Some(_) => None,
+    }
+}
+
+/// The normalised names of the lock's conda packages: Python packages a conda layer installed
+/// are conda's to check.
+fn conda_names(lock: &Lock) -> HashSet<String> {
+    lock.layers
+        .iter()
+        .flat_map(|l| &l.packages)
+        .filter(|p| p.ecosystem == Ecosystem::Conda)
+        .map(|p| normalize(&p.name))
+        .collect()
+}
+
+/// A finding for each installed distribution that is neither `locked`, nor a `conda` package,
+/// nor a packaging tool.
+fn unexpected<'a>(
+    installed: &'a Installed,
+    locked: &'a HashSet<String>,
+    conda: &'a HashSet<String>,
+) -> impl Iterator<Item = Finding> + 'a {
+    installed
+        .iter()
+        .filter(|(name, _)| {
+            !locked.contains(*name)
+                && !conda.contains(*name)
+                && !PACKAGING_TOOLS.contains(&name.as_str())
+        })
+        .map(|(name, (version, path))| Finding {
+            kind: FindingKind::Unexpected,
+            layer: String::new(),
+            ecosystem: Ecosystem::Pypi,
+            name: name.clone(),
+            expected: None,
+            found: Some(version.clone()),
+            message: format!("{name} {version} ({path}) is installed but not in the lock"),
+        })
 }
 
 #[cfg(test)]
