@@ -260,6 +260,37 @@ struct Reader<'a> {
     out: ImageFiles,
 }
 
+/// What one layer changes: the wanted files it adds, the paths its whiteouts remove, the folders
+/// it makes opaque, and its wanted hard links (path, target as written).
+#[derive(Default)]
+struct LayerChanges {
+    added: Files,
+    removed: Vec<String>,
+    opaque: Vec<String>,
+    links: Vec<(String, String)>,
+}
+
+impl LayerChanges {
+    /// Records `path` if it is a whiteout (`.wh..wh..opq` makes its folder opaque, `.wh.<name>`
+    /// removes `<name>`), and says whether it was one.
+    fn add_whiteout(&mut self, path: &str) -> bool {
+        let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+        if file == ".wh..wh..opq" {
+            self.opaque.push(dir.to_string());
+            return true;
+        }
+        if let Some(target) = file.strip_prefix(".wh.") {
+            self.removed.push(if dir.is_empty() {
+                target.to_string()
+            } else {
+                format!("{dir}/{target}")
+            });
+            return true;
+        }
+        false
+    }
+}
+
 impl Reader<'_> {
     fn format(&self, reason: impl Into<String>) -> ImageError {
         ImageError::Format {
@@ -339,96 +370,112 @@ impl Reader<'_> {
 
     /// Applies one layer: its whiteouts remove lower files, then its wanted files are added.
     fn apply_layer(&mut self, reader: Box<dyn Read + '_>, name: &str) -> Result<(), ImageError> {
-        let limited = Limited {
-            inner: decompress(reader).map_err(|e| self.format(format!("layer `{name}`: {e}")))?,
-            left: self.limits.max_layer_bytes,
-        };
-        let mut archive = tar::Archive::new(limited);
-        let mut added: Files = BTreeMap::new();
-        let mut removed: Vec<String> = Vec::new();
-        let mut opaque: Vec<String> = Vec::new();
-        let mut links: Vec<(String, String)> = Vec::new();
-        let entries = archive.entries().map_err(|e| self.layer_error(name, e))?;
-        for entry in entries {
-            let mut entry = entry.map_err(|e| self.layer_error(name, e))?;
-            let raw = entry.path_bytes().into_owned();
-            let raw = String::from_utf8_lossy(&raw).into_owned();
-            let Some(path) = self.normalize(&raw, name) else {
-                continue;
-            };
-            let (dir, file) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-            if file == ".wh..wh..opq" {
-                opaque.push(dir.to_string());
-                continue;
-            }
-            if let Some(target) = file.strip_prefix(".wh.") {
-                removed.push(if dir.is_empty() {
-                    target.to_string()
-                } else {
-                    format!("{dir}/{target}")
-                });
-                continue;
-            }
-            let kind = entry.header().entry_type();
-            let want = self.wanted.file(&path);
-            if kind.is_symlink() && (want.is_some() || self.wanted.folder(&path)) {
-                self.out
-                    .warnings
-                    .push(format!("`{path}` is a symbolic link; not followed"));
-                continue;
-            }
-            if kind.is_hard_link() {
-                if want.is_some() {
-                    let target = entry
-                        .link_name_bytes()
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                        .unwrap_or_default();
-                    links.push((path, target));
-                }
-                continue;
-            }
-            let Some(want) = want.filter(|_| kind.is_file()) else {
-                continue;
-            };
-            let size = entry.header().size().unwrap_or(u64::MAX);
-            let content = Content::read(
-                &path,
-                want,
-                size,
-                Source::Entry(&mut entry),
-                self.limits.max_file_bytes,
-                &mut self.out.warnings,
-            )
-            .map_err(|e| self.layer_error(name, e))?;
-            if let Some(content) = content {
-                added.insert(path, content);
-            }
-        }
-        for dir in opaque {
+        let changes = self.read_layer(reader, name)?;
+        for dir in changes.opaque {
             let prefix = format!("{dir}/");
             self.out.files.retain(|path, _| !path.starts_with(&prefix));
         }
-        for target in removed {
+        for target in changes.removed {
             let prefix = format!("{target}/");
             self.out
                 .files
                 .retain(|path, _| path != &target && !path.starts_with(&prefix));
         }
-        for (path, target) in links {
-            let Some(target) = self.normalize(&target, name) else {
-                continue;
-            };
-            match added.get(&target).or_else(|| self.out.files.get(&target)) {
-                Some(content) => {
-                    added.insert(path, content.clone());
-                }
-                None => self.out.warnings.push(format!(
-                    "`{path}` is a hard link to `{target}`, which the image does not have; skipped"
-                )),
-            }
+        let mut added = changes.added;
+        for (path, target) in changes.links {
+            self.add_hard_link(&mut added, path, &target, name);
         }
         self.out.files.extend(added);
         Ok(())
+    }
+
+    /// Streams one layer's entries and collects what it changes, without applying it.
+    fn read_layer(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        name: &str,
+    ) -> Result<LayerChanges, ImageError> {
+        let limited = Limited {
+            inner: decompress(reader).map_err(|e| self.format(format!("layer `{name}`: {e}")))?,
+            left: self.limits.max_layer_bytes,
+        };
+        let mut archive = tar::Archive::new(limited);
+        let mut changes = LayerChanges::default();
+        let entries = archive.entries().map_err(|e| self.layer_error(name, e))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| self.layer_error(name, e))?;
+            self.read_entry(&mut entry, name, &mut changes)?;
+        }
+        Ok(changes)
+    }
+
+    /// Records what one entry of the layer `name` changes: a whiteout, a wanted hard link, or a
+    /// wanted file's content (read here); symbolic links where wanted files may be are warned of.
+    fn read_entry<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        name: &str,
+        changes: &mut LayerChanges,
+    ) -> Result<(), ImageError> {
+        let raw = entry.path_bytes().into_owned();
+        let raw = String::from_utf8_lossy(&raw).into_owned();
+        let Some(path) = self.normalize(&raw, name) else {
+            return Ok(());
+        };
+        if changes.add_whiteout(&path) {
+            return Ok(());
+        }
+        let kind = entry.header().entry_type();
+        let want = self.wanted.file(&path);
+        if kind.is_symlink() && (want.is_some() || self.wanted.folder(&path)) {
+            self.out
+                .warnings
+                .push(format!("`{path}` is a symbolic link; not followed"));
+            return Ok(());
+        }
+        if kind.is_hard_link() {
+            if want.is_some() {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                changes.links.push((path, target));
+            }
+            return Ok(());
+        }
+        let Some(want) = want.filter(|_| kind.is_file()) else {
+            return Ok(());
+        };
+        let size = entry.header().size().unwrap_or(u64::MAX);
+        let content = Content::read(
+            &path,
+            want,
+            size,
+            Source::Entry(entry),
+            self.limits.max_file_bytes,
+            &mut self.out.warnings,
+        )
+        .map_err(|e| self.layer_error(name, e))?;
+        if let Some(content) = content {
+            changes.added.insert(path, content);
+        }
+        Ok(())
+    }
+
+    /// Adds the hard link at `path` of the layer `name` to `added` as a copy of its `target`, found
+    /// among the layer's own files or the lower layers'; a target the image lacks is warned of.
+    fn add_hard_link(&mut self, added: &mut Files, path: String, target: &str, name: &str) {
+        let Some(target) = self.normalize(target, name) else {
+            return;
+        };
+        match added.get(&target).or_else(|| self.out.files.get(&target)) {
+            Some(content) => {
+                added.insert(path, content.clone());
+            }
+            None => self.out.warnings.push(format!(
+                "`{path}` is a hard link to `{target}`, which the image does not have; skipped"
+            )),
+        }
     }
 
     fn layer_error(&self, name: &str, error: std::io::Error) -> ImageError {
