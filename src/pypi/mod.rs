@@ -16,7 +16,7 @@ mod tags;
 mod version;
 mod wheel_range;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -29,6 +29,7 @@ pub use tags::Target;
 pub use version::version_change;
 
 use self::index::Indexes;
+use self::simple::DistFile;
 use self::solver::{Provider, PyPackage};
 use crate::ecosystem::{
     Ecosystem, LayerRequest, LayerResolution, LayerResolver, PackageDetails, Pin, PinSource,
@@ -211,6 +212,7 @@ impl LayerResolver for PypiPackages<'_> {
         let Some(roots) = self.roots.get(&request.layer.name) else {
             return Ok(LayerResolution::default());
         };
+        let layer = &request.layer.name;
         let fixed = pins(request.below);
         let provider = Provider::new(
             &self.indexes,
@@ -219,103 +221,143 @@ impl LayerResolver for PypiPackages<'_> {
             fixed.clone(),
             pins(request.preferred),
         );
-        let failure = |message: String| Error::Solve {
-            ecosystem: "Python",
-            layer: request.layer.name.clone(),
-            message,
-        };
-        let solution = match pubgrub::resolve(&provider, PyPackage::Root, Version::new([0])) {
-            Ok(solution) => solution,
-            Err(PubGrubError::NoSolution(mut tree)) => {
-                tree.collapse_no_versions();
-                let report = DefaultStringReporter::report(&tree).replace(
-                    &format!("{} 0", PyPackage::Root),
-                    &format!("layer `{}`", request.layer.name),
-                );
-                return Err(failure(report));
-            }
-            Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
-                return Err(failure(format!(
-                    "choosing a version of {package}: {source}"
-                )));
-            }
-            Err(PubGrubError::ErrorRetrievingDependencies {
-                package,
-                version,
-                source,
-            }) => {
-                return Err(failure(format!(
-                    "reading the dependencies of {package} {version}: {source}"
-                )));
-            }
-            Err(other) => return Err(failure(other.to_string())),
-        };
-        let chosen: HashMap<PackageName, Version> = solution
-            .iter()
-            .filter_map(|(package, version)| match package {
-                PyPackage::Project(name) => Some((name.clone(), version.clone())),
-                _ => None,
-            })
-            .collect();
+        let chosen = solve(&provider, layer)?;
         let markers = provider.markers.borrow();
-        let mut packages = Vec::new();
         let mut names: Vec<&PackageName> = chosen
             .keys()
             .filter(|name| !fixed.contains_key(*name))
             .collect();
         names.sort();
-        for name in names {
-            let version = &chosen[name];
-            let project = self
-                .indexes
-                .project(name)
-                .map_err(|e| failure(e.clone()))?
-                .ok_or_else(|| failure(format!("{name} vanished from the index")))?;
-            let candidate = &project.versions[version];
-            let repository = &self.indexes.repositories[project.index];
-            let metadata = self.indexes.metadata(name, version).map_err(failure)?;
-            let mut dependencies: Vec<String> = metadata
-                .requires_dist
-                .iter()
-                .filter_map(|text| Requirement::<pep508_rs::VerbatimUrl>::from_str(text).ok())
-                .filter(|r| {
-                    r.evaluate_markers(&self.environment, &[]) && chosen.contains_key(&r.name)
-                })
-                .map(|r| r.name.to_string())
-                .collect();
-            dependencies.sort();
-            dependencies.dedup();
-            let file = &candidate.file;
-            let artifact = match (&file.sha256, file.size) {
-                (Some(sha256), Some(size)) => PinSource::Known {
-                    sha256: sha256.clone(),
-                    size,
-                },
-                (sha256, _) => PinSource::Download(ArtifactRequest {
-                    url: file.url.clone(),
-                    expected: sha256.clone().map(Checksum::Sha256),
-                }),
-            };
-            packages.push(ResolvedPackage {
-                ecosystem: Ecosystem::Pypi,
-                name: name.to_string(),
-                version: version.to_string(),
-                repository: repository.label.clone(),
-                url: repository.label_for(&file.url),
-                artifact,
-                requested: roots.iter().any(|r| &r.name == name),
-                dependencies,
-                details: PackageDetails::Pypi(PypiDetails {
-                    markers: markers
-                        .get(name)
-                        .map(|m| m.iter().cloned().collect())
-                        .unwrap_or_default(),
-                }),
-            });
-        }
+        let packages = names
+            .into_iter()
+            .map(|name| self.resolved_package(layer, name, &chosen, roots, &markers))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(LayerResolution {
             packages,
             notes: Vec::new(),
         })
+    }
+}
+
+impl PypiPackages<'_> {
+    /// The lock entry of `name` at the version the solve chose: its file and index, the markers
+    /// it was required under, and the chosen packages it depends on.
+    fn resolved_package(
+        &self,
+        layer: &str,
+        name: &PackageName,
+        chosen: &HashMap<PackageName, Version>,
+        roots: &[Requirement],
+        markers: &BTreeMap<PackageName, BTreeSet<String>>,
+    ) -> Result<ResolvedPackage, Error> {
+        let failure = |message: String| solve_error(layer, message);
+        let version = &chosen[name];
+        let project = self
+            .indexes
+            .project(name)
+            .map_err(|e| failure(e.clone()))?
+            .ok_or_else(|| failure(format!("{name} vanished from the index")))?;
+        let candidate = &project.versions[version];
+        let repository = &self.indexes.repositories[project.index];
+        let metadata = self.indexes.metadata(name, version).map_err(failure)?;
+        let file = &candidate.file;
+        Ok(ResolvedPackage {
+            ecosystem: Ecosystem::Pypi,
+            name: name.to_string(),
+            version: version.to_string(),
+            repository: repository.label.clone(),
+            url: repository.label_for(&file.url),
+            artifact: pin_source(file),
+            requested: roots.iter().any(|r| &r.name == name),
+            dependencies: self.chosen_dependencies(&metadata.requires_dist, chosen),
+            details: PackageDetails::Pypi(PypiDetails {
+                markers: markers
+                    .get(name)
+                    .map(|m| m.iter().cloned().collect())
+                    .unwrap_or_default(),
+            }),
+        })
+    }
+
+    /// The names of the `chosen` packages among `requires_dist` whose markers hold for the image,
+    /// sorted, each once.
+    fn chosen_dependencies(
+        &self,
+        requires_dist: &[String],
+        chosen: &HashMap<PackageName, Version>,
+    ) -> Vec<String> {
+        let mut dependencies: Vec<String> = requires_dist
+            .iter()
+            .filter_map(|text| Requirement::<pep508_rs::VerbatimUrl>::from_str(text).ok())
+            .filter(|r| r.evaluate_markers(&self.environment, &[]) && chosen.contains_key(&r.name))
+            .map(|r| r.name.to_string())
+            .collect();
+        dependencies.sort();
+        dependencies.dedup();
+        dependencies
+    }
+}
+
+/// Runs PubGrub for the layer `layer` and returns the chosen version of each project; when no
+/// solution exists, the error explains why.
+fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Version>, Error> {
+    let solution = match pubgrub::resolve(provider, PyPackage::Root, Version::new([0])) {
+        Ok(solution) => solution,
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            tree.collapse_no_versions();
+            let report = DefaultStringReporter::report(&tree).replace(
+                &format!("{} 0", PyPackage::Root),
+                &format!("layer `{layer}`"),
+            );
+            return Err(solve_error(layer, report));
+        }
+        Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
+            return Err(solve_error(
+                layer,
+                format!("choosing a version of {package}: {source}"),
+            ));
+        }
+        Err(PubGrubError::ErrorRetrievingDependencies {
+            package,
+            version,
+            source,
+        }) => {
+            return Err(solve_error(
+                layer,
+                format!("reading the dependencies of {package} {version}: {source}"),
+            ));
+        }
+        Err(other) => return Err(solve_error(layer, other.to_string())),
+    };
+    Ok(solution
+        .iter()
+        .filter_map(|(package, version)| match package {
+            PyPackage::Project(name) => Some((name.clone(), version.clone())),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The Python solve of `layer` failed, for `message`.
+fn solve_error(layer: &str, message: String) -> Error {
+    Error::Solve {
+        ecosystem: "Python",
+        layer: layer.to_string(),
+        message,
+    }
+}
+
+/// How the lock pins a file: by the sha256 and size the index gives, or by downloading it
+/// when the index does not give both.
+fn pin_source(file: &DistFile) -> PinSource {
+    match (&file.sha256, file.size) {
+        (Some(sha256), Some(size)) => PinSource::Known {
+            sha256: sha256.clone(),
+            size,
+        },
+        (sha256, _) => PinSource::Download(ArtifactRequest {
+            url: file.url.clone(),
+            expected: sha256.clone().map(Checksum::Sha256),
+        }),
     }
 }
