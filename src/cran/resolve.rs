@@ -190,6 +190,7 @@ struct Pending {
 }
 
 impl Walk<'_> {
+    /// Walks the layer's closure breadth-first from its roots, then reports what was chosen.
     fn run(mut self) -> Result<LayerOutcome, WalkError> {
         let mut queue: VecDeque<Pending> = self
             .input
@@ -202,57 +203,91 @@ impl Walk<'_> {
             })
             .collect();
         while let Some(pending) = queue.pop_front() {
-            let name = pending.requirement.name.clone();
-            if self.is_provided(&name) {
-                continue;
-            }
-            if let Some(pin) = self.input.fixed.get(&name) {
-                if !pending.requirement.matches(&pin.version) {
-                    return Err(ResolveError::LowerLayer {
-                        requirement: pending.requirement.to_string(),
-                        chain: self.chain_to(&pending),
-                        version: pin.version.to_string(),
-                        lower_layer: pin.layer.clone(),
-                        name,
-                    }
-                    .into());
-                }
-                continue;
-            }
-            if let Some((selected, from_preference)) = self.chosen.get(&name) {
-                if !pending.requirement.matches(&selected.entry.version) {
-                    if *from_preference {
-                        return Err(WalkError::PreferredDoesNotFit(name));
-                    }
-                    return Err(ResolveError::Conflict {
-                        requirement: pending.requirement.to_string(),
-                        chain: self.chain_to(&pending),
-                        chosen: selected.entry.version.to_string(),
-                        chosen_because: self.chain_of(&name),
-                        name,
-                    }
-                    .into());
-                }
-                continue;
-            }
-            self.reasons.insert(
-                name.clone(),
-                Reason {
-                    parent: pending.parent.clone(),
-                    requirement: pending.requirement.to_string(),
-                },
-            );
-            let (selected, from_preference) = self.choose(&pending)?;
-            let parent = Some((name.clone(), selected.entry.version.to_string()));
-            for dependency in &selected.entry.dependencies {
-                queue.push_back(Pending {
-                    kind: None,
-                    requirement: dependency.clone(),
-                    parent: parent.clone(),
-                });
-            }
-            self.chosen.insert(name, (selected, from_preference));
+            queue.extend(self.meet(&pending)?);
         }
+        Ok(self.outcome())
+    }
+
+    /// Meets one requirement: a provided package needs nothing, a package pinned below or chosen
+    /// already must fit it, any other is chosen now. Returns the requirements of a package
+    /// chosen now, to be met in turn.
+    fn meet(&mut self, pending: &Pending) -> Result<Vec<Pending>, WalkError> {
+        let name = pending.requirement.name.clone();
+        if self.is_provided(&name) {
+            return Ok(Vec::new());
+        }
+        if let Some(pin) = self.input.fixed.get(&name) {
+            self.check_fixed(pending, pin)?;
+            return Ok(Vec::new());
+        }
+        if self.chosen.contains_key(&name) {
+            self.check_chosen(pending)?;
+            return Ok(Vec::new());
+        }
+        self.reasons.insert(
+            name.clone(),
+            Reason {
+                parent: pending.parent.clone(),
+                requirement: pending.requirement.to_string(),
+            },
+        );
+        let (selected, from_preference) = self.choose(pending)?;
+        let parent = Some((name.clone(), selected.entry.version.to_string()));
+        let next = selected
+            .entry
+            .dependencies
+            .iter()
+            .map(|dependency| Pending {
+                kind: None,
+                requirement: dependency.clone(),
+                parent: parent.clone(),
+            })
+            .collect();
+        self.chosen.insert(name, (selected, from_preference));
+        Ok(next)
+    }
+
+    /// Whether the version a lower layer pinned fits the requirement.
+    fn check_fixed(&self, pending: &Pending, pin: &FixedPin) -> Result<(), WalkError> {
+        if pending.requirement.matches(&pin.version) {
+            return Ok(());
+        }
+        Err(ResolveError::LowerLayer {
+            requirement: pending.requirement.to_string(),
+            chain: self.chain_to(pending),
+            version: pin.version.to_string(),
+            lower_layer: pin.layer.clone(),
+            name: pending.requirement.name.clone(),
+        }
+        .into())
+    }
+
+    /// Whether the version chosen already fits the requirement; a preferred version that does
+    /// not is dropped (the walk starts again), any other is a conflict.
+    fn check_chosen(&self, pending: &Pending) -> Result<(), WalkError> {
+        let name = &pending.requirement.name;
+        let Some((selected, from_preference)) = self.chosen.get(name) else {
+            return Ok(());
+        };
+        if pending.requirement.matches(&selected.entry.version) {
+            return Ok(());
+        }
+        if *from_preference {
+            return Err(WalkError::PreferredDoesNotFit(name.clone()));
+        }
+        Err(ResolveError::Conflict {
+            requirement: pending.requirement.to_string(),
+            chain: self.chain_to(pending),
+            chosen: selected.entry.version.to_string(),
+            chosen_because: self.chain_of(name),
+            name: name.clone(),
+        }
+        .into())
+    }
+
+    /// The chosen packages (sorted by name), each with the locked packages (this layer's or
+    /// lower ones') it depends on, and the walk's notes.
+    fn outcome(self) -> LayerOutcome {
         let locked: HashSet<&str> = self
             .chosen
             .keys()
@@ -277,10 +312,10 @@ impl Walk<'_> {
                 selected
             })
             .collect();
-        Ok(LayerOutcome {
+        LayerOutcome {
             packages,
             notes: self.notes,
-        })
+        }
     }
 
     /// Base packages always, recommended ones unless the spec lists them.
