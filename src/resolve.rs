@@ -301,7 +301,7 @@ fn locked_image(spec: &Spec, has_conda: bool) -> LockedImage {
     LockedImage {
         name: spec.image.name.clone(),
         base: spec.image.base.clone(),
-        platform: spec.image.platform.clone(),
+        platform: spec.image.platform.to_string(),
         r_library: spec.image.r_library.clone(),
         conda_prefix: has_conda.then(|| {
             spec.image

@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::error::Error;
 use crate::fetch::{FetchError, Fetcher};
+use crate::platform::Platform;
 use crate::repository::Repository;
 
 /// The forms a subdir's repodata may be served in, in the order they are tried.
@@ -59,16 +60,12 @@ pub struct ChannelRecords {
 }
 
 /// The conda subdir of an image platform (`linux/amd64` → `linux-64`).
-pub fn subdir_of(platform: &str) -> Result<&'static str, String> {
-    match platform.split('/').nth(1) {
-        Some("amd64") => Ok("linux-64"),
-        Some("arm64") => Ok("linux-aarch64"),
-        Some("ppc64le") => Ok("linux-ppc64le"),
-        Some("s390x") => Ok("linux-s390x"),
-        _ => Err(format!(
+pub fn subdir_of(platform: &Platform) -> Result<&'static str, String> {
+    platform.arch().conda_subdir().ok_or_else(|| {
+        format!(
             "image.platform `{platform}` has no conda subdir: conda packages exist for linux/amd64, linux/arm64, linux/ppc64le and linux/s390x"
-        )),
-    }
+        )
+    })
 }
 
 /// Fetches the repodata of every channel for `subdir` and `noarch`, all at once: first every
@@ -247,8 +244,9 @@ mod tests {
 
     #[test]
     fn platforms_map_to_subdirs() {
-        assert_eq!(subdir_of("linux/amd64").unwrap(), "linux-64");
-        assert_eq!(subdir_of("linux/arm64").unwrap(), "linux-aarch64");
-        assert!(subdir_of("linux/386").is_err());
+        let subdir = |text: &str| subdir_of(&text.parse().unwrap());
+        assert_eq!(subdir("linux/amd64").unwrap(), "linux-64");
+        assert_eq!(subdir("linux/arm64").unwrap(), "linux-aarch64");
+        assert!(subdir("linux/386").is_err());
     }
 }

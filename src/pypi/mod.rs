@@ -101,12 +101,7 @@ impl<'a> PypiPackages<'a> {
                 "image.manylinux `{manylinux}` must be like \"2_17\""
             ))
         })?;
-        let arch = match spec.image.platform.split('/').nth(1) {
-            Some("amd64") => "x86_64",
-            Some("arm64") => "aarch64",
-            Some(other) => other,
-            None => "x86_64",
-        };
+        let arch = spec.image.platform.arch().machine();
         let target = Target::new(python, manylinux, arch);
         let environment =
             environment(&target).map_err(|e| spec_error(format!("image.python: {e}")))?;

@@ -33,7 +33,7 @@ pub struct Spec {
 pub struct Image {
     pub name: String,
     pub base: String,
-    pub platform: String,
+    pub platform: crate::platform::Platform,
     pub r: Option<String>,
     /// The R library imglock installs into (absolute); R's site library when not set.
     #[serde(skip_serializing_if = "Option::is_none")]

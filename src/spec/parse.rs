@@ -12,6 +12,7 @@ use super::{
 };
 use crate::cran::RVersion;
 use crate::dockerfile_values::{check_image_path, check_layer_name};
+use crate::platform::Platform;
 
 impl Spec {
     /// Validates spec `text` read from `path`.
@@ -313,24 +314,13 @@ fn check_dotted(key: &str, value: Option<Spanned<String>>) -> Spanned2<Option<St
     }
 }
 
-fn check_platform(platform: Option<Spanned<String>>) -> Spanned2<String> {
-    let Some(platform) = platform else {
-        return Ok("linux/amd64".to_string());
-    };
-    let span = platform.span();
-    let value = platform.into_inner();
-    let parts: Vec<&str> = value.split('/').collect();
-    let known_arch = ["amd64", "arm64", "ppc64le", "s390x", "arm", "386"];
-    if parts.len() >= 2 && parts.len() <= 3 && parts[0] == "linux" && known_arch.contains(&parts[1])
-    {
-        Ok(value)
-    } else {
-        Err((
-            span,
-            format!(
-                "image.platform `{value}` is not a Linux image platform: write `os/arch`, like `linux/amd64` or `linux/arm64`"
-            ),
-        ))
+fn check_platform(platform: Option<Spanned<String>>) -> Spanned2<Platform> {
+    match platform {
+        None => Ok(Platform::default()),
+        Some(platform) => platform
+            .get_ref()
+            .parse()
+            .map_err(|message| (platform.span(), message)),
     }
 }
 
