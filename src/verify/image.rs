@@ -33,6 +33,9 @@ pub use super::content::{Content, Digested, Want};
 /// Files of the image that verification asked for, by path (relative, `/`-separated).
 pub type Files = BTreeMap<String, Content>;
 
+/// The largest manifest, index or configuration read (real ones are kilobytes).
+const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
 /// Bounds that protect the reader from hostile images.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -45,7 +48,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_file_bytes: 1 << 20,
+            // conda-meta records list every file of their package: pytorch's run to megabytes.
+            max_file_bytes: 64 << 20,
             max_layer_bytes: 64 << 30,
         }
     }
@@ -307,11 +311,7 @@ impl Reader<'_> {
         let mut text = Vec::new();
         blobs
             .open(name)
-            .and_then(|reader| {
-                reader
-                    .take(self.limits.max_file_bytes * 16)
-                    .read_to_end(&mut text)
-            })
+            .and_then(|reader| reader.take(MAX_MANIFEST_BYTES).read_to_end(&mut text))
             .map_err(|e| self.format(format!("cannot read `{name}`: {e}")))?;
         serde_json::from_slice(&text)
             .map_err(|e| self.format(format!("`{name}` is not valid: {e}")))

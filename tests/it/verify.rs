@@ -746,3 +746,66 @@ fn jars_larger_than_any_text_file_are_hashed_while_streaming() {
     );
     check(&deleted, &[("missing", "org.example:big")]);
 }
+
+/// A conda-meta record lists every file of its package, so a big package's runs to megabytes
+/// (pytorch's); it is read, not skipped and then reported missing.
+#[test]
+fn a_conda_meta_record_of_megabytes_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let sha256 = "c".repeat(64);
+    let lock = dir.path().join("imglock.lock");
+    std::fs::write(
+        &lock,
+        format!(
+            r#"version = 1
+spec-hash = "sha256:{spec}"
+
+[image]
+name = "torch"
+base = "docker.io/library/debian@sha256:{base}"
+platform = "linux/amd64"
+conda-prefix = "/opt/conda"
+conda-installer = "micromamba"
+
+[[layer]]
+name = "ml"
+
+[[layer.package]]
+ecosystem = "conda"
+name = "bigpkg"
+version = "2.0.1"
+repository = "https://conda.example.invalid/main"
+url = "https://conda.example.invalid/main/linux-64/bigpkg-2.0.1-h0_0.conda"
+sha256 = "{sha256}"
+size = 1
+build = "h0_0"
+build-number = 0
+subdir = "linux-64"
+dependencies = []
+"#,
+            spec = "0".repeat(64),
+            base = "e".repeat(64),
+        ),
+    )
+    .unwrap();
+    let files: Vec<String> = (0..60_000)
+        .map(|i| format!("lib/python3.11/site-packages/bigpkg/module_{i:05}.py"))
+        .collect();
+    let record = serde_json::json!({
+        "name": "bigpkg", "version": "2.0.1", "build": "h0_0", "build_number": 0,
+        "sha256": sha256, "files": files,
+    });
+    let text = serde_json::to_vec(&record).unwrap();
+    assert!(text.len() > 2 << 20, "the record is {} bytes", text.len());
+    let meta = dir.path().join("root/opt/conda/conda-meta");
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::write(meta.join("bigpkg-2.0.1-h0_0.json"), text).unwrap();
+
+    let output = verify_against(&dir.path().join("root"), &lock, "json");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::support::output_text(&output)
+    );
+}
