@@ -131,26 +131,7 @@ pub enum PackageDetails {
 }
 
 impl PackageDetails {
-    /// The empty details of a package of `ecosystem` (conda has none: its build is required).
-    pub fn none_for(ecosystem: Ecosystem) -> Option<Self> {
-        match ecosystem {
-            Ecosystem::Cran | Ecosystem::Bioconductor => Some(Self::R(RDetails::default())),
-            Ecosystem::Pypi => Some(Self::Pypi(PypiDetails::default())),
-            Ecosystem::Maven => Some(Self::Maven(MavenDetails::default())),
-            Ecosystem::Conda => None,
-        }
-    }
-
-    /// Whether these are the details of a package of `ecosystem`.
-    pub fn belong_to(&self, ecosystem: Ecosystem) -> bool {
-        match self {
-            Self::R(_) => ecosystem.is_r(),
-            Self::Pypi(_) => ecosystem == Ecosystem::Pypi,
-            Self::Conda(_) => ecosystem == Ecosystem::Conda,
-            Self::Maven(_) => ecosystem == Ecosystem::Maven,
-        }
-    }
-
+    /// An R package's details.
     pub fn r(&self) -> Option<&RDetails> {
         match self {
             Self::R(details) => Some(details),
@@ -158,6 +139,7 @@ impl PackageDetails {
         }
     }
 
+    /// A conda package's build.
     pub fn conda(&self) -> Option<&CondaBuild> {
         match self {
             Self::Conda(build) => Some(build),
