@@ -5,15 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{Project, Server, fixtures, spec, stderr};
-
-fn imglock_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imglock"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
+use crate::support::{Project, Server, fixtures, run_in, spec, stderr};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -23,7 +15,7 @@ fn stdout(output: &Output) -> String {
 fn every_change_kind_in_every_format_matches_the_golden_files() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for format in ["text", "markdown", "json"] {
-        let output = imglock_in(
+        let output = run_in(
             root,
             &[
                 "diff",
@@ -78,7 +70,7 @@ fn every_change_kind_in_every_format_matches_the_golden_files() {
 #[test]
 fn identical_locks_exit_zero() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = imglock_in(
+    let output = run_in(
         root,
         &["diff", "fixtures/diff/old.lock", "fixtures/diff/old.lock"],
     );
@@ -93,23 +85,23 @@ fn bad_locks_are_errors() {
     std::fs::write(dir.path().join("future.lock"), "version = 7\n").unwrap();
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/diff/old.lock");
     let golden = golden.to_str().unwrap();
-    let output = imglock_in(dir.path(), &["diff", golden, "bad.lock"]);
+    let output = run_in(dir.path(), &["diff", golden, "bad.lock"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("`bad.lock` is not a valid imglock lock"),
         "{}",
         stderr(&output)
     );
-    let output = imglock_in(dir.path(), &["diff", "future.lock", golden]);
+    let output = run_in(dir.path(), &["diff", "future.lock", golden]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("has lock version 7"),
         "{}",
         stderr(&output)
     );
-    let output = imglock_in(dir.path(), &["diff", "missing.lock", golden]);
+    let output = run_in(dir.path(), &["diff", "missing.lock", golden]);
     assert_eq!(output.status.code(), Some(2));
-    let output = imglock_in(dir.path(), &["diff", golden]);
+    let output = run_in(dir.path(), &["diff", golden]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("give two locks"),
@@ -134,7 +126,7 @@ fn long_layers_fold_in_markdown() {
     }
     std::fs::write(dir.path().join("old.lock"), old).unwrap();
     std::fs::write(dir.path().join("new.lock"), new).unwrap();
-    let output = imglock_in(
+    let output = run_in(
         dir.path(),
         &["diff", "old.lock", "new.lock", "--format", "markdown"],
     );
@@ -191,15 +183,15 @@ fn git_compares_a_revision_with_the_working_tree() {
     std::fs::copy(fixtures.join("old.lock"), dir.path().join("imglock.lock")).unwrap();
     git(&["add", "imglock.lock"]);
     git(&["commit", "-q", "-m", "lock"]);
-    let output = imglock_in(dir.path(), &["diff", "--git", "main"]);
+    let output = run_in(dir.path(), &["diff", "--git", "main"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     std::fs::copy(fixtures.join("new.lock"), dir.path().join("imglock.lock")).unwrap();
-    let output = imglock_in(dir.path(), &["diff", "--git", "main", "--format", "json"]);
+    let output = run_in(dir.path(), &["diff", "--git", "main", "--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["old"], "imglock.lock@main");
     assert_eq!(json["changes"].as_array().unwrap().len(), 8);
-    let output = imglock_in(dir.path(), &["diff", "--git", "no-such-branch"]);
+    let output = run_in(dir.path(), &["diff", "--git", "no-such-branch"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("cannot read `imglock.lock` at git revision `no-such-branch`"),
@@ -278,7 +270,7 @@ fn diff_of(old: &[String], new: &[String], format: &str) -> (Option<i32>, String
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("old.lock"), lock(old)).unwrap();
     std::fs::write(dir.path().join("new.lock"), lock(new)).unwrap();
-    let output = imglock_in(
+    let output = run_in(
         dir.path(),
         &["diff", "old.lock", "new.lock", "--format", format],
     );

@@ -297,26 +297,9 @@ fn the_specs_r_library_is_locked_and_used_by_emit() {
 /// (a line break) is refused when the lock is read, and one with a space is quoted.
 #[test]
 fn image_paths_from_the_lock_are_checked_and_quoted() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let work = tempfile::tempdir().unwrap();
+    let work = support::resolved_mixed_example();
     let lock = work.path().join("imglock.lock");
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
-            .args(args)
-            .env("IMGLOCK_CACHE_DIR", work.path().join("cache"))
-            .current_dir(work.path())
-            .output()
-            .unwrap()
-    };
-    let spec = root.join("examples/mixed-fixture/imglock.toml");
-    let output = run(&[
-        "resolve",
-        "--spec",
-        spec.to_str().unwrap(),
-        "--lock",
-        "imglock.lock",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let run = |args: &[&str]| support::run_in(work.path(), args);
     let text = std::fs::read_to_string(&lock).unwrap();
 
     for (from, to) in [

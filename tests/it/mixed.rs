@@ -6,27 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::support::stderr;
-
-fn imglock(args: &[&str], cache: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
-        .args(args)
-        .env("IMGLOCK_CACHE_DIR", cache)
-        .output()
-        .unwrap()
-}
+use crate::support::{resolved_mixed_example, run_in, stderr};
 
 #[test]
 fn a_spec_mixing_every_ecosystem_resolves_checks_and_emits() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mixed-fixture/imglock.toml");
-    let work = tempfile::tempdir().unwrap();
+    let work = resolved_mixed_example();
     let lock = work.path().join("imglock.lock");
-    let (spec, lock_arg) = (spec.to_str().unwrap(), lock.to_str().unwrap());
-    let output = imglock(
-        &["resolve", "--spec", spec, "--lock", lock_arg],
-        work.path(),
-    );
-    assert!(output.status.success(), "{}", stderr(&output));
 
     // Every layer holds its own ecosystem's packages, and only those.
     let value: toml::Value = toml::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
@@ -53,12 +38,26 @@ fn a_spec_mixing_every_ecosystem_resolves_checks_and_emits() {
     .collect();
     assert_eq!(ecosystems, expected);
 
-    let output = imglock(&["check", "--spec", spec, "--lock", lock_arg], work.path());
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mixed-fixture/imglock.toml");
+    let check = [
+        "check",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--lock",
+        "imglock.lock",
+    ];
+    let output = run_in(work.path(), &check);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let out = work.path().join("build");
-    let output = imglock(
-        &["emit", "--lock", lock_arg, "--out", out.to_str().unwrap()],
+    let output = run_in(
         work.path(),
+        &[
+            "emit",
+            "--lock",
+            "imglock.lock",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     );
     assert!(output.status.success(), "{}", stderr(&output));
     let dockerfile = std::fs::read_to_string(out.join("Dockerfile")).unwrap();

@@ -437,3 +437,32 @@ pub fn runs(program: &str, args: &[&str]) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// Runs `imglock ARGS` in `dir`, with its cache in `dir/cache`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
+        .args(args)
+        .current_dir(dir)
+        .env("IMGLOCK_CACHE_DIR", dir.join("cache"))
+        .output()
+        .expect("run imglock")
+}
+
+/// A work folder holding `imglock.lock`, resolved from the mixed example
+/// (examples/mixed-fixture: every ecosystem, through `file:` paths).
+pub fn resolved_mixed_example() -> tempfile::TempDir {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mixed-fixture/imglock.toml");
+    let work = tempfile::tempdir().unwrap();
+    let output = run_in(
+        work.path(),
+        &[
+            "resolve",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--lock",
+            "imglock.lock",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    work
+}
