@@ -1,10 +1,13 @@
-//! The bundled examples' locks are golden files: resolve's output for them must not drift, and
-//! every golden lock survives a parse → render round trip byte for byte.
+//! The bundled examples' locks and Dockerfiles are golden files: resolve's and emit's output for
+//! them must not drift, and every golden lock survives a parse → render round trip byte for byte.
 
 use std::path::Path;
 
+use imglock::emit::DockerfileOptions;
 use imglock::lock::{Lock, render};
 
+/// Every bundled example that resolves offline (`r-public` and `python-pypi` need the internet),
+/// with its golden lock; its golden Dockerfile is the lock's name with `.Dockerfile`.
 const EXAMPLES: &[(&str, &str)] = &[
     (
         "examples/r-fixture/imglock.toml",
@@ -13,6 +16,14 @@ const EXAMPLES: &[(&str, &str)] = &[
     (
         "examples/mixed-fixture/imglock.toml",
         "lockfiles/mixed-fixture.lock",
+    ),
+    (
+        "examples/conda-fixture/imglock.toml",
+        "lockfiles/conda-fixture.lock",
+    ),
+    (
+        "examples/maven-fixture/imglock.toml",
+        "lockfiles/maven-fixture.lock",
     ),
 ];
 
@@ -50,11 +61,40 @@ fn resolving_the_examples_reproduces_the_golden_locks() {
 }
 
 #[test]
+fn emitting_the_golden_locks_reproduces_the_golden_dockerfiles() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (spec, golden) in EXAMPLES {
+        let golden = root.join(golden);
+        let bytes = std::fs::read(&golden).unwrap();
+        // As if the lock were the example's `imglock.lock`: `file:` URLs are relative to it.
+        let lock_path = root.join(spec).with_file_name("imglock.lock");
+        let lock = Lock::parse(&lock_path, &String::from_utf8(bytes.clone()).unwrap()).unwrap();
+        let dockerfile =
+            imglock::emit::render(&lock, &lock_path, &bytes, &DockerfileOptions::default())
+                .unwrap()
+                .text();
+        let expected_path = golden.with_extension("Dockerfile");
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", expected_path.display()));
+        assert_eq!(
+            dockerfile,
+            expected,
+            "emit's output for {} drifted from {}; if the change is intended, re-create the golden file and review its diff",
+            golden.display(),
+            expected_path.display()
+        );
+    }
+}
+
+#[test]
 fn golden_locks_round_trip() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfiles");
     let mut count = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "lock") {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         let lock = Lock::parse(&path, &text).unwrap();
         assert!(!lock.layers.is_empty());
