@@ -46,17 +46,6 @@ impl Ecosystem {
     pub fn is_r(self) -> bool {
         matches!(self, Self::Cran | Self::Bioconductor)
     }
-
-    /// The direction and level of a version change, by this ecosystem's own version order;
-    /// `None` when either side is not a version it can read.
-    pub fn version_change(self, old: &str, new: &str) -> Option<(std::cmp::Ordering, ChangeLevel)> {
-        match self {
-            Self::Cran | Self::Bioconductor => crate::cran::version_change(old, new),
-            Self::Pypi => crate::pypi::version_change(old, new),
-            Self::Conda => crate::conda::version_change(old, new),
-            Self::Maven => crate::maven::version_change(old, new),
-        }
-    }
 }
 
 /// Ordered by spelling, so a lock's packages sort the same as they always have.

@@ -10,8 +10,11 @@
 
 mod build;
 mod channel;
+mod emit;
 mod installer;
+pub mod inventory;
 mod solve;
+pub mod support;
 mod version;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

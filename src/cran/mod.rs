@@ -10,10 +10,13 @@ mod archive;
 pub mod bioc;
 mod dcf;
 mod details;
+mod emit;
 mod error;
 mod index;
+pub mod inventory;
 mod requirement;
 mod resolve;
+pub mod support;
 mod version;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -1,7 +1,7 @@
 //! `imglock diff`: what changed between two locks, for code review.
 //!
 //! Per layer and ecosystem: packages added, removed, upgraded or downgraded (classified by that
-//! ecosystem's version rules, `version_change_for`), rebuilt (a conda build change), moved
+//! ecosystem's version order, `EcosystemSupport::version_change`), rebuilt (a conda build change), moved
 //! between layers, or fetched from another repository; a loud warning for the same version and
 //! build with a different sha256 (a re-published or tampered artifact) and for every downgrade;
 //! and the Docker cache impact, found by rendering both locks' Dockerfiles and finding the first
@@ -298,7 +298,9 @@ fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
 /// build, or, for the same version and build, its bytes.
 fn content_change(layer: &str, old: &LockedPackage, new: &LockedPackage) -> Option<Change> {
     if old.version != new.version {
-        let (kind, level) = match new.ecosystem.version_change(&old.version, &new.version) {
+        let (kind, level) = match crate::registry::support(new.ecosystem)
+            .version_change(&old.version, &new.version)
+        {
             Some((Ordering::Greater, level)) => (ChangeKind::Upgraded, Some(level)),
             Some((Ordering::Less, level)) => (ChangeKind::Downgraded, Some(level)),
             _ => (ChangeKind::Changed, None),

@@ -11,10 +11,13 @@
 
 pub mod coordinate;
 mod details;
+mod emit;
+pub mod inventory;
 pub mod model;
 pub mod pom;
 pub mod resolve;
 pub mod store;
+pub mod support;
 pub mod version;
 mod xml;
 

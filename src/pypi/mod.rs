@@ -7,11 +7,14 @@
 //! index, so resolving downloads only metadata.
 
 mod details;
+mod emit;
 mod index;
+pub mod inventory;
 mod metadata;
 mod ranges;
 mod simple;
 mod solver;
+pub mod support;
 mod tags;
 mod version;
 mod wheel_range;

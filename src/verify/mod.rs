@@ -1,18 +1,15 @@
 //! `imglock verify`: does a built image contain exactly what the lock says?
 //!
 //! The image is read without a daemon and without extracting anything ([`image`]); each
-//! ecosystem's inventory names the files it needs, and whether it needs their bytes or only a
-//! sha256 taken while they stream past ([`image::Want`]), and compares them with the lock. R's is
-//! [`r::RInventory`], Python's `python::PythonInventory` (`*.dist-info/METADATA`), conda's
-//! `conda::CondaInventory` (`<prefix>/conda-meta/*.json`) and Maven's `maven::MavenInventory`
-//! (the jars of each layer's `maven-target` by sha256, strangers named by `pom.properties`).
+//! ecosystem of [`crate::registry::ALL`] gives an [`Inventory`] that names the files it needs,
+//! and whether it needs their bytes or only a sha256 taken while they stream past
+//! ([`image::Want`]), and compares them with the lock: R's `DESCRIPTION` files, Python's
+//! `*.dist-info/METADATA`, conda's `<prefix>/conda-meta/*.json`, and Maven's jars of each
+//! layer's `maven-target` by sha256.
 
-mod conda;
 mod content;
 pub mod image;
-mod maven;
-mod python;
-mod r;
+pub mod inventory;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -20,39 +17,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use image::{ImageError, Limits};
-pub use r::RInventory;
+pub use inventory::{Finding, FindingKind, Inventory};
 pub use report::{junit, text};
 
 use crate::ecosystem::Ecosystem;
 use crate::error::Error;
 use crate::lock::Lock;
-
-/// What is wrong with one package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FindingKind {
-    /// Locked but not in the image.
-    Missing,
-    /// In the image at another version.
-    WrongVersion,
-    /// In the image, but built from another source.
-    WrongSource,
-    /// In the image where imglock installs, but not locked.
-    Unexpected,
-}
-
-/// One difference between the image and the lock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub kind: FindingKind,
-    /// The lock layer of the package (empty for unexpected packages).
-    pub layer: String,
-    pub ecosystem: Ecosystem,
-    pub name: String,
-    pub expected: Option<String>,
-    pub found: Option<String>,
-    pub message: String,
-}
 
 /// The result of verifying an image.
 #[derive(Debug, Serialize)]
@@ -90,21 +60,19 @@ pub fn verify(
     limits: Limits,
 ) -> Result<VerifyReport, Error> {
     let lock = Lock::read(lock_path)?;
-    let r = RInventory::new(library.or(lock.image.r_library.as_deref()));
-    let python = python::PythonInventory;
-    let conda = conda::CondaInventory::new(
-        lock.image
-            .conda_prefix
-            .as_deref()
-            .unwrap_or(crate::spec::CONDA_PREFIX),
-    );
-    let maven = maven::MavenInventory::new(&lock);
-    let read = image::read_image(image, &image::AnyOf(&[&r, &python, &conda, &maven]), limits)?;
+    let inventories: Vec<Box<dyn Inventory>> = crate::registry::ALL
+        .iter()
+        .map(|support| support.inventory(&lock, library))
+        .collect();
+    let wanted: Vec<&dyn image::Wanted> = inventories
+        .iter()
+        .map(|inventory| inventory.as_ref() as &dyn image::Wanted)
+        .collect();
+    let read = image::read_image(image, &image::AnyOf(&wanted), limits)?;
     let mut findings = Vec::new();
-    r.check(&read.files, &lock, &mut findings);
-    python.check(&read.files, &lock, &mut findings);
-    conda.check(&read.files, &lock, &mut findings);
-    maven.check(&read.files, &lock, &mut findings);
+    for inventory in &inventories {
+        inventory.check(&read.files, &lock, &mut findings);
+    }
     let checked = lock
         .layers
         .iter()

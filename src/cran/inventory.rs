@@ -10,11 +10,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::image::{Files, Want, Wanted, texts};
-use super::{Finding, FindingKind};
 use crate::cran::{BASE_PACKAGES, RECOMMENDED_PACKAGES, dcf_fields};
 use crate::ecosystem::Ecosystem;
 use crate::lock::Lock;
+use crate::verify::image::{Files, Want, Wanted, texts};
+use crate::verify::inventory::{Finding, FindingKind, Inventory};
 
 /// The R libraries of Debian/Ubuntu R and rocker images, in R's search order.
 const STANDARD_LIBRARIES: &[&str] = &[
@@ -92,18 +92,6 @@ impl RInventory {
             .collect();
         installed.sort_by_key(|copy| copy.library);
         installed
-    }
-
-    /// Compares the image's R packages with the lock's.
-    pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
-        let installed = self.installed(files);
-        // The copy R loads: the first in search order.
-        let mut loaded: BTreeMap<&str, &Installed> = BTreeMap::new();
-        for copy in &installed {
-            loaded.entry(copy.name.as_str()).or_insert(copy);
-        }
-        check_locked(&loaded, lock, findings);
-        self.check_unexpected(&installed, lock, findings);
     }
 
     /// Reports every copy, in any library, of a package that is neither locked nor R's own.
@@ -220,5 +208,19 @@ impl Wanted for RInventory {
                     .and_then(|rest| rest.strip_prefix('/'))
                     .is_some_and(|package| !package.contains('/'))
         })
+    }
+}
+
+impl Inventory for RInventory {
+    /// Compares the image's R packages with the lock's.
+    fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
+        let installed = self.installed(files);
+        // The copy R loads: the first in search order.
+        let mut loaded: BTreeMap<&str, &Installed> = BTreeMap::new();
+        for copy in &installed {
+            loaded.entry(copy.name.as_str()).or_insert(copy);
+        }
+        check_locked(&loaded, lock, findings);
+        self.check_unexpected(&installed, lock, findings);
     }
 }

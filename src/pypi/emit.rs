@@ -6,8 +6,8 @@
 
 use std::fmt::Write;
 
-use super::Source;
-use super::shell::quote;
+use crate::emit::shell::quote;
+use crate::emit::step::{Source, context_mount};
 use crate::lock::LockedPackage;
 
 /// The install step of a layer's Python packages (wheels with `--only-binary :all:`; an sdist,
@@ -19,12 +19,7 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)]) -> Strin
         "# layer `{layer}`, Python packages: {}\nRUN",
         names.join(" ")
     );
-    if packages
-        .iter()
-        .any(|(_, source)| matches!(source, Source::Context(_)))
-    {
-        out.push_str(" --mount=type=bind,target=/imglock-context");
-    }
+    out.push_str(context_mount(packages));
     let (wheels, sdists): (Vec<_>, Vec<_>) = packages
         .iter()
         .partition(|(package, _)| package.url.ends_with(".whl"));

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
-use super::image::{Files, Want, Wanted, texts};
-use super::{Finding, FindingKind};
 use crate::conda::CondaBuild;
 use crate::ecosystem::Ecosystem;
 use crate::lock::{Lock, LockedPackage};
+use crate::verify::image::{Files, Want, Wanted, texts};
+use crate::verify::inventory::{Finding, FindingKind, Inventory};
 
 /// The conda part of verification.
 pub struct CondaInventory {
@@ -37,26 +37,6 @@ impl CondaInventory {
 
     fn meta_dir(&self) -> String {
         format!("{}/conda-meta", self.prefix)
-    }
-
-    /// Compares the image's conda records with the lock's.
-    pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
-        let installed = read_installed(files, self, findings);
-        let mut locked = HashSet::new();
-        for layer in &lock.layers {
-            for (package, conda) in layer
-                .packages
-                .iter()
-                .filter_map(|p| Some((p, p.details.conda()?)))
-            {
-                locked.insert(package.name.clone());
-                findings.extend(self.check_locked(&layer.name, package, conda, &installed));
-            }
-        }
-        if locked.is_empty() {
-            return;
-        }
-        findings.extend(unexpected(&installed, &locked));
     }
 
     /// What is wrong with the installation of one locked package of `layer`, if anything: missing,
@@ -181,5 +161,27 @@ impl Wanted for CondaInventory {
     fn folder(&self, path: &str) -> bool {
         let meta = self.meta_dir();
         meta == path || meta.starts_with(&format!("{path}/"))
+    }
+}
+
+impl Inventory for CondaInventory {
+    /// Compares the image's conda records with the lock's.
+    fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
+        let installed = read_installed(files, self, findings);
+        let mut locked = HashSet::new();
+        for layer in &lock.layers {
+            for (package, conda) in layer
+                .packages
+                .iter()
+                .filter_map(|p| Some((p, p.details.conda()?)))
+            {
+                locked.insert(package.name.clone());
+                findings.extend(self.check_locked(&layer.name, package, conda, &installed));
+            }
+        }
+        if locked.is_empty() {
+            return;
+        }
+        findings.extend(unexpected(&installed, &locked));
     }
 }

@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::image::{Digested, Files, Want, Wanted};
-use super::{Finding, FindingKind};
 use crate::ecosystem::Ecosystem;
 use crate::lock::{Lock, LockedLayer, LockedPackage};
+use crate::verify::image::{Digested, Files, Want, Wanted};
+use crate::verify::inventory::{Finding, FindingKind, Inventory};
 
 /// The Maven part of verification.
 pub struct MavenInventory {
@@ -60,9 +60,45 @@ impl MavenInventory {
                 .collect(),
         }
     }
+}
 
+/// `group:artifact` and version from the text of a jar's `pom.properties`.
+fn pom_properties(text: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(text);
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(key)?.trim_start().strip_prefix('='))
+            .map(|v| v.trim().to_string())
+    };
+    Some((
+        format!("{}:{}", field("groupId")?, field("artifactId")?),
+        field("version").unwrap_or_default(),
+    ))
+}
+
+impl Wanted for MavenInventory {
+    fn file(&self, path: &str) -> Option<Want> {
+        let (dir, file) = path.rsplit_once('/')?;
+        if !self.targets.contains(dir) || !file.ends_with(".jar") {
+            return None;
+        }
+        Some(if self.locked.contains(path) {
+            Want::Digest
+        } else {
+            Want::DigestAndMember(is_pom_properties)
+        })
+    }
+
+    fn folder(&self, path: &str) -> bool {
+        self.targets
+            .iter()
+            .any(|t| t == path || t.starts_with(&format!("{path}/")))
+    }
+}
+
+impl Inventory for MavenInventory {
     /// Compares the jars in the target folders with the lock's.
-    pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
+    fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
         let mut unclaimed: BTreeMap<&str, &Digested> = files
             .iter()
             .filter(|(path, _)| self.file(path).is_some())
@@ -120,39 +156,5 @@ impl MavenInventory {
                 message: format!("/{path} ({name} {version}) is in the image but not in the lock"),
             });
         }
-    }
-}
-
-/// `group:artifact` and version from the text of a jar's `pom.properties`.
-fn pom_properties(text: &[u8]) -> Option<(String, String)> {
-    let text = String::from_utf8_lossy(text);
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(key)?.trim_start().strip_prefix('='))
-            .map(|v| v.trim().to_string())
-    };
-    Some((
-        format!("{}:{}", field("groupId")?, field("artifactId")?),
-        field("version").unwrap_or_default(),
-    ))
-}
-
-impl Wanted for MavenInventory {
-    fn file(&self, path: &str) -> Option<Want> {
-        let (dir, file) = path.rsplit_once('/')?;
-        if !self.targets.contains(dir) || !file.ends_with(".jar") {
-            return None;
-        }
-        Some(if self.locked.contains(path) {
-            Want::Digest
-        } else {
-            Want::DigestAndMember(is_pom_properties)
-        })
-    }
-
-    fn folder(&self, path: &str) -> bool {
-        self.targets
-            .iter()
-            .any(|t| t == path || t.starts_with(&format!("{path}/")))
     }
 }

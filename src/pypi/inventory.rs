@@ -8,10 +8,10 @@ use std::str::FromStr;
 
 use pep508_rs::PackageName;
 
-use super::image::{Files, Want, Wanted, texts};
-use super::{Finding, FindingKind};
 use crate::ecosystem::Ecosystem;
 use crate::lock::{Lock, LockedPackage};
+use crate::verify::image::{Files, Want, Wanted, texts};
+use crate::verify::inventory::{Finding, FindingKind, Inventory};
 
 /// Distributions every Python base image carries.
 const PACKAGING_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"];
@@ -66,27 +66,6 @@ impl Wanted for PythonInventory {
 }
 
 impl PythonInventory {
-    /// Compares the image's Python distributions with the lock's.
-    pub fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
-        let installed = self.read_installed(files);
-        let mut locked = HashSet::new();
-        for layer in &lock.layers {
-            for package in layer
-                .packages
-                .iter()
-                .filter(|p| p.ecosystem == Ecosystem::Pypi)
-            {
-                let name = normalize(&package.name);
-                locked.insert(name.clone());
-                findings.extend(check_locked(&layer.name, package, installed.get(&name)));
-            }
-        }
-        if locked.is_empty() {
-            return;
-        }
-        findings.extend(unexpected(&installed, &locked, &conda_names(lock)));
-    }
-
     /// The distributions among `files`, by normalised name, each with its version and the path of
     /// its METADATA; the first found of a name is kept.
     fn read_installed(&self, files: &Files) -> Installed {
@@ -182,6 +161,29 @@ fn unexpected<'a>(
             found: Some(version.clone()),
             message: format!("{name} {version} ({path}) is installed but not in the lock"),
         })
+}
+
+impl Inventory for PythonInventory {
+    /// Compares the image's Python distributions with the lock's.
+    fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>) {
+        let installed = self.read_installed(files);
+        let mut locked = HashSet::new();
+        for layer in &lock.layers {
+            for package in layer
+                .packages
+                .iter()
+                .filter(|p| p.ecosystem == Ecosystem::Pypi)
+            {
+                let name = normalize(&package.name);
+                locked.insert(name.clone());
+                findings.extend(check_locked(&layer.name, package, installed.get(&name)));
+            }
+        }
+        if locked.is_empty() {
+            return;
+        }
+        findings.extend(unexpected(&installed, &locked, &conda_names(lock)));
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::shell::{quote, words};
-use super::{Source, fetch_verified, file_name};
 use crate::conda::CondaInstaller;
+use crate::emit::shell::{quote, words};
+use crate::emit::step::{Source, context_mount, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// The folder the step works in, removed at its end.
@@ -30,12 +30,7 @@ pub fn install_step(
         "# layer `{layer}`, conda packages in dependency order: {}\nRUN",
         names.join(" ")
     );
-    if packages
-        .iter()
-        .any(|(_, source)| matches!(source, Source::Context(_)))
-    {
-        out.push_str(" --mount=type=bind,target=/imglock-context");
-    }
+    out.push_str(context_mount(packages));
     let _ = write!(
         out,
         " set -e; mkdir -p {WORK} {prefix}/conda-meta; cd {WORK} \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > before.txt"

@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use super::shell::quote;
-use super::{Source, fetch_verified, file_name};
+use crate::emit::shell::quote;
+use crate::emit::step::{Source, context_mount, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// The install step of a layer's Maven artifacts.
@@ -19,12 +19,7 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)], target: 
         "# layer `{layer}`, Maven artifacts into {target}: {}\nRUN",
         names.join(" ")
     );
-    if sorted
-        .iter()
-        .any(|(_, source)| matches!(source, Source::Context(_)))
-    {
-        out.push_str(" --mount=type=bind,target=/imglock-context");
-    }
+    out.push_str(context_mount(packages));
     let sums = "/tmp/imglock-maven.sha256";
     let quoted = quote(target);
     let _ = write!(out, " set -e; mkdir -p {quoted}; cd {quoted}");

@@ -1,0 +1,59 @@
+//! conda's part in emit, verify and diff.
+
+use std::cmp::Ordering;
+
+use super::inventory::CondaInventory;
+use crate::ecosystem::{ChangeLevel, Ecosystem};
+use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
+use crate::lock::{Lock, LockedLayer, LockedPackage};
+use crate::support::EcosystemSupport;
+use crate::verify::inventory::Inventory;
+
+/// conda packages, installed into the image's conda prefix.
+pub struct Conda;
+
+impl Conda {
+    /// The prefix the lock's conda packages go into.
+    fn prefix(lock: &Lock) -> &str {
+        lock.image
+            .conda_prefix
+            .as_deref()
+            .unwrap_or(crate::spec::CONDA_PREFIX)
+    }
+}
+
+impl EcosystemSupport for Conda {
+    fn ecosystems(&self) -> &'static [Ecosystem] {
+        &[Ecosystem::Conda]
+    }
+
+    fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
+        super::version_change(old, new)
+    }
+
+    fn install_steps(
+        &self,
+        lock: &Lock,
+        layer: &LockedLayer,
+        packages: &[&LockedPackage],
+        _options: &DockerfileOptions,
+        context: &mut StepContext,
+    ) -> Result<Vec<Step>, StepError> {
+        let sources = context.sources_of(packages)?;
+        let text = super::emit::install_step(
+            &layer.name,
+            &sources,
+            Self::prefix(lock),
+            lock.image.conda_installer.unwrap_or_default(),
+        );
+        Ok(vec![Step {
+            layer: Some(layer.name.clone()),
+            text,
+            packages: packages.len(),
+        }])
+    }
+
+    fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
+        Box::new(CondaInventory::new(Self::prefix(lock)))
+    }
+}

@@ -1,0 +1,45 @@
+//! R's part in emit, verify and diff, for CRAN and Bioconductor packages alike.
+
+use std::cmp::Ordering;
+
+use super::emit;
+use super::inventory::RInventory;
+use crate::ecosystem::{ChangeLevel, Ecosystem};
+use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
+use crate::lock::{Lock, LockedLayer, LockedPackage};
+use crate::support::EcosystemSupport;
+use crate::verify::inventory::Inventory;
+
+/// R packages: CRAN's and Bioconductor's, installed into one library.
+pub struct R;
+
+impl EcosystemSupport for R {
+    fn ecosystems(&self) -> &'static [Ecosystem] {
+        &[Ecosystem::Cran, Ecosystem::Bioconductor]
+    }
+
+    fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
+        super::version_change(old, new)
+    }
+
+    fn preamble(&self, lock: &Lock, options: &DockerfileOptions) -> Option<(String, Step)> {
+        Some(emit::preamble(lock, options))
+    }
+
+    fn install_steps(
+        &self,
+        lock: &Lock,
+        layer: &LockedLayer,
+        packages: &[&LockedPackage],
+        options: &DockerfileOptions,
+        context: &mut StepContext,
+    ) -> Result<Vec<Step>, StepError> {
+        emit::install_steps(lock, layer, packages, options, context)
+    }
+
+    fn inventory(&self, lock: &Lock, r_library: Option<&str>) -> Box<dyn Inventory> {
+        Box::new(RInventory::new(
+            r_library.or(lock.image.r_library.as_deref()),
+        ))
+    }
+}

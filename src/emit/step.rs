@@ -1,0 +1,195 @@
+//! The building blocks every ecosystem's install steps are made of: a [`Step`] of the
+//! Dockerfile, where each artifact comes from in the build ([`Source`]), and the shell that
+//! fetches artifacts and checks their sha256 ([`fetch_verified`]). Each ecosystem folder writes
+//! its own steps with them (`cran::emit`, `pypi::emit`, `conda::emit`, `maven::emit`).
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use super::shell::{quote, words};
+use crate::lock::LockedPackage;
+
+/// One instruction of the Dockerfile (with its comment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The lock layer it belongs to; `None` for `FROM` and installer helpers.
+    pub layer: Option<String>,
+    pub text: String,
+    /// How many packages it installs.
+    pub packages: usize,
+}
+
+/// Where an artifact comes from inside the build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Downloaded from the URL the lock pins.
+    Url(String),
+    /// A file of the build context, below its root (mounted at `/imglock-context`).
+    Context(String),
+}
+
+/// The folder, below the Dockerfile's, that holds artifacts of `file:` repositories.
+pub const CONTEXT_ARTIFACTS: &str = "imglock-artifacts";
+
+/// A file of a `file:` repository the build context must hold.
+#[derive(Debug, Clone)]
+pub struct ContextFile {
+    /// Where it is on this machine.
+    pub from: PathBuf,
+    /// Its name in [`CONTEXT_ARTIFACTS`].
+    pub name: String,
+    /// The sha256 the lock pins.
+    pub sha256: String,
+}
+
+/// Options that shape the Dockerfile's text.
+#[derive(Debug, Clone)]
+pub struct DockerfileOptions {
+    /// The R library to install into; the lock's `r-library`, else R's site library, when not given.
+    pub library: Option<String>,
+    /// Parallel make jobs for compiled code.
+    pub ncpus: u32,
+    /// Add the Debian build dependencies the packages' `SystemRequirements` name.
+    pub apt: bool,
+}
+
+impl Default for DockerfileOptions {
+    fn default() -> Self {
+        Self {
+            library: None,
+            ncpus: 2,
+            apt: false,
+        }
+    }
+}
+
+/// A step that cannot be written from the lock.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The lock lacks something a step needs.
+    #[error("{0}")]
+    InvalidLock(String),
+    /// A `file:` artifact's URL names no local file.
+    #[error("the artifact `{url}` is unusable: not a local path")]
+    NotLocal { url: String },
+}
+
+/// What the steps of every ecosystem gather while they are written: the build context's files
+/// and the notes `--verbose` reports.
+#[derive(Debug)]
+pub struct StepContext {
+    /// The folder relative `file:` URLs are relative to (the lock's).
+    lock_dir: PathBuf,
+    pub context_files: Vec<ContextFile>,
+    pub notes: Vec<String>,
+}
+
+impl StepContext {
+    /// A context for a lock in `lock_dir`.
+    pub fn new(lock_dir: PathBuf) -> Self {
+        Self {
+            lock_dir,
+            context_files: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Each package with where its artifact comes from in the build.
+    pub fn sources_of<'a>(
+        &mut self,
+        packages: &[&'a LockedPackage],
+    ) -> Result<Vec<(&'a LockedPackage, Source)>, StepError> {
+        packages
+            .iter()
+            .map(|package| Ok((*package, self.source_of(package)?)))
+            .collect()
+    }
+
+    /// Where a package's artifact comes from in the build: its URL, or for a `file:`
+    /// repository a copy in the build context (queued in `context_files`).
+    fn source_of(&mut self, package: &LockedPackage) -> Result<Source, StepError> {
+        let Some(path) = package.url.strip_prefix("file:") else {
+            return Ok(Source::Url(package.url.clone()));
+        };
+        let local = match url::Url::parse(&package.url) {
+            Ok(url) if path.starts_with("//") => {
+                url.to_file_path().map_err(|()| StepError::NotLocal {
+                    url: package.url.clone(),
+                })?
+            }
+            _ => self.lock_dir.join(path),
+        };
+        let name = file_name(package);
+        self.context_files.push(ContextFile {
+            from: local,
+            name: name.clone(),
+            sha256: package.sha256.clone(),
+        });
+        Ok(Source::Context(format!("{CONTEXT_ARTIFACTS}/{name}")))
+    }
+}
+
+/// ` --mount=type=bind,target=/imglock-context` when any artifact comes from the build context,
+/// else nothing: what a `RUN` needs to see the context's files.
+pub fn context_mount(packages: &[(&LockedPackage, Source)]) -> &'static str {
+    if packages
+        .iter()
+        .any(|(_, source)| matches!(source, Source::Context(_)))
+    {
+        " --mount=type=bind,target=/imglock-context"
+    } else {
+        ""
+    }
+}
+
+/// The artifact's file name, the last part of its URL: installers read versions, tags and the
+/// archive format from it.
+pub fn file_name(package: &LockedPackage) -> String {
+    package
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap_or(&package.name)
+        .to_string()
+}
+
+/// Shell commands (each starting with ` \\\n    && `) that put every package's file in the
+/// current folder, fetched with curl or copied from the build context, then check every sha256
+/// against `sums_file` and fail with `failure` when one differs.
+pub fn fetch_verified(
+    files: &[(&LockedPackage, &Source)],
+    sums_file: &str,
+    failure: &str,
+) -> String {
+    let mut out = String::new();
+    let mut checks = Vec::new();
+    for (package, source) in files {
+        let file = file_name(package);
+        match source {
+            Source::Url(url) => {
+                let _ = write!(
+                    out,
+                    " \\\n    && curl -fsSL -o {} {}",
+                    quote(&file),
+                    quote(url)
+                );
+            }
+            Source::Context(path) => {
+                let _ = write!(
+                    out,
+                    " \\\n    && cp {} {}",
+                    quote(&format!("/imglock-context/{path}")),
+                    quote(&file)
+                );
+            }
+        }
+        checks.push(format!("{}  {file}", package.sha256));
+    }
+    let _ = write!(
+        out,
+        " \\\n    && printf '%s\\n' {} > {sums_file} \\\n    && {{ sha256sum -c --quiet {sums_file} || {{ echo {} >&2; exit 1; }}; }}",
+        words(&checks),
+        quote(&format!("imglock: {failure}"))
+    );
+    out
+}

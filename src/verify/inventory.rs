@@ -1,0 +1,43 @@
+//! What an ecosystem's inventory of an image is: the files it wants read ([`Wanted`]) and the
+//! differences from the lock it finds in them ([`Finding`]). Each ecosystem folder has one
+//! (`cran::inventory`, `pypi::inventory`, `conda::inventory`, `maven::inventory`).
+
+use serde::Serialize;
+
+use super::image::{Files, Wanted};
+use crate::ecosystem::Ecosystem;
+use crate::lock::Lock;
+
+/// An ecosystem's view of an image: which files it needs, and how they differ from the lock.
+pub trait Inventory: Wanted {
+    /// Compares the files read with the lock's packages of this ecosystem, adding a finding for
+    /// every difference.
+    fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>);
+}
+
+/// What is wrong with one package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// Locked but not in the image.
+    Missing,
+    /// In the image at another version.
+    WrongVersion,
+    /// In the image, but built from another source.
+    WrongSource,
+    /// In the image where imglock installs, but not locked.
+    Unexpected,
+}
+
+/// One difference between the image and the lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// The lock layer of the package (empty for unexpected packages).
+    pub layer: String,
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub expected: Option<String>,
+    pub found: Option<String>,
+    pub message: String,
+}
