@@ -56,7 +56,7 @@ pub enum Error {
     },
 
     #[error(transparent)]
-    Image(#[from] crate::verify::ImageError),
+    Image(#[from] crate::verify::image::ImageError),
 
     #[error("cannot write `{path}`")]
     Write {

@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod files;
 pub mod lock;
 pub mod maven;
+pub mod package;
 pub mod platform;
 pub mod progress;
 pub mod pypi;

@@ -8,10 +8,10 @@
 //! system, and `--exclude-newer` drops records published later. The lock takes each record's
 //! sha256, md5 and size from the repodata, so resolving downloads no package.
 
-mod build;
+pub mod build;
 mod channel;
 mod emit;
-mod installer;
+pub mod installer;
 pub mod inventory;
 mod solve;
 pub mod support;

@@ -9,7 +9,7 @@
 mod archive;
 pub mod bioc;
 mod dcf;
-mod details;
+pub mod details;
 mod emit;
 mod error;
 mod index;

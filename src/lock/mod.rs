@@ -6,6 +6,7 @@
 //! inputs give the same bytes on any machine and with any thread count: no timestamps, no
 //! machine paths, no map order. [`write`] renders it by hand so that stays true.
 
+pub mod fields;
 mod wire;
 mod write;
 
@@ -17,7 +18,7 @@ use serde::Deserialize;
 pub use write::render;
 
 use crate::dockerfile_values::{check_image_path, check_layer_name};
-use crate::ecosystem::{Ecosystem, PackageDetails, Pin, SettingValue};
+use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 
 /// The lock format this build reads and writes.
 pub const LOCK_VERSION: u32 = 1;
@@ -48,7 +49,7 @@ pub struct LockedImage {
     /// The conda environment conda packages are installed into, when the lock has any.
     pub conda_prefix: Option<String>,
     /// The program that installs them.
-    pub conda_installer: Option<crate::conda::CondaInstaller>,
+    pub conda_installer: Option<crate::conda::installer::CondaInstaller>,
 }
 
 /// A layer and the packages locked in it (those a lower layer locks are not repeated).

@@ -1,17 +1,14 @@
-//! The lock file as written: every field of every ecosystem, flat, as TOML holds it; checked
-//! strictly on load and turned into the validated [`super::Lock`], where each package carries
-//! only its own ecosystem's details.
+//! The lock file as written, as TOML holds it; checked strictly on load and turned into the
+//! validated [`super::Lock`]. A package table's shared fields are read here; the rest go to its
+//! ecosystem ([`PackageDetails::read`]), which refuses any it does not own.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::fields::PackageFields;
 use super::{LockedImage, LockedPackage};
-use crate::conda::CondaBuild;
-use crate::cran::RDetails;
-use crate::ecosystem::{Ecosystem, PackageDetails, SettingValue};
-use crate::maven::MavenDetails;
-use crate::pypi::PypiDetails;
+use crate::package::{Ecosystem, PackageDetails, SettingValue};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -38,7 +35,7 @@ pub(super) struct Layer {
 
 /// A `[[layer.package]]` table.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub(super) struct Package {
     ecosystem: Ecosystem,
     name: String,
@@ -51,22 +48,9 @@ pub(super) struct Package {
     requested: bool,
     #[serde(default)]
     dependencies: Vec<String>,
-    // R
-    needs_compilation: Option<bool>,
-    system_requirements: Option<String>,
-    // PyPI
-    #[serde(default)]
-    markers: Vec<String>,
-    // conda
-    md5: Option<String>,
-    build: Option<String>,
-    build_number: Option<u64>,
-    subdir: Option<String>,
-    #[serde(default)]
-    depends: Vec<String>,
-    // Maven
-    #[serde(default)]
-    via: Vec<String>,
+    /// The fields its ecosystem adds (and any unknown ones, which it refuses).
+    #[serde(flatten)]
+    own: toml::Table,
 }
 
 impl Package {
@@ -91,37 +75,10 @@ impl Package {
                 self.sha256
             ));
         }
-        if let Some(field) = self.foreign_field() {
-            return Err(format!(
-                "{about} has `{field}`, which its ecosystem does not have"
-            ));
-        }
-        let details = match self.ecosystem {
-            Ecosystem::Cran | Ecosystem::Bioconductor => PackageDetails::R(RDetails {
-                needs_compilation: self.needs_compilation,
-                system_requirements: self.system_requirements,
-            }),
-            Ecosystem::Pypi => PackageDetails::Pypi(PypiDetails {
-                markers: self.markers,
-            }),
-            Ecosystem::Conda => {
-                let (Some(build), Some(build_number), Some(subdir)) =
-                    (self.build, self.build_number, self.subdir)
-                else {
-                    return Err(format!(
-                        "{about} lacks one of `build`, `build-number` and `subdir`"
-                    ));
-                };
-                PackageDetails::Conda(CondaBuild {
-                    build,
-                    build_number,
-                    subdir,
-                    md5: self.md5,
-                    depends: self.depends,
-                })
-            }
-            Ecosystem::Maven => PackageDetails::Maven(MavenDetails { via: self.via }),
-        };
+        let mut own = PackageFields::new(self.own);
+        let details = PackageDetails::read(self.ecosystem, &mut own)
+            .and_then(|details| own.finish().map(|()| details))
+            .map_err(|problem| format!("{about} {problem}"))?;
         Ok(LockedPackage {
             ecosystem: self.ecosystem,
             name: self.name,
@@ -134,30 +91,5 @@ impl Package {
             dependencies: self.dependencies,
             details,
         })
-    }
-
-    /// The first field set that belongs to another ecosystem than the package's.
-    fn foreign_field(&self) -> Option<&'static str> {
-        let ecosystem = self.ecosystem;
-        let (r, pypi, conda, maven) = (
-            ecosystem.is_r(),
-            ecosystem == Ecosystem::Pypi,
-            ecosystem == Ecosystem::Conda,
-            ecosystem == Ecosystem::Maven,
-        );
-        [
-            ("needs-compilation", self.needs_compilation.is_some(), r),
-            ("system-requirements", self.system_requirements.is_some(), r),
-            ("markers", !self.markers.is_empty(), pypi),
-            ("md5", self.md5.is_some(), conda),
-            ("build", self.build.is_some(), conda),
-            ("build-number", self.build_number.is_some(), conda),
-            ("subdir", self.subdir.is_some(), conda),
-            ("depends", !self.depends.is_empty(), conda),
-            ("via", !self.via.is_empty(), maven),
-        ]
-        .into_iter()
-        .find(|(_, set, own)| *set && !own)
-        .map(|(field, _, _)| field)
     }
 }

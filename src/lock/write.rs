@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
+use super::fields::{FieldWriter, Slot, list, quote};
 use super::{LOCK_VERSION, Lock, LockedPackage};
-use crate::ecosystem::{PackageDetails, SettingValue};
+use crate::package::SettingValue;
 
 /// The first line of every lock.
 pub const HEADER: &str =
@@ -53,105 +54,30 @@ pub fn render(lock: &Lock) -> String {
             let _ = writeln!(out, "url = {}", quote(&package.url));
             let _ = writeln!(out, "sha256 = {}", quote(&package.sha256));
             let _ = writeln!(out, "size = {}", package.size);
-            write_details(&mut out, &package.details, Slot::Artifact);
+            package
+                .details
+                .write(Slot::Artifact, &mut FieldWriter(&mut out));
             if package.requested {
                 let _ = writeln!(out, "requested = true");
             }
-            write_details(&mut out, &package.details, Slot::Requested);
+            package
+                .details
+                .write(Slot::Requested, &mut FieldWriter(&mut out));
             let mut dependencies = package.dependencies.clone();
             dependencies.sort();
             dependencies.dedup();
             let _ = writeln!(out, "dependencies = {}", list(&dependencies));
-            write_details(&mut out, &package.details, Slot::Dependencies);
+            package
+                .details
+                .write(Slot::Dependencies, &mut FieldWriter(&mut out));
         }
     }
     out
-}
-
-/// Which shared field a package's detail fields follow. The order is the lock format's (version
-/// 1), fixed so that existing locks are rewritten byte for byte.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    /// After `size`: conda's `md5`, `build`, `build-number`, `subdir`.
-    Artifact,
-    /// After `requested`: R's `needs-compilation`, `system-requirements`; PyPI's `markers`.
-    Requested,
-    /// After `dependencies`: conda's `depends`; Maven's `via`.
-    Dependencies,
-}
-
-fn write_details(out: &mut String, details: &PackageDetails, slot: Slot) {
-    match (details, slot) {
-        (PackageDetails::Conda(conda), Slot::Artifact) => {
-            if let Some(md5) = &conda.md5 {
-                let _ = writeln!(out, "md5 = {}", quote(md5));
-            }
-            let _ = writeln!(out, "build = {}", quote(&conda.build));
-            let _ = writeln!(out, "build-number = {}", conda.build_number);
-            let _ = writeln!(out, "subdir = {}", quote(&conda.subdir));
-        }
-        (PackageDetails::R(r), Slot::Requested) => {
-            if let Some(needs) = r.needs_compilation {
-                let _ = writeln!(out, "needs-compilation = {needs}");
-            }
-            if let Some(requirements) = &r.system_requirements {
-                let _ = writeln!(out, "system-requirements = {}", quote(requirements));
-            }
-        }
-        (PackageDetails::Pypi(pypi), Slot::Requested) if !pypi.markers.is_empty() => {
-            let _ = writeln!(out, "markers = {}", list(&pypi.markers));
-        }
-        (PackageDetails::Conda(conda), Slot::Dependencies) if !conda.depends.is_empty() => {
-            let _ = writeln!(out, "depends = {}", list(&conda.depends));
-        }
-        (PackageDetails::Maven(maven), Slot::Dependencies) if !maven.via.is_empty() => {
-            let _ = writeln!(out, "via = {}", list(&maven.via));
-        }
-        _ => {}
-    }
 }
 
 fn setting(value: &SettingValue) -> String {
     match value {
         SettingValue::Text(text) => quote(text),
         SettingValue::List(items) => list(items),
-    }
-}
-
-fn list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|item| quote(item)).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
-/// A TOML basic string.
-fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quotes_like_toml() {
-        let text = "a \"b\" \\ c\u{1}\n";
-        let parsed: toml::Value = toml::from_str(&format!("x = {}", quote(text))).unwrap();
-        assert_eq!(parsed["x"].as_str(), Some(text));
     }
 }

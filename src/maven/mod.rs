@@ -10,7 +10,7 @@
 //! size and the chain of artifacts that brought it in.
 
 pub mod coordinate;
-mod details;
+pub mod details;
 mod emit;
 pub mod inventory;
 pub mod model;

@@ -6,7 +6,7 @@
 //! `platform`, `manylinux`), never the host. The lock takes each file's sha256 and size from the
 //! index, so resolving downloads only metadata.
 
-mod details;
+pub mod details;
 mod emit;
 mod index;
 pub mod inventory;

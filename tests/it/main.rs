@@ -4,6 +4,7 @@
 
 mod support;
 
+mod architecture;
 mod conda;
 mod conda_install;
 mod conda_oracle;

@@ -1,0 +1,153 @@
+//! What a locked package is, below every stage: its [`Ecosystem`] (a closed set), the
+//! [`PackageDetails`] its ecosystem adds (each variant defined in its ecosystem's folder), a
+//! [`Pin`] of a version already locked, and the words diffs and settings are told in.
+
+use crate::conda::build::CondaBuild;
+use crate::cran::details::RDetails;
+use crate::lock::fields::{FieldWriter, PackageFields, Slot};
+use crate::maven::details::MavenDetails;
+use crate::pypi::details::PypiDetails;
+
+/// The package ecosystems a lock holds. A closed set: an exhaustive `match` on it names every
+/// place a new ecosystem must fill. Spelled in the lock and in reports as [`Ecosystem::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Cran,
+    Bioconductor,
+    Pypi,
+    Conda,
+    Maven,
+}
+
+impl Ecosystem {
+    /// Its spelling in the lock, in reports and in the spec's keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cran => "cran",
+            Self::Bioconductor => "bioconductor",
+            Self::Pypi => "pypi",
+            Self::Conda => "conda",
+            Self::Maven => "maven",
+        }
+    }
+
+    /// Whether its packages are R packages (CRAN and Bioconductor share R's library and rules).
+    pub fn is_r(self) -> bool {
+        matches!(self, Self::Cran | Self::Bioconductor)
+    }
+}
+
+/// Ordered by spelling, so a lock's packages sort the same as they always have.
+impl Ord for Ecosystem {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Ecosystem {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A package version already locked: by a lower layer, or by the previous lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+    /// The layer that locks it.
+    pub layer: String,
+    /// The conda build string, for conda packages (a version has many builds).
+    pub build: Option<String>,
+}
+
+/// What a package's ecosystem adds to its identity and artifact pin: one variant per kind of
+/// package, each with only its own facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageDetails {
+    /// CRAN and Bioconductor packages.
+    R(RDetails),
+    Pypi(PypiDetails),
+    Conda(CondaBuild),
+    Maven(MavenDetails),
+}
+
+impl PackageDetails {
+    /// Takes the fields of `ecosystem`'s packages from a package table of the lock.
+    pub fn read(ecosystem: Ecosystem, fields: &mut PackageFields) -> Result<Self, String> {
+        Ok(match ecosystem {
+            Ecosystem::Cran | Ecosystem::Bioconductor => Self::R(RDetails::read(fields)?),
+            Ecosystem::Pypi => Self::Pypi(PypiDetails::read(fields)?),
+            Ecosystem::Conda => Self::Conda(CondaBuild::read(fields)?),
+            Ecosystem::Maven => Self::Maven(MavenDetails::read(fields)?),
+        })
+    }
+
+    /// Writes the fields that go in `slot` of the package's lock table.
+    pub fn write(&self, slot: Slot, out: &mut FieldWriter<'_>) {
+        match self {
+            Self::R(details) => details.write(slot, out),
+            Self::Pypi(details) => details.write(slot, out),
+            Self::Conda(build) => build.write(slot, out),
+            Self::Maven(details) => details.write(slot, out),
+        }
+    }
+
+    /// An R package's details.
+    pub fn r(&self) -> Option<&RDetails> {
+        match self {
+            Self::R(details) => Some(details),
+            _ => None,
+        }
+    }
+
+    /// A conda package's build.
+    pub fn conda(&self) -> Option<&CondaBuild> {
+        match self {
+            Self::Conda(build) => Some(build),
+            _ => None,
+        }
+    }
+}
+
+/// How far apart two versions of a package are, for a review: the first release component that
+/// differs decides. Each ecosystem says what its release components are (`version_change` in its
+/// module); [`crate::diff`] reports the level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeLevel {
+    Major,
+    Minor,
+    Patch,
+    Other,
+}
+
+impl ChangeLevel {
+    /// The level of a change whose first differing release component is at `position` (0-based):
+    /// first major, second minor, third patch; a later one, or none (the change is elsewhere, in
+    /// a qualifier or label), other.
+    pub fn at(position: Option<usize>) -> Self {
+        match position {
+            Some(0) => Self::Major,
+            Some(1) => Self::Minor,
+            Some(2) => Self::Patch,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A value of the lock's `[resolution]` table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SettingValue {
+    Text(String),
+    List(Vec<String>),
+}
