@@ -204,3 +204,38 @@ fn the_cycle_finder_finds_a_cycle() {
     assert_eq!(path_back("crate::c", &edges), None);
     assert!(edges["crate::c"].contains("crate::a"));
 }
+
+#[test]
+fn no_function_is_longer_than_80_lines() {
+    let mut long = Vec::new();
+    for (module, code) in modules() {
+        let lines: Vec<&str> = code.lines().collect();
+        for (start, line) in lines.iter().enumerate() {
+            let Some(indent) = function_start(line) else {
+                continue;
+            };
+            if line.trim_end().ends_with('}') || line.trim_end().ends_with(';') {
+                continue;
+            }
+            let close = format!("{indent}}}");
+            let end = (start..lines.len())
+                .find(|&i| lines[i] == close)
+                .unwrap_or(lines.len() - 1);
+            if end - start + 1 > 80 {
+                long.push(format!("{module}: {} lines: {}", end - start + 1, line.trim()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "functions over 80 lines:\n{}", long.join("\n"));
+}
+
+/// The indentation of a line that starts a function (as rustfmt lays it out), if it does.
+fn function_start(line: &str) -> Option<&str> {
+    let trimmed = line.trim_start();
+    let indent = &line[..line.len() - trimmed.len()];
+    let mut rest = trimmed;
+    for prefix in ["pub(crate) ", "pub(super) ", "pub ", "const ", "async ", "unsafe "] {
+        rest = rest.strip_prefix(prefix).unwrap_or(rest);
+    }
+    rest.starts_with("fn ").then_some(indent)
+}
