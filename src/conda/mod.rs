@@ -12,6 +12,7 @@ mod build;
 mod channel;
 mod installer;
 mod solve;
+pub mod spec;
 mod version;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -33,7 +34,7 @@ use crate::ecosystem::{
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Fetcher};
 use crate::repository::Repository;
-use crate::spec::{RequirementKind, Spec, SpecError};
+use crate::spec::{Spec, SpecError};
 
 /// The glibc assumed when `[image] glibc` is not set: what manylinux2014 and conda-forge's
 /// default sysroot target.
@@ -61,7 +62,7 @@ impl CondaPackages {
             for entry in layer
                 .requirements
                 .iter()
-                .filter(|r| r.kind == RequirementKind::Conda)
+                .filter(|r| r.kind == Ecosystem::Conda)
             {
                 let parsed = MatchSpec::from_str(&entry.text, ParseStrictness::Lenient)
                     .map_err(|e| {
@@ -101,8 +102,8 @@ impl CondaPackages {
         let subdir = subdir_of(&spec.image.platform).map_err(spec_error)?;
         let environment = Environment::new(
             subdir,
-            spec.image.glibc.as_deref().unwrap_or(DEFAULT_GLIBC),
-            spec.image.cuda.as_deref(),
+            spec.image.conda.glibc.as_deref().unwrap_or(DEFAULT_GLIBC),
+            spec.image.conda.cuda.as_deref(),
             exclude_newer,
         )
         .map_err(spec_error)?;
@@ -110,6 +111,7 @@ impl CondaPackages {
         let repositories = spec
             .repositories
             .conda
+            .channels
             .iter()
             .map(|text| {
                 Repository::parse(text, &spec_dir, lock_dir)
