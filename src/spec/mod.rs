@@ -83,7 +83,7 @@ pub struct Repositories {
 pub struct Layer {
     /// The layer's name, unique in the spec.
     pub name: String,
-    /// Its requirements, list by list in the order of [`Ecosystem`]'s lists.
+    /// Its requirements, list by list: each ecosystem's lists, in the order the spec reads them.
     pub requirements: Vec<RequirementEntry>,
     /// Maven's settings of the layer.
     #[serde(flatten)]
