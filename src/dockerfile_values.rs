@@ -38,6 +38,29 @@ pub fn check_image_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A problem with a value of the spec: the byte range it was written at, and what is wrong. The
+/// spec turns it into an error located at file, line and column.
+pub type SpanProblem = (std::ops::Range<usize>, String);
+
+/// The spec's key `key`, when set: a path in the image checked by [`check_image_path`]; the
+/// message names the key and an `example` of an absolute path.
+pub fn checked_image_path(
+    key: &str,
+    value: Option<toml::Spanned<String>>,
+    example: &str,
+) -> Result<Option<String>, SpanProblem> {
+    match value {
+        None => Ok(None),
+        Some(path) => match check_image_path(path.get_ref()) {
+            Ok(()) => Ok(Some(path.into_inner())),
+            Err(problem) => Err((
+                path.span(),
+                format!("{key}: {problem}; give an absolute path in the image, like `{example}`"),
+            )),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,11 +9,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use crate::package::{ChangeLevel, Ecosystem, PackageDetails, Pin, SettingValue};
-
 use crate::error::Error;
 use crate::fetch::ArtifactRequest;
 use crate::lock::LockedPackage;
+use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 use crate::spec::Layer;
 
 /// What an ecosystem is asked to resolve for one layer.

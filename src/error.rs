@@ -84,7 +84,7 @@ pub enum Error {
 /// An artifact the lock pinned whose repository now serves other bytes for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Republished {
-    pub ecosystem: crate::ecosystem::Ecosystem,
+    pub ecosystem: crate::package::Ecosystem,
     pub name: String,
     pub version: String,
     pub url: String,

@@ -2,7 +2,7 @@
 //! serves a package of a given [`Ecosystem`]. The one place that lists the folders: adding an
 //! ecosystem adds a line to [`ALL`], and the compiler points at [`support`].
 
-use crate::ecosystem::Ecosystem;
+use crate::package::Ecosystem;
 use crate::support::EcosystemSupport;
 
 /// Every ecosystem folder, in the order their steps appear in a layer of the Dockerfile: R,

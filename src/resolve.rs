@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 
 use crate::conda::CondaPackages;
 use crate::cran::RPackages;
-use crate::ecosystem::{Ecosystem, LayerRequest, LayerResolver, Pin, PinSource, ResolvedPackage};
+use crate::ecosystem::{LayerRequest, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::{Error, Republished};
 use crate::fetch::{Artifact, Cache, FetchError, FetchOptions, Fetcher};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
 use crate::maven::MavenPackages;
+use crate::package::{Ecosystem, Pin};
 use crate::progress::Progress;
 use crate::pypi::PypiPackages;
 use crate::spec::Spec;
@@ -269,7 +270,7 @@ fn lock_layer(
             spec.layers
                 .iter()
                 .find(|l| l.name == layer.name)
-                .and_then(|l| l.maven_target.clone())
+                .and_then(|l| l.maven.target.clone())
         })
         .flatten();
     Ok(LockedLayer {
@@ -302,14 +303,15 @@ fn locked_image(spec: &Spec, has_conda: bool) -> LockedImage {
         name: spec.image.name.clone(),
         base: spec.image.base.clone(),
         platform: spec.image.platform.to_string(),
-        r_library: spec.image.r_library.clone(),
+        r_library: spec.image.r.library.clone(),
         conda_prefix: has_conda.then(|| {
             spec.image
-                .conda_prefix
+                .conda
+                .prefix
                 .clone()
                 .unwrap_or_else(|| crate::spec::CONDA_PREFIX.to_string())
         }),
-        conda_installer: has_conda.then(|| spec.image.conda_installer.unwrap_or_default()),
+        conda_installer: has_conda.then(|| spec.image.conda.installer.unwrap_or_default()),
     }
 }
 

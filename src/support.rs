@@ -5,9 +5,9 @@
 
 use std::cmp::Ordering;
 
-use crate::ecosystem::{ChangeLevel, Ecosystem};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
+use crate::package::{ChangeLevel, Ecosystem};
 use crate::verify::inventory::Inventory;
 
 /// One ecosystem folder's part in emit, verify and diff.

@@ -112,7 +112,7 @@ fn install_order<'a, 'b>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecosystem::Ecosystem;
+    use crate::package::Ecosystem;
 
     fn package(name: &str, dependencies: &[&str]) -> LockedPackage {
         LockedPackage {
@@ -125,7 +125,7 @@ mod tests {
             size: 1,
             requested: false,
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
-            details: crate::ecosystem::PackageDetails::Conda(crate::conda::CondaBuild {
+            details: crate::package::PackageDetails::Conda(crate::conda::CondaBuild {
                 build: "h0_0".into(),
                 build_number: 0,
                 subdir: "linux-64".into(),

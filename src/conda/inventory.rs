@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 
 use crate::conda::CondaBuild;
-use crate::ecosystem::Ecosystem;
 use crate::lock::{Lock, LockedPackage};
+use crate::package::Ecosystem;
 use crate::verify::image::{Files, Want, Wanted, texts};
 use crate::verify::inventory::{Finding, FindingKind, Inventory};
 

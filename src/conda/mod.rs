@@ -14,6 +14,7 @@ mod emit;
 pub mod installer;
 pub mod inventory;
 mod solve;
+pub mod spec;
 pub mod support;
 mod version;
 
@@ -29,14 +30,12 @@ pub use version::version_change;
 
 use self::channel::{ChannelRecords, fetch_channels};
 use self::solve::{Environment, solve};
-use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PackageDetails, Pin, PinSource,
-    ResolvedPackage, SettingValue,
-};
+use crate::ecosystem::{LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Fetcher};
+use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 use crate::repository::Repository;
-use crate::spec::{RequirementKind, Spec, SpecError};
+use crate::spec::{Spec, SpecError};
 
 /// The glibc assumed when `[image] glibc` is not set: what manylinux2014 and conda-forge's
 /// default sysroot target.
@@ -64,7 +63,7 @@ impl CondaPackages {
             for entry in layer
                 .requirements
                 .iter()
-                .filter(|r| r.kind == RequirementKind::Conda)
+                .filter(|r| r.kind == Ecosystem::Conda)
             {
                 let parsed = MatchSpec::from_str(&entry.text, ParseStrictness::Lenient)
                     .map_err(|e| {
@@ -104,8 +103,8 @@ impl CondaPackages {
         let subdir = subdir_of(&spec.image.platform).map_err(spec_error)?;
         let environment = Environment::new(
             subdir,
-            spec.image.glibc.as_deref().unwrap_or(DEFAULT_GLIBC),
-            spec.image.cuda.as_deref(),
+            spec.image.conda.glibc.as_deref().unwrap_or(DEFAULT_GLIBC),
+            spec.image.conda.cuda.as_deref(),
             exclude_newer,
         )
         .map_err(spec_error)?;
@@ -113,6 +112,7 @@ impl CondaPackages {
         let repositories = spec
             .repositories
             .conda
+            .channels
             .iter()
             .map(|text| {
                 Repository::parse(text, &spec_dir, lock_dir)

@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use rattler_conda_types::Version;
 
-use crate::ecosystem::ChangeLevel;
+use crate::package::ChangeLevel;
 
 /// The direction and level of a version change, or `None` when either is not a conda version.
 pub fn version_change(old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {

@@ -27,8 +27,8 @@ pub enum ResolveError {
     )]
     WrongList {
         name: String,
-        listed: crate::ecosystem::Ecosystem,
-        found: crate::ecosystem::Ecosystem,
+        listed: crate::package::Ecosystem,
+        found: crate::package::Ecosystem,
         repository: String,
     },
 

@@ -12,7 +12,7 @@ use std::ops::Range;
 use super::dcf::{self, Record};
 use super::requirement::{self, Requirement};
 use super::version::{Constraint, RVersion};
-use crate::ecosystem::Ecosystem;
+use crate::package::Ecosystem;
 use crate::repository::Repository;
 
 /// Which kind of R repository an index belongs to; a spec's `cran` list resolves roots from CRAN

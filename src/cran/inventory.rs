@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::cran::{BASE_PACKAGES, RECOMMENDED_PACKAGES, dcf_fields};
-use crate::ecosystem::Ecosystem;
 use crate::lock::Lock;
+use crate::package::Ecosystem;
 use crate::verify::image::{Files, Want, Wanted, texts};
 use crate::verify::inventory::{Finding, FindingKind, Inventory};
 

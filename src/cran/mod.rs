@@ -16,6 +16,7 @@ mod index;
 pub mod inventory;
 mod requirement;
 mod resolve;
+pub mod spec;
 pub mod support;
 mod version;
 
@@ -50,15 +51,14 @@ pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, Chang
     Some((new.cmp(&old), old.change_level(&new)))
 }
 
-use crate::ecosystem::{
-    ChangeLevel, LayerRequest, LayerResolution, LayerResolver, PackageDetails, PinSource,
-    ResolvedPackage, SettingValue,
-};
+use self::spec::{BIOCONDUCTOR_URL, BioconductorSource};
+use crate::ecosystem::{LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher, gunzip};
 use crate::lock::LockedPackage;
+use crate::package::{ChangeLevel, Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
-use crate::spec::{BIOCONDUCTOR_URL, BioconductorSource, RequirementKind, Spec};
+use crate::spec::Spec;
 
 /// The R ecosystem of one spec: its repositories' indexes and the image's R version.
 pub struct RPackages<'a> {
@@ -85,10 +85,7 @@ impl<'a> RPackages<'a> {
                 .flat_map(|l| &l.requirements)
                 .any(|r| r.kind == kind)
         };
-        let (wants_cran, wants_bioc) = (
-            wants(RequirementKind::Cran),
-            wants(RequirementKind::Bioconductor),
-        );
+        let (wants_cran, wants_bioc) = (wants(Ecosystem::Cran), wants(Ecosystem::Bioconductor));
         if !wants_cran && !wants_bioc {
             return Ok(None);
         }
@@ -98,7 +95,7 @@ impl<'a> RPackages<'a> {
             .flatten()
             .map(|(_, requirement)| requirement.name.clone())
             .collect();
-        let r_text = spec.image.r.as_deref().unwrap_or_default();
+        let r_text = spec.image.r.version.as_deref().unwrap_or_default();
         let r_version: RVersion =
             r_text
                 .parse()
@@ -115,12 +112,12 @@ impl<'a> RPackages<'a> {
             })
         };
         let mut repositories = Vec::new();
-        for text in &spec.repositories.cran {
+        for text in &spec.repositories.r.cran {
             repositories.push((repository(text)?, RepoKind::Cran));
         }
         let mut bioconductor_release = None;
         if wants_bioc {
-            let (site, release) = match &spec.repositories.bioconductor {
+            let (site, release) = match &spec.repositories.r.bioconductor {
                 BioconductorSource::Auto => (BIOCONDUCTOR_URL, bioc::release_for(&r_version)?),
                 BioconductorSource::Mirror(url) => (url.as_str(), bioc::release_for(&r_version)?),
                 BioconductorSource::Release(release) => {
@@ -154,12 +151,9 @@ fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requ
         for entry in &layer.requirements {
             // Only the R lists are R's to read: every other list has its own grammar.
             let kind = match entry.kind {
-                RequirementKind::Cran => RepoKind::Cran,
-                RequirementKind::Bioconductor => RepoKind::Bioconductor,
-                RequirementKind::Pypi
-                | RequirementKind::Conda
-                | RequirementKind::Maven
-                | RequirementKind::MavenProvided => continue,
+                Ecosystem::Cran => RepoKind::Cran,
+                Ecosystem::Bioconductor => RepoKind::Bioconductor,
+                Ecosystem::Pypi | Ecosystem::Conda | Ecosystem::Maven => continue,
             };
             let requirement: Requirement = entry
                 .text

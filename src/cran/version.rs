@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ecosystem::ChangeLevel;
+use crate::package::ChangeLevel;
 
 /// A version as R's `package_version()` understands it. Keeps its original spelling for display.
 #[derive(Debug, Clone)]

@@ -17,10 +17,10 @@ use serde::Serialize;
 
 pub use render::{markdown, text};
 
-use crate::ecosystem::{ChangeLevel, Ecosystem};
 use crate::emit::{DockerfileOptions, render as render_dockerfile};
 use crate::error::Error;
 use crate::lock::{Lock, LockedPackage};
+use crate::package::{ChangeLevel, Ecosystem};
 
 /// What happened to a package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

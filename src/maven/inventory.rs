@@ -9,8 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ecosystem::Ecosystem;
 use crate::lock::{Lock, LockedLayer, LockedPackage};
+use crate::package::Ecosystem;
 use crate::verify::image::{Digested, Files, Want, Wanted};
 use crate::verify::inventory::{Finding, FindingKind, Inventory};
 

@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod model;
 pub mod pom;
 pub mod resolve;
+pub mod spec;
 pub mod store;
 pub mod support;
 pub mod version;
@@ -30,14 +31,12 @@ use std::path::Path;
 use self::coordinate::Coordinate;
 use self::resolve::{Request, resolve};
 use self::store::PomStore;
-use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PackageDetails, PinSource,
-    ResolvedPackage, SettingValue,
-};
+use crate::ecosystem::{LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
+use crate::package::{Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
-use crate::spec::{RequirementKind, Spec, SpecError};
+use crate::spec::{Spec, SpecError};
 
 /// The repository used when the spec names none.
 pub const MAVEN_CENTRAL: &str = "https://repo1.maven.org/maven2";
@@ -55,9 +54,9 @@ impl<'a> MavenPackages<'a> {
         let mut requests: HashMap<String, Vec<Request>> = HashMap::new();
         for layer in &spec.layers {
             for entry in &layer.requirements {
-                let scope = match entry.kind {
-                    RequirementKind::Maven => "compile",
-                    RequirementKind::MavenProvided => "provided",
+                let scope = match (entry.kind, entry.provided) {
+                    (Ecosystem::Maven, false) => "compile",
+                    (Ecosystem::Maven, true) => "provided",
                     _ => continue,
                 };
                 let coordinate = Coordinate::parse(&entry.text)
@@ -97,10 +96,10 @@ impl<'a> MavenPackages<'a> {
         }
         let spec_dir = spec.dir();
         let default = [MAVEN_CENTRAL.to_string()];
-        let listed = if spec.repositories.maven.is_empty() {
+        let listed = if spec.repositories.maven.repositories.is_empty() {
             &default[..]
         } else {
-            &spec.repositories.maven[..]
+            &spec.repositories.maven.repositories[..]
         };
         let repositories = listed
             .iter()

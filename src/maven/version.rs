@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::ecosystem::ChangeLevel;
+use crate::package::ChangeLevel;
 
 /// A Maven version with its ordering.
 #[derive(Debug, Clone)]

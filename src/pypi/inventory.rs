@@ -8,8 +8,8 @@ use std::str::FromStr;
 
 use pep508_rs::PackageName;
 
-use crate::ecosystem::Ecosystem;
 use crate::lock::{Lock, LockedPackage};
+use crate::package::Ecosystem;
 use crate::verify::image::{Files, Want, Wanted, texts};
 use crate::verify::inventory::{Finding, FindingKind, Inventory};
 

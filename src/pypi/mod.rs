@@ -14,6 +14,7 @@ mod metadata;
 mod ranges;
 mod simple;
 mod solver;
+pub mod spec;
 pub mod support;
 mod tags;
 mod version;
@@ -34,14 +35,12 @@ pub use version::version_change;
 use self::index::Indexes;
 use self::simple::DistFile;
 use self::solver::{Provider, PyPackage};
-use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PackageDetails, Pin, PinSource,
-    ResolvedPackage, SettingValue,
-};
+use crate::ecosystem::{LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
+use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 use crate::repository::Repository;
-use crate::spec::{RequirementKind, Spec, SpecError};
+use crate::spec::{Spec, SpecError};
 
 /// The public index used when the spec names none.
 pub const PYPI_URL: &str = "https://pypi.org/simple";
@@ -68,7 +67,7 @@ impl<'a> PypiPackages<'a> {
             for entry in layer
                 .requirements
                 .iter()
-                .filter(|r| r.kind == RequirementKind::Pypi)
+                .filter(|r| r.kind == Ecosystem::Pypi)
             {
                 let requirement = Requirement::from_str(&entry.text).map_err(|e| {
                     spec.error_at(
@@ -90,7 +89,7 @@ impl<'a> PypiPackages<'a> {
             location: None,
             message,
         };
-        let python = spec.image.python.as_deref().ok_or_else(|| {
+        let python = spec.image.pypi.python.as_deref().ok_or_else(|| {
             spec_error("layers install Python packages but `[image] python` is not set: give the interpreter of the base image, like `python = \"3.8\"`".into())
         })?;
         let python = parse_pair(python, '.').ok_or_else(|| {
@@ -98,7 +97,7 @@ impl<'a> PypiPackages<'a> {
                 "image.python `{python}` must be `major.minor`, like \"3.8\""
             ))
         })?;
-        let manylinux = spec.image.manylinux.as_deref().unwrap_or("2_17");
+        let manylinux = spec.image.pypi.manylinux.as_deref().unwrap_or("2_17");
         let manylinux = parse_pair(manylinux, '_').ok_or_else(|| {
             spec_error(format!(
                 "image.manylinux `{manylinux}` must be like \"2_17\""
@@ -110,10 +109,10 @@ impl<'a> PypiPackages<'a> {
             environment(&target).map_err(|e| spec_error(format!("image.python: {e}")))?;
         let spec_dir = spec.dir();
         let default_index = [PYPI_URL.to_string()];
-        let indexes = if spec.repositories.pypi.is_empty() {
+        let indexes = if spec.repositories.pypi.indexes.is_empty() {
             &default_index[..]
         } else {
-            &spec.repositories.pypi[..]
+            &spec.repositories.pypi.indexes[..]
         };
         let repositories = indexes
             .iter()

@@ -3,9 +3,9 @@
 use std::cmp::Ordering;
 
 use super::inventory::PythonInventory;
-use crate::ecosystem::{ChangeLevel, Ecosystem};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
+use crate::package::{ChangeLevel, Ecosystem};
 use crate::support::EcosystemSupport;
 use crate::verify::inventory::Inventory;
 

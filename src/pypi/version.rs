@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 
-use crate::ecosystem::ChangeLevel;
+use crate::package::ChangeLevel;
 
 /// The direction and level of a version change, or `None` when either is not a PEP 440 version.
 pub fn version_change(old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {

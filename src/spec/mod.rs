@@ -5,6 +5,8 @@
 //! line and column; nothing is ignored silently.
 
 mod parse;
+#[cfg(test)]
+mod tests;
 mod wire;
 
 use std::fmt;
@@ -13,7 +15,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use crate::conda::CondaInstaller;
+use crate::conda::spec::{CondaImage, CondaRepositories};
+use crate::cran::spec::{RImage, RRepositories};
+use crate::maven::spec::{MavenLayer, MavenRepositories};
+use crate::package::Ecosystem;
+use crate::pypi::spec::{PypiImage, PypiRepositories};
+
+/// The conda prefix used when the spec names none (kept here for the stages that read it).
+pub use crate::conda::spec::CONDA_PREFIX;
 
 /// The spec file name looked for when none is given.
 pub const DEFAULT_SPEC: &str = "imglock.toml";
@@ -23,137 +32,118 @@ pub const DEFAULT_SPEC: &str = "imglock.toml";
 pub struct Spec {
     /// The spec file, as given on the command line.
     pub path: PathBuf,
+    /// The `[image]` table.
     pub image: Image,
+    /// The `[repositories]` table.
     pub repositories: Repositories,
+    /// The `[[layer]]`s, bottom first.
     pub layers: Vec<Layer>,
 }
 
-/// The `[image]` table.
+/// The `[image]` table: the base image, and each ecosystem's settings of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Image {
+    /// The image's name.
     pub name: String,
+    /// The base image, pinned by digest.
     pub base: String,
+    /// The platform the image runs on.
     pub platform: crate::platform::Platform,
-    pub r: Option<String>,
-    /// The R library imglock installs into (absolute); R's site library when not set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r_library: Option<String>,
-    pub python: Option<String>,
-    /// The image's glibc as a manylinux level (`2_17` when not set), for choosing wheels.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub manylinux: Option<String>,
-    /// The image's glibc version, like `2.17`: conda's `__glibc` virtual package.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub glibc: Option<String>,
-    /// The CUDA driver version the image runs with, like `11.8`: conda's `__cuda` (none if unset).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cuda: Option<String>,
-    /// Where the image's conda environment lives (absolute), `/opt/conda` when not set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conda_prefix: Option<String>,
-    /// The program that installs conda packages in the image.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conda_installer: Option<CondaInstaller>,
+    /// R's settings (CRAN and Bioconductor).
+    #[serde(flatten)]
+    pub r: RImage,
+    /// PyPI's settings.
+    #[serde(flatten)]
+    pub pypi: PypiImage,
+    /// conda's settings.
+    #[serde(flatten)]
+    pub conda: CondaImage,
 }
 
-/// The conda prefix used when the spec names none.
-pub const CONDA_PREFIX: &str = "/opt/conda";
-
-/// The `[repositories]` table, as written (paths are resolved when the repositories are used).
+/// The `[repositories]` table, as written (paths are resolved when the repositories are used):
+/// each ecosystem's repositories.
 #[derive(Debug, Clone, Serialize)]
 pub struct Repositories {
-    pub cran: Vec<String>,
-    pub bioconductor: BioconductorSource,
-    /// Python package indexes, in priority order: the first that has a project serves it
-    /// (PyPI when empty).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pypi: Vec<String>,
-    /// conda channels, in strict priority order: the first channel that has a name serves it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub conda: Vec<String>,
-    /// Maven repositories, in order (Maven Central when empty).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub maven: Vec<String>,
+    /// CRAN's and Bioconductor's.
+    #[serde(flatten)]
+    pub r: RRepositories,
+    /// PyPI's indexes.
+    #[serde(flatten)]
+    pub pypi: PypiRepositories,
+    /// conda's channels.
+    #[serde(flatten)]
+    pub conda: CondaRepositories,
+    /// Maven's repositories.
+    #[serde(flatten)]
+    pub maven: MavenRepositories,
 }
-
-/// Where Bioconductor packages come from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum BioconductorSource {
-    /// The release matching the image's R, from bioconductor.org.
-    Auto,
-    /// An explicit release, like `3.16`, from bioconductor.org.
-    Release(String),
-    /// A mirror laid out like bioconductor.org (`<url>/packages/<release>/bioc`), with the release
-    /// matching the image's R.
-    Mirror(String),
-}
-
-/// The Bioconductor site used when the spec names none.
-pub const BIOCONDUCTOR_URL: &str = "https://bioconductor.org";
-/// The CRAN mirror used when the spec names none.
-pub const CRAN_URL: &str = "https://cloud.r-project.org";
 
 /// One `[[layer]]`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Layer {
+    /// The layer's name, unique in the spec.
     pub name: String,
+    /// Its requirements, list by list: each ecosystem's lists, in the order the spec reads them.
     pub requirements: Vec<RequirementEntry>,
-    /// Where the layer's jars go in the image (`maven-target`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub maven_target: Option<String>,
-}
-
-/// Which list of a layer a requirement was written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RequirementKind {
-    Cran,
-    Bioconductor,
-    Pypi,
-    Conda,
-    Maven,
-    /// Coordinates the runtime already ships (`maven-provided`): their trees are left out.
-    MavenProvided,
-}
-
-impl RequirementKind {
-    /// The key's spelling in the spec and the lock.
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Cran => "cran",
-            Self::Bioconductor => "bioconductor",
-            Self::Pypi => "pypi",
-            Self::Conda => "conda",
-            Self::Maven => "maven",
-            Self::MavenProvided => "maven-provided",
-        }
-    }
+    /// Maven's settings of the layer.
+    #[serde(flatten)]
+    pub maven: MavenLayer,
 }
 
 /// One requirement string of a layer and where it was written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RequirementEntry {
-    pub kind: RequirementKind,
+    /// The ecosystem whose list it was written in.
+    pub kind: Ecosystem,
+    /// Written in the list of what the runtime already ships (Maven's provided coordinates,
+    /// whose trees are left out) rather than the list of what the layer installs.
+    pub provided: bool,
+    /// The requirement, trimmed, in its ecosystem's grammar.
     pub text: String,
     /// `group:artifact` patterns left out of a Maven requirement's tree (`*` matches anything).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exclusions: Vec<String>,
-    #[serde(skip)]
+    /// Where it was written.
     pub location: Location,
+}
+
+/// Hashed as `{"kind", "text", "exclusions"}`: the kind is the ecosystem's name, followed by
+/// `provided` for a provided list, as the spec hash has always spelled it.
+impl Serialize for RequirementEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut entry = serializer.serialize_struct("RequirementEntry", 3)?;
+        if self.provided {
+            entry.serialize_field("kind", &format!("{}provided", self.kind))?;
+        } else {
+            entry.serialize_field("kind", &self.kind)?;
+        }
+        entry.serialize_field("text", &self.text)?;
+        if self.exclusions.is_empty() {
+            entry.skip_field("exclusions")?;
+        } else {
+            entry.serialize_field("exclusions", &self.exclusions)?;
+        }
+        entry.end()
+    }
 }
 
 /// A line and column (both 1-based) in the spec file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Location {
+    /// The line, from 1.
     pub line: usize,
+    /// The column in characters, from 1.
     pub column: usize,
 }
 
 /// A problem with the spec, at a place in it when one is known.
 #[derive(Debug, thiserror::Error)]
 pub struct SpecError {
+    /// The spec file.
     pub path: PathBuf,
+    /// Where in it, when known.
     pub location: Option<Location>,
+    /// What is wrong, and how to fix it.
     pub message: String,
 }
 
@@ -191,19 +181,23 @@ impl Spec {
 
     /// A hash of the normalised spec: what `imglock check` compares with the lock's.
     pub fn hash(&self) -> String {
+        format!("sha256:{}", hex::encode(Sha256::digest(self.hash_json())))
+    }
+
+    /// The JSON the hash is taken of.
+    fn hash_json(&self) -> String {
         #[derive(Serialize)]
         struct Normalised<'a> {
             image: &'a Image,
             repositories: &'a Repositories,
             layers: &'a [Layer],
         }
-        let json = serde_json::to_vec(&Normalised {
+        serde_json::to_string(&Normalised {
             image: &self.image,
             repositories: &self.repositories,
             layers: &self.layers,
         })
-        .unwrap_or_default();
-        format!("sha256:{}", hex::encode(Sha256::digest(json)))
+        .unwrap_or_default()
     }
 
     /// An error about a requirement of this spec, located at its line and column.

@@ -6,13 +6,24 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::wire;
-use super::{
-    BioconductorSource, CRAN_URL, CondaInstaller, Image, Layer, Location, Repositories,
-    RequirementEntry, RequirementKind, Spec, SpecError,
-};
-use crate::cran::RVersion;
-use crate::dockerfile_values::{check_image_path, check_layer_name};
+use super::{Image, Layer, Location, Repositories, RequirementEntry, Spec, SpecError};
+use crate::conda::spec::{CondaImage, CondaRepositories};
+use crate::cran::spec::{RImage, RRepositories};
+use crate::dockerfile_values::{SpanProblem, check_layer_name};
+use crate::maven::spec::{MavenLayer, MavenRepositories};
+use crate::package::Ecosystem;
 use crate::platform::Platform;
+use crate::pypi::spec::{PypiImage, PypiRepositories};
+
+/// The order a layer's requirement lists are read in (and hashed in). Each ecosystem's lists are
+/// found by the exhaustive `match` in [`ecosystem_requirements`].
+const REQUIREMENT_LISTS: [Ecosystem; 5] = [
+    Ecosystem::Cran,
+    Ecosystem::Bioconductor,
+    Ecosystem::Pypi,
+    Ecosystem::Conda,
+    Ecosystem::Maven,
+];
 
 impl Spec {
     /// Validates spec `text` read from `path`.
@@ -52,7 +63,7 @@ impl SpecText<'_> {
     }
 
     /// An error from a check that returns its span and message.
-    fn spanned_error(&self, (span, message): (std::ops::Range<usize>, String)) -> SpecError {
+    fn spanned_error(&self, (span, message): SpanProblem) -> SpecError {
         self.error_at(Some(span), message)
     }
 
@@ -65,49 +76,52 @@ impl SpecText<'_> {
     }
 }
 
-/// The `[image]` table, checked: a base pinned by digest, a known platform, versions and paths
-/// in the forms the image needs.
+/// The `[image]` table, checked: a base pinned by digest, a known platform, and each ecosystem's
+/// versions and paths in the forms the image needs.
 fn parse_image(source: &SpecText<'_>, image: wire::Image) -> Result<Image, SpecError> {
     let located = |problem| source.spanned_error(problem);
     Ok(Image {
         name: image.name,
         base: check_base(image.base).map_err(located)?,
         platform: check_platform(image.platform).map_err(located)?,
-        r: check_r_version(image.r).map_err(located)?,
-        r_library: check_absolute("image.r-library", image.r_library, "/opt/R/library")
-            .map_err(located)?,
-        python: image.python,
-        manylinux: image.manylinux,
-        glibc: check_dotted("image.glibc", image.glibc).map_err(located)?,
-        cuda: check_dotted("image.cuda", image.cuda).map_err(located)?,
-        conda_prefix: check_absolute("image.conda-prefix", image.conda_prefix, "/opt/conda")
-            .map_err(located)?,
-        conda_installer: check_conda_installer(image.conda_installer).map_err(located)?,
+        r: RImage::parse(image.r, image.r_library).map_err(located)?,
+        pypi: PypiImage {
+            python: image.python,
+            manylinux: image.manylinux,
+        },
+        conda: CondaImage::parse(
+            image.glibc,
+            image.cuda,
+            image.conda_prefix,
+            image.conda_installer,
+        )
+        .map_err(located)?,
     })
 }
 
-/// The `[repositories]` table, with CRAN's default mirror and Bioconductor's source filled in.
+/// The `[repositories]` table, with each ecosystem's defaults filled in.
 fn parse_repositories(
     source: &SpecText<'_>,
     repositories: wire::Repositories,
 ) -> Result<Repositories, SpecError> {
-    let cran = match repositories.cran {
-        None => vec![CRAN_URL.to_string()],
-        Some(list) => list.into_vec(),
-    };
-    let bioconductor = match repositories.bioconductor {
-        None => BioconductorSource::Auto,
-        Some(value) => parse_bioconductor(value.get_ref())
-            .map_err(|m| source.error_at(Some(value.span()), m))?,
-    };
     let list =
         |value: Option<wire::OneOrMany>| value.map(wire::OneOrMany::into_vec).unwrap_or_default();
+    let r = RRepositories::parse(
+        repositories.cran.map(wire::OneOrMany::into_vec),
+        repositories.bioconductor,
+    )
+    .map_err(|problem| source.spanned_error(problem))?;
     Ok(Repositories {
-        cran,
-        bioconductor,
-        pypi: list(repositories.pypi),
-        conda: list(repositories.conda),
-        maven: list(repositories.maven),
+        r,
+        pypi: PypiRepositories {
+            indexes: list(repositories.pypi),
+        },
+        conda: CondaRepositories {
+            channels: list(repositories.conda),
+        },
+        maven: MavenRepositories {
+            repositories: list(repositories.maven),
+        },
     })
 }
 
@@ -147,114 +161,103 @@ fn parse_layer(
         ));
     }
     let requirements = layer_requirements(source, &layer);
-    let has_maven = requirements
+    let installs_maven = requirements
         .iter()
-        .any(|r| r.kind == RequirementKind::Maven);
-    let maven_target = check_absolute("maven-target", layer.maven_target, "/databricks/jars")
+        .any(|r| r.kind == Ecosystem::Maven && !r.provided);
+    let maven = MavenLayer::parse(layer.maven_target, installs_maven, &name, layer.name.span())
         .map_err(|problem| source.spanned_error(problem))?;
-    if has_maven && maven_target.is_none() {
-        return Err(source.error_at(
-            Some(layer.name.span()),
-            format!(
-                "layer `{name}` installs Maven artifacts but has no `maven-target`: say where the jars go, like `maven-target = \"/databricks/jars\"`"
-            ),
-        ));
-    }
     Ok(Layer {
         name,
         requirements,
-        maven_target,
+        maven,
     })
 }
 
-/// A layer's requirements, list by list: cran, bioconductor, pypi, conda, maven, maven-provided.
+/// A layer's requirements, list by list in the order of [`REQUIREMENT_LISTS`].
 fn layer_requirements(source: &SpecText<'_>, layer: &wire::Layer) -> Vec<RequirementEntry> {
-    let mut requirements = Vec::new();
-    for (kind, entries) in [
-        (RequirementKind::Cran, &layer.cran),
-        (RequirementKind::Bioconductor, &layer.bioconductor),
-        (RequirementKind::Pypi, &layer.pypi),
-        (RequirementKind::Conda, &layer.conda),
-    ] {
-        requirements.extend(
-            entries
-                .iter()
-                .map(|entry| plain_requirement(source, kind, entry)),
-        );
-    }
-    requirements.extend(
-        layer
-            .maven
-            .iter()
-            .map(|entry| maven_requirement(source, entry)),
-    );
-    requirements.extend(
-        layer
-            .maven_provided
-            .iter()
-            .map(|entry| plain_requirement(source, RequirementKind::MavenProvided, entry)),
-    );
-    requirements
+    REQUIREMENT_LISTS
+        .into_iter()
+        .flat_map(|ecosystem| ecosystem_requirements(source, layer, ecosystem))
+        .collect()
 }
 
-/// A requirement written as a string, trimmed.
-fn plain_requirement(
+/// The requirements a layer lists for `ecosystem`: every ecosystem's list of strings, and for
+/// Maven its entries (with their exclusions) followed by its provided coordinates.
+fn ecosystem_requirements(
     source: &SpecText<'_>,
-    kind: RequirementKind,
-    entry: &Spanned<String>,
+    layer: &wire::Layer,
+    ecosystem: Ecosystem,
+) -> Vec<RequirementEntry> {
+    let plain = |entry: &Spanned<String>| {
+        requirement(
+            source,
+            ecosystem,
+            entry.get_ref().trim().into(),
+            entry.span(),
+        )
+    };
+    match ecosystem {
+        Ecosystem::Cran => layer.cran.iter().map(plain).collect(),
+        Ecosystem::Bioconductor => layer.bioconductor.iter().map(plain).collect(),
+        Ecosystem::Pypi => layer.pypi.iter().map(plain).collect(),
+        Ecosystem::Conda => layer.conda.iter().map(plain).collect(),
+        Ecosystem::Maven => {
+            let entries = layer.maven.iter().map(|entry| {
+                let (text, exclusions) = entry.get_ref().coordinate_and_exclusions();
+                RequirementEntry {
+                    exclusions,
+                    ..requirement(source, ecosystem, text, entry.span())
+                }
+            });
+            let provided = layer.maven_provided.iter().map(|entry| RequirementEntry {
+                provided: true,
+                ..plain(entry)
+            });
+            entries.chain(provided).collect()
+        }
+    }
+}
+
+/// A requirement of the installed list of `kind`, with no exclusions, written at `span`.
+fn requirement(
+    source: &SpecText<'_>,
+    kind: Ecosystem,
+    text: String,
+    span: std::ops::Range<usize>,
 ) -> RequirementEntry {
     RequirementEntry {
         kind,
-        text: entry.get_ref().trim().to_string(),
+        provided: false,
+        text,
         exclusions: Vec::new(),
-        location: source.location(entry.span().start),
+        location: source.location(span.start),
     }
 }
 
-/// A `maven` requirement: a coordinate, with the exclusions of its table form.
-fn maven_requirement(source: &SpecText<'_>, entry: &Spanned<wire::MavenEntry>) -> RequirementEntry {
-    let (coordinate, exclusions) = match entry.get_ref() {
-        wire::MavenEntry::Plain(coordinate) => (coordinate, Vec::new()),
-        wire::MavenEntry::Excluding {
-            coordinate,
-            exclude,
-        } => (coordinate, exclude.clone()),
-    };
-    RequirementEntry {
-        kind: RequirementKind::Maven,
-        text: coordinate.trim().to_string(),
-        exclusions,
-        location: source.location(entry.span().start),
-    }
-}
-
-/// Refuses layers of an ecosystem the spec leaves unconfigured: conda packages without a
-/// channel, R packages without `[image] r`.
+/// Refuses layers of an ecosystem the spec leaves unconfigured (each ecosystem says what it
+/// needs): conda packages without a channel, R packages without `[image] r`.
 fn check_ecosystems_configured(source: &SpecText<'_>, spec: &Spec) -> Result<(), SpecError> {
-    let installs = |wanted: fn(RequirementKind) -> bool| {
+    let installs = |wanted: fn(Ecosystem) -> bool| {
         spec.layers
             .iter()
             .any(|l| l.requirements.iter().any(|r| wanted(r.kind)))
     };
-    if spec.repositories.conda.is_empty() && installs(|kind| kind == RequirementKind::Conda) {
-        return Err(source.error_at(
-            None,
-            "layers install conda packages but `[repositories] conda` lists no channel: add the channels in priority order, like `conda = [\"https://conda.anaconda.org/conda-forge\"]`".into(),
-        ));
-    }
-    let is_r = |kind: RequirementKind| {
-        matches!(kind, RequirementKind::Cran | RequirementKind::Bioconductor)
-    };
-    if spec.image.r.is_none() && installs(is_r) {
-        return Err(source.error_at(
-            None,
-            "layers install R packages but `[image] r` is not set: give the R version of the base image, like `r = \"4.2.2\"`".into(),
-        ));
-    }
+    let unconfigured = |message| source.error_at(None, message);
+    spec.repositories
+        .conda
+        .check_configured(installs(|kind| kind == Ecosystem::Conda))
+        .map_err(unconfigured)?;
+    spec.image
+        .r
+        .check_configured(installs(Ecosystem::is_r))
+        .map_err(unconfigured)?;
     Ok(())
 }
-type Spanned2<T> = Result<T, (std::ops::Range<usize>, String)>;
 
+/// A checked value, or the problem with it.
+type Spanned2<T> = Result<T, SpanProblem>;
+
+/// `image.base`: an image reference pinned by digest.
 fn check_base(base: Spanned<String>) -> Spanned2<String> {
     let span = base.span();
     let base = base.into_inner();
@@ -276,44 +279,7 @@ fn check_base(base: Spanned<String>) -> Spanned2<String> {
     }
 }
 
-/// An absolute path in the image, like `example`.
-fn check_absolute(
-    key: &str,
-    value: Option<Spanned<String>>,
-    example: &str,
-) -> Spanned2<Option<String>> {
-    match value {
-        None => Ok(None),
-        Some(path) => match check_image_path(path.get_ref()) {
-            Ok(()) => Ok(Some(path.into_inner())),
-            Err(problem) => Err((
-                path.span(),
-                format!("{key}: {problem}; give an absolute path in the image, like `{example}`"),
-            )),
-        },
-    }
-}
-
-/// A version like `2.17` or `11.8`: digits separated by dots.
-fn check_dotted(key: &str, value: Option<Spanned<String>>) -> Spanned2<Option<String>> {
-    let Some(value) = value else { return Ok(None) };
-    let dotted = value
-        .get_ref()
-        .split('.')
-        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
-    if dotted {
-        Ok(Some(value.into_inner()))
-    } else {
-        Err((
-            value.span(),
-            format!(
-                "{key} `{}` must be a version like `2.17`: numbers separated by dots",
-                value.get_ref()
-            ),
-        ))
-    }
-}
-
+/// `image.platform`: a platform the image can run on (linux/amd64 when not set).
 fn check_platform(platform: Option<Spanned<String>>) -> Spanned2<Platform> {
     match platform {
         None => Ok(Platform::default()),
@@ -321,46 +287,5 @@ fn check_platform(platform: Option<Spanned<String>>) -> Spanned2<Platform> {
             .get_ref()
             .parse()
             .map_err(|message| (platform.span(), message)),
-    }
-}
-
-/// `image.r`, when set: a version R's own version order reads.
-fn check_r_version(r: Option<Spanned<String>>) -> Spanned2<Option<String>> {
-    let Some(r) = r else { return Ok(None) };
-    match r.get_ref().parse::<RVersion>() {
-        Ok(_) => Ok(Some(r.into_inner())),
-        Err(e) => Err((r.span(), format!("image.r: {e}"))),
-    }
-}
-
-/// `image.conda-installer`, when set: a program imglock knows how to drive.
-fn check_conda_installer(installer: Option<Spanned<String>>) -> Spanned2<Option<CondaInstaller>> {
-    let Some(installer) = installer else {
-        return Ok(None);
-    };
-    installer
-        .get_ref()
-        .parse()
-        .map(Some)
-        .map_err(|message: String| (installer.span(), format!("image.conda-installer {message}")))
-}
-fn parse_bioconductor(value: &str) -> Result<BioconductorSource, String> {
-    let value = value.trim();
-    if value == "auto" {
-        return Ok(BioconductorSource::Auto);
-    }
-    if value.contains(':') {
-        return Ok(BioconductorSource::Mirror(value.to_string()));
-    }
-    let release_like = value.split('.').count() == 2
-        && value
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    if release_like {
-        Ok(BioconductorSource::Release(value.to_string()))
-    } else {
-        Err(format!(
-            "repositories.bioconductor `{value}` must be `auto`, a release like `3.16`, or a mirror URL"
-        ))
     }
 }

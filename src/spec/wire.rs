@@ -4,6 +4,9 @@
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::maven::spec::MavenEntry;
+
+/// The whole file.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Spec {
@@ -13,27 +16,26 @@ pub(super) struct Spec {
     pub layer: Vec<Layer>,
 }
 
+/// The `[image]` table.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Image {
     pub name: String,
     pub base: Spanned<String>,
     pub platform: Option<Spanned<String>>,
     pub r: Option<Spanned<String>>,
-    #[serde(rename = "r-library")]
     pub r_library: Option<Spanned<String>>,
     pub python: Option<String>,
     pub manylinux: Option<String>,
     pub glibc: Option<Spanned<String>>,
     pub cuda: Option<Spanned<String>>,
-    #[serde(rename = "conda-prefix")]
     pub conda_prefix: Option<Spanned<String>>,
-    #[serde(rename = "conda-installer")]
     pub conda_installer: Option<Spanned<String>>,
 }
 
+/// The `[repositories]` table.
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Repositories {
     pub cran: Option<OneOrMany>,
     pub bioconductor: Option<Spanned<String>>,
@@ -42,6 +44,7 @@ pub(super) struct Repositories {
     pub maven: Option<OneOrMany>,
 }
 
+/// A list of repositories, or one written as a string.
 #[derive(Deserialize)]
 #[serde(untagged)]
 pub(super) enum OneOrMany {
@@ -50,6 +53,7 @@ pub(super) enum OneOrMany {
 }
 
 impl OneOrMany {
+    /// The repositories, in order.
     pub fn into_vec(self) -> Vec<String> {
         match self {
             Self::One(one) => vec![one],
@@ -58,8 +62,9 @@ impl OneOrMany {
     }
 }
 
+/// One `[[layer]]`: its name, and each ecosystem's lists and settings.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Layer {
     pub name: Spanned<String>,
     #[serde(default)]
@@ -72,23 +77,10 @@ pub(super) struct Layer {
     pub conda: Vec<Spanned<String>>,
     #[serde(default)]
     pub maven: Vec<Spanned<MavenEntry>>,
-    #[serde(rename = "maven-target")]
     pub maven_target: Option<Spanned<String>>,
-    #[serde(rename = "maven-provided", default)]
+    #[serde(default)]
     pub maven_provided: Vec<Spanned<String>>,
     pub github: Option<Spanned<toml::Value>>,
-}
-
-/// A Maven requirement: a coordinate, or a coordinate with exclusions.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(super) enum MavenEntry {
-    Plain(String),
-    Excluding {
-        coordinate: String,
-        #[serde(default)]
-        exclude: Vec<String>,
-    },
 }
 
 /// Keys reserved for ecosystems this build cannot resolve yet: an error, never ignored.

@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use super::image::{Files, Wanted};
-use crate::ecosystem::Ecosystem;
 use crate::lock::Lock;
+use crate::package::Ecosystem;
 
 /// An ecosystem's view of an image: which files it needs, and how they differ from the lock.
 pub trait Inventory: Wanted {

@@ -20,9 +20,9 @@ pub use image::{ImageError, Limits};
 pub use inventory::{Finding, FindingKind, Inventory};
 pub use report::{junit, text};
 
-use crate::ecosystem::Ecosystem;
 use crate::error::Error;
 use crate::lock::Lock;
+use crate::package::Ecosystem;
 
 /// The result of verifying an image.
 #[derive(Debug, Serialize)]

@@ -222,11 +222,19 @@ fn no_function_is_longer_than_80_lines() {
                 .find(|&i| lines[i] == close)
                 .unwrap_or(lines.len() - 1);
             if end - start + 1 > 80 {
-                long.push(format!("{module}: {} lines: {}", end - start + 1, line.trim()));
+                long.push(format!(
+                    "{module}: {} lines: {}",
+                    end - start + 1,
+                    line.trim()
+                ));
             }
         }
     }
-    assert!(long.is_empty(), "functions over 80 lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "functions over 80 lines:\n{}",
+        long.join("\n")
+    );
 }
 
 /// The indentation of a line that starts a function (as rustfmt lays it out), if it does.
@@ -234,7 +242,14 @@ fn function_start(line: &str) -> Option<&str> {
     let trimmed = line.trim_start();
     let indent = &line[..line.len() - trimmed.len()];
     let mut rest = trimmed;
-    for prefix in ["pub(crate) ", "pub(super) ", "pub ", "const ", "async ", "unsafe "] {
+    for prefix in [
+        "pub(crate) ",
+        "pub(super) ",
+        "pub ",
+        "const ",
+        "async ",
+        "unsafe ",
+    ] {
         rest = rest.strip_prefix(prefix).unwrap_or(rest);
     }
     rest.starts_with("fn ").then_some(indent)

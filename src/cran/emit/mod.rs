@@ -15,10 +15,10 @@ use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
 
-use crate::ecosystem::SettingValue;
 use crate::emit::shell::quote;
 use crate::emit::step::{DockerfileOptions, Source, Step, StepContext, StepError, context_mount};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
+use crate::package::SettingValue;
 
 /// The installer every R step calls, written into the image by [`helper_step`].
 const INSTALLER: &str = include_str!("imglock-r-install.sh");

@@ -89,7 +89,7 @@ fn level<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecosystem::Ecosystem;
+    use crate::package::Ecosystem;
 
     fn package(name: &str, version: &str, dependencies: &[&str]) -> LockedPackage {
         let requested = ["ggplot2", "leafy", "app"].contains(&name);
@@ -103,7 +103,7 @@ mod tests {
             size: 1,
             requested,
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
-            details: crate::ecosystem::PackageDetails::R(Default::default()),
+            details: crate::package::PackageDetails::R(Default::default()),
         }
     }
 
