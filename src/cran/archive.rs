@@ -43,7 +43,7 @@ impl ArchiveSource for FetchedArchive<'_> {
         {
             Some(Ok(artifact)) => artifact,
             Some(Err(error)) if error.is_not_found() => return Ok(None),
-            Some(Err(error)) => return Err(crate::error::chain(&error)),
+            Some(Err(error)) => return Err(crate::causes::chain(&error)),
             None => return Ok(None),
         };
         let bytes = std::fs::read(&artifact.path).map_err(|e| e.to_string())?;

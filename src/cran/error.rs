@@ -95,3 +95,58 @@ pub enum ResolveError {
         reason: String,
     },
 }
+
+/// Anything that stops the R packages of a spec: reading the spec's R lists and the image's R
+/// version, fetching the repositories' indexes, resolving a layer, reading a downloaded package.
+#[derive(Debug, thiserror::Error)]
+pub enum CranError {
+    /// A malformed R requirement or repository in the spec.
+    #[error(transparent)]
+    Spec(#[from] crate::spec::SpecError),
+
+    #[error("`[image] r` is not an R version")]
+    ImageR(#[source] super::version::InvalidVersion),
+
+    #[error(transparent)]
+    Bioconductor(#[from] super::bioc::ReleaseError),
+
+    #[error(transparent)]
+    Fetches(#[from] crate::fetch::FetchErrors),
+
+    #[error(
+        "the index `{url}` is unusable: the gzip stream is corrupt or truncated; nothing of it was used"
+    )]
+    CorruptIndex {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the index `{url}` is unusable")]
+    NotAnIndex {
+        url: String,
+        #[source]
+        source: super::index::NotAnIndex,
+    },
+
+    #[error(transparent)]
+    Resolve(#[from] Box<ResolveError>),
+
+    #[error("cannot read the downloaded artifact of `{url}`")]
+    UnreadableArtifact {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The tarball has no readable `DESCRIPTION`.
+    #[error("the artifact `{url}` is unusable: {reason}")]
+    NoDescription { url: String, reason: String },
+
+    #[error("the artifact `{url}` is unusable: its DESCRIPTION is malformed")]
+    BadDescription {
+        url: String,
+        #[source]
+        source: super::dcf::DcfError,
+    },
+}

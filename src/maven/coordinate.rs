@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::error::CoordinateError;
+
 /// A project: group, artifact, version.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Gav {
@@ -49,19 +51,17 @@ pub struct Coordinate {
 impl Coordinate {
     /// Reads `group:artifact:version`, `group:artifact:classifier:version` or
     /// `group:artifact:type:classifier:version`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, CoordinateError> {
         let parts: Vec<&str> = text.trim().split(':').map(str::trim).collect();
         if parts.iter().any(|p| p.is_empty()) {
-            return Err(format!("`{text}` has an empty part"));
+            return Err(CoordinateError::EmptyPart(text.to_string()));
         }
         let (group, artifact, kind, classifier, version) = match parts.as_slice() {
             [g, a, v] => (g, a, "jar", None, v),
             [g, a, c, v] => (g, a, "jar", Some(*c), v),
             [g, a, t, c, v] => (g, a, *t, Some(*c), v),
             _ => {
-                return Err(format!(
-                    "`{text}` is not a Maven coordinate: write group:artifact:version, group:artifact:classifier:version or group:artifact:type:classifier:version"
-                ));
+                return Err(CoordinateError::Shape(text.to_string()));
             }
         };
         Ok(Self {

@@ -11,14 +11,18 @@
 
 pub mod coordinate;
 mod details;
+mod error;
 pub mod model;
 pub mod pom;
 pub mod resolve;
+pub mod scope;
 pub mod store;
 pub mod version;
 mod xml;
 
 pub use details::MavenDetails;
+pub use error::{CoordinateError, MavenError, ModelError, PomError, RangeError, XmlError};
+pub use scope::Scope;
 pub use version::version_change;
 
 use std::collections::{BTreeMap, HashMap};
@@ -28,10 +32,9 @@ use self::coordinate::Coordinate;
 use self::resolve::{Request, resolve};
 use self::store::PomStore;
 use crate::ecosystem::{
-    Ecosystem, LayerRequest, LayerResolution, LayerResolver, PackageDetails, PinSource,
-    ResolvedPackage, SettingValue,
+    Ecosystem, EcosystemError, LayerRequest, LayerResolution, LayerResolver, PackageDetails,
+    PinSource, ResolvedPackage, SettingValue,
 };
-use crate::error::Error;
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
 use crate::repository::Repository;
 use crate::spec::{RequirementKind, Spec, SpecError};
@@ -48,13 +51,17 @@ pub struct MavenPackages<'a> {
 
 impl<'a> MavenPackages<'a> {
     /// The Maven ecosystem, or `None` when no layer asks for Maven artifacts.
-    pub fn load(spec: &Spec, lock_dir: &Path, fetcher: &'a Fetcher) -> Result<Option<Self>, Error> {
+    pub fn load(
+        spec: &Spec,
+        lock_dir: &Path,
+        fetcher: &'a Fetcher,
+    ) -> Result<Option<Self>, MavenError> {
         let mut requests: HashMap<String, Vec<Request>> = HashMap::new();
         for layer in &spec.layers {
             for entry in &layer.requirements {
                 let scope = match entry.kind {
-                    RequirementKind::Maven => "compile",
-                    RequirementKind::MavenProvided => "provided",
+                    RequirementKind::Maven => Scope::Compile,
+                    RequirementKind::MavenProvided => Scope::Provided,
                     _ => continue,
                 };
                 let coordinate = Coordinate::parse(&entry.text)
@@ -88,7 +95,7 @@ impl<'a> MavenPackages<'a> {
         if !requests
             .values()
             .flatten()
-            .any(|request| request.scope == "compile")
+            .any(|request| request.scope == Scope::Compile)
         {
             return Ok(None);
         }
@@ -166,8 +173,8 @@ pub fn lock_name(coordinate: &Coordinate) -> String {
 }
 
 impl LayerResolver for MavenPackages<'_> {
-    fn name(&self) -> &'static str {
-        "Maven"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Maven
     }
 
     fn settings(&self) -> BTreeMap<String, SettingValue> {
@@ -185,16 +192,11 @@ impl LayerResolver for MavenPackages<'_> {
         settings
     }
 
-    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, EcosystemError> {
         let Some(requests) = self.requests.get(&request.layer.name) else {
             return Ok(LayerResolution::default());
         };
-        let failure = |message: String| Error::Solve {
-            ecosystem: "Maven",
-            layer: request.layer.name.clone(),
-            message,
-        };
-        let resolution = resolve(&self.store, requests).map_err(failure)?;
+        let resolution = resolve(&self.store, requests)?;
         let mut notes = resolution.notes;
         let below: HashMap<&str, &str> = request
             .below

@@ -118,7 +118,7 @@ impl<'a> Indexes<'a> {
                         still_missing.push(name);
                         continue;
                     }
-                    Err(error) => Err(crate::error::chain(&error)),
+                    Err(error) => Err(crate::causes::chain(&error)),
                 };
                 self.projects.borrow_mut().insert(name, result);
             }
@@ -265,7 +265,7 @@ impl<'a> Indexes<'a> {
                 .download_all(&requests, "Downloading sdists and wheels for metadata");
             for ((key, file), artifact) in downloads.into_iter().zip(artifacts) {
                 let result = artifact
-                    .map_err(|e| crate::error::chain(&e))
+                    .map_err(|e| crate::causes::chain(&e))
                     .and_then(|artifact| std::fs::read(&artifact.path).map_err(|e| e.to_string()))
                     .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0))
                     .map(Rc::new);
@@ -324,7 +324,7 @@ impl<'a> Indexes<'a> {
                 .map_err(|error| {
                     format!(
                         "its metadata `{url}` could not be fetched: {}",
-                        crate::error::chain(&error)
+                        crate::causes::chain(&error)
                     )
                 });
             self.metadata.borrow_mut().insert(key, result);
