@@ -7,6 +7,7 @@
 use std::io::Read;
 
 use super::dcf;
+use super::error::ArchiveError;
 use super::index::{PackageEntry, RepoIndex, RepoKind};
 use super::resolve::ArchiveSource;
 use super::version::RVersion;
@@ -26,7 +27,7 @@ impl ArchiveSource for FetchedArchive<'_> {
         repository: &RepoIndex,
         name: &str,
         version: &RVersion,
-    ) -> Result<Option<PackageEntry>, String> {
+    ) -> Result<Option<PackageEntry>, ArchiveError> {
         if repository.kind != RepoKind::Cran {
             return Ok(None);
         }
@@ -43,19 +44,24 @@ impl ArchiveSource for FetchedArchive<'_> {
         {
             Some(Ok(artifact)) => artifact,
             Some(Err(error)) if error.is_not_found() => return Ok(None),
-            Some(Err(error)) => return Err(crate::causes::chain(&error)),
+            Some(Err(error)) => return Err(ArchiveError::Fetch(error)),
             None => return Ok(None),
         };
-        let bytes = std::fs::read(&artifact.path).map_err(|e| e.to_string())?;
-        let description = read_description(&bytes, name)?;
-        let records = dcf::parse(&description).map_err(|e| format!("its DESCRIPTION, {e}"))?;
-        let record = records.first().ok_or("its DESCRIPTION is empty")?;
-        let entry = PackageEntry::from_record(record, Some(path))?;
+        let bytes = std::fs::read(&artifact.path).map_err(ArchiveError::Read)?;
+        let description = read_description(&bytes, name).map_err(ArchiveError::Description)?;
+        let records = dcf::parse(&description).map_err(ArchiveError::Dcf)?;
+        let record = records
+            .first()
+            .ok_or_else(|| ArchiveError::Description("its DESCRIPTION is empty".into()))?;
+        let entry =
+            PackageEntry::from_record(record, Some(path)).map_err(ArchiveError::Description)?;
         if entry.name != name || &entry.version != version {
-            return Err(format!(
-                "the tarball describes {} {}, not {name} {version}",
-                entry.name, entry.version
-            ));
+            return Err(ArchiveError::Mismatch {
+                name: name.to_string(),
+                version: version.to_string(),
+                found_name: entry.name,
+                found_version: entry.version.to_string(),
+            });
         }
         Ok(Some(entry))
     }

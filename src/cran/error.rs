@@ -86,13 +86,39 @@ pub enum ResolveError {
         reason: String,
     },
 
-    #[error("{chain}: cannot use the archived {name} {version} from {repository}: {reason}")]
+    #[error("{chain}: cannot use the archived {name} {version} from {repository}")]
     Archive {
         name: String,
         version: String,
         chain: Chain,
         repository: String,
-        reason: String,
+        #[source]
+        source: ArchiveError,
+    },
+}
+
+/// Why an archived version (CRAN's `Archive/`) could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("its tarball could not be fetched")]
+    Fetch(#[source] crate::fetch::FetchError),
+
+    #[error("its downloaded tarball could not be read")]
+    Read(#[source] std::io::Error),
+
+    /// The tarball has no readable DESCRIPTION, or its DESCRIPTION lacks a field.
+    #[error("{0}")]
+    Description(String),
+
+    #[error("its DESCRIPTION is malformed")]
+    Dcf(#[source] super::dcf::DcfError),
+
+    #[error("the tarball describes {found_name} {found_version}, not {name} {version}")]
+    Mismatch {
+        name: String,
+        version: String,
+        found_name: String,
+        found_version: String,
     },
 }
 

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 pub use archive::read_description;
 pub use details::RDetails;
-pub use error::{Chain, CranError, ResolveError};
+pub use error::{ArchiveError, Chain, CranError, ResolveError};
 pub use index::{PackageEntry, RepoIndex, RepoKind};
 pub use requirement::Requirement;
 pub use resolve::{

@@ -26,13 +26,13 @@ use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requir
 use pubgrub::PubGrubError;
 
 pub use details::PypiDetails;
-pub use error::{NoSolution, PypiError};
+pub use error::{IndexError, NoSolution, PypiError};
 pub use tags::Target;
 pub use version::version_change;
 
 use self::index::Indexes;
 use self::simple::DistFile;
-use self::solver::{Provider, ProviderError, PyPackage};
+use self::solver::{Provider, PyPackage};
 use crate::ecosystem::{
     Ecosystem, EcosystemError, LayerRequest, LayerResolution, LayerResolver, PackageDetails, Pin,
     PinSource, ResolvedPackage, SettingValue,
@@ -249,17 +249,13 @@ impl PypiPackages<'_> {
         let version = &chosen[name];
         let project = self
             .indexes
-            .project(name)
-            .map_err(|e| PypiError::Index(ProviderError(e)))?
+            .project(name)?
             .ok_or_else(|| PypiError::Vanished {
                 name: name.to_string(),
             })?;
         let candidate = &project.versions[version];
         let repository = &self.indexes.repositories[project.index];
-        let metadata = self
-            .indexes
-            .metadata(name, version)
-            .map_err(|e| PypiError::Index(ProviderError(e)))?;
+        let metadata = self.indexes.metadata(name, version)?;
         let file = &candidate.file;
         Ok(ResolvedPackage {
             ecosystem: Ecosystem::Pypi,
@@ -311,7 +307,10 @@ fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Ve
             });
         }
         Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
-            return Err(PypiError::ChoosingVersion { package, source });
+            return Err(PypiError::ChoosingVersion {
+                package,
+                source: Box::new(source),
+            });
         }
         Err(PubGrubError::ErrorRetrievingDependencies {
             package,
@@ -321,11 +320,11 @@ fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Ve
             return Err(PypiError::ReadingDependencies {
                 package,
                 version,
-                source,
+                source: Box::new(source),
             });
         }
         Err(PubGrubError::ErrorInShouldCancel(source)) => {
-            return Err(PypiError::Cancelled(source));
+            return Err(PypiError::Cancelled(Box::new(source)));
         }
     };
     Ok(solution
