@@ -7,7 +7,7 @@
 use std::io::Read;
 
 use super::dcf;
-use super::error::ArchiveError;
+use super::error::{ArchiveError, DescriptionError, EntryError};
 use super::index::{PackageEntry, RepoIndex, RepoKind};
 use super::resolve::ArchiveSource;
 use super::version::RVersion;
@@ -48,13 +48,12 @@ impl ArchiveSource for FetchedArchive<'_> {
             None => return Ok(None),
         };
         let bytes = std::fs::read(&artifact.path).map_err(ArchiveError::Read)?;
-        let description = read_description(&bytes, name).map_err(ArchiveError::Description)?;
-        let records = dcf::parse(&description).map_err(ArchiveError::Dcf)?;
+        let description = read_description(&bytes, name)?;
+        let records = dcf::parse(&description).map_err(|e| ArchiveError::Entry(e.into()))?;
         let record = records
             .first()
-            .ok_or_else(|| ArchiveError::Description("its DESCRIPTION is empty".into()))?;
-        let entry =
-            PackageEntry::from_record(record, Some(path)).map_err(ArchiveError::Description)?;
+            .ok_or(ArchiveError::Entry(EntryError::Empty))?;
+        let entry = PackageEntry::from_record(record, Some(path)).map_err(ArchiveError::Entry)?;
         if entry.name != name || &entry.version != version {
             return Err(ArchiveError::Mismatch {
                 name: name.to_string(),
@@ -68,17 +67,15 @@ impl ArchiveSource for FetchedArchive<'_> {
 }
 
 /// The text of `<name>/DESCRIPTION` inside a source tarball.
-pub fn read_description(tar_gz: &[u8], name: &str) -> Result<String, String> {
+pub fn read_description(tar_gz: &[u8], name: &str) -> Result<String, DescriptionError> {
     let wanted = format!("{name}/DESCRIPTION");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tar_gz));
-    let entries = archive
-        .entries()
-        .map_err(|e| format!("not a tar.gz: {e}"))?;
+    let entries = archive.entries().map_err(DescriptionError::NotTarGz)?;
     for entry in entries {
-        let entry = entry.map_err(|e| format!("a corrupt or truncated tar.gz: {e}"))?;
+        let entry = entry.map_err(DescriptionError::Corrupt)?;
         let path = entry
             .path()
-            .map_err(|e| e.to_string())?
+            .map_err(DescriptionError::Corrupt)?
             .to_string_lossy()
             .into_owned();
         if path.trim_start_matches("./") == wanted {
@@ -86,9 +83,9 @@ pub fn read_description(tar_gz: &[u8], name: &str) -> Result<String, String> {
             entry
                 .take(MAX_DESCRIPTION_BYTES)
                 .read_to_string(&mut text)
-                .map_err(|e| format!("its DESCRIPTION is unreadable: {e}"))?;
+                .map_err(DescriptionError::Unreadable)?;
             return Ok(text);
         }
     }
-    Err(format!("the tarball has no `{wanted}`"))
+    Err(DescriptionError::Missing(wanted))
 }

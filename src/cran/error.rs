@@ -76,14 +76,15 @@ pub enum ResolveError {
     },
 
     #[error(
-        "{chain}: the index of {repository} has an unreadable entry for `{name}` at line {line}: {reason}"
+        "{chain}: the index of {repository} has an unreadable entry for `{name}` at line {line}"
     )]
     BrokenEntry {
         name: String,
         chain: Chain,
         repository: String,
         line: usize,
-        reason: String,
+        #[source]
+        source: EntryError,
     },
 
     #[error("{chain}: cannot use the archived {name} {version} from {repository}")]
@@ -106,12 +107,11 @@ pub enum ArchiveError {
     #[error("its downloaded tarball could not be read")]
     Read(#[source] std::io::Error),
 
-    /// The tarball has no readable DESCRIPTION, or its DESCRIPTION lacks a field.
-    #[error("{0}")]
-    Description(String),
+    #[error(transparent)]
+    Description(#[from] DescriptionError),
 
-    #[error("its DESCRIPTION is malformed")]
-    Dcf(#[source] super::dcf::DcfError),
+    #[error("its DESCRIPTION is not a package's")]
+    Entry(#[source] EntryError),
 
     #[error("the tarball describes {found_name} {found_version}, not {name} {version}")]
     Mismatch {
@@ -165,9 +165,12 @@ pub enum CranError {
         source: std::io::Error,
     },
 
-    /// The tarball has no readable `DESCRIPTION`.
-    #[error("the artifact `{url}` is unusable: {reason}")]
-    NoDescription { url: String, reason: String },
+    #[error("the artifact `{url}` is unusable")]
+    NoDescription {
+        url: String,
+        #[source]
+        source: DescriptionError,
+    },
 
     #[error("the artifact `{url}` is unusable: its DESCRIPTION is malformed")]
     BadDescription {
@@ -175,4 +178,43 @@ pub enum CranError {
         #[source]
         source: super::dcf::DcfError,
     },
+}
+
+/// Why an index record or a DESCRIPTION is not a package entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error(transparent)]
+    Dcf(#[from] super::dcf::DcfError),
+
+    #[error("the record is empty")]
+    Empty,
+
+    #[error("the record has no `{0}` field")]
+    NoField(&'static str),
+
+    #[error(transparent)]
+    Version(#[from] super::version::InvalidVersion),
+
+    #[error("its {field} field")]
+    Field {
+        field: &'static str,
+        #[source]
+        source: super::requirement::InvalidRequirement,
+    },
+}
+
+/// Why a source tarball's `DESCRIPTION` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DescriptionError {
+    #[error("not a tar.gz")]
+    NotTarGz(#[source] std::io::Error),
+
+    #[error("a corrupt or truncated tar.gz")]
+    Corrupt(#[source] std::io::Error),
+
+    #[error("its DESCRIPTION is unreadable")]
+    Unreadable(#[source] std::io::Error),
+
+    #[error("the tarball has no `{0}`")]
+    Missing(String),
 }

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 pub use archive::read_description;
 pub use details::RDetails;
-pub use error::{ArchiveError, Chain, CranError, ResolveError};
+pub use error::{ArchiveError, Chain, CranError, DescriptionError, EntryError, ResolveError};
 pub use index::{PackageEntry, RepoIndex, RepoKind};
 pub use requirement::Requirement;
 pub use resolve::{
@@ -342,7 +342,7 @@ impl LayerResolver for RPackages<'_> {
         let bytes = std::fs::read(artifact)
             .map_err(|source| CranError::UnreadableArtifact { url: url(), source })?;
         let description = read_description(&bytes, &package.name)
-            .map_err(|reason| CranError::NoDescription { url: url(), reason })?;
+            .map_err(|source| CranError::NoDescription { url: url(), source })?;
         let records = dcf::parse(&description)
             .map_err(|source| CranError::BadDescription { url: url(), source })?;
         let system_requirements = records

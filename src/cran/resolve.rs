@@ -466,7 +466,7 @@ impl Walk<'_> {
                 chain: self.chain_to(pending),
                 repository: index.repository.label.clone(),
                 line: broken.line,
-                reason: broken.reason.clone(),
+                source: broken.reason.clone(),
             }
             .into()),
         }
