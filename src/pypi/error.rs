@@ -84,9 +84,13 @@ pub enum IndexError {
         source: Arc<FetchError>,
     },
 
-    /// A page that is neither PEP 691 JSON nor a PEP 503 HTML page.
-    #[error("`{url}`: {reason}")]
-    Page { url: String, reason: String },
+    /// A JSON page that is not PEP 691's.
+    #[error("`{url}`: not a PEP 691 page")]
+    Page {
+        url: String,
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
 
     #[error("its metadata `{url}` could not be fetched")]
     MetadataFetch {

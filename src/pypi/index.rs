@@ -112,9 +112,9 @@ impl<'a> Indexes<'a> {
                 let result = match body {
                     Ok(body) => parse_page(&body, &url, name.as_ref())
                         .map(|files| Some(Rc::new(self.project_of(position, files))))
-                        .map_err(|reason| IndexError::Page {
+                        .map_err(|source| IndexError::Page {
                             url: url.to_string(),
-                            reason,
+                            source: Arc::new(source),
                         }),
                     Err(error) if error.is_not_found() => {
                         still_missing.push(name);
@@ -258,34 +258,41 @@ impl<'a> Indexes<'a> {
                 }
             });
         }
-        if !downloads.is_empty() {
-            let requests: Vec<ArtifactRequest> = downloads
-                .iter()
-                .map(|(_, file)| ArtifactRequest {
-                    url: file.url.clone(),
-                    expected: file.sha256.clone().map(Checksum::Sha256),
+        self.download_for_metadata(downloads);
+    }
+
+    /// Downloads the files of versions whose metadata only the file itself holds (verified
+    /// against the index's sha256) and reads it from them.
+    fn download_for_metadata(&self, downloads: Vec<((PackageName, Version), DistFile)>) {
+        if downloads.is_empty() {
+            return;
+        }
+        let requests: Vec<ArtifactRequest> = downloads
+            .iter()
+            .map(|(_, file)| ArtifactRequest {
+                url: file.url.clone(),
+                expected: file.sha256.clone().map(Checksum::Sha256),
+            })
+            .collect();
+        let artifacts = self
+            .fetcher
+            .download_all(&requests, "Downloading sdists and wheels for metadata");
+        for ((key, file), artifact) in downloads.into_iter().zip(artifacts) {
+            let filename = || file.filename.clone();
+            let result = artifact
+                .map_err(|source| IndexError::Download {
+                    filename: filename(),
+                    source: Arc::new(source),
                 })
-                .collect();
-            let artifacts = self
-                .fetcher
-                .download_all(&requests, "Downloading sdists and wheels for metadata");
-            for ((key, file), artifact) in downloads.into_iter().zip(artifacts) {
-                let filename = || file.filename.clone();
-                let result = artifact
-                    .map_err(|source| IndexError::Download {
+                .and_then(|artifact| {
+                    std::fs::read(&artifact.path).map_err(|source| IndexError::Read {
                         filename: filename(),
                         source: Arc::new(source),
                     })
-                    .and_then(|artifact| {
-                        std::fs::read(&artifact.path).map_err(|source| IndexError::Read {
-                            filename: filename(),
-                            source: Arc::new(source),
-                        })
-                    })
-                    .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0))
-                    .map(Rc::new);
-                self.metadata.borrow_mut().insert(key, result);
-            }
+                })
+                .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0))
+                .map(Rc::new);
+            self.metadata.borrow_mut().insert(key, result);
         }
     }
 
