@@ -166,7 +166,7 @@ pub struct LayerResolution {
 
 /// An ecosystem's own error (`cran::CranError`, `pypi::PypiError`, `conda::CondaError`,
 /// `maven::MavenError`), its type erased so the pipeline needs to know none of them. The
-/// pipeline wraps it in [`crate::error::Error`] with the layer and ecosystem it came from; its
+/// pipeline (`resolve`) wraps it in its top-level error with the layer and ecosystem; its
 /// causes stay reachable through [`std::error::Error::source`].
 pub type EcosystemError = Box<dyn std::error::Error + Send + Sync>;
 
