@@ -20,9 +20,10 @@ pub enum Error {
     Fetch(#[from] FetchError),
 
     /// An ecosystem could not read its part of the spec or fetch its indexes.
-    #[error("cannot prepare the {} packages of the spec", packages_of(*ecosystem))]
+    #[error("cannot prepare the {} packages of `{}`", packages_of(*ecosystem), spec.display())]
     Load {
         ecosystem: Ecosystem,
+        spec: std::path::PathBuf,
         #[source]
         source: EcosystemError,
     },

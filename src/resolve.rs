@@ -112,32 +112,38 @@ fn load_ecosystems<'a>(
 ) -> Result<Vec<Box<dyn LayerResolver + 'a>>, Error> {
     let mut ecosystems: Vec<Box<dyn LayerResolver + 'a>> = Vec::new();
     if let Some(r) =
-        RPackages::load(spec, lock_dir, fetcher).map_err(load_error(Ecosystem::Cran))?
+        RPackages::load(spec, lock_dir, fetcher).map_err(load_error(Ecosystem::Cran, spec))?
     {
         ecosystems.push(Box::new(r));
     }
     if let Some(python) = PypiPackages::load(spec, lock_dir, fetcher, exclude_newer)
-        .map_err(load_error(Ecosystem::Pypi))?
+        .map_err(load_error(Ecosystem::Pypi, spec))?
     {
         ecosystems.push(Box::new(python));
     }
     if let Some(conda) = CondaPackages::load(spec, lock_dir, fetcher, exclude_newer)
-        .map_err(load_error(Ecosystem::Conda))?
+        .map_err(load_error(Ecosystem::Conda, spec))?
     {
         ecosystems.push(Box::new(conda));
     }
     if let Some(maven) =
-        MavenPackages::load(spec, lock_dir, fetcher).map_err(load_error(Ecosystem::Maven))?
+        MavenPackages::load(spec, lock_dir, fetcher).map_err(load_error(Ecosystem::Maven, spec))?
     {
         ecosystems.push(Box::new(maven));
     }
     Ok(ecosystems)
 }
 
-/// Wraps an ecosystem's failure to load in the top-level error, naming the ecosystem.
-fn load_error<E: Into<EcosystemError>>(ecosystem: Ecosystem) -> impl FnOnce(E) -> Error {
+/// Wraps an ecosystem's failure to load `spec` in the top-level error, naming the ecosystem and
+/// the spec.
+fn load_error<E: Into<EcosystemError>>(
+    ecosystem: Ecosystem,
+    spec: &Spec,
+) -> impl FnOnce(E) -> Error + use<E> {
+    let spec = spec.path.clone();
     move |source| Error::Load {
         ecosystem,
+        spec,
         source: source.into(),
     }
 }
