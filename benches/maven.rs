@@ -34,7 +34,7 @@ fn resolve_cold(url: &str) -> Resolution {
     let request = Request {
         coordinate: Coordinate::parse(ROOT).unwrap(),
         exclusions: Vec::new(),
-        scope: "compile",
+        scope: imglock::maven::Scope::Compile,
     };
     resolve(&store, &[request]).unwrap()
 }

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::Error;
 use crate::fetch::ArtifactRequest;
 use crate::lock::LockedPackage;
 use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
@@ -61,22 +60,32 @@ pub struct LayerResolution {
     pub notes: Vec<String>,
 }
 
+/// An ecosystem's own error (`cran::CranError`, `pypi::PypiError`, `conda::CondaError`,
+/// `maven::MavenError`), its type erased so the pipeline needs to know none of them. The
+/// pipeline (`resolve`) wraps it in its top-level error with the layer and ecosystem; its
+/// causes stay reachable through [`std::error::Error::source`].
+pub type EcosystemError = Box<dyn std::error::Error + Send + Sync>;
+
 /// What resolves an ecosystem's packages layer by layer: CRAN + Bioconductor, PyPI, conda and
 /// Maven each implement it.
 pub trait LayerResolver {
-    /// The ecosystem's name in messages.
-    fn name(&self) -> &'static str;
+    /// The ecosystem, for the errors and messages about it (R's resolver answers `Cran`).
+    fn ecosystem(&self) -> Ecosystem;
 
     /// The settings a resolution depended on (repositories, interpreter versions), recorded in
     /// the lock's `[resolution]` table.
     fn settings(&self) -> BTreeMap<String, SettingValue>;
 
     /// Resolves one layer's requirements.
-    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error>;
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, EcosystemError>;
 
     /// Completes a locked package from its verified artifact (facts only the artifact holds, like
     /// an R package's `SystemRequirements`). Reads the file; never runs package code.
-    fn inspect_artifact(&self, package: &mut LockedPackage, artifact: &Path) -> Result<(), Error> {
+    fn inspect_artifact(
+        &self,
+        package: &mut LockedPackage,
+        artifact: &Path,
+    ) -> Result<(), EcosystemError> {
         let _ = (package, artifact);
         Ok(())
     }

@@ -1,10 +1,12 @@
 //! The errors a command can end with, and how they are printed.
 
-use crate::cran::ResolveError;
-use crate::cran::bioc::ReleaseError;
-use crate::fetch::FetchError;
+use crate::ecosystem::EcosystemError;
+use crate::fetch::{FetchError, FetchErrors};
 use crate::lock::LockError;
+use crate::package::Ecosystem;
 use crate::spec::SpecError;
+
+pub use crate::causes::chain;
 
 /// Anything that stops a command. The CLI prints it with its causes and exits with 2.
 #[derive(Debug, thiserror::Error)]
@@ -18,29 +20,35 @@ pub enum Error {
     #[error(transparent)]
     Fetch(#[from] FetchError),
 
-    #[error("cannot resolve layer `{layer}`")]
+    /// An ecosystem could not read its part of the spec or fetch its indexes.
+    #[error("cannot prepare the {} packages of `{}`", ecosystem.packages_name(), spec.display())]
+    Load {
+        ecosystem: Ecosystem,
+        spec: std::path::PathBuf,
+        #[source]
+        source: EcosystemError,
+    },
+
+    /// An ecosystem could not resolve its packages of one layer.
+    #[error("{}", cannot_resolve(*ecosystem, layer))]
     Resolve {
         layer: String,
+        ecosystem: Ecosystem,
         #[source]
-        source: Box<ResolveError>,
+        source: EcosystemError,
     },
 
-    #[error("cannot resolve the {ecosystem} packages of layer `{layer}`:\n{message}")]
-    Solve {
-        /// The ecosystem's name in messages: "Python", "conda".
-        ecosystem: &'static str,
-        layer: String,
-        message: String,
+    /// An ecosystem could not read what it needs from a downloaded, verified artifact.
+    #[error("cannot inspect the {} package `{name}`", ecosystem.packages_name())]
+    Inspect {
+        ecosystem: Ecosystem,
+        name: String,
+        #[source]
+        source: EcosystemError,
     },
-
-    #[error("the index `{url}` is unusable: {reason}")]
-    Index { url: String, reason: String },
 
     #[error("the artifact `{url}` is unusable: {reason}")]
     Artifact { url: String, reason: String },
-
-    #[error(transparent)]
-    Bioconductor(#[from] ReleaseError),
 
     #[error("{0}")]
     Usage(String),
@@ -73,12 +81,8 @@ pub enum Error {
     )]
     Republished(Vec<Republished>),
 
-    #[error("{} {what} could not be fetched:\n{}", errors.len(), list(errors))]
-    Fetches {
-        /// What was being fetched, in the plural: "R indexes", "artifacts".
-        what: &'static str,
-        errors: Vec<FetchError>,
-    },
+    #[error(transparent)]
+    Fetches(#[from] FetchErrors),
 }
 
 /// An artifact the lock pinned whose repository now serves other bytes for it.
@@ -104,21 +108,15 @@ impl std::fmt::Display for Republished {
     }
 }
 
-fn list(errors: &[FetchError]) -> String {
-    errors
-        .iter()
-        .map(|error| format!("  - {}", chain(error)))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// An error and its causes on one line each: `error`, then `Caused by: cause`.
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!("\n  Caused by: {cause}"));
-        source = cause.source();
+/// The first line of a failed layer: R's chain of requirements reads as the cause; the other
+/// solvers' explanations follow the colon.
+fn cannot_resolve(ecosystem: Ecosystem, layer: &str) -> String {
+    if ecosystem.is_r() {
+        format!("cannot resolve layer `{layer}`")
+    } else {
+        format!(
+            "cannot resolve the {} packages of layer `{layer}`:",
+            ecosystem.packages_name()
+        )
     }
-    text
 }

@@ -4,6 +4,7 @@
 //! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
 //! with Bioconductor) behind [`ecosystem::LayerResolver`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`], [`verify`].
 
+pub mod causes;
 pub mod check;
 pub mod cli;
 pub mod conda;

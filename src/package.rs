@@ -32,6 +32,16 @@ impl Ecosystem {
         }
     }
 
+    /// How messages name its packages: "R", "Python", "conda", "Maven".
+    pub fn packages_name(self) -> &'static str {
+        match self {
+            Self::Cran | Self::Bioconductor => "R",
+            Self::Pypi => "Python",
+            Self::Conda => "conda",
+            Self::Maven => "Maven",
+        }
+    }
+
     /// Whether its packages are R packages (CRAN and Bioconductor share R's library and rules).
     pub fn is_r(self) -> bool {
         matches!(self, Self::Cran | Self::Bioconductor)

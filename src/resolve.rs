@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::conda::CondaPackages;
 use crate::cran::RPackages;
-use crate::ecosystem::{LayerRequest, LayerResolver, PinSource, ResolvedPackage};
+use crate::ecosystem::{EcosystemError, LayerRequest, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::{Error, Republished};
-use crate::fetch::{Artifact, Cache, FetchError, FetchOptions, Fetcher};
+use crate::fetch::{Artifact, Cache, FetchError, FetchErrors, FetchOptions, Fetcher};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
 use crate::maven::MavenPackages;
 use crate::package::{Ecosystem, Pin};
@@ -110,19 +110,41 @@ fn load_ecosystems<'a>(
     exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
 ) -> Result<Vec<Box<dyn LayerResolver + 'a>>, Error> {
     let mut ecosystems: Vec<Box<dyn LayerResolver + 'a>> = Vec::new();
-    if let Some(r) = RPackages::load(spec, lock_dir, fetcher)? {
+    if let Some(r) =
+        RPackages::load(spec, lock_dir, fetcher).map_err(load_error(Ecosystem::Cran, spec))?
+    {
         ecosystems.push(Box::new(r));
     }
-    if let Some(python) = PypiPackages::load(spec, lock_dir, fetcher, exclude_newer)? {
+    if let Some(python) = PypiPackages::load(spec, lock_dir, fetcher, exclude_newer)
+        .map_err(load_error(Ecosystem::Pypi, spec))?
+    {
         ecosystems.push(Box::new(python));
     }
-    if let Some(conda) = CondaPackages::load(spec, lock_dir, fetcher, exclude_newer)? {
+    if let Some(conda) = CondaPackages::load(spec, lock_dir, fetcher, exclude_newer)
+        .map_err(load_error(Ecosystem::Conda, spec))?
+    {
         ecosystems.push(Box::new(conda));
     }
-    if let Some(maven) = MavenPackages::load(spec, lock_dir, fetcher)? {
+    if let Some(maven) =
+        MavenPackages::load(spec, lock_dir, fetcher).map_err(load_error(Ecosystem::Maven, spec))?
+    {
         ecosystems.push(Box::new(maven));
     }
     Ok(ecosystems)
+}
+
+/// Wraps an ecosystem's failure to load `spec` in the top-level error, naming the ecosystem and
+/// the spec.
+fn load_error<E: Into<EcosystemError>>(
+    ecosystem: Ecosystem,
+    spec: &Spec,
+) -> impl FnOnce(E) -> Error + use<E> {
+    let spec = spec.path.clone();
+    move |source| Error::Load {
+        ecosystem,
+        spec,
+        source: source.into(),
+    }
 }
 
 /// Resolves the spec's layers in order, every ecosystem in turn; each layer sees the packages of
@@ -144,7 +166,14 @@ fn resolve_layers(
                 below: &below,
                 preferred,
             };
-            let resolution = ecosystem.resolve_layer(&request)?;
+            let resolution =
+                ecosystem
+                    .resolve_layer(&request)
+                    .map_err(|source| Error::Resolve {
+                        layer: layer.name.clone(),
+                        ecosystem: ecosystem.ecosystem(),
+                        source,
+                    })?;
             notes.extend(
                 resolution
                     .notes
@@ -213,10 +242,10 @@ fn pin_artifacts(
         locked_layers.push(locked);
     }
     if !failures.is_empty() {
-        return Err(Error::Fetches {
+        return Err(Error::Fetches(FetchErrors {
             what: "artifact(s)",
             errors: failures,
-        });
+        }));
     }
     let resolution: BTreeMap<_, _> = ecosystems.iter().flat_map(|e| e.settings()).collect();
     let has_conda = locked_layers
@@ -255,7 +284,14 @@ fn lock_layer(
             Some(Ok(artifact)) => {
                 let mut package = locked_package(package, artifact.sha256, artifact.size);
                 if !artifact.path.as_os_str().is_empty() {
-                    ecosystems[ecosystem].inspect_artifact(&mut package, &artifact.path)?;
+                    let resolver = &ecosystems[ecosystem];
+                    resolver
+                        .inspect_artifact(&mut package, &artifact.path)
+                        .map_err(|source| Error::Inspect {
+                            ecosystem: resolver.ecosystem(),
+                            name: package.name.clone(),
+                            source,
+                        })?;
                 }
                 locked.push(package);
             }

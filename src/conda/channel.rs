@@ -12,8 +12,8 @@ use std::io::Read;
 use rattler_conda_types::{Channel, ChannelUrl, RepoData, RepoDataRecord};
 use url::Url;
 
-use crate::error::Error;
-use crate::fetch::{FetchError, Fetcher};
+use super::error::CondaError;
+use crate::fetch::{FetchError, FetchErrors, Fetcher};
 use crate::platform::Platform;
 use crate::repository::Repository;
 
@@ -60,12 +60,13 @@ pub struct ChannelRecords {
 }
 
 /// The conda subdir of an image platform (`linux/amd64` → `linux-64`).
-pub fn subdir_of(platform: &Platform) -> Result<&'static str, String> {
-    platform.arch().conda_subdir().ok_or_else(|| {
-        format!(
-            "image.platform `{platform}` has no conda subdir: conda packages exist for linux/amd64, linux/arm64, linux/ppc64le and linux/s390x"
-        )
-    })
+pub fn subdir_of(platform: &Platform) -> Result<&'static str, CondaError> {
+    platform
+        .arch()
+        .conda_subdir()
+        .ok_or_else(|| CondaError::NoSubdir {
+            platform: platform.to_string(),
+        })
 }
 
 /// Fetches the repodata of every channel for `subdir` and `noarch`, all at once: first every
@@ -75,7 +76,7 @@ pub fn fetch_channels(
     fetcher: &Fetcher,
     repositories: &[Repository],
     subdir: &str,
-) -> Result<Vec<ChannelRecords>, Error> {
+) -> Result<Vec<ChannelRecords>, CondaError> {
     // (channel, subdir) pairs still without repodata, and what each one got.
     let mut pending: Vec<(usize, &str)> = (0..repositories.len())
         .flat_map(|channel| [(channel, subdir), (channel, "noarch")])
@@ -117,10 +118,11 @@ pub fn fetch_channels(
         }
     }
     if !errors.is_empty() {
-        return Err(Error::Fetches {
+        return Err(FetchErrors {
             what: "conda repodata files",
             errors,
-        });
+        }
+        .into());
     }
     // The image's subdir before noarch, in channel order.
     found.sort_by_key(|(channel, subdir, ..)| (*channel, *subdir == "noarch"));
@@ -133,10 +135,7 @@ pub fn fetch_channels(
         })
         .collect();
     for (channel, _, url, variant, bytes) in found {
-        let repodata = parse_repodata(variant, &bytes).map_err(|reason| Error::Index {
-            url: url.to_string(),
-            reason,
-        })?;
+        let repodata = parse_repodata(variant, &bytes, &url)?;
         channels[channel].records.extend(prefer_conda_format(
             repodata.into_repo_data_records(&conda_channel(&repositories[channel])),
         ));
@@ -144,11 +143,18 @@ pub fn fetch_channels(
     Ok(channels)
 }
 
-fn parse_repodata(variant: Compression, bytes: &[u8]) -> Result<RepoData, String> {
+/// The repodata of `bytes`, served at `url` in the form `variant`.
+fn parse_repodata(variant: Compression, bytes: &[u8], url: &Url) -> Result<RepoData, CondaError> {
     let json = variant
         .decode(bytes)
-        .map_err(|e| format!("cannot decompress it: {e}"))?;
-    serde_json::from_slice(&json).map_err(|e| format!("not conda repodata: {e}"))
+        .map_err(|source| CondaError::Decompress {
+            url: url.to_string(),
+            source,
+        })?;
+    serde_json::from_slice(&json).map_err(|source| CondaError::NotRepodata {
+        url: url.to_string(),
+        source,
+    })
 }
 
 /// Drops `.tar.bz2` records whose package, version and build the channel also has as `.conda`.
@@ -191,6 +197,10 @@ fn with_slash(url: &Url) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_url() -> Url {
+        Url::parse("https://conda.example/forge/noarch/repodata.json").unwrap()
+    }
 
     fn repodata(json: &str) -> Vec<RepoDataRecord> {
         let repodata: RepoData = serde_json::from_str(json).unwrap();
@@ -236,10 +246,10 @@ mod tests {
             (Compression::Zstd, zst),
             (Compression::Bzip2, bz2),
         ] {
-            let repodata = parse_repodata(variant, &bytes).unwrap();
+            let repodata = parse_repodata(variant, &bytes, &test_url()).unwrap();
             assert_eq!(repodata.info.unwrap().subdir.as_deref(), Some("noarch"));
         }
-        assert!(parse_repodata(Compression::Zstd, json).is_err());
+        assert!(parse_repodata(Compression::Zstd, json, &test_url()).is_err());
     }
 
     #[test]

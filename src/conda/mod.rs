@@ -11,6 +11,7 @@
 pub mod build;
 mod channel;
 mod emit;
+mod error;
 pub mod installer;
 pub mod inventory;
 mod solve;
@@ -25,13 +26,15 @@ use rattler_conda_types::{MatchSpec, ParseStrictness, RepoDataRecord};
 
 pub use build::CondaBuild;
 pub use channel::subdir_of;
+pub use error::CondaError;
 pub use installer::CondaInstaller;
 pub use version::version_change;
 
 use self::channel::{ChannelRecords, fetch_channels};
 use self::solve::{Environment, solve};
-use crate::ecosystem::{LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage};
-use crate::error::Error;
+use crate::ecosystem::{
+    EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
+};
 use crate::fetch::{ArtifactRequest, Fetcher};
 use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 use crate::repository::Repository;
@@ -57,7 +60,7 @@ impl CondaPackages {
         lock_dir: &Path,
         fetcher: &Fetcher,
         exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
-    ) -> Result<Option<Self>, Error> {
+    ) -> Result<Option<Self>, CondaError> {
         let mut specs: HashMap<String, Vec<(String, MatchSpec)>> = HashMap::new();
         for layer in &spec.layers {
             for entry in layer
@@ -100,14 +103,13 @@ impl CondaPackages {
             location: None,
             message,
         };
-        let subdir = subdir_of(&spec.image.platform).map_err(spec_error)?;
+        let subdir = subdir_of(&spec.image.platform)?;
         let environment = Environment::new(
             subdir,
             spec.image.conda.glibc.as_deref().unwrap_or(DEFAULT_GLIBC),
             spec.image.conda.cuda.as_deref(),
             exclude_newer,
-        )
-        .map_err(spec_error)?;
+        )?;
         let spec_dir = spec.dir();
         let repositories = spec
             .repositories
@@ -166,8 +168,8 @@ impl CondaPackages {
 }
 
 impl LayerResolver for CondaPackages {
-    fn name(&self) -> &'static str {
-        "conda"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Conda
     }
 
     fn settings(&self) -> BTreeMap<String, SettingValue> {
@@ -198,19 +200,13 @@ impl LayerResolver for CondaPackages {
         settings
     }
 
-    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, EcosystemError> {
         let Some(specs) = self.specs.get(&request.layer.name) else {
             return Ok(LayerResolution::default());
         };
         let below = self.records_of(request.below);
         let preferred = self.records_of(request.preferred);
-        let failure = |message: String| Error::Solve {
-            ecosystem: "conda",
-            layer: request.layer.name.clone(),
-            message,
-        };
-        let solved =
-            solve(&self.channels, &self.environment, specs, &below, &preferred).map_err(failure)?;
+        let solved = solve(&self.channels, &self.environment, specs, &below, &preferred)?;
 
         let in_solution: HashMap<&str, &RepoDataRecord> = solved
             .iter()

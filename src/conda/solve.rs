@@ -14,6 +14,7 @@ use rattler_solve::{
 use rattler_conda_types::package::BuildString;
 
 use super::channel::ChannelRecords;
+use super::error::CondaError;
 
 /// What the image provides the solver: its subdir, virtual packages and the date limit.
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ impl Environment {
         glibc: &str,
         cuda: Option<&str>,
         exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, CondaError> {
         let archspec = match subdir {
             "linux-64" => "x86_64",
             "linux-aarch64" => "aarch64",
@@ -83,11 +84,14 @@ fn virtual_package(
     name: &str,
     version: &str,
     build: &str,
-) -> Result<GenericVirtualPackage, String> {
+) -> Result<GenericVirtualPackage, CondaError> {
     Ok(GenericVirtualPackage {
         name: PackageName::new_unchecked(name),
-        version: Version::from_str(version)
-            .map_err(|e| format!("`{version}` is not a version for {name}: {e}"))?,
+        version: Version::from_str(version).map_err(|source| CondaError::VirtualPackage {
+            name: name.to_string(),
+            version: version.to_string(),
+            source,
+        })?,
         build_string: BuildString::new_unchecked(build),
     })
 }
@@ -100,7 +104,7 @@ pub fn solve(
     specs: &[(String, MatchSpec)],
     below: &[&RepoDataRecord],
     preferred: &[&RepoDataRecord],
-) -> Result<Vec<RepoDataRecord>, String> {
+) -> Result<Vec<RepoDataRecord>, CondaError> {
     let mut all_specs: Vec<MatchSpec> = specs.iter().map(|(_, spec)| spec.clone()).collect();
     // The lower layers' packages are in the environment whether this layer needs them or not:
     // their `constrains` and dependencies must hold too.
@@ -112,8 +116,12 @@ pub fn solve(
             record.package_record.build.as_str()
         );
         all_specs.push(
-            MatchSpec::from_str(&exact, ParseStrictness::Lenient)
-                .map_err(|e| format!("the locked record `{exact}` is unreadable: {e}"))?,
+            MatchSpec::from_str(&exact, ParseStrictness::Lenient).map_err(|source| {
+                CondaError::LockedRecord {
+                    record: exact.clone(),
+                    source,
+                }
+            })?,
         );
     }
     let task = SolverTask {
@@ -131,21 +139,7 @@ pub fn solve(
             records.sort_by(|a, b| a.package_record.name.cmp(&b.package_record.name));
             Ok(records)
         }
-        Err(SolveError::Unsolvable(reasons)) => Err(explain(&reasons)),
-        Err(other) => Err(other.to_string()),
+        Err(SolveError::Unsolvable(reasons)) => Err(CondaError::Unsolvable { reasons }),
+        Err(other) => Err(CondaError::Solver(other)),
     }
-}
-
-/// The solver's explanation, with its internal root package named for what it is.
-fn explain(reasons: &[String]) -> String {
-    let text = reasons.join("\n");
-    let text = text
-        .replace(
-            "The following packages are incompatible",
-            "These requirements cannot all hold",
-        )
-        .replace("__root__", "the layer's specs");
-    format!(
-        "{text}\n\nChange or relax the specs above (or add a channel that has a fitting version)."
-    )
 }

@@ -7,6 +7,7 @@
 use std::io::Read;
 
 use super::dcf;
+use super::error::{ArchiveError, DescriptionError, EntryError};
 use super::index::{PackageEntry, RepoIndex, RepoKind};
 use super::resolve::ArchiveSource;
 use super::version::RVersion;
@@ -26,7 +27,7 @@ impl ArchiveSource for FetchedArchive<'_> {
         repository: &RepoIndex,
         name: &str,
         version: &RVersion,
-    ) -> Result<Option<PackageEntry>, String> {
+    ) -> Result<Option<PackageEntry>, ArchiveError> {
         if repository.kind != RepoKind::Cran {
             return Ok(None);
         }
@@ -43,36 +44,38 @@ impl ArchiveSource for FetchedArchive<'_> {
         {
             Some(Ok(artifact)) => artifact,
             Some(Err(error)) if error.is_not_found() => return Ok(None),
-            Some(Err(error)) => return Err(crate::error::chain(&error)),
+            Some(Err(error)) => return Err(ArchiveError::Fetch(error)),
             None => return Ok(None),
         };
-        let bytes = std::fs::read(&artifact.path).map_err(|e| e.to_string())?;
+        let bytes = std::fs::read(&artifact.path).map_err(ArchiveError::Read)?;
         let description = read_description(&bytes, name)?;
-        let records = dcf::parse(&description).map_err(|e| format!("its DESCRIPTION, {e}"))?;
-        let record = records.first().ok_or("its DESCRIPTION is empty")?;
-        let entry = PackageEntry::from_record(record, Some(path))?;
+        let records = dcf::parse(&description).map_err(|e| ArchiveError::Entry(e.into()))?;
+        let record = records
+            .first()
+            .ok_or(ArchiveError::Entry(EntryError::Empty))?;
+        let entry = PackageEntry::from_record(record, Some(path)).map_err(ArchiveError::Entry)?;
         if entry.name != name || &entry.version != version {
-            return Err(format!(
-                "the tarball describes {} {}, not {name} {version}",
-                entry.name, entry.version
-            ));
+            return Err(ArchiveError::Mismatch {
+                name: name.to_string(),
+                version: version.to_string(),
+                found_name: entry.name,
+                found_version: entry.version.to_string(),
+            });
         }
         Ok(Some(entry))
     }
 }
 
 /// The text of `<name>/DESCRIPTION` inside a source tarball.
-pub fn read_description(tar_gz: &[u8], name: &str) -> Result<String, String> {
+pub fn read_description(tar_gz: &[u8], name: &str) -> Result<String, DescriptionError> {
     let wanted = format!("{name}/DESCRIPTION");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tar_gz));
-    let entries = archive
-        .entries()
-        .map_err(|e| format!("not a tar.gz: {e}"))?;
+    let entries = archive.entries().map_err(DescriptionError::NotTarGz)?;
     for entry in entries {
-        let entry = entry.map_err(|e| format!("a corrupt or truncated tar.gz: {e}"))?;
+        let entry = entry.map_err(DescriptionError::Corrupt)?;
         let path = entry
             .path()
-            .map_err(|e| e.to_string())?
+            .map_err(DescriptionError::Corrupt)?
             .to_string_lossy()
             .into_owned();
         if path.trim_start_matches("./") == wanted {
@@ -80,9 +83,9 @@ pub fn read_description(tar_gz: &[u8], name: &str) -> Result<String, String> {
             entry
                 .take(MAX_DESCRIPTION_BYTES)
                 .read_to_string(&mut text)
-                .map_err(|e| format!("its DESCRIPTION is unreadable: {e}"))?;
+                .map_err(DescriptionError::Unreadable)?;
             return Ok(text);
         }
     }
-    Err(format!("the tarball has no `{wanted}`"))
+    Err(DescriptionError::Missing(wanted))
 }

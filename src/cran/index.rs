@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::dcf::{self, Record};
+use super::error::{EntryError, NotAnIndex};
 use super::requirement::{self, Requirement};
 use super::version::{Constraint, RVersion};
 use crate::package::Ecosystem;
@@ -53,7 +54,7 @@ pub struct PackageEntry {
 #[derive(Debug, Clone)]
 pub struct BrokenEntry {
     pub line: usize,
-    pub reason: String,
+    pub reason: EntryError,
 }
 
 /// Where a record is in the index text, and the line it starts on.
@@ -72,11 +73,6 @@ pub struct RepoIndex {
     /// Each package's records (some indexes list a package more than once).
     records: HashMap<String, Vec<RecordAt>>,
 }
-
-/// Why an index is unusable as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("it has text but no `Package:` records, so it is not a PACKAGES index")]
-pub struct NotAnIndex;
 
 impl RepoIndex {
     /// Cuts an index's text into records. Fails only when the text has no package records at all
@@ -143,38 +139,36 @@ impl RepoIndex {
     }
 
     fn parse_record(&self, at: &RecordAt) -> Result<PackageEntry, BrokenEntry> {
-        let broken = |reason: String| BrokenEntry {
+        let broken = |reason: EntryError| BrokenEntry {
             line: at.line,
             reason,
         };
-        let records = dcf::parse_from(&self.text[at.range.clone()], at.line)
-            .map_err(|e| broken(e.to_string()))?;
-        let record = records
-            .first()
-            .ok_or_else(|| broken("the record is empty".into()))?;
+        let records =
+            dcf::parse_from(&self.text[at.range.clone()], at.line).map_err(|e| broken(e.into()))?;
+        let record = records.first().ok_or_else(|| broken(EntryError::Empty))?;
         PackageEntry::from_record(record, None).map_err(broken)
     }
 }
 
 impl PackageEntry {
     /// Reads an index record or a DESCRIPTION file. `path` overrides where the tarball is.
-    pub fn from_record(record: &Record<'_>, path: Option<String>) -> Result<Self, String> {
+    pub fn from_record(record: &Record<'_>, path: Option<String>) -> Result<Self, EntryError> {
         let name = record
             .get("Package")
-            .ok_or("the record has no `Package` field")?
+            .ok_or(EntryError::NoField("Package"))?
             .to_string();
         let version_text = record
             .get("Version")
-            .ok_or("the record has no `Version` field")?;
-        let version: RVersion = version_text.parse().map_err(|e| format!("{e}"))?;
+            .ok_or(EntryError::NoField("Version"))?;
+        let version: RVersion = version_text.parse()?;
         let mut dependencies = Vec::new();
         let mut r_constraints = Vec::new();
         for field in ["Depends", "Imports", "LinkingTo"] {
             let Some(value) = record.get(field) else {
                 continue;
             };
-            let parsed =
-                requirement::parse_field(value).map_err(|e| format!("its {field} field: {e}"))?;
+            let parsed = requirement::parse_field(value)
+                .map_err(|source| EntryError::Field { field, source })?;
             for requirement in parsed {
                 if requirement.name == "R" {
                     r_constraints.extend(requirement.constraints);

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 pub use archive::read_description;
 pub use details::RDetails;
-pub use error::{Chain, ResolveError};
+pub use error::{ArchiveError, Chain, CranError, DescriptionError, EntryError, ResolveError};
 pub use index::{PackageEntry, RepoIndex, RepoKind};
 pub use requirement::Requirement;
 pub use resolve::{
@@ -52,9 +52,10 @@ pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, Chang
 }
 
 use self::spec::{BIOCONDUCTOR_URL, BioconductorSource};
-use crate::ecosystem::{LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage};
-use crate::error::Error;
-use crate::fetch::{ArtifactRequest, Checksum, Fetcher, gunzip};
+use crate::ecosystem::{
+    EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
+};
+use crate::fetch::{ArtifactRequest, Checksum, FetchErrors, Fetcher, gunzip};
 use crate::lock::LockedPackage;
 use crate::package::{ChangeLevel, Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
@@ -78,7 +79,7 @@ impl<'a> RPackages<'a> {
         spec: &'a Spec,
         lock_dir: &Path,
         fetcher: &'a Fetcher,
-    ) -> Result<Option<Self>, Error> {
+    ) -> Result<Option<Self>, CranError> {
         let wants = |kind| {
             spec.layers
                 .iter()
@@ -96,13 +97,7 @@ impl<'a> RPackages<'a> {
             .map(|(_, requirement)| requirement.name.clone())
             .collect();
         let r_text = spec.image.r.version.as_deref().unwrap_or_default();
-        let r_version: RVersion =
-            r_text
-                .parse()
-                .map_err(|e: version::InvalidVersion| Error::Index {
-                    url: "image.r".into(),
-                    reason: e.to_string(),
-                })?;
+        let r_version: RVersion = r_text.parse().map_err(CranError::ImageR)?;
         let spec_dir = spec.dir();
         let repository = |text: &str| {
             Repository::parse(text, &spec_dir, lock_dir).map_err(|e| crate::spec::SpecError {
@@ -144,7 +139,9 @@ impl<'a> RPackages<'a> {
 }
 
 /// Every layer's R requirements, or the first malformed one with its place in the spec.
-fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requirement)>>, Error> {
+fn parse_requirements(
+    spec: &Spec,
+) -> Result<HashMap<String, Vec<(RepoKind, Requirement)>>, CranError> {
     let mut layers = HashMap::new();
     for layer in &spec.layers {
         let mut roots = Vec::new();
@@ -171,7 +168,7 @@ fn parse_requirements(spec: &Spec) -> Result<HashMap<String, Vec<(RepoKind, Requ
 fn fetch_indexes(
     fetcher: &Fetcher,
     repositories: Vec<(Repository, RepoKind)>,
-) -> Result<Vec<RepoIndex>, Error> {
+) -> Result<Vec<RepoIndex>, CranError> {
     let index_urls = |name: &str| -> Vec<url::Url> {
         repositories
             .iter()
@@ -201,36 +198,35 @@ fn fetch_indexes(
         }
     }
     if !failures.is_empty() {
-        return Err(Error::Fetches {
+        return Err(FetchErrors {
             what: "R index(es)",
             errors: failures,
-        });
+        }
+        .into());
     }
     fetched
         .into_par_iter()
         .map(|(repository, kind, url, body)| {
-            let unusable = |reason: String| Error::Index {
-                url: url.to_string(),
-                reason,
-            };
             let text = if url.path().ends_with(".gz") {
-                gunzip(&body).map_err(|e| {
-                    unusable(format!(
-                        "the gzip stream is corrupt or truncated ({e}); nothing of it was used"
-                    ))
+                gunzip(&body).map_err(|source| CranError::CorruptIndex {
+                    url: url.to_string(),
+                    source,
                 })?
             } else {
                 body
             };
             let text = String::from_utf8_lossy(&text);
-            RepoIndex::parse(repository, kind, &text).map_err(|e| unusable(e.to_string()))
+            RepoIndex::parse(repository, kind, &text).map_err(|source| CranError::NotAnIndex {
+                url: url.to_string(),
+                source,
+            })
         })
         .collect()
 }
 
 impl LayerResolver for RPackages<'_> {
-    fn name(&self) -> &'static str {
-        "R"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Cran
     }
 
     fn settings(&self) -> BTreeMap<String, SettingValue> {
@@ -263,7 +259,7 @@ impl LayerResolver for RPackages<'_> {
         settings
     }
 
-    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, EcosystemError> {
         let roots = self
             .roots
             .get(&request.layer.name)
@@ -301,11 +297,7 @@ impl LayerResolver for RPackages<'_> {
         let archive = archive::FetchedArchive {
             fetcher: self.fetcher,
         };
-        let outcome =
-            resolve_layer(&self.indexes, &archive, &input).map_err(|source| Error::Resolve {
-                layer: request.layer.name.clone(),
-                source,
-            })?;
+        let outcome = resolve_layer(&self.indexes, &archive, &input).map_err(CranError::Resolve)?;
         let packages = outcome
             .packages
             .into_iter()
@@ -340,15 +332,18 @@ impl LayerResolver for RPackages<'_> {
         })
     }
 
-    fn inspect_artifact(&self, package: &mut LockedPackage, artifact: &Path) -> Result<(), Error> {
-        let unreadable = |reason: String| Error::Artifact {
-            url: package.url.clone(),
-            reason,
-        };
-        let bytes = std::fs::read(artifact).map_err(|e| unreadable(e.to_string()))?;
-        let description = read_description(&bytes, &package.name).map_err(unreadable)?;
-        let records =
-            dcf::parse(&description).map_err(|e| unreadable(format!("its DESCRIPTION, {e}")))?;
+    fn inspect_artifact(
+        &self,
+        package: &mut LockedPackage,
+        artifact: &Path,
+    ) -> Result<(), EcosystemError> {
+        let url = || package.url.clone();
+        let bytes = std::fs::read(artifact)
+            .map_err(|source| CranError::UnreadableArtifact { url: url(), source })?;
+        let description = read_description(&bytes, &package.name)
+            .map_err(|source| CranError::NoDescription { url: url(), source })?;
+        let records = dcf::parse(&description)
+            .map_err(|source| CranError::BadDescription { url: url(), source })?;
         let system_requirements = records
             .first()
             .and_then(|record| record.get("SystemRequirements"))

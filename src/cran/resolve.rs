@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use super::error::{Chain, ResolveError};
+use super::error::{ArchiveError, Chain, ResolveError};
 use super::index::{PackageEntry, RepoIndex, RepoKind};
 use super::requirement::Requirement;
 use super::version::RVersion;
@@ -62,7 +62,7 @@ pub trait ArchiveSource {
         repository: &RepoIndex,
         name: &str,
         version: &RVersion,
-    ) -> Result<Option<PackageEntry>, String>;
+    ) -> Result<Option<PackageEntry>, ArchiveError>;
 }
 
 /// An archive that has nothing (indexes without an `Archive/`, tests, benchmarks).
@@ -74,7 +74,7 @@ impl ArchiveSource for NoArchive {
         _: &RepoIndex,
         _: &str,
         _: &RVersion,
-    ) -> Result<Option<PackageEntry>, String> {
+    ) -> Result<Option<PackageEntry>, ArchiveError> {
         Ok(None)
     }
 }
@@ -349,12 +349,12 @@ impl Walk<'_> {
                 let archived = self
                     .archive
                     .archived(index, name, &version)
-                    .map_err(|reason| ResolveError::Archive {
+                    .map_err(|source| ResolveError::Archive {
                         name: name.clone(),
                         version: version.to_string(),
                         chain: self.chain_to(pending),
                         repository: index.repository.label.clone(),
-                        reason,
+                        source,
                     })?;
                 match archived {
                     Some(entry) => {
@@ -466,7 +466,7 @@ impl Walk<'_> {
                 chain: self.chain_to(pending),
                 repository: index.repository.label.clone(),
                 line: broken.line,
-                reason: broken.reason.clone(),
+                source: broken.reason.clone(),
             }
             .into()),
         }

@@ -61,3 +61,21 @@ impl FetchError {
         }
     }
 }
+
+/// Several failed fetches of one batch, each with its causes: the whole batch is reported at
+/// once, so one run shows every unreachable URL.
+#[derive(Debug, thiserror::Error)]
+#[error("{} {what} could not be fetched:\n{}", errors.len(), list(errors))]
+pub struct FetchErrors {
+    /// What was being fetched, in the plural: "R index(es)", "artifact(s)".
+    pub what: &'static str,
+    pub errors: Vec<FetchError>,
+}
+
+fn list(errors: &[FetchError]) -> String {
+    errors
+        .iter()
+        .map(|error| format!("  - {}", crate::causes::chain(error)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 pub use cache::{Cache, Validators};
-pub use error::FetchError;
+pub use error::{FetchError, FetchErrors};
 
 use crate::progress::Progress;
 

@@ -49,19 +49,17 @@ pub struct Coordinate {
 impl Coordinate {
     /// Reads `group:artifact:version`, `group:artifact:classifier:version` or
     /// `group:artifact:type:classifier:version`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, CoordinateError> {
         let parts: Vec<&str> = text.trim().split(':').map(str::trim).collect();
         if parts.iter().any(|p| p.is_empty()) {
-            return Err(format!("`{text}` has an empty part"));
+            return Err(CoordinateError::EmptyPart(text.to_string()));
         }
         let (group, artifact, kind, classifier, version) = match parts.as_slice() {
             [g, a, v] => (g, a, "jar", None, v),
             [g, a, c, v] => (g, a, "jar", Some(*c), v),
             [g, a, t, c, v] => (g, a, *t, Some(*c), v),
             _ => {
-                return Err(format!(
-                    "`{text}` is not a Maven coordinate: write group:artifact:version, group:artifact:classifier:version or group:artifact:type:classifier:version"
-                ));
+                return Err(CoordinateError::Shape(text.to_string()));
             }
         };
         Ok(Self {
@@ -132,6 +130,18 @@ pub fn extension_of(kind: &str) -> &str {
         "bundle" => "jar",
         other => other,
     }
+}
+
+/// Why a text is not a Maven coordinate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CoordinateError {
+    #[error("`{0}` has an empty part")]
+    EmptyPart(String),
+
+    #[error(
+        "`{0}` is not a Maven coordinate: write group:artifact:version, group:artifact:classifier:version or group:artifact:type:classifier:version"
+    )]
+    Shape(String),
 }
 
 #[cfg(test)]

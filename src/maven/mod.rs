@@ -12,17 +12,22 @@
 pub mod coordinate;
 pub mod details;
 mod emit;
+mod error;
 pub mod inventory;
 pub mod model;
 pub mod pom;
 pub mod resolve;
+pub mod scope;
 pub mod spec;
 pub mod store;
 pub mod support;
 pub mod version;
 mod xml;
 
+pub use coordinate::CoordinateError;
 pub use details::MavenDetails;
+pub use error::{MavenError, ModelError, PomError, RangeError, XmlError};
+pub use scope::Scope;
 pub use version::version_change;
 
 use std::collections::{BTreeMap, HashMap};
@@ -31,8 +36,9 @@ use std::path::Path;
 use self::coordinate::Coordinate;
 use self::resolve::{Request, resolve};
 use self::store::PomStore;
-use crate::ecosystem::{LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage};
-use crate::error::Error;
+use crate::ecosystem::{
+    EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
+};
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
@@ -50,13 +56,17 @@ pub struct MavenPackages<'a> {
 
 impl<'a> MavenPackages<'a> {
     /// The Maven ecosystem, or `None` when no layer asks for Maven artifacts.
-    pub fn load(spec: &Spec, lock_dir: &Path, fetcher: &'a Fetcher) -> Result<Option<Self>, Error> {
+    pub fn load(
+        spec: &Spec,
+        lock_dir: &Path,
+        fetcher: &'a Fetcher,
+    ) -> Result<Option<Self>, MavenError> {
         let mut requests: HashMap<String, Vec<Request>> = HashMap::new();
         for layer in &spec.layers {
             for entry in &layer.requirements {
                 let scope = match (entry.kind, entry.provided) {
-                    (Ecosystem::Maven, false) => "compile",
-                    (Ecosystem::Maven, true) => "provided",
+                    (Ecosystem::Maven, false) => Scope::Compile,
+                    (Ecosystem::Maven, true) => Scope::Provided,
                     _ => continue,
                 };
                 let coordinate = Coordinate::parse(&entry.text)
@@ -90,7 +100,7 @@ impl<'a> MavenPackages<'a> {
         if !requests
             .values()
             .flatten()
-            .any(|request| request.scope == "compile")
+            .any(|request| request.scope == Scope::Compile)
         {
             return Ok(None);
         }
@@ -168,8 +178,8 @@ pub fn lock_name(coordinate: &Coordinate) -> String {
 }
 
 impl LayerResolver for MavenPackages<'_> {
-    fn name(&self) -> &'static str {
-        "Maven"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Maven
     }
 
     fn settings(&self) -> BTreeMap<String, SettingValue> {
@@ -187,16 +197,11 @@ impl LayerResolver for MavenPackages<'_> {
         settings
     }
 
-    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, EcosystemError> {
         let Some(requests) = self.requests.get(&request.layer.name) else {
             return Ok(LayerResolution::default());
         };
-        let failure = |message: String| Error::Solve {
-            ecosystem: "Maven",
-            layer: request.layer.name.clone(),
-            message,
-        };
-        let resolution = resolve(&self.store, requests).map_err(failure)?;
+        let resolution = resolve(&self.store, requests)?;
         let mut notes = resolution.notes;
         let below: HashMap<&str, &str> = request
             .below

@@ -2,6 +2,7 @@
 //! and relocation, with nothing inherited or interpolated yet (that is [`super::model`]'s job).
 
 use super::coordinate::Gav;
+use super::error::PomError;
 use super::xml::{self, Element};
 
 /// A dependency as a POM declares it (values may still hold `${...}`).
@@ -78,28 +79,27 @@ pub struct Profile {
 }
 
 impl Pom {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, PomError> {
         let root = xml::parse(text)?;
         if root.name != "project" {
-            return Err(format!(
-                "the root element is <{}>, not <project>",
-                root.name
-            ));
+            return Err(PomError::NotAProject { root: root.name });
         }
-        let artifact = root.text_of("artifactId").ok_or("it has no <artifactId>")?;
+        let artifact = root
+            .text_of("artifactId")
+            .ok_or(PomError::Incomplete("it has no <artifactId>"))?;
         let parent = root
             .child("parent")
-            .map(|parent| -> Result<Gav, String> {
+            .map(|parent| -> Result<Gav, PomError> {
                 Ok(Gav {
                     group: parent
                         .text_of("groupId")
-                        .ok_or("its <parent> has no <groupId>")?,
+                        .ok_or(PomError::Incomplete("its <parent> has no <groupId>"))?,
                     artifact: parent
                         .text_of("artifactId")
-                        .ok_or("its <parent> has no <artifactId>")?,
+                        .ok_or(PomError::Incomplete("its <parent> has no <artifactId>"))?,
                     version: parent
                         .text_of("version")
-                        .ok_or("its <parent> has no <version>")?,
+                        .ok_or(PomError::Incomplete("its <parent> has no <version>"))?,
                 })
             })
             .transpose()?;
@@ -141,7 +141,7 @@ impl Pom {
     }
 }
 
-fn profile_of(profile: &Element) -> Result<Profile, String> {
+fn profile_of(profile: &Element) -> Result<Profile, PomError> {
     let activation = profile.child("activation");
     let os = activation
         .and_then(|a| a.child("os"))
@@ -177,7 +177,7 @@ fn profile_of(profile: &Element) -> Result<Profile, String> {
     })
 }
 
-fn dependencies_of(list: Option<&Element>) -> Result<Vec<Dependency>, String> {
+fn dependencies_of(list: Option<&Element>) -> Result<Vec<Dependency>, PomError> {
     let Some(list) = list else {
         return Ok(Vec::new());
     };
@@ -186,10 +186,10 @@ fn dependencies_of(list: Option<&Element>) -> Result<Vec<Dependency>, String> {
             Ok(Dependency {
                 group: d
                     .text_of("groupId")
-                    .ok_or("a <dependency> has no <groupId>")?,
+                    .ok_or(PomError::Incomplete("a <dependency> has no <groupId>"))?,
                 artifact: d
                     .text_of("artifactId")
-                    .ok_or("a <dependency> has no <artifactId>")?,
+                    .ok_or(PomError::Incomplete("a <dependency> has no <artifactId>"))?,
                 version: d.text_of("version"),
                 kind: d.text_of("type").unwrap_or_else(|| "jar".into()),
                 classifier: d.text_of("classifier"),

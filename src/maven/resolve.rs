@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::coordinate::{Coordinate, Gav};
+use super::error::MavenError;
 use super::model::{Model, ModelDependency, ModelError};
+use super::scope::Scope;
 use super::store::PomStore;
 use super::version::{MavenVersion, VersionRequirement};
 
@@ -24,7 +26,7 @@ pub struct Request {
     /// `(group, artifact)` patterns to leave out of its tree; `*` matches anything.
     pub exclusions: Vec<(String, String)>,
     /// `compile` for what the layer installs, `provided` for what the runtime already has.
-    pub scope: &'static str,
+    pub scope: Scope,
 }
 
 /// An artifact the resolution chose.
@@ -32,7 +34,7 @@ pub struct Request {
 pub struct Resolved {
     pub coordinate: Coordinate,
     /// `compile` or `runtime`.
-    pub scope: String,
+    pub scope: Scope,
     /// The chain of artifacts that brought it in, from a direct requirement (empty for one).
     pub path: Vec<String>,
     /// The coordinates (group:artifact) of the chosen artifacts it depends on.
@@ -63,7 +65,7 @@ fn key_of(coordinate: &Coordinate) -> Key {
 struct Node {
     coordinate: Coordinate,
     /// The scope written on the edge that reached it.
-    declared_scope: String,
+    declared_scope: Scope,
     /// The winner that declared it; `None` for a direct dependency.
     parent: Option<Key>,
     exclusions: Vec<(String, String)>,
@@ -75,7 +77,7 @@ impl Node {
     fn direct(request: &Request) -> Self {
         Self {
             coordinate: request.coordinate.clone(),
-            declared_scope: request.scope.to_string(),
+            declared_scope: request.scope.clone(),
             parent: None,
             exclusions: request.exclusions.clone(),
             path: Vec::new(),
@@ -85,9 +87,7 @@ impl Node {
     /// The occurrence `dependency` of this winner's model has below it, chosen under `key`;
     /// `None` when it is left out (test, provided, system, optional or excluded along the path).
     fn child(&self, key: &Key, dependency: &ModelDependency) -> Option<Self> {
-        if matches!(dependency.scope.as_str(), "test" | "provided" | "system")
-            || dependency.optional
-        {
+        if dependency.scope.is_not_transitive() || dependency.optional {
             return None;
         }
         let excluded = self.exclusions.iter().any(|(group, artifact)| {
@@ -134,7 +134,7 @@ struct Tree {
 }
 
 /// Resolves the layer's requests.
-pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, String> {
+pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, MavenError> {
     let mut tree = Tree::default();
     let mut level: Vec<Node> = requests.iter().map(Node::direct).collect();
     while !level.is_empty() {
@@ -180,7 +180,7 @@ impl Tree {
 
     /// The next level: the dependencies of the winners at `indexes`, their models fetched at
     /// once and relocations followed.
-    fn expand(&mut self, store: &PomStore<'_>, indexes: &[usize]) -> Result<Vec<Node>, String> {
+    fn expand(&mut self, store: &PomStore<'_>, indexes: &[usize]) -> Result<Vec<Node>, MavenError> {
         let gavs: Vec<Gav> = indexes
             .iter()
             .map(|i| self.nodes[*i].coordinate.gav())
@@ -215,19 +215,18 @@ impl Tree {
         store: &PomStore<'_>,
         models: &'m HashMap<Gav, Result<Model, ModelError>>,
         gav: &Gav,
-    ) -> Result<Option<&'m Model>, String> {
+    ) -> Result<Option<&'m Model>, MavenError> {
         match models.get(gav) {
             Some(Ok(model)) => Ok(Some(model)),
-            Some(Err(ModelError::Invalid(reason))) if store.is_absent(gav) => {
+            Some(Err(error))
+                if !matches!(error, ModelError::Missing(_)) && store.is_absent(gav) =>
+            {
                 self.notes.push(format!(
-                    "{reason}; {gav} is taken to have no dependencies, as Maven does"
+                    "{error}; {gav} is taken to have no dependencies, as Maven does"
                 ));
                 Ok(None)
             }
-            Some(Err(ModelError::Invalid(reason))) => Err(reason.clone()),
-            Some(Err(ModelError::Missing(missing))) => {
-                Err(format!("the POM of {missing} could not be fetched"))
-            }
+            Some(Err(error)) => Err(error.clone().into()),
             None => Ok(None),
         }
     }
@@ -247,9 +246,11 @@ impl Tree {
         let scopes = mediate_scopes(&self.order, &self.occurrences);
         let mut artifacts = Vec::new();
         for key in &self.order {
-            let scope = &scopes[key];
+            let Some(scope) = &scopes[key] else {
+                continue;
+            };
             let node = &self.nodes[self.winners[key]];
-            if !matches!(scope.as_str(), "compile" | "runtime") || node.coordinate.kind == "pom" {
+            if !scope.is_runtime_classpath() || node.coordinate.kind == "pom" {
                 continue;
             }
             artifacts.push(Resolved {
@@ -267,17 +268,17 @@ impl Tree {
 
     /// The coordinates (group:artifact) of the chosen dependencies of `key`'s winner: its
     /// children that ended up `compile` or `runtime`, sorted, each once.
-    fn chosen_dependencies(&self, key: &Key, scopes: &HashMap<Key, String>) -> Vec<String> {
+    fn chosen_dependencies(&self, key: &Key, scopes: &HashMap<Key, Option<Scope>>) -> Vec<String> {
         let mut dependencies: Vec<String> = self
             .children
             .get(key)
             .into_iter()
             .flatten()
             .filter(|child| {
-                matches!(
-                    scopes.get(*child).map(String::as_str),
-                    Some("compile" | "runtime")
-                )
+                scopes
+                    .get(*child)
+                    .and_then(Option::as_ref)
+                    .is_some_and(Scope::is_runtime_classpath)
             })
             .map(|(group, artifact, _, _)| format!("{group}:{artifact}"))
             .collect();
@@ -320,9 +321,13 @@ fn models_following_relocations(
 }
 
 /// The newest version `maven-metadata.xml` lists within the coordinate's range.
-fn pick_in_range(store: &PomStore<'_>, coordinate: &Coordinate) -> Result<String, String> {
-    let requirement = VersionRequirement::parse(&coordinate.version)
-        .map_err(|e| format!("{}:{}: {e}", coordinate.group, coordinate.artifact))?;
+fn pick_in_range(store: &PomStore<'_>, coordinate: &Coordinate) -> Result<String, MavenError> {
+    let requirement =
+        VersionRequirement::parse(&coordinate.version).map_err(|source| MavenError::Range {
+            group: coordinate.group.clone(),
+            artifact: coordinate.artifact.clone(),
+            source,
+        })?;
     store
         .versions(&coordinate.group, &coordinate.artifact)
         .iter()
@@ -330,51 +335,36 @@ fn pick_in_range(store: &PomStore<'_>, coordinate: &Coordinate) -> Result<String
         .filter(|v| requirement.contains(v))
         .max()
         .map(|v| v.as_str().to_string())
-        .ok_or_else(|| {
-            format!(
-                "no version of {}:{} in the repositories' maven-metadata.xml is in {}",
-                coordinate.group, coordinate.artifact, coordinate.version
-            )
+        .ok_or_else(|| MavenError::NoVersionInRange {
+            group: coordinate.group.clone(),
+            artifact: coordinate.artifact.clone(),
+            range: coordinate.version.clone(),
         })
 }
 
-/// The scope a dependency declared with `declared` gets below a parent of scope `parent`
-/// (`None` when it is left out).
-fn derive(parent: &str, declared: &str) -> Option<&'static str> {
-    match (parent, declared) {
-        (_, "test" | "provided" | "system") => None,
-        ("compile", "compile") => Some("compile"),
-        ("compile", _) => Some("runtime"),
-        ("runtime", _) => Some("runtime"),
-        ("provided", _) => Some("provided"),
-        ("test", _) => Some("test"),
-        _ => None,
-    }
-}
-
 /// Each winner's scope: a direct declaration's, else the widest of its occurrences' derived
-/// scopes (compile, then runtime, provided, test), iterated until no scope changes.
-fn mediate_scopes(order: &[Key], occurrences: &HashMap<Key, Vec<Node>>) -> HashMap<Key, String> {
-    let mut scopes: HashMap<Key, String> = HashMap::new();
+/// scopes (compile, then runtime, provided, test, then an unknown one), iterated until no scope
+/// changes; `None` when no occurrence derives one.
+fn mediate_scopes(
+    order: &[Key],
+    occurrences: &HashMap<Key, Vec<Node>>,
+) -> HashMap<Key, Option<Scope>> {
+    let mut scopes: HashMap<Key, Option<Scope>> = HashMap::new();
     for _ in 0..order.len() + 1 {
         let mut changed = false;
         for key in order {
             let nodes = &occurrences[key];
             let scope = match nodes.iter().find(|n| n.parent.is_none()) {
-                Some(direct) => direct.declared_scope.clone(),
+                Some(direct) => Some(direct.declared_scope.clone()),
                 None => {
-                    let derived: Vec<&str> = nodes
+                    let derived: Vec<Scope> = nodes
                         .iter()
                         .filter_map(|n| {
-                            let parent = scopes.get(n.parent.as_ref()?)?;
-                            derive(parent, &n.declared_scope)
+                            let parent = scopes.get(n.parent.as_ref()?)?.as_ref()?;
+                            parent.derive(&n.declared_scope)
                         })
                         .collect();
-                    ["compile", "runtime", "provided", "test"]
-                        .into_iter()
-                        .find(|s| derived.contains(s))
-                        .unwrap_or("")
-                        .to_string()
+                    Scope::widest(&derived)
                 }
             };
             if scopes.get(key) != Some(&scope) {

@@ -16,8 +16,8 @@ use crate::repository::Repository;
 /// How many rounds of missing parents and BOMs a batch of models may need.
 const MAX_ROUNDS: usize = 32;
 
-/// A fetched POM: parsed, absent from every repository (`None`), or unusable.
-type PomResult = Result<Option<Rc<Pom>>, String>;
+/// A fetched POM: parsed, absent from every repository (`None`), or why it cannot be had.
+type PomResult = Result<Option<Rc<Pom>>, ModelError>;
 
 /// The repositories and what was fetched from them.
 pub struct PomStore<'a> {
@@ -34,10 +34,8 @@ impl PomLookup for PomStore<'_> {
         match self.poms.borrow().get(gav) {
             None => Err(ModelError::Missing(gav.clone())),
             Some(Ok(Some(pom))) => Ok(pom.clone()),
-            Some(Ok(None)) => Err(ModelError::Invalid(format!(
-                "the POM of {gav} is in none of the Maven repositories"
-            ))),
-            Some(Err(reason)) => Err(ModelError::Invalid(reason.clone())),
+            Some(Ok(None)) => Err(ModelError::Absent(gav.clone())),
+            Some(Err(error)) => Err(error.clone()),
         }
     }
 }
@@ -79,12 +77,18 @@ impl<'a> PomStore<'a> {
                 let result = match body {
                     Ok(bytes) => Pom::parse(&String::from_utf8_lossy(&bytes))
                         .map(|pom| Some(Rc::new(pom)))
-                        .map_err(|e| format!("the POM `{url}` is unusable: {e}")),
+                        .map_err(|source| ModelError::Unusable {
+                            url: url.to_string(),
+                            source,
+                        }),
                     Err(error) if error.is_not_found() => {
                         still.push(gav);
                         continue;
                     }
-                    Err(error) => Err(crate::error::chain(&error)),
+                    Err(error) => Err(ModelError::Fetch {
+                        gav: gav.clone(),
+                        source: std::sync::Arc::new(error),
+                    }),
                 };
                 self.poms.borrow_mut().insert(gav, result);
             }

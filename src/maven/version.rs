@@ -9,6 +9,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use super::error::RangeError;
 use crate::package::ChangeLevel;
 
 /// A Maven version with its ordering.
@@ -220,7 +221,7 @@ pub enum VersionRequirement {
 }
 
 impl VersionRequirement {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, RangeError> {
         let text = text.trim();
         if !text.starts_with('[') && !text.starts_with('(') {
             return Ok(Self::Soft(MavenVersion::parse(text)));
@@ -231,7 +232,7 @@ impl VersionRequirement {
             let open = rest.chars().next().unwrap_or(' ');
             let close_at = rest
                 .find([']', ')'])
-                .ok_or_else(|| format!("the version range `{text}` is not closed"))?;
+                .ok_or_else(|| RangeError::NotClosed(text.to_string()))?;
             let inner = &rest[1..close_at];
             let close = &rest[close_at..=close_at];
             let bound = |value: &str, inclusive: bool| {
@@ -247,16 +248,17 @@ impl VersionRequirement {
                 }
                 None => {
                     if open != '[' || close != "]" {
-                        return Err(format!(
-                            "the version range `{text}` pins one version, so it must be written `[{inner}]`"
-                        ));
+                        return Err(RangeError::OpenPin {
+                            text: text.to_string(),
+                            inner: inner.to_string(),
+                        });
                     }
                     ranges.push((bound(inner, true), bound(inner, true)));
                 }
             }
             rest = rest[close_at + 1..].trim_start_matches([',', ' ']);
             if !rest.is_empty() && !rest.starts_with(['[', '(']) {
-                return Err(format!("the version range `{text}` is malformed"));
+                return Err(RangeError::Malformed(text.to_string()));
             }
         }
         Ok(Self::Ranges(ranges))

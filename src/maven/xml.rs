@@ -8,6 +8,8 @@
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 
+use super::error::XmlError;
+
 /// One element: its local name, its text and its child elements in document order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Element {
@@ -42,16 +44,16 @@ impl Element {
 }
 
 /// Parses a document into its root element.
-pub fn parse(text: &str) -> Result<Element, String> {
+pub fn parse(text: &str) -> Result<Element, XmlError> {
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
     loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "not well-formed XML at byte {}: {e}",
-                reader.error_position()
-            )
-        })?;
+        let event = reader
+            .read_event()
+            .map_err(|source| XmlError::NotWellFormed {
+                position: reader.error_position(),
+                source,
+            })?;
         match event {
             Event::Start(start) => stack.push(Element {
                 name: start.local_name().as_ref().to_string(),
@@ -68,7 +70,7 @@ pub fn parse(text: &str) -> Result<Element, String> {
                 }
             }
             Event::End(_) => {
-                let element = stack.pop().ok_or("an end tag without a start tag")?;
+                let element = stack.pop().ok_or(XmlError::UnmatchedEnd)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
                     None => return Ok(element),
@@ -88,23 +90,22 @@ pub fn parse(text: &str) -> Result<Element, String> {
                 let decoded = if reference.is_char_ref() {
                     reference
                         .resolve_char_ref()
-                        .map_err(|e| format!("a bad character reference: {e}"))?
+                        .map_err(XmlError::BadCharacterReference)?
                         .map(String::from)
                 } else {
                     quick_xml::escape::resolve_predefined_entity(&reference.xml10_content())
                         .map(str::to_string)
                 };
                 let Some(decoded) = decoded else {
-                    return Err(format!(
-                        "the entity `&{};` is not one of XML's predefined entities; imglock does not expand entities a document declares",
-                        reference.xml10_content()
+                    return Err(XmlError::DeclaredEntity(
+                        reference.xml10_content().to_string(),
                     ));
                 };
                 if let Some(current) = stack.last_mut() {
                     current.text.push_str(&decoded);
                 }
             }
-            Event::Eof => return Err("the document ends before its root element does".into()),
+            Event::Eof => return Err(XmlError::Truncated),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
     }
@@ -143,7 +144,7 @@ mod tests {
         let xxe = r#"<?xml version="1.0"?>
             <!DOCTYPE project [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
             <project><name>&secret;</name></project>"#;
-        let error = parse(xxe).unwrap_err();
+        let error = parse(xxe).unwrap_err().to_string();
         assert!(error.contains("&secret;"), "{error}");
         assert!(parse("<project><name>").is_err());
     }

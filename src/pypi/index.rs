@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
@@ -37,14 +38,11 @@ pub struct Project {
     pub versions: BTreeMap<Version, Candidate>,
 }
 
-/// Why a version's dependencies cannot be had.
-pub type Unavailable = String;
-
 /// A fetched project page: the project, `None` when no index has it, or why it failed.
-type ProjectResult = Result<Option<Rc<Project>>, String>;
+type ProjectResult = Result<Option<Rc<Project>>, IndexError>;
 
 /// Fetched metadata, or why it cannot be had.
-type MetadataResult = Result<Rc<CoreMetadata>, Unavailable>;
+type MetadataResult = Result<Rc<CoreMetadata>, IndexError>;
 
 /// Pages and metadata of every index, fetched on demand and cached for the resolve.
 pub struct Indexes<'a> {
@@ -76,7 +74,7 @@ impl<'a> Indexes<'a> {
     }
 
     /// The project `name`, or `None` when no index has it. Fetches it if not prefetched.
-    pub fn project(&self, name: &PackageName) -> Result<Option<Rc<Project>>, String> {
+    pub fn project(&self, name: &PackageName) -> ProjectResult {
         self.prefetch_projects(std::slice::from_ref(name));
         self.projects
             .borrow()
@@ -113,12 +111,18 @@ impl<'a> Indexes<'a> {
                 let result = match body {
                     Ok(body) => parse_page(&body, &url, name.as_ref())
                         .map(|files| Some(Rc::new(self.project_of(position, files))))
-                        .map_err(|e| format!("`{url}`: {e}")),
+                        .map_err(|source| IndexError::Page {
+                            url: url.to_string(),
+                            source: Arc::new(source),
+                        }),
                     Err(error) if error.is_not_found() => {
                         still_missing.push(name);
                         continue;
                     }
-                    Err(error) => Err(crate::error::chain(&error)),
+                    Err(error) => Err(IndexError::PageFetch {
+                        project: name.to_string(),
+                        source: Arc::new(error),
+                    }),
                 };
                 self.projects.borrow_mut().insert(name, result);
             }
@@ -179,17 +183,18 @@ impl<'a> Indexes<'a> {
     }
 
     /// The metadata of `name` at `version`, fetching it if not prefetched.
-    pub fn metadata(
-        &self,
-        name: &PackageName,
-        version: &Version,
-    ) -> Result<Rc<CoreMetadata>, Unavailable> {
+    pub fn metadata(&self, name: &PackageName, version: &Version) -> MetadataResult {
         self.prefetch_metadata(&[(name.clone(), version.clone())]);
         self.metadata
             .borrow()
             .get(&(name.clone(), version.clone()))
             .cloned()
-            .unwrap_or_else(|| Err(format!("{name} {version} is not in the index")))
+            .unwrap_or_else(|| {
+                Err(IndexError::NotInIndex {
+                    name: name.to_string(),
+                    version: version.to_string(),
+                })
+            })
     }
 
     /// Fetches the metadata of all `(name, version)` pairs not fetched yet, at once.
@@ -252,25 +257,41 @@ impl<'a> Indexes<'a> {
                 }
             });
         }
-        if !downloads.is_empty() {
-            let requests: Vec<ArtifactRequest> = downloads
-                .iter()
-                .map(|(_, file)| ArtifactRequest {
-                    url: file.url.clone(),
-                    expected: file.sha256.clone().map(Checksum::Sha256),
+        self.download_for_metadata(downloads);
+    }
+
+    /// Downloads the files of versions whose metadata only the file itself holds (verified
+    /// against the index's sha256) and reads it from them.
+    fn download_for_metadata(&self, downloads: Vec<((PackageName, Version), DistFile)>) {
+        if downloads.is_empty() {
+            return;
+        }
+        let requests: Vec<ArtifactRequest> = downloads
+            .iter()
+            .map(|(_, file)| ArtifactRequest {
+                url: file.url.clone(),
+                expected: file.sha256.clone().map(Checksum::Sha256),
+            })
+            .collect();
+        let artifacts = self
+            .fetcher
+            .download_all(&requests, "Downloading sdists and wheels for metadata");
+        for ((key, file), artifact) in downloads.into_iter().zip(artifacts) {
+            let filename = || file.filename.clone();
+            let result = artifact
+                .map_err(|source| IndexError::Download {
+                    filename: filename(),
+                    source: Arc::new(source),
                 })
-                .collect();
-            let artifacts = self
-                .fetcher
-                .download_all(&requests, "Downloading sdists and wheels for metadata");
-            for ((key, file), artifact) in downloads.into_iter().zip(artifacts) {
-                let result = artifact
-                    .map_err(|e| crate::error::chain(&e))
-                    .and_then(|artifact| std::fs::read(&artifact.path).map_err(|e| e.to_string()))
-                    .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0))
-                    .map(Rc::new);
-                self.metadata.borrow_mut().insert(key, result);
-            }
+                .and_then(|artifact| {
+                    std::fs::read(&artifact.path).map_err(|source| IndexError::Read {
+                        filename: filename(),
+                        source: Arc::new(source),
+                    })
+                })
+                .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0))
+                .map(Rc::new);
+            self.metadata.borrow_mut().insert(key, result);
         }
     }
 
@@ -321,11 +342,9 @@ impl<'a> Indexes<'a> {
         for ((key, url, _), body) in fetched.chain(unhashed.into_iter().zip(bodies)) {
             let result = body
                 .map(|bytes| Rc::new(CoreMetadata::parse(&String::from_utf8_lossy(&bytes))))
-                .map_err(|error| {
-                    format!(
-                        "its metadata `{url}` could not be fetched: {}",
-                        crate::error::chain(&error)
-                    )
+                .map_err(|source| IndexError::MetadataFetch {
+                    url: url.to_string(),
+                    source: Arc::new(source),
                 });
             self.metadata.borrow_mut().insert(key, result);
         }
@@ -347,33 +366,48 @@ fn metadata_from_file(
     file: &DistFile,
     bytes: &[u8],
     name: &PackageName,
-) -> Result<CoreMetadata, Unavailable> {
+) -> Result<CoreMetadata, IndexError> {
+    let filename = || file.filename.clone();
     if file.is_wheel {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-            .map_err(|e| format!("{} is not a valid wheel: {e}", file.filename))?;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|source| {
+            IndexError::Wheel {
+                filename: filename(),
+                source: Arc::new(source),
+            }
+        })?;
         let entry = (0..archive.len())
             .filter_map(|i| archive.name_for_index(i)?.ok().map(|n| n.into_owned()))
             .find(|n| n.matches('/').count() == 1 && n.ends_with(".dist-info/METADATA"))
-            .ok_or_else(|| format!("{} has no .dist-info/METADATA", file.filename))?;
+            .ok_or_else(|| IndexError::NoWheelMetadata {
+                filename: filename(),
+            })?;
         let mut text = String::new();
         archive
             .by_name(&entry)
-            .map_err(|e| e.to_string())?
+            .map_err(|source| IndexError::Wheel {
+                filename: filename(),
+                source: Arc::new(source),
+            })?
             .take(4 << 20)
             .read_to_string(&mut text)
-            .map_err(|e| e.to_string())?;
+            .map_err(|source| IndexError::WheelMetadata {
+                filename: filename(),
+                source: Arc::new(source),
+            })?;
         return Ok(CoreMetadata::parse(&text));
     }
-    let pkg_info = sdist_pkg_info(&file.filename, bytes)
-        .ok_or_else(|| format!("the sdist {} has no PKG-INFO", file.filename))?;
+    let pkg_info = sdist_pkg_info(&file.filename, bytes).ok_or_else(|| IndexError::NoPkgInfo {
+        filename: filename(),
+    })?;
     let metadata = CoreMetadata::parse(&pkg_info);
     if metadata.has_static_dependencies() {
         Ok(metadata)
     } else {
-        Err(format!(
-            "{name} {} has only a source distribution, whose dependencies are not static metadata (Metadata-Version {}); imglock never runs setup.py or a build backend, so pin a version of {name} that has a wheel",
-            file.version, metadata.metadata_version
-        ))
+        Err(IndexError::DynamicSdist {
+            name: name.to_string(),
+            version: file.version.to_string(),
+            metadata_version: metadata.metadata_version.to_string(),
+        })
     }
 }
 
@@ -405,4 +439,77 @@ fn sdist_pkg_info(filename: &str, bytes: &[u8]) -> Option<String> {
         }
     }
     None
+}
+
+/// Why a project page or a version's metadata cannot be had. Kept in the index's cache and
+/// cloned to every question about the same page or version, so its sources are shared.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IndexError {
+    #[error("the page of {project} could not be fetched")]
+    PageFetch {
+        project: String,
+        #[source]
+        source: Arc<crate::fetch::FetchError>,
+    },
+
+    /// A JSON page that is not PEP 691's.
+    #[error("`{url}`: not a PEP 691 page")]
+    Page {
+        url: String,
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+
+    #[error("its metadata `{url}` could not be fetched")]
+    MetadataFetch {
+        url: String,
+        #[source]
+        source: Arc<crate::fetch::FetchError>,
+    },
+
+    #[error("{filename} could not be downloaded to read its metadata")]
+    Download {
+        filename: String,
+        #[source]
+        source: Arc<crate::fetch::FetchError>,
+    },
+
+    #[error("the downloaded {filename} could not be read")]
+    Read {
+        filename: String,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+
+    #[error("{filename} is not a valid wheel")]
+    Wheel {
+        filename: String,
+        #[source]
+        source: Arc<zip::result::ZipError>,
+    },
+
+    #[error("{filename} has no .dist-info/METADATA")]
+    NoWheelMetadata { filename: String },
+
+    #[error("the METADATA of {filename} could not be read")]
+    WheelMetadata {
+        filename: String,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+
+    #[error("the sdist {filename} has no PKG-INFO")]
+    NoPkgInfo { filename: String },
+
+    #[error(
+        "{name} {version} has only a source distribution, whose dependencies are not static metadata (Metadata-Version {metadata_version}); imglock never runs setup.py or a build backend, so pin a version of {name} that has a wheel"
+    )]
+    DynamicSdist {
+        name: String,
+        version: String,
+        metadata_version: String,
+    },
+
+    #[error("{name} {version} is not in the index")]
+    NotInIndex { name: String, version: String },
 }

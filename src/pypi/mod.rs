@@ -8,6 +8,7 @@
 
 pub mod details;
 mod emit;
+mod error;
 mod index;
 pub mod inventory;
 mod metadata;
@@ -26,17 +27,20 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
-use pubgrub::{DefaultStringReporter, PubGrubError, Reporter};
+use pubgrub::PubGrubError;
 
 pub use details::PypiDetails;
+pub use error::{NoSolution, PypiError};
+pub use index::IndexError;
 pub use tags::Target;
 pub use version::version_change;
 
 use self::index::Indexes;
 use self::simple::DistFile;
 use self::solver::{Provider, PyPackage};
-use crate::ecosystem::{LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage};
-use crate::error::Error;
+use crate::ecosystem::{
+    EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
+};
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
 use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 use crate::repository::Repository;
@@ -61,7 +65,7 @@ impl<'a> PypiPackages<'a> {
         lock_dir: &Path,
         fetcher: &'a Fetcher,
         exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
-    ) -> Result<Option<Self>, Error> {
+    ) -> Result<Option<Self>, PypiError> {
         let mut roots: HashMap<String, Vec<Requirement>> = HashMap::new();
         for layer in &spec.layers {
             for entry in layer
@@ -105,8 +109,10 @@ impl<'a> PypiPackages<'a> {
         })?;
         let arch = spec.image.platform.arch().machine();
         let target = Target::new(python, manylinux, arch);
-        let environment =
-            environment(&target).map_err(|e| spec_error(format!("image.python: {e}")))?;
+        let environment = environment(&target).map_err(|source| PypiError::MarkerEnvironment {
+            path: spec.path.clone(),
+            source,
+        })?;
         let spec_dir = spec.dir();
         let default_index = [PYPI_URL.to_string()];
         let indexes = if spec.repositories.pypi.indexes.is_empty() {
@@ -137,7 +143,7 @@ fn parse_pair(text: &str, separator: char) -> Option<(u64, u64)> {
 }
 
 /// The marker environment of the image's interpreter and platform.
-fn environment(target: &Target) -> Result<MarkerEnvironment, String> {
+fn environment(target: &Target) -> Result<MarkerEnvironment, pep440_rs::VersionParseError> {
     let (major, minor) = target.python;
     let version = format!("{major}.{minor}");
     let full = format!("{major}.{minor}.0");
@@ -154,7 +160,6 @@ fn environment(target: &Target) -> Result<MarkerEnvironment, String> {
         python_version: &version,
         sys_platform: "linux",
     })
-    .map_err(|e| e.to_string())
 }
 
 fn pins(pins: &[Pin]) -> HashMap<PackageName, Version> {
@@ -170,8 +175,8 @@ fn pins(pins: &[Pin]) -> HashMap<PackageName, Version> {
 }
 
 impl LayerResolver for PypiPackages<'_> {
-    fn name(&self) -> &'static str {
-        "PyPI"
+    fn ecosystem(&self) -> Ecosystem {
+        Ecosystem::Pypi
     }
 
     fn settings(&self) -> BTreeMap<String, SettingValue> {
@@ -205,7 +210,7 @@ impl LayerResolver for PypiPackages<'_> {
         settings
     }
 
-    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, Error> {
+    fn resolve_layer(&self, request: &LayerRequest<'_>) -> Result<LayerResolution, EcosystemError> {
         let Some(roots) = self.roots.get(&request.layer.name) else {
             return Ok(LayerResolution::default());
         };
@@ -227,7 +232,7 @@ impl LayerResolver for PypiPackages<'_> {
         names.sort();
         let packages = names
             .into_iter()
-            .map(|name| self.resolved_package(layer, name, &chosen, roots, &markers))
+            .map(|name| self.resolved_package(name, &chosen, roots, &markers))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(LayerResolution {
             packages,
@@ -241,22 +246,21 @@ impl PypiPackages<'_> {
     /// it was required under, and the chosen packages it depends on.
     fn resolved_package(
         &self,
-        layer: &str,
         name: &PackageName,
         chosen: &HashMap<PackageName, Version>,
         roots: &[Requirement],
         markers: &BTreeMap<PackageName, BTreeSet<String>>,
-    ) -> Result<ResolvedPackage, Error> {
-        let failure = |message: String| solve_error(layer, message);
+    ) -> Result<ResolvedPackage, PypiError> {
         let version = &chosen[name];
         let project = self
             .indexes
-            .project(name)
-            .map_err(|e| failure(e.clone()))?
-            .ok_or_else(|| failure(format!("{name} vanished from the index")))?;
+            .project(name)?
+            .ok_or_else(|| PypiError::Vanished {
+                name: name.to_string(),
+            })?;
         let candidate = &project.versions[version];
         let repository = &self.indexes.repositories[project.index];
-        let metadata = self.indexes.metadata(name, version).map_err(failure)?;
+        let metadata = self.indexes.metadata(name, version)?;
         let file = &candidate.file;
         Ok(ResolvedPackage {
             ecosystem: Ecosystem::Pypi,
@@ -296,35 +300,37 @@ impl PypiPackages<'_> {
 }
 
 /// Runs PubGrub for the layer `layer` and returns the chosen version of each project; when no
-/// solution exists, the error explains why.
-fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Version>, Error> {
+/// solution exists, the error keeps PubGrub's explanation.
+fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Version>, PypiError> {
     let solution = match pubgrub::resolve(provider, PyPackage::Root, Version::new([0])) {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
-            let report = DefaultStringReporter::report(&tree).replace(
-                &format!("{} 0", PyPackage::Root),
-                &format!("layer `{layer}`"),
-            );
-            return Err(solve_error(layer, report));
+            return Err(PypiError::NoSolution {
+                layer: layer.to_string(),
+                tree: Box::new(tree),
+            });
         }
         Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
-            return Err(solve_error(
-                layer,
-                format!("choosing a version of {package}: {source}"),
-            ));
+            return Err(PypiError::ChoosingVersion {
+                package,
+                source: Box::new(source),
+            });
         }
         Err(PubGrubError::ErrorRetrievingDependencies {
             package,
             version,
             source,
         }) => {
-            return Err(solve_error(
-                layer,
-                format!("reading the dependencies of {package} {version}: {source}"),
-            ));
+            return Err(PypiError::ReadingDependencies {
+                package,
+                version,
+                source: Box::new(source),
+            });
         }
-        Err(other) => return Err(solve_error(layer, other.to_string())),
+        Err(PubGrubError::ErrorInShouldCancel(source)) => {
+            return Err(PypiError::Cancelled(Box::new(source)));
+        }
     };
     Ok(solution
         .iter()
@@ -333,15 +339,6 @@ fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Ve
             _ => None,
         })
         .collect())
-}
-
-/// The Python solve of `layer` failed, for `message`.
-fn solve_error(layer: &str, message: String) -> Error {
-    Error::Solve {
-        ecosystem: "Python",
-        layer: layer.to_string(),
-        message,
-    }
 }
 
 /// How the lock pins a file: by the sha256 and size the index gives, or by downloading it

@@ -102,11 +102,14 @@ impl From<Option<MetadataFlag>> for MetadataFile {
 }
 
 /// Parses a project page served at `page_url` for `project` (normalised name).
-pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<Vec<DistFile>, String> {
+pub fn parse_page(
+    body: &[u8],
+    page_url: &Url,
+    project: &str,
+) -> Result<Vec<DistFile>, serde_json::Error> {
     let text = String::from_utf8_lossy(body);
     let files = if text.trim_start().starts_with('{') {
-        let page: JsonPage =
-            serde_json::from_str(&text).map_err(|e| format!("not a PEP 691 page: {e}"))?;
+        let page: JsonPage = serde_json::from_str(&text)?;
         page.files
             .into_iter()
             .map(|file| RawFile {

@@ -19,7 +19,7 @@ use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, Ranges,
 };
 
-use super::index::Indexes;
+use super::index::{IndexError, Indexes};
 use super::ranges::ranges_of;
 
 /// How many versions of a project are fetched at once when resolution first walks down them;
@@ -49,10 +49,15 @@ impl fmt::Display for PyPackage {
     }
 }
 
-/// A failure that stops resolution (an unreachable index, a malformed requirement).
+/// A failure that stops resolution (an unreachable index, a requirement no index can serve).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ProviderError(pub String);
+pub enum ProviderError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+
+    #[error("`{requirement}` names a URL ({url}); imglock locks packages from indexes only")]
+    Url { requirement: String, url: String },
+}
 
 /// The provider PubGrub asks for versions and dependencies.
 pub struct Provider<'a> {
@@ -122,9 +127,10 @@ impl<'a> Provider<'a> {
                 None => Ranges::full(),
                 Some(VersionOrUrl::VersionSpecifier(specifiers)) => ranges_of(specifiers),
                 Some(VersionOrUrl::Url(url)) => {
-                    return Err(ProviderError(format!(
-                        "`{requirement}` names a URL ({url}); imglock locks packages from indexes only"
-                    )));
+                    return Err(ProviderError::Url {
+                        requirement: requirement.to_string(),
+                        url: url.to_string(),
+                    });
                 }
             };
             if let Some(marker) = requirement.marker.try_to_string() {
@@ -264,7 +270,7 @@ impl<'a> Provider<'a> {
         if let Some(fixed) = self.fixed.get(name) {
             return Ok(range.contains(fixed).then(|| fixed.clone()));
         }
-        let Some(project) = self.indexes.project(name).map_err(ProviderError)? else {
+        let Some(project) = self.indexes.project(name)? else {
             return Ok(None);
         };
         let allowed = |version: &&Version| {
@@ -339,10 +345,7 @@ impl DependencyProvider for Provider<'_> {
                 // Metadata that cannot be had (an sdist with dynamic dependencies, a failed
                 // download) stops the resolve with its reason rather than sending PubGrub through
                 // every older version.
-                let metadata = self
-                    .indexes
-                    .metadata(name, version)
-                    .map_err(ProviderError)?;
+                let metadata = self.indexes.metadata(name, version)?;
                 let mut requirements = Vec::new();
                 for text in &metadata.requires_dist {
                     match text.parse::<Requirement>() {

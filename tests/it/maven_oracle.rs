@@ -119,7 +119,7 @@ fn imglock(repositories: &[&Path], roots: &[&str], exclusions: &[(&str, &str)]) 
                 .iter()
                 .map(|(g, a)| (g.to_string(), a.to_string()))
                 .collect(),
-            scope: "compile",
+            scope: imglock::maven::Scope::Compile,
         })
         .collect();
     resolve(&store, &requests)

@@ -1,0 +1,72 @@
+//! Why the conda packages of a spec could not be prepared or resolved.
+
+use rattler_conda_types::{ParseMatchSpecError, ParseVersionError};
+use rattler_solve::SolveError;
+
+/// Anything that stops the conda packages of a spec.
+#[derive(Debug, thiserror::Error)]
+pub enum CondaError {
+    /// A malformed conda spec or channel in the spec.
+    #[error(transparent)]
+    Spec(#[from] crate::spec::SpecError),
+
+    #[error(
+        "image.platform `{platform}` has no conda subdir: conda packages exist for linux/amd64, linux/arm64, linux/ppc64le and linux/s390x"
+    )]
+    NoSubdir { platform: String },
+
+    /// `[image] glibc` or `cuda` is not a conda version.
+    #[error("`{version}` is not a version for {name}: fix `[image] glibc` or `cuda`")]
+    VirtualPackage {
+        name: String,
+        version: String,
+        #[source]
+        source: ParseVersionError,
+    },
+
+    #[error(transparent)]
+    Fetches(#[from] crate::fetch::FetchErrors),
+
+    #[error("the index `{url}` is unusable: cannot decompress it")]
+    Decompress {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the index `{url}` is unusable: not conda repodata")]
+    NotRepodata {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A record a lower layer locked no longer reads as a match spec.
+    #[error("the locked record `{record}` is unreadable")]
+    LockedRecord {
+        record: String,
+        #[source]
+        source: ParseMatchSpecError,
+    },
+
+    /// No set of records satisfies the layer: the solver's explanation, reworded on display.
+    #[error("{}", explain(reasons))]
+    Unsolvable { reasons: Vec<String> },
+
+    #[error(transparent)]
+    Solver(SolveError),
+}
+
+/// The solver's explanation, with its internal root package named for what it is.
+fn explain(reasons: &[String]) -> String {
+    let text = reasons.join("\n");
+    let text = text
+        .replace(
+            "The following packages are incompatible",
+            "These requirements cannot all hold",
+        )
+        .replace("__root__", "the layer's specs");
+    format!(
+        "{text}\n\nChange or relax the specs above (or add a channel that has a fitting version)."
+    )
+}

@@ -1,0 +1,118 @@
+//! Why the Maven artifacts of a spec could not be resolved, and why a POM, coordinate or version
+//! range could not be read.
+
+use std::sync::Arc;
+
+use super::coordinate::Gav;
+
+/// Anything that stops the Maven artifacts of a spec.
+#[derive(Debug, thiserror::Error)]
+pub enum MavenError {
+    /// A malformed coordinate, exclusion or repository in the spec.
+    #[error(transparent)]
+    Spec(#[from] crate::spec::SpecError),
+
+    #[error("{group}:{artifact} has an unusable version range")]
+    Range {
+        group: String,
+        artifact: String,
+        #[source]
+        source: RangeError,
+    },
+
+    #[error(
+        "no version of {group}:{artifact} in the repositories' maven-metadata.xml is in {range}"
+    )]
+    NoVersionInRange {
+        group: String,
+        artifact: String,
+        range: String,
+    },
+
+    /// A POM the resolution needs that could not be had or used.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// Why a project's effective model cannot be built yet, or at all. Cloned, like the POMs, from
+/// one fetch to every model that needs it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ModelError {
+    /// A POM that is not fetched yet: fetch it and build again.
+    #[error("the POM of {0} could not be fetched")]
+    Missing(Gav),
+
+    #[error("the POM of {0} is in none of the Maven repositories")]
+    Absent(Gav),
+
+    #[error("the POM of {gav} could not be fetched")]
+    Fetch {
+        gav: Gav,
+        #[source]
+        source: Arc<crate::fetch::FetchError>,
+    },
+
+    #[error("the POM `{url}` is unusable")]
+    Unusable {
+        url: String,
+        #[source]
+        source: PomError,
+    },
+
+    /// A model that cannot be built from its POMs (a cycle, an unknown property), with the
+    /// reason.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Why a POM's text is not a POM imglock can read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PomError {
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+
+    #[error("the root element is <{root}>, not <project>")]
+    NotAProject { root: String },
+
+    /// An element Maven requires is missing: says which.
+    #[error("{0}")]
+    Incomplete(&'static str),
+}
+
+/// Why a text is not the XML imglock reads.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum XmlError {
+    #[error("not well-formed XML at byte {position}")]
+    NotWellFormed {
+        position: u64,
+        #[source]
+        source: quick_xml::Error,
+    },
+
+    #[error("an end tag without a start tag")]
+    UnmatchedEnd,
+
+    #[error("a bad character reference")]
+    BadCharacterReference(#[source] quick_xml::Error),
+
+    #[error(
+        "the entity `&{0};` is not one of XML's predefined entities; imglock does not expand entities a document declares"
+    )]
+    DeclaredEntity(String),
+
+    #[error("the document ends before its root element does")]
+    Truncated,
+}
+
+/// Why a text is not a Maven version range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RangeError {
+    #[error("the version range `{0}` is not closed")]
+    NotClosed(String),
+
+    #[error("the version range `{text}` pins one version, so it must be written `[{inner}]`")]
+    OpenPin { text: String, inner: String },
+
+    #[error("the version range `{0}` is malformed")]
+    Malformed(String),
+}

@@ -1,0 +1,72 @@
+//! Why the Python packages of a spec could not be prepared or resolved. PubGrub's derivation
+//! tree is kept as a tree and rendered to text only when the error is displayed.
+
+use pep440_rs::{Version, VersionParseError};
+use pubgrub::{DefaultStringReporter, DerivationTree, Ranges, Reporter};
+
+use super::index::IndexError;
+use super::solver::{ProviderError, PyPackage};
+
+/// PubGrub's proof that a layer has no solution.
+pub type NoSolution = DerivationTree<PyPackage, Ranges<Version>, String>;
+
+/// Anything that stops the Python packages of a spec.
+#[derive(Debug, thiserror::Error)]
+pub enum PypiError {
+    /// A malformed Python requirement, interpreter, platform or index in the spec.
+    #[error(transparent)]
+    Spec(#[from] crate::spec::SpecError),
+
+    #[error("{}: image.python is not a version PEP 508 markers can use", path.display())]
+    MarkerEnvironment {
+        path: std::path::PathBuf,
+        #[source]
+        source: VersionParseError,
+    },
+
+    /// No set of versions satisfies the layer: PubGrub's explanation, rendered on display.
+    #[error("{}", render(layer, tree))]
+    NoSolution {
+        layer: String,
+        tree: Box<NoSolution>,
+    },
+
+    #[error("choosing a version of {package}")]
+    ChoosingVersion {
+        package: PyPackage,
+        #[source]
+        source: Box<ProviderError>,
+    },
+
+    #[error("reading the dependencies of {package} {version}")]
+    ReadingDependencies {
+        package: PyPackage,
+        version: Version,
+        #[source]
+        source: Box<ProviderError>,
+    },
+
+    #[error("the solver was cancelled")]
+    Cancelled(#[source] Box<ProviderError>),
+
+    /// An index page or metadata file of a chosen version that could not be used.
+    #[error(transparent)]
+    Index(Box<IndexError>),
+
+    #[error("{name} vanished from the index")]
+    Vanished { name: String },
+}
+
+impl From<IndexError> for PypiError {
+    fn from(error: IndexError) -> Self {
+        Self::Index(Box::new(error))
+    }
+}
+
+/// PubGrub's report of `tree`, its root package named as the layer.
+fn render(layer: &str, tree: &NoSolution) -> String {
+    DefaultStringReporter::report(tree).replace(
+        &format!("{} 0", PyPackage::Root),
+        &format!("layer `{layer}`"),
+    )
+}
