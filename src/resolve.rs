@@ -8,17 +8,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::conda::CondaPackages;
-use crate::cran::RPackages;
-use crate::ecosystem::{EcosystemError, LayerRequest, LayerResolver, PinSource, ResolvedPackage};
+use crate::ecosystem::{LayerRequest, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::{Error, Republished};
 use crate::fetch::{Artifact, Cache, FetchError, FetchErrors, FetchOptions, Fetcher};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
-use crate::maven::MavenPackages;
-use crate::package::{Ecosystem, Pin};
+use crate::package::Pin;
 use crate::progress::Progress;
-use crate::pypi::PypiPackages;
 use crate::spec::Spec;
+use crate::support::ResolverInputs;
 
 /// What `imglock resolve` was asked to do.
 #[derive(Debug, Clone)]
@@ -105,46 +102,26 @@ struct ResolvedLayer {
 /// The resolver of every ecosystem the spec uses, in a fixed order: R, PyPI, conda, Maven.
 fn load_ecosystems<'a>(
     spec: &'a Spec,
-    lock_dir: &Path,
+    lock_dir: &'a Path,
     fetcher: &'a Fetcher,
     exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
 ) -> Result<Vec<Box<dyn LayerResolver + 'a>>, Error> {
-    let mut ecosystems: Vec<Box<dyn LayerResolver + 'a>> = Vec::new();
-    if let Some(r) =
-        RPackages::load(spec, lock_dir, fetcher).map_err(load_error(Ecosystem::Cran, spec))?
-    {
-        ecosystems.push(Box::new(r));
-    }
-    if let Some(python) = PypiPackages::load(spec, lock_dir, fetcher, exclude_newer)
-        .map_err(load_error(Ecosystem::Pypi, spec))?
-    {
-        ecosystems.push(Box::new(python));
-    }
-    if let Some(conda) = CondaPackages::load(spec, lock_dir, fetcher, exclude_newer)
-        .map_err(load_error(Ecosystem::Conda, spec))?
-    {
-        ecosystems.push(Box::new(conda));
-    }
-    if let Some(maven) =
-        MavenPackages::load(spec, lock_dir, fetcher).map_err(load_error(Ecosystem::Maven, spec))?
-    {
-        ecosystems.push(Box::new(maven));
-    }
-    Ok(ecosystems)
-}
-
-/// Wraps an ecosystem's failure to load `spec` in the top-level error, naming the ecosystem and
-/// the spec.
-fn load_error<E: Into<EcosystemError>>(
-    ecosystem: Ecosystem,
-    spec: &Spec,
-) -> impl FnOnce(E) -> Error + use<E> {
-    let spec = spec.path.clone();
-    move |source| Error::Load {
-        ecosystem,
+    let inputs = ResolverInputs {
         spec,
-        source: source.into(),
+        lock_dir,
+        fetcher,
+        exclude_newer,
+    };
+    let mut resolvers = Vec::new();
+    for support in crate::registry::ALL {
+        let loaded = support.resolver(inputs).map_err(|source| Error::Load {
+            ecosystem: support.ecosystems()[0],
+            spec: spec.path.clone(),
+            source,
+        })?;
+        resolvers.extend(loaded);
     }
+    Ok(resolvers)
 }
 
 /// Resolves the spec's layers in order, every ecosystem in turn; each layer sees the packages of
@@ -238,7 +215,7 @@ fn pin_artifacts(
     let mut failures = Vec::new();
     let mut locked_layers = Vec::new();
     for layer in layers {
-        let locked = lock_layer(spec, ecosystems, layer, &mut artifacts, &mut failures)?;
+        let locked = lock_layer(ecosystems, layer, &mut artifacts, &mut failures)?;
         locked_layers.push(locked);
     }
     if !failures.is_empty() {
@@ -248,23 +225,29 @@ fn pin_artifacts(
         }));
     }
     let resolution: BTreeMap<_, _> = ecosystems.iter().flat_map(|e| e.settings()).collect();
-    let has_conda = locked_layers
-        .iter()
-        .flat_map(|l| &l.packages)
-        .any(|p| p.ecosystem == Ecosystem::Conda);
-    Ok(Lock {
+    let mut lock = Lock {
         spec_hash: spec.hash(),
-        image: locked_image(spec, has_conda),
+        image: LockedImage {
+            name: spec.image.name.clone(),
+            base: spec.image.base.clone(),
+            platform: spec.image.platform.to_string(),
+            r_library: None,
+            conda_prefix: None,
+            conda_installer: None,
+        },
         resolution,
         layers: locked_layers,
-    })
+    };
+    for support in crate::registry::ALL {
+        support.record_settings(spec, &mut lock);
+    }
+    Ok(lock)
 }
 
 /// A resolved layer with its artifacts pinned. A package takes its known pin, or else the next
 /// of the downloaded `artifacts`; a failed download goes to `failures` and its package is left
-/// out. The layer keeps the spec's `maven-target` when it has Maven artifacts.
+/// out.
 fn lock_layer(
-    spec: &Spec,
     ecosystems: &[Box<dyn LayerResolver + '_>],
     layer: ResolvedLayer,
     artifacts: &mut impl Iterator<Item = Result<Artifact, FetchError>>,
@@ -299,19 +282,9 @@ fn lock_layer(
             None => {}
         }
     }
-    let maven_target = locked
-        .iter()
-        .any(|p| p.ecosystem == Ecosystem::Maven)
-        .then(|| {
-            spec.layers
-                .iter()
-                .find(|l| l.name == layer.name)
-                .and_then(|l| l.maven.target.clone())
-        })
-        .flatten();
     Ok(LockedLayer {
         name: layer.name,
-        maven_target,
+        maven_target: None,
         packages: locked,
     })
 }
@@ -329,25 +302,6 @@ fn locked_package(package: ResolvedPackage, sha256: String, size: u64) -> Locked
         requested: package.requested,
         dependencies: package.dependencies,
         details: package.details,
-    }
-}
-
-/// The image settings the lock records; the conda prefix and installer only when it locks conda
-/// packages.
-fn locked_image(spec: &Spec, has_conda: bool) -> LockedImage {
-    LockedImage {
-        name: spec.image.name.clone(),
-        base: spec.image.base.clone(),
-        platform: spec.image.platform.to_string(),
-        r_library: spec.image.r.library.clone(),
-        conda_prefix: has_conda.then(|| {
-            spec.image
-                .conda
-                .prefix
-                .clone()
-                .unwrap_or_else(|| crate::spec::CONDA_PREFIX.to_string())
-        }),
-        conda_installer: has_conda.then(|| spec.image.conda.installer.unwrap_or_default()),
     }
 }
 

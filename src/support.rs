@@ -1,19 +1,49 @@
-//! What each ecosystem folder gives the stages that come after resolution: its install steps
-//! (`imglock emit`), its inventory of a built image (`imglock verify`) and its version order
-//! (`imglock diff`). Every folder implements [`EcosystemSupport`] once; [`crate::registry`]
-//! lists them, and the stages loop over that list knowing no ecosystem.
+//! What each ecosystem folder gives the pipeline: its resolver and the settings it records in
+//! the lock (`imglock resolve`), its install steps (`imglock emit`), its inventory of a built
+//! image (`imglock verify`) and its version order (`imglock diff`). Every folder implements
+//! [`EcosystemSupport`] once; [`crate::registry`] lists them, and the stages loop over that list
+//! knowing no ecosystem.
 
 use std::cmp::Ordering;
+use std::path::Path;
 
+use crate::ecosystem::{EcosystemError, LayerResolver};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
+use crate::exclude_newer::ExcludeNewer;
+use crate::fetch::Fetcher;
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
+use crate::spec::Spec;
 use crate::verify::inventory::Inventory;
 
-/// One ecosystem folder's part in emit, verify and diff.
+/// What an ecosystem's resolver is made from.
+#[derive(Clone, Copy)]
+pub struct ResolverInputs<'a> {
+    pub spec: &'a Spec,
+    /// The folder relative repository paths are relative to (the lock's).
+    pub lock_dir: &'a Path,
+    pub fetcher: &'a Fetcher,
+    /// Files uploaded after this instant are ignored, where the ecosystem has dates.
+    pub exclude_newer: Option<ExcludeNewer>,
+}
+
+/// One ecosystem folder's part in every stage.
 pub trait EcosystemSupport: Sync {
     /// The ecosystems whose packages it serves (R serves CRAN and Bioconductor).
     fn ecosystems(&self) -> &'static [Ecosystem];
+
+    /// The resolver of the spec's packages of this ecosystem, its indexes loaded; `None` when
+    /// the spec has none.
+    fn resolver<'a>(
+        &self,
+        inputs: ResolverInputs<'a>,
+    ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError>;
+
+    /// Records in `lock`, made for `spec`, the settings its packages are installed with (where
+    /// they go in the image). Nothing by default.
+    fn record_settings(&self, spec: &Spec, lock: &mut Lock) {
+        let _ = (spec, lock);
+    }
 
     /// The direction and level of a version change by its own version order; `None` when
     /// either side is not a version it can read.

@@ -3,10 +3,12 @@
 use std::cmp::Ordering;
 
 use super::inventory::CondaInventory;
+use crate::ecosystem::{EcosystemError, LayerResolver};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
-use crate::support::EcosystemSupport;
+use crate::spec::Spec;
+use crate::support::{EcosystemSupport, ResolverInputs};
 use crate::verify::inventory::Inventory;
 
 /// conda packages, installed into the image's conda prefix.
@@ -25,6 +27,36 @@ impl Conda {
 impl EcosystemSupport for Conda {
     fn ecosystems(&self) -> &'static [Ecosystem] {
         &[Ecosystem::Conda]
+    }
+
+    fn resolver<'a>(
+        &self,
+        inputs: ResolverInputs<'a>,
+    ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError> {
+        let loaded = super::CondaPackages::load(
+            inputs.spec,
+            inputs.lock_dir,
+            inputs.fetcher,
+            inputs.exclude_newer,
+        )?;
+        Ok(loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>))
+    }
+
+    fn record_settings(&self, spec: &Spec, lock: &mut Lock) {
+        let has_conda = lock
+            .layers
+            .iter()
+            .any(|layer| layer.packages.iter().any(|p| self.serves(p)));
+        if has_conda {
+            lock.image.conda_prefix = Some(
+                spec.image
+                    .conda
+                    .prefix
+                    .clone()
+                    .unwrap_or_else(|| super::spec::CONDA_PREFIX.to_string()),
+            );
+            lock.image.conda_installer = Some(spec.image.conda.installer.unwrap_or_default());
+        }
     }
 
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {

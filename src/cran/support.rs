@@ -4,10 +4,12 @@ use std::cmp::Ordering;
 
 use super::emit;
 use super::inventory::RInventory;
+use crate::ecosystem::{EcosystemError, LayerResolver};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
-use crate::support::EcosystemSupport;
+use crate::spec::Spec;
+use crate::support::{EcosystemSupport, ResolverInputs};
 use crate::verify::inventory::Inventory;
 
 /// R packages: CRAN's and Bioconductor's, installed into one library.
@@ -16,6 +18,18 @@ pub struct R;
 impl EcosystemSupport for R {
     fn ecosystems(&self) -> &'static [Ecosystem] {
         &[Ecosystem::Cran, Ecosystem::Bioconductor]
+    }
+
+    fn resolver<'a>(
+        &self,
+        inputs: ResolverInputs<'a>,
+    ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError> {
+        let loaded = super::RPackages::load(inputs.spec, inputs.lock_dir, inputs.fetcher)?;
+        Ok(loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>))
+    }
+
+    fn record_settings(&self, spec: &Spec, lock: &mut Lock) {
+        lock.image.r_library = spec.image.r.library.clone();
     }
 
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {

@@ -3,10 +3,12 @@
 use std::cmp::Ordering;
 
 use super::inventory::MavenInventory;
+use crate::ecosystem::{EcosystemError, LayerResolver};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
-use crate::support::EcosystemSupport;
+use crate::spec::Spec;
+use crate::support::{EcosystemSupport, ResolverInputs};
 use crate::verify::inventory::Inventory;
 
 /// Maven artifacts (jars), put into each layer's `maven-target`.
@@ -15,6 +17,26 @@ pub struct Maven;
 impl EcosystemSupport for Maven {
     fn ecosystems(&self) -> &'static [Ecosystem] {
         &[Ecosystem::Maven]
+    }
+
+    fn resolver<'a>(
+        &self,
+        inputs: ResolverInputs<'a>,
+    ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError> {
+        let loaded = super::MavenPackages::load(inputs.spec, inputs.lock_dir, inputs.fetcher)?;
+        Ok(loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>))
+    }
+
+    fn record_settings(&self, spec: &Spec, lock: &mut Lock) {
+        for layer in &mut lock.layers {
+            if layer.packages.iter().any(|p| self.serves(p)) {
+                layer.maven_target = spec
+                    .layers
+                    .iter()
+                    .find(|l| l.name == layer.name)
+                    .and_then(|l| l.maven.target.clone());
+            }
+        }
     }
 
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {

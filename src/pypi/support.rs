@@ -3,10 +3,11 @@
 use std::cmp::Ordering;
 
 use super::inventory::PythonInventory;
+use crate::ecosystem::{EcosystemError, LayerResolver};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
-use crate::support::EcosystemSupport;
+use crate::support::{EcosystemSupport, ResolverInputs};
 use crate::verify::inventory::Inventory;
 
 /// Python packages from PyPI (or another index), installed by pip into the image's Python.
@@ -15,6 +16,19 @@ pub struct Python;
 impl EcosystemSupport for Python {
     fn ecosystems(&self) -> &'static [Ecosystem] {
         &[Ecosystem::Pypi]
+    }
+
+    fn resolver<'a>(
+        &self,
+        inputs: ResolverInputs<'a>,
+    ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError> {
+        let loaded = super::PypiPackages::load(
+            inputs.spec,
+            inputs.lock_dir,
+            inputs.fetcher,
+            inputs.exclude_newer,
+        )?;
+        Ok(loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>))
     }
 
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
