@@ -75,3 +75,8 @@ pub trait EcosystemSupport: Sync {
         self.ecosystems().contains(&package.ecosystem)
     }
 }
+
+/// A loaded resolver (if the spec has packages of its ecosystem) as the pipeline holds it.
+pub fn boxed<'a>(loaded: Option<impl LayerResolver + 'a>) -> Option<Box<dyn LayerResolver + 'a>> {
+    loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>)
+}

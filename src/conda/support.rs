@@ -8,7 +8,7 @@ use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
-use crate::support::{EcosystemSupport, ResolverInputs};
+use crate::support::{EcosystemSupport, ResolverInputs, boxed};
 use crate::verify::inventory::Inventory;
 
 /// conda packages, installed into the image's conda prefix.
@@ -33,13 +33,12 @@ impl EcosystemSupport for Conda {
         &self,
         inputs: ResolverInputs<'a>,
     ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError> {
-        let loaded = super::CondaPackages::load(
+        Ok(boxed(super::CondaPackages::load(
             inputs.spec,
             inputs.lock_dir,
             inputs.fetcher,
             inputs.exclude_newer,
-        )?;
-        Ok(loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>))
+        )?))
     }
 
     fn record_settings(&self, spec: &Spec, lock: &mut Lock) {
@@ -71,18 +70,14 @@ impl EcosystemSupport for Conda {
         _options: &DockerfileOptions,
         context: &mut StepContext,
     ) -> Result<Vec<Step>, StepError> {
-        let sources = context.sources_of(packages)?;
-        let text = super::emit::install_step(
-            &layer.name,
-            &sources,
-            Self::prefix(lock),
-            lock.image.conda_installer.unwrap_or_default(),
-        );
-        Ok(vec![Step {
-            layer: Some(layer.name.clone()),
-            text,
-            packages: packages.len(),
-        }])
+        context.one_step(layer, packages, |sources| {
+            super::emit::install_step(
+                &layer.name,
+                sources,
+                Self::prefix(lock),
+                lock.image.conda_installer.unwrap_or_default(),
+            )
+        })
     }
 
     fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {

@@ -9,7 +9,7 @@ use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
-use crate::support::{EcosystemSupport, ResolverInputs};
+use crate::support::{EcosystemSupport, ResolverInputs, boxed};
 use crate::verify::inventory::Inventory;
 
 /// R packages: CRAN's and Bioconductor's, installed into one library.
@@ -24,8 +24,11 @@ impl EcosystemSupport for R {
         &self,
         inputs: ResolverInputs<'a>,
     ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError> {
-        let loaded = super::RPackages::load(inputs.spec, inputs.lock_dir, inputs.fetcher)?;
-        Ok(loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>))
+        Ok(boxed(super::RPackages::load(
+            inputs.spec,
+            inputs.lock_dir,
+            inputs.fetcher,
+        )?))
     }
 
     fn record_settings(&self, spec: &Spec, lock: &mut Lock) {

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use super::shell::{quote, words};
-use crate::lock::LockedPackage;
+use crate::lock::{LockedLayer, LockedPackage};
 
 /// One instruction of the Dockerfile (with its comment).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +103,22 @@ impl StepContext {
             .iter()
             .map(|package| Ok((*package, self.source_of(package)?)))
             .collect()
+    }
+
+    /// A layer's single install step, its text written by `text` from `packages` with where
+    /// each one's artifact comes from: what every ecosystem but R emits per layer.
+    pub fn one_step(
+        &mut self,
+        layer: &LockedLayer,
+        packages: &[&LockedPackage],
+        text: impl FnOnce(&[(&LockedPackage, Source)]) -> String,
+    ) -> Result<Vec<Step>, StepError> {
+        let sources = self.sources_of(packages)?;
+        Ok(vec![Step {
+            layer: Some(layer.name.clone()),
+            text: text(&sources),
+            packages: packages.len(),
+        }])
     }
 
     /// Where a package's artifact comes from in the build: its URL, or for a `file:`

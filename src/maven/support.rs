@@ -8,7 +8,7 @@ use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
-use crate::support::{EcosystemSupport, ResolverInputs};
+use crate::support::{EcosystemSupport, ResolverInputs, boxed};
 use crate::verify::inventory::Inventory;
 
 /// Maven artifacts (jars), put into each layer's `maven-target`.
@@ -23,8 +23,11 @@ impl EcosystemSupport for Maven {
         &self,
         inputs: ResolverInputs<'a>,
     ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError> {
-        let loaded = super::MavenPackages::load(inputs.spec, inputs.lock_dir, inputs.fetcher)?;
-        Ok(loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>))
+        Ok(boxed(super::MavenPackages::load(
+            inputs.spec,
+            inputs.lock_dir,
+            inputs.fetcher,
+        )?))
     }
 
     fn record_settings(&self, spec: &Spec, lock: &mut Lock) {
@@ -57,12 +60,9 @@ impl EcosystemSupport for Maven {
                 layer.name
             ))
         })?;
-        let sources = context.sources_of(packages)?;
-        Ok(vec![Step {
-            layer: Some(layer.name.clone()),
-            text: super::emit::install_step(&layer.name, &sources, target),
-            packages: packages.len(),
-        }])
+        context.one_step(layer, packages, |sources| {
+            super::emit::install_step(&layer.name, sources, target)
+        })
     }
 
     fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {

@@ -7,7 +7,7 @@ use crate::ecosystem::{EcosystemError, LayerResolver};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
-use crate::support::{EcosystemSupport, ResolverInputs};
+use crate::support::{EcosystemSupport, ResolverInputs, boxed};
 use crate::verify::inventory::Inventory;
 
 /// Python packages from PyPI (or another index), installed by pip into the image's Python.
@@ -22,13 +22,12 @@ impl EcosystemSupport for Python {
         &self,
         inputs: ResolverInputs<'a>,
     ) -> Result<Option<Box<dyn LayerResolver + 'a>>, EcosystemError> {
-        let loaded = super::PypiPackages::load(
+        Ok(boxed(super::PypiPackages::load(
             inputs.spec,
             inputs.lock_dir,
             inputs.fetcher,
             inputs.exclude_newer,
-        )?;
-        Ok(loaded.map(|resolver| Box::new(resolver) as Box<dyn LayerResolver + 'a>))
+        )?))
     }
 
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
@@ -43,12 +42,9 @@ impl EcosystemSupport for Python {
         _options: &DockerfileOptions,
         context: &mut StepContext,
     ) -> Result<Vec<Step>, StepError> {
-        let sources = context.sources_of(packages)?;
-        Ok(vec![Step {
-            layer: Some(layer.name.clone()),
-            text: super::emit::install_step(&layer.name, &sources),
-            packages: packages.len(),
-        }])
+        context.one_step(layer, packages, |sources| {
+            super::emit::install_step(&layer.name, sources)
+        })
     }
 
     fn inventory(&self, _lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
