@@ -150,7 +150,7 @@ fn parse_requirements(
             let kind = match entry.kind {
                 Ecosystem::Cran => RepoKind::Cran,
                 Ecosystem::Bioconductor => RepoKind::Bioconductor,
-                Ecosystem::Pypi | Ecosystem::Conda | Ecosystem::Maven => continue,
+                _ => continue,
             };
             let requirement: Requirement = entry
                 .text
