@@ -20,7 +20,7 @@ impl Conda {
         lock.image
             .conda_prefix
             .as_deref()
-            .unwrap_or(crate::spec::CONDA_PREFIX)
+            .unwrap_or(super::spec::CONDA_PREFIX)
     }
 }
 

@@ -21,9 +21,6 @@ use crate::maven::spec::{MavenLayer, MavenRepositories};
 use crate::package::Ecosystem;
 use crate::pypi::spec::{PypiImage, PypiRepositories};
 
-/// The conda prefix used when the spec names none (kept here for the stages that read it).
-pub use crate::conda::spec::CONDA_PREFIX;
-
 /// The spec file name looked for when none is given.
 pub const DEFAULT_SPEC: &str = "imglock.toml";
 
