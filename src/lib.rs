@@ -3,29 +3,30 @@
 //!
 //! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
 //! with Bioconductor) behind [`ecosystem::LayerResolver`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`], [`verify`].
+#![deny(missing_docs)]
 
-pub mod causes;
-pub mod check;
+pub(crate) mod causes;
+pub(crate) mod check;
 pub mod cli;
-pub mod conda;
+pub(crate) mod conda;
 pub mod cran;
-pub mod diff;
-pub mod dockerfile_values;
-pub mod ecosystem;
+pub(crate) mod diff;
+pub(crate) mod dockerfile_values;
+pub(crate) mod ecosystem;
 pub mod emit;
-pub mod error;
-pub mod exclude_newer;
+pub(crate) mod error;
+pub(crate) mod exclude_newer;
 pub mod fetch;
-pub mod files;
+pub(crate) mod files;
 pub mod lock;
 pub mod maven;
-pub mod package;
-pub mod platform;
+pub(crate) mod package;
+pub(crate) mod platform;
 pub mod progress;
-pub mod pypi;
-pub mod registry;
+pub(crate) mod pypi;
+pub(crate) mod registry;
 pub mod repository;
 pub mod resolve;
-pub mod spec;
-pub mod support;
+pub(crate) mod spec;
+pub(crate) mod support;
 pub mod verify;

@@ -22,12 +22,20 @@ pub struct Repository {
 /// Why a repository location could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidRepository {
+    /// The URL's scheme is not `https`, `http` or `file` (like `ftp://`), or a relative `file:`
+    /// path cannot be made a file URL.
     #[error(
         "`{0}` is not a repository URL: use https://, http://, file:///absolute/path or file:relative/path"
     )]
     Unsupported(String),
+    /// The location is neither a relative `file:` path nor a URL the URL parser accepts.
     #[error("`{text}` is not a valid URL: {reason}")]
-    Malformed { text: String, reason: String },
+    Malformed {
+        /// The location as written in the spec.
+        text: String,
+        /// The URL parser's complaint, like `invalid port number`.
+        reason: String,
+    },
 }
 
 impl Repository {

@@ -20,30 +20,38 @@ use crate::support::ResolverInputs;
 /// What `imglock resolve` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ResolveOptions {
+    /// The spec file to resolve, usually `imglock.toml`.
     pub spec: PathBuf,
     /// Where the lock goes; beside the spec when not given.
     pub lock: Option<PathBuf>,
+    /// Use only the cache, never the network (`--offline`).
     pub offline: bool,
+    /// Ignore the previous lock's pins and take the newest versions that fit (`--upgrade`).
     pub upgrade: bool,
+    /// Package names whose previous pins are dropped while the others are kept
+    /// (`--upgrade-package`); empty to keep every pin that still fits.
     pub upgrade_packages: Vec<String>,
     /// Ignore files uploaded after this instant (RFC 3339, UTC), in every ecosystem with dates.
     pub exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
+    /// Where indexes and artifacts are cached between runs.
     pub cache: Cache,
+    /// Where progress is shown; [`Progress::hidden`] shows none.
     pub progress: Progress,
 }
 
 /// What a resolve did.
 #[derive(Debug)]
 pub struct ResolveReport {
-    pub lock_path: PathBuf,
+    pub(crate) lock_path: PathBuf,
+    /// The lock resolved; it was written to the lock path only if its bytes changed.
     pub lock: Lock,
     /// Whether the lock file's bytes changed.
     pub changed: bool,
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The lock path for a spec: the one given, else `imglock.lock` beside the spec.
-pub fn lock_path_for(spec: &Path, lock: Option<&Path>) -> PathBuf {
+pub(crate) fn lock_path_for(spec: &Path, lock: Option<&Path>) -> PathBuf {
     match lock {
         Some(lock) => lock.to_path_buf(),
         None => spec.with_file_name(crate::lock::DEFAULT_LOCK),

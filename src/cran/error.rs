@@ -15,84 +15,132 @@ impl fmt::Display for Chain {
 /// A failed R resolution.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
+    /// No repository the spec lists, CRAN or Bioconductor, has the package.
     #[error("no repository has `{name}` ({chain}){}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
     UnknownPackage {
+        /// The package asked for, like `ggplot3`.
         name: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
         chain: Chain,
+        /// The closest name an index has, when one is close enough, like `ggplot2`.
         suggestion: Option<String>,
     },
 
+    /// A root is written in one list (`cran` or `bioconductor`) but only the other kind of
+    /// repository has it.
     #[error(
         "`{name}` is listed under `{listed}` but is a {found} package ({repository}): move it to the layer's `{found}` list"
     )]
     WrongList {
+        /// The package, like `limma`.
         name: String,
+        /// The list the spec wrote it in.
         listed: crate::package::Ecosystem,
+        /// The kind of the repository that has it.
         found: crate::package::Ecosystem,
+        /// That repository, as the lock would record it.
         repository: String,
     },
 
+    /// The repository's version (and, for a pin, its archive) does not satisfy the requirement.
     #[error("{chain}: {requirement} cannot be met; {repository} has {name} {available}{}", hint.as_deref().map(|h| format!(". {h}")).unwrap_or_default())]
     NoMatchingVersion {
+        /// The package, like `rlang`.
         name: String,
+        /// The requirement that failed, like `rlang (>= 1.1.0)`.
         requirement: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
         chain: Chain,
+        /// The repository the package was taken from.
         repository: String,
+        /// The version that repository's index has, like `1.0.6`.
         available: String,
+        /// What to try next, like pinning an archived version; `None` when there is no advice.
         hint: Option<String>,
     },
 
+    /// Two requirements in one layer want versions of a package that no single version meets.
     #[error(
         "{chain}: {requirement} conflicts with {name} {chosen}, already chosen because {chosen_because}; no single version satisfies both"
     )]
     Conflict {
+        /// The package, like `Matrix`.
         name: String,
+        /// The requirement that failed, like `rlang (>= 1.1.0)`.
         requirement: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
         chain: Chain,
+        /// The version already chosen for the package, like `1.6-5`.
         chosen: String,
+        /// How the walk came to choose that version.
         chosen_because: Chain,
     },
 
+    /// A requirement in this layer does not fit the version a lower layer already locked.
     #[error(
         "{chain}: {requirement} conflicts with {name} {version}, locked in the lower layer `{lower_layer}`; a higher layer cannot change a lower layer's pins, so move or relax the requirement"
     )]
     LowerLayer {
+        /// The package, like `Rcpp`.
         name: String,
+        /// The requirement that failed, like `rlang (>= 1.1.0)`.
         requirement: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
         chain: Chain,
+        /// The version the lower layer locked.
         version: String,
+        /// The name of the lower layer that locked it.
         lower_layer: String,
     },
 
+    /// The chosen version's `Depends: R (>= x)` excludes the image's R version.
     #[error(
         "{chain}: {name} {version} needs R {needs}, but the image has R {image_r}; pin an older {name} (`{name} == <version>`) or use a newer base image"
     )]
     RTooOld {
+        /// The package, like `MASS`.
         name: String,
+        /// The version that needs a newer R.
         version: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
         chain: Chain,
+        /// The R constraint it declares, like `>= 4.4.0`.
         needs: String,
+        /// The image's R version, like `4.3.2`.
         image_r: String,
     },
 
+    /// The repository's index has a record for the package that cannot be read as an entry.
     #[error(
         "{chain}: the index of {repository} has an unreadable entry for `{name}` at line {line}"
     )]
     BrokenEntry {
+        /// The package whose record is broken.
         name: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
         chain: Chain,
+        /// The repository whose index it is.
         repository: String,
+        /// The 1-based line of the index where the record starts.
         line: usize,
+        /// What is wrong with the record, like a missing `Version:` field.
         #[source]
         source: EntryError,
     },
 
+    /// An exactly pinned (or previously locked) version is only in CRAN's archive, and fetching
+    /// or reading its tarball failed.
     #[error("{chain}: cannot use the archived {name} {version} from {repository}")]
     Archive {
+        /// The package, like `dplyr`.
         name: String,
+        /// The archived version wanted, like `1.0.10`.
         version: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
         chain: Chain,
+        /// The repository whose archive was tried.
         repository: String,
+        /// Why the archived tarball could not be used.
         #[source]
         source: ArchiveError,
     },

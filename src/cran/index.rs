@@ -20,7 +20,9 @@ use crate::repository::Repository;
 /// repositories, its `bioconductor` list from Bioconductor ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RepoKind {
+    /// A CRAN repository or mirror (the lock records `cran`).
     Cran,
+    /// A Bioconductor repository of one release, such as its software or annotation repository.
     Bioconductor,
 }
 
@@ -37,12 +39,15 @@ impl RepoKind {
 /// One package version as an index (or an archived tarball's DESCRIPTION) describes it.
 #[derive(Debug, Clone)]
 pub struct PackageEntry {
+    /// The package name as its `Package:` field spells it, like `ggplot2`.
     pub name: String,
+    /// Its `Version:` field, like `3.5.1` or `1.0-12`.
     pub version: RVersion,
     /// Depends, Imports and LinkingTo, in that order, without `R` itself.
     pub dependencies: Vec<Requirement>,
     /// The `R (>= x)` constraints of Depends.
     pub r_constraints: Vec<Constraint>,
+    /// Its `NeedsCompilation:` field, `yes` being `true`; `None` when the record has none.
     pub needs_compilation: Option<bool>,
     /// The MD5 the repository publishes for the tarball.
     pub md5: Option<String>,
@@ -67,8 +72,8 @@ struct RecordAt {
 /// A `PACKAGES` index of one repository.
 #[derive(Debug)]
 pub struct RepoIndex {
-    pub repository: Repository,
-    pub kind: RepoKind,
+    pub(crate) repository: Repository,
+    pub(crate) kind: RepoKind,
     text: String,
     /// Each package's records (some indexes list a package more than once).
     records: HashMap<String, Vec<RecordAt>>,

@@ -7,17 +7,17 @@
 //! came from.
 
 mod archive;
-pub mod bioc;
+pub(crate) mod bioc;
 mod dcf;
-pub mod details;
+pub(crate) mod details;
 mod emit;
 mod error;
 mod index;
-pub mod inventory;
+pub(crate) mod inventory;
 mod requirement;
 mod resolve;
-pub mod spec;
-pub mod support;
+pub(crate) mod spec;
+pub(crate) mod support;
 mod version;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -25,19 +25,21 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-pub use archive::read_description;
-pub use details::RDetails;
-pub use error::{ArchiveError, Chain, CranError, DescriptionError, EntryError, ResolveError};
+pub(crate) use archive::read_description;
+pub(crate) use details::RDetails;
+pub(crate) use error::CranError;
+pub use error::ResolveError;
 pub use index::{PackageEntry, RepoIndex, RepoKind};
 pub use requirement::Requirement;
+pub(crate) use resolve::FixedPin;
 pub use resolve::{
-    ArchiveSource, BASE_PACKAGES, FixedPin, LayerInput, LayerOutcome, NoArchive,
-    RECOMMENDED_PACKAGES, Selected, resolve_layer,
+    BASE_PACKAGES, LayerInput, LayerOutcome, NoArchive, RECOMMENDED_PACKAGES, Selected,
+    resolve_layer,
 };
-pub use version::{Constraint, RVersion};
+pub use version::RVersion;
 
 /// The fields of the first record of a DCF text (a DESCRIPTION file), or none if it is unreadable.
-pub fn dcf_fields(text: &str) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn dcf_fields(text: &str) -> std::collections::BTreeMap<String, String> {
     let Ok(records) = dcf::parse(text) else {
         return std::collections::BTreeMap::new();
     };
@@ -46,7 +48,7 @@ pub fn dcf_fields(text: &str) -> std::collections::BTreeMap<String, String> {
 
 /// How a version change of an R package reads in a review: its direction and level, or `None`
 /// when either version is not an R version.
-pub fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, ChangeLevel)> {
+pub(crate) fn version_change(old: &str, new: &str) -> Option<(std::cmp::Ordering, ChangeLevel)> {
     let (old, new): (RVersion, RVersion) = (old.parse().ok()?, new.parse().ok()?);
     Some((new.cmp(&old), old.change_level(&new)))
 }

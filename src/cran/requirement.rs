@@ -8,8 +8,9 @@ use super::version::{Constraint, InvalidConstraint};
 /// A package name and the constraints on its version (all must hold).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
+    /// The package required, like `Rcpp`; never `R` itself.
     pub name: String,
-    pub constraints: Vec<Constraint>,
+    pub(crate) constraints: Vec<Constraint>,
 }
 
 /// Why a requirement could not be read.

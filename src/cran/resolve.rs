@@ -88,6 +88,7 @@ pub struct FixedPin {
 
 /// Everything one layer's walk needs.
 pub struct LayerInput<'a> {
+    /// The layer's name in the spec, used in error chains and notes.
     pub layer: &'a str,
     /// The layer's own requirements, with the list (`cran` or `bioconductor`) they were written in.
     pub roots: &'a [(RepoKind, Requirement)],
@@ -97,12 +98,14 @@ pub struct LayerInput<'a> {
     pub preferred: &'a HashMap<String, RVersion>,
     /// Names the spec lists anywhere: recommended packages among them are resolved, not assumed.
     pub explicit: &'a HashSet<String>,
+    /// The image's R version, which every chosen package's `R (>= x)` must allow.
     pub r_version: &'a RVersion,
 }
 
 /// A package chosen for the layer.
 #[derive(Debug, Clone)]
 pub struct Selected {
+    /// The chosen version as its repository's index describes it.
     pub entry: PackageEntry,
     /// Index into the repositories slice.
     pub repository: usize,

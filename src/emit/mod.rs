@@ -7,22 +7,23 @@
 //! copied beside the Dockerfile (`imglock-artifacts/`), so the folder the Dockerfile is written
 //! to is a complete build context.
 
-pub mod shell;
-pub mod step;
+pub(crate) mod shell;
+pub(crate) mod step;
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub use self::step::DockerfileOptions;
+pub(crate) use self::step::Step;
 use self::step::{CONTEXT_ARTIFACTS, StepContext, StepError};
-pub use self::step::{DockerfileOptions, Source, Step};
 use crate::error::Error;
 use crate::lock::{Lock, LockedLayer};
 
 /// What `imglock emit` was asked to do.
 #[derive(Debug, Clone)]
-pub struct EmitOptions {
+pub(crate) struct EmitOptions {
     pub lock: PathBuf,
     /// The Dockerfile to write.
     pub dockerfile: PathBuf,
@@ -31,7 +32,7 @@ pub struct EmitOptions {
 
 /// What an emit wrote.
 #[derive(Debug)]
-pub struct EmitReport {
+pub(crate) struct EmitReport {
     pub dockerfile: PathBuf,
     /// How many `RUN` steps install packages.
     pub install_steps: usize,
@@ -43,10 +44,10 @@ pub struct EmitReport {
 #[derive(Debug)]
 pub struct Dockerfile {
     header: String,
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// Files of `file:` repositories the build context must hold.
     context_files: Vec<step::ContextFile>,
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl Dockerfile {
@@ -66,7 +67,7 @@ impl Dockerfile {
 }
 
 /// Reads the lock and writes the Dockerfile (and the artifacts of `file:` repositories).
-pub fn emit(options: &EmitOptions) -> Result<EmitReport, Error> {
+pub(crate) fn emit(options: &EmitOptions) -> Result<EmitReport, Error> {
     let lock_bytes =
         std::fs::read(&options.lock).map_err(|source| crate::lock::LockError::Read {
             path: options.lock.clone(),

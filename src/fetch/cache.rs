@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 /// The validators kept beside a cached HTTP body, sent back to revalidate it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Validators {
+pub(crate) struct Validators {
     pub url: String,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
@@ -33,7 +33,7 @@ pub struct Cache {
 
 impl Cache {
     /// The cache in `IMGLOCK_CACHE_DIR`, or `imglock` under the user's cache folder.
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         let root = std::env::var_os("IMGLOCK_CACHE_DIR")
             .map(PathBuf::from)
             .or_else(|| dirs::cache_dir().map(|dir| dir.join("imglock")))
@@ -46,7 +46,7 @@ impl Cache {
         Self { root: root.into() }
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
@@ -60,7 +60,7 @@ impl Cache {
     }
 
     /// The cached body of `url` and its validators, if both are present.
-    pub fn http_get(&self, url: &str) -> Option<(Vec<u8>, Validators)> {
+    pub(crate) fn http_get(&self, url: &str) -> Option<(Vec<u8>, Validators)> {
         let (body, meta) = self.http_paths(url);
         let validators: Validators = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
         (validators.url == url).then_some(())?;
@@ -69,7 +69,7 @@ impl Cache {
     }
 
     /// Stores the body `url` answered with and the validators it came with.
-    pub fn http_put(
+    pub(crate) fn http_put(
         &self,
         url: &str,
         etag: Option<String>,
@@ -88,7 +88,7 @@ impl Cache {
     }
 
     /// Stores a blob under its sha256 (which the caller has computed from `bytes`).
-    pub fn put_blob(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    pub(crate) fn put_blob(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let path = self.blob_path(sha256);
         if !path.is_file() {
             write_entry(&path, bytes)?;
@@ -97,7 +97,7 @@ impl Cache {
     }
 
     /// The blob path of a sha256 digest.
-    pub fn blob_path(&self, sha256: &str) -> PathBuf {
+    pub(crate) fn blob_path(&self, sha256: &str) -> PathBuf {
         self.root.join("artifacts").join("sha256").join(sha256)
     }
 
@@ -107,7 +107,7 @@ impl Cache {
     }
 
     /// The sha256 of the blob last downloaded from `url`, if its blob is still present.
-    pub fn artifact_for_url(&self, url: &str) -> Option<(String, PathBuf)> {
+    pub(crate) fn artifact_for_url(&self, url: &str) -> Option<(String, PathBuf)> {
         let digest = std::fs::read_to_string(self.url_key_path(url)).ok()?;
         let digest = digest.trim().to_string();
         let path = self.blob_path(&digest);
@@ -115,15 +115,8 @@ impl Cache {
     }
 
     /// Records that `url` served the blob `sha256`.
-    pub fn remember_artifact(&self, url: &str, sha256: &str) -> std::io::Result<()> {
+    pub(crate) fn remember_artifact(&self, url: &str, sha256: &str) -> std::io::Result<()> {
         write_entry(&self.url_key_path(url), sha256.as_bytes())
-    }
-
-    /// A folder for temporary files on the same file system as the cache, so renames are atomic.
-    pub fn temp_dir(&self) -> std::io::Result<PathBuf> {
-        let dir = self.root.join("tmp");
-        std::fs::create_dir_all(&dir)?;
-        Ok(dir)
     }
 }
 

@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use url::Url;
 
-pub use cache::{Cache, Validators};
-pub use error::{FetchError, FetchErrors};
+pub use cache::Cache;
+pub(crate) use error::{FetchError, FetchErrors};
 
 use crate::progress::Progress;
 
@@ -37,7 +37,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A checksum published by a repository for an artifact, verified after download.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Checksum {
+pub(crate) enum Checksum {
     Md5(String),
     /// Maven repositories publish `.sha1` files, newer artifacts `.sha256` and `.sha512` too.
     Sha1(String),
@@ -47,17 +47,17 @@ pub enum Checksum {
 
 /// An artifact to download and pin.
 #[derive(Debug, Clone)]
-pub struct ArtifactRequest {
+pub(crate) struct ArtifactRequest {
     pub url: Url,
     pub expected: Option<Checksum>,
 }
 
 /// The bytes of a range request, and the whole file's size when the answer was partial.
-pub type RangeBody = (Vec<u8>, Option<u64>);
+pub(crate) type RangeBody = (Vec<u8>, Option<u64>);
 
 /// A downloaded, verified artifact.
 #[derive(Debug, Clone)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     pub sha256: String,
     pub size: u64,
     /// Where its bytes are: the cache blob, or the file itself for `file://`.
@@ -67,8 +67,11 @@ pub struct Artifact {
 /// Settings of a [`Fetcher`].
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
+    /// Where fetched bodies and artifacts are kept and revalidated from.
     pub cache: Cache,
+    /// Serve only from the cache (`--offline`); anything not cached is an error, not a download.
     pub offline: bool,
+    /// Where download progress is shown; [`Progress::hidden`] shows none.
     pub progress: Progress,
 }
 
@@ -109,18 +112,13 @@ impl Fetcher {
         })
     }
 
-    /// The cache this fetcher reads and fills.
-    pub fn cache(&self) -> &Cache {
-        &self.cache
-    }
-
     /// Fetches every URL's body at once; results are in the order of `urls`.
-    pub fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Vec<u8>, FetchError>> {
+    pub(crate) fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Vec<u8>, FetchError>> {
         self.run_all(urls, what, |url| self.get(url, None))
     }
 
     /// Like [`Fetcher::get_all`], asking for the given media types (HTTP `Accept`).
-    pub fn get_all_accepting(
+    pub(crate) fn get_all_accepting(
         &self,
         urls: &[Url],
         what: &str,
@@ -131,7 +129,7 @@ impl Fetcher {
 
     /// Downloads and verifies every artifact at once, showing `what` as progress; results are in
     /// the order of `requests`.
-    pub fn download_all(
+    pub(crate) fn download_all(
         &self,
         requests: &[ArtifactRequest],
         what: &str,
@@ -142,7 +140,10 @@ impl Fetcher {
     /// Fetches byte ranges (`bytes=-N` for the last N bytes, `bytes=A-B`) of files at once, not
     /// cached. Each answer is the bytes and, for a partial answer, the file's total size; a server
     /// that ignores ranges answers with the whole file and `None`.
-    pub fn get_ranges(&self, requests: &[(Url, String)]) -> Vec<Result<RangeBody, FetchError>> {
+    pub(crate) fn get_ranges(
+        &self,
+        requests: &[(Url, String)],
+    ) -> Vec<Result<RangeBody, FetchError>> {
         self.run_all(
             requests,
             "Reading wheel metadata",
@@ -470,7 +471,7 @@ fn read_local(url: &Url) -> Result<Vec<u8>, FetchError> {
 }
 
 /// Gunzips a body, failing on a truncated or corrupt stream rather than returning part of it.
-pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
     Ok(out)

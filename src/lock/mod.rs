@@ -6,7 +6,7 @@
 //! inputs give the same bytes on any machine and with any thread count: no timestamps, no
 //! machine paths, no map order. [`write`] renders it by hand so that stays true.
 
-pub mod fields;
+pub(crate) mod fields;
 mod wire;
 mod write;
 
@@ -29,10 +29,11 @@ pub const DEFAULT_LOCK: &str = "imglock.lock";
 /// A whole lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lock {
-    pub spec_hash: String,
-    pub image: LockedImage,
+    pub(crate) spec_hash: String,
+    pub(crate) image: LockedImage,
     /// What the resolution depended on: repositories, R version, Bioconductor release.
-    pub resolution: BTreeMap<String, SettingValue>,
+    pub(crate) resolution: BTreeMap<String, SettingValue>,
+    /// The spec's layers in build order, lowest (installed first) first.
     pub layers: Vec<LockedLayer>,
 }
 
@@ -40,7 +41,7 @@ pub struct Lock {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[serde(rename_all = "kebab-case")]
-pub struct LockedImage {
+pub(crate) struct LockedImage {
     pub name: String,
     pub base: String,
     pub platform: String,
@@ -55,53 +56,72 @@ pub struct LockedImage {
 /// A layer and the packages locked in it (those a lower layer locks are not repeated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedLayer {
-    pub name: String,
+    pub(crate) name: String,
     /// Where the layer's jars go in the image, when it has Maven artifacts.
-    pub maven_target: Option<String>,
+    pub(crate) maven_target: Option<String>,
+    /// The packages first locked in this layer, sorted by ecosystem and name; empty if a lower
+    /// layer already locks all it needs.
     pub packages: Vec<LockedPackage>,
 }
 
 /// One locked package: its identity, its artifact pin, and what its ecosystem adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedPackage {
-    pub ecosystem: Ecosystem,
-    pub name: String,
-    pub version: String,
-    pub repository: String,
-    pub url: String,
-    pub sha256: String,
-    pub size: u64,
+    pub(crate) ecosystem: Ecosystem,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) repository: String,
+    pub(crate) url: String,
+    pub(crate) sha256: String,
+    pub(crate) size: u64,
     /// Whether the spec names it in this layer (rather than only as a dependency).
-    pub requested: bool,
+    pub(crate) requested: bool,
     /// Names of the locked packages it depends on (this or lower layers).
-    pub dependencies: Vec<String>,
-    pub details: PackageDetails,
+    pub(crate) dependencies: Vec<String>,
+    pub(crate) details: PackageDetails,
 }
 
 /// A lock that cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
+    /// The lock file is missing or unreadable (permissions, not UTF-8).
     #[error("cannot read the lock `{path}`")]
     Read {
+        /// The lock file as given, like `imglock.lock`.
         path: PathBuf,
+        /// The file system's error.
         #[source]
         source: std::io::Error,
     },
+    /// The lock is not TOML of the lock's shape, or a value in it fails validation (like a hostile
+    /// path, two layers of one name, or a sha256 that is not 64 hex digits).
     #[error(
         "`{path}` is not a valid imglock lock: {message}; restore it from version control or re-create it with `imglock resolve --upgrade`"
     )]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The lock file as given.
+        path: PathBuf,
+        /// What is wrong, like the TOML parser's message with its line and column.
+        message: String,
+    },
+    /// The lock's `version` is not [`LOCK_VERSION`]: written by a newer or an older imglock.
     #[error(
         "`{path}` has lock version {found}, but this imglock reads version {LOCK_VERSION}: {advice}"
     )]
     Version {
+        /// The lock file as given.
         path: PathBuf,
+        /// The `version` the lock declares, like `2`.
         found: u32,
+        /// What to do: upgrade imglock for a newer lock, re-resolve for an older one.
         advice: &'static str,
     },
+    /// Writing the new lock (a temporary file, then a rename) failed.
     #[error("cannot write the lock `{path}`; the previous lock, if any, is unchanged")]
     Write {
+        /// The lock file being written.
         path: PathBuf,
+        /// The file system's error.
         #[source]
         source: std::io::Error,
     },

@@ -6,8 +6,11 @@ use std::fmt;
 /// A project: group, artifact, version.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Gav {
+    /// The `groupId`, dotted, like `org.apache.spark`.
     pub group: String,
+    /// The `artifactId`, like `spark-core_2.12`.
     pub artifact: String,
+    /// The exact version, like `3.2.4` (never a range).
     pub version: String,
 }
 
@@ -39,10 +42,15 @@ impl fmt::Display for Gav {
 /// A requested artifact: a project's file of a type (`jar` by default) and classifier.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Coordinate {
+    /// The `groupId`, dotted, like `org.apache.spark`.
     pub group: String,
+    /// The `artifactId`, like `spark-core_2.12`.
     pub artifact: String,
+    /// The Maven type, like `jar` (the default), `pom` or `test-jar`.
     pub kind: String,
+    /// The classifier, like `natives-linux`; `None` for the main artifact.
     pub classifier: Option<String>,
+    /// The version as written: an exact one like `3.2.4`, or a range like `[1.0,2.0)`.
     pub version: String,
 }
 
@@ -86,7 +94,7 @@ impl Coordinate {
         format!("{}-{}{}", self.artifact, self.version, self.file_suffix())
     }
 
-    pub fn gav(&self) -> Gav {
+    pub(crate) fn gav(&self) -> Gav {
         Gav {
             group: self.group.clone(),
             artifact: self.artifact.clone(),
@@ -135,9 +143,11 @@ pub fn extension_of(kind: &str) -> &str {
 /// Why a text is not a Maven coordinate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CoordinateError {
+    /// A part between colons is blank, as in `org.x::1.0`.
     #[error("`{0}` has an empty part")]
     EmptyPart(String),
 
+    /// The text has fewer than three or more than five colon-separated parts.
     #[error(
         "`{0}` is not a Maven coordinate: write group:artifact:version, group:artifact:classifier:version or group:artifact:type:classifier:version"
     )]

@@ -10,25 +10,24 @@
 //! size and the chain of artifacts that brought it in.
 
 pub mod coordinate;
-pub mod details;
+pub(crate) mod details;
 mod emit;
 mod error;
-pub mod inventory;
-pub mod model;
-pub mod pom;
+pub(crate) mod inventory;
+pub(crate) mod model;
+pub(crate) mod pom;
 pub mod resolve;
-pub mod scope;
-pub mod spec;
+pub(crate) mod scope;
+pub(crate) mod spec;
 pub mod store;
-pub mod support;
-pub mod version;
+pub(crate) mod support;
+pub(crate) mod version;
 mod xml;
 
-pub use coordinate::CoordinateError;
-pub use details::MavenDetails;
-pub use error::{MavenError, ModelError, PomError, RangeError, XmlError};
+pub(crate) use details::MavenDetails;
+pub(crate) use error::MavenError;
 pub use scope::Scope;
-pub use version::version_change;
+pub(crate) use version::version_change;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -49,7 +49,6 @@ pub struct ModelDependency {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub gav: Gav,
-    pub packaging: String,
     pub dependencies: Vec<ModelDependency>,
     /// Dependency management, interpolated, imports merged.
     pub managed: Vec<Dependency>,
@@ -84,7 +83,6 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Model {
         gav: gav.clone(),
-        packaging: pom.packaging.clone(),
         dependencies,
         relocation: relocation(pom, gav, &interpolator),
         managed,

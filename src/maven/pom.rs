@@ -31,10 +31,6 @@ impl Dependency {
             self.classifier.clone().unwrap_or_default(),
         )
     }
-
-    pub fn is_optional(&self) -> bool {
-        self.optional.as_deref().map(str::trim) == Some("true")
-    }
 }
 
 /// Where an artifact moved to (`distributionManagement/relocation`); missing parts stay.
@@ -251,7 +247,7 @@ mod tests {
             [("org.bad".into(), "*".into())]
         );
         assert_eq!(pom.dependencies[1].classifier.as_deref(), Some("natives"));
-        assert!(pom.dependencies[1].is_optional());
+        assert_eq!(pom.dependencies[1].optional.as_deref(), Some("true"));
         assert_eq!(pom.managed[0].kind, "pom");
         assert_eq!(pom.relocation.unwrap().group.as_deref(), Some("org.moved"));
         assert!(Pom::parse("<project><groupId>x</groupId></project>").is_err());

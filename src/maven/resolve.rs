@@ -22,6 +22,7 @@ const MAX_RELOCATIONS: usize = 8;
 /// A direct dependency of the layer.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The artifact the layer asks for, as the spec writes it.
     pub coordinate: Coordinate,
     /// `(group, artifact)` patterns to leave out of its tree; `*` matches anything.
     pub exclusions: Vec<(String, String)>,
@@ -32,6 +33,7 @@ pub struct Request {
 /// An artifact the resolution chose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolved {
+    /// The artifact chosen, with its mediated exact version.
     pub coordinate: Coordinate,
     /// `compile` or `runtime`.
     pub scope: Scope,
@@ -44,8 +46,10 @@ pub struct Resolved {
 /// The outcome: the artifacts for the image, and what Maven would have warned about.
 #[derive(Debug, Default)]
 pub struct Resolution {
+    /// The `compile` and `runtime` artifacts to install, in the order the level-by-level walk met
+    /// them; `pom` artifacts are left out.
     pub artifacts: Vec<Resolved>,
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The versionless identity Maven mediates on: group, artifact, extension, classifier.

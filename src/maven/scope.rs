@@ -12,10 +12,15 @@ use std::fmt;
 /// A Maven dependency scope.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
+    /// `compile`, the default: needed to build and run, and passed on to dependents.
     Compile,
+    /// `provided`: the runtime ships it (like Spark), so it and its tree are not installed.
     Provided,
+    /// `runtime`: needed to run but not to compile against.
     Runtime,
+    /// `test`: only for the project's own tests; never installed.
     Test,
+    /// `system`: a jar already on the machine, named by `systemPath`; left out, never fetched.
     System,
     /// Only in dependency management, on a `pom` dependency: a BOM to merge in.
     Import,

@@ -22,7 +22,7 @@ type PomResult = Result<Option<Rc<Pom>>, ModelError>;
 /// The repositories and what was fetched from them.
 pub struct PomStore<'a> {
     fetcher: &'a Fetcher,
-    pub repositories: Vec<Repository>,
+    pub(crate) repositories: Vec<Repository>,
     poms: RefCell<HashMap<Gav, PomResult>>,
     /// Which repository served each POM found.
     served_by: RefCell<HashMap<Gav, usize>>,
@@ -41,6 +41,7 @@ impl PomLookup for PomStore<'_> {
 }
 
 impl<'a> PomStore<'a> {
+    /// A store with nothing fetched yet that asks `repositories` in order through `fetcher`.
     pub fn new(fetcher: &'a Fetcher, repositories: Vec<Repository>) -> Self {
         Self {
             fetcher,
@@ -52,7 +53,7 @@ impl<'a> PomStore<'a> {
     }
 
     /// Fetches the POMs of `gavs` not fetched yet, all at once.
-    pub fn fetch(&self, gavs: &[Gav]) {
+    pub(crate) fn fetch(&self, gavs: &[Gav]) {
         let mut missing: Vec<Gav> = gavs
             .iter()
             .filter(|gav| !self.poms.borrow().contains_key(*gav))
@@ -101,19 +102,19 @@ impl<'a> PomStore<'a> {
 
     /// The repository that served `gav`'s POM (the first one when none did): it serves the
     /// project's other files too.
-    pub fn repository_of(&self, gav: &Gav) -> &Repository {
+    pub(crate) fn repository_of(&self, gav: &Gav) -> &Repository {
         let position = self.served_by.borrow().get(gav).copied().unwrap_or(0);
         &self.repositories[position]
     }
 
     /// Whether `gav`'s POM is in no repository.
-    pub fn is_absent(&self, gav: &Gav) -> bool {
+    pub(crate) fn is_absent(&self, gav: &Gav) -> bool {
         matches!(self.poms.borrow().get(gav), Some(Ok(None)))
     }
 
     /// The effective models of `gavs`, fetching their POMs, parents and imported BOMs in as few
     /// batches as the nesting allows.
-    pub fn models(&self, gavs: &[Gav]) -> HashMap<Gav, Result<Model, ModelError>> {
+    pub(crate) fn models(&self, gavs: &[Gav]) -> HashMap<Gav, Result<Model, ModelError>> {
         self.fetch(gavs);
         let mut results = HashMap::new();
         for _ in 0..MAX_ROUNDS {
@@ -142,7 +143,7 @@ impl<'a> PomStore<'a> {
     }
 
     /// The versions `maven-metadata.xml` lists for an artifact, across every repository.
-    pub fn versions(&self, group: &str, artifact: &str) -> Vec<String> {
+    pub(crate) fn versions(&self, group: &str, artifact: &str) -> Vec<String> {
         let key = (group.to_string(), artifact.to_string());
         if let Some(known) = self.versions.borrow().get(&key) {
             return known.clone();

@@ -216,7 +216,7 @@ pub struct Bound {
 /// or ranges (`[1.0,2.0)`, `(,1.0],[1.2,)`, `[1.5]`).
 #[derive(Debug, Clone)]
 pub enum VersionRequirement {
-    Soft(MavenVersion),
+    Soft,
     Ranges(Vec<(Option<Bound>, Option<Bound>)>),
 }
 
@@ -224,7 +224,7 @@ impl VersionRequirement {
     pub fn parse(text: &str) -> Result<Self, RangeError> {
         let text = text.trim();
         if !text.starts_with('[') && !text.starts_with('(') {
-            return Ok(Self::Soft(MavenVersion::parse(text)));
+            return Ok(Self::Soft);
         }
         let mut ranges = Vec::new();
         let mut rest = text;
@@ -266,7 +266,7 @@ impl VersionRequirement {
 
     pub fn contains(&self, version: &MavenVersion) -> bool {
         match self {
-            Self::Soft(_) => true,
+            Self::Soft => true,
             Self::Ranges(ranges) => ranges.iter().any(|(low, high)| {
                 let above = low.as_ref().is_none_or(|b| match version.cmp(&b.version) {
                     Ordering::Greater => true,
@@ -352,7 +352,7 @@ mod tests {
         assert!(VersionRequirement::parse("[1.0,2.0").is_err());
         assert!(matches!(
             VersionRequirement::parse("1.0").unwrap(),
-            VersionRequirement::Soft(_)
+            VersionRequirement::Soft
         ));
     }
 }

@@ -30,8 +30,7 @@ use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requir
 use pubgrub::PubGrubError;
 
 pub use details::PypiDetails;
-pub use error::{NoSolution, PypiError};
-pub use index::IndexError;
+pub use error::PypiError;
 pub use tags::Target;
 pub use version::version_change;
 

@@ -32,12 +32,14 @@ pub enum FindingKind {
 /// One difference between the image and the lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// What kind of difference it is.
     pub kind: FindingKind,
     /// The lock layer of the package (empty for unexpected packages).
-    pub layer: String,
-    pub ecosystem: Ecosystem,
+    pub(crate) layer: String,
+    pub(crate) ecosystem: Ecosystem,
+    /// The package name as its ecosystem spells it, like `ggplot2` or `numpy`.
     pub name: String,
-    pub expected: Option<String>,
-    pub found: Option<String>,
-    pub message: String,
+    pub(crate) expected: Option<String>,
+    pub(crate) found: Option<String>,
+    pub(crate) message: String,
 }

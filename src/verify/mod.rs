@@ -8,17 +8,18 @@
 //! layer's `maven-target` by sha256.
 
 mod content;
-pub mod image;
-pub mod inventory;
+pub(crate) mod image;
+pub(crate) mod inventory;
 mod report;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use image::{ImageError, Limits};
-pub use inventory::{Finding, FindingKind, Inventory};
-pub use report::{junit, text};
+pub use image::Limits;
+pub(crate) use inventory::Inventory;
+pub use inventory::{Finding, FindingKind};
+pub(crate) use report::{junit, text};
 
 use crate::error::Error;
 use crate::lock::Lock;
@@ -27,10 +28,11 @@ use crate::package::Ecosystem;
 /// The result of verifying an image.
 #[derive(Debug, Serialize)]
 pub struct VerifyReport {
-    pub image: PathBuf,
-    pub lock: PathBuf,
+    pub(crate) image: PathBuf,
+    pub(crate) lock: PathBuf,
     /// The locked packages that were checked.
-    pub checked: Vec<CheckedPackage>,
+    pub(crate) checked: Vec<CheckedPackage>,
+    /// Every difference between image and lock; empty when the image matches.
     pub findings: Vec<Finding>,
     /// Entries of the image that were skipped (hostile paths, links, sizes).
     pub warnings: Vec<String>,
@@ -38,7 +40,7 @@ pub struct VerifyReport {
 
 /// A locked package that was checked.
 #[derive(Debug, Serialize)]
-pub struct CheckedPackage {
+pub(crate) struct CheckedPackage {
     pub layer: String,
     pub ecosystem: Ecosystem,
     pub name: String,
