@@ -1,9 +1,17 @@
 //! imglock: one lock for the packages of every layer of a data-science image, and install steps
 //! a Docker build cannot drift from.
 //!
-//! The modules follow the pipeline: [`spec`] → [`fetch`] → one module per ecosystem ([`cran`],
-//! with Bioconductor) behind [`ecosystem::LayerResolver`] → [`resolve`] → [`lock`] → [`check`], [`emit`], [`diff`], [`verify`].
+//! The modules follow the pipeline: `spec` → `fetch` → one folder per ecosystem (`cran` with
+//! Bioconductor, `pypi`, `conda`, `maven`) → `resolve` → `lock` → `check`, `emit`, `diff`,
+//! `verify`. Each folder implements `support::EcosystemSupport` (its resolver, lock settings,
+//! install steps, image inventory and version order) and `registry` lists the folders: the stages
+//! loop over that list and name no ecosystem. Below them all, `package` says what a locked
+//! package is (the closed `Ecosystem` set and each one's details); `files`, `platform`,
+//! `exclude_newer` and `dockerfile_values` are leaves that import nothing of the crate.
 #![deny(missing_docs)]
+// The docs are for developers, read with `cargo doc --document-private-items`: links to the
+// crate's own private items are meant.
+#![allow(rustdoc::private_intra_doc_links)]
 
 pub(crate) mod causes;
 pub(crate) mod check;

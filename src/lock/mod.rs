@@ -4,7 +4,7 @@
 //! normalised spec, the settings the resolution depended on, and per layer its packages sorted by
 //! ecosystem and name, each with version, repository, URL, sha256, size and dependencies. The same
 //! inputs give the same bytes on any machine and with any thread count: no timestamps, no
-//! machine paths, no map order. [`write`] renders it by hand so that stays true.
+//! machine paths, no map order. [`mod@write`] renders it by hand so that stays true.
 
 pub(crate) mod fields;
 mod wire;
