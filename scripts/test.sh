@@ -45,5 +45,8 @@ fi
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
+# The developer docs: every public item documented (the library denies missing docs), every link
+# resolving.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items --locked
 # --no-fail-fast: one failing test must not hide the others.
 cargo test --all-targets --locked --no-fail-fast
