@@ -58,6 +58,48 @@ fn toml_string(value: &str) -> String {
     toml::Value::String(value.to_string()).to_string()
 }
 
+/// Lock fields to replace: the start of the line the value replaces, the field an error names,
+/// and the key as the line spells it.
+const FIELDS: &[(&str, &str, &str)] = &[
+    ("name = \"mixed-analysis\"", "image.name", "name = "),
+    (
+        "base = \"docker.io/library/debian@",
+        "image.base",
+        "base = ",
+    ),
+    (
+        "platform = \"linux/amd64\"",
+        "image.platform",
+        "platform = ",
+    ),
+    (
+        "conda-prefix = \"/opt/conda\"",
+        "conda-prefix",
+        "conda-prefix = ",
+    ),
+    (
+        "maven-target = \"/opt/jars\"",
+        "maven-target",
+        "maven-target = ",
+    ),
+    ("name = \"r-core\"", "layer", "name = "),
+    ("name = \"corekit\"", "name", "name = "),
+    ("version = \"1.1-2\"", "version", "version = "),
+    ("repository = \"file:", "repository", "repository = "),
+    ("url = \"file:", "url", "url = "),
+    ("sha256 = \"8bc98d", "sha256", "sha256 = "),
+    (
+        "dependencies = [\"corekit\"]",
+        "dependencies",
+        "dependencies = ",
+    ),
+    (
+        "system-requirements = \"zlib\"",
+        "system-requirements",
+        "system-requirements = ",
+    ),
+];
+
 #[test]
 fn hostile_lock_values_are_refused_or_quoted() {
     let work = support::resolved_mixed_example();
@@ -66,48 +108,8 @@ fn hostile_lock_values_are_refused_or_quoted() {
     assert!(intended.len() > 5, "{intended:?}");
     assert!(intended.iter().all(|i| i == "FROM" || i == "RUN"));
     assert_eq!(intended.iter().filter(|i| *i == "FROM").count(), 1);
-    // (the line the value replaces, the field an error names, the field as the line spells it)
-    let fields: &[(&str, &str, &str)] = &[
-        ("name = \"mixed-analysis\"", "image.name", "name = "),
-        (
-            "base = \"docker.io/library/debian@",
-            "image.base",
-            "base = ",
-        ),
-        (
-            "platform = \"linux/amd64\"",
-            "image.platform",
-            "platform = ",
-        ),
-        (
-            "conda-prefix = \"/opt/conda\"",
-            "conda-prefix",
-            "conda-prefix = ",
-        ),
-        (
-            "maven-target = \"/opt/jars\"",
-            "maven-target",
-            "maven-target = ",
-        ),
-        ("name = \"r-core\"", "layer", "name = "),
-        ("name = \"corekit\"", "name", "name = "),
-        ("version = \"1.1-2\"", "version", "version = "),
-        ("repository = \"file:", "repository", "repository = "),
-        ("url = \"file:", "url", "url = "),
-        ("sha256 = \"8bc98d", "sha256", "sha256 = "),
-        (
-            "dependencies = [\"corekit\"]",
-            "dependencies",
-            "dependencies = ",
-        ),
-        (
-            "system-requirements = \"zlib\"",
-            "system-requirements",
-            "system-requirements = ",
-        ),
-    ];
     let lines: Vec<&str> = text.lines().collect();
-    for (start, field, key) in fields {
+    for (start, field, key) in FIELDS {
         let at = lines
             .iter()
             .position(|l| l.starts_with(start))
