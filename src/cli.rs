@@ -367,10 +367,17 @@ fn git_show(revision: &str, lock: &std::path::Path) -> Result<Vec<u8>, Error> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    check_revision(revision).map_err(|reason| Error::Git {
+        lock: lock.to_path_buf(),
+        revision: revision.to_string(),
+        reason,
+        source: None,
+    })?;
+    // `--end-of-options` (git 2.24) as well: nothing after it is read as an option.
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(&dir)
-        .args(["show", &format!("{revision}:./{name}")])
+        .args(["show", "--end-of-options", &format!("{revision}:./{name}")])
         .output()
         .map_err(|source| Error::Git {
             lock: lock.to_path_buf(),
@@ -387,6 +394,21 @@ fn git_show(revision: &str, lock: &std::path::Path) -> Result<Vec<u8>, Error> {
         });
     }
     Ok(output.stdout)
+}
+
+/// A git revision as `--git` takes it: one that starts with `-` would be read by git as an
+/// option (`--output=x.txt` writes a file), so it is refused, as are empty ones and control
+/// characters.
+fn check_revision(revision: &str) -> Result<(), String> {
+    if revision.is_empty() || revision.starts_with('-') {
+        return Err(
+            "a revision must not start with `-` or be empty; give a branch, tag or commit, like `main` or `HEAD~1`".into(),
+        );
+    }
+    if revision.chars().any(char::is_control) {
+        return Err("a revision must not hold control characters; give a branch, tag or commit, like `main` or `HEAD~1`".into());
+    }
+    Ok(())
 }
 
 /// A path in the image given on the command line, checked as the spec's are.

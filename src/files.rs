@@ -14,33 +14,89 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, flushed to disk, and a
 /// rename: for the user's files (the lock, the Dockerfile). The file keeps the permissions it
-/// had, and a new one is readable by all (`0644`), as an editor would leave it, not private
-/// like the temporary file it was written through.
+/// had, and a new one gets `0666` less the umask, as `touch` or an editor would leave it, not
+/// private like a temporary file. Temporaries a killed write left for `path` are removed first.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let permissions = std::fs::metadata(path)
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
-    write_renamed(path, bytes, Some(permissions))
+    remove_stale_temporaries(path);
+    let permissions = std::fs::metadata(path).map(|m| m.permissions()).ok();
+    write_through_temporary(path, bytes, 0o666, permissions, true)
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename. A user's file gets
-/// `permissions` and waits for the disk before the rename; a cache entry (`None`) does neither.
-pub fn write_renamed(
+/// Writes `bytes` to `path` through a temporary file and a rename, without waiting for the disk:
+/// for cache entries, which are private (`0600`) and checked when read.
+pub fn write_renamed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_through_temporary(path, bytes, 0o600, None, false)
+}
+
+/// Writes `bytes` to a temporary file beside `path` (named by [`temporary_prefix`], created with
+/// `mode` less the umask, then given `permissions` when set, flushed to disk when `sync`) and
+/// renames it to `path`.
+fn write_through_temporary(
     path: &Path,
     bytes: &[u8],
+    mode: u32,
     permissions: Option<std::fs::Permissions>,
+    sync: bool,
 ) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = parent_dir(path);
+    std::fs::create_dir_all(&dir)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(&temporary_prefix(path))
+        .permissions(std::fs::Permissions::from_mode(mode))
+        .tempfile_in(&dir)?;
     file.write_all(bytes)?;
     if let Some(permissions) = permissions {
         file.as_file().set_permissions(permissions)?;
+    }
+    if sync {
         file.as_file().sync_all()?;
     }
     file.persist(path).map_err(|error| error.error)?;
     Ok(())
+}
+
+/// The start of the name of a temporary file for `path`: `.<name>.tmp-<process id>-`, followed
+/// by random characters; so a temporary a killed write leaves is recognisably imglock's, for
+/// that file, and from a process that may no longer run.
+fn temporary_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.tmp-{}-", std::process::id())
+}
+
+/// Removes the temporaries of `path` (see [`temporary_prefix`]) whose process no longer runs:
+/// what a write killed before its rename left. Best effort: a file that cannot be removed stays.
+fn remove_stale_temporaries(path: &Path) {
+    let Some(name) = path.file_name() else {
+        return;
+    };
+    let start = format!(".{}.tmp-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent_dir(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(start.as_str()))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !process_runs(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` runs, as `/proc` tells; where there is no `/proc`, every process is
+/// taken to run, so nothing is removed that another write may still need.
+fn process_runs(pid: u32) -> bool {
+    !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
 }
 
 #[cfg(test)]
@@ -50,12 +106,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_new_file_is_readable_by_all_and_an_old_one_keeps_its_mode() {
+    fn temporaries_left_by_a_killed_write_are_removed_by_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imglock.lock");
+        // No process has this id (Linux's pid_max is at most 2^22).
+        let stale = dir.path().join(".imglock.lock.tmp-999999999-abc123");
+        let live = dir
+            .path()
+            .join(format!(".imglock.lock.tmp-{}-abc123", std::process::id()));
+        let other = dir.path().join(".Dockerfile.tmp-999999999-abc123");
+        for file in [&stale, &live, &other] {
+            std::fs::write(file, "half a lock").unwrap();
+        }
+        write_atomic(&path, b"whole").unwrap();
+        assert!(!stale.exists(), "a dead writer's temporary is removed");
+        assert!(live.exists(), "a running writer's temporary is kept");
+        assert!(
+            other.exists(),
+            "another file's temporary is its own write's"
+        );
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    #[test]
+    fn temporaries_are_named_after_the_file_and_the_process() {
+        let name = temporary_prefix(Path::new("/x/imglock.lock"));
+        assert_eq!(name, format!(".imglock.lock.tmp-{}-", std::process::id()));
+    }
+
+    #[test]
+    fn a_new_file_follows_the_umask_and_an_old_one_keeps_its_mode() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("imglock.lock");
         write_atomic(&path, b"one").unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&path), 0o644);
+        // What `File::create` gives under this process's umask.
+        let created = dir.path().join("created");
+        std::fs::File::create(&created).unwrap();
+        assert_eq!(mode(&path), mode(&created));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(mode(&path), 0o600);

@@ -123,7 +123,7 @@ impl Cache {
 /// Writes a cache entry through a temporary file and a rename, without waiting for the disk:
 /// entries are checked when read.
 fn write_entry(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::files::write_renamed(path, bytes, None)
+    crate::files::write_renamed(path, bytes)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use crate::dockerfile_values::check_one_line;
+
 /// Which shared field a package's own fields follow. The order is the lock format's (version
 /// 1), fixed so that existing locks are rewritten byte for byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +33,10 @@ impl PackageFields {
     pub fn string(&mut self, key: &str) -> Result<Option<String>, String> {
         match self.0.remove(key) {
             None => Ok(None),
-            Some(toml::Value::String(text)) => Ok(Some(text)),
+            Some(toml::Value::String(text)) => {
+                check_one_line(key, &text).map_err(|problem| format!("has {problem}"))?;
+                Ok(Some(text))
+            }
             Some(other) => Err(wrong_type(key, "a string", &other)),
         }
     }
@@ -43,7 +48,9 @@ impl PackageFields {
             Some(toml::Value::Array(items)) => items
                 .into_iter()
                 .map(|item| match item {
-                    toml::Value::String(text) => Ok(text),
+                    toml::Value::String(text) => check_one_line(key, &text)
+                        .map(|()| text)
+                        .map_err(|problem| format!("has {problem}")),
                     other => Err(wrong_type(key, "a list of strings", &other)),
                 })
                 .collect(),

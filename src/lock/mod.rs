@@ -17,7 +17,9 @@ use serde::Deserialize;
 
 pub use write::render;
 
-use crate::dockerfile_values::{check_image_path, check_layer_name};
+use crate::dockerfile_values::{
+    check_image_path, check_image_reference, check_layer_name, check_one_line,
+};
 use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 
 /// The lock format this build reads and writes.
@@ -148,8 +150,9 @@ impl Lock {
         };
         let wire: wire::Lock =
             toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
-        check_image_paths(&wire.image).map_err(invalid)?;
+        check_image(&wire.image).map_err(invalid)?;
         check_layers(&wire.layer).map_err(invalid)?;
+        check_unique_packages(&wire.layer).map_err(invalid)?;
         Ok(Self {
             spec_hash: wire.spec_hash,
             image: wire.image,
@@ -215,8 +218,13 @@ fn check_version(path: &Path, text: &str) -> Result<(), LockError> {
     }
 }
 
-/// Checks that the image's `r-library` and `conda-prefix`, when set, are paths the image can use.
-fn check_image_paths(image: &LockedImage) -> Result<(), String> {
+/// Checks the image: its `name` and `platform` on one line, its `base` an image reference (see
+/// [`check_image_reference`]), its `r-library` and `conda-prefix`, when set, paths the image
+/// can use.
+fn check_image(image: &LockedImage) -> Result<(), String> {
+    check_one_line("image.name", &image.name)?;
+    check_one_line("image.platform", &image.platform)?;
+    check_image_reference(&image.base).map_err(|problem| format!("image.base {problem}"))?;
     for (key, path) in [
         ("image.r-library", &image.r_library),
         ("image.conda-prefix", &image.conda_prefix),
@@ -247,6 +255,29 @@ fn check_layers(layers: &[wire::Layer]) -> Result<(), String> {
                 ));
             }
             None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a package (ecosystem and name) locked twice, in one layer or in two: a lock names
+/// each package once, in the lowest layer that needs it.
+fn check_unique_packages(layers: &[wire::Layer]) -> Result<(), String> {
+    let mut seen = std::collections::HashMap::new();
+    for layer in layers {
+        for package in &layer.package {
+            let (ecosystem, name) = package.key();
+            if let Some(first) = seen.insert((ecosystem, name), layer.name.as_str()) {
+                let name = name.escape_debug();
+                return Err(if first == layer.name {
+                    format!("{ecosystem} package `{name}` is locked twice in layer `{first}`")
+                } else {
+                    format!(
+                        "{ecosystem} package `{name}` is locked in layer `{first}` and again in layer `{}`",
+                        layer.name
+                    )
+                });
+            }
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::fields::PackageFields;
 use super::{LockedImage, LockedPackage};
+use crate::dockerfile_values::check_one_line;
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 
 #[derive(Deserialize)]
@@ -54,6 +55,11 @@ pub(super) struct Package {
 }
 
 impl Package {
+    /// What names the package in a lock: its ecosystem and name.
+    pub(super) fn key(&self) -> (Ecosystem, &str) {
+        (self.ecosystem, &self.name)
+    }
+
     pub(super) fn is_maven(&self) -> bool {
         self.ecosystem == Ecosystem::Maven
     }
@@ -62,8 +68,21 @@ impl Package {
     pub(super) fn validate(self, layer: &str) -> Result<LockedPackage, String> {
         let about = format!(
             "{} package `{}` in layer `{layer}`",
-            self.ecosystem, self.name
+            self.ecosystem,
+            self.name.escape_debug()
         );
+        for (field, value) in [
+            ("name", &self.name),
+            ("version", &self.version),
+            ("repository", &self.repository),
+            ("url", &self.url),
+            ("sha256", &self.sha256),
+        ]
+        .into_iter()
+        .chain(self.dependencies.iter().map(|d| ("dependencies", d)))
+        {
+            check_one_line(field, value).map_err(|problem| format!("{about}: {problem}"))?;
+        }
         let hex_ok = self.sha256.len() == 64
             && self
                 .sha256

@@ -9,7 +9,7 @@ use super::wire;
 use super::{Image, Layer, Location, Repositories, RequirementEntry, Spec, SpecError};
 use crate::conda::spec::{CondaImage, CondaRepositories};
 use crate::cran::spec::{RImage, RRepositories};
-use crate::dockerfile_values::{SpanProblem, check_layer_name};
+use crate::dockerfile_values::{SpanProblem, check_image_reference, check_layer_name};
 use crate::maven::spec::{MavenLayer, MavenRepositories};
 use crate::package::Ecosystem;
 use crate::platform::Platform;
@@ -261,9 +261,18 @@ type Spanned2<T> = Result<T, SpanProblem>;
 fn check_base(base: Spanned<String>) -> Spanned2<String> {
     let span = base.span();
     let base = base.into_inner();
+    // The name and tag first, so the messages below only ever show a well-formed name; then
+    // the whole reference, digest included.
+    let named = base.split('@').next().unwrap_or_default();
+    check_image_reference(named)
+        .map_err(|problem| (span.clone(), format!("image.base {problem}")))?;
     let digest = base.split_once("@sha256:").map(|(_, digest)| digest);
     match digest {
-        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(base),
+        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            check_image_reference(&base)
+                .map_err(|problem| (span, format!("image.base {problem}")))?;
+            Ok(base)
+        }
         Some(_) => Err((
             span,
             format!(

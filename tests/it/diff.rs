@@ -200,6 +200,46 @@ fn git_compares_a_revision_with_the_working_tree() {
     );
 }
 
+/// A revision that looks like an option (`--output=x.txt` made git write a file) is refused
+/// before git runs, and nothing is written.
+#[test]
+fn a_revision_that_looks_like_an_option_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/diff");
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::copy(fixtures.join("old.lock"), dir.path().join("imglock.lock")).unwrap();
+    git(&["add", "imglock.lock"]);
+    git(&["commit", "-q", "-m", "lock"]);
+    for hostile in ["--output=x.txt", "-p"] {
+        let output = run_in(dir.path(), &["diff", &format!("--git={hostile}")]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("git revision `{hostile}`"))
+                && stderr(&output).contains("must not start with `-`"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".git", "imglock.lock"]);
+}
+
 /// A lock of one layer `env` holding `packages` (from [`conda`], [`pypi`] and [`maven`]).
 fn lock(packages: &[String]) -> String {
     format!(

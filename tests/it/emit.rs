@@ -349,3 +349,63 @@ fn image_paths_from_the_lock_are_checked_and_quoted() {
         "{dockerfile}"
     );
 }
+
+/// The files imglock writes for the user (the lock, the Dockerfile, artifacts copied into the
+/// build context) get `0666` less the umask, as `touch` or an editor would leave them, so a
+/// build that runs as another user can read them; and no temporary file is left beside them.
+#[test]
+fn written_files_honour_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/mixed-fixture/imglock.toml");
+    for (umask, expected) in [("027", 0o640), ("002", 0o664)] {
+        let work = tempfile::tempdir().unwrap();
+        let run = |args: &str| {
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("umask {umask}; exec \"$0\" {args}"))
+                .arg(env!("CARGO_BIN_EXE_imglock"))
+                .current_dir(work.path())
+                .env("IMGLOCK_CACHE_DIR", work.path().join("cache"))
+                .output()
+                .unwrap()
+        };
+        let output = run(&format!(
+            "resolve --spec '{}' --lock imglock.lock",
+            spec.display()
+        ));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let output = run("emit --lock imglock.lock --out out");
+        assert!(output.status.success(), "{}", stderr(&output));
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let mut written = vec![work.path().join("imglock.lock")];
+        for entry in walk(&work.path().join("out")) {
+            written.push(entry);
+        }
+        assert!(written.len() > 2, "{written:?}");
+        for path in &written {
+            assert_eq!(mode(path), expected, "umask {umask}: {}", path.display());
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(work.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
+
+/// Every regular file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

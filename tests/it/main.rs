@@ -14,6 +14,7 @@ mod emit;
 mod fixtures_are_real;
 mod golden;
 mod image_build;
+mod injection;
 mod maven;
 mod maven_oracle;
 mod mixed;
