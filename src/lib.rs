@@ -26,6 +26,7 @@ pub(crate) mod error;
 pub(crate) mod exclude_newer;
 pub mod fetch;
 pub(crate) mod files;
+pub(crate) mod index_digest;
 pub mod lock;
 pub mod maven;
 pub(crate) mod package;

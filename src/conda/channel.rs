@@ -151,10 +151,53 @@ fn parse_repodata(variant: Compression, bytes: &[u8], url: &Url) -> Result<RepoD
             url: url.to_string(),
             source,
         })?;
-    serde_json::from_slice(&json).map_err(|source| CondaError::NotRepodata {
-        url: url.to_string(),
-        source,
+    serde_json::from_slice(&json).map_err(|source| match malformed_digest(&json) {
+        Some((package, digest)) => CondaError::MalformedDigest {
+            url: url.to_string(),
+            package,
+            digest,
+        },
+        None => CondaError::NotRepodata {
+            url: url.to_string(),
+            source,
+        },
     })
+}
+
+/// The digests of one repodata record, as written.
+#[derive(serde::Deserialize)]
+struct RecordDigests {
+    sha256: Option<serde_json::Value>,
+    md5: Option<serde_json::Value>,
+}
+
+/// The first record of a repodata text that rattler refused whose `sha256` or `md5` is not a
+/// well-formed digest, to name it in the error (read only once the text is known to be bad).
+fn malformed_digest(json: &[u8]) -> Option<(String, crate::index_digest::MalformedDigest)> {
+    #[derive(serde::Deserialize)]
+    struct Records {
+        #[serde(default)]
+        packages: std::collections::BTreeMap<String, RecordDigests>,
+        #[serde(default, rename = "packages.conda")]
+        conda: std::collections::BTreeMap<String, RecordDigests>,
+    }
+    let records: Records = serde_json::from_slice(json).ok()?;
+    records
+        .packages
+        .into_iter()
+        .chain(records.conda)
+        .find_map(|(file, digests)| {
+            [("sha256", digests.sha256), ("md5", digests.md5)]
+                .into_iter()
+                .find_map(|(algorithm, value)| {
+                    let text = match value? {
+                        serde_json::Value::String(text) => text,
+                        other => other.to_string(),
+                    };
+                    crate::index_digest::normalized(algorithm, &text).err()
+                })
+                .map(|error| (file.clone(), error))
+        })
 }
 
 /// Drops `.tar.bz2` records whose package, version and build the channel also has as `.conda`.

@@ -34,6 +34,15 @@ pub enum CondaError {
         source: std::io::Error,
     },
 
+    #[error(
+        "the index `{url}` is unusable: it gives the package `{package}` the {digest}; the channel serves a malformed digest: ask its maintainers to fix it, or use another channel"
+    )]
+    MalformedDigest {
+        url: String,
+        package: String,
+        digest: crate::index_digest::MalformedDigest,
+    },
+
     #[error("the index `{url}` is unusable: not conda repodata")]
     NotRepodata {
         url: String,

@@ -76,7 +76,12 @@ pub fn spans(text: &str) -> Vec<Span<'_>> {
     if text.len() < PARALLEL_THRESHOLD {
         return spans_of_chunk(text, 0, 1);
     }
-    let chunks = split_at_records(text, rayon::current_num_threads() * 4);
+    spans_in_chunks(text, rayon::current_num_threads() * 4)
+}
+
+/// Cuts a text into records in about `count` chunks scanned in parallel.
+fn spans_in_chunks(text: &str, count: usize) -> Vec<Span<'_>> {
+    let chunks = split_at_records(text, count);
     let base = text.as_ptr() as usize;
     let spans: Vec<Vec<Span<'_>>> = chunks
         .into_par_iter()
@@ -116,12 +121,18 @@ fn spans_of_chunk(text: &str, offset: usize, first_line: usize) -> Vec<Span<'_>>
 }
 
 /// Splits `text` into about `count` pieces that each start at a record, with their first line.
+/// Every cut is just after a blank line (`\n\n`), so at a character and a record boundary.
 fn split_at_records(text: &str, count: usize) -> Vec<(&str, usize)> {
     let target = text.len() / count.max(1) + 1;
     let mut chunks = Vec::new();
     let (mut start, mut line) = (0, 1);
     while start < text.len() {
         let mut end = (start + target).min(text.len());
+        // The cut is searched from a character boundary: `start + target` may fall inside a
+        // multibyte character, and slicing there would panic.
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
         if end < text.len() {
             // Move the cut to just after the next blank line (a record boundary).
             end = match text[end..].find("\n\n") {
@@ -221,5 +232,103 @@ mod tests {
         let last = spans.last().unwrap();
         let error = parse_from(&text[last.range.clone()], last.line).unwrap_err();
         assert_eq!(error.line, 120_002);
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift64*), so the tests need no new dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    const PIECES: [&str; 12] = [
+        "é", "ü", "ß", "日本", "🦀", "a", "Zz", " ", "\t", ":", "\r", "x1",
+    ];
+
+    /// A random DCF-like text: records of fields with multibyte values and continuation lines,
+    /// separated by one or more blank lines (some with `\r\n` endings, some with white space).
+    fn random_text(rng: &mut Rng, records: usize) -> String {
+        let mut text = String::new();
+        for record in 0..records {
+            text.push_str(&format!("Package: p{record}é\n"));
+            for _ in 0..rng.below(5) {
+                // Mostly fields, some continuations, now and then a line that is neither.
+                let prefix = ["Field: ", "Field: ", "  ", "é"][rng.below(4)];
+                text.push_str(prefix);
+                for _ in 0..rng.below(12) {
+                    text.push_str(PIECES[rng.below(PIECES.len())]);
+                }
+                text.push_str(if rng.below(4) == 0 { "\r\n" } else { "\n" });
+            }
+            for _ in 0..1 + rng.below(3) {
+                text.push_str(["\n", "\r\n", " \n", "\t\n"][rng.below(4)]);
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn multibyte_text_above_the_threshold_splits_like_the_sequential_scan() {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() <= PARALLEL_THRESHOLD + 4096 {
+            // Values of varying length full of two-, three- and four-byte characters, so cuts at
+            // `len / count` land inside characters for many counts.
+            let value = "é日🦀".repeat(i % 7 + 1);
+            text.push_str(&format!("Package: p{i}\nTitle: {value}\n  {value}ü\n\n"));
+            i += 1;
+        }
+        let sequential = spans_of_chunk(&text, 0, 1);
+        for count in [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 1000] {
+            assert_eq!(spans_in_chunks(&text, count), sequential, "{count} chunks");
+        }
+        for threads in [1, 2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            assert_eq!(
+                pool.install(|| spans(&text)),
+                sequential,
+                "{threads} threads"
+            );
+        }
+    }
+
+    #[test]
+    fn random_texts_split_like_the_sequential_scan() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..400 {
+            let records = 1 + rng.below(40);
+            let text = random_text(&mut rng, records);
+            let sequential = spans_of_chunk(&text, 0, 1);
+            for count in [2, 3, 5, 9, 17, 64] {
+                assert_eq!(spans_in_chunks(&text, count), sequential, "{text:?}");
+            }
+            // Parsing never panics, and each span parses to the records the whole text does.
+            if let Ok(records) = parse(&text) {
+                let pieces: Vec<_> = sequential
+                    .iter()
+                    .flat_map(|span| parse_from(&text[span.range.clone()], span.line).unwrap())
+                    .map(|record| (record.line, record.to_map()))
+                    .collect();
+                let whole: Vec<_> = records.iter().map(|r| (r.line, r.to_map())).collect();
+                assert_eq!(pieces, whole, "{text:?}");
+            }
+        }
     }
 }

@@ -100,6 +100,11 @@ pub enum XmlError {
     )]
     DeclaredEntity(String),
 
+    #[error(
+        "elements are nested more than {0} deep; imglock refuses such documents (no POM needs that many levels)"
+    )]
+    TooDeep(usize),
+
     #[error("the document ends before its root element does")]
     Truncated,
 }

@@ -4,7 +4,7 @@
 //! error), `import`-scope BOMs merged into dependency management (declared entries first, then
 //! each BOM in order), and the project's own dependency management applied to its dependencies.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 use super::coordinate::Gav;
@@ -380,48 +380,96 @@ fn is_active(profile: &Profile) -> bool {
     jdk_ok && os_ok && property_ok
 }
 
+/// The largest value interpolation may produce, in bytes (64 KiB): far above any real version,
+/// coordinate or property, and small enough that a POM of a few hundred bytes whose properties
+/// each repeat the previous one tenfold cannot make imglock allocate gigabytes. A value (or a
+/// property it uses) that expands past it is an error naming the POM.
+pub const MAX_EXPANDED: usize = 64 * 1024;
+
 /// Replaces every `${name}` whose property is known, recursively; unknown ones stay as written
-/// (Maven leaves them too). A property that refers back to itself is an error.
+/// (Maven leaves them too). A property that refers back to itself, or a value that expands past
+/// [`MAX_EXPANDED`], is an error. Each property is expanded once per call, so a value using
+/// another many times costs what its expanded size does.
 fn interpolate(
     text: &str,
     properties: &BTreeMap<String, String>,
     gav: &Gav,
 ) -> Result<String, ModelError> {
-    fn expand(
-        text: &str,
-        properties: &BTreeMap<String, String>,
-        active: &mut Vec<String>,
-        gav: &Gav,
-    ) -> Result<String, ModelError> {
+    let mut expansion = Expansion {
+        properties,
+        gav,
+        active: Vec::new(),
+        done: HashMap::new(),
+    };
+    expansion.expand(text)
+}
+
+/// The state of one interpolation: the properties being expanded (to find cycles) and those
+/// already expanded.
+struct Expansion<'a> {
+    properties: &'a BTreeMap<String, String>,
+    gav: &'a Gav,
+    active: Vec<&'a str>,
+    done: HashMap<&'a str, Rc<str>>,
+}
+
+impl<'a> Expansion<'a> {
+    fn expand(&mut self, text: &str) -> Result<String, ModelError> {
         let mut out = String::new();
         let mut rest = text;
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
             let Some(end) = rest[start..].find('}') else {
                 out.push_str(&rest[start..]);
-                return Ok(out);
+                return self.bounded(out);
             };
             let name = &rest[start + 2..start + end];
-            match properties.get(name) {
-                Some(value) => {
-                    if active.iter().any(|a| a == name) {
-                        return Err(ModelError::Invalid(format!(
-                            "{gav}: the property `{name}` refers to itself (through {})",
-                            active.join(" → ")
-                        )));
-                    }
-                    active.push(name.to_string());
-                    out.push_str(&expand(value, properties, active, gav)?);
-                    active.pop();
-                }
+            match self.properties.get_key_value(name) {
+                Some((name, value)) => out.push_str(&self.property(name, value)?),
                 None => out.push_str(&rest[start..start + end + 1]),
             }
+            out = self.bounded(out)?;
             rest = &rest[start + end + 1..];
         }
         out.push_str(rest);
-        Ok(out)
+        self.bounded(out)
     }
-    expand(text, properties, &mut Vec::new(), gav)
+
+    /// The expanded value of the property `name`.
+    fn property(&mut self, name: &'a str, value: &'a str) -> Result<Rc<str>, ModelError> {
+        if let Some(done) = self.done.get(name) {
+            return Ok(done.clone());
+        }
+        if self.active.contains(&name) {
+            return Err(ModelError::Invalid(format!(
+                "{}: the property `{name}` refers to itself (through {})",
+                self.gav,
+                self.active.join(" → ")
+            )));
+        }
+        self.active.push(name);
+        let expanded: Rc<str> = self.expand(value)?.into();
+        self.active.pop();
+        self.done.insert(name, expanded.clone());
+        Ok(expanded)
+    }
+
+    /// `out`, or an error if it is longer than [`MAX_EXPANDED`].
+    fn bounded(&self, out: String) -> Result<String, ModelError> {
+        if out.len() <= MAX_EXPANDED {
+            return Ok(out);
+        }
+        let through = if self.active.is_empty() {
+            String::new()
+        } else {
+            format!(" (through {})", self.active.join(" → "))
+        };
+        Err(ModelError::Invalid(format!(
+            "the POM of {}: a value expands past 64 KiB{through}; imglock refuses interpolated \
+             values larger than that: fix the properties of that POM or of its parents",
+            self.gav
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -535,5 +583,41 @@ mod tests {
             panic!("a cycle is invalid");
         };
         assert!(message.contains("refers to itself"), "{message}");
+    }
+
+    /// A POM whose property `p{levels}` is tenfold `p{levels - 1}`, down to a ten-byte `p0`.
+    fn expanding_pom(levels: usize, leaf: &str) -> String {
+        let mut properties = format!("<p0>{leaf}</p0>");
+        for level in 1..=levels {
+            let value = format!("${{p{}}}", level - 1).repeat(10);
+            properties.push_str(&format!("<p{level}>{value}</p{level}>"));
+        }
+        format!(
+            r#"<project><groupId>org.x</groupId><artifactId>bomb</artifactId><version>1</version>
+              <properties>{properties}</properties>
+              <dependencies><dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>${{p{levels}}}</version></dependency></dependencies></project>"#
+        )
+    }
+
+    #[test]
+    fn expansion_is_bounded() {
+        // Eight tenfold levels of ten bytes: a gigabyte, from a POM under a kilobyte.
+        let pom = expanding_pom(8, "0123456789");
+        assert!(pom.len() < 1024);
+        let lookup = poms(&[("org.x:bomb:1", &pom)]);
+        let ModelError::Invalid(message) = build(&lookup, &gav("org.x:bomb:1")).unwrap_err() else {
+            panic!("an expansion past the bound is invalid");
+        };
+        assert!(message.contains("org.x:bomb:1"), "{message}");
+        assert!(message.contains("64 KiB"), "{message}");
+        // Twelve levels that expand to nothing: 10^12 references, done once each per property.
+        let pom = expanding_pom(12, "");
+        let lookup = poms(&[("org.x:bomb:1", &pom)]);
+        let model = build(&lookup, &gav("org.x:bomb:1")).unwrap();
+        assert_eq!(model.managed.len(), 0);
+        // Just under the bound is fine: four levels of six bytes are 60,000 bytes.
+        let pom = expanding_pom(4, "012345");
+        let lookup = poms(&[("org.x:bomb:1", &pom)]);
+        assert!(build(&lookup, &gav("org.x:bomb:1")).is_ok());
     }
 }

@@ -43,7 +43,20 @@ impl Element {
     }
 }
 
-/// Parses a document into its root element.
+/// How deeply elements may nest: far more than any POM or `maven-metadata.xml` needs (a POM
+/// nests six deep), and few enough that walking or dropping the tree recursively is safe.
+pub const MAX_DEPTH: usize = 256;
+
+/// An error if one more element inside the open ones in `stack` would nest past [`MAX_DEPTH`].
+fn refuse_deeper(stack: &[Element]) -> Result<(), XmlError> {
+    if stack.len() >= MAX_DEPTH {
+        return Err(XmlError::TooDeep(MAX_DEPTH));
+    }
+    Ok(())
+}
+
+/// Parses a document into its root element (iteratively, with an explicit stack of the open
+/// elements; a document nesting deeper than [`MAX_DEPTH`] is refused).
 pub fn parse(text: &str) -> Result<Element, XmlError> {
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
@@ -55,11 +68,15 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 source,
             })?;
         match event {
-            Event::Start(start) => stack.push(Element {
-                name: start.local_name().as_ref().to_string(),
-                ..Element::default()
-            }),
+            Event::Start(start) => {
+                refuse_deeper(&stack)?;
+                stack.push(Element {
+                    name: start.local_name().as_ref().to_string(),
+                    ..Element::default()
+                })
+            }
             Event::Empty(start) => {
+                refuse_deeper(&stack)?;
                 let element = Element {
                     name: start.local_name().as_ref().to_string(),
                     ..Element::default()
@@ -147,5 +164,16 @@ mod tests {
         let error = parse(xxe).unwrap_err().to_string();
         assert!(error.contains("&secret;"), "{error}");
         assert!(parse("<project><name>").is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded_without_recursion() {
+        let nested = |depth: usize| format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+        assert!(parse(&nested(256)).is_ok());
+        let error = parse(&nested(257)).unwrap_err().to_string();
+        assert!(error.contains("256"), "{error}");
+        // A tree this deep used to be built, then dropped recursively: the stack overflowed.
+        let error = parse(&nested(200_000)).unwrap_err().to_string();
+        assert!(error.contains("nested more than 256"), "{error}");
     }
 }

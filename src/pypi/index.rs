@@ -113,6 +113,7 @@ impl<'a> Indexes<'a> {
                         .map(|files| Some(Rc::new(self.project_of(position, files))))
                         .map_err(|source| IndexError::Page {
                             url: url.to_string(),
+                            project: name.to_string(),
                             source: Arc::new(source),
                         }),
                     Err(error) if error.is_not_found() => {
@@ -452,12 +453,13 @@ pub enum IndexError {
         source: Arc<crate::fetch::FetchError>,
     },
 
-    /// A JSON page that is not PEP 691's.
-    #[error("`{url}`: not a PEP 691 page")]
+    /// A page that is not PEP 691's, or gives a malformed digest.
+    #[error("the index page `{url}` of {project} is unusable")]
     Page {
         url: String,
+        project: String,
         #[source]
-        source: Arc<serde_json::Error>,
+        source: Arc<super::simple::PageError>,
     },
 
     #[error("its metadata `{url}` could not be fetched")]

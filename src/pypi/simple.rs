@@ -6,6 +6,8 @@
 
 use std::str::FromStr;
 
+use crate::index_digest::{MalformedDigest, normalized};
+
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 use url::Url;
@@ -101,12 +103,24 @@ impl From<Option<MetadataFlag>> for MetadataFile {
     }
 }
 
-/// Parses a project page served at `page_url` for `project` (normalised name).
-pub fn parse_page(
-    body: &[u8],
-    page_url: &Url,
-    project: &str,
-) -> Result<Vec<DistFile>, serde_json::Error> {
+/// Why a project page cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("not a PEP 691 page")]
+    Json(#[from] serde_json::Error),
+
+    #[error(
+        "it gives the file `{filename}` the {digest}; the index serves a malformed digest: ask its maintainers to fix the page, or use another index"
+    )]
+    Digest {
+        filename: String,
+        digest: MalformedDigest,
+    },
+}
+
+/// Parses a project page served at `page_url` for `project` (normalised name). Every digest
+/// the page gives a file of the project (the file's and its metadata's) must be well formed.
+pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<Vec<DistFile>, PageError> {
     let text = String::from_utf8_lossy(body);
     let files = if text.trim_start().starts_with('{') {
         let page: JsonPage = serde_json::from_str(&text)?;
@@ -114,6 +128,13 @@ pub fn parse_page(
             .into_iter()
             .map(|file| RawFile {
                 sha256: file.hashes.get("sha256").cloned(),
+                digests: file
+                    .hashes
+                    .clone()
+                    .into_iter()
+                    .chain(metadata_hashes(&file.core_metadata))
+                    .chain(metadata_hashes(&file.dist_info_metadata))
+                    .collect(),
                 yanked: !matches!(file.yanked, Yanked::No | Yanked::Flag(false)),
                 core_metadata: file.core_metadata.or(file.dist_info_metadata).into(),
                 filename: file.filename,
@@ -126,16 +147,53 @@ pub fn parse_page(
     } else {
         parse_html(&text)
     };
-    Ok(files
+    let mut dists = Vec::new();
+    for mut file in files {
+        let digests = std::mem::take(&mut file.digests);
+        let filename = file.filename.clone();
+        let Some(dist) = file.into_dist(page_url, project) else {
+            continue;
+        };
+        for (algorithm, value) in digests {
+            normalized(&algorithm, &value).map_err(|digest| PageError::Digest {
+                filename: filename.clone(),
+                digest,
+            })?;
+        }
+        dists.push(dist);
+    }
+    Ok(dists)
+}
+
+/// The hashes a JSON page gives a file's metadata.
+fn metadata_hashes(flag: &Option<MetadataFlag>) -> Vec<(String, String)> {
+    match flag {
+        Some(MetadataFlag::Hashes(hashes)) => hashes.clone().into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `name=value` digests of an HTML page's `href` fragment and `data-core-metadata` value.
+fn html_digests(href: &str, metadata: Option<&str>) -> Vec<(String, String)> {
+    let pair = |text: &str| {
+        text.split_once('=')
+            .map(|(algorithm, value)| (algorithm.to_string(), value.to_string()))
+    };
+    let fragment = href
+        .split_once('#')
+        .and_then(|(_, fragment)| pair(fragment));
+    fragment
         .into_iter()
-        .filter_map(|file| file.into_dist(page_url, project))
-        .collect())
+        .chain(metadata.and_then(pair))
+        .collect()
 }
 
 struct RawFile {
     filename: String,
     href: String,
     sha256: Option<String>,
+    /// Every digest the page gives the file and its metadata, by algorithm, as written.
+    digests: Vec<(String, String)>,
     requires_python: Option<String>,
     size: Option<u64>,
     upload_time: Option<String>,
@@ -224,16 +282,17 @@ fn parse_html(text: &str) -> Vec<RawFile> {
         let sha256 = href
             .split_once("#sha256=")
             .map(|(_, hash)| hash.to_string());
+        let metadata =
+            attribute("data-core-metadata").or_else(|| attribute("data-dist-info-metadata"));
         files.push(RawFile {
             filename,
             sha256,
+            digests: html_digests(&href, metadata.as_deref()),
             requires_python: attribute("data-requires-python"),
             size: None,
             upload_time: None,
             yanked: attributes.contains("data-yanked"),
-            core_metadata: MetadataFile::from_attribute(
-                attribute("data-core-metadata").or_else(|| attribute("data-dist-info-metadata")),
-            ),
+            core_metadata: MetadataFile::from_attribute(metadata),
             href,
         });
     }
@@ -255,34 +314,64 @@ mod tests {
     #[test]
     fn reads_json_and_html_pages() {
         let page = Url::parse("https://pypi.example/simple/docopt/").unwrap();
-        let json = br#"{"files":[{"filename":"docopt-0.6.2.tar.gz","url":"../../files/ab/docopt-0.6.2.tar.gz","hashes":{"sha256":"ABC"},"requires-python":null,"size":25901,"upload-time":"2014-06-16T11:18:57Z","yanked":false},
-            {"filename":"x-1.0-py3-none-any.whl","url":"https://f.example/x-1.0-py3-none-any.whl","hashes":{},"yanked":"broken","core-metadata":{"sha256":"1"}}]}"#;
+        let json = br#"{"files":[{"filename":"docopt-0.6.2.tar.gz","url":"../../files/ab/docopt-0.6.2.tar.gz","hashes":{"sha256":"ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"},"requires-python":null,"size":25901,"upload-time":"2014-06-16T11:18:57Z","yanked":false},
+            {"filename":"x-1.0-py3-none-any.whl","url":"https://f.example/x-1.0-py3-none-any.whl","hashes":{},"yanked":"broken","core-metadata":{"sha256":"1111111111111111111111111111111111111111111111111111111111111111"}}]}"#;
         let files = parse_page(json, &page, "docopt").unwrap();
         assert_eq!(files.len(), 1, "the wheel of another project is dropped");
         assert_eq!(
             files[0].url.as_str(),
             "https://pypi.example/files/ab/docopt-0.6.2.tar.gz"
         );
-        assert_eq!(files[0].sha256.as_deref(), Some("abc"));
+        assert_eq!(files[0].sha256.as_deref(), Some("ab".repeat(32).as_str()));
         assert_eq!(files[0].version.to_string(), "0.6.2");
         let files = parse_page(json, &page, "x").unwrap();
         assert!(files[0].yanked && files[0].is_wheel);
         assert_eq!(
             files[0].core_metadata,
             MetadataFile::Offered {
-                sha256: Some("1".into())
+                sha256: Some("1".repeat(64))
             }
         );
 
-        let html = br#"<html><body><a href="/files/python-dateutil-2.8.2.tar.gz#sha256=0123" data-requires-python="&gt;=2.7">python-dateutil-2.8.2.tar.gz</a>
-            <a href="python_dateutil-2.8.2-py2.py3-none-any.whl#sha256=9f" data-yanked="">python_dateutil-2.8.2-py2.py3-none-any.whl</a></body></html>"#;
+        let html = br#"<html><body><a href="/files/python-dateutil-2.8.2.tar.gz#sha256=0123012301230123012301230123012301230123012301230123012301230123" data-requires-python="&gt;=2.7">python-dateutil-2.8.2.tar.gz</a>
+            <a href="python_dateutil-2.8.2-py2.py3-none-any.whl#sha256=9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f" data-yanked="">python_dateutil-2.8.2-py2.py3-none-any.whl</a></body></html>"#;
         let files = parse_page(html, &page, "python-dateutil").unwrap();
         assert_eq!(files.len(), 2);
         assert_eq!(
             files[0].requires_python.as_ref().unwrap().to_string(),
             ">=2.7"
         );
-        assert_eq!(files[0].sha256.as_deref(), Some("0123"));
+        assert_eq!(files[0].sha256.as_deref(), Some("0123".repeat(16).as_str()));
         assert!(files[1].yanked && files[1].url.fragment().is_none());
+    }
+
+    #[test]
+    fn malformed_digests_are_refused_naming_the_file() {
+        let page = Url::parse("https://pypi.example/simple/x/").unwrap();
+        let refused = |body: &str| {
+            parse_page(body.as_bytes(), &page, "x")
+                .unwrap_err()
+                .to_string()
+        };
+        let json = r#"{"files":[{"filename":"x-1.0.tar.gz","url":"x-1.0.tar.gz","hashes":{"sha256":"abc"}}]}"#;
+        let message = refused(json);
+        assert!(
+            message.contains("`x-1.0.tar.gz`") && message.contains("sha256 `abc`"),
+            "{message}"
+        );
+        let json =
+            r#"{"files":[{"filename":"x-1.0.tar.gz","url":"x-1.0.tar.gz","hashes":{"md5":"zz"}}]}"#;
+        assert!(refused(json).contains("md5 `zz`"));
+        let json = r#"{"files":[{"filename":"x-1.0-py3-none-any.whl","url":"x.whl","hashes":{},"core-metadata":{"sha256":"1"}}]}"#;
+        assert!(refused(json).contains("sha256 `1`"));
+        assert!(
+            refused(r#"<a href="x-1.0.tar.gz#sha256=0123">x-1.0.tar.gz</a>"#).contains("`0123`")
+        );
+        let html = r#"<a href="x-1.0.tar.gz" data-core-metadata="sha256=9">x-1.0.tar.gz</a>"#;
+        assert!(refused(html).contains("`9`"));
+        // A file of another project is dropped, whatever its digest; other algorithms pass.
+        let json = r#"{"files":[{"filename":"y-1.0.tar.gz","url":"y-1.0.tar.gz","hashes":{"sha256":"abc"}},
+            {"filename":"x-1.0.tar.gz","url":"x-1.0.tar.gz","hashes":{"blake2b_256":"q"}}]}"#;
+        assert_eq!(parse_page(json.as_bytes(), &page, "x").unwrap().len(), 1);
     }
 }

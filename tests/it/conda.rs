@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use sha2::Digest;
 
 use crate::support::conda::*;
-use crate::support::{Project, copy_dir, stderr};
+use crate::support::{Project, Server, copy_dir, stderr};
 
 // ---- the fixture cases (fixtures/conda/README.md) --------------------------------------------
 
@@ -600,4 +600,26 @@ fn a_bad_match_spec_names_its_place() {
 fn a_misspelt_package_fails_by_name() {
     let message = solve_fails(&["main", "forge"], &["zedtoool"], "", &[]);
     assert!(message.contains("zedtoool"), "{message}");
+}
+
+#[test]
+fn a_malformed_repodata_digest_is_refused_naming_the_index_and_the_package() {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&conda_channels(), copy.path());
+    let repodata = copy.path().join("main/linux-64/repodata.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&repodata).unwrap()).unwrap();
+    json["packages"]["libzbase-1.0.2-h7f8727e_0.tar.bz2"]["sha256"] = "abc".into();
+    std::fs::write(&repodata, serde_json::to_string(&json).unwrap()).unwrap();
+    let server = Server::start(copy.path());
+    let (project, output) = resolve_http(&server, &["main"], "", &[("env", &["dualfmt"])], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("/main/linux-64/repodata.json")
+            && text.contains("libzbase-1.0.2-h7f8727e_0.tar.bz2")
+            && text.contains("sha256"),
+        "{text}"
+    );
+    assert!(project.lock().is_none(), "no lock is written");
 }

@@ -542,3 +542,32 @@ fn metadata_with_a_published_hash_is_fetched_once_and_verified() {
     );
     assert!(fresh.lock().is_none(), "no lock is written");
 }
+
+#[test]
+fn a_malformed_index_digest_is_refused_naming_the_page_and_the_file() {
+    let copy = tempfile::tempdir().unwrap();
+    support::copy_dir(&fixtures(), copy.path());
+    let page = copy.path().join("simple/idna/index.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
+    let file = json["files"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|f| f["filename"] == "idna-3.3-py3-none-any.whl")
+        .unwrap();
+    file["hashes"]["sha256"] = "abc".into();
+    std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
+    let server = Server::start(copy.path());
+    let (project, output) = resolve(&server, &[("py", &["idna==3.3"])]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("/simple/idna/")
+            && text.contains("idna-3.3-py3-none-any.whl")
+            && text.contains("sha256 `abc`")
+            && text.contains("64 hexadecimal digits"),
+        "{text}"
+    );
+    assert!(project.lock().is_none(), "no lock is written");
+}
