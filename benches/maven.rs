@@ -27,6 +27,7 @@ fn resolve_cold(url: &str) -> Resolution {
         cache: Cache::at(cache.path()),
         offline: false,
         progress: Progress::hidden(),
+        limits: Default::default(),
     })
     .unwrap();
     let repository = Repository::parse(url, Path::new("/"), Path::new("/")).unwrap();

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ecosystem::{LayerRequest, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::{Error, Republished};
-use crate::fetch::{Artifact, Cache, FetchError, FetchErrors, FetchOptions, Fetcher};
+use crate::fetch::{Artifact, Cache, FetchError, FetchErrors, FetchOptions, Fetcher, HttpLimits};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
 use crate::package::Pin;
 use crate::progress::Progress;
@@ -78,6 +78,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         cache: options.cache.clone(),
         offline: options.offline,
         progress: options.progress,
+        limits: HttpLimits::from_env().map_err(FetchError::from)?,
     })?;
     let ecosystems = load_ecosystems(&spec, &lock_dir, &fetcher, options.exclude_newer)?;
     let mut notes = Vec::new();

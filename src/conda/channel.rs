@@ -135,7 +135,9 @@ pub fn fetch_channels(
         })
         .collect();
     for (channel, _, url, variant, bytes) in found {
-        let repodata = parse_repodata(variant, &bytes, &url)?;
+        let repodata = fetcher.parse_or_refetch(&url, &bytes, None, |bytes| {
+            parse_repodata(variant, bytes, &url)
+        })?;
         channels[channel].records.extend(prefer_conda_format(
             repodata.into_repo_data_records(&conda_channel(&repositories[channel])),
         ));

@@ -209,21 +209,35 @@ fn fetch_indexes(
     fetched
         .into_par_iter()
         .map(|(repository, kind, url, body)| {
-            let text = if url.path().ends_with(".gz") {
-                gunzip(&body).map_err(|source| CranError::CorruptIndex {
-                    url: url.to_string(),
-                    source,
-                })?
-            } else {
-                body
-            };
-            let text = String::from_utf8_lossy(&text);
-            RepoIndex::parse(repository, kind, &text).map_err(|source| CranError::NotAnIndex {
-                url: url.to_string(),
-                source,
+            fetcher.parse_or_refetch(&url, &body, None, |body| {
+                parse_index(repository.clone(), kind, &url, body)
             })
         })
         .collect()
+}
+
+/// Parses the body of `PACKAGES.gz` or `PACKAGES` fetched from `url`.
+fn parse_index(
+    repository: Repository,
+    kind: RepoKind,
+    url: &url::Url,
+    body: &[u8],
+) -> Result<RepoIndex, CranError> {
+    let gunzipped;
+    let text = if url.path().ends_with(".gz") {
+        gunzipped = gunzip(body).map_err(|source| CranError::CorruptIndex {
+            url: url.to_string(),
+            source,
+        })?;
+        &gunzipped
+    } else {
+        body
+    };
+    let text = String::from_utf8_lossy(text);
+    RepoIndex::parse(repository, kind, &text).map_err(|source| CranError::NotAnIndex {
+        url: url.to_string(),
+        source,
+    })
 }
 
 impl LayerResolver for RPackages<'_> {

@@ -87,12 +87,24 @@ impl Cache {
         write_entry(&meta_path, &serde_json::to_vec(&validators)?)
     }
 
-    /// Stores a blob under its sha256 (which the caller has computed from `bytes`).
+    /// Drops the cached body of `url` and its validators, if any.
+    pub(crate) fn http_forget(&self, url: &str) -> std::io::Result<()> {
+        let (body, meta) = self.http_paths(url);
+        for path in [meta, body] {
+            match std::fs::remove_file(path) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a blob under its sha256 (which the caller has computed from `bytes`). A blob
+    /// already there is replaced: it is only ever written again because it failed its check
+    /// (or by a concurrent run with the same bytes), and a damaged one must not be kept.
     pub(crate) fn put_blob(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let path = self.blob_path(sha256);
-        if !path.is_file() {
-            write_entry(&path, bytes)?;
-        }
+        write_entry(&path, bytes)?;
         Ok(path)
     }
 

@@ -18,6 +18,24 @@ pub enum FetchError {
     },
 
     #[error(
+        "`{url}` sent fewer than {bytes_per_second} bytes a second for {seconds} s, {attempts} times: the server or the network is stalling; try again later, or lower IMGLOCK_HTTP_LOW_SPEED_LIMIT (0 disables it) or raise IMGLOCK_HTTP_LOW_SPEED_TIME"
+    )]
+    TooSlow {
+        url: String,
+        attempts: u32,
+        bytes_per_second: u64,
+        seconds: f64,
+    },
+
+    #[error(
+        "`{url}` did not finish within {seconds} s (retries included): try again later, or raise IMGLOCK_HTTP_TIMEOUT (0 disables the limit)"
+    )]
+    Deadline { url: String, seconds: f64 },
+
+    #[error("the HTTP limits are misconfigured")]
+    Setting(#[from] super::limits::BadSetting),
+
+    #[error(
         "`{url}` is not in the cache and `--offline` forbids the network: run once without `--offline` to fill the cache"
     )]
     Offline { url: String },

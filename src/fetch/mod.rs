@@ -11,6 +11,7 @@
 
 mod cache;
 mod error;
+mod limits;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -25,6 +26,7 @@ use url::Url;
 
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
+pub use limits::HttpLimits;
 
 use crate::progress::Progress;
 
@@ -73,6 +75,8 @@ pub struct FetchOptions {
     pub offline: bool,
     /// Where download progress is shown; [`Progress::hidden`] shows none.
     pub progress: Progress,
+    /// The time limits of every request.
+    pub limits: HttpLimits,
 }
 
 /// The client every ecosystem fetches through.
@@ -82,6 +86,7 @@ pub struct Fetcher {
     cache: Cache,
     offline: bool,
     progress: Progress,
+    limits: HttpLimits,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
@@ -108,6 +113,7 @@ impl Fetcher {
             cache: options.cache,
             offline: options.offline,
             progress: options.progress,
+            limits: options.limits,
             hosts: Mutex::new(HashMap::new()),
         })
     }
@@ -125,6 +131,39 @@ impl Fetcher {
         accept: &str,
     ) -> Vec<Result<Vec<u8>, FetchError>> {
         self.run_all(urls, what, |url| self.get(url, Some(accept)))
+    }
+
+    /// Parses `body`, fetched from `url` (with `accept`, as it was); when it does not parse, drops
+    /// it from the cache and fetches it once more without validators (a body the cache holds
+    /// whole can still be a bad answer, which a 304 would keep serving), and drops that too if
+    /// it does not parse either: a body that fails to parse is never kept. The error is the
+    /// last parse's, or the first's when the second fetch fails.
+    pub(crate) fn parse_or_refetch<T, E>(
+        &self,
+        url: &Url,
+        body: &[u8],
+        accept: Option<&str>,
+        parse: impl Fn(&[u8]) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let error = match parse(body) {
+            Ok(parsed) => return Ok(parsed),
+            Err(error) => error,
+        };
+        self.forget(url);
+        let Ok(body) = self.runtime.block_on(self.get(url, accept)) else {
+            return Err(error);
+        };
+        let parsed = parse(&body);
+        if parsed.is_err() {
+            self.forget(url);
+        }
+        parsed
+    }
+
+    /// Drops the cached body of `url`, so that the next fetch asks without validators. A cache
+    /// that cannot be written to only costs that: the next fetch revalidates the old body.
+    fn forget(&self, url: &Url) {
+        let _ = self.cache.http_forget(url.as_str());
     }
 
     /// Downloads and verifies every artifact at once, showing `what` as progress; results are in
@@ -263,6 +302,7 @@ impl Fetcher {
     }
 
     /// Sends a GET with retries; returns the whole body (a short body is an error, and retried).
+    /// All attempts together must end within the total deadline.
     async fn send(
         &self,
         url: &Url,
@@ -270,23 +310,28 @@ impl Fetcher {
     ) -> Result<Response, FetchError> {
         let permit_pool = self.host_limit(url);
         let _permit = permit_pool.acquire().await.ok();
+        let Some(total) = self.limits.total else {
+            return self.send_with_retries(url, build).await;
+        };
+        tokio::time::timeout(total, self.send_with_retries(url, build))
+            .await
+            .unwrap_or_else(|_| {
+                Err(FetchError::Deadline {
+                    url: url.to_string(),
+                    seconds: total.as_secs_f64(),
+                })
+            })
+    }
+
+    async fn send_with_retries(
+        &self,
+        url: &Url,
+        build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<Response, FetchError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = async {
-                let response = build(self.client.get(url.clone())).send().await?;
-                let status = response.status();
-                if status == reqwest::StatusCode::NOT_MODIFIED {
-                    return Ok(Ok(Response::NotModified));
-                }
-                if !status.is_success() {
-                    return Ok(Err(status));
-                }
-                let headers = response.headers().clone();
-                let body = response.bytes().await?.to_vec();
-                Ok::<_, reqwest::Error>(Ok(Response::Body { body, headers }))
-            }
-            .await;
+            let outcome = self.attempt(build(self.client.get(url.clone()))).await;
             match outcome {
                 Ok(Ok(response)) => return Ok(response),
                 Ok(Err(status)) if status == reqwest::StatusCode::NOT_FOUND => {
@@ -301,17 +346,46 @@ impl Fetcher {
                         status: status.as_u16(),
                     });
                 }
-                Err(source) if attempt < ATTEMPTS && !source.is_builder() => {}
-                Err(source) => {
+                Err(Failure::Http(source)) if attempt < ATTEMPTS && !source.is_builder() => {}
+                Err(Failure::Http(source)) => {
                     return Err(FetchError::Network {
                         url: url.to_string(),
                         attempts: attempt,
                         source,
                     });
                 }
+                Err(Failure::TooSlow) if attempt < ATTEMPTS => {}
+                Err(Failure::TooSlow) => {
+                    return Err(FetchError::TooSlow {
+                        url: url.to_string(),
+                        attempts: attempt,
+                        bytes_per_second: self.limits.low_speed_limit,
+                        seconds: self.limits.low_speed_time.as_secs_f64(),
+                    });
+                }
             }
             tokio::time::sleep(FIRST_BACKOFF * 2u32.pow(attempt - 1)).await;
         }
+    }
+
+    /// One attempt of a request: its answer (the whole body of a success), or the status of a
+    /// failure; too slow an answer (the low-speed limit) is a failure.
+    async fn attempt(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Result<Response, reqwest::StatusCode>, Failure> {
+        let mut speed = self.limits.speed_check();
+        let response = speed.within(request.send()).await??;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Ok(Response::NotModified));
+        }
+        if !status.is_success() {
+            return Ok(Err(status));
+        }
+        let headers = response.headers().clone();
+        let body = read_body(response, &mut speed).await?;
+        Ok(Ok(Response::Body { body, headers }))
     }
 
     fn host_limit(&self, url: &Url) -> Arc<Semaphore> {
@@ -392,6 +466,38 @@ impl Fetcher {
             size: digests.size,
             path,
         })
+    }
+}
+
+/// Reads a whole body, chunk by chunk, failing when it arrives slower than the low-speed limit.
+async fn read_body(
+    mut response: reqwest::Response,
+    speed: &mut limits::SpeedCheck,
+) -> Result<Vec<u8>, Failure> {
+    let mut body = Vec::new();
+    while let Some(chunk) = speed.within(response.chunk()).await?? {
+        speed.received(chunk.len())?;
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Why an attempt failed, other than by its status.
+enum Failure {
+    Http(reqwest::Error),
+    /// Fewer bytes than the low-speed limit arrived in one of its windows.
+    TooSlow,
+}
+
+impl From<limits::TooSlow> for Failure {
+    fn from(_: limits::TooSlow) -> Self {
+        Self::TooSlow
+    }
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(error: reqwest::Error) -> Self {
+        Self::Http(error)
     }
 }
 

@@ -19,8 +19,12 @@ use pep508_rs::PackageName;
 use super::metadata::CoreMetadata;
 use super::simple::{DistFile, MetadataFile, parse_page};
 use super::tags::Target;
+
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
 use crate::repository::Repository;
+
+/// What project pages are asked for: PEP 691 JSON, else the PEP 503 HTML page.
+const PAGE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, text/html;q=0.1";
 
 /// The chosen file of one version of a project.
 #[derive(Debug, Clone)]
@@ -101,15 +105,17 @@ impl<'a> Indexes<'a> {
                 .iter()
                 .map(|name| page_url(repository, name))
                 .collect();
-            let bodies = self.fetcher.get_all_accepting(
-                &urls,
-                "Fetching PyPI pages",
-                "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
-            );
+            let bodies = self
+                .fetcher
+                .get_all_accepting(&urls, "Fetching PyPI pages", PAGE_ACCEPT);
             let mut still_missing = Vec::new();
             for ((name, url), body) in missing.into_iter().zip(urls).zip(bodies) {
                 let result = match body {
-                    Ok(body) => parse_page(&body, &url, name.as_ref())
+                    Ok(body) => self
+                        .fetcher
+                        .parse_or_refetch(&url, &body, Some(PAGE_ACCEPT), |body| {
+                            parse_page(body, &url, name.as_ref())
+                        })
                         .map(|files| Some(Rc::new(self.project_of(position, files))))
                         .map_err(|source| IndexError::Page {
                             url: url.to_string(),

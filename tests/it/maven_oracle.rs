@@ -97,6 +97,7 @@ fn imglock(repositories: &[&Path], roots: &[&str], exclusions: &[(&str, &str)]) 
         cache: Cache::at(cache.path()),
         offline: false,
         progress: Progress::hidden(),
+        limits: Default::default(),
     })
     .unwrap();
     let repositories = repositories

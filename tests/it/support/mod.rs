@@ -18,8 +18,12 @@ use std::time::Duration;
 pub enum Fault {
     /// Answer with this status and no body.
     Status(u16),
-    /// Announce the full length but send only half the body, then close.
+    /// Announce the full length (and the full body's ETag) but send only half the body, then
+    /// close.
     Truncate,
+    /// Announce the full length, then send one byte every `interval`, at most `bytes` of them,
+    /// then close.
+    Drip { interval: Duration, bytes: usize },
     /// Close the connection without answering.
     Reset,
 }
@@ -190,11 +194,28 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
         (_, None) => respond(&mut stream, 404, None, "text/plain", b"not found"),
         (Some(Fault::Truncate), Some(body)) => {
             let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: {}\r\nConnection: close\r\n\r\n",
+                body.len(),
+                etag_of(&body)
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body[..body.len() / 2]);
+            let _ = stream.flush();
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        (Some(Fault::Drip { interval, bytes }), Some(body)) => {
+            let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
             );
             let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body[..body.len() / 2]);
+            for byte in body.iter().take(bytes) {
+                let _ = stream.flush();
+                thread::sleep(interval);
+                if stream.write_all(&[*byte]).is_err() {
+                    break;
+                }
+            }
             let _ = stream.flush();
             let _ = stream.shutdown(Shutdown::Both);
         }
@@ -229,7 +250,7 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
             let _ = stream.flush();
         }
         (None, Some(body)) => {
-            let etag = format!("\"{:x}-{}\"", fnv(&body), body.len());
+            let etag = etag_of(&body);
             if if_none_match.as_deref() == Some(etag.as_str()) {
                 respond(&mut stream, 304, Some(&etag), content_type, &[]);
             } else {
@@ -263,6 +284,11 @@ fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, content_type: 
         let _ = stream.write_all(body);
     }
     let _ = stream.flush();
+}
+
+/// The ETag the server gives a body.
+fn etag_of(body: &[u8]) -> String {
+    format!("\"{:x}-{}\"", fnv(body), body.len())
 }
 
 fn fnv(bytes: &[u8]) -> u64 {
