@@ -7,15 +7,19 @@
 //! only the `.conda` record is kept: it is the smaller download and the newer format.
 
 use std::collections::HashSet;
-use std::io::Read;
 
 use rattler_conda_types::{Channel, ChannelUrl, RepoData, RepoDataRecord};
 use url::Url;
 
 use super::error::CondaError;
-use crate::fetch::{FetchError, FetchErrors, Fetcher};
+use crate::fetch::{FetchError, FetchErrors, Fetcher, read_capped};
 use crate::platform::Platform;
 use crate::repository::Repository;
+
+/// The most bytes a subdir's repodata may have once decompressed: several times the largest
+/// real one (conda-forge's `linux-64`, a few hundred MB of JSON); a `.zst` or `.bz2` that expands
+/// past it is refused as it decompresses.
+const MAX_REPODATA: u64 = 2 << 30;
 
 /// The forms a subdir's repodata may be served in, in the order they are tried.
 const VARIANTS: [Compression; 3] = [Compression::Zstd, Compression::None, Compression::Bzip2];
@@ -36,15 +40,13 @@ impl Compression {
         }
     }
 
-    fn decode(self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    /// The JSON of `bytes`, refused past `limit` bytes.
+    fn decode(self, bytes: &[u8], limit: u64) -> std::io::Result<Vec<u8>> {
+        const WHAT: &str = "the decompressed repodata";
         match self {
-            Self::None => Ok(bytes.to_vec()),
-            Self::Zstd => zstd::decode_all(bytes),
-            Self::Bzip2 => {
-                let mut out = Vec::new();
-                bzip2::read::BzDecoder::new(bytes).read_to_end(&mut out)?;
-                Ok(out)
-            }
+            Self::None => read_capped(bytes, limit, WHAT),
+            Self::Zstd => read_capped(zstd::stream::read::Decoder::new(bytes)?, limit, WHAT),
+            Self::Bzip2 => read_capped(bzip2::read::BzDecoder::new(bytes), limit, WHAT),
         }
     }
 }
@@ -134,9 +136,10 @@ pub fn fetch_channels(
             records: Vec::new(),
         })
         .collect();
+    let limit = fetcher.index_limit(MAX_REPODATA);
     for (channel, _, url, variant, bytes) in found {
         let repodata = fetcher.parse_or_refetch(&url, &bytes, None, |bytes| {
-            parse_repodata(variant, bytes, &url)
+            parse_repodata(variant, bytes, &url, limit)
         })?;
         channels[channel].records.extend(prefer_conda_format(
             repodata.into_repo_data_records(&conda_channel(&repositories[channel])),
@@ -145,14 +148,21 @@ pub fn fetch_channels(
     Ok(channels)
 }
 
-/// The repodata of `bytes`, served at `url` in the form `variant`.
-fn parse_repodata(variant: Compression, bytes: &[u8], url: &Url) -> Result<RepoData, CondaError> {
-    let json = variant
-        .decode(bytes)
-        .map_err(|source| CondaError::Decompress {
-            url: url.to_string(),
-            source,
-        })?;
+/// The repodata of `bytes`, served at `url` in the form `variant`, at most `limit` bytes of JSON.
+fn parse_repodata(
+    variant: Compression,
+    bytes: &[u8],
+    url: &Url,
+    limit: u64,
+) -> Result<RepoData, CondaError> {
+    let json = variant.decode(bytes, limit).map_err(|source| {
+        let url = url.to_string();
+        if crate::fetch::is_too_large(&source) {
+            CondaError::TooLarge { url, source }
+        } else {
+            CondaError::Decompress { url, source }
+        }
+    })?;
     serde_json::from_slice(&json).map_err(|source| match malformed_digest(&json) {
         Some((package, digest)) => CondaError::MalformedDigest {
             url: url.to_string(),
@@ -242,6 +252,7 @@ fn with_slash(url: &Url) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     fn test_url() -> Url {
         Url::parse("https://conda.example/forge/noarch/repodata.json").unwrap()
@@ -291,10 +302,15 @@ mod tests {
             (Compression::Zstd, zst),
             (Compression::Bzip2, bz2),
         ] {
-            let repodata = parse_repodata(variant, &bytes, &test_url()).unwrap();
+            let repodata = parse_repodata(variant, &bytes, &test_url(), MAX_REPODATA).unwrap();
             assert_eq!(repodata.info.unwrap().subdir.as_deref(), Some("noarch"));
+            // One byte under its length, each form is refused as too large.
+            let limit = json.len() as u64 - 1;
+            let error = parse_repodata(variant, &bytes, &test_url(), limit).unwrap_err();
+            let text = crate::causes::chain(&error);
+            assert!(text.contains("larger than 41 bytes"), "{text}");
         }
-        assert!(parse_repodata(Compression::Zstd, json, &test_url()).is_err());
+        assert!(parse_repodata(Compression::Zstd, json, &test_url(), MAX_REPODATA).is_err());
     }
 
     #[test]

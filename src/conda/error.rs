@@ -34,6 +34,13 @@ pub enum CondaError {
         source: std::io::Error,
     },
 
+    #[error("the index `{url}` is unusable")]
+    TooLarge {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error(
         "the index `{url}` is unusable: it gives the package `{package}` the {digest}; the channel serves a malformed digest: ask its maintainers to fix it, or use another channel"
     )]

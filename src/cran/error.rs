@@ -197,6 +197,13 @@ pub enum CranError {
     },
 
     #[error("the index `{url}` is unusable")]
+    IndexTooLarge {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the index `{url}` is unusable")]
     NotAnIndex {
         url: String,
         #[source]

@@ -63,6 +63,10 @@ use crate::package::{ChangeLevel, Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
 use crate::spec::Spec;
 
+/// The most bytes a `PACKAGES.gz` may expand to: twenty times CRAN's own (~12 MB for 22,000
+/// packages); one that expands past it is refused as it decompresses.
+const MAX_PACKAGES: u64 = 256 << 20;
+
 /// The R ecosystem of one spec: its repositories' indexes and the image's R version.
 pub struct RPackages<'a> {
     fetcher: &'a Fetcher,
@@ -206,28 +210,35 @@ fn fetch_indexes(
         }
         .into());
     }
+    let limit = fetcher.index_limit(MAX_PACKAGES);
     fetched
         .into_par_iter()
         .map(|(repository, kind, url, body)| {
             fetcher.parse_or_refetch(&url, &body, None, |body| {
-                parse_index(repository.clone(), kind, &url, body)
+                parse_index(repository.clone(), kind, &url, body, limit)
             })
         })
         .collect()
 }
 
-/// Parses the body of `PACKAGES.gz` or `PACKAGES` fetched from `url`.
+/// Parses the body of `PACKAGES.gz` or `PACKAGES` fetched from `url`, refusing a `PACKAGES.gz`
+/// that expands past `limit` bytes.
 fn parse_index(
     repository: Repository,
     kind: RepoKind,
     url: &url::Url,
     body: &[u8],
+    limit: u64,
 ) -> Result<RepoIndex, CranError> {
     let gunzipped;
     let text = if url.path().ends_with(".gz") {
-        gunzipped = gunzip(body).map_err(|source| CranError::CorruptIndex {
-            url: url.to_string(),
-            source,
+        gunzipped = gunzip(body, limit, "the decompressed index").map_err(|source| {
+            let url = url.to_string();
+            if crate::fetch::is_too_large(&source) {
+                CranError::IndexTooLarge { url, source }
+            } else {
+                CranError::CorruptIndex { url, source }
+            }
         })?;
         &gunzipped
     } else {

@@ -32,6 +32,13 @@ pub enum FetchError {
     )]
     Deadline { url: String, seconds: f64 },
 
+    #[error("`{url}` is refused")]
+    TooLarge {
+        url: String,
+        #[source]
+        source: super::size::TooLarge,
+    },
+
     #[error("the HTTP limits are misconfigured")]
     Setting(#[from] super::limits::BadSetting),
 

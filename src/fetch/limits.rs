@@ -23,6 +23,9 @@ pub struct HttpLimits {
     pub low_speed_limit: u64,
     /// The window of the low-speed limit.
     pub low_speed_time: Duration,
+    /// Every index size limit at once (`IMGLOCK_MAX_INDEX_BYTES`): the body as downloaded and
+    /// each format once decompressed; `None` keeps each limit's default.
+    pub index_bytes: Option<u64>,
 }
 
 impl Default for HttpLimits {
@@ -31,6 +34,7 @@ impl Default for HttpLimits {
             total: Some(TOTAL),
             low_speed_limit: LOW_SPEED_LIMIT,
             low_speed_time: LOW_SPEED_TIME,
+            index_bytes: None,
         }
     }
 }
@@ -47,7 +51,7 @@ pub struct BadSetting {
 impl HttpLimits {
     /// The defaults, overridden by `IMGLOCK_HTTP_TIMEOUT` (seconds, 0 for none),
     /// `IMGLOCK_HTTP_LOW_SPEED_LIMIT` (bytes a second, 0 for none) and
-    /// `IMGLOCK_HTTP_LOW_SPEED_TIME` (seconds).
+    /// `IMGLOCK_HTTP_LOW_SPEED_TIME` (seconds) and `IMGLOCK_MAX_INDEX_BYTES` (bytes).
     pub fn from_env() -> Result<Self, BadSetting> {
         let mut limits = Self::default();
         if let Some(seconds) = seconds_var("IMGLOCK_HTTP_TIMEOUT", true)? {
@@ -62,6 +66,18 @@ impl HttpLimits {
         }
         if let Some(seconds) = seconds_var("IMGLOCK_HTTP_LOW_SPEED_TIME", false)? {
             limits.low_speed_time = seconds;
+        }
+        if let Some(value) = var(super::size::VARIABLE) {
+            match value.trim().parse() {
+                Ok(bytes) if bytes > 0 => limits.index_bytes = Some(bytes),
+                _ => {
+                    return Err(BadSetting {
+                        name: super::size::VARIABLE,
+                        value,
+                        expected: "a number of bytes above 0",
+                    });
+                }
+            }
         }
         Ok(limits)
     }

@@ -7,11 +7,13 @@
 //! downloaded once. Both run every request at once on an async runtime, bounded per host, so the
 //! network is never capped by the core count. `file://` URLs are read in place.
 //!
-//! Timeouts, resets, truncated bodies and 5xx answers are retried with backoff; a 404 is not.
+//! Timeouts, resets, truncated bodies and 5xx answers are retried with backoff; a 404 is not. An
+//! index body larger than its limit ([`Fetcher::index_limit`]) is refused as it streams.
 
 mod cache;
 mod error;
 mod limits;
+mod size;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -27,6 +29,7 @@ use url::Url;
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
 pub use limits::HttpLimits;
+pub(crate) use size::{is_too_large, read_capped};
 
 use crate::progress::Progress;
 
@@ -118,6 +121,12 @@ impl Fetcher {
         })
     }
 
+    /// The size limit of an index whose own default is `default` bytes: `IMGLOCK_MAX_INDEX_BYTES`
+    /// when set, which replaces every index limit.
+    pub(crate) fn index_limit(&self, default: u64) -> u64 {
+        self.limits.index_bytes.unwrap_or(default)
+    }
+
     /// Fetches every URL's body at once; results are in the order of `urls`.
     pub(crate) fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Vec<u8>, FetchError>> {
         self.run_all(urls, what, |url| self.get(url, None))
@@ -194,7 +203,7 @@ impl Fetcher {
                 }
                 let range = format!("bytes={range}");
                 match self
-                    .send(url, |request| {
+                    .send(url, None, |request| {
                         request.header(reqwest::header::RANGE, &range)
                     })
                     .await?
@@ -241,8 +250,9 @@ impl Fetcher {
     }
 
     async fn get(&self, url: &Url, accept: Option<&str>) -> Result<Vec<u8>, FetchError> {
+        let limit = self.index_limit(size::INDEX_BODY);
         if url.scheme() == "file" {
-            return read_local(url);
+            return read_local(url, Some(limit));
         }
         let cached = self.cache.http_get(url.as_str());
         if self.offline {
@@ -254,7 +264,7 @@ impl Fetcher {
         }
         let validators = cached.as_ref().map(|(_, v)| v.clone());
         let response = self
-            .send(url, |request| {
+            .send(url, Some(limit), |request| {
                 let mut request = request;
                 if let Some(accept) = accept {
                     request = request.header(reqwest::header::ACCEPT, accept);
@@ -301,19 +311,21 @@ impl Fetcher {
         Ok(body)
     }
 
-    /// Sends a GET with retries; returns the whole body (a short body is an error, and retried).
-    /// All attempts together must end within the total deadline.
+    /// Sends a GET with retries; returns the whole body (a short body is an error, and retried; a
+    /// body longer than `limit` bytes is refused, not retried). All attempts together must end
+    /// within the total deadline.
     async fn send(
         &self,
         url: &Url,
+        limit: Option<u64>,
         build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
     ) -> Result<Response, FetchError> {
         let permit_pool = self.host_limit(url);
         let _permit = permit_pool.acquire().await.ok();
         let Some(total) = self.limits.total else {
-            return self.send_with_retries(url, build).await;
+            return self.send_with_retries(url, limit, build).await;
         };
-        tokio::time::timeout(total, self.send_with_retries(url, build))
+        tokio::time::timeout(total, self.send_with_retries(url, limit, build))
             .await
             .unwrap_or_else(|_| {
                 Err(FetchError::Deadline {
@@ -326,12 +338,15 @@ impl Fetcher {
     async fn send_with_retries(
         &self,
         url: &Url,
+        limit: Option<u64>,
         build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
     ) -> Result<Response, FetchError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(build(self.client.get(url.clone()))).await;
+            let outcome = self
+                .attempt(build(self.client.get(url.clone())), limit)
+                .await;
             match outcome {
                 Ok(Ok(response)) => return Ok(response),
                 Ok(Err(status)) if status == reqwest::StatusCode::NOT_FOUND => {
@@ -354,6 +369,15 @@ impl Fetcher {
                         source,
                     });
                 }
+                Err(Failure::TooLarge(limit)) => {
+                    return Err(FetchError::TooLarge {
+                        url: url.to_string(),
+                        source: size::TooLarge {
+                            what: "the body",
+                            limit,
+                        },
+                    });
+                }
                 Err(Failure::TooSlow) if attempt < ATTEMPTS => {}
                 Err(Failure::TooSlow) => {
                     return Err(FetchError::TooSlow {
@@ -369,10 +393,11 @@ impl Fetcher {
     }
 
     /// One attempt of a request: its answer (the whole body of a success), or the status of a
-    /// failure; too slow an answer (the low-speed limit) is a failure.
+    /// failure; too slow an answer (the low-speed limit) or too long a body is a failure.
     async fn attempt(
         &self,
         request: reqwest::RequestBuilder,
+        limit: Option<u64>,
     ) -> Result<Result<Response, reqwest::StatusCode>, Failure> {
         let mut speed = self.limits.speed_check();
         let response = speed.within(request.send()).await??;
@@ -384,7 +409,7 @@ impl Fetcher {
             return Ok(Err(status));
         }
         let headers = response.headers().clone();
-        let body = read_body(response, &mut speed).await?;
+        let body = read_body(response, &mut speed, limit).await?;
         Ok(Ok(Response::Body { body, headers }))
     }
 
@@ -408,7 +433,7 @@ impl Fetcher {
         let url = request.url.as_str();
         if request.url.scheme() == "file" {
             let path = local_path(&request.url)?;
-            let bytes = read_local(&request.url)?;
+            let bytes = read_local(&request.url, None)?;
             let digests = Digests::of(&bytes);
             digests.verify(&bytes, url, request.expected.as_ref())?;
             return Ok(Artifact {
@@ -442,7 +467,7 @@ impl Fetcher {
                 url: url.to_string(),
             });
         }
-        let Response::Body { body, .. } = self.send(&request.url, |r| r).await? else {
+        let Response::Body { body, .. } = self.send(&request.url, None, |r| r).await? else {
             return Err(FetchError::Status {
                 url: url.to_string(),
                 status: 304,
@@ -469,14 +494,26 @@ impl Fetcher {
     }
 }
 
-/// Reads a whole body, chunk by chunk, failing when it arrives slower than the low-speed limit.
+/// Reads a whole body, chunk by chunk, failing when it arrives slower than the low-speed limit
+/// or grows past `limit` bytes (a `Content-Length` past it fails before any byte is read).
 async fn read_body(
     mut response: reqwest::Response,
     speed: &mut limits::SpeedCheck,
+    limit: Option<u64>,
 ) -> Result<Vec<u8>, Failure> {
+    let limit = limit.unwrap_or(u64::MAX);
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Err(Failure::TooLarge(limit));
+    }
     let mut body = Vec::new();
     while let Some(chunk) = speed.within(response.chunk()).await?? {
         speed.received(chunk.len())?;
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(Failure::TooLarge(limit));
+        }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
@@ -487,6 +524,8 @@ enum Failure {
     Http(reqwest::Error),
     /// Fewer bytes than the low-speed limit arrived in one of its windows.
     TooSlow,
+    /// The body is longer than this limit.
+    TooLarge(u64),
 }
 
 impl From<limits::TooSlow> for Failure {
@@ -564,21 +603,33 @@ fn local_path(url: &Url) -> Result<PathBuf, FetchError> {
     })
 }
 
-fn read_local(url: &Url) -> Result<Vec<u8>, FetchError> {
+/// Reads a local file whole; past `limit` bytes (an index's), it is refused.
+fn read_local(url: &Url, limit: Option<u64>) -> Result<Vec<u8>, FetchError> {
     let path = local_path(url)?;
+    let file_error = |source| FetchError::File {
+        path: path.display().to_string(),
+        source,
+    };
+    let limit = limit.unwrap_or(u64::MAX);
     let mut bytes = Vec::new();
     std::fs::File::open(&path)
-        .and_then(|mut file| file.read_to_end(&mut bytes))
-        .map_err(|source| FetchError::File {
-            path: path.display().to_string(),
-            source,
-        })?;
+        .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(file_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(FetchError::TooLarge {
+            url: url.to_string(),
+            source: size::TooLarge {
+                what: "the file",
+                limit,
+            },
+        });
+    }
     Ok(bytes)
 }
 
-/// Gunzips a body, failing on a truncated or corrupt stream rather than returning part of it.
-pub(crate) fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
-    Ok(out)
+/// Gunzips a body, failing on a truncated or corrupt stream rather than returning part of it,
+/// and on one that expands past `limit` bytes (the error's inner error is then a `TooLarge`
+/// naming `what`).
+pub(crate) fn gunzip(bytes: &[u8], limit: u64, what: &'static str) -> std::io::Result<Vec<u8>> {
+    read_capped(flate2::read::GzDecoder::new(bytes), limit, what)
 }

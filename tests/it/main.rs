@@ -18,6 +18,7 @@ mod image_build;
 mod injection;
 mod maven;
 mod maven_oracle;
+mod memory;
 mod mixed;
 mod pypi;
 mod republished;

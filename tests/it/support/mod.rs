@@ -26,6 +26,8 @@ pub enum Fault {
     Drip { interval: Duration, bytes: usize },
     /// Close the connection without answering.
     Reset,
+    /// Answer 200 without a `Content-Length` and send zeros until the client hangs up.
+    Endless,
 }
 
 #[derive(Default)]
@@ -191,6 +193,11 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
             let _ = stream.shutdown(Shutdown::Both);
         }
         (Some(Fault::Status(code)), _) => respond(&mut stream, code, None, "text/plain", &[]),
+        (Some(Fault::Endless), _) => {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let zeros = vec![0u8; 1 << 16];
+            while stream.write_all(&zeros).is_ok() {}
+        }
         (_, None) => respond(&mut stream, 404, None, "text/plain", b"not found"),
         (Some(Fault::Truncate), Some(body)) => {
             let head = format!(
