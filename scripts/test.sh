@@ -6,7 +6,8 @@
 # builds, and the base image they build on (scripts/base-image.sh, kept between runs); from PyPI,
 # uv (the oracle for Python resolution) and py-rattler (the oracle for conda solves and the
 # installer of the real conda install test), with zstandard to rebuild the conda fixtures; and
-# Debian's maven with its dependency plugin, the oracle for Maven resolution.
+# Debian's maven with its dependency plugin, the oracle for Maven resolution; GNU time for the
+# memory tests.
 # Under CI=true a test whose tool is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 [ -d /usr/share/maven-repo/junit/junit ] || need_apt+=(junit4)
 # `script` gives the terminal tests their pseudo-terminal.
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
+# GNU time measures the peak memory of a resolve refusing a decompression bomb.
+[ -x /usr/bin/time ] || need_apt+=(time)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "Installing ${need_apt[*]} ..."

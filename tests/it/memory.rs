@@ -12,8 +12,9 @@ use crate::support::{Fault, Project, Server, fixture_copy, spec, stderr};
 
 const MIB: u64 = 1 << 20;
 
-/// Runs `imglock ARGS` in `project` with `env`, under `/usr/bin/time` when there is one: the
-/// output, the wall time, and the peak resident memory in bytes.
+/// Runs `imglock ARGS` in `project` with `env`, under GNU time (`/usr/bin/time`, which
+/// scripts/test.sh installs): the output, the wall time, and the peak resident memory in bytes
+/// (none only outside CI, where a missing GNU time skips the memory check).
 fn run_measured(
     project: &Project,
     args: &[&str],
@@ -21,7 +22,11 @@ fn run_measured(
 ) -> (Output, Duration, Option<u64>) {
     let time = Path::new("/usr/bin/time");
     let report = project.path("rss.txt");
-    let mut command = if time.is_file() {
+    let measured = crate::support::available(
+        time.is_file(),
+        "GNU time (/usr/bin/time, Debian's `time`) to measure peak memory",
+    );
+    let mut command = if measured {
         let mut command = Command::new(time);
         command
             .arg("-f")
