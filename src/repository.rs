@@ -38,7 +38,43 @@ pub enum InvalidRepository {
     },
 }
 
+/// A URL that a repository's metadata names but may not: a remote (`http`/`https`) repository
+/// naming a `file:` (or any other non-remote) URL, which would make imglock read local files on
+/// a server's word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the repository `{repository}` names `{url}` for {package}, but a remote repository may only name http:// or https:// URLs: imglock does not read local files on a server's word; ask the repository's maintainers to fix its index, or use another repository"
+)]
+pub struct ForeignUrl {
+    /// The repository, as the lock names it.
+    pub repository: String,
+    /// The package (or file) the URL was given for.
+    pub package: String,
+    /// The URL the repository named.
+    pub url: String,
+}
+
+/// Whether metadata served from `served_from` may name `named`: every repository may name an
+/// `http`/`https` URL; only a `file:` repository may also name a `file:` URL.
+pub fn may_name(served_from: &Url, named: &Url) -> bool {
+    matches!(named.scheme(), "http" | "https")
+        || (served_from.scheme() == "file" && named.scheme() == "file")
+}
+
 impl Repository {
+    /// Checks a URL this repository's metadata names for `package` (an artifact, a metadata
+    /// file, a base URL): see [`may_name`].
+    pub fn check_named(&self, url: &Url, package: &str) -> Result<(), ForeignUrl> {
+        if may_name(&self.url, url) {
+            return Ok(());
+        }
+        Err(ForeignUrl {
+            repository: self.label.clone(),
+            package: package.to_string(),
+            url: url.to_string(),
+        })
+    }
+
     /// Reads a repository as written in the spec at `spec_dir`, for a lock written into `lock_dir`.
     pub fn parse(text: &str, spec_dir: &Path, lock_dir: &Path) -> Result<Self, InvalidRepository> {
         let trimmed = text.trim().trim_end_matches('/');
@@ -177,5 +213,42 @@ mod tests {
         );
         assert!(Repository::parse("ftp://x", Path::new("/"), Path::new("/")).is_err());
         assert!(Repository::parse("cran", Path::new("/"), Path::new("/")).is_err());
+    }
+
+    #[test]
+    fn only_a_local_repository_may_name_local_files() {
+        let remote =
+            Repository::parse("https://r.example/x", Path::new("/"), Path::new("/")).unwrap();
+        let local =
+            Repository::parse("file:///srv/mirror", Path::new("/"), Path::new("/")).unwrap();
+        let url = |text: &str| Url::parse(text).unwrap();
+        for repository in [&remote, &local] {
+            assert!(
+                repository
+                    .check_named(&url("http://o.example/a"), "a")
+                    .is_ok()
+            );
+            assert!(
+                repository
+                    .check_named(&url("https://o.example/a"), "a")
+                    .is_ok()
+            );
+            assert!(
+                repository
+                    .check_named(&url("ftp://o.example/a"), "a")
+                    .is_err()
+            );
+        }
+        assert!(local.check_named(&url("file:///etc/passwd"), "a").is_ok());
+        let error = remote
+            .check_named(&url("file:///etc/passwd"), "idna 3.3")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "the repository `https://r.example/x` names `file:///etc/passwd` for idna 3.3"
+            ),
+            "{error}"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! conda channels: `<channel>/<subdir>/repodata.json` (or its `.zst` / `.bz2` variants) for the
 //! image's subdir and `noarch`, every channel and subdir fetched in one parallel batch, parsed
 //! with `rattler_conda_types` into records with their download URLs (`repodata_version` 2
-//! `base_url` included).
+//! `base_url` included). A remote channel's records may only point at remote URLs
+//! ([`Repository::check_named`]).
 //!
 //! When a channel offers the same package version and build both as `.conda` and `.tar.bz2`,
 //! only the `.conda` record is kept: it is the smaller download and the newer format.
@@ -141,9 +142,13 @@ pub fn fetch_channels(
         let repodata = fetcher.parse_or_refetch(&url, &bytes, None, |bytes| {
             parse_repodata(variant, bytes, &url, limit)
         })?;
-        channels[channel].records.extend(prefer_conda_format(
-            repodata.into_repo_data_records(&conda_channel(&repositories[channel])),
-        ));
+        let records = repodata.into_repo_data_records(&conda_channel(&repositories[channel]));
+        for record in &records {
+            repositories[channel].check_named(&record.url, &record.identifier.to_file_name())?;
+        }
+        channels[channel]
+            .records
+            .extend(prefer_conda_format(records));
     }
     Ok(channels)
 }

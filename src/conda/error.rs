@@ -50,6 +50,10 @@ pub enum CondaError {
         digest: crate::index_digest::MalformedDigest,
     },
 
+    /// A record of a remote channel whose URL (or the repodata's `base_url`) is not remote.
+    #[error(transparent)]
+    ForeignUrl(#[from] crate::repository::ForeignUrl),
+
     #[error("the index `{url}` is unusable: not conda repodata")]
     NotRepodata {
         url: String,

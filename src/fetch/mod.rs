@@ -104,6 +104,9 @@ impl Fetcher {
                 path: "the async runtime".into(),
                 source,
             })?;
+        // reqwest's default redirect policy (at most 10) follows only http(s) locations: a
+        // redirect to `file:` is an error, so a server can never make imglock read a local file
+        // (the rule of [`crate::repository::may_name`]).
         let client = reqwest::Client::builder()
             .user_agent(concat!("imglock/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15))

@@ -116,11 +116,14 @@ impl<'a> Indexes<'a> {
                         .parse_or_refetch(&url, &body, Some(PAGE_ACCEPT), |body| {
                             parse_page(body, &url, name.as_ref())
                         })
-                        .map(|files| Some(Rc::new(self.project_of(position, files))))
                         .map_err(|source| IndexError::Page {
                             url: url.to_string(),
                             project: name.to_string(),
                             source: Arc::new(source),
+                        })
+                        .and_then(|files| {
+                            check_urls(repository, &name, &files)?;
+                            Ok(Some(Rc::new(self.project_of(position, files))))
                         }),
                     Err(error) if error.is_not_found() => {
                         still_missing.push(name);
@@ -358,6 +361,18 @@ impl<'a> Indexes<'a> {
     }
 }
 
+/// Refuses a page of a remote index that names a file of `project` by a local URL.
+fn check_urls(
+    repository: &Repository,
+    project: &PackageName,
+    files: &[DistFile],
+) -> Result<(), IndexError> {
+    for file in files {
+        repository.check_named(&file.url, &format!("{} of {project}", file.filename))?;
+    }
+    Ok(())
+}
+
 /// The URL of a project's page on an index: `<index>/<name>/`, or for a `file:` index the
 /// `index.json` (PEP 691) in that folder.
 fn page_url(repository: &Repository, name: &PackageName) -> url::Url {
@@ -467,6 +482,10 @@ pub enum IndexError {
         #[source]
         source: Arc<super::simple::PageError>,
     },
+
+    /// A page of a remote index that names a file by a local URL.
+    #[error(transparent)]
+    ForeignUrl(#[from] crate::repository::ForeignUrl),
 
     #[error("its metadata `{url}` could not be fetched")]
     MetadataFetch {

@@ -623,3 +623,37 @@ fn a_malformed_repodata_digest_is_refused_naming_the_index_and_the_package() {
     );
     assert!(project.lock().is_none(), "no lock is written");
 }
+
+#[test]
+fn a_remote_channel_may_not_point_the_lock_at_local_files() {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&conda_channels(), copy.path());
+    let repodata = copy.path().join("main/linux-64/repodata.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&repodata).unwrap()).unwrap();
+    json["info"]["base_url"] = "file:///etc/".into();
+    json["repodata_version"] = 2.into();
+    std::fs::write(&repodata, serde_json::to_string(&json).unwrap()).unwrap();
+    let server = Server::start(copy.path());
+    let (project, output) = resolve_http(&server, &["main"], "", &[("env", &["dualfmt"])], &[]);
+    let text = stderr(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{text}\n{:?}",
+        project.lock()
+    );
+    assert!(
+        text.contains(&format!("the repository `{}/main`", server.url()))
+            && text.contains("http:// or https://"),
+        "{text}"
+    );
+    // The error names the package file and the URL the channel gave it.
+    let file = text
+        .split("names `file:///etc/")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(text.contains(&format!("for {file},")), "{text}");
+    assert!(project.lock().is_none(), "no lock is written");
+}

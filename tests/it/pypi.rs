@@ -571,3 +571,64 @@ fn a_malformed_index_digest_is_refused_naming_the_page_and_the_file() {
     );
     assert!(project.lock().is_none(), "no lock is written");
 }
+
+#[test]
+fn a_remote_index_may_not_point_the_lock_at_local_files() {
+    let copy = tempfile::tempdir().unwrap();
+    support::copy_dir(&fixtures(), copy.path());
+    let page = copy.path().join("simple/idna/index.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
+    let file = json["files"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|f| f["filename"] == "idna-3.3-py3-none-any.whl")
+        .unwrap();
+    // A file the test controls, so that without the rule the lock would be written with it.
+    let relative = file["url"].as_str().unwrap().trim_start_matches("../../");
+    let local = url::Url::from_file_path(copy.path().join(relative)).unwrap();
+    file["url"] = local.as_str().into();
+    std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
+    let server = Server::start(copy.path());
+    let (project, output) = resolve(&server, &[("py", &["idna==3.3"])]);
+    let text = stderr(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{text}\n{:?}",
+        project.lock()
+    );
+    assert!(
+        text.contains(&format!("{}/simple", server.url()))
+            && text.contains(local.as_str())
+            && text.contains("idna")
+            && text.contains("http:// or https://"),
+        "{text}"
+    );
+    assert!(project.lock().is_none(), "no lock is written");
+}
+
+#[test]
+fn a_remote_index_may_not_name_etc_passwd() {
+    let copy = tempfile::tempdir().unwrap();
+    support::copy_dir(&fixtures(), copy.path());
+    let page = copy.path().join("simple/idna/index.json");
+    let text = std::fs::read_to_string(&page).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for file in json["files"].as_array_mut().unwrap() {
+        if file["filename"] == "idna-3.3-py3-none-any.whl" {
+            file["url"] = "file:///etc/passwd".into();
+        }
+    }
+    std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
+    let server = Server::start(copy.path());
+    let (project, output) = resolve(&server, &[("py", &["idna==3.3"])]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("file:///etc/passwd") && text.contains("http:// or https://"),
+        "{text}"
+    );
+    assert!(project.lock().is_none(), "no lock is written");
+}
