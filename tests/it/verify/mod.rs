@@ -9,7 +9,9 @@ use std::process::Output;
 use crate::support::stderr;
 use sha2::Digest;
 
+mod digests;
 mod large_files;
+mod special_files;
 
 const SITE: &str = "usr/local/lib/R/site-library";
 
