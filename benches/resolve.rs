@@ -3,6 +3,8 @@
 //! the same closure with `tools::package_dependencies(recursive = TRUE)`.
 //!
 //! Skipped, with a message, when `../shared` (or, for the anchor, `Rscript`) is absent.
+//!
+//! Also: reading a spec of 100,000 requirements, against the process start-up.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -96,5 +98,41 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(resolve_benches, benches);
+/// A spec of 100,000 requirements read by `imglock check` (which reads the spec, then fails on the
+/// missing lock), against `imglock --version` (the process start-up) as the anchor: reading a spec
+/// grows with its size, not with its size squared (issue 13: it took 10 s, 2 minutes unoptimised).
+fn big_spec(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!(
+        "[image]\nname = \"big\"\nbase = \"docker.io/library/debian@sha256:{}\"\n\n[[layer]]\nname = \"python\"\npypi = [\n",
+        "0".repeat(64)
+    );
+    for i in 0..100_000 {
+        text.push_str(&format!("  \"package-{i}==1.0\",\n"));
+    }
+    text.push_str("]\n");
+    let spec = dir.path().join("imglock.toml");
+    std::fs::write(&spec, text).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_imglock"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let mut group = c.benchmark_group("spec");
+    group.sample_size(10);
+    group.bench_function("anchor: imglock --version", |b| {
+        b.iter(|| run(&["--version".as_ref()]))
+    });
+    group.bench_function("imglock check, 100,000 requirements", |b| {
+        b.iter(|| {
+            let output = run(&["check".as_ref(), "--spec".as_ref(), spec.as_os_str()]);
+            assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the lock"));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(resolve_benches, benches, big_spec);
 criterion_main!(resolve_benches);
