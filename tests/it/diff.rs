@@ -163,8 +163,9 @@ fn the_cache_impact_of_a_leaf_is_the_last_step() {
     );
 }
 
-#[test]
-fn git_compares_a_revision_with_the_working_tree() {
+/// A git repository (in a temporary folder) whose `main` holds `fixtures/diff/old.lock` as
+/// `imglock.lock`, and the folder of those fixtures.
+fn repository_with_the_old_lock() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let git = |args: &[&str]| {
         let output = Command::new("git")
@@ -183,6 +184,12 @@ fn git_compares_a_revision_with_the_working_tree() {
     std::fs::copy(fixtures.join("old.lock"), dir.path().join("imglock.lock")).unwrap();
     git(&["add", "imglock.lock"]);
     git(&["commit", "-q", "-m", "lock"]);
+    (dir, fixtures)
+}
+
+#[test]
+fn git_compares_a_revision_with_the_working_tree() {
+    let (dir, fixtures) = repository_with_the_old_lock();
     let output = run_in(dir.path(), &["diff", "--git", "main"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     std::fs::copy(fixtures.join("new.lock"), dir.path().join("imglock.lock")).unwrap();
@@ -204,24 +211,7 @@ fn git_compares_a_revision_with_the_working_tree() {
 /// before git runs, and nothing is written.
 #[test]
 fn a_revision_that_looks_like_an_option_is_refused_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let output = Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
-    };
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/diff");
-    git(&["init", "-q", "-b", "main"]);
-    std::fs::copy(fixtures.join("old.lock"), dir.path().join("imglock.lock")).unwrap();
-    git(&["add", "imglock.lock"]);
-    git(&["commit", "-q", "-m", "lock"]);
+    let (dir, _) = repository_with_the_old_lock();
     for hostile in ["--output=x.txt", "-p"] {
         let output = run_in(dir.path(), &["diff", &format!("--git={hostile}")]);
         assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));

@@ -132,28 +132,19 @@ fn a_cached_index_that_does_not_parse_is_dropped_and_fetched_again() {
     );
 }
 
-#[test]
-fn a_server_dripping_bytes_is_dropped_by_the_low_speed_limit() {
+/// `imglock resolve` against a CRAN index that arrives by `drip` (four attempts), with `env`:
+/// it must fail within `limit`, naming the index and `setting`.
+fn a_dripping_index_fails(drip: Fault, env: &[(&str, &str)], limit: Duration, setting: &str) {
     let repos = fixture_copy();
     let server = Server::start(repos.path());
     let project = cran_project(&server);
-    let drip = Fault::Drip {
-        interval: Duration::from_millis(200),
-        bytes: 50,
-    };
     server.inject(PACKAGES_GZ, vec![drip; 4]);
     let start = Instant::now();
-    let output = project.run_with(
-        &["resolve"],
-        &[
-            ("IMGLOCK_HTTP_LOW_SPEED_LIMIT", "100"),
-            ("IMGLOCK_HTTP_LOW_SPEED_TIME", "0.5"),
-        ],
-    );
+    let output = project.run_with(&["resolve"], env);
     let message = stderr(&output);
     assert!(!output.status.success(), "{message}");
-    assert!(start.elapsed() < Duration::from_secs(6), "{message}");
-    for needle in [PACKAGES_GZ, "IMGLOCK_HTTP_LOW_SPEED_LIMIT"] {
+    assert!(start.elapsed() < limit, "{message}");
+    for needle in [PACKAGES_GZ, setting] {
         assert!(
             message.contains(needle),
             "`{needle}` missing from:\n{message}"
@@ -162,25 +153,33 @@ fn a_server_dripping_bytes_is_dropped_by_the_low_speed_limit() {
 }
 
 #[test]
+fn a_server_dripping_bytes_is_dropped_by_the_low_speed_limit() {
+    let drip = Fault::Drip {
+        interval: Duration::from_millis(200),
+        bytes: 50,
+    };
+    a_dripping_index_fails(
+        drip,
+        &[
+            ("IMGLOCK_HTTP_LOW_SPEED_LIMIT", "100"),
+            ("IMGLOCK_HTTP_LOW_SPEED_TIME", "0.5"),
+        ],
+        Duration::from_secs(6),
+        "IMGLOCK_HTTP_LOW_SPEED_LIMIT",
+    );
+}
+
+#[test]
 fn a_request_past_its_deadline_is_dropped() {
-    let repos = fixture_copy();
-    let server = Server::start(repos.path());
-    let project = cran_project(&server);
     // 20 bytes a second: above the default low-speed limit, but never done.
     let drip = Fault::Drip {
         interval: Duration::from_millis(50),
         bytes: 100,
     };
-    server.inject(PACKAGES_GZ, vec![drip; 4]);
-    let start = Instant::now();
-    let output = project.run_with(&["resolve"], &[("IMGLOCK_HTTP_TIMEOUT", "1")]);
-    let message = stderr(&output);
-    assert!(!output.status.success(), "{message}");
-    assert!(start.elapsed() < Duration::from_secs(5), "{message}");
-    for needle in [PACKAGES_GZ, "IMGLOCK_HTTP_TIMEOUT"] {
-        assert!(
-            message.contains(needle),
-            "`{needle}` missing from:\n{message}"
-        );
-    }
+    a_dripping_index_fails(
+        drip,
+        &[("IMGLOCK_HTTP_TIMEOUT", "1")],
+        Duration::from_secs(5),
+        "IMGLOCK_HTTP_TIMEOUT",
+    );
 }

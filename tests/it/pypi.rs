@@ -543,8 +543,12 @@ fn metadata_with_a_published_hash_is_fetched_once_and_verified() {
     assert!(fresh.lock().is_none(), "no lock is written");
 }
 
-#[test]
-fn a_malformed_index_digest_is_refused_naming_the_page_and_the_file() {
+/// A copy of the PyPI fixtures (kept alive by the returned folder) whose page for idna has its
+/// wheel `idna-3.3-py3-none-any.whl` changed by `edit` (given the entry and the copy's root),
+/// served on 127.0.0.1.
+fn serve_with_idna_wheel(
+    edit: impl FnOnce(&mut serde_json::Value, &Path),
+) -> (tempfile::TempDir, Server) {
     let copy = tempfile::tempdir().unwrap();
     support::copy_dir(&fixtures(), copy.path());
     let page = copy.path().join("simple/idna/index.json");
@@ -556,9 +560,15 @@ fn a_malformed_index_digest_is_refused_naming_the_page_and_the_file() {
         .iter_mut()
         .find(|f| f["filename"] == "idna-3.3-py3-none-any.whl")
         .unwrap();
-    file["hashes"]["sha256"] = "abc".into();
+    edit(file, copy.path());
     std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
     let server = Server::start(copy.path());
+    (copy, server)
+}
+
+#[test]
+fn a_malformed_index_digest_is_refused_naming_the_page_and_the_file() {
+    let (_copy, server) = serve_with_idna_wheel(|file, _| file["hashes"]["sha256"] = "abc".into());
     let (project, output) = resolve(&server, &[("py", &["idna==3.3"])]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let text = stderr(&output);
@@ -574,23 +584,15 @@ fn a_malformed_index_digest_is_refused_naming_the_page_and_the_file() {
 
 #[test]
 fn a_remote_index_may_not_point_the_lock_at_local_files() {
-    let copy = tempfile::tempdir().unwrap();
-    support::copy_dir(&fixtures(), copy.path());
-    let page = copy.path().join("simple/idna/index.json");
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
-    let file = json["files"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|f| f["filename"] == "idna-3.3-py3-none-any.whl")
-        .unwrap();
-    // A file the test controls, so that without the rule the lock would be written with it.
-    let relative = file["url"].as_str().unwrap().trim_start_matches("../../");
-    let local = url::Url::from_file_path(copy.path().join(relative)).unwrap();
-    file["url"] = local.as_str().into();
-    std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
-    let server = Server::start(copy.path());
+    let mut local = None;
+    let (_copy, server) = serve_with_idna_wheel(|file, root| {
+        // A file the test controls, so that without the rule the lock would be written with it.
+        let relative = file["url"].as_str().unwrap().trim_start_matches("../../");
+        let url = url::Url::from_file_path(root.join(relative)).unwrap();
+        file["url"] = url.as_str().into();
+        local = Some(url);
+    });
+    let local = local.unwrap();
     let (project, output) = resolve(&server, &[("py", &["idna==3.3"])]);
     let text = stderr(&output);
     assert_eq!(
@@ -611,18 +613,8 @@ fn a_remote_index_may_not_point_the_lock_at_local_files() {
 
 #[test]
 fn a_remote_index_may_not_name_etc_passwd() {
-    let copy = tempfile::tempdir().unwrap();
-    support::copy_dir(&fixtures(), copy.path());
-    let page = copy.path().join("simple/idna/index.json");
-    let text = std::fs::read_to_string(&page).unwrap();
-    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    for file in json["files"].as_array_mut().unwrap() {
-        if file["filename"] == "idna-3.3-py3-none-any.whl" {
-            file["url"] = "file:///etc/passwd".into();
-        }
-    }
-    std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
-    let server = Server::start(copy.path());
+    let (_copy, server) =
+        serve_with_idna_wheel(|file, _| file["url"] = "file:///etc/passwd".into());
     let (project, output) = resolve(&server, &[("py", &["idna==3.3"])]);
     let text = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
