@@ -68,6 +68,12 @@ impl Cache {
         (hex::encode(Sha256::digest(&body)) == validators.sha256).then_some((body, validators))
     }
 
+    /// Whether the cache holds an entry for `url`, usable or not: an entry [`Self::http_get`]
+    /// refuses is a damaged one.
+    pub(crate) fn http_has_entry(&self, url: &str) -> bool {
+        self.http_paths(url).1.exists()
+    }
+
     /// Stores the body `url` answered with and the validators it came with.
     pub(crate) fn http_put(
         &self,

@@ -47,6 +47,11 @@ pub enum FetchError {
     )]
     Offline { url: String },
 
+    #[error(
+        "the cached copy of `{url}` is damaged (its bytes no longer match the checksum kept with them) and `--offline` forbids fetching it again: run once without `--offline` to replace it"
+    )]
+    OfflineDamaged { url: String },
+
     #[error("could not read `{path}`")]
     File {
         path: String,

@@ -172,6 +172,16 @@ impl Fetcher {
         parsed
     }
 
+    /// Why `--offline` cannot serve `url`: its cache entry is missing, or `damaged`.
+    fn offline_error(&self, url: &str, damaged: bool) -> FetchError {
+        let url = url.to_string();
+        if damaged {
+            FetchError::OfflineDamaged { url }
+        } else {
+            FetchError::Offline { url }
+        }
+    }
+
     /// Drops the cached body of `url`, so that the next fetch asks without validators. A cache
     /// that cannot be written to only costs that: the next fetch revalidates the old body.
     fn forget(&self, url: &Url) {
@@ -259,11 +269,12 @@ impl Fetcher {
         }
         let cached = self.cache.http_get(url.as_str());
         if self.offline {
-            return cached
-                .map(|(body, _)| body)
-                .ok_or_else(|| FetchError::Offline {
-                    url: url.to_string(),
-                });
+            return match cached {
+                Some((body, _)) => Ok(body),
+                None => {
+                    Err(self.offline_error(url.as_str(), self.cache.http_has_entry(url.as_str())))
+                }
+            };
         }
         let validators = cached.as_ref().map(|(_, v)| v.clone());
         let response = self
@@ -445,6 +456,7 @@ impl Fetcher {
                 path,
             });
         }
+        let mut damaged = false;
         if let Some((sha256, path)) = self.cache.artifact_for_url(url) {
             let bytes = std::fs::read(&path).map_err(|source| FetchError::File {
                 path: path.display().to_string(),
@@ -453,7 +465,8 @@ impl Fetcher {
             let digests = Digests::of(&bytes);
             // A blob whose bytes no longer hash to its name is damaged, and one the index's
             // checksum no longer matches was re-published: either way, fetch it again.
-            if digests.sha256 == sha256
+            damaged = digests.sha256 != sha256;
+            if !damaged
                 && digests
                     .verify(&bytes, url, request.expected.as_ref())
                     .is_ok()
@@ -466,9 +479,7 @@ impl Fetcher {
             }
         }
         if self.offline {
-            return Err(FetchError::Offline {
-                url: url.to_string(),
-            });
+            return Err(self.offline_error(url, damaged));
         }
         let Response::Body { body, .. } = self.send(&request.url, None, |r| r).await? else {
             return Err(FetchError::Status {

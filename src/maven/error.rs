@@ -39,8 +39,14 @@ pub enum MavenError {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ModelError {
     /// A POM that is not fetched yet: fetch it and build again.
-    #[error("the POM of {0} could not be fetched")]
+    #[error("the POM of {0} was not fetched yet")]
     Missing(Gav),
+
+    /// A model that still needed another parent or imported BOM after every round allowed.
+    #[error(
+        "the POM of {gav} needs more than {rounds} levels of parents and imported BOMs (the next one is {next}): imglock stops there, since a chain that deep is a cycle in disguise or a hostile repository"
+    )]
+    TooDeep { gav: Gav, next: Gav, rounds: usize },
 
     #[error("the POM of {0} is in none of the Maven repositories")]
     Absent(Gav),

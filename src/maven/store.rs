@@ -135,9 +135,18 @@ impl<'a> PomStore<'a> {
                 results.insert(gav.clone(), result);
             }
             if missing.is_empty() {
-                break;
+                return results;
             }
             self.fetch(&missing);
+        }
+        for (gav, result) in results.iter_mut() {
+            if let Err(ModelError::Missing(next)) = result {
+                *result = Err(ModelError::TooDeep {
+                    gav: gav.clone(),
+                    next: next.clone(),
+                    rounds: MAX_ROUNDS,
+                });
+            }
         }
         results
     }

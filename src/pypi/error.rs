@@ -24,11 +24,13 @@ pub enum PypiError {
         source: VersionParseError,
     },
 
-    /// No set of versions satisfies the layer: PubGrub's explanation, rendered on display.
-    #[error("{}", render(layer, tree))]
+    /// No set of versions satisfies the layer: PubGrub's explanation, rendered on display,
+    /// followed by why each project of it that offered no version at all offered none.
+    #[error("{}", render(layer, tree, unavailable))]
     NoSolution {
         layer: String,
         tree: Box<NoSolution>,
+        unavailable: Vec<String>,
     },
 
     #[error("choosing a version of {package}")]
@@ -63,10 +65,16 @@ impl From<IndexError> for PypiError {
     }
 }
 
-/// PubGrub's report of `tree`, its root package named as the layer.
-fn render(layer: &str, tree: &NoSolution) -> String {
-    DefaultStringReporter::report(tree).replace(
+/// PubGrub's report of `tree`, its root package named as the layer, then the `unavailable`
+/// notes.
+fn render(layer: &str, tree: &NoSolution, unavailable: &[String]) -> String {
+    let mut report = DefaultStringReporter::report(tree).replace(
         &format!("{} 0", PyPackage::Root),
         &format!("layer `{layer}`"),
-    )
+    );
+    for note in unavailable {
+        report.push_str("\nnote: ");
+        report.push_str(note);
+    }
+    report
 }

@@ -9,15 +9,16 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
+use super::dist_metadata::metadata_from_file;
+pub use super::left_out::LeftOut;
 use super::metadata::CoreMetadata;
-use super::simple::{DistFile, MetadataFile, parse_page};
+use super::simple::{DistFile, MetadataFile, ProjectPage, parse_page};
 use super::tags::Target;
 
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
@@ -40,6 +41,8 @@ pub struct Project {
     /// Which index (position in the spec's list) serves it.
     pub index: usize,
     pub versions: BTreeMap<Version, Candidate>,
+    /// What the page listed that gave no version, to explain a project without versions.
+    pub left_out: LeftOut,
 }
 
 /// A fetched project page: the project, `None` when no index has it, or why it failed.
@@ -121,9 +124,9 @@ impl<'a> Indexes<'a> {
                             project: name.to_string(),
                             source: Arc::new(source),
                         })
-                        .and_then(|files| {
-                            check_urls(repository, &name, &files)?;
-                            Ok(Some(Rc::new(self.project_of(position, files))))
+                        .and_then(|page| {
+                            check_urls(repository, &name, &page.files)?;
+                            Ok(Some(Rc::new(self.project_of(position, &url, page))))
                         }),
                     Err(error) if error.is_not_found() => {
                         still_missing.push(name);
@@ -143,9 +146,14 @@ impl<'a> Indexes<'a> {
         }
     }
 
-    fn project_of(&self, index: usize, files: Vec<DistFile>) -> Project {
+    fn project_of(&self, index: usize, url: &url::Url, page: ProjectPage) -> Project {
+        let mut left_out = LeftOut {
+            page: url.to_string(),
+            unusable: page.unusable,
+            ..LeftOut::default()
+        };
         let mut by_version: BTreeMap<Version, Vec<DistFile>> = BTreeMap::new();
-        for file in files {
+        for file in page.files {
             let too_new = match (self.exclude_newer, file.upload_time) {
                 (Some(limit), Some(uploaded)) => limit.excludes(uploaded),
                 _ => false,
@@ -154,14 +162,19 @@ impl<'a> Indexes<'a> {
                 .requires_python
                 .as_ref()
                 .is_none_or(|specifiers| specifiers.contains(&self.python));
-            if !too_new && python_ok {
+            if too_new {
+                left_out.too_new += 1;
+            } else if !python_ok {
+                left_out.other_python += 1;
+            } else {
                 by_version
                     .entry(file.version.clone())
                     .or_default()
                     .push(file);
             }
         }
-        let versions = by_version
+        let listed = by_version.len();
+        let versions: BTreeMap<Version, Candidate> = by_version
             .into_iter()
             .filter_map(|(version, files)| {
                 let yanked = files.iter().all(|f| f.yanked);
@@ -182,7 +195,34 @@ impl<'a> Indexes<'a> {
                 Some((version, Candidate { file, yanked }))
             })
             .collect();
-        Project { index, versions }
+        left_out.incompatible = listed - versions.len();
+        Project {
+            index,
+            versions,
+            left_out,
+        }
+    }
+
+    /// Why `name` offers no version at all, when it offers none: no index has its page, or its
+    /// page lists nothing usable. `None` for a project with versions, or one not asked for.
+    pub fn why_unavailable(&self, name: &PackageName) -> Option<String> {
+        match self.projects.borrow().get(name)? {
+            Ok(None) => {
+                let pages: Vec<String> = self
+                    .repositories
+                    .iter()
+                    .map(|repository| format!("`{}`", page_url(repository, name)))
+                    .collect();
+                Some(format!(
+                    "{name} is on none of the indexes: {} answered \"not found\" (is the name spelled right?)",
+                    pages.join(", ")
+                ))
+            }
+            Ok(Some(project)) if project.versions.is_empty() => {
+                Some(project.left_out.explain(name.as_ref()))
+            }
+            _ => None,
+        }
     }
 
     /// Whether the metadata of `name` at `version` was fetched already.
@@ -258,9 +298,8 @@ impl<'a> Indexes<'a> {
                 }
                 match texts.next().flatten() {
                     Some(text) => {
-                        self.metadata
-                            .borrow_mut()
-                            .insert(key.clone(), Ok(Rc::new(CoreMetadata::parse(&text))));
+                        let metadata = Ok(CoreMetadata::parse(&text));
+                        self.keep_metadata(key.clone(), file.url.as_str(), metadata);
                         false
                     }
                     None => true,
@@ -299,9 +338,8 @@ impl<'a> Indexes<'a> {
                         source: Arc::new(source),
                     })
                 })
-                .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0))
-                .map(Rc::new);
-            self.metadata.borrow_mut().insert(key, result);
+                .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0));
+            self.keep_metadata(key, file.url.as_str(), result);
         }
     }
 
@@ -351,13 +389,35 @@ impl<'a> Indexes<'a> {
         let fetched = hashed.into_iter().zip(artifacts);
         for ((key, url, _), body) in fetched.chain(unhashed.into_iter().zip(bodies)) {
             let result = body
-                .map(|bytes| Rc::new(CoreMetadata::parse(&String::from_utf8_lossy(&bytes))))
+                .map(|bytes| CoreMetadata::parse(&String::from_utf8_lossy(&bytes)))
                 .map_err(|source| IndexError::MetadataFetch {
                     url: url.to_string(),
                     source: Arc::new(source),
                 });
-            self.metadata.borrow_mut().insert(key, result);
+            self.keep_metadata(key, url.as_str(), result);
         }
+    }
+
+    /// Keeps the metadata read for `key` from `source` (a URL), once it is checked to describe
+    /// that project and version.
+    fn keep_metadata(
+        &self,
+        key: (PackageName, Version),
+        source: &str,
+        metadata: Result<CoreMetadata, IndexError>,
+    ) {
+        let checked = metadata.and_then(|metadata| {
+            metadata
+                .describing(&key.0, &key.1)
+                .map(Rc::new)
+                .map_err(|error| IndexError::WrongMetadata {
+                    name: key.0.to_string(),
+                    version: key.1.to_string(),
+                    source_url: source.to_string(),
+                    source: error,
+                })
+        });
+        self.metadata.borrow_mut().insert(key, checked);
     }
 }
 
@@ -381,86 +441,6 @@ fn page_url(repository: &Repository, name: &PackageName) -> url::Url {
     } else {
         repository.file(&format!("{name}/")).0
     }
-}
-
-/// Core metadata read from a downloaded wheel (`*.dist-info/METADATA`) or sdist (`PKG-INFO`).
-fn metadata_from_file(
-    file: &DistFile,
-    bytes: &[u8],
-    name: &PackageName,
-) -> Result<CoreMetadata, IndexError> {
-    let filename = || file.filename.clone();
-    if file.is_wheel {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|source| {
-            IndexError::Wheel {
-                filename: filename(),
-                source: Arc::new(source),
-            }
-        })?;
-        let entry = (0..archive.len())
-            .filter_map(|i| archive.name_for_index(i)?.ok().map(|n| n.into_owned()))
-            .find(|n| n.matches('/').count() == 1 && n.ends_with(".dist-info/METADATA"))
-            .ok_or_else(|| IndexError::NoWheelMetadata {
-                filename: filename(),
-            })?;
-        let mut text = String::new();
-        archive
-            .by_name(&entry)
-            .map_err(|source| IndexError::Wheel {
-                filename: filename(),
-                source: Arc::new(source),
-            })?
-            .take(4 << 20)
-            .read_to_string(&mut text)
-            .map_err(|source| IndexError::WheelMetadata {
-                filename: filename(),
-                source: Arc::new(source),
-            })?;
-        return Ok(CoreMetadata::parse(&text));
-    }
-    let pkg_info = sdist_pkg_info(&file.filename, bytes).ok_or_else(|| IndexError::NoPkgInfo {
-        filename: filename(),
-    })?;
-    let metadata = CoreMetadata::parse(&pkg_info);
-    if metadata.has_static_dependencies() {
-        Ok(metadata)
-    } else {
-        Err(IndexError::DynamicSdist {
-            name: name.to_string(),
-            version: file.version.to_string(),
-            metadata_version: metadata.metadata_version.to_string(),
-        })
-    }
-}
-
-/// The top-level `PKG-INFO` of an sdist (`.tar.gz` or `.zip`), read without extracting.
-fn sdist_pkg_info(filename: &str, bytes: &[u8]) -> Option<String> {
-    let is_pkg_info = |path: &str| path.matches('/').count() == 1 && path.ends_with("/PKG-INFO");
-    if filename.ends_with(".zip") {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
-        let name = (0..archive.len())
-            .filter_map(|i| archive.name_for_index(i)?.ok().map(|n| n.into_owned()))
-            .find(|n| is_pkg_info(n))?;
-        let mut text = String::new();
-        archive
-            .by_name(&name)
-            .ok()?
-            .take(4 << 20)
-            .read_to_string(&mut text)
-            .ok()?;
-        return Some(text);
-    }
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    for entry in archive.entries().ok()? {
-        let entry = entry.ok()?;
-        let path = entry.path().ok()?.to_string_lossy().into_owned();
-        if is_pkg_info(&path) {
-            let mut text = String::new();
-            entry.take(4 << 20).read_to_string(&mut text).ok()?;
-            return Some(text);
-        }
-    }
-    None
 }
 
 /// Why a project page or a version's metadata cannot be had. Kept in the index's cache and
@@ -535,6 +515,15 @@ pub enum IndexError {
         name: String,
         version: String,
         metadata_version: String,
+    },
+
+    #[error("the metadata of {name} {version} read from `{source_url}` is unusable")]
+    WrongMetadata {
+        name: String,
+        version: String,
+        source_url: String,
+        #[source]
+        source: super::metadata::WrongMetadata,
     },
 
     #[error("{name} {version} is not in the index")]

@@ -1,6 +1,23 @@
 //! Core metadata (`METADATA`, `PKG-INFO`): the e-mail-header format wheels and sdists describe
 //! themselves in. Only the fields resolution needs are kept.
 
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+
+/// Metadata that does not describe the distribution it was served for.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "it is not that distribution's core metadata: it names project `{name}` version `{version}` (an index answering with an error page, or serving another file in its place)"
+)]
+pub struct WrongMetadata {
+    /// The `Name` it gives (empty when none).
+    pub name: String,
+    /// The `Version` it gives (empty when none).
+    pub version: String,
+}
+
 /// What resolution needs from a distribution's metadata.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CoreMetadata {
@@ -47,6 +64,22 @@ impl CoreMetadata {
         metadata
     }
 
+    /// This metadata, if it describes `name` at `version`: what an index serves in its place (an
+    /// HTML error page with status 200, another project's file) is refused, so that it never
+    /// passes for a distribution without dependencies.
+    pub fn describing(self, name: &PackageName, version: &Version) -> Result<Self, WrongMetadata> {
+        let same_name = PackageName::from_str(&self.name).is_ok_and(|found| &found == name);
+        let same_version = Version::from_str(&self.version).is_ok_and(|found| &found == version);
+        if same_name && same_version {
+            Ok(self)
+        } else {
+            Err(WrongMetadata {
+                name: self.name,
+                version: self.version,
+            })
+        }
+    }
+
     /// Whether an sdist's dependencies can be trusted without building it: Metadata 2.2 or later
     /// with `Requires-Dist` not declared dynamic.
     pub fn has_static_dependencies(&self) -> bool {
@@ -63,6 +96,22 @@ impl CoreMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_of_another_distribution_is_refused() {
+        let name = PackageName::from_str("Jsonschema").unwrap();
+        let version = Version::from_str("4.5.1").unwrap();
+        let of = |text: &str| CoreMetadata::parse(text).describing(&name, &version);
+        assert!(of("Metadata-Version: 2.1\nName: jsonschema\nVersion: 4.5.1.0\n").is_ok());
+        assert!(of("Metadata-Version: 2.1\nName: JSONSchema\nVersion: 4.5.1\n").is_ok());
+        let error = of("<html><body>Sign in</body></html>").unwrap_err();
+        assert!(
+            error.to_string().contains("names project `` version ``"),
+            "{error}"
+        );
+        assert!(of("Metadata-Version: 2.1\nName: attrs\nVersion: 4.5.1\n").is_err());
+        assert!(of("Metadata-Version: 2.1\nName: jsonschema\nVersion: 4.5.2\n").is_err());
+    }
 
     #[test]
     fn reads_the_header_block() {

@@ -7,10 +7,12 @@
 //! index, so resolving downloads only metadata.
 
 pub mod details;
+mod dist_metadata;
 mod emit;
 mod error;
 mod index;
 pub mod inventory;
+mod left_out;
 mod metadata;
 mod ranges;
 mod simple;
@@ -304,10 +306,21 @@ fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Ve
     let solution = match pubgrub::resolve(provider, PyPackage::Root, Version::new([0])) {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
+            let mut unavailable: Vec<String> = tree
+                .packages()
+                .into_iter()
+                .filter_map(|package| match package {
+                    PyPackage::Project(name) => provider.indexes.why_unavailable(name),
+                    _ => None,
+                })
+                .collect();
+            unavailable.sort();
+            unavailable.dedup();
             tree.collapse_no_versions();
             return Err(PypiError::NoSolution {
                 layer: layer.to_string(),
                 tree: Box::new(tree),
+                unavailable,
             });
         }
         Err(PubGrubError::ErrorChoosingVersion { package, source }) => {

@@ -118,9 +118,18 @@ pub enum PageError {
     },
 }
 
+/// What a project page lists: the distribution files of the project, and the names of the other
+/// files it lists (eggs, installers, files of other projects), kept to explain a page that
+/// offers nothing usable.
+#[derive(Debug, Default)]
+pub struct ProjectPage {
+    pub files: Vec<DistFile>,
+    pub unusable: Vec<String>,
+}
+
 /// Parses a project page served at `page_url` for `project` (normalised name). Every digest
 /// the page gives a file of the project (the file's and its metadata's) must be well formed.
-pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<Vec<DistFile>, PageError> {
+pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<ProjectPage, PageError> {
     let text = String::from_utf8_lossy(body);
     let files = if text.trim_start().starts_with('{') {
         let page: JsonPage = serde_json::from_str(&text)?;
@@ -147,11 +156,12 @@ pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<Vec<Dist
     } else {
         parse_html(&text)
     };
-    let mut dists = Vec::new();
+    let mut page = ProjectPage::default();
     for mut file in files {
         let digests = std::mem::take(&mut file.digests);
         let filename = file.filename.clone();
         let Some(dist) = file.into_dist(page_url, project) else {
+            page.unusable.push(filename);
             continue;
         };
         for (algorithm, value) in digests {
@@ -160,9 +170,9 @@ pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<Vec<Dist
                 digest,
             })?;
         }
-        dists.push(dist);
+        page.files.push(dist);
     }
-    Ok(dists)
+    Ok(page)
 }
 
 /// The hashes a JSON page gives a file's metadata.
@@ -316,15 +326,17 @@ mod tests {
         let page = Url::parse("https://pypi.example/simple/docopt/").unwrap();
         let json = br#"{"files":[{"filename":"docopt-0.6.2.tar.gz","url":"../../files/ab/docopt-0.6.2.tar.gz","hashes":{"sha256":"ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"},"requires-python":null,"size":25901,"upload-time":"2014-06-16T11:18:57Z","yanked":false},
             {"filename":"x-1.0-py3-none-any.whl","url":"https://f.example/x-1.0-py3-none-any.whl","hashes":{},"yanked":"broken","core-metadata":{"sha256":"1111111111111111111111111111111111111111111111111111111111111111"}}]}"#;
-        let files = parse_page(json, &page, "docopt").unwrap();
+        let files = parse_page(json, &page, "docopt").unwrap().files;
         assert_eq!(files.len(), 1, "the wheel of another project is dropped");
+        let unusable = parse_page(json, &page, "docopt").unwrap().unusable;
+        assert_eq!(unusable, ["x-1.0-py3-none-any.whl"], "and kept as unusable");
         assert_eq!(
             files[0].url.as_str(),
             "https://pypi.example/files/ab/docopt-0.6.2.tar.gz"
         );
         assert_eq!(files[0].sha256.as_deref(), Some("ab".repeat(32).as_str()));
         assert_eq!(files[0].version.to_string(), "0.6.2");
-        let files = parse_page(json, &page, "x").unwrap();
+        let files = parse_page(json, &page, "x").unwrap().files;
         assert!(files[0].yanked && files[0].is_wheel);
         assert_eq!(
             files[0].core_metadata,
@@ -335,7 +347,7 @@ mod tests {
 
         let html = br#"<html><body><a href="/files/python-dateutil-2.8.2.tar.gz#sha256=0123012301230123012301230123012301230123012301230123012301230123" data-requires-python="&gt;=2.7">python-dateutil-2.8.2.tar.gz</a>
             <a href="python_dateutil-2.8.2-py2.py3-none-any.whl#sha256=9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f9f" data-yanked="">python_dateutil-2.8.2-py2.py3-none-any.whl</a></body></html>"#;
-        let files = parse_page(html, &page, "python-dateutil").unwrap();
+        let files = parse_page(html, &page, "python-dateutil").unwrap().files;
         assert_eq!(files.len(), 2);
         assert_eq!(
             files[0].requires_python.as_ref().unwrap().to_string(),
@@ -372,6 +384,9 @@ mod tests {
         // A file of another project is dropped, whatever its digest; other algorithms pass.
         let json = r#"{"files":[{"filename":"y-1.0.tar.gz","url":"y-1.0.tar.gz","hashes":{"sha256":"abc"}},
             {"filename":"x-1.0.tar.gz","url":"x-1.0.tar.gz","hashes":{"blake2b_256":"q"}}]}"#;
-        assert_eq!(parse_page(json.as_bytes(), &page, "x").unwrap().len(), 1);
+        assert_eq!(
+            parse_page(json.as_bytes(), &page, "x").unwrap().files.len(),
+            1
+        );
     }
 }

@@ -75,6 +75,41 @@ fn a_damaged_cached_artifact_is_fetched_again_and_replaced() {
 }
 
 #[test]
+fn offline_with_a_damaged_cache_says_damaged_and_what_fixes_it() {
+    let repos = fixture_copy();
+    let server = Server::start(repos.path());
+    let project = cran_project(&server);
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let offline = || project.run(&["resolve", "--offline"]);
+    assert!(offline().status.success(), "{}", stderr(&offline()));
+
+    // A damaged artifact, then a damaged index body: each named as damaged, not as missing.
+    let (index_body, _) = http_entry(project.cache.path(), PACKAGES_GZ);
+    let damages: [&Path; 2] = [&blobs(project.cache.path())[0], &index_body];
+    for damaged in damages {
+        let mut bytes = std::fs::read(damaged).unwrap();
+        bytes[10] ^= 0x20;
+        std::fs::write(damaged, bytes).unwrap();
+        let output = offline();
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(
+            text.contains("is damaged")
+                && text.contains("run once without `--offline` to replace it")
+                && !text.contains("not in the cache"),
+            "{text}"
+        );
+        // What the message says fixes it.
+        let output = project.run(&["resolve"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(offline().status.success(), "{}", stderr(&offline()));
+        assert_eq!(project.lock().unwrap(), lock);
+    }
+}
+
+#[test]
 fn a_truncated_index_is_never_cached_with_its_etag() {
     let repos = fixture_copy();
     let server = Server::start(repos.path());

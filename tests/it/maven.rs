@@ -285,3 +285,40 @@ fn provided_trees_stay_out_and_lower_layers_are_not_repeated() {
     );
     assert_eq!(lower.len() + higher.len(), locked(&with_app).len());
 }
+
+#[test]
+fn a_parent_chain_too_deep_to_follow_is_called_that_not_unfetchable() {
+    let served = tempfile::tempdir().unwrap();
+    let depth = 40;
+    for level in 0..=depth {
+        let parent = if level < depth {
+            format!(
+                "<parent><groupId>org.deep</groupId><artifactId>level-{}</artifactId><version>1.0</version></parent>",
+                level + 1
+            )
+        } else {
+            String::new()
+        };
+        let folder = served.path().join(format!("org/deep/level-{level}/1.0"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            folder.join(format!("level-{level}-1.0.pom")),
+            format!(
+                "<project><modelVersion>4.0.0</modelVersion>{parent}<groupId>org.deep</groupId><artifactId>level-{level}</artifactId><version>1.0</version><packaging>pom</packaging></project>"
+            ),
+        )
+        .unwrap();
+    }
+    let server = Server::start(served.path());
+    let project = Project::new(&spec(&server.url(), "maven = [\"org.deep:level-0:1.0\"]"));
+    let output = project.run(&["resolve"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        !message.contains("could not be fetched")
+            && message.contains("org.deep:level-0:1.0")
+            && message.contains("levels of parents"),
+        "{message}"
+    );
+    assert!(project.lock().is_none());
+}

@@ -543,27 +543,95 @@ fn metadata_with_a_published_hash_is_fetched_once_and_verified() {
     assert!(fresh.lock().is_none(), "no lock is written");
 }
 
-/// A copy of the PyPI fixtures (kept alive by the returned folder) whose page for idna has its
-/// wheel `idna-3.3-py3-none-any.whl` changed by `edit` (given the entry and the copy's root),
-/// served on 127.0.0.1.
+/// A copy of the PyPI fixtures (kept alive by the returned folder), changed by `edit` (given
+/// the copy's root), served on 127.0.0.1.
+fn serve_edited(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, Server) {
+    let copy = tempfile::tempdir().unwrap();
+    support::copy_dir(&fixtures(), copy.path());
+    edit(copy.path());
+    let server = Server::start(copy.path());
+    (copy, server)
+}
+
+/// The fixtures with the wheel `idna-3.3-py3-none-any.whl` of idna's page changed by `edit`
+/// (given the entry and the copy's root).
 fn serve_with_idna_wheel(
     edit: impl FnOnce(&mut serde_json::Value, &Path),
 ) -> (tempfile::TempDir, Server) {
-    let copy = tempfile::tempdir().unwrap();
-    support::copy_dir(&fixtures(), copy.path());
-    let page = copy.path().join("simple/idna/index.json");
-    let mut json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
-    let file = json["files"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|f| f["filename"] == "idna-3.3-py3-none-any.whl")
+    serve_edited(|root| {
+        let page = root.join("simple/idna/index.json");
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
+        let file = json["files"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|f| f["filename"] == "idna-3.3-py3-none-any.whl")
+            .unwrap();
+        edit(file, root);
+        std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
+    })
+}
+
+/// Resolving `idna==3.3` fails, and says `explanation` rather than only PubGrub's "depends on".
+fn assert_idna_refused(server: &Server, explanation: &[&str]) {
+    let (project, output) = resolve(server, &[("py", &["idna==3.3"])]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    for part in explanation {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+    assert!(project.lock().is_none(), "no lock is written");
+}
+
+#[test]
+fn a_project_no_index_serves_is_said_to_be_missing() {
+    let (_copy, server) = serve_edited(|root| {
+        std::fs::remove_dir_all(root.join("simple/idna")).unwrap();
+    });
+    let page = format!("`{}/simple/idna/`", server.url());
+    assert_idna_refused(
+        &server,
+        &["idna is on none of the indexes", &page, "not found"],
+    );
+}
+
+#[test]
+fn a_page_that_is_not_an_index_page_is_said_to_be_one() {
+    // What a login page or a captive portal answers, with status 200.
+    let (_copy, server) = serve_edited(|root| {
+        std::fs::write(
+            root.join("simple/idna/index.json"),
+            "<html><body><form>Please sign in</form></body></html>",
+        )
         .unwrap();
-    edit(file, copy.path());
-    std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
-    let server = Server::start(copy.path());
-    (copy, server)
+    });
+    assert_idna_refused(
+        &server,
+        &["lists no files of idna", "not a PEP 503/691 project page"],
+    );
+}
+
+#[test]
+fn a_page_whose_file_names_are_unusable_names_them() {
+    let (_copy, server) = serve_edited(|root| {
+        let page = root.join("simple/idna/index.json");
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
+        for file in json["files"].as_array_mut().unwrap() {
+            let name = file["filename"].as_str().unwrap().replace('.', "_");
+            file["filename"] = format!("{name}.exe").into();
+        }
+        std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
+    });
+    assert_idna_refused(
+        &server,
+        &[
+            "offers no usable version of idna",
+            "whose names are not wheels or sdists of idna",
+            ".exe`",
+        ],
+    );
 }
 
 #[test]
@@ -623,4 +691,26 @@ fn a_remote_index_may_not_name_etc_passwd() {
         "{text}"
     );
     assert!(project.lock().is_none(), "no lock is written");
+}
+
+#[test]
+fn an_error_page_served_as_metadata_is_refused_not_read_as_no_dependencies() {
+    let (_copy, server) = serve_with_idna_wheel(|file, root| {
+        // Metadata offered without a hash is fetched as a page; here the server answers it with
+        // an error page and status 200.
+        file["core-metadata"] = true.into();
+        let url = file["url"].as_str().unwrap().trim_start_matches("../../");
+        std::fs::write(
+            root.join(format!("{url}.metadata")),
+            "<html><body>Service unavailable</body></html>",
+        )
+        .unwrap();
+    });
+    assert_idna_refused(
+        &server,
+        &[
+            "idna-3.3-py3-none-any.whl.metadata",
+            "not that distribution's core metadata",
+        ],
+    );
 }
