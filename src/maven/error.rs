@@ -46,7 +46,11 @@ pub enum ModelError {
     #[error(
         "the POM of {gav} needs more than {rounds} levels of parents and imported BOMs (the next one is {next}): imglock stops there, since a chain that deep is a cycle in disguise or a hostile repository"
     )]
-    TooDeep { gav: Gav, next: Gav, rounds: usize },
+    TooDeep {
+        gav: Box<Gav>,
+        next: Box<Gav>,
+        rounds: usize,
+    },
 
     #[error("the POM of {0} is in none of the Maven repositories")]
     Absent(Gav),

@@ -142,8 +142,8 @@ impl<'a> PomStore<'a> {
         for (gav, result) in results.iter_mut() {
             if let Err(ModelError::Missing(next)) = result {
                 *result = Err(ModelError::TooDeep {
-                    gav: gav.clone(),
-                    next: next.clone(),
+                    gav: Box::new(gav.clone()),
+                    next: Box::new(next.clone()),
                     rounds: MAX_ROUNDS,
                 });
             }

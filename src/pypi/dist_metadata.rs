@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use pep508_rs::PackageName;
 
-use super::index::IndexError;
+use super::index_error::IndexError;
 use super::metadata::CoreMetadata;
 use super::simple::DistFile;
 

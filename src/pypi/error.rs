@@ -4,7 +4,7 @@
 use pep440_rs::{Version, VersionParseError};
 use pubgrub::{DefaultStringReporter, DerivationTree, Ranges, Reporter};
 
-use super::index::IndexError;
+use super::index_error::IndexError;
 use super::solver::{ProviderError, PyPackage};
 
 /// PubGrub's proof that a layer has no solution.

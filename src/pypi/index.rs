@@ -16,6 +16,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 
 use super::dist_metadata::metadata_from_file;
+use super::index_error::IndexError;
 pub use super::left_out::LeftOut;
 use super::metadata::CoreMetadata;
 use super::simple::{DistFile, MetadataFile, ProjectPage, parse_page};
@@ -441,91 +442,4 @@ fn page_url(repository: &Repository, name: &PackageName) -> url::Url {
     } else {
         repository.file(&format!("{name}/")).0
     }
-}
-
-/// Why a project page or a version's metadata cannot be had. Kept in the index's cache and
-/// cloned to every question about the same page or version, so its sources are shared.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum IndexError {
-    #[error("the page of {project} could not be fetched")]
-    PageFetch {
-        project: String,
-        #[source]
-        source: Arc<crate::fetch::FetchError>,
-    },
-
-    /// A page that is not PEP 691's, or gives a malformed digest.
-    #[error("the index page `{url}` of {project} is unusable")]
-    Page {
-        url: String,
-        project: String,
-        #[source]
-        source: Arc<super::simple::PageError>,
-    },
-
-    /// A page of a remote index that names a file by a local URL.
-    #[error(transparent)]
-    ForeignUrl(#[from] crate::repository::ForeignUrl),
-
-    #[error("its metadata `{url}` could not be fetched")]
-    MetadataFetch {
-        url: String,
-        #[source]
-        source: Arc<crate::fetch::FetchError>,
-    },
-
-    #[error("{filename} could not be downloaded to read its metadata")]
-    Download {
-        filename: String,
-        #[source]
-        source: Arc<crate::fetch::FetchError>,
-    },
-
-    #[error("the downloaded {filename} could not be read")]
-    Read {
-        filename: String,
-        #[source]
-        source: Arc<std::io::Error>,
-    },
-
-    #[error("{filename} is not a valid wheel")]
-    Wheel {
-        filename: String,
-        #[source]
-        source: Arc<zip::result::ZipError>,
-    },
-
-    #[error("{filename} has no .dist-info/METADATA")]
-    NoWheelMetadata { filename: String },
-
-    #[error("the METADATA of {filename} could not be read")]
-    WheelMetadata {
-        filename: String,
-        #[source]
-        source: Arc<std::io::Error>,
-    },
-
-    #[error("the sdist {filename} has no PKG-INFO")]
-    NoPkgInfo { filename: String },
-
-    #[error(
-        "{name} {version} has only a source distribution, whose dependencies are not static metadata (Metadata-Version {metadata_version}); imglock never runs setup.py or a build backend, so pin a version of {name} that has a wheel"
-    )]
-    DynamicSdist {
-        name: String,
-        version: String,
-        metadata_version: String,
-    },
-
-    #[error("the metadata of {name} {version} read from `{source_url}` is unusable")]
-    WrongMetadata {
-        name: String,
-        version: String,
-        source_url: String,
-        #[source]
-        source: super::metadata::WrongMetadata,
-    },
-
-    #[error("{name} {version} is not in the index")]
-    NotInIndex { name: String, version: String },
 }

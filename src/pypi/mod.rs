@@ -11,6 +11,7 @@ mod dist_metadata;
 mod emit;
 mod error;
 mod index;
+mod index_error;
 pub mod inventory;
 mod left_out;
 mod metadata;

@@ -19,7 +19,8 @@ use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics, Ranges,
 };
 
-use super::index::{IndexError, Indexes};
+use super::index::Indexes;
+use super::index_error::IndexError;
 use super::ranges::ranges_of;
 
 /// How many versions of a project are fetched at once when resolution first walks down them;
