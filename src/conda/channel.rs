@@ -26,7 +26,7 @@ const MAX_REPODATA: u64 = 2 << 30;
 const VARIANTS: [Compression; 3] = [Compression::Zstd, Compression::None, Compression::Bzip2];
 
 #[derive(Debug, Clone, Copy)]
-enum Compression {
+pub(super) enum Compression {
     Zstd,
     None,
     Bzip2,
@@ -154,7 +154,7 @@ pub fn fetch_channels(
 }
 
 /// The repodata of `bytes`, served at `url` in the form `variant`, at most `limit` bytes of JSON.
-fn parse_repodata(
+pub(super) fn parse_repodata(
     variant: Compression,
     bytes: &[u8],
     url: &Url,
@@ -218,7 +218,7 @@ fn malformed_digest(json: &[u8]) -> Option<(String, crate::index_digest::Malform
 }
 
 /// Drops `.tar.bz2` records whose package, version and build the channel also has as `.conda`.
-fn prefer_conda_format(records: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
+pub(super) fn prefer_conda_format(records: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
     let stem = |record: &RepoDataRecord| {
         let name = record.identifier.to_file_name();
         name.strip_suffix(".conda")

@@ -354,3 +354,6 @@ fn pin_source(file: &DistFile) -> PinSource {
         }),
     }
 }
+
+#[cfg(test)]
+mod fuzz;
