@@ -149,7 +149,7 @@ fn metadata_property(input: &[u8]) -> Outcome {
     let text = String::from_utf8_lossy(input);
     let metadata = CoreMetadata::parse(&text);
     for requirement in &metadata.requires_dist {
-        let _ = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(requirement);
+        let _ = super::requirement::parse(requirement);
     }
     if let Some(python) = &metadata.requires_python {
         let _ = pep440_rs::VersionSpecifiers::from_str(python);
