@@ -1,8 +1,9 @@
 //! Reading a PEP 508 requirement from outside text (the spec, a `Requires-Dist` line) without a
 //! panic: `pep508_rs` 0.9 panics on a name or an extra that ends with `.`, `-` or `_` and is
-//! followed by more text (`zope. ; extra == "docs"`, `coverage[toml-]`), which any index's
-//! metadata may hold. Such a requirement is refused here, as PEP 508 refuses it, before the
-//! parser sees it.
+//! followed by more text (`zope. ; extra == "docs"`, `coverage[toml-]`), and on a non-ASCII
+//! character after a marker expression (`a ; extra == 'b'é`: it slices its input by a count of
+//! characters), which any index's metadata may hold. Such a requirement is refused here, as PEP
+//! 508 refuses it (a marker is ASCII but for its quoted values), before the parser sees it.
 
 use std::str::FromStr;
 
@@ -14,6 +15,14 @@ pub enum RequirementError {
     /// What the PEP 508 parser says.
     #[error(transparent)]
     Pep508(#[from] Box<Pep508Error<VerbatimUrl>>),
+    /// A marker holding a character that is not ASCII.
+    #[error("the marker `{marker}` holds the character `{character}`; markers are ASCII")]
+    NotAscii {
+        /// The marker as written.
+        marker: String,
+        /// The first character that is not ASCII.
+        character: char,
+    },
     /// A name or an extra that does not end with a letter or a digit.
     #[error("the {what} `{name}` must end with a letter or a digit (PEP 508)")]
     BadEnd {
@@ -27,6 +36,7 @@ pub enum RequirementError {
 /// A PEP 508 requirement.
 pub fn parse(text: &str) -> Result<Requirement, RequirementError> {
     check_ends(text)?;
+    check_marker(text)?;
     Requirement::from_str(text).map_err(|error| Box::new(error).into())
 }
 
@@ -65,6 +75,21 @@ fn check_ends(text: &str) -> Result<(), RequirementError> {
         }
     }
     Ok(())
+}
+
+/// Refuses a marker (what follows the first `;`) holding a character that is not ASCII: even
+/// inside quotes, the parser may slice through it.
+fn check_marker(text: &str) -> Result<(), RequirementError> {
+    let Some((_, marker)) = text.split_once(';') else {
+        return Ok(());
+    };
+    match marker.chars().find(|c| !c.is_ascii()) {
+        Some(character) => Err(RequirementError::NotAscii {
+            marker: marker.trim().to_string(),
+            character,
+        }),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
