@@ -66,19 +66,28 @@ fn structure(step: &str) -> String {
     out
 }
 
-/// `sketch` with every name, version, URL and path replaced by a plain word (the same word for
-/// the same value, so the dependencies keep their shape), of the same kind: a `file:` URL stays
-/// one. The base image, platform, digests and R's system requirements (looked up in a table,
-/// never written) are kept.
+/// `sketch` with every name, version, URL and path replaced by a plain word of the same kind (a
+/// `file:` URL stays one). The words keep the values' equality and order (`w000003` for the
+/// fourth value in sorted order): the R plan breaks a dependency cycle, which a lock from outside
+/// may hold, by name. The base image, platform, digests and R's system requirements (looked up
+/// in a table, never written) are kept.
 fn tamed(sketch: &Sketch) -> Sketch {
-    let mut words: HashMap<String, String> = HashMap::new();
-    let mut word = |value: &str| {
-        let next = words.len();
-        words
-            .entry(value.to_string())
-            .or_insert_with(|| format!("w{next}"))
-            .clone()
-    };
+    let mut values = std::collections::BTreeSet::new();
+    let _ = rewrite(sketch, &mut |value| {
+        values.insert(value.to_string());
+        value.to_string()
+    });
+    let words: HashMap<String, String> = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| (value, format!("w{i:06}")))
+        .collect();
+    rewrite(sketch, &mut |value| words[value].clone())
+}
+
+/// `sketch` with each of its names, versions, URLs' paths and paths in the image replaced by
+/// what `word` makes of it.
+fn rewrite(sketch: &Sketch, word: &mut dyn FnMut(&str) -> String) -> Sketch {
     let mut tamed = sketch.clone();
     tamed.name = word(&sketch.name);
     tamed.r_library = sketch.r_library.as_ref().map(|p| format!("/{}", word(p)));
