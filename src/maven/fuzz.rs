@@ -282,18 +282,15 @@ fn version_property((a, b, c, range): &(String, String, String, String)) -> Outc
     let _ = x.change_level(&y);
     let _ = version_change(a, b);
     let requirement = VersionRequirement::parse(range);
-    if range.starts_with('[') && range.ends_with(']') && x <= y {
-        match requirement {
-            Ok(requirement)
-                if !a.contains([',', ']', ')', '[', '('])
-                    && !b.contains([',', ']', ')', '[', '(']) =>
-            {
-                if !requirement.contains(&x) || !requirement.contains(&y) {
-                    return Err(format!("`{range}` holds neither of its bounds"));
-                }
-            }
-            _ => {}
-        }
+    let plain = |text: &str| !text.contains([',', ']', ')', '[', '(']);
+    let pinned_both = range.starts_with('[') && range.ends_with(']') && x <= y;
+    if let Ok(requirement) = requirement
+        && pinned_both
+        && plain(a)
+        && plain(b)
+        && !(requirement.contains(&x) && requirement.contains(&y))
+    {
+        return Err(format!("`{range}` does not hold both its bounds"));
     }
     Ok(())
 }

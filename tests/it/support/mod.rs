@@ -427,11 +427,11 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
 pub mod conda;
 
 mod corpora;
-use corpora::available_in;
 pub use corpora::{available, shared_corpus};
 
 #[test]
 fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
+    use corpora::available_in;
     assert!(available_in(true, "here", true));
     assert!(!available_in(false, "R is not installed", false));
     let failed = std::panic::catch_unwind(|| available_in(false, "R is not installed", true));
