@@ -39,3 +39,6 @@ pub mod resolve;
 pub(crate) mod spec;
 pub(crate) mod support;
 pub mod verify;
+
+#[cfg(test)]
+pub(crate) mod fuzz;

@@ -26,7 +26,7 @@ const MAX_REPODATA: u64 = 2 << 30;
 const VARIANTS: [Compression; 3] = [Compression::Zstd, Compression::None, Compression::Bzip2];
 
 #[derive(Debug, Clone, Copy)]
-enum Compression {
+pub(super) enum Compression {
     Zstd,
     None,
     Bzip2,
@@ -154,7 +154,7 @@ pub fn fetch_channels(
 }
 
 /// The repodata of `bytes`, served at `url` in the form `variant`, at most `limit` bytes of JSON.
-fn parse_repodata(
+pub(super) fn parse_repodata(
     variant: Compression,
     bytes: &[u8],
     url: &Url,
@@ -168,17 +168,76 @@ fn parse_repodata(
             CondaError::Decompress { url, source }
         }
     })?;
-    serde_json::from_slice(&json).map_err(|source| match malformed_digest(&json) {
-        Some((package, digest)) => CondaError::MalformedDigest {
-            url: url.to_string(),
-            package,
-            digest,
-        },
-        None => CondaError::NotRepodata {
-            url: url.to_string(),
-            source,
-        },
-    })
+    let repodata: RepoData =
+        serde_json::from_slice(&json).map_err(|source| match malformed_digest(&json) {
+            Some((package, digest)) => CondaError::MalformedDigest {
+                url: url.to_string(),
+                package,
+                digest,
+            },
+            None => CondaError::NotRepodata {
+                url: url.to_string(),
+                source,
+            },
+        })?;
+    check_joinable(&repodata).map_err(|reason| CondaError::UnjoinableRecord {
+        url: url.to_string(),
+        reason,
+    })?;
+    Ok(repodata)
+}
+
+/// Checks what `rattler_conda_types` joins into each record's URL, which it does with `expect`:
+/// a `base_url` that is neither an absolute URL that can be a base nor a relative reference,
+/// a record's subdir that is not a plain name (`linux-64`), or a file name holding `/`, `\`,
+/// `:`, `?`, `#` or a control character would make it panic (or point elsewhere).
+fn check_joinable(repodata: &RepoData) -> Result<(), String> {
+    if let Some(base) = repodata.info.as_ref().and_then(|i| i.base_url.as_deref()) {
+        let joinable = match Url::parse(base) {
+            Ok(base) => !base.cannot_be_a_base(),
+            Err(url::ParseError::RelativeUrlWithoutBase) => Url::parse("https://channel.invalid/")
+                .and_then(|channel| channel.join(base))
+                .is_ok(),
+            Err(_) => false,
+        };
+        if !joinable {
+            return Err(format!(
+                "its `base_url` `{}` is not a URL",
+                base.escape_debug()
+            ));
+        }
+    }
+    let plain_subdir = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    };
+    let plain_file = |s: &str| {
+        !s.is_empty() && !s.contains(['/', '\\', ':', '?', '#']) && !s.chars().any(char::is_control)
+    };
+    let v3 = &repodata.v3;
+    let records = (repodata.packages.iter().chain(&repodata.conda_packages))
+        .map(|(id, record)| (id.to_file_name(), record.subdir.as_str()))
+        .chain(
+            (v3.tar_bz2.iter().chain(&v3.conda)).map(|(id, r)| (id.to_string(), r.subdir.as_str())),
+        )
+        .chain(
+            v3.whl
+                .iter()
+                .map(|(id, r)| (id.to_string(), r.package_record.subdir.as_str())),
+        );
+    for (file, subdir) in records {
+        if !plain_file(&file) {
+            return Err(format!("it names the file `{}`", file.escape_debug()));
+        }
+        if !plain_subdir(subdir) {
+            return Err(format!(
+                "its record `{file}` has the subdir `{}`",
+                subdir.escape_debug()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The digests of one repodata record, as written.
@@ -218,7 +277,7 @@ fn malformed_digest(json: &[u8]) -> Option<(String, crate::index_digest::Malform
 }
 
 /// Drops `.tar.bz2` records whose package, version and build the channel also has as `.conda`.
-fn prefer_conda_format(records: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
+pub(super) fn prefer_conda_format(records: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
     let stem = |record: &RepoDataRecord| {
         let name = record.identifier.to_file_name();
         name.strip_suffix(".conda")

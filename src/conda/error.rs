@@ -61,6 +61,10 @@ pub enum CondaError {
         source: serde_json::Error,
     },
 
+    /// Repodata whose `base_url`, or a record's subdir or file name, makes no URL on the channel.
+    #[error("the index `{url}` is unusable: {reason}; ask the channel's maintainers to fix it")]
+    UnjoinableRecord { url: String, reason: String },
+
     /// A record a lower layer locked no longer reads as a match spec.
     #[error("the locked record `{record}` is unreadable")]
     LockedRecord {

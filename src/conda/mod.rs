@@ -273,3 +273,6 @@ impl LayerResolver for CondaPackages {
         })
     }
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -80,7 +80,7 @@ pub fn spans(text: &str) -> Vec<Span<'_>> {
 }
 
 /// Cuts a text into records in about `count` chunks scanned in parallel.
-fn spans_in_chunks(text: &str, count: usize) -> Vec<Span<'_>> {
+pub(super) fn spans_in_chunks(text: &str, count: usize) -> Vec<Span<'_>> {
     let chunks = split_at_records(text, count);
     let base = text.as_ptr() as usize;
     let spans: Vec<Vec<Span<'_>>> = chunks
@@ -92,7 +92,7 @@ fn spans_in_chunks(text: &str, count: usize) -> Vec<Span<'_>> {
     spans.into_iter().flatten().collect()
 }
 
-fn spans_of_chunk(text: &str, offset: usize, first_line: usize) -> Vec<Span<'_>> {
+pub(super) fn spans_of_chunk(text: &str, offset: usize, first_line: usize) -> Vec<Span<'_>> {
     let mut spans = Vec::new();
     let mut current: Option<Span<'_>> = None;
     let mut position = 0;

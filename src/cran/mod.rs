@@ -381,3 +381,6 @@ impl LayerResolver for RPackages<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -7,6 +7,7 @@
 //! copied beside the Dockerfile (`imglock-artifacts/`), so the folder the Dockerfile is written
 //! to is a complete build context.
 
+pub mod instructions;
 pub(crate) mod shell;
 pub(crate) mod step;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub use self::instructions::instructions;
 pub use self::step::DockerfileOptions;
 pub(crate) use self::step::Step;
 use self::step::{CONTEXT_ARTIFACTS, StepContext, StepError};
@@ -210,3 +212,6 @@ fn copy_verified(from: &Path, to: &Path, sha256: &str) -> Result<(), Error> {
         source,
     })
 }
+
+#[cfg(test)]
+mod fuzz;

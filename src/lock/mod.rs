@@ -296,3 +296,6 @@ fn validate_layer(layer: wire::Layer) -> Result<LockedLayer, String> {
         packages,
     })
 }
+
+#[cfg(test)]
+pub(crate) mod fuzz;

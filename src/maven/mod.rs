@@ -259,3 +259,6 @@ impl LayerResolver for MavenPackages<'_> {
         Ok(LayerResolution { packages, notes })
     }
 }
+
+#[cfg(test)]
+mod fuzz;

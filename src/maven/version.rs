@@ -125,54 +125,42 @@ pub fn version_change(old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
     Some((new.cmp(&old), old.change_level(&new)))
 }
 
-fn word_rank(word: &str) -> usize {
-    match word {
-        "alpha" => 0,
-        "beta" => 1,
-        "milestone" => 2,
-        "rc" => 3,
-        "snapshot" => 4,
-        "" => 5,
-        "sp" => 6,
-        _ => 7,
+/// Where a part sits in Maven's order: the qualifiers below a release (`alpha`, `beta`,
+/// `milestone`, `rc`, `snapshot`), then the release itself, then `sp`, then any other word
+/// (alphabetically), then the numbers above zero. A zero, a release word (`ga`, `final`,
+/// `release`, read as `""`) and a missing part are all the release: one point of the order, so
+/// comparing versions part by part is a total order (`1` = `1.0` = `1-ga`, and `1.0.0` <
+/// `1.0-sp` as `1` < `1-sp`).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank<'a> {
+    Qualifier(usize),
+    Release,
+    ServicePack,
+    Word(&'a str),
+    /// A number above zero: its digits (no leading zeros), longer ones greater.
+    Number(usize, &'a [u8]),
+}
+
+fn rank(part: Option<&Part>) -> Rank<'_> {
+    match part {
+        None => Rank::Release,
+        Some(Part::Number(digits)) if digits.is_empty() => Rank::Release,
+        Some(Part::Number(digits)) => Rank::Number(digits.len(), digits),
+        Some(Part::Word(word)) => match word.as_str() {
+            "alpha" => Rank::Qualifier(0),
+            "beta" => Rank::Qualifier(1),
+            "milestone" => Rank::Qualifier(2),
+            "rc" => Rank::Qualifier(3),
+            "snapshot" => Rank::Qualifier(4),
+            "" => Rank::Release,
+            "sp" => Rank::ServicePack,
+            other => Rank::Word(other),
+        },
     }
 }
 
 fn compare_parts(a: Option<&Part>, b: Option<&Part>) -> Ordering {
-    let zero = Part::Number(Vec::new());
-    let release = Part::Word(String::new());
-    let (a, b) = match (a, b) {
-        (None, None) => return Ordering::Equal,
-        (Some(a), None) => (
-            a,
-            if matches!(a, Part::Number(_)) {
-                &zero
-            } else {
-                &release
-            },
-        ),
-        (None, Some(b)) => (
-            if matches!(b, Part::Number(_)) {
-                &zero
-            } else {
-                &release
-            },
-            b,
-        ),
-        (Some(a), Some(b)) => (a, b),
-    };
-    match (a, b) {
-        (Part::Number(x), Part::Number(y)) => x.len().cmp(&y.len()).then_with(|| x.cmp(y)),
-        (Part::Number(_), Part::Word(_)) => Ordering::Greater,
-        (Part::Word(_), Part::Number(_)) => Ordering::Less,
-        (Part::Word(x), Part::Word(y)) => word_rank(x).cmp(&word_rank(y)).then_with(|| {
-            if word_rank(x) == 7 {
-                x.cmp(y)
-            } else {
-                Ordering::Equal
-            }
-        }),
-    }
+    rank(a).cmp(&rank(b))
 }
 
 impl Ord for MavenVersion {
@@ -316,6 +304,46 @@ mod tests {
         assert_eq!(v("1.0"), v("1.0-ga"));
         assert_eq!(v("1.0-CR1"), v("1.0-rc-1"));
         assert_eq!(v("2.12.15"), v("2.12.15"));
+    }
+
+    /// Found by the fuzz target (`fuzz/regressions/maven-version/`): `0` ranked above every word
+    /// while a missing part ranked as the release, so `sp` < `0` = `` < `sp`, and `1.0.0` <
+    /// `1.0-sp` failed. A zero, a release word and a missing part are one point of the order.
+    #[test]
+    fn the_order_is_total_and_a_zero_is_the_release() {
+        assert!(v("sp") > v("0") && v("0") == v("") && v("sp") > v(""));
+        assert!(v("1.0.0") < v("1.0-sp") && v("1.0.0") < v("1.0-xyz"));
+        assert!(v("1.0.0") > v("1.0-rc1") && v("1.0.0") < v("1.0.1"));
+        assert_eq!(v("1-ga-1"), v("1.0.1"));
+        let mut sorted: Vec<MavenVersion> = [
+            "1.0-sp",
+            "1.0.0",
+            "1",
+            "1.0-alpha",
+            "1-ga-5",
+            "0",
+            "sp",
+            "",
+            "1.0-foo",
+        ]
+        .map(v)
+        .to_vec();
+        sorted.sort();
+        let texts: Vec<&str> = sorted.iter().map(MavenVersion::as_str).collect();
+        assert_eq!(
+            texts,
+            [
+                "0",
+                "",
+                "sp",
+                "1.0-alpha",
+                "1.0.0",
+                "1",
+                "1.0-sp",
+                "1.0-foo",
+                "1-ga-5"
+            ]
+        );
     }
 
     #[test]

@@ -19,32 +19,7 @@ pub(super) fn metadata_from_file(
 ) -> Result<CoreMetadata, IndexError> {
     let filename = || file.filename.clone();
     if file.is_wheel {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|source| {
-            IndexError::Wheel {
-                filename: filename(),
-                source: Arc::new(source),
-            }
-        })?;
-        let entry = (0..archive.len())
-            .filter_map(|i| archive.name_for_index(i)?.ok().map(|n| n.into_owned()))
-            .find(|n| n.matches('/').count() == 1 && n.ends_with(".dist-info/METADATA"))
-            .ok_or_else(|| IndexError::NoWheelMetadata {
-                filename: filename(),
-            })?;
-        let mut text = String::new();
-        archive
-            .by_name(&entry)
-            .map_err(|source| IndexError::Wheel {
-                filename: filename(),
-                source: Arc::new(source),
-            })?
-            .take(4 << 20)
-            .read_to_string(&mut text)
-            .map_err(|source| IndexError::WheelMetadata {
-                filename: filename(),
-                source: Arc::new(source),
-            })?;
-        return Ok(CoreMetadata::parse(&text));
+        return metadata_in_wheel(bytes, &file.filename);
     }
     let pkg_info = sdist_pkg_info(&file.filename, bytes).ok_or_else(|| IndexError::NoPkgInfo {
         filename: filename(),
@@ -59,6 +34,37 @@ pub(super) fn metadata_from_file(
             metadata_version: metadata.metadata_version.to_string(),
         })
     }
+}
+
+/// Core metadata read from the wheel `filename` (`*.dist-info/METADATA`), whose bytes are
+/// `bytes`.
+pub(super) fn metadata_in_wheel(bytes: &[u8], filename: &str) -> Result<CoreMetadata, IndexError> {
+    let filename = || filename.to_string();
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|source| IndexError::Wheel {
+            filename: filename(),
+            source: Arc::new(source),
+        })?;
+    let entry = (0..archive.len())
+        .filter_map(|i| archive.name_for_index(i)?.ok().map(|n| n.into_owned()))
+        .find(|n| n.matches('/').count() == 1 && n.ends_with(".dist-info/METADATA"))
+        .ok_or_else(|| IndexError::NoWheelMetadata {
+            filename: filename(),
+        })?;
+    let mut text = String::new();
+    archive
+        .by_name(&entry)
+        .map_err(|source| IndexError::Wheel {
+            filename: filename(),
+            source: Arc::new(source),
+        })?
+        .take(4 << 20)
+        .read_to_string(&mut text)
+        .map_err(|source| IndexError::WheelMetadata {
+            filename: filename(),
+            source: Arc::new(source),
+        })?;
+    Ok(CoreMetadata::parse(&text))
 }
 
 /// The top-level `PKG-INFO` of an sdist (`.tar.gz` or `.zip`), read without extracting.

@@ -16,6 +16,7 @@ pub mod inventory;
 mod left_out;
 mod metadata;
 mod ranges;
+mod requirement;
 mod simple;
 mod solver;
 pub mod spec;
@@ -75,7 +76,7 @@ impl<'a> PypiPackages<'a> {
                 .iter()
                 .filter(|r| r.kind == Ecosystem::Pypi)
             {
-                let requirement = Requirement::from_str(&entry.text).map_err(|e| {
+                let requirement = requirement::parse(&entry.text).map_err(|e| {
                     spec.error_at(
                         entry,
                         format!("in layer `{}`: not a PEP 508 requirement: {e}", layer.name),
@@ -291,7 +292,7 @@ impl PypiPackages<'_> {
     ) -> Vec<String> {
         let mut dependencies: Vec<String> = requires_dist
             .iter()
-            .filter_map(|text| Requirement::<pep508_rs::VerbatimUrl>::from_str(text).ok())
+            .filter_map(|text| requirement::parse(text).ok())
             .filter(|r| r.evaluate_markers(&self.environment, &[]) && chosen.contains_key(&r.name))
             .map(|r| r.name.to_string())
             .collect();
@@ -368,3 +369,6 @@ fn pin_source(file: &DistFile) -> PinSource {
         }),
     }
 }
+
+#[cfg(test)]
+mod fuzz;

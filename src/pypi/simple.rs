@@ -289,11 +289,15 @@ fn parse_html(text: &str) -> Vec<RawFile> {
         let Some(href) = attribute("href") else {
             continue;
         };
-        let sha256 = href
-            .split_once("#sha256=")
-            .map(|(_, hash)| hash.to_string());
         let metadata =
             attribute("data-core-metadata").or_else(|| attribute("data-dist-info-metadata"));
+        // The file's sha256 is the fragment's, read as the digests checked are: the first `#`
+        // starts the fragment, `<name>=<value>` (so `##sha256=…` names no sha256).
+        let sha256 = href
+            .split_once('#')
+            .and_then(|(_, fragment)| fragment.split_once('='))
+            .filter(|(algorithm, _)| *algorithm == "sha256")
+            .map(|(_, hash)| hash.to_string());
         files.push(RawFile {
             filename,
             sha256,

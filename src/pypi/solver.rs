@@ -216,7 +216,7 @@ impl<'a> Provider<'a> {
                     continue;
                 };
                 for text in &metadata.requires_dist {
-                    let Ok(requirement) = text.parse::<Requirement>() else {
+                    let Ok(requirement) = super::requirement::parse(text) else {
                         continue;
                     };
                     if !requirement.evaluate_markers(self.environment, extras) {
@@ -349,7 +349,7 @@ impl DependencyProvider for Provider<'_> {
                 let metadata = self.indexes.metadata(name, version)?;
                 let mut requirements = Vec::new();
                 for text in &metadata.requires_dist {
-                    match text.parse::<Requirement>() {
+                    match super::requirement::parse(text) {
                         Ok(requirement) => requirements.push(requirement),
                         Err(error) => {
                             return Ok(Dependencies::Unavailable(format!(

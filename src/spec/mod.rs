@@ -4,6 +4,8 @@
 //! key reserved for an ecosystem this build does not support yet are errors that name the file,
 //! line and column; nothing is ignored silently.
 
+#[cfg(test)]
+mod fuzz;
 mod parse;
 #[cfg(test)]
 mod tests;

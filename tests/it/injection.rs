@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use imglock::emit::instructions;
+
 use crate::support::{self, stderr};
 
 /// Values an attacker (or a damaged file) might put in a field.
@@ -19,25 +21,6 @@ const HOSTILE: &[&str] = &[
     "x\\",
     "x\u{0}y",
 ];
-
-/// The Dockerfile's instructions, each as its first word, read as Docker's parser does: a line
-/// ending in `\\` continues the instruction; comment and blank lines are dropped (they never
-/// continue one, and do not end one).
-fn instructions(dockerfile: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut continued = false;
-    for line in dockerfile.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        if !continued {
-            found.push(trimmed.split_whitespace().next().unwrap_or("").to_string());
-        }
-        continued = line.ends_with('\\');
-    }
-    found
-}
 
 /// Emits the lock `text` in `work`: the Dockerfile, or the error.
 fn emit(work: &Path, text: &str) -> Result<String, String> {

@@ -209,3 +209,6 @@ impl Reader<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz;

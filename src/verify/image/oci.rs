@@ -6,7 +6,7 @@ use std::io::Read;
 
 use serde::Deserialize;
 
-use super::blobs::{Blobs, TarFile};
+use super::blobs::Blobs;
 use super::digest::{Expected, Hashing};
 use super::{ImageError, MAX_MANIFEST_BYTES, Reader};
 
@@ -82,7 +82,7 @@ impl Reader<'_> {
     /// A `docker save` tar: its configuration and layers are checked where their names carry
     /// their digests (`blobs/sha256/<hex>`, a legacy `<hex>.json` configuration; a legacy
     /// `<id>/layer.tar` is named by an id, not by its digest).
-    pub(super) fn read_docker_archive(&mut self, archive: &TarFile) -> Result<(), ImageError> {
+    pub(super) fn read_docker_archive(&mut self, archive: &dyn Blobs) -> Result<(), ImageError> {
         let manifest: Vec<DockerManifestEntry> = self.read_json(archive, "manifest.json", None)?;
         let image = manifest
             .first()

@@ -426,26 +426,12 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
 
 pub mod conda;
 
-/// Whether a test's tool or data is here. Under `CI=true` its absence fails the test, since CI
-/// installs everything the tests need (scripts/test.sh); elsewhere the test is skipped with a
-/// message saying what is missing.
-pub fn available(present: bool, what: &str) -> bool {
-    available_in(present, what, std::env::var("CI").as_deref() == Ok("true"))
-}
-
-fn available_in(present: bool, what: &str, in_ci: bool) -> bool {
-    if !present {
-        assert!(
-            !in_ci,
-            "CI=true but {what} (scripts/test.sh installs the tools; ../shared must sit beside the repository)"
-        );
-        eprintln!("skipped: {what}");
-    }
-    present
-}
+mod corpora;
+pub use corpora::{available, shared_corpus};
 
 #[test]
 fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
+    use corpora::available_in;
     assert!(available_in(true, "here", true));
     assert!(!available_in(false, "R is not installed", false));
     let failed = std::panic::catch_unwind(|| available_in(false, "R is not installed", true));
@@ -453,14 +439,6 @@ fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
         failed.is_err(),
         "under CI a missing tool must fail the test"
     );
-}
-
-/// A file or folder of the shared upstream corpora (`../shared/corpora/RELATIVE`), if present.
-pub fn shared_corpus(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpora")
-        .join(relative);
-    available(path.exists(), &format!("{} is absent", path.display())).then_some(path)
 }
 
 /// Whether `program ARGS…` runs and exits 0.
