@@ -425,6 +425,7 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
 }
 
 pub mod conda;
+pub mod locks;
 
 /// Whether a test's tool or data is here. Under `CI=true` its absence fails the test, since CI
 /// installs everything the tests need (scripts/test.sh); elsewhere the test is skipped with a
