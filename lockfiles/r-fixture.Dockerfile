@@ -7,19 +7,64 @@ FROM docker.io/rocker/r-ver:4.2.2@sha256:3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f
 # imglock's R installer (the same for every lock)
 RUN printf '%s\n' \
         '#!/bin/sh' \
-        '# imglock-r-install NAME VERSION SHA256 SOURCE' \
-        '# Installs one locked R package. A build of exactly this source (same name, version, sha256,' \
-        '# R version and platform) in the binary cache is reinstalled as it is; otherwise the source' \
-        '# tarball is fetched, verified against the locked sha256 before use, built, and its binary kept' \
-        '# in the cache when the cache is a mount. SOURCE is an http(s) URL, or context:PATH for a file of' \
-        '# the build context (mounted at /imglock-context). Any failure stops the build, naming the package.' \
+        '# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256' \
+        '# Installs one locked R package. SOURCE is an http(s) URL, or context:PATH for a file of the' \
+        '# build context (mounted at /imglock-context). BINARY_SHA256 is the sha256 of the binary the' \
+        '# lock records for this source, R version, platform and base image (IMGLOCK_R_KEY), or - when' \
+        '# it records none.' \
+        '#' \
+        '# The binary cache (/var/cache/imglock, a cache mount) is shared by every build on the builder,' \
+        '# so any of them can write into it: a cached binary is installed only when the lock records its' \
+        '# sha256 and the file has exactly that sha256. Binaries are kept by content, as' \
+        '#   r/IMGLOCK_R_KEY/NAME_VERSION_SHA256/BINARY_SHA256.tar.gz' \
+        '# (the newest four of each package build). Anything else is said on stderr and the source' \
+        '# tarball is fetched, verified against SHA256 before use, built, its binary'\''s sha256 printed' \
+        '# and the binary kept in the cache (when the cache is a mount). Any failure stops the build,' \
+        '# naming the package.' \
+        '#' \
+        '# Each package installed leaves a record in the image, /usr/local/share/imglock/r-binaries/NAME,' \
+        '# which `imglock verify IMAGE --record-binaries` reads into the lock. Its lines, each a field' \
+        '# name, one space and the value:' \
+        '#   # imglock R binary record 1' \
+        '#   name NAME' \
+        '#   version VERSION' \
+        '#   source-sha256 SHA256' \
+        '#   cache-key IMGLOCK_R_KEY' \
+        '#   binary-sha256 the installed binary'\''s sha256' \
         'set -eu' \
+        'fail() {' \
+        '    echo "imglock: $*" >&2' \
+        '    exit 1' \
+        '}' \
+        '[ "$#" -eq 5 ] || fail "imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256, not: $*"' \
         'name=$1' \
         'version=$2' \
         'sha256=$3' \
         'source=$4' \
+        'binary=$5' \
+        'key=${IMGLOCK_R_KEY:?}' \
+        'is_sha256() {' \
+        '    case "$1" in' \
+        '        *[!0-9a-f]*) return 1 ;;' \
+        '    esac' \
+        '    [ "${#1}" -eq 64 ]' \
+        '}' \
+        'case "$name" in' \
+        '    '\'''\'' | [!A-Za-z]* | *[!A-Za-z0-9.]*) fail "the R package name \`$name\` is not one R allows" ;;' \
+        esac \
+        'case "$version" in' \
+        '    '\'''\'' | *[!0-9.-]*) fail "R package $name: the version \`$version\` is not one R allows" ;;' \
+        esac \
+        'is_sha256 "$sha256" || fail "R package $name $version: the sha256 \`$sha256\` is not 64 lowercase hexadecimal digits"' \
+        'if [ "$binary" != "-" ] && ! is_sha256 "$binary"; then' \
+        '    fail "R package $name $version: the binary sha256 \`$binary\` is neither \`-\` nor 64 lowercase hexadecimal digits"' \
+        fi \
+        'case "/$key/" in' \
+        '    */../* | */./* | *//*) fail "R package $name $version: the cache key \`$key\` is not a plain relative path" ;;' \
+        esac \
         cache=/var/cache/imglock \
-        'key="r/${IMGLOCK_R_KEY:?}/${name}_${version}_${sha256}.tar.gz"' \
+        'builds="$cache/r/$key/${name}_${version}_${sha256}"' \
+        records=/usr/local/share/imglock/r-binaries \
         'set --' \
         'if [ -n "${IMGLOCK_R_LIBRARY:-}" ]; then' \
         '    mkdir -p "$IMGLOCK_R_LIBRARY"' \
@@ -29,71 +74,109 @@ RUN printf '%s\n' \
         work=/tmp/imglock-r-build \
         'rm -rf "$work"' \
         'mkdir -p "$work"' \
-        'trap "rm -rf $work" EXIT' \
-        'if [ -f "$cache/$key" ] && R CMD INSTALL "$@" "$cache/$key" >"$work/log" 2>&1; then' \
+        'trap '\''rm -rf "$work"'\'' EXIT' \
+        '' \
+        '# Writes the image'\''s record of the installed binary, whose sha256 is $1.' \
+        'record() {' \
+        '    mkdir -p "$records"' \
+        '    printf '\''%s\n'\'' "# imglock R binary record 1" "name $name" "version $version" \' \
+        '        "source-sha256 $sha256" "cache-key $key" "binary-sha256 $1" >"$records/$name"' \
+        '}' \
+        '' \
+        '# Installs the cached binary the lock records, if the cache has it with that sha256; a copy is' \
+        '# checked and installed, so nothing can change it in between.' \
+        'from_cache() {' \
+        '    if [ "$binary" = "-" ]; then' \
+        '        if [ -d "$builds" ]; then' \
+        '            echo "imglock: not installing the binary cache'\''s R package $name $version: the lock records no binary sha256 for it (\`imglock verify IMAGE --record-binaries\` records one); building it from source" >&2' \
+        '        fi' \
+        '        return 1' \
+        '    fi' \
+        '    [ -f "$builds/$binary.tar.gz" ] || return 1' \
+        '    copy="$work/${name}_${version}_cached.tar.gz"' \
+        '    cp "$builds/$binary.tar.gz" "$copy" || return 1' \
+        '    found=$(sha256sum "$copy" | cut -d " " -f 1)' \
+        '    if [ "$found" != "$binary" ]; then' \
+        '        echo "imglock: not installing the binary cache'\''s R package $name $version: its sha256 is $found, but the lock records $binary; building it from source" >&2' \
+        '        rm -f "$builds/$binary.tar.gz"' \
+        '        return 1' \
+        '    fi' \
+        '    R CMD INSTALL "$@" "$copy" >"$work/log" 2>&1 || {' \
+        '        echo "imglock: the cached binary of R package $name $version (sha256 $binary) did not install; building it from source" >&2' \
+        '        return 1' \
+        '    }' \
+        '    touch "$builds/$binary.tar.gz" 2>/dev/null || true' \
+        '}' \
+        '' \
+        'if from_cache "$@"; then' \
+        '    record "$binary"' \
         '    echo "imglock: R package $name $version installed from the binary cache"' \
         '    exit 0' \
         fi \
         'tarball="$work/${name}_${version}.tar.gz"' \
         'case "$source" in' \
         '    context:*) cp "/imglock-context/${source#context:}" "$tarball" ;;' \
-        '    *) curl -fsSL --retry 3 -o "$tarball" "$source" || {' \
-        '        echo "imglock: downloading R package $name $version from $source failed" >&2' \
-        '        exit 1' \
-        '    } ;;' \
+        '    *) curl -fsSL --retry 3 -o "$tarball" "$source" || fail "downloading R package $name $version from $source failed" ;;' \
         esac \
         'if ! echo "$sha256  $tarball" | sha256sum -c --status; then' \
         '    actual=$(sha256sum "$tarball" | cut -d " " -f 1)' \
-        '    echo "imglock: checksum mismatch for R package $name $version from $source: the lock says sha256 $sha256, the download has $actual; refusing to install it" >&2' \
-        '    exit 1' \
+        '    fail "checksum mismatch for R package $name $version from $source: the lock says sha256 $sha256, the download has $actual; refusing to install it"' \
         fi \
         'cd "$work"' \
         'tar -xzf "$tarball"' \
         'if ! R CMD INSTALL --build "$@" "$work/$name" >"$work/log" 2>&1; then' \
         '    cat "$work/log" >&2' \
-        '    echo "imglock: building R package $name $version failed" >&2' \
-        '    exit 1' \
+        '    fail "building R package $name $version failed"' \
         fi \
+        built= \
+        'for file in "$work/${name}_${version}"_R_*.tar.gz; do' \
+        '    [ -f "$file" ] && built=$file' \
+        done \
+        '[ -n "$built" ] || fail "building R package $name $version made no binary tarball"' \
+        'made=$(sha256sum "$built" | cut -d " " -f 1)' \
         'if grep -qs " $cache " /proc/mounts; then' \
-        '    mkdir -p "$(dirname "$cache/$key")"' \
-        '    for built in "$work/${name}_${version}"_R_*.tar.gz; do' \
-        '        if [ -f "$built" ]; then' \
-        '            cp "$built" "$cache/$key.partial" && mv "$cache/$key.partial" "$cache/$key"' \
-        '        fi' \
+        '    mkdir -p "$builds"' \
+        '    cp "$built" "$builds/.partial-$$" && mv "$builds/.partial-$$" "$builds/$made.tar.gz"' \
+        '    # The newest four binaries of this build are kept (a hit refreshes one).' \
+        '    ls -t "$builds" | tail -n +5 | while read -r old; do' \
+        '        case "$old" in' \
+        '            *.tar.gz) rm -f "$builds/$old" ;;' \
+        '        esac' \
         '    done' \
         fi \
-        'echo "imglock: R package $name $version built from source"' \
+        'record "$made"' \
+        'echo "imglock: R package $name $version built from source (binary sha256 $made)"' \
         > /usr/local/bin/imglock-r-install && chmod 0755 /usr/local/bin/imglock-r-install
 
 # ---- layer `r-core` ----
 
 # layer `r-core`, R step 1 of 3: corekit headerlib
 RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bind,target=/imglock-context \
-    export IMGLOCK_R_KEY=4.2.2/linux-amd64 SOURCE_DATE_EPOCH=1648803846 MAKEFLAGS=-j2 && \
-    imglock-r-install corekit 1.1-2 8bc98d3957baa36fb17264bf2136d250564a2795fe69afe4eb33a8eb453454eb context:imglock-artifacts/corekit_1.1-2.tar.gz && \
-    imglock-r-install headerlib 2.0.0 7c265e0b93674aa208c03e3ff4a2d8c6ebf28ee9ba9688a0ff72922d6187dcce context:imglock-artifacts/headerlib_2.0.0.tar.gz
+    export IMGLOCK_R_KEY=4.2.2/linux-amd64/3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f1e2d4b5a69788776655443322 SOURCE_DATE_EPOCH=1648803846 MAKEFLAGS=-j2 && \
+    imglock-r-install corekit 1.1-2 8bc98d3957baa36fb17264bf2136d250564a2795fe69afe4eb33a8eb453454eb context:imglock-artifacts/corekit_1.1-2.tar.gz - && \
+    imglock-r-install headerlib 2.0.0 7c265e0b93674aa208c03e3ff4a2d8c6ebf28ee9ba9688a0ff72922d6187dcce context:imglock-artifacts/headerlib_2.0.0.tar.gz -
 
 # layer `r-core`, R step 2 of 3: fastsum
 RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bind,target=/imglock-context \
-    export IMGLOCK_R_KEY=4.2.2/linux-amd64 SOURCE_DATE_EPOCH=1822740604 MAKEFLAGS=-j2 && \
-    imglock-r-install fastsum 0.3.1 d87ded65cd4d1102772c8d2f61b2a4a6b0d1c56cad6a7d646b73532a76556441 context:imglock-artifacts/fastsum_0.3.1.tar.gz
+    export IMGLOCK_R_KEY=4.2.2/linux-amd64/3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f1e2d4b5a69788776655443322 SOURCE_DATE_EPOCH=1822740604 MAKEFLAGS=-j2 && \
+    imglock-r-install fastsum 0.3.1 d87ded65cd4d1102772c8d2f61b2a4a6b0d1c56cad6a7d646b73532a76556441 context:imglock-artifacts/fastsum_0.3.1.tar.gz -
 
 # layer `r-core`, R step 3 of 3: plotkit usehdr
 RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bind,target=/imglock-context \
-    export IMGLOCK_R_KEY=4.2.2/linux-amd64 SOURCE_DATE_EPOCH=1852841823 MAKEFLAGS=-j2 && \
-    imglock-r-install plotkit 3.4.1 b285f3c1d1ea715d1f2cdc8ba2bfb11fd2e2ef2ffd5e73b4cf425bb6e9226113 context:imglock-artifacts/plotkit_3.4.1.tar.gz && \
-    imglock-r-install usehdr 0.1.0 893908755f47b8620aacb72a710ac91739b2bba8f874d6d2a137851ee249fcd0 context:imglock-artifacts/usehdr_0.1.0.tar.gz
+    export IMGLOCK_R_KEY=4.2.2/linux-amd64/3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f1e2d4b5a69788776655443322 SOURCE_DATE_EPOCH=1852841823 MAKEFLAGS=-j2 && \
+    imglock-r-install plotkit 3.4.1 b285f3c1d1ea715d1f2cdc8ba2bfb11fd2e2ef2ffd5e73b4cf425bb6e9226113 context:imglock-artifacts/plotkit_3.4.1.tar.gz - && \
+    imglock-r-install usehdr 0.1.0 893908755f47b8620aacb72a710ac91739b2bba8f874d6d2a137851ee249fcd0 context:imglock-artifacts/usehdr_0.1.0.tar.gz -
 
 # ---- layer `r-bioc` ----
 
 # layer `r-bioc`, R step 1 of 2: AnnoData BiocLite
 RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bind,target=/imglock-context \
-    export IMGLOCK_R_KEY=4.2.2/linux-amd64 SOURCE_DATE_EPOCH=1690559462 MAKEFLAGS=-j2 && \
-    imglock-r-install AnnoData 1.0.0 180c57417c9ee130b48fb2f6103e92484fe5add3a19b20e34947e401aa33386f context:imglock-artifacts/AnnoData_1.0.0.tar.gz && \
-    imglock-r-install BiocLite 1.20.0 a36fccebdc0e0fabcf5651cd039014759902c1dcdc91b847c7fe84025b588da1 context:imglock-artifacts/BiocLite_1.20.0.tar.gz
+    export IMGLOCK_R_KEY=4.2.2/linux-amd64/3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f1e2d4b5a69788776655443322 SOURCE_DATE_EPOCH=1690559462 MAKEFLAGS=-j2 && \
+    imglock-r-install AnnoData 1.0.0 180c57417c9ee130b48fb2f6103e92484fe5add3a19b20e34947e401aa33386f context:imglock-artifacts/AnnoData_1.0.0.tar.gz - && \
+    imglock-r-install BiocLite 1.20.0 a36fccebdc0e0fabcf5651cd039014759902c1dcdc91b847c7fe84025b588da1 context:imglock-artifacts/BiocLite_1.20.0.tar.gz -
 
 # layer `r-bioc`, R step 2 of 2: leafy SeqTools
 RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bind,target=/imglock-context \
-    export IMGLOCK_R_KEY=4.2.2/linux-amd64 SOURCE_DATE_EPOCH=1629509985 MAKEFLAGS=-j2 && \
-    imglock-r-install leafy 0.2.0 9a219200c45ff7e1cb3bb7a5dc296eb1bed943be3a7941b3bfa2e4468aaecd41 context:imglock-artifacts/leafy_0.2.0.tar.gz && \
-    imglock-r-install SeqTools 1.4.0 0991d065e53725ba4b03de17e814c704980f08953c8b9344f81e3940fd6d3898 context:imglock-artifacts/SeqTools_1.4.0.tar.gz
+    export IMGLOCK_R_KEY=4.2.2/linux-amd64/3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f1e2d4b5a69788776655443322 SOURCE_DATE_EPOCH=1629509985 MAKEFLAGS=-j2 && \
+    imglock-r-install leafy 0.2.0 9a219200c45ff7e1cb3bb7a5dc296eb1bed943be3a7941b3bfa2e4468aaecd41 context:imglock-artifacts/leafy_0.2.0.tar.gz - && \
+    imglock-r-install SeqTools 1.4.0 0991d065e53725ba4b03de17e814c704980f08953c8b9344f81e3940fd6d3898 context:imglock-artifacts/SeqTools_1.4.0.tar.gz -

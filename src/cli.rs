@@ -123,6 +123,10 @@ struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
     format: VerifyFormat,
+    /// When the image matches, write the sha256 of each R binary its build recorded into the
+    /// lock, so later builds may take those binaries from the binary cache.
+    #[arg(long)]
+    record_binaries: bool,
 }
 
 /// The arguments of `imglock check`.
@@ -300,7 +304,12 @@ fn diff_command(args: DiffArgs) -> Result<ExitCode, Error> {
 }
 
 fn verify_command(args: VerifyArgs) -> Result<ExitCode, Error> {
-    let report = crate::verify::verify(
+    let verify = if args.record_binaries {
+        crate::verify::verify_and_record
+    } else {
+        crate::verify::verify
+    };
+    let report = verify(
         &args.image,
         &args.lock,
         args.library.as_deref(),
@@ -312,7 +321,32 @@ fn verify_command(args: VerifyArgs) -> Result<ExitCode, Error> {
         VerifyFormat::Junit => crate::verify::junit(&report),
     };
     let _ = write!(std::io::stdout(), "{rendered}");
+    if let Some(recorded) = &report.recorded {
+        tell_recorded(recorded, &args.lock);
+    }
     Ok(exit_code(report.matches()))
+}
+
+/// Says on stderr what `verify --record-binaries` put into `lock`, and what it ignored.
+fn tell_recorded(recorded: &crate::verify::Recorded, lock: &std::path::Path) {
+    let mut stderr = std::io::stderr();
+    if recorded.recordings.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "nothing recorded: the image does not match the lock {}",
+            lock.display()
+        );
+        return;
+    }
+    for recording in &recorded.recordings {
+        for ignored in &recording.ignored {
+            let _ = writeln!(stderr, "note: {ignored}");
+        }
+        let _ = writeln!(stderr, "{} in {}", recording.summary, lock.display());
+    }
+    if !recorded.written {
+        let _ = writeln!(stderr, "{} already says so: unchanged", lock.display());
+    }
 }
 
 fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {

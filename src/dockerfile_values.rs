@@ -51,6 +51,25 @@ pub fn check_one_line(field: &str, value: &str) -> Result<(), String> {
     }
 }
 
+/// A sha256 as the lock writes it, like a package's `sha256` or an R package's
+/// `binary-sha256`: exactly 64 lowercase hexadecimal digits (so it is one shell word too).
+pub fn check_sha256(field: &str, value: &str) -> Result<(), String> {
+    if is_sha256(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "has {field} `{}`, which is not 64 lowercase hexadecimal digits",
+            value.escape_debug()
+        ))
+    }
+}
+
+/// Whether `value` is 64 lowercase hexadecimal digits.
+pub fn is_sha256(value: &str) -> bool {
+    let lowercase_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    value.len() == 64 && value.bytes().all(lowercase_hex)
+}
+
 /// An image reference as `FROM` takes it, by the OCI distribution grammar (docker/distribution's
 /// `reference` package): `[registry[:port]/]path[:tag][@sha256:<64 lowercase hex digits>]`, the
 /// path's components lowercase letters and digits joined by `.`, `_`, `__` or dashes. Nothing

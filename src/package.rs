@@ -119,6 +119,14 @@ impl PackageDetails {
         }
     }
 
+    /// An R package's details, to change.
+    pub fn r_mut(&mut self) -> Option<&mut RDetails> {
+        match self {
+            Self::R(details) => Some(details),
+            _ => None,
+        }
+    }
+
     /// A conda package's build.
     pub fn conda(&self) -> Option<&CondaBuild> {
         match self {

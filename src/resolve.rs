@@ -85,10 +85,16 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let layers = resolve_layers(&spec, &ecosystems, &preferred, &mut notes)?;
     notes.extend(unknown_upgrades(&options.upgrade_packages, &layers));
 
-    let lock = pin_artifacts(&spec, &fetcher, &ecosystems, layers)?;
+    let mut lock = pin_artifacts(&spec, &fetcher, &ecosystems, layers)?;
     if let Some(previous) = &previous {
         refuse_republished(previous, &lock, &options.upgrade_packages)?;
     }
+    keep_recorded(
+        &lock_path,
+        previous.as_ref(),
+        previous_text.as_deref(),
+        &mut lock,
+    );
     let rendered = crate::lock::render(&lock);
     let changed = previous_text.as_deref() != Some(rendered.as_str());
     if changed {
@@ -100,6 +106,21 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         changed,
         notes,
     })
+}
+
+/// Keeps in `lock` what the previous lock (`previous`, or with `--upgrade` its `text` when it
+/// reads) recorded from built images, where it still holds: see
+/// [`crate::support::EcosystemSupport::keep_recorded`].
+fn keep_recorded(path: &Path, previous: Option<&Lock>, text: Option<&str>, lock: &mut Lock) {
+    let upgraded_from = match (previous, text) {
+        (None, Some(text)) => Lock::parse(path, text).ok(),
+        _ => None,
+    };
+    if let Some(kept_from) = previous.or(upgraded_from.as_ref()) {
+        for support in crate::registry::ALL {
+            support.keep_recorded(kept_from, lock);
+        }
+    }
 }
 
 /// A layer's resolved packages, each with the index of the ecosystem that resolved it.

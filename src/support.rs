@@ -45,6 +45,13 @@ pub trait EcosystemSupport: Sync {
         let _ = (spec, lock);
     }
 
+    /// Keeps in the new `lock` what the `previous` lock recorded about its packages from built
+    /// images, where that still holds (R: each binary's sha256, while the package, R version,
+    /// platform and base image are unchanged). Nothing by default.
+    fn keep_recorded(&self, previous: &Lock, lock: &mut Lock) {
+        let _ = (previous, lock);
+    }
+
     /// The direction and level of a version change by its own version order; `None` when
     /// either side is not a version it can read.
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)>;

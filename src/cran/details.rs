@@ -5,6 +5,11 @@ use crate::lock::fields::{FieldWriter, PackageFields, Slot};
 /// The R facts of a locked package.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RDetails {
+    /// The sha256 of the binary a build of this source made, recorded from a built image
+    /// (`imglock verify IMAGE --record-binaries`): the only binary of it the installer takes
+    /// from the binary cache. Valid for the lock's R version, platform and base image, the
+    /// inputs of the cache key ([`super::emit::binary_cache_key`]).
+    pub binary_sha256: Option<String>,
     /// Whether it has code to compile (`NeedsCompilation`), as its index says.
     pub needs_compilation: Option<bool>,
     /// What it says it needs from the system (`SystemRequirements`), as written in its tarball.
@@ -15,21 +20,30 @@ impl RDetails {
     /// Takes its fields from a package table of the lock.
     pub fn read(fields: &mut PackageFields) -> Result<Self, String> {
         Ok(Self {
+            binary_sha256: fields.sha256("binary-sha256")?,
             needs_compilation: fields.boolean("needs-compilation")?,
             system_requirements: fields.string("system-requirements")?,
         })
     }
 
-    /// Writes the fields that go in `slot` (all follow `requested`).
+    /// Writes the fields that go in `slot`: the binary's sha256 beside the source's (after
+    /// `size`), the rest after `requested`.
     pub fn write(&self, slot: Slot, out: &mut FieldWriter<'_>) {
-        if slot != Slot::Requested {
-            return;
-        }
-        if let Some(needs) = self.needs_compilation {
-            out.plain("needs-compilation", needs);
-        }
-        if let Some(requirements) = &self.system_requirements {
-            out.string("system-requirements", requirements);
+        match slot {
+            Slot::Artifact => {
+                if let Some(binary) = &self.binary_sha256 {
+                    out.string("binary-sha256", binary);
+                }
+            }
+            Slot::Requested => {
+                if let Some(needs) = self.needs_compilation {
+                    out.plain("needs-compilation", needs);
+                }
+                if let Some(requirements) = &self.system_requirements {
+                    out.string("system-requirements", requirements);
+                }
+            }
+            Slot::Dependencies => {}
         }
     }
 }

@@ -7,6 +7,9 @@
 //! one checked. Every library must hold nothing else but R's own base and recommended packages
 //! (what Debian's `r-base-core` and `r-recommended` install, known by name): any other package,
 //! in any library, is unexpected, because R would load it too.
+//!
+//! It also reads the installer's records of the binaries it installed ([`super::binaries`]),
+//! which `imglock verify --record-binaries` puts into the lock.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -14,7 +17,7 @@ use crate::cran::{BASE_PACKAGES, RECOMMENDED_PACKAGES, dcf_fields};
 use crate::lock::Lock;
 use crate::package::Ecosystem;
 use crate::verify::image::{Files, Want, Wanted, texts};
-use crate::verify::inventory::{Finding, FindingKind, Inventory};
+use crate::verify::inventory::{Finding, FindingKind, Inventory, Recording};
 
 /// The R libraries of Debian/Ubuntu R and rocker images, in R's search order.
 const STANDARD_LIBRARIES: &[&str] = &[
@@ -195,19 +198,23 @@ fn wrong_source(ecosystem: Ecosystem, fields: &BTreeMap<String, String>) -> Opti
 
 impl Wanted for RInventory {
     fn file(&self, path: &str) -> Option<Want> {
+        if let Some(want) = super::binaries::wanted(path) {
+            return Some(want);
+        }
         let (_, package) = self.package_of(path)?;
         (!package.contains('/')).then_some(Want::Bytes)
     }
 
     fn folder(&self, path: &str) -> bool {
-        self.libraries.iter().any(|library| {
-            library.starts_with(&format!("{path}/"))
-                || library == path
-                || path
-                    .strip_prefix(library.as_str())
-                    .and_then(|rest| rest.strip_prefix('/'))
-                    .is_some_and(|package| !package.contains('/'))
-        })
+        super::binaries::wanted_folder(path)
+            || self.libraries.iter().any(|library| {
+                library.starts_with(&format!("{path}/"))
+                    || library == path
+                    || path
+                        .strip_prefix(library.as_str())
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        .is_some_and(|package| !package.contains('/'))
+            })
     }
 }
 
@@ -222,5 +229,10 @@ impl Inventory for RInventory {
         }
         check_locked(&loaded, lock, findings);
         self.check_unexpected(&installed, lock, findings);
+    }
+
+    /// Puts the binary sha256 of each installer record that matches the lock into the lock.
+    fn record(&self, files: &Files, lock: &mut Lock) -> Option<Recording> {
+        Some(super::binaries::record(files, lock))
     }
 }

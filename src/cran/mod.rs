@@ -7,6 +7,7 @@
 //! came from.
 
 mod archive;
+pub(crate) mod binaries;
 pub(crate) mod bioc;
 mod dcf;
 pub(crate) mod details;
@@ -347,6 +348,7 @@ impl LayerResolver for RPackages<'_> {
                     }),
                     dependencies: selected.dependencies,
                     details: PackageDetails::R(RDetails {
+                        binary_sha256: None,
                         needs_compilation: selected.entry.needs_compilation,
                         system_requirements: None,
                     }),

@@ -35,6 +35,10 @@ impl EcosystemSupport for R {
         lock.image.r_library = spec.image.r.library.clone();
     }
 
+    fn keep_recorded(&self, previous: &Lock, lock: &mut Lock) {
+        super::binaries::keep_recorded(previous, lock);
+    }
+
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
         super::version_change(old, new)
     }

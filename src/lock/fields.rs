@@ -1,11 +1,12 @@
 //! A package table's own fields, as each ecosystem reads and writes them: [`PackageFields`]
 //! holds what the shared fields left of a `[[layer.package]]` table, for the package's ecosystem
-//! to take (anything it does not take is refused); [`FieldWriter`] writes them in the canonical
-//! form, in the [`Slot`] the lock format gives them.
+//! to take (anything it does not take is refused, and every refusal names the field's line, from
+//! the table's [`Origin`]); [`FieldWriter`] writes them in the canonical form, in the [`Slot`] the
+//! lock format gives them.
 
 use std::fmt::Write;
 
-use crate::dockerfile_values::check_one_line;
+use crate::dockerfile_values::{check_one_line, check_sha256};
 
 /// Which shared field a package's own fields follow. The order is the lock format's (version
 /// 1), fixed so that existing locks are rewritten byte for byte.
@@ -19,71 +20,143 @@ pub enum Slot {
     Dependencies,
 }
 
+/// Where a package table is in the lock's text: its lines, from its `[[layer.package]]` header
+/// to the next table's, and the number of the first, to name the line of a refused field.
+#[derive(Debug, Default, Clone)]
+pub struct Origin {
+    lines: Vec<String>,
+    first_line: usize,
+}
+
+impl Origin {
+    /// The table whose header is at `header` (a byte range of `text`, as TOML gives it).
+    pub fn new(text: &str, header: std::ops::Range<usize>) -> Self {
+        let start = header.start.min(text.len());
+        let rest = text.get(start..).unwrap_or_default();
+        let lines = rest
+            .lines()
+            .enumerate()
+            .take_while(|(index, line)| *index == 0 || !line.trim_start().starts_with('['))
+            .map(|(_, line)| line.to_string())
+            .collect();
+        Self {
+            lines,
+            first_line: text.as_bytes()[..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1,
+        }
+    }
+
+    /// The line of the table's `key = …`, when it is written that way.
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        self.lines.iter().enumerate().find_map(|(index, line)| {
+            let rest = line.trim_start().strip_prefix(key)?;
+            rest.trim_start()
+                .starts_with('=')
+                .then_some(self.first_line + index)
+        })
+    }
+
+    /// `problem` about the field `key`, with the field's line, else the table's, when known.
+    pub fn at(&self, key: &str, problem: String) -> String {
+        match self.line_of(key) {
+            Some(line) => format!("{problem}, at line {line}"),
+            None if !self.lines.is_empty() => {
+                format!("{problem}, in the table at line {}", self.first_line)
+            }
+            None => problem,
+        }
+    }
+}
+
 /// The fields of a package table that are not shared by every ecosystem.
 #[derive(Debug, Default)]
-pub struct PackageFields(toml::Table);
+pub struct PackageFields {
+    table: toml::Table,
+    origin: Origin,
+}
 
 impl PackageFields {
-    /// The fields left of a package table.
-    pub fn new(table: toml::Table) -> Self {
-        Self(table)
+    /// The fields left of a package table, written at `origin`.
+    pub fn new(table: toml::Table, origin: Origin) -> Self {
+        Self { table, origin }
     }
 
     /// A string field, if present.
     pub fn string(&mut self, key: &str) -> Result<Option<String>, String> {
-        match self.0.remove(key) {
+        match self.table.remove(key) {
             None => Ok(None),
             Some(toml::Value::String(text)) => {
-                check_one_line(key, &text).map_err(|problem| format!("has {problem}"))?;
+                check_one_line(key, &text)
+                    .map_err(|problem| self.origin.at(key, format!("has {problem}")))?;
                 Ok(Some(text))
             }
-            Some(other) => Err(wrong_type(key, "a string", &other)),
+            Some(other) => Err(self.wrong_type(key, "a string", &other)),
         }
+    }
+
+    /// A sha256 field (64 lowercase hexadecimal digits), if present.
+    pub fn sha256(&mut self, key: &str) -> Result<Option<String>, String> {
+        let value = self.string(key)?;
+        if let Some(value) = &value {
+            check_sha256(key, value).map_err(|problem| self.origin.at(key, problem))?;
+        }
+        Ok(value)
     }
 
     /// A list of strings, empty if absent.
     pub fn strings(&mut self, key: &str) -> Result<Vec<String>, String> {
-        match self.0.remove(key) {
+        match self.table.remove(key) {
             None => Ok(Vec::new()),
             Some(toml::Value::Array(items)) => items
                 .into_iter()
                 .map(|item| match item {
                     toml::Value::String(text) => check_one_line(key, &text)
                         .map(|()| text)
-                        .map_err(|problem| format!("has {problem}")),
-                    other => Err(wrong_type(key, "a list of strings", &other)),
+                        .map_err(|problem| self.origin.at(key, format!("has {problem}"))),
+                    other => Err(self.wrong_type(key, "a list of strings", &other)),
                 })
                 .collect(),
-            Some(other) => Err(wrong_type(key, "a list of strings", &other)),
+            Some(other) => Err(self.wrong_type(key, "a list of strings", &other)),
         }
     }
 
     /// A boolean field, if present.
     pub fn boolean(&mut self, key: &str) -> Result<Option<bool>, String> {
-        match self.0.remove(key) {
+        match self.table.remove(key) {
             None => Ok(None),
             Some(toml::Value::Boolean(value)) => Ok(Some(value)),
-            Some(other) => Err(wrong_type(key, "true or false", &other)),
+            Some(other) => Err(self.wrong_type(key, "true or false", &other)),
         }
     }
 
     /// A non-negative integer field, if present.
     pub fn count(&mut self, key: &str) -> Result<Option<u64>, String> {
-        match self.0.remove(key) {
+        match self.table.remove(key) {
             None => Ok(None),
-            Some(toml::Value::Integer(value)) => u64::try_from(value)
-                .map(Some)
-                .map_err(|_| format!("`{key}` is {value}, which is negative")),
-            Some(other) => Err(wrong_type(key, "a number", &other)),
+            Some(toml::Value::Integer(value)) => u64::try_from(value).map(Some).map_err(|_| {
+                self.origin
+                    .at(key, format!("`{key}` is {value}, which is negative"))
+            }),
+            Some(other) => Err(self.wrong_type(key, "a number", &other)),
         }
     }
 
     /// Fails on the first field nobody took: a field of another ecosystem, or an unknown one.
     pub fn finish(self) -> Result<(), String> {
-        match self.0.keys().next() {
-            Some(field) => Err(format!("has `{field}`, which its ecosystem does not have")),
+        match self.table.keys().next() {
+            Some(field) => Err(self.origin.at(
+                field,
+                format!("has `{field}`, which its ecosystem does not have"),
+            )),
             None => Ok(()),
         }
+    }
+
+    fn wrong_type(&self, key: &str, wanted: &str, found: &toml::Value) -> String {
+        self.origin.at(key, wrong_type(key, wanted, found))
     }
 }
 
@@ -150,9 +223,22 @@ mod tests {
     }
 
     #[test]
+    fn refused_fields_are_named_with_their_line() {
+        let text = "[[layer]]\nname = \"r\"\n\n[[layer.package]]\nname = \"a\"\nb = 1\n\n[[layer.package]]\nname = \"c\"\nb = 2\n";
+        let second = text.rfind("[[layer.package]]").unwrap();
+        let origin = Origin::new(text, second..second + 17);
+        assert_eq!(origin.line_of("b"), Some(10));
+        assert_eq!(origin.line_of("name"), Some(9));
+        assert_eq!(origin.at("b", "bad".into()), "bad, at line 10");
+        assert_eq!(origin.at("x", "bad".into()), "bad, in the table at line 8");
+        let first = text.find("[[layer.package]]").unwrap();
+        assert_eq!(Origin::new(text, first..first + 17).line_of("b"), Some(6));
+    }
+
+    #[test]
     fn fields_nobody_takes_are_refused() {
         let table: toml::Table = toml::from_str("build = \"h0\"\nvia = [\"a\"]").unwrap();
-        let mut fields = PackageFields::new(table);
+        let mut fields = PackageFields::new(table, Origin::default());
         assert_eq!(fields.strings("via").unwrap(), ["a"]);
         let error = fields.finish().unwrap_err();
         assert_eq!(error, "has `build`, which its ecosystem does not have");

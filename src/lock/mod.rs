@@ -160,7 +160,7 @@ impl Lock {
             layers: wire
                 .layer
                 .into_iter()
-                .map(validate_layer)
+                .map(|layer| validate_layer(layer, text))
                 .collect::<Result<_, _>>()
                 .map_err(invalid)?,
         })
@@ -248,7 +248,7 @@ fn check_layers(layers: &[wire::Layer]) -> Result<(), String> {
         match &layer.maven_target {
             Some(target) => check_image_path(target)
                 .map_err(|problem| format!("layer `{}`: maven-target: {problem}", layer.name))?,
-            None if layer.package.iter().any(wire::Package::is_maven) => {
+            None if layer.package.iter().any(|p| p.get_ref().is_maven()) => {
                 return Err(format!(
                     "layer `{}` has Maven artifacts but no `maven-target`",
                     layer.name
@@ -266,7 +266,7 @@ fn check_unique_packages(layers: &[wire::Layer]) -> Result<(), String> {
     let mut seen = std::collections::HashMap::new();
     for layer in layers {
         for package in &layer.package {
-            let (ecosystem, name) = package.key();
+            let (ecosystem, name) = package.get_ref().key();
             if let Some(first) = seen.insert((ecosystem, name), layer.name.as_str()) {
                 let name = name.escape_debug();
                 return Err(if first == layer.name {
@@ -283,12 +283,15 @@ fn check_unique_packages(layers: &[wire::Layer]) -> Result<(), String> {
     Ok(())
 }
 
-/// A layer with every package validated (see [`wire::Package::validate`]).
-fn validate_layer(layer: wire::Layer) -> Result<LockedLayer, String> {
+/// A layer of the lock `text` with every package validated (see [`wire::Package::validate`]).
+fn validate_layer(layer: wire::Layer, text: &str) -> Result<LockedLayer, String> {
     let packages = layer
         .package
         .into_iter()
-        .map(|package| package.validate(&layer.name))
+        .map(|package| {
+            let origin = fields::Origin::new(text, package.span());
+            package.into_inner().validate(&layer.name, origin)
+        })
         .collect::<Result<_, _>>()?;
     Ok(LockedLayer {
         name: layer.name,

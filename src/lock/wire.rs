@@ -1,14 +1,15 @@
 //! The lock file as written, as TOML holds it; checked strictly on load and turned into the
 //! validated [`super::Lock`]. A package table's shared fields are read here; the rest go to its
-//! ecosystem ([`PackageDetails::read`]), which refuses any it does not own.
+//! ecosystem ([`PackageDetails::read`]), which refuses any it does not own. Each package table
+//! keeps its place in the text, so a refused field is named with its line.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::fields::PackageFields;
+use super::fields::{Origin, PackageFields};
 use super::{LockedImage, LockedPackage};
-use crate::dockerfile_values::check_one_line;
+use crate::dockerfile_values::{check_one_line, check_sha256};
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 
 #[derive(Deserialize)]
@@ -31,7 +32,7 @@ pub(super) struct Layer {
     #[serde(rename = "maven-target")]
     pub maven_target: Option<String>,
     #[serde(default)]
-    pub package: Vec<Package>,
+    pub package: Vec<toml::Spanned<Package>>,
 }
 
 /// A `[[layer.package]]` table.
@@ -64,8 +65,9 @@ impl Package {
         self.ecosystem == Ecosystem::Maven
     }
 
-    /// The package, checked: a well-formed sha256, and only its own ecosystem's fields.
-    pub(super) fn validate(self, layer: &str) -> Result<LockedPackage, String> {
+    /// The package, checked: one-line values, a well-formed sha256, and only its own
+    /// ecosystem's fields; `origin` is where its table is in the lock's text.
+    pub(super) fn validate(self, layer: &str, origin: Origin) -> Result<LockedPackage, String> {
         let about = format!(
             "{} package `{}` in layer `{layer}`",
             self.ecosystem,
@@ -81,20 +83,12 @@ impl Package {
         .into_iter()
         .chain(self.dependencies.iter().map(|d| ("dependencies", d)))
         {
-            check_one_line(field, value).map_err(|problem| format!("{about}: {problem}"))?;
+            check_one_line(field, value)
+                .map_err(|problem| origin.at(field, format!("{about}: {problem}")))?;
         }
-        let hex_ok = self.sha256.len() == 64
-            && self
-                .sha256
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-        if !hex_ok {
-            return Err(format!(
-                "{about} has sha256 `{}`, which is not 64 lowercase hexadecimal digits",
-                self.sha256
-            ));
-        }
-        let mut own = PackageFields::new(self.own);
+        check_sha256("sha256", &self.sha256)
+            .map_err(|problem| origin.at("sha256", format!("{about} {problem}")))?;
+        let mut own = PackageFields::new(self.own, origin);
         let details = PackageDetails::read(self.ecosystem, &mut own)
             .and_then(|details| own.finish().map(|()| details))
             .map_err(|problem| format!("{about} {problem}"))?;

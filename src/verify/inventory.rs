@@ -1,6 +1,7 @@
-//! What an ecosystem's inventory of an image is: the files it wants read ([`Wanted`]) and the
-//! differences from the lock it finds in them ([`Finding`]). Each ecosystem folder has one
-//! (`cran::inventory`, `pypi::inventory`, `conda::inventory`, `maven::inventory`).
+//! What an ecosystem's inventory of an image is: the files it wants read ([`Wanted`]), the
+//! differences from the lock it finds in them ([`Finding`]), and what it records from them into
+//! the lock when asked ([`Recording`]). Each ecosystem folder has one (`cran::inventory`,
+//! `pypi::inventory`, `conda::inventory`, `maven::inventory`).
 
 use serde::Serialize;
 
@@ -13,6 +14,23 @@ pub trait Inventory: Wanted {
     /// Compares the files read with the lock's packages of this ecosystem, adding a finding for
     /// every difference.
     fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>);
+
+    /// Records in `lock` what the image's builds wrote down about its packages (R: each
+    /// binary's sha256, `cran::binaries`), for `imglock verify --record-binaries`; `None` when
+    /// this ecosystem records nothing.
+    fn record(&self, files: &Files, lock: &mut Lock) -> Option<Recording> {
+        let _ = (files, lock);
+        None
+    }
+}
+
+/// What one ecosystem recorded from an image into the lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recording {
+    /// What was recorded, like "recorded the binary sha256 of 5 R package(s)".
+    pub summary: String,
+    /// Each record that was not used, and why.
+    pub ignored: Vec<String>,
 }
 
 /// What is wrong with one package.

@@ -6,6 +6,10 @@
 //! ([`image::Want`]), and compares them with the lock: R's `DESCRIPTION` files, Python's
 //! `*.dist-info/METADATA`, conda's `<prefix>/conda-meta/*.json`, and Maven's jars of each
 //! layer's `maven-target` by sha256.
+//!
+//! With `--record-binaries`, an image that matches its lock also gives the lock what its builds
+//! wrote down (R: each binary's sha256, [`Inventory::record`]); the lock is then rewritten
+//! atomically, everything else in it byte for byte the same.
 
 mod content;
 pub(crate) mod image;
@@ -18,7 +22,7 @@ use serde::Serialize;
 
 pub use image::Limits;
 pub(crate) use inventory::Inventory;
-pub use inventory::{Finding, FindingKind};
+pub use inventory::{Finding, FindingKind, Recording};
 pub(crate) use report::{junit, text};
 
 use crate::error::Error;
@@ -36,6 +40,18 @@ pub struct VerifyReport {
     pub findings: Vec<Finding>,
     /// Entries of the image that were skipped (hostile paths, links, sizes).
     pub warnings: Vec<String>,
+    /// What `--record-binaries` recorded into the lock; `None` when it was not asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Recorded>,
+}
+
+/// What `--record-binaries` did.
+#[derive(Debug, Serialize)]
+pub struct Recorded {
+    /// What each ecosystem recorded; empty when the image does not match the lock.
+    pub recordings: Vec<Recording>,
+    /// Whether the lock file was rewritten (it is not when nothing in it changed).
+    pub written: bool,
 }
 
 /// A locked package that was checked.
@@ -61,7 +77,29 @@ pub fn verify(
     library: Option<&str>,
     limits: Limits,
 ) -> Result<VerifyReport, Error> {
-    let lock = Lock::read(lock_path)?;
+    verify_image(image, lock_path, library, limits, false)
+}
+
+/// Verifies the image at `image` against the lock at `lock_path` and, when it matches, writes
+/// what its builds recorded into the lock (`imglock verify --record-binaries`).
+pub fn verify_and_record(
+    image: &Path,
+    lock_path: &Path,
+    library: Option<&str>,
+    limits: Limits,
+) -> Result<VerifyReport, Error> {
+    verify_image(image, lock_path, library, limits, true)
+}
+
+/// [`verify`], and with `record` [`verify_and_record`].
+fn verify_image(
+    image: &Path,
+    lock_path: &Path,
+    library: Option<&str>,
+    limits: Limits,
+    record: bool,
+) -> Result<VerifyReport, Error> {
+    let mut lock = Lock::read(lock_path)?;
     let inventories: Vec<Box<dyn Inventory>> = crate::registry::ALL
         .iter()
         .map(|support| support.inventory(&lock, library))
@@ -75,8 +113,61 @@ pub fn verify(
     for inventory in &inventories {
         inventory.check(&read.files, &lock, &mut findings);
     }
-    let checked = lock
-        .layers
+    let checked = checked(&lock);
+    let recorded = if record {
+        Some(record_into(
+            &inventories,
+            &read.files,
+            &mut lock,
+            lock_path,
+            findings.is_empty(),
+        )?)
+    } else {
+        None
+    };
+    Ok(VerifyReport {
+        image: image.to_path_buf(),
+        lock: lock_path.to_path_buf(),
+        checked,
+        findings,
+        warnings: read.warnings,
+        recorded,
+    })
+}
+
+/// Records what the inventories find in `files` into `lock` and writes it to `lock_path` when
+/// its text changes; nothing when the image does not `match` the lock.
+fn record_into(
+    inventories: &[Box<dyn Inventory>],
+    files: &image::Files,
+    lock: &mut Lock,
+    lock_path: &Path,
+    matches: bool,
+) -> Result<Recorded, Error> {
+    if !matches {
+        return Ok(Recorded {
+            recordings: Vec::new(),
+            written: false,
+        });
+    }
+    let before = crate::lock::render(lock);
+    let recordings: Vec<Recording> = inventories
+        .iter()
+        .filter_map(|inventory| inventory.record(files, lock))
+        .collect();
+    let written = crate::lock::render(lock) != before;
+    if written {
+        lock.write(lock_path)?;
+    }
+    Ok(Recorded {
+        recordings,
+        written,
+    })
+}
+
+/// Every locked package, as checked.
+fn checked(lock: &Lock) -> Vec<CheckedPackage> {
+    lock.layers
         .iter()
         .flat_map(|layer| {
             layer.packages.iter().map(|p| CheckedPackage {
@@ -86,12 +177,5 @@ pub fn verify(
                 version: p.version.clone(),
             })
         })
-        .collect();
-    Ok(VerifyReport {
-        image: image.to_path_buf(),
-        lock: lock_path.to_path_buf(),
-        checked,
-        findings,
-        warnings: read.warnings,
-    })
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use crate::support;
-use crate::support::{Project, Server, fixture_copy, output_text as text, stderr};
+use crate::support::{Project, Server, fixture_copy, locks, output_text as text, stderr};
 
 const BASE: &str = "localhost/imglock-test-base:bookworm-r-python-conda";
 
@@ -112,13 +112,48 @@ fn installed(image: &str, cleanup: &mut Cleanup) -> Vec<String> {
     packages
 }
 
+/// The `binary-sha256` the lock records, by package name.
+fn binaries(project: &Project) -> std::collections::BTreeMap<String, String> {
+    locks::binary_digests(&project.lock().unwrap())
+}
+
+/// A folder (under `dir`) holding a Dockerfile that, from the base image, mounts imglock's
+/// binary cache as the installer does and copies `donor`'s recorded binary over `victim`'s,
+/// and the sha256 the victim's entry then has.
+fn plant(
+    project: &Project,
+    base: &str,
+    victim: &str,
+    donor: &str,
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, String) {
+    let packages = locks::packages(&project.lock().unwrap());
+    let dockerfile = std::fs::read_to_string(project.path("build1/Dockerfile")).unwrap();
+    let key = locks::r_cache_key(&dockerfile);
+    let entry = |name: &str| {
+        let package = packages.iter().find(|p| p["name"].as_str() == Some(name));
+        let field = |f: &str| package.unwrap()[f].as_str().unwrap().to_string();
+        let (version, sha256, binary) = (field("version"), field("sha256"), field("binary-sha256"));
+        let path = format!("/var/cache/imglock/r/{key}/{name}_{version}_{sha256}/{binary}.tar.gz");
+        (path, binary)
+    };
+    let (to, _) = entry(victim);
+    let (from, found) = entry(donor);
+    let folder = dir.join("plant");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("Dockerfile"),
+        format!(
+            "FROM localhost/imglock-test-base@{base}\nRUN --mount=type=cache,target=/var/cache/imglock,sharing=locked cp {from} {to}\n"
+        ),
+    )
+    .unwrap();
+    (folder, found)
+}
+
 fn locked(project: &Project) -> Vec<String> {
-    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
-    let mut packages: Vec<String> = lock["layer"]
-        .as_array()
-        .unwrap()
+    let mut packages: Vec<String> = locks::packages(&project.lock().unwrap())
         .iter()
-        .flat_map(|l| l["package"].as_array().unwrap())
         .map(|p| {
             format!(
                 "{} {}",
@@ -148,11 +183,20 @@ fn built_images_hold_exactly_the_lock_and_rebuild_only_what_changed() {
     let tag = |n: u32| format!("localhost/imglock-build-test-{}:{n}", std::process::id());
     let mut cleanup = Cleanup(Vec::new());
 
-    // Cold: every step runs (packages come from the binary cache if an earlier run left them).
+    // Cold: every step runs, and every package is compiled: the lock records no binary yet, so
+    // nothing an earlier build left in the binary cache is trusted.
     let steps = emit(&project, "build1");
     cleanup.0.push(tag(1));
     let (output, cold) = build(&project, "build1", &tag(1), &[]);
     assert!(output.status.success(), "{}", text(&output));
+    let reports = installer_reports(&output);
+    assert_eq!(reports.len(), locked(&project).len(), "{reports:?}");
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.contains(" built from source (binary sha256 ")),
+        "{reports:?}"
+    );
     assert_eq!(
         installed(&tag(1), &mut cleanup),
         locked(&project),
@@ -217,23 +261,75 @@ fn built_images_hold_exactly_the_lock_and_rebuild_only_what_changed() {
         text(&output)
     );
 
-    // Without the layer cache, every package comes from the binary cache: nothing is compiled.
-    cleanup.0.push(tag(3));
-    let (output, _) = build(&project, "build1", &tag(3), &["--no-cache"]);
-    assert!(output.status.success(), "{}", text(&output));
-    let reports = installer_reports(&output);
+    // The image's records give every R package its binary sha256 in the lock.
+    let output = project.run(&[
+        "verify",
+        images.path().join("oci").to_str().unwrap(),
+        "--record-binaries",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let count = locked(&project).len();
     assert!(
-        !reports.iter().any(|r| r.ends_with("built from source")),
-        "{reports:?}"
+        stderr(&output).contains(&format!(
+            "recorded the binary sha256 of {count} R package(s)"
+        )),
+        "{}",
+        stderr(&output)
     );
-    assert_eq!(
-        reports
+    assert_eq!(binaries(&project).len(), count);
+    let output = project.run(&["emit", "--out", "build1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // The R steps changed, so they run once more, every package from the binary cache: nothing
+    // is compiled; and so again without the layer cache.
+    for (number, extra) in [(3, &[][..]), (8, &["--no-cache"][..])] {
+        cleanup.0.push(tag(number));
+        let (output, _) = build(&project, "build1", &tag(number), extra);
+        assert!(output.status.success(), "{}", text(&output));
+        let reports = installer_reports(&output);
+        let cached = reports
             .iter()
             .filter(|r| r.ends_with("installed from the binary cache"))
-            .count(),
-        locked(&project).len(),
+            .count();
+        assert_eq!((reports.len(), cached), (count, count), "{reports:?}");
+    }
+
+    // Another build on this builder plants usehdr's binary as plotkit's cache entry: it is not
+    // installed; plotkit is compiled again and the image holds exactly the lock.
+    let (planted, found) = plant(&project, &digest, "plotkit", "usehdr", images.path());
+    cleanup.0.push(tag(6));
+    let output = buildah(&[
+        "bud",
+        "--no-cache",
+        "-t",
+        &tag(6),
+        planted.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    cleanup.0.push(tag(7));
+    let (output, _) = build(&project, "build1", &tag(7), &["--no-cache"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let recorded = &binaries(&project)["plotkit"];
+    assert!(
+        text(&output).contains(&format!(
+            "imglock: not installing the binary cache's R package plotkit 3.4.1: its sha256 is {found}, but the lock records {recorded}; building it from source"
+        )),
+        "{}",
+        text(&output)
+    );
+    let reports = installer_reports(&output);
+    let compiled: Vec<&String> = reports
+        .iter()
+        .filter(|r| r.contains("built from source"))
+        .collect();
+    assert_eq!(compiled.len(), 1, "{reports:?}");
+    assert!(
+        compiled[0]
+            .starts_with("imglock: R package plotkit 3.4.1 built from source (binary sha256 "),
         "{reports:?}"
     );
+    assert_eq!(reports.len(), count, "{reports:?}");
+    assert_eq!(installed(&tag(7), &mut cleanup), locked(&project));
 
     // One leaf added to the last layer: only the last R step runs.
     project.write_spec(&spec("bioconductor = [\"SeqTools\"]\ncran = [\"leafy\"]"));

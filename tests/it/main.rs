@@ -21,6 +21,7 @@ mod maven_oracle;
 mod memory;
 mod mixed;
 mod pypi;
+mod r_binaries;
 mod republished;
 mod resolve_r;
 mod spec_errors;

@@ -1,17 +1,62 @@
 #!/bin/sh
-# imglock-r-install NAME VERSION SHA256 SOURCE
-# Installs one locked R package. A build of exactly this source (same name, version, sha256,
-# R version and platform) in the binary cache is reinstalled as it is; otherwise the source
-# tarball is fetched, verified against the locked sha256 before use, built, and its binary kept
-# in the cache when the cache is a mount. SOURCE is an http(s) URL, or context:PATH for a file of
-# the build context (mounted at /imglock-context). Any failure stops the build, naming the package.
+# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256
+# Installs one locked R package. SOURCE is an http(s) URL, or context:PATH for a file of the
+# build context (mounted at /imglock-context). BINARY_SHA256 is the sha256 of the binary the
+# lock records for this source, R version, platform and base image (IMGLOCK_R_KEY), or - when
+# it records none.
+#
+# The binary cache (/var/cache/imglock, a cache mount) is shared by every build on the builder,
+# so any of them can write into it: a cached binary is installed only when the lock records its
+# sha256 and the file has exactly that sha256. Binaries are kept by content, as
+#   r/IMGLOCK_R_KEY/NAME_VERSION_SHA256/BINARY_SHA256.tar.gz
+# (the newest four of each package build). Anything else is said on stderr and the source
+# tarball is fetched, verified against SHA256 before use, built, its binary's sha256 printed
+# and the binary kept in the cache (when the cache is a mount). Any failure stops the build,
+# naming the package.
+#
+# Each package installed leaves a record in the image, /usr/local/share/imglock/r-binaries/NAME,
+# which `imglock verify IMAGE --record-binaries` reads into the lock. Its lines, each a field
+# name, one space and the value:
+#   # imglock R binary record 1
+#   name NAME
+#   version VERSION
+#   source-sha256 SHA256
+#   cache-key IMGLOCK_R_KEY
+#   binary-sha256 the installed binary's sha256
 set -eu
+fail() {
+    echo "imglock: $*" >&2
+    exit 1
+}
+[ "$#" -eq 5 ] || fail "imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256, not: $*"
 name=$1
 version=$2
 sha256=$3
 source=$4
+binary=$5
+key=${IMGLOCK_R_KEY:?}
+is_sha256() {
+    case "$1" in
+        *[!0-9a-f]*) return 1 ;;
+    esac
+    [ "${#1}" -eq 64 ]
+}
+case "$name" in
+    '' | [!A-Za-z]* | *[!A-Za-z0-9.]*) fail "the R package name \`$name\` is not one R allows" ;;
+esac
+case "$version" in
+    '' | *[!0-9.-]*) fail "R package $name: the version \`$version\` is not one R allows" ;;
+esac
+is_sha256 "$sha256" || fail "R package $name $version: the sha256 \`$sha256\` is not 64 lowercase hexadecimal digits"
+if [ "$binary" != "-" ] && ! is_sha256 "$binary"; then
+    fail "R package $name $version: the binary sha256 \`$binary\` is neither \`-\` nor 64 lowercase hexadecimal digits"
+fi
+case "/$key/" in
+    */../* | */./* | *//*) fail "R package $name $version: the cache key \`$key\` is not a plain relative path" ;;
+esac
 cache=/var/cache/imglock
-key="r/${IMGLOCK_R_KEY:?}/${name}_${version}_${sha256}.tar.gz"
+builds="$cache/r/$key/${name}_${version}_${sha256}"
+records=/usr/local/share/imglock/r-binaries
 set --
 if [ -n "${IMGLOCK_R_LIBRARY:-}" ]; then
     mkdir -p "$IMGLOCK_R_LIBRARY"
@@ -21,37 +66,75 @@ fi
 work=/tmp/imglock-r-build
 rm -rf "$work"
 mkdir -p "$work"
-trap "rm -rf $work" EXIT
-if [ -f "$cache/$key" ] && R CMD INSTALL "$@" "$cache/$key" >"$work/log" 2>&1; then
+trap 'rm -rf "$work"' EXIT
+
+# Writes the image's record of the installed binary, whose sha256 is $1.
+record() {
+    mkdir -p "$records"
+    printf '%s\n' "# imglock R binary record 1" "name $name" "version $version" \
+        "source-sha256 $sha256" "cache-key $key" "binary-sha256 $1" >"$records/$name"
+}
+
+# Installs the cached binary the lock records, if the cache has it with that sha256; a copy is
+# checked and installed, so nothing can change it in between.
+from_cache() {
+    if [ "$binary" = "-" ]; then
+        if [ -d "$builds" ]; then
+            echo "imglock: not installing the binary cache's R package $name $version: the lock records no binary sha256 for it (\`imglock verify IMAGE --record-binaries\` records one); building it from source" >&2
+        fi
+        return 1
+    fi
+    [ -f "$builds/$binary.tar.gz" ] || return 1
+    copy="$work/${name}_${version}_cached.tar.gz"
+    cp "$builds/$binary.tar.gz" "$copy" || return 1
+    found=$(sha256sum "$copy" | cut -d " " -f 1)
+    if [ "$found" != "$binary" ]; then
+        echo "imglock: not installing the binary cache's R package $name $version: its sha256 is $found, but the lock records $binary; building it from source" >&2
+        rm -f "$builds/$binary.tar.gz"
+        return 1
+    fi
+    R CMD INSTALL "$@" "$copy" >"$work/log" 2>&1 || {
+        echo "imglock: the cached binary of R package $name $version (sha256 $binary) did not install; building it from source" >&2
+        return 1
+    }
+    touch "$builds/$binary.tar.gz" 2>/dev/null || true
+}
+
+if from_cache "$@"; then
+    record "$binary"
     echo "imglock: R package $name $version installed from the binary cache"
     exit 0
 fi
 tarball="$work/${name}_${version}.tar.gz"
 case "$source" in
     context:*) cp "/imglock-context/${source#context:}" "$tarball" ;;
-    *) curl -fsSL --retry 3 -o "$tarball" "$source" || {
-        echo "imglock: downloading R package $name $version from $source failed" >&2
-        exit 1
-    } ;;
+    *) curl -fsSL --retry 3 -o "$tarball" "$source" || fail "downloading R package $name $version from $source failed" ;;
 esac
 if ! echo "$sha256  $tarball" | sha256sum -c --status; then
     actual=$(sha256sum "$tarball" | cut -d " " -f 1)
-    echo "imglock: checksum mismatch for R package $name $version from $source: the lock says sha256 $sha256, the download has $actual; refusing to install it" >&2
-    exit 1
+    fail "checksum mismatch for R package $name $version from $source: the lock says sha256 $sha256, the download has $actual; refusing to install it"
 fi
 cd "$work"
 tar -xzf "$tarball"
 if ! R CMD INSTALL --build "$@" "$work/$name" >"$work/log" 2>&1; then
     cat "$work/log" >&2
-    echo "imglock: building R package $name $version failed" >&2
-    exit 1
+    fail "building R package $name $version failed"
 fi
+built=
+for file in "$work/${name}_${version}"_R_*.tar.gz; do
+    [ -f "$file" ] && built=$file
+done
+[ -n "$built" ] || fail "building R package $name $version made no binary tarball"
+made=$(sha256sum "$built" | cut -d " " -f 1)
 if grep -qs " $cache " /proc/mounts; then
-    mkdir -p "$(dirname "$cache/$key")"
-    for built in "$work/${name}_${version}"_R_*.tar.gz; do
-        if [ -f "$built" ]; then
-            cp "$built" "$cache/$key.partial" && mv "$cache/$key.partial" "$cache/$key"
-        fi
+    mkdir -p "$builds"
+    cp "$built" "$builds/.partial-$$" && mv "$builds/.partial-$$" "$builds/$made.tar.gz"
+    # The newest four binaries of this build are kept (a hit refreshes one).
+    ls -t "$builds" | tail -n +5 | while read -r old; do
+        case "$old" in
+            *.tar.gz) rm -f "$builds/$old" ;;
+        esac
     done
 fi
-echo "imglock: R package $name $version built from source"
+record "$made"
+echo "imglock: R package $name $version built from source (binary sha256 $made)"

@@ -2,10 +2,12 @@
 //! dependencies (with `--apt`), and one `RUN` per step [`plan`] forms.
 //!
 //! Every step mounts imglock's binary cache (`/var/cache/imglock`, a BuildKit/buildah cache
-//! mount) and runs `imglock-r-install` once per package: a build of exactly that source for this
-//! R version and platform is reinstalled from the cache, anything else is downloaded, verified
-//! against the locked sha256 and built. A step's text holds exactly its packages' names,
-//! versions, hashes and sources, so it changes only when they do.
+//! mount) and runs `imglock-r-install` once per package. Any build on the builder can write to
+//! that cache, so the installer takes a binary from it only when the lock records the binary's
+//! sha256 (`binary-sha256`, recorded by `imglock verify IMAGE --record-binaries`) and the cached
+//! file has it; anything else is downloaded, verified against the locked sha256 and built. A
+//! step's text holds exactly its packages' names, versions, hashes (source and binary) and
+//! sources, so it changes only when they do.
 
 mod plan;
 mod system_requirements;
@@ -26,22 +28,37 @@ const INSTALLER_PATH: &str = "/usr/local/bin/imglock-r-install";
 
 /// Settings that apply to every R step.
 struct RSettings {
-    /// `<R version>/<platform>`: the binary cache key's prefix.
+    /// The binary cache key's prefix: see [`binary_cache_key`].
     cache_key: String,
     library: Option<String>,
     ncpus: u32,
 }
 
+/// What a binary built from `lock`'s R packages depends on besides the package itself, as the
+/// binary cache's key spells it: `<R version>/<platform>/<base image>`, like
+/// `4.2.2/linux-amd64/<the base image's sha256>` (for a base image without a digest, the sha256
+/// of its reference). The lock's `binary-sha256`s hold for this key only.
+pub fn binary_cache_key(lock: &Lock) -> String {
+    let r_version = match lock.resolution.get("r-version") {
+        Some(SettingValue::Text(version)) => version.as_str(),
+        _ => "",
+    };
+    let base = match lock.image.base.rsplit_once("@sha256:") {
+        Some((_, digest)) => digest.to_string(),
+        None => hex::encode(Sha256::digest(lock.image.base.as_bytes())),
+    };
+    format!(
+        "{r_version}/{}/{base}",
+        lock.image.platform.replace('/', "-")
+    )
+}
+
 impl RSettings {
-    /// How `lock`'s R packages are installed: the binary cache key (R version and platform),
-    /// the library and the make jobs.
+    /// How `lock`'s R packages are installed: the binary cache key, the library and the make
+    /// jobs.
     fn new(lock: &Lock, options: &DockerfileOptions) -> Self {
-        let r_version = match lock.resolution.get("r-version") {
-            Some(SettingValue::Text(version)) => version.clone(),
-            _ => String::new(),
-        };
         Self {
-            cache_key: format!("{r_version}/{}", lock.image.platform.replace('/', "-")),
+            cache_key: binary_cache_key(lock),
             // `--library` wins over the spec's `r-library`, which the lock records.
             library: options
                 .library
@@ -176,9 +193,14 @@ fn install_step(
             Source::Url(url) => url.clone(),
             Source::Context(path) => format!("context:{path}"),
         };
+        let binary = package
+            .details
+            .r()
+            .and_then(|r| r.binary_sha256.as_deref())
+            .unwrap_or("-");
         let _ = write!(
             out,
-            " && \\\n    imglock-r-install {} {} {} {}",
+            " && \\\n    imglock-r-install {} {} {} {} {binary}",
             quote(&package.name),
             quote(&package.version),
             package.sha256,

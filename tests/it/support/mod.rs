@@ -425,6 +425,7 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
 }
 
 pub mod conda;
+pub mod locks;
 
 mod corpora;
 pub use corpora::{available, shared_corpus};

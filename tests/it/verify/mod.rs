@@ -11,6 +11,7 @@ use sha2::Digest;
 
 mod digests;
 mod large_files;
+mod record_binaries;
 mod special_files;
 
 const SITE: &str = "usr/local/lib/R/site-library";

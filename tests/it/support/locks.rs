@@ -1,0 +1,44 @@
+//! Reading what tests need from a lock's text and an emitted Dockerfile: the package tables,
+//! the R binaries a lock records, and the R binary cache key a Dockerfile sets.
+
+use std::collections::BTreeMap;
+
+/// Every `[[layer.package]]` table of the lock `text`, in lock order.
+pub fn packages(text: &str) -> Vec<toml::Value> {
+    let lock: toml::Value = toml::from_str(text).unwrap();
+    lock["layer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| {
+            l.get("package")
+                .and_then(|p| p.as_array())
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The `binary-sha256` the lock `text` records, by package name.
+pub fn binary_digests(text: &str) -> BTreeMap<String, String> {
+    packages(text)
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p["name"].as_str()?.to_string(),
+                p.get("binary-sha256")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The `IMGLOCK_R_KEY` an emitted Dockerfile gives the R installer.
+pub fn r_cache_key(dockerfile: &str) -> String {
+    dockerfile
+        .split("IMGLOCK_R_KEY=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the Dockerfile sets IMGLOCK_R_KEY")
+        .trim_matches('\'')
+        .to_string()
+}
