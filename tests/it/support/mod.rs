@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, Instant};
 
+pub mod mixed;
 mod server;
 pub use server::{Fault, Server};
 
@@ -73,6 +75,12 @@ impl Project {
 
     /// Runs `imglock ARGS` with extra environment variables.
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(args, env).output().expect("run imglock")
+    }
+
+    /// The command `imglock ARGS` in the project with its cache and extra environment variables,
+    /// not started.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imglock"));
         command
             .args(args)
@@ -82,7 +90,7 @@ impl Project {
         for (key, value) in env {
             command.env(key, value);
         }
-        command.output().expect("run imglock")
+        command
     }
 
     /// `imglock verify IMAGE --format json`, which must find the image clean: its report.
@@ -91,6 +99,70 @@ impl Project {
         assert_eq!(output.status.code(), Some(0), "{}", output_text(&output));
         serde_json::from_slice(&output.stdout).unwrap()
     }
+}
+
+/// Runs `command` to its end and returns what it printed; kills it (and gives `None`) when it
+/// has not finished within `limit`, so that a hang fails a test instead of stalling it.
+pub fn output_within(mut command: std::process::Command, limit: Duration) -> Option<Output> {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    // Both pipes are read meanwhile, so a chatty child never blocks on a full pipe.
+    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    status.map(|status| Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// A gzip stream that expands to `expanded` zero bytes: a compression bomb (about a
+/// thousandth of its expanded size).
+pub fn gzip_bomb(expanded: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..expanded / zeros.len() {
+        encoder.write_all(&zeros).unwrap();
+    }
+    encoder.write_all(&zeros[..expanded % zeros.len()]).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A zstd frame that expands to `expanded` zero bytes: a compression bomb (far smaller than
+/// gzip's).
+pub fn zstd_bomb(expanded: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 19).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..expanded / zeros.len() {
+        encoder.write_all(&zeros).unwrap();
+    }
+    encoder.write_all(&zeros[..expanded % zeros.len()]).unwrap();
+    encoder.finish().unwrap()
 }
 
 /// stdout then stderr of a run, as text.
@@ -189,7 +261,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 /// A work folder holding `imglock.lock`, resolved from the mixed example
 /// (examples/mixed-fixture: every ecosystem, through `file:` paths).
 pub fn resolved_mixed_example() -> tempfile::TempDir {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mixed-fixture/imglock.toml");
+    let spec = mixed::example_spec();
     let work = tempfile::tempdir().unwrap();
     let output = run_in(
         work.path(),

@@ -17,8 +17,11 @@ pub enum Fault {
     /// Answer with this status and no body.
     Status(u16),
     /// Announce the full length (and the full body's ETag) but send only half the body, then
-    /// close.
+    /// close: a short body.
     Truncate,
+    /// Announce the full length (and ETag), then send the body followed by `extra` more bytes
+    /// than announced: a long body.
+    Long { extra: usize },
     /// Announce the full length, then send one byte every `interval`, at most `bytes` of them,
     /// then close.
     Drip { interval: Duration, bytes: usize },
@@ -26,6 +29,17 @@ pub enum Fault {
     Reset,
     /// Answer 200 without a `Content-Length` and send zeros until the client hangs up.
     Endless,
+    /// Answer 200 announcing `bytes` bytes (a huge body), and send that many zeros or until the
+    /// client hangs up.
+    Huge { bytes: u64 },
+    /// Answer 200 with these bytes (and their ETag) instead of the file: a damaged body, or a
+    /// compression bomb (see [`super::gzip_bomb`]).
+    Body(Vec<u8>),
+    /// Answer 200 with these bytes and their ETag, and from then on answer 304 to every request
+    /// of the path that presents that ETag: a bad body a cache must never revalidate.
+    BadThen304(Vec<u8>),
+    /// Answer `status` (301, 302, …) with this `Location`.
+    Redirect { status: u16, location: String },
 }
 
 #[derive(Default)]
@@ -33,6 +47,8 @@ struct State {
     faults: HashMap<String, VecDeque<Fault>>,
     hits: HashMap<String, usize>,
     range_hits: HashMap<String, usize>,
+    /// The ETag of the bad body each path served ([`Fault::BadThen304`]).
+    stale_etags: HashMap<String, String>,
     latency: Duration,
 }
 
@@ -89,6 +105,11 @@ impl Server {
             .extend(faults);
     }
 
+    /// Drops the faults still queued for `path` (a bad body's ETag stays answered by 304).
+    pub fn clear_faults(&self, path: &str) {
+        self.state.lock().unwrap().faults.remove(path);
+    }
+
     /// Delays every answer.
     pub fn set_latency(&self, latency: Duration) {
         self.state.lock().unwrap().latency = latency;
@@ -132,88 +153,149 @@ impl Drop for Server {
     }
 }
 
-fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
+/// What the server reads of a request.
+struct Request {
+    path: String,
+    if_none_match: Option<String>,
+    range: Option<String>,
+}
+
+fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    let mut if_none_match = None;
-    let mut range = None;
+    reader.read_line(&mut request_line).ok()?;
+    let mut request = Request {
+        path: request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_string(),
+        if_none_match: None,
+        range: None,
+    };
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-            break;
+            return Some(request);
         }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("if-none-match")
-        {
-            if_none_match = Some(value.trim().to_string());
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("range")
-        {
-            range = value.trim().strip_prefix("bytes=").map(str::to_string);
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("if-none-match") {
+            request.if_none_match = Some(value.trim().to_string());
+        } else if name.eq_ignore_ascii_case("range") {
+            request.range = value.trim().strip_prefix("bytes=").map(str::to_string);
         }
     }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
-    let (fault, latency) = {
-        let mut state = state.lock().unwrap();
-        *state.hits.entry(path.clone()).or_default() += 1;
-        let fault = state.faults.get_mut(&path).and_then(VecDeque::pop_front);
-        (fault, state.latency)
-    };
-    if !latency.is_zero() {
-        thread::sleep(latency);
-    }
+}
+
+/// The file a path serves, and its media type: a folder is served by its PEP 691 page, as a
+/// Python package index serves a project.
+fn served_file(root: &Path, path: &str) -> (Option<Vec<u8>>, &'static str) {
     let mut file = root.join(path.trim_start_matches('/'));
-    // A folder is served by its PEP 691 page, as a Python package index serves a project.
     if file.is_dir() {
         file = file.join("index.json");
     }
-    let body = if file.is_file() {
-        std::fs::read(&file).ok()
-    } else {
-        None
-    };
+    let body = file.is_file().then(|| std::fs::read(&file).ok()).flatten();
     let content_type = if file.ends_with("index.json") {
         "application/vnd.pypi.simple.v1+json"
     } else {
         "application/octet-stream"
     };
+    (body, content_type)
+}
+
+fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    let (fault, latency) = {
+        let mut state = state.lock().unwrap();
+        *state.hits.entry(request.path.clone()).or_default() += 1;
+        let fault = state
+            .faults
+            .get_mut(&request.path)
+            .and_then(VecDeque::pop_front);
+        (fault, state.latency)
+    };
+    if !latency.is_zero() {
+        thread::sleep(latency);
+    }
+    let (body, content_type) = served_file(root, &request.path);
+    match fault {
+        Some(fault) => serve_fault(&mut stream, fault, body, &request.path, state),
+        None => serve_file(&mut stream, &request, body, content_type, state),
+    }
+    // Drain anything left so the client sees a clean close.
+    let mut rest = Vec::new();
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
+    let _ = reader.read_to_end(&mut rest);
+}
+
+fn serve_fault(
+    stream: &mut TcpStream,
+    fault: Fault,
+    body: Option<Vec<u8>>,
+    path: &str,
+    state: &Mutex<State>,
+) {
     match (fault, body) {
-        (Some(Fault::Reset), _) => {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        (Some(Fault::Status(code)), _) => respond(&mut stream, code, None, "text/plain", &[]),
-        (Some(Fault::Endless), _) => {
+        (Fault::Reset, _) => {}
+        (Fault::Status(code), _) => respond(stream, code, None, "text/plain", &[]),
+        (Fault::Endless, _) => {
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
             let zeros = vec![0u8; 1 << 16];
             while stream.write_all(&zeros).is_ok() {}
         }
-        (_, None) => respond(&mut stream, 404, None, "text/plain", b"not found"),
-        (Some(Fault::Truncate), Some(body)) => {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: {}\r\nConnection: close\r\n\r\n",
-                body.len(),
-                etag_of(&body)
-            );
+        (Fault::Huge { bytes }, _) => {
+            let head =
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {bytes}\r\nConnection: close\r\n\r\n");
             let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body[..body.len() / 2]);
-            let _ = stream.flush();
-            let _ = stream.shutdown(Shutdown::Both);
+            let zeros = vec![0u8; 1 << 16];
+            let mut left = bytes;
+            while left > 0
+                && stream
+                    .write_all(&zeros[..left.min(1 << 16) as usize])
+                    .is_ok()
+            {
+                left -= left.min(1 << 16);
+            }
         }
-        (Some(Fault::Drip { interval, bytes }), Some(body)) => {
+        (Fault::Body(bytes), _) => respond(
+            stream,
+            200,
+            Some(&etag_of(&bytes)),
+            "application/octet-stream",
+            &bytes,
+        ),
+        (Fault::BadThen304(bytes), _) => {
+            let etag = etag_of(&bytes);
+            state
+                .lock()
+                .unwrap()
+                .stale_etags
+                .insert(path.to_string(), etag.clone());
+            respond(stream, 200, Some(&etag), "application/octet-stream", &bytes);
+        }
+        (Fault::Redirect { status, location }, _) => {
             let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
+                "HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             );
             let _ = stream.write_all(head.as_bytes());
+        }
+        (_, None) => respond(stream, 404, None, "text/plain", b"not found"),
+        (Fault::Truncate, Some(body)) => {
+            send_head(stream, body.len(), Some(&etag_of(&body)));
+            let _ = stream.write_all(&body[..body.len() / 2]);
+        }
+        (Fault::Long { extra }, Some(body)) => {
+            send_head(stream, body.len(), Some(&etag_of(&body)));
+            let _ = stream.write_all(&body);
+            let _ = stream.write_all(&vec![b'X'; extra]);
+        }
+        (Fault::Drip { interval, bytes }, Some(body)) => {
+            send_head(stream, body.len(), None);
             for byte in body.iter().take(bytes) {
                 let _ = stream.flush();
                 thread::sleep(interval);
@@ -221,52 +303,77 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
                     break;
                 }
             }
-            let _ = stream.flush();
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        (None, Some(body)) if range.is_some() => {
-            state
-                .lock()
-                .unwrap()
-                .range_hits
-                .entry(path.clone())
-                .and_modify(|n| *n += 1)
-                .or_insert(1);
-            let spec = range.unwrap_or_default();
-            let length = body.len();
-            let (start, end) = match spec.split_once('-') {
-                Some(("", suffix)) => (
-                    length.saturating_sub(suffix.parse().unwrap_or(0)),
-                    length - 1,
-                ),
-                Some((start, "")) => (start.parse().unwrap_or(0), length - 1),
-                Some((start, end)) => (
-                    start.parse().unwrap_or(0),
-                    end.parse::<usize>().unwrap_or(0).min(length - 1),
-                ),
-                None => (0, length - 1),
-            };
-            let head = format!(
-                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{length}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                end + 1 - start
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body[start..=end]);
-            let _ = stream.flush();
-        }
-        (None, Some(body)) => {
-            let etag = etag_of(&body);
-            if if_none_match.as_deref() == Some(etag.as_str()) {
-                respond(&mut stream, 304, Some(&etag), content_type, &[]);
-            } else {
-                respond(&mut stream, 200, Some(&etag), content_type, &body);
-            }
         }
     }
-    // Drain anything left so the client sees a clean close.
-    let mut rest = Vec::new();
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
-    let _ = reader.read_to_end(&mut rest);
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// A 200 head announcing `length` bytes (and `etag`).
+fn send_head(stream: &mut TcpStream, length: usize, etag: Option<&str>) {
+    let etag = etag
+        .map(|etag| format!("ETag: {etag}\r\n"))
+        .unwrap_or_default();
+    let head =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n{etag}Connection: close\r\n\r\n");
+    let _ = stream.write_all(head.as_bytes());
+}
+
+fn serve_file(
+    stream: &mut TcpStream,
+    request: &Request,
+    body: Option<Vec<u8>>,
+    content_type: &str,
+    state: &Mutex<State>,
+) {
+    let Some(body) = body else {
+        return respond(stream, 404, None, "text/plain", b"not found");
+    };
+    let stale = state
+        .lock()
+        .unwrap()
+        .stale_etags
+        .get(&request.path)
+        .cloned();
+    let etag = etag_of(&body);
+    match &request.range {
+        Some(spec) => serve_range(stream, &request.path, spec, &body, state),
+        None if request.if_none_match.is_some()
+            && [Some(&etag), stale.as_ref()].contains(&request.if_none_match.as_ref()) =>
+        {
+            respond(stream, 304, Some(&etag), content_type, &[]);
+        }
+        None => respond(stream, 200, Some(&etag), content_type, &body),
+    }
+}
+
+fn serve_range(stream: &mut TcpStream, path: &str, spec: &str, body: &[u8], state: &Mutex<State>) {
+    *state
+        .lock()
+        .unwrap()
+        .range_hits
+        .entry(path.to_string())
+        .or_default() += 1;
+    let length = body.len();
+    let (start, end) = match spec.split_once('-') {
+        Some(("", suffix)) => (
+            length.saturating_sub(suffix.parse().unwrap_or(0)),
+            length - 1,
+        ),
+        Some((start, "")) => (start.parse().unwrap_or(0), length - 1),
+        Some((start, end)) => (
+            start.parse().unwrap_or(0),
+            end.parse::<usize>().unwrap_or(0).min(length - 1),
+        ),
+        None => (0, length - 1),
+    };
+    let head = format!(
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{length}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        end + 1 - start
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body[start..=end]);
+    let _ = stream.flush();
 }
 
 fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, content_type: &str, body: &[u8]) {
@@ -301,4 +408,3 @@ fn fnv(bytes: &[u8]) -> u64 {
         (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     })
 }
-
