@@ -39,6 +39,11 @@ pub enum FetchError {
         source: super::size::TooLarge,
     },
 
+    #[error(
+        "`{url}` redirected to `{location}`, which is not an http(s) URL: refused (a remote repository may only lead to remote URLs)"
+    )]
+    Redirect { url: String, location: String },
+
     #[error("the HTTP limits are misconfigured")]
     Setting(#[from] super::limits::BadSetting),
 

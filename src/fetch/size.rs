@@ -1,6 +1,7 @@
-//! Size limits of what is held in memory whole: an index body as it is downloaded, and an index
-//! once decompressed. Each is read through a counting limit and refused past it, so a small
-//! compressed bomb or an endless body costs at most the limit, never all the memory.
+//! Size limits of what comes from outside: an index body as it is downloaded and an index once
+//! decompressed (both held in memory whole), and an artifact (streamed to the cache, never held
+//! whole). Each is read through a counting limit and refused past it, so a small compressed bomb
+//! or an endless body costs at most the limit, never all the memory or all the disk.
 
 use std::io::Read;
 
@@ -12,17 +13,46 @@ pub(crate) const INDEX_BODY: u64 = 1 << 30;
 /// The environment variable that sets every index size limit at once.
 pub(crate) const VARIABLE: &str = "IMGLOCK_MAX_INDEX_BYTES";
 
-/// An index larger than its limit, refused before more of it was held.
+/// The most bytes an artifact (a package file, a jar, a wheel's metadata) may have as
+/// downloaded: several times the largest real ones (conda's CUDA builds of pytorch and
+/// Bioconductor's annotation packages, a few GB).
+pub(crate) const ARTIFACT: u64 = 16 << 30;
+
+/// The environment variable that sets the artifact size limit.
+pub(crate) const ARTIFACT_VARIABLE: &str = "IMGLOCK_MAX_ARTIFACT_BYTES";
+
+/// Which limit refused something, to say how to change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// An index's, set by `IMGLOCK_MAX_INDEX_BYTES`.
+    Index,
+    /// An artifact's, set by `IMGLOCK_MAX_ARTIFACT_BYTES`.
+    Artifact,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Index => {
+                "set IMGLOCK_MAX_INDEX_BYTES to a number of bytes to change every index limit"
+            }
+            Self::Artifact => {
+                "set IMGLOCK_MAX_ARTIFACT_BYTES to a number of bytes to change the artifact limit"
+            }
+        })
+    }
+}
+
+/// An index or artifact larger than its limit, refused before more of it was held.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "{what} is larger than {}, the limit: refused (set IMGLOCK_MAX_INDEX_BYTES to a number of bytes to change every index limit)",
-    human(*limit)
-)]
+#[error("{what} is larger than {}, the limit: refused ({kind})", human(*limit))]
 pub struct TooLarge {
     /// What was refused: "the body", "the decompressed repodata".
     pub what: &'static str,
     /// The limit in bytes.
     pub limit: u64,
+    /// Which limit it is.
+    pub kind: Limit,
 }
 
 /// A byte count as people read it: `512 MiB (536870912 bytes)`, or just the bytes.
@@ -50,7 +80,11 @@ pub(crate) fn read_capped(
     if out.len() as u64 > limit {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            TooLarge { what, limit },
+            TooLarge {
+                what,
+                limit,
+                kind: Limit::Index,
+            },
         ));
     }
     Ok(out)
