@@ -11,6 +11,7 @@ mod conda_oracle;
 mod corpus;
 mod diff;
 mod emit;
+mod faults;
 mod fetch;
 mod fixtures_are_real;
 mod golden;
