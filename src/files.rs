@@ -28,6 +28,16 @@ pub fn write_renamed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_through_temporary(path, bytes, 0o600, None, false)
 }
 
+/// A new temporary file beside `path` (named by [`temporary_prefix`], private), for a writer
+/// that renames it to `path` (or elsewhere in the folder) once it is whole.
+pub fn temporary_for(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = parent_dir(path);
+    std::fs::create_dir_all(&dir)?;
+    tempfile::Builder::new()
+        .prefix(&temporary_prefix(path))
+        .tempfile_in(&dir)
+}
+
 /// Writes `bytes` to a temporary file beside `path` (named by [`temporary_prefix`], created with
 /// `mode` less the umask, then given `permissions` when set, flushed to disk when `sync`) and
 /// renames it to `path`.
