@@ -5,7 +5,8 @@
 //! `http/<sha256 of url>.body` + `.json` (the validators), `artifacts/sha256/<hex>` (content
 //! addressed blobs) and `artifacts/by-url/<sha256 of url>` (the hex digest of that URL's blob).
 //! Every file is written to a temporary name and renamed, so a killed run leaves no half entries
-//! (a download streams into its temporary file and is renamed to its blob once verified).
+//! (a download streams into its temporary file and is renamed to its blob once verified), and
+//! the temporaries a killed run did leave are removed when the next one starts.
 //! Cache files are not flushed to disk one by one (that would cost a disk sync per fetched page):
 //! instead every entry is checked when read, blobs against their names and HTTP bodies against
 //! the sha256 kept with their validators, and a damaged entry is fetched again.
@@ -98,6 +99,14 @@ impl Cache {
             }
         }
         Ok(())
+    }
+
+    /// Removes what killed runs left in the cache: temporaries (a download streaming in, an
+    /// entry before its rename) of processes that no longer run.
+    pub(crate) fn remove_dead_temporaries(&self) {
+        for folder in ["http", "artifacts/sha256", "artifacts/by-url"] {
+            crate::files::remove_dead_temporaries(&self.root.join(folder));
+        }
     }
 
     /// The blob path of a sha256 digest.

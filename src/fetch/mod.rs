@@ -90,6 +90,7 @@ impl Fetcher {
             .read_timeout(Duration::from_secs(60))
             .build()
             .map_err(FetchError::Client)?;
+        options.cache.remove_dead_temporaries();
         Ok(Self {
             runtime,
             client,
