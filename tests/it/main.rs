@@ -17,6 +17,7 @@ mod fixtures_are_real;
 mod golden;
 mod image_build;
 mod injection;
+mod kill;
 mod maven;
 mod maven_oracle;
 mod memory;
