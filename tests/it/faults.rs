@@ -459,5 +459,11 @@ fn maven() {
             path: "/org/imglock/fixture/app/1.0/app-1.0.jar",
             kind: Kind::Artifact,
         },
+        // The checksum the jar is verified against: read like an index.
+        Target {
+            repository: "maven/repo",
+            path: "/org/imglock/fixture/app/1.0/app-1.0.jar.sha1",
+            kind: Kind::Index,
+        },
     ]);
 }
