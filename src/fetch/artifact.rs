@@ -183,6 +183,13 @@ impl Fetcher {
         self.keep(body, url)
     }
 
+    /// Forgets the artifact `url` downloaded, when what it holds turned out unusable (a tarball
+    /// without its DESCRIPTION, a bomb): the next run downloads it again instead of failing on
+    /// the cached copy. A cache that cannot be written to only costs that.
+    pub(crate) fn forget_artifact(&self, url: &Url) {
+        let _ = self.cache.forget_artifact(url.as_str());
+    }
+
     /// A writer into a new temporary file of the blob folder.
     fn blob_writer(&self, expected: Option<&Checksum>) -> std::io::Result<BlobWriter> {
         let file = crate::files::temporary_for(&self.cache.blob_path("download"))?;

@@ -127,6 +127,14 @@ impl Cache {
         path.is_file().then_some((digest, path))
     }
 
+    /// Forgets which blob `url` served, so that the next download of `url` fetches it again.
+    pub(crate) fn forget_artifact(&self, url: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.url_key_path(url)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
+    }
+
     /// Records that `url` served the blob `sha256`.
     pub(crate) fn remember_artifact(&self, url: &str, sha256: &str) -> std::io::Result<()> {
         write_entry(&self.url_key_path(url), sha256.as_bytes())

@@ -31,7 +31,7 @@ pub(crate) use artifact::{Artifact, ArtifactRequest, Checksum};
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
 pub use limits::HttpLimits;
-pub(crate) use size::{is_too_large, read_capped};
+pub(crate) use size::{Capped, is_too_large, read_capped};
 
 use crate::progress::Progress;
 

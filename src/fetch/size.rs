@@ -76,18 +76,50 @@ pub(crate) fn read_capped(
     what: &'static str,
 ) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    reader.take(limit.saturating_add(1)).read_to_end(&mut out)?;
-    if out.len() as u64 > limit {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            TooLarge {
-                what,
-                limit,
-                kind: Limit::Index,
-            },
-        ));
-    }
+    Capped::new(reader, limit, what).read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// A reader (a decompressor) that fails, as [`read_capped`] does, once more than its limit
+/// (an index limit) has come out of it: for a stream read in part, such as a tarball read up to
+/// one of its files.
+pub(crate) struct Capped<R> {
+    inner: R,
+    read: u64,
+    limit: u64,
+    what: &'static str,
+}
+
+impl<R: Read> Capped<R> {
+    /// `inner`, refused past `limit` bytes; `what` names it in the error.
+    pub(crate) fn new(inner: R, limit: u64, what: &'static str) -> Self {
+        Self {
+            inner,
+            read: 0,
+            limit,
+            what,
+        }
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let room = (self.limit - self.read).saturating_add(1);
+        let wanted = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..wanted])?;
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                TooLarge {
+                    what: self.what,
+                    limit: self.limit,
+                    kind: Limit::Index,
+                },
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// Whether `error` is a [`read_capped`] refusal.

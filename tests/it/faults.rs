@@ -467,3 +467,58 @@ fn maven() {
         },
     ]);
 }
+
+/// A tarball whose first entry is `expanded` zero bytes (about a thousandth of that once
+/// compressed), followed by the entries of the tarball `real`: a bomb that is still a package.
+fn tar_gz_bomb(expanded: u64, real: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
+    let gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut builder = tar::Builder::new(gzip);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(expanded);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let zeros = std::io::repeat(0).take(expanded);
+    builder
+        .append_data(&mut header, "corekit/aaa-zeros", zeros)
+        .unwrap();
+    let real = std::fs::File::open(real).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(real));
+    for entry in archive.entries().unwrap() {
+        let entry = entry.unwrap();
+        let mut header = entry.header().clone();
+        let path = entry.path().unwrap().into_owned();
+        builder.append_data(&mut header, path, entry).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// A gzip an ecosystem reads beyond its indexes: the tarball of an archived CRAN version, read
+/// for its DESCRIPTION and published with no checksum. One that expands past the index limit
+/// before its DESCRIPTION (a bomb) is refused, naming the URL and the limit; the clean run
+/// after it locks the version.
+#[test]
+fn an_archived_tarball_that_expands_past_the_limit_is_refused() {
+    let server = Server::start(&crate::support::fixtures());
+    let spec = crate::support::spec(
+        &format!("cran = [\"{}/cran\"]", server.url()),
+        "[[layer]]\nname = \"r\"\ncran = [\"corekit == 1.0.0\"]",
+    );
+    let path = "/cran/src/contrib/Archive/corekit/corekit_1.0.0.tar.gz";
+    let real = crate::support::fixtures().join(path.trim_start_matches('/'));
+    let bomb = tar_gz_bomb(64 * INDEX_LIMIT as u64, &real);
+    let faultless = Project::new(&spec);
+    let output = resolve(&faultless).expect("the faultless run hung");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let baseline = faultless.lock().unwrap();
+
+    let project = Project::new(&spec);
+    server.inject(path, vec![Fault::Body(bomb); 4]);
+    let output = resolve(&project).expect("hung");
+    server.clear_faults(path);
+    let url = format!("{}{path}", server.url());
+    let expect = Expect::Fails(&["IMGLOCK_MAX_INDEX_BYTES"]);
+    judge(&output, expect, &url, project.lock(), &baseline).unwrap();
+    let clean = resolve(&project).expect("the clean run hung");
+    judge(&clean, Expect::Recovers, &url, project.lock(), &baseline).unwrap();
+}
