@@ -28,6 +28,16 @@ pub fn write_renamed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_through_temporary(path, bytes, 0o600, None, false)
 }
 
+/// A new temporary file beside `path` (named by [`temporary_prefix`], private), for a writer
+/// that renames it to `path` (or elsewhere in the folder) once it is whole.
+pub fn temporary_for(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = parent_dir(path);
+    std::fs::create_dir_all(&dir)?;
+    tempfile::Builder::new()
+        .prefix(&temporary_prefix(path))
+        .tempfile_in(&dir)
+}
+
 /// Writes `bytes` to a temporary file beside `path` (named by [`temporary_prefix`], created with
 /// `mode` less the umask, then given `permissions` when set, flushed to disk when `sync`) and
 /// renames it to `path`.
@@ -70,27 +80,43 @@ fn temporary_prefix(path: &Path) -> String {
 /// Removes the temporaries of `path` (see [`temporary_prefix`]) whose process no longer runs:
 /// what a write killed before its rename left. Best effort: a file that cannot be removed stays.
 fn remove_stale_temporaries(path: &Path) {
-    let Some(name) = path.file_name() else {
-        return;
-    };
-    let start = format!(".{}.tmp-", name.to_string_lossy());
-    let Ok(entries) = std::fs::read_dir(parent_dir(path)) else {
+    if let Some(name) = path.file_name() {
+        sweep(&parent_dir(path), Some(&name.to_string_lossy()));
+    }
+}
+
+/// Removes every temporary in `dir` (see [`temporary_prefix`]), whatever file it was for, whose
+/// process no longer runs: for a folder only imglock writes (the cache), where a killed run's
+/// temporaries (a download streaming in among them) must not pile up. Best effort.
+pub fn remove_dead_temporaries(dir: &Path) {
+    sweep(dir, None);
+}
+
+/// Removes the temporaries in `dir` of the file `name` (of any file when `None`) whose process
+/// no longer runs.
+fn sweep(dir: &Path, name: Option<&str>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(pid) = file_name
-            .to_str()
-            .and_then(|n| n.strip_prefix(start.as_str()))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<u32>().ok())
-        else {
+        let Some((file, pid)) = file_name.to_str().and_then(temporary_of) else {
             continue;
         };
-        if !process_runs(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
+        if name.is_none_or(|name| name == file)
+            && !process_runs(pid)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// The file and the process id a temporary's name (`.<name>.tmp-<pid>-<random>`) gives.
+fn temporary_of(file_name: &str) -> Option<(&str, u32)> {
+    let (file, rest) = file_name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    let (pid, _) = rest.split_once('-')?;
+    Some((file, pid.parse().ok()?))
 }
 
 /// Whether process `pid` runs, as `/proc` tells; where there is no `/proc`, every process is
@@ -130,6 +156,28 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    #[test]
+    fn a_sweep_removes_every_dead_temporary_of_a_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            ".abc.body.tmp-999999999-x1",
+            ".download.tmp-999999999-x2",
+            &format!(".download.tmp-{}-x3", std::process::id()),
+            "abc.body",
+            ".tmp-notours",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        remove_dead_temporaries(dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [names[2], names[4], names[3]]);
     }
 
     #[test]

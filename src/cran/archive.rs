@@ -11,10 +11,17 @@ use super::error::{ArchiveError, DescriptionError, EntryError};
 use super::index::{PackageEntry, RepoIndex, RepoKind};
 use super::resolve::ArchiveSource;
 use super::version::RVersion;
-use crate::fetch::{ArtifactRequest, Fetcher};
+use crate::fetch::{ArtifactRequest, Capped, Fetcher, is_too_large};
 
 /// The largest DESCRIPTION read from a tarball; real ones are a few kilobytes.
 const MAX_DESCRIPTION_BYTES: u64 = 1 << 20;
+
+/// The most bytes a source tarball may expand to before its DESCRIPTION (R CMD build puts it
+/// first, so real ones need a few hundred); `IMGLOCK_MAX_INDEX_BYTES` replaces it.
+pub(crate) const MAX_TARBALL: u64 = 1 << 30;
+
+/// What [`MAX_TARBALL`] limits, as its error says.
+const WHAT: &str = "the decompressed tarball, before its DESCRIPTION,";
 
 /// Archived versions fetched through the shared [`Fetcher`].
 pub struct FetchedArchive<'a> {
@@ -47,32 +54,66 @@ impl ArchiveSource for FetchedArchive<'_> {
             Some(Err(error)) => return Err(ArchiveError::Fetch(error)),
             None => return Ok(None),
         };
-        let bytes = std::fs::read(&artifact.path).map_err(ArchiveError::Read)?;
-        let description = read_description(&bytes, name)?;
-        let records = dcf::parse(&description).map_err(|e| ArchiveError::Entry(e.into()))?;
-        let record = records
-            .first()
-            .ok_or(ArchiveError::Entry(EntryError::Empty))?;
-        let entry = PackageEntry::from_record(record, Some(path)).map_err(ArchiveError::Entry)?;
-        if entry.name != name || &entry.version != version {
-            return Err(ArchiveError::Mismatch {
-                name: name.to_string(),
-                version: version.to_string(),
-                found_name: entry.name,
-                found_version: entry.version.to_string(),
-            });
+        let read = std::fs::File::open(&artifact.path)
+            .map_err(ArchiveError::Read)
+            .and_then(|file| {
+                let limit = self.fetcher.index_limit(MAX_TARBALL);
+                read_description(std::io::BufReader::new(file), name, limit).map_err(|source| {
+                    ArchiveError::Description {
+                        url: request.url.to_string(),
+                        source,
+                    }
+                })
+            })
+            .and_then(|description| describe(&description, name, version, path));
+        if read.is_err() {
+            // Not kept for the next run: it may be a bad answer that a new download fixes.
+            self.fetcher.forget_artifact(&request.url);
         }
-        Ok(Some(entry))
+        read.map(Some)
     }
 }
 
-/// The text of `<name>/DESCRIPTION` inside a source tarball.
-pub fn read_description(tar_gz: &[u8], name: &str) -> Result<String, DescriptionError> {
+/// The index entry of an archived `name` `version` (at `path`) from its DESCRIPTION.
+fn describe(
+    description: &str,
+    name: &str,
+    version: &RVersion,
+    path: String,
+) -> Result<PackageEntry, ArchiveError> {
+    let records = dcf::parse(description).map_err(|e| ArchiveError::Entry(e.into()))?;
+    let record = records
+        .first()
+        .ok_or(ArchiveError::Entry(EntryError::Empty))?;
+    let entry = PackageEntry::from_record(record, Some(path)).map_err(ArchiveError::Entry)?;
+    if entry.name != name || &entry.version != version {
+        return Err(ArchiveError::Mismatch {
+            name: name.to_string(),
+            version: version.to_string(),
+            found_name: entry.name,
+            found_version: entry.version.to_string(),
+        });
+    }
+    Ok(entry)
+}
+
+/// The text of `<name>/DESCRIPTION` inside a source tarball, read as it streams; a tarball that
+/// expands past `limit` bytes before it (a bomb) is refused.
+pub fn read_description(
+    tar_gz: impl Read,
+    name: &str,
+    limit: u64,
+) -> Result<String, DescriptionError> {
     let wanted = format!("{name}/DESCRIPTION");
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tar_gz));
+    let gunzipped = Capped::new(flate2::read::GzDecoder::new(tar_gz), limit, WHAT);
+    let mut archive = tar::Archive::new(gunzipped);
+    let corrupt = |error: std::io::Error| match is_too_large(&error) {
+        true => DescriptionError::TooLarge(error),
+        false => DescriptionError::Corrupt(error),
+    };
     let entries = archive.entries().map_err(DescriptionError::NotTarGz)?;
     for entry in entries {
-        let entry = entry.map_err(DescriptionError::Corrupt)?;
+        let entry = entry.map_err(corrupt)?;
         let path = entry
             .path()
             .map_err(DescriptionError::Corrupt)?

@@ -155,8 +155,12 @@ pub enum ArchiveError {
     #[error("its downloaded tarball could not be read")]
     Read(#[source] std::io::Error),
 
-    #[error(transparent)]
-    Description(#[from] DescriptionError),
+    #[error("its tarball `{url}` is unusable")]
+    Description {
+        url: String,
+        #[source]
+        source: DescriptionError,
+    },
 
     #[error("its DESCRIPTION is not a package's")]
     Entry(#[source] EntryError),
@@ -266,6 +270,9 @@ pub enum DescriptionError {
 
     #[error("a corrupt or truncated tar.gz")]
     Corrupt(#[source] std::io::Error),
+
+    #[error("a tar.gz that expands too far before its DESCRIPTION")]
+    TooLarge(#[source] std::io::Error),
 
     #[error("its DESCRIPTION is unreadable")]
     Unreadable(#[source] std::io::Error),

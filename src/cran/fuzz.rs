@@ -102,7 +102,7 @@ fn description_property(input: &[u8]) -> Outcome {
     }
     let tarball = tarball("pkg/DESCRIPTION", input)?;
     match (
-        super::read_description(&tarball, "pkg"),
+        super::read_description(tarball.as_slice(), "pkg", 1 << 30),
         std::str::from_utf8(input),
     ) {
         (Ok(read), Ok(written)) if read != written => {

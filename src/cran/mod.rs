@@ -367,9 +367,11 @@ impl LayerResolver for RPackages<'_> {
         artifact: &Path,
     ) -> Result<(), EcosystemError> {
         let url = || package.url.clone();
-        let bytes = std::fs::read(artifact)
+        // Streamed from the file: a Bioconductor data package can be gigabytes.
+        let file = std::fs::File::open(artifact)
             .map_err(|source| CranError::UnreadableArtifact { url: url(), source })?;
-        let description = read_description(&bytes, &package.name)
+        let limit = self.fetcher.index_limit(archive::MAX_TARBALL);
+        let description = read_description(std::io::BufReader::new(file), &package.name, limit)
             .map_err(|source| CranError::NoDescription { url: url(), source })?;
         let records = dcf::parse(&description)
             .map_err(|source| CranError::BadDescription { url: url(), source })?;

@@ -4,7 +4,9 @@
 //! Layout under the cache root (`IMGLOCK_CACHE_DIR`, else the user's cache folder):
 //! `http/<sha256 of url>.body` + `.json` (the validators), `artifacts/sha256/<hex>` (content
 //! addressed blobs) and `artifacts/by-url/<sha256 of url>` (the hex digest of that URL's blob).
-//! Every file is written to a temporary name and renamed, so a killed run leaves no half entries.
+//! Every file is written to a temporary name and renamed, so a killed run leaves no half entries
+//! (a download streams into its temporary file and is renamed to its blob once verified), and
+//! the temporaries a killed run did leave are removed when the next one starts.
 //! Cache files are not flushed to disk one by one (that would cost a disk sync per fetched page):
 //! instead every entry is checked when read, blobs against their names and HTTP bodies against
 //! the sha256 kept with their validators, and a damaged entry is fetched again.
@@ -105,13 +107,12 @@ impl Cache {
         Ok(())
     }
 
-    /// Stores a blob under its sha256 (which the caller has computed from `bytes`). A blob
-    /// already there is replaced: it is only ever written again because it failed its check
-    /// (or by a concurrent run with the same bytes), and a damaged one must not be kept.
-    pub(crate) fn put_blob(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-        let path = self.blob_path(sha256);
-        write_entry(&path, bytes)?;
-        Ok(path)
+    /// Removes what killed runs left in the cache: temporaries (a download streaming in, an
+    /// entry before its rename) of processes that no longer run.
+    pub(crate) fn remove_dead_temporaries(&self) {
+        for folder in ["http", "artifacts/sha256", "artifacts/by-url"] {
+            crate::files::remove_dead_temporaries(&self.root.join(folder));
+        }
     }
 
     /// The blob path of a sha256 digest.
@@ -130,6 +131,14 @@ impl Cache {
         let digest = digest.trim().to_string();
         let path = self.blob_path(&digest);
         path.is_file().then_some((digest, path))
+    }
+
+    /// Forgets which blob `url` served, so that the next download of `url` fetches it again.
+    pub(crate) fn forget_artifact(&self, url: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.url_key_path(url)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
     }
 
     /// Records that `url` served the blob `sha256`.

@@ -39,6 +39,11 @@ pub enum FetchError {
         source: super::size::TooLarge,
     },
 
+    #[error(
+        "`{url}` redirected to `{location}`, which is not an http(s) URL: refused (a remote repository may only lead to remote URLs)"
+    )]
+    Redirect { url: String, location: String },
+
     #[error("the HTTP limits are misconfigured")]
     Setting(#[from] super::limits::BadSetting),
 
@@ -48,7 +53,7 @@ pub enum FetchError {
     Offline { url: String },
 
     #[error(
-        "the cached copy of `{url}` is damaged (its bytes no longer match the checksum kept with them) and `--offline` forbids fetching it again: run once without `--offline` to replace it"
+        "the cached copy of `{url}` is damaged (its bytes no longer match the checksum kept with them, or the index now gives another) and `--offline` forbids fetching it again: run once without `--offline` to replace it"
     )]
     OfflineDamaged { url: String },
 

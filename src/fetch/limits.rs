@@ -26,6 +26,9 @@ pub struct HttpLimits {
     /// Every index size limit at once (`IMGLOCK_MAX_INDEX_BYTES`): the body as downloaded and
     /// each format once decompressed; `None` keeps each limit's default.
     pub index_bytes: Option<u64>,
+    /// The artifact size limit (`IMGLOCK_MAX_ARTIFACT_BYTES`): a download growing past it is
+    /// refused as it streams.
+    pub artifact_bytes: u64,
 }
 
 impl Default for HttpLimits {
@@ -35,6 +38,7 @@ impl Default for HttpLimits {
             low_speed_limit: LOW_SPEED_LIMIT,
             low_speed_time: LOW_SPEED_TIME,
             index_bytes: None,
+            artifact_bytes: super::size::ARTIFACT,
         }
     }
 }
@@ -51,7 +55,8 @@ pub struct BadSetting {
 impl HttpLimits {
     /// The defaults, overridden by `IMGLOCK_HTTP_TIMEOUT` (seconds, 0 for none),
     /// `IMGLOCK_HTTP_LOW_SPEED_LIMIT` (bytes a second, 0 for none) and
-    /// `IMGLOCK_HTTP_LOW_SPEED_TIME` (seconds) and `IMGLOCK_MAX_INDEX_BYTES` (bytes).
+    /// `IMGLOCK_HTTP_LOW_SPEED_TIME` (seconds), `IMGLOCK_MAX_INDEX_BYTES` and
+    /// `IMGLOCK_MAX_ARTIFACT_BYTES` (bytes).
     pub fn from_env() -> Result<Self, BadSetting> {
         let mut limits = Self::default();
         if let Some(seconds) = seconds_var("IMGLOCK_HTTP_TIMEOUT", true)? {
@@ -67,17 +72,11 @@ impl HttpLimits {
         if let Some(seconds) = seconds_var("IMGLOCK_HTTP_LOW_SPEED_TIME", false)? {
             limits.low_speed_time = seconds;
         }
-        if let Some(value) = var(super::size::VARIABLE) {
-            match value.trim().parse() {
-                Ok(bytes) if bytes > 0 => limits.index_bytes = Some(bytes),
-                _ => {
-                    return Err(BadSetting {
-                        name: super::size::VARIABLE,
-                        value,
-                        expected: "a number of bytes above 0",
-                    });
-                }
-            }
+        if let Some(bytes) = bytes_var(super::size::VARIABLE)? {
+            limits.index_bytes = Some(bytes);
+        }
+        if let Some(bytes) = bytes_var(super::size::ARTIFACT_VARIABLE)? {
+            limits.artifact_bytes = bytes;
         }
         Ok(limits)
     }
@@ -97,6 +96,21 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .filter(|value| !value.trim().is_empty())
+}
+
+/// A number of bytes above 0 from the environment.
+fn bytes_var(name: &'static str) -> Result<Option<u64>, BadSetting> {
+    let Some(value) = var(name) else {
+        return Ok(None);
+    };
+    match value.trim().parse() {
+        Ok(bytes) if bytes > 0 => Ok(Some(bytes)),
+        _ => Err(BadSetting {
+            name,
+            value,
+            expected: "a number of bytes above 0",
+        }),
+    }
 }
 
 /// A number of seconds from the environment; zero only where `zero_ok`.

@@ -8,8 +8,11 @@
 //! network is never capped by the core count. `file://` URLs are read in place.
 //!
 //! Timeouts, resets, truncated bodies and 5xx answers are retried with backoff; a 404 is not. An
-//! index body larger than its limit ([`Fetcher::index_limit`]) is refused as it streams.
+//! index body larger than its limit ([`Fetcher::index_limit`]) is refused as it streams, and so
+//! is an artifact larger than the artifact limit (artifacts stream to disk, see [`artifact`]).
+//! Redirects to http(s) URLs are followed; one to any other URL (`file:`) is refused.
 
+mod artifact;
 mod cache;
 mod error;
 mod limits;
@@ -21,15 +24,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use md5::Md5;
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use url::Url;
 
+pub(crate) use artifact::{Artifact, ArtifactRequest, Checksum};
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
 pub use limits::HttpLimits;
-pub(crate) use size::{is_too_large, read_capped};
+pub(crate) use size::{Capped, is_too_large, read_capped};
 
 use crate::progress::Progress;
 
@@ -40,34 +42,8 @@ const ATTEMPTS: u32 = 4;
 /// The first retry's delay; each later retry doubles it.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
-/// A checksum published by a repository for an artifact, verified after download.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Checksum {
-    Md5(String),
-    /// Maven repositories publish `.sha1` files, newer artifacts `.sha256` and `.sha512` too.
-    Sha1(String),
-    Sha256(String),
-    Sha512(String),
-}
-
-/// An artifact to download and pin.
-#[derive(Debug, Clone)]
-pub(crate) struct ArtifactRequest {
-    pub url: Url,
-    pub expected: Option<Checksum>,
-}
-
 /// The bytes of a range request, and the whole file's size when the answer was partial.
 pub(crate) type RangeBody = (Vec<u8>, Option<u64>);
-
-/// A downloaded, verified artifact.
-#[derive(Debug, Clone)]
-pub(crate) struct Artifact {
-    pub sha256: String,
-    pub size: u64,
-    /// Where its bytes are: the cache blob, or the file itself for `file://`.
-    pub path: PathBuf,
-}
 
 /// Settings of a [`Fetcher`].
 #[derive(Debug, Clone)]
@@ -104,15 +80,17 @@ impl Fetcher {
                 path: "the async runtime".into(),
                 source,
             })?;
-        // reqwest's default redirect policy (at most 10) follows only http(s) locations: a
-        // redirect to `file:` is an error, so a server can never make imglock read a local file
-        // (the rule of [`crate::repository::may_name`]).
+        // reqwest's default redirect policy (at most 10) follows only http(s) locations and
+        // returns a redirect to `file:` as it came, which [`Fetcher::attempt`] refuses: a server
+        // can never make imglock read a local file (the rule of
+        // [`crate::repository::may_name`]).
         let client = reqwest::Client::builder()
             .user_agent(concat!("imglock/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(Duration::from_secs(60))
             .build()
             .map_err(FetchError::Client)?;
+        options.cache.remove_dead_temporaries();
         Ok(Self {
             runtime,
             client,
@@ -173,7 +151,7 @@ impl Fetcher {
     }
 
     /// Why `--offline` cannot serve `url`: its cache entry is missing, or `damaged`.
-    fn offline_error(&self, url: &str, damaged: bool) -> FetchError {
+    pub(super) fn offline_error(&self, url: &str, damaged: bool) -> FetchError {
         let url = url.to_string();
         if damaged {
             FetchError::OfflineDamaged { url }
@@ -215,12 +193,15 @@ impl Fetcher {
                     });
                 }
                 let range = format!("bytes={range}");
-                match self
-                    .send(url, None, |request| {
-                        request.header(reqwest::header::RANGE, &range)
-                    })
-                    .await?
-                {
+                // A server that ignores ranges sends the whole file: an artifact.
+                let limit = BodyLimit {
+                    bytes: self.limits.artifact_bytes,
+                    kind: size::Limit::Artifact,
+                };
+                let build = |request: reqwest::RequestBuilder| {
+                    request.header(reqwest::header::RANGE, &range)
+                };
+                match self.send(url, limit, build, in_memory).await? {
                     Response::Body { body, headers } => {
                         let total = headers
                             .get(reqwest::header::CONTENT_RANGE)
@@ -265,7 +246,7 @@ impl Fetcher {
     async fn get(&self, url: &Url, accept: Option<&str>) -> Result<Vec<u8>, FetchError> {
         let limit = self.index_limit(size::INDEX_BODY);
         if url.scheme() == "file" {
-            return read_local(url, Some(limit));
+            return read_local(url, limit);
         }
         let cached = self.cache.http_get(url.as_str());
         if self.offline {
@@ -277,22 +258,31 @@ impl Fetcher {
             };
         }
         let validators = cached.as_ref().map(|(_, v)| v.clone());
+        let limit = BodyLimit {
+            bytes: limit,
+            kind: size::Limit::Index,
+        };
         let response = self
-            .send(url, Some(limit), |request| {
-                let mut request = request;
-                if let Some(accept) = accept {
-                    request = request.header(reqwest::header::ACCEPT, accept);
-                }
-                if let Some(v) = &validators {
-                    if let Some(etag) = &v.etag {
-                        request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+            .send(
+                url,
+                limit,
+                |request| {
+                    let mut request = request;
+                    if let Some(accept) = accept {
+                        request = request.header(reqwest::header::ACCEPT, accept);
                     }
-                    if let Some(modified) = &v.last_modified {
-                        request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
+                    if let Some(v) = &validators {
+                        if let Some(etag) = &v.etag {
+                            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                        }
+                        if let Some(modified) = &v.last_modified {
+                            request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
+                        }
                     }
-                }
-                request
-            })
+                    request
+                },
+                in_memory,
+            )
             .await?;
         if let (Response::NotModified, Some((body, _))) = (&response, &cached) {
             return Ok(body.clone());
@@ -325,21 +315,23 @@ impl Fetcher {
         Ok(body)
     }
 
-    /// Sends a GET with retries; returns the whole body (a short body is an error, and retried; a
-    /// body longer than `limit` bytes is refused, not retried). All attempts together must end
-    /// within the total deadline.
-    async fn send(
+    /// Sends a GET with retries; the body of a success goes into a sink `new_sink` makes for
+    /// each attempt (a short body is an error, and retried; a body longer than `limit` is
+    /// refused, not retried). All attempts together must end within the total deadline.
+    async fn send<S: Sink>(
         &self,
         url: &Url,
-        limit: Option<u64>,
+        limit: BodyLimit,
         build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
-    ) -> Result<Response, FetchError> {
+        new_sink: impl Fn() -> std::io::Result<S>,
+    ) -> Result<Response<S>, FetchError> {
         let permit_pool = self.host_limit(url);
         let _permit = permit_pool.acquire().await.ok();
+        let sending = self.send_with_retries(url, limit, build, new_sink);
         let Some(total) = self.limits.total else {
-            return self.send_with_retries(url, limit, build).await;
+            return sending.await;
         };
-        tokio::time::timeout(total, self.send_with_retries(url, limit, build))
+        tokio::time::timeout(total, sending)
             .await
             .unwrap_or_else(|_| {
                 Err(FetchError::Deadline {
@@ -349,81 +341,93 @@ impl Fetcher {
             })
     }
 
-    async fn send_with_retries(
+    async fn send_with_retries<S: Sink>(
         &self,
         url: &Url,
-        limit: Option<u64>,
+        limit: BodyLimit,
         build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
-    ) -> Result<Response, FetchError> {
+        new_sink: impl Fn() -> std::io::Result<S>,
+    ) -> Result<Response<S>, FetchError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self
-                .attempt(build(self.client.get(url.clone())), limit)
-                .await;
-            match outcome {
+            let request = build(self.client.get(url.clone()));
+            let failure = match self.attempt(request, limit, &new_sink).await {
                 Ok(Ok(response)) => return Ok(response),
-                Ok(Err(status)) if status == reqwest::StatusCode::NOT_FOUND => {
-                    return Err(FetchError::NotFound {
-                        url: url.to_string(),
-                    });
-                }
-                Ok(Err(status)) if retryable_status(status) && attempt < ATTEMPTS => {}
-                Ok(Err(status)) => {
-                    return Err(FetchError::Status {
-                        url: url.to_string(),
-                        status: status.as_u16(),
-                    });
-                }
-                Err(Failure::Http(source)) if attempt < ATTEMPTS && !source.is_builder() => {}
-                Err(Failure::Http(source)) => {
-                    return Err(FetchError::Network {
-                        url: url.to_string(),
-                        attempts: attempt,
-                        source,
-                    });
-                }
-                Err(Failure::TooLarge(limit)) => {
-                    return Err(FetchError::TooLarge {
-                        url: url.to_string(),
-                        source: size::TooLarge {
-                            what: "the body",
-                            limit,
-                        },
-                    });
-                }
-                Err(Failure::TooSlow) if attempt < ATTEMPTS => {}
-                Err(Failure::TooSlow) => {
-                    return Err(FetchError::TooSlow {
-                        url: url.to_string(),
-                        attempts: attempt,
-                        bytes_per_second: self.limits.low_speed_limit,
-                        seconds: self.limits.low_speed_time.as_secs_f64(),
-                    });
-                }
+                Ok(Err(status)) => Failure::Status(status),
+                Err(failure) => failure,
+            };
+            if attempt >= ATTEMPTS || !failure.is_transient() {
+                return Err(self.error(url, attempt, failure));
             }
             tokio::time::sleep(FIRST_BACKOFF * 2u32.pow(attempt - 1)).await;
         }
     }
 
-    /// One attempt of a request: its answer (the whole body of a success), or the status of a
-    /// failure; too slow an answer (the low-speed limit) or too long a body is a failure.
-    async fn attempt(
+    /// The error of a request that failed with `failure` on its last attempt, `attempts`.
+    fn error(&self, url: &Url, attempts: u32, failure: Failure) -> FetchError {
+        let url = url.to_string();
+        match failure {
+            Failure::Status(reqwest::StatusCode::NOT_FOUND) => FetchError::NotFound { url },
+            Failure::Status(status) => FetchError::Status {
+                url,
+                status: status.as_u16(),
+            },
+            Failure::Http(source) => FetchError::Network {
+                url,
+                attempts,
+                source,
+            },
+            Failure::TooLarge(limit) => FetchError::TooLarge {
+                url,
+                source: size::TooLarge {
+                    what: "the body",
+                    limit: limit.bytes,
+                    kind: limit.kind,
+                },
+            },
+            Failure::TooSlow => FetchError::TooSlow {
+                url,
+                attempts,
+                bytes_per_second: self.limits.low_speed_limit,
+                seconds: self.limits.low_speed_time.as_secs_f64(),
+            },
+            Failure::Redirect(location) => FetchError::Redirect { url, location },
+            Failure::Write(source) => FetchError::Cache {
+                path: self.cache.root().display().to_string(),
+                source,
+            },
+        }
+    }
+
+    /// One attempt of a request: its answer (the whole body of a success, in a new sink), or the
+    /// status of a failure; too slow an answer (the low-speed limit), too long a body or a
+    /// redirect that was not followed (to a `file:` URL) is a failure.
+    async fn attempt<S: Sink>(
         &self,
         request: reqwest::RequestBuilder,
-        limit: Option<u64>,
-    ) -> Result<Result<Response, reqwest::StatusCode>, Failure> {
+        limit: BodyLimit,
+        new_sink: &impl Fn() -> std::io::Result<S>,
+    ) -> Result<Result<Response<S>, reqwest::StatusCode>, Failure> {
         let mut speed = self.limits.speed_check();
         let response = speed.within(request.send()).await??;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Ok(Response::NotModified));
         }
+        // reqwest follows redirects to http(s) URLs; one it returns leads elsewhere.
+        if status.is_redirection()
+            && let Some(location) = response.headers().get(reqwest::header::LOCATION)
+        {
+            let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
+            return Err(Failure::Redirect(location));
+        }
         if !status.is_success() {
             return Ok(Err(status));
         }
         let headers = response.headers().clone();
-        let body = read_body(response, &mut speed, limit).await?;
+        let sink = new_sink().map_err(Failure::Write)?;
+        let body = read_body(response, &mut speed, limit, sink).await?;
         Ok(Ok(Response::Body { body, headers }))
     }
 
@@ -442,104 +446,87 @@ impl Fetcher {
             .or_insert_with(|| Arc::new(Semaphore::new(REQUESTS_PER_HOST)))
             .clone()
     }
+}
 
-    async fn download(&self, request: &ArtifactRequest) -> Result<Artifact, FetchError> {
-        let url = request.url.as_str();
-        if request.url.scheme() == "file" {
-            let path = local_path(&request.url)?;
-            let bytes = read_local(&request.url, None)?;
-            let digests = Digests::of(&bytes);
-            digests.verify(&bytes, url, request.expected.as_ref())?;
-            return Ok(Artifact {
-                sha256: digests.sha256,
-                size: digests.size,
-                path,
-            });
-        }
-        let mut damaged = false;
-        if let Some((sha256, path)) = self.cache.artifact_for_url(url) {
-            let bytes = std::fs::read(&path).map_err(|source| FetchError::File {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let digests = Digests::of(&bytes);
-            // A blob whose bytes no longer hash to its name is damaged, and one the index's
-            // checksum no longer matches was re-published: either way, fetch it again.
-            damaged = digests.sha256 != sha256;
-            if !damaged
-                && digests
-                    .verify(&bytes, url, request.expected.as_ref())
-                    .is_ok()
-            {
-                return Ok(Artifact {
-                    sha256,
-                    size: digests.size,
-                    path,
-                });
-            }
-        }
-        if self.offline {
-            return Err(self.offline_error(url, damaged));
-        }
-        let Response::Body { body, .. } = self.send(&request.url, None, |r| r).await? else {
-            return Err(FetchError::Status {
-                url: url.to_string(),
-                status: 304,
-            });
-        };
-        let digests = Digests::of(&body);
-        digests.verify(&body, url, request.expected.as_ref())?;
-        let cache_error = |source| FetchError::Cache {
-            path: self.cache.root().display().to_string(),
-            source,
-        };
-        let path = self
-            .cache
-            .put_blob(&digests.sha256, &body)
-            .map_err(cache_error)?;
-        self.cache
-            .remember_artifact(url, &digests.sha256)
-            .map_err(cache_error)?;
-        Ok(Artifact {
-            sha256: digests.sha256,
-            size: digests.size,
-            path,
-        })
+/// Where an attempt's body goes as it arrives: memory for indexes and ranges, a file of the cache
+/// for artifacts.
+trait Sink {
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
+}
+
+impl Sink for Vec<u8> {
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.extend_from_slice(chunk);
+        Ok(())
     }
 }
 
-/// Reads a whole body, chunk by chunk, failing when it arrives slower than the low-speed limit
-/// or grows past `limit` bytes (a `Content-Length` past it fails before any byte is read).
-async fn read_body(
+/// A new in-memory sink.
+fn in_memory() -> std::io::Result<Vec<u8>> {
+    Ok(Vec::new())
+}
+
+/// The most bytes a body may have, and which limit that is.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimit {
+    bytes: u64,
+    kind: size::Limit,
+}
+
+/// Reads a whole body into `sink`, chunk by chunk, failing when it arrives slower than the
+/// low-speed limit or grows past `limit` (a `Content-Length` past it fails before any byte is
+/// read).
+async fn read_body<S: Sink>(
     mut response: reqwest::Response,
     speed: &mut limits::SpeedCheck,
-    limit: Option<u64>,
-) -> Result<Vec<u8>, Failure> {
-    let limit = limit.unwrap_or(u64::MAX);
+    limit: BodyLimit,
+    mut sink: S,
+) -> Result<S, Failure> {
     if response
         .content_length()
-        .is_some_and(|length| length > limit)
+        .is_some_and(|length| length > limit.bytes)
     {
         return Err(Failure::TooLarge(limit));
     }
-    let mut body = Vec::new();
+    let mut received = 0u64;
     while let Some(chunk) = speed.within(response.chunk()).await?? {
         speed.received(chunk.len())?;
-        if (body.len() + chunk.len()) as u64 > limit {
+        received += chunk.len() as u64;
+        if received > limit.bytes {
             return Err(Failure::TooLarge(limit));
         }
-        body.extend_from_slice(&chunk);
+        sink.write(&chunk).map_err(Failure::Write)?;
     }
-    Ok(body)
+    Ok(sink)
 }
 
-/// Why an attempt failed, other than by its status.
+/// Why an attempt failed.
 enum Failure {
+    /// An answer other than success or 304.
+    Status(reqwest::StatusCode),
     Http(reqwest::Error),
     /// Fewer bytes than the low-speed limit arrived in one of its windows.
     TooSlow,
     /// The body is longer than this limit.
-    TooLarge(u64),
+    TooLarge(BodyLimit),
+    /// A redirect to this location, not followed: not an http(s) URL.
+    Redirect(String),
+    /// The body could not be written where it goes.
+    Write(std::io::Error),
+}
+
+impl Failure {
+    /// Whether trying again may help: a server error, a broken or stalled connection.
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::Status(status) => {
+                status.is_server_error() || *status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::Http(source) => !source.is_builder(),
+            Self::TooSlow => true,
+            Self::TooLarge(_) | Self::Redirect(_) | Self::Write(_) => false,
+        }
+    }
 }
 
 impl From<limits::TooSlow> for Failure {
@@ -555,59 +542,12 @@ impl From<reqwest::Error> for Failure {
 }
 
 /// What a successful GET produced.
-enum Response {
+enum Response<S> {
     Body {
-        body: Vec<u8>,
+        body: S,
         headers: reqwest::header::HeaderMap,
     },
     NotModified,
-}
-
-fn retryable_status(status: reqwest::StatusCode) -> bool {
-    status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
-}
-
-/// The sha256 and size of a body (other digests are computed only to check a published one).
-struct Digests {
-    sha256: String,
-    size: u64,
-}
-
-impl Digests {
-    fn of(bytes: &[u8]) -> Self {
-        Self {
-            sha256: hex::encode(Sha256::digest(bytes)),
-            size: bytes.len() as u64,
-        }
-    }
-
-    /// Fails closed when the repository's published checksum of `bytes` disagrees.
-    fn verify(
-        &self,
-        bytes: &[u8],
-        url: &str,
-        expected: Option<&Checksum>,
-    ) -> Result<(), FetchError> {
-        let (algorithm, expected, actual) = match expected {
-            None => return Ok(()),
-            Some(Checksum::Md5(md5)) => ("MD5", md5, hex::encode(Md5::digest(bytes))),
-            Some(Checksum::Sha1(sha1)) => ("sha1", sha1, hex::encode(sha1::Sha1::digest(bytes))),
-            Some(Checksum::Sha256(sha)) => ("sha256", sha, self.sha256.clone()),
-            Some(Checksum::Sha512(sha)) => {
-                ("sha512", sha, hex::encode(sha2::Sha512::digest(bytes)))
-            }
-        };
-        if expected.eq_ignore_ascii_case(&actual) {
-            Ok(())
-        } else {
-            Err(FetchError::ChecksumMismatch {
-                url: url.to_string(),
-                algorithm,
-                expected: expected.clone(),
-                actual,
-            })
-        }
-    }
 }
 
 fn local_path(url: &Url) -> Result<PathBuf, FetchError> {
@@ -617,14 +557,13 @@ fn local_path(url: &Url) -> Result<PathBuf, FetchError> {
     })
 }
 
-/// Reads a local file whole; past `limit` bytes (an index's), it is refused.
-fn read_local(url: &Url, limit: Option<u64>) -> Result<Vec<u8>, FetchError> {
+/// Reads a local index whole; past `limit` bytes, it is refused.
+fn read_local(url: &Url, limit: u64) -> Result<Vec<u8>, FetchError> {
     let path = local_path(url)?;
     let file_error = |source| FetchError::File {
         path: path.display().to_string(),
         source,
     };
-    let limit = limit.unwrap_or(u64::MAX);
     let mut bytes = Vec::new();
     std::fs::File::open(&path)
         .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
@@ -635,6 +574,7 @@ fn read_local(url: &Url, limit: Option<u64>) -> Result<Vec<u8>, FetchError> {
             source: size::TooLarge {
                 what: "the file",
                 limit,
+                kind: size::Limit::Index,
             },
         });
     }

@@ -6,9 +6,10 @@
 //! (what the runtime ships, like Spark) are direct `provided` dependencies, so their trees stay
 //! out as Maven keeps a `provided` tree out. Artifacts a lower layer locked are not locked again.
 //! Each jar is downloaded once into the cache and checked against the strongest checksum the
-//! repository publishes beside it (`.sha512`, `.sha256`, `.sha1`); the lock records its sha256,
-//! size and the chain of artifacts that brought it in.
+//! repository publishes beside it (`.sha512`, `.sha256`, `.sha1`; see [`checksum`]); the lock
+//! records its sha256, size and the chain of artifacts that brought it in.
 
+mod checksum;
 pub mod coordinate;
 pub(crate) mod details;
 mod emit;
@@ -38,7 +39,7 @@ use self::store::PomStore;
 use crate::ecosystem::{
     EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
 };
-use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
+use crate::fetch::{ArtifactRequest, Fetcher};
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
 use crate::spec::{Spec, SpecError};
@@ -126,46 +127,6 @@ impl<'a> MavenPackages<'a> {
             requests,
         }))
     }
-
-    /// The strongest checksum the repository publishes beside each artifact file (`.sha512`,
-    /// else `.sha256`, else `.sha1`; `None` where it publishes none), all fetched at once.
-    fn published_checksums(&self, urls: &[url::Url]) -> Vec<Option<Checksum>> {
-        const KINDS: [(&str, usize); 3] = [("sha512", 128), ("sha256", 64), ("sha1", 40)];
-        let checksum_urls: Vec<url::Url> = urls
-            .iter()
-            .flat_map(|url| {
-                KINDS.iter().map(move |(extension, _)| {
-                    let mut checksum = url.clone();
-                    checksum.set_path(&format!("{}.{extension}", url.path()));
-                    checksum
-                })
-            })
-            .collect();
-        let bodies = self
-            .fetcher
-            .get_all(&checksum_urls, "Fetching Maven checksums");
-        bodies
-            .chunks(KINDS.len())
-            .map(|answers| {
-                answers
-                    .iter()
-                    .zip(KINDS)
-                    .find_map(|(body, (kind, length))| {
-                        let body = body.as_ref().ok()?;
-                        let text = String::from_utf8_lossy(body);
-                        let hex = text.split_whitespace().next()?.to_lowercase();
-                        if hex.len() != length || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                            return None;
-                        }
-                        Some(match kind {
-                            "sha512" => Checksum::Sha512(hex),
-                            "sha256" => Checksum::Sha256(hex),
-                            _ => Checksum::Sha1(hex),
-                        })
-                    })
-            })
-            .collect()
-    }
 }
 
 /// A Maven artifact's name in the lock: `group:artifact`, with `:classifier` when it has one.
@@ -231,7 +192,7 @@ impl LayerResolver for MavenPackages<'_> {
                     .0
             })
             .collect();
-        let checksums = self.published_checksums(&urls);
+        let checksums = checksum::published(self.fetcher, &urls)?;
         let mut packages = Vec::new();
         for (((name, artifact), url), checksum) in artifacts.into_iter().zip(urls).zip(checksums) {
             if checksum.is_none() {

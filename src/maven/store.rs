@@ -76,7 +76,12 @@ impl<'a> PomStore<'a> {
                     self.served_by.borrow_mut().insert(gav.clone(), position);
                 }
                 let result = match body {
-                    Ok(bytes) => Pom::parse(&String::from_utf8_lossy(&bytes))
+                    // A POM that does not parse is dropped from the cache and fetched again.
+                    Ok(bytes) => self
+                        .fetcher
+                        .parse_or_refetch(&url, &bytes, None, |bytes| {
+                            Pom::parse(&String::from_utf8_lossy(bytes))
+                        })
                         .map(|pom| Some(Rc::new(pom)))
                         .map_err(|source| ModelError::Unusable {
                             url: url.to_string(),
@@ -163,13 +168,14 @@ impl<'a> PomStore<'a> {
             .map(|r| r.file(&Gav::metadata_path(group, artifact)).0)
             .collect();
         let mut versions = Vec::new();
-        for body in self
-            .fetcher
-            .get_all(&urls, "Fetching Maven metadata")
-            .into_iter()
-            .flatten()
-        {
-            let Ok(root) = xml::parse(&String::from_utf8_lossy(&body)) else {
+        let bodies = self.fetcher.get_all(&urls, "Fetching Maven metadata");
+        for (url, body) in urls.iter().zip(bodies) {
+            let Ok(body) = body else { continue };
+            // Metadata that does not parse is dropped from the cache and fetched again.
+            let parsed = self.fetcher.parse_or_refetch(url, &body, None, |body| {
+                xml::parse(&String::from_utf8_lossy(body))
+            });
+            let Ok(root) = parsed else {
                 continue;
             };
             if let Some(list) = root.at(&["versioning", "versions"]) {

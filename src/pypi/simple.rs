@@ -109,6 +109,9 @@ pub enum PageError {
     #[error("not a PEP 691 page")]
     Json(#[from] serde_json::Error),
 
+    #[error("neither a PEP 691 (JSON) nor a PEP 503 (HTML) page: it starts with {start:?}")]
+    NotAPage { start: String },
+
     #[error(
         "it gives the file `{filename}` the {digest}; the index serves a malformed digest: ask its maintainers to fix the page, or use another index"
     )]
@@ -153,8 +156,17 @@ pub fn parse_page(body: &[u8], page_url: &Url, project: &str) -> Result<ProjectP
                 upload_time: file.upload_time,
             })
             .collect()
-    } else {
+    } else if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+    {
         parse_html(&text)
+    } else {
+        // Not markup at all (a damaged body, an error text): no page, rather than a project
+        // without files.
+        let start: String = text.trim_start().chars().take(40).collect();
+        return Err(PageError::NotAPage { start });
     };
     let mut page = ProjectPage::default();
     for mut file in files {

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use crate::support;
+use crate::support::mixed::MixedRepositories;
 use crate::support::{Project, Server, fixture_copy, locks, output_text as text, stderr};
 
 const BASE: &str = "localhost/imglock-test-base:bookworm-r-python-conda";
@@ -482,45 +483,8 @@ fn a_python_layer_installs_exactly_the_lock() {
 #[test]
 fn the_mixed_example_builds_and_verifies() {
     let Some(digest) = base_digest() else { return };
-    let fixtures = support::fixtures();
-    let servers: Vec<(&str, Server)> = [
-        ("cran", "cran"),
-        ("bioc", "bioc"),
-        ("pypi/simple", "pypi"),
-        ("conda/channels", "conda/channels"),
-        ("maven/repo", "maven/repo"),
-    ]
-    .into_iter()
-    .map(|(written, served)| (written, Server::start(&fixtures.join(served))))
-    .collect();
-    let example = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples/mixed-fixture/imglock.toml"),
-    )
-    .unwrap();
-    let mut spec = String::new();
-    for line in example.lines() {
-        let line = match line.strip_prefix("base = ") {
-            Some(_) => format!("base = \"localhost/imglock-test-base@{digest}\""),
-            None => line.to_string(),
-        };
-        spec.push_str(&line);
-        spec.push('\n');
-    }
-    for (written, server) in &servers {
-        let url = match *written {
-            "pypi/simple" => format!("{}/simple", server.url()),
-            _ => server.url(),
-        };
-        spec = spec.replace(
-            &format!("\"file:../../fixtures/{written}"),
-            &format!("\"{url}"),
-        );
-    }
-    assert!(
-        !spec.contains("\"file:"),
-        "every repository is served:\n{spec}"
-    );
+    let repositories = MixedRepositories::start();
+    let spec = repositories.spec(Some(&format!("localhost/imglock-test-base@{digest}")));
     let project = Project::new(&spec);
     let steps = emit(&project, "build");
     assert!(steps >= 5, "at least one step per layer");

@@ -3,306 +3,13 @@
 //! `imglock` binary against it.
 #![allow(dead_code)]
 
-use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// A fault served instead of (or on top of) the file, once per request, in order.
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// Answer with this status and no body.
-    Status(u16),
-    /// Announce the full length (and the full body's ETag) but send only half the body, then
-    /// close.
-    Truncate,
-    /// Announce the full length, then send one byte every `interval`, at most `bytes` of them,
-    /// then close.
-    Drip { interval: Duration, bytes: usize },
-    /// Close the connection without answering.
-    Reset,
-    /// Answer 200 without a `Content-Length` and send zeros until the client hangs up.
-    Endless,
-}
-
-#[derive(Default)]
-struct State {
-    faults: HashMap<String, VecDeque<Fault>>,
-    hits: HashMap<String, usize>,
-    range_hits: HashMap<String, usize>,
-    latency: Duration,
-}
-
-/// A file server on a free loopback port, stopped when dropped.
-pub struct Server {
-    port: u16,
-    state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl Server {
-    /// Serves `root` on 127.0.0.1.
-    pub fn start(root: &Path) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let port = listener.local_addr().unwrap().port();
-        let state = Arc::new(Mutex::new(State::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let root = root.to_path_buf();
-        let thread = {
-            let (state, stop) = (state.clone(), stop.clone());
-            thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let (state, root) = (state.clone(), root.clone());
-                    thread::spawn(move || handle(stream, &root, &state));
-                }
-            })
-        };
-        Self {
-            port,
-            state,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    /// The server's base URL, without a trailing slash.
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Queues faults for requests of `path` (like `/cran/src/contrib/PACKAGES.gz`).
-    pub fn inject(&self, path: &str, faults: Vec<Fault>) {
-        self.state
-            .lock()
-            .unwrap()
-            .faults
-            .entry(path.to_string())
-            .or_default()
-            .extend(faults);
-    }
-
-    /// Delays every answer.
-    pub fn set_latency(&self, latency: Duration) {
-        self.state.lock().unwrap().latency = latency;
-    }
-
-    /// How many requests `path` received.
-    pub fn hits(&self, path: &str) -> usize {
-        self.state
-            .lock()
-            .unwrap()
-            .hits
-            .get(path)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// How many requests for a byte range of `path` it received.
-    pub fn range_hits(&self, path: &str) -> usize {
-        self.state
-            .lock()
-            .unwrap()
-            .range_hits
-            .get(path)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// How many requests all paths received.
-    pub fn total_hits(&self) -> usize {
-        self.state.lock().unwrap().hits.values().sum()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    let mut if_none_match = None;
-    let mut range = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("if-none-match")
-        {
-            if_none_match = Some(value.trim().to_string());
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("range")
-        {
-            range = value.trim().strip_prefix("bytes=").map(str::to_string);
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
-    let (fault, latency) = {
-        let mut state = state.lock().unwrap();
-        *state.hits.entry(path.clone()).or_default() += 1;
-        let fault = state.faults.get_mut(&path).and_then(VecDeque::pop_front);
-        (fault, state.latency)
-    };
-    if !latency.is_zero() {
-        thread::sleep(latency);
-    }
-    let mut file = root.join(path.trim_start_matches('/'));
-    // A folder is served by its PEP 691 page, as a Python package index serves a project.
-    if file.is_dir() {
-        file = file.join("index.json");
-    }
-    let body = if file.is_file() {
-        std::fs::read(&file).ok()
-    } else {
-        None
-    };
-    let content_type = if file.ends_with("index.json") {
-        "application/vnd.pypi.simple.v1+json"
-    } else {
-        "application/octet-stream"
-    };
-    match (fault, body) {
-        (Some(Fault::Reset), _) => {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        (Some(Fault::Status(code)), _) => respond(&mut stream, code, None, "text/plain", &[]),
-        (Some(Fault::Endless), _) => {
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
-            let zeros = vec![0u8; 1 << 16];
-            while stream.write_all(&zeros).is_ok() {}
-        }
-        (_, None) => respond(&mut stream, 404, None, "text/plain", b"not found"),
-        (Some(Fault::Truncate), Some(body)) => {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: {}\r\nConnection: close\r\n\r\n",
-                body.len(),
-                etag_of(&body)
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body[..body.len() / 2]);
-            let _ = stream.flush();
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        (Some(Fault::Drip { interval, bytes }), Some(body)) => {
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            for byte in body.iter().take(bytes) {
-                let _ = stream.flush();
-                thread::sleep(interval);
-                if stream.write_all(&[*byte]).is_err() {
-                    break;
-                }
-            }
-            let _ = stream.flush();
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        (None, Some(body)) if range.is_some() => {
-            state
-                .lock()
-                .unwrap()
-                .range_hits
-                .entry(path.clone())
-                .and_modify(|n| *n += 1)
-                .or_insert(1);
-            let spec = range.unwrap_or_default();
-            let length = body.len();
-            let (start, end) = match spec.split_once('-') {
-                Some(("", suffix)) => (
-                    length.saturating_sub(suffix.parse().unwrap_or(0)),
-                    length - 1,
-                ),
-                Some((start, "")) => (start.parse().unwrap_or(0), length - 1),
-                Some((start, end)) => (
-                    start.parse().unwrap_or(0),
-                    end.parse::<usize>().unwrap_or(0).min(length - 1),
-                ),
-                None => (0, length - 1),
-            };
-            let head = format!(
-                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{length}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                end + 1 - start
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body[start..=end]);
-            let _ = stream.flush();
-        }
-        (None, Some(body)) => {
-            let etag = etag_of(&body);
-            if if_none_match.as_deref() == Some(etag.as_str()) {
-                respond(&mut stream, 304, Some(&etag), content_type, &[]);
-            } else {
-                respond(&mut stream, 200, Some(&etag), content_type, &body);
-            }
-        }
-    }
-    // Drain anything left so the client sees a clean close.
-    let mut rest = Vec::new();
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
-    let _ = reader.read_to_end(&mut rest);
-}
-
-fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, content_type: &str, body: &[u8]) {
-    let reason = match code {
-        200 => "OK",
-        304 => "Not Modified",
-        404 => "Not Found",
-        _ => "Error",
-    };
-    let mut head = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        if code == 304 { 0 } else { body.len() }
-    );
-    if let Some(etag) = etag {
-        head.push_str(&format!("ETag: {etag}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    if code != 304 {
-        let _ = stream.write_all(body);
-    }
-    let _ = stream.flush();
-}
-
-/// The ETag the server gives a body.
-fn etag_of(body: &[u8]) -> String {
-    format!("\"{:x}-{}\"", fnv(body), body.len())
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
-}
+pub mod mixed;
+mod server;
+pub use server::{Fault, Server};
 
 /// The project's fixture folder.
 pub fn fixtures() -> PathBuf {
@@ -368,6 +75,12 @@ impl Project {
 
     /// Runs `imglock ARGS` with extra environment variables.
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(args, env).output().expect("run imglock")
+    }
+
+    /// The command `imglock ARGS` in the project with its cache and extra environment variables,
+    /// not started.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imglock"));
         command
             .args(args)
@@ -377,7 +90,7 @@ impl Project {
         for (key, value) in env {
             command.env(key, value);
         }
-        command.output().expect("run imglock")
+        command
     }
 
     /// `imglock verify IMAGE --format json`, which must find the image clean: its report.
@@ -386,6 +99,70 @@ impl Project {
         assert_eq!(output.status.code(), Some(0), "{}", output_text(&output));
         serde_json::from_slice(&output.stdout).unwrap()
     }
+}
+
+/// Runs `command` to its end and returns what it printed; kills it (and gives `None`) when it
+/// has not finished within `limit`, so that a hang fails a test instead of stalling it.
+pub fn output_within(mut command: std::process::Command, limit: Duration) -> Option<Output> {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    // Both pipes are read meanwhile, so a chatty child never blocks on a full pipe.
+    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    status.map(|status| Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// A gzip stream that expands to `expanded` zero bytes: a compression bomb (about a
+/// thousandth of its expanded size).
+pub fn gzip_bomb(expanded: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..expanded / zeros.len() {
+        encoder.write_all(&zeros).unwrap();
+    }
+    encoder.write_all(&zeros[..expanded % zeros.len()]).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A zstd frame that expands to `expanded` zero bytes: a compression bomb (far smaller than
+/// gzip's).
+pub fn zstd_bomb(expanded: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 19).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..expanded / zeros.len() {
+        encoder.write_all(&zeros).unwrap();
+    }
+    encoder.write_all(&zeros[..expanded % zeros.len()]).unwrap();
+    encoder.finish().unwrap()
 }
 
 /// stdout then stderr of a run, as text.
@@ -463,7 +240,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 /// A work folder holding `imglock.lock`, resolved from the mixed example
 /// (examples/mixed-fixture: every ecosystem, through `file:` paths).
 pub fn resolved_mixed_example() -> tempfile::TempDir {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mixed-fixture/imglock.toml");
+    let spec = mixed::example_spec();
     let work = tempfile::tempdir().unwrap();
     let output = run_in(
         work.path(),

@@ -1,0 +1,410 @@
+//! The loopback HTTP/1.1 file server of the tests: serves a fixture folder on 127.0.0.1 and, per
+//! path, injects faults (status codes, short, long, huge and endless bodies, resets, drips,
+//! substituted bodies such as compression bombs, a bad body answered later by 304, redirects).
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// A fault served instead of (or on top of) the file, once per request, in order.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer with this status and no body.
+    Status(u16),
+    /// Announce the full length (and the full body's ETag) but send only half the body, then
+    /// close: a short body.
+    Truncate,
+    /// Announce the full length (and ETag), then send the body followed by `extra` more bytes
+    /// than announced: a long body.
+    Long { extra: usize },
+    /// Announce the full length, then send one byte every `interval`, at most `bytes` of them,
+    /// then close.
+    Drip { interval: Duration, bytes: usize },
+    /// Close the connection without answering.
+    Reset,
+    /// Answer 200 without a `Content-Length` and send zeros until the client hangs up.
+    Endless,
+    /// Answer 200 announcing `bytes` bytes (a huge body), and send that many zeros or until the
+    /// client hangs up.
+    Huge { bytes: u64 },
+    /// Answer 200 with these bytes (and their ETag) instead of the file: a damaged body, or a
+    /// compression bomb (see [`super::gzip_bomb`]).
+    Body(Vec<u8>),
+    /// Answer 200 with these bytes and their ETag, and from then on answer 304 to every request
+    /// of the path that presents that ETag: a bad body a cache must never revalidate.
+    BadThen304(Vec<u8>),
+    /// Answer `status` (301, 302, …) with this `Location`.
+    Redirect { status: u16, location: String },
+}
+
+#[derive(Default)]
+struct State {
+    faults: HashMap<String, VecDeque<Fault>>,
+    hits: HashMap<String, usize>,
+    range_hits: HashMap<String, usize>,
+    /// The ETag of the bad body each path served ([`Fault::BadThen304`]).
+    stale_etags: HashMap<String, String>,
+    latency: Duration,
+}
+
+/// A file server on a free loopback port, stopped when dropped.
+pub struct Server {
+    port: u16,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves `root` on 127.0.0.1.
+    pub fn start(root: &Path) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let root = root.to_path_buf();
+        let thread = {
+            let (state, stop) = (state.clone(), stop.clone());
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (state, root) = (state.clone(), root.clone());
+                    thread::spawn(move || handle(stream, &root, &state));
+                }
+            })
+        };
+        Self {
+            port,
+            state,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The server's base URL, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Queues faults for requests of `path` (like `/cran/src/contrib/PACKAGES.gz`).
+    pub fn inject(&self, path: &str, faults: Vec<Fault>) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .entry(path.to_string())
+            .or_default()
+            .extend(faults);
+    }
+
+    /// Drops the faults still queued for `path` (a bad body's ETag stays answered by 304).
+    pub fn clear_faults(&self, path: &str) {
+        self.state.lock().unwrap().faults.remove(path);
+    }
+
+    /// Delays every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state.lock().unwrap().latency = latency;
+    }
+
+    /// How many requests `path` received.
+    pub fn hits(&self, path: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many requests for a byte range of `path` it received.
+    pub fn range_hits(&self, path: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .range_hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many requests all paths received.
+    pub fn total_hits(&self) -> usize {
+        self.state.lock().unwrap().hits.values().sum()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What the server reads of a request.
+struct Request {
+    path: String,
+    if_none_match: Option<String>,
+    range: Option<String>,
+}
+
+fn read_request(reader: &mut impl BufRead) -> Option<Request> {
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).ok()?;
+    let mut request = Request {
+        path: request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_string(),
+        if_none_match: None,
+        range: None,
+    };
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            return Some(request);
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("if-none-match") {
+            request.if_none_match = Some(value.trim().to_string());
+        } else if name.eq_ignore_ascii_case("range") {
+            request.range = value.trim().strip_prefix("bytes=").map(str::to_string);
+        }
+    }
+}
+
+/// The file a path serves, and its media type: a folder is served by its PEP 691 page, as a
+/// Python package index serves a project.
+fn served_file(root: &Path, path: &str) -> (Option<Vec<u8>>, &'static str) {
+    let mut file = root.join(path.trim_start_matches('/'));
+    if file.is_dir() {
+        file = file.join("index.json");
+    }
+    let body = file.is_file().then(|| std::fs::read(&file).ok()).flatten();
+    let content_type = if file.ends_with("index.json") {
+        "application/vnd.pypi.simple.v1+json"
+    } else {
+        "application/octet-stream"
+    };
+    (body, content_type)
+}
+
+fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    let (fault, latency) = {
+        let mut state = state.lock().unwrap();
+        *state.hits.entry(request.path.clone()).or_default() += 1;
+        let fault = state
+            .faults
+            .get_mut(&request.path)
+            .and_then(VecDeque::pop_front);
+        (fault, state.latency)
+    };
+    if !latency.is_zero() {
+        thread::sleep(latency);
+    }
+    let (body, content_type) = served_file(root, &request.path);
+    match fault {
+        Some(fault) => serve_fault(&mut stream, fault, body, &request.path, state),
+        None => serve_file(&mut stream, &request, body, content_type, state),
+    }
+    // Drain anything left so the client sees a clean close.
+    let mut rest = Vec::new();
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
+    let _ = reader.read_to_end(&mut rest);
+}
+
+fn serve_fault(
+    stream: &mut TcpStream,
+    fault: Fault,
+    body: Option<Vec<u8>>,
+    path: &str,
+    state: &Mutex<State>,
+) {
+    match (fault, body) {
+        (Fault::Reset, _) => {}
+        (Fault::Status(code), _) => respond(stream, code, None, "text/plain", &[]),
+        (Fault::Endless, _) => {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let zeros = vec![0u8; 1 << 16];
+            while stream.write_all(&zeros).is_ok() {}
+        }
+        (Fault::Huge { bytes }, _) => {
+            let head =
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {bytes}\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(head.as_bytes());
+            let zeros = vec![0u8; 1 << 16];
+            let mut left = bytes;
+            while left > 0
+                && stream
+                    .write_all(&zeros[..left.min(1 << 16) as usize])
+                    .is_ok()
+            {
+                left -= left.min(1 << 16);
+            }
+        }
+        (Fault::Body(bytes), _) => respond(
+            stream,
+            200,
+            Some(&etag_of(&bytes)),
+            "application/octet-stream",
+            &bytes,
+        ),
+        (Fault::BadThen304(bytes), _) => {
+            let etag = etag_of(&bytes);
+            state
+                .lock()
+                .unwrap()
+                .stale_etags
+                .insert(path.to_string(), etag.clone());
+            respond(stream, 200, Some(&etag), "application/octet-stream", &bytes);
+        }
+        (Fault::Redirect { status, location }, _) => {
+            let head = format!(
+                "HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
+        }
+        (_, None) => respond(stream, 404, None, "text/plain", b"not found"),
+        (Fault::Truncate, Some(body)) => {
+            send_head(stream, body.len(), Some(&etag_of(&body)));
+            let _ = stream.write_all(&body[..body.len() / 2]);
+        }
+        (Fault::Long { extra }, Some(body)) => {
+            send_head(stream, body.len(), Some(&etag_of(&body)));
+            let _ = stream.write_all(&body);
+            let _ = stream.write_all(&vec![b'X'; extra]);
+        }
+        (Fault::Drip { interval, bytes }, Some(body)) => {
+            send_head(stream, body.len(), None);
+            for byte in body.iter().take(bytes) {
+                let _ = stream.flush();
+                thread::sleep(interval);
+                if stream.write_all(&[*byte]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// A 200 head announcing `length` bytes (and `etag`).
+fn send_head(stream: &mut TcpStream, length: usize, etag: Option<&str>) {
+    let etag = etag
+        .map(|etag| format!("ETag: {etag}\r\n"))
+        .unwrap_or_default();
+    let head =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n{etag}Connection: close\r\n\r\n");
+    let _ = stream.write_all(head.as_bytes());
+}
+
+fn serve_file(
+    stream: &mut TcpStream,
+    request: &Request,
+    body: Option<Vec<u8>>,
+    content_type: &str,
+    state: &Mutex<State>,
+) {
+    let Some(body) = body else {
+        return respond(stream, 404, None, "text/plain", b"not found");
+    };
+    let stale = state
+        .lock()
+        .unwrap()
+        .stale_etags
+        .get(&request.path)
+        .cloned();
+    let etag = etag_of(&body);
+    match &request.range {
+        Some(spec) => serve_range(stream, &request.path, spec, &body, state),
+        None if request.if_none_match.is_some()
+            && [Some(&etag), stale.as_ref()].contains(&request.if_none_match.as_ref()) =>
+        {
+            respond(stream, 304, Some(&etag), content_type, &[]);
+        }
+        None => respond(stream, 200, Some(&etag), content_type, &body),
+    }
+}
+
+fn serve_range(stream: &mut TcpStream, path: &str, spec: &str, body: &[u8], state: &Mutex<State>) {
+    *state
+        .lock()
+        .unwrap()
+        .range_hits
+        .entry(path.to_string())
+        .or_default() += 1;
+    let length = body.len();
+    let (start, end) = match spec.split_once('-') {
+        Some(("", suffix)) => (
+            length.saturating_sub(suffix.parse().unwrap_or(0)),
+            length - 1,
+        ),
+        Some((start, "")) => (start.parse().unwrap_or(0), length - 1),
+        Some((start, end)) => (
+            start.parse().unwrap_or(0),
+            end.parse::<usize>().unwrap_or(0).min(length - 1),
+        ),
+        None => (0, length - 1),
+    };
+    let head = format!(
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{length}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        end + 1 - start
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body[start..=end]);
+    let _ = stream.flush();
+}
+
+fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, content_type: &str, body: &[u8]) {
+    let reason = match code {
+        200 => "OK",
+        304 => "Not Modified",
+        404 => "Not Found",
+        _ => "Error",
+    };
+    let mut head = format!(
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        if code == 304 { 0 } else { body.len() }
+    );
+    if let Some(etag) = etag {
+        head.push_str(&format!("ETag: {etag}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    if code != 304 {
+        let _ = stream.write_all(body);
+    }
+    let _ = stream.flush();
+}
+
+/// The ETag the server gives a body.
+fn etag_of(body: &[u8]) -> String {
+    format!("\"{:x}-{}\"", fnv(body), body.len())
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}
