@@ -207,10 +207,11 @@ fn check_joinable(repodata: &RepoData) -> Result<(), String> {
             ));
         }
     }
+    // Old channels (defaults among them) leave a record's subdir empty: the channel's own
+    // subdir is meant.
     let plain_subdir = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
     };
     let plain_file = |s: &str| {
         !s.is_empty() && !s.contains(['/', '\\', ':', '?', '#']) && !s.chars().any(char::is_control)
