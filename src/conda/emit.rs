@@ -73,7 +73,7 @@ pub fn install_step(
     expected.sort();
     let _ = write!(
         out,
-        " \\\n    && printf '%s\\n' {} | cat - before.txt | sort -u > wanted.txt \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > after.txt \\\n    && {{ cmp -s wanted.txt after.txt || {{ echo 'imglock: the installer changed {prefix} beyond the lock (- missing, + unexpected):' >&2; diff wanted.txt after.txt >&2; exit 1; }}; }} \\\n    && cd / && rm -rf {WORK}\n",
+        " \\\n    && printf '%s\\n' {} | cat - before.txt | sort -u > wanted.txt \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > after.txt \\\n    && {{ cmp -s wanted.txt after.txt || {{ echo 'imglock: the installer changed '{prefix}' beyond the lock (- missing, + unexpected):' >&2; diff wanted.txt after.txt >&2; exit 1; }}; }} \\\n    && cd / && rm -rf {WORK}\n",
         words(&expected)
     );
     out
@@ -190,6 +190,37 @@ mod tests {
         let conda = install_step("base", &entries, "/env", CondaInstaller::Conda);
         assert!(
             conda.contains("conda install -y -p /env --file /tmp/imglock-conda/environment.txt")
+        );
+    }
+
+    /// The check after the install names the prefix in its message: the prefix stays one quoted
+    /// word there, so a prefix with shell text in it prints that text instead of running it (a
+    /// fuzz finding: the quoted prefix was written inside the message's own single quotes).
+    #[test]
+    fn a_prefix_with_shell_text_is_printed_by_the_check_not_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let planted = dir.path().join("planted");
+        let prefix = format!("/opt/a b;touch {};echo", planted.display());
+        let locked = [package("libzbase", &[])];
+        let entries: Vec<(&LockedPackage, Source)> = locked
+            .iter()
+            .map(|p| (p, Source::Url(p.url.clone())))
+            .collect();
+        let step = install_step("base", &entries, &prefix, CondaInstaller::Micromamba);
+        let start = step.find("{ cmp -s").expect("the check after the install");
+        let end = start + step[start..].find("}; }").expect("the check's end") + 4;
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&step[start..end])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(!planted.exists(), "the prefix ran as shell code: {stderr}");
+        assert!(
+            stderr.contains(&format!("the installer changed {prefix} beyond the lock")),
+            "{stderr}"
         );
     }
 }

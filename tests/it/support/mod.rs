@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 pub mod mixed;
 mod server;
+// Benches include this module too and use no faults.
+#[allow(unused_imports)]
 pub use server::{Fault, Server};
 
 /// The project's fixture folder.
