@@ -23,6 +23,14 @@ pub enum RequirementError {
         /// The first character that is not ASCII.
         character: char,
     },
+    /// A marker nesting parentheses deeper than any real one does.
+    #[error("the marker `{marker}` nests parentheses {depth} deep; no more than {MAX_MARKER_DEPTH} are read")]
+    TooDeep {
+        /// The marker as written.
+        marker: String,
+        /// Its deepest nesting.
+        depth: usize,
+    },
     /// A name or an extra that does not end with a letter or a digit.
     #[error("the {what} `{name}` must end with a letter or a digit (PEP 508)")]
     BadEnd {
@@ -33,10 +41,16 @@ pub enum RequirementError {
     },
 }
 
+/// The deepest nesting of parentheses read in a marker. The parser recurses once per level: a
+/// thousand levels in a hostile `Requires-Dist` overflowed a worker thread's stack (a fuzz
+/// finding), and real markers nest two or three.
+pub const MAX_MARKER_DEPTH: usize = 32;
+
 /// A PEP 508 requirement.
 pub fn parse(text: &str) -> Result<Requirement, RequirementError> {
     check_ends(text)?;
     check_marker(text)?;
+    check_depth(text)?;
     Requirement::from_str(text).map_err(|error| Box::new(error).into())
 }
 
@@ -92,6 +106,32 @@ fn check_marker(text: &str) -> Result<(), RequirementError> {
     }
 }
 
+/// Refuses a marker nesting parentheses deeper than [`MAX_MARKER_DEPTH`].
+fn check_depth(text: &str) -> Result<(), RequirementError> {
+    let Some((_, marker)) = text.split_once(';') else {
+        return Ok(());
+    };
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in marker.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_MARKER_DEPTH {
+        Err(RequirementError::TooDeep {
+            marker: marker.trim().chars().take(80).collect(),
+            depth: deepest,
+        })
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +158,33 @@ mod tests {
             parse("a.").unwrap_err(),
             RequirementError::BadEnd { .. }
         ));
+    }
+
+    /// Run on a thread with the 2 MiB stack of the resolver's workers.
+    #[test]
+    fn deeply_nested_markers_are_refused_not_overflowing_the_stack() {
+        let deep = |depth: usize| {
+            format!(
+                "a ; {}python_version > '3'{}",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            )
+        };
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                assert!(parse(&deep(3)).is_ok());
+                assert!(parse(&deep(MAX_MARKER_DEPTH)).is_ok());
+                for depth in [MAX_MARKER_DEPTH + 1, 1000, 100_000] {
+                    let error = parse(&deep(depth)).unwrap_err();
+                    assert!(
+                        matches!(error, RequirementError::TooDeep { depth: found, .. } if found == depth),
+                        "{error}"
+                    );
+                }
+            })
+            .unwrap()
+            .join();
+        assert!(outcome.is_ok());
     }
 }
