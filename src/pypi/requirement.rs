@@ -24,7 +24,9 @@ pub enum RequirementError {
         character: char,
     },
     /// A marker nesting parentheses deeper than any real one does.
-    #[error("the marker `{marker}` nests parentheses {depth} deep; no more than {MAX_MARKER_DEPTH} are read")]
+    #[error(
+        "the marker `{marker}` nests parentheses {depth} deep; no more than {MAX_MARKER_DEPTH} are read"
+    )]
     TooDeep {
         /// The marker as written.
         marker: String,
