@@ -226,7 +226,7 @@ RUN --mount=type=bind,target=/imglock-context set -e; mkdir -p /tmp/imglock-cond
         zedcli-1.2.0-h295c915_0.json \
         zedtool-0.9.0-h295c915_0.json | cat - before.txt | sort -u > wanted.txt \
     && ls -1 /opt/conda/conda-meta | grep '\.json$' | sort > after.txt \
-    && { cmp -s wanted.txt after.txt || { echo 'imglock: the installer changed /opt/conda beyond the lock (- missing, + unexpected):' >&2; diff wanted.txt after.txt >&2; exit 1; }; } \
+    && { cmp -s wanted.txt after.txt || { echo 'imglock: the installer changed '/opt/conda' beyond the lock (- missing, + unexpected):' >&2; diff wanted.txt after.txt >&2; exit 1; }; } \
     && cd / && rm -rf /tmp/imglock-conda
 
 # ---- layer `jars` ----
