@@ -264,6 +264,8 @@ fn pin_artifacts(
             r_library: None,
             conda_prefix: None,
             conda_installer: None,
+            python_prefix: None,
+            python_venv: None,
         },
         resolution,
         layers: locked_layers,

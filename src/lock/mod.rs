@@ -53,6 +53,10 @@ pub(crate) struct LockedImage {
     pub conda_prefix: Option<String>,
     /// The program that installs them.
     pub conda_installer: Option<crate::conda::installer::CondaInstaller>,
+    /// The Python environment PyPI packages are installed into, when not the image's `python3`.
+    pub python_prefix: Option<String>,
+    /// Whether, and how, that environment is created as a virtualenv.
+    pub python_venv: Option<crate::pypi::spec::PythonVenv>,
 }
 
 /// A layer and the packages locked in it (those a lower layer locks are not repeated).
@@ -219,8 +223,8 @@ fn check_version(path: &Path, text: &str) -> Result<(), LockError> {
 }
 
 /// Checks the image: its `name` and `platform` on one line, its `base` an image reference (see
-/// [`check_image_reference`]), its `r-library` and `conda-prefix`, when set, paths the image
-/// can use.
+/// [`check_image_reference`]), its `r-library`, `conda-prefix` and `python-prefix`, when set,
+/// paths the image can use.
 fn check_image(image: &LockedImage) -> Result<(), String> {
     check_one_line("image.name", &image.name)?;
     check_one_line("image.platform", &image.platform)?;
@@ -228,6 +232,7 @@ fn check_image(image: &LockedImage) -> Result<(), String> {
     for (key, path) in [
         ("image.r-library", &image.r_library),
         ("image.conda-prefix", &image.conda_prefix),
+        ("image.python-prefix", &image.python_prefix),
     ] {
         if let Some(path) = path {
             check_image_path(path).map_err(|problem| format!("{key}: {problem}"))?;

@@ -31,6 +31,12 @@ pub fn render(lock: &Lock) -> String {
     if let Some(installer) = lock.image.conda_installer {
         let _ = writeln!(out, "conda-installer = {}", quote(installer.name()));
     }
+    if let Some(prefix) = &lock.image.python_prefix {
+        let _ = writeln!(out, "python-prefix = {}", quote(prefix));
+    }
+    if let Some(venv) = lock.image.python_venv {
+        let _ = writeln!(out, "python-venv = {}", quote(venv.name()));
+    }
     if !lock.resolution.is_empty() {
         let _ = writeln!(out, "\n[resolution]");
         for (key, value) in &lock.resolution {

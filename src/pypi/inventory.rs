@@ -1,23 +1,33 @@
 //! The Python inventory of an image: every `<site-packages>/<name>.dist-info/METADATA` under the
-//! standard prefixes (`/usr/local`, `/usr`, `/opt/conda`), checked against the lock's PyPI
-//! packages. Packaging tools a Python base image ships (pip, setuptools, wheel) are not
-//! unexpected.
+//! standard prefixes (`/usr/local`, `/usr`, `/opt/conda`) and the lock's `python-prefix`,
+//! checked against the lock's PyPI packages, and each locked distribution's files checked
+//! against its `RECORD`, so a file changed after the install is found. Packaging tools a Python
+//! base image ships (pip, setuptools, wheel) are not unexpected.
 
 use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
 
 use pep508_rs::PackageName;
+use sha2::{Digest, Sha256};
 
+use super::record::hashed_files;
 use crate::lock::{Lock, LockedPackage};
 use crate::package::Ecosystem;
-use crate::verify::image::{Files, Want, Wanted, texts};
+use crate::verify::image::{Content, Files, Want, Wanted, texts};
 use crate::verify::inventory::{Finding, FindingKind, Inventory};
 
 /// Distributions every Python base image carries.
 const PACKAGING_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"];
 
+/// Prefixes whose `lib/python3.X/site-packages` holds installed distributions.
+const STANDARD_PREFIXES: &[&str] = &["usr", "usr/local", "opt/conda"];
+
 /// The Python part of verification.
-pub struct PythonInventory;
+pub struct PythonInventory {
+    /// The prefixes looked in, without a leading `/`: the standard ones and the lock's
+    /// `python-prefix`.
+    prefixes: Vec<String>,
+}
 
 /// PEP 503 normalisation (lowercase, runs of `-`, `_` and `.` as one `-`), as `pep508_rs` does
 /// it; a name it refuses is compared lowercased.
@@ -25,43 +35,82 @@ fn normalize(name: &str) -> String {
     PackageName::from_str(name).map_or_else(|_| name.to_lowercase(), |name| name.to_string())
 }
 
-/// Whether `path` is a site folder: `<prefix>/lib/python3.X/site-packages` or Debian's
-/// `usr/lib/python3/dist-packages`.
-fn is_site(path: &str) -> bool {
-    let parts: Vec<&str> = path.split('/').collect();
-    let Some((last, rest)) = parts.split_last() else {
-        return false;
-    };
-    let Some((python, prefix)) = rest
-        .split_last()
-        .and_then(|(python, rest)| Some((python, rest.split_last()?.1)))
-    else {
-        return false;
-    };
-    let lib_ok = rest.len() >= 2 && rest[rest.len() - 2] == "lib";
-    let prefix = prefix.join("/");
-    (*last == "site-packages" || *last == "dist-packages")
-        && python.starts_with("python3")
-        && lib_ok
-        && matches!(prefix.as_str(), "usr" | "usr/local" | "opt/conda")
+/// Where a file lies in a Python environment.
+enum Place {
+    /// A distribution's `METADATA` or `RECORD`.
+    DistInfo,
+    /// Any other file of a site folder, or of a prefix's `bin`: a file a `RECORD` may list.
+    Installed,
+}
+
+impl PythonInventory {
+    /// The inventory of an image built from `lock`.
+    pub fn new(lock: &Lock) -> Self {
+        let mut prefixes: Vec<String> = STANDARD_PREFIXES.iter().map(|p| p.to_string()).collect();
+        if let Some(prefix) = &lock.image.python_prefix {
+            let prefix = prefix.trim_matches('/').to_string();
+            if !prefixes.contains(&prefix) {
+                prefixes.push(prefix);
+            }
+        }
+        Self { prefixes }
+    }
+
+    /// Whether `path` is a site folder: `<prefix>/lib/python3.X/site-packages` or Debian's
+    /// `usr/lib/python3/dist-packages`.
+    fn is_site(&self, path: &str) -> bool {
+        let Some((lib_python, last)) = path.rsplit_once('/') else {
+            return false;
+        };
+        let Some((lib, python)) = lib_python.rsplit_once('/') else {
+            return false;
+        };
+        let Some(prefix) = lib.strip_suffix("/lib") else {
+            return false;
+        };
+        matches!(last, "site-packages" | "dist-packages")
+            && python.starts_with("python3")
+            && self.prefixes.iter().any(|p| p == prefix)
+    }
+
+    /// Where `path` lies, if in a Python environment.
+    fn place(&self, path: &str) -> Option<Place> {
+        if let Some((site, file)) = path.rsplit_once(".dist-info/") {
+            let site = site.rsplit_once('/')?.0;
+            if self.is_site(site) && matches!(file, "METADATA" | "RECORD") {
+                return Some(Place::DistInfo);
+            }
+        }
+        let in_site = path
+            .match_indices('/')
+            .any(|(at, _)| self.is_site(&path[..at]));
+        let in_bin = path
+            .rsplit_once("/bin/")
+            .is_some_and(|(prefix, _)| self.prefixes.iter().any(|p| p == prefix));
+        (in_site || in_bin).then_some(Place::Installed)
+    }
 }
 
 impl Wanted for PythonInventory {
     fn file(&self, path: &str) -> Option<Want> {
-        let (site, folder) = path.strip_suffix("/METADATA")?.rsplit_once('/')?;
-        (folder.ends_with(".dist-info") && is_site(site)).then_some(Want::Bytes)
+        match self.place(path)? {
+            Place::DistInfo => Some(Want::Bytes),
+            Place::Installed => Some(Want::Digest),
+        }
     }
 
     fn folder(&self, path: &str) -> bool {
-        let parts: Vec<&str> = path.split('/').collect();
-        let known = |part: &str| {
-            matches!(
-                part,
-                "usr" | "local" | "opt" | "conda" | "lib" | "site-packages" | "dist-packages"
-            ) || part.starts_with("python3")
-                || part.ends_with(".dist-info")
-        };
-        parts.len() <= 6 && parts.iter().all(|p| known(p))
+        self.prefixes.iter().any(|prefix| {
+            let python_folder = path
+                .strip_prefix(prefix.as_str())
+                .and_then(|rest| rest.strip_prefix("/lib/"))
+                .is_some_and(|rest| rest.starts_with("python3"));
+            prefix == path
+                || prefix.starts_with(&format!("{path}/"))
+                || path == format!("{prefix}/lib")
+                || path == format!("{prefix}/bin")
+                || python_folder
+        })
     }
 }
 
@@ -70,7 +119,8 @@ impl PythonInventory {
     /// its METADATA; the first found of a name is kept.
     fn read_installed(&self, files: &Files) -> Installed {
         let mut installed = Installed::new();
-        for (path, bytes) in texts(files, self) {
+        let metadata = texts(files, self).filter(|(path, _)| path.ends_with("/METADATA"));
+        for (path, bytes) in metadata {
             let text = String::from_utf8_lossy(bytes);
             let field = |name: &str| {
                 text.lines()
@@ -127,6 +177,76 @@ fn check_locked(
     }
 }
 
+/// The most changed files named in one finding; the rest are counted.
+const SHOWN_CHANGED_FILES: usize = 5;
+
+/// A finding when files of the locked `package`, installed at its version with its METADATA at
+/// `metadata`, differ from its `RECORD` (changed or gone), or when it has no `RECORD` to check
+/// them against.
+fn changed_files(
+    layer: &str,
+    package: &LockedPackage,
+    metadata: &str,
+    files: &Files,
+) -> Option<Finding> {
+    let dist_info = metadata.strip_suffix("/METADATA")?;
+    let site = dist_info.rsplit_once('/')?.0;
+    let record_path = format!("{dist_info}/RECORD");
+    let finding = |found: Option<String>, message: String| Finding {
+        kind: FindingKind::ChangedFile,
+        layer: layer.to_string(),
+        ecosystem: Ecosystem::Pypi,
+        name: package.name.clone(),
+        expected: Some(package.version.clone()),
+        found,
+        message,
+    };
+    let Some(record) = files.get(&record_path).and_then(|c| c.bytes()) else {
+        return Some(finding(
+            None,
+            format!(
+                "{} {} has no RECORD (/{record_path}), so its installed files cannot be checked",
+                package.name, package.version
+            ),
+        ));
+    };
+    let differing: Vec<String> = hashed_files(site, record)
+        .into_iter()
+        .filter_map(|recorded| match files.get(&recorded.path) {
+            None => Some(format!("/{} (gone)", recorded.path)),
+            Some(content) if content_sha256(content) != recorded.sha256 => {
+                Some(format!("/{} (changed)", recorded.path))
+            }
+            Some(_) => None,
+        })
+        .collect();
+    let first = differing.first()?.clone();
+    let mut shown = differing[..differing.len().min(SHOWN_CHANGED_FILES)].join(", ");
+    if differing.len() > SHOWN_CHANGED_FILES {
+        shown.push_str(&format!(
+            " and {} more",
+            differing.len() - SHOWN_CHANGED_FILES
+        ));
+    }
+    Some(finding(
+        Some(first),
+        format!(
+            "{} {}: {} installed file(s) differ from its RECORD since pip installed it: {shown}",
+            package.name,
+            package.version,
+            differing.len()
+        ),
+    ))
+}
+
+/// The sha256 of a file read whole or streamed.
+fn content_sha256(content: &Content) -> String {
+    match content {
+        Content::Bytes(bytes) => hex::encode(Sha256::digest(bytes)),
+        Content::Digest(digested) => digested.sha256.clone(),
+    }
+}
+
 /// The normalised names of the lock's conda packages: Python packages a conda layer installed
 /// are conda's to check.
 fn conda_names(lock: &Lock) -> HashSet<String> {
@@ -176,7 +296,13 @@ impl Inventory for PythonInventory {
             {
                 let name = normalize(&package.name);
                 locked.insert(name.clone());
-                findings.extend(check_locked(&layer.name, package, installed.get(&name)));
+                let found = installed.get(&name);
+                match check_locked(&layer.name, package, found) {
+                    Some(finding) => findings.push(finding),
+                    None => findings.extend(found.and_then(|(_, metadata)| {
+                        changed_files(&layer.name, package, metadata, files)
+                    })),
+                }
             }
         }
         if locked.is_empty() {
@@ -190,28 +316,54 @@ impl Inventory for PythonInventory {
 mod tests {
     use super::*;
 
+    /// An inventory looking in the standard prefixes and `python_prefix`.
+    fn inventory(python_prefix: Option<&str>) -> PythonInventory {
+        let mut prefixes: Vec<String> = STANDARD_PREFIXES.iter().map(|p| p.to_string()).collect();
+        prefixes.extend(python_prefix.map(str::to_string));
+        PythonInventory { prefixes }
+    }
+
     #[test]
     fn finds_site_packages_of_standard_prefixes() {
-        let inventory = PythonInventory;
-        let wanted = |path: &str| inventory.file(path).is_some();
-        assert!(wanted(
+        let inventory = inventory(None);
+        let wanted = |path: &str| inventory.file(path);
+        let bytes = |path: &str| matches!(wanted(path), Some(Want::Bytes));
+        let digest = |path: &str| matches!(wanted(path), Some(Want::Digest));
+        assert!(bytes(
             "usr/local/lib/python3.8/site-packages/requests-2.27.1.dist-info/METADATA"
         ));
-        assert!(wanted(
+        assert!(bytes(
             "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"
         ));
-        assert!(wanted(
+        assert!(bytes(
             "opt/conda/lib/python3.8/site-packages/numpy-1.18.5.dist-info/METADATA"
         ));
-        assert!(!wanted(
-            "home/me/lib/python3.8/site-packages/x-1.dist-info/METADATA"
-        ));
-        assert!(!wanted(
+        assert!(bytes(
             "usr/local/lib/python3.8/site-packages/x-1.dist-info/RECORD"
         ));
+        assert!(digest(
+            "usr/local/lib/python3.8/site-packages/numpy/core/multiarray.py"
+        ));
+        assert!(digest("usr/local/bin/normalizer"));
+        assert!(wanted("home/me/lib/python3.8/site-packages/x-1.dist-info/METADATA").is_none());
+        assert!(wanted("usr/local/lib/R/site-library/x/DESCRIPTION").is_none());
         assert!(inventory.folder("usr/local/lib/python3.8"));
+        assert!(inventory.folder("usr/local/lib/python3.8/site-packages/numpy/core"));
+        assert!(inventory.folder("usr/local/bin"));
         assert!(!inventory.folder("usr/share/doc"));
+        assert!(!inventory.folder("usr/lib/x86_64-linux-gnu"));
         assert_eq!(normalize("PySocks"), "pysocks");
         assert_eq!(normalize("charset_normalizer"), "charset-normalizer");
+    }
+
+    #[test]
+    fn the_locks_python_prefix_is_looked_in_too() {
+        let path = "databricks/python3/lib/python3.8/site-packages/six-1.16.0.dist-info/METADATA";
+        assert!(inventory(None).file(path).is_none());
+        let inventory = inventory(Some("databricks/python3"));
+        assert!(matches!(inventory.file(path), Some(Want::Bytes)));
+        assert!(inventory.folder("databricks"));
+        assert!(inventory.folder("databricks/python3/lib"));
+        assert!(!inventory.folder("databricks/drivers"));
     }
 }

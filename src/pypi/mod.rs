@@ -16,6 +16,7 @@ pub mod inventory;
 mod left_out;
 mod metadata;
 mod ranges;
+mod record;
 mod requirement;
 mod simple;
 mod solver;

@@ -7,6 +7,7 @@ use crate::ecosystem::{EcosystemError, LayerResolver};
 use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
+use crate::spec::Spec;
 use crate::support::{EcosystemSupport, ResolverInputs, boxed};
 use crate::verify::inventory::Inventory;
 
@@ -30,24 +31,36 @@ impl EcosystemSupport for Python {
         )?))
     }
 
+    fn record_settings(&self, spec: &Spec, lock: &mut Lock) {
+        let has_python = lock
+            .layers
+            .iter()
+            .any(|layer| layer.packages.iter().any(|p| self.serves(p)));
+        if has_python {
+            lock.image.python_prefix = spec.image.pypi.prefix.clone();
+            lock.image.python_venv = spec.image.pypi.venv;
+        }
+    }
+
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
         super::version_change(old, new)
     }
 
     fn install_steps(
         &self,
-        _lock: &Lock,
+        lock: &Lock,
         layer: &LockedLayer,
         packages: &[&LockedPackage],
         _options: &DockerfileOptions,
         context: &mut StepContext,
     ) -> Result<Vec<Step>, StepError> {
+        let environment = super::emit::Environment::of(lock);
         context.one_step(layer, packages, |sources| {
-            super::emit::install_step(&layer.name, sources)
+            super::emit::install_step(&layer.name, sources, environment)
         })
     }
 
-    fn inventory(&self, _lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
-        Box::new(PythonInventory)
+    fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
+        Box::new(PythonInventory::new(lock))
     }
 }

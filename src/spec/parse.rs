@@ -100,10 +100,13 @@ fn parse_image(source: &SpecText<'_>, image: wire::Image) -> Result<Image, SpecE
         base: check_base(image.base).map_err(located)?,
         platform: check_platform(image.platform).map_err(located)?,
         r: RImage::parse(image.r, image.r_library).map_err(located)?,
-        pypi: PypiImage {
-            python: image.python,
-            manylinux: image.manylinux,
-        },
+        pypi: PypiImage::parse(
+            image.python,
+            image.manylinux,
+            image.python_prefix,
+            image.python_venv,
+        )
+        .map_err(located)?,
         conda: CondaImage::parse(
             image.glibc,
             image.cuda,

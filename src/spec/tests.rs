@@ -44,3 +44,20 @@ fn hash_of_bioconductor_mirror_is_unchanged() {
         "sha256:81f8e2ca951257362f120cadd24d374e29c7b7eb69986166ce3a23332ca6a9ac"
     );
 }
+
+#[test]
+fn the_python_environment_is_part_of_the_hash() {
+    let prefix = DEFAULTS.replacen(
+        "[image]\n",
+        "[image]\npython-prefix = \"/databricks/python3\"\n",
+        1,
+    );
+    let venv = prefix.replacen(
+        "[image]\n",
+        "[image]\npython-venv = \"system-site-packages\"\n",
+        1,
+    );
+    let hashes = [hash(DEFAULTS), hash(&prefix), hash(&venv)];
+    assert_ne!(hashes[0], hashes[1]);
+    assert_ne!(hashes[1], hashes[2]);
+}

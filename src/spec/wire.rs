@@ -27,6 +27,8 @@ pub(super) struct Image {
     pub r_library: Option<Spanned<String>>,
     pub python: Option<String>,
     pub manylinux: Option<String>,
+    pub python_prefix: Option<Spanned<String>>,
+    pub python_venv: Option<Spanned<String>>,
     pub glibc: Option<Spanned<String>>,
     pub cuda: Option<Spanned<String>>,
     pub conda_prefix: Option<Spanned<String>>,

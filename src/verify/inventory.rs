@@ -45,6 +45,8 @@ pub enum FindingKind {
     WrongSource,
     /// In the image where imglock installs, but not locked.
     Unexpected,
+    /// Installed at its version, but with files changed since the install.
+    ChangedFile,
 }
 
 /// One difference between the image and the lock.

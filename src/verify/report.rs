@@ -34,6 +34,7 @@ pub fn text(report: &VerifyReport) -> String {
             FindingKind::WrongVersion => "wrong version",
             FindingKind::WrongSource => "wrong source",
             FindingKind::Unexpected => "unexpected",
+            FindingKind::ChangedFile => "changed files",
         };
         let _ = writeln!(out, "  {kind}: {}", finding.message);
     }

@@ -8,14 +8,14 @@ use std::process::Command;
 use crate::support;
 use crate::support::{Project, Server, stderr};
 
-const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
+pub(crate) const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
 
-fn fixtures() -> std::path::PathBuf {
+pub(crate) fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pypi")
 }
 
 /// A spec with one Python layer per entry of `layers`.
-fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
+pub(crate) fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
     let mut text = format!(
         "[image]\nname = \"py\"\nbase = \"docker.io/library/python:3.8-slim@sha256:{}\"\npython = \"3.8\"\n\n[repositories]\npypi = \"{index}\"\n",
         "b".repeat(64)
@@ -31,7 +31,7 @@ fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
 }
 
 /// The requirements of a recorded set (`fixtures/pypi/sets/NAME.in`).
-fn set(name: &str) -> Vec<String> {
+pub(crate) fn set(name: &str) -> Vec<String> {
     std::fs::read_to_string(fixtures().join("sets").join(format!("{name}.in")))
         .unwrap()
         .lines()
@@ -42,7 +42,7 @@ fn set(name: &str) -> Vec<String> {
 }
 
 /// `name → version` of a lock's Python packages in one layer (all layers when `None`).
-fn pins(lock: &str, layer: Option<&str>) -> BTreeMap<String, String> {
+pub(crate) fn pins(lock: &str, layer: Option<&str>) -> BTreeMap<String, String> {
     let value: toml::Value = toml::from_str(lock).unwrap();
     value["layer"]
         .as_array()
@@ -321,10 +321,11 @@ fn pins_match_uv_on_the_same_index() {
 }
 
 /// The `RUN` that installs a layer's Python packages, as the shell command it runs.
-fn python_step(dockerfile: &str) -> String {
-    let start = dockerfile
-        .find("RUN printf")
+pub(crate) fn python_step(dockerfile: &str) -> String {
+    let comment = dockerfile
+        .find(", Python packages: ")
         .expect("a Python install step");
+    let start = comment + dockerfile[comment..].find("\nRUN ").expect("its RUN") + 1;
     let mut command = String::new();
     for line in dockerfile[start + 4..].lines() {
         match line.strip_suffix('\\') {

@@ -106,3 +106,31 @@ fn bad_repositories_and_platforms_are_explained() {
     );
     assert!(resolve_error(&text).contains("is not a Linux image platform"));
 }
+
+#[test]
+fn a_python_environment_is_an_absolute_path_and_a_known_kind_of_virtualenv() {
+    let with = |keys: &str| {
+        spec(REPOS, "[[layer]]\nname = \"py\"\n").replacen(
+            "r = \"4.2.2\"\n",
+            &format!("r = \"4.2.2\"\n{keys}\n"),
+            1,
+        )
+    };
+    for (keys, expected) in [
+        (
+            "python-prefix = \"databricks/python3\"",
+            "imglock.toml:5:17: image.python-prefix: `databricks/python3` must be an absolute path; give an absolute path in the image, like `/databricks/python3`",
+        ),
+        (
+            "python-venv = \"isolated\"",
+            "imglock.toml:5:15: image.python-venv needs `python-prefix`",
+        ),
+        (
+            "python-prefix = \"/venv\"\npython-venv = \"conda\"",
+            "imglock.toml:6:15: image.python-venv `conda` must be `system-site-packages`",
+        ),
+    ] {
+        let message = resolve_error(&with(keys));
+        assert!(message.contains(expected), "{expected}\nnot in: {message}");
+    }
+}
