@@ -8,14 +8,15 @@ use std::process::Command;
 use crate::support;
 use crate::support::{Project, Server, stderr};
 
+/// The `--exclude-newer` of the recorded sets that state none (record.py's default).
 const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
 
-fn fixtures() -> std::path::PathBuf {
+pub(crate) fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pypi")
 }
 
 /// A spec with one Python layer per entry of `layers`.
-fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
+pub(crate) fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
     let mut text = format!(
         "[image]\nname = \"py\"\nbase = \"docker.io/library/python:3.8-slim@sha256:{}\"\npython = \"3.8\"\n\n[repositories]\npypi = \"{index}\"\n",
         "b".repeat(64)
@@ -30,8 +31,19 @@ fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
     text
 }
 
+/// The `--exclude-newer` instant of a recorded set, as record.py reads it: its first line
+/// `# exclude-newer: <instant>`, else [`EXCLUDE_NEWER`].
+pub(crate) fn set_exclude_newer(name: &str) -> String {
+    let text = std::fs::read_to_string(fixtures().join("sets").join(format!("{name}.in"))).unwrap();
+    text.lines()
+        .next()
+        .and_then(|line| line.strip_prefix('#'))
+        .and_then(|line| line.trim().strip_prefix("exclude-newer:"))
+        .map_or_else(|| EXCLUDE_NEWER.to_string(), |date| date.trim().to_string())
+}
+
 /// The requirements of a recorded set (`fixtures/pypi/sets/NAME.in`).
-fn set(name: &str) -> Vec<String> {
+pub(crate) fn set(name: &str) -> Vec<String> {
     std::fs::read_to_string(fixtures().join("sets").join(format!("{name}.in")))
         .unwrap()
         .lines()
@@ -42,7 +54,7 @@ fn set(name: &str) -> Vec<String> {
 }
 
 /// `name → version` of a lock's Python packages in one layer (all layers when `None`).
-fn pins(lock: &str, layer: Option<&str>) -> BTreeMap<String, String> {
+pub(crate) fn pins(lock: &str, layer: Option<&str>) -> BTreeMap<String, String> {
     let value: toml::Value = toml::from_str(lock).unwrap();
     value["layer"]
         .as_array()
@@ -66,8 +78,20 @@ fn pins(lock: &str, layer: Option<&str>) -> BTreeMap<String, String> {
 }
 
 fn resolve(server: &Server, layers: &[(&str, &[&str])]) -> (Project, std::process::Output) {
+    resolve_at(server, layers, EXCLUDE_NEWER, &[])
+}
+
+/// Resolves `layers` against `server`'s index as of `exclude_newer`, with `flags` added.
+pub(crate) fn resolve_at(
+    server: &Server,
+    layers: &[(&str, &[&str])],
+    exclude_newer: &str,
+    flags: &[&str],
+) -> (Project, std::process::Output) {
     let project = Project::new(&python_spec(&format!("{}/simple", server.url()), layers));
-    let output = project.run(&["resolve", "--exclude-newer", EXCLUDE_NEWER]);
+    let mut args = vec!["resolve", "--exclude-newer", exclude_newer];
+    args.extend(flags);
+    let output = project.run(&args);
     (project, output)
 }
 
@@ -182,23 +206,6 @@ fn yanked_releases_are_skipped_unless_pinned_exactly() {
 }
 
 #[test]
-fn an_sdist_with_dynamic_metadata_is_refused_by_name() {
-    let server = Server::start(&fixtures());
-    let (project, output) = resolve(&server, &[("py", &["docopt==0.6.2"])]);
-    assert_eq!(output.status.code(), Some(2));
-    let message = stderr(&output);
-    assert!(
-        message.contains("docopt 0.6.2 has only a source distribution"),
-        "{message}"
-    );
-    assert!(
-        message.contains("pin a version of docopt that has a wheel"),
-        "{message}"
-    );
-    assert!(project.lock().is_none());
-}
-
-#[test]
 fn an_unsatisfiable_set_gets_pubgrubs_explanation() {
     let server = Server::start(&fixtures());
     let (_, output) = resolve(&server, &[("py", &["requests==2.27.1", "urllib3==1.20"])]);
@@ -272,52 +279,59 @@ fn pins_match_uv_on_the_same_index() {
     }
     let server = Server::start(&fixtures());
     for name in ["web", "science", "dask", "yanked"] {
-        let requirements = set(name);
-        let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
-        let (project, output) = resolve(&server, &[("py", &refs)]);
-        assert!(output.status.success(), "{name}: {}", stderr(&output));
-        let ours = pins(&project.lock().unwrap(), None);
-        // uv targets 3.8 from this machine's interpreter; it must not try to download one.
-        let output = Command::new("uv")
-            .env("UV_PYTHON_DOWNLOADS", "never")
-            .args([
-                "pip",
-                "compile",
-                "--quiet",
-                "--no-cache",
-                "--no-header",
-                "--no-annotate",
-            ])
-            .args([
-                "--python",
-                "python3",
-                "--python-version",
-                "3.8",
-                "--python-platform",
-                "x86_64-manylinux_2_17",
-            ])
-            .args([
-                "--exclude-newer",
-                EXCLUDE_NEWER,
-                "--index-url",
-                &format!("{}/simple", server.url()),
-            ])
-            .arg(fixtures().join("sets").join(format!("{name}.in")))
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "uv on {name}: {}", stderr(&output));
-        let theirs: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| line.split_once("=="))
-            .map(|(name, version)| {
-                (
-                    name.trim().to_lowercase().replace('_', "-"),
-                    version.trim().to_string(),
-                )
-            })
-            .collect();
-        assert_eq!(ours, theirs, "imglock and uv disagree on `{name}`");
+        assert_pins_match_uv(&server, name);
     }
+}
+
+/// imglock's pins for the recorded set `name` equal `uv pip compile`'s on the same index, both
+/// as of the set's own `--exclude-newer`.
+pub(crate) fn assert_pins_match_uv(server: &Server, name: &str) {
+    let exclude_newer = set_exclude_newer(name);
+    let requirements = set(name);
+    let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
+    let (project, output) = resolve_at(server, &[("py", &refs)], &exclude_newer, &[]);
+    assert!(output.status.success(), "{name}: {}", stderr(&output));
+    let ours = pins(&project.lock().unwrap(), None);
+    // uv targets 3.8 from this machine's interpreter; it must not try to download one.
+    let output = Command::new("uv")
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .args([
+            "pip",
+            "compile",
+            "--quiet",
+            "--no-cache",
+            "--no-header",
+            "--no-annotate",
+        ])
+        .args([
+            "--python",
+            "python3",
+            "--python-version",
+            "3.8",
+            "--python-platform",
+            "x86_64-manylinux_2_17",
+        ])
+        .args([
+            "--exclude-newer",
+            &exclude_newer,
+            "--index-url",
+            &format!("{}/simple", server.url()),
+        ])
+        .arg(fixtures().join("sets").join(format!("{name}.in")))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "uv on {name}: {}", stderr(&output));
+    let theirs: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once("=="))
+        .map(|(name, version)| {
+            (
+                name.trim().to_lowercase().replace('_', "-"),
+                version.trim().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ours, theirs, "imglock and uv disagree on `{name}`");
 }
 
 /// The `RUN` that installs a layer's Python packages, as the shell command it runs.
@@ -545,7 +559,7 @@ fn metadata_with_a_published_hash_is_fetched_once_and_verified() {
 
 /// A copy of the PyPI fixtures (kept alive by the returned folder), changed by `edit` (given
 /// the copy's root), served on 127.0.0.1.
-fn serve_edited(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, Server) {
+pub(crate) fn serve_edited(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, Server) {
     let copy = tempfile::tempdir().unwrap();
     support::copy_dir(&fixtures(), copy.path());
     edit(copy.path());
