@@ -83,7 +83,7 @@ pub enum IndexError {
         name: String,
         version: String,
         filename: String,
-        looked_at: super::sdist::LookedAt,
+        looked_at: super::sdist::source::LookedAt,
     },
 
     #[error("the metadata of {name} {version} read from `{source_url}` is unusable")]

@@ -8,9 +8,7 @@ use std::path::Path;
 
 use sha2::Digest;
 
-use crate::pypi::{
-    assert_pins_match_uv, pins, resolve_at, serve_edited, set, set_exclude_newer,
-};
+use crate::pypi::{assert_pins_match_uv, pins, resolve_at, serve_edited, set, set_exclude_newer};
 use crate::support::{self, Server, stderr};
 
 /// The date of the Databricks Runtime 10.4 set, whose recording holds alembic and databricks-cli.
@@ -180,7 +178,10 @@ fn each_static_source_is_read_in_its_order_of_trust() {
             "handmade-setupcfg",
             &[
                 ("PKG-INFO", &setup_cfg_info),
-                ("pyproject.toml", "[build-system]\nrequires = [\"setuptools\"]\n"),
+                (
+                    "pyproject.toml",
+                    "[build-system]\nrequires = [\"setuptools\"]\n",
+                ),
                 (
                     "setup.cfg",
                     "[metadata]\nname = handmade-setupcfg\n\n[options]\npython_requires = >=3.6\ninstall_requires =\n    idna==3.3\n    six; python_version < \"3\"\n",

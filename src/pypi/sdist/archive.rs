@@ -28,7 +28,10 @@ enum Member {
     Pyproject,
     SetupCfg,
     /// A file in an egg-info directory (the directory's path), and whether it is `requires.txt`.
-    EggInfo { dir: String, requires: bool },
+    EggInfo {
+        dir: String,
+        requires: bool,
+    },
 }
 
 impl Member {

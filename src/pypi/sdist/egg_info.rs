@@ -43,7 +43,12 @@ mod tests {
     fn plain_lines_are_unconditional() {
         assert_eq!(
             requires_dist(ALEMBIC),
-            ["SQLAlchemy>=1.1.0", "Mako", "python-editor>=0.3", "python-dateutil"]
+            [
+                "SQLAlchemy>=1.1.0",
+                "Mako",
+                "python-editor>=0.3",
+                "python-dateutil"
+            ]
         );
     }
 

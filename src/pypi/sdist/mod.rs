@@ -9,9 +9,9 @@ mod archive;
 mod egg_info;
 mod pyproject;
 mod setup_cfg;
+pub(super) mod source;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -21,85 +21,7 @@ use pep508_rs::PackageName;
 use super::index_error::IndexError;
 use super::metadata::CoreMetadata;
 use archive::Members;
-
-/// Where an sdist's dependencies were read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SdistSource {
-    /// `PKG-INFO`, Metadata 2.2 or later with `Requires-Dist` not dynamic.
-    PkgInfo,
-    /// `pyproject.toml`'s `[project]` table.
-    Pyproject,
-    /// setuptools' `*.egg-info/requires.txt` (none: no dependencies).
-    EggInfo,
-    /// `setup.cfg`'s `[options]` and `[options.extras_require]`.
-    SetupCfg,
-}
-
-impl fmt::Display for SdistSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::PkgInfo => "PKG-INFO",
-            Self::Pyproject => "pyproject.toml [project]",
-            Self::EggInfo => "*.egg-info/requires.txt",
-            Self::SetupCfg => "setup.cfg [options]",
-        })
-    }
-}
-
-/// Why a source does not give an sdist's dependencies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotStatic {
-    /// The sdist does not hold it.
-    Absent,
-    /// `PKG-INFO` older than Metadata 2.2, which may not say its dependencies are dynamic.
-    MetadataVersion(String),
-    /// The field is declared computed at build time.
-    Dynamic(String),
-    /// A `pyproject.toml` without a `[project]` table.
-    NoProjectTable,
-    /// A `setup.cfg` without `[options] install_requires` (setup.py may give it).
-    NoInstallRequires,
-    /// A `setup.cfg` value read from code or a file.
-    Directive {
-        key: String,
-        directive: &'static str,
-    },
-    /// A file that cannot be read as what it should be.
-    Unreadable(String),
-}
-
-impl fmt::Display for NotStatic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Absent => f.write_str("absent"),
-            Self::MetadataVersion(version) => write!(
-                f,
-                "Metadata-Version {version}; dependencies are static only from 2.2"
-            ),
-            Self::Dynamic(field) => write!(f, "declares `{field}` dynamic"),
-            Self::NoProjectTable => f.write_str("no [project] table"),
-            Self::NoInstallRequires => f.write_str("no install_requires"),
-            Self::Directive { key, directive } => write!(f, "`{key}` uses `{directive}`"),
-            Self::Unreadable(error) => write!(f, "unreadable: {error}"),
-        }
-    }
-}
-
-/// The sources looked at in an sdist that gave no static dependencies, each with why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LookedAt(pub Vec<(SdistSource, NotStatic)>);
-
-impl fmt::Display for LookedAt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (position, (source, why)) in self.0.iter().enumerate() {
-            if position > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{source} ({why})")?;
-        }
-        Ok(())
-    }
-}
+pub use source::{LookedAt, NotStatic, SdistSource, StaticMetadata};
 
 /// The core metadata of the sdist `filename` of `name` at `version`, whose bytes are `bytes`,
 /// from its most trusted static source.
@@ -113,82 +35,20 @@ pub fn metadata(
         filename: filename.to_string(),
         source: Arc::new(source),
     })?;
-    let mut looked_at = Vec::new();
     let pkg_info = members.pkg_info.as_deref().map(CoreMetadata::parse);
-    match &pkg_info {
-        Some(metadata) if metadata.has_static_dependencies() => {
-            return Ok(CoreMetadata {
-                sdist_source: Some(SdistSource::PkgInfo),
-                ..metadata.clone()
-            });
+    let mut looked_at = Vec::new();
+    for source in [
+        SdistSource::PkgInfo,
+        SdistSource::Pyproject,
+        SdistSource::EggInfo,
+        SdistSource::SetupCfg,
+    ] {
+        match read_source(source, &members, pkg_info.as_ref(), name) {
+            Ok(found) => {
+                return with_pkg_info(pkg_info.unwrap_or_default(), source, found, filename);
+            }
+            Err(why) => looked_at.push((source, why)),
         }
-        Some(metadata) if metadata.dynamic.iter().any(|f| f == "requires-dist") => looked_at
-            .push((
-                SdistSource::PkgInfo,
-                NotStatic::Dynamic("Requires-Dist".into()),
-            )),
-        Some(metadata) => looked_at.push((
-            SdistSource::PkgInfo,
-            NotStatic::MetadataVersion(metadata.metadata_version.clone()),
-        )),
-        None => looked_at.push((SdistSource::PkgInfo, NotStatic::Absent)),
-    }
-    let base = pkg_info.unwrap_or_default();
-    let found = |base: &CoreMetadata, source, requires_dist, requires_python: Option<String>| {
-        let metadata = CoreMetadata {
-            requires_dist,
-            requires_python: requires_python.or_else(|| base.requires_python.clone()),
-            dynamic: Vec::new(),
-            sdist_source: Some(source),
-            ..base.clone()
-        };
-        if metadata.name.is_empty() || metadata.version.is_empty() {
-            return Err(IndexError::NoPkgInfo {
-                filename: filename.to_string(),
-            });
-        }
-        Ok(metadata)
-    };
-    match members.pyproject.as_deref().map(pyproject::read) {
-        Some(Ok(project)) => {
-            // Without a PKG-INFO, the project's own static name and version.
-            let or = |own: &str, static_value: Option<String>| match own {
-                "" => static_value.unwrap_or_default(),
-                own => own.to_string(),
-            };
-            let base = CoreMetadata {
-                name: or(&base.name, project.name),
-                version: or(&base.version, project.version),
-                ..base.clone()
-            };
-            return found(
-                &base,
-                SdistSource::Pyproject,
-                project.requires_dist,
-                project.requires_python,
-            );
-        }
-        Some(Err(why)) => looked_at.push((SdistSource::Pyproject, why)),
-        None => looked_at.push((SdistSource::Pyproject, NotStatic::Absent)),
-    }
-    match egg_info_requires(&members.egg_infos, name) {
-        Some(requires) => {
-            let requires_dist = requires.map(egg_info::requires_dist).unwrap_or_default();
-            return found(&base, SdistSource::EggInfo, requires_dist, None);
-        }
-        None => looked_at.push((SdistSource::EggInfo, NotStatic::Absent)),
-    }
-    match members.setup_cfg.as_deref().map(setup_cfg::read) {
-        Some(Ok(read)) => {
-            return found(
-                &base,
-                SdistSource::SetupCfg,
-                read.requires_dist,
-                read.requires_python,
-            );
-        }
-        Some(Err(why)) => looked_at.push((SdistSource::SetupCfg, why)),
-        None => looked_at.push((SdistSource::SetupCfg, NotStatic::Absent)),
     }
     Err(IndexError::NoStaticMetadata {
         name: name.to_string(),
@@ -196,6 +56,75 @@ pub fn metadata(
         filename: filename.to_string(),
         looked_at: LookedAt(looked_at),
     })
+}
+
+/// What `source` says of the sdist's dependencies, or why it says nothing static.
+fn read_source(
+    source: SdistSource,
+    members: &Members,
+    pkg_info: Option<&CoreMetadata>,
+    name: &PackageName,
+) -> Result<StaticMetadata, NotStatic> {
+    match source {
+        SdistSource::PkgInfo => {
+            let metadata = pkg_info.ok_or(NotStatic::Absent)?;
+            if metadata.has_static_dependencies() {
+                Ok(StaticMetadata {
+                    requires_dist: metadata.requires_dist.clone(),
+                    requires_python: metadata.requires_python.clone(),
+                    ..StaticMetadata::default()
+                })
+            } else if metadata.dynamic.iter().any(|f| f == "requires-dist") {
+                Err(NotStatic::Dynamic("Requires-Dist".into()))
+            } else {
+                Err(NotStatic::MetadataVersion(
+                    metadata.metadata_version.clone(),
+                ))
+            }
+        }
+        SdistSource::Pyproject => {
+            pyproject::read(members.pyproject.as_deref().ok_or(NotStatic::Absent)?)
+        }
+        SdistSource::EggInfo => {
+            let requires = egg_info_requires(&members.egg_infos, name).ok_or(NotStatic::Absent)?;
+            Ok(StaticMetadata {
+                requires_dist: requires.map(egg_info::requires_dist).unwrap_or_default(),
+                ..StaticMetadata::default()
+            })
+        }
+        SdistSource::SetupCfg => {
+            setup_cfg::read(members.setup_cfg.as_deref().ok_or(NotStatic::Absent)?)
+        }
+    }
+}
+
+/// The core metadata of the sdist `filename`: its `PKG-INFO` (`pkg_info`) with the
+/// dependencies `found` in `source`. The name and version are PKG-INFO's, else the source's;
+/// Requires-Python is the source's, else PKG-INFO's.
+fn with_pkg_info(
+    pkg_info: CoreMetadata,
+    source: SdistSource,
+    found: StaticMetadata,
+    filename: &str,
+) -> Result<CoreMetadata, IndexError> {
+    let or = |own: String, static_value: Option<String>| match own.as_str() {
+        "" => static_value.unwrap_or_default(),
+        _ => own,
+    };
+    let metadata = CoreMetadata {
+        name: or(pkg_info.name.clone(), found.name),
+        version: or(pkg_info.version.clone(), found.version),
+        requires_dist: found.requires_dist,
+        requires_python: found.requires_python.or(pkg_info.requires_python.clone()),
+        sdist_source: Some(source),
+        ..pkg_info
+    };
+    if metadata.name.is_empty() || metadata.version.is_empty() {
+        return Err(IndexError::NoPkgInfo {
+            filename: filename.to_string(),
+        });
+    }
+    Ok(metadata)
 }
 
 /// The `requires.txt` of the sdist's egg-info directory (`Some(None)` for one without it): the

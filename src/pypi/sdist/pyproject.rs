@@ -1,19 +1,10 @@
 //! `pyproject.toml`'s `[project]` table (PEP 621): its dependencies, when it declares them
 //! statically (not named in `project.dynamic`).
 
-use super::{NotStatic, requirement_with};
-
-/// What a static `[project]` table says.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct StaticProject {
-    pub name: Option<String>,
-    pub version: Option<String>,
-    pub requires_dist: Vec<String>,
-    pub requires_python: Option<String>,
-}
+use super::{NotStatic, StaticMetadata, requirement_with};
 
 /// The static dependencies of a `pyproject.toml`, or why it gives none.
-pub fn read(text: &str) -> Result<StaticProject, NotStatic> {
+pub fn read(text: &str) -> Result<StaticMetadata, NotStatic> {
     let document: toml::Table =
         toml::from_str(text).map_err(|error| NotStatic::Unreadable(error.to_string()))?;
     let project = document
@@ -49,7 +40,7 @@ pub fn read(text: &str) -> Result<StaticProject, NotStatic> {
             .filter(|_| !dynamic.contains(&key))
             .map(str::to_string)
     };
-    Ok(StaticProject {
+    Ok(StaticMetadata {
         name: text_of("name"),
         version: text_of("version"),
         requires_dist,

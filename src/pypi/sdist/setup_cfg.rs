@@ -5,25 +5,17 @@
 
 use std::collections::BTreeMap;
 
-use super::{NotStatic, requirement_with};
-
-/// What a static `setup.cfg` says.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct StaticSetupCfg {
-    pub requires_dist: Vec<String>,
-    pub requires_python: Option<String>,
-}
+use super::{NotStatic, StaticMetadata, requirement_with};
 
 /// A section: its keys (lower-cased, as `configparser` does) in order, with their values.
 type Section = Vec<(String, String)>;
 
 /// The static dependencies of a `setup.cfg`, or why it gives none.
-pub fn read(text: &str) -> Result<StaticSetupCfg, NotStatic> {
+pub fn read(text: &str) -> Result<StaticMetadata, NotStatic> {
     let sections = sections(text);
     let options = sections.get("options");
-    let value = |key: &str| {
-        options.and_then(|section| section.iter().rev().find(|(k, _)| k == key))
-    };
+    let value =
+        |key: &str| options.and_then(|section| section.iter().rev().find(|(k, _)| k == key));
     let (_, install_requires) = value("install_requires").ok_or(NotStatic::NoInstallRequires)?;
     let python_requires = value("python_requires").map(|(_, v)| v.clone());
     let extras = sections.get("options.extras_require");
@@ -31,7 +23,12 @@ pub fn read(text: &str) -> Result<StaticSetupCfg, NotStatic> {
     if let Some(python) = &python_requires {
         checked.push(("python_requires", python));
     }
-    checked.extend(extras.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())));
+    checked.extend(
+        extras
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     for (key, value) in checked {
         for directive in ["attr:", "file:"] {
             if value.trim_start().starts_with(directive) {
@@ -50,9 +47,10 @@ pub fn read(text: &str) -> Result<StaticSetupCfg, NotStatic> {
                 .map(|requirement| requirement_with(requirement, None, Some(extra))),
         );
     }
-    Ok(StaticSetupCfg {
+    Ok(StaticMetadata {
         requires_dist,
         requires_python: python_requires.filter(|python| !python.is_empty()),
+        ..StaticMetadata::default()
     })
 }
 
@@ -142,8 +140,10 @@ mod tests {
                 .to_string()
         ));
         assert!(
-            read.requires_dist
-                .contains(&"importlib_resources>=1.3 ; (python_version < \"3.9\") and extra == \"testing\"".to_string())
+            read.requires_dist.contains(
+                &"importlib_resources>=1.3 ; (python_version < \"3.9\") and extra == \"testing\""
+                    .to_string()
+            )
         );
         assert!(
             read.requires_dist
