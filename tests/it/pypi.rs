@@ -88,7 +88,22 @@ pub(crate) fn resolve_at(
     exclude_newer: &str,
     flags: &[&str],
 ) -> (Project, std::process::Output) {
-    let project = Project::new(&python_spec(&format!("{}/simple", server.url()), layers));
+    resolve_on(
+        &format!("{}/simple", server.url()),
+        layers,
+        exclude_newer,
+        flags,
+    )
+}
+
+/// Resolves `layers` against the index `index` as of `exclude_newer`, with `flags` added.
+fn resolve_on(
+    index: &str,
+    layers: &[(&str, &[&str])],
+    exclude_newer: &str,
+    flags: &[&str],
+) -> (Project, std::process::Output) {
+    let project = Project::new(&python_spec(index, layers));
     let mut args = vec!["resolve", "--exclude-newer", exclude_newer];
     args.extend(flags);
     let output = project.run(&args);
@@ -279,17 +294,17 @@ fn pins_match_uv_on_the_same_index() {
     }
     let server = Server::start(&fixtures());
     for name in ["web", "science", "dask", "yanked"] {
-        assert_pins_match_uv(&server, name);
+        assert_pins_match_uv(&format!("{}/simple", server.url()), name);
     }
 }
 
-/// imglock's pins for the recorded set `name` equal `uv pip compile`'s on the same index, both
-/// as of the set's own `--exclude-newer`.
-pub(crate) fn assert_pins_match_uv(server: &Server, name: &str) {
+/// imglock's pins for the recorded set `name` equal `uv pip compile`'s on the same index
+/// `index`, both as of the set's own `--exclude-newer`.
+pub(crate) fn assert_pins_match_uv(index: &str, name: &str) {
     let exclude_newer = set_exclude_newer(name);
     let requirements = set(name);
     let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
-    let (project, output) = resolve_at(server, &[("py", &refs)], &exclude_newer, &[]);
+    let (project, output) = resolve_on(index, &[("py", &refs)], &exclude_newer, &[]);
     assert!(output.status.success(), "{name}: {}", stderr(&output));
     let ours = pins(&project.lock().unwrap(), None);
     // uv targets 3.8 from this machine's interpreter; it must not try to download one.
@@ -311,12 +326,7 @@ pub(crate) fn assert_pins_match_uv(server: &Server, name: &str) {
             "--python-platform",
             "x86_64-manylinux_2_17",
         ])
-        .args([
-            "--exclude-newer",
-            &exclude_newer,
-            "--index-url",
-            &format!("{}/simple", server.url()),
-        ])
+        .args(["--exclude-newer", &exclude_newer, "--index-url", index])
         .arg(fixtures().join("sets").join(format!("{name}.in")))
         .output()
         .unwrap();
@@ -449,6 +459,10 @@ fn the_live_index_resolves_when_asked() {
     let pins = pins(&project.lock().unwrap(), None);
     assert_eq!(pins["numpy"], "1.18.5");
     assert_eq!(pins["urllib3"], "1.26.9");
+    // The Databricks Runtime 10.4 set, with its sdist-only alembic, as uv locks it live.
+    if support::available(support::runs("uv", &["--version"]), "uv is not installed") {
+        assert_pins_match_uv("https://pypi.org/simple", "databricks-10.4");
+    }
 }
 
 #[test]

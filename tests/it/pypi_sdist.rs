@@ -248,5 +248,5 @@ fn the_databricks_runtime_10_4_set_locks_as_uv_does() {
         return;
     }
     let server = Server::start(&crate::pypi::fixtures());
-    assert_pins_match_uv(&server, "databricks-10.4");
+    assert_pins_match_uv(&format!("{}/simple", server.url()), "databricks-10.4");
 }

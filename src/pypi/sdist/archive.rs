@@ -69,9 +69,15 @@ impl Members {
             let mut archive =
                 zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(std::io::Error::other)?;
             for index in 0..archive.len() {
-                let entry = archive.by_index(index).map_err(std::io::Error::other)?;
-                let path = entry.name().map_err(std::io::Error::other)?.into_owned();
-                members.keep(&path, entry)?;
+                // Only the members that matter are opened (and so decompressed).
+                let Some(path) = archive.name_for_index(index).and_then(|name| name.ok()) else {
+                    continue;
+                };
+                let path = path.into_owned();
+                if Member::of(&path).is_some() {
+                    let entry = archive.by_index(index).map_err(std::io::Error::other)?;
+                    members.keep(&path, entry)?;
+                }
             }
         } else {
             let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
