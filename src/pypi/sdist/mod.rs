@@ -184,3 +184,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz;
