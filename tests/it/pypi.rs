@@ -9,7 +9,7 @@ use crate::support;
 use crate::support::{Project, Server, stderr};
 
 /// The `--exclude-newer` of the recorded sets that state none (record.py's default).
-const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
+const EXCLUDE_NEWER: &str = support::pypi_sets::DEFAULT_EXCLUDE_NEWER;
 
 pub(crate) fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pypi")
@@ -31,26 +31,14 @@ pub(crate) fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
     text
 }
 
-/// The `--exclude-newer` instant of a recorded set, as record.py reads it: its first line
-/// `# exclude-newer: <instant>`, else [`EXCLUDE_NEWER`].
+/// The `--exclude-newer` instant of a recorded set, as record.py reads it.
 pub(crate) fn set_exclude_newer(name: &str) -> String {
-    let text = std::fs::read_to_string(fixtures().join("sets").join(format!("{name}.in"))).unwrap();
-    text.lines()
-        .next()
-        .and_then(|line| line.strip_prefix('#'))
-        .and_then(|line| line.trim().strip_prefix("exclude-newer:"))
-        .map_or_else(|| EXCLUDE_NEWER.to_string(), |date| date.trim().to_string())
+    support::pypi_sets::exclude_newer(name)
 }
 
 /// The requirements of a recorded set (`fixtures/pypi/sets/NAME.in`).
 pub(crate) fn set(name: &str) -> Vec<String> {
-    std::fs::read_to_string(fixtures().join("sets").join(format!("{name}.in")))
-        .unwrap()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect()
+    support::pypi_sets::requirements(name)
 }
 
 /// `name → version` of a lock's Python packages in one layer (all layers when `None`).
@@ -327,7 +315,7 @@ pub(crate) fn assert_pins_match_uv(index: &str, name: &str) {
             "x86_64-manylinux_2_17",
         ])
         .args(["--exclude-newer", &exclude_newer, "--index-url", index])
-        .arg(fixtures().join("sets").join(format!("{name}.in")))
+        .arg(support::pypi_sets::path(name))
         .output()
         .unwrap();
     assert!(output.status.success(), "uv on {name}: {}", stderr(&output));
