@@ -167,6 +167,61 @@ fn requirement_with(requirement: &str, marker: Option<&str>, extra: Option<&str>
 mod tests {
     use super::*;
 
+    /// A recorded sdist of fixtures/pypi/files.
+    fn recorded(path: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/fixtures/pypi/files/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_real_egg_info_sdist_keeps_pkg_infos_name_version_and_requires_python() {
+        let bytes = recorded(
+            "e0/e9/359dbb77c35c419df0aedeb1d53e71e7e3f438ff64a8fdb048c907404de3/alembic-1.4.1.tar.gz",
+        );
+        let name = PackageName::from_str("alembic").unwrap();
+        let version = Version::from_str("1.4.1").unwrap();
+        let metadata = metadata("alembic-1.4.1.tar.gz", &bytes, &name, &version).unwrap();
+        assert_eq!(metadata.sdist_source, Some(SdistSource::EggInfo));
+        assert_eq!(
+            (metadata.name.as_str(), metadata.version.as_str()),
+            ("alembic", "1.4.1")
+        );
+        assert_eq!(metadata.requires_dist.len(), 4);
+        assert_eq!(
+            metadata.requires_python.as_deref(),
+            Some(">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*")
+        );
+    }
+
+    #[test]
+    fn a_real_sdist_without_a_static_source_lists_each_source_looked_at() {
+        let bytes = recorded(
+            "64/c2/b80047c7ac2478f9501676c988a5411ed5572f35d1beff9cae07d321512c/PyYAML-5.3.1.tar.gz",
+        );
+        let name = PackageName::from_str("pyyaml").unwrap();
+        let version = Version::from_str("5.3.1").unwrap();
+        let Err(IndexError::NoStaticMetadata { looked_at, .. }) =
+            metadata("PyYAML-5.3.1.tar.gz", &bytes, &name, &version)
+        else {
+            panic!("PyYAML 5.3.1 has no static source");
+        };
+        assert_eq!(
+            looked_at.0,
+            [
+                (
+                    SdistSource::PkgInfo,
+                    NotStatic::MetadataVersion("1.1".into())
+                ),
+                (SdistSource::Pyproject, NotStatic::Absent),
+                (SdistSource::EggInfo, NotStatic::Absent),
+                (SdistSource::SetupCfg, NotStatic::NoInstallRequires),
+            ]
+        );
+    }
+
     #[test]
     fn conditions_are_combined_with_and() {
         assert_eq!(requirement_with("a>=1", None, None), "a>=1");
