@@ -14,21 +14,10 @@ use imglock::fetch::Cache;
 use imglock::progress::Progress;
 use imglock::resolve::{ResolveOptions, resolve};
 
-const SETS: &[&str] = &["dask", "science"];
-const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
+/// The recorded sets compared, each as of its own `--exclude-newer`.
+const SETS: &[&str] = &["dask", "science", "databricks-10.4"];
 
-fn requirements(set: &str) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/pypi/sets/{set}.in"));
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect()
-}
-
-fn imglock_resolve(spec: &Path, cache: &Path) {
+fn imglock_resolve(spec: &Path, cache: &Path, exclude_newer: &str) {
     let lock = spec.with_file_name("imglock.lock");
     let _ = std::fs::remove_file(&lock);
     resolve(&ResolveOptions {
@@ -37,7 +26,7 @@ fn imglock_resolve(spec: &Path, cache: &Path) {
         offline: false,
         upgrade: true,
         upgrade_packages: Vec::new(),
-        exclude_newer: Some(EXCLUDE_NEWER.parse().expect("a valid instant")),
+        exclude_newer: Some(exclude_newer.parse().expect("a valid instant")),
         cache: Cache::at(cache),
         progress: Progress::hidden(),
     })
@@ -45,7 +34,7 @@ fn imglock_resolve(spec: &Path, cache: &Path) {
 }
 
 fn uv_compile(index: &str, set: &str, cache: Option<&Path>) {
-    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/pypi/sets/{set}.in"));
+    let input = support::pypi_sets::path(set);
     let mut command = Command::new("uv");
     command
         .env("UV_PYTHON_DOWNLOADS", "never")
@@ -62,7 +51,7 @@ fn uv_compile(index: &str, set: &str, cache: Option<&Path>) {
             "--python-platform",
             "x86_64-manylinux_2_17",
             "--exclude-newer",
-            EXCLUDE_NEWER,
+            &support::pypi_sets::exclude_newer(set),
         ])
         .args(["--index-url", index, "-o", "/dev/null"])
         .arg(input);
@@ -86,7 +75,11 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     for set in SETS {
         let work = tempfile::tempdir().unwrap();
-        let quoted: Vec<String> = requirements(set).iter().map(|r| format!("{r:?}")).collect();
+        let exclude_newer = support::pypi_sets::exclude_newer(set);
+        let quoted: Vec<String> = support::pypi_sets::requirements(set)
+            .iter()
+            .map(|r| format!("{r:?}"))
+            .collect();
         let spec = work.path().join("imglock.toml");
         std::fs::write(
             &spec,
@@ -100,16 +93,16 @@ fn benches(c: &mut Criterion) {
         group.bench_function(format!("{set}: imglock cold"), |b| {
             b.iter(|| {
                 let cache = tempfile::tempdir().unwrap();
-                imglock_resolve(&spec, cache.path());
+                imglock_resolve(&spec, cache.path(), &exclude_newer);
             });
         });
         group.bench_function(format!("{set}: uv cold (--no-cache)"), |b| {
             b.iter(|| uv_compile(&index, set, None))
         });
         let imglock_cache = work.path().join("imglock-cache");
-        imglock_resolve(&spec, &imglock_cache);
+        imglock_resolve(&spec, &imglock_cache, &exclude_newer);
         group.bench_function(format!("{set}: imglock warm"), |b| {
-            b.iter(|| imglock_resolve(&spec, &imglock_cache))
+            b.iter(|| imglock_resolve(&spec, &imglock_cache, &exclude_newer))
         });
         let uv_cache = work.path().join("uv-cache");
         uv_compile(&index, set, Some(&uv_cache));

@@ -4,8 +4,8 @@
 //! For each version the best file for the target is chosen: the most specific compatible wheel,
 //! else the sdist. Metadata comes from the PEP 658 `.metadata` file when the index serves one,
 //! else from the wheel itself (downloaded, verified against the index's sha256), or from an
-//! sdist's `PKG-INFO` when that is Metadata 2.2+ with static dependencies. No build backend or
-//! `setup.py` is ever run.
+//! sdist's static metadata (`PKG-INFO` 2.2+, `pyproject.toml`, egg-info, `setup.cfg`: see
+//! [`super::sdist`]). No build backend or `setup.py` is ever run.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};

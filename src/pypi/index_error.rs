@@ -64,16 +64,26 @@ pub enum IndexError {
         source: Arc<std::io::Error>,
     },
 
-    #[error("the sdist {filename} has no PKG-INFO")]
+    #[error(
+        "the sdist {filename} has no PKG-INFO (nor a static name and version in pyproject.toml)"
+    )]
     NoPkgInfo { filename: String },
 
+    #[error("the sdist {filename} is not a readable .tar.gz or .zip archive")]
+    SdistArchive {
+        filename: String,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+
     #[error(
-        "{name} {version} has only a source distribution, whose dependencies are not static metadata (Metadata-Version {metadata_version}); imglock never runs setup.py or a build backend, so pin a version of {name} that has a wheel"
+        "{name} {version} has only a source distribution ({filename}) and no static source of its dependencies; looked at: {looked_at}. imglock never runs setup.py or a build backend, so pin a version of {name} that has a wheel"
     )]
-    DynamicSdist {
+    NoStaticMetadata {
         name: String,
         version: String,
-        metadata_version: String,
+        filename: String,
+        looked_at: super::sdist::source::LookedAt,
     },
 
     #[error("the metadata of {name} {version} read from `{source_url}` is unusable")]

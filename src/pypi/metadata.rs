@@ -28,6 +28,8 @@ pub struct CoreMetadata {
     pub requires_python: Option<String>,
     /// Fields the metadata says are computed at build time (Metadata 2.2).
     pub dynamic: Vec<String>,
+    /// For an sdist, which of its files gave the dependencies (`None` for a wheel).
+    pub sdist_source: Option<super::sdist::source::SdistSource>,
 }
 
 impl CoreMetadata {

@@ -18,6 +18,7 @@ mod metadata;
 mod ranges;
 mod record;
 mod requirement;
+mod sdist;
 mod simple;
 mod solver;
 pub mod spec;
@@ -234,18 +235,35 @@ impl LayerResolver for PypiPackages<'_> {
             .filter(|name| !fixed.contains_key(*name))
             .collect();
         names.sort();
+        let notes = self.sdist_notes(&names, &chosen);
         let packages = names
             .into_iter()
             .map(|name| self.resolved_package(name, &chosen, roots, &markers))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(LayerResolution {
-            packages,
-            notes: Vec::new(),
-        })
+        Ok(LayerResolution { packages, notes })
     }
 }
 
 impl PypiPackages<'_> {
+    /// For `--verbose`: which file of each chosen sdist gave its dependencies.
+    fn sdist_notes(
+        &self,
+        names: &[&PackageName],
+        chosen: &HashMap<PackageName, Version>,
+    ) -> Vec<String> {
+        names
+            .iter()
+            .filter_map(|name| {
+                let version = &chosen[*name];
+                let metadata = self.indexes.metadata(name, version).ok()?;
+                let source = metadata.sdist_source?;
+                Some(format!(
+                    "{name} {version} is an sdist: its dependencies were read from {source}"
+                ))
+            })
+            .collect()
+    }
+
     /// The lock entry of `name` at the version the solve chose: its file and index, the markers
     /// it was required under, and the chosen packages it depends on.
     fn resolved_package(

@@ -8,7 +8,8 @@ use std::process::Command;
 use crate::support;
 use crate::support::{Project, Server, stderr};
 
-pub(crate) const EXCLUDE_NEWER: &str = "2022-06-01T00:00:00Z";
+/// The `--exclude-newer` of the recorded sets that state none (record.py's default).
+pub(crate) const EXCLUDE_NEWER: &str = support::pypi_sets::DEFAULT_EXCLUDE_NEWER;
 
 pub(crate) fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pypi")
@@ -30,15 +31,14 @@ pub(crate) fn python_spec(index: &str, layers: &[(&str, &[&str])]) -> String {
     text
 }
 
+/// The `--exclude-newer` instant of a recorded set, as record.py reads it.
+pub(crate) fn set_exclude_newer(name: &str) -> String {
+    support::pypi_sets::exclude_newer(name)
+}
+
 /// The requirements of a recorded set (`fixtures/pypi/sets/NAME.in`).
 pub(crate) fn set(name: &str) -> Vec<String> {
-    std::fs::read_to_string(fixtures().join("sets").join(format!("{name}.in")))
-        .unwrap()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect()
+    support::pypi_sets::requirements(name)
 }
 
 /// `name → version` of a lock's Python packages in one layer (all layers when `None`).
@@ -66,8 +66,35 @@ pub(crate) fn pins(lock: &str, layer: Option<&str>) -> BTreeMap<String, String> 
 }
 
 fn resolve(server: &Server, layers: &[(&str, &[&str])]) -> (Project, std::process::Output) {
-    let project = Project::new(&python_spec(&format!("{}/simple", server.url()), layers));
-    let output = project.run(&["resolve", "--exclude-newer", EXCLUDE_NEWER]);
+    resolve_at(server, layers, EXCLUDE_NEWER, &[])
+}
+
+/// Resolves `layers` against `server`'s index as of `exclude_newer`, with `flags` added.
+pub(crate) fn resolve_at(
+    server: &Server,
+    layers: &[(&str, &[&str])],
+    exclude_newer: &str,
+    flags: &[&str],
+) -> (Project, std::process::Output) {
+    resolve_on(
+        &format!("{}/simple", server.url()),
+        layers,
+        exclude_newer,
+        flags,
+    )
+}
+
+/// Resolves `layers` against the index `index` as of `exclude_newer`, with `flags` added.
+fn resolve_on(
+    index: &str,
+    layers: &[(&str, &[&str])],
+    exclude_newer: &str,
+    flags: &[&str],
+) -> (Project, std::process::Output) {
+    let project = Project::new(&python_spec(index, layers));
+    let mut args = vec!["resolve", "--exclude-newer", exclude_newer];
+    args.extend(flags);
+    let output = project.run(&args);
     (project, output)
 }
 
@@ -182,23 +209,6 @@ fn yanked_releases_are_skipped_unless_pinned_exactly() {
 }
 
 #[test]
-fn an_sdist_with_dynamic_metadata_is_refused_by_name() {
-    let server = Server::start(&fixtures());
-    let (project, output) = resolve(&server, &[("py", &["docopt==0.6.2"])]);
-    assert_eq!(output.status.code(), Some(2));
-    let message = stderr(&output);
-    assert!(
-        message.contains("docopt 0.6.2 has only a source distribution"),
-        "{message}"
-    );
-    assert!(
-        message.contains("pin a version of docopt that has a wheel"),
-        "{message}"
-    );
-    assert!(project.lock().is_none());
-}
-
-#[test]
 fn an_unsatisfiable_set_gets_pubgrubs_explanation() {
     let server = Server::start(&fixtures());
     let (_, output) = resolve(&server, &[("py", &["requests==2.27.1", "urllib3==1.20"])]);
@@ -272,52 +282,54 @@ fn pins_match_uv_on_the_same_index() {
     }
     let server = Server::start(&fixtures());
     for name in ["web", "science", "dask", "yanked"] {
-        let requirements = set(name);
-        let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
-        let (project, output) = resolve(&server, &[("py", &refs)]);
-        assert!(output.status.success(), "{name}: {}", stderr(&output));
-        let ours = pins(&project.lock().unwrap(), None);
-        // uv targets 3.8 from this machine's interpreter; it must not try to download one.
-        let output = Command::new("uv")
-            .env("UV_PYTHON_DOWNLOADS", "never")
-            .args([
-                "pip",
-                "compile",
-                "--quiet",
-                "--no-cache",
-                "--no-header",
-                "--no-annotate",
-            ])
-            .args([
-                "--python",
-                "python3",
-                "--python-version",
-                "3.8",
-                "--python-platform",
-                "x86_64-manylinux_2_17",
-            ])
-            .args([
-                "--exclude-newer",
-                EXCLUDE_NEWER,
-                "--index-url",
-                &format!("{}/simple", server.url()),
-            ])
-            .arg(fixtures().join("sets").join(format!("{name}.in")))
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "uv on {name}: {}", stderr(&output));
-        let theirs: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| line.split_once("=="))
-            .map(|(name, version)| {
-                (
-                    name.trim().to_lowercase().replace('_', "-"),
-                    version.trim().to_string(),
-                )
-            })
-            .collect();
-        assert_eq!(ours, theirs, "imglock and uv disagree on `{name}`");
+        assert_pins_match_uv(&format!("{}/simple", server.url()), name);
     }
+}
+
+/// imglock's pins for the recorded set `name` equal `uv pip compile`'s on the same index
+/// `index`, both as of the set's own `--exclude-newer`.
+pub(crate) fn assert_pins_match_uv(index: &str, name: &str) {
+    let exclude_newer = set_exclude_newer(name);
+    let requirements = set(name);
+    let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
+    let (project, output) = resolve_on(index, &[("py", &refs)], &exclude_newer, &[]);
+    assert!(output.status.success(), "{name}: {}", stderr(&output));
+    let ours = pins(&project.lock().unwrap(), None);
+    // uv targets 3.8 from this machine's interpreter; it must not try to download one.
+    let output = Command::new("uv")
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .args([
+            "pip",
+            "compile",
+            "--quiet",
+            "--no-cache",
+            "--no-header",
+            "--no-annotate",
+        ])
+        .args([
+            "--python",
+            "python3",
+            "--python-version",
+            "3.8",
+            "--python-platform",
+            "x86_64-manylinux_2_17",
+        ])
+        .args(["--exclude-newer", &exclude_newer, "--index-url", index])
+        .arg(support::pypi_sets::path(name))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "uv on {name}: {}", stderr(&output));
+    let theirs: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once("=="))
+        .map(|(name, version)| {
+            (
+                name.trim().to_lowercase().replace('_', "-"),
+                version.trim().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(ours, theirs, "imglock and uv disagree on `{name}`");
 }
 
 /// The `RUN` that installs a layer's Python packages, as the shell command it runs.
@@ -436,6 +448,10 @@ fn the_live_index_resolves_when_asked() {
     let pins = pins(&project.lock().unwrap(), None);
     assert_eq!(pins["numpy"], "1.18.5");
     assert_eq!(pins["urllib3"], "1.26.9");
+    // The Databricks Runtime 10.4 set, with its sdist-only alembic, as uv locks it live.
+    if support::available(support::runs("uv", &["--version"]), "uv is not installed") {
+        assert_pins_match_uv("https://pypi.org/simple", "databricks-10.4");
+    }
 }
 
 #[test]
@@ -546,7 +562,7 @@ fn metadata_with_a_published_hash_is_fetched_once_and_verified() {
 
 /// A copy of the PyPI fixtures (kept alive by the returned folder), changed by `edit` (given
 /// the copy's root), served on 127.0.0.1.
-fn serve_edited(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, Server) {
+pub(crate) fn serve_edited(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, Server) {
     let copy = tempfile::tempdir().unwrap();
     support::copy_dir(&fixtures(), copy.path());
     edit(copy.path());

@@ -8,6 +8,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 pub mod mixed;
+pub mod pypi_sets;
 mod server;
 // Benches include this module too and use no faults.
 #[allow(unused_imports)]

@@ -1,0 +1,119 @@
+//! `pyproject.toml`'s `[project]` table (PEP 621): its dependencies, when it declares them
+//! statically (not named in `project.dynamic`).
+
+use super::{NotStatic, StaticMetadata, requirement_with};
+
+/// The static dependencies of a `pyproject.toml`, or why it gives none.
+pub fn read(text: &str) -> Result<StaticMetadata, NotStatic> {
+    let document: toml::Table =
+        toml::from_str(text).map_err(|error| NotStatic::Unreadable(error.to_string()))?;
+    let project = document
+        .get("project")
+        .and_then(toml::Value::as_table)
+        .ok_or(NotStatic::NoProjectTable)?;
+    let dynamic: Vec<&str> = project
+        .get("dynamic")
+        .and_then(toml::Value::as_array)
+        .map(|fields| fields.iter().filter_map(toml::Value::as_str).collect())
+        .unwrap_or_default();
+    for field in ["dependencies", "optional-dependencies"] {
+        if dynamic.contains(&field) {
+            return Err(NotStatic::Dynamic(field.to_string()));
+        }
+    }
+    let mut requires_dist = strings(project.get("dependencies"), "dependencies")?;
+    if let Some(optional) = project.get("optional-dependencies") {
+        let table = optional.as_table().ok_or_else(|| {
+            NotStatic::Unreadable("`optional-dependencies` is not a table".into())
+        })?;
+        for (extra, list) in table {
+            let field = format!("optional-dependencies.{extra}");
+            for requirement in strings(Some(list), &field)? {
+                requires_dist.push(requirement_with(&requirement, None, Some(extra)));
+            }
+        }
+    }
+    let text_of = |key: &str| {
+        project
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .filter(|_| !dynamic.contains(&key))
+            .map(str::to_string)
+    };
+    Ok(StaticMetadata {
+        name: text_of("name"),
+        version: text_of("version"),
+        requires_dist,
+        requires_python: text_of("requires-python"),
+    })
+}
+
+/// The strings of the array `value` (none when absent).
+fn strings(value: Option<&toml::Value>, field: &str) -> Result<Vec<String>, NotStatic> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let unreadable = || NotStatic::Unreadable(format!("`{field}` is not an array of strings"));
+    value
+        .as_array()
+        .ok_or_else(unreadable)?
+        .iter()
+        .map(|item| item.as_str().map(str::to_string).ok_or_else(unreadable))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// jsonschema 4.17.3's (its sdist's PKG-INFO is Metadata 2.1): static dependencies and
+    /// extras, a dynamic version.
+    const JSONSCHEMA: &str =
+        include_str!("../../../fixtures/sdist-members/jsonschema-4.17.3.pyproject.toml");
+
+    #[test]
+    fn static_dependencies_and_extras_are_read() {
+        let project = read(JSONSCHEMA).unwrap();
+        assert_eq!(project.name.as_deref(), Some("jsonschema"));
+        assert_eq!(project.version, None, "the version is dynamic");
+        assert_eq!(project.requires_python.as_deref(), Some(">=3.7"));
+        assert_eq!(project.requires_dist[0], "attrs>=17.4.0");
+        assert_eq!(
+            project.requires_dist[2],
+            "importlib_metadata;python_version<'3.8'"
+        );
+        assert!(
+            project
+                .requires_dist
+                .contains(&"fqdn ; extra == \"format\"".to_string())
+        );
+        assert!(
+            project
+                .requires_dist
+                .contains(&"webcolors>=1.11 ; extra == \"format-nongpl\"".to_string())
+        );
+        for text in &project.requires_dist {
+            crate::pypi::requirement::parse(text).unwrap();
+        }
+    }
+
+    #[test]
+    fn dynamic_dependencies_or_no_project_table_are_not_static() {
+        let dynamic = JSONSCHEMA.replace(
+            "dynamic = [\"version\", \"readme\"]",
+            "dynamic = [\"version\", \"dependencies\"]",
+        );
+        assert_eq!(
+            read(&dynamic),
+            Err(NotStatic::Dynamic("dependencies".into()))
+        );
+        let build_only = "[build-system]\nrequires = [\"setuptools\"]\n";
+        assert_eq!(read(build_only), Err(NotStatic::NoProjectTable));
+        assert!(matches!(read("[project"), Err(NotStatic::Unreadable(_))));
+        assert_eq!(
+            read("[project]\nname = \"x\"\n").unwrap().requires_dist,
+            Vec::<String>::new(),
+            "absent and not dynamic: no dependencies (PEP 621)"
+        );
+    }
+}
