@@ -56,6 +56,9 @@ pub enum PinSource {
 #[derive(Debug, Default)]
 pub struct LayerResolution {
     pub packages: Vec<ResolvedPackage>,
+    /// What builds the layer's source distributions (their build dependencies): locked, never
+    /// installed in the image.
+    pub build_packages: Vec<ResolvedPackage>,
     /// Decisions worth telling under `--verbose`.
     pub notes: Vec<String>,
 }

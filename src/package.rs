@@ -127,6 +127,14 @@ impl PackageDetails {
         }
     }
 
+    /// A Python package's details.
+    pub fn pypi(&self) -> Option<&PypiDetails> {
+        match self {
+            Self::Pypi(details) => Some(details),
+            _ => None,
+        }
+    }
+
     /// A conda package's build.
     pub fn conda(&self) -> Option<&CondaBuild> {
         match self {

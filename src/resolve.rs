@@ -127,6 +127,15 @@ fn keep_recorded(path: &Path, previous: Option<&Lock>, text: Option<&str>, lock:
 struct ResolvedLayer {
     name: String,
     packages: Vec<(usize, ResolvedPackage)>,
+    /// What builds its source distributions, locked but never installed.
+    build_packages: Vec<(usize, ResolvedPackage)>,
+}
+
+impl ResolvedLayer {
+    /// Its packages, then its build packages: the order their artifacts are pinned in.
+    fn all_packages(&self) -> impl Iterator<Item = &(usize, ResolvedPackage)> {
+        self.packages.iter().chain(&self.build_packages)
+    }
 }
 
 /// The resolver of every ecosystem the spec uses, in a fixed order: R, PyPI, conda, Maven.
@@ -167,6 +176,7 @@ fn resolve_layers(
     let mut layers = Vec::new();
     for layer in &spec.layers {
         let mut packages = Vec::new();
+        let mut build_packages = Vec::new();
         for (ecosystem_index, ecosystem) in ecosystems.iter().enumerate() {
             let request = LayerRequest {
                 layer,
@@ -193,6 +203,12 @@ fn resolve_layers(
                     .into_iter()
                     .map(|p| (ecosystem_index, p)),
             );
+            build_packages.extend(
+                resolution
+                    .build_packages
+                    .into_iter()
+                    .map(|p| (ecosystem_index, p)),
+            );
         }
         below.extend(packages.iter().map(|(_, package)| Pin {
             ecosystem: package.ecosystem,
@@ -204,6 +220,7 @@ fn resolve_layers(
         layers.push(ResolvedLayer {
             name: layer.name.clone(),
             packages,
+            build_packages,
         });
     }
     Ok(layers)
@@ -233,7 +250,7 @@ fn pin_artifacts(
 ) -> Result<Lock, Error> {
     let requests: Vec<_> = layers
         .iter()
-        .flat_map(|layer| layer.packages.iter())
+        .flat_map(ResolvedLayer::all_packages)
         .filter_map(|(_, p)| match &p.artifact {
             PinSource::Download(request) => Some(request.clone()),
             PinSource::Known { .. } => None,
@@ -276,17 +293,34 @@ fn pin_artifacts(
     Ok(lock)
 }
 
-/// A resolved layer with its artifacts pinned. A package takes its known pin, or else the next
-/// of the downloaded `artifacts`; a failed download goes to `failures` and its package is left
-/// out.
+/// A resolved layer with its artifacts pinned (its packages, then its build packages). A
+/// package takes its known pin, or else the next of the downloaded `artifacts`; a failed download
+/// goes to `failures` and its package is left out.
 fn lock_layer(
     ecosystems: &[Box<dyn LayerResolver + '_>],
     layer: ResolvedLayer,
     artifacts: &mut impl Iterator<Item = Result<Artifact, FetchError>>,
     failures: &mut Vec<FetchError>,
 ) -> Result<LockedLayer, Error> {
+    let packages = pin_packages(ecosystems, layer.packages, artifacts, failures)?;
+    let build_packages = pin_packages(ecosystems, layer.build_packages, artifacts, failures)?;
+    Ok(LockedLayer {
+        name: layer.name,
+        maven_target: None,
+        packages,
+        build_packages,
+    })
+}
+
+/// `packages` with their artifacts pinned, as [`lock_layer`] does.
+fn pin_packages(
+    ecosystems: &[Box<dyn LayerResolver + '_>],
+    packages: Vec<(usize, ResolvedPackage)>,
+    artifacts: &mut impl Iterator<Item = Result<Artifact, FetchError>>,
+    failures: &mut Vec<FetchError>,
+) -> Result<Vec<LockedPackage>, Error> {
     let mut locked = Vec::new();
-    for (ecosystem, package) in layer.packages {
+    for (ecosystem, package) in packages {
         let pinned = match &package.artifact {
             PinSource::Known { sha256, size } => Some(Ok(Artifact {
                 sha256: sha256.clone(),
@@ -314,11 +348,7 @@ fn lock_layer(
             None => {}
         }
     }
-    Ok(LockedLayer {
-        name: layer.name,
-        maven_target: None,
-        packages: locked,
-    })
+    Ok(locked)
 }
 
 /// The lock's entry for a resolved package whose artifact has `sha256` and `size`.
@@ -344,7 +374,7 @@ fn refuse_republished(previous: &Lock, lock: &Lock, upgrading: &[String]) -> Res
     let pinned: std::collections::HashMap<_, &LockedPackage> = previous
         .layers
         .iter()
-        .flat_map(|layer| &layer.packages)
+        .flat_map(|layer| layer.packages.iter().chain(&layer.build_packages))
         .map(|p| {
             (
                 (
@@ -360,7 +390,7 @@ fn refuse_republished(previous: &Lock, lock: &Lock, upgrading: &[String]) -> Res
     let changed: Vec<Republished> = lock
         .layers
         .iter()
-        .flat_map(|layer| &layer.packages)
+        .flat_map(|layer| layer.packages.iter().chain(&layer.build_packages))
         .filter(|p| !upgrading.contains(&p.name))
         .filter_map(|p| {
             let old = pinned.get(&(

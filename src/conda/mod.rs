@@ -270,6 +270,7 @@ impl LayerResolver for CondaPackages {
         Ok(LayerResolution {
             packages,
             notes: Vec::new(),
+            ..LayerResolution::default()
         })
     }
 }

@@ -358,6 +358,7 @@ impl LayerResolver for RPackages<'_> {
         Ok(LayerResolution {
             packages,
             notes: outcome.notes,
+            ..LayerResolution::default()
         })
     }
 

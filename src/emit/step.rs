@@ -158,6 +158,12 @@ pub fn context_mount(packages: &[(&LockedPackage, Source)]) -> &'static str {
     }
 }
 
+/// ` --mount=type=cache,target=TARGET,sharing=locked`: a cache folder kept between builds on one
+/// builder (R's binaries, Python's built wheels), used by one build at a time.
+pub fn cache_mount(target: &str) -> String {
+    format!(" --mount=type=cache,target={target},sharing=locked")
+}
+
 /// The artifact's file name, the last part of its URL: installers read versions, tags and the
 /// archive format from it.
 pub fn file_name(package: &LockedPackage) -> String {

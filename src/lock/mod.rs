@@ -68,6 +68,9 @@ pub struct LockedLayer {
     /// The packages first locked in this layer, sorted by ecosystem and name; empty if a lower
     /// layer already locks all it needs.
     pub packages: Vec<LockedPackage>,
+    /// What only builds the layer's source distributions (their locked build dependencies):
+    /// never installed in the image, unique by ecosystem, name and version, sorted.
+    pub build_packages: Vec<LockedPackage>,
 }
 
 /// One locked package: its identity, its artifact pin, and what its ecosystem adds.
@@ -157,6 +160,7 @@ impl Lock {
         check_image(&wire.image).map_err(invalid)?;
         check_layers(&wire.layer).map_err(invalid)?;
         check_unique_packages(&wire.layer).map_err(invalid)?;
+        check_unique_build_packages(&wire.layer).map_err(invalid)?;
         Ok(Self {
             spec_hash: wire.spec_hash,
             image: wire.image,
@@ -288,20 +292,46 @@ fn check_unique_packages(layers: &[wire::Layer]) -> Result<(), String> {
     Ok(())
 }
 
-/// A layer of the lock `text` with every package validated (see [`wire::Package::validate`]).
+/// Refuses a build package (ecosystem, name and version) listed twice in one layer: sdists that
+/// pin the same build dependency share its entry.
+fn check_unique_build_packages(layers: &[wire::Layer]) -> Result<(), String> {
+    for layer in layers {
+        let mut seen = std::collections::HashSet::new();
+        for package in &layer.build_package {
+            let package = package.get_ref();
+            let ((ecosystem, name), version) = (package.key(), package.version());
+            if !seen.insert((ecosystem, name, version)) {
+                return Err(format!(
+                    "{ecosystem} build package `{} {}` is listed twice in layer `{}`",
+                    name.escape_debug(),
+                    version.escape_debug(),
+                    layer.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A layer of the lock `text` with every package and build package validated (see
+/// [`wire::Package::validate`]).
 fn validate_layer(layer: wire::Layer, text: &str) -> Result<LockedLayer, String> {
-    let packages = layer
-        .package
-        .into_iter()
-        .map(|package| {
-            let origin = fields::Origin::new(text, package.span());
-            package.into_inner().validate(&layer.name, origin)
-        })
-        .collect::<Result<_, _>>()?;
+    let validate = |tables: Vec<toml::Spanned<wire::Package>>| {
+        tables
+            .into_iter()
+            .map(|package| {
+                let origin = fields::Origin::new(text, package.span());
+                package.into_inner().validate(&layer.name, origin)
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let packages = validate(layer.package)?;
+    let build_packages = validate(layer.build_package)?;
     Ok(LockedLayer {
         name: layer.name,
         maven_target: layer.maven_target,
         packages,
+        build_packages,
     })
 }
 

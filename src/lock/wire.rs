@@ -33,6 +33,9 @@ pub(super) struct Layer {
     pub maven_target: Option<String>,
     #[serde(default)]
     pub package: Vec<toml::Spanned<Package>>,
+    /// `[[layer.build-package]]`: what builds the layer's sdists (absent from older locks).
+    #[serde(default, rename = "build-package")]
+    pub build_package: Vec<toml::Spanned<Package>>,
 }
 
 /// A `[[layer.package]]` table.
@@ -59,6 +62,10 @@ impl Package {
     /// What names the package in a lock: its ecosystem and name.
     pub(super) fn key(&self) -> (Ecosystem, &str) {
         (self.ecosystem, &self.name)
+    }
+
+    pub(super) fn version(&self) -> &str {
+        &self.version
     }
 
     pub(super) fn is_maven(&self) -> bool {

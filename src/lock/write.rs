@@ -52,33 +52,43 @@ pub fn render(lock: &Lock) -> String {
         let mut packages: Vec<&LockedPackage> = layer.packages.iter().collect();
         packages.sort_by(|a, b| (&a.ecosystem, &a.name).cmp(&(&b.ecosystem, &b.name)));
         for package in packages {
-            let _ = writeln!(out, "\n[[layer.package]]");
-            let _ = writeln!(out, "ecosystem = {}", quote(package.ecosystem.as_str()));
-            let _ = writeln!(out, "name = {}", quote(&package.name));
-            let _ = writeln!(out, "version = {}", quote(&package.version));
-            let _ = writeln!(out, "repository = {}", quote(&package.repository));
-            let _ = writeln!(out, "url = {}", quote(&package.url));
-            let _ = writeln!(out, "sha256 = {}", quote(&package.sha256));
-            let _ = writeln!(out, "size = {}", package.size);
-            package
-                .details
-                .write(Slot::Artifact, &mut FieldWriter(&mut out));
-            if package.requested {
-                let _ = writeln!(out, "requested = true");
-            }
-            package
-                .details
-                .write(Slot::Requested, &mut FieldWriter(&mut out));
-            let mut dependencies = package.dependencies.clone();
-            dependencies.sort();
-            dependencies.dedup();
-            let _ = writeln!(out, "dependencies = {}", list(&dependencies));
-            package
-                .details
-                .write(Slot::Dependencies, &mut FieldWriter(&mut out));
+            write_package(&mut out, "layer.package", package);
+        }
+        let mut build_packages: Vec<&LockedPackage> = layer.build_packages.iter().collect();
+        build_packages.sort_by(|a, b| {
+            (&a.ecosystem, &a.name, &a.version).cmp(&(&b.ecosystem, &b.name, &b.version))
+        });
+        for package in build_packages {
+            write_package(&mut out, "layer.build-package", package);
         }
     }
     out
+}
+
+/// One `[[table]]` of a package: the shared fields, then its ecosystem's in their slots.
+fn write_package(out: &mut String, table: &str, package: &LockedPackage) {
+    let _ = writeln!(out, "\n[[{table}]]");
+    let _ = writeln!(out, "ecosystem = {}", quote(package.ecosystem.as_str()));
+    let _ = writeln!(out, "name = {}", quote(&package.name));
+    let _ = writeln!(out, "version = {}", quote(&package.version));
+    let _ = writeln!(out, "repository = {}", quote(&package.repository));
+    let _ = writeln!(out, "url = {}", quote(&package.url));
+    let _ = writeln!(out, "sha256 = {}", quote(&package.sha256));
+    let _ = writeln!(out, "size = {}", package.size);
+    package.details.write(Slot::Artifact, &mut FieldWriter(out));
+    if package.requested {
+        let _ = writeln!(out, "requested = true");
+    }
+    package
+        .details
+        .write(Slot::Requested, &mut FieldWriter(out));
+    let mut dependencies = package.dependencies.clone();
+    dependencies.sort();
+    dependencies.dedup();
+    let _ = writeln!(out, "dependencies = {}", list(&dependencies));
+    package
+        .details
+        .write(Slot::Dependencies, &mut FieldWriter(out));
 }
 
 fn setting(value: &SettingValue) -> String {

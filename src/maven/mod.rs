@@ -217,7 +217,11 @@ impl LayerResolver for MavenPackages<'_> {
             });
         }
         packages.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(LayerResolution { packages, notes })
+        Ok(LayerResolution {
+            packages,
+            notes,
+            ..LayerResolution::default()
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Python part of the Dockerfile: one `RUN` per layer that writes a requirements file of
 //! exact files with `--hash` lines and installs it with `pip --no-deps --require-hashes`, so pip
-//! installs exactly the lock: no resolution, no index, nothing unpinned. The environment is the
+//! installs exactly the lock: no resolution, no index, nothing unpinned; the layer's sdists are
+//! built in the same step from their locked build dependencies ([`sdist_build`]). The environment is the
 //! image's own Python, or the lock's `python-prefix` (a virtualenv, created first when the lock
 //! says so, or a prefix like conda's); pip is told to install into it even where the
 //! distribution marks it as externally managed (PEP 668: Debian 12, Ubuntu 23.04); older pips
@@ -8,9 +9,10 @@
 
 use std::fmt::Write;
 
+use super::sdist_build::{self, SdistBuild};
 use super::spec::PythonVenv;
 use crate::emit::shell::quote;
-use crate::emit::step::{Source, context_mount};
+use crate::emit::step::{Source, StepError, cache_mount, context_mount};
 use crate::lock::{Lock, LockedPackage};
 
 /// The Python environment a layer's packages are installed into.
@@ -54,59 +56,66 @@ impl<'a> Environment<'a> {
     }
 }
 
-/// The install step of a layer's Python packages (wheels with `--only-binary :all:`; an sdist,
-/// which the resolver allows only with static metadata, is built by pip in a second install).
+/// What a layer's Python step installs: its packages and the files that build its sdists, each
+/// with where it comes from in the build.
+pub struct LayerFiles<'a> {
+    pub packages: &'a [(&'a LockedPackage, Source)],
+    pub build_packages: &'a [(&'a LockedPackage, Source)],
+    /// The wheel cache key's interpreter and platform part (see [`sdist_build::python_key`]).
+    pub python_key: &'a str,
+}
+
+/// The install step of a layer's Python packages: its wheels with `--only-binary :all:`, then
+/// each sdist built in the image from its locked build dependencies (see [`sdist_build`]).
 pub fn install_step(
     layer: &str,
-    packages: &[(&LockedPackage, Source)],
+    files: &LayerFiles<'_>,
     environment: Environment<'_>,
-) -> String {
+) -> Result<String, StepError> {
+    let packages = files.packages;
     let mut names: Vec<&str> = packages.iter().map(|(p, _)| p.name.as_str()).collect();
     names.sort_unstable();
     let mut out = format!(
         "# layer `{layer}`, Python packages: {}\nRUN",
         names.join(" ")
     );
-    out.push_str(context_mount(packages));
     let (wheels, sdists): (Vec<_>, Vec<_>) = packages
         .iter()
         .partition(|(package, _)| package.url.ends_with(".whl"));
+    let all: Vec<(&LockedPackage, Source)> = packages
+        .iter()
+        .chain(files.build_packages)
+        .cloned()
+        .collect();
+    out.push_str(context_mount(&all));
+    if !sdists.is_empty() {
+        let _ = write!(out, "{}", cache_mount(sdist_build::WHEEL_CACHE));
+    }
+    let python = environment.python();
     let mut commands: Vec<String> = environment.create().into_iter().collect();
-    for (files, file_name, binary) in [
-        (&wheels, "wheels", "--only-binary :all:"),
-        (&sdists, "sdists", "--no-binary :all:"),
-    ] {
-        if files.is_empty() {
-            continue;
-        }
-        let path = format!("/tmp/imglock-python-{file_name}.txt");
-        let mut command = String::from("printf '%s\\n' \\\n");
-        let mut lines: Vec<String> = files
+    if !wheels.is_empty() {
+        let path = "/tmp/imglock-python-wheels.txt";
+        let lines = wheels
             .iter()
-            .map(|(package, source)| {
-                let location = match source {
-                    Source::Url(url) => url.clone(),
-                    Source::Context(path) => format!("file:///imglock-context/{path}"),
-                };
-                format!(
-                    "{} @ {location} --hash=sha256:{}",
-                    package.name, package.sha256
-                )
-            })
+            .map(|(package, source)| sdist_build::requirement_line(package, source))
             .collect();
-        lines.sort();
-        for line in lines {
-            let _ = writeln!(command, "        {} \\", quote(&line));
-        }
-        let _ = write!(
-            command,
-            "        > {path} \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 {python} -m pip install --no-deps --require-hashes {binary} --no-cache-dir --disable-pip-version-check -r {path} \\\n    && rm -f {path}",
-            python = environment.python()
-        );
-        commands.push(command);
+        commands.push(format!(
+            "{} \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 {python} -m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check -r {path} \\\n    && rm -f {path}",
+            sdist_build::write_lines(lines, path)
+        ));
+    }
+    let mut sdists: Vec<_> = sdists;
+    sdists.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    for (sdist, source) in sdists {
+        let build = SdistBuild {
+            sdist,
+            source,
+            build_packages: sdist_build::build_packages_of(sdist, files.build_packages)?,
+        };
+        commands.push(build.commands(files.python_key, &python)?);
     }
     let _ = writeln!(out, " {}", commands.join(" \\\n    && "));
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -55,6 +55,29 @@ pub enum PypiError {
     #[error(transparent)]
     Index(Box<IndexError>),
 
+    /// The build environment of a chosen sdist could not be resolved.
+    #[error("resolving the build requirements of the sdist {name} {version} in layer `{layer}`")]
+    BuildRequirements {
+        name: String,
+        version: String,
+        layer: String,
+        #[source]
+        source: Box<PypiError>,
+    },
+
+    #[error("its build requirement `{text}` is not a PEP 508 requirement: {reason}")]
+    BuildRequirement { text: String, reason: String },
+
+    /// A build dependency with no wheel for the image: imglock builds sdists only with wheels.
+    #[error(
+        "the build dependency {name} {version} has only a source distribution ({filename}); build environments are installed from wheels only, so pin a version of {name} that has a wheel for the image"
+    )]
+    SdistBuildDependency {
+        name: String,
+        version: String,
+        filename: String,
+    },
+
     #[error("{name} vanished from the index")]
     Vanished { name: String },
 }

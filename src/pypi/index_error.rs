@@ -86,6 +86,12 @@ pub enum IndexError {
         looked_at: super::sdist::source::LookedAt,
     },
 
+    /// An sdist whose `pyproject.toml` does not say what builds it.
+    #[error(
+        "the sdist {filename} cannot be built: its pyproject.toml gives no usable [build-system] requires ({problem}); pin a version that has a wheel or a valid pyproject.toml"
+    )]
+    BuildSystem { filename: String, problem: String },
+
     #[error("the metadata of {name} {version} read from `{source_url}` is unusable")]
     WrongMetadata {
         name: String,

@@ -30,6 +30,9 @@ pub struct CoreMetadata {
     pub dynamic: Vec<String>,
     /// For an sdist, which of its files gave the dependencies (`None` for a wheel).
     pub sdist_source: Option<super::sdist::source::SdistSource>,
+    /// For an sdist, the requirements of its build environment (PEP 518 `[build-system]
+    /// requires`, else PEP 517's defaults); empty for a wheel.
+    pub build_requires: Vec<String>,
 }
 
 impl CoreMetadata {

@@ -6,6 +6,7 @@
 //! `platform`, `manylinux`), never the host. The lock takes each file's sha256 and size from the
 //! index, so resolving downloads only metadata.
 
+mod build_requires;
 pub mod details;
 mod dist_metadata;
 mod emit;
@@ -19,6 +20,7 @@ mod ranges;
 mod record;
 mod requirement;
 mod sdist;
+mod sdist_build;
 mod simple;
 mod solver;
 pub mod spec;
@@ -236,15 +238,41 @@ impl LayerResolver for PypiPackages<'_> {
             .collect();
         names.sort();
         let notes = self.sdist_notes(&names, &chosen);
+        let sdists: Vec<(&PackageName, &Version)> = names
+            .iter()
+            .filter(|name| !self.is_wheel(name, &chosen[**name]))
+            .map(|name| (*name, &chosen[*name]))
+            .collect();
+        let mut builds = self.build_environments(layer, &sdists)?;
         let packages = names
             .into_iter()
-            .map(|name| self.resolved_package(name, &chosen, roots, &markers))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(LayerResolution { packages, notes })
+            .map(|name| {
+                let mut package = self.resolved_package(name, &chosen, roots, &markers)?;
+                if let PackageDetails::Pypi(details) = &mut package.details {
+                    details.build_requires = builds.pins.remove(name).unwrap_or_default();
+                }
+                Ok(package)
+            })
+            .collect::<Result<Vec<_>, PypiError>>()?;
+        Ok(LayerResolution {
+            packages,
+            build_packages: builds.packages,
+            notes,
+        })
     }
 }
 
 impl PypiPackages<'_> {
+    /// Whether the file chosen for `name` at `version` is a wheel (else an sdist).
+    fn is_wheel(&self, name: &PackageName, version: &Version) -> bool {
+        self.indexes
+            .project(name)
+            .ok()
+            .flatten()
+            .and_then(|project| Some(project.versions.get(version)?.file.is_wheel))
+            .unwrap_or(true)
+    }
+
     /// For `--verbose`: which file of each chosen sdist gave its dependencies.
     fn sdist_notes(
         &self,
@@ -298,6 +326,7 @@ impl PypiPackages<'_> {
                     .get(name)
                     .map(|m| m.iter().cloned().collect())
                     .unwrap_or_default(),
+                build_requires: Vec::new(),
             }),
         })
     }

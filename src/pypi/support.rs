@@ -55,9 +55,24 @@ impl EcosystemSupport for Python {
         context: &mut StepContext,
     ) -> Result<Vec<Step>, StepError> {
         let environment = super::emit::Environment::of(lock);
-        context.one_step(layer, packages, |sources| {
-            super::emit::install_step(&layer.name, sources, environment)
-        })
+        let sources = context.sources_of(packages)?;
+        let build_packages: Vec<&LockedPackage> = layer.build_packages.iter().collect();
+        let build_sources = context.sources_of(&build_packages)?;
+        let has_sdists = packages.iter().any(|p| !p.url.ends_with(".whl"));
+        let python_key = match has_sdists {
+            true => super::sdist_build::python_key(lock)?,
+            false => String::new(),
+        };
+        let files = super::emit::LayerFiles {
+            packages: &sources,
+            build_packages: &build_sources,
+            python_key: &python_key,
+        };
+        Ok(vec![Step {
+            layer: Some(layer.name.clone()),
+            text: super::emit::install_step(&layer.name, &files, environment)?,
+            packages: packages.len(),
+        }])
     }
 
     fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {

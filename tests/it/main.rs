@@ -23,6 +23,7 @@ mod maven_oracle;
 mod memory;
 mod mixed;
 mod pypi;
+mod pypi_build;
 mod pypi_environment;
 mod pypi_sdist;
 mod r_binaries;

@@ -98,7 +98,7 @@ fn an_sdist_with_no_static_source_is_named_with_the_sources_looked_at() {
 }
 
 /// A gzipped tar of `members` (paths and texts).
-fn tar_gz(members: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn tar_gz(members: &[(&str, &str)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::fast(),
@@ -117,7 +117,7 @@ fn tar_gz(members: &[(&str, &str)]) -> Vec<u8> {
 
 /// Publishes the hand-written sdist `<project>-1.0.tar.gz` of `members` on the index at `root`:
 /// its file under `files/hand/` and its project's page.
-fn publish(root: &Path, project: &str, members: &[(&str, &str)]) {
+pub(crate) fn publish(root: &Path, project: &str, members: &[(&str, &str)]) {
     let top = format!("{project}-1.0");
     let members: Vec<(String, &str)> = members
         .iter()

@@ -18,7 +18,9 @@ use std::fmt::Write;
 use sha2::{Digest, Sha256};
 
 use crate::emit::shell::quote;
-use crate::emit::step::{DockerfileOptions, Source, Step, StepContext, StepError, context_mount};
+use crate::emit::step::{
+    DockerfileOptions, Source, Step, StepContext, StepError, cache_mount, context_mount,
+};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::SettingValue;
 
@@ -176,7 +178,8 @@ fn install_step(
     settings: &RSettings,
 ) -> String {
     let mut out = format!(
-        "# {title}\nRUN --mount=type=cache,target=/var/cache/imglock,sharing=locked{} \\\n",
+        "# {title}\nRUN{}{} \\\n",
+        cache_mount("/var/cache/imglock"),
         context_mount(packages)
     );
     let mut environment = vec![

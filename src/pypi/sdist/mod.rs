@@ -3,7 +3,8 @@
 //! of trust: `PKG-INFO` with Metadata 2.2+ and `Requires-Dist` not dynamic; `pyproject.toml`'s
 //! `[project]` table with static `dependencies` and `optional-dependencies`; setuptools'
 //! `*.egg-info/requires.txt` with the `Requires-Python` of `PKG-INFO`; a static `setup.cfg`.
-//! When none applies, the error lists what was looked at and why each was not static.
+//! When none applies, the error lists what was looked at and why each was not static. The same
+//! pass reads what building it needs (`[build-system] requires`, else PEP 517's defaults).
 
 mod archive;
 mod egg_info;
@@ -45,7 +46,14 @@ pub fn metadata(
     ] {
         match read_source(source, &members, pkg_info.as_ref(), name) {
             Ok(found) => {
-                return with_pkg_info(pkg_info.unwrap_or_default(), source, found, filename);
+                let mut metadata =
+                    with_pkg_info(pkg_info.unwrap_or_default(), source, found, filename)?;
+                metadata.build_requires = pyproject::build_requires(members.pyproject.as_deref())
+                    .map_err(|problem| IndexError::BuildSystem {
+                    filename: filename.to_string(),
+                    problem,
+                })?;
+                return Ok(metadata);
             }
             Err(why) => looked_at.push((source, why)),
         }

@@ -1,5 +1,6 @@
 //! `pyproject.toml`'s `[project]` table (PEP 621): its dependencies, when it declares them
-//! statically (not named in `project.dynamic`).
+//! statically (not named in `project.dynamic`); and its `[build-system] requires` (PEP 518),
+//! what building the sdist needs.
 
 use super::{NotStatic, StaticMetadata, requirement_with};
 
@@ -48,6 +49,30 @@ pub fn read(text: &str) -> Result<StaticMetadata, NotStatic> {
     })
 }
 
+/// What PEP 517 builds a legacy sdist with (one without `[build-system]`): setuptools' legacy
+/// backend, as pip and uv do.
+pub const LEGACY_BUILD_REQUIRES: [&str; 2] = ["setuptools>=40.8.0", "wheel"];
+
+/// The build requirements of an sdist whose `pyproject.toml` is `text` (`None` when it has
+/// none): its `[build-system] requires`, else [`LEGACY_BUILD_REQUIRES`]. A `[build-system]`
+/// table without `requires`, or a file that is not TOML, is refused (as pip refuses it).
+pub fn build_requires(text: Option<&str>) -> Result<Vec<String>, String> {
+    let legacy = || LEGACY_BUILD_REQUIRES.map(String::from).to_vec();
+    let Some(text) = text else {
+        return Ok(legacy());
+    };
+    let document: toml::Table = toml::from_str(text).map_err(|error| error.to_string())?;
+    let Some(build_system) = document.get("build-system") else {
+        return Ok(legacy());
+    };
+    let requires = build_system
+        .as_table()
+        .ok_or("`build-system` is not a table")?
+        .get("requires")
+        .ok_or("[build-system] has no `requires`, which PEP 518 makes mandatory")?;
+    strings(Some(requires), "build-system.requires").map_err(|error| error.to_string())
+}
+
 /// The strings of the array `value` (none when absent).
 fn strings(value: Option<&toml::Value>, field: &str) -> Result<Vec<String>, NotStatic> {
     let Some(value) = value else {
@@ -65,6 +90,30 @@ fn strings(value: Option<&toml::Value>, field: &str) -> Result<Vec<String>, NotS
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_requirements_are_the_build_systems_else_pep_517s_defaults() {
+        let legacy = ["setuptools>=40.8.0", "wheel"];
+        assert_eq!(build_requires(None).unwrap(), legacy);
+        assert_eq!(
+            build_requires(Some("[project]\nname = \"x\"\n")).unwrap(),
+            legacy
+        );
+        assert_eq!(
+            build_requires(Some(
+                "[build-system]\nrequires = [\"flit_core >=3.2,<4\"]\n"
+            ))
+            .unwrap(),
+            ["flit_core >=3.2,<4"]
+        );
+        assert_eq!(
+            build_requires(Some("[build-system]\nrequires = []\n")).unwrap(),
+            Vec::<String>::new()
+        );
+        let missing = build_requires(Some("[build-system]\nbuild-backend = \"x\"\n"));
+        assert!(missing.unwrap_err().contains("no `requires`"));
+        assert!(build_requires(Some("[build-system\n")).is_err());
+    }
 
     /// jsonschema 4.17.3's (its sdist's PKG-INFO is Metadata 2.1): static dependencies and
     /// extras, a dynamic version.

@@ -1,0 +1,323 @@
+//! Locked build dependencies of PyPI sdists (issue 14, items 3 and 4): each locked sdist pins
+//! its build environment (`build-requires`), whose wheels are the layer's
+//! `[[layer.build-package]]` tables; the emitted step builds the sdist in the image from exactly
+//! those files, keeps the wheel in a cache mount and installs it. The recorded index
+//! (fixtures/pypi) serves real setuptools and wheel wheels; the sdists are the recording's
+//! (alembic, databricks-cli) or written by hand.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::pypi::{fixtures, python_spec, resolve_at, serve_edited, set, set_exclude_newer};
+use crate::pypi_sdist::publish;
+use crate::support::{self, Project, Server, stderr};
+
+/// The date of the Databricks Runtime 10.4 set: setuptools 60.9.3 and wheel 0.37.1 are the
+/// newest then, and both are recorded.
+fn date() -> String {
+    set_exclude_newer("databricks-10.4")
+}
+
+/// The lock's tables `table` (`package` or `build-package`) of its first layer.
+fn tables(lock: &str, table: &str) -> Vec<toml::Value> {
+    let value: toml::Value = toml::from_str(lock).unwrap();
+    value["layer"][0]
+        .get(table)
+        .and_then(|t| t.as_array())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The `build-requires` of the package `name` of the lock's first layer.
+fn build_requires(lock: &str, name: &str) -> Vec<String> {
+    let package = tables(lock, "package")
+        .into_iter()
+        .find(|p| p["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("{name} is not locked:\n{lock}"));
+    package
+        .get("build-requires")
+        .and_then(|b| b.as_array())
+        .map(|b| b.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// `name==version` of each build package, in the lock's order.
+fn build_pins(lock: &str) -> Vec<String> {
+    tables(lock, "build-package")
+        .iter()
+        .map(|p| {
+            format!(
+                "{}=={}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_databricks_sdists_lock_their_build_dependencies() {
+    let server = Server::start(&fixtures());
+    let requirements = set("databricks-10.4");
+    let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
+    let (project, output) = resolve_at(&server, &[("py", &refs)], &date(), &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let legacy = ["setuptools==60.9.3", "wheel==0.37.1"];
+    for sdist in ["alembic", "databricks-cli"] {
+        assert_eq!(build_requires(&lock, sdist), legacy, "{sdist}");
+    }
+    // A wheel builds nothing.
+    assert!(build_requires(&lock, "numpy").is_empty());
+    assert_eq!(build_pins(&lock), legacy);
+    for package in tables(&lock, "build-package") {
+        let sha256 = package["sha256"].as_str().unwrap();
+        assert!(sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(
+            package["url"].as_str().unwrap().ends_with(".whl"),
+            "{package}"
+        );
+        assert!(package["size"].as_integer().unwrap() > 0);
+    }
+    assert!(
+        lock.contains("\n[[layer.build-package]]\necosystem = \"pypi\"\nname = \"setuptools\"\n")
+    );
+    // Unchanged spec: up to date; resolving again writes the same bytes.
+    let check = project.run(&["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let again = project.run(&["resolve", "--exclude-newer", &date()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(project.lock().unwrap(), lock);
+}
+
+/// PKG-INFO 2.2 of a hand-written sdist with no dependencies.
+fn pkg_info(project: &str) -> String {
+    format!("Metadata-Version: 2.2\nName: {project}\nVersion: 1.0\n")
+}
+
+#[test]
+fn build_requirements_come_from_the_build_system_or_pep_517s_defaults() {
+    let (pinned_info, legacy_info) = (pkg_info("handmade-pinned"), pkg_info("handmade-legacy"));
+    let (_copy, server) = serve_edited(|root| {
+        publish(
+            root,
+            "handmade-pinned",
+            &[
+                ("PKG-INFO", &pinned_info),
+                (
+                    "pyproject.toml",
+                    "[build-system]\nrequires = [\"setuptools==51.1.1\", \"wheel==0.36.2 ; python_version >= '3'\", \"docopt ; python_version < '3'\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+                ),
+            ],
+        );
+        publish(root, "handmade-legacy", &[("PKG-INFO", &legacy_info)]);
+    });
+    let (project, output) = resolve_at(
+        &server,
+        &[("py", &["handmade-pinned", "handmade-legacy"])],
+        &date(),
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert_eq!(
+        build_requires(&lock, "handmade-pinned"),
+        ["setuptools==51.1.1", "wheel==0.36.2"]
+    );
+    assert_eq!(
+        build_requires(&lock, "handmade-legacy"),
+        ["setuptools==60.9.3", "wheel==0.37.1"]
+    );
+    // One table per name and version, sorted; none is a package of the layer.
+    assert_eq!(
+        build_pins(&lock),
+        [
+            "setuptools==51.1.1",
+            "setuptools==60.9.3",
+            "wheel==0.36.2",
+            "wheel==0.37.1"
+        ]
+    );
+    let names: Vec<String> = tables(&lock, "package")
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["handmade-legacy", "handmade-pinned"]);
+}
+
+#[test]
+fn an_sdist_among_build_dependencies_is_refused_by_name() {
+    let (needs_info, tool_info) = (pkg_info("handmade-needs"), pkg_info("handmade-tool"));
+    let (_copy, server) = serve_edited(|root| {
+        publish(
+            root,
+            "handmade-needs",
+            &[
+                ("PKG-INFO", &needs_info),
+                (
+                    "pyproject.toml",
+                    "[build-system]\nrequires = [\"handmade-tool\"]\n",
+                ),
+            ],
+        );
+        publish(root, "handmade-tool", &[("PKG-INFO", &tool_info)]);
+    });
+    let (project, output) = resolve_at(&server, &[("py", &["handmade-needs"])], &date(), &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    for part in [
+        "resolving the build requirements of the sdist handmade-needs 1.0 in layer `py`",
+        "the build dependency handmade-tool 1.0 has only a source distribution (handmade-tool-1.0.tar.gz)",
+    ] {
+        assert!(message.contains(part), "missing {part:?} in:\n{message}");
+    }
+    assert!(project.lock().is_none());
+}
+
+/// Where the step installs: a virtualenv, as on the Databricks images.
+const PREFIX: &str = "/opt/py";
+
+/// A buildable sdist: setup.py only, no pyproject.toml (a legacy sdist, built with setuptools
+/// and wheel), and a module that says it was built.
+fn publish_buildable(root: &Path) {
+    let info = pkg_info("handmade-build");
+    publish(
+        root,
+        "handmade-build",
+        &[
+            ("PKG-INFO", &info),
+            (
+                "setup.py",
+                "from setuptools import setup\nsetup(name='handmade-build', version='1.0', py_modules=['handmade_build'])\n",
+            ),
+            ("handmade_build.py", "BUILT = True\n"),
+        ],
+    );
+}
+
+/// The command of the emitted Python `RUN`, its mounts left out.
+fn run_command(dockerfile: &str) -> String {
+    let command = crate::pypi::python_step(dockerfile);
+    let mut rest = command.trim_start();
+    while let Some(after) = rest.strip_prefix("--mount=") {
+        rest = after.split_once(' ').map_or("", |(_, r)| r).trim_start();
+    }
+    rest.to_string()
+}
+
+/// Runs the emitted step with `root` standing for the image's `/` and `cache` for the cache
+/// mount; gives what it printed.
+fn run_step(command: &str, root: &Path, cache: &Path) -> String {
+    let command = command
+        .replace(PREFIX, &root.join(&PREFIX[1..]).display().to_string())
+        .replace("/var/cache/imglock/wheels", &cache.display().to_string())
+        .replace(
+            "/tmp/imglock-",
+            &root.join("tmp/imglock-").display().to_string(),
+        );
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
+    let output = Command::new("sh").args(["-c", &command]).output().unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(output.status.success(), "{command}\n{printed}");
+    printed
+}
+
+#[test]
+fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wheel() {
+    if !support::available(
+        support::runs("python3", &["-m", "venv", "--help"]),
+        "python3 -m venv is not available",
+    ) {
+        return;
+    }
+    let (_copy, server) = serve_edited(publish_buildable);
+    let spec = python_spec(
+        &format!("{}/simple", server.url()),
+        &[("py", &["handmade-build", "idna==3.3"])],
+    )
+    .replacen(
+        "python = \"3.8\"\n",
+        &format!("python = \"3.8\"\npython-prefix = \"{PREFIX}\"\npython-venv = \"isolated\"\n"),
+        1,
+    );
+    let project = Project::new(&spec);
+    let output = project.run(&["resolve", "--exclude-newer", &date()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    for part in [
+        "--mount=type=cache,target=/var/cache/imglock/wheels,sharing=locked",
+        "python3 -m venv /tmp/imglock-build-handmade-build",
+        "-m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check --no-index",
+        "-m pip wheel --no-deps --no-build-isolation --require-hashes",
+        "/opt/py/bin/python -m pip install --no-deps",
+    ] {
+        assert!(
+            dockerfile.contains(part),
+            "missing {part:?} in:\n{dockerfile}"
+        );
+    }
+    let lock = project.lock().unwrap();
+    for pin in build_pins(&lock) {
+        let (name, _) = pin.split_once("==").unwrap();
+        let sha256 = tables(&lock, "build-package")
+            .into_iter()
+            .find(|p| p["name"].as_str() == Some(name))
+            .unwrap()["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            dockerfile.contains(&format!("--hash=sha256:{sha256}")),
+            "{pin}"
+        );
+    }
+
+    let command = run_command(&dockerfile);
+    let root = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let first = run_step(&command, root.path(), cache.path());
+    assert!(
+        first.contains("imglock: built handmade-build 1.0 from its sdist"),
+        "{first}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(root.path().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(leftovers.is_empty(), "the build left {leftovers:?}");
+    let sdist_sha256 = tables(&lock, "package")
+        .into_iter()
+        .find(|p| p["name"].as_str() == Some("handmade-build"))
+        .unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = cache.path().join(format!(
+        "handmade-build/1.0/{sdist_sha256}/cp38-manylinux_2_17_x86_64"
+    ));
+    let wheels: Vec<_> = std::fs::read_dir(&key).unwrap().collect();
+    assert_eq!(wheels.len(), 1, "{key:?}");
+
+    // A second build on the same builder takes the wheel from the cache.
+    let second = run_step(&command, root.path(), cache.path());
+    assert!(
+        second.contains("imglock: handmade-build 1.0: its wheel from the build cache"),
+        "{second}"
+    );
+    assert!(!second.contains("from its sdist"), "{second}");
+
+    let report = project.verify_clean(root.path());
+    let checked: Vec<&str> = report["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked, ["handmade-build", "idna"]);
+}
