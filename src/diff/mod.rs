@@ -4,6 +4,7 @@
 //! ecosystem's version order, `EcosystemSupport::version_change`), rebuilt (a conda build change), moved
 //! between layers, or fetched from another repository; a loud warning for the same version and
 //! build with a different sha256 (a re-published or tampered artifact) and for every downgrade;
+//! the build packages of each layer (marked `build_only`) and each sdist's build pins likewise;
 //! and the Docker cache impact, found by rendering both locks' Dockerfiles and finding the first
 //! step whose text changes.
 
@@ -38,6 +39,8 @@ pub enum ChangeKind {
     SourceChanged,
     /// Same version and build, different bytes.
     ArtifactChanged,
+    /// Same version, other pins of its build environment (a PyPI sdist's `build-requires`).
+    BuildRequiresChanged,
 }
 
 /// One change of one package.
@@ -64,6 +67,15 @@ pub struct Change {
     pub old_build: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_build: Option<String>,
+    /// For build requirement changes only (absent otherwise): the old and new pins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_build_requires: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_build_requires: Option<Vec<String>>,
+    /// Whether it is a build package (what builds the layer's sdists, never installed); absent
+    /// when not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub build_only: bool,
 }
 
 impl Change {
@@ -84,6 +96,9 @@ impl Change {
             new_sha256: None,
             old_build: None,
             new_build: None,
+            old_build_requires: None,
+            new_build_requires: None,
+            build_only: false,
         }
     }
 
@@ -260,14 +275,8 @@ fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
                 ..Change::between(ChangeKind::Moved, layer, old_package, package)
             });
         }
-        changes.extend(content_change(layer, old_package, package));
-        if source_changed(old_package, package) {
-            changes.push(Change {
-                old_url: Some(old_package.url.clone()),
-                new_url: Some(package.url.clone()),
-                ..Change::between(ChangeKind::SourceChanged, layer, old_package, package)
-            });
-        }
+        changes.extend(same_package_changes(layer, old_package, package));
+        changes.extend(build_requires_change(layer, old_package, package));
     }
     for (key, (layer, package)) in &old_packages {
         if !new_packages.contains_key(key) {
@@ -277,6 +286,7 @@ fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
             });
         }
     }
+    changes.extend(build_package_changes(old, new));
     let layer_order = |name: &str| {
         new.layers
             .iter()
@@ -284,13 +294,135 @@ fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
             .position(|l| l.name == name)
     };
     changes.sort_by(|a, b| {
-        (layer_order(&a.layer), &a.ecosystem, &a.name, a.kind).cmp(&(
-            layer_order(&b.layer),
-            &b.ecosystem,
-            &b.name,
-            b.kind,
-        ))
+        (
+            layer_order(&a.layer),
+            a.build_only,
+            &a.ecosystem,
+            &a.name,
+            a.kind,
+            &a.new_version,
+        )
+            .cmp(&(
+                layer_order(&b.layer),
+                b.build_only,
+                &b.ecosystem,
+                &b.name,
+                b.kind,
+                &b.new_version,
+            ))
     });
+    changes
+}
+
+/// What changed between two entries of one package: its content, then its source.
+fn same_package_changes(layer: &str, old: &LockedPackage, new: &LockedPackage) -> Vec<Change> {
+    let mut changes: Vec<Change> = content_change(layer, old, new).into_iter().collect();
+    if source_changed(old, new) {
+        changes.push(Change {
+            old_url: Some(old.url.clone()),
+            new_url: Some(new.url.clone()),
+            ..Change::between(ChangeKind::SourceChanged, layer, old, new)
+        });
+    }
+    changes
+}
+
+/// A change of the pins an sdist of the same version is built with.
+fn build_requires_change(layer: &str, old: &LockedPackage, new: &LockedPackage) -> Option<Change> {
+    let pins = |package: &LockedPackage| {
+        package
+            .details
+            .pypi()
+            .map(|details| details.build_requires.clone())
+            .unwrap_or_default()
+    };
+    let (old_pins, new_pins) = (pins(old), pins(new));
+    (old.version == new.version && old_pins != new_pins).then(|| Change {
+        old_build_requires: Some(old_pins),
+        new_build_requires: Some(new_pins),
+        ..Change::between(ChangeKind::BuildRequiresChanged, layer, old, new)
+    })
+}
+
+/// The changes of each layer's build packages: a name with one version on each side is compared
+/// as a package is (upgraded, downgraded, other bytes or source); otherwise each version is
+/// added, removed or compared with itself.
+fn build_package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
+    let mut layers: Vec<&str> = new
+        .layers
+        .iter()
+        .chain(&old.layers)
+        .map(|l| l.name.as_str())
+        .collect();
+    layers.sort_unstable();
+    layers.dedup();
+    let mut changes = Vec::new();
+    for layer in layers {
+        let (old_names, new_names) = (build_packages(old, layer), build_packages(new, layer));
+        let mut names: Vec<&(Ecosystem, &str)> = old_names.keys().chain(new_names.keys()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let none = Vec::new();
+            let olds = old_names.get(name).unwrap_or(&none);
+            let news = new_names.get(name).unwrap_or(&none);
+            changes.extend(
+                version_changes(layer, olds, news)
+                    .into_iter()
+                    .map(|change| Change {
+                        build_only: true,
+                        ..change
+                    }),
+            );
+        }
+    }
+    changes
+}
+
+/// The build packages of layer `layer` of `lock`, by ecosystem and name.
+fn build_packages<'a>(
+    lock: &'a Lock,
+    layer: &str,
+) -> BTreeMap<(Ecosystem, &'a str), Vec<&'a LockedPackage>> {
+    let mut names: BTreeMap<(Ecosystem, &str), Vec<&LockedPackage>> = BTreeMap::new();
+    for package in lock
+        .layers
+        .iter()
+        .filter(|l| l.name == layer)
+        .flat_map(|l| &l.build_packages)
+    {
+        names
+            .entry((package.ecosystem, package.name.as_str()))
+            .or_default()
+            .push(package);
+    }
+    names
+}
+
+/// The changes between the `olds` and `news` versions of one build package in `layer`.
+fn version_changes(layer: &str, olds: &[&LockedPackage], news: &[&LockedPackage]) -> Vec<Change> {
+    if let ([old], [new]) = (olds, news) {
+        return same_package_changes(layer, old, new);
+    }
+    let mut changes = Vec::new();
+    for new in news {
+        match olds.iter().find(|old| old.version == new.version) {
+            Some(old) => changes.extend(same_package_changes(layer, old, new)),
+            None => changes.push(Change {
+                new_version: Some(new.version.clone()),
+                ..Change::of(ChangeKind::Added, layer, new)
+            }),
+        }
+    }
+    for old in olds
+        .iter()
+        .filter(|old| !news.iter().any(|new| new.version == old.version))
+    {
+        changes.push(Change {
+            old_version: Some(old.version.clone()),
+            ..Change::of(ChangeKind::Removed, layer, old)
+        });
+    }
     changes
 }
 

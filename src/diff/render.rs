@@ -89,9 +89,14 @@ pub fn markdown(diff: &LockDiff) -> String {
         for change in changes {
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | {} | {} | {} |",
+                "| {} | `{}`{} | {} | {} | {} | {} |",
                 kind_word(change.kind),
                 change.name,
+                if change.build_only {
+                    " (build only)"
+                } else {
+                    ""
+                },
                 change.ecosystem,
                 change.old_version.as_deref().unwrap_or(""),
                 change.new_version.as_deref().unwrap_or(""),
@@ -134,6 +139,7 @@ fn kind_word(kind: ChangeKind) -> &'static str {
         ChangeKind::Moved => "moved",
         ChangeKind::SourceChanged => "source changed",
         ChangeKind::ArtifactChanged => "**artifact changed**",
+        ChangeKind::BuildRequiresChanged => "build requirements changed",
     }
 }
 
@@ -162,26 +168,43 @@ fn note(change: &Change) -> String {
             change.old_sha256.as_deref().unwrap_or_default(),
             change.new_sha256.as_deref().unwrap_or_default()
         ),
+        ChangeKind::BuildRequiresChanged => format!(
+            "{} → {}",
+            pins(&change.old_build_requires),
+            pins(&change.new_build_requires)
+        ),
         _ => String::new(),
+    }
+}
+
+/// Build pins as a reviewer reads them: `setuptools==60.9.3, wheel==0.37.1`, or `none`.
+fn pins(pins: &Option<Vec<String>>) -> String {
+    match pins.as_deref() {
+        Some([]) | None => "none".into(),
+        Some(pins) => pins.join(", "),
+    }
+}
+
+/// The package as a change names it: a build package is marked as one.
+fn package_name(change: &Change) -> String {
+    if change.build_only {
+        format!("{} (build only)", change.name)
+    } else {
+        change.name.clone()
     }
 }
 
 fn describe(change: &Change) -> String {
     let version = |v: &Option<String>| v.clone().unwrap_or_default();
     let note = note(change);
+    let name = package_name(change);
     let (base, note) = match change.kind {
-        ChangeKind::Added => (
-            format!("{} {}", change.name, version(&change.new_version)),
-            note,
-        ),
-        ChangeKind::Removed => (
-            format!("{} {}", change.name, version(&change.old_version)),
-            note,
-        ),
+        ChangeKind::Added => (format!("{} {}", name, version(&change.new_version)), note),
+        ChangeKind::Removed => (format!("{} {}", name, version(&change.old_version)), note),
         ChangeKind::Upgraded | ChangeKind::Downgraded | ChangeKind::Changed => (
             format!(
                 "{} {} → {}",
-                change.name,
+                name,
                 version(&change.old_version),
                 version(&change.new_version)
             ),
@@ -189,13 +212,16 @@ fn describe(change: &Change) -> String {
         ),
         // The build change is the whole story: `zlib 1.2.13 build h166bdaf_4 → h166bdaf_5`.
         ChangeKind::Rebuilt => (
-            format!("{} {} {note}", change.name, version(&change.new_version)),
+            format!("{} {} {note}", name, version(&change.new_version)),
             String::new(),
         ),
-        ChangeKind::Moved | ChangeKind::SourceChanged | ChangeKind::ArtifactChanged => (
+        ChangeKind::Moved
+        | ChangeKind::SourceChanged
+        | ChangeKind::ArtifactChanged
+        | ChangeKind::BuildRequiresChanged => (
             format!(
                 "{} {} {}",
-                change.name,
+                name,
                 version(&change.new_version),
                 kind_word(change.kind).trim_matches('*')
             ),

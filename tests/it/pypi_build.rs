@@ -321,3 +321,62 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
         .collect();
     assert_eq!(checked, ["handmade-build", "idna"]);
 }
+
+#[test]
+fn diff_shows_build_dependency_and_build_requirement_changes() {
+    let (_copy, server) = serve_edited(|root| {
+        publish_buildable(root);
+        // Uploaded early enough for both dates.
+        let page = root.join("simple/handmade-build/index.json");
+        let text = std::fs::read_to_string(&page).unwrap();
+        std::fs::write(
+            &page,
+            text.replace("2022-01-01T00:00:00Z", "2020-06-01T00:00:00Z"),
+        )
+        .unwrap();
+    });
+    let (project, output) = resolve_at(
+        &server,
+        &[("py", &["handmade-build"])],
+        &set_exclude_newer("dask-worker"),
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let old = project.lock().unwrap();
+    assert_eq!(build_pins(&old), ["setuptools==51.1.1", "wheel==0.36.2"]);
+    std::fs::write(project.path("old.lock"), &old).unwrap();
+    let output = project.run(&["resolve", "--exclude-newer", &date()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["diff", "old.lock", "imglock.lock"]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
+    for line in [
+        "~ handmade-build 1.0 build requirements changed (pypi; setuptools==51.1.1, wheel==0.36.2 → setuptools==60.9.3, wheel==0.37.1)",
+        "↑ setuptools (build only) 51.1.1 → 60.9.3 (pypi; major)",
+        "↑ wheel (build only) 0.36.2 → 0.37.1 (pypi; minor)",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    let output = project.run(&["diff", "old.lock", "imglock.lock", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let kinds: Vec<(&str, &str, bool)> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap(),
+                c["name"].as_str().unwrap(),
+                c.get("build_only").is_some_and(|b| b == true),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("build-requires-changed", "handmade-build", false),
+            ("upgraded", "setuptools", true),
+            ("upgraded", "wheel", true),
+        ]
+    );
+}
