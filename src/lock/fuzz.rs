@@ -77,15 +77,18 @@ fn lock_seeds() -> Vec<Vec<u8>> {
     seeds
 }
 
-/// The lock as [`render`] orders it: packages by ecosystem and name, each one's dependencies
-/// sorted without repeats.
+/// The lock as [`render`] orders it: packages by ecosystem and name, build packages by
+/// ecosystem, name and version, each one's dependencies sorted without repeats.
 fn normalized(lock: &Lock) -> Lock {
     let mut lock = lock.clone();
     for layer in &mut lock.layers {
         layer
             .packages
             .sort_by(|a, b| (&a.ecosystem, &a.name).cmp(&(&b.ecosystem, &b.name)));
-        for package in &mut layer.packages {
+        layer.build_packages.sort_by(|a, b| {
+            (&a.ecosystem, &a.name, &a.version).cmp(&(&b.ecosystem, &b.name, &b.version))
+        });
+        for package in layer.packages.iter_mut().chain(&mut layer.build_packages) {
             package.dependencies.sort();
             package.dependencies.dedup();
         }

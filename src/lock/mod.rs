@@ -316,17 +316,17 @@ fn check_unique_build_packages(layers: &[wire::Layer]) -> Result<(), String> {
 /// A layer of the lock `text` with every package and build package validated (see
 /// [`wire::Package::validate`]).
 fn validate_layer(layer: wire::Layer, text: &str) -> Result<LockedLayer, String> {
-    let validate = |tables: Vec<toml::Spanned<wire::Package>>| {
+    let validate = |tables: Vec<toml::Spanned<wire::Package>>, what: &str| {
         tables
             .into_iter()
             .map(|package| {
                 let origin = fields::Origin::new(text, package.span());
-                package.into_inner().validate(&layer.name, origin)
+                package.into_inner().validate(&layer.name, what, origin)
             })
             .collect::<Result<Vec<_>, _>>()
     };
-    let packages = validate(layer.package)?;
-    let build_packages = validate(layer.build_package)?;
+    let packages = validate(layer.package, "package")?;
+    let build_packages = validate(layer.build_package, "build package")?;
     Ok(LockedLayer {
         name: layer.name,
         maven_target: layer.maven_target,
@@ -337,3 +337,73 @@ fn validate_layer(layer: wire::Layer, text: &str) -> Result<LockedLayer, String>
 
 #[cfg(test)]
 pub(crate) mod fuzz;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lock of one PyPI sdist built with setuptools, its build package table `build` appended.
+    fn lock_with(build: &str) -> String {
+        let sha = |c: char| c.to_string().repeat(64);
+        format!(
+            "version = 1\nspec-hash = \"x\"\n\n[image]\nname = \"py\"\nbase = \"docker.io/library/python@sha256:{}\"\nplatform = \"linux/amd64\"\n\n[[layer]]\nname = \"py\"\n\n[[layer.package]]\necosystem = \"pypi\"\nname = \"alembic\"\nversion = \"1.4.1\"\nrepository = \"https://pypi.org/simple\"\nurl = \"https://x.invalid/alembic-1.4.1.tar.gz\"\nsha256 = \"{}\"\nsize = 1\nrequested = true\nbuild-requires = [\"setuptools==60.9.3\"]\ndependencies = []\n{build}",
+            sha('b'),
+            sha('a')
+        )
+    }
+
+    fn build_table(version: &str, sha256: &str) -> String {
+        format!(
+            "\n[[layer.build-package]]\necosystem = \"pypi\"\nname = \"setuptools\"\nversion = \"{version}\"\nrepository = \"https://pypi.org/simple\"\nurl = \"https://x.invalid/setuptools-{version}-py3-none-any.whl\"\nsha256 = \"{sha256}\"\nsize = 2\ndependencies = []\n"
+        )
+    }
+
+    #[test]
+    fn build_packages_round_trip_and_old_locks_without_them_still_read() {
+        let path = Path::new("imglock.lock");
+        let text = lock_with(&build_table("60.9.3", &"c".repeat(64)));
+        let lock = Lock::parse(path, &text).unwrap();
+        let layer = &lock.layers[0];
+        assert_eq!(layer.packages.len(), 1);
+        assert_eq!(layer.build_packages.len(), 1);
+        assert_eq!(
+            layer.packages[0].details.pypi().unwrap().build_requires,
+            ["setuptools==60.9.3"]
+        );
+        assert!(render(&lock).ends_with(&build_table("60.9.3", &"c".repeat(64))));
+        assert_eq!(Lock::parse(path, &render(&lock)).unwrap(), lock);
+        // A lock written before build packages existed.
+        let old = Lock::parse(path, &lock_with("")).unwrap();
+        assert!(old.layers[0].build_packages.is_empty());
+        assert!(!render(&old).contains("build-package"));
+    }
+
+    #[test]
+    fn build_packages_are_validated_like_packages() {
+        let path = Path::new("imglock.lock");
+        let twice = lock_with(&format!(
+            "{}{}",
+            build_table("60.9.3", &"c".repeat(64)),
+            build_table("60.9.3", &"d".repeat(64))
+        ));
+        let error = Lock::parse(path, &twice).unwrap_err().to_string();
+        assert!(
+            error.contains("pypi build package `setuptools 60.9.3` is listed twice in layer `py`"),
+            "{error}"
+        );
+        let two_versions = lock_with(&format!(
+            "{}{}",
+            build_table("60.9.3", &"c".repeat(64)),
+            build_table("51.1.1", &"d".repeat(64))
+        ));
+        let lock = Lock::parse(path, &two_versions).unwrap();
+        let rendered = render(&lock);
+        assert!(rendered.find("51.1.1").unwrap() < rendered.find("version = \"60.9.3\"").unwrap());
+        let bad = lock_with(&build_table("60.9.3", "not-hex"));
+        let error = Lock::parse(path, &bad).unwrap_err().to_string();
+        assert!(
+            error.contains("pypi build package `setuptools` in layer `py` has sha256 `not-hex`"),
+            "{error}"
+        );
+    }
+}

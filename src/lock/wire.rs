@@ -73,10 +73,16 @@ impl Package {
     }
 
     /// The package, checked: one-line values, a well-formed sha256, and only its own
-    /// ecosystem's fields; `origin` is where its table is in the lock's text.
-    pub(super) fn validate(self, layer: &str, origin: Origin) -> Result<LockedPackage, String> {
+    /// ecosystem's fields; `what` says what it is (`package`, `build package`), `origin` where
+    /// its table is in the lock's text.
+    pub(super) fn validate(
+        self,
+        layer: &str,
+        what: &str,
+        origin: Origin,
+    ) -> Result<LockedPackage, String> {
         let about = format!(
-            "{} package `{}` in layer `{layer}`",
+            "{} {what} `{}` in layer `{layer}`",
             self.ecosystem,
             self.name.escape_debug()
         );
