@@ -52,7 +52,8 @@ pub struct SdistBuild<'a> {
 }
 
 /// The build packages of `layer_build_packages` that `sdist` pins (its `build-requires`); an
-/// error names a pin the layer does not lock.
+/// error names a pin the layer does not lock, or an sdist that pins none (a lock written before
+/// build dependencies were locked: its build could only fail in the image).
 pub fn build_packages_of<'a>(
     sdist: &LockedPackage,
     layer_build_packages: &'a [(&'a LockedPackage, Source)],
@@ -62,6 +63,12 @@ pub fn build_packages_of<'a>(
         .pypi()
         .map(|details| details.build_requires.as_slice())
         .unwrap_or_default();
+    if pins.is_empty() {
+        return Err(StepError::InvalidLock(format!(
+            "the sdist {} {} has no `build-requires`, so it cannot be built in the image (the lock was written before imglock locked build dependencies); re-create it with `imglock resolve`",
+            sdist.name, sdist.version
+        )));
+    }
     pins.iter()
         .map(|pin| {
             layer_build_packages
@@ -142,5 +149,60 @@ impl SdistBuild<'_> {
             " \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 {python} -m pip install --no-deps {pip} \"$wheels\"/*.whl"
         );
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::{Ecosystem, PackageDetails};
+    use crate::pypi::PypiDetails;
+
+    fn package(name: &str, version: &str, build_requires: &[&str]) -> LockedPackage {
+        LockedPackage {
+            ecosystem: Ecosystem::Pypi,
+            name: name.into(),
+            version: version.into(),
+            repository: "https://pypi.org/simple".into(),
+            url: format!("https://x.invalid/{name}-{version}.tar.gz"),
+            sha256: "a".repeat(64),
+            size: 1,
+            requested: true,
+            dependencies: Vec::new(),
+            details: PackageDetails::Pypi(PypiDetails {
+                markers: Vec::new(),
+                build_requires: build_requires.iter().map(|s| s.to_string()).collect(),
+            }),
+        }
+    }
+
+    #[test]
+    fn an_sdist_takes_exactly_the_build_packages_it_pins() {
+        let (old, new) = (
+            package("setuptools", "51.1.1", &[]),
+            package("setuptools", "60.9.3", &[]),
+        );
+        let layer = [
+            (&old, Source::Url(old.url.clone())),
+            (&new, Source::Url(new.url.clone())),
+        ];
+        let sdist = package("alembic", "1.4.1", &["setuptools==60.9.3"]);
+        let taken = build_packages_of(&sdist, &layer).unwrap();
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].0.version, "60.9.3");
+        let missing = package("alembic", "1.4.1", &["wheel==0.37.1"]);
+        let error = build_packages_of(&missing, &layer).unwrap_err().to_string();
+        assert!(
+            error.contains("pins the build dependency `wheel==0.37.1`"),
+            "{error}"
+        );
+        let old_lock = package("alembic", "1.4.1", &[]);
+        let error = build_packages_of(&old_lock, &layer)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("alembic 1.4.1 has no `build-requires`"),
+            "{error}"
+        );
     }
 }
