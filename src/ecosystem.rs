@@ -21,7 +21,14 @@ pub struct LayerRequest<'a> {
     pub below: &'a [Pin],
     /// Packages of the previous lock: kept while they still satisfy the spec.
     pub preferred: &'a [Pin],
+    /// The build pins the previous lock recorded for the packages it builds from source.
+    pub preferred_builds: &'a PreferredBuilds,
 }
+
+/// The build pins (`name==version`) the previous lock recorded for each package built from
+/// source, by that package's ecosystem, name and version: kept while they still satisfy its
+/// build requirements, as packages' pins are.
+pub type PreferredBuilds = BTreeMap<(Ecosystem, String, String), Vec<String>>;
 
 /// A package an ecosystem chose, before its artifact is downloaded and hashed.
 #[derive(Debug, Clone)]

@@ -127,6 +127,15 @@ impl PackageDetails {
         }
     }
 
+    /// The exact pins of the environment it is built in, when it is built from source (a PyPI
+    /// sdist's `build-requires`); empty otherwise.
+    pub fn build_requires(&self) -> &[String] {
+        match self {
+            Self::Pypi(details) => &details.build_requires,
+            _ => &[],
+        }
+    }
+
     /// A Python package's details.
     pub fn pypi(&self) -> Option<&PypiDetails> {
         match self {

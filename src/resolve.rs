@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::ecosystem::{LayerRequest, LayerResolver, PinSource, ResolvedPackage};
+use crate::ecosystem::{LayerRequest, LayerResolver, PinSource, PreferredBuilds, ResolvedPackage};
 use crate::error::{Error, Republished};
 use crate::fetch::{Artifact, Cache, FetchError, FetchErrors, FetchOptions, Fetcher, HttpLimits};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
@@ -73,6 +73,10 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         .flat_map(Lock::pins)
         .filter(|pin| !options.upgrade_packages.contains(&pin.name))
         .collect();
+    let preferred_builds = previous
+        .as_ref()
+        .map(|lock| lock.build_pins(&options.upgrade_packages))
+        .unwrap_or_default();
 
     let fetcher = Fetcher::new(FetchOptions {
         cache: options.cache.clone(),
@@ -82,6 +86,10 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     })?;
     let ecosystems = load_ecosystems(&spec, &lock_dir, &fetcher, options.exclude_newer)?;
     let mut notes = Vec::new();
+    let preferred = Preferred {
+        pins: &preferred,
+        builds: &preferred_builds,
+    };
     let layers = resolve_layers(&spec, &ecosystems, &preferred, &mut notes)?;
     notes.extend(unknown_upgrades(&options.upgrade_packages, &layers));
 
@@ -121,6 +129,12 @@ fn keep_recorded(path: &Path, previous: Option<&Lock>, text: Option<&str>, lock:
             support.keep_recorded(kept_from, lock);
         }
     }
+}
+
+/// What the previous lock pinned, kept while it still fits: packages, and build environments.
+struct Preferred<'a> {
+    pins: &'a [Pin],
+    builds: &'a PreferredBuilds,
 }
 
 /// A layer's resolved packages, each with the index of the ecosystem that resolved it.
@@ -169,7 +183,7 @@ fn load_ecosystems<'a>(
 fn resolve_layers(
     spec: &Spec,
     ecosystems: &[Box<dyn LayerResolver + '_>],
-    preferred: &[Pin],
+    preferred: &Preferred<'_>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<ResolvedLayer>, Error> {
     let mut below: Vec<Pin> = Vec::new();
@@ -181,7 +195,8 @@ fn resolve_layers(
             let request = LayerRequest {
                 layer,
                 below: &below,
-                preferred,
+                preferred: preferred.pins,
+                preferred_builds: preferred.builds,
             };
             let resolution =
                 ecosystem

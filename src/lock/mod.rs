@@ -190,6 +190,35 @@ impl Lock {
             .collect()
     }
 
+    /// The build pins of every package built from source, for the next resolve to prefer; the
+    /// pins of `upgrading` names (and all pins of an sdist named there) are left out.
+    pub fn build_pins(&self, upgrading: &[String]) -> crate::ecosystem::PreferredBuilds {
+        self.layers
+            .iter()
+            .flat_map(|layer| &layer.packages)
+            .filter(|package| !upgrading.contains(&package.name))
+            .filter(|package| !package.details.build_requires().is_empty())
+            .map(|package| {
+                let pins = package
+                    .details
+                    .build_requires()
+                    .iter()
+                    .filter(|pin| {
+                        let name = pin.split_once("==").map_or(pin.as_str(), |(name, _)| name);
+                        !upgrading.iter().any(|u| u == name)
+                    })
+                    .cloned()
+                    .collect();
+                let key = (
+                    package.ecosystem,
+                    package.name.clone(),
+                    package.version.clone(),
+                );
+                (key, pins)
+            })
+            .collect()
+    }
+
     /// Writes the lock to `path` atomically: a temporary file in the same folder, then a rename,
     /// so an error or a kill never leaves a partial lock.
     pub fn write(&self, path: &Path) -> Result<(), LockError> {

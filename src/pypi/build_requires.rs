@@ -5,8 +5,11 @@
 //! same solver. A build environment is made of wheels only: an sdist among build dependencies is
 //! refused by name. The sdist records its exact pins (`build-requires`), the layer the files
 //! (`[[layer.build-package]]`, one entry per name and version, shared by the sdists that pin it).
+//! The previous lock's build pins of the same sdist are kept while they still fit, as a layer's
+//! pins are.
 
 use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement};
@@ -14,8 +17,8 @@ use pep508_rs::{PackageName, Requirement};
 use super::error::PypiError;
 use super::solver::Provider;
 use super::{PypiPackages, requirement, solve};
-use crate::ecosystem::ResolvedPackage;
-use crate::package::PackageDetails;
+use crate::ecosystem::{PreferredBuilds, ResolvedPackage};
+use crate::package::{Ecosystem, PackageDetails};
 
 /// What building a layer's sdists needs.
 #[derive(Debug, Default)]
@@ -27,11 +30,13 @@ pub(super) struct BuildEnvironments {
 }
 
 impl PypiPackages<'_> {
-    /// The build environments of the `sdists` (name and version) of layer `layer`.
+    /// The build environments of the `sdists` (name and version) of layer `layer`, keeping the
+    /// `preferred` pins of the previous lock where they still fit.
     pub(super) fn build_environments(
         &self,
         layer: &str,
         sdists: &[(&PackageName, &Version)],
+        preferred: &PreferredBuilds,
     ) -> Result<BuildEnvironments, PypiError> {
         let mut environments = BuildEnvironments::default();
         let mut packages: BTreeMap<(String, String), ResolvedPackage> = BTreeMap::new();
@@ -42,7 +47,11 @@ impl PypiPackages<'_> {
                 layer: layer.to_string(),
                 source: Box::new(source),
             };
-            let (pins, resolved) = self.build_environment(layer, name, version).map_err(wrap)?;
+            let key = (Ecosystem::Pypi, name.to_string(), version.to_string());
+            let preferred = preferred_versions(preferred.get(&key));
+            let (pins, resolved) = self
+                .build_environment(layer, name, version, preferred)
+                .map_err(wrap)?;
             environments.pins.insert((*name).clone(), pins);
             for package in resolved {
                 let key = (package.name.clone(), package.version.clone());
@@ -59,6 +68,7 @@ impl PypiPackages<'_> {
         layer: &str,
         name: &PackageName,
         version: &Version,
+        preferred: HashMap<PackageName, Version>,
     ) -> Result<(Vec<String>, Vec<ResolvedPackage>), PypiError> {
         let metadata = self.indexes.metadata(name, version)?;
         let roots = metadata
@@ -76,7 +86,7 @@ impl PypiPackages<'_> {
             &self.environment,
             roots.clone(),
             HashMap::new(),
-            HashMap::new(),
+            preferred,
         );
         let chosen = solve(&provider, layer)?;
         let mut names: Vec<&PackageName> = chosen.keys().collect();
@@ -100,4 +110,18 @@ impl PypiPackages<'_> {
         }
         Ok((pins, packages))
     }
+}
+
+/// The versions of `pins` (`name==version`) that read as a name and a version.
+fn preferred_versions(pins: Option<&Vec<String>>) -> HashMap<PackageName, Version> {
+    pins.into_iter()
+        .flatten()
+        .filter_map(|pin| {
+            let (name, version) = pin.split_once("==")?;
+            Some((
+                PackageName::from_str(name).ok()?,
+                Version::from_str(version).ok()?,
+            ))
+        })
+        .collect()
 }

@@ -243,7 +243,7 @@ impl LayerResolver for PypiPackages<'_> {
             .filter(|name| !self.is_wheel(name, &chosen[**name]))
             .map(|name| (*name, &chosen[*name]))
             .collect();
-        let mut builds = self.build_environments(layer, &sdists)?;
+        let mut builds = self.build_environments(layer, &sdists, request.preferred_builds)?;
         let packages = names
             .into_iter()
             .map(|name| {

@@ -322,19 +322,54 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
     assert_eq!(checked, ["handmade-build", "idna"]);
 }
 
+/// [`publish_buildable`], uploaded early enough for the dask-worker set's date (2021-01-01) too.
+fn publish_buildable_early(root: &Path) {
+    publish_buildable(root);
+    let page = root.join("simple/handmade-build/index.json");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(
+        &page,
+        text.replace("2022-01-01T00:00:00Z", "2020-06-01T00:00:00Z"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn build_pins_are_kept_until_upgraded() {
+    let (_copy, server) = serve_edited(publish_buildable_early);
+    let (project, output) = resolve_at(
+        &server,
+        &[("py", &["handmade-build"])],
+        &set_exclude_newer("dask-worker"),
+        &[],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let old = ["setuptools==51.1.1", "wheel==0.36.2"];
+    assert_eq!(build_pins(&project.lock().unwrap()), old);
+    // Newer build dependencies are published: the lock keeps its pins.
+    let output = project.run(&["resolve", "--exclude-newer", &date()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert_eq!(build_requires(&lock, "handmade-build"), old);
+    assert_eq!(build_pins(&lock), old);
+    // Until asked: only the named build dependency moves.
+    let output = project.run(&[
+        "resolve",
+        "--upgrade-package",
+        "setuptools",
+        "--exclude-newer",
+        &date(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let upgraded = ["setuptools==60.9.3", "wheel==0.36.2"];
+    assert_eq!(build_requires(&lock, "handmade-build"), upgraded);
+    assert_eq!(build_pins(&lock), upgraded);
+}
+
 #[test]
 fn diff_shows_build_dependency_and_build_requirement_changes() {
-    let (_copy, server) = serve_edited(|root| {
-        publish_buildable(root);
-        // Uploaded early enough for both dates.
-        let page = root.join("simple/handmade-build/index.json");
-        let text = std::fs::read_to_string(&page).unwrap();
-        std::fs::write(
-            &page,
-            text.replace("2022-01-01T00:00:00Z", "2020-06-01T00:00:00Z"),
-        )
-        .unwrap();
-    });
+    let (_copy, server) = serve_edited(publish_buildable_early);
     let (project, output) = resolve_at(
         &server,
         &[("py", &["handmade-build"])],
@@ -345,7 +380,7 @@ fn diff_shows_build_dependency_and_build_requirement_changes() {
     let old = project.lock().unwrap();
     assert_eq!(build_pins(&old), ["setuptools==51.1.1", "wheel==0.36.2"]);
     std::fs::write(project.path("old.lock"), &old).unwrap();
-    let output = project.run(&["resolve", "--exclude-newer", &date()]);
+    let output = project.run(&["resolve", "--upgrade", "--exclude-newer", &date()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let output = project.run(&["diff", "old.lock", "imglock.lock"]);
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
