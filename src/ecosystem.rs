@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::fetch::ArtifactRequest;
 use crate::lock::LockedPackage;
-use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
+use crate::package::{Ecosystem, PackageDetails, Pin, PreferredBuilds, SettingValue};
 use crate::spec::Layer;
 
 /// What an ecosystem is asked to resolve for one layer.
@@ -24,11 +24,6 @@ pub struct LayerRequest<'a> {
     /// The build pins the previous lock recorded for the packages it builds from source.
     pub preferred_builds: &'a PreferredBuilds,
 }
-
-/// The build pins (`name==version`) the previous lock recorded for each package built from
-/// source, by that package's ecosystem, name and version: kept while they still satisfy its
-/// build requirements, as packages' pins are.
-pub type PreferredBuilds = BTreeMap<(Ecosystem, String, String), Vec<String>>;
 
 /// A package an ecosystem chose, before its artifact is downloaded and hashed.
 #[derive(Debug, Clone)]

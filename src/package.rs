@@ -79,6 +79,11 @@ pub struct Pin {
     pub build: Option<String>,
 }
 
+/// The build pins (`name==version`) the previous lock recorded for each package built from
+/// source, by that package's ecosystem, name and version: kept while they still satisfy its
+/// build requirements, as packages' pins are.
+pub type PreferredBuilds = std::collections::BTreeMap<(Ecosystem, String, String), Vec<String>>;
+
 /// What a package's ecosystem adds to its identity and artifact pin: one variant per kind of
 /// package, each with only its own facts.
 #[derive(Debug, Clone, PartialEq, Eq)]

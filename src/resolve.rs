@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::ecosystem::{LayerRequest, LayerResolver, PinSource, PreferredBuilds, ResolvedPackage};
+use crate::ecosystem::{LayerRequest, LayerResolver, PinSource, ResolvedPackage};
 use crate::error::{Error, Republished};
 use crate::fetch::{Artifact, Cache, FetchError, FetchErrors, FetchOptions, Fetcher, HttpLimits};
 use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
-use crate::package::Pin;
+use crate::package::{Pin, PreferredBuilds};
 use crate::progress::Progress;
 use crate::spec::Spec;
 use crate::support::ResolverInputs;

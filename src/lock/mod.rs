@@ -192,7 +192,7 @@ impl Lock {
 
     /// The build pins of every package built from source, for the next resolve to prefer; the
     /// pins of `upgrading` names (and all pins of an sdist named there) are left out.
-    pub fn build_pins(&self, upgrading: &[String]) -> crate::ecosystem::PreferredBuilds {
+    pub fn build_pins(&self, upgrading: &[String]) -> crate::package::PreferredBuilds {
         self.layers
             .iter()
             .flat_map(|layer| &layer.packages)

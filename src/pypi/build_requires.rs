@@ -17,8 +17,8 @@ use pep508_rs::{PackageName, Requirement};
 use super::error::PypiError;
 use super::solver::Provider;
 use super::{PypiPackages, requirement, solve};
-use crate::ecosystem::{PreferredBuilds, ResolvedPackage};
-use crate::package::{Ecosystem, PackageDetails};
+use crate::ecosystem::ResolvedPackage;
+use crate::package::{Ecosystem, PackageDetails, PreferredBuilds};
 
 /// What building a layer's sdists needs.
 #[derive(Debug, Default)]
