@@ -140,7 +140,8 @@ impl SdistBuild<'_> {
             format!("wheels={wheels} \\\n    && if ! ls \"$wheels\"/*.whl >/dev/null 2>&1; then ");
         let _ = write!(
             out,
-            "python3 -m venv {venv} \\\n    && {} \\\n    && {venv}/bin/python -m pip install --no-deps --require-hashes --only-binary :all: {pip} -r {build_file} \\\n    && {} \\\n    && built=\"$wheels.$$\" \\\n    && {venv}/bin/python -m pip wheel --no-deps --no-build-isolation --require-hashes {pip} -w \"$built\" -r {sdist_file} \\\n    && mkdir -p \"$wheels\" && mv \"$built\"/*.whl \"$wheels\"/ && rmdir \"$built\" \\\n    && rm -rf {venv} {build_file} {sdist_file} \\\n    && echo imglock: built {label} from its sdist; \\\n    else echo imglock: {label}: its wheel from the build cache; fi",
+            "{} \\\n    && {} \\\n    && $build_pip install --no-deps --require-hashes --only-binary :all: {pip} -r {build_file} \\\n    && {} \\\n    && built=\"$wheels.$$\" \\\n    && $build_pip wheel --no-deps --no-build-isolation --require-hashes {pip} -w \"$built\" -r {sdist_file} \\\n    && mkdir -p \"$wheels\" && mv \"$built\"/*.whl \"$wheels\"/ && rmdir \"$built\" \\\n    && rm -rf {venv} {build_file} {sdist_file} \\\n    && echo imglock: built {label} from its sdist; \\\n    else echo imglock: {label}: its wheel from the build cache; fi",
+            build_venv(&venv),
             write_lines(build_lines, &build_file),
             write_lines(vec![requirement_line(sdist, self.source)], &sdist_file),
         );
@@ -150,6 +151,15 @@ impl SdistBuild<'_> {
         );
         Ok(out)
     }
+}
+
+/// Creates the build virtualenv `venv` and sets `$build_pip` to the pip that installs into it:
+/// its own, or, where the image's Python has no `ensurepip` (Debian's without `python3-venv`), a
+/// virtualenv without pip that the image's pip installs into (`pip --python`, pip 22.3+).
+fn build_venv(venv: &str) -> String {
+    format!(
+        "{{ python3 -m venv {venv} >/dev/null 2>&1 || {{ rm -rf {venv} && python3 -m venv --without-pip {venv}; }}; }} \\\n    && if {venv}/bin/python -m pip --version >/dev/null 2>&1; then build_pip=\"{venv}/bin/python -m pip\"; else build_pip=\"python3 -m pip --python {venv}/bin/python\"; fi"
+    )
 }
 
 #[cfg(test)]

@@ -208,6 +208,11 @@ fn run_command(dockerfile: &str) -> String {
 /// Runs the emitted step with `root` standing for the image's `/` and `cache` for the cache
 /// mount; gives what it printed.
 fn run_step(command: &str, root: &Path, cache: &Path) -> String {
+    run_step_with_path(command, root, cache, None)
+}
+
+/// [`run_step`], with `bin` first on the `PATH` when given.
+fn run_step_with_path(command: &str, root: &Path, cache: &Path, bin: Option<&Path>) -> String {
     let command = command
         .replace(PREFIX, &root.join(&PREFIX[1..]).display().to_string())
         .replace("/var/cache/imglock/wheels", &cache.display().to_string())
@@ -216,7 +221,13 @@ fn run_step(command: &str, root: &Path, cache: &Path) -> String {
             &root.join("tmp/imglock-").display().to_string(),
         );
     std::fs::create_dir_all(root.join("tmp")).unwrap();
-    let output = Command::new("sh").args(["-c", &command]).output().unwrap();
+    let mut sh = Command::new("sh");
+    sh.args(["-c", &command]);
+    if let Some(bin) = bin {
+        let path = std::env::var("PATH").unwrap_or_default();
+        sh.env("PATH", format!("{}:{path}", bin.display()));
+    }
+    let output = sh.output().unwrap();
     let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -226,8 +237,26 @@ fn run_step(command: &str, root: &Path, cache: &Path) -> String {
     printed
 }
 
+/// A `python3` that, like Debian's without `python3-venv`, has no `ensurepip`: it refuses
+/// `-m venv` unless given `--without-pip`, and runs this machine's Python otherwise.
+fn python_without_ensurepip(bin: &Path) {
+    let real = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap();
+    let script = format!(
+        "#!/bin/sh\ncase \" $* \" in *\" -m venv \"*) case \" $* \" in *\" --without-pip \"*) ;; *) echo 'Error: ensurepip is not available' >&2; exit 1;; esac;; esac\nexec {} \"$@\"\n",
+        real.trim()
+    );
+    let path = bin.join("python3");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 #[test]
-fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wheel() {
+fn without_ensurepip_the_build_venv_gets_its_packages_from_the_images_pip() {
     if !support::available(
         support::runs("python3", &["-m", "venv", "--help"]),
         "python3 -m venv is not available",
@@ -235,6 +264,37 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
         return;
     }
     let (_copy, server) = serve_edited(publish_buildable);
+    let project = locked_buildable(&server);
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // The layer's environment is there already (made by this machine's Python, with pip).
+    let prefix = root.path().join(&PREFIX[1..]);
+    let made = Command::new("python3")
+        .args(["-m", "venv", prefix.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let bin = tempfile::tempdir().unwrap();
+    python_without_ensurepip(bin.path());
+    let printed = run_step_with_path(
+        &run_command(&dockerfile),
+        root.path(),
+        cache.path(),
+        Some(bin.path()),
+    );
+    assert!(
+        printed.contains("imglock: built handmade-build 1.0 from its sdist"),
+        "{printed}"
+    );
+    let report = project.verify_clean(root.path());
+    assert_eq!(report["checked"].as_array().unwrap().len(), 2);
+}
+
+/// A project locking the buildable sdist and idna 3.3 into [`PREFIX`] as of [`date`].
+fn locked_buildable(server: &Server) -> Project {
     let spec = python_spec(
         &format!("{}/simple", server.url()),
         &[("py", &["handmade-build", "idna==3.3"])],
@@ -247,14 +307,27 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
     let project = Project::new(&spec);
     let output = project.run(&["resolve", "--exclude-newer", &date()]);
     assert!(output.status.success(), "{}", stderr(&output));
+    project
+}
+
+#[test]
+fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wheel() {
+    if !support::available(
+        support::runs("python3", &["-m", "venv", "--help"]),
+        "python3 -m venv is not available",
+    ) {
+        return;
+    }
+    let (_copy, server) = serve_edited(publish_buildable);
+    let project = locked_buildable(&server);
     let output = project.run(&["emit", "--out", "build"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
     for part in [
         "--mount=type=cache,target=/var/cache/imglock/wheels,sharing=locked",
         "python3 -m venv /tmp/imglock-build-handmade-build",
-        "-m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check --no-index",
-        "-m pip wheel --no-deps --no-build-isolation --require-hashes",
+        "install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check --no-index",
+        "wheel --no-deps --no-build-isolation --require-hashes",
         "/opt/py/bin/python -m pip install --no-deps",
     ] {
         assert!(
