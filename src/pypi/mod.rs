@@ -6,6 +6,7 @@
 //! `platform`, `manylinux`), never the host. The lock takes each file's sha256 and size from the
 //! index, so resolving downloads only metadata.
 
+mod build;
 pub mod details;
 mod dist_metadata;
 mod emit;

@@ -1,0 +1,215 @@
+//! Isolated metadata builds: the dependencies of a source distribution that no static file gives
+//! (no PKG-INFO 2.2+, `pyproject.toml` `[project]`, egg-info or static `setup.cfg`; see
+//! [`super::sdist`]) are learned by running its PEP 517 hook `prepare_metadata_for_build_wheel`
+//! (or `build_wheel`) — the only place imglock runs package code — and only in a throwaway
+//! container of the spec's own base image, so the image's Python computes them for the image's
+//! platform: no network inside, the sdist and the locked wheels of its build dependencies
+//! mounted read-only, nothing kept but the METADATA. The result is cached by the sdist's sha256,
+//! so it is computed once per machine.
+
+mod engine;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use engine::{ContainerEngine, EngineError, Mount};
+
+use sha2::{Digest, Sha256};
+
+use crate::fetch::Cache;
+
+/// The hook run inside the container.
+const HOOK: &str = include_str!("hook.py");
+
+/// The longest one metadata build may take.
+const TIME_LIMIT: Duration = Duration::from_secs(600);
+
+/// The backend of sdists that name none (PEP 517: setuptools' legacy `setup.py` backend).
+pub const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
+
+/// An sdist's build backend, from its `pyproject.toml` `[build-system]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildBackend {
+    /// `build-backend`, like `flit_core.buildapi` or `setuptools.build_meta:__legacy__`.
+    pub object: String,
+    /// `backend-path`: folders of the sdist put on `sys.path` for an in-tree backend.
+    pub path: Vec<String>,
+}
+
+impl BuildBackend {
+    /// The backend `pyproject` (the text of the sdist's `pyproject.toml`, if it has one) names,
+    /// or the legacy setuptools backend.
+    pub fn of(pyproject: Option<&str>) -> Self {
+        let table = pyproject
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .and_then(|table| table.get("build-system")?.as_table().cloned());
+        let object = table
+            .as_ref()
+            .and_then(|t| t.get("build-backend")?.as_str().map(str::to_string))
+            .unwrap_or_else(|| LEGACY_BACKEND.to_string());
+        let path = table
+            .as_ref()
+            .and_then(|t| t.get("backend-path")?.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+        Self { object, path }
+    }
+}
+
+/// One sdist whose metadata is to be built.
+#[derive(Debug, Clone)]
+pub struct SdistBuild<'a> {
+    /// Its file name, like `PyYAML-5.3.1.tar.gz`.
+    pub filename: &'a str,
+    /// Where its (verified) bytes are.
+    pub path: &'a Path,
+    /// Their sha256: the cache key.
+    pub sha256: &'a str,
+    pub backend: &'a BuildBackend,
+    /// The wheels of its locked build dependencies.
+    pub wheels: &'a [PathBuf],
+}
+
+/// Where builds run: a container engine and the image whose Python builds.
+#[derive(Debug, Clone)]
+pub struct Isolation {
+    pub engine: ContainerEngine,
+    /// The spec's base image.
+    pub image: String,
+}
+
+/// Why an sdist's metadata could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot prepare the build of {filename}: {source}")]
+    Prepare {
+        filename: String,
+        source: std::io::Error,
+    },
+    #[error("cannot build the metadata of {filename} in a {} container of {image}: {source}", engine.program())]
+    Engine {
+        filename: String,
+        engine: ContainerEngine,
+        image: String,
+        source: EngineError,
+    },
+    #[error(
+        "building the metadata of {filename} in a container of {image} failed ({status}); its last output:\n{output}"
+    )]
+    Failed {
+        filename: String,
+        image: String,
+        status: String,
+        output: String,
+    },
+}
+
+/// The core metadata (`METADATA` text) of `build`, from the cache or built in a container.
+pub fn metadata(
+    build: &SdistBuild<'_>,
+    isolation: &Isolation,
+    cache: &Cache,
+) -> Result<String, BuildError> {
+    let cached = cache
+        .root()
+        .join("pypi-built-metadata")
+        .join(format!("{}.json", build.sha256));
+    if let Some(text) = read_cached(&cached) {
+        return Ok(text);
+    }
+    let text = run(build, isolation)?;
+    let entry = CachedMetadata {
+        sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        metadata: text,
+    };
+    if let (Some(folder), Ok(json)) = (cached.parent(), serde_json::to_vec(&entry)) {
+        let _ = std::fs::create_dir_all(folder)
+            .and_then(|()| crate::files::write_atomic(&cached, &json));
+    }
+    Ok(entry.metadata)
+}
+
+/// A cached build result, with the sha256 of its METADATA so a damaged entry is never used.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedMetadata {
+    metadata: String,
+    sha256: String,
+}
+
+/// The METADATA cached at `path`, if there is an entry and it is intact.
+fn read_cached(path: &Path) -> Option<String> {
+    let entry: CachedMetadata = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    (hex::encode(Sha256::digest(entry.metadata.as_bytes())) == entry.sha256)
+        .then_some(entry.metadata)
+}
+
+/// Builds the metadata of `build` in a container.
+fn run(build: &SdistBuild<'_>, isolation: &Isolation) -> Result<String, BuildError> {
+    let prepare = |source| BuildError::Prepare {
+        filename: build.filename.to_string(),
+        source,
+    };
+    let work = tempfile::tempdir().map_err(prepare)?;
+    let input = work.path().join("in");
+    let output = work.path().join("out");
+    let wheels = input.join("wheels");
+    std::fs::create_dir_all(&wheels).map_err(prepare)?;
+    std::fs::create_dir_all(&output).map_err(prepare)?;
+    std::fs::write(input.join("hook.py"), HOOK).map_err(prepare)?;
+    std::fs::copy(build.path, input.join(build.filename)).map_err(prepare)?;
+    for wheel in build.wheels {
+        let name = wheel.file_name().unwrap_or_default();
+        std::fs::copy(wheel, wheels.join(name)).map_err(prepare)?;
+    }
+    let backend_path = serde_json::to_string(&build.backend.path).unwrap_or_default();
+    let mounts = [
+        Mount {
+            host: input,
+            container: "/imglock",
+            writable: false,
+        },
+        Mount {
+            host: output.clone(),
+            container: "/imglock-out",
+            writable: true,
+        },
+    ];
+    let command = [
+        "python3",
+        "/imglock/hook.py",
+        &build.backend.object,
+        &backend_path,
+        build.filename,
+    ];
+    let ran = isolation
+        .engine
+        .run(&isolation.image, &mounts, &command, TIME_LIMIT)
+        .map_err(|source| BuildError::Engine {
+            filename: build.filename.to_string(),
+            engine: isolation.engine,
+            image: isolation.image.clone(),
+            source,
+        })?;
+    let text = std::fs::read_to_string(output.join("METADATA"));
+    match text {
+        Ok(text) if ran.status.success() => Ok(text),
+        _ => Err(BuildError::Failed {
+            filename: build.filename.to_string(),
+            image: isolation.image.clone(),
+            status: ran.status.to_string(),
+            output: last_lines(&ran.stderr, 20),
+        }),
+    }
+}
+
+/// The last `count` lines of `bytes`, for an error.
+fn last_lines(bytes: &[u8], count: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests;
