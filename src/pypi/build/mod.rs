@@ -9,14 +9,19 @@
 
 mod engine;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
+
+use pep508_rs::PackageName;
 
 pub use engine::{ContainerEngine, EngineError, Mount};
 
 use sha2::{Digest, Sha256};
 
 use crate::fetch::Cache;
+use crate::support::NoBuild;
 
 /// The hook run inside the container.
 const HOOK: &str = include_str!("hook.py");
@@ -83,6 +88,23 @@ pub struct Isolation {
 /// Why an sdist's metadata could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    #[error(
+        "{filename} holds no static metadata, and `{flag}` forbids building it: pin a version of {name} that has a wheel or static metadata, or allow the build"
+    )]
+    Refused {
+        name: String,
+        filename: String,
+        /// The option that forbids it, as the user wrote it.
+        flag: String,
+    },
+    #[error(
+        "{filename} holds no static metadata, and learning its dependencies means running its build backend, which imglock does only in a container of the base image ({image}) with no network: none of buildah, podman or docker is on PATH. Install one, or pin a version of {name} that has a wheel or static metadata"
+    )]
+    NoEngine {
+        name: String,
+        filename: String,
+        image: String,
+    },
     #[error("cannot prepare the build of {filename}: {source}")]
     Prepare {
         filename: String,
@@ -104,6 +126,66 @@ pub enum BuildError {
         status: String,
         output: String,
     },
+}
+
+/// How resolution builds the metadata of sdists that hold none statically: where (the spec's
+/// base image, in the first container engine on `PATH`), what it may not build, and the cache
+/// of results.
+#[derive(Debug, Clone)]
+pub struct MetadataBuilder {
+    image: String,
+    engine: Option<ContainerEngine>,
+    no_build: bool,
+    no_build_packages: BTreeSet<PackageName>,
+    cache: Cache,
+}
+
+impl MetadataBuilder {
+    /// A builder in containers of `image` with the engine found on `PATH`; `no_build` says what
+    /// must not be built (names that are not valid package names forbid nothing).
+    pub fn new(image: &str, no_build: NoBuild<'_>, cache: Cache) -> Self {
+        Self {
+            image: image.to_string(),
+            engine: ContainerEngine::find(),
+            no_build: no_build.all,
+            no_build_packages: no_build
+                .packages
+                .iter()
+                .filter_map(|name| PackageName::from_str(name).ok())
+                .collect(),
+            cache,
+        }
+    }
+
+    /// The core metadata (`METADATA` text) of `build`, the sdist of `name`: cached, or built in
+    /// a container when the options allow it and an engine is there.
+    pub fn metadata(
+        &self,
+        name: &PackageName,
+        build: &SdistBuild<'_>,
+    ) -> Result<String, BuildError> {
+        let refused = |flag: String| BuildError::Refused {
+            name: name.to_string(),
+            filename: build.filename.to_string(),
+            flag,
+        };
+        if self.no_build {
+            return Err(refused("--no-build".into()));
+        }
+        if self.no_build_packages.contains(name) {
+            return Err(refused(format!("--no-build-package {name}")));
+        }
+        let engine = self.engine.ok_or_else(|| BuildError::NoEngine {
+            name: name.to_string(),
+            filename: build.filename.to_string(),
+            image: self.image.clone(),
+        })?;
+        let isolation = Isolation {
+            engine,
+            image: self.image.clone(),
+        };
+        metadata(build, &isolation, &self.cache)
+    }
 }
 
 /// The core metadata (`METADATA` text) of `build`, from the cache or built in a container.

@@ -156,7 +156,11 @@ fn the_build_has_no_network_and_its_dependencies_come_from_setup_py() {
     let cache = Cache::at(dir.path().join("cache"));
     let text = metadata(&build, &isolation, &cache).unwrap();
     let built = crate::pypi::metadata::CoreMetadata::parse(&text);
-    assert_eq!(built.requires_dist, ["six (>=1.10)", "reached-no"], "{text}");
+    assert_eq!(
+        built.requires_dist,
+        ["six (>=1.10)", "reached-no"],
+        "{text}"
+    );
     assert!(listener.accept().is_err(), "the build reached the host");
 }
 
@@ -208,4 +212,43 @@ fn the_backend_is_read_from_the_build_system_table() {
         LEGACY_BACKEND
     );
     assert_eq!(BuildBackend::of(Some("not toml [")).object, LEGACY_BACKEND);
+}
+
+#[test]
+fn no_build_options_and_a_missing_engine_refuse_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = recorded("PyYAML-5.3.1.tar.gz");
+    let backend = BuildBackend::of(None);
+    let build = SdistBuild {
+        filename: "PyYAML-5.3.1.tar.gz",
+        path: &path,
+        sha256: "0",
+        backend: &backend,
+        wheels: &[],
+    };
+    let name = PackageName::from_str("pyyaml").unwrap();
+    let cache = Cache::at(dir.path());
+    let image = "localhost/none@sha256:0";
+    let builder = |all: bool, packages: &[String]| {
+        MetadataBuilder::new(image, NoBuild { all, packages }, cache.clone())
+    };
+    let all = builder(true, &[]).metadata(&name, &build).unwrap_err();
+    assert!(all.to_string().contains("`--no-build` forbids building it"), "{all}");
+    let named = builder(false, &["PyYAML".into()])
+        .metadata(&name, &build)
+        .unwrap_err();
+    assert!(
+        named.to_string().contains("`--no-build-package pyyaml` forbids"),
+        "{named}"
+    );
+    let without_engine = MetadataBuilder {
+        engine: None,
+        ..builder(false, &["other".into()])
+    };
+    let error = without_engine.metadata(&name, &build).unwrap_err().to_string();
+    assert!(
+        error.contains("none of buildah, podman or docker is on PATH")
+            && error.contains("PyYAML-5.3.1.tar.gz holds no static metadata"),
+        "{error}"
+    );
 }
