@@ -24,6 +24,7 @@ mod memory;
 mod mixed;
 mod pypi;
 mod pypi_environment;
+mod pypi_metadata_build;
 mod pypi_sdist;
 mod r_binaries;
 mod republished;

@@ -157,8 +157,8 @@ impl MetadataBuilder {
         }
     }
 
-    /// The core metadata (`METADATA` text) of `build`, the sdist of `name`: cached, or built in
-    /// a container when the options allow it and an engine is there.
+    /// The core metadata (`METADATA` text) of `build`, the sdist of `name`, when the options
+    /// allow building it: cached by the sdist's sha256, or built in a container.
     pub fn metadata(
         &self,
         name: &PackageName,
@@ -175,6 +175,9 @@ impl MetadataBuilder {
         if self.no_build_packages.contains(name) {
             return Err(refused(format!("--no-build-package {name}")));
         }
+        if let Some(text) = self.cached(build.sha256) {
+            return Ok(text);
+        }
         let engine = self.engine.ok_or_else(|| BuildError::NoEngine {
             name: name.to_string(),
             filename: build.filename.to_string(),
@@ -184,33 +187,40 @@ impl MetadataBuilder {
             engine,
             image: self.image.clone(),
         };
-        metadata(build, &isolation, &self.cache)
+        let text = run(build, &isolation)?;
+        self.cache_result(build.sha256, &text);
+        Ok(text)
     }
-}
 
-/// The core metadata (`METADATA` text) of `build`, from the cache or built in a container.
-pub fn metadata(
-    build: &SdistBuild<'_>,
-    isolation: &Isolation,
-    cache: &Cache,
-) -> Result<String, BuildError> {
-    let cached = cache
-        .root()
-        .join("pypi-built-metadata")
-        .join(format!("{}.json", build.sha256));
-    if let Some(text) = read_cached(&cached) {
-        return Ok(text);
+    /// Where the result for the sdist with `sha256` is cached.
+    fn cache_path(&self, sha256: &str) -> PathBuf {
+        self.cache
+            .root()
+            .join("pypi-built-metadata")
+            .join(format!("{sha256}.json"))
     }
-    let text = run(build, isolation)?;
-    let entry = CachedMetadata {
-        sha256: hex::encode(Sha256::digest(text.as_bytes())),
-        metadata: text,
-    };
-    if let (Some(folder), Ok(json)) = (cached.parent(), serde_json::to_vec(&entry)) {
-        let _ = std::fs::create_dir_all(folder)
-            .and_then(|()| crate::files::write_atomic(&cached, &json));
+
+    /// The METADATA built before for the sdist with `sha256`, if its cache entry is intact.
+    fn cached(&self, sha256: &str) -> Option<String> {
+        let bytes = std::fs::read(self.cache_path(sha256)).ok()?;
+        let entry: CachedMetadata = serde_json::from_slice(&bytes).ok()?;
+        (hex::encode(Sha256::digest(entry.metadata.as_bytes())) == entry.sha256)
+            .then_some(entry.metadata)
     }
-    Ok(entry.metadata)
+
+    /// Caches `text`, the METADATA built for the sdist with `sha256` (a cache that cannot be
+    /// written only costs a build next time).
+    fn cache_result(&self, sha256: &str, text: &str) {
+        let path = self.cache_path(sha256);
+        let entry = CachedMetadata {
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            metadata: text.to_string(),
+        };
+        if let (Some(folder), Ok(json)) = (path.parent(), serde_json::to_vec(&entry)) {
+            let _ = std::fs::create_dir_all(folder)
+                .and_then(|()| crate::files::write_atomic(&path, &json));
+        }
+    }
 }
 
 /// A cached build result, with the sha256 of its METADATA so a damaged entry is never used.
@@ -218,13 +228,6 @@ pub fn metadata(
 struct CachedMetadata {
     metadata: String,
     sha256: String,
-}
-
-/// The METADATA cached at `path`, if there is an entry and it is intact.
-fn read_cached(path: &Path) -> Option<String> {
-    let entry: CachedMetadata = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    (hex::encode(Sha256::digest(entry.metadata.as_bytes())) == entry.sha256)
-        .then_some(entry.metadata)
 }
 
 /// Builds the metadata of `build` in a container.

@@ -9,9 +9,9 @@ use super::*;
 /// The image scripts/base-image.sh builds: Debian bookworm with its Python.
 const BASE_IMAGE: &str = "localhost/imglock-test-base:bookworm-r-python-conda";
 
-/// The isolation of the tests, or `None` (a skip; a failure under `CI=true`) without buildah or
-/// the base image.
-fn isolation() -> Option<Isolation> {
+/// A builder in buildah containers of the base image, caching in `cache`; `None` (a skip; a
+/// failure under `CI=true`) without buildah or the base image.
+fn builder(cache: &Path) -> Option<MetadataBuilder> {
     let present = ContainerEngine::find() == Some(ContainerEngine::Buildah)
         && std::process::Command::new("buildah")
             .args(["inspect", "--type", "image", BASE_IMAGE])
@@ -25,9 +25,12 @@ fn isolation() -> Option<Isolation> {
         eprintln!("skipped: buildah or {BASE_IMAGE} is missing");
         return None;
     }
-    Some(Isolation {
-        engine: ContainerEngine::Buildah,
+    Some(MetadataBuilder {
         image: BASE_IMAGE.into(),
+        engine: Some(ContainerEngine::Buildah),
+        no_build: false,
+        no_build_packages: BTreeSet::new(),
+        cache: Cache::at(cache),
     })
 }
 
@@ -84,9 +87,10 @@ fn sdist(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
 
 #[test]
 fn pyyaml_5_3_1_metadata_is_built_in_the_image_and_cached_by_sha256() {
-    let Some(isolation) = isolation() else { return };
     let cache_dir = tempfile::tempdir().unwrap();
-    let cache = Cache::at(cache_dir.path());
+    let Some(builder) = builder(cache_dir.path()) else {
+        return;
+    };
     let path = recorded("PyYAML-5.3.1.tar.gz");
     let sha256 = sha256_of(&path);
     let backend = BuildBackend::of(None);
@@ -99,7 +103,8 @@ fn pyyaml_5_3_1_metadata_is_built_in_the_image_and_cached_by_sha256() {
         backend: &backend,
         wheels: &wheels,
     };
-    let text = metadata(&build, &isolation, &cache).unwrap();
+    let name = PackageName::from_str("pyyaml").unwrap();
+    let text = builder.metadata(&name, &build).unwrap();
     let built = crate::pypi::metadata::CoreMetadata::parse(&text);
     assert_eq!(
         (built.name.as_str(), built.version.as_str()),
@@ -107,13 +112,13 @@ fn pyyaml_5_3_1_metadata_is_built_in_the_image_and_cached_by_sha256() {
     );
     assert!(built.requires_dist.is_empty(), "{text}");
 
-    // Cached: an image that does not exist is never asked for.
-    let gone = Isolation {
-        image: "localhost/imglock-no-such-image:never".into(),
-        ..isolation.clone()
+    // Cached: no engine is needed the second time.
+    let without_engine = MetadataBuilder {
+        engine: None,
+        ..builder
     };
-    assert_eq!(metadata(&build, &gone, &cache).unwrap(), text);
-    // A damaged entry is not used: the build runs again (and fails here, proving it ran).
+    assert_eq!(without_engine.metadata(&name, &build).unwrap(), text);
+    // A damaged entry is not used: it would have to be built again.
     let entry = cache_dir
         .path()
         .join(format!("pypi-built-metadata/{sha256}.json"));
@@ -121,21 +126,20 @@ fn pyyaml_5_3_1_metadata_is_built_in_the_image_and_cached_by_sha256() {
         .unwrap()
         .replacen("PyYAML", "PyYAMX", 1);
     std::fs::write(&entry, damaged).unwrap();
-    let error = metadata(&build, &gone, &cache).unwrap_err();
-    assert!(
-        error.to_string().contains("imglock-no-such-image"),
-        "{error}"
-    );
+    let error = without_engine.metadata(&name, &build).unwrap_err();
+    assert!(matches!(error, BuildError::NoEngine { .. }), "{error}");
 }
 
 #[test]
 fn the_build_has_no_network_and_its_dependencies_come_from_setup_py() {
-    let Some(isolation) = isolation() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(builder) = builder(&dir.path().join("cache")) else {
+        return;
+    };
     // A listener on the host's loopback: inside the container, no connection reaches it.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let setup = format!(
         "import socket\nfrom setuptools import setup\n\
          try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    reached = 'yes'\n\
@@ -153,8 +157,8 @@ fn the_build_has_no_network_and_its_dependencies_come_from_setup_py() {
         backend: &backend,
         wheels: &wheels,
     };
-    let cache = Cache::at(dir.path().join("cache"));
-    let text = metadata(&build, &isolation, &cache).unwrap();
+    let name = PackageName::from_str("probe").unwrap();
+    let text = builder.metadata(&name, &build).unwrap();
     let built = crate::pypi::metadata::CoreMetadata::parse(&text);
     assert_eq!(
         built.requires_dist,
@@ -166,8 +170,10 @@ fn the_build_has_no_network_and_its_dependencies_come_from_setup_py() {
 
 #[test]
 fn an_sdist_member_leaving_its_folder_fails_the_build_naming_it() {
-    let Some(isolation) = isolation() else { return };
     let dir = tempfile::tempdir().unwrap();
+    let Some(builder) = builder(&dir.path().join("cache")) else {
+        return;
+    };
     let path = sdist(
         dir.path(),
         "escape",
@@ -189,10 +195,8 @@ fn an_sdist_member_leaving_its_folder_fails_the_build_naming_it() {
         backend: &backend,
         wheels: &wheels,
     };
-    let cache = Cache::at(dir.path().join("cache"));
-    let error = metadata(&build, &isolation, &cache)
-        .unwrap_err()
-        .to_string();
+    let name = PackageName::from_str("escape").unwrap();
+    let error = builder.metadata(&name, &build).unwrap_err().to_string();
     assert!(error.contains("would land outside its folder"), "{error}");
     assert!(error.contains("escape-1.0.tar.gz"), "{error}");
 }
@@ -233,19 +237,27 @@ fn no_build_options_and_a_missing_engine_refuse_before_anything_runs() {
         MetadataBuilder::new(image, NoBuild { all, packages }, cache.clone())
     };
     let all = builder(true, &[]).metadata(&name, &build).unwrap_err();
-    assert!(all.to_string().contains("`--no-build` forbids building it"), "{all}");
+    assert!(
+        all.to_string().contains("`--no-build` forbids building it"),
+        "{all}"
+    );
     let named = builder(false, &["PyYAML".into()])
         .metadata(&name, &build)
         .unwrap_err();
     assert!(
-        named.to_string().contains("`--no-build-package pyyaml` forbids"),
+        named
+            .to_string()
+            .contains("`--no-build-package pyyaml` forbids"),
         "{named}"
     );
     let without_engine = MetadataBuilder {
         engine: None,
         ..builder(false, &["other".into()])
     };
-    let error = without_engine.metadata(&name, &build).unwrap_err().to_string();
+    let error = without_engine
+        .metadata(&name, &build)
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("none of buildah, podman or docker is on PATH")
             && error.contains("PyYAML-5.3.1.tar.gz holds no static metadata"),

@@ -58,6 +58,16 @@ pub fn metadata(
     })
 }
 
+/// The `pyproject.toml` of the sdist `filename` (bytes `bytes`), when it has one.
+pub fn pyproject(filename: &str, bytes: &[u8]) -> Result<Option<String>, IndexError> {
+    Members::read(filename, bytes)
+        .map(|members| members.pyproject)
+        .map_err(|source| IndexError::SdistArchive {
+            filename: filename.to_string(),
+            source: Arc::new(source),
+        })
+}
+
 /// What `source` says of the sdist's dependencies, or why it says nothing static.
 fn read_source(
     source: SdistSource,
@@ -95,6 +105,8 @@ fn read_source(
         SdistSource::SetupCfg => {
             setup_cfg::read(members.setup_cfg.as_deref().ok_or(NotStatic::Absent)?)
         }
+        // Not a file of the archive: what a build says, when no file says it.
+        SdistSource::Build => Err(NotStatic::Absent),
     }
 }
 
