@@ -54,6 +54,8 @@ fn imglock_resolve(spec: &Path, cache: &Path) -> usize {
         upgrade: true,
         upgrade_packages: Vec::new(),
         exclude_newer: None,
+        no_build: false,
+        no_build_packages: Vec::new(),
         cache: Cache::at(cache),
         progress: Progress::hidden(),
     })

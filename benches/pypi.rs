@@ -27,6 +27,8 @@ fn imglock_resolve(spec: &Path, cache: &Path, exclude_newer: &str) {
         upgrade: true,
         upgrade_packages: Vec::new(),
         exclude_newer: Some(exclude_newer.parse().expect("a valid instant")),
+        no_build: false,
+        no_build_packages: Vec::new(),
         cache: Cache::at(cache),
         progress: Progress::hidden(),
     })

@@ -69,6 +69,12 @@ struct ResolveArgs {
     /// for a reproducible re-resolution; recorded in the lock.
     #[arg(long, value_name = "TIME")]
     exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
+    /// Never build an sdist's metadata: an sdist without static metadata is an error.
+    #[arg(long)]
+    no_build: bool,
+    /// Never build this package's sdist metadata (repeatable).
+    #[arg(long, value_name = "NAME")]
+    no_build_package: Vec<String>,
 }
 
 /// The arguments of `imglock emit`.
@@ -208,6 +214,8 @@ fn resolve_command(
         upgrade: args.upgrade,
         upgrade_packages: args.upgrade_package,
         exclude_newer: args.exclude_newer,
+        no_build: args.no_build,
+        no_build_packages: args.no_build_package,
         cache: Cache::from_env(),
         progress,
     })?;

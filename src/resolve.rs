@@ -15,7 +15,7 @@ use crate::lock::{Lock, LockedImage, LockedLayer, LockedPackage};
 use crate::package::{Pin, PreferredBuilds};
 use crate::progress::Progress;
 use crate::spec::Spec;
-use crate::support::ResolverInputs;
+use crate::support::{NoBuild, ResolverInputs};
 
 /// What `imglock resolve` was asked to do.
 #[derive(Debug, Clone)]
@@ -33,6 +33,11 @@ pub struct ResolveOptions {
     pub upgrade_packages: Vec<String>,
     /// Ignore files uploaded after this instant (RFC 3339, UTC), in every ecosystem with dates.
     pub exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
+    /// Build no sdist's metadata (`--no-build`): the only time imglock runs package code, in a
+    /// container of the base image.
+    pub no_build: bool,
+    /// Build the sdist metadata of none of these packages (`--no-build-package`).
+    pub no_build_packages: Vec<String>,
     /// Where indexes and artifacts are cached between runs.
     pub cache: Cache,
     /// Where progress is shown; [`Progress::hidden`] shows none.
@@ -84,7 +89,17 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         progress: options.progress,
         limits: HttpLimits::from_env().map_err(FetchError::from)?,
     })?;
-    let ecosystems = load_ecosystems(&spec, &lock_dir, &fetcher, options.exclude_newer)?;
+    let inputs = ResolverInputs {
+        spec: &spec,
+        lock_dir: &lock_dir,
+        fetcher: &fetcher,
+        exclude_newer: options.exclude_newer,
+        no_build: NoBuild {
+            all: options.no_build,
+            packages: &options.no_build_packages,
+        },
+    };
+    let ecosystems = load_ecosystems(inputs)?;
     let mut notes = Vec::new();
     let preferred = Preferred {
         pins: &preferred,
@@ -153,18 +168,8 @@ impl ResolvedLayer {
 }
 
 /// The resolver of every ecosystem the spec uses, in a fixed order: R, PyPI, conda, Maven.
-fn load_ecosystems<'a>(
-    spec: &'a Spec,
-    lock_dir: &'a Path,
-    fetcher: &'a Fetcher,
-    exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
-) -> Result<Vec<Box<dyn LayerResolver + 'a>>, Error> {
-    let inputs = ResolverInputs {
-        spec,
-        lock_dir,
-        fetcher,
-        exclude_newer,
-    };
+fn load_ecosystems(inputs: ResolverInputs<'_>) -> Result<Vec<Box<dyn LayerResolver + '_>>, Error> {
+    let spec = inputs.spec;
     let mut resolvers = Vec::new();
     for support in crate::registry::ALL {
         let loaded = support.resolver(inputs).map_err(|source| Error::Load {

@@ -25,6 +25,18 @@ pub struct ResolverInputs<'a> {
     pub fetcher: &'a Fetcher,
     /// Files uploaded after this instant are ignored, where the ecosystem has dates.
     pub exclude_newer: Option<ExcludeNewer>,
+    /// The packages whose source distributions must not be built.
+    pub no_build: NoBuild<'a>,
+}
+
+/// The packages whose source distributions must not be built to learn their metadata
+/// (`--no-build`, `--no-build-package`, as uv names them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBuild<'a> {
+    /// None may be built.
+    pub all: bool,
+    /// These may not be (names as the user wrote them).
+    pub packages: &'a [String],
 }
 
 /// One ecosystem folder's part in every stage.

@@ -70,6 +70,11 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
+    /// The cache it reads and fills.
+    pub(crate) fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
     /// Starts the client and its runtime.
     pub fn new(options: FetchOptions) -> Result<Self, FetchError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()

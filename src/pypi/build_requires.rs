@@ -3,7 +3,8 @@
 //! their own environment, apart from the layer's (as uv and pip isolate builds), for the image's
 //! Python and platform, from the same indexes and as of the same `--exclude-newer`, with the
 //! same solver. A build environment is made of wheels only: an sdist among build dependencies is
-//! refused by name. The sdist records its exact pins (`build-requires`), the layer the files
+//! refused by name. The solve is the one metadata builds use
+//! ([`super::index::Indexes::solve_build_environment`]). The sdist records its exact pins (`build-requires`), the layer the files
 //! (`[[layer.build-package]]`, one entry per name and version, shared by the sdists that pin it).
 //! The previous lock's build pins of the same sdist are kept while they still fit, as a layer's
 //! pins are.
@@ -15,8 +16,7 @@ use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement};
 
 use super::error::PypiError;
-use super::solver::Provider;
-use super::{PypiPackages, requirement, solve};
+use super::{PypiPackages, requirement};
 use crate::ecosystem::ResolvedPackage;
 use crate::package::{Ecosystem, PackageDetails, PreferredBuilds};
 
@@ -81,14 +81,12 @@ impl PypiPackages<'_> {
                 })
             })
             .collect::<Result<Vec<Requirement>, _>>()?;
-        let provider = Provider::new(
-            &self.indexes,
-            &self.environment,
-            roots.clone(),
-            HashMap::new(),
-            preferred,
-        );
-        let chosen = solve(&provider, layer)?;
+        let chosen: HashMap<PackageName, Version> = self
+            .indexes
+            .solve_build_environment(&self.environment, roots.clone(), preferred, layer)?
+            .into_iter()
+            .map(|(dependency, (version, _))| (dependency, version))
+            .collect();
         let mut names: Vec<&PackageName> = chosen.keys().collect();
         names.sort();
         let mut pins = Vec::new();
@@ -96,13 +94,6 @@ impl PypiPackages<'_> {
         for dependency in names {
             let mut package =
                 self.resolved_package(dependency, &chosen, &roots, &BTreeMap::new())?;
-            if !self.is_wheel(dependency, &chosen[dependency]) {
-                return Err(PypiError::SdistBuildDependency {
-                    name: package.name,
-                    version: package.version,
-                    filename: package.url.rsplit('/').next().unwrap_or_default().into(),
-                });
-            }
             package.requested = false;
             package.details = PackageDetails::Pypi(super::PypiDetails::default());
             pins.push(format!("{}=={}", package.name, package.version));

@@ -5,7 +5,8 @@
 //! else the sdist. Metadata comes from the PEP 658 `.metadata` file when the index serves one,
 //! else from the wheel itself (downloaded, verified against the index's sha256), or from an
 //! sdist's static metadata (`PKG-INFO` 2.2+, `pyproject.toml`, egg-info, `setup.cfg`: see
-//! [`super::sdist`]). No build backend or `setup.py` is ever run.
+//! [`super::sdist`]); for an sdist with none of them, from its metadata hook run in a container
+//! of the base image ([`super::built_metadata`]), the only place package code runs.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -61,6 +62,17 @@ pub struct Indexes<'a> {
     exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     projects: RefCell<HashMap<PackageName, ProjectResult>>,
     metadata: RefCell<HashMap<(PackageName, Version), MetadataResult>>,
+    /// How sdists without static metadata are built; `None`: they are not.
+    pub(super) builds: Option<Builds>,
+    /// Whether a build environment is being resolved: its packages are never built.
+    pub(super) resolving_build_environment: std::cell::Cell<bool>,
+}
+
+/// What building an sdist's metadata needs: the builder, and the image's marker environment,
+/// for which the sdist's build dependencies are resolved.
+pub struct Builds {
+    pub builder: super::build::MetadataBuilder,
+    pub environment: pep508_rs::MarkerEnvironment,
 }
 
 impl<'a> Indexes<'a> {
@@ -78,6 +90,16 @@ impl<'a> Indexes<'a> {
             exclude_newer,
             projects: RefCell::new(HashMap::new()),
             metadata: RefCell::new(HashMap::new()),
+            builds: None,
+            resolving_build_environment: std::cell::Cell::new(false),
+        }
+    }
+
+    /// These indexes, building the metadata of sdists that hold none statically with `builds`.
+    pub fn with_builds(self, builds: Builds) -> Self {
+        Self {
+            builds: Some(builds),
+            ..self
         }
     }
 
@@ -236,16 +258,22 @@ impl<'a> Indexes<'a> {
     /// The metadata of `name` at `version`, fetching it if not prefetched.
     pub fn metadata(&self, name: &PackageName, version: &Version) -> MetadataResult {
         self.prefetch_metadata(&[(name.clone(), version.clone())]);
-        self.metadata
-            .borrow()
-            .get(&(name.clone(), version.clone()))
-            .cloned()
-            .unwrap_or_else(|| {
-                Err(IndexError::NotInIndex {
-                    name: name.to_string(),
-                    version: version.to_string(),
-                })
-            })
+        let key = (name.clone(), version.clone());
+        let found = self.metadata.borrow().get(&key).cloned();
+        match found {
+            Some(Err(IndexError::NoStaticMetadata { looked_at, .. }))
+                if self.builds.is_some() && !self.resolving_build_environment.get() =>
+            {
+                let built = self.built_metadata(name, version, looked_at);
+                self.metadata.borrow_mut().insert(key, built.clone());
+                built
+            }
+            Some(found) => found,
+            None => Err(IndexError::NotInIndex {
+                name: name.to_string(),
+                version: version.to_string(),
+            }),
+        }
     }
 
     /// Fetches the metadata of all `(name, version)` pairs not fetched yet, at once.
@@ -310,37 +338,53 @@ impl<'a> Indexes<'a> {
         self.download_for_metadata(downloads);
     }
 
+    /// Downloads `files` (each verified against the index's sha256, from the cache when it has
+    /// them), saying `what` they are for on the progress line; the path of each, or why not.
+    pub(super) fn download(
+        &self,
+        files: &[&DistFile],
+        what: &str,
+    ) -> Vec<Result<std::path::PathBuf, IndexError>> {
+        let requests: Vec<ArtifactRequest> = files
+            .iter()
+            .map(|file| ArtifactRequest {
+                url: file.url.clone(),
+                expected: file.sha256.clone().map(Checksum::Sha256),
+            })
+            .collect();
+        let artifacts = self.fetcher.download_all(&requests, what);
+        files
+            .iter()
+            .zip(artifacts)
+            .map(|(file, artifact)| {
+                artifact
+                    .map(|artifact| artifact.path)
+                    .map_err(|source| IndexError::Download {
+                        filename: file.filename.clone(),
+                        source: Arc::new(source),
+                    })
+            })
+            .collect()
+    }
+
     /// Downloads the files of versions whose metadata only the file itself holds (verified
     /// against the index's sha256) and reads it from them.
     fn download_for_metadata(&self, downloads: Vec<((PackageName, Version), DistFile)>) {
         if downloads.is_empty() {
             return;
         }
-        let requests: Vec<ArtifactRequest> = downloads
-            .iter()
-            .map(|(_, file)| ArtifactRequest {
-                url: file.url.clone(),
-                expected: file.sha256.clone().map(Checksum::Sha256),
-            })
-            .collect();
-        let artifacts = self
-            .fetcher
-            .download_all(&requests, "Downloading sdists and wheels for metadata");
-        for ((key, file), artifact) in downloads.into_iter().zip(artifacts) {
-            let filename = || file.filename.clone();
-            let result = artifact
-                .map_err(|source| IndexError::Download {
-                    filename: filename(),
-                    source: Arc::new(source),
-                })
-                .and_then(|artifact| {
-                    std::fs::read(&artifact.path).map_err(|source| IndexError::Read {
-                        filename: filename(),
+        let files: Vec<&DistFile> = downloads.iter().map(|(_, file)| file).collect();
+        let paths = self.download(&files, "Downloading sdists and wheels for metadata");
+        for ((key, file), path) in downloads.iter().zip(paths) {
+            let result = path
+                .and_then(|path| {
+                    std::fs::read(path).map_err(|source| IndexError::Read {
+                        filename: file.filename.clone(),
                         source: Arc::new(source),
                     })
                 })
-                .and_then(|bytes| metadata_from_file(&file, &bytes, &key.0));
-            self.keep_metadata(key, file.url.as_str(), result);
+                .and_then(|bytes| metadata_from_file(file, &bytes, &key.0));
+            self.keep_metadata(key.clone(), file.url.as_str(), result);
         }
     }
 

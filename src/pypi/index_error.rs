@@ -77,7 +77,7 @@ pub enum IndexError {
     },
 
     #[error(
-        "{name} {version} has only a source distribution ({filename}) and no static source of its dependencies; looked at: {looked_at}. imglock never runs setup.py or a build backend, so pin a version of {name} that has a wheel"
+        "{name} {version} has only a source distribution ({filename}) and no static source of its dependencies; looked at: {looked_at}. Pin a version of {name} that has a wheel, or let imglock build its metadata"
     )]
     NoStaticMetadata {
         name: String,
@@ -91,6 +91,24 @@ pub enum IndexError {
         "the sdist {filename} cannot be built: its pyproject.toml gives no usable [build-system] requires ({problem}); pin a version that has a wheel or a valid pyproject.toml"
     )]
     BuildSystem { filename: String, problem: String },
+
+    #[error(
+        "{name} {version} has only a source distribution and no static source of its dependencies (looked at: {looked_at}); its metadata could not be built"
+    )]
+    MetadataBuild {
+        name: String,
+        version: String,
+        looked_at: super::sdist::source::LookedAt,
+        #[source]
+        source: Arc<super::build::BuildError>,
+    },
+
+    #[error("the build environment of {name} {version} cannot be had: {reason}")]
+    BuildEnvironment {
+        name: String,
+        version: String,
+        reason: String,
+    },
 
     #[error("the metadata of {name} {version} read from `{source_url}` is unusable")]
     WrongMetadata {

@@ -6,7 +6,9 @@
 //! `platform`, `manylinux`), never the host. The lock takes each file's sha256 and size from the
 //! index, so resolving downloads only metadata.
 
+pub(crate) mod build;
 mod build_requires;
+mod built_metadata;
 pub mod details;
 mod dist_metadata;
 mod emit;
@@ -72,26 +74,9 @@ impl<'a> PypiPackages<'a> {
         lock_dir: &Path,
         fetcher: &'a Fetcher,
         exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
+        no_build: crate::support::NoBuild<'_>,
     ) -> Result<Option<Self>, PypiError> {
-        let mut roots: HashMap<String, Vec<Requirement>> = HashMap::new();
-        for layer in &spec.layers {
-            for entry in layer
-                .requirements
-                .iter()
-                .filter(|r| r.kind == Ecosystem::Pypi)
-            {
-                let requirement = requirement::parse(&entry.text).map_err(|e| {
-                    spec.error_at(
-                        entry,
-                        format!("in layer `{}`: not a PEP 508 requirement: {e}", layer.name),
-                    )
-                })?;
-                roots
-                    .entry(layer.name.clone())
-                    .or_default()
-                    .push(requirement);
-            }
-        }
+        let roots = layer_roots(spec)?;
         if roots.is_empty() {
             return Ok(None);
         }
@@ -135,13 +120,45 @@ impl<'a> PypiPackages<'a> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Self {
-            indexes: Indexes::new(fetcher, repositories, target.clone(), exclude_newer),
+            indexes: Indexes::new(fetcher, repositories, target.clone(), exclude_newer)
+                .with_builds(index::Builds {
+                    builder: build::MetadataBuilder::new(
+                        &spec.image.base,
+                        no_build,
+                        fetcher.cache().clone(),
+                    ),
+                    environment: environment.clone(),
+                }),
             environment,
             target,
             exclude_newer,
             roots,
         }))
     }
+}
+
+/// Each layer's Python requirements, by layer name, read as PEP 508.
+fn layer_roots(spec: &Spec) -> Result<HashMap<String, Vec<Requirement>>, PypiError> {
+    let mut roots: HashMap<String, Vec<Requirement>> = HashMap::new();
+    for layer in &spec.layers {
+        for entry in layer
+            .requirements
+            .iter()
+            .filter(|r| r.kind == Ecosystem::Pypi)
+        {
+            let requirement = requirement::parse(&entry.text).map_err(|e| {
+                spec.error_at(
+                    entry,
+                    format!("in layer `{}`: not a PEP 508 requirement: {e}", layer.name),
+                )
+            })?;
+            roots
+                .entry(layer.name.clone())
+                .or_default()
+                .push(requirement);
+        }
+    }
+    Ok(roots)
 }
 
 fn parse_pair(text: &str, separator: char) -> Option<(u64, u64)> {

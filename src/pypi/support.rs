@@ -28,6 +28,7 @@ impl EcosystemSupport for Python {
             inputs.lock_dir,
             inputs.fetcher,
             inputs.exclude_newer,
+            inputs.no_build,
         )?))
     }
 

@@ -22,7 +22,7 @@ fn buildah(args: &[&str]) -> Output {
 }
 
 /// The base image's digest, or `None` (with a message) when real builds cannot run here.
-fn base_digest() -> Option<String> {
+pub(crate) fn base_digest() -> Option<String> {
     let is_root = Command::new("id")
         .arg("-u")
         .output()

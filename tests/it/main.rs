@@ -25,6 +25,7 @@ mod mixed;
 mod pypi;
 mod pypi_build;
 mod pypi_environment;
+mod pypi_metadata_build;
 mod pypi_sdist;
 mod r_binaries;
 mod republished;

@@ -295,6 +295,17 @@ pub(crate) fn assert_pins_match_uv(index: &str, name: &str) {
     let (project, output) = resolve_on(index, &[("py", &refs)], &exclude_newer, &[]);
     assert!(output.status.success(), "{name}: {}", stderr(&output));
     let ours = pins(&project.lock().unwrap(), None);
+    assert_eq!(
+        ours,
+        uv_pins(index, name),
+        "imglock and uv disagree on `{name}`"
+    );
+}
+
+/// `name → version` as `uv pip compile` pins the recorded set `name` on `index`, as of the set's
+/// own `--exclude-newer`, for CPython 3.8 on manylinux 2.17.
+pub(crate) fn uv_pins(index: &str, name: &str) -> BTreeMap<String, String> {
+    let exclude_newer = set_exclude_newer(name);
     // uv targets 3.8 from this machine's interpreter; it must not try to download one.
     let output = Command::new("uv")
         .env("UV_PYTHON_DOWNLOADS", "never")
@@ -319,7 +330,7 @@ pub(crate) fn assert_pins_match_uv(index: &str, name: &str) {
         .output()
         .unwrap();
     assert!(output.status.success(), "uv on {name}: {}", stderr(&output));
-    let theirs: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
+    String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| line.split_once("=="))
         .map(|(name, version)| {
@@ -328,8 +339,7 @@ pub(crate) fn assert_pins_match_uv(index: &str, name: &str) {
                 version.trim().to_string(),
             )
         })
-        .collect();
-    assert_eq!(ours, theirs, "imglock and uv disagree on `{name}`");
+        .collect()
 }
 
 /// The `RUN` that installs a layer's Python packages, as the shell command it runs.

@@ -48,11 +48,7 @@ pub fn metadata(
             Ok(found) => {
                 let mut metadata =
                     with_pkg_info(pkg_info.unwrap_or_default(), source, found, filename)?;
-                metadata.build_requires = pyproject::build_requires(members.pyproject.as_deref())
-                    .map_err(|problem| IndexError::BuildSystem {
-                    filename: filename.to_string(),
-                    problem,
-                })?;
+                metadata.build_requires = build_requires(filename, members.pyproject.as_deref())?;
                 return Ok(metadata);
             }
             Err(why) => looked_at.push((source, why)),
@@ -64,6 +60,25 @@ pub fn metadata(
         filename: filename.to_string(),
         looked_at: LookedAt(looked_at),
     })
+}
+
+/// The build requirements of the sdist `filename` whose `pyproject.toml` is `pyproject` (`None`
+/// when it has none): its `[build-system] requires`, else PEP 517's setuptools and wheel.
+pub fn build_requires(filename: &str, pyproject: Option<&str>) -> Result<Vec<String>, IndexError> {
+    pyproject::build_requires(pyproject).map_err(|problem| IndexError::BuildSystem {
+        filename: filename.to_string(),
+        problem,
+    })
+}
+
+/// The `pyproject.toml` of the sdist `filename` (bytes `bytes`), when it has one.
+pub fn pyproject(filename: &str, bytes: &[u8]) -> Result<Option<String>, IndexError> {
+    Members::read(filename, bytes)
+        .map(|members| members.pyproject)
+        .map_err(|source| IndexError::SdistArchive {
+            filename: filename.to_string(),
+            source: Arc::new(source),
+        })
 }
 
 /// What `source` says of the sdist's dependencies, or why it says nothing static.
@@ -103,6 +118,8 @@ fn read_source(
         SdistSource::SetupCfg => {
             setup_cfg::read(members.setup_cfg.as_deref().ok_or(NotStatic::Absent)?)
         }
+        // Not a file of the archive: what a build says, when no file says it.
+        SdistSource::Build => Err(NotStatic::Absent),
     }
 }
 

@@ -14,6 +14,9 @@ pub enum SdistSource {
     EggInfo,
     /// `setup.cfg`'s `[options]` and `[options.extras_require]`.
     SetupCfg,
+    /// None of those: the sdist's PEP 517 metadata hook, run in a container of the base image
+    /// (see [`crate::pypi::build`]).
+    Build,
 }
 
 impl fmt::Display for SdistSource {
@@ -23,6 +26,7 @@ impl fmt::Display for SdistSource {
             Self::Pyproject => "pyproject.toml [project]",
             Self::EggInfo => "*.egg-info/requires.txt",
             Self::SetupCfg => "setup.cfg [options]",
+            Self::Build => "its PEP 517 metadata hook, run in a container of the base image",
         })
     }
 }

@@ -1,0 +1,196 @@
+//! The container engines an isolated metadata build runs in, in the order they are preferred
+//! (buildah, podman, docker), and how each runs a throwaway container with no network.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A program that runs containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerEngine {
+    Buildah,
+    Podman,
+    Docker,
+}
+
+/// A host folder mounted into the container.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub host: PathBuf,
+    pub container: &'static str,
+    pub writable: bool,
+}
+
+/// Why a container could not be run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot run `{program}`: {source}")]
+    Start {
+        program: &'static str,
+        source: std::io::Error,
+    },
+    #[error("`{program} from {image}` failed (is the image in {program}'s storage?): {stderr}")]
+    NoContainer {
+        program: &'static str,
+        image: String,
+        stderr: String,
+    },
+    #[error("it ran for more than {} s and was stopped", .0.as_secs())]
+    TimedOut(Duration),
+}
+
+impl ContainerEngine {
+    /// Every engine, in order of preference.
+    pub const ALL: [Self; 3] = [Self::Buildah, Self::Podman, Self::Docker];
+
+    /// The program's name.
+    pub fn program(self) -> &'static str {
+        match self {
+            Self::Buildah => "buildah",
+            Self::Podman => "podman",
+            Self::Docker => "docker",
+        }
+    }
+
+    /// The first engine on `PATH`.
+    pub fn find() -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|engine| on_path(engine.program()))
+    }
+
+    /// Runs `command` in a throwaway container of `image` (never pulled: the spec's base image
+    /// must be in the engine's storage) with no network and `mounts`, for at most `limit`.
+    pub fn run(
+        self,
+        image: &str,
+        mounts: &[Mount],
+        command: &[&str],
+        limit: Duration,
+    ) -> Result<Output, EngineError> {
+        let volumes: Vec<String> = mounts
+            .iter()
+            .flat_map(|mount| {
+                let mode = if mount.writable { "rw" } else { "ro" };
+                let volume = format!("{}:{}:{mode}", mount.host.display(), mount.container);
+                ["-v".to_string(), volume]
+            })
+            .collect();
+        match self {
+            Self::Buildah => {
+                let program = self.program();
+                let from = run_for(
+                    Command::new(program).args(["from", "--pull=never", "--quiet", image]),
+                    program,
+                    limit,
+                )?;
+                let container = String::from_utf8_lossy(&from.stdout).trim().to_string();
+                if !from.status.success() || container.is_empty() {
+                    return Err(EngineError::NoContainer {
+                        program,
+                        image: image.to_string(),
+                        stderr: String::from_utf8_lossy(&from.stderr).trim().to_string(),
+                    });
+                }
+                let output = run_for(
+                    isolated_from_the_network(program)
+                        .args(["run", "--network", "none"])
+                        .args(&volumes)
+                        .arg(&container)
+                        .arg("--")
+                        .args(command),
+                    program,
+                    limit,
+                );
+                let _ = Command::new(program)
+                    .args(["rm", &container])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                output
+            }
+            Self::Podman | Self::Docker => run_for(
+                Command::new(self.program())
+                    .args(["run", "--rm", "--pull=never", "--network", "none"])
+                    .args(&volumes)
+                    .arg(image)
+                    .args(command),
+                self.program(),
+                limit,
+            ),
+        }
+    }
+}
+
+/// A command running `program` in an empty network namespace of its own when this process may
+/// make one (as root, with util-linux's `unshare`): buildah's chroot isolation, which rootful
+/// builds on hosts without a container runtime use, runs the container in the network of
+/// buildah itself, whatever `--network` says. Otherwise `program` alone: its own isolation
+/// applies, and the hook checks it.
+fn isolated_from_the_network(program: &str) -> Command {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root && on_path("unshare") {
+        let mut command = Command::new("unshare");
+        command.args(["--net", "--", program]);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+/// Whether `program` is an executable file in a folder of `PATH`.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| is_program(&dir.join(program))))
+}
+
+/// Whether `path` is an executable file.
+fn is_program(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Runs `command` to its end with its output captured, killing it after `limit`.
+fn run_for(
+    command: &mut Command,
+    program: &'static str,
+    limit: Duration,
+) -> Result<Output, EngineError> {
+    let start = |source| EngineError::Start { program, source };
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(start)?;
+    // Both pipes are drained meanwhile, so a chatty build never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(start)? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(EngineError::TimedOut(limit));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}

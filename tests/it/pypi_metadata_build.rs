@@ -1,0 +1,90 @@
+//! Sdists that hold no static metadata (PyYAML 5.3.1 and locket 0.2.0 in the Dask worker set)
+//! get it from their PEP 517 hook, run by `imglock resolve` in a buildah container of the spec's
+//! base image (scripts/base-image.sh) with no network, their build dependencies resolved and
+//! downloaded from the recorded index: the set then locks as uv locks it.
+
+use crate::image_build::base_digest;
+use crate::pypi::{fixtures, pins, python_spec, set, set_exclude_newer, uv_pins};
+use crate::support::{self, Project, Server, stderr};
+
+/// A project whose spec locks the recorded set `name` on `server`'s index, on the test base
+/// image pinned by `digest`.
+fn project_on_base(server: &Server, name: &str, digest: &str) -> Project {
+    let requirements = set(name);
+    let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
+    let spec = python_spec(&format!("{}/simple", server.url()), &[("py", &refs)]);
+    let base_line = spec
+        .lines()
+        .find(|l| l.starts_with("base = "))
+        .unwrap()
+        .to_string();
+    Project::new(&spec.replacen(
+        &base_line,
+        &format!("base = \"localhost/imglock-test-base@{digest}\""),
+        1,
+    ))
+}
+
+/// `imglock resolve` with buildah's settings on this machine.
+fn resolve(project: &Project, name: &str, flags: &[&str]) -> std::process::Output {
+    let exclude_newer = set_exclude_newer(name);
+    let mut args = vec!["resolve", "--verbose", "--exclude-newer", &exclude_newer];
+    args.extend(flags);
+    project.run_with(
+        &args,
+        &[("STORAGE_DRIVER", "vfs"), ("BUILDAH_ISOLATION", "chroot")],
+    )
+}
+
+#[test]
+fn the_dask_worker_set_locks_as_uv_does_with_two_metadata_builds() {
+    let Some(digest) = base_digest() else { return };
+    if !support::available(support::runs("uv", &["--version"]), "uv is not installed") {
+        return;
+    }
+    let server = Server::start(&fixtures());
+    let project = project_on_base(&server, "dask-worker", &digest);
+    let output = resolve(&project, "dask-worker", &[]);
+    let text = stderr(&output);
+    assert!(output.status.success(), "{text}");
+    for name in ["pyyaml 5.3.1", "locket 0.2.0"] {
+        let note = format!(
+            "{name} is an sdist: its dependencies were read from its PEP 517 metadata hook, run in a container of the base image"
+        );
+        assert!(text.contains(&note), "missing {note:?} in:\n{text}");
+    }
+    let ours = pins(&project.lock().unwrap(), None);
+    assert_eq!(
+        ours,
+        uv_pins(&format!("{}/simple", server.url()), "dask-worker")
+    );
+
+    // The second resolve builds nothing: the results are cached by each sdist's sha256, so an
+    // engine is not even needed.
+    let again = project.run_with(
+        &[
+            "resolve",
+            "--exclude-newer",
+            &set_exclude_newer("dask-worker"),
+            "--upgrade",
+        ],
+        &[("PATH", "/nonexistent")],
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(pins(&project.lock().unwrap(), None), ours);
+}
+
+#[test]
+fn no_build_package_refuses_that_build_by_name() {
+    let Some(digest) = base_digest() else { return };
+    let server = Server::start(&fixtures());
+    let project = project_on_base(&server, "dask-worker", &digest);
+    let output = resolve(&project, "dask-worker", &["--no-build-package", "locket"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("locket-0.2.0.tar.gz holds no static metadata, and `--no-build-package locket` forbids building it"),
+        "{text}"
+    );
+    assert!(project.lock().is_none());
+}
