@@ -488,3 +488,21 @@ fn diff_shows_build_dependency_and_build_requirement_changes() {
         ]
     );
 }
+
+#[test]
+fn sdists_whose_metadata_was_built_lock_their_build_dependencies_too() {
+    let Some(digest) = crate::image_build::base_digest() else {
+        return;
+    };
+    let server = Server::start(&fixtures());
+    let project = crate::pypi_metadata_build::project_on_base(&server, "dask-worker", &digest);
+    let output = crate::pypi_metadata_build::resolve(&project, "dask-worker", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    // As of 2021-01-01: setuptools 51.1.1 and wheel 0.36.2, PEP 517's defaults for setup.py.
+    let legacy = ["setuptools==51.1.1", "wheel==0.36.2"];
+    for sdist in ["pyyaml", "locket"] {
+        assert_eq!(build_requires(&lock, sdist), legacy, "{sdist}");
+    }
+    assert_eq!(build_pins(&lock), legacy);
+}

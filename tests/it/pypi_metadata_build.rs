@@ -9,7 +9,7 @@ use crate::support::{self, Project, Server, stderr};
 
 /// A project whose spec locks the recorded set `name` on `server`'s index, on the test base
 /// image pinned by `digest`.
-fn project_on_base(server: &Server, name: &str, digest: &str) -> Project {
+pub(crate) fn project_on_base(server: &Server, name: &str, digest: &str) -> Project {
     let requirements = set(name);
     let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
     let spec = python_spec(&format!("{}/simple", server.url()), &[("py", &refs)]);
@@ -26,7 +26,7 @@ fn project_on_base(server: &Server, name: &str, digest: &str) -> Project {
 }
 
 /// `imglock resolve` with buildah's settings on this machine.
-fn resolve(project: &Project, name: &str, flags: &[&str]) -> std::process::Output {
+pub(crate) fn resolve(project: &Project, name: &str, flags: &[&str]) -> std::process::Output {
     let exclude_newer = set_exclude_newer(name);
     let mut args = vec!["resolve", "--verbose", "--exclude-newer", &exclude_newer];
     args.extend(flags);
