@@ -12,7 +12,7 @@ use crate::support::{Project, Server, fixture_copy, locks, output_text as text, 
 
 const BASE: &str = "localhost/imglock-test-base:bookworm-r-python-conda";
 
-fn buildah(args: &[&str]) -> Output {
+pub(crate) fn buildah(args: &[&str]) -> Output {
     Command::new("buildah")
         .args(args)
         .env("STORAGE_DRIVER", "vfs")
@@ -55,7 +55,7 @@ pub(crate) fn base_digest() -> Option<String> {
 }
 
 /// Images and containers this test made, removed when it ends however it ends.
-struct Cleanup(Vec<String>);
+pub(crate) struct Cleanup(pub(crate) Vec<String>);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
@@ -67,7 +67,7 @@ impl Drop for Cleanup {
     }
 }
 
-fn build(project: &Project, dir: &str, tag: &str, extra: &[&str]) -> (Output, f64) {
+pub(crate) fn build(project: &Project, dir: &str, tag: &str, extra: &[&str]) -> (Output, f64) {
     let context = project.path(dir);
     let started = Instant::now();
     let mut args = vec!["bud", "--layers", "-t", tag];

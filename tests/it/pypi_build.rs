@@ -180,6 +180,11 @@ const PREFIX: &str = "/opt/py";
 /// A buildable sdist: setup.py only, no pyproject.toml (a legacy sdist, built with setuptools
 /// and wheel), and a module that says it was built.
 fn publish_buildable(root: &Path) {
+    publish_buildable_with(root, "BUILT = True\n");
+}
+
+/// [`publish_buildable`] with `module` as the module's text.
+fn publish_buildable_with(root: &Path, module: &str) {
     let info = pkg_info("handmade-build");
     publish(
         root,
@@ -190,7 +195,7 @@ fn publish_buildable(root: &Path) {
                 "setup.py",
                 "from setuptools import setup\nsetup(name='handmade-build', version='1.0', py_modules=['handmade_build'])\n",
             ),
-            ("handmade_build.py", "BUILT = True\n"),
+            ("handmade_build.py", module),
         ],
     );
 }
@@ -505,4 +510,59 @@ fn sdists_whose_metadata_was_built_lock_their_build_dependencies_too() {
         assert_eq!(build_requires(&lock, sdist), legacy, "{sdist}");
     }
     assert_eq!(build_pins(&lock), legacy);
+}
+
+#[test]
+fn a_real_build_makes_the_wheel_in_the_image_and_the_next_build_takes_it_from_the_cache() {
+    use crate::image_build::{Cleanup, base_digest, build, buildah};
+    let Some(digest) = base_digest() else { return };
+    // A new sdist (new sha256) each run: the builder's cache mount outlives the test.
+    let stamp = format!(
+        "BUILT = {:?}\n",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let (_copy, server) = serve_edited(|root| publish_buildable_with(root, &stamp));
+    // Debian 12's Python is 3.11, without python3-venv: the build venv takes the image's pip.
+    let project = Project::new(&format!(
+        "[image]\nname = \"sdist-build-test\"\nbase = \"localhost/imglock-test-base@{digest}\"\npython = \"3.11\"\n\n[repositories]\npypi = \"{}/simple\"\n\n[[layer]]\nname = \"py\"\npypi = [\"handmade-build\", \"idna==3.3\"]\n",
+        server.url()
+    ));
+    let output = project.run(&["resolve", "--exclude-newer", &date()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tag = format!("localhost/imglock-sdist-test-{}:1", std::process::id());
+    let mut cleanup = Cleanup(vec![tag.clone()]);
+    let (output, first) = build(&project, "build", &tag, &[]);
+    let printed = crate::support::output_text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(
+        printed.contains("imglock: built handmade-build 1.0 from its sdist"),
+        "{printed}"
+    );
+
+    let again = format!("localhost/imglock-sdist-test-{}:2", std::process::id());
+    cleanup.0.push(again.clone());
+    let (output, second) = build(&project, "build", &again, &["--no-cache"]);
+    let printed = crate::support::output_text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(
+        printed.contains("imglock: handmade-build 1.0: its wheel from the build cache"),
+        "{printed}"
+    );
+
+    let images = tempfile::tempdir().unwrap();
+    let oci = images.path().join("oci");
+    let output = buildah(&["push", &again, &format!("oci:{}", oci.display())]);
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::output_text(&output)
+    );
+    let report = project.verify_clean(&oci);
+    assert_eq!(report["checked"].as_array().unwrap().len(), 2);
+    eprintln!("sdist layer build: {first:.1} s, again from the wheel cache: {second:.1} s");
 }
