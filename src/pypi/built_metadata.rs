@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, PackageName, Requirement};
+use sha2::Digest;
 
 use super::build::{BuildBackend, SdistBuild};
 use super::error::PypiError;
@@ -41,7 +42,8 @@ impl Indexes<'_> {
         let backend = BuildBackend::of(pyproject.as_deref());
         let requires = super::sdist::build_requires(&sdist.filename, pyproject.as_deref())?;
         let wheels = self.build_environment(name, version, &requires)?;
-        let sha256 = sdist.sha256.clone().unwrap_or_default();
+        // The cache key: the bytes' own digest (an index need not give one).
+        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
         let build = SdistBuild {
             filename: &sdist.filename,
             path: &path,
