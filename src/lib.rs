@@ -40,5 +40,10 @@ pub(crate) mod spec;
 pub(crate) mod support;
 pub mod verify;
 
+/// Where a test's tool or data is, shared with the integration tests: under `CI=true` a missing
+/// one fails.
+#[cfg(test)]
+#[path = "../tests/it/support/corpora.rs"]
+pub(crate) mod corpora;
 #[cfg(test)]
 pub(crate) mod fuzz;

@@ -5,8 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-#[path = "../../tests/it/support/corpora.rs"]
-mod corpora;
+use crate::corpora;
 
 /// The repository's root.
 pub(crate) fn root() -> &'static Path {

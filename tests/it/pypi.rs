@@ -363,10 +363,7 @@ pub(crate) fn python_step(dockerfile: &str) -> String {
 
 #[test]
 fn the_emitted_step_installs_exactly_the_lock_and_verify_agrees() {
-    if !support::available(
-        support::runs("python3", &["-m", "venv", "--help"]),
-        "python3 -m venv is not available",
-    ) {
+    if !support::python_venv_available() {
         return;
     }
     let server = Server::start(&fixtures());

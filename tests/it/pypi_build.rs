@@ -262,10 +262,7 @@ fn python_without_ensurepip(bin: &Path) {
 
 #[test]
 fn without_ensurepip_the_build_venv_gets_its_packages_from_the_images_pip() {
-    if !support::available(
-        support::runs("python3", &["-m", "venv", "--help"]),
-        "python3 -m venv is not available",
-    ) {
+    if !support::python_venv_available() {
         return;
     }
     let (_copy, server) = serve_edited(publish_buildable);
@@ -317,10 +314,7 @@ fn locked_buildable(server: &Server) -> Project {
 
 #[test]
 fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wheel() {
-    if !support::available(
-        support::runs("python3", &["-m", "venv", "--help"]),
-        "python3 -m venv is not available",
-    ) {
+    if !support::python_venv_available() {
         return;
     }
     let (_copy, server) = serve_edited(publish_buildable);

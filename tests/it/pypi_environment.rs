@@ -53,10 +53,7 @@ fn run_step(project: &Project, root: &Path) {
 
 #[test]
 fn a_layer_installs_into_the_virtualenv_the_spec_names_and_verify_reads_it() {
-    if !support::available(
-        support::runs("python3", &["-m", "venv", "--help"]),
-        "python3 -m venv is not available",
-    ) {
+    if !support::python_venv_available() {
         return;
     }
     let server = Server::start(&fixtures());
@@ -95,10 +92,7 @@ fn a_layer_installs_into_the_virtualenv_the_spec_names_and_verify_reads_it() {
 
 #[test]
 fn verify_finds_files_changed_after_the_install_by_their_record() {
-    if !support::available(
-        support::runs("python3", &["-m", "venv", "--help"]),
-        "python3 -m venv is not available",
-    ) {
+    if !support::python_venv_available() {
         return;
     }
     let server = Server::start(&fixtures());

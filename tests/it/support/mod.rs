@@ -210,6 +210,15 @@ pub mod locks;
 mod corpora;
 pub use corpora::{available, shared_corpus};
 
+/// Whether this machine's `python3` makes virtualenvs (the Python install tests stand one in for
+/// the image's environment); under `CI=true` its absence fails.
+pub fn python_venv_available() -> bool {
+    available(
+        runs("python3", &["-m", "venv", "--help"]),
+        "python3 -m venv is not available",
+    )
+}
+
 #[test]
 fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
     use corpora::available_in;
