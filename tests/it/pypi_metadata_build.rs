@@ -88,3 +88,33 @@ fn no_build_package_refuses_that_build_by_name() {
     );
     assert!(project.lock().is_none());
 }
+
+#[test]
+fn sdists_an_index_gives_no_digest_for_are_not_confused_in_the_build_cache() {
+    let Some(digest) = base_digest() else { return };
+    // PEP 691 makes a file's hashes optional: strip those of both sdists that need a build.
+    let (_copy, server) = crate::pypi::serve_edited(|root| {
+        for (project, sdist) in [
+            ("pyyaml", "PyYAML-5.3.1.tar.gz"),
+            ("locket", "locket-0.2.0.tar.gz"),
+        ] {
+            let page = root.join(format!("simple/{project}/index.json"));
+            let mut json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
+            for file in json["files"].as_array_mut().unwrap() {
+                if file["filename"] == sdist {
+                    file["hashes"] = serde_json::json!({});
+                }
+            }
+            std::fs::write(&page, json.to_string()).unwrap();
+        }
+    });
+    let project = project_on_base(&server, "dask-worker", &digest);
+    let output = resolve(&project, "dask-worker", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let pins = pins(&project.lock().unwrap(), None);
+    assert_eq!(
+        (pins["pyyaml"].as_str(), pins["locket"].as_str()),
+        ("5.3.1", "0.2.0")
+    );
+}
