@@ -23,24 +23,6 @@ const SETS: &[&str] = &["dask", "science", "databricks-10.4", "dask-worker"];
 /// The sets whose sdists need a metadata build.
 const NEEDS_BUILDS: &[&str] = &["dask-worker"];
 
-/// The test base image pinned by digest, when buildah has it.
-fn test_base_image() -> Option<String> {
-    let output = Command::new("buildah")
-        .args([
-            "inspect",
-            "--type",
-            "image",
-            "--format",
-            "{{.FromImageDigest}}",
-        ])
-        .arg("localhost/imglock-test-base:bookworm-r-python-conda")
-        .output()
-        .ok()?;
-    let digest = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    (output.status.success() && digest.starts_with("sha256:"))
-        .then(|| format!("localhost/imglock-test-base@{digest}"))
-}
-
 fn imglock_resolve(spec: &Path, cache: &Path, exclude_newer: &str) {
     let lock = spec.with_file_name("imglock.lock");
     let _ = std::fs::remove_file(&lock);
@@ -99,7 +81,8 @@ fn benches(c: &mut Criterion) {
     let index = format!("{}/simple", server.url());
     let mut group = c.benchmark_group("pypi, 30 ms latency");
     group.sample_size(10);
-    let built_base = test_base_image();
+    let built_base =
+        support::test_base_digest().map(|digest| format!("localhost/imglock-test-base@{digest}"));
     for set in SETS {
         let base = match (NEEDS_BUILDS.contains(set), &built_base) {
             (false, _) => format!("python@sha256:{}", "0".repeat(64)),

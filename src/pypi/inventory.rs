@@ -140,14 +140,15 @@ impl PythonInventory {
 /// The installed distributions by normalised name, each with its version and METADATA path.
 type Installed = BTreeMap<String, (String, String)>;
 
-/// What is wrong with one locked package of `layer`, given its installed version and path if
-/// any: missing or another version.
-fn check_locked(
+/// A finding of `kind` about the locked `package` of `layer`.
+fn finding(
     layer: &str,
     package: &LockedPackage,
-    installed: Option<&(String, String)>,
-) -> Option<Finding> {
-    let finding = |kind, found: Option<String>, message: String| Finding {
+    kind: FindingKind,
+    found: Option<String>,
+    message: String,
+) -> Finding {
+    Finding {
         kind,
         layer: layer.to_string(),
         ecosystem: Ecosystem::Pypi,
@@ -155,7 +156,17 @@ fn check_locked(
         expected: Some(package.version.clone()),
         found,
         message,
-    };
+    }
+}
+
+/// What is wrong with one locked package of `layer`, given its installed version and path if
+/// any: missing or another version.
+fn check_locked(
+    layer: &str,
+    package: &LockedPackage,
+    installed: Option<&(String, String)>,
+) -> Option<Finding> {
+    let finding = |kind, found, message| finding(layer, package, kind, found, message);
     match installed {
         None => Some(finding(
             FindingKind::Missing,
@@ -192,15 +203,8 @@ fn changed_files(
     let dist_info = metadata.strip_suffix("/METADATA")?;
     let site = dist_info.rsplit_once('/')?.0;
     let record_path = format!("{dist_info}/RECORD");
-    let finding = |found: Option<String>, message: String| Finding {
-        kind: FindingKind::ChangedFile,
-        layer: layer.to_string(),
-        ecosystem: Ecosystem::Pypi,
-        name: package.name.clone(),
-        expected: Some(package.version.clone()),
-        found,
-        message,
-    };
+    let finding =
+        |found, message| finding(layer, package, FindingKind::ChangedFile, found, message);
     let Some(record) = files.get(&record_path).and_then(|c| c.bytes()) else {
         return Some(finding(
             None,

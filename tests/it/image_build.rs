@@ -10,8 +10,6 @@ use crate::support;
 use crate::support::mixed::MixedRepositories;
 use crate::support::{Project, Server, fixture_copy, locks, output_text as text, stderr};
 
-const BASE: &str = "localhost/imglock-test-base:bookworm-r-python-conda";
-
 pub(crate) fn buildah(args: &[&str]) -> Output {
     Command::new("buildah")
         .args(args)
@@ -28,22 +26,9 @@ pub(crate) fn base_digest() -> Option<String> {
         .output()
         .map(|o| o.stdout == b"0\n")
         .unwrap_or(false);
-    let digest = Command::new("buildah")
-        .args([
-            "inspect",
-            "--type",
-            "image",
-            "--format",
-            "{{.FromImageDigest}}",
-            BASE,
-        ])
-        .env("STORAGE_DRIVER", "vfs")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let digest = support::test_base_digest();
     match (is_root, digest) {
-        (true, Some(digest)) if digest.starts_with("sha256:") => Some(digest),
+        (true, Some(digest)) => Some(digest),
         _ => {
             support::available(
                 false,

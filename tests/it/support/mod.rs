@@ -210,6 +210,27 @@ pub mod locks;
 mod corpora;
 pub use corpora::{available, shared_corpus};
 
+/// The test base image scripts/base-image.sh builds into buildah's storage.
+pub const TEST_BASE_IMAGE: &str = "localhost/imglock-test-base:bookworm-r-python-conda";
+
+/// The digest of [`TEST_BASE_IMAGE`], when buildah has it.
+pub fn test_base_digest() -> Option<String> {
+    let output = std::process::Command::new("buildah")
+        .args([
+            "inspect",
+            "--type",
+            "image",
+            "--format",
+            "{{.FromImageDigest}}",
+        ])
+        .arg(TEST_BASE_IMAGE)
+        .env("STORAGE_DRIVER", "vfs")
+        .output()
+        .ok()?;
+    let digest = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    (output.status.success() && digest.starts_with("sha256:")).then_some(digest)
+}
+
 /// Whether this machine's `python3` makes virtualenvs (the Python install tests stand one in for
 /// the image's environment); under `CI=true` its absence fails.
 pub fn python_venv_available() -> bool {
