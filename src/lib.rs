@@ -13,6 +13,7 @@
 // crate's own private items are meant.
 #![allow(rustdoc::private_intra_doc_links)]
 
+pub(crate) mod built_binaries;
 pub(crate) mod causes;
 pub(crate) mod check;
 pub mod cli;

@@ -124,20 +124,32 @@ impl PackageDetails {
         }
     }
 
-    /// An R package's details, to change.
-    pub fn r_mut(&mut self) -> Option<&mut RDetails> {
-        match self {
-            Self::R(details) => Some(details),
-            _ => None,
-        }
-    }
-
     /// The exact pins of the environment it is built in, when it is built from source (a PyPI
     /// sdist's `build-requires`); empty otherwise.
     pub fn build_requires(&self) -> &[String] {
         match self {
             Self::Pypi(details) => &details.build_requires,
             _ => &[],
+        }
+    }
+
+    /// The sha256 of the binary recorded as built from this source in an image
+    /// (`binary-sha256`: an R package's binary, a Python sdist's wheel), if any.
+    pub fn binary_sha256(&self) -> Option<&str> {
+        match self {
+            Self::R(details) => details.binary_sha256.as_deref(),
+            Self::Pypi(details) => details.binary_sha256.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Records the sha256 of the binary built from this source; nothing for an ecosystem whose
+    /// packages are not built in the image.
+    pub fn set_binary_sha256(&mut self, binary: String) {
+        match self {
+            Self::R(details) => details.binary_sha256 = Some(binary),
+            Self::Pypi(details) => details.binary_sha256 = Some(binary),
+            _ => {}
         }
     }
 

@@ -8,7 +8,7 @@
 //! (what Debian's `r-base-core` and `r-recommended` install, known by name): any other package,
 //! in any library, is unexpected, because R would load it too.
 //!
-//! It also reads the installer's records of the binaries it installed ([`super::binaries`]),
+//! It also reads the installer's records of the binaries it installed ([`crate::built_binaries`]),
 //! which `imglock verify --record-binaries` puts into the lock.
 
 use std::collections::{BTreeMap, HashSet};
@@ -198,7 +198,7 @@ fn wrong_source(ecosystem: Ecosystem, fields: &BTreeMap<String, String>) -> Opti
 
 impl Wanted for RInventory {
     fn file(&self, path: &str) -> Option<Want> {
-        if let Some(want) = super::binaries::wanted(path) {
+        if let Some(want) = super::emit::BUILT.wanted(path) {
             return Some(want);
         }
         let (_, package) = self.package_of(path)?;
@@ -206,7 +206,7 @@ impl Wanted for RInventory {
     }
 
     fn folder(&self, path: &str) -> bool {
-        super::binaries::wanted_folder(path)
+        super::emit::BUILT.wanted_folder(path)
             || self.libraries.iter().any(|library| {
                 library.starts_with(&format!("{path}/"))
                     || library == path
@@ -233,6 +233,6 @@ impl Inventory for RInventory {
 
     /// Puts the binary sha256 of each installer record that matches the lock into the lock.
     fn record(&self, files: &Files, lock: &mut Lock) -> Option<Recording> {
-        Some(super::binaries::record(files, lock))
+        Some(super::emit::BUILT.record(files, lock))
     }
 }

@@ -7,7 +7,6 @@
 //! came from.
 
 mod archive;
-pub(crate) mod binaries;
 pub(crate) mod bioc;
 mod dcf;
 pub(crate) mod details;

@@ -36,7 +36,7 @@ impl EcosystemSupport for R {
     }
 
     fn keep_recorded(&self, previous: &Lock, lock: &mut Lock) {
-        super::binaries::keep_recorded(previous, lock);
+        super::emit::BUILT.keep_recorded(previous, lock);
     }
 
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {

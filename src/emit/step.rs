@@ -215,3 +215,14 @@ pub fn fetch_verified(
     );
     out
 }
+
+/// The step that writes `script` (a helper every install step of an ecosystem calls, the same
+/// for every lock) into the image at `path`, executable; `title` names it in the comment line.
+pub fn script_step(title: &str, script: &str, path: &str) -> String {
+    let mut out = format!("# {title} (the same for every lock)\nRUN printf '%s\\n' \\\n");
+    for line in script.lines() {
+        let _ = writeln!(out, "        {} \\", quote(line));
+    }
+    let _ = writeln!(out, "        > {path} && chmod 0755 {path}");
+    out
+}

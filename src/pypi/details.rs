@@ -10,6 +10,10 @@ pub struct PypiDetails {
     /// For an sdist, the exact pins of its build environment (`name==version`, sorted), whose
     /// files are the layer's build packages; empty for a wheel.
     pub build_requires: Vec<String>,
+    /// For an sdist, the sha256 of the wheel a build of it made, recorded from a built image
+    /// (`imglock verify IMAGE --record-binaries`): the only wheel of it the step takes from the
+    /// wheel cache. Valid for the lock's wheel cache key (Python, platform and base image).
+    pub binary_sha256: Option<String>,
 }
 
 impl PypiDetails {
@@ -18,12 +22,19 @@ impl PypiDetails {
         Ok(Self {
             markers: fields.strings("markers")?,
             build_requires: fields.strings("build-requires")?,
+            binary_sha256: fields.sha256("binary-sha256")?,
         })
     }
 
-    /// Writes the fields that go in `slot` (the markers, then an sdist's build requirements,
-    /// follow `requested`, when there are any).
+    /// Writes the fields that go in `slot`: an sdist's wheel sha256 beside its own (after
+    /// `size`); the markers, then an sdist's build requirements, after `requested`, when there
+    /// are any.
     pub fn write(&self, slot: Slot, out: &mut FieldWriter<'_>) {
+        if slot == Slot::Artifact
+            && let Some(binary) = &self.binary_sha256
+        {
+            out.string("binary-sha256", binary);
+        }
         if slot != Slot::Requested {
             return;
         }

@@ -2,7 +2,9 @@
 //! standard prefixes (`/usr/local`, `/usr`, `/opt/conda`) and the lock's `python-prefix`,
 //! checked against the lock's PyPI packages, and each locked distribution's files checked
 //! against its `RECORD`, so a file changed after the install is found. Packaging tools a Python
-//! base image ships (pip, setuptools, wheel) are not unexpected.
+//! base image ships (pip, setuptools, wheel) are not unexpected. It also reads the sdist
+//! builder's records of the wheels it built ([`crate::built_binaries`]), which
+//! `imglock verify --record-binaries` puts into the lock.
 
 use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
@@ -10,11 +12,12 @@ use std::str::FromStr;
 use pep508_rs::PackageName;
 use sha2::{Digest, Sha256};
 
+use super::emit::sdist_build::BUILT;
 use super::record::hashed_files;
 use crate::lock::{Lock, LockedPackage};
 use crate::package::Ecosystem;
 use crate::verify::image::{Content, Files, Want, Wanted, texts};
-use crate::verify::inventory::{Finding, FindingKind, Inventory};
+use crate::verify::inventory::{Finding, FindingKind, Inventory, Recording};
 
 /// Distributions every Python base image carries.
 const PACKAGING_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"];
@@ -93,6 +96,9 @@ impl PythonInventory {
 
 impl Wanted for PythonInventory {
     fn file(&self, path: &str) -> Option<Want> {
+        if let Some(want) = BUILT.wanted(path) {
+            return Some(want);
+        }
         match self.place(path)? {
             Place::DistInfo => Some(Want::Bytes),
             Place::Installed => Some(Want::Digest),
@@ -100,17 +106,18 @@ impl Wanted for PythonInventory {
     }
 
     fn folder(&self, path: &str) -> bool {
-        self.prefixes.iter().any(|prefix| {
-            let python_folder = path
-                .strip_prefix(prefix.as_str())
-                .and_then(|rest| rest.strip_prefix("/lib/"))
-                .is_some_and(|rest| rest.starts_with("python3"));
-            prefix == path
-                || prefix.starts_with(&format!("{path}/"))
-                || path == format!("{prefix}/lib")
-                || path == format!("{prefix}/bin")
-                || python_folder
-        })
+        BUILT.wanted_folder(path)
+            || self.prefixes.iter().any(|prefix| {
+                let python_folder = path
+                    .strip_prefix(prefix.as_str())
+                    .and_then(|rest| rest.strip_prefix("/lib/"))
+                    .is_some_and(|rest| rest.starts_with("python3"));
+                prefix == path
+                    || prefix.starts_with(&format!("{path}/"))
+                    || path == format!("{prefix}/lib")
+                    || path == format!("{prefix}/bin")
+                    || python_folder
+            })
     }
 }
 
@@ -313,6 +320,11 @@ impl Inventory for PythonInventory {
             return;
         }
         findings.extend(unexpected(&installed, &locked, &conda_names(lock)));
+    }
+
+    /// Puts the wheel sha256 of each builder record that matches the lock into the lock.
+    fn record(&self, files: &Files, lock: &mut Lock) -> Option<Recording> {
+        Some(BUILT.record(files, lock))
     }
 }
 

@@ -22,7 +22,6 @@ mod ranges;
 mod record;
 mod requirement;
 mod sdist;
-mod sdist_build;
 mod simple;
 mod solver;
 pub mod spec;
@@ -343,7 +342,7 @@ impl PypiPackages<'_> {
                     .get(name)
                     .map(|m| m.iter().cloned().collect())
                     .unwrap_or_default(),
-                build_requires: Vec::new(),
+                ..PypiDetails::default()
             }),
         })
     }

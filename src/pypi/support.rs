@@ -43,8 +43,16 @@ impl EcosystemSupport for Python {
         }
     }
 
+    fn keep_recorded(&self, previous: &Lock, lock: &mut Lock) {
+        super::emit::sdist_build::BUILT.keep_recorded(previous, lock);
+    }
+
     fn version_change(&self, old: &str, new: &str) -> Option<(Ordering, ChangeLevel)> {
         super::version_change(old, new)
+    }
+
+    fn preamble(&self, lock: &Lock, _options: &DockerfileOptions) -> Option<(String, Step)> {
+        super::emit::sdist_build::preamble(lock)
     }
 
     fn install_steps(
@@ -60,14 +68,14 @@ impl EcosystemSupport for Python {
         let build_packages: Vec<&LockedPackage> = layer.build_packages.iter().collect();
         let build_sources = context.sources_of(&build_packages)?;
         let has_sdists = packages.iter().any(|p| !p.url.ends_with(".whl"));
-        let python_key = match has_sdists {
-            true => super::sdist_build::python_key(lock)?,
+        let wheel_key = match has_sdists {
+            true => super::emit::sdist_build::wheel_cache_key(lock)?,
             false => String::new(),
         };
         let files = super::emit::LayerFiles {
             packages: &sources,
             build_packages: &build_sources,
-            python_key: &python_key,
+            wheel_key: &wheel_key,
         };
         Ok(vec![Step {
             layer: Some(layer.name.clone()),

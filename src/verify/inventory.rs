@@ -16,7 +16,7 @@ pub trait Inventory: Wanted {
     fn check(&self, files: &Files, lock: &Lock, findings: &mut Vec<Finding>);
 
     /// Records in `lock` what the image's builds wrote down about its packages (R: each
-    /// binary's sha256, `cran::binaries`), for `imglock verify --record-binaries`; `None` when
+    /// binary's sha256; Python: each sdist's wheel's, `crate::built_binaries`), for `imglock verify --record-binaries`; `None` when
     /// this ecosystem records nothing.
     fn record(&self, files: &Files, lock: &mut Lock) -> Option<Recording> {
         let _ = (files, lock);

@@ -344,9 +344,15 @@ pub(crate) fn uv_pins(index: &str, name: &str) -> BTreeMap<String, String> {
 
 /// The `RUN` that installs a layer's Python packages, as the shell command it runs.
 pub(crate) fn python_step(dockerfile: &str) -> String {
+    run_after(dockerfile, ", Python packages: ")
+}
+
+/// The command of the first `RUN` after the first `marker` in `dockerfile`, its continued lines
+/// joined.
+pub(crate) fn run_after(dockerfile: &str, marker: &str) -> String {
     let comment = dockerfile
-        .find(", Python packages: ")
-        .expect("a Python install step");
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker:?} in:\n{dockerfile}"));
     let start = comment + dockerfile[comment..].find("\nRUN ").expect("its RUN") + 1;
     let mut command = String::new();
     for line in dockerfile[start + 4..].lines() {

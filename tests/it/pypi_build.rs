@@ -180,11 +180,6 @@ const PREFIX: &str = "/opt/py";
 /// A buildable sdist: setup.py only, no pyproject.toml (a legacy sdist, built with setuptools
 /// and wheel), and a module that says it was built.
 fn publish_buildable(root: &Path) {
-    publish_buildable_with(root, "BUILT = True\n");
-}
-
-/// [`publish_buildable`] with `module` as the module's text.
-fn publish_buildable_with(root: &Path, module: &str) {
     let info = pkg_info("handmade-build");
     publish(
         root,
@@ -195,23 +190,25 @@ fn publish_buildable_with(root: &Path, module: &str) {
                 "setup.py",
                 "from setuptools import setup\nsetup(name='handmade-build', version='1.0', py_modules=['handmade_build'])\n",
             ),
-            ("handmade_build.py", module),
+            ("handmade_build.py", "BUILT = True\n"),
         ],
     );
 }
 
-/// The command of the emitted Python `RUN`, its mounts left out.
+/// The commands of the emitted Dockerfile's sdist builder step and Python `RUN` (its mounts
+/// left out), to run in that order.
 fn run_command(dockerfile: &str) -> String {
+    let builder = crate::pypi::run_after(dockerfile, "# imglock's Python sdist builder");
     let command = crate::pypi::python_step(dockerfile);
     let mut rest = command.trim_start();
     while let Some(after) = rest.strip_prefix("--mount=") {
         rest = after.split_once(' ').map_or("", |(_, r)| r).trim_start();
     }
-    rest.to_string()
+    format!("{builder} && {rest}")
 }
 
-/// Runs the emitted step with `root` standing for the image's `/` and `cache` for the cache
-/// mount; gives what it printed.
+/// Runs the emitted steps with `root` standing for the image's `/` and `cache` for the cache
+/// mount; gives what they printed.
 fn run_step(command: &str, root: &Path, cache: &Path) -> String {
     run_step_with_path(command, root, cache, None)
 }
@@ -222,16 +219,25 @@ fn run_step_with_path(command: &str, root: &Path, cache: &Path, bin: Option<&Pat
         .replace(PREFIX, &root.join(&PREFIX[1..]).display().to_string())
         .replace("/var/cache/imglock/wheels", &cache.display().to_string())
         .replace(
+            "/usr/local/",
+            &root.join("usr/local/").display().to_string(),
+        )
+        .replace(
             "/tmp/imglock-",
             &root.join("tmp/imglock-").display().to_string(),
         );
-    std::fs::create_dir_all(root.join("tmp")).unwrap();
+    for folder in ["tmp", "usr/local/bin"] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+    }
     let mut sh = Command::new("sh");
     sh.args(["-c", &command]);
-    if let Some(bin) = bin {
-        let path = std::env::var("PATH").unwrap_or_default();
-        sh.env("PATH", format!("{}:{path}", bin.display()));
-    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    let builder = root.join("usr/local/bin");
+    let path = match bin {
+        Some(bin) => format!("{}:{}:{path}", bin.display(), builder.display()),
+        None => format!("{}:{path}", builder.display()),
+    };
+    sh.env("PATH", path);
     let output = sh.output().unwrap();
     let printed = format!(
         "{}{}",
@@ -312,6 +318,26 @@ fn locked_buildable(server: &Server) -> Project {
     project
 }
 
+/// The field `key` of the locked package `name`, if it has one.
+fn package_field(lock: &str, name: &str, key: &str) -> Option<String> {
+    tables(lock, "package")
+        .into_iter()
+        .find(|p| p["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("{name} is not locked:\n{lock}"))
+        .get(key)
+        .map(|value| value.as_str().unwrap().to_string())
+}
+
+/// The wheel sha256 that a run of the builder printed for `label` (`name version`).
+fn built_wheel_sha256(printed: &str, label: &str) -> String {
+    let marker = format!("imglock: built {label} from its sdist (wheel sha256 ");
+    let start = printed
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{label} was not built:\n{printed}"))
+        + marker.len();
+    printed[start..start + 64].to_string()
+}
+
 #[test]
 fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wheel() {
     if !support::python_venv_available() {
@@ -322,19 +348,21 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
     let output = project.run(&["emit", "--out", "build"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let lock = project.lock().unwrap();
+    let sdist_sha256 = package_field(&lock, "handmade-build", "sha256").unwrap();
     for part in [
-        "--mount=type=cache,target=/var/cache/imglock/wheels,sharing=locked",
-        "python3 -m venv /tmp/imglock-build-handmade-build",
-        "install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check --no-index",
-        "wheel --no-deps --no-build-isolation --require-hashes",
-        "/opt/py/bin/python -m pip install --no-deps",
+        "--mount=type=cache,target=/var/cache/imglock/wheels,sharing=locked".to_string(),
+        format!(
+            "imglock-build-sdist /opt/py/bin/python handmade-build 1.0 {sdist_sha256} - cp38-manylinux_2_17_x86_64/"
+        ),
+        "> /usr/local/bin/imglock-build-sdist && chmod 0755 /usr/local/bin/imglock-build-sdist"
+            .into(),
     ] {
         assert!(
-            dockerfile.contains(part),
+            dockerfile.contains(&part),
             "missing {part:?} in:\n{dockerfile}"
         );
     }
-    let lock = project.lock().unwrap();
     for pin in build_pins(&lock) {
         let (name, _) = pin.split_once("==").unwrap();
         let sha256 = tables(&lock, "build-package")
@@ -350,39 +378,81 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
         );
     }
 
-    let command = run_command(&dockerfile);
     let root = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let first = run_step(&command, root.path(), cache.path());
-    assert!(
-        first.contains("imglock: built handmade-build 1.0 from its sdist"),
-        "{first}"
-    );
+    let first = run_step(&run_command(&dockerfile), root.path(), cache.path());
+    let wheel_sha256 = built_wheel_sha256(&first, "handmade-build 1.0");
     let leftovers: Vec<_> = std::fs::read_dir(root.path().join("tmp"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert!(leftovers.is_empty(), "the build left {leftovers:?}");
-    let sdist_sha256 = tables(&lock, "package")
-        .into_iter()
-        .find(|p| p["name"].as_str() == Some("handmade-build"))
-        .unwrap()["sha256"]
-        .as_str()
+    let builds = cache
+        .path()
+        .join("cp38-manylinux_2_17_x86_64")
+        .read_dir()
         .unwrap()
-        .to_string();
-    let key = cache.path().join(format!(
-        "handmade-build/1.0/{sdist_sha256}/cp38-manylinux_2_17_x86_64"
-    ));
-    let wheels: Vec<_> = std::fs::read_dir(&key).unwrap().collect();
-    assert_eq!(wheels.len(), 1, "{key:?}");
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join(format!("handmade-build/1.0/{sdist_sha256}"));
+    let cached = builds
+        .join(&wheel_sha256)
+        .join("handmade_build-1.0-py3-none-any.whl");
+    assert!(cached.is_file(), "no {cached:?}");
 
-    // A second build on the same builder takes the wheel from the cache.
-    let second = run_step(&command, root.path(), cache.path());
+    // The lock records no wheel sha256 yet: a second build builds again, and, its clock fixed,
+    // makes the same wheel although time has passed (zip keeps times to two seconds).
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let second = run_step(&run_command(&dockerfile), root.path(), cache.path());
     assert!(
-        second.contains("imglock: handmade-build 1.0: its wheel from the build cache"),
+        second.contains("imglock: not installing the wheel cache's handmade-build 1.0: the lock records no wheel sha256 for it"),
         "{second}"
     );
-    assert!(!second.contains("from its sdist"), "{second}");
+    assert_eq!(
+        built_wheel_sha256(&second, "handmade-build 1.0"),
+        wheel_sha256
+    );
+
+    // Recorded from the image into the lock, the wheel is taken from the cache.
+    let output = project.run(&["verify", root.path().to_str().unwrap(), "--record-binaries"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        support::output_text(&output)
+    );
+    let lock = project.lock().unwrap();
+    assert_eq!(
+        package_field(&lock, "handmade-build", "binary-sha256"),
+        Some(wheel_sha256.clone())
+    );
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains(&format!("1.0 {sdist_sha256} {wheel_sha256} ")),
+        "{dockerfile}"
+    );
+    let third = run_step(&run_command(&dockerfile), root.path(), cache.path());
+    assert!(
+        third.contains("imglock: handmade-build 1.0: its wheel from the build cache"),
+        "{third}"
+    );
+    assert!(!third.contains("from its sdist"), "{third}");
+
+    // A wheel planted under the recorded name is refused and the sdist built again.
+    std::fs::write(&cached, b"not the wheel the lock records").unwrap();
+    let fourth = run_step(&run_command(&dockerfile), root.path(), cache.path());
+    assert!(
+        fourth.contains(&format!("imglock: not installing the wheel cache's handmade-build 1.0: its sha256 is {}, but the lock records {wheel_sha256}; building it from its sdist", sha256_hex(b"not the wheel the lock records"))),
+        "{fourth}"
+    );
+    assert_eq!(
+        built_wheel_sha256(&fourth, "handmade-build 1.0"),
+        wheel_sha256
+    );
 
     let report = project.verify_clean(root.path());
     let checked: Vec<&str> = report["checked"]
@@ -392,6 +462,16 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(checked, ["handmade-build", "idna"]);
+    // Resolving again keeps the recorded wheel sha256.
+    let output = project.run(&["resolve", "--exclude-newer", &date()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(project.lock().unwrap(), lock);
+}
+
+/// The sha256 of `bytes`, in hexadecimal.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// [`publish_buildable`], uploaded early enough for the dask-worker set's date (2021-01-01) too.
@@ -506,57 +586,96 @@ fn sdists_whose_metadata_was_built_lock_their_build_dependencies_too() {
     assert_eq!(build_pins(&lock), legacy);
 }
 
+/// The sdists of the Dask worker set (issue 14), which it builds in the image.
+const DASK_SDISTS: [&str; 2] = ["pyyaml 5.3.1", "locket 0.2.0"];
+
 #[test]
-fn a_real_build_makes_the_wheel_in_the_image_and_the_next_build_takes_it_from_the_cache() {
+fn a_real_build_makes_the_dask_sets_wheels_in_the_image_and_the_next_build_takes_them_from_the_cache()
+ {
     use crate::image_build::{Cleanup, base_digest, build, buildah};
     let Some(digest) = base_digest() else { return };
-    // A new sdist (new sha256) each run: the builder's cache mount outlives the test.
-    let stamp = format!(
-        "BUILT = {:?}\n",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let (_copy, server) = serve_edited(|root| publish_buildable_with(root, &stamp));
-    // Debian 12's Python is 3.11, without python3-venv: the build venv takes the image's pip.
+    let server = Server::start(&fixtures());
+    // The set's sdists as of its date, for the test base image's Python (Debian 12's 3.11,
+    // without python3-venv: the build venv takes the image's pip).
     let project = Project::new(&format!(
-        "[image]\nname = \"sdist-build-test\"\nbase = \"localhost/imglock-test-base@{digest}\"\npython = \"3.11\"\n\n[repositories]\npypi = \"{}/simple\"\n\n[[layer]]\nname = \"py\"\npypi = [\"handmade-build\", \"idna==3.3\"]\n",
+        "[image]\nname = \"sdist-build-test\"\nbase = \"localhost/imglock-test-base@{digest}\"\npython = \"3.11\"\n\n[repositories]\npypi = \"{}/simple\"\n\n[[layer]]\nname = \"py\"\npypi = [\"pyyaml==5.3.1\", \"locket==0.2.0\"]\n",
         server.url()
     ));
-    let output = project.run(&["resolve", "--exclude-newer", &date()]);
+    let output = crate::pypi_metadata_build::resolve(&project, "dask-worker", &[]);
     assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    for sdist in ["pyyaml", "locket"] {
+        assert_eq!(
+            build_requires(&lock, sdist),
+            ["setuptools==51.1.1", "wheel==0.36.2"]
+        );
+    }
     let output = project.run(&["emit", "--out", "build"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let tag = format!("localhost/imglock-sdist-test-{}:1", std::process::id());
     let mut cleanup = Cleanup(vec![tag.clone()]);
-    let (output, first) = build(&project, "build", &tag, &[]);
+    let (output, first) = build(&project, "build", &tag, &["--no-cache"]);
     let printed = crate::support::output_text(&output);
     assert!(output.status.success(), "{printed}");
-    assert!(
-        printed.contains("imglock: built handmade-build 1.0 from its sdist"),
-        "{printed}"
-    );
+    let built: Vec<String> = DASK_SDISTS
+        .iter()
+        .map(|label| built_wheel_sha256(&printed, label))
+        .collect();
 
+    // The image's records give the lock each wheel's sha256.
+    let images = tempfile::tempdir().unwrap();
+    let push = |tag: &str, name: &str| {
+        let oci = images.path().join(name);
+        let output = buildah(&["push", tag, &format!("oci:{}", oci.display())]);
+        assert!(
+            output.status.success(),
+            "{}",
+            crate::support::output_text(&output)
+        );
+        oci
+    };
+    let oci = push(&tag, "first");
+    let output = project.run(&["verify", oci.to_str().unwrap(), "--record-binaries"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        crate::support::output_text(&output)
+    );
+    let lock = project.lock().unwrap();
+    for (name, wheel) in ["pyyaml", "locket"].into_iter().zip(&built) {
+        assert_eq!(
+            package_field(&lock, name, "binary-sha256").as_ref(),
+            Some(wheel),
+            "{name}"
+        );
+    }
+
+    // The next build, from scratch but on the same builder, takes both from the wheel cache.
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
     let again = format!("localhost/imglock-sdist-test-{}:2", std::process::id());
     cleanup.0.push(again.clone());
     let (output, second) = build(&project, "build", &again, &["--no-cache"]);
     let printed = crate::support::output_text(&output);
     assert!(output.status.success(), "{printed}");
-    assert!(
-        printed.contains("imglock: handmade-build 1.0: its wheel from the build cache"),
-        "{printed}"
-    );
-
-    let images = tempfile::tempdir().unwrap();
-    let oci = images.path().join("oci");
-    let output = buildah(&["push", &again, &format!("oci:{}", oci.display())]);
-    assert!(
-        output.status.success(),
-        "{}",
-        crate::support::output_text(&output)
-    );
-    let report = project.verify_clean(&oci);
-    assert_eq!(report["checked"].as_array().unwrap().len(), 2);
+    for label in DASK_SDISTS {
+        assert!(
+            printed.contains(&format!("imglock: {label}: its wheel from the build cache")),
+            "{printed}"
+        );
+        assert!(
+            !printed.contains(&format!("imglock: built {label}")),
+            "{printed}"
+        );
+    }
+    let report = project.verify_clean(&push(&again, "second"));
+    let checked: Vec<&str> = report["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(checked, ["locket", "pyyaml"]);
     eprintln!("sdist layer build: {first:.1} s, again from the wheel cache: {second:.1} s");
 }

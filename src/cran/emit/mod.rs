@@ -17,12 +17,14 @@ use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
 
+use crate::built_binaries::{BuiltBinaries, base_image_key};
 use crate::emit::shell::quote;
 use crate::emit::step::{
     DockerfileOptions, Source, Step, StepContext, StepError, cache_mount, context_mount,
+    script_step,
 };
 use crate::lock::{Lock, LockedLayer, LockedPackage};
-use crate::package::SettingValue;
+use crate::package::{Ecosystem, SettingValue};
 
 /// The installer every R step calls, written into the image by [`helper_step`].
 const INSTALLER: &str = include_str!("imglock-r-install.sh");
@@ -45,15 +47,21 @@ pub fn binary_cache_key(lock: &Lock) -> String {
         Some(SettingValue::Text(version)) => version.as_str(),
         _ => "",
     };
-    let base = match lock.image.base.rsplit_once("@sha256:") {
-        Some((_, digest)) => digest.to_string(),
-        None => hex::encode(Sha256::digest(lock.image.base.as_bytes())),
-    };
     format!(
-        "{r_version}/{}/{base}",
-        lock.image.platform.replace('/', "-")
+        "{r_version}/{}/{}",
+        lock.image.platform.replace('/', "-"),
+        base_image_key(lock)
     )
 }
+
+/// The R binaries the installer builds, and the records it leaves in the image.
+pub(crate) const BUILT: BuiltBinaries = BuiltBinaries {
+    what: "R package",
+    records: "usr/local/share/imglock/r-binaries",
+    header: "# imglock R binary record 1",
+    serves: Ecosystem::is_r,
+    cache_key: |lock| Some(binary_cache_key(lock)),
+};
 
 impl RSettings {
     /// How `lock`'s R packages are installed: the binary cache key, the library and the make
@@ -81,7 +89,7 @@ pub fn preamble(lock: &Lock, options: &DockerfileOptions) -> (String, Step) {
     );
     let step = Step {
         layer: None,
-        text: helper_step(),
+        text: script_step("imglock's R installer", INSTALLER, INSTALLER_PATH),
         packages: 0,
     };
     (header, step)
@@ -155,20 +163,6 @@ fn apt_step(packages: &[&LockedPackage], notes: &mut Vec<String>) -> Option<Stri
         "# Build dependencies named by the packages' SystemRequirements\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && rm -rf /var/lib/apt/lists/*\n",
         list.join(" ")
     ))
-}
-
-/// The `RUN` that writes the installer into the image; its text never depends on the lock.
-fn helper_step() -> String {
-    let mut out =
-        String::from("# imglock's R installer (the same for every lock)\nRUN printf '%s\\n' \\\n");
-    for line in INSTALLER.lines() {
-        let _ = writeln!(out, "        {} \\", quote(line));
-    }
-    let _ = writeln!(
-        out,
-        "        > {INSTALLER_PATH} && chmod 0755 {INSTALLER_PATH}"
-    );
-    out
 }
 
 /// One install step: a `RUN` installing `packages` in order.

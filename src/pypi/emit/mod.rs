@@ -1,15 +1,17 @@
 //! The Python part of the Dockerfile: one `RUN` per layer that writes a requirements file of
 //! exact files with `--hash` lines and installs it with `pip --no-deps --require-hashes`, so pip
 //! installs exactly the lock: no resolution, no index, nothing unpinned; the layer's sdists are
-//! built in the same step from their locked build dependencies ([`sdist_build`]). The environment is the
-//! image's own Python, or the lock's `python-prefix` (a virtualenv, created first when the lock
+//! built in the same step from their locked build dependencies ([`sdist_build`]). The environment
+//! is the image's own Python, or the lock's `python-prefix` (a virtualenv, created first when the lock
 //! says so, or a prefix like conda's); pip is told to install into it even where the
 //! distribution marks it as externally managed (PEP 668: Debian 12, Ubuntu 23.04); older pips
 //! ignore the setting.
 
+pub(crate) mod sdist_build;
+
 use std::fmt::Write;
 
-use super::sdist_build::{self, SdistBuild};
+use self::sdist_build::SdistBuild;
 use super::spec::PythonVenv;
 use crate::emit::shell::quote;
 use crate::emit::step::{Source, StepError, cache_mount, context_mount};
@@ -61,8 +63,8 @@ impl<'a> Environment<'a> {
 pub struct LayerFiles<'a> {
     pub packages: &'a [(&'a LockedPackage, Source)],
     pub build_packages: &'a [(&'a LockedPackage, Source)],
-    /// The wheel cache key's interpreter and platform part (see [`sdist_build::python_key`]).
-    pub python_key: &'a str,
+    /// The wheel cache key of the layer's sdists (see [`sdist_build::wheel_cache_key`]).
+    pub wheel_key: &'a str,
 }
 
 /// The install step of a layer's Python packages: its wheels with `--only-binary :all:`, then
@@ -112,7 +114,7 @@ pub fn install_step(
             source,
             build_packages: sdist_build::build_packages_of(sdist, files.build_packages)?,
         };
-        commands.push(build.commands(files.python_key, &python)?);
+        commands.push(build.command(files.wheel_key, &python)?);
     }
     let _ = writeln!(out, " {}", commands.join(" \\\n    && "));
     Ok(out)

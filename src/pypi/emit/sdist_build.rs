@@ -1,9 +1,10 @@
-//! The shell that builds a layer's sdists inside the image from locked inputs only: per sdist, a
-//! throw-away build virtualenv gets exactly its locked build dependencies (wheels, hash-checked,
-//! no index), builds the exact sdist file (hash-checked, `--no-build-isolation`) into the wheel
-//! cache mount, under a key of the sdist's name, version, sha256 and the image's Python and
-//! platform; the built wheel is then installed into the layer's environment. A wheel already
-//! under its key is installed without building. Nothing of the build environment stays.
+//! Building a layer's sdists inside the image from locked inputs only, by
+//! `imglock-build-sdist` (`imglock-build-sdist.sh`, whose header says what it does and what it
+//! records): per sdist, a throw-away build virtualenv gets exactly its locked build dependencies
+//! (wheels, hash-checked, no index) and builds the exact sdist file into a wheel, kept in the
+//! wheel cache mount under the wheel cache key ([`wheel_cache_key`]). A cached wheel is taken
+//! only when the lock records its sha256 (`binary-sha256`, recorded by `imglock verify IMAGE
+//! --record-binaries`, [`BUILT`]).
 
 use std::fmt::Write;
 use std::str::FromStr;
@@ -11,17 +12,33 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
+use crate::built_binaries::{BuiltBinaries, base_image_key};
 use crate::emit::shell::quote;
-use crate::emit::step::{Source, StepError};
+use crate::emit::step::{Source, Step, StepError, script_step};
 use crate::lock::{Lock, LockedPackage};
-use crate::package::SettingValue;
+use crate::package::{Ecosystem, SettingValue};
 
 /// Where built wheels are kept between builds (a cache mount).
 pub const WHEEL_CACHE: &str = "/var/cache/imglock/wheels";
 
-/// The part of the wheel cache's key that names the interpreter and platform a wheel was built
-/// for, from the lock's resolution settings: `cp38-manylinux_2_17_x86_64`.
-pub fn python_key(lock: &Lock) -> Result<String, StepError> {
+/// The builder every sdist's build calls, written into the image by [`preamble`].
+const BUILDER: &str = include_str!("imglock-build-sdist.sh");
+const BUILDER_PATH: &str = "/usr/local/bin/imglock-build-sdist";
+
+/// The wheels built from sdists, and the records the builder leaves in the image.
+pub(crate) const BUILT: BuiltBinaries = BuiltBinaries {
+    what: "Python wheel",
+    records: "usr/local/share/imglock/python-wheels",
+    header: "# imglock Python wheel record 1",
+    serves: |ecosystem| ecosystem == Ecosystem::Pypi,
+    cache_key: |lock| wheel_cache_key(lock).ok(),
+};
+
+/// What a wheel built from one of `lock`'s sdists depends on besides the sdist itself, as the
+/// wheel cache's key spells it: `<interpreter>-<platform>/<base image>`, like
+/// `cp38-manylinux_2_17_x86_64/<the base image's sha256>`. The lock's `binary-sha256`s of
+/// sdists hold for this key only.
+pub fn wheel_cache_key(lock: &Lock) -> Result<String, StepError> {
     let setting = |key: &str| match lock.resolution.get(key) {
         Some(SettingValue::Text(text)) => Ok(text.clone()),
         _ => Err(StepError::InvalidLock(format!(
@@ -40,7 +57,26 @@ pub fn python_key(lock: &Lock) -> Result<String, StepError> {
             "the lock's python-version `{version}` or python-platform `{platform}` is not a plain tag"
         )));
     }
-    Ok(format!("{tag}-{platform}"))
+    Ok(format!("{tag}-{platform}/{}", base_image_key(lock)))
+}
+
+/// The step that writes the builder into the image, when `lock` has sdists to build; the line
+/// that says so in the Dockerfile's header.
+pub fn preamble(lock: &Lock) -> Option<(String, Step)> {
+    let has_sdists = lock
+        .layers
+        .iter()
+        .flat_map(|layer| &layer.packages)
+        .any(|p| p.ecosystem == Ecosystem::Pypi && !p.url.ends_with(".whl"));
+    has_sdists.then(|| {
+        let step = Step {
+            layer: None,
+            text: script_step("imglock's Python sdist builder", BUILDER, BUILDER_PATH),
+            packages: 0,
+        };
+        let header = format!("# Python sdists: built in the image from locked build dependencies, wheels cached in {WHEEL_CACHE}\n");
+        (header, step)
+    })
 }
 
 /// One sdist to build, with the files of its build environment.
@@ -109,9 +145,10 @@ pub fn write_lines(mut lines: Vec<String>, path: &str) -> String {
 }
 
 impl SdistBuild<'_> {
-    /// The commands (joined with `&&`) that build the sdist unless its wheel is cached, then
-    /// install the wheel with `python` (the layer environment's interpreter, a shell word).
-    pub fn commands(&self, python_key: &str, python: &str) -> Result<String, StepError> {
+    /// The command that builds the sdist (or takes its recorded wheel from the cache) for the
+    /// wheel cache key `key` and installs the wheel with `python` (the layer environment's
+    /// interpreter, a shell word).
+    pub fn command(&self, key: &str, python: &str) -> Result<String, StepError> {
         let sdist = self.sdist;
         let invalid = || {
             StepError::InvalidLock(format!(
@@ -122,44 +159,26 @@ impl SdistBuild<'_> {
         };
         let name = PackageName::from_str(&sdist.name).map_err(|_| invalid())?;
         let version = Version::from_str(&sdist.version).map_err(|_| invalid())?;
-        let wheels = quote(&format!(
-            "{WHEEL_CACHE}/{name}/{version}/{}/{python_key}",
-            sdist.sha256
-        ));
-        let venv = format!("/tmp/imglock-build-{name}");
-        let build_file = format!("{venv}-requirements.txt");
-        let sdist_file = format!("{venv}-sdist.txt");
-        let pip = "--no-cache-dir --disable-pip-version-check --no-index";
-        let build_lines = self
+        let binary = sdist.details.binary_sha256().unwrap_or("-");
+        let mut out = format!(
+            "imglock-build-sdist {python} {} {} {} {binary} {} \\\n        {}",
+            quote(name.as_ref()),
+            quote(&version.to_string()),
+            sdist.sha256,
+            quote(key),
+            quote(&requirement_line(sdist, self.source)),
+        );
+        let mut build_lines: Vec<String> = self
             .build_packages
             .iter()
             .map(|(package, source)| requirement_line(package, source))
             .collect();
-        let label = quote(&format!("{name} {version}"));
-        let mut out =
-            format!("wheels={wheels} \\\n    && if ! ls \"$wheels\"/*.whl >/dev/null 2>&1; then ");
-        let _ = write!(
-            out,
-            "{} \\\n    && {} \\\n    && $build_pip install --no-deps --require-hashes --only-binary :all: {pip} -r {build_file} \\\n    && {} \\\n    && built=\"$wheels.$$\" \\\n    && $build_pip wheel --no-deps --no-build-isolation --require-hashes {pip} -w \"$built\" -r {sdist_file} \\\n    && mkdir -p \"$wheels\" && mv \"$built\"/*.whl \"$wheels\"/ && rmdir \"$built\" \\\n    && rm -rf {venv} {build_file} {sdist_file} \\\n    && echo imglock: built {label} from its sdist; \\\n    else echo imglock: {label}: its wheel from the build cache; fi",
-            build_venv(&venv),
-            write_lines(build_lines, &build_file),
-            write_lines(vec![requirement_line(sdist, self.source)], &sdist_file),
-        );
-        let _ = write!(
-            out,
-            " \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 {python} -m pip install --no-deps {pip} \"$wheels\"/*.whl"
-        );
+        build_lines.sort();
+        for line in build_lines {
+            let _ = write!(out, " \\\n        {}", quote(&line));
+        }
         Ok(out)
     }
-}
-
-/// Creates the build virtualenv `venv` and sets `$build_pip` to the pip that installs into it:
-/// its own, or, where the image's Python has no `ensurepip` (Debian's without `python3-venv`), a
-/// virtualenv without pip that the image's pip installs into (`pip --python`, pip 22.3+).
-fn build_venv(venv: &str) -> String {
-    format!(
-        "{{ python3 -m venv {venv} >/dev/null 2>&1 || {{ rm -rf {venv} && python3 -m venv --without-pip {venv}; }}; }} \\\n    && if {venv}/bin/python -m pip --version >/dev/null 2>&1; then build_pip=\"{venv}/bin/python -m pip\"; else build_pip=\"python3 -m pip --python {venv}/bin/python\"; fi"
-    )
 }
 
 #[cfg(test)]
@@ -182,6 +201,7 @@ mod tests {
             details: PackageDetails::Pypi(PypiDetails {
                 markers: Vec::new(),
                 build_requires: build_requires.iter().map(|s| s.to_string()).collect(),
+                binary_sha256: None,
             }),
         }
     }
