@@ -462,7 +462,9 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(checked, ["handmade-build", "idna"]);
-    // Resolving again keeps the recorded wheel sha256.
+    // Recorded, the lock is not stale, and resolving again keeps the wheel sha256.
+    let check = project.run(&["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     let output = project.run(&["resolve", "--exclude-newer", &date()]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(project.lock().unwrap(), lock);
