@@ -454,20 +454,26 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
         wheel_sha256
     );
 
-    let report = project.verify_clean(root.path());
-    let checked: Vec<&str> = report["checked"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(checked, ["handmade-build", "idna"]);
+    assert_eq!(
+        checked_names(&project.verify_clean(root.path())),
+        ["handmade-build", "idna"]
+    );
     // Recorded, the lock is not stale, and resolving again keeps the wheel sha256.
     let check = project.run(&["check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     let output = project.run(&["resolve", "--exclude-newer", &date()]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(project.lock().unwrap(), lock);
+}
+
+/// The names of the packages a `verify --format json` report checked.
+fn checked_names(report: &serde_json::Value) -> Vec<String> {
+    report["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// The sha256 of `bytes`, in hexadecimal.
@@ -671,13 +677,9 @@ fn a_real_build_makes_the_dask_sets_wheels_in_the_image_and_the_next_build_takes
             "{printed}"
         );
     }
-    let report = project.verify_clean(&push(&again, "second"));
-    let checked: Vec<&str> = report["checked"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(checked, ["locket", "pyyaml"]);
+    assert_eq!(
+        checked_names(&project.verify_clean(&push(&again, "second"))),
+        ["locket", "pyyaml"]
+    );
     eprintln!("sdist layer build: {first:.1} s, again from the wheel cache: {second:.1} s");
 }
