@@ -458,13 +458,29 @@ fn the_live_index_resolves_when_asked() {
     ));
     let output = project.run(&["resolve", "--exclude-newer", EXCLUDE_NEWER]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let pins = pins(&project.lock().unwrap(), None);
-    assert_eq!(pins["numpy"], "1.18.5");
-    assert_eq!(pins["urllib3"], "1.26.9");
+    let pinned = pins(&project.lock().unwrap(), None);
+    assert_eq!(pinned["numpy"], "1.18.5");
+    assert_eq!(pinned["urllib3"], "1.26.9");
     // The Databricks Runtime 10.4 set, with its sdist-only alembic, as uv locks it live.
-    if support::available(support::runs("uv", &["--version"]), "uv is not installed") {
-        assert_pins_match_uv("https://pypi.org/simple", "databricks-10.4");
+    if !support::available(support::runs("uv", &["--version"]), "uv is not installed") {
+        return;
     }
+    assert_pins_match_uv("https://pypi.org/simple", "databricks-10.4");
+    // The Dask worker set, whose PyYAML and locket metadata is built in the base image.
+    let Some(digest) = crate::image_build::base_digest() else {
+        return;
+    };
+    let project = crate::pypi_metadata_build::project_on_base_at(
+        "https://pypi.org/simple",
+        "dask-worker",
+        &digest,
+    );
+    let output = crate::pypi_metadata_build::resolve(&project, "dask-worker", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        pins(&project.lock().unwrap(), None),
+        uv_pins("https://pypi.org/simple", "dask-worker")
+    );
 }
 
 #[test]

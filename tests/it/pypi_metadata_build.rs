@@ -10,9 +10,14 @@ use crate::support::{self, Project, Server, stderr};
 /// A project whose spec locks the recorded set `name` on `server`'s index, on the test base
 /// image pinned by `digest`.
 pub(crate) fn project_on_base(server: &Server, name: &str, digest: &str) -> Project {
+    project_on_base_at(&format!("{}/simple", server.url()), name, digest)
+}
+
+/// [`project_on_base`] with the index at `index`.
+pub(crate) fn project_on_base_at(index: &str, name: &str, digest: &str) -> Project {
     let requirements = set(name);
     let refs: Vec<&str> = requirements.iter().map(String::as_str).collect();
-    let spec = python_spec(&format!("{}/simple", server.url()), &[("py", &refs)]);
+    let spec = python_spec(index, &[("py", &refs)]);
     let base_line = spec
         .lines()
         .find(|l| l.starts_with("base = "))
