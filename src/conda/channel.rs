@@ -1,15 +1,17 @@
 //! conda channels: `<channel>/<subdir>/repodata.json` (or its `.zst` / `.bz2` variants) for the
-//! image's subdir and `noarch`, every channel and subdir fetched in one parallel batch, parsed
-//! with `rattler_conda_types` into records with their download URLs (`repodata_version` 2
-//! `base_url` included). A remote channel's records may only point at remote URLs
-//! ([`Repository::check_named`]).
+//! image's subdir and `noarch`, every channel and subdir fetched in one parallel batch. Each is
+//! indexed by package name without reading its records (`rattler_repodata_gateway`'s sparse
+//! repodata, as pixi and py-rattler load it); only the records of the requested names and of
+//! everything their dependencies can reach are parsed, into records with their download URLs
+//! (`repodata_version` 2 `base_url` included). So a resolve against a channel of conda-forge's
+//! size costs what its closure costs, not what the channel weighs. A remote channel's records
+//! may only point at remote URLs ([`Repository::check_named`]).
 //!
 //! When a channel offers the same package version and build both as `.conda` and `.tar.bz2`,
 //! only the `.conda` record is kept: it is the smaller download and the newer format.
 
-use std::collections::HashSet;
-
-use rattler_conda_types::{Channel, ChannelUrl, RepoData, RepoDataRecord};
+use rattler_conda_types::{Channel, ChannelUrl, PackageName, RepoDataRecord};
+use rattler_repodata_gateway::sparse::{PackageFormatSelection, SparseRepoData};
 use url::Url;
 
 use super::error::CondaError;
@@ -72,19 +74,78 @@ pub fn subdir_of(platform: &Platform) -> Result<&'static str, CondaError> {
         })
 }
 
-/// Fetches the repodata of every channel for `subdir` and `noarch`, all at once: first every
-/// `.zst` (a tenth of the size), then, in a second batch, plain JSON where that was missing, then
-/// `.bz2`.
+/// One subdir's repodata, indexed by package name, and where it was served.
+pub(super) struct SubdirIndex {
+    url: Url,
+    /// The decompressed JSON, kept to name a malformed record in an error.
+    json: bytes::Bytes,
+    pub(super) sparse: SparseRepoData,
+}
+
+/// Fetches the repodata of every channel for `subdir` and `noarch`, all at once (first every
+/// `.zst`, a tenth of the size, then plain JSON where that was missing, then `.bz2`), and reads
+/// the records of `names` and of everything their dependencies reach, in every channel.
 pub fn fetch_channels(
     fetcher: &Fetcher,
     repositories: &[Repository],
     subdir: &str,
+    names: &[PackageName],
 ) -> Result<Vec<ChannelRecords>, CondaError> {
+    let found = fetch_subdirs(fetcher, repositories, subdir)?;
+    let mut channels: Vec<ChannelRecords> = repositories
+        .iter()
+        .map(|repository| ChannelRecords {
+            repository: repository.clone(),
+            channel: conda_channel(repository).base_url.as_str().to_string(),
+            records: Vec::new(),
+        })
+        .collect();
+    let limit = fetcher.index_limit(MAX_REPODATA);
+    let mut indexes = Vec::new();
+    for (channel, subdir, url, variant, bytes) in found {
+        let channel_url = conda_channel(&repositories[channel]);
+        let index = fetcher.parse_or_refetch(&url, &bytes, None, |bytes| {
+            index_repodata(variant, bytes, &url, limit, &channel_url, subdir)
+        })?;
+        indexes.push((channel, index));
+    }
+    let loaded = load_records(indexes.iter().map(|(_, index)| index), names)?;
+    for ((channel, index), records) in indexes.iter().zip(loaded) {
+        check_records(index, &records, &repositories[*channel])?;
+        channels[*channel].records.extend(records);
+    }
+    Ok(channels)
+}
+
+/// Checks the `records` read from `index` of the channel `repository`: what each puts in its
+/// URL and lock entry ([`check_record`]), and that a remote channel names only remote URLs.
+pub(super) fn check_records(
+    index: &SubdirIndex,
+    records: &[RepoDataRecord],
+    repository: &Repository,
+) -> Result<(), CondaError> {
+    for record in records {
+        check_record(record).map_err(|reason| CondaError::UnjoinableRecord {
+            url: index.url.to_string(),
+            reason,
+        })?;
+        repository.check_named(&record.url, &record.identifier.to_file_name())?;
+    }
+    Ok(())
+}
+
+/// The bodies of every channel's `subdir` and `noarch` repodata that exist, in channel order,
+/// the image's subdir first: (channel, subdir, URL, form, bytes).
+fn fetch_subdirs<'a>(
+    fetcher: &Fetcher,
+    repositories: &[Repository],
+    subdir: &'a str,
+) -> Result<Vec<(usize, &'a str, Url, Compression, Vec<u8>)>, CondaError> {
     // (channel, subdir) pairs still without repodata, and what each one got.
     let mut pending: Vec<(usize, &str)> = (0..repositories.len())
         .flat_map(|channel| [(channel, subdir), (channel, "noarch")])
         .collect();
-    let mut found: Vec<(usize, &str, Url, Compression, Vec<u8>)> = Vec::new();
+    let mut found = Vec::new();
     let mut errors = Vec::new();
     for variant in VARIANTS {
         if pending.is_empty() {
@@ -127,39 +188,20 @@ pub fn fetch_channels(
         }
         .into());
     }
-    // The image's subdir before noarch, in channel order.
     found.sort_by_key(|(channel, subdir, ..)| (*channel, *subdir == "noarch"));
-    let mut channels: Vec<ChannelRecords> = repositories
-        .iter()
-        .map(|repository| ChannelRecords {
-            repository: repository.clone(),
-            channel: conda_channel(repository).base_url.as_str().to_string(),
-            records: Vec::new(),
-        })
-        .collect();
-    let limit = fetcher.index_limit(MAX_REPODATA);
-    for (channel, _, url, variant, bytes) in found {
-        let repodata = fetcher.parse_or_refetch(&url, &bytes, None, |bytes| {
-            parse_repodata(variant, bytes, &url, limit)
-        })?;
-        let records = repodata.into_repo_data_records(&conda_channel(&repositories[channel]));
-        for record in &records {
-            repositories[channel].check_named(&record.url, &record.identifier.to_file_name())?;
-        }
-        channels[channel]
-            .records
-            .extend(prefer_conda_format(records));
-    }
-    Ok(channels)
+    Ok(found)
 }
 
-/// The repodata of `bytes`, served at `url` in the form `variant`, at most `limit` bytes of JSON.
-pub(super) fn parse_repodata(
+/// The repodata of `bytes`, served at `url` in the form `variant` for `channel`'s `subdir`, at
+/// most `limit` bytes of JSON, indexed by package name; its records are read later, by name.
+pub(super) fn index_repodata(
     variant: Compression,
     bytes: &[u8],
     url: &Url,
     limit: u64,
-) -> Result<RepoData, CondaError> {
+    channel: &Channel,
+    subdir: &str,
+) -> Result<SubdirIndex, CondaError> {
     let json = variant.decode(bytes, limit).map_err(|source| {
         let url = url.to_string();
         if crate::fetch::is_too_large(&source) {
@@ -168,75 +210,135 @@ pub(super) fn parse_repodata(
             CondaError::Decompress { url, source }
         }
     })?;
-    let repodata: RepoData =
-        serde_json::from_slice(&json).map_err(|source| match malformed_digest(&json) {
+    let not_repodata = |source| CondaError::NotRepodata {
+        url: url.to_string(),
+        source,
+    };
+    let head: Head = serde_json::from_slice(&json).map_err(not_repodata)?;
+    check_base_url(head.info.and_then(|info| info.base_url).as_deref()).map_err(|reason| {
+        CondaError::UnjoinableRecord {
+            url: url.to_string(),
+            reason,
+        }
+    })?;
+    let json = bytes::Bytes::from(json);
+    let sparse = SparseRepoData::from_bytes(channel.clone(), subdir, json.clone(), None)
+        .map_err(not_repodata)?;
+    Ok(SubdirIndex {
+        url: url.clone(),
+        json,
+        sparse,
+    })
+}
+
+/// What of a repodata's header is checked before any record is read.
+#[derive(serde::Deserialize)]
+struct Head {
+    #[serde(default)]
+    info: Option<HeadInfo>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeadInfo {
+    #[serde(default)]
+    base_url: Option<String>,
+}
+
+/// The records of `names` and of every package their dependencies name, from every index (one
+/// list per index, in order), `.conda` preferred over `.tar.bz2` for the same build.
+pub(super) fn load_records<'a>(
+    indexes: impl Iterator<Item = &'a SubdirIndex> + Clone,
+    names: &[PackageName],
+) -> Result<Vec<Vec<RepoDataRecord>>, CondaError> {
+    let sparse = indexes.clone().map(|index| &index.sparse);
+    SparseRepoData::load_records_recursive(
+        sparse,
+        names.iter().cloned(),
+        None,
+        PackageFormatSelection::PreferConda,
+    )
+    .map_err(|source| {
+        // Which index, and which record: found by reading them whole, now that one is bad.
+        let bad = indexes
+            .clone()
+            .find(|index| {
+                index
+                    .sparse
+                    .load_all_records(PackageFormatSelection::All)
+                    .is_err()
+            })
+            .or(indexes.clone().next());
+        let Some(index) = bad else {
+            return CondaError::BadRecord {
+                url: String::new(),
+                package: String::new(),
+                source,
+            };
+        };
+        let url = index.url.to_string();
+        match malformed_digest(&index.json) {
             Some((package, digest)) => CondaError::MalformedDigest {
-                url: url.to_string(),
+                url,
                 package,
                 digest,
             },
-            None => CondaError::NotRepodata {
-                url: url.to_string(),
+            None => CondaError::BadRecord {
+                url,
+                package: names
+                    .iter()
+                    .map(|n| n.as_normalized().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 source,
             },
-        })?;
-    check_joinable(&repodata).map_err(|reason| CondaError::UnjoinableRecord {
-        url: url.to_string(),
-        reason,
-    })?;
-    Ok(repodata)
+        }
+    })
 }
 
-/// Checks what `rattler_conda_types` joins into each record's URL, which it does with `expect`:
-/// a `base_url` that is neither an absolute URL that can be a base nor a relative reference,
-/// a record's subdir that is not a plain name (`linux-64`), or a file name holding `/`, `\`,
-/// `:`, `?`, `#` or a control character would make it panic (or point elsewhere).
-fn check_joinable(repodata: &RepoData) -> Result<(), String> {
-    if let Some(base) = repodata.info.as_ref().and_then(|i| i.base_url.as_deref()) {
-        let joinable = match Url::parse(base) {
-            Ok(base) => !base.cannot_be_a_base(),
-            Err(url::ParseError::RelativeUrlWithoutBase) => Url::parse("https://channel.invalid/")
-                .and_then(|channel| channel.join(base))
-                .is_ok(),
-            Err(_) => false,
-        };
-        if !joinable {
-            return Err(format!(
-                "its `base_url` `{}` is not a URL",
-                base.escape_debug()
-            ));
-        }
+/// Checks the repodata's `base_url`, which `rattler_conda_types` joins into each record's URL
+/// with `expect`: it must be an absolute URL that can be a base or a relative reference.
+fn check_base_url(base: Option<&str>) -> Result<(), String> {
+    let Some(base) = base else {
+        return Ok(());
+    };
+    let joinable = match Url::parse(base) {
+        Ok(base) => !base.cannot_be_a_base(),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Url::parse("https://channel.invalid/")
+            .and_then(|channel| channel.join(base))
+            .is_ok(),
+        Err(_) => false,
+    };
+    if joinable {
+        Ok(())
+    } else {
+        Err(format!(
+            "its `base_url` `{}` is not a URL",
+            base.escape_debug()
+        ))
     }
-    // Old channels (defaults among them) leave a record's subdir empty: the channel's own
-    // subdir is meant.
-    let plain_subdir = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
-    };
-    let plain_file = |s: &str| {
-        !s.is_empty() && !s.contains(['/', '\\', ':', '?', '#']) && !s.chars().any(char::is_control)
-    };
-    let v3 = &repodata.v3;
-    let records = (repodata.packages.iter().chain(&repodata.conda_packages))
-        .map(|(id, record)| (id.to_file_name(), record.subdir.as_str()))
-        .chain(
-            (v3.tar_bz2.iter().chain(&v3.conda)).map(|(id, r)| (id.to_string(), r.subdir.as_str())),
-        )
-        .chain(
-            v3.whl
-                .iter()
-                .map(|(id, r)| (id.to_string(), r.package_record.subdir.as_str())),
-        );
-    for (file, subdir) in records {
-        if !plain_file(&file) {
-            return Err(format!("it names the file `{}`", file.escape_debug()));
-        }
-        if !plain_subdir(subdir) {
-            return Err(format!(
-                "its record `{file}` has the subdir `{}`",
-                subdir.escape_debug()
-            ));
-        }
+}
+
+/// Checks what a record puts in its URL and lock entry: a file name holding `/`, `\`, `:`,
+/// `?`, `#` or a control character would point elsewhere, and a subdir that is not a plain name
+/// (`linux-64`) is refused. Old channels (defaults among them) leave a record's subdir empty:
+/// the channel's own subdir is meant.
+fn check_record(record: &RepoDataRecord) -> Result<(), String> {
+    let file = record.identifier.to_file_name();
+    let plain_file = !file.is_empty()
+        && !file.contains(['/', '\\', ':', '?', '#'])
+        && !file.chars().any(char::is_control);
+    if !plain_file {
+        return Err(format!("it names the file `{}`", file.escape_debug()));
+    }
+    let subdir = record.package_record.subdir.as_str();
+    if !subdir
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    {
+        return Err(format!(
+            "its record `{file}` has the subdir `{}`",
+            subdir.escape_debug()
+        ));
     }
     Ok(())
 }
@@ -277,30 +379,6 @@ fn malformed_digest(json: &[u8]) -> Option<(String, crate::index_digest::Malform
         })
 }
 
-/// Drops `.tar.bz2` records whose package, version and build the channel also has as `.conda`.
-pub(super) fn prefer_conda_format(records: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
-    let stem = |record: &RepoDataRecord| {
-        let name = record.identifier.to_file_name();
-        name.strip_suffix(".conda")
-            .or_else(|| name.strip_suffix(".tar.bz2"))
-            .map(str::to_string)
-    };
-    let with_conda: HashSet<(String, String)> = records
-        .iter()
-        .filter(|r| r.identifier.to_file_name().ends_with(".conda"))
-        .filter_map(|r| Some((r.package_record.subdir.clone(), stem(r)?)))
-        .collect();
-    records
-        .into_iter()
-        .filter(|r| {
-            let name = r.identifier.to_file_name();
-            !(name.ends_with(".tar.bz2")
-                && stem(r)
-                    .is_some_and(|s| with_conda.contains(&(r.package_record.subdir.clone(), s))))
-        })
-        .collect()
-}
-
 /// The conda channel a repository is: its URL as the base of the subdirs.
 fn conda_channel(repository: &Repository) -> Channel {
     Channel::from_url(ChannelUrl::from(with_slash(&repository.url)))
@@ -323,35 +401,88 @@ mod tests {
         Url::parse("https://conda.example/forge/noarch/repodata.json").unwrap()
     }
 
-    fn repodata(json: &str) -> Vec<RepoDataRecord> {
-        let repodata: RepoData = serde_json::from_str(json).unwrap();
-        let channel = Channel::from_url(ChannelUrl::from(
+    fn channel() -> Channel {
+        Channel::from_url(ChannelUrl::from(
             Url::parse("https://conda.example/forge/").unwrap(),
-        ));
-        repodata.into_repo_data_records(&channel)
+        ))
+    }
+
+    /// The records of `names`' closure in the repodata `json`.
+    fn records(json: &str, names: &[&str]) -> Result<Vec<RepoDataRecord>, CondaError> {
+        let index = index_repodata(
+            Compression::None,
+            json.as_bytes(),
+            &test_url(),
+            MAX_REPODATA,
+            &channel(),
+            "linux-64",
+        )?;
+        let names: Vec<PackageName> = names
+            .iter()
+            .map(|n| PackageName::try_from(*n).unwrap())
+            .collect();
+        Ok(load_records(std::iter::once(&index), &names)?.remove(0))
+    }
+
+    /// A record of `name` 1.0 with build `build`, depending on `depends`.
+    fn record(name: &str, build: &str, depends: &str) -> String {
+        format!(
+            r#"{{"name":"{name}","version":"1.0","build":"{build}","build_number":0,"depends":[{depends}],"subdir":"linux-64"}}"#
+        )
     }
 
     #[test]
     fn the_conda_format_wins_over_tar_bz2_for_the_same_build() {
-        let record = |build: &str| {
-            format!(
-                r#"{{"name":"lz4","version":"1.0","build":"{build}","build_number":0,"depends":[],"subdir":"linux-64"}}"#
-            )
-        };
-        let records = repodata(&format!(
+        let json = format!(
             r#"{{"info":{{"subdir":"linux-64"}},
                 "packages":{{"lz4-1.0-h0.tar.bz2":{},"lz4-1.0-h1.tar.bz2":{}}},
                 "packages.conda":{{"lz4-1.0-h0.conda":{}}}}}"#,
-            record("h0"),
-            record("h1"),
-            record("h0")
-        ));
-        let mut kept: Vec<String> = prefer_conda_format(records)
+            record("lz4", "h0", ""),
+            record("lz4", "h1", ""),
+            record("lz4", "h0", "")
+        );
+        let mut kept: Vec<String> = records(&json, &["lz4"])
+            .unwrap()
             .iter()
             .map(|r| r.identifier.to_file_name())
             .collect();
         kept.sort();
         assert_eq!(kept, ["lz4-1.0-h0.conda", "lz4-1.0-h1.tar.bz2"]);
+    }
+
+    #[test]
+    fn only_the_closure_of_the_requested_names_is_read() {
+        // `unrelated`'s record is not even a record: it is never parsed.
+        let json = format!(
+            r#"{{"info":{{"subdir":"linux-64"}},
+                "packages.conda":{{"app-1.0-h0.conda":{},"lib-1.0-h0.conda":{},"unrelated-1.0-h0.conda":{{"name":7}}}}}}"#,
+            record("app", "h0", r#""lib >=1""#),
+            record("lib", "h0", "")
+        );
+        let mut names: Vec<String> = records(&json, &["app"])
+            .unwrap()
+            .iter()
+            .map(|r| r.package_record.name.as_normalized().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["app", "lib"]);
+        let error = records(&json, &["unrelated"]).unwrap_err();
+        assert!(
+            crate::causes::chain(&error).contains("is not a conda record"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_base_url_that_is_not_a_url_is_refused_before_any_record_is_read() {
+        let json = r#"{"info":{"subdir":"linux-64","base_url":"mailto:x"},"repodata_version":2,"packages":{}}"#;
+        let error = records(json, &["lz4"]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("`base_url` `mailto:x` is not a URL"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -362,20 +493,25 @@ mod tests {
         bzip2::read::BzEncoder::new(&json[..], bzip2::Compression::fast())
             .read_to_end(&mut bz2)
             .unwrap();
+        let index = |variant, bytes: &[u8], limit| {
+            index_repodata(variant, bytes, &test_url(), limit, &channel(), "noarch")
+        };
         for (variant, bytes) in [
             (Compression::None, json.to_vec()),
             (Compression::Zstd, zst),
             (Compression::Bzip2, bz2),
         ] {
-            let repodata = parse_repodata(variant, &bytes, &test_url(), MAX_REPODATA).unwrap();
-            assert_eq!(repodata.info.unwrap().subdir.as_deref(), Some("noarch"));
+            let read = index(variant, &bytes, MAX_REPODATA).unwrap();
+            assert_eq!(read.sparse.subdir(), "noarch");
             // One byte under its length, each form is refused as too large.
             let limit = json.len() as u64 - 1;
-            let error = parse_repodata(variant, &bytes, &test_url(), limit).unwrap_err();
+            let Err(error) = index(variant, &bytes, limit) else {
+                panic!("{variant:?} past its limit was read");
+            };
             let text = crate::causes::chain(&error);
             assert!(text.contains("larger than 41 bytes"), "{text}");
         }
-        assert!(parse_repodata(Compression::Zstd, json, &test_url(), MAX_REPODATA).is_err());
+        assert!(index(Compression::Zstd, json, MAX_REPODATA).is_err());
     }
 
     #[test]

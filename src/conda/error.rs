@@ -61,6 +61,15 @@ pub enum CondaError {
         source: serde_json::Error,
     },
 
+    /// A record of the repodata, read when the resolve reached its package, is unreadable.
+    #[error("the index `{url}` is unusable: a record of `{package}` is not a conda record")]
+    BadRecord {
+        url: String,
+        package: String,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// Repodata whose `base_url`, or a record's subdir or file name, makes no URL on the channel.
     #[error("the index `{url}` is unusable: {reason}; ask the channel's maintainers to fix it")]
     UnjoinableRecord { url: String, reason: String },

@@ -1,12 +1,13 @@
-//! The repodata fuzz target: a subdir's `repodata.json`, plain and compressed, read into records
-//! with their URLs as a remote channel's, checked to stay on that channel's side (remote), and
-//! deduplicated between `.conda` and `.tar.bz2`. Seeds: the fixture channels and samples of the
+//! The repodata fuzz target: a subdir's `repodata.json`, plain and compressed, indexed by name
+//! and every name's records read with their URLs as a remote channel's (`.conda` preferred over
+//! `.tar.bz2`), checked to stay on that channel's side (remote). Seeds: the fixture channels and samples of the
 //! real repodata in the shared corpus (thirty records of each).
 
-use rattler_conda_types::{Channel, ChannelUrl};
+use rattler_conda_types::{Channel, ChannelUrl, PackageName};
+use rattler_repodata_gateway::sparse::PackageFormatSelection;
 use url::Url;
 
-use super::channel::{Compression, parse_repodata, prefer_conda_format};
+use super::channel::{Compression, check_records, index_repodata, load_records};
 use crate::fuzz::{self, Outcome, seeds};
 use crate::repository::Repository;
 
@@ -68,20 +69,25 @@ fn repodata_seeds() -> Vec<Vec<u8>> {
     seeds
 }
 
-/// Repodata is read or refused without a panic, the same when zstd-compressed; its records name
-/// only URLs a remote channel may name, or are refused for it.
+/// Repodata is read or refused without a panic, the same when zstd-compressed; its records,
+/// read by name, name only URLs a remote channel may name, or are refused for it.
 fn property(input: &[u8]) -> Outcome {
     let url = Url::parse("https://conda.example/forge/linux-64/repodata.json")
         .map_err(|e| e.to_string())?;
-    let _ = parse_repodata(Compression::Zstd, input, &url, LIMIT);
-    let _ = parse_repodata(Compression::Bzip2, input, &url, LIMIT);
-    let plain = parse_repodata(Compression::None, input, &url, LIMIT);
+    let channel = Channel::from_url(ChannelUrl::from(
+        Url::parse("https://conda.example/forge/").map_err(|e| e.to_string())?,
+    ));
+    let index =
+        |variant, bytes: &[u8]| index_repodata(variant, bytes, &url, LIMIT, &channel, "linux-64");
+    let _ = index(Compression::Zstd, input);
+    let _ = index(Compression::Bzip2, input);
+    let plain = index(Compression::None, input);
     let zstd = zstd::encode_all(input, 1).map_err(|e| e.to_string())?;
-    let compressed = parse_repodata(Compression::Zstd, &zstd, &url, LIMIT);
+    let compressed = index(Compression::Zstd, &zstd);
     if plain.is_ok() != compressed.is_ok() {
         return Err("zstd-compressed, the repodata reads differently".into());
     }
-    let Ok(repodata) = plain else {
+    let Ok(plain) = plain else {
         return Ok(());
     };
     let repository = Repository::parse(
@@ -90,20 +96,24 @@ fn property(input: &[u8]) -> Outcome {
         std::path::Path::new("/"),
     )
     .map_err(|e| e.to_string())?;
-    let channel = Channel::from_url(ChannelUrl::from(
-        Url::parse("https://conda.example/forge/").map_err(|e| e.to_string())?,
-    ));
-    let records = repodata.into_repo_data_records(&channel);
-    for record in &records {
-        let named = repository.check_named(&record.url, &record.identifier.to_file_name());
-        if named.is_ok() && record.url.scheme() == "file" {
+    let names: Vec<PackageName> = plain
+        .sparse
+        .package_names(PackageFormatSelection::All)
+        .filter_map(|name| PackageName::try_from(name).ok())
+        .collect();
+    let Ok(loaded) = load_records(std::iter::once(&plain), &names) else {
+        return Ok(());
+    };
+    for records in &loaded {
+        if check_records(&plain, records, &repository).is_ok()
+            && let Some(local) = records.iter().find(|r| r.url.scheme() == "file")
+        {
             return Err(format!(
                 "a remote channel names the local file {}",
-                record.url
+                local.url
             ));
         }
     }
-    let _ = prefer_conda_format(records);
     Ok(())
 }
 

@@ -121,7 +121,15 @@ impl CondaPackages {
                     .map_err(|e| spec_error(format!("[repositories] conda: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let channels = fetch_channels(fetcher, &repositories, subdir)?;
+        // Every layer's names: their closure is all any layer's solve can reach.
+        let mut names: Vec<rattler_conda_types::PackageName> = specs
+            .values()
+            .flatten()
+            .filter_map(|(_, spec)| spec.name.as_exact().cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        let channels = fetch_channels(fetcher, &repositories, subdir, &names)?;
         Ok(Some(Self {
             channels,
             environment,
