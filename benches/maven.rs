@@ -26,6 +26,7 @@ fn resolve_cold(url: &str) -> Resolution {
     let fetcher = Fetcher::new(FetchOptions {
         cache: Cache::at(cache.path()),
         offline: false,
+        refresh: false,
         progress: Progress::hidden(),
         limits: Default::default(),
     })
