@@ -17,6 +17,7 @@
 mod artifact;
 mod cache;
 mod error;
+mod failure;
 mod freshness;
 mod limits;
 mod size;
@@ -33,6 +34,7 @@ use url::Url;
 pub(crate) use artifact::{Artifact, ArtifactRequest, Checksum};
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
+use failure::Failure;
 pub(crate) use freshness::Mutability;
 use freshness::Plan;
 pub use limits::HttpLimits;
@@ -397,42 +399,6 @@ impl Fetcher {
         }
     }
 
-    /// The error of a request that failed with `failure` on its last attempt, `attempts`.
-    fn error(&self, url: &Url, attempts: u32, failure: Failure) -> FetchError {
-        let url = url.to_string();
-        match failure {
-            Failure::Status(reqwest::StatusCode::NOT_FOUND) => FetchError::NotFound { url },
-            Failure::Status(status) => FetchError::Status {
-                url,
-                status: status.as_u16(),
-            },
-            Failure::Http(source) => FetchError::Network {
-                url,
-                attempts,
-                source,
-            },
-            Failure::TooLarge(limit) => FetchError::TooLarge {
-                url,
-                source: size::TooLarge {
-                    what: "the body",
-                    limit: limit.bytes,
-                    kind: limit.kind,
-                },
-            },
-            Failure::TooSlow => FetchError::TooSlow {
-                url,
-                attempts,
-                bytes_per_second: self.limits.low_speed_limit,
-                seconds: self.limits.low_speed_time.as_secs_f64(),
-            },
-            Failure::Redirect(location) => FetchError::Redirect { url, location },
-            Failure::Write(source) => FetchError::Cache {
-                path: self.cache.root().display().to_string(),
-                source,
-            },
-        }
-    }
-
     /// One attempt of a request: its answer (the whole body of a success, in a new sink), or the
     /// status of a failure; too slow an answer (the low-speed limit), too long a body or a
     /// redirect that was not followed (to a `file:` URL) is a failure.
@@ -531,47 +497,6 @@ async fn read_body<S: Sink>(
         sink.write(&chunk).map_err(Failure::Write)?;
     }
     Ok(sink)
-}
-
-/// Why an attempt failed.
-enum Failure {
-    /// An answer other than success or 304.
-    Status(reqwest::StatusCode),
-    Http(reqwest::Error),
-    /// Fewer bytes than the low-speed limit arrived in one of its windows.
-    TooSlow,
-    /// The body is longer than this limit.
-    TooLarge(BodyLimit),
-    /// A redirect to this location, not followed: not an http(s) URL.
-    Redirect(String),
-    /// The body could not be written where it goes.
-    Write(std::io::Error),
-}
-
-impl Failure {
-    /// Whether trying again may help: a server error, a broken or stalled connection.
-    fn is_transient(&self) -> bool {
-        match self {
-            Self::Status(status) => {
-                status.is_server_error() || *status == reqwest::StatusCode::TOO_MANY_REQUESTS
-            }
-            Self::Http(source) => !source.is_builder(),
-            Self::TooSlow => true,
-            Self::TooLarge(_) | Self::Redirect(_) | Self::Write(_) => false,
-        }
-    }
-}
-
-impl From<limits::TooSlow> for Failure {
-    fn from(_: limits::TooSlow) -> Self {
-        Self::TooSlow
-    }
-}
-
-impl From<reqwest::Error> for Failure {
-    fn from(error: reqwest::Error) -> Self {
-        Self::Http(error)
-    }
 }
 
 /// What a successful GET produced.
