@@ -79,7 +79,7 @@ fn offline_works_after_a_resolve_of_every_served_example() {
 fn offline_works_after_a_resolve_of_every_recorded_pypi_set() {
     let server = Server::start(&crate::pypi::fixtures());
     let index = format!("{}/simple", server.url());
-    let (mut resolved, mut failures) = (Vec::new(), Vec::new());
+    let (mut unresolved, mut failures) = (BTreeSet::new(), Vec::new());
     for entry in std::fs::read_dir(crate::support::fixtures().join("pypi/sets")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -95,17 +95,17 @@ fn offline_works_after_a_resolve_of_every_recorded_pypi_set() {
         let mut args = vec!["resolve"];
         args.extend(&flags);
         if !project.run(&args).status.success() {
+            unresolved.insert(name);
             continue;
         }
         std::fs::remove_file(project.path("imglock.lock")).unwrap();
         failures.extend(offline_after_resolve(&project, &flags, &name).err());
-        resolved.push(name);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(
-        resolved.len() >= 8,
-        "most recorded sets resolve: {resolved:?}"
-    );
+    // `unsatisfiable` is so by design; `dask-worker` needs a metadata build (PyYAML 5.3.1),
+    // which `--no-build` forbids (tests/it/pypi_metadata_build.rs builds it).
+    let expected = ["dask-worker", "unsatisfiable"].map(String::from).into();
+    assert_eq!(unresolved, expected, "the sets that do not resolve");
 }
 
 /// The paths `server` was asked for since `before` (a snapshot of its hits), with their counts.
