@@ -256,3 +256,49 @@ fn wheel_metadata_without_a_published_hash_is_not_asked_for_again() {
     assert_eq!(metadata[0].1, 1, "the metadata was asked for once");
     assert_eq!(server.hits("/simple/idna/"), 2, "the page is revalidated");
 }
+
+/// Whether `path` is a mutable index, which a warm resolve revalidates: CRAN and Bioconductor
+/// `PACKAGES`, a PyPI project page, conda repodata, `maven-metadata.xml`.
+fn is_mutable_index(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or("");
+    file.starts_with("PACKAGES")
+        || file.starts_with("repodata.json")
+        || file == "maven-metadata.xml"
+        || (path.starts_with("/simple/") && path.ends_with('/'))
+}
+
+#[test]
+fn a_warm_resolve_of_the_mixed_example_revalidates_only_indexes() {
+    let repositories = MixedRepositories::start();
+    let project = Project::new(&repositories.spec(None));
+    let servers = [
+        "cran",
+        "bioc",
+        "pypi/simple",
+        "conda/channels",
+        "maven/repo",
+    ];
+    let resolve = || {
+        let output = project.run(&["resolve"]);
+        assert!(output.status.success(), "{}", output_text(&output));
+    };
+    resolve();
+    let cold: Vec<HashMap<String, usize>> = servers
+        .iter()
+        .map(|name| repositories.server(name).all_hits())
+        .collect();
+    resolve();
+    let mut warm = Vec::new();
+    for (name, before) in servers.iter().zip(&cold) {
+        warm.extend(asked_since(repositories.server(name), before));
+    }
+    let asked_again: Vec<&(String, usize)> = warm
+        .iter()
+        .filter(|(path, hits)| !is_mutable_index(path) || *hits > 1)
+        .collect();
+    assert!(
+        asked_again.is_empty(),
+        "a warm resolve asked for more than each index once: {asked_again:?}\n(all: {warm:?})"
+    );
+    assert!(!warm.is_empty(), "the indexes are revalidated");
+}
