@@ -3,7 +3,8 @@
 //! metadata: the caller says which, see [`Mutability`]) is never revalidated once cached, and a
 //! 404 is remembered for [`ABSENT_TTL`]; only mutable bodies (indexes: CRAN `PACKAGES`, conda
 //! repodata, PyPI pages, `maven-metadata.xml`) are revalidated, with their validators.
-//! `--refresh` revalidates everything and asks again for every remembered 404.
+//! `--refresh` revalidates everything and asks again for every remembered 404. What was read
+//! from part of an immutable file (a wheel's `METADATA`, by range requests) is kept the same way.
 
 use std::time::{Duration, SystemTime};
 
@@ -79,6 +80,25 @@ impl Fetcher {
         }
     }
 
+    /// What was read from part of the immutable file at `url` (`part` names it, like
+    /// `METADATA`) and kept with [`Fetcher::keep_part`]: warm and offline runs take it from the
+    /// cache instead of asking again; `--refresh` reads it again.
+    pub(crate) fn kept_part(&self, url: &Url, part: &str) -> Option<Vec<u8>> {
+        if self.refresh {
+            return None;
+        }
+        match self.cache.http_get(&part_key(url, part)) {
+            Some(HttpEntry::Body(body, _)) => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Keeps what was read from part of the immutable file at `url` (see
+    /// [`Fetcher::kept_part`]). A cache that cannot be written to only costs reading it again.
+    pub(crate) fn keep_part(&self, url: &Url, part: &str, body: &[u8]) {
+        let _ = self.cache.http_put(&part_key(url, part), None, None, body);
+    }
+
     /// `result`, fetched from `url`; a 404 is remembered in the cache first. A cache that cannot
     /// be written to only costs that: the URL is asked again next time.
     pub(super) fn noting_absence<T>(
@@ -91,6 +111,11 @@ impl Fetcher {
         }
         result
     }
+}
+
+/// The cache key of a part of the file at `url`: a URL has no space, so it names no URL.
+fn part_key(url: &Url, part: &str) -> String {
+    format!("{url} {part}")
 }
 
 #[cfg(test)]

@@ -302,3 +302,50 @@ fn a_warm_resolve_of_the_mixed_example_revalidates_only_indexes() {
     );
     assert!(!warm.is_empty(), "the indexes are revalidated");
 }
+
+#[test]
+fn metadata_read_with_range_requests_is_kept_for_warm_and_offline_runs() {
+    let mut wheel = String::new();
+    let (_copy, server) = crate::pypi::serve_edited(|root| {
+        // The index offers no `.metadata` for requests' wheel (as some indexes do not).
+        let page = root.join("simple/requests/index.json");
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
+        for file in json["files"].as_array_mut().unwrap() {
+            if file["filename"] == "requests-2.27.1-py2.py3-none-any.whl" {
+                file.as_object_mut().unwrap().remove("core-metadata");
+                wheel = file["url"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("../..")
+                    .to_string();
+            }
+        }
+        std::fs::write(&page, json.to_string()).unwrap();
+        std::fs::remove_file(root.join(format!("{}.metadata", &wheel[1..]))).unwrap();
+    });
+    let url = format!("{}/simple", server.url());
+    let project = Project::new(&crate::pypi::python_spec(
+        &url,
+        &[("py", &["requests==2.27.1"])],
+    ));
+    let flags = ["--exclude-newer", pypi_sets::DEFAULT_EXCLUDE_NEWER];
+    let output = project.run(&["resolve", flags[0], flags[1]]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    assert_eq!(server.range_hits(&wheel), 2, "read with range requests");
+
+    let output = project.run(&["resolve", "--upgrade", flags[0], flags[1]]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    assert_eq!(
+        server.range_hits(&wheel),
+        2,
+        "a warm resolve reads no range again"
+    );
+    assert_eq!(server.hits(&wheel), 2, "nor the wheel");
+
+    let online = project.lock().unwrap();
+    std::fs::remove_file(project.path("imglock.lock")).unwrap();
+    let output = project.run(&["resolve", "--offline", flags[0], flags[1]]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    assert_eq!(project.lock().unwrap(), online);
+}
