@@ -51,6 +51,7 @@ fn imglock_resolve(spec: &Path, cache: &Path) -> usize {
         spec: spec.to_path_buf(),
         lock: Some(lock),
         offline: false,
+        refresh: false,
         upgrade: true,
         upgrade_packages: Vec::new(),
         exclude_newer: None,

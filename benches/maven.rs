@@ -1,8 +1,9 @@
 //! Maven resolution of spark-core_2.12 3.2.4 over the real Central POMs of
 //! ../shared/corpora/maven/central, served on 127.0.0.1 with 30 ms of latency per request,
 //! against the critical-path bound: the depth of the resolved tree times the latency (the time
-//! any resolver needs that fetches a POM only after its parent in the tree is read). Skipped,
-//! with a message, when ../shared is absent.
+//! any resolver needs that fetches a POM only after its parent in the tree is read); and warm,
+//! with the cache a cold resolve filled, counting what it still asks. Skipped, with a message,
+//! when ../shared is absent.
 
 #[path = "../tests/it/support/mod.rs"]
 mod support;
@@ -23,9 +24,15 @@ const LATENCY: Duration = Duration::from_millis(30);
 
 fn resolve_cold(url: &str) -> Resolution {
     let cache = tempfile::tempdir().unwrap();
+    resolve_with(cache.path(), url)
+}
+
+/// Resolves [`ROOT`] from `url` with the cache in `cache`.
+fn resolve_with(cache: &Path, url: &str) -> Resolution {
     let fetcher = Fetcher::new(FetchOptions {
-        cache: Cache::at(cache.path()),
+        cache: Cache::at(cache),
         offline: false,
+        refresh: false,
         progress: Progress::hidden(),
         limits: Default::default(),
     })
@@ -66,10 +73,22 @@ fn benches(c: &mut Criterion) {
         resolution.artifacts.len(),
         once.as_secs_f64() / bound.as_secs_f64()
     );
+    let warm_cache = tempfile::tempdir().unwrap();
+    resolve_with(warm_cache.path(), &url);
+    let (before, started) = (server.total_hits(), Instant::now());
+    resolve_with(warm_cache.path(), &url);
+    eprintln!(
+        "maven bench: one warm resolve {:?}, {} requests",
+        started.elapsed(),
+        server.total_hits() - before
+    );
     let mut group = c.benchmark_group("maven, 30 ms latency");
     group.sample_size(10);
     group.bench_function(format!("{ROOT}: imglock cold"), |b| {
         b.iter(|| resolve_cold(&url))
+    });
+    group.bench_function(format!("{ROOT}: imglock warm"), |b| {
+        b.iter(|| resolve_with(warm_cache.path(), &url))
     });
     group.finish();
 }

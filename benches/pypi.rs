@@ -30,6 +30,7 @@ fn imglock_resolve(spec: &Path, cache: &Path, exclude_newer: &str) {
         spec: spec.to_path_buf(),
         lock: Some(lock),
         offline: false,
+        refresh: false,
         upgrade: true,
         upgrade_packages: Vec::new(),
         exclude_newer: Some(exclude_newer.parse().expect("a valid instant")),

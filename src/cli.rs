@@ -59,6 +59,10 @@ struct ResolveArgs {
     /// Use only the on-disk cache; never touch the network.
     #[arg(long)]
     offline: bool,
+    /// Revalidate everything the cache holds, files that never change and 404s it remembers
+    /// included (by default only indexes are revalidated, and a 404 is not asked again for a day).
+    #[arg(long, conflicts_with = "offline")]
+    refresh: bool,
     /// Ignore the existing lock's pins and take the newest versions that fit.
     #[arg(long)]
     upgrade: bool,
@@ -211,6 +215,7 @@ fn resolve_command(
         spec: args.spec,
         lock: args.lock,
         offline: args.offline,
+        refresh: args.refresh,
         upgrade: args.upgrade,
         upgrade_packages: args.upgrade_package,
         exclude_newer: args.exclude_newer,

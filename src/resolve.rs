@@ -26,6 +26,8 @@ pub struct ResolveOptions {
     pub lock: Option<PathBuf>,
     /// Use only the cache, never the network (`--offline`).
     pub offline: bool,
+    /// Revalidate everything cached, remembered 404s included (`--refresh`).
+    pub refresh: bool,
     /// Ignore the previous lock's pins and take the newest versions that fit (`--upgrade`).
     pub upgrade: bool,
     /// Package names whose previous pins are dropped while the others are kept
@@ -86,6 +88,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let fetcher = Fetcher::new(FetchOptions {
         cache: options.cache.clone(),
         offline: options.offline,
+        refresh: options.refresh,
         progress: options.progress,
         limits: HttpLimits::from_env().map_err(FetchError::from)?,
     })?;

@@ -165,6 +165,9 @@ impl Fetcher {
                 return Ok(Artifact { sha256, size, path });
             }
         }
+        if let Some(absent) = self.cached_absence(&request.url) {
+            return Err(absent);
+        }
         if self.offline {
             return Err(self.offline_error(url, cached.is_some()));
         }
@@ -173,8 +176,8 @@ impl Fetcher {
             kind: size::Limit::Artifact,
         };
         let new_writer = || self.blob_writer(expected);
-        let Response::Body { body, .. } = self.send(&request.url, limit, |r| r, new_writer).await?
-        else {
+        let response = self.send(&request.url, limit, |r| r, new_writer).await;
+        let Response::Body { body, .. } = self.noting_absence(&request.url, response)? else {
             return Err(FetchError::Status {
                 url: url.to_string(),
                 status: 304,

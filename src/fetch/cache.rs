@@ -1,9 +1,10 @@
-//! The on-disk cache shared by every ecosystem: HTTP bodies with their validators, and artifacts
-//! stored by sha256.
+//! The on-disk cache shared by every ecosystem: HTTP bodies with their validators, the URLs that
+//! answered 404 (and when), and artifacts stored by sha256.
 //!
 //! Layout under the cache root (`IMGLOCK_CACHE_DIR`, else the user's cache folder):
-//! `http/<sha256 of url>.body` + `.json` (the validators), `artifacts/sha256/<hex>` (content
-//! addressed blobs) and `artifacts/by-url/<sha256 of url>` (the hex digest of that URL's blob).
+//! `http/<sha256 of url>.body` + `.json` (the validators; for a URL that answered 404, only the
+//! `.json`, saying when), `artifacts/sha256/<hex>` (content addressed blobs) and
+//! `artifacts/by-url/<sha256 of url>` (the hex digest of that URL's blob).
 //! Every file is written to a temporary name and renamed, so a killed run leaves no half entries
 //! (a download streams into its temporary file and is renamed to its blob once verified), and
 //! the temporaries a killed run did leave are removed when the next one starts.
@@ -12,6 +13,7 @@
 //! the sha256 kept with their validators, and a damaged entry is fetched again.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -25,6 +27,19 @@ pub(crate) struct Validators {
     /// The sha256 of the body, checked when the entry is read.
     #[serde(default)]
     pub sha256: String,
+    /// When the URL answered 404, in seconds since the Unix epoch: the entry then records an
+    /// absence and has no body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent_since: Option<u64>,
+}
+
+/// What the cache holds for a URL.
+#[derive(Debug, Clone)]
+pub(crate) enum HttpEntry {
+    /// The body it last answered with, and that answer's validators.
+    Body(Vec<u8>, Validators),
+    /// It answered 404 at this instant.
+    Absent(SystemTime),
 }
 
 /// The cache folder and the operations on it.
@@ -61,13 +76,20 @@ impl Cache {
         )
     }
 
-    /// The cached body of `url` and its validators, if both are present.
-    pub(crate) fn http_get(&self, url: &str) -> Option<(Vec<u8>, Validators)> {
+    /// What the cache holds for `url`: its body and validators (when both are present and
+    /// whole), or when it answered 404.
+    pub(crate) fn http_get(&self, url: &str) -> Option<HttpEntry> {
         let (body, meta) = self.http_paths(url);
         let validators: Validators = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
         (validators.url == url).then_some(())?;
+        if let Some(seconds) = validators.absent_since {
+            return Some(HttpEntry::Absent(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
+            ));
+        }
         let body = std::fs::read(body).ok()?;
-        (hex::encode(Sha256::digest(&body)) == validators.sha256).then_some((body, validators))
+        (hex::encode(Sha256::digest(&body)) == validators.sha256)
+            .then_some(HttpEntry::Body(body, validators))
     }
 
     /// Whether the cache holds an entry for `url`, usable or not: an entry [`Self::http_get`]
@@ -90,9 +112,29 @@ impl Cache {
             etag,
             last_modified,
             sha256: hex::encode(Sha256::digest(body)),
+            absent_since: None,
         };
         write_entry(&body_path, body)?;
         write_entry(&meta_path, &serde_json::to_vec(&validators)?)
+    }
+
+    /// Records that `url` answered 404 at `at`, in place of any body it had.
+    pub(crate) fn http_put_absent(&self, url: &str, at: SystemTime) -> std::io::Result<()> {
+        let seconds = at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let validators = Validators {
+            url: url.to_string(),
+            absent_since: Some(seconds),
+            ..Validators::default()
+        };
+        // The record replaces the body first: a body left beside it would never be served.
+        write_entry(&self.http_paths(url).1, &serde_json::to_vec(&validators)?)?;
+        match std::fs::remove_file(self.http_paths(url).0) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
     }
 
     /// Drops the cached body of `url` and its validators, if any.
@@ -165,7 +207,9 @@ mod tests {
         cache
             .http_put(url, Some("\"v1\"".into()), None, b"{\"files\": []}")
             .unwrap();
-        let (body, validators) = cache.http_get(url).unwrap();
+        let Some(HttpEntry::Body(body, validators)) = cache.http_get(url) else {
+            panic!("the body is cached");
+        };
         assert_eq!(body, b"{\"files\": []}");
         assert_eq!(validators.etag.as_deref(), Some("\"v1\""));
         assert!(
@@ -178,5 +222,19 @@ mod tests {
         let (body_path, _) = cache.http_paths(url);
         std::fs::write(&body_path, b"{\"fil").unwrap();
         assert!(cache.http_get(url).is_none());
+    }
+
+    #[test]
+    fn an_absence_replaces_the_body_and_a_body_replaces_the_absence() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::at(root.path());
+        let url = "https://repo.example/a/1.0/a-1.0.jar.sha512";
+        cache.http_put(url, None, None, b"old").unwrap();
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        cache.http_put_absent(url, at).unwrap();
+        assert!(matches!(cache.http_get(url), Some(HttpEntry::Absent(when)) if when == at));
+        assert!(!cache.http_paths(url).0.exists(), "the body is gone");
+        cache.http_put(url, None, None, b"new").unwrap();
+        assert!(matches!(cache.http_get(url), Some(HttpEntry::Body(body, _)) if body == b"new"));
     }
 }

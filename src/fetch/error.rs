@@ -6,6 +6,11 @@ pub enum FetchError {
     #[error("`{url}` was not found (404)")]
     NotFound { url: String },
 
+    #[error(
+        "`{url}` was not found (404) when asked {minutes} min ago, as the cache remembers: `imglock resolve --refresh` asks again"
+    )]
+    NotFoundRemembered { url: String, minutes: u64 },
+
     #[error("`{url}` answered HTTP {status}")]
     Status { url: String, status: u16 },
 
@@ -72,7 +77,7 @@ pub enum FetchError {
     },
 
     #[error(
-        "checksum mismatch for `{url}`: the repository says {algorithm} {expected}, the download has {actual}; the file was not used (a re-published or tampered artifact, or a stale index)"
+        "checksum mismatch for `{url}`: the repository says {algorithm} {expected}, the download has {actual}; the file was not used (a re-published or tampered artifact, or a stale index or checksum file: `imglock resolve --refresh` fetches every cached index and checksum again)"
     )]
     ChecksumMismatch {
         url: String,
@@ -86,11 +91,11 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    /// Whether the error is a 404 (or a missing local file), which callers may answer with a
-    /// fallback URL.
+    /// Whether the error is a 404 (asked now or remembered by the cache) or a missing local
+    /// file, which callers may answer with a fallback URL.
     pub fn is_not_found(&self) -> bool {
         match self {
-            Self::NotFound { .. } => true,
+            Self::NotFound { .. } | Self::NotFoundRemembered { .. } => true,
             Self::File { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
             _ => false,
         }

@@ -1,7 +1,9 @@
 //! One HTTP client and one on-disk cache for every ecosystem.
 //!
 //! Metadata (indexes, simple-API pages, POMs) is fetched with [`Fetcher::get_all`]: cached bodies
-//! are revalidated with ETag / Last-Modified, and `--offline` serves only the cache. Artifacts are
+//! of mutable indexes are revalidated with ETag / Last-Modified, immutable ones are served as
+//! they are, a 404 is remembered for a day, and `--offline` serves only the cache (see
+//! [`freshness`]). Artifacts are
 //! fetched with [`Fetcher::download_all`]: streamed into the cache while their sha256 (and any
 //! upstream checksum) is computed, verified before they are kept, and stored by sha256 so each is
 //! downloaded once. Both run every request at once on an async runtime, bounded per host, so the
@@ -15,6 +17,8 @@
 mod artifact;
 mod cache;
 mod error;
+mod failure;
+mod freshness;
 mod limits;
 mod size;
 
@@ -30,6 +34,9 @@ use url::Url;
 pub(crate) use artifact::{Artifact, ArtifactRequest, Checksum};
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
+use failure::Failure;
+pub(crate) use freshness::Mutability;
+use freshness::Plan;
 pub use limits::HttpLimits;
 pub(crate) use size::{Capped, is_too_large, read_capped};
 
@@ -52,6 +59,9 @@ pub struct FetchOptions {
     pub cache: Cache,
     /// Serve only from the cache (`--offline`); anything not cached is an error, not a download.
     pub offline: bool,
+    /// Revalidate every cached body, immutable ones included, and ask again for every URL the
+    /// cache remembers as absent (`--refresh`).
+    pub refresh: bool,
     /// Where download progress is shown; [`Progress::hidden`] shows none.
     pub progress: Progress,
     /// The time limits of every request.
@@ -64,6 +74,7 @@ pub struct Fetcher {
     client: reqwest::Client,
     cache: Cache,
     offline: bool,
+    refresh: bool,
     progress: Progress,
     limits: HttpLimits,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -101,6 +112,7 @@ impl Fetcher {
             client,
             cache: options.cache,
             offline: options.offline,
+            refresh: options.refresh,
             progress: options.progress,
             limits: options.limits,
             hosts: Mutex::new(HashMap::new()),
@@ -113,9 +125,22 @@ impl Fetcher {
         self.limits.index_bytes.unwrap_or(default)
     }
 
-    /// Fetches every URL's body at once; results are in the order of `urls`.
+    /// Fetches every URL's body at once, each a mutable index (revalidated when cached); results
+    /// are in the order of `urls`.
     pub(crate) fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Vec<u8>, FetchError>> {
-        self.run_all(urls, what, |url| self.get(url, None))
+        self.run_all(urls, what, |url| self.get(url, None, Mutability::Mutable))
+    }
+
+    /// Fetches every URL's body at once, each as mutable or immutable as it says (an immutable
+    /// body is not asked for once cached); results are in the order of `requests`.
+    pub(crate) fn get_each(
+        &self,
+        requests: &[(Url, Mutability)],
+        what: &str,
+    ) -> Vec<Result<Vec<u8>, FetchError>> {
+        self.run_all(requests, what, |(url, mutability)| {
+            self.get(url, None, *mutability)
+        })
     }
 
     /// Like [`Fetcher::get_all`], asking for the given media types (HTTP `Accept`).
@@ -125,7 +150,9 @@ impl Fetcher {
         what: &str,
         accept: &str,
     ) -> Vec<Result<Vec<u8>, FetchError>> {
-        self.run_all(urls, what, |url| self.get(url, Some(accept)))
+        self.run_all(urls, what, |url| {
+            self.get(url, Some(accept), Mutability::Mutable)
+        })
     }
 
     /// Parses `body`, fetched from `url` (with `accept`, as it was); when it does not parse, drops
@@ -145,7 +172,11 @@ impl Fetcher {
             Err(error) => error,
         };
         self.forget(url);
-        let Ok(body) = self.runtime.block_on(self.get(url, accept)) else {
+        // Nothing is cached any more: whether the body is mutable makes no difference.
+        let Ok(body) = self
+            .runtime
+            .block_on(self.get(url, accept, Mutability::Mutable))
+        else {
             return Err(error);
         };
         let parsed = parse(&body);
@@ -248,47 +279,46 @@ impl Fetcher {
         results
     }
 
-    async fn get(&self, url: &Url, accept: Option<&str>) -> Result<Vec<u8>, FetchError> {
+    async fn get(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+        mutability: Mutability,
+    ) -> Result<Vec<u8>, FetchError> {
         let limit = self.index_limit(size::INDEX_BODY);
         if url.scheme() == "file" {
             return read_local(url, limit);
         }
-        let cached = self.cache.http_get(url.as_str());
-        if self.offline {
-            return match cached {
-                Some((body, _)) => Ok(body),
-                None => {
-                    Err(self.offline_error(url.as_str(), self.cache.http_has_entry(url.as_str())))
-                }
-            };
-        }
+        let cached = match self.plan(url, mutability) {
+            Plan::Answer(answer) => return answer,
+            Plan::Ask(cached) => cached,
+        };
         let validators = cached.as_ref().map(|(_, v)| v.clone());
         let limit = BodyLimit {
             bytes: limit,
             kind: size::Limit::Index,
         };
-        let response = self
-            .send(
-                url,
-                limit,
-                |request| {
-                    let mut request = request;
-                    if let Some(accept) = accept {
-                        request = request.header(reqwest::header::ACCEPT, accept);
+        let response = self.send(
+            url,
+            limit,
+            |request| {
+                let mut request = request;
+                if let Some(accept) = accept {
+                    request = request.header(reqwest::header::ACCEPT, accept);
+                }
+                if let Some(v) = &validators {
+                    if let Some(etag) = &v.etag {
+                        request = request.header(reqwest::header::IF_NONE_MATCH, etag);
                     }
-                    if let Some(v) = &validators {
-                        if let Some(etag) = &v.etag {
-                            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
-                        }
-                        if let Some(modified) = &v.last_modified {
-                            request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
-                        }
+                    if let Some(modified) = &v.last_modified {
+                        request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
                     }
-                    request
-                },
-                in_memory,
-            )
-            .await?;
+                }
+                request
+            },
+            in_memory,
+        );
+        let response = self.noting_absence(url, response.await)?;
         if let (Response::NotModified, Some((body, _))) = (&response, &cached) {
             return Ok(body.clone());
         }
@@ -366,42 +396,6 @@ impl Fetcher {
                 return Err(self.error(url, attempt, failure));
             }
             tokio::time::sleep(FIRST_BACKOFF * 2u32.pow(attempt - 1)).await;
-        }
-    }
-
-    /// The error of a request that failed with `failure` on its last attempt, `attempts`.
-    fn error(&self, url: &Url, attempts: u32, failure: Failure) -> FetchError {
-        let url = url.to_string();
-        match failure {
-            Failure::Status(reqwest::StatusCode::NOT_FOUND) => FetchError::NotFound { url },
-            Failure::Status(status) => FetchError::Status {
-                url,
-                status: status.as_u16(),
-            },
-            Failure::Http(source) => FetchError::Network {
-                url,
-                attempts,
-                source,
-            },
-            Failure::TooLarge(limit) => FetchError::TooLarge {
-                url,
-                source: size::TooLarge {
-                    what: "the body",
-                    limit: limit.bytes,
-                    kind: limit.kind,
-                },
-            },
-            Failure::TooSlow => FetchError::TooSlow {
-                url,
-                attempts,
-                bytes_per_second: self.limits.low_speed_limit,
-                seconds: self.limits.low_speed_time.as_secs_f64(),
-            },
-            Failure::Redirect(location) => FetchError::Redirect { url, location },
-            Failure::Write(source) => FetchError::Cache {
-                path: self.cache.root().display().to_string(),
-                source,
-            },
         }
     }
 
@@ -503,47 +497,6 @@ async fn read_body<S: Sink>(
         sink.write(&chunk).map_err(Failure::Write)?;
     }
     Ok(sink)
-}
-
-/// Why an attempt failed.
-enum Failure {
-    /// An answer other than success or 304.
-    Status(reqwest::StatusCode),
-    Http(reqwest::Error),
-    /// Fewer bytes than the low-speed limit arrived in one of its windows.
-    TooSlow,
-    /// The body is longer than this limit.
-    TooLarge(BodyLimit),
-    /// A redirect to this location, not followed: not an http(s) URL.
-    Redirect(String),
-    /// The body could not be written where it goes.
-    Write(std::io::Error),
-}
-
-impl Failure {
-    /// Whether trying again may help: a server error, a broken or stalled connection.
-    fn is_transient(&self) -> bool {
-        match self {
-            Self::Status(status) => {
-                status.is_server_error() || *status == reqwest::StatusCode::TOO_MANY_REQUESTS
-            }
-            Self::Http(source) => !source.is_builder(),
-            Self::TooSlow => true,
-            Self::TooLarge(_) | Self::Redirect(_) | Self::Write(_) => false,
-        }
-    }
-}
-
-impl From<limits::TooSlow> for Failure {
-    fn from(_: limits::TooSlow) -> Self {
-        Self::TooSlow
-    }
-}
-
-impl From<reqwest::Error> for Failure {
-    fn from(error: reqwest::Error) -> Self {
-        Self::Http(error)
-    }
 }
 
 /// What a successful GET produced.

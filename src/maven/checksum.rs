@@ -6,30 +6,31 @@
 use url::Url;
 
 use super::error::MavenError;
-use crate::fetch::{Checksum, FetchError, Fetcher};
+use crate::fetch::{Checksum, FetchError, Fetcher, Mutability};
 
 /// The checksum files, strongest first, and the length of each one's hex digest.
 const KINDS: [(&str, usize); 3] = [("sha512", 128), ("sha256", 64), ("sha1", 40)];
 
-/// The strongest checksum published beside each of `urls` (`None` where the repository has
-/// none), every checksum file fetched at once.
+/// The strongest checksum published beside each artifact of `artifacts` (`None` where the
+/// repository has none), every checksum file fetched at once, as mutable as its artifact.
 pub(crate) fn published(
     fetcher: &Fetcher,
-    urls: &[Url],
+    artifacts: &[(Url, Mutability)],
 ) -> Result<Vec<Option<Checksum>>, MavenError> {
-    let checksum_urls: Vec<Url> = urls
+    let requests: Vec<(Url, Mutability)> = artifacts
         .iter()
-        .flat_map(|url| {
+        .flat_map(|(url, mutability)| {
             KINDS.iter().map(move |(extension, _)| {
                 let mut checksum = url.clone();
                 checksum.set_path(&format!("{}.{extension}", url.path()));
-                checksum
+                (checksum, *mutability)
             })
         })
         .collect();
-    let bodies = fetcher.get_all(&checksum_urls, "Fetching Maven checksums");
-    let mut answers = checksum_urls.into_iter().zip(bodies);
-    urls.iter()
+    let bodies = fetcher.get_each(&requests, "Fetching Maven checksums");
+    let mut answers = requests.into_iter().map(|(url, _)| url).zip(bodies);
+    artifacts
+        .iter()
         .map(|_| strongest(fetcher, answers.by_ref().take(KINDS.len())))
         .collect()
 }

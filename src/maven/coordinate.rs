@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::fetch::Mutability;
+
 /// A project: group, artifact, version.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Gav {
@@ -30,6 +32,15 @@ impl Gav {
     /// The repository path of the artifact's `maven-metadata.xml` (its list of versions).
     pub fn metadata_path(group: &str, artifact: &str) -> String {
         format!("{}/{artifact}/maven-metadata.xml", group.replace('.', "/"))
+    }
+
+    /// Whether this project's files (its POM, artifacts and their checksums) can change once
+    /// published: a `-SNAPSHOT` version is deployed again and again, a release never is.
+    pub(crate) fn mutability(&self) -> Mutability {
+        match self.version.ends_with("-SNAPSHOT") {
+            true => Mutability::Mutable,
+            false => Mutability::Immutable,
+        }
     }
 }
 

@@ -39,7 +39,7 @@ use self::store::PomStore;
 use crate::ecosystem::{
     EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
 };
-use crate::fetch::{ArtifactRequest, Fetcher};
+use crate::fetch::{ArtifactRequest, Fetcher, Mutability};
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
 use crate::spec::{Spec, SpecError};
@@ -192,7 +192,12 @@ impl LayerResolver for MavenPackages<'_> {
                     .0
             })
             .collect();
-        let checksums = checksum::published(self.fetcher, &urls)?;
+        let files: Vec<(url::Url, Mutability)> = urls
+            .iter()
+            .zip(&artifacts)
+            .map(|(url, (_, a))| (url.clone(), a.coordinate.gav().mutability()))
+            .collect();
+        let checksums = checksum::published(self.fetcher, &files)?;
         let mut packages = Vec::new();
         for (((name, artifact), url), checksum) in artifacts.into_iter().zip(urls).zip(checksums) {
             if checksum.is_none() {

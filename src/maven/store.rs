@@ -10,7 +10,7 @@ use super::coordinate::Gav;
 use super::model::{self, Model, ModelError, PomLookup};
 use super::pom::Pom;
 use super::xml;
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, Mutability};
 use crate::repository::Repository;
 
 /// How many rounds of missing parents and BOMs a batch of models may need.
@@ -65,11 +65,12 @@ impl<'a> PomStore<'a> {
             if missing.is_empty() {
                 break;
             }
-            let urls: Vec<url::Url> = missing
+            let requests: Vec<(url::Url, Mutability)> = missing
                 .iter()
-                .map(|gav| repository.file(&gav.file_path(".pom")).0)
+                .map(|gav| (repository.file(&gav.file_path(".pom")).0, gav.mutability()))
                 .collect();
-            let bodies = self.fetcher.get_all(&urls, "Fetching POMs");
+            let bodies = self.fetcher.get_each(&requests, "Fetching POMs");
+            let urls = requests.into_iter().map(|(url, _)| url);
             let mut still = Vec::new();
             for ((gav, url), body) in missing.into_iter().zip(urls).zip(bodies) {
                 if body.is_ok() {

@@ -23,7 +23,7 @@ use super::metadata::CoreMetadata;
 use super::simple::{DistFile, MetadataFile, ProjectPage, parse_page};
 use super::tags::Target;
 
-use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
+use crate::fetch::{ArtifactRequest, Checksum, Fetcher, Mutability};
 use crate::repository::Repository;
 
 /// What project pages are asked for: PEP 691 JSON, else the PEP 503 HTML page.
@@ -405,7 +405,11 @@ impl<'a> Indexes<'a> {
                 expected: sha256.clone().map(Checksum::Sha256),
             })
             .collect();
-        let urls: Vec<url::Url> = unhashed.iter().map(|(_, url, _)| url.clone()).collect();
+        // A wheel's metadata never changes: once cached, it is not asked for again.
+        let unhashed_requests: Vec<(url::Url, Mutability)> = unhashed
+            .iter()
+            .map(|(_, url, _)| (url.clone(), Mutability::Immutable))
+            .collect();
         // Both kinds at once: a mixed index must not pay two round trips per batch.
         let (artifacts, bodies) = std::thread::scope(|scope| {
             let artifacts = scope.spawn(|| {
@@ -425,7 +429,9 @@ impl<'a> Indexes<'a> {
                     })
                     .collect::<Vec<_>>()
             });
-            let bodies = self.fetcher.get_all(&urls, "Fetching PyPI metadata");
+            let bodies = self
+                .fetcher
+                .get_each(&unhashed_requests, "Fetching PyPI metadata");
             let artifacts = artifacts
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

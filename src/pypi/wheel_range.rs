@@ -2,7 +2,8 @@
 //! end of the file (the zip's end record and central directory), then the one entry.
 //!
 //! Zip64 archives, central directories larger than the first read, and servers that ignore
-//! ranges fall back to downloading the whole wheel.
+//! ranges fall back to downloading the whole wheel. A wheel never changes, so what was read is
+//! kept in the cache for warm and `--offline` runs.
 
 use flate2::read::DeflateDecoder;
 use std::io::Read;
@@ -21,8 +22,42 @@ struct Entry {
     method: u16,
 }
 
-/// The wheels' `METADATA` texts, in the order of `urls`; `None` where ranges cannot be used.
+/// The part of a wheel this module reads and keeps in the cache.
+const PART: &str = "METADATA";
+
+/// The wheels' `METADATA` texts, in the order of `urls`, from the cache or read with ranges;
+/// `None` where ranges cannot be used.
 pub fn read_metadata(fetcher: &Fetcher, urls: &[Url]) -> Vec<Option<String>> {
+    let kept: Vec<Option<String>> = urls
+        .iter()
+        .map(|url| fetcher.kept_part(url, PART))
+        .map(|body| body.and_then(|body| String::from_utf8(body).ok()))
+        .collect();
+    let missing: Vec<Url> = urls
+        .iter()
+        .zip(&kept)
+        .filter(|(_, kept)| kept.is_none())
+        .map(|(url, _)| url.clone())
+        .collect();
+    let mut read = read_with_ranges(fetcher, &missing).into_iter();
+    urls.iter()
+        .zip(kept)
+        .map(|(url, kept)| {
+            kept.or_else(|| {
+                let text = read.next().flatten()?;
+                fetcher.keep_part(url, PART, text.as_bytes());
+                Some(text)
+            })
+        })
+        .collect()
+}
+
+/// The wheels' `METADATA` texts read with range requests, in the order of `urls`; `None` where
+/// ranges cannot be used.
+fn read_with_ranges(fetcher: &Fetcher, urls: &[Url]) -> Vec<Option<String>> {
+    if urls.is_empty() {
+        return Vec::new();
+    }
     let tails = fetcher.get_ranges(
         &urls
             .iter()

@@ -33,3 +33,4 @@ mod resolve_r;
 mod spec_errors;
 mod terminal;
 mod verify;
+mod warm;

@@ -220,11 +220,16 @@ fn the_strongest_published_checksum_is_the_one_checked() {
     );
     assert!(server.hits("/org/imglock/fixture/leaf-k/1.0/leaf-k-1.0.jar.sha256") >= 1);
 
-    // With the right .sha256 it resolves, and the lock's sha256 is that one.
+    // A released file never changes, so the cached .sha256 is kept even once the repository
+    // fixes it: the error says how to fetch it again, and `--refresh` does, resolving with the
+    // right one, whose sha256 the lock has.
     let bytes = std::fs::read(&jar).unwrap();
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     std::fs::write(jar.with_file_name("leaf-k-1.0.jar.sha256"), &sha256).unwrap();
     let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--refresh"), "{}", stderr(&output));
+    let output = project.run(&["resolve", "--refresh"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(project.lock().unwrap().contains(&sha256));
 }

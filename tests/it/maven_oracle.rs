@@ -96,6 +96,7 @@ fn imglock(repositories: &[&Path], roots: &[&str], exclusions: &[(&str, &str)]) 
     let fetcher = Fetcher::new(FetchOptions {
         cache: Cache::at(cache.path()),
         offline: false,
+        refresh: false,
         progress: Progress::hidden(),
         limits: Default::default(),
     })

@@ -179,7 +179,12 @@ fn a_republished_jar_is_refused() {
     let sha1 = hex::encode(sha1::Sha1::digest(&bytes));
     std::fs::write(jar.with_extension("jar.sha1"), sha1).unwrap();
 
+    // A released jar and its checksum files never change, so a warm resolve trusts the cached
+    // ones; `--refresh` (or a cold cache, as in CI) asks the repository again and sees the change.
     let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(project.lock().unwrap(), before);
+    let output = project.run(&["resolve", "--refresh"]);
     assert_refused(&project, &output, name, &old_sha256, &before);
 }
 

@@ -70,6 +70,13 @@ impl MixedRepositories {
             }
             spec.push('\n');
         }
+        self.served(&spec)
+    }
+
+    /// `spec` (any example's, naming its repositories `file:../../fixtures/…` from its folder)
+    /// reading every repository from its server instead.
+    pub fn served(&self, spec: &str) -> String {
+        let mut spec = spec.to_string();
         for (written, server) in &self.servers {
             let (_, _, suffix) = REPOSITORIES.iter().find(|(w, ..)| w == written).unwrap();
             spec = spec.replace(

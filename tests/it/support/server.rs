@@ -137,6 +137,11 @@ impl Server {
             .unwrap_or(0)
     }
 
+    /// How many requests each path received so far.
+    pub fn all_hits(&self) -> HashMap<String, usize> {
+        self.state.lock().unwrap().hits.clone()
+    }
+
     /// How many requests all paths received.
     pub fn total_hits(&self) -> usize {
         self.state.lock().unwrap().hits.values().sum()

@@ -1,0 +1,85 @@
+//! Why one attempt of a request failed, whether trying again may help, and the error reported
+//! for the request when its last attempt failed so.
+
+use url::Url;
+
+use super::{BodyLimit, FetchError, Fetcher, limits, size};
+
+/// Why an attempt failed.
+pub(super) enum Failure {
+    /// An answer other than success or 304.
+    Status(reqwest::StatusCode),
+    Http(reqwest::Error),
+    /// Fewer bytes than the low-speed limit arrived in one of its windows.
+    TooSlow,
+    /// The body is longer than this limit.
+    TooLarge(BodyLimit),
+    /// A redirect to this location, not followed: not an http(s) URL.
+    Redirect(String),
+    /// The body could not be written where it goes.
+    Write(std::io::Error),
+}
+
+impl Failure {
+    /// Whether trying again may help: a server error, a broken or stalled connection.
+    pub(super) fn is_transient(&self) -> bool {
+        match self {
+            Self::Status(status) => {
+                status.is_server_error() || *status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::Http(source) => !source.is_builder(),
+            Self::TooSlow => true,
+            Self::TooLarge(_) | Self::Redirect(_) | Self::Write(_) => false,
+        }
+    }
+}
+
+impl From<limits::TooSlow> for Failure {
+    fn from(_: limits::TooSlow) -> Self {
+        Self::TooSlow
+    }
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(error: reqwest::Error) -> Self {
+        Self::Http(error)
+    }
+}
+
+impl Fetcher {
+    /// The error of a request that failed with `failure` on its last attempt, `attempts`.
+    pub(super) fn error(&self, url: &Url, attempts: u32, failure: Failure) -> FetchError {
+        let url = url.to_string();
+        match failure {
+            Failure::Status(reqwest::StatusCode::NOT_FOUND) => FetchError::NotFound { url },
+            Failure::Status(status) => FetchError::Status {
+                url,
+                status: status.as_u16(),
+            },
+            Failure::Http(source) => FetchError::Network {
+                url,
+                attempts,
+                source,
+            },
+            Failure::TooLarge(limit) => FetchError::TooLarge {
+                url,
+                source: size::TooLarge {
+                    what: "the body",
+                    limit: limit.bytes,
+                    kind: limit.kind,
+                },
+            },
+            Failure::TooSlow => FetchError::TooSlow {
+                url,
+                attempts,
+                bytes_per_second: self.limits.low_speed_limit,
+                seconds: self.limits.low_speed_time.as_secs_f64(),
+            },
+            Failure::Redirect(location) => FetchError::Redirect { url, location },
+            Failure::Write(source) => FetchError::Cache {
+                path: self.cache.root().display().to_string(),
+                source,
+            },
+        }
+    }
+}
