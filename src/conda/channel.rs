@@ -43,13 +43,16 @@ impl Compression {
         }
     }
 
-    /// The JSON of `bytes`, refused past `limit` bytes.
-    fn decode(self, bytes: &[u8], limit: u64) -> std::io::Result<Vec<u8>> {
+    /// The JSON of `bytes`, refused past `limit` bytes; plain JSON is taken as it is, uncopied.
+    fn decode(self, bytes: Vec<u8>, limit: u64) -> std::io::Result<Vec<u8>> {
         const WHAT: &str = "the decompressed repodata";
         match self {
-            Self::None => read_capped(bytes, limit, WHAT),
-            Self::Zstd => read_capped(zstd::stream::read::Decoder::new(bytes)?, limit, WHAT),
-            Self::Bzip2 => read_capped(bzip2::read::BzDecoder::new(bytes), limit, WHAT),
+            Self::None => match bytes.len() as u64 > limit {
+                true => read_capped(&bytes[..], limit, WHAT),
+                false => Ok(bytes),
+            },
+            Self::Zstd => read_capped(zstd::stream::read::Decoder::new(&bytes[..])?, limit, WHAT),
+            Self::Bzip2 => read_capped(bzip2::read::BzDecoder::new(&bytes[..]), limit, WHAT),
         }
     }
 }
@@ -104,7 +107,7 @@ pub fn fetch_channels(
     let mut indexes = Vec::new();
     for (channel, subdir, url, variant, bytes) in found {
         let channel_url = conda_channel(&repositories[channel]);
-        let index = fetcher.parse_or_refetch(&url, &bytes, None, |bytes| {
+        let index = fetcher.parse_or_refetch(&url, bytes, None, |bytes| {
             index_repodata(variant, bytes, &url, limit, &channel_url, subdir)
         })?;
         indexes.push((channel, index));
@@ -196,7 +199,7 @@ fn fetch_subdirs<'a>(
 /// most `limit` bytes of JSON, indexed by package name; its records are read later, by name.
 pub(super) fn index_repodata(
     variant: Compression,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     url: &Url,
     limit: u64,
     channel: &Channel,
@@ -214,13 +217,19 @@ pub(super) fn index_repodata(
         url: url.to_string(),
         source,
     };
-    let head: Head = serde_json::from_slice(&json).map_err(not_repodata)?;
-    check_base_url(head.info.and_then(|info| info.base_url).as_deref()).map_err(|reason| {
-        CondaError::UnjoinableRecord {
-            url: url.to_string(),
-            reason,
-        }
-    })?;
+    // Most repodata has no `base_url`: then the header need not be read twice. A key spelt
+    // with escapes (`"base\u005furl"`) is still a `base_url`, so any escape reads it too.
+    let may_have_base_url = memchr::memmem::find(&json, b"\"base_url\"").is_some()
+        || memchr::memmem::find(&json, b"\\u").is_some();
+    if may_have_base_url {
+        let head: Head = serde_json::from_slice(&json).map_err(not_repodata)?;
+        check_base_url(head.info.and_then(|info| info.base_url).as_deref()).map_err(|reason| {
+            CondaError::UnjoinableRecord {
+                url: url.to_string(),
+                reason,
+            }
+        })?;
+    }
     let json = bytes::Bytes::from(json);
     let sparse = SparseRepoData::from_bytes(channel.clone(), subdir, json.clone(), None)
         .map_err(not_repodata)?;
@@ -411,7 +420,7 @@ mod tests {
     fn records(json: &str, names: &[&str]) -> Result<Vec<RepoDataRecord>, CondaError> {
         let index = index_repodata(
             Compression::None,
-            json.as_bytes(),
+            json.as_bytes().to_vec(),
             &test_url(),
             MAX_REPODATA,
             &channel(),
@@ -486,6 +495,13 @@ mod tests {
     }
 
     #[test]
+    fn a_base_url_spelt_with_escapes_is_checked_too() {
+        let json = r#"{"info":{"subdir":"linux-64","base\u005furl":"mailto:x"},"repodata_version":2,"packages.conda":{"lz4-1.0-h0.conda":{"name":"lz4","version":"1.0","build":"h0","build_number":0,"depends":[],"subdir":"linux-64"}}}"#;
+        let error = records(json, &["lz4"]).unwrap_err();
+        assert!(error.to_string().contains("is not a URL"), "{error}");
+    }
+
+    #[test]
     fn every_compression_reads_the_same_repodata() {
         let json = br#"{"info":{"subdir":"noarch"},"packages":{}}"#;
         let zst = zstd::encode_all(&json[..], 3).unwrap();
@@ -494,7 +510,14 @@ mod tests {
             .read_to_end(&mut bz2)
             .unwrap();
         let index = |variant, bytes: &[u8], limit| {
-            index_repodata(variant, bytes, &test_url(), limit, &channel(), "noarch")
+            index_repodata(
+                variant,
+                bytes.to_vec(),
+                &test_url(),
+                limit,
+                &channel(),
+                "noarch",
+            )
         };
         for (variant, bytes) in [
             (Compression::None, json.to_vec()),

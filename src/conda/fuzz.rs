@@ -77,8 +77,9 @@ fn property(input: &[u8]) -> Outcome {
     let channel = Channel::from_url(ChannelUrl::from(
         Url::parse("https://conda.example/forge/").map_err(|e| e.to_string())?,
     ));
-    let index =
-        |variant, bytes: &[u8]| index_repodata(variant, bytes, &url, LIMIT, &channel, "linux-64");
+    let index = |variant, bytes: &[u8]| {
+        index_repodata(variant, bytes.to_vec(), &url, LIMIT, &channel, "linux-64")
+    };
     let _ = index(Compression::Zstd, input);
     let _ = index(Compression::Bzip2, input);
     let plain = index(Compression::None, input);

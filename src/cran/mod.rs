@@ -214,8 +214,8 @@ fn fetch_indexes(
     fetched
         .into_par_iter()
         .map(|(repository, kind, url, body)| {
-            fetcher.parse_or_refetch(&url, &body, None, |body| {
-                parse_index(repository.clone(), kind, &url, body, limit)
+            fetcher.parse_or_refetch(&url, body, None, |body| {
+                parse_index(repository.clone(), kind, &url, &body, limit)
             })
         })
         .collect()

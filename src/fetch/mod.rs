@@ -163,9 +163,9 @@ impl Fetcher {
     pub(crate) fn parse_or_refetch<T, E>(
         &self,
         url: &Url,
-        body: &[u8],
+        body: Vec<u8>,
         accept: Option<&str>,
-        parse: impl Fn(&[u8]) -> Result<T, E>,
+        parse: impl Fn(Vec<u8>) -> Result<T, E>,
     ) -> Result<T, E> {
         let error = match parse(body) {
             Ok(parsed) => return Ok(parsed),
@@ -179,7 +179,7 @@ impl Fetcher {
         else {
             return Err(error);
         };
-        let parsed = parse(&body);
+        let parsed = parse(body);
         if parsed.is_err() {
             self.forget(url);
         }

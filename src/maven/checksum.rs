@@ -53,11 +53,11 @@ fn strongest(
             }
         };
         // A damaged checksum file is dropped from the cache and fetched once more.
-        let hex = fetcher.parse_or_refetch(&url, &body, None, |body| {
-            parse(body, length).ok_or_else(|| MavenError::MalformedChecksum {
+        let hex = fetcher.parse_or_refetch(&url, body, None, |body| {
+            parse(&body, length).ok_or_else(|| MavenError::MalformedChecksum {
                 url: url.to_string(),
                 algorithm: kind,
-                start: String::from_utf8_lossy(body).chars().take(40).collect(),
+                start: String::from_utf8_lossy(&body).chars().take(40).collect(),
             })
         })?;
         return Ok(Some(match kind {

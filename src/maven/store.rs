@@ -80,8 +80,8 @@ impl<'a> PomStore<'a> {
                     // A POM that does not parse is dropped from the cache and fetched again.
                     Ok(bytes) => self
                         .fetcher
-                        .parse_or_refetch(&url, &bytes, None, |bytes| {
-                            Pom::parse(&String::from_utf8_lossy(bytes))
+                        .parse_or_refetch(&url, bytes, None, |bytes| {
+                            Pom::parse(&String::from_utf8_lossy(&bytes))
                         })
                         .map(|pom| Some(Rc::new(pom)))
                         .map_err(|source| ModelError::Unusable {
@@ -173,8 +173,8 @@ impl<'a> PomStore<'a> {
         for (url, body) in urls.iter().zip(bodies) {
             let Ok(body) = body else { continue };
             // Metadata that does not parse is dropped from the cache and fetched again.
-            let parsed = self.fetcher.parse_or_refetch(url, &body, None, |body| {
-                xml::parse(&String::from_utf8_lossy(body))
+            let parsed = self.fetcher.parse_or_refetch(url, body, None, |body| {
+                xml::parse(&String::from_utf8_lossy(&body))
             });
             let Ok(root) = parsed else {
                 continue;

@@ -139,8 +139,8 @@ impl<'a> Indexes<'a> {
                 let result = match body {
                     Ok(body) => self
                         .fetcher
-                        .parse_or_refetch(&url, &body, Some(PAGE_ACCEPT), |body| {
-                            parse_page(body, &url, name.as_ref())
+                        .parse_or_refetch(&url, body, Some(PAGE_ACCEPT), |body| {
+                            parse_page(&body, &url, name.as_ref())
                         })
                         .map_err(|source| IndexError::Page {
                             url: url.to_string(),
