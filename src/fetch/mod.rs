@@ -319,8 +319,8 @@ impl Fetcher {
             in_memory,
         );
         let response = self.noting_absence(url, response.await)?;
-        if let (Response::NotModified, Some((body, _))) = (&response, &cached) {
-            return Ok(body.clone());
+        if let (Response::NotModified, Some((body, _))) = (&response, cached) {
+            return Ok(body);
         }
         // A 304 answers only the validators of a cached body; one without them is an error.
         let Response::Body { body, headers } = response else {
