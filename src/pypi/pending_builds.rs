@@ -1,0 +1,133 @@
+//! Metadata builds running in the background: each started, in a thread of its own, as soon as
+//! resolution finds an sdist without static metadata among the versions it will likely choose,
+//! so the builds of one resolve overlap each other and the fetching; at most as many containers
+//! run at once as the machine has cores. A build is waited for only when resolution needs that
+//! version's metadata; those never needed are waited for when the resolve ends, so no container
+//! outlives it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+
+use super::build::{BuildError, MetadataBuilder};
+use super::built_metadata::PreparedBuild;
+use crate::progress::Progress;
+
+/// What a build thread gives back: the build, and the METADATA it gave or why not.
+type Finished = (PreparedBuild, Result<String, BuildError>);
+
+/// The builds started and not yet taken, by project and version.
+pub(super) struct PendingBuilds {
+    running: RefCell<HashMap<(PackageName, Version), JoinHandle<Finished>>>,
+    slots: Arc<Slots>,
+}
+
+impl PendingBuilds {
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            running: RefCell::new(HashMap::new()),
+            slots: Arc::new(Slots {
+                free: Mutex::new(cores),
+                freed: Condvar::new(),
+            }),
+        }
+    }
+
+    /// Whether the build of `key` was started and not yet taken.
+    pub fn contains(&self, key: &(PackageName, Version)) -> bool {
+        self.running.borrow().contains_key(key)
+    }
+
+    /// Starts `build` with `builder` in a thread of its own, once a slot is free.
+    pub fn start(&self, build: PreparedBuild, builder: &MetadataBuilder) {
+        let key = (build.name.clone(), build.version.clone());
+        let (builder, slots) = (builder.clone(), Arc::clone(&self.slots));
+        let handle = std::thread::spawn(move || {
+            let _slot = slots.take();
+            let built = build.run(&builder);
+            (build, built)
+        });
+        self.running.borrow_mut().insert(key, handle);
+    }
+
+    /// The build of `key` once finished, if it was started: waited for when `wait` (counting the
+    /// builds that run meanwhile on a progress bar), else only when it is done already.
+    pub fn take(&self, key: &(PackageName, Version), wait: Option<Progress>) -> Option<Finished> {
+        let finished = |running: &HashMap<_, JoinHandle<Finished>>| {
+            running.get(key).is_none_or(JoinHandle::is_finished)
+        };
+        if let Some(progress) = wait.filter(|_| !finished(&self.running.borrow())) {
+            let total = self.running.borrow().len();
+            let bar = progress.bar(
+                total as u64,
+                &format!("Building metadata of {total} sdists"),
+            );
+            while !finished(&self.running.borrow()) {
+                let done = self
+                    .running
+                    .borrow()
+                    .values()
+                    .filter(|h| h.is_finished())
+                    .count();
+                bar.set_position(done as u64);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            bar.finish_and_clear();
+        }
+        if !finished(&self.running.borrow()) {
+            return None;
+        }
+        let handle = self.running.borrow_mut().remove(key)?;
+        Some(joined(handle))
+    }
+}
+
+impl Drop for PendingBuilds {
+    /// Waits for the builds never taken, so none outlives the resolve.
+    fn drop(&mut self) {
+        for (_, handle) in self.running.get_mut().drain() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// What the thread of `handle` gave; its panic, passed on.
+fn joined(handle: JoinHandle<Finished>) -> Finished {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// How many more containers may run at once.
+struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// A slot taken, given back when dropped.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    /// A free slot, waited for.
+    fn take(&self) -> Slot<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}
