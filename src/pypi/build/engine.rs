@@ -5,6 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// Where a container gets a tmpfs: the hook unpacks the build dependencies and the sdist into
+/// it, many small files the container's own file system is slow to take (with buildah's `vfs`
+/// storage, unpacking setuptools and PyYAML 5.3.1 took 0.7 s there, 0.13 s in memory).
+pub const SCRATCH: &str = "/tmp";
+
 /// A program that runs containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContainerEngine {
@@ -60,7 +65,8 @@ impl ContainerEngine {
     }
 
     /// Runs `command` in a throwaway container of `image` (never pulled: the spec's base image
-    /// must be in the engine's storage) with no network and `mounts`, for at most `limit`.
+    /// must be in the engine's storage) with no network, `mounts` and a [`SCRATCH`] in memory,
+    /// for at most `limit`.
     pub fn run(
         self,
         image: &str,
@@ -75,6 +81,10 @@ impl ContainerEngine {
                 let volume = format!("{}:{}:{mode}", mount.host.display(), mount.container);
                 ["-v".to_string(), volume]
             })
+            .chain([
+                "--mount".to_string(),
+                format!("type=tmpfs,destination={SCRATCH}"),
+            ])
             .collect();
         match self {
             Self::Buildah => {
