@@ -7,79 +7,20 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, PackageName, Requirement};
 use sha2::Digest;
 
-use super::build::{BuildBackend, BuildError, MetadataBuilder, SdistBuild};
+use super::build::BuildBackend;
 use super::error::PypiError;
-use super::index::{Indexes, MetadataResult};
+use super::index::Indexes;
 use super::index_error::IndexError;
-use super::metadata::CoreMetadata;
-use super::sdist::source::{LookedAt, SdistSource};
+use super::pending_builds::PreparedBuild;
+use super::sdist::source::LookedAt;
 use super::simple::DistFile;
 use super::solver::Provider;
-
-/// The metadata build of one sdist, prepared on the resolving thread (its sdist downloaded, its
-/// build environment solved and downloaded): what the container needs, owned, so the build can
-/// run on another thread.
-pub(super) struct PreparedBuild {
-    pub name: PackageName,
-    pub version: Version,
-    /// Why its sdist holds no static metadata.
-    looked_at: LookedAt,
-    sdist: DistFile,
-    path: PathBuf,
-    /// The digest of the sdist's own bytes (an index need not give one): the cache key.
-    sha256: String,
-    backend: BuildBackend,
-    /// Its build requirements, kept in its metadata.
-    requires: Vec<String>,
-    /// The wheels of its build environment.
-    wheels: Vec<PathBuf>,
-}
-
-impl PreparedBuild {
-    /// Runs the build with `builder` (on any thread): the METADATA text it gave.
-    pub fn run(&self, builder: &MetadataBuilder) -> Result<String, BuildError> {
-        let build = SdistBuild {
-            filename: &self.sdist.filename,
-            path: &self.path,
-            sha256: &self.sha256,
-            backend: &self.backend,
-            wheels: &self.wheels,
-        };
-        builder.metadata(&self.name, &build)
-    }
-
-    /// The metadata of the sdist from what its build gave, once checked to describe it.
-    pub fn finish(self, built: Result<String, BuildError>) -> MetadataResult {
-        let (name, version) = (self.name.to_string(), self.version.to_string());
-        let text = built.map_err(|source| IndexError::MetadataBuild {
-            name: name.clone(),
-            version: version.clone(),
-            looked_at: self.looked_at,
-            source: Arc::new(source),
-        })?;
-        let metadata = CoreMetadata {
-            sdist_source: Some(SdistSource::Build),
-            build_requires: self.requires,
-            ..CoreMetadata::parse(&text)
-        };
-        metadata
-            .describing(&self.name, &self.version)
-            .map(Rc::new)
-            .map_err(|error| IndexError::WrongMetadata {
-                name,
-                version,
-                source_url: self.sdist.url.to_string(),
-                source: error,
-            })
-    }
-}
 
 impl Indexes<'_> {
     /// Starts the metadata builds of those `wanted` versions whose sdist holds no static

@@ -7,6 +7,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -14,9 +16,70 @@ use std::time::Duration;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
-use super::build::{BuildError, MetadataBuilder};
-use super::built_metadata::PreparedBuild;
+use super::build::{BuildBackend, BuildError, MetadataBuilder, SdistBuild};
+use super::index_error::IndexError;
+use super::metadata::CoreMetadata;
+use super::sdist::source::{LookedAt, SdistSource};
+use super::simple::DistFile;
 use crate::progress::Progress;
+
+/// The metadata build of one sdist, prepared on the resolving thread (its sdist downloaded, its
+/// build environment solved and downloaded): what the container needs, owned, so the build can
+/// run on another thread.
+pub(super) struct PreparedBuild {
+    pub name: PackageName,
+    pub version: Version,
+    /// Why its sdist holds no static metadata.
+    pub looked_at: LookedAt,
+    pub sdist: DistFile,
+    pub path: PathBuf,
+    /// The digest of the sdist's own bytes (an index need not give one): the cache key.
+    pub sha256: String,
+    pub backend: BuildBackend,
+    /// Its build requirements, kept in its metadata.
+    pub requires: Vec<String>,
+    /// The wheels of its build environment.
+    pub wheels: Vec<PathBuf>,
+}
+
+impl PreparedBuild {
+    /// Runs the build with `builder` (on any thread): the METADATA text it gave.
+    pub fn run(&self, builder: &MetadataBuilder) -> Result<String, BuildError> {
+        let build = SdistBuild {
+            filename: &self.sdist.filename,
+            path: &self.path,
+            sha256: &self.sha256,
+            backend: &self.backend,
+            wheels: &self.wheels,
+        };
+        builder.metadata(&self.name, &build)
+    }
+
+    /// The metadata of the sdist from what its build gave, once checked to describe it.
+    pub fn finish(self, built: Result<String, BuildError>) -> Result<Rc<CoreMetadata>, IndexError> {
+        let (name, version) = (self.name.to_string(), self.version.to_string());
+        let text = built.map_err(|source| IndexError::MetadataBuild {
+            name: name.clone(),
+            version: version.clone(),
+            looked_at: self.looked_at,
+            source: Arc::new(source),
+        })?;
+        let metadata = CoreMetadata {
+            sdist_source: Some(SdistSource::Build),
+            build_requires: self.requires,
+            ..CoreMetadata::parse(&text)
+        };
+        metadata
+            .describing(&self.name, &self.version)
+            .map(Rc::new)
+            .map_err(|error| IndexError::WrongMetadata {
+                name,
+                version,
+                source_url: self.sdist.url.to_string(),
+                source: error,
+            })
+    }
+}
 
 /// What a build thread gives back: the build, and the METADATA it gave or why not.
 type Finished = (PreparedBuild, Result<String, BuildError>);
