@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use sha2::Digest;
+
 use crate::pypi_sdist::publish;
 use crate::support::{self, Project, Server, stderr};
 
@@ -200,4 +202,53 @@ fn the_metadata_builds_of_a_resolve_run_at_once() {
         most_at_once, 2,
         "the two builds ran one after the other:\n{text}"
     );
+}
+
+#[test]
+fn a_failed_build_of_a_version_resolution_does_not_take_is_not_reported() {
+    let Some(digest) = base_digest() else { return };
+    // handmade-b-fallback 2.0 looks likely (its project is required with no range) and its
+    // build fails; handmade-a-pin, decided first, allows only 1.0, which has static metadata.
+    let (_copy, server) = crate::pypi::serve_edited(|root| {
+        let pin = "Metadata-Version: 2.2\nName: handmade-a-pin\nVersion: 1.0\nRequires-Dist: handmade-b-fallback<2\n";
+        publish(root, "handmade-a-pin", &[("PKG-INFO", pin)]);
+        let project = "handmade-b-fallback";
+        let old = format!("Metadata-Version: 2.2\nName: {project}\nVersion: 1.0\n");
+        publish(root, project, &[("PKG-INFO", &old)]);
+        let new = format!("Metadata-Version: 1.2\nName: {project}\nVersion: 2.0\n");
+        let bytes = crate::pypi_sdist::tar_gz(&[
+            (&format!("{project}-2.0/PKG-INFO"), &new),
+            (
+                &format!("{project}-2.0/setup.py"),
+                "raise SystemExit('this build fails')\n",
+            ),
+        ]);
+        let filename = format!("{project}-2.0.tar.gz");
+        std::fs::write(root.join("files/hand").join(&filename), &bytes).unwrap();
+        let page = root.join(format!("simple/{project}/index.json"));
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
+        let mut file = json["files"][0].clone();
+        file["filename"] = filename.clone().into();
+        file["url"] = format!("../../files/hand/{filename}").into();
+        file["size"] = bytes.len().into();
+        file["hashes"]["sha256"] = hex::encode(sha2::Sha256::digest(&bytes)).into();
+        json["files"].as_array_mut().unwrap().push(file);
+        std::fs::write(&page, json.to_string()).unwrap();
+    });
+    let project = project_of_on_base(&server, &["handmade-a-pin", "handmade-b-fallback"], &digest);
+    let output = project.run_with(
+        &[
+            "resolve",
+            "--verbose",
+            "--exclude-newer",
+            &set_exclude_newer("databricks-10.4"),
+        ],
+        &[("STORAGE_DRIVER", "vfs"), ("BUILDAH_ISOLATION", "chroot")],
+    );
+    let text = stderr(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(!text.contains("this build fails"), "{text}");
+    let pins = pins(&project.lock().unwrap(), None);
+    assert_eq!(pins["handmade-b-fallback"], "1.0", "{pins:?}");
 }
