@@ -129,7 +129,10 @@ impl PendingBuilds {
             let total = self.running.borrow().len();
             let bar = progress.bar(
                 total as u64,
-                &format!("Building metadata of {total} sdists"),
+                &format!(
+                    "Building the metadata of {total} sdist{}",
+                    if total == 1 { "" } else { "s" }
+                ),
             );
             while !finished(&self.running.borrow()) {
                 let done = self
