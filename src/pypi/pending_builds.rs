@@ -2,13 +2,14 @@
 //! resolution finds an sdist without static metadata among the versions it will likely choose,
 //! so the builds of one resolve overlap each other and the fetching; at most as many containers
 //! run at once as the machine has cores. A build is waited for only when resolution needs that
-//! version's metadata; those never needed are waited for when the resolve ends, so no container
-//! outlives it.
+//! version's metadata; those never needed are stopped when the resolve ends (their containers
+//! killed), so none outlives it and none makes it wait.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -88,6 +89,8 @@ type Finished = (PreparedBuild, Result<String, BuildError>);
 pub(super) struct PendingBuilds {
     running: RefCell<HashMap<(PackageName, Version), JoinHandle<Finished>>>,
     slots: Arc<Slots>,
+    /// Set when the builds are no longer needed.
+    stop: Arc<AtomicBool>,
 }
 
 impl PendingBuilds {
@@ -99,6 +102,7 @@ impl PendingBuilds {
                 free: Mutex::new(cores),
                 freed: Condvar::new(),
             }),
+            stop: Arc::default(),
         }
     }
 
@@ -110,7 +114,8 @@ impl PendingBuilds {
     /// Starts `build` with `builder` in a thread of its own, once a slot is free.
     pub fn start(&self, build: PreparedBuild, builder: &MetadataBuilder) {
         let key = (build.name.clone(), build.version.clone());
-        let (builder, slots) = (builder.clone(), Arc::clone(&self.slots));
+        let builder = builder.clone().stopped_by(Arc::clone(&self.stop));
+        let slots = Arc::clone(&self.slots);
         let handle = std::thread::spawn(move || {
             let _slot = slots.take();
             let built = build.run(&builder);
@@ -155,8 +160,9 @@ impl PendingBuilds {
 }
 
 impl Drop for PendingBuilds {
-    /// Waits for the builds never taken, so none outlives the resolve.
+    /// Stops the builds never taken and waits for their containers to be gone.
     fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
         for (_, handle) in self.running.get_mut().drain() {
             let _ = handle.join();
         }

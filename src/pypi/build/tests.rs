@@ -29,6 +29,7 @@ fn builder(cache: &Path) -> Option<MetadataBuilder> {
         no_build: false,
         no_build_packages: BTreeSet::new(),
         cache: Cache::at(cache),
+        stop: Arc::default(),
     })
 }
 
