@@ -81,6 +81,11 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
+    /// Whether it draws progress: for other long work done with what it fetches.
+    pub(crate) fn progress(&self) -> Progress {
+        self.progress
+    }
+
     /// The cache it reads and fills.
     pub(crate) fn cache(&self) -> &Cache {
         &self.cache

@@ -2,38 +2,73 @@
 //! (`[build-system] requires`, or PEP 517's default for a `setup.py` project) are resolved for
 //! the image as an environment of their own — wheels only, none of them built in turn — and
 //! downloaded, verified, then the sdist's metadata hook runs with them in a container of the
-//! base image ([`super::build`]). The result describes that sdist, or is refused.
+//! base image ([`super::build`]), in the background ([`super::pending_builds`]). The result
+//! describes that sdist, or is refused.
 
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, PackageName, Requirement};
 use sha2::Digest;
 
-use super::build::{BuildBackend, SdistBuild};
+use super::build::BuildBackend;
 use super::error::PypiError;
 use super::index::Indexes;
 use super::index_error::IndexError;
-use super::metadata::CoreMetadata;
-use super::sdist::source::{LookedAt, SdistSource};
+use super::pending_builds::PreparedBuild;
+use super::sdist::source::LookedAt;
 use super::simple::DistFile;
 use super::solver::Provider;
 
 impl Indexes<'_> {
-    /// The metadata of `name` at `version`, whose sdist holds none statically (`looked_at`
-    /// says why), built in a container.
-    pub(super) fn built_metadata(
+    /// Starts the metadata builds of those `wanted` versions whose sdist holds no static
+    /// metadata, when builds are allowed and this is not a build environment's resolve: their
+    /// sdists downloaded at once, their build environments solved and downloaded here, the
+    /// containers run in the background. Why one cannot start is kept as its metadata.
+    pub(super) fn start_builds(&self, wanted: &[(PackageName, Version)]) {
+        let Some(builds) = &self.builds else { return };
+        if self.resolving_build_environment.get() {
+            return;
+        }
+        let mut due: Vec<((PackageName, Version), LookedAt)> = Vec::new();
+        for key in wanted {
+            let queued = due.iter().any(|(k, _)| k == key) || self.pending.contains(key);
+            if let Some(looked_at) = self.lacks_static_metadata(key).filter(|_| !queued) {
+                due.push((key.clone(), looked_at));
+            }
+        }
+        if due.is_empty() {
+            return;
+        }
+        let mut sdists = Vec::new();
+        for (key, looked_at) in due {
+            match self.file_of(&key.0, &key.1) {
+                Ok(sdist) => sdists.push((key, looked_at, sdist)),
+                Err(error) => self.keep_result(key, Err(error)),
+            }
+        }
+        let files: Vec<&DistFile> = sdists.iter().map(|(_, _, sdist)| sdist).collect();
+        let paths = self.download(&files, "Downloading sdists to build their metadata");
+        for ((key, looked_at, sdist), path) in sdists.into_iter().zip(paths) {
+            let prepared = path.and_then(|path| self.prepare(&key, looked_at, sdist, path));
+            match prepared {
+                Ok(prepared) => self.pending.start(prepared, &builds.builder),
+                Err(error) => self.keep_result(key, Err(error)),
+            }
+        }
+    }
+
+    /// The metadata build of the sdist of `key`, downloaded at `path`: its build backend and
+    /// requirements read, its build environment solved and downloaded.
+    fn prepare(
         &self,
-        name: &PackageName,
-        version: &Version,
+        key: &(PackageName, Version),
         looked_at: LookedAt,
-    ) -> Result<Rc<CoreMetadata>, IndexError> {
-        let builds = self.builds.as_ref().expect("only called with builds");
-        let sdist = self.file_of(name, version)?;
-        let path = self.download(&[&sdist], "Downloading an sdist to build its metadata");
-        let path = path.into_iter().next().expect("one file, one result")?;
+        sdist: DistFile,
+        path: PathBuf,
+    ) -> Result<PreparedBuild, IndexError> {
         let bytes = std::fs::read(&path).map_err(|source| IndexError::Read {
             filename: sdist.filename.clone(),
             source: Arc::new(source),
@@ -41,40 +76,18 @@ impl Indexes<'_> {
         let pyproject = super::sdist::pyproject(&sdist.filename, &bytes)?;
         let backend = BuildBackend::of(pyproject.as_deref());
         let requires = super::sdist::build_requires(&sdist.filename, pyproject.as_deref())?;
-        let wheels = self.build_environment(name, version, &requires)?;
-        // The cache key: the bytes' own digest (an index need not give one).
-        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        let build = SdistBuild {
-            filename: &sdist.filename,
-            path: &path,
-            sha256: &sha256,
-            backend: &backend,
-            wheels: &wheels,
-        };
-        let text =
-            builds
-                .builder
-                .metadata(name, &build)
-                .map_err(|source| IndexError::MetadataBuild {
-                    name: name.to_string(),
-                    version: version.to_string(),
-                    looked_at,
-                    source: Arc::new(source),
-                })?;
-        let metadata = CoreMetadata {
-            sdist_source: Some(SdistSource::Build),
-            build_requires: requires,
-            ..CoreMetadata::parse(&text)
-        };
-        metadata
-            .describing(name, version)
-            .map(Rc::new)
-            .map_err(|error| IndexError::WrongMetadata {
-                name: name.to_string(),
-                version: version.to_string(),
-                source_url: sdist.url.to_string(),
-                source: error,
-            })
+        let wheels = self.build_environment(&key.0, &key.1, &requires)?;
+        Ok(PreparedBuild {
+            name: key.0.clone(),
+            version: key.1.clone(),
+            looked_at,
+            sdist,
+            path,
+            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            backend,
+            requires,
+            wheels,
+        })
     }
 
     /// The versions and files of the build environment `roots`, solved for the image's

@@ -6,7 +6,9 @@
 //! else from the wheel itself (downloaded, verified against the index's sha256), or from an
 //! sdist's static metadata (`PKG-INFO` 2.2+, `pyproject.toml`, egg-info, `setup.cfg`: see
 //! [`super::sdist`]); for an sdist with none of them, from its metadata hook run in a container
-//! of the base image ([`super::built_metadata`]), the only place package code runs.
+//! of the base image ([`super::built_metadata`]), the only place package code runs: started in
+//! the background when the version is fetched ahead as likely to be chosen, or when resolution
+//! asks for it, and waited for when resolution needs it.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +22,8 @@ use super::dist_metadata::metadata_from_file;
 use super::index_error::IndexError;
 pub use super::left_out::LeftOut;
 use super::metadata::CoreMetadata;
+use super::pending_builds::PendingBuilds;
+use super::sdist::source::LookedAt;
 use super::simple::{DistFile, MetadataFile, ProjectPage, parse_page};
 use super::tags::Target;
 
@@ -51,7 +55,7 @@ pub struct Project {
 type ProjectResult = Result<Option<Rc<Project>>, IndexError>;
 
 /// Fetched metadata, or why it cannot be had.
-type MetadataResult = Result<Rc<CoreMetadata>, IndexError>;
+pub(super) type MetadataResult = Result<Rc<CoreMetadata>, IndexError>;
 
 /// Pages and metadata of every index, fetched on demand and cached for the resolve.
 pub struct Indexes<'a> {
@@ -66,6 +70,8 @@ pub struct Indexes<'a> {
     pub(super) builds: Option<Builds>,
     /// Whether a build environment is being resolved: its packages are never built.
     pub(super) resolving_build_environment: std::cell::Cell<bool>,
+    /// The metadata builds started and not yet taken.
+    pub(super) pending: PendingBuilds,
 }
 
 /// What building an sdist's metadata needs: the builder, and the image's marker environment,
@@ -92,6 +98,7 @@ impl<'a> Indexes<'a> {
             metadata: RefCell::new(HashMap::new()),
             builds: None,
             resolving_build_environment: std::cell::Cell::new(false),
+            pending: PendingBuilds::new(),
         }
     }
 
@@ -255,28 +262,62 @@ impl<'a> Indexes<'a> {
             .contains_key(&(name.clone(), version.clone()))
     }
 
-    /// The metadata of `name` at `version`, fetching it if not prefetched.
+    /// The metadata of `name` at `version`, fetching it if not prefetched, and building it (or
+    /// waiting for its build) if its sdist holds none statically.
     pub fn metadata(&self, name: &PackageName, version: &Version) -> MetadataResult {
-        self.prefetch_metadata(&[(name.clone(), version.clone())]);
         let key = (name.clone(), version.clone());
+        self.prefetch_likely_metadata(std::slice::from_ref(&key));
+        self.take_build(&key, Some(self.fetcher.progress()));
         let found = self.metadata.borrow().get(&key).cloned();
-        match found {
-            Some(Err(IndexError::NoStaticMetadata { looked_at, .. }))
-                if self.builds.is_some() && !self.resolving_build_environment.get() =>
-            {
-                let built = self.built_metadata(name, version, looked_at);
-                self.metadata.borrow_mut().insert(key, built.clone());
-                built
-            }
-            Some(found) => found,
-            None => Err(IndexError::NotInIndex {
+        found.unwrap_or_else(|| {
+            Err(IndexError::NotInIndex {
                 name: name.to_string(),
                 version: version.to_string(),
-            }),
+            })
+        })
+    }
+
+    /// The metadata of `name` at `version` if it is had already: `None` while its build runs,
+    /// or when it was never fetched.
+    pub fn ready_metadata(&self, name: &PackageName, version: &Version) -> Option<MetadataResult> {
+        let key = (name.clone(), version.clone());
+        self.take_build(&key, None);
+        if self.pending.contains(&key) {
+            return None;
+        }
+        self.metadata.borrow().get(&key).cloned()
+    }
+
+    /// Keeps the result of the build of `key` when it was started and is done: waited for when
+    /// `wait` gives the progress to show meanwhile.
+    fn take_build(&self, key: &(PackageName, Version), wait: Option<crate::progress::Progress>) {
+        if let Some((build, built)) = self.pending.take(key, wait) {
+            self.keep_result(key.clone(), build.finish(built));
         }
     }
 
-    /// Fetches the metadata of all `(name, version)` pairs not fetched yet, at once.
+    /// Fetches the metadata of the `wanted` versions, those resolution will likely choose, and
+    /// starts the builds of those whose sdist holds none statically.
+    pub fn prefetch_likely_metadata(&self, wanted: &[(PackageName, Version)]) {
+        self.prefetch_metadata(wanted);
+        self.start_builds(wanted);
+    }
+
+    /// Why the sdist of `key` holds no static metadata, when it was fetched and holds none.
+    pub(super) fn lacks_static_metadata(&self, key: &(PackageName, Version)) -> Option<LookedAt> {
+        match self.metadata.borrow().get(key)? {
+            Err(IndexError::NoStaticMetadata { looked_at, .. }) => Some(looked_at.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps `result` as the metadata of `key`.
+    pub(super) fn keep_result(&self, key: (PackageName, Version), result: MetadataResult) {
+        self.metadata.borrow_mut().insert(key, result);
+    }
+
+    /// Fetches the metadata of all `(name, version)` pairs not fetched yet, at once; builds
+    /// none.
     pub fn prefetch_metadata(&self, wanted: &[(PackageName, Version)]) {
         let mut sidecars = Vec::new();
         let mut downloads = Vec::new();
@@ -468,7 +509,7 @@ impl<'a> Indexes<'a> {
                     source: error,
                 })
         });
-        self.metadata.borrow_mut().insert(key, checked);
+        self.keep_result(key, checked);
     }
 }
 

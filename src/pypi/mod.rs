@@ -18,6 +18,7 @@ mod index_error;
 pub mod inventory;
 mod left_out;
 mod metadata;
+mod pending_builds;
 mod ranges;
 mod record;
 mod requirement;

@@ -209,10 +209,11 @@ impl<'a> Provider<'a> {
                 .iter()
                 .map(|(name, version, _)| (name.clone(), version.clone()))
                 .collect();
-            self.indexes.prefetch_metadata(&batch);
+            self.indexes.prefetch_likely_metadata(&batch);
             let mut next = Vec::new();
             for (name, version, extras) in &likely {
-                let Ok(metadata) = self.indexes.metadata(name, version) else {
+                // A version whose metadata is being built is walked on from once it is needed.
+                let Some(Ok(metadata)) = self.indexes.ready_metadata(name, version) else {
                     continue;
                 };
                 for text in &metadata.requires_dist {

@@ -3,7 +3,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// Where a container gets a tmpfs: the hook unpacks the build dependencies and the sdist into
+/// it, many small files the container's own file system is slow to take (with buildah's `vfs`
+/// storage, unpacking setuptools and PyYAML 5.3.1 took 0.7 s there, 0.13 s in memory).
+pub const SCRATCH: &str = "/tmp";
+
+/// How long a container may run: at most `limit`, and not once `stop` is set.
+#[derive(Debug, Clone, Copy)]
+pub struct Until<'a> {
+    pub limit: Duration,
+    pub stop: &'a AtomicBool,
+}
 
 /// A program that runs containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +50,8 @@ pub enum EngineError {
     },
     #[error("it ran for more than {} s and was stopped", .0.as_secs())]
     TimedOut(Duration),
+    #[error("it was stopped: resolution no longer needs it")]
+    Stopped,
 }
 
 impl ContainerEngine {
@@ -60,14 +75,18 @@ impl ContainerEngine {
     }
 
     /// Runs `command` in a throwaway container of `image` (never pulled: the spec's base image
-    /// must be in the engine's storage) with no network and `mounts`, for at most `limit`.
+    /// must be in the engine's storage) with no network, `mounts` and a [`SCRATCH`] in memory,
+    /// `until` it must stop.
     pub fn run(
         self,
         image: &str,
         mounts: &[Mount],
         command: &[&str],
-        limit: Duration,
+        until: Until<'_>,
     ) -> Result<Output, EngineError> {
+        if until.stop.load(Ordering::Relaxed) {
+            return Err(EngineError::Stopped);
+        }
         let volumes: Vec<String> = mounts
             .iter()
             .flat_map(|mount| {
@@ -75,6 +94,10 @@ impl ContainerEngine {
                 let volume = format!("{}:{}:{mode}", mount.host.display(), mount.container);
                 ["-v".to_string(), volume]
             })
+            .chain([
+                "--mount".to_string(),
+                format!("type=tmpfs,destination={SCRATCH}"),
+            ])
             .collect();
         match self {
             Self::Buildah => {
@@ -82,7 +105,11 @@ impl ContainerEngine {
                 let from = run_for(
                     Command::new(program).args(["from", "--pull=never", "--quiet", image]),
                     program,
-                    limit,
+                    // Never stopped halfway: the container it makes must be known to be removed.
+                    Until {
+                        stop: &AtomicBool::new(false),
+                        ..until
+                    },
                 )?;
                 let container = String::from_utf8_lossy(&from.stdout).trim().to_string();
                 if !from.status.success() || container.is_empty() {
@@ -100,7 +127,7 @@ impl ContainerEngine {
                         .arg("--")
                         .args(command),
                     program,
-                    limit,
+                    until,
                 );
                 let _ = Command::new(program)
                     .args(["rm", &container])
@@ -116,7 +143,7 @@ impl ContainerEngine {
                     .arg(image)
                     .args(command),
                 self.program(),
-                limit,
+                until,
             ),
         }
     }
@@ -151,11 +178,11 @@ fn is_program(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Runs `command` to its end with its output captured, killing it after `limit`.
+/// Runs `command` to its end with its output captured, killing it when `until` says.
 fn run_for(
     command: &mut Command,
     program: &'static str,
-    limit: Duration,
+    until: Until<'_>,
 ) -> Result<Output, EngineError> {
     let start = |source| EngineError::Start { program, source };
     let mut child = command
@@ -176,15 +203,22 @@ fn run_for(
     };
     let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let deadline = Instant::now() + limit;
+    let deadline = Instant::now() + until.limit;
     let status = loop {
         if let Some(status) = child.try_wait().map_err(start)? {
             break status;
         }
-        if Instant::now() > deadline {
+        let stopped = if Instant::now() > deadline {
+            Some(EngineError::TimedOut(until.limit))
+        } else if until.stop.load(Ordering::Relaxed) {
+            Some(EngineError::Stopped)
+        } else {
+            None
+        };
+        if let Some(error) = stopped {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(EngineError::TimedOut(limit));
+            return Err(error);
         }
         std::thread::sleep(Duration::from_millis(20));
     };

@@ -3,7 +3,8 @@
 Run by imglock inside a throwaway container of the image's own base image, with no network, to
 learn the dependencies of one source distribution whose metadata no static file gives. Mounted
 read-only at /imglock: the sdist and the locked wheels of its build dependencies
-(/imglock/wheels). Writable at /imglock-out: where the METADATA goes. Arguments: the build
+(/imglock/wheels). Writable at /imglock-out: where the METADATA goes. /tmp, where everything is
+unpacked, is a tmpfs. Arguments: the build
 backend (`module:object`), its `backend-path` as a JSON list, and the sdist's file name.
 
 First the hook makes sure it has no network: it enters a network namespace of its own, empty,

@@ -12,11 +12,13 @@ mod engine;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use pep508_rs::PackageName;
 
-pub use engine::{ContainerEngine, EngineError, Mount};
+pub use engine::{ContainerEngine, EngineError, Mount, Until};
 
 use sha2::{Digest, Sha256};
 
@@ -129,8 +131,8 @@ pub enum BuildError {
 }
 
 /// How resolution builds the metadata of sdists that hold none statically: where (the spec's
-/// base image, in the first container engine on `PATH`), what it may not build, and the cache
-/// of results.
+/// base image, in the first container engine on `PATH`), what it may not build, the cache of
+/// results, and what stops a build no longer needed.
 #[derive(Debug, Clone)]
 pub struct MetadataBuilder {
     image: String,
@@ -138,6 +140,8 @@ pub struct MetadataBuilder {
     no_build: bool,
     no_build_packages: BTreeSet<PackageName>,
     cache: Cache,
+    /// Set when the builds are no longer needed: a running container is killed.
+    stop: Arc<AtomicBool>,
 }
 
 impl MetadataBuilder {
@@ -154,7 +158,13 @@ impl MetadataBuilder {
                 .filter_map(|name| PackageName::from_str(name).ok())
                 .collect(),
             cache,
+            stop: Arc::default(),
         }
+    }
+
+    /// This builder, its builds stopped once `stop` is set.
+    pub fn stopped_by(self, stop: Arc<AtomicBool>) -> Self {
+        Self { stop, ..self }
     }
 
     /// The core metadata (`METADATA` text) of `build`, the sdist of `name`, when the options
@@ -187,7 +197,7 @@ impl MetadataBuilder {
             engine,
             image: self.image.clone(),
         };
-        let text = run(build, &isolation)?;
+        let text = run(build, &isolation, &self.stop)?;
         self.cache_result(build.sha256, &text);
         Ok(text)
     }
@@ -230,8 +240,12 @@ struct CachedMetadata {
     sha256: String,
 }
 
-/// Builds the metadata of `build` in a container.
-fn run(build: &SdistBuild<'_>, isolation: &Isolation) -> Result<String, BuildError> {
+/// Builds the metadata of `build` in a container, unless `stop` is set first.
+fn run(
+    build: &SdistBuild<'_>,
+    isolation: &Isolation,
+    stop: &AtomicBool,
+) -> Result<String, BuildError> {
     let prepare = |source| BuildError::Prepare {
         filename: build.filename.to_string(),
         source,
@@ -270,7 +284,15 @@ fn run(build: &SdistBuild<'_>, isolation: &Isolation) -> Result<String, BuildErr
     ];
     let ran = isolation
         .engine
-        .run(&isolation.image, &mounts, &command, TIME_LIMIT)
+        .run(
+            &isolation.image,
+            &mounts,
+            &command,
+            Until {
+                limit: TIME_LIMIT,
+                stop,
+            },
+        )
         .map_err(|source| BuildError::Engine {
             filename: build.filename.to_string(),
             engine: isolation.engine,

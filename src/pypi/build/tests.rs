@@ -29,6 +29,7 @@ fn builder(cache: &Path) -> Option<MetadataBuilder> {
         no_build: false,
         no_build_packages: BTreeSet::new(),
         cache: Cache::at(cache),
+        stop: Arc::default(),
     })
 }
 
@@ -164,6 +165,35 @@ fn the_build_has_no_network_and_its_dependencies_come_from_setup_py() {
         "{text}"
     );
     assert!(listener.accept().is_err(), "the build reached the host");
+}
+
+#[test]
+fn the_build_unpacks_into_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(builder) = builder(&dir.path().join("cache")) else {
+        return;
+    };
+    // The sdist and the build dependencies are unpacked into the container's /tmp: a tmpfs,
+    // as the container's own file system is slow to write many small files to.
+    let setup = "import os\nfrom setuptools import setup\n\
+                 mounts = [line.split() for line in open('/proc/self/mounts')]\n\
+                 scratch = [m[2] for m in mounts if m[1] == '/tmp']\n\
+                 setup(name='scratch', version='1.0', install_requires=['on-' + (scratch or ['disk'])[-1]])\n";
+    let path = sdist(dir.path(), "scratch", &[("setup.py", setup)]);
+    let sha256 = sha256_of(&path);
+    let backend = BuildBackend::of(None);
+    let wheels = setuptools_wheels();
+    let build = SdistBuild {
+        filename: "scratch-1.0.tar.gz",
+        path: &path,
+        sha256: &sha256,
+        backend: &backend,
+        wheels: &wheels,
+    };
+    let name = PackageName::from_str("scratch").unwrap();
+    let text = builder.metadata(&name, &build).unwrap();
+    let built = crate::pypi::metadata::CoreMetadata::parse(&text);
+    assert_eq!(built.requires_dist, ["on-tmpfs"], "{text}");
 }
 
 #[test]
