@@ -105,12 +105,13 @@ pub fn fetch_channels(
         .collect();
     let limit = fetcher.index_limit(MAX_REPODATA);
     let mut indexes = Vec::new();
-    for (channel, subdir, url, variant, bytes) in found {
-        let channel_url = conda_channel(&repositories[channel]);
-        let index = fetcher.parse_or_refetch(&url, bytes, None, |bytes| {
-            index_repodata(variant, bytes, &url, limit, &channel_url, subdir)
+    for fetched in found {
+        let channel_url = conda_channel(&repositories[fetched.channel]);
+        let (url, variant, subdir) = (&fetched.url, fetched.variant, fetched.subdir);
+        let index = fetcher.parse_or_refetch(url, fetched.bytes, None, |bytes| {
+            index_repodata(variant, bytes, url, limit, &channel_url, subdir)
         })?;
-        indexes.push((channel, index));
+        indexes.push((fetched.channel, index));
     }
     let loaded = load_records(indexes.iter().map(|(_, index)| index), names)?;
     for ((channel, index), records) in indexes.iter().zip(loaded) {
@@ -137,13 +138,23 @@ pub(super) fn check_records(
     Ok(())
 }
 
+/// One subdir's repodata as served.
+struct FetchedSubdir<'a> {
+    /// The channel's position in the spec.
+    channel: usize,
+    subdir: &'a str,
+    url: Url,
+    variant: Compression,
+    bytes: Vec<u8>,
+}
+
 /// The bodies of every channel's `subdir` and `noarch` repodata that exist, in channel order,
-/// the image's subdir first: (channel, subdir, URL, form, bytes).
+/// the image's subdir first.
 fn fetch_subdirs<'a>(
     fetcher: &Fetcher,
     repositories: &[Repository],
     subdir: &'a str,
-) -> Result<Vec<(usize, &'a str, Url, Compression, Vec<u8>)>, CondaError> {
+) -> Result<Vec<FetchedSubdir<'a>>, CondaError> {
     // (channel, subdir) pairs still without repodata, and what each one got.
     let mut pending: Vec<(usize, &str)> = (0..repositories.len())
         .flat_map(|channel| [(channel, subdir), (channel, "noarch")])
@@ -166,7 +177,13 @@ fn fetch_subdirs<'a>(
         let mut still = Vec::new();
         for (((channel, subdir), url), body) in pending.into_iter().zip(urls).zip(bodies) {
             match body {
-                Ok(bytes) => found.push((channel, subdir, url, variant, bytes)),
+                Ok(bytes) => found.push(FetchedSubdir {
+                    channel,
+                    subdir,
+                    url,
+                    variant,
+                    bytes,
+                }),
                 Err(error) if error.is_not_found() => still.push((channel, subdir)),
                 Err(error) => errors.push(error),
             }
@@ -191,7 +208,7 @@ fn fetch_subdirs<'a>(
         }
         .into());
     }
-    found.sort_by_key(|(channel, subdir, ..)| (*channel, *subdir == "noarch"));
+    found.sort_by_key(|fetched| (fetched.channel, fetched.subdir == "noarch"));
     Ok(found)
 }
 

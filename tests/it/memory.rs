@@ -171,3 +171,50 @@ fn an_endless_or_oversized_index_body_is_refused_as_it_streams() {
     let run = run_measured(&project, &["resolve"], &env);
     assert_refused(&run, &url, "the body is larger than 8 MiB", 100 * MIB);
 }
+
+#[test]
+fn a_500_mib_artifact_is_pinned_with_flat_memory() {
+    // A channel whose one record gives no digest: resolving downloads the package to pin it.
+    let channels = tempfile::tempdir().unwrap();
+    for subdir in ["linux-64", "noarch"] {
+        std::fs::create_dir_all(channels.path().join(format!("big/{subdir}"))).unwrap();
+    }
+    std::fs::write(
+        channels.path().join("big/linux-64/repodata.json"),
+        r#"{"info":{"subdir":"linux-64"},"packages":{"bigpkg-1.0-0.tar.bz2":{"name":"bigpkg","version":"1.0","build":"0","build_number":0,"depends":[],"subdir":"linux-64"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        channels.path().join("big/noarch/repodata.json"),
+        r#"{"info":{"subdir":"noarch"},"packages":{}}"#,
+    )
+    .unwrap();
+    let server = Server::start(channels.path());
+    let size = 500 * MIB;
+    server.inject(
+        "/big/linux-64/bigpkg-1.0-0.tar.bz2",
+        vec![Fault::Huge { bytes: size }],
+    );
+    let project = Project::new(&conda_spec(
+        &[format!("{}/big", server.url())],
+        "",
+        &[("env", &["bigpkg"])],
+    ));
+    let (output, _, rss) = run_measured(&project, &["resolve"], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let zeros = {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        let chunk = vec![0u8; MIB as usize];
+        for _ in 0..size / MIB {
+            hasher.update(&chunk);
+        }
+        hex::encode(hasher.finalize())
+    };
+    assert!(lock.contains(&format!("sha256 = \"{zeros}\"")), "{lock}");
+    assert!(lock.contains(&format!("size = {size}")), "{lock}");
+    if let Some(rss) = rss {
+        assert!(rss < 100 * MIB, "peak RSS {} MiB", rss / MIB);
+    }
+}
