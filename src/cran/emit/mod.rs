@@ -26,7 +26,7 @@ use crate::emit::step::{
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{Ecosystem, SettingValue};
 
-/// The installer every R step calls, written into the image by [`helper_step`].
+/// The installer every R step calls, written into the image by [`preamble`]'s step.
 const INSTALLER: &str = include_str!("imglock-r-install.sh");
 const INSTALLER_PATH: &str = "/usr/local/bin/imglock-r-install";
 
