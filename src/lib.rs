@@ -7,7 +7,8 @@
 //! install steps, image inventory and version order) and `registry` lists the folders: the stages
 //! loop over that list and name no ecosystem. Below them all, `package` says what a locked
 //! package is (the closed `Ecosystem` set and each one's details); `files`, `platform`,
-//! `exclude_newer` and `dockerfile_values` are leaves that import nothing of the crate.
+//! `exclude_newer`, `dockerfile_values` and `toml_nesting` are leaves that import nothing of the
+//! crate.
 #![deny(missing_docs)]
 // The docs are for developers, read with `cargo doc --document-private-items`: links to the
 // crate's own private items are meant.
@@ -39,6 +40,7 @@ pub mod repository;
 pub mod resolve;
 pub(crate) mod spec;
 pub(crate) mod support;
+pub(crate) mod toml_nesting;
 pub mod verify;
 
 /// Where a test's tool or data is, shared with the integration tests: under `CI=true` a missing

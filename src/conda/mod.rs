@@ -121,15 +121,7 @@ impl CondaPackages {
                     .map_err(|e| spec_error(format!("[repositories] conda: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // Every layer's names: their closure is all any layer's solve can reach.
-        let mut names: Vec<rattler_conda_types::PackageName> = specs
-            .values()
-            .flatten()
-            .filter_map(|(_, spec)| spec.name.as_exact().cloned())
-            .collect();
-        names.sort();
-        names.dedup();
-        let channels = fetch_channels(fetcher, &repositories, subdir, &names)?;
+        let channels = fetch_channels(fetcher, &repositories, subdir, &requested_names(&specs))?;
         Ok(Some(Self {
             channels,
             environment,
@@ -173,6 +165,20 @@ impl CondaPackages {
             .unwrap_or(0);
         &self.channels[index].repository
     }
+}
+
+/// Every layer's package names, sorted: their closure is all that any layer's solve can reach.
+fn requested_names(
+    specs: &HashMap<String, Vec<(String, MatchSpec)>>,
+) -> Vec<rattler_conda_types::PackageName> {
+    let mut names: Vec<_> = specs
+        .values()
+        .flatten()
+        .filter_map(|(_, spec)| spec.name.as_exact().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 impl LayerResolver for CondaPackages {

@@ -148,13 +148,14 @@ impl Lock {
 
     /// Validates lock `text` read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Self, LockError> {
-        // The version is checked first, so a lock of another version gets the right advice
-        // rather than a complaint about fields this version does not know.
-        check_version(path, text)?;
         let invalid = |message: String| LockError::Invalid {
             path: path.to_path_buf(),
             message,
         };
+        crate::toml_nesting::check(text).map_err(|deep| invalid(deep.to_string()))?;
+        // The version is checked first, so a lock of another version gets the right advice
+        // rather than a complaint about fields this version does not know.
+        check_version(path, text)?;
         let wire: wire::Lock =
             toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
         check_image(&wire.image).map_err(invalid)?;

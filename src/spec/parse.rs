@@ -29,6 +29,9 @@ impl Spec {
     /// Validates spec `text` read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Self, SpecError> {
         let source = SpecText::new(path, text);
+        crate::toml_nesting::check(text).map_err(|deep| {
+            source.error_at(Some(deep.offset..deep.offset + 1), deep.to_string())
+        })?;
         let wire: wire::Spec = toml::from_str(text)
             .map_err(|error| source.error_at(error.span(), error.message().to_string()))?;
         wire::check_unsupported(&wire).map_err(|problem| source.spanned_error(problem))?;
