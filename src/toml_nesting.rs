@@ -16,12 +16,18 @@ pub struct TooDeep {
     pub offset: usize,
 }
 
+impl TooDeep {
+    /// The refusal with its place, for a reader whose errors carry no location of their own.
+    pub fn with_place(&self) -> String {
+        format!("line {}, column {}: {self}", self.line, self.column)
+    }
+}
+
 impl std::fmt::Display for TooDeep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "arrays and inline tables are nested more than {MAX_DEPTH} levels deep at line {}, column {}",
-            self.line, self.column
+            "arrays and inline tables are nested more than {MAX_DEPTH} levels deep here; flatten the value"
         )
     }
 }

@@ -152,7 +152,7 @@ impl Lock {
             path: path.to_path_buf(),
             message,
         };
-        crate::toml_nesting::check(text).map_err(|deep| invalid(deep.to_string()))?;
+        crate::toml_nesting::check(text).map_err(|deep| invalid(deep.with_place()))?;
         // The version is checked first, so a lock of another version gets the right advice
         // rather than a complaint about fields this version does not know.
         check_version(path, text)?;

@@ -134,3 +134,17 @@ fn a_python_environment_is_an_absolute_path_and_a_known_kind_of_virtualenv() {
         assert!(message.contains(expected), "{expected}\nnot in: {message}");
     }
 }
+
+#[test]
+fn a_value_nested_thousands_deep_is_refused_at_its_place_not_crashing() {
+    let deep = format!("{}1{}", "[{b = ".repeat(5_000), "}]".repeat(5_000));
+    let text = spec(REPOS, &format!("[[layer]]\nname = \"r\"\nx = {deep}"));
+    let line = text.lines().position(|l| l.starts_with("x = ")).unwrap() + 1;
+    let message = resolve_error(&text);
+    assert!(
+        message.contains(&format!(
+            "imglock.toml:{line}:197: arrays and inline tables are nested more than 64 levels deep here"
+        )),
+        "{message}"
+    );
+}

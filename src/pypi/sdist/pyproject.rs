@@ -6,7 +6,7 @@ use super::{NotStatic, StaticMetadata, requirement_with};
 
 /// The static dependencies of a `pyproject.toml`, or why it gives none.
 pub fn read(text: &str) -> Result<StaticMetadata, NotStatic> {
-    crate::toml_nesting::check(text).map_err(|deep| NotStatic::Unreadable(deep.to_string()))?;
+    crate::toml_nesting::check(text).map_err(|deep| NotStatic::Unreadable(deep.with_place()))?;
     let document: toml::Table =
         toml::from_str(text).map_err(|error| NotStatic::Unreadable(error.to_string()))?;
     let project = document
@@ -62,7 +62,7 @@ pub fn build_requires(text: Option<&str>) -> Result<Vec<String>, String> {
     let Some(text) = text else {
         return Ok(legacy());
     };
-    crate::toml_nesting::check(text).map_err(|deep| deep.to_string())?;
+    crate::toml_nesting::check(text).map_err(|deep| deep.with_place())?;
     let document: toml::Table = toml::from_str(text).map_err(|error| error.to_string())?;
     let Some(build_system) = document.get("build-system") else {
         return Ok(legacy());
