@@ -485,31 +485,7 @@ fn the_live_index_resolves_when_asked() {
 
 #[test]
 fn a_wheel_without_a_metadata_file_is_read_with_range_requests() {
-    let copy = tempfile::tempdir().unwrap();
-    support::copy_dir(&fixtures(), copy.path());
-    // The index stops offering requests' `.metadata`, as PyPI does for older uploads.
-    let page = copy.path().join("simple/requests/index.json");
-    let text = std::fs::read_to_string(&page).unwrap();
-    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut wheel_url = String::new();
-    for file in json["files"].as_array_mut().unwrap() {
-        if file["filename"] == "requests-2.27.1-py2.py3-none-any.whl" {
-            file.as_object_mut().unwrap().remove("core-metadata");
-            wheel_url = file["url"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("../..")
-                .to_string();
-        }
-    }
-    std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
-    std::fs::remove_file(
-        copy.path()
-            .join(format!("{}.metadata", wheel_url.trim_start_matches('/'))),
-    )
-    .unwrap();
-
-    let server = Server::start(copy.path());
+    let (_copy, server, wheel_url) = serve_requests_without_metadata_file();
     let (project, output) = resolve(&server, &[("py", &["requests[socks]==2.27.1"])]);
     assert!(output.status.success(), "{}", stderr(&output));
     let pins = pins(&project.lock().unwrap(), None);
@@ -604,19 +580,49 @@ pub(crate) fn serve_edited(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, Serv
 fn serve_with_idna_wheel(
     edit: impl FnOnce(&mut serde_json::Value, &Path),
 ) -> (tempfile::TempDir, Server) {
+    serve_with_wheel("idna", "idna-3.3-py3-none-any.whl", edit)
+}
+
+/// The fixtures with the file `filename` of `project`'s page changed by `edit` (given the entry
+/// and the copy's root).
+pub(crate) fn serve_with_wheel(
+    project: &str,
+    filename: &str,
+    edit: impl FnOnce(&mut serde_json::Value, &Path),
+) -> (tempfile::TempDir, Server) {
     serve_edited(|root| {
-        let page = root.join("simple/idna/index.json");
+        let page = root.join(format!("simple/{project}/index.json"));
         let mut json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
         let file = json["files"]
             .as_array_mut()
             .unwrap()
             .iter_mut()
-            .find(|f| f["filename"] == "idna-3.3-py3-none-any.whl")
+            .find(|f| f["filename"] == filename)
             .unwrap();
         edit(file, root);
         std::fs::write(&page, serde_json::to_string(&json).unwrap()).unwrap();
     })
+}
+
+/// The fixtures without requests 2.27.1's wheel `.metadata` (not offered by the page, not
+/// served), as PyPI has none for older uploads; and the wheel's path on the server.
+pub(crate) fn serve_requests_without_metadata_file() -> (tempfile::TempDir, Server, String) {
+    let mut wheel = String::new();
+    let (copy, server) = serve_with_wheel(
+        "requests",
+        "requests-2.27.1-py2.py3-none-any.whl",
+        |file, root| {
+            file.as_object_mut().unwrap().remove("core-metadata");
+            wheel = file["url"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("../..")
+                .to_string();
+            std::fs::remove_file(root.join(format!("{}.metadata", &wheel[1..]))).unwrap();
+        },
+    );
+    (copy, server, wheel)
 }
 
 /// Resolving `idna==3.3` fails, and says `explanation` rather than only PubGrub's "depends on".

@@ -195,6 +195,13 @@ fn publish_buildable(root: &Path) {
     );
 }
 
+/// `imglock emit --out build`, which must succeed; the Dockerfile it wrote.
+fn emit(project: &Project) -> String {
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    std::fs::read_to_string(project.path("build/Dockerfile")).unwrap()
+}
+
 /// The commands of the emitted Dockerfile's sdist builder step and Python `RUN` (its mounts
 /// left out), to run in that order.
 fn run_command(dockerfile: &str) -> String {
@@ -273,9 +280,7 @@ fn without_ensurepip_the_build_venv_gets_its_packages_from_the_images_pip() {
     }
     let (_copy, server) = serve_edited(publish_buildable);
     let project = locked_buildable(&server);
-    let output = project.run(&["emit", "--out", "build"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let dockerfile = emit(&project);
     let root = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     // The layer's environment is there already (made by this machine's Python, with pip).
@@ -345,9 +350,7 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
     }
     let (_copy, server) = serve_edited(publish_buildable);
     let project = locked_buildable(&server);
-    let output = project.run(&["emit", "--out", "build"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let dockerfile = emit(&project);
     let lock = project.lock().unwrap();
     let sdist_sha256 = package_field(&lock, "handmade-build", "sha256").unwrap();
     for part in [
@@ -428,9 +431,7 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
         package_field(&lock, "handmade-build", "binary-sha256"),
         Some(wheel_sha256.clone())
     );
-    let output = project.run(&["emit", "--out", "build"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let dockerfile = emit(&project);
     assert!(
         dockerfile.contains(&format!("1.0 {sdist_sha256} {wheel_sha256} ")),
         "{dockerfile}"
@@ -446,7 +447,7 @@ fn the_emitted_step_builds_the_sdist_from_locked_wheels_and_reuses_the_cached_wh
     std::fs::write(&cached, b"not the wheel the lock records").unwrap();
     let fourth = run_step(&run_command(&dockerfile), root.path(), cache.path());
     assert!(
-        fourth.contains(&format!("imglock: not installing the wheel cache's handmade-build 1.0: its sha256 is {}, but the lock records {wheel_sha256}; building it from its sdist", sha256_hex(b"not the wheel the lock records"))),
+        fourth.contains(&format!("imglock: not installing the wheel cache's handmade-build 1.0: its sha256 is {}, but the lock records {wheel_sha256}; building it from its sdist", crate::support::sha256_hex(b"not the wheel the lock records"))),
         "{fourth}"
     );
     assert_eq!(
@@ -474,12 +475,6 @@ fn checked_names(report: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|c| c["name"].as_str().unwrap().to_string())
         .collect()
-}
-
-/// The sha256 of `bytes`, in hexadecimal.
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// [`publish_buildable`], uploaded early enough for the dask-worker set's date (2021-01-01) too.
@@ -618,8 +613,7 @@ fn a_real_build_makes_the_dask_sets_wheels_in_the_image_and_the_next_build_takes
             ["setuptools==51.1.1", "wheel==0.36.2"]
         );
     }
-    let output = project.run(&["emit", "--out", "build"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    emit(&project);
     let tag = format!("localhost/imglock-sdist-test-{}:1", std::process::id());
     let mut cleanup = Cleanup(vec![tag.clone()]);
     let (output, first) = build(&project, "build", &tag, &["--no-cache"]);
@@ -660,8 +654,7 @@ fn a_real_build_makes_the_dask_sets_wheels_in_the_image_and_the_next_build_takes
     }
 
     // The next build, from scratch but on the same builder, takes both from the wheel cache.
-    let output = project.run(&["emit", "--out", "build"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    emit(&project);
     let again = format!("localhost/imglock-sdist-test-{}:2", std::process::id());
     cleanup.0.push(again.clone());
     let (output, second) = build(&project, "build", &again, &["--no-cache"]);

@@ -190,15 +190,7 @@ fn the_metadata_builds_of_a_resolve_run_at_once() {
             }
             most
         });
-        let output = project.run_with(
-            &[
-                "resolve",
-                "--verbose",
-                "--exclude-newer",
-                &set_exclude_newer("databricks-10.4"),
-            ],
-            &[("STORAGE_DRIVER", "vfs"), ("BUILDAH_ISOLATION", "chroot")],
-        );
+        let output = resolve(&project, "databricks-10.4", &[]);
         done.store(true, Ordering::Relaxed);
         (output, watcher.join().unwrap())
     });
@@ -252,15 +244,7 @@ fn a_build_of_a_version_resolution_does_not_take_is_stopped_and_its_failure_not_
         &digest,
     );
     let started = std::time::Instant::now();
-    let output = project.run_with(
-        &[
-            "resolve",
-            "--verbose",
-            "--exclude-newer",
-            &set_exclude_newer("databricks-10.4"),
-        ],
-        &[("STORAGE_DRIVER", "vfs"), ("BUILDAH_ISOLATION", "chroot")],
-    );
+    let output = resolve(&project, "databricks-10.4", &[]);
     let took = started.elapsed();
     let text = stderr(&output);
     assert!(output.status.success(), "{text}");

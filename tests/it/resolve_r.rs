@@ -87,7 +87,7 @@ fn resolves_the_closure_of_several_roots_over_http() {
     let fastsum_lock = package(&value, "fastsum");
     assert_eq!(
         fastsum_lock["sha256"].as_str().unwrap(),
-        sha256_hex(&fastsum),
+        crate::support::sha256_hex(&fastsum),
         "the lock holds the sha256 of the served bytes"
     );
     assert_eq!(
@@ -98,11 +98,6 @@ fn resolves_the_closure_of_several_roots_over_http() {
         fastsum_lock["url"].as_str().unwrap(),
         format!("{}/cran/src/contrib/fastsum_0.3.1.tar.gz", server.url())
     );
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 #[test]

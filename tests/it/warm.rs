@@ -123,6 +123,25 @@ fn asked_since(server: &Server, before: &HashMap<String, usize>) -> Vec<(String,
     asked
 }
 
+/// A project of the example `example`'s spec with its repository URL `local` (a `file:` URL,
+/// as the example names it) served by `server` instead.
+fn example_served(example: &str, local: &str, server: &Server) -> Project {
+    let spec = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{example}/imglock.toml")),
+    )
+    .unwrap();
+    assert!(spec.contains(local), "{example} does not name {local}");
+    Project::new(&spec.replace(local, &server.url()))
+}
+
+/// `imglock resolve` with `flags`, which must succeed.
+fn resolve_ok(project: &Project, flags: &[&str]) {
+    let mut args = vec!["resolve"];
+    args.extend(flags);
+    let output = project.run(&args);
+    assert!(output.status.success(), "{}", output_text(&output));
+}
+
 /// Whether the fixture repository served by `server` has `path`.
 fn exists(root: &Path, path: &str) -> bool {
     root.join(path.trim_start_matches('/')).is_file()
@@ -130,23 +149,10 @@ fn exists(root: &Path, path: &str) -> bool {
 
 #[test]
 fn a_warm_maven_resolve_asks_only_for_mutable_metadata_and_remembers_404s() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/maven/repo");
+    let root = crate::support::fixtures().join("maven/repo");
     let server = Server::start(&root);
-    let spec = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/maven-fixture/imglock.toml"),
-    )
-    .unwrap()
-    .replace(
-        "\"file:../../fixtures/maven/repo\"",
-        &format!("{:?}", server.url()),
-    );
-    let project = Project::new(&spec);
-    let resolve = |flags: &[&str]| {
-        let mut args = vec!["resolve"];
-        args.extend(flags);
-        let output = project.run(&args);
-        assert!(output.status.success(), "{}", output_text(&output));
-    };
+    let project = example_served("maven-fixture", "file:../../fixtures/maven/repo", &server);
+    let resolve = |flags: &[&str]| resolve_ok(&project, flags);
     resolve(&[]);
     let cold = server.all_hits();
     let missing: Vec<&String> = cold.keys().filter(|p| !exists(&root, p)).collect();
@@ -181,21 +187,12 @@ fn a_warm_maven_resolve_asks_only_for_mutable_metadata_and_remembers_404s() {
 fn a_warm_conda_resolve_revalidates_the_repodata_and_remembers_the_missing_zst() {
     let root = crate::support::fixtures().join("conda/channels");
     let server = Server::start(&root);
-    let spec = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/conda-fixture/imglock.toml"),
-    )
-    .unwrap()
-    .replace(
-        "\"file:../../fixtures/conda/channels",
-        &format!("\"{}", server.url()),
+    let project = example_served(
+        "conda-fixture",
+        "file:../../fixtures/conda/channels",
+        &server,
     );
-    let project = Project::new(&spec);
-    let resolve = |flags: &[&str]| {
-        let mut args = vec!["resolve"];
-        args.extend(flags);
-        let output = project.run(&args);
-        assert!(output.status.success(), "{}", output_text(&output));
-    };
+    let resolve = |flags: &[&str]| resolve_ok(&project, flags);
     resolve(&[]);
     let cold = server.all_hits();
     assert!(
@@ -229,17 +226,10 @@ fn a_warm_conda_resolve_revalidates_the_repodata_and_remembers_the_missing_zst()
 
 #[test]
 fn wheel_metadata_without_a_published_hash_is_not_asked_for_again() {
-    let (_copy, server) = crate::pypi::serve_edited(|root| {
-        let page = root.join("simple/idna/index.json");
-        let mut json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
-        for file in json["files"].as_array_mut().unwrap() {
-            if file["filename"] == "idna-3.3-py3-none-any.whl" {
-                file["core-metadata"] = serde_json::Value::Bool(true);
-            }
-        }
-        std::fs::write(&page, json.to_string()).unwrap();
-    });
+    let (_copy, server) =
+        crate::pypi::serve_with_wheel("idna", "idna-3.3-py3-none-any.whl", |file, _| {
+            file["core-metadata"] = serde_json::Value::Bool(true);
+        });
     let url = format!("{}/simple", server.url());
     let project = Project::new(&crate::pypi::python_spec(&url, &[("py", &["idna==3.3"])]));
     let exclude_newer = pypi_sets::DEFAULT_EXCLUDE_NEWER;
@@ -278,10 +268,7 @@ fn a_warm_resolve_of_the_mixed_example_revalidates_only_indexes() {
         "conda/channels",
         "maven/repo",
     ];
-    let resolve = || {
-        let output = project.run(&["resolve"]);
-        assert!(output.status.success(), "{}", output_text(&output));
-    };
+    let resolve = || resolve_ok(&project, &[]);
     resolve();
     let cold: Vec<HashMap<String, usize>> = servers
         .iter()
@@ -305,25 +292,7 @@ fn a_warm_resolve_of_the_mixed_example_revalidates_only_indexes() {
 
 #[test]
 fn metadata_read_with_range_requests_is_kept_for_warm_and_offline_runs() {
-    let mut wheel = String::new();
-    let (_copy, server) = crate::pypi::serve_edited(|root| {
-        // The index offers no `.metadata` for requests' wheel (as some indexes do not).
-        let page = root.join("simple/requests/index.json");
-        let mut json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
-        for file in json["files"].as_array_mut().unwrap() {
-            if file["filename"] == "requests-2.27.1-py2.py3-none-any.whl" {
-                file.as_object_mut().unwrap().remove("core-metadata");
-                wheel = file["url"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("../..")
-                    .to_string();
-            }
-        }
-        std::fs::write(&page, json.to_string()).unwrap();
-        std::fs::remove_file(root.join(format!("{}.metadata", &wheel[1..]))).unwrap();
-    });
+    let (_copy, server, wheel) = crate::pypi::serve_requests_without_metadata_file();
     let url = format!("{}/simple", server.url());
     let project = Project::new(&crate::pypi::python_spec(
         &url,

@@ -84,6 +84,29 @@ fn sdist(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
     path
 }
 
+/// Builds the metadata of the legacy sdist `name-1.0.tar.gz` made in `dir` from `files`, with
+/// the locked setuptools and wheel: the metadata's text, or why the build failed.
+fn build_legacy(
+    builder: &MetadataBuilder,
+    dir: &Path,
+    name: &str,
+    files: &[(&str, &str)],
+) -> Result<String, BuildError> {
+    let path = sdist(dir, name, files);
+    let sha256 = sha256_of(&path);
+    let backend = BuildBackend::of(None);
+    let wheels = setuptools_wheels();
+    let filename = format!("{name}-1.0.tar.gz");
+    let build = SdistBuild {
+        filename: &filename,
+        path: &path,
+        sha256: &sha256,
+        backend: &backend,
+        wheels: &wheels,
+    };
+    builder.metadata(&PackageName::from_str(name).unwrap(), &build)
+}
+
 #[test]
 fn pyyaml_5_3_1_metadata_is_built_in_the_image_and_cached_by_sha256() {
     let cache_dir = tempfile::tempdir().unwrap();
@@ -145,19 +168,7 @@ fn the_build_has_no_network_and_its_dependencies_come_from_setup_py() {
          except OSError:\n    reached = 'no'\n\
          setup(name='probe', version='1.0', install_requires=['six>=1.10', 'reached-' + reached])\n"
     );
-    let path = sdist(dir.path(), "probe", &[("setup.py", &setup)]);
-    let sha256 = sha256_of(&path);
-    let backend = BuildBackend::of(None);
-    let wheels = setuptools_wheels();
-    let build = SdistBuild {
-        filename: "probe-1.0.tar.gz",
-        path: &path,
-        sha256: &sha256,
-        backend: &backend,
-        wheels: &wheels,
-    };
-    let name = PackageName::from_str("probe").unwrap();
-    let text = builder.metadata(&name, &build).unwrap();
+    let text = build_legacy(&builder, dir.path(), "probe", &[("setup.py", &setup)]).unwrap();
     let built = crate::pypi::metadata::CoreMetadata::parse(&text);
     assert_eq!(
         built.requires_dist,
@@ -179,19 +190,7 @@ fn the_build_unpacks_into_memory() {
                  mounts = [line.split() for line in open('/proc/self/mounts')]\n\
                  scratch = [m[2] for m in mounts if m[1] == '/tmp']\n\
                  setup(name='scratch', version='1.0', install_requires=['on-' + (scratch or ['disk'])[-1]])\n";
-    let path = sdist(dir.path(), "scratch", &[("setup.py", setup)]);
-    let sha256 = sha256_of(&path);
-    let backend = BuildBackend::of(None);
-    let wheels = setuptools_wheels();
-    let build = SdistBuild {
-        filename: "scratch-1.0.tar.gz",
-        path: &path,
-        sha256: &sha256,
-        backend: &backend,
-        wheels: &wheels,
-    };
-    let name = PackageName::from_str("scratch").unwrap();
-    let text = builder.metadata(&name, &build).unwrap();
+    let text = build_legacy(&builder, dir.path(), "scratch", &[("setup.py", setup)]).unwrap();
     let built = crate::pypi::metadata::CoreMetadata::parse(&text);
     assert_eq!(built.requires_dist, ["on-tmpfs"], "{text}");
 }
@@ -202,29 +201,16 @@ fn an_sdist_member_leaving_its_folder_fails_the_build_naming_it() {
     let Some(builder) = builder(&dir.path().join("cache")) else {
         return;
     };
-    let path = sdist(
-        dir.path(),
-        "escape",
-        &[
-            (
-                "setup.py",
-                "from setuptools import setup\nsetup(name='escape', version='1.0')\n",
-            ),
-            ("../../../../tmp/planted", "x"),
-        ],
-    );
-    let sha256 = sha256_of(&path);
-    let backend = BuildBackend::of(None);
-    let wheels = setuptools_wheels();
-    let build = SdistBuild {
-        filename: "escape-1.0.tar.gz",
-        path: &path,
-        sha256: &sha256,
-        backend: &backend,
-        wheels: &wheels,
-    };
-    let name = PackageName::from_str("escape").unwrap();
-    let error = builder.metadata(&name, &build).unwrap_err().to_string();
+    let files = [
+        (
+            "setup.py",
+            "from setuptools import setup\nsetup(name='escape', version='1.0')\n",
+        ),
+        ("../../../../tmp/planted", "x"),
+    ];
+    let error = build_legacy(&builder, dir.path(), "escape", &files)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("would land outside its folder"), "{error}");
     assert!(error.contains("escape-1.0.tar.gz"), "{error}");
 }

@@ -168,6 +168,12 @@ pub fn zstd_bomb(expanded: usize) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
+/// The sha256 of `bytes`, in lowercase hexadecimal.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// stdout then stderr of a run, as text.
 pub fn output_text(output: &Output) -> String {
     format!(
