@@ -1,8 +1,17 @@
 //! Progress bars for long work: drawn on a terminal, silent in CI and when output is piped.
+//! Every ecosystem works at once, so their bars share one [`MultiProgress`]: each gets a line of
+//! its own instead of drawing over the others.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// The one set of bars drawn on stderr.
+fn bars() -> &'static MultiProgress {
+    static BARS: OnceLock<MultiProgress> = OnceLock::new();
+    BARS.get_or_init(MultiProgress::new)
+}
 
 /// Whether progress is drawn; cloned into every part of the pipeline that reports it.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +39,7 @@ impl Progress {
         if !self.enabled {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        let bar = bars().add(ProgressBar::new(len));
         if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}") {
             bar.set_style(style.progress_chars("=> "));
         }

@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use crate::support::{resolved_mixed_example, run_in, stderr};
+use crate::support::mixed::MixedRepositories;
+use crate::support::{Project, output_text, resolved_mixed_example, run_in, stderr};
 
 #[test]
 fn a_spec_mixing_every_ecosystem_resolves_checks_and_emits() {
@@ -72,4 +74,42 @@ fn a_spec_mixing_every_ecosystem_resolves_checks_and_emits() {
             "no `{step}` step in:\n{dockerfile}"
         );
     }
+}
+
+/// Every ecosystem's first request is in flight before any repository has answered: the five
+/// repositories (each its own server, each answering after `LATENCY`) are asked at once, not one
+/// ecosystem after another. Before, the R indexes were fetched first, conda's repodata after
+/// them, and the PyPI pages and Maven POMs only once R and conda had resolved.
+#[test]
+fn every_ecosystem_of_a_mixed_spec_fetches_from_the_first_instant() {
+    const LATENCY: Duration = Duration::from_millis(400);
+    let repositories = MixedRepositories::start();
+    let names = [
+        "cran",
+        "bioc",
+        "pypi/simple",
+        "conda/channels",
+        "maven/repo",
+    ];
+    for name in names {
+        repositories.server(name).set_latency(LATENCY);
+    }
+    let project = Project::new(&repositories.spec(None));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", output_text(&output));
+
+    let firsts: Vec<(&str, Instant)> = names
+        .iter()
+        .map(|name| (*name, repositories.server(name).log()[0].1))
+        .collect();
+    let earliest = firsts.iter().map(|(_, at)| *at).min().unwrap();
+    let late: Vec<String> = firsts
+        .iter()
+        .filter(|(_, at)| at.duration_since(earliest) >= LATENCY)
+        .map(|(name, at)| format!("{name}: {:?}", at.duration_since(earliest)))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "asked only after the first answer ({LATENCY:?}): {late:?}"
+    );
 }

@@ -46,6 +46,8 @@ pub enum Fault {
 struct State {
     faults: HashMap<String, VecDeque<Fault>>,
     hits: HashMap<String, usize>,
+    /// Every request's path and when it arrived, in arrival order.
+    log: Vec<(String, std::time::Instant)>,
     range_hits: HashMap<String, usize>,
     /// The ETag of the bad body each path served ([`Fault::BadThen304`]).
     stale_etags: HashMap<String, String>,
@@ -142,6 +144,11 @@ impl Server {
         self.state.lock().unwrap().hits.clone()
     }
 
+    /// Every request received so far: its path and when it arrived, in arrival order.
+    pub fn log(&self) -> Vec<(String, std::time::Instant)> {
+        self.state.lock().unwrap().log.clone()
+    }
+
     /// How many requests all paths received.
     pub fn total_hits(&self) -> usize {
         self.state.lock().unwrap().hits.values().sum()
@@ -218,6 +225,9 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
     let (fault, latency) = {
         let mut state = state.lock().unwrap();
         *state.hits.entry(request.path.clone()).or_default() += 1;
+        state
+            .log
+            .push((request.path.clone(), std::time::Instant::now()));
         let fault = state
             .faults
             .get_mut(&request.path)

@@ -1,0 +1,271 @@
+//! `imglock resolve`: spec → every ecosystem, layer by layer → pinned artifacts → the lock.
+//!
+//! Every ecosystem runs its part at once, on a thread of its own, through the one fetcher
+//! ([`pipeline`]): its layers are resolved in order, a package locked once, in the lowest layer
+//! that needs it, higher layers seeing lower layers' packages as fixed pins; then its artifacts
+//! are downloaded, verified and hashed. The previous lock's pins are preferred unless
+//! `--upgrade` (all) or `--upgrade-package` (some) says otherwise. The parts are then put
+//! together layer by layer and the lock is written atomically.
+
+mod pipeline;
+mod republished;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::fetch::{Cache, FetchError, FetchErrors, FetchOptions, Fetcher, HttpLimits};
+use crate::lock::{Lock, LockedImage, LockedLayer};
+use crate::package::{Pin, PreferredBuilds};
+use crate::progress::Progress;
+use crate::spec::Spec;
+use crate::support::{NoBuild, ResolverInputs};
+use pipeline::{EcosystemLock, PipelineError};
+use republished::refuse_republished;
+
+/// What `imglock resolve` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ResolveOptions {
+    /// The spec file to resolve, usually `imglock.toml`.
+    pub spec: PathBuf,
+    /// Where the lock goes; beside the spec when not given.
+    pub lock: Option<PathBuf>,
+    /// Use only the cache, never the network (`--offline`).
+    pub offline: bool,
+    /// Revalidate everything cached, remembered 404s included (`--refresh`).
+    pub refresh: bool,
+    /// Ignore the previous lock's pins and take the newest versions that fit (`--upgrade`).
+    pub upgrade: bool,
+    /// Package names whose previous pins are dropped while the others are kept
+    /// (`--upgrade-package`); empty to keep every pin that still fits.
+    pub upgrade_packages: Vec<String>,
+    /// Ignore files uploaded after this instant (RFC 3339, UTC), in every ecosystem with dates.
+    pub exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
+    /// Build no sdist's metadata (`--no-build`): the only time imglock runs package code, in a
+    /// container of the base image.
+    pub no_build: bool,
+    /// Build the sdist metadata of none of these packages (`--no-build-package`).
+    pub no_build_packages: Vec<String>,
+    /// Where indexes and artifacts are cached between runs.
+    pub cache: Cache,
+    /// Where progress is shown; [`Progress::hidden`] shows none.
+    pub progress: Progress,
+}
+
+/// What a resolve did.
+#[derive(Debug)]
+pub struct ResolveReport {
+    pub(crate) lock_path: PathBuf,
+    /// The lock resolved; it was written to the lock path only if its bytes changed.
+    pub lock: Lock,
+    /// Whether the lock file's bytes changed.
+    pub changed: bool,
+    pub(crate) notes: Vec<String>,
+}
+
+/// The lock path for a spec: the one given, else `imglock.lock` beside the spec.
+pub(crate) fn lock_path_for(spec: &Path, lock: Option<&Path>) -> PathBuf {
+    match lock {
+        Some(lock) => lock.to_path_buf(),
+        None => spec.with_file_name(crate::lock::DEFAULT_LOCK),
+    }
+}
+
+/// Runs a whole resolve and writes the lock.
+pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
+    let spec = Spec::read(&options.spec)?;
+    let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
+    let lock_dir = crate::files::parent_dir(&lock_path);
+    let previous_text = std::fs::read_to_string(&lock_path).ok();
+    let previous = match (&previous_text, options.upgrade) {
+        (Some(text), false) => Some(Lock::parse(&lock_path, text)?),
+        _ => None,
+    };
+    let preferred: Vec<Pin> = previous
+        .iter()
+        .flat_map(Lock::pins)
+        .filter(|pin| !options.upgrade_packages.contains(&pin.name))
+        .collect();
+    let preferred_builds = previous
+        .as_ref()
+        .map(|lock| lock.build_pins(&options.upgrade_packages))
+        .unwrap_or_default();
+
+    let fetcher = Fetcher::new(FetchOptions {
+        cache: options.cache.clone(),
+        offline: options.offline,
+        refresh: options.refresh,
+        progress: options.progress,
+        limits: HttpLimits::from_env().map_err(FetchError::from)?,
+    })?;
+    let inputs = ResolverInputs {
+        spec: &spec,
+        lock_dir: &lock_dir,
+        fetcher: &fetcher,
+        exclude_newer: options.exclude_newer,
+        no_build: NoBuild {
+            all: options.no_build,
+            packages: &options.no_build_packages,
+        },
+    };
+    let preferred = Preferred {
+        pins: &preferred,
+        builds: &preferred_builds,
+    };
+    let parts = run_pipelines(inputs, preferred)?;
+    let (mut lock, mut notes) = assemble(&spec, parts);
+    notes.extend(unknown_upgrades(&options.upgrade_packages, &lock));
+    if let Some(previous) = &previous {
+        refuse_republished(previous, &lock, &options.upgrade_packages)?;
+    }
+    keep_recorded(
+        &lock_path,
+        previous.as_ref(),
+        previous_text.as_deref(),
+        &mut lock,
+    );
+    let rendered = crate::lock::render(&lock);
+    let changed = previous_text.as_deref() != Some(rendered.as_str());
+    if changed {
+        lock.write(&lock_path)?;
+    }
+    Ok(ResolveReport {
+        lock_path,
+        lock,
+        changed,
+        notes,
+    })
+}
+
+/// Keeps in `lock` what the previous lock (`previous`, or with `--upgrade` its `text` when it
+/// reads) recorded from built images, where it still holds: see
+/// [`crate::support::EcosystemSupport::keep_recorded`].
+fn keep_recorded(path: &Path, previous: Option<&Lock>, text: Option<&str>, lock: &mut Lock) {
+    let upgraded_from = match (previous, text) {
+        (None, Some(text)) => Lock::parse(path, text).ok(),
+        _ => None,
+    };
+    if let Some(kept_from) = previous.or(upgraded_from.as_ref()) {
+        for support in crate::registry::ALL {
+            support.keep_recorded(kept_from, lock);
+        }
+    }
+}
+
+/// What the previous lock pinned, kept while it still fits: packages, and build environments.
+#[derive(Clone, Copy)]
+struct Preferred<'a> {
+    pins: &'a [Pin],
+    builds: &'a PreferredBuilds,
+}
+
+/// Runs every ecosystem's part of the resolve at once, each on a thread of its own (see
+/// [`pipeline`]), and returns the parts of the ecosystems the spec uses, in [`crate::registry::ALL`]'s
+/// order. When any fails, the error is the one of the earliest stage (loading, then the lowest
+/// layer, then inspection), or every download failure of every ecosystem together.
+fn run_pipelines(
+    inputs: ResolverInputs<'_>,
+    preferred: Preferred<'_>,
+) -> Result<Vec<EcosystemLock>, Error> {
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let threads: Vec<_> = crate::registry::ALL
+            .iter()
+            .map(|support| scope.spawn(move || pipeline::run(*support, inputs, &preferred)))
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut parts = Vec::new();
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(part) => parts.extend(part),
+            Err(error) => errors.push(error),
+        }
+    }
+    let Some(first) = errors.iter().map(PipelineError::rank).min() else {
+        return Ok(parts);
+    };
+    let mut downloads = Vec::new();
+    for error in errors {
+        match error {
+            PipelineError::Downloads(failures) => downloads.extend(failures),
+            error if error.rank() == first => return Err(error.into_error()),
+            _ => {}
+        }
+    }
+    Err(Error::Fetches(FetchErrors {
+        what: "artifact(s)",
+        errors: downloads,
+    }))
+}
+
+/// The lock of `spec` from every ecosystem's part: each layer holds every ecosystem's packages
+/// of it, in [`crate::registry::ALL`]'s order. Also the resolvers' notes, layer by layer, each
+/// naming its layer.
+fn assemble(spec: &Spec, parts: Vec<EcosystemLock>) -> (Lock, Vec<String>) {
+    let mut layers: Vec<LockedLayer> = spec
+        .layers
+        .iter()
+        .map(|layer| LockedLayer {
+            name: layer.name.clone(),
+            maven_target: None,
+            packages: Vec::new(),
+            build_packages: Vec::new(),
+        })
+        .collect();
+    let mut notes = vec![Vec::new(); layers.len()];
+    let mut resolution = BTreeMap::new();
+    for part in parts {
+        resolution.extend(part.settings);
+        for ((layer, notes), part) in layers.iter_mut().zip(&mut notes).zip(part.layers) {
+            layer.packages.extend(part.packages);
+            layer.build_packages.extend(part.build_packages);
+            notes.extend(
+                part.notes
+                    .into_iter()
+                    .map(|note| format!("layer `{}`: {note}", layer.name)),
+            );
+        }
+    }
+    let mut lock = Lock {
+        spec_hash: spec.hash(),
+        image: LockedImage {
+            name: spec.image.name.clone(),
+            base: spec.image.base.clone(),
+            platform: spec.image.platform.to_string(),
+            r_library: None,
+            conda_prefix: None,
+            conda_installer: None,
+            python_prefix: None,
+            python_venv: None,
+        },
+        resolution,
+        layers,
+    };
+    for support in crate::registry::ALL {
+        support.record_settings(spec, &mut lock);
+    }
+    (lock, notes.concat())
+}
+
+/// A note for each `--upgrade-package` name that no layer of `lock` has.
+fn unknown_upgrades(upgrade_packages: &[String], lock: &Lock) -> Vec<String> {
+    upgrade_packages
+        .iter()
+        .filter(|name| {
+            !lock
+                .layers
+                .iter()
+                .flat_map(|layer| &layer.packages)
+                .any(|package| &package.name == *name)
+        })
+        .map(|name| format!("--upgrade-package {name}: no package of that name is in the lock"))
+        .collect()
+}
