@@ -1,0 +1,258 @@
+//! One spec with a layer of every ecosystem (CRAN, Bioconductor, PyPI, conda, Maven), each
+//! repository on a loopback server of its own answering after 30 ms, cold: the whole resolve
+//! against each layer resolved alone, in the same run. The target is a wall time within 1.1× of
+//! the slowest layer alone (every ecosystem's fetches in flight at once), where resolving them
+//! one after another would cost their sum.
+//!
+//! The repositories: the R and Bioconductor fixtures (built with real R), the recorded PyPI Dask
+//! set, the conda corpus's `defaults`-style channel and the Maven Central POMs of the corpus
+//! (spark-core_2.12 3.5.3), served beside a jar and its `.sha1` written for each artifact that
+//! resolution takes (the corpus has POMs only). Skipped, with a message, without ../shared.
+
+#[path = "../tests/it/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use imglock::fetch::Cache;
+use imglock::progress::Progress;
+use imglock::resolve::{ResolveOptions, resolve};
+use sha1::Digest;
+
+const LATENCY: Duration = Duration::from_millis(30);
+/// The PyPI set of the Python layer; its `--exclude-newer` holds for the whole resolve.
+const PYPI_SET: &str = "dask";
+const SPARK: &str = "org.apache.spark_spark-core_2.12_3.5.3";
+/// Cold resolves measured for the summary's medians.
+const RUNS: usize = 5;
+
+/// A layer of the spec: its name and its `key = [values]` line.
+struct Layer {
+    name: &'static str,
+    line: String,
+}
+
+fn quoted(values: &[String]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn layers() -> Vec<Layer> {
+    let strings = |values: &[&str]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
+    vec![
+        Layer {
+            name: "r",
+            line: format!("cran = {}", quoted(&strings(&["plotkit (>= 3.0)", "usehdr"]))),
+        },
+        Layer {
+            name: "bioc",
+            line: format!("bioconductor = {}", quoted(&strings(&["SeqTools"]))),
+        },
+        Layer {
+            name: "pypi",
+            line: format!(
+                "pypi = {}",
+                quoted(&support::pypi_sets::requirements(PYPI_SET))
+            ),
+        },
+        Layer {
+            name: "conda",
+            line: format!(
+                "conda = {}",
+                quoted(&strings(&[
+                    "python 3.6.*",
+                    "numpy",
+                    "pandas",
+                    "scipy",
+                    "requests"
+                ]))
+            ),
+        },
+        Layer {
+            name: "maven",
+            line: "maven = [\"org.apache.spark:spark-core_2.12:3.5.3\"]\nmaven-target = \"/opt/jars\""
+                .to_string(),
+        },
+    ]
+}
+
+/// A spec over the served repositories with `layers`.
+fn spec(repositories: &str, layers: &[&Layer]) -> String {
+    let mut text = format!(
+        "[image]\nname = \"bench\"\nbase = \"python@sha256:{}\"\nplatform = \"linux/amd64\"\nr = \"4.2.2\"\npython = \"3.8\"\nconda-prefix = \"/opt/conda\"\n\n{repositories}",
+        "0".repeat(64)
+    );
+    for layer in layers {
+        text.push_str(&format!(
+            "\n[[layer]]\nname = \"{}\"\n{}\n",
+            layer.name, layer.line
+        ));
+    }
+    text
+}
+
+/// A Maven repository: the corpus's POMs (symbolic links) and, for each artifact of
+/// spark-core's recorded resolution, a jar and its `.sha1`.
+fn maven_repository(corpus: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-as")
+        .arg(corpus.canonicalize().unwrap())
+        .arg(dir.path().join("repo"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp -as of the Maven corpus");
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("fixtures/maven/corpus-expected/{SPARK}.json"));
+    let artifacts: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(expected).unwrap()).unwrap();
+    for artifact in artifacts {
+        let text = |key: &str| artifact[key].as_str().unwrap().to_string();
+        let (group, name, version) = (text("group"), text("artifact"), text("version"));
+        let classifier = match text("classifier").as_str() {
+            "" => String::new(),
+            classifier => format!("-{classifier}"),
+        };
+        let folder = dir
+            .path()
+            .join("repo")
+            .join(group.replace('.', "/"))
+            .join(&name)
+            .join(&version);
+        std::fs::create_dir_all(&folder).unwrap();
+        let jar = folder.join(format!("{name}-{version}{classifier}.{}", text("type")));
+        let bytes = format!("{group}:{name}:{version}{classifier}").into_bytes();
+        let sha1: String = sha1::Sha1::digest(&bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        std::fs::write(&jar, bytes).unwrap();
+        std::fs::write(jar.with_extension(format!("{}.sha1", text("type"))), sha1).unwrap();
+    }
+    dir
+}
+
+/// Resolves `spec` (in a folder of its own) with an empty cache; the time it took.
+fn cold_resolve(spec: &Path) -> Duration {
+    let cache = tempfile::tempdir().unwrap();
+    let lock = spec.with_file_name("imglock.lock");
+    let started = Instant::now();
+    resolve(&ResolveOptions {
+        spec: spec.to_path_buf(),
+        lock: Some(lock),
+        offline: false,
+        refresh: false,
+        upgrade: true,
+        upgrade_packages: Vec::new(),
+        exclude_newer: Some(
+            support::pypi_sets::exclude_newer(PYPI_SET)
+                .parse()
+                .expect("a valid instant"),
+        ),
+        no_build: false,
+        no_build_packages: Vec::new(),
+        cache: Cache::at(cache.path()),
+        progress: Progress::hidden(),
+    })
+    .unwrap();
+    started.elapsed()
+}
+
+fn median(spec: &Path) -> Duration {
+    let mut times: Vec<Duration> = (0..RUNS).map(|_| cold_resolve(spec)).collect();
+    times.sort();
+    times[RUNS / 2]
+}
+
+/// Writes `text` as `imglock.toml` in a new folder under `work`, named `name`.
+fn write_spec(work: &Path, name: &str, text: &str) -> PathBuf {
+    let folder = work.join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    let path = folder.join("imglock.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn benches(c: &mut Criterion) {
+    let (Some(maven), Some(conda)) = (
+        support::shared_corpus("maven/central"),
+        support::conda::conda_corpus(),
+    ) else {
+        eprintln!("skipped: ../shared/corpora is absent");
+        return;
+    };
+    let fixtures = support::fixtures();
+    let maven = maven_repository(&maven);
+    let conda = support::conda::conda_corpus_channels(&conda);
+    let servers: Vec<support::Server> = [
+        fixtures.join("cran"),
+        fixtures.join("bioc"),
+        fixtures.join("pypi"),
+        conda.path().to_path_buf(),
+        maven.path().join("repo"),
+    ]
+    .iter()
+    .map(|root| support::Server::start(root))
+    .collect();
+    for server in &servers {
+        server.set_latency(LATENCY);
+    }
+    let url = |i: usize| servers[i].url();
+    let repositories = format!(
+        "[repositories]\ncran = [\"{}\"]\nbioconductor = \"{}\"\npypi = \"{}/simple\"\nconda = [\"{}/index4\"]\nmaven = [\"{}\"]\n",
+        url(0),
+        url(1),
+        url(2),
+        url(3),
+        url(4)
+    );
+    let layers = layers();
+    let work = tempfile::tempdir().unwrap();
+    let mixed = write_spec(
+        work.path(),
+        "mixed",
+        &spec(&repositories, &layers.iter().collect::<Vec<_>>()),
+    );
+    let alone: Vec<(&str, PathBuf)> = layers
+        .iter()
+        .map(|layer| {
+            let text = spec(&repositories, &[layer]);
+            (layer.name, write_spec(work.path(), layer.name, &text))
+        })
+        .collect();
+
+    let mut summary = Vec::new();
+    for (name, spec) in &alone {
+        summary.push((*name, median(spec)));
+    }
+    let wall = median(&mixed);
+    let (slowest, max) = summary.iter().max_by_key(|(_, time)| *time).unwrap();
+    let sum: Duration = summary.iter().map(|(_, time)| *time).sum();
+    let each: Vec<String> = summary
+        .iter()
+        .map(|(name, time)| format!("{name} {time:.2?}"))
+        .collect();
+    eprintln!(
+        "mixed bench (median of {RUNS} cold resolves, {LATENCY:?} per request): wall {wall:.2?}; alone: {}; slowest {slowest} {max:.2?}, sum {sum:.2?}; wall = {:.2}× the slowest, {:.2}× the sum",
+        each.join(", "),
+        wall.as_secs_f64() / max.as_secs_f64(),
+        wall.as_secs_f64() / sum.as_secs_f64()
+    );
+
+    let mut group = c.benchmark_group("mixed spec, 30 ms latency, cold");
+    group.sample_size(10);
+    group.bench_function("every ecosystem, one layer each", |b| {
+        b.iter(|| cold_resolve(&mixed))
+    });
+    for (name, spec) in &alone {
+        group.bench_function(format!("{name} layer alone"), |b| {
+            b.iter(|| cold_resolve(spec))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(mixed_benches, benches);
+criterion_main!(mixed_benches);
