@@ -44,7 +44,10 @@ fn layers() -> Vec<Layer> {
     vec![
         Layer {
             name: "r",
-            line: format!("cran = {}", quoted(&strings(&["plotkit (>= 3.0)", "usehdr"]))),
+            line: format!(
+                "cran = {}",
+                quoted(&strings(&["plotkit (>= 3.0)", "usehdr"]))
+            ),
         },
         Layer {
             name: "bioc",
@@ -72,8 +75,9 @@ fn layers() -> Vec<Layer> {
         },
         Layer {
             name: "maven",
-            line: "maven = [\"org.apache.spark:spark-core_2.12:3.5.3\"]\nmaven-target = \"/opt/jars\""
-                .to_string(),
+            line:
+                "maven = [\"org.apache.spark:spark-core_2.12:3.5.3\"]\nmaven-target = \"/opt/jars\""
+                    .to_string(),
         },
     ]
 }

@@ -15,7 +15,7 @@ use rattler_repodata_gateway::sparse::{PackageFormatSelection, SparseRepoData};
 use url::Url;
 
 use super::error::CondaError;
-use crate::fetch::{FetchError, FetchErrors, Fetcher, read_capped};
+use crate::fetch::{Body, FetchError, FetchErrors, Fetcher, read_capped};
 use crate::platform::Platform;
 use crate::repository::Repository;
 
@@ -43,17 +43,17 @@ impl Compression {
         }
     }
 
-    /// The JSON of `bytes`, refused past `limit` bytes; plain JSON is taken as it is, uncopied.
-    fn decode(self, bytes: Vec<u8>, limit: u64) -> std::io::Result<Vec<u8>> {
+    /// The JSON of `bytes`, refused past `limit` bytes; plain JSON is taken as it is, uncopied
+    /// (mapped from the cache when it is large).
+    fn decode(self, bytes: Body, limit: u64) -> std::io::Result<Body> {
         const WHAT: &str = "the decompressed repodata";
-        match self {
-            Self::None => match bytes.len() as u64 > limit {
-                true => read_capped(&bytes[..], limit, WHAT),
-                false => Ok(bytes),
-            },
+        let decoded = match self {
+            Self::None if bytes.len() as u64 <= limit => return Ok(bytes),
+            Self::None => read_capped(&bytes[..], limit, WHAT),
             Self::Zstd => read_capped(zstd::stream::read::Decoder::new(&bytes[..])?, limit, WHAT),
             Self::Bzip2 => read_capped(bzip2::read::BzDecoder::new(&bytes[..]), limit, WHAT),
-        }
+        };
+        decoded.map(Body::from)
     }
 }
 
@@ -145,7 +145,7 @@ struct FetchedSubdir<'a> {
     subdir: &'a str,
     url: Url,
     variant: Compression,
-    bytes: Vec<u8>,
+    bytes: Body,
 }
 
 /// The bodies of every channel's `subdir` and `noarch` repodata that exist, in channel order,
@@ -216,7 +216,7 @@ fn fetch_subdirs<'a>(
 /// most `limit` bytes of JSON, indexed by package name; its records are read later, by name.
 pub(super) fn index_repodata(
     variant: Compression,
-    bytes: Vec<u8>,
+    bytes: Body,
     url: &Url,
     limit: u64,
     channel: &Channel,
@@ -235,9 +235,10 @@ pub(super) fn index_repodata(
         source,
     };
     // Most repodata has no `base_url`: then the header need not be read twice. A key spelt
-    // with escapes (`"base\u005furl"`) is still a `base_url`, so any escape reads it too.
-    let may_have_base_url = memchr::memmem::find(&json, b"\"base_url\"").is_some()
-        || memchr::memmem::find(&json, b"\\u").is_some();
+    // with escapes (`"base\u005furl"`) is still a `base_url`, so any backslash reads it too
+    // (one byte is found faster than the two of `\u`; repodata rarely has either).
+    let may_have_base_url = memchr::memchr(b'\\', &json).is_some()
+        || memchr::memmem::find(&json, b"base_url").is_some();
     if may_have_base_url {
         let head: Head = serde_json::from_slice(&json).map_err(not_repodata)?;
         check_base_url(head.info.and_then(|info| info.base_url).as_deref()).map_err(|reason| {
@@ -247,7 +248,6 @@ pub(super) fn index_repodata(
             }
         })?;
     }
-    let json = bytes::Bytes::from(json);
     let sparse = SparseRepoData::from_bytes(channel.clone(), subdir, json.clone(), None)
         .map_err(not_repodata)?;
     Ok(SubdirIndex {
@@ -437,7 +437,7 @@ mod tests {
     fn records(json: &str, names: &[&str]) -> Result<Vec<RepoDataRecord>, CondaError> {
         let index = index_repodata(
             Compression::None,
-            json.as_bytes().to_vec(),
+            Body::from(json.as_bytes().to_vec()),
             &test_url(),
             MAX_REPODATA,
             &channel(),
@@ -529,7 +529,7 @@ mod tests {
         let index = |variant, bytes: &[u8], limit| {
             index_repodata(
                 variant,
-                bytes.to_vec(),
+                Body::copy_from_slice(bytes),
                 &test_url(),
                 limit,
                 &channel(),

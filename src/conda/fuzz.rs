@@ -78,7 +78,14 @@ fn property(input: &[u8]) -> Outcome {
         Url::parse("https://conda.example/forge/").map_err(|e| e.to_string())?,
     ));
     let index = |variant, bytes: &[u8]| {
-        index_repodata(variant, bytes.to_vec(), &url, LIMIT, &channel, "linux-64")
+        index_repodata(
+            variant,
+            crate::fetch::Body::copy_from_slice(bytes),
+            &url,
+            LIMIT,
+            &channel,
+            "linux-64",
+        )
     };
     let _ = index(Compression::Zstd, input);
     let _ = index(Compression::Bzip2, input);

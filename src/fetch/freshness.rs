@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 use super::cache::{HttpEntry, Validators};
-use super::{FetchError, Fetcher};
+use super::{Body, FetchError, Fetcher};
 
 /// How long a 404 is remembered online: the URL is not asked again within it (a file may be
 /// published later, even at an immutable path, so an absence never lasts forever).
@@ -30,9 +30,9 @@ pub(crate) enum Mutability {
 /// What to do about a URL before asking the network.
 pub(super) enum Plan {
     /// Answer with this, without asking.
-    Answer(Result<Vec<u8>, FetchError>),
+    Answer(Result<Body, FetchError>),
     /// Ask, presenting the validators of this cached body (if any) so that a 304 can keep it.
-    Ask(Option<(Vec<u8>, Validators)>),
+    Ask(Option<(Body, Validators)>),
 }
 
 impl Fetcher {
@@ -83,7 +83,7 @@ impl Fetcher {
     /// What was read from part of the immutable file at `url` (`part` names it, like
     /// `METADATA`) and kept with [`Fetcher::keep_part`]: warm and offline runs take it from the
     /// cache instead of asking again; `--refresh` reads it again.
-    pub(crate) fn kept_part(&self, url: &Url, part: &str) -> Option<Vec<u8>> {
+    pub(crate) fn kept_part(&self, url: &Url, part: &str) -> Option<Body> {
         if self.refresh {
             return None;
         }
@@ -175,7 +175,7 @@ mod tests {
         let online = fetcher(&cache, false, false);
         assert!(matches!(
             online.plan(&url, Mutability::Immutable),
-            Plan::Answer(Ok(body)) if body == b"<project/>"
+            Plan::Answer(Ok(body)) if body[..] == b"<project/>"[..]
         ));
         assert!(matches!(
             online.plan(&url, Mutability::Mutable),

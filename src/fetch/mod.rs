@@ -52,6 +52,10 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// The bytes of a range request, and the whole file's size when the answer was partial.
 pub(crate) type RangeBody = (Vec<u8>, Option<u64>);
 
+/// A fetched body: in memory, or mapped from the cache when it is large (see
+/// [`Cache::http_get`]), so a 250 MB index is never copied to be read.
+pub(crate) type Body = bytes::Bytes;
+
 /// Settings of a [`Fetcher`].
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -132,7 +136,7 @@ impl Fetcher {
 
     /// Fetches every URL's body at once, each a mutable index (revalidated when cached); results
     /// are in the order of `urls`.
-    pub(crate) fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Vec<u8>, FetchError>> {
+    pub(crate) fn get_all(&self, urls: &[Url], what: &str) -> Vec<Result<Body, FetchError>> {
         self.run_all(urls, what, |url| self.get(url, None, Mutability::Mutable))
     }
 
@@ -142,7 +146,7 @@ impl Fetcher {
         &self,
         requests: &[(Url, Mutability)],
         what: &str,
-    ) -> Vec<Result<Vec<u8>, FetchError>> {
+    ) -> Vec<Result<Body, FetchError>> {
         self.run_all(requests, what, |(url, mutability)| {
             self.get(url, None, *mutability)
         })
@@ -154,7 +158,7 @@ impl Fetcher {
         urls: &[Url],
         what: &str,
         accept: &str,
-    ) -> Vec<Result<Vec<u8>, FetchError>> {
+    ) -> Vec<Result<Body, FetchError>> {
         self.run_all(urls, what, |url| {
             self.get(url, Some(accept), Mutability::Mutable)
         })
@@ -168,9 +172,9 @@ impl Fetcher {
     pub(crate) fn parse_or_refetch<T, E>(
         &self,
         url: &Url,
-        body: Vec<u8>,
+        body: Body,
         accept: Option<&str>,
-        parse: impl Fn(Vec<u8>) -> Result<T, E>,
+        parse: impl Fn(Body) -> Result<T, E>,
     ) -> Result<T, E> {
         let error = match parse(body) {
             Ok(parsed) => return Ok(parsed),
@@ -289,10 +293,10 @@ impl Fetcher {
         url: &Url,
         accept: Option<&str>,
         mutability: Mutability,
-    ) -> Result<Vec<u8>, FetchError> {
+    ) -> Result<Body, FetchError> {
         let limit = self.index_limit(size::INDEX_BODY);
         if url.scheme() == "file" {
-            return read_local(url, limit);
+            return read_local(url, limit).map(Body::from);
         }
         let cached = match self.plan(url, mutability) {
             Plan::Answer(answer) => return answer,
@@ -352,7 +356,7 @@ impl Fetcher {
                 path: self.cache.root().display().to_string(),
                 source,
             })?;
-        Ok(body)
+        Ok(Body::from(body))
     }
 
     /// Sends a GET with retries; the body of a success goes into a sink `new_sink` makes for

@@ -6,7 +6,7 @@
 use url::Url;
 
 use super::error::MavenError;
-use crate::fetch::{Checksum, FetchError, Fetcher, Mutability};
+use crate::fetch::{Body, Checksum, FetchError, Fetcher, Mutability};
 
 /// The checksum files, strongest first, and the length of each one's hex digest.
 const KINDS: [(&str, usize); 3] = [("sha512", 128), ("sha256", 64), ("sha1", 40)];
@@ -39,7 +39,7 @@ pub(crate) fn published(
 /// [`KINDS`]).
 fn strongest(
     fetcher: &Fetcher,
-    answers: impl Iterator<Item = (Url, Result<Vec<u8>, FetchError>)>,
+    answers: impl Iterator<Item = (Url, Result<Body, FetchError>)>,
 ) -> Result<Option<Checksum>, MavenError> {
     for ((url, body), (kind, length)) in answers.zip(KINDS) {
         let body = match body {

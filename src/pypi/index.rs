@@ -27,7 +27,7 @@ use super::sdist::source::LookedAt;
 use super::simple::{DistFile, MetadataFile, ProjectPage, parse_page};
 use super::tags::Target;
 
-use crate::fetch::{ArtifactRequest, Checksum, Fetcher, Mutability};
+use crate::fetch::{ArtifactRequest, Body, Checksum, Fetcher, Mutability};
 use crate::repository::Repository;
 
 /// What project pages are asked for: PEP 691 JSON, else the PEP 503 HTML page.
@@ -461,12 +461,12 @@ impl<'a> Indexes<'a> {
                     .into_iter()
                     .map(|artifact| {
                         let artifact = artifact?;
-                        std::fs::read(&artifact.path).map_err(|source| {
-                            crate::fetch::FetchError::File {
+                        std::fs::read(&artifact.path)
+                            .map(Body::from)
+                            .map_err(|source| crate::fetch::FetchError::File {
                                 path: artifact.path.display().to_string(),
                                 source,
-                            }
-                        })
+                            })
                     })
                     .collect::<Vec<_>>()
             });

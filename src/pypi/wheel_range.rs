@@ -31,7 +31,7 @@ pub fn read_metadata(fetcher: &Fetcher, urls: &[Url]) -> Vec<Option<String>> {
     let kept: Vec<Option<String>> = urls
         .iter()
         .map(|url| fetcher.kept_part(url, PART))
-        .map(|body| body.and_then(|body| String::from_utf8(body).ok()))
+        .map(|body| body.and_then(|body| String::from_utf8(body.into()).ok()))
         .collect();
     let missing: Vec<Url> = urls
         .iter()
