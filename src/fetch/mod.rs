@@ -434,7 +434,10 @@ impl Fetcher {
             return Ok(Err(status));
         }
         let headers = response.headers().clone();
-        let sink = new_sink().map_err(Failure::Write)?;
+        let mut sink = new_sink().map_err(Failure::Write)?;
+        if let Some(length) = response.content_length() {
+            sink.expect(length.min(limit.bytes));
+        }
         let body = read_body(response, &mut speed, limit, sink).await?;
         Ok(Ok(Response::Body { body, headers }))
     }
@@ -460,12 +463,23 @@ impl Fetcher {
 /// for artifacts.
 trait Sink {
     fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
+
+    /// Told the body's announced length (at most its limit) before the first chunk.
+    fn expect(&mut self, length: u64) {
+        let _ = length;
+    }
 }
 
 impl Sink for Vec<u8> {
     fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
         self.extend_from_slice(chunk);
         Ok(())
+    }
+
+    /// Room for the whole body at once: a 250 MB index grown by doubling is copied about
+    /// twice over as it arrives.
+    fn expect(&mut self, length: u64) {
+        self.reserve(usize::try_from(length).unwrap_or(0));
     }
 }
 

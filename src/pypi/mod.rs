@@ -36,7 +36,9 @@ use std::path::Path;
 use std::str::FromStr;
 
 use pep440_rs::Version;
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
+use pep508_rs::{
+    MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement, VersionOrUrl,
+};
 use pubgrub::PubGrubError;
 
 pub use details::PypiDetails;
@@ -119,7 +121,7 @@ impl<'a> PypiPackages<'a> {
                     .map_err(|e| spec_error(format!("[repositories] pypi: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(Self {
+        let packages = Self {
             indexes: Indexes::new(fetcher, repositories, target.clone(), exclude_newer)
                 .with_builds(index::Builds {
                     builder: build::MetadataBuilder::new(
@@ -133,7 +135,22 @@ impl<'a> PypiPackages<'a> {
             target,
             exclude_newer,
             roots,
-        }))
+        };
+        packages.prefetch_requested();
+        Ok(Some(packages))
+    }
+
+    /// Fetches the pages of every layer's requested projects at once, in the first round: a
+    /// higher layer's pages are in by the time the layers below it are resolved.
+    fn prefetch_requested(&self) {
+        let requested: Vec<PackageName> = self
+            .roots
+            .values()
+            .flatten()
+            .filter(|requirement| !matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))))
+            .map(|requirement| requirement.name.clone())
+            .collect();
+        self.indexes.prefetch_projects(&requested);
     }
 }
 

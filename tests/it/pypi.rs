@@ -224,6 +224,32 @@ fn an_unsatisfiable_set_gets_pubgrubs_explanation() {
     );
 }
 
+/// Every layer's requested projects are asked for in the first round: the page of a higher
+/// layer's project arrives before the lowest layer has had its first answer, not after that
+/// layer is resolved.
+#[test]
+fn every_layers_requested_pages_are_asked_for_at_once() {
+    const LATENCY: std::time::Duration = std::time::Duration::from_millis(300);
+    let server = Server::start(&fixtures());
+    server.set_latency(LATENCY);
+    let (_, output) = resolve(
+        &server,
+        &[("base", &["urllib3==1.26.5"]), ("app", &["idna==3.3"])],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = server.log();
+    let first = log[0].1;
+    let idna = log
+        .iter()
+        .find(|(path, _)| path == "/simple/idna/")
+        .expect("idna's page is asked for");
+    assert!(
+        idna.1.duration_since(first) < LATENCY,
+        "idna's page was asked {:?} after the first request: {log:?}",
+        idna.1.duration_since(first)
+    );
+}
+
 #[test]
 fn a_higher_layer_resolves_against_the_lower_layers_pins() {
     let server = Server::start(&fixtures());
