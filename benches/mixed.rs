@@ -164,6 +164,34 @@ fn cold_resolve(spec: &Path) -> Duration {
     started.elapsed()
 }
 
+/// How many rounds of requests `arrivals` (each server's, as it logged them) fall into: a round
+/// starts with the first request that arrives a whole latency after the current round began.
+fn rounds(mut arrivals: Vec<Instant>) -> usize {
+    arrivals.sort();
+    let mut rounds = 0;
+    let mut began: Option<Instant> = None;
+    for at in arrivals {
+        if began.is_none_or(|began| at.duration_since(began) >= LATENCY * 9 / 10) {
+            rounds += 1;
+            began = Some(at);
+        }
+    }
+    rounds
+}
+
+/// One cold resolve of `spec`: the requests it made and the rounds they fell into.
+fn requests_and_rounds(spec: &Path, servers: &[support::Server]) -> (usize, usize) {
+    let before: Vec<usize> = servers.iter().map(|s| s.log().len()).collect();
+    cold_resolve(spec);
+    let arrivals: Vec<Instant> = servers
+        .iter()
+        .zip(before)
+        .flat_map(|(server, before)| server.log().split_off(before))
+        .map(|(_, at)| at)
+        .collect();
+    (arrivals.len(), rounds(arrivals))
+}
+
 fn median(spec: &Path) -> Duration {
     let mut times: Vec<Duration> = (0..RUNS).map(|_| cold_resolve(spec)).collect();
     times.sort();
@@ -229,7 +257,13 @@ fn benches(c: &mut Criterion) {
 
     let mut summary = Vec::new();
     for (name, spec) in &alone {
-        summary.push((*name, median(spec)));
+        let (requests, rounds) = requests_and_rounds(spec, &servers);
+        let time = median(spec);
+        eprintln!(
+            "mixed bench: {name} alone: {time:.2?}, {requests} requests in {rounds} rounds of {LATENCY:?} ({:.1} rounds of wall)",
+            time.as_secs_f64() / LATENCY.as_secs_f64()
+        );
+        summary.push((*name, time));
     }
     let wall = median(&mixed);
     let (slowest, max) = summary.iter().max_by_key(|(_, time)| *time).unwrap();

@@ -283,42 +283,44 @@ pub(super) fn load_records<'a>(
         None,
         PackageFormatSelection::PreferConda,
     )
-    .map_err(|source| {
-        // Which index, and which record: found by reading them whole, now that one is bad.
-        let bad = indexes
-            .clone()
-            .find(|index| {
-                index
-                    .sparse
-                    .load_all_records(PackageFormatSelection::All)
-                    .is_err()
-            })
-            .or(indexes.clone().next());
-        let Some(index) = bad else {
-            return CondaError::BadRecord {
-                url: String::new(),
-                package: String::new(),
-                source,
-            };
+    .map_err(|source| unreadable_record(indexes, source))
+}
+
+/// The error for a record of `indexes` that did not read (`source`): the index and package it
+/// is in, found by reading each package's records in turn, now that one is bad.
+fn unreadable_record<'a>(
+    mut indexes: impl Iterator<Item = &'a SubdirIndex>,
+    source: std::io::Error,
+) -> CondaError {
+    let all = PackageFormatSelection::All;
+    let bad = indexes.find_map(|index| {
+        let package = index.sparse.package_names(all).find(|name| {
+            let name = PackageName::new_unchecked(*name);
+            index.sparse.load_records(&name, all).is_err()
+        })?;
+        Some((index, package.to_string()))
+    });
+    let Some((index, package)) = bad else {
+        // Every package reads on its own: only the walk over them failed.
+        return CondaError::BadRecord {
+            url: "(the channels' repodata)".into(),
+            package: "(a dependency)".into(),
+            source,
         };
-        let url = index.url.to_string();
-        match malformed_digest(&index.json) {
-            Some((package, digest)) => CondaError::MalformedDigest {
-                url,
-                package,
-                digest,
-            },
-            None => CondaError::BadRecord {
-                url,
-                package: names
-                    .iter()
-                    .map(|n| n.as_normalized().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                source,
-            },
-        }
-    })
+    };
+    let url = index.url.to_string();
+    match malformed_digest(&index.json) {
+        Some((package, digest)) => CondaError::MalformedDigest {
+            url,
+            package,
+            digest,
+        },
+        None => CondaError::BadRecord {
+            url,
+            package,
+            source,
+        },
+    }
 }
 
 /// Checks the repodata's `base_url`, which `rattler_conda_types` joins into each record's URL
@@ -495,6 +497,20 @@ mod tests {
         let error = records(&json, &["unrelated"]).unwrap_err();
         assert!(
             crate::causes::chain(&error).contains("is not a conda record"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_record_is_named_by_its_own_package_not_the_request() {
+        let json = format!(
+            r#"{{"info":{{"subdir":"linux-64"}},
+                "packages.conda":{{"app-1.0-h0.conda":{},"broken-1.0-h0.conda":{{"name":7}}}}}}"#,
+            record("app", "h0", r#""broken >=1""#),
+        );
+        let error = records(&json, &["app"]).unwrap_err();
+        assert!(
+            matches!(&error, CondaError::BadRecord { package, .. } if package == "broken"),
             "{error}"
         );
     }
