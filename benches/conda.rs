@@ -13,9 +13,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use imglock::fetch::Cache;
-use imglock::progress::Progress;
-use imglock::resolve::{ResolveOptions, resolve};
 
 /// The virtual packages imglock uses for a linux/amd64 image with the default glibc.
 const VIRTUAL: [&str; 4] = [
@@ -44,23 +41,9 @@ const SETS: &[(&str, &[&str], &[&str])] = &[
     ),
 ];
 
+/// imglock's resolve of `spec`: how many packages it locked.
 fn imglock_resolve(spec: &Path, cache: &Path) -> usize {
-    let lock = spec.with_file_name("imglock.lock");
-    let _ = std::fs::remove_file(&lock);
-    let report = resolve(&ResolveOptions {
-        spec: spec.to_path_buf(),
-        lock: Some(lock),
-        offline: false,
-        refresh: false,
-        upgrade: true,
-        upgrade_packages: Vec::new(),
-        exclude_newer: None,
-        no_build: false,
-        no_build_packages: Vec::new(),
-        cache: Cache::at(cache),
-        progress: Progress::hidden(),
-    })
-    .unwrap();
+    let report = support::library_resolve(spec, cache, None);
     report.lock.layers.iter().map(|l| l.packages.len()).sum()
 }
 

@@ -16,9 +16,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use imglock::fetch::Cache;
-use imglock::progress::Progress;
-use imglock::resolve::{ResolveOptions, resolve};
 use sha1::Digest;
 
 const LATENCY: Duration = Duration::from_millis(30);
@@ -141,26 +138,9 @@ fn maven_repository(corpus: &Path) -> tempfile::TempDir {
 /// Resolves `spec` (in a folder of its own) with an empty cache; the time it took.
 fn cold_resolve(spec: &Path) -> Duration {
     let cache = tempfile::tempdir().unwrap();
-    let lock = spec.with_file_name("imglock.lock");
+    let exclude_newer = support::pypi_sets::exclude_newer(PYPI_SET);
     let started = Instant::now();
-    resolve(&ResolveOptions {
-        spec: spec.to_path_buf(),
-        lock: Some(lock),
-        offline: false,
-        refresh: false,
-        upgrade: true,
-        upgrade_packages: Vec::new(),
-        exclude_newer: Some(
-            support::pypi_sets::exclude_newer(PYPI_SET)
-                .parse()
-                .expect("a valid instant"),
-        ),
-        no_build: false,
-        no_build_packages: Vec::new(),
-        cache: Cache::at(cache.path()),
-        progress: Progress::hidden(),
-    })
-    .unwrap();
+    support::library_resolve(spec, cache.path(), Some(&exclude_newer));
     started.elapsed()
 }
 

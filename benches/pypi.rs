@@ -10,9 +10,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use imglock::fetch::Cache;
-use imglock::progress::Progress;
-use imglock::resolve::{ResolveOptions, resolve};
 
 /// The recorded sets compared, each as of its own `--exclude-newer`. dask-worker has two sdists
 /// without static metadata (PyYAML 5.3.1, locket 0.2.0): imglock builds their metadata in a
@@ -22,25 +19,6 @@ const SETS: &[&str] = &["dask", "science", "databricks-10.4", "dask-worker"];
 
 /// The sets whose sdists need a metadata build.
 const NEEDS_BUILDS: &[&str] = &["dask-worker"];
-
-fn imglock_resolve(spec: &Path, cache: &Path, exclude_newer: &str) {
-    let lock = spec.with_file_name("imglock.lock");
-    let _ = std::fs::remove_file(&lock);
-    resolve(&ResolveOptions {
-        spec: spec.to_path_buf(),
-        lock: Some(lock),
-        offline: false,
-        refresh: false,
-        upgrade: true,
-        upgrade_packages: Vec::new(),
-        exclude_newer: Some(exclude_newer.parse().expect("a valid instant")),
-        no_build: false,
-        no_build_packages: Vec::new(),
-        cache: Cache::at(cache),
-        progress: Progress::hidden(),
-    })
-    .unwrap();
-}
 
 fn uv_compile(index: &str, set: &str, cache: Option<&Path>) {
     let input = support::pypi_sets::path(set);
@@ -113,16 +91,16 @@ fn benches(c: &mut Criterion) {
         group.bench_function(format!("{set}: imglock cold"), |b| {
             b.iter(|| {
                 let cache = tempfile::tempdir().unwrap();
-                imglock_resolve(&spec, cache.path(), &exclude_newer);
+                support::library_resolve(&spec, cache.path(), Some(&exclude_newer));
             });
         });
         group.bench_function(format!("{set}: uv cold (--no-cache)"), |b| {
             b.iter(|| uv_compile(&index, set, None))
         });
         let imglock_cache = work.path().join("imglock-cache");
-        imglock_resolve(&spec, &imglock_cache, &exclude_newer);
+        support::library_resolve(&spec, &imglock_cache, Some(&exclude_newer));
         group.bench_function(format!("{set}: imglock warm"), |b| {
-            b.iter(|| imglock_resolve(&spec, &imglock_cache, &exclude_newer))
+            b.iter(|| support::library_resolve(&spec, &imglock_cache, Some(&exclude_newer)))
         });
         let uv_cache = work.path().join("uv-cache");
         uv_compile(&index, set, Some(&uv_cache));

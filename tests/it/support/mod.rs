@@ -294,3 +294,28 @@ pub fn resolved_mixed_example() -> tempfile::TempDir {
     assert!(output.status.success(), "{}", stderr(&output));
     work
 }
+
+/// The library's resolve of `spec` (`--upgrade`, no progress), its lock beside it, with the cache
+/// in `cache` and, when given, `--exclude-newer`: how the benches resolve in-process.
+pub fn library_resolve(
+    spec: &Path,
+    cache: &Path,
+    exclude_newer: Option<&str>,
+) -> imglock::resolve::ResolveReport {
+    let lock = spec.with_file_name("imglock.lock");
+    let _ = std::fs::remove_file(&lock);
+    imglock::resolve::resolve(&imglock::resolve::ResolveOptions {
+        spec: spec.to_path_buf(),
+        lock: Some(lock),
+        offline: false,
+        refresh: false,
+        upgrade: true,
+        upgrade_packages: Vec::new(),
+        exclude_newer: exclude_newer.map(|instant| instant.parse().expect("a valid instant")),
+        no_build: false,
+        no_build_packages: Vec::new(),
+        cache: imglock::fetch::Cache::at(cache),
+        progress: imglock::progress::Progress::hidden(),
+    })
+    .unwrap()
+}
