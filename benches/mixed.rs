@@ -4,10 +4,12 @@
 //! the slowest layer alone (every ecosystem's fetches in flight at once), where resolving them
 //! one after another would cost their sum.
 //!
-//! The repositories: the R and Bioconductor fixtures (built with real R), the recorded PyPI Dask
-//! set, the conda corpus's `defaults`-style channel and the Maven Central POMs of the corpus
-//! (spark-core_2.12 3.5.3), served beside a jar and its `.sha1` written for each artifact that
-//! resolution takes (the corpus has POMs only). Skipped, with a message, without ../shared.
+//! The repositories: the corpus's full CRAN index (tidyverse's closure, each package served as a
+//! small source tarball written for it, since the corpus has no tarballs), the Bioconductor
+//! fixture (built with real R), the recorded PyPI Dask set, the conda corpus's `defaults`-style
+//! channel and the Maven Central POMs of the corpus (spark-core_2.12 3.5.3), served beside a jar
+//! and its `.sha1` written for each artifact that resolution takes (the corpus has POMs only).
+//! Skipped, with a message, without ../shared.
 
 #[path = "../tests/it/support/mod.rs"]
 mod support;
@@ -21,6 +23,8 @@ use sha1::Digest;
 const LATENCY: Duration = Duration::from_millis(30);
 /// The PyPI set of the Python layer; its `--exclude-newer` holds for the whole resolve.
 const PYPI_SET: &str = "dask";
+/// The CRAN layer's request, resolved over the corpus's full index.
+const R_ROOT: &str = "tidyverse";
 const SPARK: &str = "org.apache.spark_spark-core_2.12_3.5.3";
 /// Cold resolves measured for the summary's medians.
 const RUNS: usize = 5;
@@ -41,10 +45,7 @@ fn layers() -> Vec<Layer> {
     vec![
         Layer {
             name: "r",
-            line: format!(
-                "cran = {}",
-                quoted(&strings(&["plotkit (>= 3.0)", "usehdr"]))
-            ),
+            line: format!("cran = {}", quoted(&strings(&[R_ROOT]))),
         },
         Layer {
             name: "bioc",
@@ -135,6 +136,61 @@ fn maven_repository(corpus: &Path) -> tempfile::TempDir {
     dir
 }
 
+/// A CRAN repository: the corpus's full index as `src/contrib/PACKAGES.gz` (as CRAN serves it) and, for each package of
+/// [`R_ROOT`]'s closure, a source tarball holding its DESCRIPTION.
+fn cran_repository(index: &Path) -> tempfile::TempDir {
+    use imglock::cran::{LayerInput, NoArchive, RVersion, RepoIndex, RepoKind, Requirement};
+    let dir = tempfile::tempdir().unwrap();
+    let contrib = dir.path().join("src/contrib");
+    std::fs::create_dir_all(&contrib).unwrap();
+    let text = std::fs::read_to_string(index).unwrap();
+    let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gzipped, text.as_bytes()).unwrap();
+    std::fs::write(contrib.join("PACKAGES.gz"), gzipped.finish().unwrap()).unwrap();
+    let repository = imglock::repository::Repository::parse(
+        "https://cran.invalid",
+        Path::new("/"),
+        Path::new("/"),
+    )
+    .unwrap();
+    let indexes = [RepoIndex::parse(repository, RepoKind::Cran, &text).unwrap()];
+    let roots = [(RepoKind::Cran, R_ROOT.parse::<Requirement>().unwrap())];
+    let input = LayerInput {
+        layer: "bench",
+        roots: &roots,
+        fixed: &Default::default(),
+        preferred: &Default::default(),
+        explicit: &Default::default(),
+        r_version: &"4.2.2".parse::<RVersion>().unwrap(),
+    };
+    let outcome = imglock::cran::resolve_layer(&indexes, &NoArchive, &input).unwrap();
+    for selected in outcome.packages {
+        let entry = selected.entry;
+        let description = format!(
+            "Package: {}\nVersion: {}\nLicense: MIT\n",
+            entry.name, entry.version
+        );
+        let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        let mut header = tar::Header::new_gnu();
+        header.set_size(description.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        archive
+            .append_data(
+                &mut header,
+                format!("{}/DESCRIPTION", entry.name),
+                description.as_bytes(),
+            )
+            .unwrap();
+        let bytes = archive.into_inner().unwrap().finish().unwrap();
+        std::fs::write(dir.path().join(&entry.path), bytes).unwrap();
+    }
+    dir
+}
+
 /// Resolves `spec` (in a folder of its own) with an empty cache; the time it took.
 fn cold_resolve(spec: &Path) -> Duration {
     let cache = tempfile::tempdir().unwrap();
@@ -188,7 +244,8 @@ fn write_spec(work: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 fn benches(c: &mut Criterion) {
-    let (Some(maven), Some(conda)) = (
+    let (Some(cran), Some(maven), Some(conda)) = (
+        support::shared_corpus("cran-2025-01-macos-binary.PACKAGES"),
         support::shared_corpus("maven/central"),
         support::conda::conda_corpus(),
     ) else {
@@ -196,14 +253,17 @@ fn benches(c: &mut Criterion) {
         return;
     };
     let fixtures = support::fixtures();
+    let cran = cran_repository(&cran);
     let maven = maven_repository(&maven);
     let conda = support::conda::conda_corpus_channels(&conda);
     let servers: Vec<support::Server> = [
-        fixtures.join("cran"),
+        cran.path().to_path_buf(),
         fixtures.join("bioc"),
         fixtures.join("pypi"),
         conda.path().to_path_buf(),
         maven.path().join("repo"),
+        // What the Bioconductor fixture's packages need from CRAN.
+        fixtures.join("cran"),
     ]
     .iter()
     .map(|root| support::Server::start(root))
@@ -213,8 +273,9 @@ fn benches(c: &mut Criterion) {
     }
     let url = |i: usize| servers[i].url();
     let repositories = format!(
-        "[repositories]\ncran = [\"{}\"]\nbioconductor = \"{}\"\npypi = \"{}/simple\"\nconda = [\"{}/index4\"]\nmaven = [\"{}\"]\n",
+        "[repositories]\ncran = [\"{}\", \"{}\"]\nbioconductor = \"{}\"\npypi = \"{}/simple\"\nconda = [\"{}/index4\"]\nmaven = [\"{}\"]\n",
         url(0),
+        url(5),
         url(1),
         url(2),
         url(3),
