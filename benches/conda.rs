@@ -43,7 +43,7 @@ const SETS: &[(&str, &[&str], &[&str])] = &[
 
 /// imglock's resolve of `spec`: how many packages it locked.
 fn imglock_resolve(spec: &Path, cache: &Path) -> usize {
-    let report = support::library_resolve(spec, cache, None);
+    let report = support::first_resolve(spec, cache, None);
     report.lock.layers.iter().map(|l| l.packages.len()).sum()
 }
 

@@ -91,16 +91,16 @@ fn benches(c: &mut Criterion) {
         group.bench_function(format!("{set}: imglock cold"), |b| {
             b.iter(|| {
                 let cache = tempfile::tempdir().unwrap();
-                support::library_resolve(&spec, cache.path(), Some(&exclude_newer));
+                support::first_resolve(&spec, cache.path(), Some(&exclude_newer));
             });
         });
         group.bench_function(format!("{set}: uv cold (--no-cache)"), |b| {
             b.iter(|| uv_compile(&index, set, None))
         });
         let imglock_cache = work.path().join("imglock-cache");
-        support::library_resolve(&spec, &imglock_cache, Some(&exclude_newer));
+        support::first_resolve(&spec, &imglock_cache, Some(&exclude_newer));
         group.bench_function(format!("{set}: imglock warm"), |b| {
-            b.iter(|| support::library_resolve(&spec, &imglock_cache, Some(&exclude_newer)))
+            b.iter(|| support::first_resolve(&spec, &imglock_cache, Some(&exclude_newer)))
         });
         let uv_cache = work.path().join("uv-cache");
         uv_compile(&index, set, Some(&uv_cache));

@@ -20,6 +20,9 @@ use crate::verify::inventory::Inventory;
 #[derive(Clone, Copy)]
 pub struct ResolverInputs<'a> {
     pub spec: &'a Spec,
+    /// What the lock being replaced pins (`--upgrade` or not): the packages this resolve will
+    /// likely ask about again, whose metadata a resolver may ask for in its first round.
+    pub likely: &'a [crate::package::Pin],
     /// The folder relative repository paths are relative to (the lock's).
     pub lock_dir: &'a Path,
     pub fetcher: &'a Fetcher,

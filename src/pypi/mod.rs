@@ -77,6 +77,7 @@ impl<'a> PypiPackages<'a> {
         fetcher: &'a Fetcher,
         exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
         no_build: crate::support::NoBuild<'_>,
+        likely: &[Pin],
     ) -> Result<Option<Self>, PypiError> {
         let roots = layer_roots(spec)?;
         if roots.is_empty() {
@@ -136,21 +137,27 @@ impl<'a> PypiPackages<'a> {
             exclude_newer,
             roots,
         };
-        packages.prefetch_requested();
+        packages.prefetch_first_round(likely);
         Ok(Some(packages))
     }
 
-    /// Fetches the pages of every layer's requested projects at once, in the first round: a
-    /// higher layer's pages are in by the time the layers below it are resolved.
-    fn prefetch_requested(&self) {
-        let requested: Vec<PackageName> = self
+    /// Fetches at once, in the first round, the pages of every layer's requested projects (a
+    /// higher layer's pages are in by the time the layers below it are resolved) and of the
+    /// `likely` ones the replaced lock pins (a re-resolve revalidates them all in one round
+    /// instead of one level of the dependency tree after another).
+    fn prefetch_first_round(&self, likely: &[Pin]) {
+        let requested = self
             .roots
             .values()
             .flatten()
             .filter(|requirement| !matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))))
-            .map(|requirement| requirement.name.clone())
-            .collect();
-        self.indexes.prefetch_projects(&requested);
+            .map(|requirement| requirement.name.clone());
+        let likely = likely
+            .iter()
+            .filter(|pin| pin.ecosystem == Ecosystem::Pypi)
+            .filter_map(|pin| PackageName::from_str(&pin.name).ok());
+        let names: Vec<PackageName> = requested.chain(likely).collect();
+        self.indexes.prefetch_projects(&names);
     }
 }
 

@@ -29,6 +29,7 @@ impl EcosystemSupport for Python {
             inputs.fetcher,
             inputs.exclude_newer,
             inputs.no_build,
+            inputs.likely,
         )?))
     }
 

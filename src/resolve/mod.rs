@@ -76,18 +76,15 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let spec = Spec::read(&options.spec)?;
     let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
     let lock_dir = crate::files::parent_dir(&lock_path);
-    let previous_text = std::fs::read_to_string(&lock_path).ok();
-    let previous = match (&previous_text, options.upgrade) {
-        (Some(text), false) => Some(Lock::parse(&lock_path, text)?),
-        _ => None,
-    };
+    let earlier = EarlierLock::read(&lock_path, options.upgrade)?;
+    // Its pins are kept unless `--upgrade` says otherwise.
+    let previous = earlier.lock.as_ref().filter(|_| !options.upgrade);
     let preferred: Vec<Pin> = previous
-        .iter()
+        .into_iter()
         .flat_map(Lock::pins)
         .filter(|pin| !options.upgrade_packages.contains(&pin.name))
         .collect();
     let preferred_builds = previous
-        .as_ref()
         .map(|lock| lock.build_pins(&options.upgrade_packages))
         .unwrap_or_default();
 
@@ -98,8 +95,10 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         progress: options.progress,
         limits: HttpLimits::from_env().map_err(FetchError::from)?,
     })?;
+    let likely: Vec<Pin> = earlier.lock.iter().flat_map(Lock::pins).collect();
     let inputs = ResolverInputs {
         spec: &spec,
+        likely: &likely,
         lock_dir: &lock_dir,
         fetcher: &fetcher,
         exclude_newer: options.exclude_newer,
@@ -115,17 +114,16 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let parts = run_pipelines(inputs, preferred)?;
     let (mut lock, mut notes) = assemble(&spec, parts);
     notes.extend(unknown_upgrades(&options.upgrade_packages, &lock));
-    if let Some(previous) = &previous {
+    if let Some(previous) = previous {
         refuse_republished(previous, &lock, &options.upgrade_packages)?;
     }
-    keep_recorded(
-        &lock_path,
-        previous.as_ref(),
-        previous_text.as_deref(),
-        &mut lock,
-    );
+    if let Some(earlier) = &earlier.lock {
+        for support in crate::registry::ALL {
+            support.keep_recorded(earlier, &mut lock);
+        }
+    }
     let rendered = crate::lock::render(&lock);
-    let changed = previous_text.as_deref() != Some(rendered.as_str());
+    let changed = earlier.text.as_deref() != Some(rendered.as_str());
     if changed {
         lock.write(&lock_path)?;
     }
@@ -137,18 +135,28 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     })
 }
 
-/// Keeps in `lock` what the previous lock (`previous`, or with `--upgrade` its `text` when it
-/// reads) recorded from built images, where it still holds: see
-/// [`crate::support::EcosystemSupport::keep_recorded`].
-fn keep_recorded(path: &Path, previous: Option<&Lock>, text: Option<&str>, lock: &mut Lock) {
-    let upgraded_from = match (previous, text) {
-        (None, Some(text)) => Lock::parse(path, text).ok(),
-        _ => None,
-    };
-    if let Some(kept_from) = previous.or(upgraded_from.as_ref()) {
-        for support in crate::registry::ALL {
-            support.keep_recorded(kept_from, lock);
-        }
+/// The lock a resolve replaces, as it was before the resolve began.
+struct EarlierLock {
+    /// Its text, to tell whether the new lock's bytes differ.
+    text: Option<String>,
+    /// It read, whatever `--upgrade` says: what built images recorded in it is kept where it
+    /// still holds ([`crate::support::EcosystemSupport::keep_recorded`]), and what it pins is
+    /// what this resolve likely asks about again. Under `--upgrade` a lock that does not read
+    /// is no error.
+    lock: Option<Lock>,
+}
+
+impl EarlierLock {
+    /// The lock at `path`, if there is one. One that does not read is an error, unless it is
+    /// to be replaced whole (`upgrade`).
+    fn read(path: &Path, upgrade: bool) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).ok();
+        let lock = match (&text, upgrade) {
+            (Some(text), false) => Some(Lock::parse(path, text)?),
+            (Some(text), true) => Lock::parse(path, text).ok(),
+            (None, _) => None,
+        };
+        Ok(Self { text, lock })
     }
 }
 

@@ -318,3 +318,44 @@ fn metadata_read_with_range_requests_is_kept_for_warm_and_offline_runs() {
     assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(project.lock().unwrap(), online);
 }
+
+/// A re-resolve with the lock in place asks for every PyPI page it revalidates in one round: the
+/// replaced lock names them, so the pages of the dependencies do not wait for the pages of the
+/// packages that need them (the Dask set's tree is six levels deep).
+#[test]
+fn a_warm_pypi_re_resolve_revalidates_its_pages_in_one_round() {
+    const LATENCY: std::time::Duration = std::time::Duration::from_millis(200);
+    let server = Server::start(&crate::pypi::fixtures());
+    let index = format!("{}/simple", server.url());
+    let requirements = pypi_sets::requirements("dask");
+    let requirements: Vec<&str> = requirements.iter().map(String::as_str).collect();
+    let project = Project::new(&crate::pypi::python_spec(&index, &[("py", &requirements)]));
+    let exclude_newer = pypi_sets::exclude_newer("dask");
+    let flags = ["--exclude-newer", exclude_newer.as_str()];
+    resolve_ok(&project, &flags);
+    server.set_latency(LATENCY);
+    let before = server.log().len();
+    resolve_ok(&project, &flags);
+    let pages: Vec<(String, std::time::Instant)> = server
+        .log()
+        .split_off(before)
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("/simple/"))
+        .collect();
+    let first = pages
+        .iter()
+        .map(|(_, at)| *at)
+        .min()
+        .expect("pages are revalidated");
+    let late: Vec<String> = pages
+        .iter()
+        .filter(|(_, at)| at.duration_since(first) >= LATENCY)
+        .map(|(path, at)| format!("{path} after {:?}", at.duration_since(first)))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "{} of {} pages asked after the first round: {late:?}",
+        late.len(),
+        pages.len()
+    );
+}

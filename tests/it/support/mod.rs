@@ -295,21 +295,21 @@ pub fn resolved_mixed_example() -> tempfile::TempDir {
     work
 }
 
-/// The library's resolve of `spec` (`--upgrade`, no progress), its lock beside it, with the cache
-/// in `cache` and, when given, `--exclude-newer`: how the benches resolve in-process.
+/// The library's resolve of `spec` (no progress), its lock beside it (a lock already there is
+/// preferred, as `imglock resolve` does), with the cache in `cache` and, when given,
+/// `--exclude-newer`: how the benches resolve in-process.
 pub fn library_resolve(
     spec: &Path,
     cache: &Path,
     exclude_newer: Option<&str>,
 ) -> imglock::resolve::ResolveReport {
     let lock = spec.with_file_name("imglock.lock");
-    let _ = std::fs::remove_file(&lock);
     imglock::resolve::resolve(&imglock::resolve::ResolveOptions {
         spec: spec.to_path_buf(),
         lock: Some(lock),
         offline: false,
         refresh: false,
-        upgrade: true,
+        upgrade: false,
         upgrade_packages: Vec::new(),
         exclude_newer: exclude_newer.map(|instant| instant.parse().expect("a valid instant")),
         no_build: false,
@@ -318,4 +318,15 @@ pub fn library_resolve(
         progress: imglock::progress::Progress::hidden(),
     })
     .unwrap()
+}
+
+/// [`library_resolve`] with no lock beside the spec: a first resolve, as `uv pip compile` or
+/// py-rattler's solve make.
+pub fn first_resolve(
+    spec: &Path,
+    cache: &Path,
+    exclude_newer: Option<&str>,
+) -> imglock::resolve::ResolveReport {
+    let _ = std::fs::remove_file(spec.with_file_name("imglock.lock"));
+    library_resolve(spec, cache, exclude_newer)
 }
