@@ -21,6 +21,7 @@ mod failure;
 mod freshness;
 mod limits;
 mod size;
+mod stream;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -39,6 +40,7 @@ pub(crate) use freshness::Mutability;
 use freshness::Plan;
 pub use limits::HttpLimits;
 pub(crate) use size::{Capped, is_too_large, read_capped};
+pub(crate) use stream::Stream;
 
 use crate::progress::Progress;
 

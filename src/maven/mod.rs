@@ -23,6 +23,7 @@ pub(crate) mod spec;
 pub mod store;
 pub(crate) mod support;
 pub(crate) mod version;
+mod walk;
 mod xml;
 
 pub(crate) use details::MavenDetails;

@@ -25,10 +25,19 @@ const OS_FAMILY: &str = "unix";
 const OS_NAME: &str = "linux";
 const OS_ARCH: &str = "amd64";
 
-/// Where POMs come from: the ones fetched so far.
+/// Where POMs come from: the ones fetched so far, and the models already built from them.
 pub trait PomLookup {
     /// The POM of `gav`: `Err(Missing)` when not fetched yet, `Err(Invalid)` when it failed.
     fn pom(&self, gav: &Gav) -> Result<Rc<Pom>, ModelError>;
+
+    /// The effective model of `gav` if one was built and kept: an imported BOM's is not built
+    /// again.
+    fn known_model(&self, _gav: &Gav) -> Option<Rc<Model>> {
+        None
+    }
+
+    /// Keeps the effective model of an imported BOM, built complete, for [`PomLookup::known_model`].
+    fn keep_model(&self, _model: &Rc<Model>) {}
 }
 
 /// A dependency of the effective model: interpolated, managed, with a version.
@@ -74,8 +83,16 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
     let interpolator = Interpolator::for_project(&chain, gav);
     let declared = inherit(&chain, |p| &p.dependencies, &interpolator)?;
     let (mut managed, imports) = split_imports(inherit(&chain, |p| &p.managed, &interpolator)?);
+    // Every import is tried even after one fails, so that a lookup learns of every POM still
+    // missing at once; the first failure, in order, is the answer.
+    let mut first_error = None;
     for import in &imports {
-        merge_imported_bom(lookup, gav, import, depth, &mut managed)?;
+        if let Err(error) = merge_imported_bom(lookup, gav, import, depth, &mut managed) {
+            first_error.get_or_insert(error);
+        }
+    }
+    if let Some(error) = first_error {
+        return Err(error);
     }
     let dependencies = declared
         .into_iter()
@@ -222,19 +239,23 @@ fn merge_imported_bom(
             import.group, import.artifact
         ))
     })?;
-    let bom = build_at(
-        lookup,
-        &Gav {
-            group: import.group.clone(),
-            artifact: import.artifact.clone(),
-            version,
-        },
-        depth + 1,
-    )?;
-    for entry in bom.managed {
+    let bom_gav = Gav {
+        group: import.group.clone(),
+        artifact: import.artifact.clone(),
+        version,
+    };
+    let bom = match lookup.known_model(&bom_gav) {
+        Some(bom) => bom,
+        None => {
+            let bom = Rc::new(build_at(lookup, &bom_gav, depth + 1)?);
+            lookup.keep_model(&bom);
+            bom
+        }
+    };
+    for entry in &bom.managed {
         let key = entry.management_key();
         if !managed.iter().any(|m| m.management_key() == key) {
-            managed.push(entry);
+            managed.push(entry.clone());
         }
     }
     Ok(())

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::coordinate::{Coordinate, Gav};
 use super::error::MavenError;
 use super::model::{Model, ModelDependency, ModelError};
+use super::store::ModelResult;
 use super::scope::Scope;
 use super::store::PomStore;
 use super::version::{MavenVersion, VersionRequirement};
@@ -91,18 +92,7 @@ impl Node {
     /// The occurrence `dependency` of this winner's model has below it, chosen under `key`;
     /// `None` when it is left out (test, provided, system, optional or excluded along the path).
     fn child(&self, key: &Key, dependency: &ModelDependency) -> Option<Self> {
-        if dependency.scope.is_not_transitive() || dependency.optional {
-            return None;
-        }
-        let excluded = self.exclusions.iter().any(|(group, artifact)| {
-            (group == "*" || *group == dependency.group)
-                && (artifact == "*" || *artifact == dependency.artifact)
-        });
-        if excluded {
-            return None;
-        }
-        let mut exclusions = self.exclusions.clone();
-        exclusions.extend(dependency.exclusions.iter().cloned());
+        let exclusions = followed(&self.exclusions, dependency)?;
         let mut path = self.path.clone();
         path.push(self.coordinate.to_string());
         Some(Self {
@@ -123,6 +113,27 @@ impl Node {
     }
 }
 
+/// The exclusions below `dependency` when an occurrence whose path excludes `exclusions`
+/// follows it; `None` when it is left out (test, provided, system, optional or excluded).
+pub(crate) fn followed(
+    exclusions: &[(String, String)],
+    dependency: &ModelDependency,
+) -> Option<Vec<(String, String)>> {
+    if dependency.scope.is_not_transitive() || dependency.optional {
+        return None;
+    }
+    let excluded = exclusions.iter().any(|(group, artifact)| {
+        (group == "*" || *group == dependency.group)
+            && (artifact == "*" || *artifact == dependency.artifact)
+    });
+    if excluded {
+        return None;
+    }
+    let mut below = exclusions.to_vec();
+    below.extend(dependency.exclusions.iter().cloned());
+    Some(below)
+}
+
 /// The tree walked so far: the winner of each key, its occurrences (winner first) and its
 /// chosen dependencies, with the notes the walk made.
 #[derive(Default)]
@@ -139,6 +150,13 @@ struct Tree {
 
 /// Resolves the layer's requests.
 pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, MavenError> {
+    // Every POM the walk below can need is fetched at once, each as soon as it is named.
+    let roots: Vec<_> = requests
+        .iter()
+        .filter(|request| !request.coordinate.version.starts_with(['[', '(']))
+        .map(|request| (request.coordinate.gav(), request.exclusions.clone()))
+        .collect();
+    store.prefetch(&roots);
     let mut tree = Tree::default();
     let mut level: Vec<Node> = requests.iter().map(Node::direct).collect();
     while !level.is_empty() {
@@ -217,11 +235,11 @@ impl Tree {
     fn usable_model<'m>(
         &mut self,
         store: &PomStore<'_>,
-        models: &'m HashMap<Gav, Result<Model, ModelError>>,
+        models: &'m HashMap<Gav, ModelResult>,
         gav: &Gav,
     ) -> Result<Option<&'m Model>, MavenError> {
         match models.get(gav) {
-            Some(Ok(model)) => Ok(Some(model)),
+            Some(Ok(model)) => Ok(Some(&**model)),
             Some(Err(error))
                 if !matches!(error, ModelError::Missing(_)) && store.is_absent(gav) =>
             {
@@ -296,7 +314,7 @@ impl Tree {
 fn models_following_relocations(
     store: &PomStore<'_>,
     gavs: &[Gav],
-) -> HashMap<Gav, Result<Model, ModelError>> {
+) -> HashMap<Gav, ModelResult> {
     let mut results = store.models(gavs);
     for _ in 0..MAX_RELOCATIONS {
         let moved: Vec<(Gav, Gav)> = results

@@ -1,6 +1,6 @@
-//! POMs and version lists from the spec's Maven repositories, fetched in batches (every POM a
-//! level of the dependency tree needs at once) and kept for the whole resolve. The first
-//! repository that has a file serves it.
+//! POMs and version lists from the spec's Maven repositories, and the effective models built from
+//! them, kept for the whole resolve. POMs are fetched by a streaming walk ([`super::walk`]): each
+//! is asked for as soon as a POM read names it. The first repository that has a file serves it.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -9,34 +9,55 @@ use std::rc::Rc;
 use super::coordinate::Gav;
 use super::model::{self, Model, ModelError, PomLookup};
 use super::pom::Pom;
+use super::walk::Walk;
 use super::xml;
-use crate::fetch::{Fetcher, Mutability};
+use crate::fetch::Fetcher;
 use crate::repository::Repository;
 
-/// How many rounds of missing parents and BOMs a batch of models may need.
-const MAX_ROUNDS: usize = 32;
-
 /// A fetched POM: parsed, absent from every repository (`None`), or why it cannot be had.
-type PomResult = Result<Option<Rc<Pom>>, ModelError>;
+pub(super) type PomResult = Result<Option<Rc<Pom>>, ModelError>;
+
+/// A built effective model, or why it cannot be built.
+pub(crate) type ModelResult = Result<Rc<Model>, ModelError>;
 
 /// The repositories and what was fetched from them.
 pub struct PomStore<'a> {
-    fetcher: &'a Fetcher,
+    pub(super) fetcher: &'a Fetcher,
     pub(crate) repositories: Vec<Repository>,
     poms: RefCell<HashMap<Gav, PomResult>>,
     /// Which repository served each POM found.
     served_by: RefCell<HashMap<Gav, usize>>,
     versions: RefCell<HashMap<(String, String), Vec<String>>>,
+    /// Every model built, complete or failed for good (never for a POM not fetched yet).
+    models: RefCell<HashMap<Gav, ModelResult>>,
+    /// The POMs a model build asked for that were not fetched yet.
+    asked: RefCell<Vec<Gav>>,
 }
 
 impl PomLookup for PomStore<'_> {
     fn pom(&self, gav: &Gav) -> Result<Rc<Pom>, ModelError> {
         match self.poms.borrow().get(gav) {
-            None => Err(ModelError::Missing(gav.clone())),
+            None => {
+                self.asked.borrow_mut().push(gav.clone());
+                Err(ModelError::Missing(gav.clone()))
+            }
             Some(Ok(Some(pom))) => Ok(pom.clone()),
             Some(Ok(None)) => Err(ModelError::Absent(gav.clone())),
             Some(Err(error)) => Err(error.clone()),
         }
+    }
+
+    fn known_model(&self, gav: &Gav) -> Option<Rc<Model>> {
+        match self.models.borrow().get(gav) {
+            Some(Ok(model)) => Some(model.clone()),
+            _ => None,
+        }
+    }
+
+    fn keep_model(&self, model: &Rc<Model>) {
+        self.models
+            .borrow_mut()
+            .insert(model.gav.clone(), Ok(model.clone()));
     }
 }
 
@@ -49,61 +70,21 @@ impl<'a> PomStore<'a> {
             poms: RefCell::new(HashMap::new()),
             served_by: RefCell::new(HashMap::new()),
             versions: RefCell::new(HashMap::new()),
+            models: RefCell::new(HashMap::new()),
+            asked: RefCell::new(Vec::new()),
         }
     }
 
-    /// Fetches the POMs of `gavs` not fetched yet, all at once.
-    pub(crate) fn fetch(&self, gavs: &[Gav]) {
-        let mut missing: Vec<Gav> = gavs
+    /// Fetches, at once and as each POM read names them, the POMs of the models of `roots` and of
+    /// every dependency Maven's walk could follow from them (each root with the exclusions of
+    /// its path), building each model as its POMs land: by the time the resolver walks the tree
+    /// level by level, what it needs is here.
+    pub(crate) fn prefetch(&self, roots: &[(Gav, Vec<(String, String)>)]) {
+        let targets = roots
             .iter()
-            .filter(|gav| !self.poms.borrow().contains_key(*gav))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
+            .map(|(gav, exclusions)| (gav.clone(), Some(exclusions.clone())))
             .collect();
-        for (position, repository) in self.repositories.iter().enumerate() {
-            if missing.is_empty() {
-                break;
-            }
-            let requests: Vec<(url::Url, Mutability)> = missing
-                .iter()
-                .map(|gav| (repository.file(&gav.file_path(".pom")).0, gav.mutability()))
-                .collect();
-            let bodies = self.fetcher.get_each(&requests, "Fetching POMs");
-            let urls = requests.into_iter().map(|(url, _)| url);
-            let mut still = Vec::new();
-            for ((gav, url), body) in missing.into_iter().zip(urls).zip(bodies) {
-                if body.is_ok() {
-                    self.served_by.borrow_mut().insert(gav.clone(), position);
-                }
-                let result = match body {
-                    // A POM that does not parse is dropped from the cache and fetched again.
-                    Ok(bytes) => self
-                        .fetcher
-                        .parse_or_refetch(&url, bytes, None, |bytes| {
-                            Pom::parse(&String::from_utf8_lossy(&bytes))
-                        })
-                        .map(|pom| Some(Rc::new(pom)))
-                        .map_err(|source| ModelError::Unusable {
-                            url: url.to_string(),
-                            source,
-                        }),
-                    Err(error) if error.is_not_found() => {
-                        still.push(gav);
-                        continue;
-                    }
-                    Err(error) => Err(ModelError::Fetch {
-                        gav: gav.clone(),
-                        source: std::sync::Arc::new(error),
-                    }),
-                };
-                self.poms.borrow_mut().insert(gav, result);
-            }
-            missing = still;
-        }
-        for gav in missing {
-            self.poms.borrow_mut().insert(gav, Ok(None));
-        }
+        Walk::run(self, targets);
     }
 
     /// The repository that served `gav`'s POM (the first one when none did): it serves the
@@ -118,43 +99,53 @@ impl<'a> PomStore<'a> {
         matches!(self.poms.borrow().get(gav), Some(Ok(None)))
     }
 
-    /// The effective models of `gavs`, fetching their POMs, parents and imported BOMs in as few
-    /// batches as the nesting allows.
-    pub(crate) fn models(&self, gavs: &[Gav]) -> HashMap<Gav, Result<Model, ModelError>> {
-        self.fetch(gavs);
-        let mut results = HashMap::new();
-        for _ in 0..MAX_ROUNDS {
-            let mut missing = Vec::new();
-            for gav in gavs {
-                if results
-                    .get(gav)
-                    .is_some_and(|r: &Result<Model, ModelError>| {
-                        !matches!(r, Err(ModelError::Missing(_)))
-                    })
-                {
-                    continue;
-                }
-                let result = model::build(self, gav);
-                if let Err(ModelError::Missing(needed)) = &result {
-                    missing.push(needed.clone());
-                }
-                results.insert(gav.clone(), result);
-            }
-            if missing.is_empty() {
-                return results;
-            }
-            self.fetch(&missing);
-        }
-        for (gav, result) in results.iter_mut() {
-            if let Err(ModelError::Missing(next)) = result {
-                *result = Err(ModelError::TooDeep {
-                    gav: Box::new(gav.clone()),
-                    next: Box::new(next.clone()),
-                    rounds: MAX_ROUNDS,
-                });
-            }
-        }
-        results
+    /// The effective models of `gavs`, fetching their POMs, parents and imported BOMs as soon as
+    /// each is known to be needed.
+    pub(crate) fn models(&self, gavs: &[Gav]) -> HashMap<Gav, ModelResult> {
+        let targets = gavs.iter().map(|gav| (gav.clone(), None)).collect();
+        Walk::run(self, targets);
+        gavs.iter()
+            .map(|gav| {
+                let result = self
+                    .model_result(gav)
+                    .unwrap_or_else(|| Err(ModelError::Missing(gav.clone())));
+                (gav.clone(), result)
+            })
+            .collect()
+    }
+
+    /// The model of `gav` built so far, if it is.
+    pub(super) fn model_result(&self, gav: &Gav) -> Option<ModelResult> {
+        self.models.borrow().get(gav).cloned()
+    }
+
+    /// Keeps the model of `gav` (or why it has none).
+    pub(super) fn keep_result(&self, gav: &Gav, result: ModelResult) {
+        self.models.borrow_mut().insert(gav.clone(), result);
+    }
+
+    /// Keeps the POM of `gav` (or why there is none).
+    pub(super) fn keep_pom(&self, gav: Gav, result: PomResult) {
+        self.poms.borrow_mut().insert(gav, result);
+    }
+
+    /// Notes that the repository at `position` served the POM of `gav`.
+    pub(super) fn served(&self, gav: &Gav, position: usize) {
+        self.served_by.borrow_mut().insert(gav.clone(), position);
+    }
+
+    /// Builds the model of `gav` from the POMs here, with every POM it asked for that is not
+    /// fetched yet (each once, in order): with its imports all tried, that is every POM the next
+    /// step needs.
+    pub(super) fn build_noting_missing(&self, gav: &Gav) -> (Result<Model, ModelError>, Vec<Gav>) {
+        self.asked.borrow_mut().clear();
+        let result = model::build(self, gav);
+        let mut seen = BTreeSet::new();
+        let missing = std::mem::take(&mut *self.asked.borrow_mut())
+            .into_iter()
+            .filter(|gav| seen.insert(gav.clone()))
+            .collect();
+        (result, missing)
     }
 
     /// The versions `maven-metadata.xml` lists for an artifact, across every repository.

@@ -1,0 +1,224 @@
+//! The streaming walk that fills a [`PomStore`]: each POM is read the moment it lands and what it
+//! leads to is asked for at once — its parent, every BOM its model imports (all of them, not one
+//! at a time), and, when the walk follows dependencies, the POMs of its model's dependencies — so
+//! no request waits for an unrelated one. A model is built when the POMs it last missed have all
+//! landed, and kept: it is never built twice.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use url::Url;
+
+use super::coordinate::Gav;
+use super::model::{Model, ModelError};
+use super::pom::Pom;
+use super::resolve::followed;
+use super::store::{ModelResult, PomResult, PomStore};
+use crate::fetch::Stream;
+
+/// How many times a model may find POMs still missing (one more level of parents or imported
+/// BOMs each time) before the chain is taken for a cycle in disguise.
+const MAX_ROUNDS: usize = 32;
+
+/// Exclusions along a path, `(group, artifact)`, either part `*`.
+type Exclusions = Vec<(String, String)>;
+
+/// A model the walk builds.
+struct Target {
+    gav: Gav,
+    /// When the walk follows its dependencies: the exclusions along the first path to it.
+    below: Option<Exclusions>,
+    /// How many of the POMs its last build missed have not landed yet.
+    waiting_for: usize,
+    /// How many builds found POMs missing.
+    rounds: usize,
+}
+
+/// One walk over a store; see [`Walk::run`].
+pub(super) struct Walk<'s, 'a> {
+    store: &'s PomStore<'a>,
+    stream: Stream<'a, (Gav, usize)>,
+    targets: Vec<Target>,
+    known: HashSet<Gav>,
+    /// The targets each POM in flight holds up.
+    waiting: HashMap<Gav, Vec<usize>>,
+    requested: HashSet<Gav>,
+    /// Bodies that did not parse: fetched once more after the stream drains.
+    unparsed: Vec<(Gav, Url, Vec<u8>)>,
+}
+
+impl<'s, 'a> Walk<'s, 'a> {
+    /// Builds the model of every target, fetching what each needs as soon as it is known; a
+    /// target with exclusions also has its dependencies' models built, recursively, as Maven's
+    /// walk would follow them from there (the first path to each decides).
+    pub(super) fn run(store: &'s PomStore<'a>, targets: Vec<(Gav, Option<Exclusions>)>) {
+        let mut walk = Walk {
+            store,
+            stream: store.fetcher.stream("Fetching POMs"),
+            targets: Vec::new(),
+            known: HashSet::new(),
+            waiting: HashMap::new(),
+            requested: HashSet::new(),
+            unparsed: Vec::new(),
+        };
+        for (gav, below) in targets {
+            walk.add(gav, below);
+        }
+        loop {
+            while let Some(((gav, position), url, body)) = walk.stream.next() {
+                walk.landed(gav, position, url, body);
+            }
+            if walk.unparsed.is_empty() {
+                break;
+            }
+            for (gav, url, body) in std::mem::take(&mut walk.unparsed) {
+                // A POM that does not parse is dropped from the cache and fetched again.
+                let parsed = store.fetcher.parse_or_refetch(&url, body, None, |body| {
+                    Pom::parse(&String::from_utf8_lossy(&body))
+                });
+                let result = parsed.map(|pom| Some(Rc::new(pom))).map_err(|source| {
+                    ModelError::Unusable {
+                        url: url.to_string(),
+                        source,
+                    }
+                });
+                walk.settle(gav, result);
+            }
+        }
+    }
+
+    /// Adds the model of `gav` to build, unless it is already.
+    fn add(&mut self, gav: Gav, below: Option<Exclusions>) {
+        if !self.known.insert(gav.clone()) {
+            return;
+        }
+        self.targets.push(Target {
+            gav,
+            below,
+            waiting_for: 0,
+            rounds: 0,
+        });
+        self.attempt(self.targets.len() - 1);
+    }
+
+    /// Builds the model of target `index` if every POM it needs is there; else asks for every
+    /// one it found missing and waits for them.
+    fn attempt(&mut self, index: usize) {
+        let gav = self.targets[index].gav.clone();
+        if let Some(result) = self.store.model_result(&gav) {
+            return self.built(index, &result);
+        }
+        let (result, missing) = self.store.build_noting_missing(&gav);
+        let result = match result {
+            Err(ModelError::Missing(next)) if self.targets[index].rounds >= MAX_ROUNDS => {
+                Err(ModelError::TooDeep {
+                    gav: Box::new(gav.clone()),
+                    next: Box::new(next),
+                    rounds: MAX_ROUNDS,
+                })
+            }
+            Err(ModelError::Missing(_)) if !missing.is_empty() => {
+                self.targets[index].rounds += 1;
+                self.targets[index].waiting_for = missing.len();
+                for pom in missing {
+                    self.waiting.entry(pom.clone()).or_default().push(index);
+                    self.request(pom);
+                }
+                return;
+            }
+            other => other.map(Rc::new),
+        };
+        self.store.keep_result(&gav, result.clone());
+        self.built(index, &result);
+    }
+
+    /// Follows the dependencies of target `index`'s model `result` when the walk follows its.
+    fn built(&mut self, index: usize, result: &ModelResult) {
+        let (Some(below), Ok(model)) = (self.targets[index].below.clone(), result) else {
+            return;
+        };
+        if let Some(target) = model.relocation.clone().filter(|t| t != &model.gav) {
+            return self.add(target, Some(below));
+        }
+        for (gav, exclusions) in dependencies_followed(model, &below) {
+            self.add(gav, Some(exclusions));
+        }
+    }
+
+    /// Asks the first repository for the POM of `gav`, once.
+    fn request(&mut self, gav: Gav) {
+        if self.requested.insert(gav.clone()) {
+            self.ask(gav, 0);
+        }
+    }
+
+    /// Asks the repository at `position` for the POM of `gav`.
+    fn ask(&mut self, gav: Gav, position: usize) {
+        let url = self.store.repositories[position]
+            .file(&gav.file_path(".pom"))
+            .0;
+        let mutability = gav.mutability();
+        self.stream.push((gav, position), url, mutability);
+    }
+
+    /// Reads an answer for the POM of `gav` from the repository at `position`: a 404 passes the
+    /// question to the next repository.
+    fn landed(
+        &mut self,
+        gav: Gav,
+        position: usize,
+        url: Url,
+        body: Result<Vec<u8>, crate::fetch::FetchError>,
+    ) {
+        let result = match body {
+            Ok(body) => {
+                self.store.served(&gav, position);
+                match Pom::parse(&String::from_utf8_lossy(&body)) {
+                    Ok(pom) => Ok(Some(Rc::new(pom))),
+                    Err(_) => return self.unparsed.push((gav, url, body)),
+                }
+            }
+            Err(error) if error.is_not_found() => {
+                if position + 1 < self.store.repositories.len() {
+                    return self.ask(gav, position + 1);
+                }
+                Ok(None)
+            }
+            Err(error) => Err(ModelError::Fetch {
+                gav: gav.clone(),
+                source: std::sync::Arc::new(error),
+            }),
+        };
+        self.settle(gav, result);
+    }
+
+    /// Stores the POM of `gav` and builds the models that were waiting only for it.
+    fn settle(&mut self, gav: Gav, result: PomResult) {
+        self.store.keep_pom(gav.clone(), result);
+        for index in self.waiting.remove(&gav).unwrap_or_default() {
+            self.targets[index].waiting_for -= 1;
+            if self.targets[index].waiting_for == 0 {
+                self.attempt(index);
+            }
+        }
+    }
+}
+
+/// The dependencies of `model` a path with `exclusions` follows (ranges left to the resolver),
+/// each with the exclusions below it.
+fn dependencies_followed(model: &Model, exclusions: &Exclusions) -> Vec<(Gav, Exclusions)> {
+    model
+        .dependencies
+        .iter()
+        .filter(|dependency| !dependency.version.starts_with(['[', '(']))
+        .filter_map(|dependency| {
+            let below = followed(exclusions, dependency)?;
+            let gav = Gav {
+                group: dependency.group.clone(),
+                artifact: dependency.artifact.clone(),
+                version: dependency.version.clone(),
+            };
+            Some((gav, below))
+        })
+        .collect()
+}
