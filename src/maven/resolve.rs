@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::coordinate::{Coordinate, Gav};
 use super::error::MavenError;
 use super::model::{Model, ModelDependency, ModelError};
-use super::store::ModelResult;
 use super::scope::Scope;
+use super::store::ModelResult;
 use super::store::PomStore;
 use super::version::{MavenVersion, VersionRequirement};
 
@@ -311,10 +311,7 @@ impl Tree {
 }
 
 /// Models of `gavs`, each replaced by its relocation target's model when its POM relocates it.
-fn models_following_relocations(
-    store: &PomStore<'_>,
-    gavs: &[Gav],
-) -> HashMap<Gav, ModelResult> {
+fn models_following_relocations(store: &PomStore<'_>, gavs: &[Gav]) -> HashMap<Gav, ModelResult> {
     let mut results = store.models(gavs);
     for _ in 0..MAX_RELOCATIONS {
         let moved: Vec<(Gav, Gav)> = results

@@ -76,12 +76,13 @@ impl<'s, 'a> Walk<'s, 'a> {
                 let parsed = store.fetcher.parse_or_refetch(&url, body, None, |body| {
                     Pom::parse(&String::from_utf8_lossy(&body))
                 });
-                let result = parsed.map(|pom| Some(Rc::new(pom))).map_err(|source| {
-                    ModelError::Unusable {
-                        url: url.to_string(),
-                        source,
-                    }
-                });
+                let result =
+                    parsed
+                        .map(|pom| Some(Rc::new(pom)))
+                        .map_err(|source| ModelError::Unusable {
+                            url: url.to_string(),
+                            source,
+                        });
                 walk.settle(gav, result);
             }
         }

@@ -2,8 +2,18 @@
 //! files made by fixtures/maven/make-repo.py), served on 127.0.0.1: the lock, the emitted step run
 //! for real in `sh` with a folder standing in for the image's root, and `imglock verify`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
+
+use imglock::fetch::{Cache, FetchOptions, Fetcher};
+use imglock::maven::Scope;
+use imglock::maven::coordinate::Coordinate;
+use imglock::maven::resolve::{Request, resolve};
+use imglock::maven::store::PomStore;
+use imglock::progress::Progress;
+use imglock::repository::Repository;
 
 use crate::support;
 use crate::support::{Project, Server, output_text as text, stderr};
@@ -326,4 +336,141 @@ fn a_parent_chain_too_deep_to_follow_is_called_that_not_unfetchable() {
         "{message}"
     );
     assert!(project.lock().is_none());
+}
+
+/// Writes the POM of `org.overlap:{artifact}:1` into the repository at `root`, with `body` (its
+/// parent, dependencies, dependency management) after the coordinates.
+fn write_pom(root: &Path, artifact: &str, body: &str) {
+    let folder = root.join(format!("org/overlap/{artifact}/1"));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join(format!("{artifact}-1.pom")),
+        format!(
+            "<project><modelVersion>4.0.0</modelVersion><groupId>org.overlap</groupId>\
+             <artifactId>{artifact}</artifactId><version>1</version>{body}</project>"
+        ),
+    )
+    .unwrap();
+}
+
+/// A `<dependency>` on `org.overlap:{artifact}`, with `extra` elements (a version, a scope).
+fn dependency(artifact: &str, extra: &str) -> String {
+    format!(
+        "<dependency><groupId>org.overlap</groupId><artifactId>{artifact}</artifactId>{extra}</dependency>"
+    )
+}
+
+/// Resolves `org.overlap:app:1` from the repository at `root`, served with 100 ms of latency;
+/// the server's log of when each path was asked for, and the artifacts chosen.
+fn resolve_overlap(root: &Path) -> (HashMap<String, Instant>, Vec<String>) {
+    let server = Server::start(root);
+    server.set_latency(Duration::from_millis(100));
+    let cache = tempfile::tempdir().unwrap();
+    let fetcher = Fetcher::new(FetchOptions {
+        cache: Cache::at(cache.path()),
+        offline: false,
+        refresh: false,
+        progress: Progress::hidden(),
+        limits: Default::default(),
+    })
+    .unwrap();
+    let repository = Repository::parse(&server.url(), Path::new("/"), Path::new("/")).unwrap();
+    let store = PomStore::new(&fetcher, vec![repository]);
+    let request = Request {
+        coordinate: Coordinate::parse("org.overlap:app:1").unwrap(),
+        exclusions: Vec::new(),
+        scope: Scope::Compile,
+    };
+    let resolution = resolve(&store, &[request]).unwrap();
+    let chosen = resolution
+        .artifacts
+        .iter()
+        .map(|a| a.coordinate.artifact.clone())
+        .collect();
+    let asked = server
+        .arrivals()
+        .into_iter()
+        .map(|(path, at)| (path.rsplit('/').next().unwrap().to_string(), at))
+        .collect();
+    (asked, chosen)
+}
+
+#[test]
+fn a_pom_leads_at_once_to_all_its_boms_and_dependencies_wait_for_no_other_branch() {
+    let served = tempfile::tempdir().unwrap();
+    let root = served.path();
+    // app imports nine BOMs (bom-0 manages lib's version) and depends on lib, on `chained`
+    // (three parents deep) and on `near`, which depends on `far`.
+    let imports: String = (0..9)
+        .map(|i| {
+            dependency(
+                &format!("bom-{i}"),
+                "<version>1</version><type>pom</type><scope>import</scope>",
+            )
+        })
+        .collect();
+    let dependencies = [
+        dependency("lib", ""),
+        dependency("chained", "<version>1</version>"),
+        dependency("near", "<version>1</version>"),
+    ]
+    .concat();
+    write_pom(
+        root,
+        "app",
+        &format!(
+            "<dependencyManagement><dependencies>{imports}</dependencies></dependencyManagement>\
+             <dependencies>{dependencies}</dependencies>"
+        ),
+    );
+    for i in 0..9 {
+        let managed = dependency(
+            if i == 0 { "lib" } else { "unused" },
+            "<version>1</version>",
+        );
+        write_pom(
+            root,
+            &format!("bom-{i}"),
+            &format!(
+                "<packaging>pom</packaging><dependencyManagement><dependencies>{managed}</dependencies></dependencyManagement>"
+            ),
+        );
+    }
+    let parent = |name: &str| {
+        format!(
+            "<parent><groupId>org.overlap</groupId><artifactId>{name}</artifactId><version>1</version></parent>"
+        )
+    };
+    write_pom(root, "chained", &parent("parent-1"));
+    write_pom(root, "parent-1", &parent("parent-2"));
+    write_pom(root, "parent-2", &parent("parent-3"));
+    write_pom(root, "parent-3", "<packaging>pom</packaging>");
+    write_pom(
+        root,
+        "near",
+        &format!(
+            "<dependencies>{}</dependencies>",
+            dependency("far", "<version>1</version>")
+        ),
+    );
+    for leaf in ["lib", "far"] {
+        write_pom(root, leaf, "");
+    }
+
+    let (asked, chosen) = resolve_overlap(root);
+    assert_eq!(chosen, ["app", "lib", "chained", "near", "far"]);
+    // The nine BOMs are asked for together, within one round trip, not one per round trip.
+    let boms: Vec<Instant> = (0..9).map(|i| asked[&format!("bom-{i}-1.pom")]).collect();
+    let spread = *boms.iter().max().unwrap() - *boms.iter().min().unwrap();
+    assert!(
+        spread < Duration::from_millis(100),
+        "the nine BOMs were asked for over {spread:?}"
+    );
+    // `far` is asked for as soon as `near` is read, not after `chained`'s parents: before the
+    // last of them.
+    assert!(
+        asked["far-1.pom"] < asked["parent-3-1.pom"],
+        "far was asked for {:?} after parent-3",
+        asked["far-1.pom"] - asked["parent-3-1.pom"]
+    );
 }
