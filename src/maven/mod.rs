@@ -9,6 +9,7 @@
 //! repository publishes beside it (`.sha512`, `.sha256`, `.sha1`; see [`checksum`]); the lock
 //! records its sha256, size and the chain of artifacts that brought it in.
 
+pub mod bound;
 mod checksum;
 pub mod coordinate;
 pub(crate) mod details;

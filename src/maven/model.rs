@@ -4,6 +4,7 @@
 //! error), `import`-scope BOMs merged into dependency management (declared entries first, then
 //! each BOM in order), and the project's own dependency management applied to its dependencies.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
@@ -63,6 +64,8 @@ pub struct Model {
     pub managed: Vec<Dependency>,
     /// Where the project moved to, if its POM says so.
     pub relocation: Option<Gav>,
+    /// The BOMs its dependency management imports, in order.
+    pub imports: Vec<Gav>,
 }
 
 /// Builds the effective model of `gav`.
@@ -81,7 +84,7 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
     let chain = parent_chain(lookup, gav)?;
     let pom = &chain[0];
     let interpolator = Interpolator::for_project(&chain, gav);
-    let declared = inherit(&chain, |p| &p.dependencies, &interpolator)?;
+    let declared = inherit(&chain, |p| &p.dependencies, &interpolator)?.list;
     let (mut managed, imports) = split_imports(inherit(&chain, |p| &p.managed, &interpolator)?);
     // Every import is tried even after one fails, so that a lookup learns of every POM still
     // missing at once; the first failure, in order, is the answer.
@@ -102,13 +105,14 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
         gav: gav.clone(),
         dependencies,
         relocation: relocation(pom, gav, &interpolator),
-        managed,
+        managed: managed.list,
+        imports: imports.iter().filter_map(Dependency::gav).collect(),
     })
 }
 
 /// The POMs of `gav` and its ancestors, child first, each with its active profiles merged in; a
 /// parent met twice is a cycle.
-fn parent_chain(lookup: &dyn PomLookup, gav: &Gav) -> Result<Vec<Pom>, ModelError> {
+fn parent_chain(lookup: &dyn PomLookup, gav: &Gav) -> Result<Vec<Rc<Pom>>, ModelError> {
     let mut chain = Vec::new();
     let mut seen = HashSet::new();
     let mut next = Some(gav.clone());
@@ -118,8 +122,7 @@ fn parent_chain(lookup: &dyn PomLookup, gav: &Gav) -> Result<Vec<Pom>, ModelErro
                 "{gav}: its parent chain has a cycle at {current}"
             )));
         }
-        let written = lookup.pom(&current)?;
-        let pom = with_active_profiles(&written);
+        let pom = with_active_profiles(lookup.pom(&current)?);
         next = pom.parent.clone();
         chain.push(pom);
     }
@@ -137,7 +140,7 @@ struct Interpolator<'a> {
 impl<'a> Interpolator<'a> {
     /// The properties of `chain` (child first): the root-most ancestor's first, each child
     /// overriding, then the built-ins of the project `gav` and of its parent.
-    fn for_project(chain: &[Pom], gav: &'a Gav) -> Self {
+    fn for_project(chain: &[Rc<Pom>], gav: &'a Gav) -> Self {
         let mut properties: BTreeMap<String, String> = BTreeMap::new();
         for ancestor in chain.iter().rev() {
             for (key, value) in &ancestor.properties {
@@ -199,29 +202,66 @@ impl<'a> Interpolator<'a> {
 /// The dependencies (or managed dependencies, as `select` picks) of the whole chain,
 /// interpolated; the root-most ancestor's first, a child's entry replacing one of the same key.
 fn inherit(
-    chain: &[Pom],
+    chain: &[Rc<Pom>],
     select: fn(&Pom) -> &Vec<Dependency>,
     interpolator: &Interpolator<'_>,
-) -> Result<Vec<Dependency>, ModelError> {
-    let mut merged: Vec<Dependency> = Vec::new();
+) -> Result<Entries, ModelError> {
+    let mut merged = Entries::default();
     for ancestor in chain.iter().rev() {
         for dependency in select(ancestor) {
-            let dependency = interpolator.dependency(dependency)?;
-            let key = dependency.management_key();
-            match merged.iter_mut().find(|d| d.management_key() == key) {
-                Some(existing) => *existing = dependency,
-                None => merged.push(dependency),
-            }
+            merged.replace(interpolator.dependency(dependency)?);
         }
     }
     Ok(merged)
 }
 
+/// The key dependency management matches entries by ([`Dependency::management_key`]).
+type Key = (String, String, String, String);
+
+/// Dependencies in order, one per key, found by key at once.
+#[derive(Default)]
+struct Entries {
+    list: Vec<Dependency>,
+    index: HashMap<Key, usize>,
+}
+
+impl Entries {
+    /// Adds `dependency`, in place of the entry of the same key if there is one.
+    fn replace(&mut self, dependency: Dependency) {
+        match self.index.entry(dependency.management_key()) {
+            Entry::Occupied(at) => self.list[*at.get()] = dependency,
+            Entry::Vacant(at) => {
+                at.insert(self.list.len());
+                self.list.push(dependency);
+            }
+        }
+    }
+
+    /// Adds `dependency` unless an entry of the same key is there.
+    fn add_if_new(&mut self, dependency: &Dependency) {
+        if let Entry::Vacant(at) = self.index.entry(dependency.management_key()) {
+            at.insert(self.list.len());
+            self.list.push(dependency.clone());
+        }
+    }
+
+    /// The entry of `dependency`'s key.
+    fn matching(&self, dependency: &Dependency) -> Option<&Dependency> {
+        let at = self.index.get(&dependency.management_key())?;
+        Some(&self.list[*at])
+    }
+}
+
 /// Dependency management split into its own entries and its `import`-scope BOMs, each in order.
-fn split_imports(entries: Vec<Dependency>) -> (Vec<Dependency>, Vec<Dependency>) {
-    entries.into_iter().partition(|entry| {
+fn split_imports(entries: Entries) -> (Entries, Vec<Dependency>) {
+    let (own, imports): (Vec<_>, Vec<_>) = entries.list.into_iter().partition(|entry| {
         !(Scope::parse(entry.scope.as_deref()) == Scope::Import && entry.kind == "pom")
-    })
+    });
+    let mut managed = Entries::default();
+    for entry in own {
+        managed.replace(entry);
+    }
+    (managed, imports)
 }
 
 /// Adds the dependency management of the BOM `import` (which `gav` imports) to `managed`, where
@@ -231,19 +271,14 @@ fn merge_imported_bom(
     gav: &Gav,
     import: &Dependency,
     depth: usize,
-    managed: &mut Vec<Dependency>,
+    managed: &mut Entries,
 ) -> Result<(), ModelError> {
-    let version = import.version.clone().ok_or_else(|| {
+    let bom_gav = import.gav().ok_or_else(|| {
         ModelError::Invalid(format!(
             "{gav} imports the BOM {}:{} without a version",
             import.group, import.artifact
         ))
     })?;
-    let bom_gav = Gav {
-        group: import.group.clone(),
-        artifact: import.artifact.clone(),
-        version,
-    };
     let bom = match lookup.known_model(&bom_gav) {
         Some(bom) => bom,
         None => {
@@ -253,10 +288,7 @@ fn merge_imported_bom(
         }
     };
     for entry in &bom.managed {
-        let key = entry.management_key();
-        if !managed.iter().any(|m| m.management_key() == key) {
-            managed.push(entry.clone());
-        }
+        managed.add_if_new(entry);
     }
     Ok(())
 }
@@ -266,11 +298,9 @@ fn merge_imported_bom(
 fn apply_management(
     gav: &Gav,
     dependency: Dependency,
-    managed: &[Dependency],
+    managed: &Entries,
 ) -> Result<ModelDependency, ModelError> {
-    let management = managed
-        .iter()
-        .find(|m| m.management_key() == dependency.management_key());
+    let management = managed.matching(&dependency);
     let version = dependency
         .version
         .clone()
@@ -332,7 +362,7 @@ fn relocation(pom: &Pom, gav: &Gav, interpolator: &Interpolator<'_>) -> Option<G
 /// The POM with its active profiles merged in: their properties override, their dependencies
 /// and dependency management replace entries of the same key or are added. A profile marked
 /// `activeByDefault` is active only when no other profile of the POM is.
-fn with_active_profiles(pom: &Pom) -> Pom {
+fn with_active_profiles(pom: Rc<Pom>) -> Rc<Pom> {
     let mut active: Vec<&Profile> = pom.profiles.iter().filter(|p| is_active(p)).collect();
     if active.is_empty() {
         active = pom
@@ -341,7 +371,10 @@ fn with_active_profiles(pom: &Pom) -> Pom {
             .filter(|p| p.active_by_default)
             .collect();
     }
-    let mut merged = pom.clone();
+    if active.is_empty() {
+        return pom;
+    }
+    let mut merged = (*pom).clone();
     merged.profiles.clear();
     for profile in active {
         merged.properties.extend(profile.properties.iter().cloned());
@@ -358,7 +391,7 @@ fn with_active_profiles(pom: &Pom) -> Pom {
             }
         }
     }
-    merged
+    Rc::new(merged)
 }
 
 /// Whether a profile's activation holds for the image (every condition it states must).

@@ -148,6 +148,37 @@ impl<'a> PomStore<'a> {
         (result, missing)
     }
 
+    /// Every project whose POM was fetched.
+    pub(super) fn fetched(&self) -> Vec<Gav> {
+        let poms = self.poms.borrow();
+        poms.iter()
+            .filter(|(_, pom)| matches!(pom, Ok(Some(_))))
+            .map(|(gav, _)| gav.clone())
+            .collect()
+    }
+
+    /// The parent its fetched POM names, if any.
+    pub(super) fn parent_of(&self, gav: &Gav) -> Option<Gav> {
+        match self.poms.borrow().get(gav) {
+            Some(Ok(Some(pom))) => pom.parent.clone(),
+            _ => None,
+        }
+    }
+
+    /// Every model built.
+    pub(super) fn built_models(&self) -> Vec<Rc<Model>> {
+        let models = self.models.borrow();
+        models.values().filter_map(|m| m.as_ref().ok()).cloned().collect()
+    }
+
+    /// The BOMs the built model of `gav` imports (none when it is not built).
+    pub(super) fn model_imports(&self, gav: &Gav) -> Vec<Gav> {
+        match self.models.borrow().get(gav) {
+            Some(Ok(model)) => model.imports.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The versions `maven-metadata.xml` lists for an artifact, across every repository.
     pub(crate) fn versions(&self, group: &str, artifact: &str) -> Vec<String> {
         let key = (group.to_string(), artifact.to_string());
