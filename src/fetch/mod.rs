@@ -342,18 +342,23 @@ impl Fetcher {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_string)
         };
-        // Every body is kept, validators or not, so that `--offline` can serve it later.
-        self.cache
-            .http_put(
-                url.as_str(),
-                header(reqwest::header::ETAG),
-                header(reqwest::header::LAST_MODIFIED),
-                &body,
-            )
-            .map_err(|source| FetchError::Cache {
-                path: self.cache.root().display().to_string(),
-                source,
-            })?;
+        // Every body is kept, validators or not, so that `--offline` can serve it later; it is
+        // written on the blocking pool, so that the thread reading answers as they land (see
+        // [`stream`]) never waits for the file system.
+        let (cache, key) = (self.cache.clone(), url.to_string());
+        let (etag, modified) = (
+            header(reqwest::header::ETAG),
+            header(reqwest::header::LAST_MODIFIED),
+        );
+        let (stored, body) = tokio::task::spawn_blocking(move || {
+            (cache.http_put(&key, etag, modified, &body), body)
+        })
+        .await
+        .unwrap_or_else(|joined| (Err(std::io::Error::other(joined)), Vec::new()));
+        stored.map_err(|source| FetchError::Cache {
+            path: self.cache.root().display().to_string(),
+            source,
+        })?;
         Ok(body)
     }
 

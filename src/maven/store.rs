@@ -168,7 +168,11 @@ impl<'a> PomStore<'a> {
     /// Every model built.
     pub(super) fn built_models(&self) -> Vec<Rc<Model>> {
         let models = self.models.borrow();
-        models.values().filter_map(|m| m.as_ref().ok()).cloned().collect()
+        models
+            .values()
+            .filter_map(|m| m.as_ref().ok())
+            .cloned()
+            .collect()
     }
 
     /// The BOMs the built model of `gav` imports (none when it is not built).

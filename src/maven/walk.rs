@@ -20,6 +20,14 @@ use crate::fetch::Stream;
 /// BOMs each time) before the chain is taken for a cycle in disguise.
 const MAX_ROUNDS: usize = 32;
 
+/// A POM's body as read on the blocking pool: the POM, or the body when it does not parse.
+type Read = Result<Pom, Vec<u8>>;
+
+/// Reads a POM's body.
+fn read(body: Vec<u8>) -> Read {
+    Pom::parse(&String::from_utf8_lossy(&body)).map_err(|_| body)
+}
+
 /// Exclusions along a path, `(group, artifact)`, either part `*`.
 type Exclusions = Vec<(String, String)>;
 
@@ -37,7 +45,7 @@ struct Target {
 /// One walk over a store; see [`Walk::run`].
 pub(super) struct Walk<'s, 'a> {
     store: &'s PomStore<'a>,
-    stream: Stream<'a, (Gav, usize)>,
+    stream: Stream<'a, (Gav, usize), Read>,
     targets: Vec<Target>,
     known: HashSet<Gav>,
     /// The targets each POM in flight holds up.
@@ -54,7 +62,7 @@ impl<'s, 'a> Walk<'s, 'a> {
     pub(super) fn run(store: &'s PomStore<'a>, targets: Vec<(Gav, Option<Exclusions>)>) {
         let mut walk = Walk {
             store,
-            stream: store.fetcher.stream("Fetching POMs"),
+            stream: store.fetcher.stream("Fetching POMs", read),
             targets: Vec::new(),
             known: HashSet::new(),
             waiting: HashMap::new(),
@@ -169,14 +177,14 @@ impl<'s, 'a> Walk<'s, 'a> {
         gav: Gav,
         position: usize,
         url: Url,
-        body: Result<Vec<u8>, crate::fetch::FetchError>,
+        body: Result<Read, crate::fetch::FetchError>,
     ) {
         let result = match body {
-            Ok(body) => {
+            Ok(read) => {
                 self.store.served(&gav, position);
-                match Pom::parse(&String::from_utf8_lossy(&body)) {
+                match read {
                     Ok(pom) => Ok(Some(Rc::new(pom))),
-                    Err(_) => return self.unparsed.push((gav, url, body)),
+                    Err(body) => return self.unparsed.push((gav, url, body)),
                 }
             }
             Err(error) if error.is_not_found() => {
