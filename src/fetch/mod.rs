@@ -7,7 +7,8 @@
 //! fetched with [`Fetcher::download_all`]: streamed into the cache while their sha256 (and any
 //! upstream checksum) is computed, verified before they are kept, and stored by sha256 so each is
 //! downloaded once. Both run every request at once on an async runtime, bounded per host, so the
-//! network is never capped by the core count. `file://` URLs are read in place.
+//! network is never capped by the core count. A [`Stream`] hands each answer back as it lands, for
+//! walks whose answers lead to more requests (Maven's POMs). `file://` URLs are read in place.
 //!
 //! Timeouts, resets, truncated bodies and 5xx answers are retried with backoff; a 404 is not. An
 //! index body larger than its limit ([`Fetcher::index_limit`]) is refused as it streams, and so

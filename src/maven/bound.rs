@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 
 use super::coordinate::Gav;
-use super::resolve::followed;
 use super::store::PomStore;
+use super::walk::followed;
 
 /// The rounds a perfect client needs before every POM of `needed` (and each one's whole
 /// model) is read, starting from the projects `roots`, over what `store` fetched. A POM the

@@ -1,7 +1,8 @@
-//! Maven 3's dependency resolution, level by level: the tree is walked breadth first, every POM
-//! of a level fetched at once; the nearest occurrence of an artifact wins, the first declared
-//! at equal depth; exclusions accumulate along a path; optional dependencies of dependencies and
-//! their `test` and `provided` dependencies are left out; scopes are derived along the path and
+//! Maven 3's dependency resolution, level by level: the tree is walked breadth first (every POM it
+//! can need is fetched beforehand by the store's streaming walk, each as soon as it is named);
+//! the nearest occurrence of an artifact wins, the first declared at equal depth; exclusions
+//! accumulate along a path; optional dependencies of dependencies and their `test` and `provided`
+//! dependencies are left out; scopes are derived along the path and
 //! mediated as Maven's `JavaScopeSelector` does (a direct declaration decides, else the widest
 //! scope any occurrence has). Requested coordinates are direct `compile` dependencies; the
 //! runtime's own (`maven-provided`) are direct `provided` ones, so what they bring is left out
@@ -16,6 +17,7 @@ use super::scope::Scope;
 use super::store::ModelResult;
 use super::store::PomStore;
 use super::version::{MavenVersion, VersionRequirement};
+use super::walk::followed;
 
 /// How many relocations in a row are followed.
 const MAX_RELOCATIONS: usize = 8;
@@ -111,27 +113,6 @@ impl Node {
             path,
         })
     }
-}
-
-/// The exclusions below `dependency` when an occurrence whose path excludes `exclusions`
-/// follows it; `None` when it is left out (test, provided, system, optional or excluded).
-pub(crate) fn followed(
-    exclusions: &[(String, String)],
-    dependency: &ModelDependency,
-) -> Option<Vec<(String, String)>> {
-    if dependency.scope.is_not_transitive() || dependency.optional {
-        return None;
-    }
-    let excluded = exclusions.iter().any(|(group, artifact)| {
-        (group == "*" || *group == dependency.group)
-            && (artifact == "*" || *artifact == dependency.artifact)
-    });
-    if excluded {
-        return None;
-    }
-    let mut below = exclusions.to_vec();
-    below.extend(dependency.exclusions.iter().cloned());
-    Some(below)
 }
 
 /// The tree walked so far: the winner of each key, its occurrences (winner first) and its

@@ -1,6 +1,6 @@
 //! POMs and version lists from the spec's Maven repositories, and the effective models built from
-//! them, kept for the whole resolve. POMs are fetched by a streaming walk ([`super::walk`]): each
-//! is asked for as soon as a POM read names it. The first repository that has a file serves it.
+//! them, kept for the whole resolve (the streaming walk that fetches POMs fills it). The first
+//! repository that has a file serves it.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -9,7 +9,6 @@ use std::rc::Rc;
 use super::coordinate::Gav;
 use super::model::{self, Model, ModelError, PomLookup};
 use super::pom::Pom;
-use super::walk::Walk;
 use super::xml;
 use crate::fetch::Fetcher;
 use crate::repository::Repository;
@@ -75,18 +74,6 @@ impl<'a> PomStore<'a> {
         }
     }
 
-    /// Fetches, at once and as each POM read names them, the POMs of the models of `roots` and of
-    /// every dependency Maven's walk could follow from them (each root with the exclusions of
-    /// its path), building each model as its POMs land: by the time the resolver walks the tree
-    /// level by level, what it needs is here.
-    pub(crate) fn prefetch(&self, roots: &[(Gav, Vec<(String, String)>)]) {
-        let targets = roots
-            .iter()
-            .map(|(gav, exclusions)| (gav.clone(), Some(exclusions.clone())))
-            .collect();
-        Walk::run(self, targets);
-    }
-
     /// The repository that served `gav`'s POM (the first one when none did): it serves the
     /// project's other files too.
     pub(crate) fn repository_of(&self, gav: &Gav) -> &Repository {
@@ -97,21 +84,6 @@ impl<'a> PomStore<'a> {
     /// Whether `gav`'s POM is in no repository.
     pub(crate) fn is_absent(&self, gav: &Gav) -> bool {
         matches!(self.poms.borrow().get(gav), Some(Ok(None)))
-    }
-
-    /// The effective models of `gavs`, fetching their POMs, parents and imported BOMs as soon as
-    /// each is known to be needed.
-    pub(crate) fn models(&self, gavs: &[Gav]) -> HashMap<Gav, ModelResult> {
-        let targets = gavs.iter().map(|gav| (gav.clone(), None)).collect();
-        Walk::run(self, targets);
-        gavs.iter()
-            .map(|gav| {
-                let result = self
-                    .model_result(gav)
-                    .unwrap_or_else(|| Err(ModelError::Missing(gav.clone())));
-                (gav.clone(), result)
-            })
-            .collect()
     }
 
     /// The model of `gav` built so far, if it is.

@@ -10,9 +10,8 @@ use std::rc::Rc;
 use url::Url;
 
 use super::coordinate::Gav;
-use super::model::{Model, ModelError};
+use super::model::{Model, ModelDependency, ModelError};
 use super::pom::Pom;
-use super::resolve::followed;
 use super::store::{ModelResult, PomResult, PomStore};
 use crate::fetch::Stream;
 
@@ -42,8 +41,37 @@ struct Target {
     rounds: usize,
 }
 
+impl PomStore<'_> {
+    /// Fetches, at once and as each POM read names them, the POMs of the models of `roots` and of
+    /// every dependency Maven's walk could follow from them (each root with the exclusions of
+    /// its path), building each model as its POMs land: by the time the resolver walks the tree
+    /// level by level, what it needs is here.
+    pub(crate) fn prefetch(&self, roots: &[(Gav, Exclusions)]) {
+        let targets = roots
+            .iter()
+            .map(|(gav, exclusions)| (gav.clone(), Some(exclusions.clone())))
+            .collect();
+        Walk::run(self, targets);
+    }
+
+    /// The effective models of `gavs`, fetching their POMs, parents and imported BOMs as soon as
+    /// each is known to be needed.
+    pub(crate) fn models(&self, gavs: &[Gav]) -> HashMap<Gav, ModelResult> {
+        let targets = gavs.iter().map(|gav| (gav.clone(), None)).collect();
+        Walk::run(self, targets);
+        gavs.iter()
+            .map(|gav| {
+                let result = self
+                    .model_result(gav)
+                    .unwrap_or_else(|| Err(ModelError::Missing(gav.clone())));
+                (gav.clone(), result)
+            })
+            .collect()
+    }
+}
+
 /// One walk over a store; see [`Walk::run`].
-pub(super) struct Walk<'s, 'a> {
+struct Walk<'s, 'a> {
     store: &'s PomStore<'a>,
     stream: Stream<'a, (Gav, usize), Read>,
     targets: Vec<Target>,
@@ -59,7 +87,7 @@ impl<'s, 'a> Walk<'s, 'a> {
     /// Builds the model of every target, fetching what each needs as soon as it is known; a
     /// target with exclusions also has its dependencies' models built, recursively, as Maven's
     /// walk would follow them from there (the first path to each decides).
-    pub(super) fn run(store: &'s PomStore<'a>, targets: Vec<(Gav, Option<Exclusions>)>) {
+    fn run(store: &'s PomStore<'a>, targets: Vec<(Gav, Option<Exclusions>)>) {
         let mut walk = Walk {
             store,
             stream: store.fetcher.stream("Fetching POMs", read),
@@ -230,4 +258,25 @@ fn dependencies_followed(model: &Model, exclusions: &Exclusions) -> Vec<(Gav, Ex
             Some((gav, below))
         })
         .collect()
+}
+
+/// The exclusions below `dependency` when an occurrence whose path excludes `exclusions`
+/// follows it; `None` when it is left out (test, provided, system, optional or excluded).
+pub(crate) fn followed(
+    exclusions: &[(String, String)],
+    dependency: &ModelDependency,
+) -> Option<Vec<(String, String)>> {
+    if dependency.scope.is_not_transitive() || dependency.optional {
+        return None;
+    }
+    let excluded = exclusions.iter().any(|(group, artifact)| {
+        (group == "*" || *group == dependency.group)
+            && (artifact == "*" || *artifact == dependency.artifact)
+    });
+    if excluded {
+        return None;
+    }
+    let mut below = exclusions.to_vec();
+    below.extend(dependency.exclusions.iter().cloned());
+    Some(below)
 }
