@@ -27,10 +27,13 @@ const ROOTS: [&str; 3] = [
 ];
 const LATENCY: Duration = Duration::from_millis(30);
 
-/// What one resolve found: the artifacts chosen and the critical-path bound in rounds.
+/// What one resolve found: the artifacts chosen, the critical-path bound in rounds, the rounds
+/// imglock's requests took, and how long the resolve took (the fetcher's start left out).
 struct Outcome {
     artifacts: usize,
     bound: usize,
+    rounds: usize,
+    took: Duration,
 }
 
 /// Resolves `root` from `url` with the cache in `cache`.
@@ -51,7 +54,9 @@ fn resolve_with(cache: &Path, url: &str, root: &str) -> Outcome {
         exclusions: Vec::new(),
         scope: imglock::maven::Scope::Compile,
     };
+    let started = Instant::now();
     let resolution = resolve(&store, &[request]).unwrap();
+    let took = started.elapsed();
     let needed: Vec<_> = resolution
         .artifacts
         .iter()
@@ -60,6 +65,8 @@ fn resolve_with(cache: &Path, url: &str, root: &str) -> Outcome {
     Outcome {
         artifacts: resolution.artifacts.len(),
         bound: bound::rounds(&store, &[coordinate.gav()], &needed),
+        rounds: store.rounds(),
+        took,
     }
 }
 
@@ -68,32 +75,37 @@ fn resolve_cold(url: &str, root: &str) -> Outcome {
     resolve_with(cache.path(), url, root)
 }
 
-/// Prints, for `root`: one cold resolve against its bound (the best of three), and one warm.
+/// Prints, for `root`: cold resolves against the bound (the best and the median of five, the
+/// resolve alone, with the rounds imglock's requests took), and one warm.
 fn measure(server: &support::Server, root: &str) {
     let url = server.url();
-    let mut best = Duration::MAX;
+    let mut times = Vec::new();
     let (mut outcome, mut requests) = (None, 0);
-    for _ in 0..3 {
-        let (before, started) = (server.total_hits(), Instant::now());
+    for _ in 0..5 {
+        let before = server.total_hits();
         let found = resolve_cold(&url, root);
-        best = best.min(started.elapsed());
+        times.push(found.took);
         requests = server.total_hits() - before;
         outcome = Some(found);
     }
+    times.sort();
     let outcome = outcome.unwrap();
     let bound = LATENCY * outcome.bound as u32;
+    let ratio = |took: Duration| took.as_secs_f64() / bound.as_secs_f64();
     eprintln!(
-        "maven bench: {root}: {} artifacts, {requests} requests; critical-path bound {} rounds = {bound:?}; cold {best:?} = {:.2}× the bound ({:.1} rounds of latency)",
+        "maven bench: {root}: {} artifacts, {requests} requests in {} dependent rounds; critical-path bound {} rounds = {bound:?}; cold best {:?} = {:.2}x the bound, median {:?} = {:.2}x",
         outcome.artifacts,
+        outcome.rounds,
         outcome.bound,
-        best.as_secs_f64() / bound.as_secs_f64(),
-        best.as_secs_f64() / LATENCY.as_secs_f64(),
+        times[0],
+        ratio(times[0]),
+        times[2],
+        ratio(times[2]),
     );
     let warm_cache = tempfile::tempdir().unwrap();
     resolve_with(warm_cache.path(), &url, root);
-    let (before, started) = (server.total_hits(), Instant::now());
-    resolve_with(warm_cache.path(), &url, root);
-    let warm = started.elapsed();
+    let before = server.total_hits();
+    let warm = resolve_with(warm_cache.path(), &url, root).took;
     eprintln!(
         "maven bench: {root}: warm {warm:?} ({:.1} rounds of latency), {} requests",
         warm.as_secs_f64() / LATENCY.as_secs_f64(),

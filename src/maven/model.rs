@@ -17,6 +17,10 @@ use super::version::{MavenVersion, VersionRequirement};
 /// How deep parents and imports may nest before the chain is taken for a cycle.
 const MAX_DEPTH: usize = 64;
 
+/// How many parents a project may have above it before the chain is taken for a cycle in
+/// disguise or a hostile repository.
+const MAX_PARENTS: usize = 32;
+
 /// The Java runtime profiles are activated for (`<activation><jdk>`): the current LTS the
 /// Spark images this tool serves run on.
 pub const JAVA_VERSION: &str = "17";
@@ -117,6 +121,13 @@ fn parent_chain(lookup: &dyn PomLookup, gav: &Gav) -> Result<Vec<Rc<Pom>>, Model
     let mut seen = HashSet::new();
     let mut next = Some(gav.clone());
     while let Some(current) = next {
+        if chain.len() > MAX_PARENTS {
+            return Err(ModelError::TooDeep {
+                gav: Box::new(gav.clone()),
+                next: Box::new(current),
+                levels: MAX_PARENTS,
+            });
+        }
         if !seen.insert(current.clone()) {
             return Err(ModelError::Invalid(format!(
                 "{gav}: its parent chain has a cycle at {current}"

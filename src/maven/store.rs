@@ -2,7 +2,7 @@
 //! them, kept for the whole resolve (the streaming walk that fetches POMs fills it). The first
 //! repository that has a file serves it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
@@ -31,6 +31,8 @@ pub struct PomStore<'a> {
     models: RefCell<HashMap<Gav, ModelResult>>,
     /// The POMs a model build asked for that were not fetched yet.
     asked: RefCell<Vec<Gav>>,
+    /// The dependent rounds of requests its walks took.
+    rounds: Cell<usize>,
 }
 
 impl PomLookup for PomStore<'_> {
@@ -71,7 +73,20 @@ impl<'a> PomStore<'a> {
             versions: RefCell::new(HashMap::new()),
             models: RefCell::new(HashMap::new()),
             asked: RefCell::new(Vec::new()),
+            rounds: Cell::new(0),
         }
+    }
+
+    /// How many dependent rounds of requests fetching its POMs took: each request counts one
+    /// round more than the answer that led to it (the first ones count one), and each walk
+    /// adds its latest round. Compare with [`super::bound::rounds`].
+    pub fn rounds(&self) -> usize {
+        self.rounds.get()
+    }
+
+    /// Adds the rounds one walk took.
+    pub(super) fn add_rounds(&self, rounds: usize) {
+        self.rounds.set(self.rounds.get() + rounds);
     }
 
     /// The repository that served `gav`'s POM (the first one when none did): it serves the

@@ -1,8 +1,9 @@
 //! The streaming walk that fills a [`PomStore`]: each POM is read the moment it lands and what it
 //! leads to is asked for at once — its parent, every BOM its model imports (all of them, not one
 //! at a time), and, when the walk follows dependencies, the POMs of its model's dependencies — so
-//! no request waits for an unrelated one. A model is built when the POMs it last missed have all
-//! landed, and kept: it is never built twice.
+//! no request waits for an unrelated one. A model's build is tried again each time a POM it missed
+//! lands (so what that POM leads to is asked for at once), and once built it is kept: it is never
+//! built twice.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -14,10 +15,6 @@ use super::model::{Model, ModelDependency, ModelError};
 use super::pom::Pom;
 use super::store::{ModelResult, PomResult, PomStore};
 use crate::fetch::Stream;
-
-/// How many times a model may find POMs still missing (one more level of parents or imported
-/// BOMs each time) before the chain is taken for a cycle in disguise.
-const MAX_ROUNDS: usize = 32;
 
 /// A POM's body as read on the blocking pool: the POM, or the body when it does not parse.
 type Read = Result<Pom, Vec<u8>>;
@@ -35,10 +32,8 @@ struct Target {
     gav: Gav,
     /// When the walk follows its dependencies: the exclusions along the first path to it.
     below: Option<Exclusions>,
-    /// How many of the POMs its last build missed have not landed yet.
-    waiting_for: usize,
-    /// How many builds found POMs missing.
-    rounds: usize,
+    /// Whether its model is built (or failed for good).
+    done: bool,
 }
 
 impl PomStore<'_> {
@@ -73,7 +68,12 @@ impl PomStore<'_> {
 /// One walk over a store; see [`Walk::run`].
 struct Walk<'s, 'a> {
     store: &'s PomStore<'a>,
-    stream: Stream<'a, (Gav, usize), Read>,
+    /// Each request's key: the POM, the repository asked, and the round it was asked in.
+    stream: Stream<'a, (Gav, usize, usize), Read>,
+    /// The round of the answer being read (0 before any): what it leads to is asked in the next.
+    round: usize,
+    /// The latest round any request was asked in.
+    last_round: usize,
     targets: Vec<Target>,
     known: HashSet<Gav>,
     /// The targets each POM in flight holds up.
@@ -96,17 +96,22 @@ impl<'s, 'a> Walk<'s, 'a> {
             waiting: HashMap::new(),
             requested: HashSet::new(),
             unparsed: Vec::new(),
+            round: 0,
+            last_round: 0,
         };
         for (gav, below) in targets {
             walk.add(gav, below);
         }
         loop {
-            while let Some(((gav, position), url, body)) = walk.stream.next() {
+            while let Some(((gav, position, round), url, body)) = walk.stream.next() {
+                walk.round = round;
                 walk.landed(gav, position, url, body);
             }
             if walk.unparsed.is_empty() {
                 break;
             }
+            // Fetching them again took a round of its own.
+            walk.round = walk.last_round + 1;
             for (gav, url, body) in std::mem::take(&mut walk.unparsed) {
                 // A POM that does not parse is dropped from the cache and fetched again.
                 let parsed = store.fetcher.parse_or_refetch(&url, body, None, |body| {
@@ -122,6 +127,7 @@ impl<'s, 'a> Walk<'s, 'a> {
                 walk.settle(gav, result);
             }
         }
+        store.add_rounds(walk.last_round.max(walk.round));
     }
 
     /// Adds the model of `gav` to build, unless it is already.
@@ -132,40 +138,36 @@ impl<'s, 'a> Walk<'s, 'a> {
         self.targets.push(Target {
             gav,
             below,
-            waiting_for: 0,
-            rounds: 0,
+            done: false,
         });
         self.attempt(self.targets.len() - 1);
     }
 
     /// Builds the model of target `index` if every POM it needs is there; else asks for every
-    /// one it found missing and waits for them.
+    /// one it found missing, to be tried again as each lands.
     fn attempt(&mut self, index: usize) {
+        if self.targets[index].done {
+            return;
+        }
         let gav = self.targets[index].gav.clone();
         if let Some(result) = self.store.model_result(&gav) {
+            self.targets[index].done = true;
             return self.built(index, &result);
         }
         let (result, missing) = self.store.build_noting_missing(&gav);
-        let result = match result {
-            Err(ModelError::Missing(next)) if self.targets[index].rounds >= MAX_ROUNDS => {
-                Err(ModelError::TooDeep {
-                    gav: Box::new(gav.clone()),
-                    next: Box::new(next),
-                    rounds: MAX_ROUNDS,
-                })
-            }
-            Err(ModelError::Missing(_)) if !missing.is_empty() => {
-                self.targets[index].rounds += 1;
-                self.targets[index].waiting_for = missing.len();
-                for pom in missing {
-                    self.waiting.entry(pom.clone()).or_default().push(index);
-                    self.request(pom);
+        if matches!(result, Err(ModelError::Missing(_))) && !missing.is_empty() {
+            for pom in missing {
+                let waiting = self.waiting.entry(pom.clone()).or_default();
+                if !waiting.contains(&index) {
+                    waiting.push(index);
                 }
-                return;
+                self.request(pom);
             }
-            other => other.map(Rc::new),
-        };
+            return;
+        }
+        let result = result.map(Rc::new);
         self.store.keep_result(&gav, result.clone());
+        self.targets[index].done = true;
         self.built(index, &result);
     }
 
@@ -195,7 +197,9 @@ impl<'s, 'a> Walk<'s, 'a> {
             .file(&gav.file_path(".pom"))
             .0;
         let mutability = gav.mutability();
-        self.stream.push((gav, position), url, mutability);
+        let round = self.round + 1;
+        self.last_round = self.last_round.max(round);
+        self.stream.push((gav, position, round), url, mutability);
     }
 
     /// Reads an answer for the POM of `gav` from the repository at `position`: a 404 passes the
@@ -229,14 +233,11 @@ impl<'s, 'a> Walk<'s, 'a> {
         self.settle(gav, result);
     }
 
-    /// Stores the POM of `gav` and builds the models that were waiting only for it.
+    /// Stores the POM of `gav` and tries again the models that were waiting for it.
     fn settle(&mut self, gav: Gav, result: PomResult) {
         self.store.keep_pom(gav.clone(), result);
         for index in self.waiting.remove(&gav).unwrap_or_default() {
-            self.targets[index].waiting_for -= 1;
-            if self.targets[index].waiting_for == 0 {
-                self.attempt(index);
-            }
+            self.attempt(index);
         }
     }
 }
