@@ -16,7 +16,7 @@ use imglock::progress::Progress;
 use imglock::repository::Repository;
 
 use crate::support;
-use crate::support::{Project, Server, output_text as text, stderr};
+use crate::support::{Fault, Project, Server, output_text as text, stderr};
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/maven/repo")
@@ -360,11 +360,15 @@ fn dependency(artifact: &str, extra: &str) -> String {
     )
 }
 
-/// Resolves `org.overlap:app:1` from the repository at `root`, served with 100 ms of latency;
-/// the server's log of when each path was asked for, and the artifacts chosen.
-fn resolve_overlap(root: &Path) -> (HashMap<String, Instant>, Vec<String>) {
+/// Resolves `org.overlap:app:1` from the repository at `root`, served with 100 ms of latency
+/// (and what `prepare` sets up); when each file was last asked for, and the artifacts chosen.
+fn resolve_overlap(
+    root: &Path,
+    prepare: impl FnOnce(&Server),
+) -> (HashMap<String, Instant>, Vec<String>) {
     let server = Server::start(root);
     server.set_latency(Duration::from_millis(100));
+    prepare(&server);
     let cache = tempfile::tempdir().unwrap();
     let fetcher = Fetcher::new(FetchOptions {
         cache: Cache::at(cache.path()),
@@ -457,7 +461,7 @@ fn a_pom_leads_at_once_to_all_its_boms_and_dependencies_wait_for_no_other_branch
         write_pom(root, leaf, "");
     }
 
-    let (asked, chosen) = resolve_overlap(root);
+    let (asked, chosen) = resolve_overlap(root, |_| {});
     assert_eq!(chosen, ["app", "lib", "chained", "near", "far"]);
     // The nine BOMs are asked for together, within one round trip, not one per round trip.
     let boms: Vec<Instant> = (0..9).map(|i| asked[&format!("bom-{i}-1.pom")]).collect();
@@ -472,5 +476,41 @@ fn a_pom_leads_at_once_to_all_its_boms_and_dependencies_wait_for_no_other_branch
         asked["far-1.pom"] < asked["parent-3-1.pom"],
         "far was asked for {:?} after parent-3",
         asked["far-1.pom"] - asked["parent-3-1.pom"]
+    );
+}
+
+#[test]
+fn a_bom_leads_to_its_parent_without_waiting_for_the_other_boms() {
+    let served = tempfile::tempdir().unwrap();
+    let root = served.path();
+    let import = "<version>1</version><type>pom</type><scope>import</scope>";
+    write_pom(
+        root,
+        "app",
+        &format!(
+            "<dependencyManagement><dependencies>{}{}</dependencies></dependencyManagement>",
+            dependency("quick-bom", import),
+            dependency("slow-bom", import)
+        ),
+    );
+    write_pom(
+        root,
+        "quick-bom",
+        "<parent><groupId>org.overlap</groupId><artifactId>bom-parent</artifactId><version>1</version></parent><packaging>pom</packaging>",
+    );
+    write_pom(root, "bom-parent", "<packaging>pom</packaging>");
+    write_pom(root, "slow-bom", "<packaging>pom</packaging>");
+    // slow-bom's first answer drips and breaks off: it lands only when asked again.
+    let (asked, _) = resolve_overlap(root, |server| {
+        let drip = Fault::Drip {
+            interval: Duration::from_millis(50),
+            bytes: 6,
+        };
+        server.inject("/org/overlap/slow-bom/1/slow-bom-1.pom", vec![drip]);
+    });
+    assert!(
+        asked["bom-parent-1.pom"] < asked["slow-bom-1.pom"],
+        "bom-parent was asked for {:?} after slow-bom's second request",
+        asked["bom-parent-1.pom"] - asked["slow-bom-1.pom"]
     );
 }
