@@ -8,10 +8,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use imglock::fetch::{Cache, FetchOptions, Fetcher};
-use imglock::maven::Scope;
 use imglock::maven::coordinate::Coordinate;
 use imglock::maven::resolve::{Request, resolve};
 use imglock::maven::store::PomStore;
+use imglock::maven::{Scope, bound};
 use imglock::progress::Progress;
 use imglock::repository::Repository;
 
@@ -360,12 +360,21 @@ fn dependency(artifact: &str, extra: &str) -> String {
     )
 }
 
+/// What resolving `org.overlap:app:1` showed.
+struct Overlap {
+    /// When each file was last asked for, by file name.
+    asked: HashMap<String, Instant>,
+    /// The artifacts chosen, by artifact name.
+    chosen: Vec<String>,
+    /// The critical-path bound, in rounds.
+    bound: usize,
+    /// The dependent rounds imglock's requests took.
+    rounds: usize,
+}
+
 /// Resolves `org.overlap:app:1` from the repository at `root`, served with 100 ms of latency
-/// (and what `prepare` sets up); when each file was last asked for, and the artifacts chosen.
-fn resolve_overlap(
-    root: &Path,
-    prepare: impl FnOnce(&Server),
-) -> (HashMap<String, Instant>, Vec<String>) {
+/// (and what `prepare` sets up).
+fn resolve_overlap(root: &Path, prepare: impl FnOnce(&Server)) -> Overlap {
     let server = Server::start(root);
     server.set_latency(Duration::from_millis(100));
     prepare(&server);
@@ -380,12 +389,18 @@ fn resolve_overlap(
     .unwrap();
     let repository = Repository::parse(&server.url(), Path::new("/"), Path::new("/")).unwrap();
     let store = PomStore::new(&fetcher, vec![repository]);
+    let coordinate = Coordinate::parse("org.overlap:app:1").unwrap();
     let request = Request {
-        coordinate: Coordinate::parse("org.overlap:app:1").unwrap(),
+        coordinate: coordinate.clone(),
         exclusions: Vec::new(),
         scope: Scope::Compile,
     };
     let resolution = resolve(&store, &[request]).unwrap();
+    let needed: Vec<_> = resolution
+        .artifacts
+        .iter()
+        .map(|a| a.coordinate.gav())
+        .collect();
     let chosen = resolution
         .artifacts
         .iter()
@@ -396,7 +411,12 @@ fn resolve_overlap(
         .into_iter()
         .map(|(path, at)| (path.rsplit('/').next().unwrap().to_string(), at))
         .collect();
-    (asked, chosen)
+    Overlap {
+        asked,
+        chosen,
+        bound: bound::rounds(&store, &[coordinate.gav()], &needed),
+        rounds: store.rounds(),
+    }
 }
 
 #[test]
@@ -461,8 +481,16 @@ fn a_pom_leads_at_once_to_all_its_boms_and_dependencies_wait_for_no_other_branch
         write_pom(root, leaf, "");
     }
 
-    let (asked, chosen) = resolve_overlap(root, |_| {});
+    let Overlap {
+        asked,
+        chosen,
+        bound,
+        rounds,
+    } = resolve_overlap(root, |_| {});
     assert_eq!(chosen, ["app", "lib", "chained", "near", "far"]);
+    // A perfect client needs six rounds: app; the BOMs; lib, chained and near; then chained's
+    // three parents one by one (far comes with the first of them). imglock takes as many.
+    assert_eq!((bound, rounds), (6, 6));
     // The nine BOMs are asked for together, within one round trip, not one per round trip.
     let boms: Vec<Instant> = (0..9).map(|i| asked[&format!("bom-{i}-1.pom")]).collect();
     let spread = *boms.iter().max().unwrap() - *boms.iter().min().unwrap();
@@ -501,7 +529,7 @@ fn a_bom_leads_to_its_parent_without_waiting_for_the_other_boms() {
     write_pom(root, "bom-parent", "<packaging>pom</packaging>");
     write_pom(root, "slow-bom", "<packaging>pom</packaging>");
     // slow-bom's first answer drips and breaks off: it lands only when asked again.
-    let (asked, _) = resolve_overlap(root, |server| {
+    let Overlap { asked, .. } = resolve_overlap(root, |server| {
         let drip = Fault::Drip {
             interval: Duration::from_millis(50),
             bytes: 6,
