@@ -21,6 +21,7 @@ mod error;
 mod failure;
 mod freshness;
 mod limits;
+mod published;
 mod size;
 mod stream;
 
@@ -40,6 +41,7 @@ use failure::Failure;
 pub(crate) use freshness::Mutability;
 use freshness::Plan;
 pub use limits::HttpLimits;
+pub(crate) use published::PublishedChecksums;
 pub(crate) use size::{Capped, is_too_large, read_capped};
 pub(crate) use stream::Stream;
 
@@ -81,6 +83,8 @@ pub struct Fetcher {
     progress: Progress,
     limits: HttpLimits,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Which checksum file each repository publishes, learnt from its first artifact.
+    checksum_kinds: published::Kinds,
 }
 
 impl Fetcher {
@@ -124,6 +128,7 @@ impl Fetcher {
             progress: options.progress,
             limits: options.limits,
             hosts: Mutex::new(HashMap::new()),
+            checksum_kinds: published::Kinds::default(),
         })
     }
 
@@ -175,16 +180,25 @@ impl Fetcher {
         accept: Option<&str>,
         parse: impl Fn(Vec<u8>) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.runtime
+            .block_on(self.parse_or_refetch_async(url, body, accept, parse))
+    }
+
+    /// [`Fetcher::parse_or_refetch`], for a task already on the runtime.
+    async fn parse_or_refetch_async<T, E>(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+        accept: Option<&str>,
+        parse: impl Fn(Vec<u8>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let error = match parse(body) {
             Ok(parsed) => return Ok(parsed),
             Err(error) => error,
         };
         self.forget(url);
         // Nothing is cached any more: whether the body is mutable makes no difference.
-        let Ok(body) = self
-            .runtime
-            .block_on(self.get(url, accept, Mutability::Mutable))
-        else {
+        let Ok(body) = self.get(url, accept, Mutability::Mutable).await else {
             return Err(error);
         };
         let parsed = parse(body);

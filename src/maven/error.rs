@@ -32,24 +32,6 @@ pub enum MavenError {
     /// A POM the resolution needs that could not be had or used.
     #[error(transparent)]
     Model(#[from] ModelError),
-
-    #[error(
-        "the checksum file `{url}` could not be fetched, so the artifact beside it cannot be verified"
-    )]
-    ChecksumFetch {
-        url: String,
-        #[source]
-        source: crate::fetch::FetchError,
-    },
-
-    #[error(
-        "the checksum file `{url}` is not a {algorithm} digest (it starts {start:?}): the repository serves a damaged file, so the artifact beside it cannot be verified"
-    )]
-    MalformedChecksum {
-        url: String,
-        algorithm: &'static str,
-        start: String,
-    },
 }
 
 /// Why a project's effective model cannot be built yet, or at all. Cloned, like the POMs, from

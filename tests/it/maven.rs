@@ -542,3 +542,46 @@ fn a_bom_leads_to_its_parent_without_waiting_for_the_other_boms() {
         asked["bom-parent-1.pom"] - asked["slow-bom-1.pom"]
     );
 }
+
+#[test]
+fn checksum_files_are_asked_for_with_the_jars_and_only_of_the_kind_the_repository_publishes() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    let server = Server::start(served.path());
+    let latency = Duration::from_millis(100);
+    server.set_latency(latency);
+    let project = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:nearest-user:1.0\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let jars = locked(&project).len();
+    assert!(jars > 2, "{jars} jars");
+    let arrivals = server.arrivals();
+    let hits = |suffix: &str| {
+        arrivals
+            .iter()
+            .filter(|(path, _)| path.ends_with(suffix))
+            .count()
+    };
+    // The repository publishes only .sha1 files: the first jar's probe learns so, and no other
+    // jar asks for a .sha512 or .sha256.
+    assert_eq!((hits(".jar.sha512"), hits(".jar.sha256")), (1, 1));
+    assert_eq!(hits(".jar.sha1"), jars);
+    // The checksums are no phase of their own: the jars are asked for with the first of them.
+    let first = |suffix: &str| {
+        arrivals
+            .iter()
+            .filter(|(path, _)| path.ends_with(suffix))
+            .map(|(_, at)| *at)
+            .min()
+            .unwrap()
+    };
+    let (jar, checksum) = (first(".jar"), first(".jar.sha512"));
+    assert!(
+        jar < checksum + latency / 2,
+        "the first jar was asked for {:?} after the first checksum file",
+        jar - checksum
+    );
+}
