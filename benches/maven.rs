@@ -3,7 +3,8 @@
 //! spark-core_2.12 3.2.4, each cold against its critical-path bound ([`bound::rounds`]: the
 //! dependent rounds of requests a perfect client needs, computed from the POMs themselves, times
 //! the latency), and warm, with the cache a cold resolve filled, counting what it still asks.
-//! Skipped, with a message, when ../shared is absent.
+//! The cache is a temporary folder under `TMPDIR`: `TMPDIR=/dev/shm` leaves the file system's
+//! cost of creating the cache's files out. Skipped, with a message, when ../shared is absent.
 
 #[path = "../tests/it/support/mod.rs"]
 mod support;
