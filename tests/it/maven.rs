@@ -585,3 +585,49 @@ fn checksum_files_are_asked_for_with_the_jars_and_only_of_the_kind_the_repositor
         jar - checksum
     );
 }
+
+#[test]
+fn a_jar_without_the_kind_its_repository_publishes_is_checked_against_the_strongest_it_has() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    // Every jar gets a right .sha512 but nearest-user's, which has a wrong .sha256 instead:
+    // whichever jar is asked first, that one must be found and fail the resolve.
+    let root_jar = served
+        .path()
+        .join("org/imglock/fixture/nearest-user/1.0/nearest-user-1.0.jar");
+    let mut folders = vec![served.path().to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "jar") && path != root_jar {
+                let digest = <sha2::Sha512 as sha2::Digest>::digest(std::fs::read(&path).unwrap());
+                let mut sha512 = path.clone().into_os_string();
+                sha512.push(".sha512");
+                std::fs::write(sha512, hex::encode(digest)).unwrap();
+            }
+        }
+    }
+    std::fs::write(
+        root_jar.with_file_name("nearest-user-1.0.jar.sha256"),
+        "0".repeat(64),
+    )
+    .unwrap();
+    let server = Server::start(served.path());
+    let project = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:nearest-user:1.0\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("nearest-user-1.0.jar") && message.contains("sha256"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("leaf-"),
+        "only nearest-user fails: {message}"
+    );
+}
