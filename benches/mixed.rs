@@ -229,13 +229,13 @@ fn requests_and_rounds_with(
     servers: &[support::Server],
     cache: &Path,
 ) -> (usize, usize) {
-    let before: Vec<usize> = servers.iter().map(|s| s.log().len()).collect();
+    let before: Vec<usize> = servers.iter().map(|s| s.arrivals().len()).collect();
     let exclude_newer = support::pypi_sets::exclude_newer(PYPI_SET);
     support::library_resolve(spec, cache, Some(&exclude_newer));
     let arrivals: Vec<Instant> = servers
         .iter()
         .zip(before)
-        .flat_map(|(server, before)| server.log().split_off(before))
+        .flat_map(|(server, before)| server.arrivals().split_off(before))
         .map(|(_, at)| at)
         .collect();
     (arrivals.len(), rounds(arrivals))

@@ -253,6 +253,7 @@ impl LayerResolver for CondaPackages {
                 },
                 _ => PinSource::Download(ArtifactRequest {
                     url: record.url.clone(),
+                    published: None,
                     expected: package
                         .md5
                         .map(|md5| crate::fetch::Checksum::Md5(hex::encode(md5))),

@@ -42,6 +42,7 @@ impl ArchiveSource for FetchedArchive<'_> {
         let (url, _) = repository.repository.file(&path);
         let request = ArtifactRequest {
             url,
+            published: None,
             expected: None,
         };
         let artifact = match self

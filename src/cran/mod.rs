@@ -343,6 +343,7 @@ impl LayerResolver for RPackages<'_> {
                     url: label,
                     artifact: PinSource::Download(ArtifactRequest {
                         url,
+                        published: None,
                         expected: selected.entry.md5.map(Checksum::Md5),
                     }),
                     dependencies: selected.dependencies,

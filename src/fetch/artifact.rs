@@ -11,7 +11,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::{BodyLimit, FetchError, Fetcher, Response, Sink, size};
+use super::{BodyLimit, FetchError, Fetcher, PublishedChecksums, Response, Sink, size};
 
 /// A checksum published by a repository for an artifact, verified after download.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub(crate) enum Checksum {
 pub(crate) struct ArtifactRequest {
     pub url: Url,
     pub expected: Option<Checksum>,
+    /// Checksum files the repository publishes beside it, fetched alongside it (when
+    /// `expected` is `None`): the download is checked against the strongest one found.
+    pub published: Option<PublishedChecksums>,
 }
 
 /// A downloaded, verified artifact.
@@ -54,6 +57,8 @@ pub(super) struct Hashes {
     sha256: Sha256,
     size: u64,
     published: Option<(Published, &'static str, String)>,
+    /// Every other algorithm, while the checksum to check against is still being fetched.
+    pending: Option<(Md5, sha1::Sha1, sha2::Sha512)>,
 }
 
 impl Hashes {
@@ -72,7 +77,31 @@ impl Hashes {
             sha256: Sha256::new(),
             size: 0,
             published,
+            pending: None,
         }
+    }
+
+    /// Hashes computing every algorithm a checksum fetched meanwhile may use; see
+    /// [`Hashes::expecting`].
+    fn pending() -> Self {
+        Self {
+            pending: Some((Md5::new(), sha1::Sha1::new(), sha2::Sha512::new())),
+            ..Self::new(None)
+        }
+    }
+
+    /// These hashes, to be checked against `expected` once fetched.
+    fn expecting(mut self, expected: Option<&Checksum>) -> Self {
+        let Some((md5, sha1, sha512)) = self.pending.take() else {
+            return self;
+        };
+        self.published = expected.map(|checksum| match checksum {
+            Checksum::Md5(hex) => (Published::Md5(md5), "MD5", hex.clone()),
+            Checksum::Sha1(hex) => (Published::Sha1(sha1), "sha1", hex.clone()),
+            Checksum::Sha256(hex) => (Published::Sha256, "sha256", hex.clone()),
+            Checksum::Sha512(hex) => (Published::Sha512(sha512), "sha512", hex.clone()),
+        });
+        self
     }
 
     fn update(&mut self, bytes: &[u8]) {
@@ -83,6 +112,11 @@ impl Hashes {
             Some((Published::Sha1(hasher), ..)) => hasher.update(bytes),
             Some((Published::Sha512(hasher), ..)) => hasher.update(bytes),
             Some((Published::Sha256, ..)) | None => {}
+        }
+        if let Some((md5, sha1, sha512)) = &mut self.pending {
+            md5.update(bytes);
+            sha1.update(bytes);
+            sha512.update(bytes);
         }
     }
 
@@ -140,12 +174,68 @@ impl Sink for BlobWriter {
 
 impl Fetcher {
     /// Downloads (or finds in the cache, or reads in place for `file://`) one artifact and
-    /// verifies it.
+    /// verifies it: against its expected checksum, or the one its repository publishes beside
+    /// it, fetched at the same time as a download.
     pub(super) async fn download(&self, request: &ArtifactRequest) -> Result<Artifact, FetchError> {
-        let url = request.url.as_str();
-        let expected = request.expected.as_ref();
-        if request.url.scheme() == "file" {
-            let path = super::local_path(&request.url)?;
+        let url = &request.url;
+        let Some(published) = request
+            .published
+            .as_ref()
+            .filter(|_| request.expected.is_none())
+        else {
+            return self
+                .download_expecting(url, request.expected.as_ref())
+                .await;
+        };
+        let downloads = url.scheme() != "file"
+            && !self.offline
+            && self.cache.artifact_for_url(url.as_str()).is_none()
+            && self.cached_absence(url).is_none();
+        if downloads {
+            return self.download_beside_checksum(url, published).await;
+        }
+        let checksum = self.published_checksum(url, published).await?;
+        self.download_expecting(url, checksum.as_ref()).await
+    }
+
+    /// Downloads the artifact at `url` while its published checksum is fetched, and verifies it
+    /// against that checksum once both are in.
+    async fn download_beside_checksum(
+        &self,
+        url: &Url,
+        published: &PublishedChecksums,
+    ) -> Result<Artifact, FetchError> {
+        let limit = BodyLimit {
+            bytes: self.limits.artifact_bytes,
+            kind: size::Limit::Artifact,
+        };
+        let body = async {
+            let new_writer = || self.blob_writer(Hashes::pending());
+            let response = self.send(url, limit, |r| r, new_writer).await;
+            match self.noting_absence(url, response)? {
+                Response::Body { body, .. } => Ok(body),
+                Response::NotModified => Err(FetchError::Status {
+                    url: url.to_string(),
+                    status: 304,
+                }),
+            }
+        };
+        let (body, checksum) = futures::join!(body, self.published_checksum(url, published));
+        let (mut writer, checksum) = (body?, checksum?);
+        writer.hashes = writer.hashes.expecting(checksum.as_ref());
+        self.keep(writer, url.as_str())
+    }
+
+    /// Downloads (or finds in the cache, or reads in place for `file://`) the artifact at
+    /// `request` and verifies it against `expected`.
+    async fn download_expecting(
+        &self,
+        request: &Url,
+        expected: Option<&Checksum>,
+    ) -> Result<Artifact, FetchError> {
+        let url = request.as_str();
+        if request.scheme() == "file" {
+            let path = super::local_path(request)?;
             let hashes = Hashes::of_file(&path, expected).map_err(|source| FetchError::File {
                 path: path.display().to_string(),
                 source,
@@ -165,7 +255,7 @@ impl Fetcher {
                 return Ok(Artifact { sha256, size, path });
             }
         }
-        if let Some(absent) = self.cached_absence(&request.url) {
+        if let Some(absent) = self.cached_absence(request) {
             return Err(absent);
         }
         if self.offline {
@@ -175,9 +265,9 @@ impl Fetcher {
             bytes: self.limits.artifact_bytes,
             kind: size::Limit::Artifact,
         };
-        let new_writer = || self.blob_writer(expected);
-        let response = self.send(&request.url, limit, |r| r, new_writer).await;
-        let Response::Body { body, .. } = self.noting_absence(&request.url, response)? else {
+        let new_writer = || self.blob_writer(Hashes::new(expected));
+        let response = self.send(request, limit, |r| r, new_writer).await;
+        let Response::Body { body, .. } = self.noting_absence(request, response)? else {
             return Err(FetchError::Status {
                 url: url.to_string(),
                 status: 304,
@@ -193,12 +283,12 @@ impl Fetcher {
         let _ = self.cache.forget_artifact(url.as_str());
     }
 
-    /// A writer into a new temporary file of the blob folder.
-    fn blob_writer(&self, expected: Option<&Checksum>) -> std::io::Result<BlobWriter> {
+    /// A writer into a new temporary file of the blob folder, computing `hashes`.
+    fn blob_writer(&self, hashes: Hashes) -> std::io::Result<BlobWriter> {
         let file = crate::files::temporary_for(&self.cache.blob_path("download"))?;
         Ok(BlobWriter {
             file: std::io::BufWriter::new(file),
-            hashes: Hashes::new(expected),
+            hashes,
         })
     }
 

@@ -88,6 +88,24 @@ pub enum FetchError {
 
     #[error("could not start the HTTP client")]
     Client(#[source] reqwest::Error),
+
+    #[error(
+        "the checksum file `{url}` could not be fetched, so the artifact beside it cannot be verified"
+    )]
+    ChecksumFetch {
+        url: String,
+        #[source]
+        source: Box<FetchError>,
+    },
+
+    #[error(
+        "the checksum file `{url}` is not a {algorithm} digest (it starts {start:?}): the repository serves a damaged file, so the artifact beside it cannot be verified"
+    )]
+    MalformedChecksum {
+        url: String,
+        algorithm: &'static str,
+        start: String,
+    },
 }
 
 impl FetchError {

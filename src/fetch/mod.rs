@@ -7,7 +7,8 @@
 //! fetched with [`Fetcher::download_all`]: streamed into the cache while their sha256 (and any
 //! upstream checksum) is computed, verified before they are kept, and stored by sha256 so each is
 //! downloaded once. Both run every request at once on an async runtime, bounded per host, so the
-//! network is never capped by the core count. `file://` URLs are read in place.
+//! network is never capped by the core count. A [`Stream`] hands each answer back as it lands, for
+//! walks whose answers lead to more requests (Maven's POMs). `file://` URLs are read in place.
 //!
 //! Timeouts, resets, truncated bodies and 5xx answers are retried with backoff; a 404 is not. An
 //! index body larger than its limit ([`Fetcher::index_limit`]) is refused as it streams, and so
@@ -20,7 +21,9 @@ mod error;
 mod failure;
 mod freshness;
 mod limits;
+mod published;
 mod size;
+mod stream;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -38,7 +41,9 @@ use failure::Failure;
 pub(crate) use freshness::Mutability;
 use freshness::Plan;
 pub use limits::HttpLimits;
+pub(crate) use published::PublishedChecksums;
 pub(crate) use size::{Capped, is_too_large, read_capped};
+pub(crate) use stream::Stream;
 
 use crate::progress::Progress;
 
@@ -82,6 +87,8 @@ pub struct Fetcher {
     progress: Progress,
     limits: HttpLimits,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Which checksum file each repository publishes, learnt from its first artifact.
+    checksum_kinds: published::Kinds,
 }
 
 impl Fetcher {
@@ -125,6 +132,7 @@ impl Fetcher {
             progress: options.progress,
             limits: options.limits,
             hosts: Mutex::new(HashMap::new()),
+            checksum_kinds: published::Kinds::default(),
         })
     }
 
@@ -176,16 +184,25 @@ impl Fetcher {
         accept: Option<&str>,
         parse: impl Fn(Body) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.runtime
+            .block_on(self.parse_or_refetch_async(url, body, accept, parse))
+    }
+
+    /// [`Fetcher::parse_or_refetch`], for a task already on the runtime.
+    async fn parse_or_refetch_async<T, E>(
+        &self,
+        url: &Url,
+        body: Body,
+        accept: Option<&str>,
+        parse: impl Fn(Body) -> Result<T, E>,
+    ) -> Result<T, E> {
         let error = match parse(body) {
             Ok(parsed) => return Ok(parsed),
             Err(error) => error,
         };
         self.forget(url);
         // Nothing is cached any more: whether the body is mutable makes no difference.
-        let Ok(body) = self
-            .runtime
-            .block_on(self.get(url, accept, Mutability::Mutable))
-        else {
+        let Ok(body) = self.get(url, accept, Mutability::Mutable).await else {
             return Err(error);
         };
         let parsed = parse(body);
@@ -344,18 +361,23 @@ impl Fetcher {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_string)
         };
-        // Every body is kept, validators or not, so that `--offline` can serve it later.
-        self.cache
-            .http_put(
-                url.as_str(),
-                header(reqwest::header::ETAG),
-                header(reqwest::header::LAST_MODIFIED),
-                &body,
-            )
-            .map_err(|source| FetchError::Cache {
-                path: self.cache.root().display().to_string(),
-                source,
-            })?;
+        // Every body is kept, validators or not, so that `--offline` can serve it later; it is
+        // written on the blocking pool, so that the thread reading answers as they land (see
+        // [`stream`]) never waits for the file system.
+        let (cache, key) = (self.cache.clone(), url.to_string());
+        let (etag, modified) = (
+            header(reqwest::header::ETAG),
+            header(reqwest::header::LAST_MODIFIED),
+        );
+        let (stored, body) = tokio::task::spawn_blocking(move || {
+            (cache.http_put(&key, etag, modified, &body), body)
+        })
+        .await
+        .unwrap_or_else(|joined| (Err(std::io::Error::other(joined)), Vec::new()));
+        stored.map_err(|source| FetchError::Cache {
+            path: self.cache.root().display().to_string(),
+            source,
+        })?;
         Ok(Body::from(body))
     }
 

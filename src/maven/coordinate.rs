@@ -105,7 +105,8 @@ impl Coordinate {
         format!("{}-{}{}", self.artifact, self.version, self.file_suffix())
     }
 
-    pub(crate) fn gav(&self) -> Gav {
+    /// The project whose POM describes it: group, artifact, version.
+    pub fn gav(&self) -> Gav {
         Gav {
             group: self.group.clone(),
             artifact: self.artifact.clone(),

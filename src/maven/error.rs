@@ -32,24 +32,6 @@ pub enum MavenError {
     /// A POM the resolution needs that could not be had or used.
     #[error(transparent)]
     Model(#[from] ModelError),
-
-    #[error(
-        "the checksum file `{url}` could not be fetched, so the artifact beside it cannot be verified"
-    )]
-    ChecksumFetch {
-        url: String,
-        #[source]
-        source: crate::fetch::FetchError,
-    },
-
-    #[error(
-        "the checksum file `{url}` is not a {algorithm} digest (it starts {start:?}): the repository serves a damaged file, so the artifact beside it cannot be verified"
-    )]
-    MalformedChecksum {
-        url: String,
-        algorithm: &'static str,
-        start: String,
-    },
 }
 
 /// Why a project's effective model cannot be built yet, or at all. Cloned, like the POMs, from
@@ -60,14 +42,14 @@ pub enum ModelError {
     #[error("the POM of {0} was not fetched yet")]
     Missing(Gav),
 
-    /// A model that still needed another parent or imported BOM after every round allowed.
+    /// A project with more parents above it than imglock follows.
     #[error(
-        "the POM of {gav} needs more than {rounds} levels of parents and imported BOMs (the next one is {next}): imglock stops there, since a chain that deep is a cycle in disguise or a hostile repository"
+        "the POM of {gav} needs more than {levels} levels of parents (the next one is {next}): imglock stops there, since a chain that deep is a cycle in disguise or a hostile repository"
     )]
     TooDeep {
         gav: Box<Gav>,
         next: Box<Gav>,
-        rounds: usize,
+        levels: usize,
     },
 
     #[error("the POM of {0} is in none of the Maven repositories")]

@@ -5,11 +5,12 @@
 //! A layer's `maven` coordinates are direct `compile` dependencies; its `maven-provided` ones
 //! (what the runtime ships, like Spark) are direct `provided` dependencies, so their trees stay
 //! out as Maven keeps a `provided` tree out. Artifacts a lower layer locked are not locked again.
-//! Each jar is downloaded once into the cache and checked against the strongest checksum the
-//! repository publishes beside it (`.sha512`, `.sha256`, `.sha1`; see [`checksum`]); the lock
+//! Each jar is downloaded once into the cache, its checksum file fetched with it, and checked
+//! against the strongest checksum the repository publishes beside it (`.sha512`, `.sha256`,
+//! `.sha1`; see [`crate::fetch::PublishedChecksums`]); the lock
 //! records its sha256, size and the chain of artifacts that brought it in.
 
-mod checksum;
+pub mod bound;
 pub mod coordinate;
 pub(crate) mod details;
 mod emit;
@@ -23,6 +24,7 @@ pub(crate) mod spec;
 pub mod store;
 pub(crate) mod support;
 pub(crate) mod version;
+mod walk;
 mod xml;
 
 pub(crate) use details::MavenDetails;
@@ -39,7 +41,7 @@ use self::store::PomStore;
 use crate::ecosystem::{
     EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
 };
-use crate::fetch::{ArtifactRequest, Fetcher, Mutability};
+use crate::fetch::{ArtifactRequest, Fetcher, PublishedChecksums};
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
 use crate::spec::{Spec, SpecError};
@@ -49,7 +51,6 @@ pub const MAVEN_CENTRAL: &str = "https://repo1.maven.org/maven2";
 
 /// The Maven ecosystem of one spec.
 pub struct MavenPackages<'a> {
-    fetcher: &'a Fetcher,
     store: PomStore<'a>,
     requests: HashMap<String, Vec<Request>>,
 }
@@ -122,7 +123,6 @@ impl<'a> MavenPackages<'a> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Self {
-            fetcher,
             store: PomStore::new(fetcher, repositories),
             requests,
         }))
@@ -181,31 +181,19 @@ impl LayerResolver for MavenPackages<'_> {
                 None => artifacts.push((name, artifact)),
             }
         }
-        // The repository that served an artifact's POM serves its file.
-        let urls: Vec<url::Url> = artifacts
-            .iter()
-            .map(|(_, a)| {
-                let gav = a.coordinate.gav();
-                self.store
-                    .repository_of(&gav)
-                    .file(&gav.file_path(&a.coordinate.file_suffix()))
-                    .0
-            })
-            .collect();
-        let files: Vec<(url::Url, Mutability)> = urls
-            .iter()
-            .zip(&artifacts)
-            .map(|(url, (_, a))| (url.clone(), a.coordinate.gav().mutability()))
-            .collect();
-        let checksums = checksum::published(self.fetcher, &files)?;
         let mut packages = Vec::new();
-        for (((name, artifact), url), checksum) in artifacts.into_iter().zip(urls).zip(checksums) {
-            if checksum.is_none() {
-                notes.push(format!(
-                    "{url} has no .sha1, .sha256 or .sha512 in the repository: its sha256 is locked as downloaded"
-                ));
-            }
-            let repository = self.store.repository_of(&artifact.coordinate.gav());
+        for (name, artifact) in artifacts {
+            // The repository that served an artifact's POM serves its file, and the checksum
+            // files beside it, fetched with it.
+            let gav = artifact.coordinate.gav();
+            let repository = self.store.repository_of(&gav);
+            let url = repository
+                .file(&gav.file_path(&artifact.coordinate.file_suffix()))
+                .0;
+            let published = PublishedChecksums {
+                repository: repository.label.clone(),
+                mutability: gav.mutability(),
+            };
             packages.push(ResolvedPackage {
                 ecosystem: Ecosystem::Maven,
                 name,
@@ -214,7 +202,8 @@ impl LayerResolver for MavenPackages<'_> {
                 url: repository.label_for(&url),
                 artifact: PinSource::Download(ArtifactRequest {
                     url,
-                    expected: checksum,
+                    expected: None,
+                    published: Some(published),
                 }),
                 requested: artifact.path.is_empty(),
                 dependencies: artifact.dependencies,

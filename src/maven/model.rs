@@ -4,6 +4,7 @@
 //! error), `import`-scope BOMs merged into dependency management (declared entries first, then
 //! each BOM in order), and the project's own dependency management applied to its dependencies.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
@@ -16,6 +17,10 @@ use super::version::{MavenVersion, VersionRequirement};
 /// How deep parents and imports may nest before the chain is taken for a cycle.
 const MAX_DEPTH: usize = 64;
 
+/// How many parents a project may have above it before the chain is taken for a cycle in
+/// disguise or a hostile repository.
+const MAX_PARENTS: usize = 32;
+
 /// The Java runtime profiles are activated for (`<activation><jdk>`): the current LTS the
 /// Spark images this tool serves run on.
 pub const JAVA_VERSION: &str = "17";
@@ -25,10 +30,19 @@ const OS_FAMILY: &str = "unix";
 const OS_NAME: &str = "linux";
 const OS_ARCH: &str = "amd64";
 
-/// Where POMs come from: the ones fetched so far.
+/// Where POMs come from: the ones fetched so far, and the models already built from them.
 pub trait PomLookup {
     /// The POM of `gav`: `Err(Missing)` when not fetched yet, `Err(Invalid)` when it failed.
     fn pom(&self, gav: &Gav) -> Result<Rc<Pom>, ModelError>;
+
+    /// The effective model of `gav` if one was built and kept: an imported BOM's is not built
+    /// again.
+    fn known_model(&self, _gav: &Gav) -> Option<Rc<Model>> {
+        None
+    }
+
+    /// Keeps the effective model of an imported BOM, built complete, for [`PomLookup::known_model`].
+    fn keep_model(&self, _model: &Rc<Model>) {}
 }
 
 /// A dependency of the effective model: interpolated, managed, with a version.
@@ -54,6 +68,8 @@ pub struct Model {
     pub managed: Vec<Dependency>,
     /// Where the project moved to, if its POM says so.
     pub relocation: Option<Gav>,
+    /// The BOMs its dependency management imports, in order.
+    pub imports: Vec<Gav>,
 }
 
 /// Builds the effective model of `gav`.
@@ -72,10 +88,18 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
     let chain = parent_chain(lookup, gav)?;
     let pom = &chain[0];
     let interpolator = Interpolator::for_project(&chain, gav);
-    let declared = inherit(&chain, |p| &p.dependencies, &interpolator)?;
+    let declared = inherit(&chain, |p| &p.dependencies, &interpolator)?.list;
     let (mut managed, imports) = split_imports(inherit(&chain, |p| &p.managed, &interpolator)?);
+    // Every import is tried even after one fails, so that a lookup learns of every POM still
+    // missing at once; the first failure, in order, is the answer.
+    let mut first_error = None;
     for import in &imports {
-        merge_imported_bom(lookup, gav, import, depth, &mut managed)?;
+        if let Err(error) = merge_imported_bom(lookup, gav, import, depth, &mut managed) {
+            first_error.get_or_insert(error);
+        }
+    }
+    if let Some(error) = first_error {
+        return Err(error);
     }
     let dependencies = declared
         .into_iter()
@@ -85,24 +109,31 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
         gav: gav.clone(),
         dependencies,
         relocation: relocation(pom, gav, &interpolator),
-        managed,
+        managed: managed.list,
+        imports: imports.iter().filter_map(Dependency::gav).collect(),
     })
 }
 
 /// The POMs of `gav` and its ancestors, child first, each with its active profiles merged in; a
 /// parent met twice is a cycle.
-fn parent_chain(lookup: &dyn PomLookup, gav: &Gav) -> Result<Vec<Pom>, ModelError> {
+fn parent_chain(lookup: &dyn PomLookup, gav: &Gav) -> Result<Vec<Rc<Pom>>, ModelError> {
     let mut chain = Vec::new();
     let mut seen = HashSet::new();
     let mut next = Some(gav.clone());
     while let Some(current) = next {
+        if chain.len() > MAX_PARENTS {
+            return Err(ModelError::TooDeep {
+                gav: Box::new(gav.clone()),
+                next: Box::new(current),
+                levels: MAX_PARENTS,
+            });
+        }
         if !seen.insert(current.clone()) {
             return Err(ModelError::Invalid(format!(
                 "{gav}: its parent chain has a cycle at {current}"
             )));
         }
-        let written = lookup.pom(&current)?;
-        let pom = with_active_profiles(&written);
+        let pom = with_active_profiles(lookup.pom(&current)?);
         next = pom.parent.clone();
         chain.push(pom);
     }
@@ -120,7 +151,7 @@ struct Interpolator<'a> {
 impl<'a> Interpolator<'a> {
     /// The properties of `chain` (child first): the root-most ancestor's first, each child
     /// overriding, then the built-ins of the project `gav` and of its parent.
-    fn for_project(chain: &[Pom], gav: &'a Gav) -> Self {
+    fn for_project(chain: &[Rc<Pom>], gav: &'a Gav) -> Self {
         let mut properties: BTreeMap<String, String> = BTreeMap::new();
         for ancestor in chain.iter().rev() {
             for (key, value) in &ancestor.properties {
@@ -182,29 +213,66 @@ impl<'a> Interpolator<'a> {
 /// The dependencies (or managed dependencies, as `select` picks) of the whole chain,
 /// interpolated; the root-most ancestor's first, a child's entry replacing one of the same key.
 fn inherit(
-    chain: &[Pom],
+    chain: &[Rc<Pom>],
     select: fn(&Pom) -> &Vec<Dependency>,
     interpolator: &Interpolator<'_>,
-) -> Result<Vec<Dependency>, ModelError> {
-    let mut merged: Vec<Dependency> = Vec::new();
+) -> Result<Entries, ModelError> {
+    let mut merged = Entries::default();
     for ancestor in chain.iter().rev() {
         for dependency in select(ancestor) {
-            let dependency = interpolator.dependency(dependency)?;
-            let key = dependency.management_key();
-            match merged.iter_mut().find(|d| d.management_key() == key) {
-                Some(existing) => *existing = dependency,
-                None => merged.push(dependency),
-            }
+            merged.replace(interpolator.dependency(dependency)?);
         }
     }
     Ok(merged)
 }
 
+/// The key dependency management matches entries by ([`Dependency::management_key`]).
+type Key = (String, String, String, String);
+
+/// Dependencies in order, one per key, found by key at once.
+#[derive(Default)]
+struct Entries {
+    list: Vec<Dependency>,
+    index: HashMap<Key, usize>,
+}
+
+impl Entries {
+    /// Adds `dependency`, in place of the entry of the same key if there is one.
+    fn replace(&mut self, dependency: Dependency) {
+        match self.index.entry(dependency.management_key()) {
+            Entry::Occupied(at) => self.list[*at.get()] = dependency,
+            Entry::Vacant(at) => {
+                at.insert(self.list.len());
+                self.list.push(dependency);
+            }
+        }
+    }
+
+    /// Adds `dependency` unless an entry of the same key is there.
+    fn add_if_new(&mut self, dependency: &Dependency) {
+        if let Entry::Vacant(at) = self.index.entry(dependency.management_key()) {
+            at.insert(self.list.len());
+            self.list.push(dependency.clone());
+        }
+    }
+
+    /// The entry of `dependency`'s key.
+    fn matching(&self, dependency: &Dependency) -> Option<&Dependency> {
+        let at = self.index.get(&dependency.management_key())?;
+        Some(&self.list[*at])
+    }
+}
+
 /// Dependency management split into its own entries and its `import`-scope BOMs, each in order.
-fn split_imports(entries: Vec<Dependency>) -> (Vec<Dependency>, Vec<Dependency>) {
-    entries.into_iter().partition(|entry| {
+fn split_imports(entries: Entries) -> (Entries, Vec<Dependency>) {
+    let (own, imports): (Vec<_>, Vec<_>) = entries.list.into_iter().partition(|entry| {
         !(Scope::parse(entry.scope.as_deref()) == Scope::Import && entry.kind == "pom")
-    })
+    });
+    let mut managed = Entries::default();
+    for entry in own {
+        managed.replace(entry);
+    }
+    (managed, imports)
 }
 
 /// Adds the dependency management of the BOM `import` (which `gav` imports) to `managed`, where
@@ -214,28 +282,24 @@ fn merge_imported_bom(
     gav: &Gav,
     import: &Dependency,
     depth: usize,
-    managed: &mut Vec<Dependency>,
+    managed: &mut Entries,
 ) -> Result<(), ModelError> {
-    let version = import.version.clone().ok_or_else(|| {
+    let bom_gav = import.gav().ok_or_else(|| {
         ModelError::Invalid(format!(
             "{gav} imports the BOM {}:{} without a version",
             import.group, import.artifact
         ))
     })?;
-    let bom = build_at(
-        lookup,
-        &Gav {
-            group: import.group.clone(),
-            artifact: import.artifact.clone(),
-            version,
-        },
-        depth + 1,
-    )?;
-    for entry in bom.managed {
-        let key = entry.management_key();
-        if !managed.iter().any(|m| m.management_key() == key) {
-            managed.push(entry);
+    let bom = match lookup.known_model(&bom_gav) {
+        Some(bom) => bom,
+        None => {
+            let bom = Rc::new(build_at(lookup, &bom_gav, depth + 1)?);
+            lookup.keep_model(&bom);
+            bom
         }
+    };
+    for entry in &bom.managed {
+        managed.add_if_new(entry);
     }
     Ok(())
 }
@@ -245,11 +309,9 @@ fn merge_imported_bom(
 fn apply_management(
     gav: &Gav,
     dependency: Dependency,
-    managed: &[Dependency],
+    managed: &Entries,
 ) -> Result<ModelDependency, ModelError> {
-    let management = managed
-        .iter()
-        .find(|m| m.management_key() == dependency.management_key());
+    let management = managed.matching(&dependency);
     let version = dependency
         .version
         .clone()
@@ -311,7 +373,7 @@ fn relocation(pom: &Pom, gav: &Gav, interpolator: &Interpolator<'_>) -> Option<G
 /// The POM with its active profiles merged in: their properties override, their dependencies
 /// and dependency management replace entries of the same key or are added. A profile marked
 /// `activeByDefault` is active only when no other profile of the POM is.
-fn with_active_profiles(pom: &Pom) -> Pom {
+fn with_active_profiles(pom: Rc<Pom>) -> Rc<Pom> {
     let mut active: Vec<&Profile> = pom.profiles.iter().filter(|p| is_active(p)).collect();
     if active.is_empty() {
         active = pom
@@ -320,7 +382,10 @@ fn with_active_profiles(pom: &Pom) -> Pom {
             .filter(|p| p.active_by_default)
             .collect();
     }
-    let mut merged = pom.clone();
+    if active.is_empty() {
+        return pom;
+    }
+    let mut merged = (*pom).clone();
     merged.profiles.clear();
     for profile in active {
         merged.properties.extend(profile.properties.iter().cloned());
@@ -337,7 +402,7 @@ fn with_active_profiles(pom: &Pom) -> Pom {
             }
         }
     }
-    merged
+    Rc::new(merged)
 }
 
 /// Whether a profile's activation holds for the image (every condition it states must).
@@ -473,151 +538,4 @@ impl<'a> Expansion<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    struct Poms(HashMap<Gav, Rc<Pom>>);
-
-    impl PomLookup for Poms {
-        fn pom(&self, gav: &Gav) -> Result<Rc<Pom>, ModelError> {
-            self.0
-                .get(gav)
-                .cloned()
-                .ok_or_else(|| ModelError::Missing(gav.clone()))
-        }
-    }
-
-    fn gav(text: &str) -> Gav {
-        let parts: Vec<&str> = text.split(':').collect();
-        Gav {
-            group: parts[0].into(),
-            artifact: parts[1].into(),
-            version: parts[2].into(),
-        }
-    }
-
-    fn poms(list: &[(&str, &str)]) -> Poms {
-        Poms(
-            list.iter()
-                .map(|(g, text)| (gav(g), Rc::new(Pom::parse(text).unwrap())))
-                .collect(),
-        )
-    }
-
-    const DEPENDENCY: &str =
-        "<dependency><groupId>org.lib</groupId><artifactId>lib</artifactId></dependency>";
-
-    #[test]
-    fn inherits_interpolates_and_manages() {
-        let lookup = poms(&[
-            (
-                "org.x:grand:1",
-                r#"<project><groupId>org.x</groupId><artifactId>grand</artifactId><version>1</version>
-                  <properties><lib.version>2.${lib.minor}</lib.version><lib.minor>5</lib.minor></properties>
-                  <dependencyManagement><dependencies>
-                    <dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>${lib.version}</version><scope>runtime</scope></dependency>
-                    <dependency><groupId>org.bom</groupId><artifactId>bom</artifactId><version>7</version><type>pom</type><scope>import</scope></dependency>
-                  </dependencies></dependencyManagement></project>"#,
-            ),
-            (
-                "org.x:parent:1",
-                r#"<project><parent><groupId>org.x</groupId><artifactId>grand</artifactId><version>1</version></parent>
-                  <artifactId>parent</artifactId>
-                  <dependencies><dependency><groupId>${project.groupId}</groupId><artifactId>sibling</artifactId><version>${project.version}</version></dependency></dependencies></project>"#,
-            ),
-            (
-                "org.x:app:3",
-                &format!(
-                    r#"<project><parent><groupId>org.x</groupId><artifactId>parent</artifactId><version>1</version></parent>
-                  <artifactId>app</artifactId><version>3</version>
-                  <dependencies>{DEPENDENCY}<dependency><groupId>org.bommed</groupId><artifactId>b</artifactId></dependency></dependencies></project>"#
-                ),
-            ),
-            (
-                "org.bom:bom:7",
-                r#"<project><groupId>org.bom</groupId><artifactId>bom</artifactId><version>7</version><packaging>pom</packaging>
-                  <dependencyManagement><dependencies>
-                    <dependency><groupId>org.bommed</groupId><artifactId>b</artifactId><version>9.1</version></dependency>
-                    <dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>0.1</version></dependency>
-                  </dependencies></dependencyManagement></project>"#,
-            ),
-        ]);
-        let model = build(&lookup, &gav("org.x:app:3")).unwrap();
-        let found: Vec<(String, String, Scope)> = model
-            .dependencies
-            .iter()
-            .map(|d| (d.artifact.clone(), d.version.clone(), d.scope.clone()))
-            .collect();
-        assert_eq!(
-            found,
-            [
-                // Inherited from the parent, interpolated with the child's own version.
-                ("sibling".into(), "3".into(), Scope::Compile),
-                // Managed by the grandparent (declared management beats the BOM's 0.1).
-                ("lib".into(), "2.5".into(), Scope::Runtime),
-                // Managed by the imported BOM.
-                ("b".into(), "9.1".into(), Scope::Compile),
-            ]
-        );
-    }
-
-    #[test]
-    fn missing_poms_are_reported_and_cycles_refused() {
-        let lookup = poms(&[(
-            "org.x:app:1",
-            r#"<project><parent><groupId>org.x</groupId><artifactId>parent</artifactId><version>1</version></parent><artifactId>app</artifactId></project>"#,
-        )]);
-        assert!(matches!(
-            build(&lookup, &gav("org.x:app:1")).unwrap_err(),
-            ModelError::Missing(missing) if missing == gav("org.x:parent:1")
-        ));
-        let lookup = poms(&[(
-            "org.x:loop:1",
-            r#"<project><groupId>org.x</groupId><artifactId>loop</artifactId><version>1</version>
-              <properties><a>${b}</a><b>${a}</b></properties>
-              <dependencies><dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>${a}</version></dependency></dependencies></project>"#,
-        )]);
-        let ModelError::Invalid(message) = build(&lookup, &gav("org.x:loop:1")).unwrap_err() else {
-            panic!("a cycle is invalid");
-        };
-        assert!(message.contains("refers to itself"), "{message}");
-    }
-
-    /// A POM whose property `p{levels}` is tenfold `p{levels - 1}`, down to a ten-byte `p0`.
-    fn expanding_pom(levels: usize, leaf: &str) -> String {
-        let mut properties = format!("<p0>{leaf}</p0>");
-        for level in 1..=levels {
-            let value = format!("${{p{}}}", level - 1).repeat(10);
-            properties.push_str(&format!("<p{level}>{value}</p{level}>"));
-        }
-        format!(
-            r#"<project><groupId>org.x</groupId><artifactId>bomb</artifactId><version>1</version>
-              <properties>{properties}</properties>
-              <dependencies><dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>${{p{levels}}}</version></dependency></dependencies></project>"#
-        )
-    }
-
-    #[test]
-    fn expansion_is_bounded() {
-        // Eight tenfold levels of ten bytes: a gigabyte, from a POM under a kilobyte.
-        let pom = expanding_pom(8, "0123456789");
-        assert!(pom.len() < 1024);
-        let lookup = poms(&[("org.x:bomb:1", &pom)]);
-        let ModelError::Invalid(message) = build(&lookup, &gav("org.x:bomb:1")).unwrap_err() else {
-            panic!("an expansion past the bound is invalid");
-        };
-        assert!(message.contains("org.x:bomb:1"), "{message}");
-        assert!(message.contains("64 KiB"), "{message}");
-        // Twelve levels that expand to nothing: 10^12 references, done once each per property.
-        let pom = expanding_pom(12, "");
-        let lookup = poms(&[("org.x:bomb:1", &pom)]);
-        let model = build(&lookup, &gav("org.x:bomb:1")).unwrap();
-        assert_eq!(model.managed.len(), 0);
-        // Just under the bound is fine: four levels of six bytes are 60,000 bytes.
-        let pom = expanding_pom(4, "012345");
-        let lookup = poms(&[("org.x:bomb:1", &pom)]);
-        assert!(build(&lookup, &gav("org.x:bomb:1")).is_ok());
-    }
-}
+mod tests;

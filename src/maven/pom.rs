@@ -31,6 +31,15 @@ impl Dependency {
             self.classifier.clone().unwrap_or_default(),
         )
     }
+
+    /// The project it names, when it gives a version.
+    pub fn gav(&self) -> Option<Gav> {
+        Some(Gav {
+            group: self.group.clone(),
+            artifact: self.artifact.clone(),
+            version: self.version.clone()?,
+        })
+    }
 }
 
 /// Where an artifact moved to (`distributionManagement/relocation`); missing parts stay.

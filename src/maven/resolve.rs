@@ -1,7 +1,8 @@
-//! Maven 3's dependency resolution, level by level: the tree is walked breadth first, every POM
-//! of a level fetched at once; the nearest occurrence of an artifact wins, the first declared
-//! at equal depth; exclusions accumulate along a path; optional dependencies of dependencies and
-//! their `test` and `provided` dependencies are left out; scopes are derived along the path and
+//! Maven 3's dependency resolution, level by level: the tree is walked breadth first (every POM it
+//! can need is fetched beforehand by the store's streaming walk, each as soon as it is named);
+//! the nearest occurrence of an artifact wins, the first declared at equal depth; exclusions
+//! accumulate along a path; optional dependencies of dependencies and their `test` and `provided`
+//! dependencies are left out; scopes are derived along the path and
 //! mediated as Maven's `JavaScopeSelector` does (a direct declaration decides, else the widest
 //! scope any occurrence has). Requested coordinates are direct `compile` dependencies; the
 //! runtime's own (`maven-provided`) are direct `provided` ones, so what they bring is left out
@@ -13,8 +14,10 @@ use super::coordinate::{Coordinate, Gav};
 use super::error::MavenError;
 use super::model::{Model, ModelDependency, ModelError};
 use super::scope::Scope;
+use super::store::ModelResult;
 use super::store::PomStore;
 use super::version::{MavenVersion, VersionRequirement};
+use super::walk::followed;
 
 /// How many relocations in a row are followed.
 const MAX_RELOCATIONS: usize = 8;
@@ -91,18 +94,7 @@ impl Node {
     /// The occurrence `dependency` of this winner's model has below it, chosen under `key`;
     /// `None` when it is left out (test, provided, system, optional or excluded along the path).
     fn child(&self, key: &Key, dependency: &ModelDependency) -> Option<Self> {
-        if dependency.scope.is_not_transitive() || dependency.optional {
-            return None;
-        }
-        let excluded = self.exclusions.iter().any(|(group, artifact)| {
-            (group == "*" || *group == dependency.group)
-                && (artifact == "*" || *artifact == dependency.artifact)
-        });
-        if excluded {
-            return None;
-        }
-        let mut exclusions = self.exclusions.clone();
-        exclusions.extend(dependency.exclusions.iter().cloned());
+        let exclusions = followed(&self.exclusions, dependency)?;
         let mut path = self.path.clone();
         path.push(self.coordinate.to_string());
         Some(Self {
@@ -139,6 +131,13 @@ struct Tree {
 
 /// Resolves the layer's requests.
 pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, MavenError> {
+    // Every POM the walk below can need is fetched at once, each as soon as it is named.
+    let roots: Vec<_> = requests
+        .iter()
+        .filter(|request| !request.coordinate.version.starts_with(['[', '(']))
+        .map(|request| (request.coordinate.gav(), request.exclusions.clone()))
+        .collect();
+    store.prefetch(&roots);
     let mut tree = Tree::default();
     let mut level: Vec<Node> = requests.iter().map(Node::direct).collect();
     while !level.is_empty() {
@@ -217,11 +216,11 @@ impl Tree {
     fn usable_model<'m>(
         &mut self,
         store: &PomStore<'_>,
-        models: &'m HashMap<Gav, Result<Model, ModelError>>,
+        models: &'m HashMap<Gav, ModelResult>,
         gav: &Gav,
     ) -> Result<Option<&'m Model>, MavenError> {
         match models.get(gav) {
-            Some(Ok(model)) => Ok(Some(model)),
+            Some(Ok(model)) => Ok(Some(&**model)),
             Some(Err(error))
                 if !matches!(error, ModelError::Missing(_)) && store.is_absent(gav) =>
             {
@@ -293,10 +292,7 @@ impl Tree {
 }
 
 /// Models of `gavs`, each replaced by its relocation target's model when its POM relocates it.
-fn models_following_relocations(
-    store: &PomStore<'_>,
-    gavs: &[Gav],
-) -> HashMap<Gav, Result<Model, ModelError>> {
+fn models_following_relocations(store: &PomStore<'_>, gavs: &[Gav]) -> HashMap<Gav, ModelResult> {
     let mut results = store.models(gavs);
     for _ in 0..MAX_RELOCATIONS {
         let moved: Vec<(Gav, Gav)> = results

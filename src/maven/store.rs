@@ -1,8 +1,8 @@
-//! POMs and version lists from the spec's Maven repositories, fetched in batches (every POM a
-//! level of the dependency tree needs at once) and kept for the whole resolve. The first
+//! POMs and version lists from the spec's Maven repositories, and the effective models built from
+//! them, kept for the whole resolve (the streaming walk that fetches POMs fills it). The first
 //! repository that has a file serves it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
@@ -10,33 +10,55 @@ use super::coordinate::Gav;
 use super::model::{self, Model, ModelError, PomLookup};
 use super::pom::Pom;
 use super::xml;
-use crate::fetch::{Fetcher, Mutability};
+use crate::fetch::Fetcher;
 use crate::repository::Repository;
 
-/// How many rounds of missing parents and BOMs a batch of models may need.
-const MAX_ROUNDS: usize = 32;
-
 /// A fetched POM: parsed, absent from every repository (`None`), or why it cannot be had.
-type PomResult = Result<Option<Rc<Pom>>, ModelError>;
+pub(super) type PomResult = Result<Option<Rc<Pom>>, ModelError>;
+
+/// A built effective model, or why it cannot be built.
+pub(crate) type ModelResult = Result<Rc<Model>, ModelError>;
 
 /// The repositories and what was fetched from them.
 pub struct PomStore<'a> {
-    fetcher: &'a Fetcher,
+    pub(super) fetcher: &'a Fetcher,
     pub(crate) repositories: Vec<Repository>,
     poms: RefCell<HashMap<Gav, PomResult>>,
     /// Which repository served each POM found.
     served_by: RefCell<HashMap<Gav, usize>>,
     versions: RefCell<HashMap<(String, String), Vec<String>>>,
+    /// Every model built, complete or failed for good (never for a POM not fetched yet).
+    models: RefCell<HashMap<Gav, ModelResult>>,
+    /// The POMs a model build asked for that were not fetched yet.
+    asked: RefCell<Vec<Gav>>,
+    /// The dependent rounds of requests its walks took.
+    rounds: Cell<usize>,
 }
 
 impl PomLookup for PomStore<'_> {
     fn pom(&self, gav: &Gav) -> Result<Rc<Pom>, ModelError> {
         match self.poms.borrow().get(gav) {
-            None => Err(ModelError::Missing(gav.clone())),
+            None => {
+                self.asked.borrow_mut().push(gav.clone());
+                Err(ModelError::Missing(gav.clone()))
+            }
             Some(Ok(Some(pom))) => Ok(pom.clone()),
             Some(Ok(None)) => Err(ModelError::Absent(gav.clone())),
             Some(Err(error)) => Err(error.clone()),
         }
+    }
+
+    fn known_model(&self, gav: &Gav) -> Option<Rc<Model>> {
+        match self.models.borrow().get(gav) {
+            Some(Ok(model)) => Some(model.clone()),
+            _ => None,
+        }
+    }
+
+    fn keep_model(&self, model: &Rc<Model>) {
+        self.models
+            .borrow_mut()
+            .insert(model.gav.clone(), Ok(model.clone()));
     }
 }
 
@@ -49,61 +71,22 @@ impl<'a> PomStore<'a> {
             poms: RefCell::new(HashMap::new()),
             served_by: RefCell::new(HashMap::new()),
             versions: RefCell::new(HashMap::new()),
+            models: RefCell::new(HashMap::new()),
+            asked: RefCell::new(Vec::new()),
+            rounds: Cell::new(0),
         }
     }
 
-    /// Fetches the POMs of `gavs` not fetched yet, all at once.
-    pub(crate) fn fetch(&self, gavs: &[Gav]) {
-        let mut missing: Vec<Gav> = gavs
-            .iter()
-            .filter(|gav| !self.poms.borrow().contains_key(*gav))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for (position, repository) in self.repositories.iter().enumerate() {
-            if missing.is_empty() {
-                break;
-            }
-            let requests: Vec<(url::Url, Mutability)> = missing
-                .iter()
-                .map(|gav| (repository.file(&gav.file_path(".pom")).0, gav.mutability()))
-                .collect();
-            let bodies = self.fetcher.get_each(&requests, "Fetching POMs");
-            let urls = requests.into_iter().map(|(url, _)| url);
-            let mut still = Vec::new();
-            for ((gav, url), body) in missing.into_iter().zip(urls).zip(bodies) {
-                if body.is_ok() {
-                    self.served_by.borrow_mut().insert(gav.clone(), position);
-                }
-                let result = match body {
-                    // A POM that does not parse is dropped from the cache and fetched again.
-                    Ok(bytes) => self
-                        .fetcher
-                        .parse_or_refetch(&url, bytes, None, |bytes| {
-                            Pom::parse(&String::from_utf8_lossy(&bytes))
-                        })
-                        .map(|pom| Some(Rc::new(pom)))
-                        .map_err(|source| ModelError::Unusable {
-                            url: url.to_string(),
-                            source,
-                        }),
-                    Err(error) if error.is_not_found() => {
-                        still.push(gav);
-                        continue;
-                    }
-                    Err(error) => Err(ModelError::Fetch {
-                        gav: gav.clone(),
-                        source: std::sync::Arc::new(error),
-                    }),
-                };
-                self.poms.borrow_mut().insert(gav, result);
-            }
-            missing = still;
-        }
-        for gav in missing {
-            self.poms.borrow_mut().insert(gav, Ok(None));
-        }
+    /// How many dependent rounds of requests fetching its POMs took: each request counts one
+    /// round more than the answer that led to it (the first ones count one), and each walk
+    /// adds its latest round. Compare with [`super::bound::rounds`].
+    pub fn rounds(&self) -> usize {
+        self.rounds.get()
+    }
+
+    /// Adds the rounds one walk took.
+    pub(super) fn add_rounds(&self, rounds: usize) {
+        self.rounds.set(self.rounds.get() + rounds);
     }
 
     /// The repository that served `gav`'s POM (the first one when none did): it serves the
@@ -118,43 +101,73 @@ impl<'a> PomStore<'a> {
         matches!(self.poms.borrow().get(gav), Some(Ok(None)))
     }
 
-    /// The effective models of `gavs`, fetching their POMs, parents and imported BOMs in as few
-    /// batches as the nesting allows.
-    pub(crate) fn models(&self, gavs: &[Gav]) -> HashMap<Gav, Result<Model, ModelError>> {
-        self.fetch(gavs);
-        let mut results = HashMap::new();
-        for _ in 0..MAX_ROUNDS {
-            let mut missing = Vec::new();
-            for gav in gavs {
-                if results
-                    .get(gav)
-                    .is_some_and(|r: &Result<Model, ModelError>| {
-                        !matches!(r, Err(ModelError::Missing(_)))
-                    })
-                {
-                    continue;
-                }
-                let result = model::build(self, gav);
-                if let Err(ModelError::Missing(needed)) = &result {
-                    missing.push(needed.clone());
-                }
-                results.insert(gav.clone(), result);
-            }
-            if missing.is_empty() {
-                return results;
-            }
-            self.fetch(&missing);
+    /// The model of `gav` built so far, if it is.
+    pub(super) fn model_result(&self, gav: &Gav) -> Option<ModelResult> {
+        self.models.borrow().get(gav).cloned()
+    }
+
+    /// Keeps the model of `gav` (or why it has none).
+    pub(super) fn keep_result(&self, gav: &Gav, result: ModelResult) {
+        self.models.borrow_mut().insert(gav.clone(), result);
+    }
+
+    /// Keeps the POM of `gav` (or why there is none).
+    pub(super) fn keep_pom(&self, gav: Gav, result: PomResult) {
+        self.poms.borrow_mut().insert(gav, result);
+    }
+
+    /// Notes that the repository at `position` served the POM of `gav`.
+    pub(super) fn served(&self, gav: &Gav, position: usize) {
+        self.served_by.borrow_mut().insert(gav.clone(), position);
+    }
+
+    /// Builds the model of `gav` from the POMs here, with every POM it asked for that is not
+    /// fetched yet (each once, in order): with its imports all tried, that is every POM the next
+    /// step needs.
+    pub(super) fn build_noting_missing(&self, gav: &Gav) -> (Result<Model, ModelError>, Vec<Gav>) {
+        self.asked.borrow_mut().clear();
+        let result = model::build(self, gav);
+        let mut seen = BTreeSet::new();
+        let missing = std::mem::take(&mut *self.asked.borrow_mut())
+            .into_iter()
+            .filter(|gav| seen.insert(gav.clone()))
+            .collect();
+        (result, missing)
+    }
+
+    /// Every project whose POM was fetched.
+    pub(super) fn fetched(&self) -> Vec<Gav> {
+        let poms = self.poms.borrow();
+        poms.iter()
+            .filter(|(_, pom)| matches!(pom, Ok(Some(_))))
+            .map(|(gav, _)| gav.clone())
+            .collect()
+    }
+
+    /// The parent its fetched POM names, if any.
+    pub(super) fn parent_of(&self, gav: &Gav) -> Option<Gav> {
+        match self.poms.borrow().get(gav) {
+            Some(Ok(Some(pom))) => pom.parent.clone(),
+            _ => None,
         }
-        for (gav, result) in results.iter_mut() {
-            if let Err(ModelError::Missing(next)) = result {
-                *result = Err(ModelError::TooDeep {
-                    gav: Box::new(gav.clone()),
-                    next: Box::new(next.clone()),
-                    rounds: MAX_ROUNDS,
-                });
-            }
+    }
+
+    /// Every model built.
+    pub(super) fn built_models(&self) -> Vec<Rc<Model>> {
+        let models = self.models.borrow();
+        models
+            .values()
+            .filter_map(|m| m.as_ref().ok())
+            .cloned()
+            .collect()
+    }
+
+    /// The BOMs the built model of `gav` imports (none when it is not built).
+    pub(super) fn model_imports(&self, gav: &Gav) -> Vec<Gav> {
+        match self.models.borrow().get(gav) {
+            Some(Ok(model)) => model.imports.clone(),
+            _ => Vec::new(),
         }
-        results
     }
 
     /// The versions `maven-metadata.xml` lists for an artifact, across every repository.

@@ -390,6 +390,7 @@ impl<'a> Indexes<'a> {
             .iter()
             .map(|file| ArtifactRequest {
                 url: file.url.clone(),
+                published: None,
                 expected: file.sha256.clone().map(Checksum::Sha256),
             })
             .collect();
@@ -443,6 +444,7 @@ impl<'a> Indexes<'a> {
             .iter()
             .map(|(_, url, sha256)| ArtifactRequest {
                 url: url.clone(),
+                published: None,
                 expected: sha256.clone().map(Checksum::Sha256),
             })
             .collect();

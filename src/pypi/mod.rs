@@ -454,6 +454,7 @@ fn pin_source(file: &DistFile) -> PinSource {
         },
         (sha256, _) => PinSource::Download(ArtifactRequest {
             url: file.url.clone(),
+            published: None,
             expected: sha256.clone().map(Checksum::Sha256),
         }),
     }

@@ -20,6 +20,7 @@ mod injection;
 mod kill;
 mod maven;
 mod maven_oracle;
+mod maven_walk;
 mod memory;
 mod mixed;
 mod pypi;

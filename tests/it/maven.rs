@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use crate::support;
 use crate::support::{Project, Server, output_text as text, stderr};
@@ -326,4 +327,93 @@ fn a_parent_chain_too_deep_to_follow_is_called_that_not_unfetchable() {
         "{message}"
     );
     assert!(project.lock().is_none());
+}
+
+#[test]
+fn checksum_files_are_asked_for_with_the_jars_and_only_of_the_kind_the_repository_publishes() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    let server = Server::start(served.path());
+    let latency = Duration::from_millis(100);
+    server.set_latency(latency);
+    let project = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:nearest-user:1.0\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let jars = locked(&project).len();
+    assert!(jars > 2, "{jars} jars");
+    let arrivals = server.arrivals();
+    let hits = |suffix: &str| {
+        arrivals
+            .iter()
+            .filter(|(path, _)| path.ends_with(suffix))
+            .count()
+    };
+    // The repository publishes only .sha1 files: the first jar's probe learns so, and no other
+    // jar asks for a .sha512 or .sha256.
+    assert_eq!((hits(".jar.sha512"), hits(".jar.sha256")), (1, 1));
+    assert_eq!(hits(".jar.sha1"), jars);
+    // The checksums are no phase of their own: the jars are asked for with the first of them.
+    let first = |suffix: &str| {
+        arrivals
+            .iter()
+            .filter(|(path, _)| path.ends_with(suffix))
+            .map(|(_, at)| *at)
+            .min()
+            .unwrap()
+    };
+    let (jar, checksum) = (first(".jar"), first(".jar.sha512"));
+    assert!(
+        jar < checksum + latency / 2,
+        "the first jar was asked for {:?} after the first checksum file",
+        jar - checksum
+    );
+}
+
+#[test]
+fn a_jar_without_the_kind_its_repository_publishes_is_checked_against_the_strongest_it_has() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    // Every jar gets a right .sha512 but nearest-user's, which has a wrong .sha256 instead:
+    // whichever jar is asked first, that one must be found and fail the resolve.
+    let root_jar = served
+        .path()
+        .join("org/imglock/fixture/nearest-user/1.0/nearest-user-1.0.jar");
+    let mut folders = vec![served.path().to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "jar") && path != root_jar {
+                let digest = <sha2::Sha512 as sha2::Digest>::digest(std::fs::read(&path).unwrap());
+                let mut sha512 = path.clone().into_os_string();
+                sha512.push(".sha512");
+                std::fs::write(sha512, hex::encode(digest)).unwrap();
+            }
+        }
+    }
+    std::fs::write(
+        root_jar.with_file_name("nearest-user-1.0.jar.sha256"),
+        "0".repeat(64),
+    )
+    .unwrap();
+    let server = Server::start(served.path());
+    let project = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:nearest-user:1.0\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("nearest-user-1.0.jar") && message.contains("sha256"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("leaf-"),
+        "only nearest-user fails: {message}"
+    );
 }

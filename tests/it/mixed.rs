@@ -100,7 +100,7 @@ fn every_ecosystem_of_a_mixed_spec_fetches_from_the_first_instant() {
 
     let firsts: Vec<(&str, Instant)> = names
         .iter()
-        .map(|name| (*name, repositories.server(name).log()[0].1))
+        .map(|name| (*name, repositories.server(name).arrivals()[0].1))
         .collect();
     let earliest = firsts.iter().map(|(_, at)| *at).min().unwrap();
     let late: Vec<String> = firsts

@@ -237,7 +237,7 @@ fn every_layers_requested_pages_are_asked_for_at_once() {
         &[("base", &["urllib3==1.26.5"]), ("app", &["idna==3.3"])],
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    let log = server.log();
+    let log = server.arrivals();
     let first = log[0].1;
     let idna = log
         .iter()

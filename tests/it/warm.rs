@@ -334,10 +334,10 @@ fn a_warm_pypi_re_resolve_revalidates_its_pages_in_one_round() {
     let flags = ["--exclude-newer", exclude_newer.as_str()];
     resolve_ok(&project, &flags);
     server.set_latency(LATENCY);
-    let before = server.log().len();
+    let before = server.arrivals().len();
     resolve_ok(&project, &flags);
     let pages: Vec<(String, std::time::Instant)> = server
-        .log()
+        .arrivals()
         .split_off(before)
         .into_iter()
         .filter(|(path, _)| path.starts_with("/simple/"))

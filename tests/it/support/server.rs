@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A fault served instead of (or on top of) the file, once per request, in order.
 #[derive(Debug, Clone)]
@@ -46,8 +46,8 @@ pub enum Fault {
 struct State {
     faults: HashMap<String, VecDeque<Fault>>,
     hits: HashMap<String, usize>,
-    /// Every request's path and when it arrived, in arrival order.
-    log: Vec<(String, std::time::Instant)>,
+    /// Every request's path and when it arrived, in order.
+    arrivals: Vec<(String, Instant)>,
     range_hits: HashMap<String, usize>,
     /// The ETag of the bad body each path served ([`Fault::BadThen304`]).
     stale_etags: HashMap<String, String>,
@@ -144,9 +144,9 @@ impl Server {
         self.state.lock().unwrap().hits.clone()
     }
 
-    /// Every request received so far: its path and when it arrived, in arrival order.
-    pub fn log(&self) -> Vec<(String, std::time::Instant)> {
-        self.state.lock().unwrap().log.clone()
+    /// Every request so far: its path and when it arrived (before the latency), in order.
+    pub fn arrivals(&self) -> Vec<(String, Instant)> {
+        self.state.lock().unwrap().arrivals.clone()
     }
 
     /// How many requests all paths received.
@@ -225,9 +225,7 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
     let (fault, latency) = {
         let mut state = state.lock().unwrap();
         *state.hits.entry(request.path.clone()).or_default() += 1;
-        state
-            .log
-            .push((request.path.clone(), std::time::Instant::now()));
+        state.arrivals.push((request.path.clone(), Instant::now()));
         let fault = state
             .faults
             .get_mut(&request.path)

@@ -1,0 +1,77 @@
+//! Requests whose answers lead to more requests: each answer, read by the stream's parser on the
+//! blocking pool, is handed to the caller, on its own thread, as soon as it lands, and the caller
+//! may ask for more while the rest are in flight — no batch waits for its slowest member, and
+//! the caller's thread spends its time only on what the answers lead to.
+
+use std::pin::Pin;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use indicatif::ProgressBar;
+use url::Url;
+
+use super::{Body, FetchError, Fetcher, Mutability};
+
+/// One request's answer, parsed, with the key the caller gave it.
+pub(crate) type Answer<K, T> = (K, Url, Result<T, FetchError>);
+
+type Running<'a, K, T> = Pin<Box<dyn Future<Output = Answer<K, T>> + 'a>>;
+
+/// Requests in flight; see [`Fetcher::stream`].
+pub(crate) struct Stream<'a, K, T> {
+    fetcher: &'a Fetcher,
+    running: FuturesUnordered<Running<'a, K, T>>,
+    parse: fn(Body) -> T,
+    bar: ProgressBar,
+}
+
+impl Fetcher {
+    /// A set of requests to fill with [`Stream::push`] and drain with [`Stream::next`], each
+    /// body read by `parse` on the blocking pool, counted on one progress bar showing `what`.
+    pub(crate) fn stream<K: 'static, T: Send + 'static>(
+        &self,
+        what: &str,
+        parse: fn(Body) -> T,
+    ) -> Stream<'_, K, T> {
+        Stream {
+            fetcher: self,
+            running: FuturesUnordered::new(),
+            parse,
+            bar: self.progress.bar(0, what),
+        }
+    }
+}
+
+impl<'a, K: 'static, T: Send + 'static> Stream<'a, K, T> {
+    /// Starts fetching `url` (as mutable or immutable as it says); its answer comes back from
+    /// [`Stream::next`] with `key`.
+    pub(crate) fn push(&mut self, key: K, url: Url, mutability: Mutability) {
+        let (fetcher, parse) = (self.fetcher, self.parse);
+        self.bar.inc_length(1);
+        self.running.push(Box::pin(async move {
+            let parsed = match fetcher.get(&url, None, mutability).await {
+                Ok(body) => Ok(tokio::task::spawn_blocking(move || parse(body))
+                    .await
+                    .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()))),
+                Err(error) => Err(error),
+            };
+            (key, url, parsed)
+        }));
+    }
+
+    /// The next answer to land (the others keep running meanwhile); `None` when nothing is in
+    /// flight.
+    pub(crate) fn next(&mut self) -> Option<Answer<K, T>> {
+        if self.running.is_empty() {
+            return None;
+        }
+        let answer = self.fetcher.runtime.block_on(self.running.next());
+        self.bar.inc(1);
+        answer
+    }
+}
+
+impl<K, T> Drop for Stream<'_, K, T> {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
