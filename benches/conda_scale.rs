@@ -5,7 +5,8 @@
 //! of the original names is resolved by imglock (the release binary, as users run it) and by
 //! py-rattler's sparse solve (scripts/conda-oracle.py, `SparseRepoData` + resolvo), both cold
 //! (imglock with an empty cache, the oracle downloading the repodata) and warm (imglock's cache
-//! revalidated, the oracle reading the same repodata from a local `file://` channel). The oracle
+//! revalidated, the oracle reading the same repodata from a local `file://` channel, and imglock
+//! reading that channel too, like for like). The oracle
 //! also pays Python's start-up and py-rattler's import, measured alone so it can be subtracted.
 //! Peak memory (maximum resident set, by GNU time) of one run of each is printed.
 //! Skipped, with a message, without ../shared, py-rattler or `/usr/bin/time`.
@@ -204,6 +205,15 @@ fn benches(c: &mut Criterion) {
     .unwrap();
     let warm = work.path().join("warm-cache");
     run(imglock(&spec, &warm));
+    // The same request over the channel's folder, as the oracle's warm run reads it.
+    let local_work = tempfile::tempdir().unwrap();
+    let local_spec = local_work.path().join("imglock.toml");
+    std::fs::write(
+        &local_spec,
+        support::conda::conda_spec(std::slice::from_ref(&local), "", &[("env", &SPECS)]),
+    )
+    .unwrap();
+    let local_cache = local_work.path().join("cache");
     let lock = std::fs::read_to_string(work.path().join("imglock.lock")).unwrap();
     let ours = lock.matches("\n[[layer.package]]").count();
     let theirs: Vec<serde_json::Value> =
@@ -235,6 +245,9 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.bench_function("imglock warm", |b| b.iter(|| run(imglock(&spec, &warm))));
+    group.bench_function("imglock warm (file:// channel)", |b| {
+        b.iter(|| run(imglock(&local_spec, &local_cache)))
+    });
     group.bench_function("py-rattler cold (downloads)", |b| {
         b.iter(|| run(oracle(&remote)))
     });

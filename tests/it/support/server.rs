@@ -412,12 +412,9 @@ fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, content_type: 
 }
 
 /// The ETag the server gives a body.
+/// A body's ETag, from its content (a test that rewrites a file gets a new one): CRC-32 and
+/// length, which read a 270 MB repodata in milliseconds (FNV byte by byte took a third of a
+/// second, charged to every warm resolve a bench measured).
 fn etag_of(body: &[u8]) -> String {
-    format!("\"{:x}-{}\"", fnv(body), body.len())
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
+    format!("\"{:08x}-{}\"", crc32fast::hash(body), body.len())
 }
