@@ -13,12 +13,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use imglock::fetch::{Cache, FetchOptions, Fetcher};
 use imglock::maven::bound;
 use imglock::maven::coordinate::Coordinate;
 use imglock::maven::resolve::{Request, resolve};
 use imglock::maven::store::PomStore;
-use imglock::progress::Progress;
 use imglock::repository::Repository;
 
 const ROOTS: [&str; 3] = [
@@ -39,14 +37,7 @@ struct Outcome {
 
 /// Resolves `root` from `url` with the cache in `cache`.
 fn resolve_with(cache: &Path, url: &str, root: &str) -> Outcome {
-    let fetcher = Fetcher::new(FetchOptions {
-        cache: Cache::at(cache),
-        offline: false,
-        refresh: false,
-        progress: Progress::hidden(),
-        limits: Default::default(),
-    })
-    .unwrap();
+    let fetcher = support::library_fetcher(cache);
     let repository = Repository::parse(url, Path::new("/"), Path::new("/")).unwrap();
     let store = PomStore::new(&fetcher, vec![repository]);
     let coordinate = Coordinate::parse(root).unwrap();

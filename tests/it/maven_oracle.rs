@@ -8,11 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use imglock::fetch::{Cache, FetchOptions, Fetcher};
 use imglock::maven::coordinate::Coordinate;
 use imglock::maven::resolve::{Request, resolve};
 use imglock::maven::store::PomStore;
-use imglock::progress::Progress;
 use imglock::repository::Repository;
 
 const G: &str = "org.imglock.fixture";
@@ -93,14 +91,7 @@ fn synthesized_metadata(corpus: &Path) -> tempfile::TempDir {
 
 fn imglock(repositories: &[&Path], roots: &[&str], exclusions: &[(&str, &str)]) -> Answer {
     let cache = tempfile::tempdir().unwrap();
-    let fetcher = Fetcher::new(FetchOptions {
-        cache: Cache::at(cache.path()),
-        offline: false,
-        refresh: false,
-        progress: Progress::hidden(),
-        limits: Default::default(),
-    })
-    .unwrap();
+    let fetcher = crate::support::library_fetcher(cache.path());
     let repositories = repositories
         .iter()
         .map(|path| {

@@ -6,12 +6,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use imglock::fetch::{Cache, FetchOptions, Fetcher};
 use imglock::maven::coordinate::Coordinate;
 use imglock::maven::resolve::{Request, resolve};
 use imglock::maven::store::PomStore;
 use imglock::maven::{Scope, bound};
-use imglock::progress::Progress;
 use imglock::repository::Repository;
 
 use crate::support::{Fault, Server};
@@ -57,14 +55,7 @@ fn resolve_overlap(root: &Path, prepare: impl FnOnce(&Server)) -> Overlap {
     server.set_latency(Duration::from_millis(100));
     prepare(&server);
     let cache = tempfile::tempdir().unwrap();
-    let fetcher = Fetcher::new(FetchOptions {
-        cache: Cache::at(cache.path()),
-        offline: false,
-        refresh: false,
-        progress: Progress::hidden(),
-        limits: Default::default(),
-    })
-    .unwrap();
+    let fetcher = crate::support::library_fetcher(cache.path());
     let repository = Repository::parse(&server.url(), Path::new("/"), Path::new("/")).unwrap();
     let store = PomStore::new(&fetcher, vec![repository]);
     let coordinate = Coordinate::parse("org.overlap:app:1").unwrap();

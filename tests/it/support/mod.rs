@@ -330,3 +330,16 @@ pub fn first_resolve(
     let _ = std::fs::remove_file(spec.with_file_name("imglock.lock"));
     library_resolve(spec, cache, exclude_newer)
 }
+
+/// The library's fetcher over the cache folder `cache`, online, with no progress and the
+/// default limits: for tests and benches that drive an ecosystem's store directly.
+pub fn library_fetcher(cache: &Path) -> imglock::fetch::Fetcher {
+    imglock::fetch::Fetcher::new(imglock::fetch::FetchOptions {
+        cache: imglock::fetch::Cache::at(cache),
+        offline: false,
+        refresh: false,
+        progress: imglock::progress::Progress::hidden(),
+        limits: Default::default(),
+    })
+    .unwrap()
+}
