@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::fetch::{Cache, FetchError, FetchErrors, FetchOptions, Fetcher, HttpLimits};
+use crate::fetch::{Cache, FetchError, FetchOptions, Fetcher, HttpLimits};
 use crate::lock::{Lock, LockedImage, LockedLayer};
 use crate::package::{Pin, PreferredBuilds};
 use crate::progress::Progress;
@@ -208,10 +208,7 @@ fn run_pipelines(
             _ => {}
         }
     }
-    Err(Error::Fetches(FetchErrors {
-        what: "artifact(s)",
-        errors: downloads,
-    }))
+    Err(PipelineError::Downloads(downloads).into_error())
 }
 
 /// The lock of `spec` from every ecosystem's part: each layer holds every ecosystem's packages

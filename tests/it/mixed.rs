@@ -113,3 +113,28 @@ fn every_ecosystem_of_a_mixed_spec_fetches_from_the_first_instant() {
         "asked only after the first answer ({LATENCY:?}): {late:?}"
     );
 }
+
+/// When several ecosystems fail, the error reported is the earliest stage's (here conda's
+/// repodata, which it cannot load), not the first to happen (PyPI's unknown project, which a
+/// slow conda server lets PyPI find first): the same spec gives the same error every time.
+#[test]
+fn of_several_failing_ecosystems_the_earliest_stage_is_reported() {
+    let repositories = MixedRepositories::start();
+    repositories
+        .server("conda/channels")
+        .set_latency(Duration::from_millis(500));
+    let spec = repositories
+        .spec(None)
+        .replace("\"idna==3.3\"", "\"nosuchproject==1.0\"")
+        .replace("/main\"", "/nosuchchannel\"");
+    assert!(spec.contains("nosuchproject") && spec.contains("nosuchchannel"));
+    let project = Project::new(&spec);
+    let output = project.run(&["resolve"]);
+    let text = output_text(&output);
+    assert!(!output.status.success(), "{text}");
+    assert!(
+        text.contains("cannot prepare the conda packages"),
+        "the conda channel's failure is reported: {text}"
+    );
+    assert!(!text.contains("nosuchproject"), "{text}");
+}
