@@ -122,10 +122,22 @@ impl<'a> MavenPackages<'a> {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(Self {
+        let packages = Self {
             store: PomStore::new(fetcher, repositories),
             requests,
-        }))
+        };
+        packages.prefetch_every_layer();
+        Ok(Some(packages))
+    }
+
+    /// With more than one layer of requests, fetches the POMs of every layer's trees at once,
+    /// from the first round: a higher layer's POMs are in by the time the layers below it are
+    /// resolved (a layer's resolution never reads another's).
+    fn prefetch_every_layer(&self) {
+        if self.requests.len() > 1 {
+            let every: Vec<Request> = self.requests.values().flatten().cloned().collect();
+            resolve::prefetch(&self.store, &every);
+        }
     }
 }
 

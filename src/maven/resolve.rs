@@ -129,15 +129,20 @@ struct Tree {
     notes: Vec<String>,
 }
 
-/// Resolves the layer's requests.
-pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, MavenError> {
-    // Every POM the walk below can need is fetched at once, each as soon as it is named.
+/// Fetches at once, each as soon as it is named, every POM a walk from `requests` can need
+/// (a request for a version range waits for the walk to pick its version).
+pub(crate) fn prefetch(store: &PomStore<'_>, requests: &[Request]) {
     let roots: Vec<_> = requests
         .iter()
         .filter(|request| !request.coordinate.version.starts_with(['[', '(']))
         .map(|request| (request.coordinate.gav(), request.exclusions.clone()))
         .collect();
     store.prefetch(&roots);
+}
+
+/// Resolves the layer's requests.
+pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution, MavenError> {
+    prefetch(store, requests);
     let mut tree = Tree::default();
     let mut level: Vec<Node> = requests.iter().map(Node::direct).collect();
     while !level.is_empty() {

@@ -211,3 +211,39 @@ fn a_bom_leads_to_its_parent_without_waiting_for_the_other_boms() {
         asked["bom-parent-1.pom"] - asked["slow-bom-1.pom"]
     );
 }
+
+/// Every Maven layer's POMs are asked for from the first round: the second layer's root POM
+/// does not wait for the first layer's tree to be resolved.
+#[test]
+fn every_maven_layers_poms_are_asked_for_from_the_first_round() {
+    const LATENCY: Duration = Duration::from_millis(200);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/maven/repo");
+    let server = Server::start(&root);
+    server.set_latency(LATENCY);
+    let spec = format!(
+        "[image]\nname = \"jars\"\nbase = \"docker.io/library/eclipse-temurin@sha256:{}\"\n\n\
+         [repositories]\nmaven = [\"{}\"]\n\n\
+         [[layer]]\nname = \"base\"\nmaven-target = \"/opt/jars\"\nmaven = [\"org.imglock.fixture:app:1.0\"]\n\n\
+         [[layer]]\nname = \"more\"\nmaven-target = \"/opt/jars\"\nmaven = [\"org.imglock.fixture:uses-bom:1.0\"]\n",
+        "e".repeat(64),
+        server.url()
+    );
+    let project = crate::support::Project::new(&spec);
+    let output = project.run(&["resolve"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::output_text(&output)
+    );
+    let arrivals = server.arrivals();
+    let first = arrivals[0].1;
+    let (_, asked) = arrivals
+        .iter()
+        .find(|(path, _)| path.ends_with("/uses-bom-1.0.pom"))
+        .expect("the second layer's root POM is asked for");
+    assert!(
+        asked.duration_since(first) < LATENCY,
+        "the second layer's root POM was asked {:?} after the first request",
+        asked.duration_since(first)
+    );
+}
