@@ -126,10 +126,7 @@ fn maven_repository(corpus: &Path) -> tempfile::TempDir {
         std::fs::create_dir_all(&folder).unwrap();
         let jar = folder.join(format!("{name}-{version}{classifier}.{}", text("type")));
         let bytes = format!("{group}:{name}:{version}{classifier}").into_bytes();
-        let sha1: String = sha1::Sha1::digest(&bytes)
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let sha1 = hex::encode(sha1::Sha1::digest(&bytes));
         std::fs::write(&jar, bytes).unwrap();
         std::fs::write(jar.with_extension(format!("{}.sha1", text("type"))), sha1).unwrap();
     }

@@ -1,5 +1,6 @@
-//! Digests read from a package index, checked where they are read: a digest that is not the
-//! right number of hexadecimal digits for its algorithm is refused, so no lock ever holds one.
+//! Digests read from a package index or a checksum file beside an artifact, checked where they
+//! are read: a digest that is not the right number of hexadecimal digits for its algorithm is
+//! refused, so no lock ever holds one.
 //! Upper-case digits are accepted and normalised to lower case, as the formats allow.
 
 /// The number of hexadecimal digits of a digest by `algorithm` (as indexes name them), for the

@@ -560,6 +560,15 @@ mod tests {
     }
 
     #[test]
+    fn a_second_info_after_a_leading_one_is_refused_not_joined() {
+        // Only the leading `info` is read for its `base_url`: a later one must never reach the
+        // records' URLs.
+        let json = r#"{"info":{"subdir":"linux-64"},"packages.conda":{"lz4-1.0-h0.conda":{"name":"lz4","version":"1.0","build":"h0","build_number":0,"depends":[],"subdir":"linux-64"}},"info":{"subdir":"linux-64","base_url":"mailto:x"}}"#;
+        let error = records(json, &["lz4"]).unwrap_err();
+        assert!(matches!(error, CondaError::NotRepodata { .. }), "{error}");
+    }
+
+    #[test]
     fn a_base_url_spelt_with_escapes_is_checked_too() {
         let json = r#"{"info":{"subdir":"linux-64","base\u005furl":"mailto:x"},"repodata_version":2,"packages.conda":{"lz4-1.0-h0.conda":{"name":"lz4","version":"1.0","build":"h0","build_number":0,"depends":[],"subdir":"linux-64"}}}"#;
         let error = records(json, &["lz4"]).unwrap_err();

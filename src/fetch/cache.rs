@@ -217,8 +217,6 @@ impl Cache {
     }
 }
 
-/// Writes a cache entry through a temporary file and a rename, without waiting for the disk:
-/// entries are checked when read.
 /// The body cached at `path`: mapped when it is large, else read.
 fn read_body(path: &Path) -> std::io::Result<Body> {
     let file = std::fs::File::open(path)?;
@@ -235,6 +233,8 @@ fn read_body(path: &Path) -> std::io::Result<Body> {
     Ok(Body::from_owner(map))
 }
 
+/// Writes a cache entry through a temporary file and a rename, without waiting for the disk:
+/// entries are checked when read.
 fn write_entry(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::files::write_renamed(path, bytes)
 }

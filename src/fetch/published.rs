@@ -14,8 +14,16 @@ use url::Url;
 
 use super::{Checksum, FetchError, Fetcher, Mutability};
 
-/// The checksum files, strongest first, and the length of each one's hex digest.
-const KINDS: [(&str, usize); 3] = [("sha512", 128), ("sha256", 64), ("sha1", 40)];
+/// What makes a checksum of a digest read from a checksum file.
+type MakeChecksum = fn(String) -> Checksum;
+
+/// The checksum files, strongest first: each one's algorithm (its file extension) and the
+/// checksum it gives.
+const KINDS: [(&str, MakeChecksum); 3] = [
+    ("sha512", Checksum::Sha512),
+    ("sha256", Checksum::Sha256),
+    ("sha1", Checksum::Sha1),
+];
 
 /// Checksum files to fetch beside an artifact.
 #[derive(Debug, Clone)]
@@ -98,7 +106,7 @@ impl Fetcher {
         mutability: Mutability,
         index: usize,
     ) -> Result<Option<Checksum>, FetchError> {
-        let (kind, length) = KINDS[index];
+        let (kind, checksum) = KINDS[index];
         let mut url = artifact.clone();
         url.set_path(&format!("{}.{kind}", artifact.path()));
         let body = match self.get(&url, None, mutability).await {
@@ -113,27 +121,22 @@ impl Fetcher {
         };
         let hex = self
             .parse_or_refetch_async(&url, body, None, |body| {
-                parse(&body, length).ok_or_else(|| FetchError::MalformedChecksum {
+                parse(&body, kind).ok_or_else(|| FetchError::MalformedChecksum {
                     url: url.to_string(),
                     algorithm: kind,
                     start: String::from_utf8_lossy(&body).chars().take(40).collect(),
                 })
             })
             .await?;
-        Ok(Some(match kind {
-            "sha512" => Checksum::Sha512(hex),
-            "sha256" => Checksum::Sha256(hex),
-            _ => Checksum::Sha1(hex),
-        }))
+        Ok(Some(checksum(hex)))
     }
 }
 
-/// The hex digest of `length` digits a checksum file starts with (what follows it, such as a
-/// file name, is ignored), lower-cased.
-fn parse(body: &[u8], length: usize) -> Option<String> {
+/// The `algorithm` digest a checksum file starts with (what follows it, such as a file name, is
+/// ignored), lower-cased.
+fn parse(body: &[u8], algorithm: &str) -> Option<String> {
     let text = String::from_utf8_lossy(body);
-    let hex = text.split_whitespace().next()?.to_lowercase();
-    (hex.len() == length && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
+    crate::index_digest::normalized(algorithm, text.split_whitespace().next()?).ok()
 }
 
 #[cfg(test)]
@@ -144,14 +147,14 @@ mod tests {
     fn a_checksum_file_gives_its_digest_or_nothing() {
         let sha1 = "354eccfa987fc5d926c259cc7b292f784170d9c3";
         assert_eq!(
-            parse(format!("{sha1}  app-1.0.jar\n").as_bytes(), 40).as_deref(),
+            parse(format!("{sha1}  app-1.0.jar\n").as_bytes(), "sha1").as_deref(),
             Some(sha1)
         );
         assert_eq!(
-            parse(sha1.to_uppercase().as_bytes(), 40).as_deref(),
+            parse(sha1.to_uppercase().as_bytes(), "sha1").as_deref(),
             Some(sha1)
         );
-        assert_eq!(parse(&sha1.as_bytes()[..20], 40), None);
-        assert_eq!(parse(b"<html>not found</html>", 40), None);
+        assert_eq!(parse(&sha1.as_bytes()[..20], "sha1"), None);
+        assert_eq!(parse(b"<html>not found</html>", "sha1"), None);
     }
 }

@@ -152,11 +152,7 @@ impl<'a> PypiPackages<'a> {
             .flatten()
             .filter(|requirement| !matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))))
             .map(|requirement| requirement.name.clone());
-        let likely = likely
-            .iter()
-            .filter(|pin| pin.ecosystem == Ecosystem::Pypi)
-            .filter_map(|pin| PackageName::from_str(&pin.name).ok());
-        let names: Vec<PackageName> = requested.chain(likely).collect();
+        let names: Vec<PackageName> = requested.chain(pins(likely).into_keys()).collect();
         self.indexes.prefetch_projects(&names);
     }
 }

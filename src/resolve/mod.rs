@@ -77,13 +77,18 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
     let lock_dir = crate::files::parent_dir(&lock_path);
     let earlier = EarlierLock::read(&lock_path, options.upgrade)?;
-    // Its pins are kept unless `--upgrade` says otherwise.
+    // What it pins is likely asked about again; its pins are kept unless `--upgrade` says
+    // otherwise.
+    let likely: Vec<Pin> = earlier.lock.iter().flat_map(Lock::pins).collect();
     let previous = earlier.lock.as_ref().filter(|_| !options.upgrade);
-    let preferred: Vec<Pin> = previous
-        .into_iter()
-        .flat_map(Lock::pins)
-        .filter(|pin| !options.upgrade_packages.contains(&pin.name))
-        .collect();
+    let preferred: Vec<Pin> = match previous {
+        Some(_) => likely
+            .iter()
+            .filter(|pin| !options.upgrade_packages.contains(&pin.name))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
     let preferred_builds = previous
         .map(|lock| lock.build_pins(&options.upgrade_packages))
         .unwrap_or_default();
@@ -95,7 +100,6 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         progress: options.progress,
         limits: HttpLimits::from_env().map_err(FetchError::from)?,
     })?;
-    let likely: Vec<Pin> = earlier.lock.iter().flat_map(Lock::pins).collect();
     let inputs = ResolverInputs {
         spec: &spec,
         likely: &likely,

@@ -8,7 +8,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::support::mixed::MixedRepositories;
-use crate::support::{Project, output_text, resolved_mixed_example, run_in, stderr};
+use crate::support::{
+    Project, after_first_round, output_text, resolved_mixed_example, run_in, stderr,
+};
 
 #[test]
 fn a_spec_mixing_every_ecosystem_resolves_checks_and_emits() {
@@ -98,16 +100,11 @@ fn every_ecosystem_of_a_mixed_spec_fetches_from_the_first_instant() {
     let output = project.run(&["resolve"]);
     assert!(output.status.success(), "{}", output_text(&output));
 
-    let firsts: Vec<(&str, Instant)> = names
+    let firsts: Vec<(String, Instant)> = names
         .iter()
-        .map(|name| (*name, repositories.server(name).arrivals()[0].1))
+        .map(|name| (name.to_string(), repositories.server(name).arrivals()[0].1))
         .collect();
-    let earliest = firsts.iter().map(|(_, at)| *at).min().unwrap();
-    let late: Vec<String> = firsts
-        .iter()
-        .filter(|(_, at)| at.duration_since(earliest) >= LATENCY)
-        .map(|(name, at)| format!("{name}: {:?}", at.duration_since(earliest)))
-        .collect();
+    let late = after_first_round(&firsts, LATENCY);
     assert!(
         late.is_empty(),
         "asked only after the first answer ({LATENCY:?}): {late:?}"

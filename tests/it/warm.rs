@@ -342,16 +342,8 @@ fn a_warm_pypi_re_resolve_revalidates_its_pages_in_one_round() {
         .into_iter()
         .filter(|(path, _)| path.starts_with("/simple/"))
         .collect();
-    let first = pages
-        .iter()
-        .map(|(_, at)| *at)
-        .min()
-        .expect("pages are revalidated");
-    let late: Vec<String> = pages
-        .iter()
-        .filter(|(_, at)| at.duration_since(first) >= LATENCY)
-        .map(|(path, at)| format!("{path} after {:?}", at.duration_since(first)))
-        .collect();
+    assert!(!pages.is_empty(), "pages are revalidated");
+    let late = crate::support::after_first_round(&pages, LATENCY);
     assert!(
         late.is_empty(),
         "{} of {} pages asked after the first round: {late:?}",

@@ -343,3 +343,16 @@ pub fn library_fetcher(cache: &Path) -> imglock::fetch::Fetcher {
     })
     .unwrap()
 }
+
+/// Of `arrivals` (what was asked and when), those asked a whole `latency` or more after the
+/// earliest, each with how long after: what did not go out in the first round of requests.
+pub fn after_first_round(arrivals: &[(String, Instant)], latency: Duration) -> Vec<String> {
+    let Some(first) = arrivals.iter().map(|(_, at)| *at).min() else {
+        return Vec::new();
+    };
+    arrivals
+        .iter()
+        .filter(|(_, at)| at.duration_since(first) >= latency)
+        .map(|(what, at)| format!("{what} after {:?}", at.duration_since(first)))
+        .collect()
+}
