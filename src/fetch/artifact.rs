@@ -4,6 +4,7 @@
 //! is refused as it streams; it becomes a blob (renamed to its sha256) only once verified. A
 //! cached blob or a `file://` artifact is verified by streaming it through the same hashes.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -177,6 +178,9 @@ impl Fetcher {
     /// verifies it: against its expected checksum, or the one its repository publishes beside
     /// it, fetched at the same time as a download.
     pub(super) async fn download(&self, request: &ArtifactRequest) -> Result<Artifact, FetchError> {
+        if let Some(outcome) = self.take_early(&request.url) {
+            return outcome;
+        }
         let url = &request.url;
         let Some(published) = request
             .published
@@ -196,6 +200,26 @@ impl Fetcher {
         }
         let checksum = self.published_checksum(url, published).await?;
         self.download_expecting(url, checksum.as_ref()).await
+    }
+
+    /// Downloads `request` now, for someone to ask for later: its outcome, success or failure,
+    /// is then theirs, with no second request.
+    pub(super) async fn download_early(&self, request: ArtifactRequest) {
+        let limit = self.early_limit(&request.url);
+        let _permit = limit.acquire().await.ok();
+        let outcome = self.download(&request).await;
+        self.lock_early().insert(request.url, outcome);
+    }
+
+    /// The outcome of the download of `url` started early, if one was.
+    fn take_early(&self, url: &Url) -> Option<Result<Artifact, FetchError>> {
+        self.lock_early().remove(url)
+    }
+
+    fn lock_early(&self) -> std::sync::MutexGuard<'_, HashMap<Url, Result<Artifact, FetchError>>> {
+        self.early
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Downloads the artifact at `url` while its published checksum is fetched, and verifies it

@@ -118,6 +118,16 @@ impl FetchError {
             _ => false,
         }
     }
+
+    /// Whether the error is `--offline` finding nothing cached (at the URL or, for a checksum
+    /// file, beside it).
+    pub(crate) fn is_offline_miss(&self) -> bool {
+        match self {
+            Self::Offline { .. } => true,
+            Self::ChecksumFetch { source, .. } => source.is_offline_miss(),
+            _ => false,
+        }
+    }
 }
 
 /// Several failed fetches of one batch, each with its causes: the whole batch is reported at

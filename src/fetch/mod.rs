@@ -49,6 +49,8 @@ use crate::progress::Progress;
 
 /// How many requests may be in flight to one host at once.
 const REQUESTS_PER_HOST: usize = 50;
+/// How many downloads started early may run from one host at once (two requests each).
+const EARLY_DOWNLOADS_PER_HOST: usize = REQUESTS_PER_HOST / 4;
 /// How many times a request is tried before its error is reported.
 const ATTEMPTS: u32 = 4;
 /// The first retry's delay; each later retry doubles it.
@@ -86,9 +88,13 @@ pub struct Fetcher {
     refresh: bool,
     progress: Progress,
     limits: HttpLimits,
+    /// The limits of requests in flight, by host ([`Fetcher::host_limit`],
+    /// [`Fetcher::early_limit`]).
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Which checksum file each repository publishes, learnt from its first artifact.
     checksum_kinds: published::Kinds,
+    /// The outcomes of downloads started early ([`Stream::warm`]) that nobody asked for yet.
+    early: Mutex<HashMap<Url, Result<Artifact, FetchError>>>,
 }
 
 impl Fetcher {
@@ -133,6 +139,7 @@ impl Fetcher {
             limits: options.limits,
             hosts: Mutex::new(HashMap::new()),
             checksum_kinds: published::Kinds::default(),
+            early: Mutex::default(),
         })
     }
 
@@ -464,21 +471,37 @@ impl Fetcher {
         Ok(Ok(Response::Body { body, headers }))
     }
 
+    /// The requests to `url`'s host in flight: at most [`REQUESTS_PER_HOST`].
     fn host_limit(&self, url: &Url) -> Arc<Semaphore> {
-        let host = format!(
-            "{}:{}",
-            url.host_str().unwrap_or(""),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        let mut hosts = self
+        self.limit(host_of(url), REQUESTS_PER_HOST)
+    }
+
+    /// The downloads started early ([`Stream::warm`]) from `url`'s host, each a file and its
+    /// checksum: at most [`EARLY_DOWNLOADS_PER_HOST`], so that they leave most of the host's
+    /// requests to the metadata the walk that starts them waits for.
+    fn early_limit(&self, url: &Url) -> Arc<Semaphore> {
+        self.limit(format!("early {}", host_of(url)), EARLY_DOWNLOADS_PER_HOST)
+    }
+
+    fn limit(&self, key: String, permits: usize) -> Arc<Semaphore> {
+        let mut limits = self
             .hosts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        hosts
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(REQUESTS_PER_HOST)))
+        limits
+            .entry(key)
+            .or_insert_with(|| Arc::new(Semaphore::new(permits)))
             .clone()
     }
+}
+
+/// `host:port` of `url`.
+fn host_of(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }
 
 /// Where an attempt's body goes as it arrives: memory for indexes and ranges, a file of the cache

@@ -90,12 +90,21 @@ impl Fetcher {
                 .map(|index| self.checksum_file(artifact, published.mutability, *index)),
         )
         .await;
+        // Offline, the cache holds the kinds this artifact was checked with, which need not be
+        // the kind its repository was learnt to publish from another artifact (downloads start
+        // in another order): the strongest cached one is taken, and nothing cached is an error.
+        let mut offline_miss = None;
         for (index, answer) in kinds.iter().zip(answers) {
-            if let Some(checksum) = answer? {
-                return Ok(Some((*index, checksum)));
+            match answer {
+                Ok(Some(checksum)) => return Ok(Some((*index, checksum))),
+                Ok(None) => {}
+                Err(error) if error.is_offline_miss() => {
+                    offline_miss.get_or_insert(error);
+                }
+                Err(error) => return Err(error),
             }
         }
-        Ok(None)
+        offline_miss.map_or(Ok(None), Err)
     }
 
     /// The checksum file of kind `index` beside `artifact`: `None` on a 404; a damaged one is

@@ -1,7 +1,9 @@
 //! Requests whose answers lead to more requests: each answer, read by the stream's parser on the
 //! blocking pool, is handed to the caller, on its own thread, as soon as it lands, and the caller
 //! may ask for more while the rest are in flight — no batch waits for its slowest member, and
-//! the caller's thread spends its time only on what the answers lead to.
+//! the caller's thread spends its time only on what the answers lead to. Artifacts the answers
+//! show will be wanted can be downloaded alongside ([`Stream::warm`]), into the cache, so the
+//! downloads after resolution find them there.
 
 use std::pin::Pin;
 
@@ -9,17 +11,21 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use indicatif::ProgressBar;
 use url::Url;
 
-use super::{Body, FetchError, Fetcher, Mutability};
+use super::{ArtifactRequest, Body, FetchError, Fetcher, Mutability};
 
 /// One request's answer, parsed, with the key the caller gave it.
 pub(crate) type Answer<K, T> = (K, Url, Result<T, FetchError>);
 
 type Running<'a, K, T> = Pin<Box<dyn Future<Output = Answer<K, T>> + 'a>>;
 
+type Warming<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
+
 /// Requests in flight; see [`Fetcher::stream`].
 pub(crate) struct Stream<'a, K, T> {
     fetcher: &'a Fetcher,
     running: FuturesUnordered<Running<'a, K, T>>,
+    /// Downloads nobody waits for: they only fill the cache.
+    warming: FuturesUnordered<Warming<'a>>,
     parse: fn(Body) -> T,
     bar: ProgressBar,
 }
@@ -35,6 +41,7 @@ impl Fetcher {
         Stream {
             fetcher: self,
             running: FuturesUnordered::new(),
+            warming: FuturesUnordered::new(),
             parse,
             bar: self.progress.bar(0, what),
         }
@@ -58,14 +65,33 @@ impl<'a, K: 'static, T: Send + 'static> Stream<'a, K, T> {
         }));
     }
 
-    /// The next answer to land (the others keep running meanwhile); `None` when nothing is in
-    /// flight.
-    pub(crate) fn next(&mut self) -> Option<Answer<K, T>> {
-        if self.running.is_empty() {
-            return None;
+    /// Starts downloading `request`, verified as [`Fetcher::download_all`] would, which later
+    /// takes its outcome, success or failure, instead of asking again. A `file:` artifact is
+    /// read in place when needed: nothing to start.
+    pub(crate) fn warm(&mut self, request: ArtifactRequest) {
+        if request.url.scheme() == "file" || self.fetcher.offline {
+            return;
         }
-        let answer = self.fetcher.runtime.block_on(self.running.next());
-        self.bar.inc(1);
+        self.warming
+            .push(Box::pin(self.fetcher.download_early(request)));
+    }
+
+    /// The next answer to land (the others keep running meanwhile); `None` when nothing is in
+    /// flight, once every download [`Stream::warm`] started has ended.
+    pub(crate) fn next(&mut self) -> Option<Answer<K, T>> {
+        let (running, warming) = (&mut self.running, &mut self.warming);
+        let answer = self.fetcher.runtime.block_on(async {
+            loop {
+                tokio::select! {
+                    answer = running.next(), if !running.is_empty() => return answer,
+                    _ = warming.next(), if !warming.is_empty() => {}
+                    else => return None,
+                }
+            }
+        });
+        if answer.is_some() {
+            self.bar.inc(1);
+        }
         answer
     }
 }

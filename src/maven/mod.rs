@@ -41,7 +41,7 @@ use self::store::PomStore;
 use crate::ecosystem::{
     EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
 };
-use crate::fetch::{ArtifactRequest, Fetcher, PublishedChecksums};
+use crate::fetch::Fetcher;
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
 use crate::spec::{Spec, SpecError};
@@ -198,25 +198,17 @@ impl LayerResolver for MavenPackages<'_> {
             // The repository that served an artifact's POM serves its file, and the checksum
             // files beside it, fetched with it.
             let gav = artifact.coordinate.gav();
-            let repository = self.store.repository_of(&gav);
-            let url = repository
-                .file(&gav.file_path(&artifact.coordinate.file_suffix()))
-                .0;
-            let published = PublishedChecksums {
-                repository: repository.label.clone(),
-                mutability: gav.mutability(),
-            };
+            let repository = self.store.repository_of(&gav).label.clone();
+            let request = self
+                .store
+                .artifact_request(&gav, &artifact.coordinate.file_suffix());
             packages.push(ResolvedPackage {
                 ecosystem: Ecosystem::Maven,
                 name,
                 version: artifact.coordinate.version.clone(),
-                repository: repository.label.clone(),
-                url: repository.label_for(&url),
-                artifact: PinSource::Download(ArtifactRequest {
-                    url,
-                    expected: None,
-                    published: Some(published),
-                }),
+                url: self.store.repository_of(&gav).label_for(&request.url),
+                repository,
+                artifact: PinSource::Download(request),
                 requested: artifact.path.is_empty(),
                 dependencies: artifact.dependencies,
                 details: PackageDetails::Maven(MavenDetails { via: artifact.path }),

@@ -8,7 +8,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
-use super::coordinate::Gav;
+use super::coordinate::{Coordinate, Gav, implied_classifier};
 pub use super::error::ModelError;
 use super::pom::{Dependency, Pom, Profile};
 use super::scope::Scope;
@@ -57,6 +57,22 @@ pub struct ModelDependency {
     pub scope: Scope,
     pub optional: bool,
     pub exclusions: Vec<(String, String)>,
+}
+
+impl ModelDependency {
+    /// The artifact it names (its type's implied classifier when it gives none).
+    pub fn coordinate(&self) -> Coordinate {
+        Coordinate {
+            group: self.group.clone(),
+            artifact: self.artifact.clone(),
+            kind: self.kind.clone(),
+            classifier: self
+                .classifier
+                .clone()
+                .or_else(|| implied_classifier(&self.kind).map(str::to_string)),
+            version: self.version.clone(),
+        }
+    }
 }
 
 /// A project's effective model.

@@ -98,15 +98,7 @@ impl Node {
         let mut path = self.path.clone();
         path.push(self.coordinate.to_string());
         Some(Self {
-            coordinate: Coordinate {
-                group: dependency.group.clone(),
-                artifact: dependency.artifact.clone(),
-                kind: dependency.kind.clone(),
-                classifier: dependency.classifier.clone().or_else(|| {
-                    super::coordinate::implied_classifier(&dependency.kind).map(str::to_string)
-                }),
-                version: dependency.version.clone(),
-            },
+            coordinate: dependency.coordinate(),
             declared_scope: dependency.scope.clone(),
             parent: Some(key.clone()),
             exclusions,
@@ -135,7 +127,14 @@ pub(crate) fn prefetch(store: &PomStore<'_>, requests: &[Request]) {
     let roots: Vec<_> = requests
         .iter()
         .filter(|request| !request.coordinate.version.starts_with(['[', '(']))
-        .map(|request| (request.coordinate.gav(), request.exclusions.clone()))
+        .map(|request| {
+            let coordinate = &request.coordinate;
+            (
+                coordinate.gav(),
+                coordinate.file_suffix(),
+                request.exclusions.clone(),
+            )
+        })
         .collect();
     store.prefetch(&roots);
 }

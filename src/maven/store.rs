@@ -10,7 +10,7 @@ use super::coordinate::Gav;
 use super::model::{self, Model, ModelError, PomLookup};
 use super::pom::Pom;
 use super::xml;
-use crate::fetch::Fetcher;
+use crate::fetch::{ArtifactRequest, Fetcher, PublishedChecksums};
 use crate::repository::Repository;
 
 /// A fetched POM: parsed, absent from every repository (`None`), or why it cannot be had.
@@ -94,6 +94,21 @@ impl<'a> PomStore<'a> {
     pub(crate) fn repository_of(&self, gav: &Gav) -> &Repository {
         let position = self.served_by.borrow().get(gav).copied().unwrap_or(0);
         &self.repositories[position]
+    }
+
+    /// The download of `gav`'s file ending in `suffix` (see [`super::coordinate::Coordinate::file_suffix`])
+    /// from the repository that served its POM, checked against the checksum file it publishes
+    /// beside it.
+    pub(crate) fn artifact_request(&self, gav: &Gav, suffix: &str) -> ArtifactRequest {
+        let repository = self.repository_of(gav);
+        ArtifactRequest {
+            url: repository.file(&gav.file_path(suffix)).0,
+            expected: None,
+            published: Some(PublishedChecksums {
+                repository: repository.label.clone(),
+                mutability: gav.mutability(),
+            }),
+        }
     }
 
     /// Whether `gav`'s POM is in no repository.

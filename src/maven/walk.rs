@@ -3,14 +3,15 @@
 //! at a time), and, when the walk follows dependencies, the POMs of its model's dependencies — so
 //! no request waits for an unrelated one. A model's build is tried again each time a POM it missed
 //! lands (so what that POM leads to is asked for at once), and once built it is kept: it is never
-//! built twice.
+//! built twice. The artifact of each dependency followed starts downloading into the cache as soon
+//! as its POM is read, so that the downloads after resolution find most of them there.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use url::Url;
 
-use super::coordinate::Gav;
+use super::coordinate::{Coordinate, Gav};
 use super::model::{Model, ModelDependency, ModelError};
 use super::pom::Pom;
 use super::store::{ModelResult, PomResult, PomStore};
@@ -30,21 +31,39 @@ type Exclusions = Vec<(String, String)>;
 /// A model the walk builds.
 struct Target {
     gav: Gav,
-    /// When the walk follows its dependencies: the exclusions along the first path to it.
-    below: Option<Exclusions>,
+    /// When the walk follows its dependencies: its artifact and the exclusions along the first
+    /// path to it.
+    followed: Option<Followed>,
     /// Whether its model is built (or failed for good).
     done: bool,
 }
+
+/// A project whose dependencies the walk follows.
+#[derive(Clone)]
+struct Followed {
+    /// The end of its artifact's file name ([`Coordinate::file_suffix`]), downloaded once its
+    /// POM says which repository has it.
+    file: String,
+    /// The exclusions along the first path to it.
+    below: Exclusions,
+}
+
+/// A project to walk from: its POM, the end of its artifact's file name, and the exclusions of
+/// the path to it.
+pub(crate) type Root = (Gav, String, Exclusions);
 
 impl PomStore<'_> {
     /// Fetches, at once and as each POM read names them, the POMs of the models of `roots` and of
     /// every dependency Maven's walk could follow from them (each root with the exclusions of
     /// its path), building each model as its POMs land: by the time the resolver walks the tree
     /// level by level, what it needs is here.
-    pub(crate) fn prefetch(&self, roots: &[(Gav, Exclusions)]) {
+    pub(crate) fn prefetch(&self, roots: &[Root]) {
         let targets = roots
             .iter()
-            .map(|(gav, exclusions)| (gav.clone(), Some(exclusions.clone())))
+            .map(|(gav, file, below)| {
+                let (file, below) = (file.clone(), below.clone());
+                (gav.clone(), Some(Followed { file, below }))
+            })
             .collect();
         Walk::run(self, targets);
     }
@@ -87,7 +106,7 @@ impl<'s, 'a> Walk<'s, 'a> {
     /// Builds the model of every target, fetching what each needs as soon as it is known; a
     /// target with exclusions also has its dependencies' models built, recursively, as Maven's
     /// walk would follow them from there (the first path to each decides).
-    fn run(store: &'s PomStore<'a>, targets: Vec<(Gav, Option<Exclusions>)>) {
+    fn run(store: &'s PomStore<'a>, targets: Vec<(Gav, Option<Followed>)>) {
         let mut walk = Walk {
             store,
             stream: store.fetcher.stream("Fetching POMs", read),
@@ -99,8 +118,8 @@ impl<'s, 'a> Walk<'s, 'a> {
             round: 0,
             last_round: 0,
         };
-        for (gav, below) in targets {
-            walk.add(gav, below);
+        for (gav, followed) in targets {
+            walk.add(gav, followed);
         }
         loop {
             while let Some(((gav, position, round), url, body)) = walk.stream.next() {
@@ -131,13 +150,13 @@ impl<'s, 'a> Walk<'s, 'a> {
     }
 
     /// Adds the model of `gav` to build, unless it is already.
-    fn add(&mut self, gav: Gav, below: Option<Exclusions>) {
+    fn add(&mut self, gav: Gav, followed: Option<Followed>) {
         if !self.known.insert(gav.clone()) {
             return;
         }
         self.targets.push(Target {
             gav,
-            below,
+            followed,
             done: false,
         });
         self.attempt(self.targets.len() - 1);
@@ -171,16 +190,22 @@ impl<'s, 'a> Walk<'s, 'a> {
         self.built(index, &result);
     }
 
-    /// Follows the dependencies of target `index`'s model `result` when the walk follows its.
+    /// Follows the dependencies of target `index`'s model `result`, and starts downloading its
+    /// artifact, when the walk follows its.
     fn built(&mut self, index: usize, result: &ModelResult) {
-        let (Some(below), Ok(model)) = (self.targets[index].below.clone(), result) else {
+        let (Some(followed), Ok(model)) = (self.targets[index].followed.clone(), result) else {
             return;
         };
-        if let Some(target) = model.relocation.clone().filter(|t| t != &model.gav) {
-            return self.add(target, Some(below));
+        if let Some(relocated) = model.relocation.clone().filter(|t| t != &model.gav) {
+            return self.add(relocated, Some(followed));
         }
-        for (gav, exclusions) in dependencies_followed(model, &below) {
-            self.add(gav, Some(exclusions));
+        if !self.store.is_absent(&model.gav) {
+            let request = self.store.artifact_request(&model.gav, &followed.file);
+            self.stream.warm(request);
+        }
+        for (coordinate, below) in dependencies_followed(model, &followed.below) {
+            let file = coordinate.file_suffix();
+            self.add(coordinate.gav(), Some(Followed { file, below }));
         }
     }
 
@@ -242,21 +267,16 @@ impl<'s, 'a> Walk<'s, 'a> {
     }
 }
 
-/// The dependencies of `model` a path with `exclusions` follows (ranges left to the resolver),
-/// each with the exclusions below it.
-fn dependencies_followed(model: &Model, exclusions: &Exclusions) -> Vec<(Gav, Exclusions)> {
+/// The artifacts `model`'s dependencies name that a path with `exclusions` follows (ranges left
+/// to the resolver), each with the exclusions below it.
+fn dependencies_followed(model: &Model, exclusions: &Exclusions) -> Vec<(Coordinate, Exclusions)> {
     model
         .dependencies
         .iter()
         .filter(|dependency| !dependency.version.starts_with(['[', '(']))
         .filter_map(|dependency| {
             let below = followed(exclusions, dependency)?;
-            let gav = Gav {
-                group: dependency.group.clone(),
-                artifact: dependency.artifact.clone(),
-                version: dependency.version.clone(),
-            };
-            Some((gav, below))
+            Some((dependency.coordinate(), below))
         })
         .collect()
 }
