@@ -19,13 +19,18 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     remove_stale_temporaries(path);
     let permissions = std::fs::metadata(path).map(|m| m.permissions()).ok();
-    write_through_temporary(path, bytes, 0o666, permissions, true)
+    write_through_temporary(path, &[bytes], 0o666, permissions, true)
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, without waiting for the disk:
 /// for cache entries, which are private (`0600`) and checked when read.
 pub fn write_renamed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_through_temporary(path, bytes, 0o600, None, false)
+    write_renamed_parts(path, &[bytes])
+}
+
+/// Like [`write_renamed`], for a file made of `parts`, written one after the other.
+pub fn write_renamed_parts(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
+    write_through_temporary(path, parts, 0o600, None, false)
 }
 
 /// A new temporary file beside `path` (named by [`temporary_prefix`], private), for a writer
@@ -38,12 +43,12 @@ pub fn temporary_for(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
         .tempfile_in(&dir)
 }
 
-/// Writes `bytes` to a temporary file beside `path` (named by [`temporary_prefix`], created with
+/// Writes `parts`, one after the other, to a temporary file beside `path` (named by [`temporary_prefix`], created with
 /// `mode` less the umask, then given `permissions` when set, flushed to disk when `sync`) and
 /// renames it to `path`.
 fn write_through_temporary(
     path: &Path,
-    bytes: &[u8],
+    parts: &[&[u8]],
     mode: u32,
     permissions: Option<std::fs::Permissions>,
     sync: bool,
@@ -55,7 +60,9 @@ fn write_through_temporary(
         .prefix(&temporary_prefix(path))
         .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(&dir)?;
-    file.write_all(bytes)?;
+    for bytes in parts {
+        file.write_all(bytes)?;
+    }
     if let Some(permissions) = permissions {
         file.as_file().set_permissions(permissions)?;
     }

@@ -2,8 +2,9 @@
 //! answered 404 (and when), and artifacts stored by sha256.
 //!
 //! Layout under the cache root (`IMGLOCK_CACHE_DIR`, else the user's cache folder):
-//! `http/<sha256 of url>.body` + `.json` (the validators; for a URL that answered 404, only the
-//! `.json`, saying when), `artifacts/sha256/<hex>` (content addressed blobs) and
+//! `http/<sha256 of url>` (one line of JSON, the validators, then the body; for a URL that
+//! answered 404, only the line, saying when: one file per URL, as a file's creation is most of
+//! what an entry costs), `artifacts/sha256/<hex>` (content addressed blobs) and
 //! `artifacts/by-url/<sha256 of url>` (the hex digest of that URL's blob).
 //! Every file is written to a temporary name and renamed, so a killed run leaves no half entries
 //! (a download streams into its temporary file and is renamed to its blob once verified), and
@@ -95,27 +96,24 @@ impl Cache {
         &self.root
     }
 
-    fn http_paths(&self, url: &str) -> (PathBuf, PathBuf) {
+    fn http_path(&self, url: &str) -> PathBuf {
         let key = hex::encode(Sha256::digest(url.as_bytes()));
-        let dir = self.root.join("http");
-        (
-            dir.join(format!("{key}.body")),
-            dir.join(format!("{key}.json")),
-        )
+        self.root.join("http").join(key)
     }
 
-    /// What the cache holds for `url`: its body and validators (when both are present and
-    /// whole), or when it answered 404.
+    /// What the cache holds for `url`: its body and validators (when the entry is whole), or
+    /// when it answered 404.
     pub(crate) fn http_get(&self, url: &str) -> Option<HttpEntry> {
-        let (body, meta) = self.http_paths(url);
-        let validators: Validators = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
+        let entry = read_entry(&self.http_path(url)).ok()?;
+        let end = entry.iter().position(|byte| *byte == b'\n')?;
+        let validators: Validators = serde_json::from_slice(&entry[..end]).ok()?;
         (validators.url == url).then_some(())?;
         if let Some(seconds) = validators.absent_since {
             return Some(HttpEntry::Absent(
                 SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
             ));
         }
-        let body = read_body(&body).ok()?;
+        let body = entry.slice(end + 1..);
         (validators.body_check == Some(BodyCheck::of(&body)))
             .then_some(HttpEntry::Body(body, validators))
     }
@@ -123,7 +121,7 @@ impl Cache {
     /// Whether the cache holds an entry for `url`, usable or not: an entry [`Self::http_get`]
     /// refuses is a damaged one.
     pub(crate) fn http_has_entry(&self, url: &str) -> bool {
-        self.http_paths(url).1.exists()
+        self.http_path(url).exists()
     }
 
     /// Stores the body `url` answered with and the validators it came with.
@@ -134,7 +132,6 @@ impl Cache {
         last_modified: Option<String>,
         body: &[u8],
     ) -> std::io::Result<()> {
-        let (body_path, meta_path) = self.http_paths(url);
         let validators = Validators {
             url: url.to_string(),
             etag,
@@ -142,8 +139,7 @@ impl Cache {
             body_check: Some(BodyCheck::of(body)),
             absent_since: None,
         };
-        write_entry(&body_path, body)?;
-        write_entry(&meta_path, &serde_json::to_vec(&validators)?)
+        self.write_http_entry(&validators, body)
     }
 
     /// Records that `url` answered 404 at `at`, in place of any body it had.
@@ -157,24 +153,24 @@ impl Cache {
             absent_since: Some(seconds),
             ..Validators::default()
         };
-        // The record replaces the body first: a body left beside it would never be served.
-        write_entry(&self.http_paths(url).1, &serde_json::to_vec(&validators)?)?;
-        match std::fs::remove_file(self.http_paths(url).0) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
-        }
+        self.write_http_entry(&validators, &[])
+    }
+
+    /// Writes the entry of `validators.url`: its validators on one line (JSON escapes every
+    /// line break inside a string), then `body`.
+    fn write_http_entry(&self, validators: &Validators, body: &[u8]) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(validators)?;
+        line.push(b'\n');
+        let path = self.http_path(&validators.url);
+        crate::files::write_renamed_parts(&path, &[&line, body])
     }
 
     /// Drops the cached body of `url` and its validators, if any.
     pub(crate) fn http_forget(&self, url: &str) -> std::io::Result<()> {
-        let (body, meta) = self.http_paths(url);
-        for path in [meta, body] {
-            match std::fs::remove_file(path) {
-                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
-                _ => {}
-            }
+        match std::fs::remove_file(self.http_path(url)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Removes what killed runs left in the cache: temporaries (a download streaming in, an
@@ -217,8 +213,8 @@ impl Cache {
     }
 }
 
-/// The body cached at `path`: mapped when it is large, else read.
-fn read_body(path: &Path) -> std::io::Result<Body> {
+/// The entry cached at `path`: mapped when it is large, else read.
+fn read_entry(path: &Path) -> std::io::Result<Body> {
     let file = std::fs::File::open(path)?;
     if file.metadata()?.len() < MAP_AT {
         let mut bytes = Vec::new();
@@ -262,9 +258,10 @@ mod tests {
                 .is_none()
         );
 
-        // A body cut short (a crash before the disk caught up) no longer matches its hash.
-        let (body_path, _) = cache.http_paths(url);
-        std::fs::write(&body_path, b"{\"fil").unwrap();
+        // A body cut short (a crash before the disk caught up) no longer matches its check.
+        let path = cache.http_path(url);
+        let whole = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &whole[..whole.len() - 8]).unwrap();
         assert!(cache.http_get(url).is_none());
     }
 
@@ -280,10 +277,11 @@ mod tests {
         };
         assert!(read[..] == body[..]);
         // Bytes that no longer match the check, the length unchanged.
-        let (body_path, _) = cache.http_paths(url);
-        let mut damaged = body.clone();
-        damaged[MAP_AT as usize / 2] ^= 1;
-        std::fs::write(&body_path, &damaged).unwrap();
+        let path = cache.http_path(url);
+        let mut damaged = std::fs::read(&path).unwrap();
+        let middle = damaged.len() / 2;
+        damaged[middle] ^= 1;
+        std::fs::write(&path, &damaged).unwrap();
         assert!(cache.http_get(url).is_none());
     }
 
@@ -296,7 +294,8 @@ mod tests {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         cache.http_put_absent(url, at).unwrap();
         assert!(matches!(cache.http_get(url), Some(HttpEntry::Absent(when)) if when == at));
-        assert!(!cache.http_paths(url).0.exists(), "the body is gone");
+        let entry = std::fs::read(cache.http_path(url)).unwrap();
+        assert!(!entry.ends_with(b"old"), "the body is gone");
         cache.http_put(url, None, None, b"new").unwrap();
         assert!(
             matches!(cache.http_get(url), Some(HttpEntry::Body(body, _)) if body[..] == b"new"[..])

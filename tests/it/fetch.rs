@@ -123,16 +123,16 @@ fn a_truncated_index_is_never_cached_with_its_etag() {
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
-/// The cache files (`.body`, `.json`) of the cached HTTP body of the URL ending in `suffix`.
-fn http_entry(cache: &Path, suffix: &str) -> (PathBuf, PathBuf) {
+/// The cache file of the HTTP body of the URL ending in `suffix`, and its first line (the
+/// validators, as JSON).
+fn http_entry(cache: &Path, suffix: &str) -> (PathBuf, serde_json::Value) {
     for entry in std::fs::read_dir(cache.join("http")).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let json: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            if json["url"].as_str().unwrap().ends_with(suffix) {
-                return (path.with_extension("body"), path);
-            }
+        let bytes = std::fs::read(&path).unwrap();
+        let end = bytes.iter().position(|byte| *byte == b'\n').unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&bytes[..end]).unwrap();
+        if json["url"].as_str().unwrap().ends_with(suffix) {
+            return (path, json);
         }
     }
     panic!("no cached body for {suffix}")
@@ -148,21 +148,23 @@ fn a_cached_index_that_does_not_parse_is_dropped_and_fetched_again() {
     let lock = project.lock().unwrap();
 
     // A bad body kept with the index's real ETag (a truncated gzip stream, kept by an older
-    // imglock or a proxy): intact as a cache entry, so only parsing it tells.
-    let (body, meta) = http_entry(project.cache.path(), PACKAGES_GZ);
-    let bad = &std::fs::read(&body).unwrap()[..100];
-    std::fs::write(&body, bad).unwrap();
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&meta).unwrap()).unwrap();
-    json["sha256"] = hex::encode(sha2::Sha256::digest(bad)).into();
-    std::fs::write(&meta, serde_json::to_vec(&json).unwrap()).unwrap();
+    // imglock or a proxy), its length and CRC-32 recorded with it: intact as a cache entry, so
+    // only parsing it tells.
+    let (path, mut json) = http_entry(project.cache.path(), PACKAGES_GZ);
+    let whole = std::fs::read(&path).unwrap();
+    let start = whole.iter().position(|byte| *byte == b'\n').unwrap() + 1;
+    let bad = whole[start..start + 100].to_vec();
+    json["body_check"] = serde_json::json!({ "length": 100, "crc32": crc32fast::hash(&bad) });
+    let mut entry = serde_json::to_vec(&json).unwrap();
+    entry.push(b'\n');
+    entry.extend_from_slice(&bad);
+    std::fs::write(&path, &entry).unwrap();
 
     let output = project.run(&["resolve"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(project.lock().unwrap(), lock);
-    assert_ne!(
-        std::fs::read(&body).unwrap(),
-        bad,
+    assert!(
+        !std::fs::read(&path).unwrap().ends_with(&bad),
         "the bad body is replaced"
     );
 }
