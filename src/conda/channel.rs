@@ -85,8 +85,9 @@ pub(super) struct SubdirIndex {
     pub(super) sparse: SparseRepoData,
 }
 
-/// Fetches the repodata of every channel for `subdir` and `noarch`, all at once (first every
-/// `.zst`, a tenth of the size, then plain JSON where that was missing, then `.bz2`), and reads
+/// Fetches the repodata of every channel for `subdir` and `noarch`, all at once and each in its
+/// preferred form (`.zst`, a tenth of the size, then plain JSON, then `.bz2`: every form asked
+/// at once, a body read only where the forms before it are missing), and reads
 /// the records of `names` and of everything their dependencies reach, in every channel.
 pub fn fetch_channels(
     fetcher: &Fetcher,
@@ -155,50 +156,42 @@ fn fetch_subdirs<'a>(
     repositories: &[Repository],
     subdir: &'a str,
 ) -> Result<Vec<FetchedSubdir<'a>>, CondaError> {
-    // (channel, subdir) pairs still without repodata, and what each one got.
-    let mut pending: Vec<(usize, &str)> = (0..repositories.len())
+    let subdirs: Vec<(usize, &str)> = (0..repositories.len())
         .flat_map(|channel| [(channel, subdir), (channel, "noarch")])
         .collect();
+    let forms: Vec<Vec<Url>> = subdirs
+        .iter()
+        .map(|(channel, subdir)| {
+            VARIANTS
+                .iter()
+                .map(|variant| {
+                    let path = format!("{subdir}/{}", variant.file_name());
+                    repositories[*channel].file(&path).0
+                })
+                .collect()
+        })
+        .collect();
+    let answers = fetcher.get_all_preferred(&forms, "Fetching conda repodata");
     let mut found = Vec::new();
     let mut errors = Vec::new();
-    for variant in VARIANTS {
-        if pending.is_empty() {
-            break;
-        }
-        let urls: Vec<Url> = pending
-            .iter()
-            .map(|(channel, subdir)| {
-                repositories[*channel]
-                    .file(&format!("{subdir}/{}", variant.file_name()))
-                    .0
-            })
-            .collect();
-        let bodies = fetcher.get_all(&urls, "Fetching conda repodata");
-        let mut still = Vec::new();
-        for (((channel, subdir), url), body) in pending.into_iter().zip(urls).zip(bodies) {
-            match body {
-                Ok(bytes) => found.push(FetchedSubdir {
-                    channel,
-                    subdir,
-                    url,
-                    variant,
-                    bytes,
-                }),
-                Err(error) if error.is_not_found() => still.push((channel, subdir)),
-                Err(error) => errors.push(error),
-            }
-        }
-        pending = still;
-    }
-    // A channel without noarch packages may have no noarch folder at all.
-    for (channel, subdir) in pending {
-        if subdir != "noarch" {
-            errors.push(FetchError::NotFound {
+    for (((channel, subdir), urls), answer) in subdirs.into_iter().zip(forms).zip(answers) {
+        match answer {
+            Ok((index, bytes)) => found.push(FetchedSubdir {
+                channel,
+                subdir,
+                url: urls[index].clone(),
+                variant: VARIANTS[index],
+                bytes,
+            }),
+            // A channel without noarch packages may have no noarch folder at all.
+            Err(error) if error.is_not_found() && subdir == "noarch" => {}
+            Err(error) if error.is_not_found() => errors.push(FetchError::NotFound {
                 url: repositories[channel]
                     .file(&format!("{subdir}/repodata.json"))
                     .0
                     .to_string(),
-            });
+            }),
+            Err(error) => errors.push(error),
         }
     }
     if !errors.is_empty() {
@@ -208,7 +201,6 @@ fn fetch_subdirs<'a>(
         }
         .into());
     }
-    found.sort_by_key(|fetched| (fetched.channel, fetched.subdir == "noarch"));
     Ok(found)
 }
 

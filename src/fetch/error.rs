@@ -49,6 +49,11 @@ pub enum FetchError {
     )]
     Redirect { url: String, location: String },
 
+    /// A body left unread because another answer made it needless (see `preferred`); never
+    /// reported to the user.
+    #[error("`{url}` was not read: a preferred form of it was found")]
+    Unwanted { url: String },
+
     #[error("the HTTP limits are misconfigured")]
     Setting(#[from] super::limits::BadSetting),
 

@@ -18,6 +18,8 @@ pub(super) enum Failure {
     Redirect(String),
     /// The body could not be written where it goes.
     Write(std::io::Error),
+    /// The body is no longer wanted ([`super::body::Sink::wanted`]).
+    Unwanted,
 }
 
 impl Failure {
@@ -29,7 +31,7 @@ impl Failure {
             }
             Self::Http(source) => !source.is_builder(),
             Self::TooSlow => true,
-            Self::TooLarge(_) | Self::Redirect(_) | Self::Write(_) => false,
+            Self::TooLarge(_) | Self::Redirect(_) | Self::Write(_) | Self::Unwanted => false,
         }
     }
 }
@@ -76,6 +78,7 @@ impl Fetcher {
                 seconds: self.limits.low_speed_time.as_secs_f64(),
             },
             Failure::Redirect(location) => FetchError::Redirect { url, location },
+            Failure::Unwanted => FetchError::Unwanted { url },
             Failure::Write(source) => FetchError::Cache {
                 path: self.cache.root().display().to_string(),
                 source,

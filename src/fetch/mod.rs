@@ -16,11 +16,13 @@
 //! Redirects to http(s) URLs are followed; one to any other URL (`file:`) is refused.
 
 mod artifact;
+mod body;
 mod cache;
 mod error;
 mod failure;
 mod freshness;
 mod limits;
+mod preferred;
 mod published;
 mod size;
 mod stream;
@@ -35,6 +37,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 pub(crate) use artifact::{Artifact, ArtifactRequest, Checksum};
+use body::{BodyLimit, Response, Sink, in_memory, read_body};
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
 use failure::Failure;
@@ -318,6 +321,17 @@ impl Fetcher {
         accept: Option<&str>,
         mutability: Mutability,
     ) -> Result<Body, FetchError> {
+        self.get_into(url, accept, mutability, in_memory).await
+    }
+
+    /// Like [`Fetcher::get`], the body going into a sink `new_sink` makes for each attempt.
+    async fn get_into<S: Sink + Into<Vec<u8>>>(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+        mutability: Mutability,
+        new_sink: impl Fn() -> std::io::Result<S>,
+    ) -> Result<Body, FetchError> {
         let limit = self.index_limit(size::INDEX_BODY);
         if url.scheme() == "file" {
             return read_local(url, limit).map(Body::from);
@@ -349,7 +363,7 @@ impl Fetcher {
                 }
                 request
             },
-            in_memory,
+            new_sink,
         );
         let response = self.noting_absence(url, response.await)?;
         if let (Response::NotModified, Some((body, _))) = (&response, cached) {
@@ -376,6 +390,7 @@ impl Fetcher {
             header(reqwest::header::ETAG),
             header(reqwest::header::LAST_MODIFIED),
         );
+        let body: Vec<u8> = body.into();
         let (stored, body) = tokio::task::spawn_blocking(move || {
             (cache.http_put(&key, etag, modified, &body), body)
         })
@@ -464,6 +479,9 @@ impl Fetcher {
         }
         let headers = response.headers().clone();
         let mut sink = new_sink().map_err(Failure::Write)?;
+        if !sink.wanted().await {
+            return Err(Failure::Unwanted);
+        }
         if let Some(length) = response.content_length() {
             sink.expect(length.min(limit.bytes));
         }
@@ -502,78 +520,6 @@ fn host_of(url: &Url) -> String {
         url.host_str().unwrap_or(""),
         url.port_or_known_default().unwrap_or(0)
     )
-}
-
-/// Where an attempt's body goes as it arrives: memory for indexes and ranges, a file of the cache
-/// for artifacts.
-trait Sink {
-    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
-
-    /// Told the body's announced length (at most its limit) before the first chunk.
-    fn expect(&mut self, length: u64) {
-        let _ = length;
-    }
-}
-
-impl Sink for Vec<u8> {
-    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        self.extend_from_slice(chunk);
-        Ok(())
-    }
-
-    /// Room for the whole body at once: a 250 MB index grown by doubling is copied about
-    /// twice over as it arrives.
-    fn expect(&mut self, length: u64) {
-        self.reserve(usize::try_from(length).unwrap_or(0));
-    }
-}
-
-/// A new in-memory sink.
-fn in_memory() -> std::io::Result<Vec<u8>> {
-    Ok(Vec::new())
-}
-
-/// The most bytes a body may have, and which limit that is.
-#[derive(Debug, Clone, Copy)]
-struct BodyLimit {
-    bytes: u64,
-    kind: size::Limit,
-}
-
-/// Reads a whole body into `sink`, chunk by chunk, failing when it arrives slower than the
-/// low-speed limit or grows past `limit` (a `Content-Length` past it fails before any byte is
-/// read).
-async fn read_body<S: Sink>(
-    mut response: reqwest::Response,
-    speed: &mut limits::SpeedCheck,
-    limit: BodyLimit,
-    mut sink: S,
-) -> Result<S, Failure> {
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit.bytes)
-    {
-        return Err(Failure::TooLarge(limit));
-    }
-    let mut received = 0u64;
-    while let Some(chunk) = speed.within(response.chunk()).await?? {
-        speed.received(chunk.len())?;
-        received += chunk.len() as u64;
-        if received > limit.bytes {
-            return Err(Failure::TooLarge(limit));
-        }
-        sink.write(&chunk).map_err(Failure::Write)?;
-    }
-    Ok(sink)
-}
-
-/// What a successful GET produced.
-enum Response<S> {
-    Body {
-        body: S,
-        headers: reqwest::header::HeaderMap,
-    },
-    NotModified,
 }
 
 fn local_path(url: &Url) -> Result<PathBuf, FetchError> {

@@ -657,3 +657,42 @@ fn a_remote_channel_may_not_point_the_lock_at_local_files() {
     assert!(text.contains(&format!("for {file},")), "{text}");
     assert!(project.lock().is_none(), "no lock is written");
 }
+
+#[test]
+fn a_channel_without_zst_repodata_costs_no_round_of_its_own() {
+    let server = Server::start(&conda_channels());
+    let latency = std::time::Duration::from_millis(300);
+    server.set_latency(latency);
+    let (_project, output) = resolve_http(&server, &["main"], "", &[("env", &["dualfmt"])], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let arrivals = server.arrivals();
+    let repodata: Vec<_> = arrivals
+        .iter()
+        .filter(|(path, _)| path.contains("/repodata.json"))
+        .collect();
+    // Every form of both subdirs (.zst, .json, .bz2) is asked in the first round.
+    assert_eq!(repodata.len(), 6, "{repodata:?}");
+    let first = repodata.iter().map(|(_, at)| *at).min().unwrap();
+    for (path, at) in &repodata {
+        assert!(
+            *at < first + latency / 2,
+            "{path} was asked for {:?} after the first repodata",
+            *at - first
+        );
+    }
+}
+
+#[test]
+fn zst_repodata_is_preferred_and_the_plain_json_beside_it_is_not_read() {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&conda_channels(), copy.path());
+    let subdir = copy.path().join("main/linux-64");
+    let json = std::fs::read(subdir.join("repodata.json")).unwrap();
+    let zst = zstd::encode_all(&json[..], 3).unwrap();
+    std::fs::write(subdir.join("repodata.json.zst"), zst).unwrap();
+    std::fs::write(subdir.join("repodata.json"), b"{ not json").unwrap();
+    let server = Server::start(copy.path());
+    let (project, output) = resolve_http(&server, &["main"], "", &[("env", &["dualfmt"])], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(project.lock().is_some());
+}

@@ -1,0 +1,134 @@
+//! One resource served in several forms, the preferred first (conda's `repodata.json.zst`, then
+//! `repodata.json`, then `.bz2`). Every form is asked for at once, so a missing preferred form
+//! costs no round of its own; but a form's body is read only once every form before it is known
+//! to be missing, and as soon as one is answered the later ones are dropped unread (a dropped
+//! answer costs what its connection had buffered, not its size).
+
+use std::sync::Arc;
+
+use futures::stream::{FuturesOrdered, StreamExt};
+use tokio::sync::watch;
+use url::Url;
+
+use super::body::Sink;
+use super::{Body, FetchError, Fetcher, Mutability};
+
+/// What is known of one form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Not answered yet.
+    Pending,
+    /// Answered 404: the next form may be read.
+    Missing,
+    /// Answered otherwise (a body, or a failure to report): no later form is read.
+    Answered,
+}
+
+/// What is known of every form of one resource, shared by the requests for them.
+type Forms = Arc<watch::Sender<Vec<Form>>>;
+
+/// An in-memory body that is read only when every earlier form is missing.
+struct Gated {
+    body: Vec<u8>,
+    forms: Forms,
+    /// The form it is the body of.
+    index: usize,
+}
+
+impl Sink for Gated {
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.body.write(chunk)
+    }
+
+    fn expect(&mut self, length: u64) {
+        self.body.expect(length);
+    }
+
+    async fn wanted(&mut self) -> bool {
+        let index = self.index;
+        let mut known = self.forms.subscribe();
+        let earlier = known
+            .wait_for(|forms| forms[..index].iter().all(|form| *form != Form::Pending))
+            .await
+            .map(|forms| forms[..index].to_vec());
+        let wanted = earlier.is_ok_and(|forms| forms.iter().all(|form| *form == Form::Missing));
+        if wanted {
+            // Said now, before the body is read, so the later forms stop waiting.
+            self.forms
+                .send_modify(|forms| forms[index] = Form::Answered);
+        }
+        wanted
+    }
+}
+
+impl From<Gated> for Vec<u8> {
+    fn from(gated: Gated) -> Self {
+        gated.body
+    }
+}
+
+impl Fetcher {
+    /// For every resource of `resources` (each its forms' URLs, the preferred first, each a
+    /// mutable index), the first form that is not missing: its position and body, or its
+    /// error; when every form is missing, the first one's 404. Results are in the order of
+    /// `resources`.
+    pub(crate) fn get_all_preferred(
+        &self,
+        resources: &[Vec<Url>],
+        what: &str,
+    ) -> Vec<Result<(usize, Body), FetchError>> {
+        self.run_all(resources, what, |forms| self.get_preferred(forms))
+    }
+
+    async fn get_preferred(&self, urls: &[Url]) -> Result<(usize, Body), FetchError> {
+        let forms: Forms = Arc::new(watch::channel(vec![Form::Pending; urls.len()]).0);
+        let mut answers: FuturesOrdered<_> = urls
+            .iter()
+            .enumerate()
+            .map(|(index, url)| self.get_form(url, index, forms.clone()))
+            .collect();
+        let mut missing = None;
+        while let Some((index, answer)) = answers.next().await {
+            match answer {
+                Ok(body) => return Ok((index, body)),
+                Err(error) if error.is_not_found() => {
+                    missing.get_or_insert(error);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(missing.unwrap_or_else(|| FetchError::NotFound {
+            url: urls.first().map(Url::to_string).unwrap_or_default(),
+        }))
+    }
+
+    /// The answer for the form `index` of a resource, told to the other forms as it is known.
+    async fn get_form(
+        &self,
+        url: &Url,
+        index: usize,
+        forms: Forms,
+    ) -> (usize, Result<Body, FetchError>) {
+        let new_sink = || {
+            let forms = forms.clone();
+            Ok(Gated {
+                body: Vec::new(),
+                forms,
+                index,
+            })
+        };
+        let answer = self
+            .get_into(url, None, Mutability::Mutable, new_sink)
+            .await;
+        let form = match &answer {
+            Err(error) if error.is_not_found() => Form::Missing,
+            _ => Form::Answered,
+        };
+        forms.send_modify(|forms| {
+            if forms[index] == Form::Pending {
+                forms[index] = form;
+            }
+        });
+        (index, answer)
+    }
+}
