@@ -91,9 +91,10 @@ pub struct Fetcher {
     refresh: bool,
     progress: Progress,
     limits: HttpLimits,
-    /// The limits of requests in flight, by host ([`Fetcher::host_limit`],
-    /// [`Fetcher::early_limit`]).
+    /// The limits of requests in flight, by host ([`Fetcher::host_limit`]).
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// The limits of downloads started early, by host ([`Fetcher::early_limit`]).
+    early_limits: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Which checksum file each repository publishes, learnt from its first artifact.
     checksum_kinds: published::Kinds,
     /// The outcomes of downloads started early ([`Stream::warm`]) that nobody asked for yet.
@@ -140,7 +141,8 @@ impl Fetcher {
             refresh: options.refresh,
             progress: options.progress,
             limits: options.limits,
-            hosts: Mutex::new(HashMap::new()),
+            hosts: Mutex::default(),
+            early_limits: Mutex::default(),
             checksum_kinds: published::Kinds::default(),
             early: Mutex::default(),
         })
@@ -491,26 +493,43 @@ impl Fetcher {
 
     /// The requests to `url`'s host in flight: at most [`REQUESTS_PER_HOST`].
     fn host_limit(&self, url: &Url) -> Arc<Semaphore> {
-        self.limit(host_of(url), REQUESTS_PER_HOST)
+        limit(&self.hosts, host_of(url), REQUESTS_PER_HOST)
     }
 
     /// The downloads started early ([`Stream::warm`]) from `url`'s host, each a file and its
-    /// checksum: at most [`EARLY_DOWNLOADS_PER_HOST`], so that they leave most of the host's
-    /// requests to the metadata the walk that starts them waits for.
+    /// checksum: at most [`EARLY_DOWNLOADS_PER_HOST`] while the walk that starts them still
+    /// waits for metadata, so that they leave it most of the host's requests.
     fn early_limit(&self, url: &Url) -> Arc<Semaphore> {
-        self.limit(format!("early {}", host_of(url)), EARLY_DOWNLOADS_PER_HOST)
+        limit(&self.early_limits, host_of(url), EARLY_DOWNLOADS_PER_HOST)
     }
 
-    fn limit(&self, key: String, permits: usize) -> Arc<Semaphore> {
-        let mut limits = self
-            .hosts
+    /// Lets the downloads started early use every request of their hosts: the walk that
+    /// started them waits for nothing else.
+    fn lift_early_limits(&self) {
+        let limits = self
+            .early_limits
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        limits
-            .entry(key)
-            .or_insert_with(|| Arc::new(Semaphore::new(permits)))
-            .clone()
+        for limit in limits.values() {
+            let lifted = REQUESTS_PER_HOST.saturating_sub(limit.available_permits());
+            limit.add_permits(lifted);
+        }
     }
+}
+
+/// The limit of requests in flight kept in `limits` under `key`, made with `permits`.
+fn limit(
+    limits: &Mutex<HashMap<String, Arc<Semaphore>>>,
+    key: String,
+    permits: usize,
+) -> Arc<Semaphore> {
+    let mut limits = limits
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    limits
+        .entry(key)
+        .or_insert_with(|| Arc::new(Semaphore::new(permits)))
+        .clone()
 }
 
 /// `host:port` of `url`.

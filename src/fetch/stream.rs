@@ -79,6 +79,9 @@ impl<'a, K: 'static, T: Send + 'static> Stream<'a, K, T> {
     /// The next answer to land (the others keep running meanwhile); `None` when nothing is in
     /// flight, once every download [`Stream::warm`] started has ended.
     pub(crate) fn next(&mut self) -> Option<Answer<K, T>> {
+        if self.running.is_empty() && !self.warming.is_empty() {
+            self.fetcher.lift_early_limits();
+        }
         let (running, warming) = (&mut self.running, &mut self.warming);
         let answer = self.fetcher.runtime.block_on(async {
             loop {
