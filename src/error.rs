@@ -64,7 +64,7 @@ pub enum Error {
     },
 
     #[error(transparent)]
-    Image(#[from] crate::verify::image::ImageError),
+    Image(#[from] crate::image::ImageError),
 
     #[error("cannot write `{path}`")]
     Write {

@@ -58,6 +58,14 @@ impl Platform {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// Its OCI spelling, as image indexes name platforms: os, architecture and variant.
+    pub fn oci_parts(&self) -> (&str, &str, Option<&str>) {
+        let mut parts = self.text.split('/');
+        let os = parts.next().unwrap_or_default();
+        let architecture = parts.next().unwrap_or_default();
+        (os, architecture, parts.next())
+    }
 }
 
 impl Default for Platform {

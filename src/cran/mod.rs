@@ -8,7 +8,7 @@
 
 mod archive;
 pub(crate) mod bioc;
-mod dcf;
+pub(crate) mod dcf;
 pub(crate) mod details;
 mod emit;
 mod error;
