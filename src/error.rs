@@ -66,6 +66,9 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
 
+    #[error(transparent)]
+    Base(#[from] crate::base::BaseError),
+
     #[error("cannot write `{path}`")]
     Write {
         path: std::path::PathBuf,

@@ -34,7 +34,7 @@ pub(crate) mod index_digest;
 pub mod lock;
 pub mod maven;
 pub(crate) mod package;
-pub(crate) mod platform;
+pub mod platform;
 pub mod progress;
 pub(crate) mod pypi;
 pub(crate) mod registry;

@@ -71,6 +71,16 @@ pub enum BaseError {
         #[source]
         source: Box<oci_client::errors::OciDistributionError>,
     },
+    /// A blob did not download whole, or its bytes do not match its digest.
+    #[error(
+        "the blob `{digest}` of the base image `{image}` did not download whole, or its bytes do not match its digest; nothing of it was kept"
+    )]
+    Transfer {
+        image: String,
+        digest: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// Its name is not one the registry client reads.
     #[error("`{image}` is not an image reference a registry client can read: {message}")]
     Reference { image: String, message: String },
@@ -101,6 +111,43 @@ pub enum BaseError {
         pinned: String,
         found: String,
     },
+}
+
+/// `reference` pinned: as it is when it has a digest; a registry image's tag resolved to the
+/// digest it points at now (only the manifest is fetched); a local image read for its digest.
+pub fn pin(
+    reference: &BaseReference,
+    options: BaseOptions<'_>,
+) -> Result<BaseReference, BaseError> {
+    match reference {
+        _ if reference.digest().is_some() => Ok(reference.clone()),
+        BaseReference::Registry { name, .. } => {
+            let shown = reference.to_string();
+            let digest = registry_image(name, &shown, options)?.digest()?;
+            Ok(reference.pinned(&digest))
+        }
+        BaseReference::Local { .. } => Ok(read_base(reference, options)?.reference),
+    }
+}
+
+/// The registry image `name` (`shown` as the spec writes it, digest included).
+fn registry_image<'a>(
+    name: &str,
+    shown: &'a str,
+    options: BaseOptions<'a>,
+) -> Result<registry::RegistryImage<'a>, BaseError> {
+    let parsed: oci_client::Reference =
+        name.parse()
+            .map_err(|e: oci_client::ParseError| BaseError::Reference {
+                image: shown.to_string(),
+                message: e.to_string(),
+            })?;
+    Ok(registry::RegistryImage {
+        shown,
+        reference: parsed,
+        cache: options.cache,
+        offline: options.offline,
+    })
 }
 
 /// Reads the base image `reference` names: pinned to what was read, and what it has installed.

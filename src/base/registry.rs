@@ -40,28 +40,15 @@ pub(super) struct RegistryImage<'a> {
 }
 
 impl RegistryImage<'_> {
-    /// The digest `digest` (when pinned) or the reference's tag points at, and the files
-    /// `wanted` selects from that image, for `platform`.
+    /// The files `wanted` selects from the image `digest` (when pinned) or the reference's tag
+    /// points at, for `platform`.
     pub(super) fn read(
         &self,
         digest: Option<&str>,
         wanted: &dyn Wanted,
         platform: &Platform,
     ) -> Result<ImageFiles, BaseError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|source| self.cache_error(Path::new("the async runtime"), source))?;
-        let client = Client::new(ClientConfig {
-            protocol: protocol_for(&self.reference),
-            platform_resolver: None,
-            ..ClientConfig::default()
-        });
-        let blobs = RegistryBlobs {
-            image: self,
-            client,
-            runtime,
-        };
+        let blobs = self.blobs()?;
         let digest = match digest {
             Some(digest) => digest.to_string(),
             None => blobs.resolve_tag()?,
@@ -78,6 +65,29 @@ impl RegistryImage<'_> {
         .map_err(|source| BaseError::Image {
             image: self.shown.to_string(),
             source,
+        })
+    }
+
+    /// The digest the reference's tag points at now (only its manifest is fetched).
+    pub(super) fn digest(&self) -> Result<String, BaseError> {
+        self.blobs()?.resolve_tag()
+    }
+
+    /// A client for the image's registry, on a runtime of its own.
+    fn blobs(&self) -> Result<RegistryBlobs<'_>, BaseError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| self.cache_error(Path::new("the async runtime"), source))?;
+        let client = Client::new(ClientConfig {
+            protocol: protocol_for(&self.reference),
+            platform_resolver: None,
+            ..ClientConfig::default()
+        });
+        Ok(RegistryBlobs {
+            image: self,
+            client,
+            runtime,
         })
     }
 
@@ -170,7 +180,11 @@ impl RegistryBlobs<'_> {
             let path = self.image.cache.blob_path(hex);
             let mut spool = Spool::new(&path).map_err(|e| self.image.cache_error(&path, e))?;
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| self.image.cache_error(&path, e))?;
+                let chunk = chunk.map_err(|source| BaseError::Transfer {
+                    image: self.image.shown.to_string(),
+                    digest: digest.clone(),
+                    source,
+                })?;
                 spool
                     .write(&chunk)
                     .map_err(|e| self.image.cache_error(&path, e))?;
@@ -241,7 +255,8 @@ impl RegistryBlobs<'_> {
                     format!("`{name}` is not a sha256 blob"),
                 )
             })?;
-        self.fetch(hex, manifest).map_err(std::io::Error::other)?;
+        self.fetch(hex, manifest)
+            .map_err(|error| std::io::Error::other(crate::causes::chain(&error)))?;
         Ok(Box::new(std::fs::File::open(
             self.image.cache.blob_path(hex),
         )?))

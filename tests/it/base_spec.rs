@@ -1,0 +1,169 @@
+//! The base image in a resolve, run as a user runs it: `image.base` by tag is pinned to a digest
+//! in the lock and kept there until `--upgrade-package base`; the Dockerfile's `FROM` names the
+//! pin; `image.r` and `image.python` default to what the base holds, and a declared one that
+//! disagrees is an error naming both. Bases are small OCI layouts written by the test, read from
+//! their folder or pushed to a real registry on loopback.
+
+use std::path::Path;
+
+use crate::support::oci_layout::{r_and_python_files, write_oci_layout};
+use crate::support::registry::Registry;
+use crate::support::{Project, Server, fixtures, stderr};
+
+/// A spec on `base` (as written) whose one layer installs `usehdr` from the fixture CRAN at
+/// `server`, with `image` keys `extra`.
+fn r_spec(base: &str, extra: &str, server: &Server) -> String {
+    format!(
+        "[image]\nname = \"test\"\nbase = \"{base}\"\n{extra}\n[repositories]\ncran = [\"{}/cran\"]\n\n[[layer]]\nname = \"r\"\ncran = [\"usehdr\"]\n",
+        server.url()
+    )
+}
+
+/// Writes a layout of R `r` and Python `python` at `dir`; returns its manifest digest.
+fn layout(dir: &Path, r: &str, python: &str) -> String {
+    let files = r_and_python_files(r, python);
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    write_oci_layout(dir, &files)
+}
+
+fn locked_base(project: &Project) -> String {
+    let lock: toml::Value = toml::from_str(&project.lock().expect("a lock")).unwrap();
+    lock["image"]["base"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn image_r_defaults_to_the_base_and_a_disagreeing_one_is_an_error_naming_both() {
+    let server = Server::start(&fixtures());
+    let project = Project::new(&r_spec("oci:base", "", &server));
+    let digest = layout(&project.path("base"), "4.2.2", "3.11");
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(locked_base(&project), format!("oci:base@{digest}"));
+    let lock = project.lock().unwrap();
+    assert!(lock.contains("usehdr"), "{lock}");
+    assert!(
+        lock.contains("\"4.2.2\""),
+        "R's version is the base's:\n{lock}"
+    );
+
+    // The Dockerfile's FROM names the local image as buildah reads it.
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.lines().any(|l| l == "FROM oci:base"),
+        "{dockerfile}"
+    );
+
+    // A declared release of the base's R is taken; another is an error naming both.
+    project.write_spec(&r_spec("oci:base", "r = \"4.2\"", &server));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    project.write_spec(&r_spec("oci:base", "r = \"4.3.1\"", &server));
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("r = \"4.3.1\"") && message.contains("has R 4.2.2"),
+        "{message}"
+    );
+    // Python too.
+    project.write_spec(&r_spec("oci:base", "python = \"3.12\"", &server));
+    let message = stderr(&project.run(&["resolve"]));
+    assert!(
+        message.contains("python = \"3.12\"") && message.contains("has Python 3.11"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_base_without_r_needs_image_r_for_r_layers() {
+    let server = Server::start(&fixtures());
+    let project = Project::new(&r_spec("oci:base", "", &server));
+    write_oci_layout(&project.path("base"), &[("etc/hostname", b"x\n")]);
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("`[image] r` is not set"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_local_base_pin_is_kept_until_upgraded_and_a_changed_file_is_an_error() {
+    let server = Server::start(&fixtures());
+    let project = Project::new(&r_spec("oci:base", "", &server));
+    let first = layout(&project.path("base"), "4.2.2", "3.11");
+    assert!(project.run(&["resolve"]).status.success());
+    assert_eq!(locked_base(&project), format!("oci:base@{first}"));
+    // The folder now holds another image: the lock's pin is not silently moved.
+    std::fs::remove_dir_all(project.path("base")).unwrap();
+    let second = layout(&project.path("base"), "4.2.3", "3.11");
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains(&first), "{}", stderr(&output));
+    let output = project.run(&["resolve", "--upgrade-package", "base"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(locked_base(&project), format!("oci:base@{second}"));
+    assert!(
+        !stderr(&output).contains("no package of that name"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_registry_tag_is_pinned_in_the_lock_and_moves_only_on_upgrade() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    if !crate::support::available(
+        crate::support::runs("skopeo", &["--version"]),
+        "skopeo is not installed",
+    ) {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    layout(&work.path().join("one"), "4.2.2", "3.11");
+    // skopeo writes the manifest anew: the registry's digest is the one to pin.
+    let first = registry.push(
+        &format!("oci:{}", work.path().join("one").display()),
+        "r/base:4.2",
+    );
+    let server = Server::start(&fixtures());
+    let tag = format!("{}/r/base:4.2", registry.host());
+    // R layers without `image.r`: the base is read, its R taken.
+    let project = Project::new(&r_spec(&tag, "", &server));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(locked_base(&project), format!("{tag}@{first}"));
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains(&format!("FROM {tag}@{first}\n")),
+        "{dockerfile}"
+    );
+
+    // The tag moves; the lock's pin does not, until asked.
+    layout(&work.path().join("two"), "4.2.3", "3.11");
+    let second = registry.push(
+        &format!("oci:{}", work.path().join("two").display()),
+        "r/base:4.2",
+    );
+    assert!(project.run(&["resolve"]).status.success());
+    assert_eq!(locked_base(&project), format!("{tag}@{first}"));
+    let output = project.run(&["resolve", "--upgrade-package", "base"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(locked_base(&project), format!("{tag}@{second}"));
+
+    // With `image.r` declared the base is only pinned (its manifest fetched), never downloaded.
+    let declared = Project::new(&r_spec(&tag, "r = \"4.2.3\"", &server));
+    let output = declared.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(locked_base(&declared), format!("{tag}@{second}"));
+}
