@@ -215,7 +215,7 @@ fn a_registry_blob_that_does_not_match_its_digest_is_refused() {
     )
     .unwrap_err();
     let message = crate::support::causes(&error);
-    assert!(message.contains("does not match its digest"), "{message}");
+    assert!(message.contains("do not match its digest"), "{message}");
     // Nothing of the altered blob was kept.
     let hex = largest
         .parent()
