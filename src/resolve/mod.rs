@@ -130,6 +130,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             all: options.no_build,
             packages: &options.no_build_packages,
         },
+        base: base.contents.as_ref(),
     };
     let preferred = Preferred {
         pins: &preferred,

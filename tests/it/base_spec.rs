@@ -167,3 +167,36 @@ fn a_registry_tag_is_pinned_in_the_lock_and_moves_only_on_upgrade() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(locked_base(&declared), format!("{tag}@{second}"));
 }
+
+#[test]
+fn r_recommended_packages_come_from_the_base_not_a_built_in_list() {
+    let server = Server::start(&fixtures());
+    let spec = |base: &str| {
+        format!(
+            "[image]\nname = \"test\"\nbase = \"{base}\"\n\n[repositories]\ncran = [\"{}/cran\"]\n\n[[layer]]\nname = \"r\"\ncran = [\"plotkit\"]\n",
+            server.url()
+        )
+    };
+    // plotkit imports the recommended Matrix: a base that has it provides it.
+    let project = Project::new(&spec("oci:with-matrix"));
+    layout(&project.path("with-matrix"), "4.2.2", "3.11");
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert!(lock.contains("name = \"plotkit\""), "{lock}");
+    assert!(!lock.contains("name = \"Matrix\""), "{lock}");
+
+    // A base without it does not: Matrix must then come from a repository (the fixture CRAN
+    // has none), however recommended R calls it.
+    let files = r_and_python_files("4.2.2", "3.11");
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .filter(|(path, _)| !path.contains("Matrix"))
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    write_oci_layout(&project.path("without-matrix"), &files);
+    project.write_spec(&spec("oci:without-matrix"));
+    let output = project.run(&["resolve"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("Matrix"), "{}", stderr(&output));
+}
