@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-use crate::support::oci_layout::{r_and_python_files, write_oci_layout};
+use crate::support::oci_layout::{
+    r_and_python_files, write_multi_platform_layout, write_oci_layout,
+};
 use crate::support::registry::Registry;
 use crate::support::{Project, Server, fixtures, stderr};
 
@@ -21,12 +23,15 @@ fn r_spec(base: &str, extra: &str, server: &Server) -> String {
 
 /// Writes a layout of R `r` and Python `python` at `dir`; returns its manifest digest.
 fn layout(dir: &Path, r: &str, python: &str) -> String {
-    let files = r_and_python_files(r, python);
-    let files: Vec<(&str, &[u8])> = files
+    write_oci_layout(dir, &refs(&r_and_python_files(r, python)))
+}
+
+/// `files` as the layout writers take them.
+fn refs(files: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    files
         .iter()
         .map(|(p, b)| (p.as_str(), b.as_slice()))
-        .collect();
-    write_oci_layout(dir, &files)
+        .collect()
 }
 
 fn locked_base(project: &Project) -> String {
@@ -199,4 +204,64 @@ fn r_recommended_packages_come_from_the_base_not_a_built_in_list() {
     let output = project.run(&["resolve"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).contains("Matrix"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_multi_platform_base_is_read_for_the_spec_platform() {
+    use imglock::base::{BaseOptions, BaseReference, read_base};
+    use imglock::platform::Platform;
+    let dir = tempfile::tempdir().unwrap();
+    let amd64 = r_and_python_files("4.2.2", "3.11");
+    let arm64 = r_and_python_files("4.3.0", "3.12");
+    let amd64_refs = refs(&amd64);
+    let arm64_refs = refs(&arm64);
+    let index = write_multi_platform_layout(
+        &dir.path().join("multi"),
+        &[("linux/amd64", &amd64_refs), ("linux/arm64", &arm64_refs)],
+    );
+    let cache = imglock::fetch::Cache::at(dir.path().join("cache"));
+    let read = |platform: &str| {
+        let platform: Platform = platform.parse().unwrap();
+        let options = BaseOptions {
+            platform: &platform,
+            conda_prefix: "/opt/conda",
+            spec_dir: dir.path(),
+            cache: &cache,
+            offline: true,
+        };
+        read_base(&BaseReference::parse("oci:multi").unwrap(), options)
+    };
+    let amd = read("linux/amd64").unwrap();
+    assert_eq!(amd.contents.r.unwrap().version, "4.2.2");
+    // The pin is the index's digest, as for a tag of a multi-platform image.
+    assert_eq!(amd.reference.digest(), Some(index.as_str()));
+    let arm = read("linux/arm64").unwrap();
+    assert_eq!(arm.contents.r.unwrap().version, "4.3.0");
+    assert_eq!(arm.contents.python.unwrap().version, "3.12");
+    let error = read("linux/s390x").unwrap_err();
+    let message = crate::support::causes(&error);
+    assert!(
+        message.contains("no manifest for the platform linux/s390x")
+            && message.contains("linux/amd64, linux/arm64"),
+        "{message}"
+    );
+
+    // The same index in a registry: the tag names the index, the platform picks the image.
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let source = format!("oci:{}", dir.path().join("multi").display());
+    let pushed = registry.push_with(&source, "multi:latest", &["--all"]);
+    let platform: Platform = "linux/arm64".parse().unwrap();
+    let options = BaseOptions {
+        platform: &platform,
+        conda_prefix: "/opt/conda",
+        spec_dir: dir.path(),
+        cache: &cache,
+        offline: false,
+    };
+    let tag = BaseReference::parse(&format!("{}/multi:latest", registry.host())).unwrap();
+    let read = read_base(&tag, options).unwrap();
+    assert_eq!(read.reference.digest(), Some(pushed.as_str()));
+    assert_eq!(read.contents.r.unwrap().version, "4.3.0");
 }

@@ -62,9 +62,16 @@ impl Registry {
     /// Copies the image `source` (a skopeo reference, like `containers-storage:NAME`) to
     /// `REPOSITORY:TAG` of this registry and returns the digest of its manifest there.
     pub fn push(&self, source: &str, repository_and_tag: &str) -> String {
+        self.push_with(source, repository_and_tag, &[])
+    }
+
+    /// [`Registry::push`] with more `skopeo copy` options (`--all`: every platform of an index).
+    pub fn push_with(&self, source: &str, repository_and_tag: &str, options: &[&str]) -> String {
         let digest_file = self._dir.path().join("digest");
         let output = Command::new("skopeo")
-            .args(["copy", "--quiet", "--dest-tls-verify=false", "--digestfile"])
+            .args(["copy", "--quiet", "--dest-tls-verify=false"])
+            .args(options)
+            .arg("--digestfile")
             .arg(&digest_file)
             .arg(source)
             .arg(format!("docker://{}/{repository_and_tag}", self.host()))
