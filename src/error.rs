@@ -66,8 +66,9 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
 
+    /// Boxed: a base image's errors carry its name and blob digests.
     #[error(transparent)]
-    Base(#[from] crate::base::BaseError),
+    Base(Box<crate::base::BaseError>),
 
     #[error("cannot write `{path}`")]
     Write {
@@ -121,5 +122,11 @@ fn cannot_resolve(ecosystem: Ecosystem, layer: &str) -> String {
             "cannot resolve the {} packages of layer `{layer}`:",
             ecosystem.packages_name()
         )
+    }
+}
+
+impl From<crate::base::BaseError> for Error {
+    fn from(error: crate::base::BaseError) -> Self {
+        Self::Base(Box::new(error))
     }
 }

@@ -78,6 +78,9 @@ pub struct CondaRecord {
     pub build: String,
 }
 
+/// Files of one kind found in the image: path, and bytes when read whole.
+type Found<'a> = Vec<(&'a str, Option<&'a [u8]>)>;
+
 impl BaseContents {
     /// What `files` (read with `wanted`) say is installed; what cannot be read is a warning.
     pub(super) fn from_files(
@@ -86,7 +89,7 @@ impl BaseContents {
         warnings: &mut Vec<String>,
     ) -> Self {
         let mut contents = Self::default();
-        let mut by_kind: BTreeMap<BaseFile, Vec<(&str, Option<&[u8]>)>> = BTreeMap::new();
+        let mut by_kind: BTreeMap<BaseFile, Found<'_>> = BTreeMap::new();
         for (path, content) in files {
             if let Some(kind) = wanted.kind(path) {
                 by_kind

@@ -7,7 +7,9 @@
 //! that disagrees is an error naming both. (A registry base with both declared is not
 //! downloaded: the first read of a real one fetches hundreds of megabytes.)
 
+use super::ResolveOptions;
 use crate::base::{BaseContents, BaseOptions, BaseReference};
+use crate::conda::spec::CONDA_PREFIX;
 use crate::error::Error;
 use crate::lock::Lock;
 use crate::package::Ecosystem;
@@ -22,14 +24,22 @@ pub(super) struct PinnedBase {
     pub contents: Option<BaseContents>,
 }
 
-/// Pins the spec's base (keeping `previous`'s pin unless `upgrading` names the base) and reads
+/// Pins the spec's base (keeping `previous`'s pin unless `--upgrade-package base`) and reads
 /// it when the spec needs what it holds.
 pub(super) fn pin_base(
     spec: &Spec,
     previous: Option<&Lock>,
-    upgrading: &[String],
-    options: BaseOptions<'_>,
+    options: &ResolveOptions,
 ) -> Result<PinnedBase, Error> {
+    let upgrading = &options.upgrade_packages;
+    let spec_dir = spec.dir();
+    let options = BaseOptions {
+        platform: &spec.image.platform,
+        conda_prefix: spec.image.conda.prefix.as_deref().unwrap_or(CONDA_PREFIX),
+        spec_dir: &spec_dir,
+        cache: &options.cache,
+        offline: options.offline,
+    };
     let written =
         BaseReference::parse(&spec.image.base).map_err(|message| spec_error(spec, message))?;
     let kept = previous

@@ -78,22 +78,8 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
     let lock_dir = crate::files::parent_dir(&lock_path);
     let earlier = EarlierLock::read(&lock_path, options.upgrade)?;
-    let spec_dir = written.dir();
-    let conda_prefix = written.image.conda.prefix.as_deref();
-    let base_options = crate::base::BaseOptions {
-        platform: &written.image.platform,
-        conda_prefix: conda_prefix.unwrap_or(crate::conda::spec::CONDA_PREFIX),
-        spec_dir: &spec_dir,
-        cache: &options.cache,
-        offline: options.offline,
-    };
     let previous_lock = earlier.lock.as_ref().filter(|_| !options.upgrade);
-    let base = base::pin_base(
-        &written,
-        previous_lock,
-        &options.upgrade_packages,
-        base_options,
-    )?;
+    let base = base::pin_base(&written, previous_lock, options)?;
     // The resolvers see the base pinned and its R and Python; the hash is of the spec as written.
     let spec = base::with_base(&written, &base)?;
     let spec_hash = written.hash();

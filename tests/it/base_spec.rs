@@ -265,3 +265,60 @@ fn a_multi_platform_base_is_read_for_the_spec_platform() {
     assert_eq!(read.reference.digest(), Some(pushed.as_str()));
     assert_eq!(read.contents.r.unwrap().version, "4.3.0");
 }
+
+#[test]
+fn a_docker_archive_base_is_read_and_pinned_by_its_image_id() {
+    if !crate::support::available(
+        crate::support::runs("skopeo", &["--version"]),
+        "skopeo is not installed",
+    ) {
+        return;
+    }
+    let server = Server::start(&fixtures());
+    let project = Project::new(&r_spec("docker-archive:base.tar", "", &server));
+    let work = tempfile::tempdir().unwrap();
+    layout(&work.path().join("layout"), "4.2.2", "3.11");
+    let output = std::process::Command::new("skopeo")
+        .arg("copy")
+        .arg("--quiet")
+        .arg(format!("oci:{}", work.path().join("layout").display()))
+        .arg(format!(
+            "docker-archive:{}",
+            project.path("base.tar").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // `docker save`'s configuration is named by its digest, the image ID.
+    let archive = std::fs::File::open(project.path("base.tar")).unwrap();
+    let config = tar::Archive::new(archive)
+        .entries()
+        .unwrap()
+        .map(|entry| {
+            entry
+                .unwrap()
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .find_map(|path| {
+            let hex = path
+                .trim_start_matches("blobs/sha256/")
+                .trim_end_matches(".json");
+            (hex.len() == 64 && path.ends_with(".json")).then(|| hex.to_string())
+        });
+    let base = locked_base(&project);
+    assert!(
+        base.starts_with("docker-archive:base.tar@sha256:"),
+        "{base}"
+    );
+    let config = config.expect("a configuration named by its digest");
+    assert!(
+        base.ends_with(&config),
+        "{base} is pinned by the image ID {config}"
+    );
+    assert!(project.lock().unwrap().contains("\"4.2.2\""));
+}

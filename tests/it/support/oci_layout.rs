@@ -6,6 +6,9 @@ use std::path::Path;
 
 use super::sha256_hex;
 
+/// The files of an image: path, contents.
+pub type Files<'a> = [(&'a str, &'a [u8])];
+
 /// Writes an OCI layout at `dir` whose one image (for linux/amd64) holds `files` (path,
 /// contents); returns the manifest's digest.
 pub fn write_oci_layout(dir: &Path, files: &[(&str, &[u8])]) -> String {
@@ -20,7 +23,7 @@ pub fn write_oci_layout(dir: &Path, files: &[(&str, &[u8])]) -> String {
 /// Writes an OCI layout at `dir` whose `index.json` names one image index (as `buildah manifest
 /// push` writes a multi-platform image) listing an image per platform (`os/arch`, its files);
 /// returns the index's digest.
-pub fn write_multi_platform_layout(dir: &Path, images: &[(&str, &[(&str, &[u8])])]) -> String {
+pub fn write_multi_platform_layout(dir: &Path, images: &[(&str, &Files<'_>)]) -> String {
     let entries: Vec<String> = images
         .iter()
         .map(|(platform, files)| {
