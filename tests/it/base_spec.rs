@@ -322,3 +322,56 @@ fn a_docker_archive_base_is_read_and_pinned_by_its_image_id() {
     );
     assert!(project.lock().unwrap().contains("\"4.2.2\""));
 }
+
+#[test]
+fn a_registry_that_asks_for_a_bearer_token_is_read_with_an_anonymous_one() {
+    use imglock::base::{BaseOptions, BaseReference, read_base};
+    use imglock::platform::Platform;
+    if !crate::support::available(
+        crate::support::runs("skopeo", &["--version"]),
+        "skopeo is not installed",
+    ) {
+        return;
+    }
+    let Some(registry) = Registry::start_with_token(&["token/base"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    layout(&dir.path().join("layout"), "4.2.2", "3.11");
+    let source = format!("oci:{}", dir.path().join("layout").display());
+    let pushed = registry.push(&source, "token/base:latest");
+    let given = registry.token.as_ref().unwrap().given();
+    // Without a token the registry answers 401 with its Bearer challenge.
+    let mut stream = std::net::TcpStream::connect(registry.host()).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "GET /v2/token/base/tags/list HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        registry.host()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 401") && answer.contains("Bearer realm="),
+        "{answer}"
+    );
+
+    let platform = Platform::default();
+    let cache = imglock::fetch::Cache::at(dir.path().join("cache"));
+    let options = BaseOptions {
+        platform: &platform,
+        conda_prefix: "/opt/conda",
+        spec_dir: dir.path(),
+        cache: &cache,
+        offline: false,
+    };
+    let tag = BaseReference::parse(&format!("{}/token/base:latest", registry.host())).unwrap();
+    let read = read_base(&tag, options).unwrap();
+    assert_eq!(read.reference.digest(), Some(pushed.as_str()));
+    assert_eq!(read.contents.r.unwrap().version, "4.2.2");
+    assert!(
+        registry.token.as_ref().unwrap().given() > given,
+        "imglock asked for a token"
+    );
+}

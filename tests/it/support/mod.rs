@@ -214,6 +214,7 @@ pub mod conda;
 pub mod locks;
 pub mod oci_layout;
 pub mod registry;
+pub mod token;
 
 mod corpora;
 pub use corpora::{available, shared_corpus};

@@ -1,18 +1,24 @@
 //! A real OCI registry on loopback for the tests that read images over the distribution API:
 //! Debian's `docker-registry` (the CNCF distribution registry), started on a free 127.0.0.1
 //! port with a configuration and storage in a temporary folder, stopped (its own process, by its
-//! handle) when dropped. Images are put in it with `skopeo copy`.
+//! handle) when dropped. Images are put in it with `skopeo copy`. [`Registry::start_with_token`]
+//! makes it ask for a bearer token, which a token server of the test hands to anyone
+//! (`token.rs`), as Docker Hub does for public images.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::token::TokenServer;
+
 /// A running registry.
 pub struct Registry {
     child: Child,
     port: u16,
     _dir: tempfile::TempDir,
+    /// The token server, when the registry asks for tokens.
+    pub token: Option<TokenServer>,
 }
 
 /// The registry program Debian's `docker-registry` package installs.
@@ -22,6 +28,16 @@ impl Registry {
     /// Starts a registry, or `None` (a skip; a failure under CI) when `docker-registry` is
     /// missing.
     pub fn start() -> Option<Self> {
+        Self::start_with(None)
+    }
+
+    /// [`Registry::start`], for a registry that answers only requests with a bearer token, and
+    /// a token server that gives one to anyone for `repositories`.
+    pub fn start_with_token(repositories: &[&str]) -> Option<Self> {
+        Self::start_with(Some(repositories))
+    }
+
+    fn start_with(token_for: Option<&[&str]>) -> Option<Self> {
         let present = Command::new(PROGRAM)
             .arg("--version")
             .output()
@@ -31,19 +47,18 @@ impl Registry {
         }
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let config = dir.path().join("config.yml");
-        std::fs::write(&config, config_text(&dir.path().join("storage"), port)).unwrap();
-        let child = Command::new(PROGRAM)
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("registry.log")).unwrap())
-            .spawn()
-            .expect("start docker-registry");
+        let token = token_for.map(|repositories| TokenServer::start(dir.path(), repositories));
+        let auth = token
+            .as_ref()
+            .map(TokenServer::registry_config)
+            .unwrap_or_default();
+        let config = config_text(&dir.path().join("storage"), port) + &auth;
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
         let registry = Self {
-            child,
+            child: spawn(dir.path()),
             port,
             _dir: dir,
+            token,
         };
         registry.wait_ready();
         Some(registry)
@@ -110,8 +125,19 @@ impl Drop for Registry {
     }
 }
 
+/// Starts the registry of the configuration in `dir`.
+fn spawn(dir: &Path) -> Child {
+    Command::new(PROGRAM)
+        .arg("serve")
+        .arg(dir.join("config.yml"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("registry.log")).unwrap())
+        .spawn()
+        .expect("start docker-registry")
+}
+
 /// A port nothing listens on now.
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
