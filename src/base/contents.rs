@@ -10,7 +10,7 @@ use crate::cran::dcf;
 use crate::image::Files;
 
 /// What a base image has installed: the fixed pins below the spec's first layer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BaseContents {
     /// dpkg's installed packages (`Status: install ok installed`), by name and architecture.
     pub dpkg: Vec<DpkgPackage>,
@@ -29,7 +29,7 @@ pub struct BaseContents {
 
 /// The image's Python: the interpreter `python3` runs (the one in `/usr/local` first, else the
 /// newest) and the distributions on its path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PythonInstall {
     /// Its `major.minor`, like `3.11`.
     pub version: String,
@@ -38,7 +38,7 @@ pub struct PythonInstall {
 }
 
 /// One installed Python distribution.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PythonPackage {
     /// As its METADATA spells it.
     pub name: String,
@@ -49,7 +49,7 @@ pub struct PythonPackage {
 }
 
 /// The image's R.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RInstall {
     /// R's version, from its `base` package's `DESCRIPTION`.
     pub version: String,
@@ -59,7 +59,7 @@ pub struct RInstall {
 }
 
 /// One R library package.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RPackage {
     /// As its DESCRIPTION says.
     pub version: String,
@@ -70,7 +70,7 @@ pub struct RPackage {
 }
 
 /// One package of the conda prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CondaRecord {
     /// As its record says.
     pub version: String,

@@ -5,7 +5,7 @@
 use crate::cran::dcf;
 
 /// One installed Debian package.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DpkgPackage {
     /// Its `Package`.
     pub name: String,

@@ -13,6 +13,7 @@ mod contents;
 mod dpkg;
 mod reference;
 mod registry;
+mod remembered;
 mod wanted;
 
 use std::path::{Path, PathBuf};
@@ -159,55 +160,67 @@ pub fn read_base(
         conda_meta: format!("{}/conda-meta", options.conda_prefix.trim_matches('/')),
     };
     let shown = reference.to_string();
-    let read = match reference {
+    match reference {
         BaseReference::Registry { name, digest } => {
-            let parsed: oci_client::Reference =
-                name.parse()
-                    .map_err(|e: oci_client::ParseError| BaseError::Reference {
-                        image: shown.clone(),
-                        message: e.to_string(),
-                    })?;
-            let image = registry::RegistryImage {
-                shown: &shown,
-                reference: parsed,
-                cache: options.cache,
-                offline: options.offline,
+            let image = registry_image(name, &shown, options)?;
+            let digest = match digest {
+                Some(digest) => digest.clone(),
+                None => image.digest()?,
             };
-            image.read(digest.as_deref(), &wanted, options.platform)?
+            let remembered =
+                remembered::path(options.cache, &digest, options.platform, &wanted.conda_meta);
+            if let Some(known) = remembered::load(&remembered) {
+                return Ok(BaseImage {
+                    reference: reference.pinned(&digest),
+                    contents: known.contents,
+                    warnings: known.warnings,
+                });
+            }
+            let read = image.read(Some(&digest), &wanted, options.platform)?;
+            let image = inventory(reference, &shown, read, &wanted)?;
+            remembered::store(&remembered, &image.contents, &image.warnings);
+            Ok(image)
         }
         BaseReference::Local { path, digest, .. } => {
             let select = Select {
                 manifest: digest.as_deref(),
                 platform: Some(options.platform),
             };
-            crate::image::read_selected(
-                &options.spec_dir.join(path),
-                &wanted,
-                Limits::default(),
-                select,
-            )
-            .map_err(|source| BaseError::Image {
-                image: shown.clone(),
-                source,
-            })?
+            let path = options.spec_dir.join(path);
+            let read = crate::image::read_selected(&path, &wanted, Limits::default(), select)
+                .map_err(|source| BaseError::Image {
+                    image: shown.clone(),
+                    source,
+                })?;
+            inventory(reference, &shown, read, &wanted)
         }
-    };
+    }
+}
+
+/// What the files `read` of the image `reference` (`shown`) say is installed, the reference
+/// pinned to the digest read (which must be its pin, when it has one).
+fn inventory(
+    reference: &BaseReference,
+    shown: &str,
+    read: crate::image::ImageFiles,
+    wanted: &wanted::BaseWanted,
+) -> Result<BaseImage, BaseError> {
     let found = read.manifest.clone().ok_or_else(|| BaseError::Image {
-        image: shown.clone(),
+        image: shown.to_string(),
         source: ImageError::Format {
-            path: PathBuf::from(&shown),
+            path: PathBuf::from(shown),
             reason: "it names no digest: a folder of files is no image; save it as an OCI layout (`buildah push IMAGE oci:DIR`)".into(),
         },
     })?;
     if let Some(pinned) = reference.digest().filter(|pinned| *pinned != found) {
         return Err(BaseError::Pin {
-            image: shown,
+            image: shown.to_string(),
             pinned: pinned.to_string(),
             found,
         });
     }
     let mut warnings = read.warnings;
-    let contents = BaseContents::from_files(&read.files, &wanted, &mut warnings);
+    let contents = BaseContents::from_files(&read.files, wanted, &mut warnings);
     Ok(BaseImage {
         reference: reference.pinned(&found),
         contents,

@@ -263,7 +263,25 @@ fn a_multi_platform_base_is_read_for_the_spec_platform() {
     let tag = BaseReference::parse(&format!("{}/multi:latest", registry.host())).unwrap();
     let read = read_base(&tag, options).unwrap();
     assert_eq!(read.reference.digest(), Some(pushed.as_str()));
-    assert_eq!(read.contents.r.unwrap().version, "4.3.0");
+    assert_eq!(read.contents.r.as_ref().unwrap().version, "4.3.0");
+
+    // Pinned, what it holds is remembered: read offline without its blobs.
+    std::fs::remove_dir_all(dir.path().join("cache/artifacts")).unwrap();
+    let offline = BaseOptions {
+        offline: true,
+        ..options
+    };
+    let again = read_base(&read.reference, offline).unwrap();
+    assert_eq!(again.contents, read.contents);
+    // A damaged memory is read from the blobs again (here: not in the cache, so an error).
+    for entry in std::fs::read_dir(dir.path().join("cache/base")).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"{").unwrap();
+    }
+    let error = read_base(&read.reference, offline).unwrap_err();
+    assert!(
+        crate::support::causes(&error).contains("--offline"),
+        "{error}"
+    );
 }
 
 #[test]
