@@ -159,6 +159,7 @@ fn cran_repository(index: &Path) -> tempfile::TempDir {
         preferred: &Default::default(),
         explicit: &Default::default(),
         r_version: &"4.2.2".parse::<RVersion>().unwrap(),
+        base_known: false,
     };
     let outcome = imglock::cran::resolve_layer(&indexes, &NoArchive, &input).unwrap();
     for selected in outcome.packages {

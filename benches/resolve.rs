@@ -37,6 +37,7 @@ fn resolve(index: RepoIndex, roots: &[(RepoKind, Requirement)]) -> (RepoIndex, u
         preferred: &HashMap::new(),
         explicit: &HashSet::new(),
         r_version: &"4.4.2".parse::<RVersion>().unwrap(),
+        base_known: false,
     };
     let count = resolve_layer(&indexes, &NoArchive, &input)
         .unwrap()

@@ -2,7 +2,8 @@
 # The test command: installs what the tests need, then runs formatting, lints and the whole suite.
 #
 # Installs (when missing, with apt-get as root): R (r-base-core, r-base-dev) to rebuild the R
-# fixtures and to run the benchmark's anchor; buildah, skopeo and debootstrap for the real image
+# fixtures and to run the benchmark's anchor; buildah, skopeo, debootstrap and docker-registry (a
+# loopback OCI registry the base image is read from) for the real image
 # builds, and the base image they build on (scripts/base-image.sh, kept between runs); from PyPI,
 # uv (the oracle for Python resolution) and py-rattler (the oracle for conda solves and the
 # installer of the real conda install test), with zstandard to rebuild the conda fixtures; and
@@ -17,6 +18,8 @@ command -v R >/dev/null 2>&1 || need_apt+=(r-base-core r-base-dev)
 command -v buildah >/dev/null 2>&1 || need_apt+=(buildah)
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+# A real OCI registry on loopback: the base image is read from it over the distribution API.
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 # Real Maven (and the dependency plugin, from Debian's own plugin repository) is the Maven oracle.
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 [ -d /usr/share/maven-repo/org/apache/maven/plugins/maven-dependency-plugin ] ||

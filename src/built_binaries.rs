@@ -27,9 +27,9 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use crate::dockerfile_values::is_sha256;
+use crate::image::{Files, Want};
 use crate::lock::Lock;
 use crate::package::Ecosystem;
-use crate::verify::image::{Files, Want};
 use crate::verify::inventory::Recording;
 
 /// One kind of built binary: whose, where its records are, and the cache key it is built for.

@@ -64,7 +64,11 @@ pub enum Error {
     },
 
     #[error(transparent)]
-    Image(#[from] crate::verify::image::ImageError),
+    Image(#[from] crate::image::ImageError),
+
+    /// Boxed: a base image's errors carry its name and blob digests.
+    #[error(transparent)]
+    Base(Box<crate::base::BaseError>),
 
     #[error("cannot write `{path}`")]
     Write {
@@ -118,5 +122,11 @@ fn cannot_resolve(ecosystem: Ecosystem, layer: &str) -> String {
             "cannot resolve the {} packages of layer `{layer}`:",
             ecosystem.packages_name()
         )
+    }
+}
+
+impl From<crate::base::BaseError> for Error {
+    fn from(error: crate::base::BaseError) -> Self {
+        Self::Base(Box::new(error))
     }
 }

@@ -14,6 +14,7 @@
 // crate's own private items are meant.
 #![allow(rustdoc::private_intra_doc_links)]
 
+pub mod base;
 pub(crate) mod built_binaries;
 pub(crate) mod causes;
 pub(crate) mod check;
@@ -28,11 +29,12 @@ pub(crate) mod error;
 pub(crate) mod exclude_newer;
 pub mod fetch;
 pub(crate) mod files;
+pub(crate) mod image;
 pub(crate) mod index_digest;
 pub mod lock;
 pub mod maven;
 pub(crate) mod package;
-pub(crate) mod platform;
+pub mod platform;
 pub mod progress;
 pub(crate) mod pypi;
 pub(crate) mod registry;

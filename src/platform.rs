@@ -16,11 +16,17 @@ pub struct Platform {
 /// The CPU architectures of Linux images (OCI's `GOARCH` spellings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
+    /// `amd64` (x86_64).
     Amd64,
+    /// `arm64` (aarch64).
     Arm64,
+    /// `ppc64le`.
     Ppc64le,
+    /// `s390x`.
     S390x,
+    /// `arm` (32-bit).
     Arm,
+    /// `386` (32-bit x86).
     I386,
 }
 
@@ -51,12 +57,22 @@ impl Arch {
 }
 
 impl Platform {
+    /// Its CPU architecture.
     pub fn arch(&self) -> Arch {
         self.arch
     }
 
+    /// As written, like `linux/amd64`.
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// Its OCI spelling, as image indexes name platforms: os, architecture and variant.
+    pub fn oci_parts(&self) -> (&str, &str, Option<&str>) {
+        let mut parts = self.text.split('/');
+        let os = parts.next().unwrap_or_default();
+        let architecture = parts.next().unwrap_or_default();
+        (os, architecture, parts.next())
     }
 }
 

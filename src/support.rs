@@ -30,6 +30,8 @@ pub struct ResolverInputs<'a> {
     pub exclude_newer: Option<ExcludeNewer>,
     /// The packages whose source distributions must not be built.
     pub no_build: NoBuild<'a>,
+    /// What the base image has installed, when it was read: fixed pins below the first layer.
+    pub base: Option<&'a crate::base::BaseContents>,
 }
 
 /// The packages whose source distributions must not be built to learn their metadata

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 
 use crate::conda::CondaBuild;
+use crate::image::{Files, Want, Wanted, texts};
 use crate::lock::{Lock, LockedPackage};
 use crate::package::Ecosystem;
-use crate::verify::image::{Files, Want, Wanted, texts};
 use crate::verify::inventory::{Finding, FindingKind, Inventory};
 
 /// The conda part of verification.

@@ -14,9 +14,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::cran::{BASE_PACKAGES, RECOMMENDED_PACKAGES, dcf_fields};
+use crate::image::{Files, Want, Wanted, texts};
 use crate::lock::Lock;
 use crate::package::Ecosystem;
-use crate::verify::image::{Files, Want, Wanted, texts};
 use crate::verify::inventory::{Finding, FindingKind, Inventory, Recording};
 
 /// The R libraries of Debian/Ubuntu R and rocker images, in R's search order.

@@ -8,7 +8,7 @@
 
 mod archive;
 pub(crate) mod bioc;
-mod dcf;
+pub(crate) mod dcf;
 pub(crate) mod details;
 mod emit;
 mod error;
@@ -76,6 +76,9 @@ pub struct RPackages<'a> {
     /// Each layer's requirements, parsed before anything is fetched.
     roots: HashMap<String, Vec<(RepoKind, Requirement)>>,
     explicit: HashSet<String>,
+    /// The base image's R library packages, when it was read: fixed pins below the first layer
+    /// (in place of the built-in list of recommended packages).
+    base: Option<HashMap<String, RVersion>>,
 }
 
 impl<'a> RPackages<'a> {
@@ -85,6 +88,7 @@ impl<'a> RPackages<'a> {
         spec: &'a Spec,
         lock_dir: &Path,
         fetcher: &'a Fetcher,
+        base: Option<&crate::base::BaseContents>,
     ) -> Result<Option<Self>, CranError> {
         let wants = |kind| {
             spec.layers
@@ -140,9 +144,40 @@ impl<'a> RPackages<'a> {
             bioconductor_release,
             roots,
             explicit,
+            base: base.map(base_packages),
         }))
     }
 }
+
+/// The R library packages of the base image (none when it has no R), by name.
+fn base_packages(base: &crate::base::BaseContents) -> HashMap<String, RVersion> {
+    let packages = base.r.iter().flat_map(|r| &r.packages);
+    packages
+        .filter_map(|(name, package)| Some((name.clone(), package.version.parse().ok()?)))
+        .collect()
+}
+
+impl RPackages<'_> {
+    /// `fixed` (the lower layers' pins) and the base image's R packages below them, except those
+    /// the spec lists (those are resolved).
+    fn with_base(&self, mut fixed: HashMap<String, FixedPin>) -> HashMap<String, FixedPin> {
+        for (name, version) in self.base.iter().flatten() {
+            if !self.explicit.contains(name) && !fixed.contains_key(name) {
+                fixed.insert(
+                    name.clone(),
+                    FixedPin {
+                        version: version.clone(),
+                        layer: BASE_LAYER.into(),
+                    },
+                );
+            }
+        }
+        fixed
+    }
+}
+
+/// How an error names the base image where it names the lower layer a pin comes from.
+const BASE_LAYER: &str = "base image";
 
 /// Every layer's R requirements, or the first malformed one with its place in the spec.
 fn parse_requirements(
@@ -307,6 +342,7 @@ impl LayerResolver for RPackages<'_> {
                 ))
             })
             .collect();
+        let fixed = self.with_base(fixed);
         let preferred: HashMap<String, RVersion> = request
             .preferred
             .iter()
@@ -320,6 +356,7 @@ impl LayerResolver for RPackages<'_> {
             preferred: &preferred,
             explicit: &self.explicit,
             r_version: &self.r_version,
+            base_known: self.base.is_some(),
         };
         let archive = archive::FetchedArchive {
             fetcher: self.fetcher,

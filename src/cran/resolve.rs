@@ -100,6 +100,9 @@ pub struct LayerInput<'a> {
     pub explicit: &'a HashSet<String>,
     /// The image's R version, which every chosen package's `R (>= x)` must allow.
     pub r_version: &'a RVersion,
+    /// Whether the base image was read: its library packages are then among `fixed`, and no
+    /// recommended package is assumed by name.
+    pub base_known: bool,
 }
 
 /// A package chosen for the layer.
@@ -321,10 +324,13 @@ impl Walk<'_> {
         }
     }
 
-    /// Base packages always, recommended ones unless the spec lists them.
+    /// Base packages always; recommended ones unless the spec lists them or the base image was
+    /// read (what it holds is then among the fixed pins).
     fn is_provided(&self, name: &str) -> bool {
         BASE_PACKAGES.contains(&name)
-            || (RECOMMENDED_PACKAGES.contains(&name) && !self.input.explicit.contains(name))
+            || (RECOMMENDED_PACKAGES.contains(&name)
+                && !self.input.explicit.contains(name)
+                && !self.input.base_known)
     }
 
     /// Picks the version for a name met for the first time.

@@ -28,6 +28,7 @@ impl EcosystemSupport for R {
             inputs.spec,
             inputs.lock_dir,
             inputs.fetcher,
+            inputs.base,
         )?))
     }
 

@@ -109,7 +109,7 @@ pub fn render(
     let mut header = generated_header(lock_path, lock_bytes);
     let mut steps = vec![Step {
         layer: None,
-        text: format!("FROM {}\n", lock.image.base),
+        text: format!("FROM {}\n", from_line(&lock.image.base)),
         packages: 0,
     }];
     for support in crate::registry::ALL {
@@ -211,6 +211,14 @@ fn copy_verified(from: &Path, to: &Path, sha256: &str) -> Result<(), Error> {
         path: to.to_path_buf(),
         source,
     })
+}
+
+/// What `FROM` names for the lock's base (a local image by its transport and path: a `FROM`
+/// cannot carry its digest); the lock's reference was checked when the lock was read.
+fn from_line(base: &str) -> String {
+    crate::base::BaseReference::parse(base)
+        .map(|reference| reference.from_line())
+        .unwrap_or_else(|_| base.to_string())
 }
 
 #[cfg(test)]

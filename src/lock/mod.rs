@@ -17,9 +17,7 @@ use serde::Deserialize;
 
 pub use write::render;
 
-use crate::dockerfile_values::{
-    check_image_path, check_image_reference, check_layer_name, check_one_line,
-};
+use crate::dockerfile_values::{check_image_path, check_layer_name, check_one_line};
 use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 
 /// The lock format this build reads and writes.
@@ -256,13 +254,14 @@ fn check_version(path: &Path, text: &str) -> Result<(), LockError> {
     }
 }
 
-/// Checks the image: its `name` and `platform` on one line, its `base` an image reference (see
-/// [`check_image_reference`]), its `r-library`, `conda-prefix` and `python-prefix`, when set,
+/// Checks the image: its `name` and `platform` on one line, its `base` a base image reference
+/// ([`crate::base::BaseReference`]), its `r-library`, `conda-prefix` and `python-prefix`, when set,
 /// paths the image can use.
 fn check_image(image: &LockedImage) -> Result<(), String> {
     check_one_line("image.name", &image.name)?;
     check_one_line("image.platform", &image.platform)?;
-    check_image_reference(&image.base).map_err(|problem| format!("image.base {problem}"))?;
+    crate::base::BaseReference::parse(&image.base)
+        .map_err(|problem| format!("image.base {problem}"))?;
     for (key, path) in [
         ("image.r-library", &image.r_library),
         ("image.conda-prefix", &image.conda_prefix),

@@ -9,9 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::image::{Digested, Files, Want, Wanted};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::Ecosystem;
-use crate::verify::image::{Digested, Files, Want, Wanted};
 use crate::verify::inventory::{Finding, FindingKind, Inventory};
 
 /// The Maven part of verification.

@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 
 use super::emit::sdist_build::BUILT;
 use super::record::hashed_files;
+use crate::image::{Content, Files, Want, Wanted, texts};
 use crate::lock::{Lock, LockedPackage};
 use crate::package::Ecosystem;
-use crate::verify::image::{Content, Files, Want, Wanted, texts};
 use crate::verify::inventory::{Finding, FindingKind, Inventory, Recording};
 
 /// Distributions every Python base image carries.

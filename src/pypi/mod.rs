@@ -126,7 +126,9 @@ impl<'a> PypiPackages<'a> {
             indexes: Indexes::new(fetcher, repositories, target.clone(), exclude_newer)
                 .with_builds(index::Builds {
                     builder: build::MetadataBuilder::new(
-                        &spec.image.base,
+                        // What a container runtime reads (a local base by `oci:PATH`).
+                        &crate::base::BaseReference::parse(&spec.image.base)
+                            .map_or_else(|_| spec.image.base.clone(), |base| base.from_line()),
                         no_build,
                         fetcher.cache().clone(),
                     ),

@@ -7,6 +7,7 @@
 //! `--upgrade` (all) or `--upgrade-package` (some) says otherwise. The parts are then put
 //! together layer by layer and the lock is written atomically.
 
+mod base;
 mod pipeline;
 mod republished;
 
@@ -73,10 +74,15 @@ pub(crate) fn lock_path_for(spec: &Path, lock: Option<&Path>) -> PathBuf {
 
 /// Runs a whole resolve and writes the lock.
 pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
-    let spec = Spec::read(&options.spec)?;
+    let written = Spec::read(&options.spec)?;
     let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
     let lock_dir = crate::files::parent_dir(&lock_path);
     let earlier = EarlierLock::read(&lock_path, options.upgrade)?;
+    let previous_lock = earlier.lock.as_ref().filter(|_| !options.upgrade);
+    let base = base::pin_base(&written, previous_lock, options)?;
+    // The resolvers see the base pinned and its R and Python; the hash is of the spec as written.
+    let spec = base::with_base(&written, &base)?;
+    let spec_hash = written.hash();
     // What it pins is likely asked about again; its pins are kept unless `--upgrade` says
     // otherwise.
     let likely: Vec<Pin> = earlier.lock.iter().flat_map(Lock::pins).collect();
@@ -110,13 +116,14 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             all: options.no_build,
             packages: &options.no_build_packages,
         },
+        base: base.contents.as_ref(),
     };
     let preferred = Preferred {
         pins: &preferred,
         builds: &preferred_builds,
     };
     let parts = run_pipelines(inputs, preferred)?;
-    let (mut lock, mut notes) = assemble(&spec, parts);
+    let (mut lock, mut notes) = assemble(&spec, spec_hash, parts);
     notes.extend(unknown_upgrades(&options.upgrade_packages, &lock));
     if let Some(previous) = previous {
         refuse_republished(previous, &lock, &options.upgrade_packages)?;
@@ -218,7 +225,7 @@ fn run_pipelines(
 /// The lock of `spec` from every ecosystem's part: each layer holds every ecosystem's packages
 /// of it, in [`crate::registry::ALL`]'s order. Also the resolvers' notes, layer by layer, each
 /// naming its layer.
-fn assemble(spec: &Spec, parts: Vec<EcosystemLock>) -> (Lock, Vec<String>) {
+fn assemble(spec: &Spec, spec_hash: String, parts: Vec<EcosystemLock>) -> (Lock, Vec<String>) {
     let mut layers: Vec<LockedLayer> = spec
         .layers
         .iter()
@@ -244,7 +251,7 @@ fn assemble(spec: &Spec, parts: Vec<EcosystemLock>) -> (Lock, Vec<String>) {
         }
     }
     let mut lock = Lock {
-        spec_hash: spec.hash(),
+        spec_hash,
         image: LockedImage {
             name: spec.image.name.clone(),
             base: spec.image.base.clone(),
@@ -268,6 +275,7 @@ fn assemble(spec: &Spec, parts: Vec<EcosystemLock>) -> (Lock, Vec<String>) {
 fn unknown_upgrades(upgrade_packages: &[String], lock: &Lock) -> Vec<String> {
     upgrade_packages
         .iter()
+        .filter(|name| name.as_str() != base::BASE_NAME)
         .filter(|name| {
             !lock
                 .layers

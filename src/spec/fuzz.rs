@@ -11,7 +11,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::Spec;
-use crate::dockerfile_values::{check_image_path, check_image_reference, check_layer_name};
+use crate::dockerfile_values::{check_image_path, check_layer_name};
 use crate::fuzz::{self, Outcome, seeds};
 use crate::lock::fields::{list, quote};
 use crate::lock::fuzz::value;
@@ -67,7 +67,7 @@ fn property(text: &str) -> Outcome {
 
 /// An accepted spec's values reach a Dockerfile safely, and it hashes.
 fn accepted(spec: &Spec) -> Outcome {
-    check_image_reference(&spec.image.base)?;
+    crate::base::BaseReference::parse(&spec.image.base)?;
     let paths = [&spec.image.r.library, &spec.image.conda.prefix]
         .into_iter()
         .chain(spec.layers.iter().map(|layer| &layer.maven.target));

@@ -1,8 +1,9 @@
 //! `imglock.toml`, the user's spec: the base image, the repositories and the ordered layers.
 //!
-//! Reading is strict. Unknown keys, a base image without a digest, a malformed requirement and a
-//! key reserved for an ecosystem this build does not support yet are errors that name the file,
-//! line and column; nothing is ignored silently.
+//! Reading is strict. Unknown keys, a malformed base image reference (`crate::base` reads the
+//! forms: a registry image by tag or digest, a local `oci:`, `oci-archive:` or `docker-archive:`
+//! one), a malformed requirement and a key reserved for an ecosystem this build does not support
+//! yet are errors that name the file, line and column; nothing is ignored silently.
 
 #[cfg(test)]
 mod fuzz;
@@ -44,7 +45,8 @@ pub struct Spec {
 pub struct Image {
     /// The image's name.
     pub name: String,
-    /// The base image, pinned by digest.
+    /// The base image, as written (a tag is pinned by `imglock resolve`, which gives the
+    /// resolvers a spec whose base is the pinned reference).
     pub base: String,
     /// The platform the image runs on.
     pub platform: crate::platform::Platform,

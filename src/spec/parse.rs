@@ -7,9 +7,10 @@ use toml::Spanned;
 
 use super::wire;
 use super::{Image, Layer, Location, Repositories, RequirementEntry, Spec, SpecError};
+use crate::base::BaseReference;
 use crate::conda::spec::{CondaImage, CondaRepositories};
 use crate::cran::spec::{RImage, RRepositories};
-use crate::dockerfile_values::{SpanProblem, check_image_reference, check_layer_name};
+use crate::dockerfile_values::{SpanProblem, check_layer_name};
 use crate::maven::spec::{MavenLayer, MavenRepositories};
 use crate::package::Ecosystem;
 use crate::platform::Platform;
@@ -256,7 +257,8 @@ fn requirement(
 }
 
 /// Refuses layers of an ecosystem the spec leaves unconfigured (each ecosystem says what it
-/// needs): conda packages without a channel, R packages without `[image] r`.
+/// needs): conda packages without a channel. (R packages without `[image] r` are checked once
+/// the base image is read: R's version defaults to the base's.)
 fn check_ecosystems_configured(source: &SpecText<'_>, spec: &Spec) -> Result<(), SpecError> {
     let installs = |wanted: fn(Ecosystem) -> bool| {
         spec.layers
@@ -268,44 +270,20 @@ fn check_ecosystems_configured(source: &SpecText<'_>, spec: &Spec) -> Result<(),
         .conda
         .check_configured(installs(|kind| kind == Ecosystem::Conda))
         .map_err(unconfigured)?;
-    spec.image
-        .r
-        .check_configured(installs(Ecosystem::is_r))
-        .map_err(unconfigured)?;
     Ok(())
 }
 
 /// A checked value, or the problem with it.
 type Spanned2<T> = Result<T, SpanProblem>;
 
-/// `image.base`: an image reference pinned by digest.
+/// `image.base`: a registry image (by tag or digest) or a local one (see
+/// [`BaseReference`]); a tag is pinned to a digest by `imglock resolve`.
 fn check_base(base: Spanned<String>) -> Spanned2<String> {
     let span = base.span();
     let base = base.into_inner();
-    // The name and tag first, so the messages below only ever show a well-formed name; then
-    // the whole reference, digest included.
-    let named = base.split('@').next().unwrap_or_default();
-    check_image_reference(named)
-        .map_err(|problem| (span.clone(), format!("image.base {problem}")))?;
-    let digest = base.split_once("@sha256:").map(|(_, digest)| digest);
-    match digest {
-        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            check_image_reference(&base)
-                .map_err(|problem| (span, format!("image.base {problem}")))?;
-            Ok(base)
-        }
-        Some(_) => Err((
-            span,
-            format!(
-                "image.base `{base}` has a malformed digest: after `@sha256:` come 64 hexadecimal digits"
-            ),
-        )),
-        None => Err((
-            span,
-            format!(
-                "image.base `{base}` is not pinned by digest. A tag such as `latest` or `4.2.2` can point at a different image tomorrow, so the lock could not promise the same build. Write `{base}@sha256:<digest>` (`docker buildx imagetools inspect {base}` or `skopeo inspect docker://{base}` prints it)."
-            ),
-        )),
+    match BaseReference::parse(&base) {
+        Ok(_) => Ok(base),
+        Err(problem) => Err((span, format!("image.base {problem}"))),
     }
 }
 

@@ -11,8 +11,6 @@
 //! wrote down (R: each binary's sha256, [`Inventory::record`]); the lock is then rewritten
 //! atomically, everything else in it byte for byte the same.
 
-mod content;
-pub(crate) mod image;
 pub(crate) mod inventory;
 mod report;
 
@@ -20,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use image::Limits;
+use crate::image;
+pub use crate::image::Limits;
 pub(crate) use inventory::Inventory;
 pub use inventory::{Finding, FindingKind, Recording};
 pub(crate) use report::{junit, text};

@@ -40,6 +40,7 @@ fn resolve(
         preferred: &HashMap::new(),
         explicit: &HashSet::new(),
         r_version: &r.parse::<RVersion>().unwrap(),
+        base_known: false,
     };
     let outcome = resolve_layer(indexes, &NoArchive, &input)?;
     Ok(outcome

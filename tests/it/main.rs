@@ -5,6 +5,8 @@
 mod support;
 
 mod architecture;
+mod base_image;
+mod base_spec;
 mod conda;
 mod conda_install;
 mod conda_oracle;

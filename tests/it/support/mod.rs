@@ -212,6 +212,9 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
 
 pub mod conda;
 pub mod locks;
+pub mod oci_layout;
+pub mod registry;
+pub mod token;
 
 mod corpora;
 pub use corpora::{available, shared_corpus};
@@ -256,6 +259,17 @@ fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
         failed.is_err(),
         "under CI a missing tool must fail the test"
     );
+}
+
+/// An error and all its causes, one line each.
+pub fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!("\n  {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 /// Whether `program ARGS…` runs and exits 0.

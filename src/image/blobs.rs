@@ -7,9 +7,14 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Where the blobs of an OCI layout come from: a folder, or a tar holding one.
-pub(super) trait Blobs {
+pub(crate) trait Blobs {
     /// The bytes of the blob (or other file) at `name`, relative to the layout's root.
     fn open(&self, name: &str) -> std::io::Result<Box<dyn Read + '_>>;
+
+    /// [`Blobs::open`] for a manifest or index (a registry serves those from another place).
+    fn open_manifest(&self, name: &str) -> std::io::Result<Box<dyn Read + '_>> {
+        self.open(name)
+    }
 }
 
 /// An OCI layout folder.

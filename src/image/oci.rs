@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::blobs::Blobs;
 use super::digest::{Expected, Hashing};
 use super::{ImageError, MAX_MANIFEST_BYTES, Reader};
+use crate::platform::Platform;
 
 #[derive(Deserialize)]
 struct DockerManifestEntry {
@@ -34,13 +35,52 @@ struct OciManifest {
 }
 
 #[derive(Deserialize, Clone)]
-struct Descriptor {
+pub(super) struct Descriptor {
     #[serde(rename = "mediaType", default)]
     media_type: String,
     digest: String,
+    #[serde(default)]
+    platform: Option<DescriptorPlatform>,
+}
+
+/// The platform an index names for one of its manifests.
+#[derive(Deserialize, Clone)]
+struct DescriptorPlatform {
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+impl DescriptorPlatform {
+    fn text(&self) -> String {
+        match &self.variant {
+            Some(variant) => format!("{}/{}/{variant}", self.os, self.architecture),
+            None => format!("{}/{}", self.os, self.architecture),
+        }
+    }
+
+    /// Whether it is `platform` (a variant only counts when `platform` names one).
+    fn is(&self, platform: &Platform) -> bool {
+        let (os, architecture, variant) = platform.oci_parts();
+        self.os == os
+            && self.architecture == architecture
+            && variant.is_none_or(|v| self.variant.as_deref() == Some(v))
+    }
 }
 
 impl Descriptor {
+    /// A descriptor of the manifest `digest`, of a kind found when it is read.
+    pub(super) fn of_digest(digest: &str) -> Self {
+        Self {
+            media_type: String::new(),
+            digest: digest.to_string(),
+            platform: None,
+        }
+    }
+
     fn is_index(&self) -> bool {
         self.media_type.contains("image.index") || self.media_type.contains("manifest.list")
     }
@@ -54,21 +94,27 @@ impl Reader<'_> {
         name: &str,
         expected: Option<&Expected>,
     ) -> Result<T, ImageError> {
-        let text = self.read_blob(blobs, name, expected)?;
+        let text = self.read_blob(blobs, name, expected, true)?;
         serde_json::from_slice(&text)
             .map_err(|e| self.format(format!("`{name}` is not valid: {e}")))
     }
 
-    /// The bytes of the small blob `name` (a manifest, index or configuration), checked against
-    /// `expected`.
+    /// The bytes of the small blob `name` (a `manifest`, index or else a configuration),
+    /// checked against `expected`.
     fn read_blob(
         &self,
         blobs: &dyn Blobs,
         name: &str,
         expected: Option<&Expected>,
+        manifest: bool,
     ) -> Result<Vec<u8>, ImageError> {
         let cannot = |e: std::io::Error| self.format(format!("cannot read `{name}`: {e}"));
-        let mut hashing = Hashing::new(blobs.open(name).map_err(cannot)?, expected);
+        let opened = if manifest {
+            blobs.open_manifest(name)
+        } else {
+            blobs.open(name)
+        };
+        let mut hashing = Hashing::new(opened.map_err(cannot)?, expected);
         let mut text = Vec::new();
         (&mut hashing)
             .take(MAX_MANIFEST_BYTES)
@@ -89,8 +135,9 @@ impl Reader<'_> {
             .ok_or_else(|| self.format("`manifest.json` lists no image"))?;
         if let Some(config) = &image.config {
             let expected = Expected::from_name(config);
-            if expected.is_some() {
-                self.read_blob(archive, config, expected.as_ref())?;
+            if let Some(expected) = &expected {
+                self.read_blob(archive, config, Some(expected), false)?;
+                self.out.manifest = Some(expected.to_string());
             }
         }
         for layer in &image.layers {
@@ -102,15 +149,30 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// An OCI layout (a folder, or an OCI archive tar).
+    /// An OCI layout (a folder, or an OCI archive tar): the manifest of `index.json` that
+    /// [`super::Select`] names (by digest, else by platform, else the first).
     pub(super) fn read_oci(&mut self, blobs: &dyn Blobs) -> Result<(), ImageError> {
         let index: OciIndex = self.read_json(blobs, "index.json", None)?;
-        let mut descriptor = index
-            .manifests
-            .first()
-            .cloned()
-            .ok_or_else(|| self.format("`index.json` lists no manifest"))?;
-        // Nested indexes (multi-platform images): take the first manifest of each.
+        let descriptor = match self.select.manifest {
+            Some(digest) => index
+                .manifests
+                .iter()
+                .find(|d| d.digest == digest)
+                .cloned()
+                .unwrap_or_else(|| Descriptor::of_digest(digest)),
+            None => self.choose(&index.manifests, "`index.json`")?,
+        };
+        self.read_manifest(blobs, descriptor)
+    }
+
+    /// The image `descriptor` names (an image manifest, or an index whose manifest for the
+    /// selected platform is taken, however deeply nested); its digest is what was read.
+    pub(super) fn read_manifest(
+        &mut self,
+        blobs: &dyn Blobs,
+        mut descriptor: Descriptor,
+    ) -> Result<(), ImageError> {
+        self.out.manifest = Some(descriptor.digest.clone());
         for _ in 0..8 {
             let expected = self.expected(&descriptor, "")?;
             let blob = expected.blob_path();
@@ -118,16 +180,41 @@ impl Reader<'_> {
             if descriptor.is_index()
                 || (!manifest.manifests.is_empty() && manifest.layers.is_empty())
             {
-                descriptor = manifest
-                    .manifests
-                    .first()
-                    .cloned()
-                    .ok_or_else(|| self.format("an image index lists no manifest"))?;
+                descriptor = self.choose(&manifest.manifests, "an image index")?;
                 continue;
             }
             return self.read_oci_image(blobs, &manifest);
         }
         Err(self.format("image indexes nest too deeply"))
+    }
+
+    /// The manifest of `manifests` (listed by `what`) for the selected platform: with no
+    /// platform selected, or none named in the list, the first.
+    fn choose(&self, manifests: &[Descriptor], what: &str) -> Result<Descriptor, ImageError> {
+        let first = manifests
+            .first()
+            .ok_or_else(|| self.format(format!("{what} lists no manifest")))?;
+        let Some(platform) = self.select.platform else {
+            return Ok(first.clone());
+        };
+        let named: Vec<&DescriptorPlatform> = manifests
+            .iter()
+            .filter_map(|d| d.platform.as_ref())
+            .collect();
+        if named.is_empty() {
+            return Ok(first.clone());
+        }
+        manifests
+            .iter()
+            .find(|d| d.platform.as_ref().is_some_and(|p| p.is(platform)))
+            .cloned()
+            .ok_or_else(|| {
+                let offered: Vec<String> = named.iter().map(|p| p.text()).collect();
+                self.format(format!(
+                    "{what} has no manifest for the platform {platform} (it has {}): set `image.platform` to one of them or pick another image",
+                    offered.join(", ")
+                ))
+            })
     }
 
     /// The configuration and layers of an image manifest.
@@ -138,7 +225,7 @@ impl Reader<'_> {
     ) -> Result<(), ImageError> {
         if let Some(config) = &manifest.config {
             let expected = self.expected(config, "configuration ")?;
-            self.read_blob(blobs, &expected.blob_path(), Some(&expected))?;
+            self.read_blob(blobs, &expected.blob_path(), Some(&expected), false)?;
         }
         for layer in &manifest.layers {
             let expected = self.expected(layer, "layer ")?;

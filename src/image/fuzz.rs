@@ -97,6 +97,7 @@ fn reader() -> Reader<'static> {
         path: Path::new("fuzz-image"),
         wanted: &Everything,
         limits: LIMITS,
+        select: super::Select::default(),
         out: ImageFiles::default(),
     }
 }

@@ -1,10 +1,15 @@
-//! Reads the files verification needs out of a container image, without extracting anything.
+//! Reads chosen files out of a container image, without a daemon and without extracting
+//! anything: what `verify` compares with the lock, and what `base` takes from the base image.
 //!
 //! An image is a root filesystem folder, a `docker save` tar (the legacy layout with
 //! `manifest.json` + `<id>/layer.tar`, or the current OCI-in-tar layout), an OCI archive tar or an
 //! OCI image layout folder (`oci-layout`, `index.json`, `blobs/sha256/`). Layers (gzip, zstd or
 //! plain tar) are streamed in order and whiteouts (`.wh.<name>`, `.wh..wh..opq`) applied to an
 //! in-memory map of only the wanted files; a later layer's file replaces an earlier one's.
+//!
+//! An image's blobs can also come from elsewhere ([`Blobs`]: `base` reads a registry's through
+//! the cache) and start at a manifest named by digest; an index is resolved to the platform
+//! [`Select`] names.
 //!
 //! An inventory says per wanted path what it needs ([`Want`]): the bytes of a small text file
 //! (capped by [`Limits::max_file_bytes`]), or a digest — sha256 and size computed while the
@@ -25,6 +30,7 @@
 //! image whose bytes do not match their digests is an error ([`ImageError::Digest`]).
 
 mod blobs;
+mod content;
 mod digest;
 mod layer;
 mod oci;
@@ -33,9 +39,9 @@ mod rootfs;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::content;
-pub use super::content::{Content, Digested, Want};
+pub(crate) use blobs::Blobs;
 use blobs::{DirBlobs, TarFile};
+pub use content::{Content, Digested, Want};
 use digest::Expected;
 
 /// Files of the image that verification asked for, by path (relative, `/`-separated).
@@ -99,6 +105,18 @@ pub enum ImageError {
 pub struct ImageFiles {
     pub files: Files,
     pub warnings: Vec<String>,
+    /// The digest of the manifest (or index) read, as the image names it: an OCI layout's, or a
+    /// `docker save` tar's configuration digest (its image ID); `None` for a root filesystem.
+    pub manifest: Option<String>,
+}
+
+/// Which image of a layout or registry to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Select<'a> {
+    /// The manifest (or index) to start at, by digest; else `index.json`'s choice.
+    pub manifest: Option<&'a str>,
+    /// The platform whose manifest an index gives; `None` takes an index's first.
+    pub platform: Option<&'a crate::platform::Platform>,
 }
 
 /// Which files of an image verification needs (each ecosystem's inventory says).
@@ -139,6 +157,40 @@ pub fn read_image(
     wanted: &dyn Wanted,
     limits: Limits,
 ) -> Result<ImageFiles, ImageError> {
+    read_selected(path, wanted, limits, Select::default())
+}
+
+/// Reads the files `wanted` selects from the image `blobs` hold, starting at the manifest (or
+/// index) `digest`; `label` names the image in errors.
+pub(crate) fn read_blobs(
+    blobs: &dyn Blobs,
+    label: &Path,
+    digest: &str,
+    wanted: &dyn Wanted,
+    limits: Limits,
+    platform: Option<&crate::platform::Platform>,
+) -> Result<ImageFiles, ImageError> {
+    let mut reader = Reader {
+        path: label,
+        wanted,
+        limits,
+        select: Select {
+            manifest: Some(digest),
+            platform,
+        },
+        out: ImageFiles::default(),
+    };
+    reader.read_manifest(blobs, oci::Descriptor::of_digest(digest))?;
+    Ok(reader.out)
+}
+
+/// Reads the files `wanted` selects from the image at `path`, the one `select` names.
+pub fn read_selected(
+    path: &Path,
+    wanted: &dyn Wanted,
+    limits: Limits,
+    select: Select<'_>,
+) -> Result<ImageFiles, ImageError> {
     let io = |source| ImageError::Io {
         path: path.to_path_buf(),
         source,
@@ -147,6 +199,7 @@ pub fn read_image(
         path,
         wanted,
         limits,
+        select,
         out: ImageFiles::default(),
     };
     let metadata = std::fs::metadata(path).map_err(io)?;
@@ -178,6 +231,7 @@ struct Reader<'a> {
     path: &'a Path,
     wanted: &'a dyn Wanted,
     limits: Limits,
+    select: Select<'a>,
     out: ImageFiles,
 }
 
