@@ -118,6 +118,19 @@ impl Cache {
             .then_some(HttpEntry::Body(body, validators))
     }
 
+    /// Whether the cache holds a body for `url` (whole or not: only its validators are read).
+    pub(crate) fn http_has_body(&self, url: &str) -> bool {
+        let Ok(file) = std::fs::File::open(self.http_path(url)) else {
+            return false;
+        };
+        let mut line = Vec::new();
+        let read =
+            std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut line);
+        read.is_ok()
+            && serde_json::from_slice::<Validators>(line.trim_ascii_end())
+                .is_ok_and(|v| v.url == url && v.absent_since.is_none())
+    }
+
     /// Whether the cache holds an entry for `url`, usable or not: an entry [`Self::http_get`]
     /// refuses is a damaged one.
     pub(crate) fn http_has_entry(&self, url: &str) -> bool {

@@ -2,7 +2,9 @@
 //! `repodata.json`, then `.bz2`). Every form is asked for at once, so a missing preferred form
 //! costs no round of its own; but a form's body is read only once every form before it is known
 //! to be missing, and as soon as one is answered the later ones are dropped unread (a dropped
-//! answer costs what its connection had buffered, not its size).
+//! answer costs what its connection had buffered, not its size). The forms after one the cache
+//! holds a body of are asked for only if that one is now missing: a warm run asks for what it
+//! used.
 
 use std::sync::Arc;
 
@@ -81,6 +83,23 @@ impl Fetcher {
     }
 
     async fn get_preferred(&self, urls: &[Url]) -> Result<(usize, Body), FetchError> {
+        let cached = urls
+            .iter()
+            .position(|url| self.cache.http_has_body(url.as_str()));
+        let (first, rest) = urls.split_at(cached.map_or(urls.len(), |known| known + 1));
+        let missing = match self.get_first_form(first).await {
+            Err(error) if error.is_not_found() && !rest.is_empty() => error,
+            answer => return answer,
+        };
+        match Box::pin(self.get_preferred(rest)).await {
+            Ok((index, body)) => Ok((first.len() + index, body)),
+            Err(error) if error.is_not_found() => Err(missing),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The first of the forms `urls` that is not missing, every one asked for at once.
+    async fn get_first_form(&self, urls: &[Url]) -> Result<(usize, Body), FetchError> {
         let forms: Forms = Arc::new(watch::channel(vec![Form::Pending; urls.len()]).0);
         let mut answers: FuturesOrdered<_> = urls
             .iter()
