@@ -52,10 +52,12 @@ impl Keyring {
             path: source.to_string(),
             source: source_error,
         };
-        let (keys, _) = SignedPublicKey::from_reader_many(bytes).map_err(error)?;
         let before = self.keys.len();
-        for key in keys {
-            self.keys.push(key.map_err(error)?);
+        for block in armor_blocks(bytes) {
+            let (keys, _) = SignedPublicKey::from_reader_many(block).map_err(error)?;
+            for key in keys {
+                self.keys.push(key.map_err(error)?);
+            }
         }
         if self.keys.len() == before {
             return Err(AptError::EmptyKeyring {
@@ -87,13 +89,12 @@ impl Keyring {
                 url: url.to_string(),
             });
         }
-        let (message, _) =
-            CleartextSignedMessage::from_string(text).map_err(|source| {
-                AptError::MalformedSignature {
-                    url: url.to_string(),
-                    source,
-                }
-            })?;
+        let (message, _) = CleartextSignedMessage::from_string(text).map_err(|source| {
+            AptError::MalformedSignature {
+                url: url.to_string(),
+                source,
+            }
+        })?;
         let signed = message.signed_text();
         let mut verified = false;
         let mut issuers = Vec::new();
@@ -153,6 +154,21 @@ impl Keyring {
     }
 }
 
+/// The armored key blocks of `bytes` (an `.asc` file may hold several, one after the other),
+/// or `bytes` whole when it is a binary keyring.
+fn armor_blocks(bytes: &[u8]) -> Vec<&[u8]> {
+    const BEGIN: &[u8] = b"-----BEGIN PGP PUBLIC KEY BLOCK-----";
+    let starts: Vec<usize> = memchr::memmem::find_iter(bytes, BEGIN).collect();
+    if starts.is_empty() || !bytes[..starts[0]].iter().all(u8::is_ascii) {
+        return vec![bytes];
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| &bytes[start..starts.get(i + 1).copied().unwrap_or(bytes.len())])
+        .collect()
+}
+
 /// A key a signature may be checked with: a primary key or a subkey.
 #[derive(Clone, Copy)]
 enum Candidate<'a> {
@@ -175,8 +191,8 @@ fn issuer_of(signature: &Signature) -> String {
     if let Some(fingerprint) = signature.issuer_fingerprint().first() {
         return hex::encode_upper(fingerprint.as_bytes());
     }
-    signature
-        .issuer_key_id()
-        .first()
-        .map_or_else(|| "an unnamed key".to_string(), |id| hex::encode_upper(id.as_ref()))
+    signature.issuer_key_id().first().map_or_else(
+        || "an unnamed key".to_string(),
+        |id| hex::encode_upper(id.as_ref()),
+    )
 }

@@ -1,18 +1,25 @@
 //! Debian version numbers (`[epoch:]upstream[-revision]`, Debian Policy 5.6.12) and their
-//! order, as `dpkg --compare-versions` gives it: epochs first, then the upstream version and the
-//! revision, each compared in alternating runs of non-digits (letters before other characters,
-//! `~` before everything, even the end) and numbers. The order is `debversion`'s, a crate kept by
-//! a Debian developer; this type adds the checks dpkg makes when it reads a version.
+//! order, exactly as dpkg's `verrevcmp` gives it: epochs compared as numbers, then the upstream
+//! version, then the revision (an absent one is `0`), each compared in alternating runs of
+//! non-digits (letters before other characters, `~` before everything, even the end) and
+//! numbers (leading zeros ignored, an empty run being 0).
+//!
+//! The `debversion` crate was tried first and dropped: it orders an empty digit run before `0`
+//! (`1.16.2+ds-1+b3` before `1.16.2+ds0-1`, which dpkg orders the other way), a disagreement
+//! the dpkg oracle test found on bookworm's real versions.
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
 
 /// A Debian version, ordered as dpkg orders it.
 #[derive(Debug, Clone)]
 pub struct Version {
     text: String,
-    parsed: debversion::Version,
+    epoch: u64,
+    upstream: Range<usize>,
+    revision: Option<Range<usize>>,
 }
 
 /// Why a text is not a Debian version.
@@ -26,48 +33,58 @@ pub struct VersionError {
 }
 
 impl Version {
-    /// Reads `text` as dpkg does: an optional numeric epoch before the first `:`, a revision
-    /// after the last `-`, and an upstream version that starts with a digit and holds only
-    /// alphanumerics and `.+~-:` (the `-` only with a revision, the `:` only with an epoch).
+    /// Reads `text` as dpkg's `parseversion` does: an optional numeric epoch before the first
+    /// `:`, a revision after the last `-`, and an upstream version that starts with a digit and
+    /// holds only alphanumerics and `.+~-:`; a revision holds only alphanumerics and `.+~`.
     pub fn parse(text: &str) -> Result<Self, VersionError> {
         let error = |reason| VersionError {
             text: text.to_string(),
             reason,
         };
-        let (epoch, rest) = match text.split_once(':') {
-            Some((epoch, rest)) => (Some(epoch), rest),
-            None => (None, text),
+        let (epoch, upstream_start) = match text.split_once(':') {
+            Some((epoch, _)) => {
+                if epoch.is_empty() || !epoch.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(error("its epoch is not a number"));
+                }
+                let epoch = epoch.parse().map_err(|_| error("its epoch is too large"))?;
+                (epoch, text.find(':').map_or(0, |colon| colon + 1))
+            }
+            None => (0, 0),
         };
-        if let Some(epoch) = epoch
-            && (epoch.is_empty() || !epoch.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(error("its epoch is not a number"));
-        }
-        let (upstream, revision) = match rest.rsplit_once('-') {
-            Some((upstream, revision)) => (upstream, Some(revision)),
-            None => (rest, None),
+        let (upstream, revision) = match text[upstream_start..].rfind('-') {
+            Some(hyphen) => {
+                let hyphen = upstream_start + hyphen;
+                (upstream_start..hyphen, Some(hyphen + 1..text.len()))
+            }
+            None => (upstream_start..text.len(), None),
         };
-        if upstream.is_empty() {
+        let upstream_text = &text[upstream.clone()];
+        if upstream_text.is_empty() {
             return Err(error("its upstream version is empty"));
         }
-        if !upstream.as_bytes()[0].is_ascii_digit() {
+        if !upstream_text.as_bytes()[0].is_ascii_digit() {
             return Err(error("its upstream version does not start with a digit"));
         }
         let allowed = |b: u8| b.is_ascii_alphanumeric() || b"+.~".contains(&b);
-        if !upstream
+        if !upstream_text
             .bytes()
-            .all(|b| allowed(b) || b == b'-' || (b == b':' && epoch.is_some()))
+            .all(|b| allowed(b) || b == b'-' || b == b':')
         {
             return Err(error("it holds a character Debian versions may not"));
         }
-        if revision.is_some_and(|revision| revision.is_empty() || !revision.bytes().all(allowed)) {
-            return Err(error("its revision is empty or holds a character it may not"));
+        if let Some(revision) = &revision {
+            let revision = &text[revision.clone()];
+            if revision.is_empty() || !revision.bytes().all(allowed) {
+                return Err(error(
+                    "its revision is empty or holds a character it may not",
+                ));
+            }
         }
-        let parsed = debversion::Version::from_str(text)
-            .map_err(|_| error("it does not parse as a Debian version"))?;
         Ok(Self {
             text: text.to_string(),
-            parsed,
+            epoch,
+            upstream,
+            revision,
         })
     }
 
@@ -77,19 +94,64 @@ impl Version {
     }
 
     /// The epoch, 0 when none is written.
-    pub fn epoch(&self) -> u32 {
-        self.parsed.epoch.unwrap_or(0)
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// The upstream part.
     pub fn upstream(&self) -> &str {
-        &self.parsed.upstream_version
+        &self.text[self.upstream.clone()]
     }
 
     /// The Debian revision, when one is written.
     pub fn revision(&self) -> Option<&str> {
-        self.parsed.debian_revision.as_deref()
+        self.revision.clone().map(|range| &self.text[range])
     }
+}
+
+/// A character's weight in a non-digit run: `~` first, then the end (and digits, which end the
+/// run), then letters, then everything else.
+fn weight(c: Option<&u8>) -> i32 {
+    match c {
+        None => 0,
+        Some(c) if c.is_ascii_digit() => 0,
+        Some(c) if c.is_ascii_alphabetic() => i32::from(*c),
+        Some(b'~') => -1,
+        Some(c) => i32::from(*c) + 256,
+    }
+}
+
+/// The leading digit run of `s` without its leading zeros, and what follows it.
+fn digit_run(s: &[u8]) -> (&[u8], &[u8]) {
+    let zeros = s.iter().take_while(|c| **c == b'0').count();
+    let s = &s[zeros..];
+    let length = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    s.split_at(length)
+}
+
+/// dpkg's `verrevcmp`: compares two upstream versions or two revisions.
+fn compare_part(a: &[u8], b: &[u8]) -> Ordering {
+    let (mut a, mut b) = (a, b);
+    let non_digit = |s: &[u8]| s.first().is_some_and(|c| !c.is_ascii_digit());
+    while !a.is_empty() || !b.is_empty() {
+        while non_digit(a) || non_digit(b) {
+            let (wa, wb) = (weight(a.first()), weight(b.first()));
+            if wa != wb {
+                return wa.cmp(&wb);
+            }
+            a = a.get(1..).unwrap_or_default();
+            b = b.get(1..).unwrap_or_default();
+        }
+        let ((da, rest_a), (db, rest_b)) = (digit_run(a), digit_run(b));
+        // Without leading zeros, a longer run is a larger number; of equal length, the first
+        // differing digit decides.
+        let order = da.len().cmp(&db.len()).then_with(|| da.cmp(db));
+        if order.is_ne() {
+            return order;
+        }
+        (a, b) = (rest_a, rest_b);
+    }
+    Ordering::Equal
 }
 
 impl FromStr for Version {
@@ -108,7 +170,16 @@ impl fmt::Display for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.parsed.cmp(&other.parsed)
+        self.epoch
+            .cmp(&other.epoch)
+            .then_with(|| compare_part(self.upstream().as_bytes(), other.upstream().as_bytes()))
+            .then_with(|| {
+                let (a, b) = (
+                    self.revision().unwrap_or(""),
+                    other.revision().unwrap_or(""),
+                );
+                compare_part(a.as_bytes(), b.as_bytes())
+            })
     }
 }
 
@@ -138,8 +209,8 @@ mod tests {
     #[test]
     fn policy_examples_order_as_dpkg_does() {
         let ordered = [
-            "1.0~rc1", "1.0", "1.0-0.1", "1.0-1", "1.0-1+b1", "1.0a", "1.0+dfsg",
-            "1.1~~", "1.1~", "1.1", "1:0.1", "2:0~",
+            "1.0~rc1", "1.0", "1.0-0.1", "1.0-1", "1.0-1+b1", "1.0a", "1.0+dfsg", "1.1~~", "1.1~",
+            "1.1", "1:0.1", "2:0~",
         ];
         for pair in ordered.windows(2) {
             assert!(v(pair[0]) < v(pair[1]), "{} < {}", pair[0], pair[1]);
@@ -147,6 +218,12 @@ mod tests {
         assert_eq!(v("0:1.0"), v("1.0"));
         assert_eq!(v("1.0-0"), v("1.0"));
         assert_eq!(v("1.001"), v("1.1"));
+        // An empty digit run is 0 (the case `debversion` got wrong).
+        assert_eq!(v("1.16.2+ds"), v("1.16.2+ds0"));
+        assert!(v("1.16.2+ds0-1") < v("1.16.2+ds-1+b3"));
+        assert!(v("1.2a") < v("1.2+"));
+        assert!(v("10") > v("9"));
+        assert!(v("1.0~") > v("1.0~~"));
     }
 
     #[test]
@@ -160,7 +237,9 @@ mod tests {
 
     #[test]
     fn what_dpkg_refuses_is_refused() {
-        for bad in ["", "a1.0", "x:1.0", ":1.0", "1.0-", "1.0 2", "1.0_1", "1:2:3-", "-1"] {
+        for bad in [
+            "", "a1.0", "x:1.0", ":1.0", "1.0-", "1.0 2", "1.0_1", "1:2:3-", "-1",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

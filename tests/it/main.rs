@@ -4,6 +4,7 @@
 
 mod support;
 
+mod apt;
 mod architecture;
 mod conda;
 mod conda_install;
