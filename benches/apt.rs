@@ -1,21 +1,24 @@
 //! Parsing Debian bookworm's whole main Packages index for amd64 (about 63,000 stanzas, the
 //! recorded fixtures/debian): decompressing the `.xz`, and reading every stanza into a
-//! `BinaryPackage` (versions and relation fields included) from the decompressed text.
+//! `BinaryPackage` (versions and relation fields included) from the decompressed text; and
+//! verifying bookworm's InRelease (150 KB, two signatures) against Debian's keyring.
 
 use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use imglock::apt::Keyring;
 use imglock::apt::packages::parse_packages;
 
-fn packages_xz() -> Vec<u8> {
+fn fixture(path: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/debian/debian/dists/bookworm/main/binary-amd64/Packages.xz");
-    std::fs::read(path).expect("the recorded Packages.xz (scripts/record-debian.sh)")
+        .join("fixtures/debian")
+        .join(path);
+    std::fs::read(path).expect("the recorded fixtures (scripts/record-debian.sh)")
 }
 
 fn bench(c: &mut Criterion) {
-    let compressed = packages_xz();
+    let compressed = fixture("debian/dists/bookworm/main/binary-amd64/Packages.xz");
     let mut text = String::new();
     std::io::Read::read_to_string(
         &mut lzma_rust2::XzReader::new(&compressed[..], true),
@@ -41,6 +44,16 @@ fn bench(c: &mut Criterion) {
             )
             .unwrap();
             out.len()
+        });
+    });
+    let keyring = Keyring::from_bytes(&fixture("debian-archive-keyring.gpg"), "keyring").unwrap();
+    let release = String::from_utf8(fixture("debian/dists/bookworm/InRelease")).unwrap();
+    group.bench_function("verify bookworm InRelease", |b| {
+        b.iter(|| {
+            keyring
+                .verify_clearsigned(&release, "InRelease")
+                .unwrap()
+                .len()
         });
     });
     group.finish();

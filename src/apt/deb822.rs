@@ -202,11 +202,11 @@ mod tests {
     #[test]
     fn broken_lines_are_named() {
         let error = stanzas("Package: a\nnot a field\n")
-            .nth(0)
+            .next()
             .unwrap()
             .unwrap_err();
         assert_eq!(error.line, 2);
-        let error = stanzas(" continued\n").nth(0).unwrap().unwrap_err();
+        let error = stanzas(" continued\n").next().unwrap().unwrap_err();
         assert_eq!(error.line, 1);
     }
 }

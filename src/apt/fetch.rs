@@ -74,7 +74,10 @@ struct Wanted {
 }
 
 /// Fetches and verifies the metadata of `sources` for `architecture`: every InRelease checked
-/// against `keyring` and valid at `now`, then every needed Packages index, into one index.
+/// against `keyring` and valid at `now` (a parameter, so a recorded Release can be checked at
+/// its own `Date`), then every needed Packages index, into one index. The one keyring is used
+/// for every source: turning each source's `signed-by` into keys (files of the base image, or
+/// the spec's) is the caller's.
 pub fn fetch_index(
     fetcher: &Fetcher,
     sources: &[AptSource],

@@ -5,6 +5,7 @@
 mod support;
 
 mod apt;
+mod apt_mirror;
 mod architecture;
 mod conda;
 mod conda_install;
