@@ -7,6 +7,9 @@
 //! a round that finds nothing moves that index to its next URL. Each body is checked against
 //! the Release's SHA256 and size (a mismatch fails closed, naming both), decompressed under a
 //! size cap, and parsed into an [`AptIndex`].
+//!
+//! Only `InRelease` is read, never a `Release` with a detached `Release.gpg`: every Debian and
+//! Ubuntu mirror serves `InRelease`, and a suite without one is reported as not found.
 
 use jiff::Timestamp;
 use rayon::prelude::*;

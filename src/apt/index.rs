@@ -92,14 +92,12 @@ impl AptIndex {
         &self.origins
     }
 
-    /// Where `candidate`'s .deb is downloaded from.
-    pub fn deb_url(&self, candidate: &Candidate) -> Url {
-        let origin = &self.origins[candidate.origin];
-        // `Filename` was checked to be a plain relative path (`parse_filename`).
-        origin
+    /// Where `candidate`'s .deb is downloaded from: its `Filename` (a plain relative path,
+    /// checked when read) below its archive root.
+    pub fn deb_url(&self, candidate: &Candidate) -> Result<Url, url::ParseError> {
+        self.origins[candidate.origin]
             .uri
             .join(&candidate.package.filename)
-            .unwrap_or_else(|_| origin.uri.clone())
     }
 
     /// How many package names (not virtual ones) the indexes hold.

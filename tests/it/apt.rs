@@ -318,6 +318,7 @@ fn check_index(index: &AptIndex) {
     assert!(
         index
             .deb_url(bash)
+            .unwrap()
             .as_str()
             .ends_with("/debian/pool/main/b/bash/bash_5.2.15-2+b13_amd64.deb")
     );
