@@ -96,15 +96,22 @@ impl<'a> Stanzas<'a> {
         Some((&self.text[start..end], self.line))
     }
 
-    /// Whether the next line continues the field before it: it starts with a space or a tab
-    /// and is not blank.
-    fn continues(&self) -> bool {
-        if self.position >= self.text.len() {
-            return false;
+    /// When the next line continues the field before it (it starts with a space or a tab and
+    /// is not blank): where that line ends (without its line break) and where the next starts.
+    /// Only the indentation is scanned before the line's end is searched for.
+    fn continuation(&self) -> Option<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        let indent = bytes[self.position.min(bytes.len())..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        let first = bytes.get(self.position + indent)?;
+        if indent == 0 || matches!(first, b'\n' | b'\r') {
+            return None;
         }
-        let (start, end, _) = self.line_at(self.position);
-        let line = &self.text[start..end];
-        line.starts_with([' ', '\t']) && !line.trim().is_empty()
+        let (_, end, next) = self.line_at(self.position);
+        // A line of spaces then `\r` is blank too.
+        (!self.text[self.position..end].trim().is_empty()).then_some((end, next))
     }
 
     /// Reads one field starting at `line` (number `number`), with its continuation lines.
@@ -127,8 +134,7 @@ impl<'a> Stanzas<'a> {
         // `line` is a slice of `text`: its offset locates the value's first byte.
         let start = line.as_ptr() as usize - self.text.as_ptr() as usize + colon + 1;
         let mut end = start + line.len() - colon - 1;
-        while self.continues() {
-            let (_, line_end, next) = self.line_at(self.position);
+        while let Some((line_end, next)) = self.continuation() {
             end = line_end;
             self.position = next;
             self.line += 1;
