@@ -2,7 +2,7 @@
 //! a Docker build cannot drift from.
 //!
 //! The modules follow the pipeline: `spec` → `fetch` → one folder per ecosystem (`cran` with
-//! Bioconductor, `pypi`, `conda`, `maven`) → `resolve` → `lock` → `check`, `emit`, `diff`,
+//! Bioconductor, `pypi`, `conda`, `maven`; `apt` holds Debian's metadata, not yet an ecosystem) → `resolve` → `lock` → `check`, `emit`, `diff`,
 //! `verify`. Each folder implements `support::EcosystemSupport` (its resolver, lock settings,
 //! install steps, image inventory and version order) and `registry` lists the folders: the stages
 //! loop over that list and name no ecosystem. Below them all, `package` says what a locked
@@ -14,6 +14,7 @@
 // crate's own private items are meant.
 #![allow(rustdoc::private_intra_doc_links)]
 
+pub mod apt;
 pub mod base;
 pub(crate) mod built_binaries;
 pub(crate) mod causes;

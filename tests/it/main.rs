@@ -4,6 +4,8 @@
 
 mod support;
 
+mod apt;
+mod apt_mirror;
 mod architecture;
 mod base_image;
 mod base_spec;

@@ -1,0 +1,25 @@
+//! Debian apt metadata, the foundation of the apt ecosystem (issue 16): Debian versions and
+//! their order ([`version`]), relation fields ([`relation`]), the deb822 format ([`deb822`]),
+//! Packages indexes ([`packages`]), sources lines and `.sources` files ([`sources`]), Release
+//! files ([`release`]) and their OpenPGP signatures ([`signature`]), and fetching every
+//! source's verified metadata into one [`AptIndex`] ([`fetch`], [`index`]).
+//!
+//! Not yet registered as an ecosystem: resolution, locking and install steps come next.
+
+pub mod deb822;
+mod error;
+pub mod fetch;
+pub mod index;
+pub mod packages;
+pub mod relation;
+pub mod release;
+pub mod signature;
+pub mod sources;
+pub mod version;
+
+pub use error::{AptError, FieldError};
+pub use fetch::fetch_index;
+pub use index::AptIndex;
+pub use signature::Keyring;
+pub use sources::AptSource;
+pub use version::Version;
