@@ -23,7 +23,9 @@ fn bench(c: &mut Criterion) {
     )
     .unwrap();
     let mut group = c.benchmark_group("apt");
-    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
     group.bench_function("parse bookworm main amd64 Packages (63k stanzas)", |b| {
         b.iter(|| {
             let packages = parse_packages(&text, "Packages").unwrap();

@@ -77,7 +77,11 @@ impl<'a> Stanzas<'a> {
         let bytes = self.text.as_bytes();
         let end = memchr::memchr(b'\n', &bytes[position..]).map_or(bytes.len(), |i| position + i);
         let next = (end + 1).min(bytes.len());
-        let trimmed = if end > position && bytes[end - 1] == b'\r' { end - 1 } else { end };
+        let trimmed = if end > position && bytes[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
         (position, trimmed, next)
     }
 
@@ -113,7 +117,11 @@ impl<'a> Stanzas<'a> {
             return Err(error("a field has no `:` after its name"));
         };
         let name = &line[..colon];
-        if name.is_empty() || name.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        if name.is_empty()
+            || name
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
             return Err(error("a field name is empty or holds a space"));
         }
         // `line` is a slice of `text`: its offset locates the value's first byte.
@@ -193,7 +201,10 @@ mod tests {
 
     #[test]
     fn broken_lines_are_named() {
-        let error = stanzas("Package: a\nnot a field\n").nth(0).unwrap().unwrap_err();
+        let error = stanzas("Package: a\nnot a field\n")
+            .nth(0)
+            .unwrap()
+            .unwrap_err();
         assert_eq!(error.line, 2);
         let error = stanzas(" continued\n").nth(0).unwrap().unwrap_err();
         assert_eq!(error.line, 1);

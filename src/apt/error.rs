@@ -75,7 +75,9 @@ pub enum AptError {
     },
 
     /// A keyring file that cannot be read as OpenPGP keys.
-    #[error("`{path}` is not an OpenPGP keyring (binary `.gpg` or armored `.asc`): give the repository's keyring file")]
+    #[error(
+        "`{path}` is not an OpenPGP keyring (binary `.gpg` or armored `.asc`): give the repository's keyring file"
+    )]
     Keyring {
         /// The keyring's path.
         path: String,
@@ -102,14 +104,18 @@ pub enum AptError {
     },
 
     /// A Release that is not clearsigned.
-    #[error("`{url}` is not signed (not an OpenPGP clearsigned message): imglock reads only signed repositories; use a mirror that serves a signed InRelease")]
+    #[error(
+        "`{url}` is not signed (not an OpenPGP clearsigned message): imglock reads only signed repositories; use a mirror that serves a signed InRelease"
+    )]
     Unsigned {
         /// The InRelease URL.
         url: String,
     },
 
     /// A clearsigned Release whose signature block does not parse.
-    #[error("the signature of `{url}` cannot be read: the file is damaged; fetch it again (`imglock resolve --refresh`) or use another mirror")]
+    #[error(
+        "the signature of `{url}` cannot be read: the file is damaged; fetch it again (`imglock resolve --refresh`) or use another mirror"
+    )]
     MalformedSignature {
         /// The InRelease URL.
         url: String,
@@ -119,7 +125,9 @@ pub enum AptError {
     },
 
     /// A signature made by a key of the keyring that does not verify.
-    #[error("the signature of `{url}` by key {key} does not verify: the Release was altered or damaged on its way; fetch it again (`imglock resolve --refresh`) or use another mirror")]
+    #[error(
+        "the signature of `{url}` by key {key} does not verify: the Release was altered or damaged on its way; fetch it again (`imglock resolve --refresh`) or use another mirror"
+    )]
     BadSignature {
         /// The InRelease URL.
         url: String,
@@ -128,7 +136,9 @@ pub enum AptError {
     },
 
     /// A Release signed only by keys the keyring does not hold.
-    #[error("`{url}` is signed by {keys}, none of which is in the keyring ({keyring}): give the keyring of this repository (the base image's `/usr/share/keyrings/…` or a file the spec names)")]
+    #[error(
+        "`{url}` is signed by {keys}, none of which is in the keyring ({keyring}): give the keyring of this repository (the base image's `/usr/share/keyrings/…` or a file the spec names)"
+    )]
     UnknownKey {
         /// The InRelease URL.
         url: String,
@@ -139,7 +149,9 @@ pub enum AptError {
     },
 
     /// A Release past its `Valid-Until`.
-    #[error("`{url}` expired at {valid_until} (its Valid-Until) and it is now {now}: the mirror is out of date or replays an old Release; use an up-to-date mirror")]
+    #[error(
+        "`{url}` expired at {valid_until} (its Valid-Until) and it is now {now}: the mirror is out of date or replays an old Release; use an up-to-date mirror"
+    )]
     Expired {
         /// The InRelease URL.
         url: String,
@@ -150,7 +162,9 @@ pub enum AptError {
     },
 
     /// An index the Release does not list.
-    #[error("the Release `{release}` lists no `{path}` (in any compression): the suite has no such component or architecture; check the repository line")]
+    #[error(
+        "the Release `{release}` lists no `{path}` (in any compression): the suite has no such component or architecture; check the repository line"
+    )]
     NotInRelease {
         /// The InRelease URL.
         release: String,
@@ -159,7 +173,9 @@ pub enum AptError {
     },
 
     /// An index whose checksum or size is not the Release's.
-    #[error("`{url}` has sha256 {actual_sha256} and {actual_size} bytes, but its signed Release says sha256 {expected_sha256} and {expected_size} bytes: refused (the mirror is inconsistent or was tampered with); try again later or use another mirror")]
+    #[error(
+        "`{url}` has sha256 {actual_sha256} and {actual_size} bytes, but its signed Release says sha256 {expected_sha256} and {expected_size} bytes: refused (the mirror is inconsistent or was tampered with); try again later or use another mirror"
+    )]
     Checksum {
         /// The index URL.
         url: String,

@@ -125,7 +125,9 @@ fn fetch_releases<'a>(
     let bodies = fetcher.get_all(&urls, "Fetching apt Release files");
     let mut errors = Vec::new();
     let mut fetched = Vec::new();
-    for ((position, source), (url, body)) in sources.iter().enumerate().zip(urls.into_iter().zip(bodies)) {
+    for ((position, source), (url, body)) in
+        sources.iter().enumerate().zip(urls.into_iter().zip(bodies))
+    {
         match body {
             Ok(body) => fetched.push((position, source, url, body)),
             Err(error) => errors.push(error),
@@ -155,7 +157,12 @@ fn fetch_releases<'a>(
 }
 
 /// Verifies and parses an InRelease body fetched from `url`.
-fn read_release(body: &[u8], url: &str, keyring: &Keyring, now: Timestamp) -> Result<Release, AptError> {
+fn read_release(
+    body: &[u8],
+    url: &str,
+    keyring: &Keyring,
+    now: Timestamp,
+) -> Result<Release, AptError> {
     let text = std::str::from_utf8(body).map_err(|_| AptError::NotText {
         url: url.to_string(),
     })?;
@@ -166,7 +173,11 @@ fn read_release(body: &[u8], url: &str, keyring: &Keyring, now: Timestamp) -> Re
 }
 
 /// The Packages indexes of `suite` (number `index`) that apt would fetch for `architecture`.
-fn wanted_indexes(index: usize, suite: &Suite<'_>, architecture: &str) -> Result<Vec<Wanted>, AptError> {
+fn wanted_indexes(
+    index: usize,
+    suite: &Suite<'_>,
+    architecture: &str,
+) -> Result<Vec<Wanted>, AptError> {
     let source = suite.source;
     if !source.architectures.is_empty() && !source.architectures.iter().any(|a| a == architecture) {
         return Ok(Vec::new());
@@ -187,9 +198,19 @@ fn wanted_indexes(index: usize, suite: &Suite<'_>, architecture: &str) -> Result
                 };
                 if suite.release.by_hash {
                     let by_hash = format!("{directory}/by-hash/SHA256/{}", entry.sha256);
-                    attempts.push((source.suite_file(&by_hash), compression, Mutability::Immutable, entry.clone()));
+                    attempts.push((
+                        source.suite_file(&by_hash),
+                        compression,
+                        Mutability::Immutable,
+                        entry.clone(),
+                    ));
                 }
-                attempts.push((source.suite_file(&path), compression, Mutability::Mutable, entry.clone()));
+                attempts.push((
+                    source.suite_file(&path),
+                    compression,
+                    Mutability::Mutable,
+                    entry.clone(),
+                ));
             }
             if attempts.is_empty() {
                 if *arch == "all" {
@@ -215,7 +236,10 @@ fn wanted_indexes(index: usize, suite: &Suite<'_>, architecture: &str) -> Result
 
 /// Fetches every wanted index in parallel rounds, each moving to its next URL when not found;
 /// returns (wanted position, URL, body) for each, in `wanted` order.
-fn fetch_indexes(fetcher: &Fetcher, wanted: &mut [Wanted]) -> Result<Vec<(usize, Url, Body)>, AptError> {
+fn fetch_indexes(
+    fetcher: &Fetcher,
+    wanted: &mut [Wanted],
+) -> Result<Vec<(usize, Url, Body)>, AptError> {
     let mut pending: Vec<usize> = (0..wanted.len()).collect();
     let mut found = Vec::new();
     let mut errors: Vec<FetchError> = Vec::new();
@@ -232,7 +256,9 @@ fn fetch_indexes(fetcher: &Fetcher, wanted: &mut [Wanted]) -> Result<Vec<(usize,
         for ((w, (url, _)), body) in pending.into_iter().zip(requests).zip(bodies) {
             match body {
                 Ok(body) => found.push((w, url, body)),
-                Err(error) if error.is_not_found() && wanted[w].next + 1 < wanted[w].attempts.len() => {
+                Err(error)
+                    if error.is_not_found() && wanted[w].next + 1 < wanted[w].attempts.len() =>
+                {
                     wanted[w].next += 1;
                     still.push(w);
                 }

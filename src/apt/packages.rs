@@ -106,7 +106,9 @@ impl BinaryPackage {
             name: reader.required("Package", parse_name)?,
             version: reader.required("Version", Version::parse)?,
             architecture: reader.required("Architecture", parse_name)?,
-            multi_arch: reader.optional("Multi-Arch", parse_multi_arch)?.unwrap_or_default(),
+            multi_arch: reader
+                .optional("Multi-Arch", parse_multi_arch)?
+                .unwrap_or_default(),
             essential: reader.optional("Essential", parse_yes_no)?.unwrap_or(false),
             priority: reader.optional("Priority", parse_priority)?,
             source: reader.optional("Source", parse_source)?,
@@ -115,7 +117,9 @@ impl BinaryPackage {
             recommends: relations("Recommends")?.unwrap_or_default(),
             conflicts: relations("Conflicts")?.unwrap_or_default(),
             breaks: relations("Breaks")?.unwrap_or_default(),
-            provides: reader.optional("Provides", parse_provides)?.unwrap_or_default(),
+            provides: reader
+                .optional("Provides", parse_provides)?
+                .unwrap_or_default(),
             filename: reader.required("Filename", parse_filename)?,
             size: reader.required("Size", |text| text.parse::<u64>())?,
             sha256: reader.required("SHA256", parse_sha256)?,
@@ -126,7 +130,10 @@ impl BinaryPackage {
     pub fn source_package(&self) -> (&str, &Version) {
         match &self.source {
             None => (&self.name, &self.version),
-            Some(source) => (&source.name, source.version.as_ref().unwrap_or(&self.version)),
+            Some(source) => (
+                &source.name,
+                source.version.as_ref().unwrap_or(&self.version),
+            ),
         }
     }
 }
@@ -161,11 +168,12 @@ impl FieldReader<'_, '_> {
         name: &'static str,
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Result<T, AptError> {
-        self.optional(name, parse)?.ok_or_else(|| AptError::MissingField {
-            file: self.file.to_string(),
-            line: self.stanza.line,
-            field: name,
-        })
+        self.optional(name, parse)?
+            .ok_or_else(|| AptError::MissingField {
+                file: self.file.to_string(),
+                line: self.stanza.line,
+                field: name,
+            })
     }
 }
 
@@ -175,8 +183,9 @@ fn parse_name(text: &str) -> Result<String, FieldError> {
         && text
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
-    ok.then(|| text.to_string())
-        .ok_or(FieldError::Invalid("not a Debian name (lowercase letters, digits, `+-.`)"))
+    ok.then(|| text.to_string()).ok_or(FieldError::Invalid(
+        "not a Debian name (lowercase letters, digits, `+-.`)",
+    ))
 }
 
 fn parse_multi_arch(text: &str) -> Result<MultiArch, FieldError> {
@@ -217,9 +226,9 @@ fn parse_source(text: &str) -> Result<SourceRef, FieldError> {
     let (name, version) = match text.split_once('(') {
         None => (text.trim(), None),
         Some((name, rest)) => {
-            let version = rest
-                .strip_suffix(')')
-                .ok_or(FieldError::Invalid("its version's parenthesis is not closed"))?;
+            let version = rest.strip_suffix(')').ok_or(FieldError::Invalid(
+                "its version's parenthesis is not closed",
+            ))?;
             (name.trim(), Some(Version::parse(version.trim())?))
         }
     };
@@ -236,7 +245,9 @@ fn parse_filename(text: &str) -> Result<String, FieldError> {
     let ok = !text.is_empty()
         && !text.starts_with('/')
         && text.bytes().all(safe)
-        && text.split('/').all(|part| !part.is_empty() && part != ".." && part != ".");
+        && text
+            .split('/')
+            .all(|part| !part.is_empty() && part != ".." && part != ".");
     ok.then(|| text.to_string()).ok_or(FieldError::Invalid(
         "not a relative path of plain characters below the archive root",
     ))
@@ -279,12 +290,17 @@ mod tests {
     #[test]
     fn errors_name_the_file_line_and_field() {
         let broken = STANZA.replace("libc6 (>= 2.35)", "libc6 (>= 2.35");
-        let error = parse_packages(&broken, "bookworm/Packages").unwrap_err().to_string();
+        let error = parse_packages(&broken, "bookworm/Packages")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("`bookworm/Packages` line 8"), "{error}");
         assert!(error.contains("`Depends`"), "{error}");
         let missing = STANZA.replace("Size: 49880\n", "");
         let error = parse_packages(&missing, "P").unwrap_err().to_string();
-        assert!(error.contains("`Size`") && error.contains("line 1"), "{error}");
+        assert!(
+            error.contains("`Size`") && error.contains("line 1"),
+            "{error}"
+        );
         let escaping = STANZA.replace("pool/main/g", "../../etc");
         assert!(parse_packages(&escaping, "P").is_err());
     }

@@ -100,7 +100,10 @@ pub struct ArchRestriction {
 impl ArchRestriction {
     /// Whether the restriction admits the Debian architecture `arch`.
     pub fn admits(&self, arch: &str) -> bool {
-        let listed = self.architectures.iter().any(|pattern| matches_arch(pattern, arch));
+        let listed = self
+            .architectures
+            .iter()
+            .any(|pattern| matches_arch(pattern, arch));
         listed != self.negated
     }
 }
@@ -194,7 +197,12 @@ impl Relations {
             let kept: Vec<Dependency> = group
                 .0
                 .iter()
-                .filter(|dependency| dependency.restriction.as_ref().is_none_or(|r| r.admits(arch)))
+                .filter(|dependency| {
+                    dependency
+                        .restriction
+                        .as_ref()
+                        .is_none_or(|r| r.admits(arch))
+                })
                 .cloned()
                 .collect();
             (!kept.is_empty()).then_some(Alternatives(kept))
@@ -305,7 +313,9 @@ fn check_name(name: &str) -> Result<(), &'static str> {
     if first_ok && rest_ok {
         Ok(())
     } else {
-        Err("a package name holds characters Debian names may not (lowercase letters, digits, `+-.`)")
+        Err(
+            "a package name holds characters Debian names may not (lowercase letters, digits, `+-.`)",
+        )
     }
 }
 
@@ -342,11 +352,14 @@ fn parse_constraint(inside: &str) -> Result<Constraint, ConstraintError> {
     let op_end = inside
         .find(|c: char| !"<>=".contains(c))
         .unwrap_or(inside.len());
-    let operator = Operator::parse(&inside[..op_end])
-        .ok_or(ConstraintError::Syntax("its version relation has no valid operator"))?;
+    let operator = Operator::parse(&inside[..op_end]).ok_or(ConstraintError::Syntax(
+        "its version relation has no valid operator",
+    ))?;
     let version = inside[op_end..].trim();
     if version.is_empty() {
-        return Err(ConstraintError::Syntax("its version relation has no version"));
+        return Err(ConstraintError::Syntax(
+            "its version relation has no version",
+        ));
     }
     let version = Version::parse(version).map_err(ConstraintError::Version)?;
     Ok(Constraint { operator, version })
@@ -381,7 +394,12 @@ impl fmt::Display for Dependency {
             Some(ArchQualifier::Arch(arch)) => write!(f, ":{arch}")?,
         }
         if let Some(constraint) = &self.constraint {
-            write!(f, " ({} {})", constraint.operator.as_str(), constraint.version)?;
+            write!(
+                f,
+                " ({} {})",
+                constraint.operator.as_str(),
+                constraint.version
+            )?;
         }
         if let Some(restriction) = &self.restriction {
             let bang = if restriction.negated { "!" } else { "" };

@@ -79,11 +79,13 @@ impl Release {
                 .map(|value| value.split_ascii_whitespace().map(str::to_string).collect())
                 .unwrap_or_default()
         };
-        let table = stanza.field("SHA256").ok_or_else(|| AptError::MissingField {
-            file: url.to_string(),
-            line: stanza.line,
-            field: "SHA256",
-        })?;
+        let table = stanza
+            .field("SHA256")
+            .ok_or_else(|| AptError::MissingField {
+                file: url.to_string(),
+                line: stanza.line,
+                field: "SHA256",
+            })?;
         let sha256 = parse_table(table.value)
             .map_err(|(offset, source)| invalid("SHA256", table.value_line + offset, source))?;
         Ok(Self {
@@ -141,7 +143,10 @@ fn parse_table(value: &str) -> Result<HashMap<String, IndexEntry>, (usize, Field
             if words.is_empty() {
                 continue;
             }
-            return Err((offset, FieldError::Invalid("a line is not `<sha256> <size> <path>`")));
+            return Err((
+                offset,
+                FieldError::Invalid("a line is not `<sha256> <size> <path>`"),
+            ));
         };
         let entry = IndexEntry {
             sha256: parse_sha256(sha256).map_err(|e| (offset, e))?,
@@ -173,8 +178,14 @@ mod tests {
         assert_eq!(date.to_string(), "2026-12-04T03:54:28Z");
         release.check_valid_at(date, "InRelease").unwrap();
         let late: Timestamp = "2026-12-12T00:00:00Z".parse().unwrap();
-        let error = release.check_valid_at(late, "u/InRelease").unwrap_err().to_string();
-        assert!(error.contains("`u/InRelease` expired at 2026-12-11T03:54:28Z"), "{error}");
+        let error = release
+            .check_valid_at(late, "u/InRelease")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`u/InRelease` expired at 2026-12-11T03:54:28Z"),
+            "{error}"
+        );
     }
 
     #[test]

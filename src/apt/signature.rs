@@ -87,13 +87,12 @@ impl Keyring {
                 url: url.to_string(),
             });
         }
-        let (message, _) =
-            CleartextSignedMessage::from_string(text).map_err(|source| {
-                AptError::MalformedSignature {
-                    url: url.to_string(),
-                    source,
-                }
-            })?;
+        let (message, _) = CleartextSignedMessage::from_string(text).map_err(|source| {
+            AptError::MalformedSignature {
+                url: url.to_string(),
+                source,
+            }
+        })?;
         let signed = message.signed_text();
         let mut verified = false;
         let mut issuers = Vec::new();
@@ -175,8 +174,8 @@ fn issuer_of(signature: &Signature) -> String {
     if let Some(fingerprint) = signature.issuer_fingerprint().first() {
         return hex::encode_upper(fingerprint.as_bytes());
     }
-    signature
-        .issuer_key_id()
-        .first()
-        .map_or_else(|| "an unnamed key".to_string(), |id| hex::encode_upper(id.as_ref()))
+    signature.issuer_key_id().first().map_or_else(
+        || "an unnamed key".to_string(),
+        |id| hex::encode_upper(id.as_ref()),
+    )
 }

@@ -79,7 +79,9 @@ pub fn parse_one_line<'a>(
         }
         let (options, rest) = match rest.strip_prefix('[') {
             Some(after) => {
-                let (inside, rest) = after.split_once(']').ok_or_else(|| error("`[` is not closed"))?;
+                let (inside, rest) = after
+                    .split_once(']')
+                    .ok_or_else(|| error("`[` is not closed"))?;
                 (inside, rest)
             }
             None => ("", rest),
@@ -116,14 +118,24 @@ pub fn parse_deb822(text: &str, file: &str) -> Result<Vec<AptSource>, AptError> 
             reason,
         };
         let words = |name| -> Vec<&str> {
-            stanza.get(name).map(|v| v.split_ascii_whitespace().collect()).unwrap_or_default()
+            stanza
+                .get(name)
+                .map(|v| v.split_ascii_whitespace().collect())
+                .unwrap_or_default()
         };
         if stanza.get("Enabled") == Some("no") || !words("Types").contains(&"deb") {
             continue;
         }
         let mut options = Options::default();
         if let Some(architectures) = stanza.get("Architectures") {
-            options.set(&format!("arch={}", architectures.split_whitespace().collect::<Vec<_>>().join(",")))
+            options
+                .set(&format!(
+                    "arch={}",
+                    architectures
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ))
                 .map_err(error)?;
         }
         if stanza.get("Trusted") == Some("yes") {
@@ -135,7 +147,12 @@ pub fn parse_deb822(text: &str, file: &str) -> Result<Vec<AptSource>, AptError> 
         let components = words("Components");
         for uri in words("URIs") {
             for suite in words("Suites") {
-                sources.push(options.clone().into_source(uri, suite, &components).map_err(error)?);
+                sources.push(
+                    options
+                        .clone()
+                        .into_source(uri, suite, &components)
+                        .map_err(error)?,
+                );
             }
         }
     }
@@ -211,7 +228,9 @@ impl Options {
         }
         let plain = |word: &str| {
             !word.is_empty()
-                && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-._~/".contains(&b))
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-._~/".contains(&b))
                 && word.split('/').all(|part| !part.is_empty() && part != "..")
         };
         if !plain(suite) {

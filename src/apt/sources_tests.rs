@@ -28,15 +28,22 @@ fn bookworm_debian_sources() {
         vec![
             ("http://deb.debian.org/debian/", "bookworm"),
             ("http://deb.debian.org/debian/", "bookworm-updates"),
-            ("http://deb.debian.org/debian-security/", "bookworm-security"),
+            (
+                "http://deb.debian.org/debian-security/",
+                "bookworm-security"
+            ),
         ]
     );
     assert_eq!(
         sources[0].signed_by,
-        Some(SignedBy::Files(vec!["/usr/share/keyrings/debian-archive-keyring.gpg".into()]))
+        Some(SignedBy::Files(vec![
+            "/usr/share/keyrings/debian-archive-keyring.gpg".into()
+        ]))
     );
     assert_eq!(
-        sources[2].suite_file("main/binary-amd64/Packages.xz").as_str(),
+        sources[2]
+            .suite_file("main/binary-amd64/Packages.xz")
+            .as_str(),
         "http://deb.debian.org/debian-security/dists/bookworm-security/main/binary-amd64/Packages.xz"
     );
 }
@@ -57,7 +64,10 @@ fn one_line_with_and_without_deb() {
     assert_eq!(sources.len(), 3);
     assert_eq!(sources[0].components, vec!["main", "contrib"]);
     assert_eq!(sources[0].architectures, vec!["amd64"]);
-    assert_eq!(sources[0].signed_by, Some(SignedBy::Files(vec!["/k.gpg".into()])));
+    assert_eq!(
+        sources[0].signed_by,
+        Some(SignedBy::Files(vec!["/k.gpg".into()]))
+    );
     assert_eq!(sources[1].suite, "bookworm-security");
     assert_eq!(
         sources[2].suite_file("InRelease").as_str(),
@@ -68,15 +78,32 @@ fn one_line_with_and_without_deb() {
 #[test]
 fn what_is_refused_is_named() {
     for (line, expected) in [
-        ("deb https://deb.debian.org/debian", "needs a URI and a suite"),
+        (
+            "deb https://deb.debian.org/debian",
+            "needs a URI and a suite",
+        ),
         ("deb https://deb.debian.org/debian bookworm", "no component"),
-        ("deb [trusted=yes] https://x.org/debian bookworm main", "turns off signature checks"),
-        ("deb ftp://x.org/debian bookworm main", "not an http(s) or file URL"),
+        (
+            "deb [trusted=yes] https://x.org/debian bookworm main",
+            "turns off signature checks",
+        ),
+        (
+            "deb ftp://x.org/debian bookworm main",
+            "not an http(s) or file URL",
+        ),
         ("deb https://x.org/debian ./", "flat repositories"),
-        ("deb https://x.org/debian ../../etc main", "not a plain name"),
-        ("deb [arch=amd64 https://x.org/debian bookworm main", "`[` is not closed"),
+        (
+            "deb https://x.org/debian ../../etc main",
+            "not a plain name",
+        ),
+        (
+            "deb [arch=amd64 https://x.org/debian bookworm main",
+            "`[` is not closed",
+        ),
     ] {
-        let error = parse_one_line([line], "imglock.toml").unwrap_err().to_string();
+        let error = parse_one_line([line], "imglock.toml")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("`imglock.toml` line 1"), "{error}");
         assert!(error.contains(expected), "{line}: {error}");
     }

@@ -61,7 +61,9 @@ impl Version {
             return Err(error("it holds a character Debian versions may not"));
         }
         if revision.is_some_and(|revision| revision.is_empty() || !revision.bytes().all(allowed)) {
-            return Err(error("its revision is empty or holds a character it may not"));
+            return Err(error(
+                "its revision is empty or holds a character it may not",
+            ));
         }
         let parsed = debversion::Version::from_str(text)
             .map_err(|_| error("it does not parse as a Debian version"))?;
@@ -138,8 +140,8 @@ mod tests {
     #[test]
     fn policy_examples_order_as_dpkg_does() {
         let ordered = [
-            "1.0~rc1", "1.0", "1.0-0.1", "1.0-1", "1.0-1+b1", "1.0a", "1.0+dfsg",
-            "1.1~~", "1.1~", "1.1", "1:0.1", "2:0~",
+            "1.0~rc1", "1.0", "1.0-0.1", "1.0-1", "1.0-1+b1", "1.0a", "1.0+dfsg", "1.1~~", "1.1~",
+            "1.1", "1:0.1", "2:0~",
         ];
         for pair in ordered.windows(2) {
             assert!(v(pair[0]) < v(pair[1]), "{} < {}", pair[0], pair[1]);
@@ -160,7 +162,9 @@ mod tests {
 
     #[test]
     fn what_dpkg_refuses_is_refused() {
-        for bad in ["", "a1.0", "x:1.0", ":1.0", "1.0-", "1.0 2", "1.0_1", "1:2:3-", "-1"] {
+        for bad in [
+            "", "a1.0", "x:1.0", ":1.0", "1.0-", "1.0 2", "1.0_1", "1:2:3-", "-1",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

@@ -1,0 +1,333 @@
+//! Resolution as apt does it, with a SAT solver (resolvo): a layer's apt requests (Debian
+//! relations), resolved over the [`AptIndex`] on top of the base image's installed packages.
+//!
+//! - `Depends` and `Pre-Depends`, with alternatives tried in the order written and version
+//!   relations; `Provides` (an unversioned one never satisfies a versioned dependency, Debian
+//!   Policy 7.5); `Conflicts` and `Breaks` (both exclude the versions they hit; a package never
+//!   conflicts with itself, so `Conflicts`+`Provides` of one virtual name keeps it exclusive).
+//! - Candidate order: installed first, then pin priority (500, a `-backports` suite 100), then
+//!   the latest version; among providers of a virtual name, the more important `Priority`.
+//! - Installed packages stay (a request may upgrade one, never remove it); an installed
+//!   version no source lists is kept with the dependencies it had.
+//! - `Recommends`, when asked for, are added one round at a time as soft requirements: each
+//!   unmet group's best candidate is installed when it can be.
+//!
+//! Simplified, with one native architecture and `all`: `:any` is satisfied by a package that
+//! is `Multi-Arch: allowed` or `foreign`; a qualifier naming another architecture is never
+//! satisfied; architecture qualifiers of `Conflicts` and `Breaks` are ignored. Unlike apt,
+//! which only installs each package's candidate version, the solver may pick a lower version
+//! when the candidate cannot be installed (apt would report the conflict instead).
+
+mod error;
+mod input;
+mod provider;
+mod sets;
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+use resolvo::{ConditionalRequirement, Problem, SolvableId, Solver, UnsolvableOrCancelled};
+
+pub use error::{SolveError, Via};
+pub use input::{BACKPORTS_PRIORITY, DEFAULT_PRIORITY, Installed, SolveOptions, default_priority};
+use provider::{AptProvider, satisfiers};
+use sets::{AptSet, Wanted};
+
+use super::index::{AptIndex, Candidate};
+use super::relation::{Alternatives, Relations};
+use super::version::Version;
+
+/// At most this many rounds of Recommends are added.
+const RECOMMENDS_ROUNDS: usize = 32;
+
+/// One package to install.
+#[derive(Debug, Clone)]
+pub struct Planned<'a> {
+    /// The package's name.
+    pub name: String,
+    /// The version to install.
+    pub version: Version,
+    /// Its architecture (`amd64`, `all`).
+    pub architecture: String,
+    /// The index candidate (its `Filename`, `SHA256`, `Size`, origin).
+    pub candidate: &'a Candidate,
+    /// A shortest chain from a request to the package that needs it.
+    pub via: Via,
+}
+
+/// One request, parsed.
+struct Request {
+    text: String,
+    group: Alternatives,
+}
+
+/// Resolves `requests` (each one Debian relation, alternatives joined by `|`) over `index`, on
+/// a base image with `installed`: the packages to install (not installed at that version),
+/// sorted by name.
+pub fn solve<'a>(
+    index: &'a AptIndex,
+    installed: &[Installed],
+    requests: &[String],
+    options: &SolveOptions,
+) -> Result<Vec<Planned<'a>>, SolveError> {
+    let requests = parse_requests(requests)?;
+    let provider = AptProvider::new(index, installed, options);
+    for request in &requests {
+        check_request(&provider, request)?;
+    }
+    let mut roots: Vec<ConditionalRequirement> = requests
+        .iter()
+        .map(|r| provider.requirement(&r.group).into())
+        .collect();
+    for package in installed {
+        let (id, _) = provider.package_solvables(&package.name);
+        let any = provider.pool.intern_version_set(
+            id,
+            AptSet::Satisfies(Wanted::of(&plain(&package.name), &options.architecture)),
+        );
+        roots.push(resolvo::Requirement::Single(any).into());
+    }
+    let mut solver = Solver::new(provider);
+    let mut soft: Vec<SolvableId> = Vec::new();
+    let mut solution = run(&mut solver, &roots, &soft, &requests)?;
+    if options.recommends {
+        for _ in 0..RECOMMENDS_ROUNDS {
+            let more = recommended(solver.provider(), &solution, &soft);
+            if more.is_empty() {
+                break;
+            }
+            soft.extend(more);
+            solution = run(&mut solver, &roots, &soft, &requests)?;
+        }
+    }
+    Ok(planned(solver.provider(), &solution, &requests))
+}
+
+/// A dependency on `name`, any version.
+fn plain(name: &str) -> super::relation::Dependency {
+    super::relation::Dependency {
+        name: name.to_string(),
+        arch: None,
+        constraint: None,
+        restriction: None,
+        profiles: Vec::new(),
+    }
+}
+
+fn parse_requests(requests: &[String]) -> Result<Vec<Request>, SolveError> {
+    requests
+        .iter()
+        .map(|text| {
+            let relations = Relations::parse(text).map_err(|source| SolveError::Request {
+                request: text.clone(),
+                source,
+            })?;
+            let [group] = <[Alternatives; 1]>::try_from(relations.0).map_err(|_| {
+                SolveError::SeveralRelations {
+                    request: text.clone(),
+                }
+            })?;
+            Ok(Request {
+                text: text.trim().to_string(),
+                group,
+            })
+        })
+        .collect()
+}
+
+/// Refuses a request no source can meet on its own: every alternative unknown (with the
+/// closest name), or known with no version it admits (with the versions there are).
+fn check_request(provider: &AptProvider<'_, '_>, request: &Request) -> Result<(), SolveError> {
+    let group = &request.group;
+    if !group
+        .0
+        .iter()
+        .any(|d| provider.is_real(&d.name) || provider.is_provided(&d.name))
+    {
+        let name = group.0[0].name.clone();
+        return Err(SolveError::UnknownPackage {
+            suggestion: crate::suggest::closest(&name, provider.index.package_names()),
+            name,
+            request: request.text.clone(),
+        });
+    }
+    let admitting = group.0.iter().any(|dependency| {
+        let wanted = Wanted::of(dependency, &provider.options.architecture);
+        let (_, solvables) = provider.package_solvables(&dependency.name);
+        let real = AptSet::Satisfies(wanted.clone());
+        solvables.into_iter().any(|s| provider.matches(s, &real))
+            || provider
+                .providers(&dependency.name)
+                .iter()
+                .any(|(_, version)| wanted.admits_provided(version.as_ref()))
+    });
+    if admitting {
+        return Ok(());
+    }
+    let dependency = &group.0[0];
+    let (_, solvables) = provider.package_solvables(&dependency.name);
+    let mut available: Vec<String> = solvables
+        .into_iter()
+        .filter_map(|s| {
+            provider
+                .pool
+                .resolve_solvable(s)
+                .record
+                .version()
+                .map(ToString::to_string)
+        })
+        .collect();
+    for (solvable, version) in provider.providers(&dependency.name) {
+        let provided = version
+            .map(|v| format!(" {}", sets::equal(&v)))
+            .unwrap_or_default();
+        available.push(format!(
+            "{} (Provides: {}{provided})",
+            provider.name_of(solvable),
+            dependency.name
+        ));
+    }
+    Err(SolveError::NoVersion {
+        name: dependency.name.clone(),
+        request: request.text.clone(),
+        available: available.join(", "),
+    })
+}
+
+/// Runs the solver once; a conflict becomes [`SolveError::Unsolvable`].
+fn run(
+    solver: &mut Solver<AptProvider<'_, '_>>,
+    roots: &[ConditionalRequirement],
+    soft: &[SolvableId],
+    requests: &[Request],
+) -> Result<Vec<SolvableId>, SolveError> {
+    let problem = Problem::new()
+        .requirements(roots.to_vec())
+        .soft_requirements(soft.to_vec());
+    match solver.solve(problem) {
+        Ok(solution) => Ok(solution),
+        Err(UnsolvableOrCancelled::Unsolvable(conflict)) => Err(SolveError::Unsolvable {
+            requests: requests
+                .iter()
+                .map(|r| format!("`{}`", r.text))
+                .collect::<Vec<_>>()
+                .join(", "),
+            explanation: conflict.display_user_friendly(solver).to_string(),
+        }),
+        Err(UnsolvableOrCancelled::Cancelled(_)) => unreachable!("the apt provider never cancels"),
+    }
+}
+
+/// The best candidate of each Recommends group the solution leaves unmet, not yet tried.
+fn recommended(
+    provider: &AptProvider<'_, '_>,
+    solution: &[SolvableId],
+    tried: &[SolvableId],
+) -> Vec<SolvableId> {
+    let selected: HashSet<SolvableId> = solution.iter().copied().collect();
+    let mut out = Vec::new();
+    for &solvable in solution {
+        let Some(candidate) = provider.candidate(solvable) else {
+            continue;
+        };
+        for group in &candidate.package.recommends.0 {
+            if !satisfiers(provider, group, &selected).is_empty() {
+                continue;
+            }
+            if let Some(best) = best_candidate(provider, group)
+                && !tried.contains(&best)
+                && !out.contains(&best)
+            {
+                out.push(best);
+            }
+        }
+    }
+    out
+}
+
+/// The package apt would pick first for `group`: the first alternative's best candidate.
+fn best_candidate(provider: &AptProvider<'_, '_>, group: &Alternatives) -> Option<SolvableId> {
+    group.0.iter().find_map(|dependency| {
+        let wanted = Wanted::of(dependency, &provider.options.architecture);
+        let (_, mut real) = provider.package_solvables(&dependency.name);
+        let set = AptSet::Satisfies(wanted.clone());
+        real.retain(|&s| provider.matches(s, &set));
+        real.sort_by(|&a, &b| provider.compare(a, b));
+        real.first().copied().or_else(|| {
+            let mut providing: Vec<SolvableId> = provider
+                .providers(&dependency.name)
+                .into_iter()
+                .filter(|(_, version)| wanted.admits_provided(version.as_ref()))
+                .map(|(s, _)| s)
+                .collect();
+            providing.sort_by(|&a, &b| provider.compare(a, b));
+            providing.first().copied()
+        })
+    })
+}
+
+/// The solution's packages to install, each with a shortest chain from a request.
+fn planned<'a>(
+    provider: &AptProvider<'a, '_>,
+    solution: &[SolvableId],
+    requests: &[Request],
+) -> Vec<Planned<'a>> {
+    let selected: HashSet<SolvableId> = solution.iter().map(|&s| provider.package_of(s)).collect();
+    let mut via: BTreeMap<SolvableId, Via> = BTreeMap::new();
+    let mut queue = VecDeque::new();
+    for request in requests {
+        for solvable in satisfiers(provider, &request.group, &selected) {
+            if !via.contains_key(&solvable) {
+                via.insert(solvable, Via(vec![request.text.clone()]));
+                queue.push_back(solvable);
+            }
+        }
+    }
+    for &solvable in &selected {
+        if provider.is_installed(solvable) && !via.contains_key(&solvable) {
+            via.insert(solvable, Via::default());
+            queue.push_back(solvable);
+        }
+    }
+    while let Some(parent) = queue.pop_front() {
+        let Some(candidate) = provider.candidate(parent) else {
+            continue;
+        };
+        let package = &candidate.package;
+        let recommends = provider.options.recommends.then_some(&package.recommends.0);
+        let groups = package
+            .pre_depends
+            .0
+            .iter()
+            .chain(&package.depends.0)
+            .chain(recommends.into_iter().flatten());
+        for group in groups {
+            for child in satisfiers(provider, group, &selected) {
+                if !via.contains_key(&child) {
+                    let mut chain = via[&parent].clone();
+                    chain.0.push(provider.name_of(parent).to_string());
+                    via.insert(child, chain);
+                    queue.push_back(child);
+                }
+            }
+        }
+    }
+    let mut out: Vec<Planned<'a>> = selected
+        .iter()
+        .filter(|&&s| !provider.is_installed(s))
+        .filter_map(|&s| {
+            let candidate = provider.candidate(s)?;
+            Some(Planned {
+                name: candidate.package.name.clone(),
+                version: candidate.package.version.clone(),
+                architecture: candidate.package.architecture.clone(),
+                candidate,
+                via: via.get(&s).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+#[cfg(test)]
+mod tests;
