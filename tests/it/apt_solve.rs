@@ -314,3 +314,21 @@ fn a_misspelled_request_is_refused_with_the_closest_name() {
     .unwrap_err();
     assert!(pinned.to_string().contains("20230710~deb12u1"), "{pinned}");
 }
+
+#[test]
+fn conflicting_requests_are_explained_in_debian_terms() {
+    let index = bookworm();
+    let base: Vec<Installed> = minbase(index).iter().map(|(i, _)| i.clone()).collect();
+    let requests = [
+        "libcurl4-openssl-dev".to_string(),
+        "libcurl4-gnutls-dev".to_string(),
+    ];
+    let error = solve(index, &base, &requests, &SolveOptions::new("amd64")).unwrap_err();
+    eprintln!("{error}");
+    assert!(matches!(error, SolveError::Unsolvable { .. }), "{error}");
+    let text = error.to_string();
+    assert!(
+        text.contains("libcurl4-gnutls-dev") && text.contains("libcurl4-openssl-dev"),
+        "{text}"
+    );
+}

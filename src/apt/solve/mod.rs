@@ -211,10 +211,21 @@ fn run(
                 .map(|r| format!("`{}`", r.text))
                 .collect::<Vec<_>>()
                 .join(", "),
-            explanation: conflict.display_user_friendly(solver).to_string(),
+            explanation: debian_terms(&conflict.display_user_friendly(solver).to_string()),
         }),
         Err(UnsolvableOrCancelled::Cancelled(_)) => unreachable!("the apt provider never cancels"),
     }
+}
+
+/// The solver's explanation with its words for relations replaced by Debian's.
+fn debian_terms(explanation: &str) -> String {
+    explanation
+        .replace(" would constrain", " declares")
+        .replace(" would require", " depends on")
+        .replace(
+            ", which conflicts with any installable versions previously reported",
+            ", which rules out every version that could be installed",
+        )
 }
 
 /// The best candidate of each Recommends group the solution leaves unmet, not yet tried.

@@ -18,7 +18,7 @@ use resolvo::{
 };
 
 use super::input::{Installed, SolveOptions};
-use super::sets::{AptName, AptSet, Qualifier, Record, Wanted, equal, hits};
+use super::sets::{AptName, AptSet, Clash, Qualifier, Record, Wanted, equal, hits};
 use crate::apt::index::{AptIndex, Candidate};
 use crate::apt::packages::{MultiArch, Priority};
 use crate::apt::relation::{Alternatives, Dependency};
@@ -263,6 +263,7 @@ impl<'a, 'b> AptProvider<'a, 'b> {
     /// The constraints a `Conflicts`/`Breaks` alternative of `declarer` puts on the solution.
     fn conflict_sets(
         &self,
+        field: Clash,
         declarer: SolvableId,
         dependency: &Dependency,
         out: &mut Vec<VersionSetId>,
@@ -278,6 +279,7 @@ impl<'a, 'b> AptProvider<'a, 'b> {
             out.push(self.pool.intern_version_set(
                 id,
                 AptSet::NotHit {
+                    field,
                     conflict: conflict.clone(),
                     keep,
                 },
@@ -290,7 +292,10 @@ impl<'a, 'b> AptProvider<'a, 'b> {
         for (provider, version) in self.providers(name) {
             if self.name_of(provider) != own && wanted.admits_provided(version.as_ref()) {
                 let id = self.pool.resolve_solvable(provider).name;
-                out.push(self.pool.intern_version_set(id, AptSet::Not(provider)));
+                out.push(
+                    self.pool
+                        .intern_version_set(id, AptSet::Not(field, provider)),
+                );
             }
         }
     }
@@ -311,9 +316,13 @@ impl<'a, 'b> AptProvider<'a, 'b> {
         for group in package.pre_depends.0.iter().chain(&package.depends.0) {
             known.requirements.push(self.requirement(group).into());
         }
-        for group in package.conflicts.0.iter().chain(&package.breaks.0) {
-            for dependency in &group.0 {
-                self.conflict_sets(solvable, dependency, &mut known.constrains);
+        let clashes = [
+            (Clash::Conflicts, &package.conflicts),
+            (Clash::Breaks, &package.breaks),
+        ];
+        for (field, relations) in clashes {
+            for dependency in relations.0.iter().flat_map(|group| &group.0) {
+                self.conflict_sets(field, solvable, dependency, &mut known.constrains);
             }
         }
         known
@@ -337,11 +346,11 @@ impl<'a, 'b> AptProvider<'a, 'b> {
                 _ => false,
             },
             AptSet::Is(wanted) => solvable == *wanted,
-            AptSet::NotHit { conflict, keep } => {
+            AptSet::NotHit { conflict, keep, .. } => {
                 Some(solvable) == *keep
                     || !record.version().is_some_and(|v| hits(conflict.as_ref(), v))
             }
-            AptSet::Not(excluded) => solvable != *excluded,
+            AptSet::Not(_, excluded) => solvable != *excluded,
         }
     }
 
@@ -436,12 +445,17 @@ impl Interner for AptProvider<'_, '_> {
                 .map(|v| equal(v).to_string())
                 .unwrap_or_default(),
             AptSet::NotHit {
+                field,
                 conflict: Some(rel),
                 ..
-            } => format!("not {rel} (Conflicts/Breaks)"),
-            AptSet::NotHit { conflict: None, .. } => "not at all (Conflicts/Breaks)".to_string(),
-            AptSet::Not(solvable) => format!(
-                "other than {} (Conflicts/Breaks)",
+            } => format!("({field} {rel})"),
+            AptSet::NotHit {
+                field,
+                conflict: None,
+                ..
+            } => format!("({field}, any version)"),
+            AptSet::Not(field, solvable) => format!(
+                "{} ({field} a name it Provides)",
                 self.pool.resolve_solvable(*solvable).record
             ),
         }

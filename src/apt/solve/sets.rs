@@ -212,6 +212,8 @@ pub enum AptSet {
     /// `Conflicts`/`Breaks` on a real package: the versions the relation does not hit, and
     /// the declaring package itself (a package never conflicts with itself).
     NotHit {
+        /// The field it comes from.
+        field: Clash,
         /// The relation's version constraint (none hits every version).
         conflict: Option<Rel>,
         /// The declaring solvable, when it has this name.
@@ -219,7 +221,26 @@ pub enum AptSet {
     },
     /// `Conflicts`/`Breaks` on a virtual name, for one provider: every solvable of the
     /// provider's name but that one.
-    Not(SolvableId),
+    Not(Clash, SolvableId),
+}
+
+/// The field a conflict comes from: both exclude the versions they hit (they differ only in
+/// when dpkg unpacks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Clash {
+    /// `Conflicts`.
+    Conflicts,
+    /// `Breaks`.
+    Breaks,
+}
+
+impl fmt::Display for Clash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Conflicts => "Conflicts",
+            Self::Breaks => "Breaks",
+        })
+    }
 }
 
 impl VersionSet for AptSet {
