@@ -17,7 +17,7 @@ use imglock::apt::{AptIndex, Keyring, fetch_index};
 use crate::support::{Server, fixtures, library_fetcher};
 
 /// Bookworm main and bookworm-security, fetched once for the module's tests.
-fn bookworm() -> &'static AptIndex {
+pub fn bookworm() -> &'static AptIndex {
     static INDEX: OnceLock<AptIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let root = fixtures().join("debian");
@@ -120,7 +120,7 @@ fn plan(requests: &[&str]) -> Vec<Planned<'static>> {
 
 /// Whether `dependency` is met by the system: a real package at an admitted version, or a
 /// provider (an unversioned Provides only for an unversioned dependency).
-fn met(system: &HashMap<&str, &BinaryPackage>, dependency: &Dependency) -> bool {
+pub fn met(system: &HashMap<&str, &BinaryPackage>, dependency: &Dependency) -> bool {
     let admits =
         |v: &imglock::apt::Version| dependency.constraint.as_ref().is_none_or(|c| c.admits(v));
     system
@@ -138,7 +138,7 @@ fn met(system: &HashMap<&str, &BinaryPackage>, dependency: &Dependency) -> bool 
         })
 }
 
-fn check_consistent(system: &HashMap<&str, &BinaryPackage>) {
+pub fn check_consistent(system: &HashMap<&str, &BinaryPackage>) {
     for package in system.values() {
         for group in package.pre_depends.0.iter().chain(&package.depends.0) {
             let Alternatives(alternatives) = group;

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod apt_oracle;
 mod apt_solve;
 mod architecture;
 mod conda;

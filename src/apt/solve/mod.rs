@@ -5,18 +5,23 @@
 //!   relations; `Provides` (an unversioned one never satisfies a versioned dependency, Debian
 //!   Policy 7.5); `Conflicts` and `Breaks` (both exclude the versions they hit; a package never
 //!   conflicts with itself, so `Conflicts`+`Provides` of one virtual name keeps it exclusive).
-//! - Candidate order: installed first, then pin priority (500, a `-backports` suite 100), then
-//!   the latest version; among providers of a virtual name, the more important `Priority`.
+//! - apt's candidates: of each package, only its candidate version (the highest pin priority,
+//!   500, a `-backports` suite 100, then the latest version) and its installed version are
+//!   considered, as apt does (a dependency no candidate meets fails, as in apt); a request with
+//!   a version relation (`name (= version)`, like `apt-get install name=version`) opens every
+//!   version of its name. Installed first, then the candidate; among providers of a virtual
+//!   name, the more important `Priority`.
 //! - Installed packages stay (a request may upgrade one, never remove it); an installed
 //!   version no source lists is kept with the dependencies it had.
 //! - `Recommends`, when asked for, are added one round at a time as soft requirements: each
-//!   unmet group's best candidate is installed when it can be.
+//!   unmet group's best candidate is installed when it can be. So are apt's upgrades by source
+//!   package: an installed package upgraded takes along the installed packages of its source.
 //!
 //! Simplified, with one native architecture and `all`: `:any` is satisfied by a package that
 //! is `Multi-Arch: allowed` or `foreign`; a qualifier naming another architecture is never
-//! satisfied; architecture qualifiers of `Conflicts` and `Breaks` are ignored. Unlike apt,
-//! which only installs each package's candidate version, the solver may pick a lower version
-//! when the candidate cannot be installed (apt would report the conflict instead).
+//! satisfied; architecture qualifiers of `Conflicts` and `Breaks` are ignored. apt's own
+//! problem resolver is greedy; the SAT solver finds a solution whenever one exists among the
+//! same candidates, so it may succeed where apt gives up.
 
 mod error;
 mod input;
@@ -36,8 +41,8 @@ use super::index::{AptIndex, Candidate};
 use super::relation::{Alternatives, Relations};
 use super::version::Version;
 
-/// At most this many rounds of Recommends are added.
-const RECOMMENDS_ROUNDS: usize = 32;
+/// At most this many rounds of Recommends and same-source upgrades are added.
+const EXTRA_ROUNDS: usize = 32;
 
 /// One package to install.
 #[derive(Debug, Clone)]
@@ -70,7 +75,13 @@ pub fn solve<'a>(
     options: &SolveOptions,
 ) -> Result<Vec<Planned<'a>>, SolveError> {
     let requests = parse_requests(requests)?;
-    let provider = AptProvider::new(index, installed, options);
+    let every_version = requests
+        .iter()
+        .flat_map(|r| &r.group.0)
+        .filter(|d| d.constraint.is_some())
+        .map(|d| d.name.clone())
+        .collect();
+    let provider = AptProvider::new(index, installed, options, every_version);
     for request in &requests {
         check_request(&provider, request)?;
     }
@@ -89,13 +100,33 @@ pub fn solve<'a>(
     let mut solver = Solver::new(provider);
     let mut soft: Vec<SolvableId> = Vec::new();
     let mut solution = run(&mut solver, &roots, &soft, &requests)?;
-    if options.recommends {
-        for _ in 0..RECOMMENDS_ROUNDS {
-            let more = recommended(solver.provider(), &solution, &soft);
-            if more.is_empty() {
-                break;
+    let mut tried: Vec<SolvableId> = Vec::new();
+    for _ in 0..EXTRA_ROUNDS {
+        let provider = solver.provider();
+        let upgrades = same_source_upgrades(provider, installed, &solution, &tried);
+        let recommended = match options.recommends {
+            true => recommended(provider, &solution, &soft),
+            false => Vec::new(),
+        };
+        if upgrades.is_empty() && recommended.is_empty() {
+            break;
+        }
+        // An upgrade is a requirement once it is known to fit; a Recommends stays soft.
+        for upgrade in upgrades {
+            tried.push(upgrade);
+            let name = solver.provider().pool.resolve_solvable(upgrade).name;
+            let exact = solver
+                .provider()
+                .pool
+                .intern_version_set(name, AptSet::Is(upgrade));
+            roots.push(resolvo::Requirement::Single(exact).into());
+            match run(&mut solver, &roots, &soft, &requests) {
+                Ok(fits) => solution = fits,
+                Err(_) => drop(roots.pop()),
             }
-            soft.extend(more);
+        }
+        if !recommended.is_empty() {
+            soft.extend(recommended);
             solution = run(&mut solver, &roots, &soft, &requests)?;
         }
     }
@@ -226,6 +257,38 @@ fn debian_terms(explanation: &str) -> String {
             ", which conflicts with any installable versions previously reported",
             ", which rules out every version that could be installed",
         )
+}
+
+/// apt's upgrade by source package (`APT::Get::Upgrade-By-Source-Package`, on by default):
+/// when an installed package is upgraded, the other installed packages built from the same
+/// source are upgraded with it, to their candidate of that source version, when they can be.
+fn same_source_upgrades(
+    provider: &AptProvider<'_, '_>,
+    installed: &[Installed],
+    solution: &[SolvableId],
+    tried: &[SolvableId],
+) -> Vec<SolvableId> {
+    let upgraded: Vec<(&str, &Version)> = solution
+        .iter()
+        .filter(|&&s| !provider.is_installed(s))
+        .filter_map(|&s| provider.candidate(s))
+        .filter(|c| installed.iter().any(|i| i.name == c.package.name))
+        .map(|c| c.package.source_package())
+        .collect();
+    if upgraded.is_empty() {
+        return Vec::new();
+    }
+    let selected: HashSet<SolvableId> = solution.iter().copied().collect();
+    installed
+        .iter()
+        .filter_map(|package| provider.apt_candidate(&package.name))
+        .filter(|s| !selected.contains(s) && !tried.contains(s))
+        .filter(|&s| {
+            provider
+                .candidate(s)
+                .is_some_and(|c| upgraded.contains(&c.package.source_package()))
+        })
+        .collect()
 }
 
 /// The best candidate of each Recommends group the solution leaves unmet, not yet tried.

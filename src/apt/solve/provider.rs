@@ -1,6 +1,7 @@
-//! The apt index as resolvo's `DependencyProvider`: each real package name's solvables (its
-//! candidates for the native architecture and `all`, one per version, the highest-priority
-//! source's kept, plus the installed version when no source lists it), each virtual name's
+//! The apt index as resolvo's `DependencyProvider`: each real package name's solvables (as
+//! apt sees them: its candidate version, the highest pin priority's latest for the native
+//! architecture or `all`, and its installed version; every version of a name a request
+//! constrains), each virtual name's
 //! providers, dependencies as requirements (alternatives as unions, in their written order) and
 //! `Conflicts`/`Breaks` as constraints, and apt's candidate order: installed first, then pin
 //! priority, then version.
@@ -31,6 +32,8 @@ struct Named {
     /// The solvable each index candidate became (`None`: another architecture).
     by_position: Vec<Option<SolvableId>>,
     installed: Option<SolvableId>,
+    /// apt's candidate version.
+    candidate: Option<SolvableId>,
 }
 
 /// The index, the installed packages and the options, as resolvo asks for them.
@@ -42,13 +45,21 @@ pub struct AptProvider<'a, 'b> {
     installed_by_name: HashMap<&'b str, usize>,
     /// Installed packages' provides, by provided name: (installed entry, version).
     installed_provides: HashMap<&'b str, Vec<(usize, Option<Version>)>>,
+    /// Names a request constrains: every version of them is a candidate (as `apt-get install
+    /// name=version` selects one), not only apt's candidate and the installed one.
+    every_version: HashSet<String>,
     named: RefCell<HashMap<NameId, Named>>,
     virtuals: RefCell<HashMap<NameId, Vec<SolvableId>>>,
 }
 
 impl<'a, 'b> AptProvider<'a, 'b> {
     /// A provider over `index`, with `installed` in the base image.
-    pub fn new(index: &'a AptIndex, installed: &'b [Installed], options: &'b SolveOptions) -> Self {
+    pub fn new(
+        index: &'a AptIndex,
+        installed: &'b [Installed],
+        options: &'b SolveOptions,
+        every_version: HashSet<String>,
+    ) -> Self {
         let mut installed_provides: HashMap<&str, Vec<(usize, Option<Version>)>> = HashMap::new();
         for (entry, package) in installed.iter().enumerate() {
             for provided in &package.provides {
@@ -69,6 +80,7 @@ impl<'a, 'b> AptProvider<'a, 'b> {
                 .map(|(i, p)| (p.name.as_str(), i))
                 .collect(),
             installed_provides,
+            every_version,
             named: RefCell::default(),
             virtuals: RefCell::default(),
         }
@@ -102,6 +114,12 @@ impl<'a, 'b> AptProvider<'a, 'b> {
         self.package(name).installed == Some(solvable)
     }
 
+    /// apt's candidate of the real package `name`, when a source has one.
+    pub fn apt_candidate(&self, name: &str) -> Option<SolvableId> {
+        let (id, _) = self.package_solvables(name);
+        self.package(id).candidate
+    }
+
     /// The name a solvable belongs to, as Debian writes it.
     pub fn name_of(&self, solvable: SolvableId) -> &str {
         let name = self.pool.resolve_solvable(solvable).name;
@@ -128,18 +146,34 @@ impl<'a, 'b> AptProvider<'a, 'b> {
                 [native.as_str(), "all"].contains(&candidates[i].package.architecture.as_str())
             })
             .collect();
-        order.sort_by_key(|&i| {
-            (
-                -self.options.priority(self.index, candidates[i].origin),
-                candidates[i].origin,
-            )
+        // apt's candidate first: the highest pin priority, then the latest version.
+        order.sort_by(|&a, &b| {
+            let pin = |i: usize| self.options.priority(self.index, candidates[i].origin);
+            pin(b)
+                .cmp(&pin(a))
+                .then_with(|| {
+                    candidates[b]
+                        .package
+                        .version
+                        .cmp(&candidates[a].package.version)
+                })
+                .then_with(|| candidates[a].origin.cmp(&candidates[b].origin))
         });
+        let installed = self
+            .installed_by_name
+            .get(name.as_str())
+            .map(|&e| &self.installed[e].version);
+        let every_version = self.every_version.contains(name.as_str());
         let mut named = Named {
             by_position: vec![None; candidates.len()],
             ..Named::default()
         };
+        let candidate = order.first().map(|&i| &candidates[i].package.version);
         for position in order {
             let version = &candidates[position].package.version;
+            if !(every_version || Some(version) == candidate || Some(version) == installed) {
+                continue;
+            }
             let same = named
                 .solvables
                 .iter()
@@ -155,6 +189,7 @@ impl<'a, 'b> AptProvider<'a, 'b> {
                 solvable
             });
             named.by_position[position] = Some(solvable);
+            named.candidate.get_or_insert(solvable);
         }
         if let Some(&entry) = self.installed_by_name.get(name.as_str()) {
             let version = &self.installed[entry].version;

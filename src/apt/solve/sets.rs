@@ -188,15 +188,14 @@ impl Wanted {
 
 impl fmt::Display for Wanted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.qualifier {
-            Qualifier::Native => {}
-            Qualifier::Any => f.write_str(":any")?,
-            Qualifier::Foreign(arch) => write!(f, ":{arch}")?,
-        }
-        if let Some(rel) = &self.constraint {
-            write!(f, " {rel}")?;
-        }
-        Ok(())
+        let qualifier = match &self.qualifier {
+            Qualifier::Native => None,
+            Qualifier::Any => Some(":any".to_string()),
+            Qualifier::Foreign(arch) => Some(format!(":{arch}")),
+        };
+        let constraint = self.constraint.as_ref().map(ToString::to_string);
+        let parts: Vec<String> = qualifier.into_iter().chain(constraint).collect();
+        f.write_str(&parts.join(" "))
     }
 }
 

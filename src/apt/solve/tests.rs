@@ -77,13 +77,29 @@ fn names(index: &AptIndex, requests: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn depends_are_followed_at_the_latest_admitted_version() {
+fn only_the_candidate_and_installed_versions_are_considered() {
     let index = index(
-        "Package: app\nVersion: 1\nDepends: lib (>= 2), tool\n\n\
+        "Package: app\nVersion: 1\nDepends: lib (>= 2)\n\n\
          Package: lib\nVersion: 1\n\nPackage: lib\nVersion: 2\n\nPackage: lib\nVersion: 3\n\n\
          Package: tool\nVersion: 1\nPre-Depends: lib (<< 3)\n",
     );
-    assert_eq!(names(&index, &["app"]), ["app=1", "lib=2", "tool=1"]);
+    assert_eq!(names(&index, &["app"]), ["app=1", "lib=3"]);
+    // apt's candidate of lib is 3, which tool refuses: apt fails, and so does imglock.
+    let error = solve_with(&index, &[], &["app", "tool"], false)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("tool") && error.contains("lib"), "{error}");
+    // A request with a version opens every version of its name, as `apt-get install lib=2`.
+    assert_eq!(
+        names(&index, &["app", "tool", "lib (= 2)"]),
+        ["app=1", "lib=2", "tool=1"]
+    );
+    let base = [installed("lib", "1", "")];
+    assert_eq!(
+        solve_with(&index, &base, &["tool"], false).unwrap(),
+        ["tool=1"],
+        "installed 1 is kept"
+    );
 }
 
 #[test]
@@ -129,14 +145,23 @@ fn conflicts_and_breaks_exclude_the_versions_they_hit() {
     let index = index(
         "Package: app\nVersion: 1\nDepends: lib, helper\n\n\
          Package: lib\nVersion: 1\n\nPackage: lib\nVersion: 2\n\n\
-         Package: helper\nVersion: 1\nBreaks: lib (>= 2)\n\n\
+         Package: helper\nVersion: 1\nBreaks: lib (<< 2)\n\n\
          Package: enemy\nVersion: 1\nConflicts: helper\n",
     );
-    assert_eq!(names(&index, &["app"]), ["app=1", "helper=1", "lib=1"]);
+    let base = [installed("lib", "1", "")];
+    let planned = solve_with(&index, &base, &["app"], false).unwrap();
+    assert_eq!(
+        planned,
+        ["app=1", "helper=1", "lib=2"],
+        "helper's Breaks upgrades lib"
+    );
     let error = solve_with(&index, &[], &["app", "enemy"], false).unwrap_err();
     assert!(matches!(error, SolveError::Unsolvable { .. }), "{error}");
     let text = error.to_string();
-    assert!(text.contains("enemy") && text.contains("helper"), "{text}");
+    assert!(
+        text.contains("enemy 1 declares") && text.contains("helper (Conflicts, any version)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -215,16 +240,26 @@ fn recommends_are_installed_only_when_asked_and_when_they_can_be() {
 }
 
 #[test]
-fn a_backports_suite_is_taken_only_when_needed() {
+fn a_backports_suite_is_taken_only_when_asked_for() {
     let mut index =
         index("Package: tool\nVersion: 1\n\nPackage: app\nVersion: 1\nDepends: tool (>= 2)\n");
     add(
         &mut index,
         "stable-backports",
-        "Package: tool\nVersion: 2\n",
+        "Package: tool\nVersion: 2\n\nPackage: new\nVersion: 1\n",
     );
     assert_eq!(names(&index, &["tool"]), ["tool=1"]);
-    assert_eq!(names(&index, &["app"]), ["app=1", "tool=2"]);
+    assert_eq!(names(&index, &["tool (>= 2)"]), ["tool=2"]);
+    assert_eq!(
+        names(&index, &["new"]),
+        ["new=1"],
+        "only backports has it: its candidate"
+    );
+    // apt's candidate of tool is 1 (priority 500 over 100): as apt, refused.
+    let error = solve_with(&index, &[], &["app"], false)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("tool (>= 2)"), "{error}");
 }
 
 #[test]
@@ -278,4 +313,23 @@ fn any_is_met_by_multi_arch_allowed_packages_only() {
     assert_eq!(names(&index, &["script"]), ["py=3", "script=1"]);
     assert!(solve_with(&index, &[], &["other"], false).is_err());
     assert!(solve_with(&index, &[], &["plain:i386"], false).is_err());
+}
+
+#[test]
+fn an_upgrade_takes_along_the_installed_packages_of_its_source() {
+    let index = index(
+        "Package: libssl3\nSource: openssl\nVersion: 1\n\nPackage: libssl3\nSource: openssl\nVersion: 2\n\n\
+         Package: openssl\nVersion: 1\nDepends: libssl3\n\nPackage: openssl\nVersion: 2\nDepends: libssl3\n\n\
+         Package: libssl-dev\nSource: openssl\nVersion: 2\nDepends: libssl3 (= 2)\n\n\
+         Package: openssl-tools\nSource: openssl\nVersion: 1\n\n\
+         Package: openssl-tools\nSource: openssl\nVersion: 2\nDepends: not-in-any-source\n",
+    );
+    let base = [
+        installed("libssl3", "1", ""),
+        installed("openssl", "1", ""),
+        installed("openssl-tools", "1", ""),
+    ];
+    let planned = solve_with(&index, &base, &["libssl-dev"], false).unwrap();
+    // openssl-tools 2 cannot be installed: it stays at 1, as apt leaves it.
+    assert_eq!(planned, ["libssl-dev=2", "libssl3=2", "openssl=2"]);
 }
