@@ -28,6 +28,7 @@ mod input;
 mod provider;
 mod sets;
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use resolvo::{ConditionalRequirement, Problem, SolvableId, Solver, UnsolvableOrCancelled};
@@ -346,45 +347,7 @@ fn planned<'a>(
     requests: &[Request],
 ) -> Vec<Planned<'a>> {
     let selected: HashSet<SolvableId> = solution.iter().map(|&s| provider.package_of(s)).collect();
-    let mut via: BTreeMap<SolvableId, Via> = BTreeMap::new();
-    let mut queue = VecDeque::new();
-    for request in requests {
-        for solvable in satisfiers(provider, &request.group, &selected) {
-            if !via.contains_key(&solvable) {
-                via.insert(solvable, Via(vec![request.text.clone()]));
-                queue.push_back(solvable);
-            }
-        }
-    }
-    for &solvable in &selected {
-        if provider.is_installed(solvable) && !via.contains_key(&solvable) {
-            via.insert(solvable, Via::default());
-            queue.push_back(solvable);
-        }
-    }
-    while let Some(parent) = queue.pop_front() {
-        let Some(candidate) = provider.candidate(parent) else {
-            continue;
-        };
-        let package = &candidate.package;
-        let recommends = provider.options.recommends.then_some(&package.recommends.0);
-        let groups = package
-            .pre_depends
-            .0
-            .iter()
-            .chain(&package.depends.0)
-            .chain(recommends.into_iter().flatten());
-        for group in groups {
-            for child in satisfiers(provider, group, &selected) {
-                if !via.contains_key(&child) {
-                    let mut chain = via[&parent].clone();
-                    chain.0.push(provider.name_of(parent).to_string());
-                    via.insert(child, chain);
-                    queue.push_back(child);
-                }
-            }
-        }
-    }
+    let via = chains(provider, &selected, requests);
     let mut out: Vec<Planned<'a>> = selected
         .iter()
         .filter(|&&s| !provider.is_installed(s))
@@ -401,6 +364,52 @@ fn planned<'a>(
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// A shortest chain to each selected package, walking breadth-first from the requests (then
+/// from the installed packages, for what only they need).
+fn chains(
+    provider: &AptProvider<'_, '_>,
+    selected: &HashSet<SolvableId>,
+    requests: &[Request],
+) -> BTreeMap<SolvableId, Via> {
+    let mut via: BTreeMap<SolvableId, Via> = BTreeMap::new();
+    let mut queue = VecDeque::new();
+    let reach = |via: &mut BTreeMap<SolvableId, Via>, queue: &mut VecDeque<_>, solvable, chain| {
+        if let Entry::Vacant(slot) = via.entry(solvable) {
+            slot.insert(chain);
+            queue.push_back(solvable);
+        }
+    };
+    for request in requests {
+        for solvable in satisfiers(provider, &request.group, selected) {
+            reach(
+                &mut via,
+                &mut queue,
+                solvable,
+                Via(vec![request.text.clone()]),
+            );
+        }
+    }
+    for &solvable in selected.iter().filter(|&&s| provider.is_installed(s)) {
+        reach(&mut via, &mut queue, solvable, Via::default());
+    }
+    while let Some(parent) = queue.pop_front() {
+        let Some(candidate) = provider.candidate(parent) else {
+            continue;
+        };
+        let package = &candidate.package;
+        let recommends = provider.options.recommends.then_some(&package.recommends.0);
+        let groups = package.pre_depends.0.iter().chain(&package.depends.0);
+        for group in groups.chain(recommends.into_iter().flatten()) {
+            for child in satisfiers(provider, group, selected) {
+                let mut chain = via[&parent].clone();
+                chain.0.push(provider.name_of(parent).to_string());
+                reach(&mut via, &mut queue, child, chain);
+            }
+        }
+    }
+    via
 }
 
 #[cfg(test)]
