@@ -14,14 +14,19 @@
 //! - Installed packages stay (a request may upgrade one, never remove it); an installed
 //!   version no source lists is kept with the dependencies it had.
 //! - `Recommends`, when asked for, are added one round at a time as soft requirements: each
-//!   unmet group's best candidate is installed when it can be. So are apt's upgrades by source
-//!   package: an installed package upgraded takes along the installed packages of its source.
+//!   unmet group's best candidate is installed when it can be. apt's upgrade by source package
+//!   is added the same way, as requirements kept when they fit: an installed package upgraded
+//!   takes along the installed packages of its source.
 //!
 //! Simplified, with one native architecture and `all`: `:any` is satisfied by a package that
 //! is `Multi-Arch: allowed` or `foreign`; a qualifier naming another architecture is never
 //! satisfied; architecture qualifiers of `Conflicts` and `Breaks` are ignored. apt's own
-//! problem resolver is greedy; the SAT solver finds a solution whenever one exists among the
-//! same candidates, so it may succeed where apt gives up.
+//! problem resolver is greedy and depth-first; the SAT solver finds a solution whenever one
+//! exists among the same candidates, so it may succeed where apt gives up, and where a
+//! dependency can be met several ways (alternatives, providers, a real package a provider
+//! already stands in for) it may choose otherwise than apt's walk order does (two of the twelve
+//! recorded oracle requests, tests/it/apt_oracle.rs). A request naming a virtual package with
+//! several providers takes the first in that order, where apt asks the user to pick one.
 
 mod error;
 mod input;
