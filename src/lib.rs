@@ -42,6 +42,7 @@ pub(crate) mod registry;
 pub mod repository;
 pub mod resolve;
 pub(crate) mod spec;
+pub(crate) mod suggest;
 pub(crate) mod support;
 pub(crate) mod toml_nesting;
 pub mod verify;

@@ -100,6 +100,11 @@ impl AptIndex {
             .join(&candidate.package.filename)
     }
 
+    /// Every package name (not virtual ones) the indexes hold, in no particular order.
+    pub fn package_names(&self) -> impl Iterator<Item = &str> {
+        self.packages.keys().map(String::as_str)
+    }
+
     /// How many package names (not virtual ones) the indexes hold.
     pub fn names(&self) -> usize {
         self.packages.len()

@@ -4,7 +4,8 @@
 //! files ([`release`]) and their OpenPGP signatures ([`signature`]), and fetching every
 //! source's verified metadata into one [`AptIndex`] ([`fetch`], [`index`]).
 //!
-//! Not yet registered as an ecosystem: resolution, locking and install steps come next.
+//! Resolution of a layer's requests over the index is [`solve`]. Not yet registered as an
+//! ecosystem: locking and install steps come next.
 
 pub mod deb822;
 mod error;
@@ -14,6 +15,7 @@ pub mod packages;
 pub mod relation;
 pub mod release;
 pub mod signature;
+pub mod solve;
 pub mod sources;
 pub mod version;
 

@@ -560,18 +560,9 @@ impl Walk<'_> {
 
     /// The closest known name, for a misspelling.
     fn suggest(&self, name: &str) -> Option<String> {
-        let lower = name.to_lowercase();
-        self.repositories
-            .iter()
-            .flat_map(|index| index.names())
-            .map(|candidate| {
-                (
-                    strsim::jaro_winkler(&lower, &candidate.to_lowercase()),
-                    candidate,
-                )
-            })
-            .filter(|(score, _)| *score >= 0.85)
-            .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
-            .map(|(_, candidate)| candidate.to_string())
+        crate::suggest::closest(
+            name,
+            self.repositories.iter().flat_map(|index| index.names()),
+        )
     }
 }

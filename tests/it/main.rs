@@ -6,6 +6,8 @@ mod support;
 
 mod apt;
 mod apt_mirror;
+mod apt_oracle;
+mod apt_solve;
 mod architecture;
 mod base_image;
 mod base_spec;

@@ -1,0 +1,18 @@
+//! "Did you mean": the known name closest to a misspelled one (Jaro-Winkler similarity of at
+//! least 0.85, case-insensitive; ties go to the name that sorts first).
+
+/// The name of `known` closest to `name`, when one is close enough.
+pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let lower = name.to_lowercase();
+    known
+        .into_iter()
+        .map(|candidate| {
+            (
+                strsim::jaro_winkler(&lower, &candidate.to_lowercase()),
+                candidate,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, candidate)| candidate.to_string())
+}
