@@ -2,7 +2,7 @@
 //! without a daemon, so the layers above can treat it as fixed pins.
 //!
 //! The image comes from an OCI registry ([`registry`], through `oci-client`, its blobs cached
-//! by digest) or from a local OCI layout, OCI archive or `docker save` tar ([`reference`] says
+//! by digest) or from a local OCI layout, OCI archive or `docker save` tar ([`mod@reference`] says
 //! how a spec names each). Either way its files are read by the one streaming, whiteout-aware
 //! image reader `verify` uses ([`crate::image`]), asking only for the files [`wanted`] names;
 //! [`contents`] turns them into [`BaseContents`]: dpkg's installed packages ([`dpkg`]), the
