@@ -20,6 +20,8 @@ command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 # A real OCI registry on loopback: the base image is read from it over the distribution API.
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+# The registry's token server signs its tokens with the openssl command.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 # Real Maven (and the dependency plugin, from Debian's own plugin repository) is the Maven oracle.
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 [ -d /usr/share/maven-repo/org/apache/maven/plugins/maven-dependency-plugin ] ||
