@@ -406,7 +406,7 @@ fn a_tampered_packages_index_fails_on_its_sha256_naming_both() {
     let mut tampered = std::fs::read(directory.join("Packages.xz")).unwrap();
     let middle = tampered.len() / 2;
     tampered[middle] ^= 1;
-    for entry in walk(&directory) {
+    for entry in support::walk(&directory) {
         std::fs::write(entry, &tampered).unwrap();
     }
     let cache = tempfile::tempdir().unwrap();
@@ -426,20 +426,6 @@ fn a_tampered_packages_index_fails_on_its_sha256_naming_both() {
         message.contains(expected_sha256.as_str()) && message.contains(actual_sha256.as_str()),
         "{message}"
     );
-}
-
-/// Every file below `directory`.
-fn walk(directory: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(directory).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[test]

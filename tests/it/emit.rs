@@ -380,7 +380,7 @@ fn written_files_honour_the_umask() {
         let mode =
             |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         let mut written = vec![work.path().join("imglock.lock")];
-        for entry in walk(&work.path().join("out")) {
+        for entry in support::walk(&work.path().join("out")) {
             written.push(entry);
         }
         assert!(written.len() > 2, "{written:?}");
@@ -394,18 +394,4 @@ fn written_files_honour_the_umask() {
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
-}
-
-/// Every regular file under `dir`.
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

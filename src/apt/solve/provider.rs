@@ -126,6 +126,26 @@ impl<'a, 'b> AptProvider<'a, 'b> {
         self.pool.resolve_package_name(name).as_str()
     }
 
+    /// The solvable of the name `id` at `version`: the one `named` already has, else a new one
+    /// made from `record`.
+    fn solvable_at(
+        &self,
+        id: NameId,
+        named: &mut Named,
+        version: &Version,
+        record: impl FnOnce() -> Record,
+    ) -> SolvableId {
+        let existing = named
+            .solvables
+            .iter()
+            .copied()
+            .find(|&s| self.pool.resolve_solvable(s).record.version() == Some(version));
+        existing.unwrap_or_else(|| {
+            let solvable = self.pool.intern_solvable(id, record());
+            named.solvables.push(solvable);
+            solvable
+        })
+    }
     /// The solvables of the real package `name`, created on first use.
     pub fn package_solvables(&self, name: &str) -> (NameId, Vec<SolvableId>) {
         let id = self
@@ -174,39 +194,20 @@ impl<'a, 'b> AptProvider<'a, 'b> {
             if !(every_version || Some(version) == candidate || Some(version) == installed) {
                 continue;
             }
-            let same = named
-                .solvables
-                .iter()
-                .copied()
-                .find(|&s| self.pool.resolve_solvable(s).record.version() == Some(version));
-            let solvable = same.unwrap_or_else(|| {
-                let record = Record::Candidate {
-                    position,
-                    version: version.clone(),
-                };
-                let solvable = self.pool.intern_solvable(id, record);
-                named.solvables.push(solvable);
-                solvable
+            let solvable = self.solvable_at(id, &mut named, version, || Record::Candidate {
+                position,
+                version: version.clone(),
             });
             named.by_position[position] = Some(solvable);
             named.candidate.get_or_insert(solvable);
         }
         if let Some(&entry) = self.installed_by_name.get(name.as_str()) {
             let version = &self.installed[entry].version;
-            let listed = named
-                .solvables
-                .iter()
-                .copied()
-                .find(|&s| self.pool.resolve_solvable(s).record.version() == Some(version));
-            named.installed = Some(listed.unwrap_or_else(|| {
-                let record = Record::Installed {
-                    entry,
-                    version: version.clone(),
-                };
-                let solvable = self.pool.intern_solvable(id, record);
-                named.solvables.push(solvable);
-                solvable
-            }));
+            let installed = self.solvable_at(id, &mut named, version, || Record::Installed {
+                entry,
+                version: version.clone(),
+            });
+            named.installed = Some(installed);
         }
         self.named.borrow_mut().insert(id, named.clone());
         named
