@@ -1,15 +1,23 @@
 //! The container engines an isolated metadata build runs in, in the order they are preferred
 //! (buildah, podman, docker), and how each runs a throwaway container with no network.
+//!
+//! A buildah container is made, run and removed in three commands, so a process killed between
+//! them leaves its container behind (a copy of the base image, with `vfs` storage). Each is
+//! named `imglock-build-<process id>-<n>`, and each build first removes those whose process no
+//! longer runs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Where a container gets a tmpfs: the hook unpacks the build dependencies and the sdist into
 /// it, many small files the container's own file system is slow to take (with buildah's `vfs`
 /// storage, unpacking setuptools and PyYAML 5.3.1 took 0.7 s there, 0.13 s in memory).
 pub const SCRATCH: &str = "/tmp";
+
+/// The start of the name of every buildah container a build makes.
+const CONTAINER_PREFIX: &str = "imglock-build-";
 
 /// How long a container may run: at most `limit`, and not once `stop` is set.
 #[derive(Debug, Clone, Copy)]
@@ -102,8 +110,12 @@ impl ContainerEngine {
         match self {
             Self::Buildah => {
                 let program = self.program();
+                remove_dead_containers(program);
+                let name = container_name();
                 let from = run_for(
-                    Command::new(program).args(["from", "--pull=never", "--quiet", image]),
+                    Command::new(program)
+                        .args(["from", "--pull=never", "--quiet", "--name"])
+                        .args([&name, image]),
                     program,
                     // Never stopped halfway: the container it makes must be known to be removed.
                     Until {
@@ -147,6 +159,53 @@ impl ContainerEngine {
             ),
         }
     }
+}
+
+/// A new container name of this process: [`CONTAINER_PREFIX`], its id and a counter.
+fn container_name() -> String {
+    static MADE: AtomicUsize = AtomicUsize::new(0);
+    let n = MADE.fetch_add(1, Ordering::Relaxed);
+    format!("{CONTAINER_PREFIX}{}-{n}", std::process::id())
+}
+
+/// Removes the build containers of processes that no longer run (killed between making a
+/// container and removing it). Failing to list or remove them only leaves them there.
+fn remove_dead_containers(program: &str) {
+    let Ok(listed) = Command::new(program)
+        .args(["containers", "--format", "{{.ContainerName}}"])
+        .stderr(Stdio::null())
+        .output()
+    else {
+        return;
+    };
+    let dead: Vec<&str> = std::str::from_utf8(&listed.stdout)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|name| owner(name).is_some_and(|pid| !runs(pid)))
+        .collect();
+    if !dead.is_empty() {
+        let _ = Command::new(program)
+            .arg("rm")
+            .args(&dead)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The process id a build container's name carries, if it is one (see [`container_name`]).
+fn owner(name: &str) -> Option<i32> {
+    let (pid, n) = name.strip_prefix(CONTAINER_PREFIX)?.split_once('-')?;
+    n.parse::<usize>().ok()?;
+    pid.parse().ok()
+}
+
+/// Whether the process `pid` runs (a process of another user counts).
+fn runs(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks that the process exists; it has no preconditions.
+    let sent = unsafe { libc::kill(pid, 0) } == 0;
+    sent || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// A command running `program` in an empty network namespace of its own when this process may

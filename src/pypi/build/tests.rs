@@ -278,3 +278,43 @@ fn no_build_options_and_a_missing_engine_refuse_before_anything_runs() {
         "{error}"
     );
 }
+
+#[test]
+fn a_container_a_killed_build_left_is_removed_by_the_next_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(builder) = builder(&dir.path().join("cache")) else {
+        return;
+    };
+    // A process that ran and is gone: the container of a build killed before its removal.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let leftover = format!("imglock-build-{pid}-0");
+    let buildah = |args: &[&str]| {
+        std::process::Command::new("buildah")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let made = buildah(&[
+        "from",
+        "--pull=never",
+        "--quiet",
+        "--name",
+        &leftover,
+        BASE_IMAGE,
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let setup = "from setuptools import setup\nsetup(name='leftover', version='1.0')\n";
+    build_legacy(&builder, dir.path(), "leftover", &[("setup.py", setup)]).unwrap();
+    let listed = buildah(&["containers", "--format", "{{.ContainerName}}"]);
+    let names = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        !names.lines().any(|name| name.trim() == leftover),
+        "{leftover} is still there:\n{names}"
+    );
+}
