@@ -106,8 +106,7 @@ impl Cache {
     pub(crate) fn http_get(&self, url: &str) -> Option<HttpEntry> {
         let entry = read_entry(&self.http_path(url)).ok()?;
         let end = entry.iter().position(|byte| *byte == b'\n')?;
-        let validators: Validators = serde_json::from_slice(&entry[..end]).ok()?;
-        (validators.url == url).then_some(())?;
+        let validators = validators_of(&entry[..end], url)?;
         if let Some(seconds) = validators.absent_since {
             return Some(HttpEntry::Absent(
                 SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
@@ -127,8 +126,7 @@ impl Cache {
         let read =
             std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut line);
         read.is_ok()
-            && serde_json::from_slice::<Validators>(line.trim_ascii_end())
-                .is_ok_and(|v| v.url == url && v.absent_since.is_none())
+            && validators_of(line.trim_ascii_end(), url).is_some_and(|v| v.absent_since.is_none())
     }
 
     /// Whether the cache holds an entry for `url`, usable or not: an entry [`Self::http_get`]
@@ -224,6 +222,13 @@ impl Cache {
     pub(crate) fn remember_artifact(&self, url: &str, sha256: &str) -> std::io::Result<()> {
         write_entry(&self.url_key_path(url), sha256.as_bytes())
     }
+}
+
+/// The validators of an entry's first `line`, when they are those of `url` (another URL whose
+/// key collides, or a damaged line, is no entry of it).
+fn validators_of(line: &[u8], url: &str) -> Option<Validators> {
+    let validators: Validators = serde_json::from_slice(line).ok()?;
+    (validators.url == url).then_some(validators)
 }
 
 /// The entry cached at `path`: mapped when it is large, else read.

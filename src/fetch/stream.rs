@@ -2,8 +2,8 @@
 //! blocking pool, is handed to the caller, on its own thread, as soon as it lands, and the caller
 //! may ask for more while the rest are in flight — no batch waits for its slowest member, and
 //! the caller's thread spends its time only on what the answers lead to. Artifacts the answers
-//! show will be wanted can be downloaded alongside ([`Stream::warm`]), into the cache, so the
-//! downloads after resolution find them there.
+//! show will be wanted can be downloaded alongside ([`Stream::warm`]): the downloads after
+//! resolution take their outcomes instead of asking again.
 
 use std::pin::Pin;
 
@@ -24,7 +24,7 @@ type Warming<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 pub(crate) struct Stream<'a, K, T> {
     fetcher: &'a Fetcher,
     running: FuturesUnordered<Running<'a, K, T>>,
-    /// Downloads nobody waits for: they only fill the cache.
+    /// Downloads started early, whose outcomes [`Fetcher::download_all`] takes later.
     warming: FuturesUnordered<Warming<'a>>,
     parse: fn(Body) -> T,
     bar: ProgressBar,

@@ -3,8 +3,8 @@
 //! at a time), and, when the walk follows dependencies, the POMs of its model's dependencies — so
 //! no request waits for an unrelated one. A model's build is tried again each time a POM it missed
 //! lands (so what that POM leads to is asked for at once), and once built it is kept: it is never
-//! built twice. The artifact of each dependency followed starts downloading into the cache as soon
-//! as its POM is read, so that the downloads after resolution find most of them there.
+//! built twice. The artifact of each dependency followed starts downloading as soon as its POM is
+//! read, and the downloads after resolution take those outcomes instead of asking again.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
