@@ -2,6 +2,7 @@
 //! [`PackageDetails`] its ecosystem adds (each variant defined in its ecosystem's folder), a
 //! [`Pin`] of a version already locked, and the words diffs and settings are told in.
 
+use crate::apt::details::AptDetails;
 use crate::conda::build::CondaBuild;
 use crate::cran::details::RDetails;
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
@@ -13,6 +14,7 @@ use crate::pypi::details::PypiDetails;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
+    Apt,
     Cran,
     Bioconductor,
     Pypi,
@@ -24,6 +26,7 @@ impl Ecosystem {
     /// Its spelling in the lock, in reports and in the spec's keys.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Apt => "apt",
             Self::Cran => "cran",
             Self::Bioconductor => "bioconductor",
             Self::Pypi => "pypi",
@@ -32,9 +35,10 @@ impl Ecosystem {
         }
     }
 
-    /// How messages name its packages: "R", "Python", "conda", "Maven".
+    /// How messages name its packages: "Debian", "R", "Python", "conda", "Maven".
     pub fn packages_name(self) -> &'static str {
         match self {
+            Self::Apt => "Debian",
             Self::Cran | Self::Bioconductor => "R",
             Self::Pypi => "Python",
             Self::Conda => "conda",
@@ -88,6 +92,8 @@ pub type PreferredBuilds = std::collections::BTreeMap<(Ecosystem, String, String
 /// package, each with only its own facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PackageDetails {
+    /// Debian packages (.deb files from apt repositories).
+    Apt(AptDetails),
     /// CRAN and Bioconductor packages.
     R(RDetails),
     Pypi(PypiDetails),
@@ -99,6 +105,7 @@ impl PackageDetails {
     /// Takes the fields of `ecosystem`'s packages from a package table of the lock.
     pub fn read(ecosystem: Ecosystem, fields: &mut PackageFields) -> Result<Self, String> {
         Ok(match ecosystem {
+            Ecosystem::Apt => Self::Apt(AptDetails::read(fields)?),
             Ecosystem::Cran | Ecosystem::Bioconductor => Self::R(RDetails::read(fields)?),
             Ecosystem::Pypi => Self::Pypi(PypiDetails::read(fields)?),
             Ecosystem::Conda => Self::Conda(CondaBuild::read(fields)?),
@@ -109,6 +116,7 @@ impl PackageDetails {
     /// Writes the fields that go in `slot` of the package's lock table.
     pub fn write(&self, slot: Slot, out: &mut FieldWriter<'_>) {
         match self {
+            Self::Apt(details) => details.write(slot, out),
             Self::R(details) => details.write(slot, out),
             Self::Pypi(details) => details.write(slot, out),
             Self::Conda(build) => build.write(slot, out),
@@ -157,6 +165,14 @@ impl PackageDetails {
     pub fn pypi(&self) -> Option<&PypiDetails> {
         match self {
             Self::Pypi(details) => Some(details),
+            _ => None,
+        }
+    }
+
+    /// A Debian package's details.
+    pub fn apt(&self) -> Option<&AptDetails> {
+        match self {
+            Self::Apt(details) => Some(details),
             _ => None,
         }
     }

@@ -44,6 +44,18 @@ impl Arch {
         }
     }
 
+    /// Debian's name for it (`dpkg --print-architecture`), which apt's indexes are per.
+    pub fn debian(self) -> &'static str {
+        match self {
+            Self::Amd64 => "amd64",
+            Self::Arm64 => "arm64",
+            Self::Ppc64le => "ppc64el",
+            Self::S390x => "s390x",
+            Self::Arm => "armhf",
+            Self::I386 => "i386",
+        }
+    }
+
     /// conda's subdir for it, where conda publishes packages for it.
     pub fn conda_subdir(self) -> Option<&'static str> {
         match self {

@@ -5,9 +5,10 @@
 use crate::package::Ecosystem;
 use crate::support::EcosystemSupport;
 
-/// Every ecosystem folder, in the order their steps appear in a layer of the Dockerfile: R,
-/// Python, conda, Maven.
-pub static ALL: [&dyn EcosystemSupport; 4] = [
+/// Every ecosystem folder, in the order their steps appear in a layer of the Dockerfile:
+/// Debian packages (the system libraries the others need), R, Python, conda, Maven.
+pub static ALL: [&dyn EcosystemSupport; 5] = [
+    &crate::apt::support::Apt,
     &crate::cran::support::R,
     &crate::pypi::support::Python,
     &crate::conda::support::Conda,
@@ -17,6 +18,7 @@ pub static ALL: [&dyn EcosystemSupport; 4] = [
 /// The folder that serves `ecosystem`'s packages.
 pub fn support(ecosystem: Ecosystem) -> &'static dyn EcosystemSupport {
     match ecosystem {
+        Ecosystem::Apt => &crate::apt::support::Apt,
         Ecosystem::Cran | Ecosystem::Bioconductor => &crate::cran::support::R,
         Ecosystem::Pypi => &crate::pypi::support::Python,
         Ecosystem::Conda => &crate::conda::support::Conda,

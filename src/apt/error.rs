@@ -206,6 +206,43 @@ pub enum AptError {
         url: String,
     },
 
+    /// Neither the spec nor the base image names an apt source.
+    #[error(
+        "neither `[repositories] apt` nor the base image `{base}` (its /etc/apt/sources.list and sources.list.d) names an apt source: add one, like `[repositories] apt = [\"http://deb.debian.org/debian bookworm main\"]`"
+    )]
+    NoSources {
+        /// The base image.
+        base: String,
+    },
+
+    /// The base image was not read, so what it has installed is unknown.
+    #[error(
+        "the spec installs Debian packages on `{base}`, whose installed packages could not be read"
+    )]
+    NoBase {
+        /// The base image.
+        base: String,
+    },
+
+    /// A source file of the base image that is not UTF-8.
+    #[error("the base image's `{path}` is not UTF-8 text")]
+    SourcesNotText {
+        /// Its path in the image.
+        path: String,
+    },
+
+    /// An installed package of the base image whose dpkg record does not read.
+    #[error("the base image's dpkg status lists `{name}` with a {what} that does not read")]
+    Installed {
+        /// The package.
+        name: String,
+        /// `version` or `Provides`.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: FieldError,
+    },
+
     /// Fetching failed.
     #[error("could not fetch the apt metadata")]
     Fetch(#[from] crate::fetch::FetchErrors),

@@ -8,15 +8,20 @@
 //! ecosystem: locking and install steps come next.
 
 pub mod deb822;
+pub mod details;
 mod error;
 pub mod fetch;
 pub mod index;
+mod inventory;
 pub mod packages;
 pub mod relation;
 pub mod release;
+mod resolver;
 pub mod signature;
 pub mod solve;
 pub mod sources;
+pub mod spec;
+pub mod support;
 pub mod version;
 
 pub use error::{AptError, FieldError};

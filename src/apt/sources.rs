@@ -35,6 +35,9 @@ pub struct AptSource {
     pub architectures: Vec<String>,
     /// The keys its Release must be signed with, when named.
     pub signed_by: Option<SignedBy>,
+    /// Whether a Release past its `Valid-Until` is refused (`check-valid-until=no` turns it off,
+    /// as for snapshot.debian.org's archives, which are expired by design).
+    pub check_valid_until: bool,
 }
 
 impl AptSource {
@@ -144,6 +147,9 @@ pub fn parse_deb822(text: &str, file: &str) -> Result<Vec<AptSource>, AptError> 
         if let Some(signed_by) = stanza.get("Signed-By") {
             options.signed_by = Some(parse_signed_by(signed_by));
         }
+        if let Some(check) = stanza.get("Check-Valid-Until") {
+            options.ignore_valid_until = is_no(check);
+        }
         let components = words("Components");
         for uri in words("URIs") {
             for suite in words("Suites") {
@@ -185,11 +191,17 @@ fn parse_signed_by(value: &str) -> SignedBy {
     }
 }
 
+/// Whether an option's value is apt's no (`no`, `false`, `0`).
+fn is_no(value: &str) -> bool {
+    matches!(value.to_ascii_lowercase().as_str(), "no" | "false" | "0")
+}
+
 /// The options of a source line being read.
 #[derive(Debug, Clone, Default)]
 struct Options {
     architectures: Vec<String>,
     signed_by: Option<SignedBy>,
+    ignore_valid_until: bool,
 }
 
 impl Options {
@@ -203,6 +215,7 @@ impl Options {
                 self.architectures = value.split(',').map(str::to_string).collect();
             }
             "signed-by" => self.signed_by = Some(parse_signed_by(value)),
+            "check-valid-until" => self.ignore_valid_until = is_no(value),
             "trusted" if value == "yes" => {
                 return Err(
                     "`trusted=yes` turns off signature checks, which imglock never does; name the repository's keyring with `signed-by=`"
@@ -248,6 +261,7 @@ impl Options {
             components: components.iter().map(|c| (*c).to_string()).collect(),
             architectures: self.architectures,
             signed_by: self.signed_by,
+            check_valid_until: !self.ignore_valid_until,
         })
     }
 }

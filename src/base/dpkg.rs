@@ -27,7 +27,7 @@ pub struct DpkgPackage {
 
 /// The installed packages of the status file at `path`; a paragraph that cannot be read is a
 /// warning.
-pub(super) fn read_status(path: &str, text: &str, warnings: &mut Vec<String>) -> Vec<DpkgPackage> {
+pub(crate) fn read_status(path: &str, text: &str, warnings: &mut Vec<String>) -> Vec<DpkgPackage> {
     let records = match dcf::parse(text) {
         Ok(records) => records,
         Err(error) => {

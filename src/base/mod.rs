@@ -10,7 +10,7 @@
 //! packages, and apt's sources and keyrings.
 
 mod contents;
-mod dpkg;
+pub(crate) mod dpkg;
 mod reference;
 mod registry;
 mod remembered;

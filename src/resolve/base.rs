@@ -72,7 +72,8 @@ fn unpinned(reference: &BaseReference) -> BaseReference {
     unpinned
 }
 
-/// Whether the spec needs to know what the base holds: a local base is always read.
+/// Whether the spec needs to know what the base holds: a local base is always read, and so is
+/// the base of Debian packages (its dpkg status, apt sources and keyrings).
 fn needs_contents(spec: &Spec, reference: &BaseReference) -> bool {
     let installs = |wanted: fn(Ecosystem) -> bool| {
         spec.layers
@@ -80,6 +81,7 @@ fn needs_contents(spec: &Spec, reference: &BaseReference) -> bool {
             .any(|l| l.requirements.iter().any(|r| wanted(r.kind)))
     };
     matches!(reference, BaseReference::Local { .. })
+        || installs(|kind| kind == Ecosystem::Apt)
         || (spec.image.r.version.is_none() && installs(Ecosystem::is_r))
         || (spec.image.pypi.python.is_none() && installs(|kind| kind == Ecosystem::Pypi))
 }

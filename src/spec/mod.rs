@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::apt::spec::{AptLayer, AptRepositories};
 use crate::conda::spec::{CondaImage, CondaRepositories};
 use crate::cran::spec::{RImage, RRepositories};
 use crate::maven::spec::{MavenLayer, MavenRepositories};
@@ -65,6 +66,9 @@ pub struct Image {
 /// each ecosystem's repositories.
 #[derive(Debug, Clone, Serialize)]
 pub struct Repositories {
+    /// apt's sources and keyrings.
+    #[serde(flatten)]
+    pub apt: AptRepositories,
     /// CRAN's and Bioconductor's.
     #[serde(flatten)]
     pub r: RRepositories,
@@ -89,6 +93,9 @@ pub struct Layer {
     /// Maven's settings of the layer.
     #[serde(flatten)]
     pub maven: MavenLayer,
+    /// apt's settings of the layer.
+    #[serde(flatten)]
+    pub apt: AptLayer,
 }
 
 /// One requirement string of a layer and where it was written.

@@ -7,6 +7,7 @@ use toml::Spanned;
 
 use super::wire;
 use super::{Image, Layer, Location, Repositories, RequirementEntry, Spec, SpecError};
+use crate::apt::spec::{AptLayer, AptRepositories};
 use crate::base::BaseReference;
 use crate::conda::spec::{CondaImage, CondaRepositories};
 use crate::cran::spec::{RImage, RRepositories};
@@ -18,7 +19,8 @@ use crate::pypi::spec::{PypiImage, PypiRepositories};
 
 /// The order a layer's requirement lists are read in (and hashed in). Each ecosystem's lists are
 /// found by the exhaustive `match` in [`ecosystem_requirements`].
-const REQUIREMENT_LISTS: [Ecosystem; 5] = [
+const REQUIREMENT_LISTS: [Ecosystem; 6] = [
+    Ecosystem::Apt,
     Ecosystem::Cran,
     Ecosystem::Bioconductor,
     Ecosystem::Pypi,
@@ -133,7 +135,10 @@ fn parse_repositories(
         repositories.bioconductor,
     )
     .map_err(|problem| source.spanned_error(problem))?;
+    let apt = AptRepositories::parse(repositories.apt, list(repositories.apt_keyring))
+        .map_err(|problem| source.spanned_error(problem))?;
     Ok(Repositories {
+        apt,
         r,
         pypi: PypiRepositories {
             indexes: list(repositories.pypi),
@@ -188,10 +193,14 @@ fn parse_layer(
         .any(|r| r.kind == Ecosystem::Maven && !r.provided);
     let maven = MavenLayer::parse(layer.maven_target, installs_maven, &name, layer.name.span())
         .map_err(|problem| source.spanned_error(problem))?;
+    let apt = AptLayer {
+        recommends: layer.apt_recommends.unwrap_or(false),
+    };
     Ok(Layer {
         name,
         requirements,
         maven,
+        apt,
     })
 }
 
@@ -219,6 +228,7 @@ fn ecosystem_requirements(
         )
     };
     match ecosystem {
+        Ecosystem::Apt => layer.apt.iter().map(plain).collect(),
         Ecosystem::Cran => layer.cran.iter().map(plain).collect(),
         Ecosystem::Bioconductor => layer.bioconductor.iter().map(plain).collect(),
         Ecosystem::Pypi => layer.pypi.iter().map(plain).collect(),

@@ -39,6 +39,8 @@ pub(super) struct Image {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Repositories {
+    pub apt: Option<Spanned<Vec<String>>>,
+    pub apt_keyring: Option<OneOrMany>,
     pub cran: Option<OneOrMany>,
     pub bioconductor: Option<Spanned<String>>,
     pub pypi: Option<OneOrMany>,
@@ -69,6 +71,9 @@ impl OneOrMany {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Layer {
     pub name: Spanned<String>,
+    #[serde(default)]
+    pub apt: Vec<Spanned<String>>,
+    pub apt_recommends: Option<bool>,
     #[serde(default)]
     pub cran: Vec<Spanned<String>>,
     #[serde(default)]
