@@ -83,7 +83,7 @@ mod tests {
             (Ordering::Greater, ChangeLevel::Patch)
         );
         assert_eq!(
-            change("2.9.14+dfsg-1.3~deb12u1", "2.9.14+dfsg-1.3"),
+            change("2.9.14+dfsg-1.3", "2.9.14+dfsg-1.3~deb12u1"),
             (Ordering::Less, ChangeLevel::Other)
         );
         assert_eq!(change("1.0-1", "1:0.9-1"), (Ordering::Greater, ChangeLevel::Major));

@@ -197,6 +197,7 @@ fn url() -> impl Strategy<Value = String> {
 
 fn package() -> impl Strategy<Value = SketchPackage> {
     let ecosystem = proptest::sample::select(vec![
+        Ecosystem::Apt,
         Ecosystem::Cran,
         Ecosystem::Bioconductor,
         Ecosystem::Pypi,
@@ -339,6 +340,10 @@ impl SketchPackage {
                 "build = {detail}\nbuild-number = 0\nsubdir = \"linux-64\"\ndepends = [{detail}]"
             ),
             Ecosystem::Maven => writeln!(out, "via = [{detail}]"),
+            Ecosystem::Apt => writeln!(
+                out,
+                "architecture = \"amd64\"\nsource = {detail}\nsuite = \"bookworm\"\nvia = [{detail}]"
+            ),
         };
     }
 }
