@@ -41,7 +41,11 @@ impl Inventory for AptInventory {
             .map(|p| ((p.name.clone(), p.architecture.clone()), p))
             .collect();
         for layer in &lock.layers {
-            for package in layer.packages.iter().filter(|p| p.ecosystem == Ecosystem::Apt) {
+            for package in layer
+                .packages
+                .iter()
+                .filter(|p| p.ecosystem == Ecosystem::Apt)
+            {
                 let architecture = package
                     .details
                     .apt()

@@ -39,12 +39,10 @@ impl AptPackages {
     /// The resolver, its indexes fetched; `None` when no layer asks for Debian packages.
     pub fn load(inputs: ResolverInputs<'_>) -> Result<Option<Self>, AptError> {
         let spec = inputs.spec;
-        let asks = spec.layers.iter().any(|layer| {
-            layer
-                .requirements
-                .iter()
-                .any(|r| r.kind == Ecosystem::Apt)
-        });
+        let asks = spec
+            .layers
+            .iter()
+            .any(|layer| layer.requirements.iter().any(|r| r.kind == Ecosystem::Apt));
         if !asks {
             return Ok(None);
         }
@@ -126,10 +124,9 @@ impl AptPackages {
                 source_version: (source_version != &planned.version)
                     .then(|| source_version.to_string()),
                 suite: origin.suite.clone(),
-                via: match requested {
-                    true => Vec::new(),
-                    false => planned.via.0.clone(),
-                },
+                // The chain's first entry is the request as written; the rest are the packages
+                // from the requested one down to the one that needs this package.
+                via: planned.via.0.iter().skip(1).cloned().collect(),
             }),
         })
     }

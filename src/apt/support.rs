@@ -86,9 +86,18 @@ mod tests {
             change("2.9.14+dfsg-1.3", "2.9.14+dfsg-1.3~deb12u1"),
             (Ordering::Less, ChangeLevel::Other)
         );
-        assert_eq!(change("1.0-1", "1:0.9-1"), (Ordering::Greater, ChangeLevel::Major));
-        assert_eq!(change("4.2.2-1", "4.3.0-1"), (Ordering::Greater, ChangeLevel::Minor));
-        assert_eq!(change("1.0~rc1-1", "1.0-1"), (Ordering::Greater, ChangeLevel::Patch));
+        assert_eq!(
+            change("1.0-1", "1:0.9-1"),
+            (Ordering::Greater, ChangeLevel::Major)
+        );
+        assert_eq!(
+            change("4.2.2-1", "4.3.0-1"),
+            (Ordering::Greater, ChangeLevel::Minor)
+        );
+        assert_eq!(
+            change("1.0~rc1-1", "1.0-1"),
+            (Ordering::Greater, ChangeLevel::Patch)
+        );
         assert!(version_change("not a version", "1.0").is_none());
     }
 }

@@ -7,6 +7,7 @@ mod support;
 mod apt;
 mod apt_mirror;
 mod apt_oracle;
+mod apt_resolve;
 mod apt_solve;
 mod architecture;
 mod base_image;
