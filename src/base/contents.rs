@@ -81,7 +81,31 @@ pub struct CondaRecord {
 /// Files of one kind found in the image: path, and bytes when read whole.
 type Found<'a> = Vec<(&'a str, Option<&'a [u8]>)>;
 
+/// The layer name pins of the base image carry, which errors about them name.
+pub const BASE_LAYER: &str = "base image";
+
 impl BaseContents {
+    /// The Python distributions and conda packages it has installed, as fixed pins below the
+    /// spec's first layer: a resolver takes them as installed (never reinstalled, never
+    /// changed), as it takes a lower layer's. R's library and dpkg's packages are read by their
+    /// resolvers, which need more than a version.
+    pub fn pins(&self) -> Vec<crate::package::Pin> {
+        use crate::package::{Ecosystem, Pin};
+        let pin = |ecosystem, name: &str, version: &str, build: Option<&str>| Pin {
+            ecosystem,
+            name: name.to_string(),
+            version: version.to_string(),
+            layer: BASE_LAYER.to_string(),
+            build: build.map(str::to_string),
+        };
+        let python = self.python.iter().flat_map(|p| p.packages.values());
+        let python = python.map(|p| pin(Ecosystem::Pypi, &p.name, &p.version, None));
+        let conda = self.conda.iter().map(|(name, record)| {
+            pin(Ecosystem::Conda, name, &record.version, Some(&record.build))
+        });
+        python.chain(conda).collect()
+    }
+
     /// What `files` (read with `wanted`) say is installed; what cannot be read is a warning.
     pub(super) fn from_files(
         files: &Files,

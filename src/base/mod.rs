@@ -18,7 +18,9 @@ mod wanted;
 
 use std::path::{Path, PathBuf};
 
-pub use contents::{BaseContents, CondaRecord, PythonInstall, PythonPackage, RInstall, RPackage};
+pub use contents::{
+    BASE_LAYER, BaseContents, CondaRecord, PythonInstall, PythonPackage, RInstall, RPackage,
+};
 pub use dpkg::DpkgPackage;
 pub use reference::{BaseReference, Transport};
 

@@ -104,7 +104,7 @@ impl Indexes<'_> {
     ) -> Result<BTreeMap<PackageName, (Version, DistFile)>, PypiError> {
         let provider = Provider::new(self, environment, roots, HashMap::new(), preferred);
         let resolving = self.resolving_build_environment.replace(true);
-        let chosen = super::solve(&provider, label);
+        let chosen = super::solve(&provider, label, &[]);
         self.resolving_build_environment.set(resolving);
         let mut files = BTreeMap::new();
         for (dependency, version) in chosen? {

@@ -31,7 +31,7 @@ mod tags;
 mod version;
 mod wheel_range;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -208,6 +208,34 @@ fn environment(target: &Target) -> Result<MarkerEnvironment, pep440_rs::VersionP
     })
 }
 
+/// A note for each package of the failed resolution `tree` that is installed below the layer
+/// (by a lower layer or the base image): it is never changed, which the tree does not say.
+fn installed_below(tree: &error::NoSolution, below: &[Pin]) -> Vec<String> {
+    let named: HashSet<PackageName> = tree
+        .packages()
+        .into_iter()
+        .filter_map(|package| match package {
+            PyPackage::Project(name) | PyPackage::Extra(name, _) => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    below
+        .iter()
+        .filter(|pin| pin.ecosystem == Ecosystem::Pypi)
+        .filter(|pin| PackageName::from_str(&pin.name).is_ok_and(|n| named.contains(&n)))
+        .map(|pin| {
+            let by = match pin.layer.as_str() {
+                crate::base::BASE_LAYER => "the base image".to_string(),
+                layer => format!("layer `{layer}`"),
+            };
+            format!(
+                "{} {} is installed by {by}, and a higher layer never changes it: require a version it meets, or change {by}",
+                pin.name, pin.version
+            )
+        })
+        .collect()
+}
+
 fn pins(pins: &[Pin]) -> HashMap<PackageName, Version> {
     pins.iter()
         .filter(|pin| pin.ecosystem == Ecosystem::Pypi)
@@ -269,7 +297,7 @@ impl LayerResolver for PypiPackages<'_> {
             fixed.clone(),
             pins(request.preferred),
         );
-        let chosen = solve(&provider, layer)?;
+        let chosen = solve(&provider, layer, request.below)?;
         let markers = provider.markers.borrow();
         let mut names: Vec<&PackageName> = chosen
             .keys()
@@ -391,7 +419,11 @@ impl PypiPackages<'_> {
 
 /// Runs PubGrub for the layer `layer` and returns the chosen version of each project; when no
 /// solution exists, the error keeps PubGrub's explanation.
-fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Version>, PypiError> {
+fn solve(
+    provider: &Provider<'_>,
+    layer: &str,
+    below: &[Pin],
+) -> Result<HashMap<PackageName, Version>, PypiError> {
     let solution = match pubgrub::resolve(provider, PyPackage::Root, Version::new([0])) {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
@@ -403,6 +435,7 @@ fn solve(provider: &Provider<'_>, layer: &str) -> Result<HashMap<PackageName, Ve
                     _ => None,
                 })
                 .collect();
+            unavailable.extend(installed_below(&tree, below));
             unavailable.sort();
             unavailable.dedup();
             tree.collapse_no_versions();

@@ -343,6 +343,12 @@ impl DependencyProvider for Provider<'_> {
     ) -> Result<Dependencies<PyPackage, Ranges<Version>, String>, ProviderError> {
         let constraints = match package {
             PyPackage::Root => self.constraints(&self.roots, &[])?,
+            // An installed package (a lower layer's or the base image's) came with its
+            // dependencies, also installed: its metadata is not needed (the base's own version
+            // may be one no index has, like a Debian build of pip).
+            PyPackage::Project(name) if self.fixed.get(name) == Some(version) => {
+                return Ok(Dependencies::Available(DependencyConstraints::default()));
+            }
             PyPackage::Project(name) | PyPackage::Extra(name, _) => {
                 // Metadata that cannot be had (an sdist with dynamic dependencies, a failed
                 // download) stops the resolve with its reason rather than sending PubGrub through

@@ -103,14 +103,14 @@ struct ResolvedLayer {
     notes: Vec<String>,
 }
 
-/// Resolves the spec's layers in order; each sees the packages of the layers below as fixed pins
-/// and prefers the `preferred` ones.
+/// Resolves the spec's layers in order; each sees the packages of the layers below (the base
+/// image's first, when it was read) as fixed pins and prefers the `preferred` ones.
 fn resolve_layers(
     inputs: ResolverInputs<'_>,
     resolver: &dyn LayerResolver,
     preferred: &Preferred<'_>,
 ) -> Result<Vec<ResolvedLayer>, PipelineError> {
-    let mut below: Vec<Pin> = Vec::new();
+    let mut below: Vec<Pin> = inputs.base.map(|b| b.pins()).unwrap_or_default();
     let mut layers = Vec::new();
     for (index, layer) in inputs.spec.layers.iter().enumerate() {
         let request = LayerRequest {

@@ -393,3 +393,50 @@ fn a_registry_that_asks_for_a_bearer_token_is_read_with_an_anonymous_one() {
         "imglock asked for a token"
     );
 }
+
+/// A spec on `oci:base` whose one layer installs requests 2.27.1 from the fixture PyPI at
+/// `server`, with every dependency but idna pinned to the recording's files.
+fn requests_on_base(server: &Server) -> String {
+    format!(
+        "[image]\nname = \"test\"\nbase = \"oci:base\"\n\n[repositories]\npypi = \"{}/pypi/simple\"\n\n[[layer]]\nname = \"py\"\npypi = [\"requests==2.27.1\", \"certifi==2022.5.18.1\", \"charset-normalizer==2.0.12\", \"urllib3==1.26.9\"]\n",
+        server.url()
+    )
+}
+
+/// The files of a base with R 4.2.2, Python 3.11 and the distribution `name` `version`.
+fn base_with_python_package(dir: &Path, name: &str, version: &str) {
+    let mut files = r_and_python_files("4.2.2", "3.11");
+    files.push((
+        format!("usr/local/lib/python3.11/site-packages/{name}-{version}.dist-info/METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n").into_bytes(),
+    ));
+    write_oci_layout(dir, &refs(&files));
+}
+
+#[test]
+fn what_the_base_has_installed_is_not_installed_again_and_is_never_changed() {
+    let server = Server::start(&fixtures());
+    let project = Project::new(&requests_on_base(&server));
+    // A version no index has, as a distribution's own build of a package may be.
+    base_with_python_package(&project.path("base"), "idna", "3.4.post1");
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert!(lock.contains("name = \"requests\""), "{lock}");
+    assert!(lock.contains("name = \"urllib3\""), "{lock}");
+    assert!(
+        !lock.contains("name = \"idna\""),
+        "the base's idna meets requests' requirement:\n{lock}"
+    );
+
+    // A base version outside the requirement is not upgraded: the error names the base image.
+    std::fs::remove_dir_all(project.path("base")).unwrap();
+    base_with_python_package(&project.path("base"), "idna", "1.1");
+    let output = project.run(&["resolve", "--upgrade-package", "base"]);
+    assert!(!output.status.success(), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("idna") && message.contains("base image"),
+        "{message}"
+    );
+}
