@@ -215,6 +215,17 @@ pub enum AptError {
         base: String,
     },
 
+    /// A source's `signed-by` names a keyring file the base image does not have.
+    #[error(
+        "the apt source `{line}` says `signed-by={path}`, which the base image does not have: name a keyring the base has, or drop `signed-by` and give the key with `[repositories] apt-keyring`"
+    )]
+    MissingKeyring {
+        /// The source, in the one-line form.
+        line: String,
+        /// The keyring path it names.
+        path: String,
+    },
+
     /// The base image was not read, so what it has installed is unknown.
     #[error(
         "the spec installs Debian packages on `{base}`, whose installed packages could not be read"

@@ -88,7 +88,21 @@ pub fn fetch_index(
     keyring: &Keyring,
     now: Timestamp,
 ) -> Result<AptIndex, AptError> {
-    let suites = fetch_releases(fetcher, sources, keyring, now)?;
+    let keyrings = vec![keyring; sources.len()];
+    fetch_signed_index(fetcher, sources, architecture, &keyrings, now)
+}
+
+/// [`fetch_index`], each source's Release checked against its own keyring (`keyrings[i]` for
+/// `sources[i]`), as apt checks a source that names its keys with `signed-by` against those
+/// alone.
+pub fn fetch_signed_index(
+    fetcher: &Fetcher,
+    sources: &[AptSource],
+    architecture: &str,
+    keyrings: &[&Keyring],
+    now: Timestamp,
+) -> Result<AptIndex, AptError> {
+    let suites = fetch_releases(fetcher, sources, keyrings, now)?;
     let mut wanted = Vec::new();
     for (index, suite) in suites.iter().enumerate() {
         wanted.extend(wanted_indexes(index, suite, architecture)?);
@@ -124,7 +138,7 @@ pub fn fetch_index(
 fn fetch_releases<'a>(
     fetcher: &Fetcher,
     sources: &'a [AptSource],
-    keyring: &Keyring,
+    keyrings: &[&Keyring],
     now: Timestamp,
 ) -> Result<Vec<Suite<'a>>, AptError> {
     let urls: Vec<Url> = sources.iter().map(|s| s.suite_file("InRelease")).collect();
@@ -151,7 +165,7 @@ fn fetch_releases<'a>(
         .map(|(position, source, url, body)| {
             let release = fetcher.parse_or_refetch(&url, body, None, |body| {
                 let now = source.check_valid_until.then_some(now);
-                read_release(&body, url.as_str(), keyring, now)
+                read_release(&body, url.as_str(), keyrings[position], now)
             })?;
             Ok(Suite {
                 source,

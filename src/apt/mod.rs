@@ -25,7 +25,7 @@ pub mod support;
 pub mod version;
 
 pub use error::{AptError, FieldError};
-pub use fetch::fetch_index;
+pub use fetch::{fetch_index, fetch_signed_index};
 pub use index::AptIndex;
 pub use signature::Keyring;
 pub use sources::AptSource;

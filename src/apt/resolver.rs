@@ -12,7 +12,7 @@ use super::index::{AptIndex, Candidate};
 use super::relation::parse_provides;
 use super::signature::Keyring;
 use super::solve::{Installed, Planned, SolveOptions, solve};
-use super::sources::{AptSource, parse_deb822, parse_one_line};
+use super::sources::{AptSource, SignedBy, parse_deb822, parse_one_line};
 use super::version::Version;
 use crate::base::BaseContents;
 use crate::ecosystem::{
@@ -50,10 +50,16 @@ impl AptPackages {
             base: spec.image.base.clone(),
         })?;
         let sources = sources(spec, base)?;
-        let keyring = keyring(spec, base)?;
+        let trusted = trusted_keyring(spec, base)?;
+        let keyrings = sources
+            .iter()
+            .map(|source| source_keyring(source, &trusted, base))
+            .collect::<Result<Vec<_>, _>>()?;
+        let keyrings: Vec<&Keyring> = keyrings.iter().collect();
         let architecture = spec.image.platform.arch().debian();
         let now = jiff::Timestamp::now();
-        let index = super::fetch_index(inputs.fetcher, &sources, architecture, &keyring, now)?;
+        let index =
+            super::fetch_signed_index(inputs.fetcher, &sources, architecture, &keyrings, now)?;
         Ok(Some(Self {
             index,
             base: installed(base)?,
@@ -227,12 +233,15 @@ fn sources(spec: &Spec, base: &BaseContents) -> Result<Vec<AptSource>, AptError>
     Ok(sources)
 }
 
-/// The keys a source's Release may be signed with: the base image's keyrings (those that read
-/// as keys: `trusted.gpg.d` holds them, `usr/share/keyrings` may hold other files) and the
-/// spec's `apt-keyring` files, which must read.
-fn keyring(spec: &Spec, base: &BaseContents) -> Result<Keyring, AptError> {
+/// The keys apt trusts for a source that names none: the base image's `etc/apt/trusted.gpg` and
+/// `etc/apt/trusted.gpg.d/*` (those that read as keys), and the spec's `apt-keyring` files,
+/// which must read.
+fn trusted_keyring(spec: &Spec, base: &BaseContents) -> Result<Keyring, AptError> {
     let mut keyring = Keyring::default();
-    for (path, bytes) in &base.keyrings {
+    let trusted = base.keyrings.iter().filter(|(path, _)| {
+        *path == "etc/apt/trusted.gpg" || path.starts_with("etc/apt/trusted.gpg.d/")
+    });
+    for (path, bytes) in trusted {
         let _ = keyring.add(bytes, path);
     }
     let dir = spec.dir();
@@ -245,6 +254,35 @@ fn keyring(spec: &Spec, base: &BaseContents) -> Result<Keyring, AptError> {
         keyring.add(&bytes, &path.display().to_string())?;
     }
     Ok(keyring)
+}
+
+/// The keys `source`'s Release must be signed with, as apt reads its `signed-by`: keyring
+/// files of the base image, fingerprints of trusted keys, or a key written in the source; the
+/// `trusted` keys when it names none.
+fn source_keyring(
+    source: &AptSource,
+    trusted: &Keyring,
+    base: &BaseContents,
+) -> Result<Keyring, AptError> {
+    match &source.signed_by {
+        None => Ok(trusted.clone()),
+        Some(SignedBy::Fingerprints(fingerprints)) => Ok(trusted.only(fingerprints)),
+        Some(SignedBy::Key(armored)) => Keyring::from_bytes(armored.as_bytes(), "signed-by"),
+        Some(SignedBy::Files(paths)) => {
+            let mut keyring = Keyring::default();
+            for path in paths {
+                let bytes = base
+                    .keyrings
+                    .get(path.trim_start_matches('/'))
+                    .ok_or_else(|| AptError::MissingKeyring {
+                        line: one_line(source),
+                        path: path.clone(),
+                    })?;
+                keyring.add(bytes, path)?;
+            }
+            Ok(keyring)
+        }
+    }
 }
 
 /// The base image's installed packages, as the solver takes them.

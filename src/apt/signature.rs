@@ -76,6 +76,35 @@ impl Keyring {
             .collect()
     }
 
+    /// The keys of this keyring whose primary key's fingerprint (or its last 16 hex digits, a
+    /// long key ID) is one of `fingerprints` (hex, any case, spaces ignored), as apt's
+    /// `signed-by` names keys of its trusted keyrings.
+    pub fn only(&self, fingerprints: &[String]) -> Self {
+        let wanted: Vec<String> = fingerprints
+            .iter()
+            .map(|f| f.replace(' ', "").to_ascii_uppercase())
+            .collect();
+        let keys = self
+            .keys
+            .iter()
+            .filter(|key| {
+                let own = hex::encode_upper(key.fingerprint().as_bytes());
+                wanted
+                    .iter()
+                    .any(|w| !w.is_empty() && own.ends_with(w.as_str()))
+            })
+            .cloned()
+            .collect();
+        Self {
+            keys,
+            sources: vec![format!(
+                "the keys {} of {}",
+                wanted.join(", "),
+                self.sources.join(", ")
+            )],
+        }
+    }
+
     /// What the keyring holds, for errors: its files and key count.
     fn describe(&self) -> String {
         format!("{} keys from {}", self.keys.len(), self.sources.join(", "))

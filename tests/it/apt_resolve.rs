@@ -30,13 +30,15 @@ fn spec(repositories: &str, layers: &str) -> String {
 }
 
 /// Writes the base layout: the test base image's real dpkg status, the Debian archive keyring
-/// where bookworm keeps it, and `extra` files.
+/// where bookworm keeps it (`usr/share/keyrings`, which sources name with `signed-by`, and
+/// `etc/apt/trusted.gpg.d`, which apt trusts for sources that name no key), and `extra` files.
 fn write_base(project: &Project, extra: &[(&str, &[u8])]) {
     let status = std::fs::read(fixtures().join("debian/oracle/status")).unwrap();
     let keyring = std::fs::read(fixtures().join("debian/debian-archive-keyring.gpg")).unwrap();
     let mut files: Vec<(&str, &[u8])> = vec![
         ("var/lib/dpkg/status", &status),
         ("usr/share/keyrings/debian-archive-keyring.gpg", &keyring),
+        ("etc/apt/trusted.gpg.d/debian-archive-keyring.gpg", &keyring),
     ];
     files.extend_from_slice(extra);
     write_oci_layout(&project.path("base"), &files);
@@ -243,4 +245,41 @@ fn errors_name_the_layer_the_package_and_the_source_line() {
     assert!(!output.status.success());
     let message = stderr(&output);
     assert!(message.contains("InRelease"), "{message}");
+}
+
+#[test]
+fn a_source_that_names_its_keys_is_checked_against_those_alone() {
+    let server = Server::start(&fixtures().join("debian"));
+    let layers = "[[layer]]\nname = \"system\"\napt = [\"libssl-dev\"]\n";
+    let keyring =
+        imglock::apt::Keyring::from_files(&[&fixtures().join("debian/debian-archive-keyring.gpg")])
+            .unwrap();
+    let with = |signed_by: &str| {
+        let lines = format!(
+            "apt = [\"deb [check-valid-until=no signed-by={signed_by}] {0}/debian bookworm main\", \"deb [check-valid-until=no signed-by={signed_by}] {0}/debian-security bookworm-security main\"]",
+            server.url()
+        );
+        let project = Project::new(&spec(&lines, layers));
+        write_base(&project, &[]);
+        project
+    };
+    // Every key of Debian's keyring by fingerprint: the Releases verify.
+    let project = with(&keyring.fingerprints().join(","));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // A key the Releases are not signed with, though the trusted keyrings have theirs: refused.
+    let project = with("0123456789ABCDEF0123456789ABCDEF01234567");
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("InRelease"), "{}", stderr(&output));
+    // A keyring file the base image lacks: an error naming it and what to do.
+    let project = with("/usr/share/keyrings/vendor.gpg");
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("signed-by=/usr/share/keyrings/vendor.gpg")
+            && message.contains("apt-keyring"),
+        "{message}"
+    );
 }
