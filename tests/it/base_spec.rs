@@ -440,3 +440,31 @@ fn what_the_base_has_installed_is_not_installed_again_and_is_never_changed() {
         "{message}"
     );
 }
+
+#[test]
+fn a_conda_package_the_base_prefix_holds_is_not_installed_again() {
+    let server = Server::start(&fixtures().join("conda/channels"));
+    let spec = format!(
+        "[image]\nname = \"test\"\nbase = \"oci:base\"\n\n[repositories]\nconda = [\"{}/main\"]\n\n[[layer]]\nname = \"tools\"\nconda = [\"zedtool\"]\n",
+        server.url()
+    );
+    let project = Project::new(&spec);
+    let record =
+        br#"{"name": "libzbase", "version": "1.0.2", "build": "h7f8727e_0", "build_number": 0}"#;
+    write_oci_layout(
+        &project.path("base"),
+        &[(
+            "opt/conda/conda-meta/libzbase-1.0.2-h7f8727e_0.json",
+            record.as_slice(),
+        )],
+    );
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    assert!(lock.contains("name = \"zedtool\""), "{lock}");
+    assert!(lock.contains("name = \"libzed\""), "{lock}");
+    assert!(
+        !lock.contains("name = \"libzbase\""),
+        "the base's libzbase meets libzed's requirement:\n{lock}"
+    );
+}
