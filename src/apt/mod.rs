@@ -12,6 +12,7 @@ pub mod details;
 mod error;
 pub mod fetch;
 pub mod index;
+mod installed;
 mod inventory;
 pub mod packages;
 pub mod relation;

@@ -10,7 +10,7 @@ use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::support::{EcosystemSupport, ResolverInputs, boxed};
-use crate::verify::inventory::Inventory;
+use crate::verify::inventory::{Inventory, InventoryContext};
 
 /// Debian packages, installed with dpkg from the .debs the lock pins.
 pub struct Apt;
@@ -45,8 +45,8 @@ impl EcosystemSupport for Apt {
         )))
     }
 
-    fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
-        Box::new(super::inventory::AptInventory::new(lock))
+    fn inventory(&self, lock: &Lock, context: &InventoryContext<'_>) -> Box<dyn Inventory> {
+        Box::new(super::inventory::AptInventory::new(lock, context.base))
     }
 }
 
@@ -86,9 +86,18 @@ mod tests {
             change("2.9.14+dfsg-1.3", "2.9.14+dfsg-1.3~deb12u1"),
             (Ordering::Less, ChangeLevel::Other)
         );
-        assert_eq!(change("1.0-1", "1:0.9-1"), (Ordering::Greater, ChangeLevel::Major));
-        assert_eq!(change("4.2.2-1", "4.3.0-1"), (Ordering::Greater, ChangeLevel::Minor));
-        assert_eq!(change("1.0~rc1-1", "1.0-1"), (Ordering::Greater, ChangeLevel::Patch));
+        assert_eq!(
+            change("1.0-1", "1:0.9-1"),
+            (Ordering::Greater, ChangeLevel::Major)
+        );
+        assert_eq!(
+            change("4.2.2-1", "4.3.0-1"),
+            (Ordering::Greater, ChangeLevel::Minor)
+        );
+        assert_eq!(
+            change("1.0~rc1-1", "1.0-1"),
+            (Ordering::Greater, ChangeLevel::Patch)
+        );
         assert!(version_change("not a version", "1.0").is_none());
     }
 }
