@@ -318,3 +318,45 @@ fn the_json_report_names_the_layer_the_versions_and_the_ecosystem() {
         "{text}"
     );
 }
+
+#[test]
+fn a_root_filesystem_folder_is_checked_through_its_merged_usr_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, lock) = project(dir.path(), Tamper::None);
+    let root = dir.path().join("rootfs");
+    let layer = apt_layer(Tamper::None);
+    let mut archive = tar::Archive::new(layer.as_slice());
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = root.join(entry.path().unwrap());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        entry.unpack(&path).unwrap();
+    }
+    std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
+            .arg("verify")
+            .arg(&root)
+            .arg("--lock")
+            .arg(&lock)
+            .args(["--format", "json"])
+            .env("IMGLOCK_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .unwrap()
+    };
+    let clean = run();
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        crate::support::output_text(&clean)
+    );
+    std::fs::write(root.join("usr/bin/foo"), b"#!/bin/sh\necho owned\n").unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&run().stdout).unwrap();
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        1,
+        "{report:#}"
+    );
+    assert_eq!(report["findings"][0]["found"], "/usr/bin/foo (changed)");
+}
