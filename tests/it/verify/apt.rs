@@ -360,3 +360,38 @@ fn a_root_filesystem_folder_is_checked_through_its_merged_usr_link() {
     );
     assert_eq!(report["findings"][0]["found"], "/usr/bin/foo (changed)");
 }
+
+#[test]
+fn a_registry_base_is_read_once_and_then_known_from_the_cache() {
+    let Some(registry) = crate::support::registry::Registry::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (image, lock) = project(dir.path(), Tamper::UnexpectedPackage);
+    let base = dir.path().join("base");
+    let pushed = registry.push(&format!("oci:{}", base.display()), "imglock/debian-base:12");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let local = text.lines().find(|l| l.starts_with("base = ")).unwrap();
+    let in_registry = format!(
+        "base = \"{}/imglock/debian-base:12@{pushed}\"",
+        registry.host()
+    );
+    std::fs::write(&lock, text.replace(local, &in_registry)).unwrap();
+    std::fs::remove_dir_all(&base).unwrap();
+    let run = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
+            .arg("verify")
+            .arg(&image)
+            .arg("--lock")
+            .arg(&lock)
+            .args(["--format", "json"])
+            .env("IMGLOCK_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .unwrap();
+        findings(&output)
+    };
+    // The base's packages are not unexpected; curl, which it lacks, is.
+    assert_eq!(run(), one("unexpected", "curl"));
+    drop(registry);
+    assert_eq!(run(), one("unexpected", "curl"));
+}
