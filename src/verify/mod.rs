@@ -188,7 +188,11 @@ fn base_contents(
         cache: &cache,
         offline: false,
     };
-    Ok(Some(crate::base::read_base(&reference, options)?.contents))
+    let base = crate::base::read_base(&reference, options).map_err(|source| Error::VerifyBase {
+        lock: lock_path.to_path_buf(),
+        source: Box::new(source),
+    })?;
+    Ok(Some(base.contents))
 }
 
 /// Reads `image` again for the files the inventories can name only now that `read` holds the

@@ -395,3 +395,26 @@ fn a_registry_base_is_read_once_and_then_known_from_the_cache() {
     drop(registry);
     assert_eq!(run(), one("unexpected", "curl"));
 }
+
+#[test]
+fn a_base_that_cannot_be_read_is_an_error_that_says_why_verify_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (image, lock) = project(dir.path(), Tamper::None);
+    std::fs::remove_dir_all(dir.path().join("base")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
+        .arg("verify")
+        .arg(&image)
+        .arg("--lock")
+        .arg(&lock)
+        .env("IMGLOCK_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("has Debian packages, so verify reads its base image")
+            && err.contains("relative to the lock's folder")
+            && err.contains("cannot read the base image `oci:base@sha256:"),
+        "{err}"
+    );
+}
