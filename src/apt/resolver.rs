@@ -39,10 +39,12 @@ impl AptPackages {
     /// The resolver, its indexes fetched; `None` when no layer asks for Debian packages.
     pub fn load(inputs: ResolverInputs<'_>) -> Result<Option<Self>, AptError> {
         let spec = inputs.spec;
-        let asks = spec
-            .layers
-            .iter()
-            .any(|layer| layer.requirements.iter().any(|r| r.kind == Ecosystem::Apt));
+        let asks = spec.layers.iter().any(|layer| {
+            layer
+                .requirements
+                .iter()
+                .any(|r| r.kind == Ecosystem::Apt)
+        });
         if !asks {
             return Ok(None);
         }
