@@ -1,13 +1,15 @@
 //! What dpkg recorded in an image about what it installed, as `debsums` reads it: the status
 //! (`var/lib/dpkg/status`, and the `status.d/*` files distroless images write instead), each
 //! package's `info/<name>.md5sums` (`info/<name>:<arch>.md5sums` for a `Multi-Arch: same` one),
-//! and `diversions`. From them: where each file an `md5sums` lists lies in the image — moved by
-//! another package's diversion, or behind merged /usr's links (`bin/sh` is `usr/bin/sh` when
-//! `bin` links to `usr/bin`) — and what a second read of the image must stream through md5
-//! ([`ListedFiles`]).
+//! and `diversions`; and dpkg's path filters ([`super::path_filter`]). From them: which files
+//! an `md5sums` lists dpkg installed (not a conffile, not left out by a path filter), where each
+//! lies in the image — moved by another package's diversion, or behind merged /usr's links
+//! (`bin/sh` is `usr/bin/sh` when `bin` links to `usr/bin`) — and what a second read of the image
+//! must stream through md5 ([`ListedFiles`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::path_filter::PathFilters;
 use crate::base::dpkg::{DpkgPackage, read_status};
 use crate::image::{Content, Files, Want, Wanted};
 
@@ -65,12 +67,17 @@ pub(super) struct Dpkg {
     /// Diverted files: the path a package ships (relative) → where the file is instead, and the
     /// package that diverted it (`:` for the admin).
     diversions: BTreeMap<String, (String, String)>,
+    /// The files dpkg leaves out when it unpacks.
+    filters: PathFilters,
 }
 
 impl Dpkg {
     /// The database among `files` (a status file that does not read is left out).
     pub(super) fn read(files: &Files) -> Self {
-        let mut dpkg = Self::default();
+        let mut dpkg = Self {
+            filters: PathFilters::read(files),
+            ..Self::default()
+        };
         let mut ignored = Vec::new();
         for (path, content) in files.iter().filter(|(path, _)| is_database(path)) {
             let Some(bytes) = content.bytes() else {
@@ -102,9 +109,10 @@ impl Dpkg {
             .find(|p| p.architecture == architecture)
     }
 
-    /// What the `md5sums` list of `package` (installed) says, without its conffiles (which the
-    /// admin may change, as dpkg allows); `None` when it has no list (a package without files,
-    /// or one built without).
+    /// What the `md5sums` list of `package` (installed) says of the files dpkg installed:
+    /// without its conffiles (which the admin may change, as dpkg allows) and the files a path
+    /// filter left out; `None` when it has no list (a package without files, or one built
+    /// without).
     pub(super) fn listed(&self, files: &Files, package: &DpkgPackage) -> Option<Vec<Listed>> {
         let bytes = md5sums_paths(&package.name, &package.architecture)
             .iter()
@@ -118,7 +126,10 @@ impl Dpkg {
             String::from_utf8_lossy(bytes)
                 .lines()
                 .filter_map(md5sums_line)
-                .filter(|listed| !conffiles.contains(listed.path.as_str()))
+                .filter(|listed| {
+                    !conffiles.contains(listed.path.as_str())
+                        && !self.filters.excludes(&listed.path)
+                })
                 .collect(),
         )
     }

@@ -8,7 +8,8 @@
 //!   version) is unexpected — installed by an unpinned `apt-get install` or upgrade;
 //! - each locked package's files as dpkg installed them: every file its `md5sums` list names has
 //!   that md5 (a changed or removed file is a finding naming it). Conffiles are left out, as
-//!   dpkg and `debsums` leave them: the admin owns them once installed.
+//!   dpkg and `debsums` leave them: the admin owns them once installed; so are the files dpkg's
+//!   path filters kept it from installing (slim and minimal images' documentation).
 //!
 //! Which packages the base holds comes from the base image itself, read by the digest the lock
 //! pins (`crate::verify` reads it through [`crate::base`], remembered in the cache by digest),
@@ -24,6 +25,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::installed::{Dpkg, ListedFiles, is_database, is_database_folder, lookup, md5sums_paths};
+use super::path_filter::{is_config, is_config_folder};
 use crate::base::{BaseContents, DpkgPackage};
 use crate::image::{Files, Want, Wanted};
 use crate::lock::Lock;
@@ -246,12 +248,12 @@ fn changed_files(
 
 impl Wanted for AptInventory {
     fn file(&self, path: &str) -> Option<Want> {
-        (!self.locked.is_empty() && (is_database(path) || self.md5sums.contains(path)))
-            .then_some(Want::Bytes)
+        let wanted = is_database(path) || is_config(path) || self.md5sums.contains(path);
+        (!self.locked.is_empty() && wanted).then_some(Want::Bytes)
     }
 
     fn folder(&self, path: &str) -> bool {
-        !self.locked.is_empty() && is_database_folder(path)
+        !self.locked.is_empty() && (is_database_folder(path) || is_config_folder(path))
     }
 }
 

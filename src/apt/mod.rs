@@ -15,6 +15,7 @@ pub mod index;
 mod installed;
 mod inventory;
 pub mod packages;
+mod path_filter;
 pub mod relation;
 pub mod release;
 mod resolver;

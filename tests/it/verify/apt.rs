@@ -3,7 +3,8 @@
 //! locked packages with their `md5sums` lists, a conffile and a file behind merged /usr. A clean
 //! image has no finding; each tamper (a missing package, another version, another
 //! architecture, an unexpected package, a base package upgraded unpinned, a changed file, a
-//! removed file) has exactly its own; a changed conffile is none.
+//! removed file) has exactly its own; a changed conffile is none, and neither is the
+//! documentation a slim image's dpkg configuration leaves out.
 
 use std::path::{Path, PathBuf};
 
@@ -71,6 +72,8 @@ enum Tamper {
     ChangedFile,
     RemovedFile,
     ChangedConffile,
+    /// Not tampered: a slim image, whose dpkg configuration leaves documentation out.
+    Slim,
 }
 
 /// The apt layer an install of the lock writes, `tamper`ed with where that is in its status.
@@ -126,6 +129,14 @@ fn apt_layer(tamper: Tamper) -> Vec<u8> {
     ];
     if tamper == Tamper::MissingPackage {
         entries.retain(|e| !matches!(e, Entry::File(p, _) if p.contains("libfoo")));
+    }
+    if tamper == Tamper::Slim {
+        entries.retain(|e| !matches!(e, Entry::File(p, _) if p.starts_with("usr/share/doc/")));
+        entries.push(Entry::File(
+            "etc/dpkg/dpkg.cfg.d/docker",
+            b"path-exclude /usr/share/doc/*\npath-include /usr/share/doc/*/changelog.Debian.*\n"
+                .to_vec(),
+        ));
     }
     layer(&entries)
 }
@@ -212,7 +223,7 @@ fn one(kind: &str, name: &str) -> Vec<(String, String)> {
 
 #[test]
 fn a_clean_image_matches_and_a_changed_conffile_is_the_admins() {
-    for tamper in [Tamper::None, Tamper::ChangedConffile] {
+    for tamper in [Tamper::None, Tamper::ChangedConffile, Tamper::Slim] {
         let output = verify_debs(tamper, "text");
         assert_eq!(
             output.status.code(),
