@@ -70,6 +70,17 @@ pub enum Error {
     #[error(transparent)]
     Base(Box<crate::base::BaseError>),
 
+    /// `verify` could not read the base image of a lock with Debian packages.
+    #[error(
+        "`{}` has Debian packages, so verify reads its base image to tell the base's packages from unexpected ones, and cannot (a local base's path is relative to the lock's folder)",
+        lock.display()
+    )]
+    VerifyBase {
+        lock: std::path::PathBuf,
+        #[source]
+        source: Box<crate::base::BaseError>,
+    },
+
     #[error("cannot write `{path}`")]
     Write {
         path: std::path::PathBuf,

@@ -14,7 +14,7 @@ use crate::fetch::Fetcher;
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
-use crate::verify::inventory::Inventory;
+use crate::verify::inventory::{Inventory, InventoryContext};
 
 /// What an ecosystem's resolver is made from.
 #[derive(Clone, Copy)]
@@ -90,9 +90,9 @@ pub trait EcosystemSupport: Sync {
         context: &mut StepContext,
     ) -> Result<Vec<Step>, StepError>;
 
-    /// Its inventory of an image built from `lock`; `r_library` is the R library the user
-    /// named on the command line, if any.
-    fn inventory(&self, lock: &Lock, r_library: Option<&str>) -> Box<dyn Inventory>;
+    /// Its inventory of an image built from `lock`, given what else verification knows
+    /// (`context`: the R library the user named, the base image's packages).
+    fn inventory(&self, lock: &Lock, context: &InventoryContext<'_>) -> Box<dyn Inventory>;
 
     /// Whether `package` is one of its packages.
     fn serves(&self, package: &LockedPackage) -> bool {

@@ -10,7 +10,7 @@ use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::support::{EcosystemSupport, ResolverInputs, boxed};
-use crate::verify::inventory::Inventory;
+use crate::verify::inventory::{Inventory, InventoryContext};
 
 /// Debian packages, installed with dpkg from the .debs the lock pins.
 pub struct Apt;
@@ -45,8 +45,8 @@ impl EcosystemSupport for Apt {
         )))
     }
 
-    fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
-        Box::new(super::inventory::AptInventory::new(lock))
+    fn inventory(&self, lock: &Lock, context: &InventoryContext<'_>) -> Box<dyn Inventory> {
+        Box::new(super::inventory::AptInventory::new(lock, context.base))
     }
 }
 

@@ -23,6 +23,10 @@ pub struct DpkgPackage {
     pub multi_arch: Option<String>,
     /// The source package, when it is named differently (`Source`, without its version).
     pub source: Option<String>,
+    /// Its configuration files (`Conffiles`), absolute paths: the admin may change them, so
+    /// their md5s are not checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conffiles: Vec<String>,
 }
 
 /// The installed packages of the status file at `path`; a paragraph that cannot be read is a
@@ -73,9 +77,19 @@ pub(crate) fn read_status(path: &str, text: &str, warnings: &mut Vec<String>) ->
                 .get("Source")
                 .and_then(|s| s.split_whitespace().next())
                 .map(str::to_string),
+            conffiles: record.get("Conffiles").map(conffiles).unwrap_or_default(),
         });
     }
     out
+}
+
+/// The paths of a `Conffiles` value: ` /etc/x <md5>[ obsolete]` lines, joined by spaces.
+fn conffiles(value: &str) -> Vec<String> {
+    value
+        .split_whitespace()
+        .filter(|word| word.starts_with('/'))
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -94,6 +108,9 @@ Multi-Arch: foreign
 Source: mawk (1.3.4)
 Version: 1.3.4.20200120-3.1
 Provides: awk
+Conffiles:
+ /etc/mawk.conf 0123456789abcdef0123456789abcdef
+ /etc/old.conf 0123456789abcdef0123456789abcdef obsolete
 Description: a pattern scanning
  and text processing language
  .
@@ -119,5 +136,6 @@ Version: 2.0
         assert!(mawk.essential);
         assert_eq!(mawk.priority.as_deref(), Some("required"));
         assert_eq!(mawk.source.as_deref(), Some("mawk"));
+        assert_eq!(mawk.conffiles, ["/etc/mawk.conf", "/etc/old.conf"]);
     }
 }

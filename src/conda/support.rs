@@ -9,7 +9,7 @@ use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
 use crate::support::{EcosystemSupport, ResolverInputs, boxed};
-use crate::verify::inventory::Inventory;
+use crate::verify::inventory::{Inventory, InventoryContext};
 
 /// conda packages, installed into the image's conda prefix.
 pub struct Conda;
@@ -80,7 +80,7 @@ impl EcosystemSupport for Conda {
         })
     }
 
-    fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
+    fn inventory(&self, lock: &Lock, _context: &InventoryContext<'_>) -> Box<dyn Inventory> {
         Box::new(CondaInventory::new(Self::prefix(lock)))
     }
 }

@@ -10,7 +10,7 @@ use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
 use crate::support::{EcosystemSupport, ResolverInputs, boxed};
-use crate::verify::inventory::Inventory;
+use crate::verify::inventory::{Inventory, InventoryContext};
 
 /// R packages: CRAN's and Bioconductor's, installed into one library.
 pub struct R;
@@ -59,9 +59,9 @@ impl EcosystemSupport for R {
         emit::install_steps(lock, layer, packages, options, context)
     }
 
-    fn inventory(&self, lock: &Lock, r_library: Option<&str>) -> Box<dyn Inventory> {
+    fn inventory(&self, lock: &Lock, context: &InventoryContext<'_>) -> Box<dyn Inventory> {
         Box::new(RInventory::new(
-            r_library.or(lock.image.r_library.as_deref()),
+            context.r_library.or(lock.image.r_library.as_deref()),
         ))
     }
 }

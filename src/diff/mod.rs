@@ -1,13 +1,16 @@
 //! `imglock diff`: what changed between two locks, for code review.
 //!
 //! Per layer and ecosystem: packages added, removed, upgraded or downgraded (classified by that
-//! ecosystem's version order, `EcosystemSupport::version_change`), rebuilt (a conda build change), moved
+//! ecosystem's version order, `EcosystemSupport::version_change`; Debian binaries grouped by
+//! their source package and security updates called out, [`apt`]), rebuilt (a conda build change), moved
 //! between layers, or fetched from another repository; a loud warning for the same version and
 //! build with a different sha256 (a re-published or tampered artifact) and for every downgrade;
 //! the build packages of each layer (marked `build_only`) and each sdist's build pins likewise;
 //! and the Docker cache impact, found by rendering both locks' Dockerfiles and finding the first
-//! step whose text changes.
+//! step whose text changes (a lock whose Dockerfile cannot be rendered still diffs: the impact
+//! is then unknown, and a warning says why).
 
+mod apt;
 mod render;
 
 use std::cmp::Ordering;
@@ -76,6 +79,14 @@ pub struct Change {
     /// when not.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub build_only: bool,
+    /// For Debian binaries grouped by their source package (absent otherwise): the binaries the
+    /// change moves; `name` is then the source package, and the versions the source's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub binaries: Vec<String>,
+    /// The security suite (`bookworm-security`) a Debian package's new version comes from: a
+    /// security update. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_suite: Option<String>,
 }
 
 impl Change {
@@ -99,6 +110,22 @@ impl Change {
             old_build_requires: None,
             new_build_requires: None,
             build_only: false,
+            binaries: Vec::new(),
+            security_suite: None,
+        }
+    }
+
+    /// What it is about, as a sentence names it: the package, or a source package and its
+    /// binaries.
+    pub(crate) fn subject(&self) -> String {
+        if self.binaries.is_empty() {
+            self.name.clone()
+        } else {
+            format!(
+                "source package {} ({})",
+                self.name,
+                self.binaries.join(", ")
+            )
         }
     }
 
@@ -179,7 +206,7 @@ pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Erro
         ));
     }
     let changes = package_changes(&old_lock, &new_lock);
-    let warnings = changes
+    let mut warnings: Vec<String> = changes
         .iter()
         .filter_map(|change| match change.kind {
             ChangeKind::ArtifactChanged => Some(format!(
@@ -192,7 +219,7 @@ pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Erro
             )),
             ChangeKind::Downgraded => Some(format!(
                 "{} is downgraded from {} to {} in layer `{}`",
-                change.name,
+                change.subject(),
                 change.old_version.as_deref().unwrap_or_default(),
                 change.new_version.as_deref().unwrap_or_default(),
                 change.layer
@@ -200,9 +227,38 @@ pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Erro
             _ => None,
         })
         .collect();
+    let cache = match cache_impact(old, &old_lock, new, &new_lock) {
+        Ok(cache) => cache,
+        Err(error) => {
+            warnings.push(format!(
+                "the Docker cache impact is unknown: a Dockerfile cannot be rendered from both locks ({})",
+                crate::causes::chain(&error).replace("\n  Caused by: ", ": ")
+            ));
+            Vec::new()
+        }
+    };
+    Ok(LockDiff {
+        old: old.label.clone(),
+        new: new.label.clone(),
+        image,
+        changes,
+        warnings,
+        cache,
+    })
+}
+
+/// How much of each layer of `new_lock` rebuilds, from the first step whose text differs between
+/// the Dockerfiles of both locks; an error when either cannot be rendered (a lock this imglock
+/// cannot emit still diffs, without the cache impact).
+fn cache_impact(
+    old: &LockSource<'_>,
+    old_lock: &Lock,
+    new: &LockSource<'_>,
+    new_lock: &Lock,
+) -> Result<Vec<CacheImpact>, Error> {
     let options = DockerfileOptions::default();
-    let old_steps = render_dockerfile(&old_lock, old.path, old.bytes, &options)?.steps;
-    let new_steps = render_dockerfile(&new_lock, new.path, new.bytes, &options)?.steps;
+    let old_steps = render_dockerfile(old_lock, old.path, old.bytes, &options)?.steps;
+    let new_steps = render_dockerfile(new_lock, new.path, new.bytes, &options)?.steps;
     let first_changed = new_steps
         .iter()
         .zip(&old_steps)
@@ -232,14 +288,7 @@ pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Erro
             }
         })
         .collect();
-    Ok(LockDiff {
-        old: old.label.clone(),
-        new: new.label.clone(),
-        image,
-        changes,
-        warnings,
-        cache,
-    })
+    Ok(cache)
 }
 
 type Key<'a> = (&'a str, &'a str);
@@ -287,6 +336,7 @@ fn package_changes(old: &Lock, new: &Lock) -> Vec<Change> {
         }
     }
     changes.extend(build_package_changes(old, new));
+    let mut changes = apt::by_source(changes, old, new);
     let layer_order = |name: &str| {
         new.layers
             .iter()

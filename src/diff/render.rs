@@ -93,9 +93,11 @@ pub fn markdown(diff: &LockDiff) -> String {
                 kind_word(change.kind),
                 change.name,
                 if change.build_only {
-                    " (build only)"
+                    " (build only)".to_string()
+                } else if !change.binaries.is_empty() {
+                    format!(" (source of `{}`)", change.binaries.join("`, `"))
                 } else {
-                    ""
+                    String::new()
                 },
                 change.ecosystem,
                 change.old_version.as_deref().unwrap_or(""),
@@ -143,7 +145,18 @@ fn kind_word(kind: ChangeKind) -> &'static str {
     }
 }
 
+/// What a reader needs besides the versions: the level, where from, which build, which bytes;
+/// and a security update's suite.
 fn note(change: &Change) -> String {
+    let note = kind_note(change);
+    match (&change.security_suite, note.is_empty()) {
+        (None, _) => note,
+        (Some(suite), true) => format!("security update from {suite}"),
+        (Some(suite), false) => format!("{note}; security update from {suite}"),
+    }
+}
+
+fn kind_note(change: &Change) -> String {
     match change.kind {
         ChangeKind::Upgraded | ChangeKind::Downgraded => change
             .level
@@ -185,12 +198,13 @@ fn pins(pins: &Option<Vec<String>>) -> String {
     }
 }
 
-/// The package as a change names it: a build package is marked as one.
+/// The package as a change names it: a build package is marked as one, a Debian source package
+/// lists its binaries.
 fn package_name(change: &Change) -> String {
     if change.build_only {
         format!("{} (build only)", change.name)
     } else {
-        change.name.clone()
+        change.subject()
     }
 }
 

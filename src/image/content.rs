@@ -1,12 +1,14 @@
 //! What verification reads of a wanted file of an image: the bytes of a small text file, or a
-//! digest (sha256 and size) taken while the file streams past, so memory stays flat however
-//! large it is, with, for a zip, one member read from it (a stranger jar's `pom.properties`). A
+//! digest (sha256 and size, and when asked md5, what dpkg's `md5sums` record) taken while the
+//! file streams past, so memory stays flat however large it is, with, for a zip, one member read
+//! from it (a stranger jar's `pom.properties`). A
 //! zip's directory is at its end, so a layer entry is then copied to an unnamed temporary file
 //! while it is hashed; a root filesystem file is read in place.
 
 use std::fs::File;
 use std::io::{Read, Write};
 
+use md5::Md5;
 use sha2::{Digest, Sha256};
 
 /// How an inventory needs one of the files it wants.
@@ -17,6 +19,8 @@ pub enum Want {
     Bytes,
     /// Its sha256 and size, computed while it streams past; never held in memory.
     Digest,
+    /// [`Want::Digest`] and its md5 too (the hash dpkg's `md5sums` files record).
+    Md5,
     /// Its digest, and the first member of the zip it is whose name the function accepts
     /// (capped like [`Want::Bytes`]).
     DigestAndMember(fn(&str) -> bool),
@@ -35,6 +39,8 @@ pub struct Digested {
     /// Lowercase hexadecimal.
     pub sha256: String,
     pub size: u64,
+    /// Lowercase hexadecimal, when [`Want::Md5`] asked for it.
+    pub md5: Option<String>,
     /// The zip member [`Want::DigestAndMember`] asked for, when the file is a zip that has one.
     pub member: Option<Vec<u8>>,
 }
@@ -53,6 +59,22 @@ impl Content {
         match self {
             Self::Bytes(_) => None,
             Self::Digest(digested) => Some(digested),
+        }
+    }
+
+    /// Its md5 (lowercase hexadecimal): of the bytes of a file read whole, or as streamed when
+    /// [`Want::Md5`] asked for it; `None` for a file streamed without.
+    pub fn md5(&self) -> Option<String> {
+        match self {
+            Self::Bytes(bytes) => Some(hex::encode(Md5::digest(bytes))),
+            Self::Digest(digested) => digested.md5.clone(),
+        }
+    }
+
+    /// Adds what `later`, the same file read again, knows that this does not (its md5).
+    pub fn learn(&mut self, later: Content) {
+        if let (Self::Digest(known), Self::Digest(later)) = (self, later) {
+            known.md5 = known.md5.take().or(later.md5);
         }
     }
 
@@ -78,25 +100,28 @@ impl Content {
                 source.reader().take(limit).read_to_end(&mut bytes)?;
                 Content::Bytes(bytes)
             }
-            (Want::Digest, mut source) => {
-                let (sha256, size) = hash(source.reader(), &mut None)?;
+            (Want::Digest | Want::Md5, mut source) => {
+                let (sha256, size, md5) =
+                    hash(source.reader(), &mut None, matches!(want, Want::Md5))?;
                 Content::Digest(Digested {
                     sha256,
                     size,
+                    md5,
                     member: None,
                 })
             }
             (Want::DigestAndMember(pick), Source::File(mut file)) => {
-                let (sha256, size) = hash(&mut file, &mut None)?;
+                let (sha256, size, _) = hash(&mut file, &mut None, false)?;
                 Content::Digest(Digested {
                     sha256,
                     size,
+                    md5: None,
                     member: zip_member(file, pick, limit),
                 })
             }
             (Want::DigestAndMember(pick), Source::Entry(reader)) => {
                 let mut spool = tempfile::tempfile().ok();
-                let (sha256, size) = hash(reader, &mut spool)?;
+                let (sha256, size, _) = hash(reader, &mut spool, false)?;
                 if spool.is_none() {
                     warnings.push(format!(
                         "cannot copy `{path}` to a temporary file to look inside it; only its sha256 is known"
@@ -105,6 +130,7 @@ impl Content {
                 Content::Digest(Digested {
                     sha256,
                     size,
+                    md5: None,
                     member: spool.and_then(|file| zip_member(file, pick, limit)),
                 })
             }
@@ -130,11 +156,16 @@ impl Source<'_> {
     }
 }
 
-/// The sha256 (hexadecimal) and size of everything `reader` yields, in constant memory. The bytes
-/// are also written to `copy`, if any; a copy that cannot be written is dropped (set to `None`)
-/// and hashing goes on.
-fn hash(reader: &mut dyn Read, copy: &mut Option<File>) -> std::io::Result<(String, u64)> {
+/// The sha256 (hexadecimal) and size of everything `reader` yields, and with `with_md5` its md5,
+/// in constant memory. The bytes are also written to `copy`, if any; a copy that cannot be
+/// written is dropped (set to `None`) and hashing goes on.
+fn hash(
+    reader: &mut dyn Read,
+    copy: &mut Option<File>,
+    with_md5: bool,
+) -> std::io::Result<(String, u64, Option<String>)> {
     let mut hasher = Sha256::new();
+    let mut md5 = with_md5.then(Md5::new);
     let mut buffer = vec![0u8; 64 << 10];
     let mut size = 0u64;
     loop {
@@ -145,6 +176,9 @@ fn hash(reader: &mut dyn Read, copy: &mut Option<File>) -> std::io::Result<(Stri
             Err(error) => return Err(error),
         };
         hasher.update(&buffer[..read]);
+        if let Some(md5) = md5.as_mut() {
+            md5.update(&buffer[..read]);
+        }
         size += read as u64;
         if copy
             .as_mut()
@@ -153,7 +187,11 @@ fn hash(reader: &mut dyn Read, copy: &mut Option<File>) -> std::io::Result<(Stri
             *copy = None;
         }
     }
-    Ok((hex::encode(hasher.finalize()), size))
+    Ok((
+        hex::encode(hasher.finalize()),
+        size,
+        md5.map(|md5| hex::encode(md5.finalize())),
+    ))
 }
 
 /// The first member of the zip in `file` whose name `pick` accepts, up to `limit` bytes; `None`

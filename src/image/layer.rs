@@ -128,7 +128,10 @@ impl Reader<'_> {
         }
         let kind = entry.header().entry_type();
         let want = self.wanted.file(&path);
-        if kind.is_symlink() && (want.is_some() || self.wanted.folder(&path)) {
+        if kind.is_symlink()
+            && (want.is_some() || self.wanted.folder(&path))
+            && !self.wanted.link_expected(&path)
+        {
             self.out
                 .warnings
                 .push(format!("`{path}` is a symbolic link; not followed"));

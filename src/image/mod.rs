@@ -125,6 +125,12 @@ pub trait Wanted {
     fn file(&self, path: &str) -> Option<Want>;
     /// Whether the folder at `path` may hold needed files (to prune a folder walk).
     fn folder(&self, path: &str) -> bool;
+    /// Whether a symbolic link at `path`, a folder it wants files in, is expected and looked
+    /// past by the inventory itself (merged /usr's `bin` → `usr/bin`), so it is not warned of.
+    fn link_expected(&self, path: &str) -> bool {
+        let _ = path;
+        false
+    }
 }
 
 /// Files any of several inventories want.
@@ -137,6 +143,10 @@ impl Wanted for AnyOf<'_> {
 
     fn folder(&self, path: &str) -> bool {
         self.0.iter().any(|wanted| wanted.folder(path))
+    }
+
+    fn link_expected(&self, path: &str) -> bool {
+        self.0.iter().any(|wanted| wanted.link_expected(path))
     }
 }
 

@@ -9,7 +9,7 @@ use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
 use crate::support::{EcosystemSupport, ResolverInputs, boxed};
-use crate::verify::inventory::Inventory;
+use crate::verify::inventory::{Inventory, InventoryContext};
 
 /// Maven artifacts (jars), put into each layer's `maven-target`.
 pub struct Maven;
@@ -65,7 +65,7 @@ impl EcosystemSupport for Maven {
         })
     }
 
-    fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
+    fn inventory(&self, lock: &Lock, _context: &InventoryContext<'_>) -> Box<dyn Inventory> {
         Box::new(MavenInventory::new(lock))
     }
 }

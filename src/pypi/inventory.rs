@@ -17,7 +17,7 @@ use super::record::hashed_files;
 use crate::image::{Content, Files, Want, Wanted, texts};
 use crate::lock::{Lock, LockedPackage};
 use crate::package::Ecosystem;
-use crate::verify::inventory::{Finding, FindingKind, Inventory, Recording};
+use crate::verify::inventory::{Finding, FindingKind, Inventory, Recording, shown_files};
 
 /// Distributions every Python base image carries.
 const PACKAGING_TOOLS: &[&str] = &["pip", "setuptools", "wheel", "distribute"];
@@ -195,9 +195,6 @@ fn check_locked(
     }
 }
 
-/// The most changed files named in one finding; the rest are counted.
-const SHOWN_CHANGED_FILES: usize = 5;
-
 /// A finding when files of the locked `package`, installed at its version with its METADATA at
 /// `metadata`, differ from its `RECORD` (changed or gone), or when it has no `RECORD` to check
 /// them against.
@@ -232,13 +229,7 @@ fn changed_files(
         })
         .collect();
     let first = differing.first()?.clone();
-    let mut shown = differing[..differing.len().min(SHOWN_CHANGED_FILES)].join(", ");
-    if differing.len() > SHOWN_CHANGED_FILES {
-        shown.push_str(&format!(
-            " and {} more",
-            differing.len() - SHOWN_CHANGED_FILES
-        ));
-    }
+    let shown = shown_files(&differing);
     Some(finding(
         Some(first),
         format!(

@@ -9,7 +9,7 @@ use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
 use crate::support::{EcosystemSupport, ResolverInputs, boxed};
-use crate::verify::inventory::Inventory;
+use crate::verify::inventory::{Inventory, InventoryContext};
 
 /// Python packages from PyPI (or another index), installed by pip into the image's Python.
 pub struct Python;
@@ -85,7 +85,7 @@ impl EcosystemSupport for Python {
         }])
     }
 
-    fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
+    fn inventory(&self, lock: &Lock, _context: &InventoryContext<'_>) -> Box<dyn Inventory> {
         Box::new(PythonInventory::new(lock))
     }
 }

@@ -4,8 +4,14 @@
 //! ecosystem of [`crate::registry::ALL`] gives an [`Inventory`] that names the files it needs,
 //! and whether it needs their bytes or only a sha256 taken while they stream past
 //! ([`image::Want`]), and compares them with the lock: R's `DESCRIPTION` files, Python's
-//! `*.dist-info/METADATA`, conda's `<prefix>/conda-meta/*.json`, and Maven's jars of each
-//! layer's `maven-target` by sha256.
+//! `*.dist-info/METADATA`, conda's `<prefix>/conda-meta/*.json`, Maven's jars of each
+//! layer's `maven-target` by sha256, and dpkg's status and `md5sums` lists.
+//!
+//! An inventory may need files it can name only once it has read others (apt: the files the
+//! locked packages' `md5sums` list, [`Inventory::wanted_after`]); the image is then read a
+//! second time for just those. A lock with Debian packages also has its base image read
+//! ([`crate::base`], by the digest the lock pins, remembered in the cache), so that the apt
+//! inventory knows which installed packages the base brought.
 //!
 //! With `--record-binaries`, an image that matches its lock also gives the lock what its builds
 //! wrote down (R: each binary's sha256, [`Inventory::record`]); the lock is then rewritten
@@ -20,8 +26,8 @@ use serde::Serialize;
 
 use crate::image;
 pub use crate::image::Limits;
-pub(crate) use inventory::Inventory;
 pub use inventory::{Finding, FindingKind, Recording};
+pub(crate) use inventory::{Inventory, InventoryContext};
 pub(crate) use report::{junit, text};
 
 use crate::error::Error;
@@ -99,15 +105,21 @@ fn verify_image(
     record: bool,
 ) -> Result<VerifyReport, Error> {
     let mut lock = Lock::read(lock_path)?;
+    let base = base_contents(&lock, lock_path)?;
+    let context = InventoryContext {
+        r_library: library,
+        base: base.as_ref(),
+    };
     let inventories: Vec<Box<dyn Inventory>> = crate::registry::ALL
         .iter()
-        .map(|support| support.inventory(&lock, library))
+        .map(|support| support.inventory(&lock, &context))
         .collect();
     let wanted: Vec<&dyn image::Wanted> = inventories
         .iter()
         .map(|inventory| inventory.as_ref() as &dyn image::Wanted)
         .collect();
-    let read = image::read_image(image, &image::AnyOf(&wanted), limits)?;
+    let mut read = image::read_image(image, &image::AnyOf(&wanted), limits)?;
+    read_again(image, &inventories, &mut read, limits)?;
     let mut findings = Vec::new();
     for inventory in &inventories {
         inventory.check(&read.files, &lock, &mut findings);
@@ -132,6 +144,90 @@ fn verify_image(
         warnings: read.warnings,
         recorded,
     })
+}
+
+/// What the lock's base image has installed, when the lock has Debian packages (else `None`:
+/// nothing needs it, and reading a registry base costs a download). The base is read by the
+/// digest the lock pins, from the cache when it was read before; a local base's path is taken
+/// relative to the lock's folder, where `imglock resolve` writes the lock beside its spec.
+fn base_contents(
+    lock: &Lock,
+    lock_path: &Path,
+) -> Result<Option<crate::base::BaseContents>, Error> {
+    let has_debs = lock
+        .layers
+        .iter()
+        .any(|layer| layer.packages.iter().any(|p| p.ecosystem == Ecosystem::Apt));
+    if !has_debs {
+        return Ok(None);
+    }
+    let invalid = |message: String| crate::lock::LockError::Invalid {
+        path: lock_path.to_path_buf(),
+        message,
+    };
+    let reference = crate::base::BaseReference::parse(&lock.image.base)
+        .map_err(|problem| invalid(format!("image.base {problem}")))?;
+    let platform: crate::platform::Platform = lock
+        .image
+        .platform
+        .parse()
+        .map_err(|problem| invalid(format!("image.platform: {problem}")))?;
+    let cache = crate::fetch::Cache::from_env();
+    let spec_dir = match lock_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let options = crate::base::BaseOptions {
+        platform: &platform,
+        conda_prefix: lock
+            .image
+            .conda_prefix
+            .as_deref()
+            .unwrap_or(crate::conda::spec::CONDA_PREFIX),
+        spec_dir,
+        cache: &cache,
+        offline: false,
+    };
+    let base = crate::base::read_base(&reference, options).map_err(|source| Error::VerifyBase {
+        lock: lock_path.to_path_buf(),
+        source: Box::new(source),
+    })?;
+    Ok(Some(base.contents))
+}
+
+/// Reads `image` again for the files the inventories can name only now that `read` holds the
+/// first read's (nothing when none asks), and adds them and their new warnings to `read`.
+fn read_again(
+    image: &Path,
+    inventories: &[Box<dyn Inventory>],
+    read: &mut image::ImageFiles,
+    limits: Limits,
+) -> Result<(), Error> {
+    let later: Vec<Box<dyn image::Wanted + '_>> = inventories
+        .iter()
+        .filter_map(|inventory| inventory.wanted_after(&read.files))
+        .collect();
+    if later.is_empty() {
+        return Ok(());
+    }
+    let wanted: Vec<&dyn image::Wanted> = later.iter().map(|w| w.as_ref()).collect();
+    let again = image::read_image(image, &image::AnyOf(&wanted), limits)?;
+    for (path, content) in again.files {
+        match read.files.entry(path) {
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(content);
+            }
+            std::collections::btree_map::Entry::Occupied(mut entry) => {
+                entry.get_mut().learn(content);
+            }
+        }
+    }
+    for warning in again.warnings {
+        if !read.warnings.contains(&warning) {
+            read.warnings.push(warning);
+        }
+    }
+    Ok(())
 }
 
 /// Records what the inventories find in `files` into `lock` and writes it to `lock_path` when

@@ -35,6 +35,7 @@ pub fn text(report: &VerifyReport) -> String {
             FindingKind::WrongSource => "wrong source",
             FindingKind::Unexpected => "unexpected",
             FindingKind::ChangedFile => "changed files",
+            FindingKind::WrongArchitecture => "wrong architecture",
         };
         let _ = writeln!(out, "  {kind}: {}", finding.message);
     }

@@ -9,6 +9,7 @@ use std::process::Output;
 use crate::support::stderr;
 use sha2::Digest;
 
+mod apt;
 mod digests;
 mod large_files;
 mod record_binaries;

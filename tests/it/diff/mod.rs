@@ -1,11 +1,14 @@
 //! `imglock diff`: every change kind in all three formats (golden files in fixtures/diff/),
 //! exit codes, the Docker cache impact, `--git` against a temporary repository, and, on
-//! hand-written locks, conda rebuilds and each ecosystem's own version order.
+//! hand-written locks, conda rebuilds and each ecosystem's own version order (Debian's in
+//! [`apt`]).
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::support::{Project, Server, fixtures, run_in, spec, stderr};
+
+mod apt;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
