@@ -35,14 +35,14 @@ impl EcosystemSupport for Apt {
         &self,
         _lock: &Lock,
         layer: &LockedLayer,
-        _packages: &[&LockedPackage],
+        packages: &[&LockedPackage],
         _options: &DockerfileOptions,
-        _context: &mut StepContext,
+        context: &mut StepContext,
     ) -> Result<Vec<Step>, StepError> {
-        Err(StepError::InvalidLock(format!(
-            "layer `{}` has Debian packages, which this imglock cannot install yet",
-            layer.name
-        )))
+        super::emit::check(&layer.name, packages)?;
+        context.one_step(layer, packages, |sources| {
+            super::emit::install_step(&layer.name, sources)
+        })
     }
 
     fn inventory(&self, lock: &Lock, _r_library: Option<&str>) -> Box<dyn Inventory> {
@@ -86,9 +86,18 @@ mod tests {
             change("2.9.14+dfsg-1.3", "2.9.14+dfsg-1.3~deb12u1"),
             (Ordering::Less, ChangeLevel::Other)
         );
-        assert_eq!(change("1.0-1", "1:0.9-1"), (Ordering::Greater, ChangeLevel::Major));
-        assert_eq!(change("4.2.2-1", "4.3.0-1"), (Ordering::Greater, ChangeLevel::Minor));
-        assert_eq!(change("1.0~rc1-1", "1.0-1"), (Ordering::Greater, ChangeLevel::Patch));
+        assert_eq!(
+            change("1.0-1", "1:0.9-1"),
+            (Ordering::Greater, ChangeLevel::Major)
+        );
+        assert_eq!(
+            change("4.2.2-1", "4.3.0-1"),
+            (Ordering::Greater, ChangeLevel::Minor)
+        );
+        assert_eq!(
+            change("1.0~rc1-1", "1.0-1"),
+            (Ordering::Greater, ChangeLevel::Patch)
+        );
         assert!(version_change("not a version", "1.0").is_none());
     }
 }
