@@ -251,13 +251,24 @@ fn a_tampered_lock_is_refused_or_fails_closed() {
 
     // A URL with shell text in it reaches curl as one argument, and nothing of it runs.
     std::fs::write(project.path("imglock.lock"), &original).unwrap();
-    let planted = work.path().join("planted");
+    hostile_url_reaches_curl_as_one_argument(&project, &server, url, work.path());
+}
+
+/// `url` in the lock replaced by one with shell text in it: emit quotes it, and the step's curl
+/// line, run with a curl that prints its arguments, gets it as one argument and runs none of it.
+fn hostile_url_reaches_curl_as_one_argument(
+    project: &Project,
+    server: &Server,
+    url: &str,
+    work: &Path,
+) {
+    let planted = work.join("planted");
     let hostile = format!(
         "{}/x/$(touch {});a b'c.deb",
         server.url(),
         planted.display()
     );
-    tamper_lock(&project, url, &hostile);
+    tamper_lock(project, url, &hostile);
     let output = project.run(&["emit", "--out", "quoted"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let quoted = std::fs::read_to_string(project.path("quoted/Dockerfile")).unwrap();
@@ -271,7 +282,7 @@ fn a_tampered_lock_is_refused_or_fails_closed() {
     let output = Command::new("sh")
         .arg("-c")
         .arg(format!("curl() {{ printf '%s\\n' \"$@\"; }}; {line}"))
-        .current_dir(work.path())
+        .current_dir(work)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
@@ -362,6 +373,59 @@ fn push(image: &str, dir: &Path) {
     assert!(output.status.success(), "{}", text(&output));
 }
 
+/// An image built `FROM image` whose one step purges libzstd-dev (tagged `tag`): `verify`
+/// finds that package, and only it.
+fn a_purged_package_is_the_finding(project: &Project, image: &str, tag: &str, work: &Path) {
+    let tamper = work.join("tamper");
+    std::fs::create_dir_all(&tamper).unwrap();
+    std::fs::write(
+        tamper.join("Dockerfile"),
+        format!("FROM {image}\nRUN dpkg --purge --force-depends libzstd-dev\n"),
+    )
+    .unwrap();
+    let output = buildah(&["bud", "-t", tag, tamper.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    let tampered = work.join("tampered");
+    push(tag, &tampered);
+    let output = project.run(&["verify", tampered.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let findings: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["ecosystem"].as_str().unwrap(),
+                f["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(findings, [("apt", "libzstd-dev")], "{report}");
+}
+
+/// The lock without its apt layer, emitted and built as `tag`: syslibs' C code finds no header.
+fn without_the_apt_layer_syslibs_does_not_compile(project: &Project, tag: &str) {
+    let original = project.lock().unwrap();
+    let mut lock: toml::Value = toml::from_str(&original).unwrap();
+    lock["layer"].as_array_mut().unwrap().remove(0);
+    std::fs::write(
+        project.path("imglock.lock"),
+        toml::to_string(&lock).unwrap(),
+    )
+    .unwrap();
+    let output = project.run(&["emit", "--out", "without"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (output, _) = build(project, "without", tag, &["--no-cache"]);
+    assert!(!output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains("fatal error: sodium.h: No such file or directory"),
+        "{}",
+        text(&output)
+    );
+    std::fs::write(project.path("imglock.lock"), original).unwrap();
+}
+
 /// The real build: the shared test base read as an OCI layout, an apt layer and an R layer whose
 /// package compiles against the apt layer's headers; the image holds exactly the lock's Debian
 /// packages, verifies clean, and a purged locked package is a finding; a lock whose sha256 the
@@ -406,57 +470,12 @@ fn an_apt_layer_under_an_r_layer_builds_for_real_and_verifies() {
     project.verify_clean(&image);
 
     // A later layer purges a locked package: verify names it.
-    let tamper = work.path().join("tamper");
-    std::fs::create_dir_all(&tamper).unwrap();
-    std::fs::write(
-        tamper.join("Dockerfile"),
-        format!(
-            "FROM {}\nRUN dpkg --purge --force-depends libzstd-dev\n",
-            tag(1)
-        ),
-    )
-    .unwrap();
     cleanup.0.push(tag(2));
-    let output = buildah(&["bud", "-t", &tag(2), tamper.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output));
-    let tampered = work.path().join("tampered");
-    push(&tag(2), &tampered);
-    let output = project.run(&["verify", tampered.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let findings: Vec<(&str, &str)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["ecosystem"].as_str().unwrap(),
-                f["name"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(findings, [("apt", "libzstd-dev")], "{report}");
+    a_purged_package_is_the_finding(&project, &tag(1), &tag(2), work.path());
 
     // Without the apt layer (dropped from the lock), syslibs does not compile.
-    let original = project.lock().unwrap();
-    let mut lock: toml::Value = toml::from_str(&original).unwrap();
-    lock["layer"].as_array_mut().unwrap().remove(0);
-    std::fs::write(
-        project.path("imglock.lock"),
-        toml::to_string(&lock).unwrap(),
-    )
-    .unwrap();
-    let output = project.run(&["emit", "--out", "without"]);
-    assert!(output.status.success(), "{}", stderr(&output));
     cleanup.0.push(tag(4));
-    let (output, _) = build(&project, "without", &tag(4), &["--no-cache"]);
-    assert!(!output.status.success(), "{}", text(&output));
-    assert!(
-        text(&output).contains("fatal error: sodium.h: No such file or directory"),
-        "{}",
-        text(&output)
-    );
-    std::fs::write(project.path("imglock.lock"), original).unwrap();
+    without_the_apt_layer_syslibs_does_not_compile(&project, &tag(4));
 
     // The archive's bytes differ from a lock's sha256: the build fails at the check.
     let sodium = locked(&project, "apt")
