@@ -345,7 +345,9 @@ fn probe(image: &str, cleanup: &mut Cleanup) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A temporary folder whose path is lowercase, removed when dropped.
+/// A temporary folder whose path is lowercase, removed when dropped, with the name buildah gives
+/// the image it reads from `oci:FOLDER/base` (`localhost/FOLDER/base`, a second name of the shared
+/// base image) taken off.
 struct Lowercase(std::path::PathBuf);
 
 impl Lowercase {
@@ -363,6 +365,7 @@ impl Lowercase {
 
 impl Drop for Lowercase {
     fn drop(&mut self) {
+        let _ = buildah(&["rmi", &format!("localhost{}/base", self.0.display())]);
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -416,7 +419,8 @@ fn without_the_apt_layer_syslibs_does_not_compile(project: &Project, tag: &str) 
     .unwrap();
     let output = project.run(&["emit", "--out", "without"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let (output, _) = build(project, "without", tag, &["--no-cache"]);
+    // A failing build keeps its container unless told not to.
+    let (output, _) = build(project, "without", tag, &["--no-cache", "--force-rm"]);
     assert!(!output.status.success(), "{}", text(&output));
     assert!(
         text(&output).contains("fatal error: sodium.h: No such file or directory"),
@@ -486,7 +490,7 @@ fn an_apt_layer_under_an_r_layer_builds_for_real_and_verifies() {
     let output = project.run(&["emit", "--out", "tampered"]);
     assert!(output.status.success(), "{}", stderr(&output));
     cleanup.0.push(tag(3));
-    let (output, _) = build(&project, "tampered", &tag(3), &[]);
+    let (output, _) = build(&project, "tampered", &tag(3), &["--force-rm"]);
     assert!(!output.status.success(), "{}", text(&output));
     assert!(
         text(&output).contains("imglock: checksum mismatch for a Debian package of layer `system`"),
