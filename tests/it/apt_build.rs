@@ -294,6 +294,107 @@ fn hostile_url_reaches_curl_as_one_argument(
     assert!(!planted.exists(), "the URL's shell text ran: {line}");
 }
 
+/// The apt step's check of dpkg's status (from writing the locked set to the end of the
+/// comparison) of `dockerfile`, run by sh in `dir` with `before.txt` holding `before` and a
+/// `dpkg-query` that prints `after`.
+fn run_status_check(dockerfile: &str, dir: &Path, before: &[&str], after: &[&str]) -> String {
+    let step = &dockerfile[dockerfile.find("Debian packages:").expect("an apt step")..];
+    let locked = step.find("> locked.txt").expect("the locked set");
+    let start = step[..locked].rfind("printf").unwrap();
+    let end = locked
+        + step[locked..]
+            .find("exit 1; }; }")
+            .expect("the check's end")
+        + 12;
+    let lines = |lines: &[&str]| {
+        let mut sorted: Vec<String> = lines.iter().map(|l| format!("{l}\n")).collect();
+        sorted.sort();
+        sorted.concat()
+    };
+    std::fs::write(dir.join("before.txt"), lines(before)).unwrap();
+    std::fs::write(dir.join("status"), lines(after)).unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("dpkg-query");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\ncat {}\n", dir.join("status").display()),
+    )
+    .unwrap();
+    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(&fake, executable).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!("set -e; {}", &step[start..end]))
+        .current_dir(dir)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    match output.status.success() {
+        true => "ok".to_string(),
+        false => text(&output),
+    }
+}
+
+/// After the install, dpkg's status must be the one before with exactly the locked packages at
+/// their versions: a package more, one removed, or one at another version fails the step.
+#[test]
+fn the_status_check_fails_on_anything_beyond_the_lock() {
+    let server = Server::start(&fixtures());
+    let dir = tempfile::tempdir().unwrap();
+    let project = Project::new(&spec(&small_base(dir.path()), &server, &layers(APT)));
+    let dockerfile = resolve_and_emit(&project, "build");
+    let before = [
+        "libc6 amd64 2.36-9+deb12u14 installed",
+        "libzstd1 amd64 1.5.4+dfsg2-5 installed",
+    ];
+    let installed = [
+        "libc6 amd64 2.36-9+deb12u14 installed",
+        "libsodium-dev amd64 1.0.18-1+deb12u1 installed",
+        "libsodium23 amd64 1.0.18-1+deb12u1 installed",
+        "libzstd-dev amd64 1.5.4+dfsg2-5+deb12u1 installed",
+        "libzstd1 amd64 1.5.4+dfsg2-5+deb12u1 installed",
+    ];
+    let check = |after: &[&str]| {
+        let work = tempfile::tempdir().unwrap();
+        run_status_check(&dockerfile, work.path(), &before, after)
+    };
+    assert_eq!(check(&installed), "ok");
+    let message = "imglock: dpkg's status after layer `system` is not the lock's";
+    let mut extra = installed.to_vec();
+    extra.push("libzstd-tools amd64 1.0 installed");
+    let shown = check(&extra);
+    assert!(shown.contains(message), "{shown}");
+    assert!(
+        shown.contains("\n+libzstd-tools amd64 1.0 installed"),
+        "{shown}"
+    );
+    let shown = check(&installed[1..]);
+    assert!(
+        shown.contains("\n-libc6 amd64 2.36-9+deb12u14 installed"),
+        "{shown}"
+    );
+    let mut other = installed.to_vec();
+    other[2] = "libsodium23 amd64 1.0.18-1 installed";
+    let shown = check(&other);
+    assert!(
+        shown.contains("\n+libsodium23 amd64 1.0.18-1 installed"),
+        "{shown}"
+    );
+    let mut unpacked = installed.to_vec();
+    unpacked[3] = "libzstd-dev amd64 1.5.4+dfsg2-5+deb12u1 unpacked";
+    let shown = check(&unpacked);
+    assert!(
+        shown.contains("\n-libzstd-dev amd64 1.5.4+dfsg2-5+deb12u1 installed"),
+        "{shown}"
+    );
+}
+
 /// `--apt` suggests the `apt` entries syslibs' SystemRequirements call for while no layer locks
 /// them, and nothing once the apt layer below does.
 #[test]
