@@ -96,7 +96,8 @@ struct EmitArgs {
     /// Parallel make jobs when compiling packages.
     #[arg(long, default_value_t = 2, value_name = "N")]
     ncpus: u32,
-    /// Install the Debian build dependencies that packages' SystemRequirements name.
+    /// Suggest (with --verbose) the `apt` entries for the Debian build dependencies that R
+    /// packages' SystemRequirements name and the lock does not install.
     #[arg(long)]
     apt: bool,
 }

@@ -4,11 +4,12 @@
 //! files ([`release`]) and their OpenPGP signatures ([`signature`]), and fetching every
 //! source's verified metadata into one [`AptIndex`] ([`fetch`], [`index`]).
 //!
-//! Resolution of a layer's requests over the index is [`solve`]. Not yet registered as an
-//! ecosystem: locking and install steps come next.
+//! Resolution of a layer's requests over the index is [`solve`]; the pipeline's resolver is
+//! `resolver`, the install step of a layer's .debs `emit`, and [`support`] registers them.
 
 pub mod deb822;
 pub mod details;
+mod emit;
 mod error;
 pub mod fetch;
 pub mod index;

@@ -35,14 +35,14 @@ impl EcosystemSupport for Apt {
         &self,
         _lock: &Lock,
         layer: &LockedLayer,
-        _packages: &[&LockedPackage],
+        packages: &[&LockedPackage],
         _options: &DockerfileOptions,
-        _context: &mut StepContext,
+        context: &mut StepContext,
     ) -> Result<Vec<Step>, StepError> {
-        Err(StepError::InvalidLock(format!(
-            "layer `{}` has Debian packages, which this imglock cannot install yet",
-            layer.name
-        )))
+        super::emit::check(&layer.name, packages)?;
+        context.one_step(layer, packages, |sources| {
+            super::emit::install_step(&layer.name, sources)
+        })
     }
 
     fn inventory(&self, lock: &Lock, context: &InventoryContext<'_>) -> Box<dyn Inventory> {

@@ -49,7 +49,8 @@ pub struct DockerfileOptions {
     pub library: Option<String>,
     /// Parallel make jobs for compiled code.
     pub ncpus: u32,
-    /// Add the Debian build dependencies the packages' `SystemRequirements` name.
+    /// Note (for `--verbose`) the Debian build dependencies the R packages' `SystemRequirements`
+    /// name that the lock does not install, as `apt` entries to add to the spec.
     pub apt: bool,
 }
 

@@ -49,6 +49,7 @@ fn the_fixture_script_rebuilds_the_committed_repositories_with_real_r() {
     for repo in [
         "cran",
         "cran-next",
+        "cran-sys",
         "bioc/packages/3.16/bioc",
         "bioc/packages/3.16/data/annotation",
         "bioc/packages/3.16/data/experiment",

@@ -5,6 +5,7 @@
 mod support;
 
 mod apt;
+mod apt_build;
 mod apt_mirror;
 mod apt_oracle;
 mod apt_resolve;

@@ -1,5 +1,6 @@
-//! The R part of the Dockerfile: the installer helper, the apt step of the packages' build
-//! dependencies (with `--apt`), and one `RUN` per step [`plan`] forms.
+//! The R part of the Dockerfile: the installer helper and one `RUN` per step [`plan`] forms;
+//! with `--apt`, a note per layer naming the `apt` entries its packages' `SystemRequirements`
+//! call for (the Debian packages themselves are locked and installed by the apt ecosystem).
 //!
 //! Every step mounts imglock's binary cache (`/var/cache/imglock`, a BuildKit/buildah cache
 //! mount) and runs `imglock-r-install` once per package. Any build on the builder can write to
@@ -95,8 +96,8 @@ pub fn preamble(lock: &Lock, options: &DockerfileOptions) -> (String, Step) {
     (header, step)
 }
 
-/// The steps of a layer's R packages: the apt step when asked for, then one install step per
-/// group [`plan::plan`] forms.
+/// The steps of a layer's R packages (and with `--apt` the note of its missing Debian packages):
+/// one install step per group [`plan::plan`] forms.
 pub fn install_steps(
     lock: &Lock,
     layer: &LockedLayer,
@@ -106,14 +107,8 @@ pub fn install_steps(
 ) -> Result<Vec<Step>, StepError> {
     let settings = RSettings::new(lock, options);
     let mut steps = Vec::new();
-    if options.apt
-        && let Some(text) = apt_step(packages, &mut context.notes)
-    {
-        steps.push(Step {
-            layer: Some(layer.name.clone()),
-            text,
-            packages: 0,
-        });
+    if options.apt {
+        suggest_apt(lock, layer, packages, &mut context.notes);
     }
     let planned = plan::plan(packages);
     for (number, step) in planned.iter().enumerate() {
@@ -135,9 +130,26 @@ pub fn install_steps(
     Ok(steps)
 }
 
-/// The `RUN` that installs the Debian packages a layer's R packages need to build, if any.
-fn apt_step(packages: &[&LockedPackage], notes: &mut Vec<String>) -> Option<String> {
-    let mut debian = BTreeSet::new();
+/// With `--apt`: the Debian packages the layer's R packages name in `SystemRequirements` (by
+/// the rule table) that no layer up to this one locks, as a note (shown under `--verbose`)
+/// telling the user which `apt = [...]` entries to add to the spec. Nothing unpinned is installed.
+fn suggest_apt(
+    lock: &Lock,
+    layer: &LockedLayer,
+    packages: &[&LockedPackage],
+    notes: &mut Vec<String>,
+) {
+    let locked: BTreeSet<&str> = lock
+        .layers
+        .iter()
+        .take_while(|l| l.name != layer.name)
+        .chain([layer])
+        .flat_map(|l| &l.packages)
+        .filter(|p| p.ecosystem == Ecosystem::Apt)
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut missing = BTreeSet::new();
+    let mut needing = BTreeSet::new();
     for package in packages {
         let Some(requirements) = package
             .details
@@ -147,22 +159,28 @@ fn apt_step(packages: &[&LockedPackage], notes: &mut Vec<String>) -> Option<Stri
             continue;
         };
         let (found, unmatched) = system_requirements::packages_for(requirements);
-        debian.extend(found);
+        for debian in found.into_iter().filter(|d| !locked.contains(d)) {
+            missing.insert(debian);
+            needing.insert(package.name.as_str());
+        }
         for part in unmatched {
             notes.push(format!(
-                "{}: no apt rule for `{part}`; make sure the base image provides it",
+                "{}: no apt rule for `{part}`; make sure the base image or an `apt` entry of the spec provides it",
                 package.name
             ));
         }
     }
-    if debian.is_empty() {
-        return None;
+    if missing.is_empty() {
+        return;
     }
-    let list: Vec<&str> = debian.into_iter().collect();
-    Some(format!(
-        "# Build dependencies named by the packages' SystemRequirements\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} && rm -rf /var/lib/apt/lists/*\n",
-        list.join(" ")
-    ))
+    let entries: Vec<String> = missing.iter().map(|d| format!("\"{d}\"")).collect();
+    let needing: Vec<&str> = needing.into_iter().collect();
+    notes.push(format!(
+        "layer `{}`: the SystemRequirements of {} name Debian packages no layer up to it locks; unless the base image has them, add `apt = [{}]` to this layer or one below it in the spec and re-run `imglock resolve`",
+        layer.name,
+        needing.join(", "),
+        entries.join(", ")
+    ));
 }
 
 /// One install step: a `RUN` installing `packages` in order.

@@ -1,8 +1,9 @@
 //! Debian/Ubuntu build dependencies for R packages' `SystemRequirements`, by a small rule table.
 //!
 //! `SystemRequirements` is free text ("libxml2 (>= 2.6.3), GNU make"). Each comma- or
-//! semicolon-separated part is matched against the table by keyword; a part no rule matches is
-//! reported (under `--verbose`) so the user can add the package to the base image.
+//! semicolon-separated part is matched against the table by keyword; `imglock emit --apt` suggests
+//! the packages found as `apt` entries of the spec, and reports a part no rule matches (both under
+//! `--verbose`).
 
 /// Keywords (lowercase) and the Debian package that provides headers for them.
 const RULES: &[(&[&str], &str)] = &[
@@ -16,6 +17,8 @@ const RULES: &[(&[&str], &str)] = &[
     (&["geos"], "libgeos-dev"),
     (&["proj"], "libproj-dev"),
     (&["hdf5"], "libhdf5-dev"),
+    (&["zstd", "libzstd"], "libzstd-dev"),
+    (&["sodium", "libsodium"], "libsodium-dev"),
 ];
 
 /// The Debian packages for one package's `SystemRequirements`, and the parts no rule matched.
