@@ -1,11 +1,11 @@
-//! Debian apt metadata, the foundation of the apt ecosystem (issue 16): Debian versions and
-//! their order ([`version`]), relation fields ([`relation`]), the deb822 format ([`deb822`]),
+//! Debian packages, the apt ecosystem: Debian versions and their order ([`version`]), relation fields ([`relation`]), the deb822 format ([`deb822`]),
 //! Packages indexes ([`packages`]), sources lines and `.sources` files ([`sources`]), Release
 //! files ([`release`]) and their OpenPGP signatures ([`signature`]), and fetching every
 //! source's verified metadata into one [`AptIndex`] ([`fetch`], [`index`]).
 //!
 //! Resolution of a layer's requests over the index is [`solve`]; the pipeline's resolver is
-//! `resolver`, the install step of a layer's .debs `emit`, and [`support`] registers them.
+//! `resolver`, the lock's fields [`details`], the spec's keys [`spec`], the install step of a
+//! layer's .debs `emit`, a built image's check `inventory`, and [`support`] registers them.
 
 pub mod deb822;
 pub mod details;
