@@ -204,6 +204,17 @@ fn r_base_dev_pulls_the_toolchain_and_keeps_the_base() {
 }
 
 #[test]
+fn a_dependency_an_installed_provider_meets_installs_nothing() {
+    // x11-common depends on `lsb-base (>= 1.3-9ubuntu2)`, which the essential sysvinit-utils
+    // meets with `Provides: lsb-base (= 11.1.0)`: apt installs no lsb-base (r-base-dev's 153
+    // packages on this minbase are apt's exactly, `cargo bench --bench apt`).
+    let planned = plan(&["x11-common"]);
+    let names = names(&planned);
+    assert!(names.contains(&"x11-common"), "{names:?}");
+    assert!(!names.contains(&"lsb-base"), "{names:?}");
+}
+
+#[test]
 fn openjdk_pulls_its_runtime_and_certificates() {
     let planned = plan(&["openjdk-17-jdk-headless"]);
     let names = names(&planned);

@@ -264,21 +264,47 @@ impl<'a, 'b> AptProvider<'a, 'b> {
         let wanted = Wanted::of(dependency, &self.options.architecture);
         let name = dependency.name.as_str();
         let provided = self.is_provided(name);
-        if self.is_real(name) || !provided {
+        let real = (self.is_real(name) || !provided).then(|| {
             let id = self
                 .pool
                 .intern_package_name(AptName::Package(name.to_string()));
-            out.push(
-                self.pool
-                    .intern_version_set(id, AptSet::Satisfies(wanted.clone())),
-            );
-        }
-        if provided {
+            self.pool
+                .intern_version_set(id, AptSet::Satisfies(wanted.clone()))
+        });
+        let virtual_set = provided.then(|| {
             let id = self
                 .pool
                 .intern_package_name(AptName::Virtual(name.to_string()));
-            out.push(self.pool.intern_version_set(id, AptSet::Provides(wanted)));
-        }
+            self.pool
+                .intern_version_set(id, AptSet::Provides(wanted.clone()))
+        });
+        // A dependency an installed provider already meets needs nothing installed, as apt
+        // sees it: the providers come first then, before a real package of the name that is
+        // not installed (x11-common's `lsb-base (>= 1.3-9ubuntu2)`, met by the essential
+        // sysvinit-utils' `Provides: lsb-base (= 11.1.0)`).
+        let provider_first = provided && self.met_by_installed_provider(name, &wanted);
+        let sets = match provider_first {
+            true => [virtual_set, real],
+            false => [real, virtual_set],
+        };
+        out.extend(sets.into_iter().flatten());
+    }
+
+    /// Whether an installed package provides `name` as `wanted` asks while no installed
+    /// package of that name meets it.
+    fn met_by_installed_provider(&self, name: &str, wanted: &Wanted) -> bool {
+        let (_, solvables) = self.package_solvables(name);
+        let set = AptSet::Satisfies(wanted.clone());
+        let real_installed = solvables
+            .into_iter()
+            .any(|s| self.is_installed(s) && self.matches(s, &set));
+        !real_installed
+            && self.providers(name).into_iter().any(|(solvable, version)| {
+                let (architecture, multi_arch) = self.arch_of(solvable);
+                self.is_installed(solvable)
+                    && wanted.admits_provided(version.as_ref())
+                    && wanted.qualifier.admits(architecture, multi_arch)
+            })
     }
 
     /// A group of alternatives as one requirement, its alternatives in the order written.
