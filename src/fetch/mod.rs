@@ -51,7 +51,7 @@ pub(crate) use stream::Stream;
 use crate::progress::Progress;
 
 /// How many requests may be in flight to one host at once.
-const REQUESTS_PER_HOST: usize = 50;
+pub const REQUESTS_PER_HOST: usize = 50;
 /// How many downloads started early may run from one host at once (two requests each).
 const EARLY_DOWNLOADS_PER_HOST: usize = REQUESTS_PER_HOST / 4;
 /// How many times a request is tried before its error is reported.
