@@ -1,8 +1,10 @@
 //! Maven resolution over the real Central POMs of ../shared/corpora/maven/central, served on
 //! 127.0.0.1 with 30 ms of latency per request: spark-core_2.12 3.5.3, hadoop-client 3.2.0 and
-//! spark-core_2.12 3.2.4, each cold against its critical-path bound ([`bound::rounds`]: the
-//! dependent rounds of requests a perfect client needs, computed from the POMs themselves, times
-//! the latency), and warm, with the cache a cold resolve filled, counting what it still asks.
+//! spark-core_2.12 3.2.4, each cold against its critical-path bound ([`bound::rounds_within`]:
+//! the dependent rounds of requests a perfect client needs, computed from the POMs themselves,
+//! holding to imglock's limit of requests in flight per host, times the latency; the depth
+//! alone, [`bound::rounds`], is printed beside it), and warm, with the cache a cold resolve
+//! filled, counting what it still asks.
 //! The cache is a temporary folder under `TMPDIR`: `TMPDIR=/dev/shm` leaves the file system's
 //! cost of creating the cache's files out. Skipped, with a message, when ../shared is absent.
 
@@ -13,6 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use imglock::fetch::REQUESTS_PER_HOST;
 use imglock::maven::bound;
 use imglock::maven::coordinate::Coordinate;
 use imglock::maven::resolve::{Request, resolve};
@@ -26,11 +29,13 @@ const ROOTS: [&str; 3] = [
 ];
 const LATENCY: Duration = Duration::from_millis(30);
 
-/// What one resolve found: the artifacts chosen, the critical-path bound in rounds, the rounds
-/// imglock's requests took, and how long the resolve took (the fetcher's start left out).
+/// What one resolve found: the artifacts chosen, the critical-path bound in rounds (with the
+/// per-host limit, and the depth alone), the rounds imglock's requests took, and how long the
+/// resolve took (the fetcher's start left out).
 struct Outcome {
     artifacts: usize,
     bound: usize,
+    depth: usize,
     rounds: usize,
     took: Duration,
 }
@@ -54,9 +59,11 @@ fn resolve_with(cache: &Path, url: &str, root: &str) -> Outcome {
         .iter()
         .map(|a| a.coordinate.gav())
         .collect();
+    let roots = [coordinate.gav()];
     Outcome {
         artifacts: resolution.artifacts.len(),
-        bound: bound::rounds(&store, &[coordinate.gav()], &needed),
+        bound: bound::rounds_within(&store, &roots, &needed, REQUESTS_PER_HOST),
+        depth: bound::rounds(&store, &roots, &needed),
         rounds: store.rounds(),
         took,
     }
@@ -85,10 +92,11 @@ fn measure(server: &support::Server, root: &str) {
     let bound = LATENCY * outcome.bound as u32;
     let ratio = |took: Duration| took.as_secs_f64() / bound.as_secs_f64();
     eprintln!(
-        "maven bench: {root}: {} artifacts, {requests} requests in {} dependent rounds; critical-path bound {} rounds = {bound:?}; cold best {:?} = {:.2}x the bound, median {:?} = {:.2}x",
+        "maven bench: {root}: {} artifacts, {requests} requests in {} dependent rounds; critical-path bound {} rounds at {REQUESTS_PER_HOST} requests per host ({} deep) = {bound:?}; cold best {:?} = {:.2}x the bound, median {:?} = {:.2}x",
         outcome.artifacts,
         outcome.rounds,
         outcome.bound,
+        outcome.depth,
         times[0],
         ratio(times[0]),
         times[2],

@@ -74,58 +74,89 @@ pub struct Span<'a> {
 /// Cuts a text into records without parsing their fields (in parallel for large texts).
 pub fn spans(text: &str) -> Vec<Span<'_>> {
     if text.len() < PARALLEL_THRESHOLD {
-        return spans_of_chunk(text, 0, 1);
+        return spans_of_chunk(text, 0, 1).0;
     }
     spans_in_chunks(text, rayon::current_num_threads() * 4)
 }
 
-/// Cuts a text into records in about `count` chunks scanned in parallel.
+/// Cuts a text into records in about `count` chunks scanned in parallel; each chunk counts its
+/// own lines, and its spans' line numbers are shifted by the lines of the chunks before it.
 pub(super) fn spans_in_chunks(text: &str, count: usize) -> Vec<Span<'_>> {
     let chunks = split_at_records(text, count);
     let base = text.as_ptr() as usize;
-    let spans: Vec<Vec<Span<'_>>> = chunks
+    let scanned: Vec<(Vec<Span<'_>>, usize)> = chunks
         .into_par_iter()
-        .map(|(chunk, first_line)| {
-            spans_of_chunk(chunk, chunk.as_ptr() as usize - base, first_line)
-        })
+        .map(|chunk| spans_of_chunk(chunk, chunk.as_ptr() as usize - base, 1))
         .collect();
-    spans.into_iter().flatten().collect()
-}
-
-pub(super) fn spans_of_chunk(text: &str, offset: usize, first_line: usize) -> Vec<Span<'_>> {
-    let mut spans = Vec::new();
-    let mut current: Option<Span<'_>> = None;
-    let mut position = 0;
-    for (index, raw) in text.split_inclusive('\n').enumerate() {
-        let start = position;
-        position += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        if line.trim().is_empty() {
-            if let Some(span) = current.take() {
-                spans.push(span);
-            }
-            continue;
-        }
-        let span = current.get_or_insert_with(|| Span {
-            range: offset + start..offset + start,
-            line: first_line + index,
-            package: None,
-        });
-        span.range.end = offset + position;
-        if let Some(value) = line.strip_prefix("Package:") {
-            span.package.get_or_insert(value.trim());
-        }
+    let mut spans = Vec::with_capacity(scanned.iter().map(|(spans, _)| spans.len()).sum());
+    let mut lines_before = 0;
+    for (chunk_spans, lines) in scanned {
+        spans.extend(chunk_spans.into_iter().map(|mut span| {
+            span.line += lines_before;
+            span
+        }));
+        lines_before += lines;
     }
-    spans.extend(current);
     spans
 }
 
-/// Splits `text` into about `count` pieces that each start at a record, with their first line.
-/// Every cut is just after a blank line (`\n\n`), so at a character and a record boundary.
-fn split_at_records(text: &str, count: usize) -> Vec<(&str, usize)> {
+/// The records of `text` (a piece of a larger text at byte `offset`, whose first line is
+/// `first_line`), and how many lines it has. Lines are found with `memchr`, and only a line
+/// that starts with white space (or a multibyte character) is checked for being blank.
+pub(super) fn spans_of_chunk(
+    text: &str,
+    offset: usize,
+    first_line: usize,
+) -> (Vec<Span<'_>>, usize) {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut current: Option<Span<'_>> = None;
+    let (mut start, mut index) = (0, 0);
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |at| start + at + 1);
+        // `end` follows a `\n` or ends the text: a character boundary.
+        let raw = &text[start..end];
+        if is_blank(raw) {
+            if let Some(span) = current.take() {
+                spans.push(span);
+            }
+        } else {
+            let span = current.get_or_insert_with(|| Span {
+                range: offset + start..offset + start,
+                line: first_line + index,
+                package: None,
+            });
+            span.range.end = offset + end;
+            if bytes[start] == b'P' {
+                let line = raw.trim_end_matches(['\n', '\r']);
+                if let Some(value) = line.strip_prefix("Package:") {
+                    span.package.get_or_insert(value.trim());
+                }
+            }
+        }
+        start = end;
+        index += 1;
+    }
+    spans.extend(current);
+    (spans, index)
+}
+
+/// Whether a line (with its line end) holds only white space. Only one that starts with white
+/// space, or with a multibyte character (which may be white space), needs reading whole.
+fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        None | Some(b'\n') => true,
+        Some(b' ' | b'\t' | b'\r' | 0x0B | 0x0C | 0x80..) => line.trim().is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// Splits `text` into about `count` pieces that each start at a record. Every cut is just after
+/// a blank line (`\n\n`), so at a character and a record boundary.
+fn split_at_records(text: &str, count: usize) -> Vec<&str> {
     let target = text.len() / count.max(1) + 1;
     let mut chunks = Vec::new();
-    let (mut start, mut line) = (0, 1);
+    let mut start = 0;
     while start < text.len() {
         let mut end = (start + target).min(text.len());
         // The cut is searched from a character boundary: `start + target` may fall inside a
@@ -135,14 +166,12 @@ fn split_at_records(text: &str, count: usize) -> Vec<(&str, usize)> {
         }
         if end < text.len() {
             // Move the cut to just after the next blank line (a record boundary).
-            end = match text[end..].find("\n\n") {
+            end = match memchr::memmem::find(&text.as_bytes()[end..], b"\n\n") {
                 Some(offset) => end + offset + 2,
                 None => text.len(),
             };
         }
-        let chunk = &text[start..end];
-        chunks.push((chunk, line));
-        line += chunk.matches('\n').count();
+        chunks.push(&text[start..end]);
         start = end;
     }
     chunks
@@ -259,6 +288,72 @@ mod split_tests {
         "é", "ü", "ß", "日本", "🦀", "a", "Zz", " ", "\t", ":", "\r", "x1",
     ];
 
+    /// Lines that are blank or nearly so, as a record boundary may be: Unicode white space
+    /// (no-break space, em space, next line, vertical tab, form feed) or a character after it.
+    const BLANKISH: [&str; 10] = [
+        "\n",
+        " \n",
+        "\r\n",
+        "\u{a0}\n",
+        "\u{2003}\t\n",
+        "\u{85}\n",
+        "\u{b}\n",
+        "\u{c}\r\n",
+        "\u{a0}x\n",
+        "Package:\u{a0}\n",
+    ];
+
+    /// The records of a text as a plain line-by-line scan finds them (`str::lines`-style, every
+    /// line trimmed as Unicode white space): what [`spans_of_chunk`]'s byte scan must match.
+    fn reference_spans(text: &str) -> Vec<Span<'_>> {
+        let mut spans = Vec::new();
+        let mut current: Option<Span<'_>> = None;
+        let mut position = 0;
+        for (index, raw) in text.split_inclusive('\n').enumerate() {
+            let start = position;
+            position += raw.len();
+            let line = raw.trim_end_matches(['\n', '\r']);
+            if line.trim().is_empty() {
+                spans.extend(current.take());
+                continue;
+            }
+            let span = current.get_or_insert_with(|| Span {
+                range: start..start,
+                line: 1 + index,
+                package: None,
+            });
+            span.range.end = position;
+            if let Some(value) = line.strip_prefix("Package:") {
+                span.package.get_or_insert(value.trim());
+            }
+        }
+        spans.extend(current);
+        spans
+    }
+
+    #[test]
+    fn the_byte_scan_finds_the_records_a_line_scan_finds() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for _ in 0..2000 {
+            let records = 1 + rng.below(12);
+            let mut text = random_text(&mut rng, records);
+            // Splice white-space-only and nearly blank lines in at line starts.
+            let mut spliced = String::new();
+            for line in text.split_inclusive('\n') {
+                if rng.below(3) == 0 {
+                    spliced.push_str(BLANKISH[rng.below(BLANKISH.len())]);
+                }
+                spliced.push_str(line);
+            }
+            text = spliced;
+            let expected = reference_spans(&text);
+            assert_eq!(spans_of_chunk(&text, 0, 1).0, expected, "{text:?}");
+            for count in [2, 3, 7] {
+                assert_eq!(spans_in_chunks(&text, count), expected, "{text:?}");
+            }
+        }
+    }
+
     /// A random DCF-like text: records of fields with multibyte values and continuation lines,
     /// separated by one or more blank lines (some with `\r\n` endings, some with white space).
     fn random_text(rng: &mut Rng, records: usize) -> String {
@@ -292,7 +387,7 @@ mod split_tests {
             text.push_str(&format!("Package: p{i}\nTitle: {value}\n  {value}ü\n\n"));
             i += 1;
         }
-        let sequential = spans_of_chunk(&text, 0, 1);
+        let sequential = spans_of_chunk(&text, 0, 1).0;
         for count in [1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 1000] {
             assert_eq!(spans_in_chunks(&text, count), sequential, "{count} chunks");
         }
@@ -315,7 +410,7 @@ mod split_tests {
         for _ in 0..400 {
             let records = 1 + rng.below(40);
             let text = random_text(&mut rng, records);
-            let sequential = spans_of_chunk(&text, 0, 1);
+            let sequential = spans_of_chunk(&text, 0, 1).0;
             for count in [2, 3, 5, 9, 17, 64] {
                 assert_eq!(spans_in_chunks(&text, count), sequential, "{text:?}");
             }

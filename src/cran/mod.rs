@@ -265,9 +265,8 @@ fn parse_index(
     body: &[u8],
     limit: u64,
 ) -> Result<RepoIndex, CranError> {
-    let gunzipped;
     let text = if url.path().ends_with(".gz") {
-        gunzipped = gunzip(body, limit, "the decompressed index").map_err(|source| {
+        let gunzipped = gunzip(body, limit, "the decompressed index").map_err(|source| {
             let url = url.to_string();
             if crate::fetch::is_too_large(&source) {
                 CranError::IndexTooLarge { url, source }
@@ -275,12 +274,13 @@ fn parse_index(
                 CranError::CorruptIndex { url, source }
             }
         })?;
-        &gunzipped
+        // Kept as it came out when it is UTF-8 (as CRAN's is), not copied again.
+        String::from_utf8(gunzipped)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
     } else {
-        body
+        String::from_utf8_lossy(body).into_owned()
     };
-    let text = String::from_utf8_lossy(text);
-    RepoIndex::parse(repository, kind, &text).map_err(|source| CranError::NotAnIndex {
+    RepoIndex::parse_owned(repository, kind, text).map_err(|source| CranError::NotAnIndex {
         url: url.to_string(),
         source,
     })

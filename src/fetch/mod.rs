@@ -51,7 +51,7 @@ pub(crate) use stream::Stream;
 use crate::progress::Progress;
 
 /// How many requests may be in flight to one host at once.
-const REQUESTS_PER_HOST: usize = 50;
+pub const REQUESTS_PER_HOST: usize = 50;
 /// How many downloads started early may run from one host at once (two requests each).
 const EARLY_DOWNLOADS_PER_HOST: usize = REQUESTS_PER_HOST / 4;
 /// How many times a request is tried before its error is reported.
@@ -576,5 +576,15 @@ fn read_local(url: &Url, limit: u64) -> Result<Vec<u8>, FetchError> {
 /// and on one that expands past `limit` bytes (the error's inner error is then a `TooLarge`
 /// naming `what`).
 pub(crate) fn gunzip(bytes: &[u8], limit: u64, what: &'static str) -> std::io::Result<Vec<u8>> {
-    read_capped(flate2::read::GzDecoder::new(bytes), limit, what)
+    // The trailer's length (modulo 4 GiB) sizes the buffer once, instead of doubling it as the
+    // text comes out; the limit and deflate's largest ratio (1032:1) cap what a trailer can ask.
+    let announced = bytes
+        .last_chunk::<4>()
+        .map_or(0, |trailer| u64::from(u32::from_le_bytes(*trailer)));
+    let capacity = announced
+        .min(limit)
+        .min((bytes.len() as u64).saturating_mul(1032));
+    let mut out = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    Capped::new(flate2::bufread::GzDecoder::new(bytes), limit, what).read_to_end(&mut out)?;
+    Ok(out)
 }

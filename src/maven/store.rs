@@ -92,8 +92,12 @@ impl<'a> PomStore<'a> {
     /// The repository that served `gav`'s POM (the first one when none did): it serves the
     /// project's other files too.
     pub(crate) fn repository_of(&self, gav: &Gav) -> &Repository {
-        let position = self.served_by.borrow().get(gav).copied().unwrap_or(0);
-        &self.repositories[position]
+        &self.repositories[self.position_of(gav)]
+    }
+
+    /// The position of the repository that served `gav`'s POM (0 when none did).
+    pub(super) fn position_of(&self, gav: &Gav) -> usize {
+        self.served_by.borrow().get(gav).copied().unwrap_or(0)
     }
 
     /// The download of `gav`'s file ending in `suffix` (see [`super::coordinate::Coordinate::file_suffix`])

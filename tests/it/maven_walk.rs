@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use imglock::fetch::REQUESTS_PER_HOST;
 use imglock::maven::coordinate::Coordinate;
 use imglock::maven::resolve::{Request, resolve};
 use imglock::maven::store::PomStore;
@@ -44,6 +45,8 @@ struct Overlap {
     chosen: Vec<String>,
     /// The critical-path bound, in rounds.
     bound: usize,
+    /// The critical-path bound of a client with imglock's limit of requests in flight per host.
+    within: usize,
     /// The dependent rounds imglock's requests took.
     rounds: usize,
 }
@@ -80,10 +83,12 @@ fn resolve_overlap(root: &Path, prepare: impl FnOnce(&Server)) -> Overlap {
         .into_iter()
         .map(|(path, at)| (path.rsplit('/').next().unwrap().to_string(), at))
         .collect();
+    let roots = [coordinate.gav()];
     Overlap {
         asked,
         chosen,
-        bound: bound::rounds(&store, &[coordinate.gav()], &needed),
+        bound: bound::rounds(&store, &roots, &needed),
+        within: bound::rounds_within(&store, &roots, &needed, REQUESTS_PER_HOST),
         rounds: store.rounds(),
     }
 }
@@ -154,9 +159,11 @@ fn a_pom_leads_at_once_to_all_its_boms_and_dependencies_wait_for_no_other_branch
         asked,
         chosen,
         bound,
+        within,
         rounds,
     } = resolve_overlap(root, |_| {});
     assert_eq!(chosen, ["app", "lib", "chained", "near", "far"]);
+    assert_eq!(within, bound, "a few POMs a round fit the per-host limit");
     // A perfect client needs six rounds: app; the BOMs; lib, chained and near; then chained's
     // three parents one by one (far comes with the first of them). imglock takes as many.
     assert_eq!((bound, rounds), (6, 6));
@@ -246,4 +253,34 @@ fn every_maven_layers_poms_are_asked_for_from_the_first_round() {
         "the second layer's root POM was asked {:?} after the first request",
         asked.duration_since(first)
     );
+}
+
+/// The bound holds a perfect client to imglock's limit of requests in flight per host: 120
+/// dependencies named by one POM are one round deep, but take three rounds of 50 requests.
+#[test]
+fn the_bound_holds_a_client_to_the_requests_in_flight_per_host() {
+    let served = tempfile::tempdir().unwrap();
+    let root = served.path();
+    let leaves = 120;
+    let dependencies: String = (0..leaves)
+        .map(|i| dependency(&format!("leaf-{i}"), "<version>1</version>"))
+        .collect();
+    write_pom(
+        root,
+        "app",
+        &format!("<dependencies>{dependencies}</dependencies>"),
+    );
+    for i in 0..leaves {
+        write_pom(root, &format!("leaf-{i}"), "");
+    }
+    let Overlap {
+        chosen,
+        bound,
+        within,
+        ..
+    } = resolve_overlap(root, |_| {});
+    assert_eq!(chosen.len(), leaves + 1);
+    assert_eq!(REQUESTS_PER_HOST, 50);
+    // app in round 1; the leaves, all named by app, from round 2 on, 50 a round: rounds 2-4.
+    assert_eq!((bound, within), (2, 4));
 }
