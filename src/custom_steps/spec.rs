@@ -1,0 +1,159 @@
+//! Custom steps as the spec writes them: a layer's `steps = [{ env = { … } }, { workdir = "…" },
+//! { copy = "…", to = "…" }, { run = "…" }, { user = "…" }]` and the image's `entrypoint` and
+//! `cmd`, checked with their places; a `copy` file is read (below the spec's folder only, links
+//! followed) and hashed, so a change of its bytes changes the spec's hash.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use super::{CopyStep, CustomStep, ImageCommand, check_spec_source};
+use crate::dockerfile_values::SpanProblem;
+
+/// One table of a layer's `steps`, as written: exactly one of its step keys (`to` goes with
+/// `copy`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepTable {
+    env: Option<BTreeMap<String, Spanned<String>>>,
+    workdir: Option<Spanned<String>>,
+    copy: Option<Spanned<String>>,
+    to: Option<Spanned<String>>,
+    run: Option<Spanned<String>>,
+    user: Option<Spanned<String>>,
+}
+
+/// The steps of a layer, in the order written, each checked; `spec_dir` is the folder `copy`
+/// files are read from.
+pub fn parse_steps(
+    tables: Vec<Spanned<StepTable>>,
+    spec_dir: &Path,
+) -> Result<Vec<CustomStep>, SpanProblem> {
+    tables
+        .into_iter()
+        .map(|table| parse_step(table, spec_dir))
+        .collect()
+}
+
+/// The image's `entrypoint` and `cmd`, checked.
+pub fn parse_command(
+    entrypoint: Option<Spanned<Vec<String>>>,
+    cmd: Option<Spanned<Vec<String>>>,
+) -> Result<ImageCommand, SpanProblem> {
+    let checked = |words: Option<Spanned<Vec<String>>>, key: &str| {
+        let Some(words) = words else {
+            return Ok(None);
+        };
+        let span = words.span();
+        let command = ImageCommand {
+            entrypoint: Some(words.into_inner()),
+            cmd: None,
+        };
+        command
+            .check()
+            .map_err(|problem| (span, problem.replacen("entrypoint", key, 1)))?;
+        Ok(command.entrypoint)
+    };
+    Ok(ImageCommand {
+        entrypoint: checked(entrypoint, "entrypoint")?,
+        cmd: checked(cmd, "cmd")?,
+    })
+}
+
+/// One step: its one key, its values checked where they were written.
+fn parse_step(table: Spanned<StepTable>, spec_dir: &Path) -> Result<CustomStep, SpanProblem> {
+    let span = table.span();
+    let table = table.into_inner();
+    let kinds = [
+        table.env.is_some(),
+        table.workdir.is_some(),
+        table.copy.is_some(),
+        table.run.is_some(),
+        table.user.is_some(),
+    ];
+    if kinds.iter().filter(|&&set| set).count() != 1 {
+        return Err((
+            span,
+            "a step is a table of one of `env`, `workdir`, `copy` (with `to`), `run` or `user`, like `{ run = \"useradd -m app\" }`".into(),
+        ));
+    }
+    if table.copy.is_none()
+        && let Some(to) = table.to
+    {
+        return Err((to.span(), "`to` goes with `copy` only".into()));
+    }
+    let located = |span: std::ops::Range<usize>| move |problem: String| (span.clone(), problem);
+    let step = if let Some(env) = table.env {
+        let mut variables = BTreeMap::new();
+        for (name, value) in env {
+            let span = value.span();
+            super::check_env(&name, value.get_ref()).map_err(located(span))?;
+            variables.insert(name, value.into_inner());
+        }
+        if variables.is_empty() {
+            return Err((
+                span,
+                "`env` is empty: name a variable, like `{ env = { LANG = \"C.UTF-8\" } }`".into(),
+            ));
+        }
+        CustomStep::Env(variables)
+    } else if let Some(copy) = table.copy {
+        let Some(to) = table.to else {
+            return Err((
+                copy.span(),
+                "`copy` needs `to`: where the file goes in the image, like `to = \"/etc/app/\"`"
+                    .into(),
+            ));
+        };
+        let source = copy.get_ref().trim().to_string();
+        check_spec_source(&source).map_err(located(copy.span()))?;
+        let sha256 = hash_file(spec_dir, &source).map_err(located(copy.span()))?;
+        let step = CustomStep::Copy(CopyStep {
+            source,
+            to: to.get_ref().trim().to_string(),
+            sha256,
+        });
+        step.check(check_spec_source).map_err(located(to.span()))?;
+        step
+    } else {
+        let (value, step): (&Spanned<String>, fn(String) -> CustomStep) =
+            match (&table.workdir, &table.run, &table.user) {
+                (Some(path), _, _) => (path, CustomStep::Workdir),
+                (_, Some(line), _) => (line, CustomStep::Run),
+                (_, _, Some(user)) => (user, CustomStep::User),
+                _ => unreachable!("one kind is set"),
+            };
+        let step = step(value.get_ref().trim().to_string());
+        step.check(check_spec_source)
+            .map_err(located(value.span()))?;
+        step
+    };
+    Ok(step)
+}
+
+/// The sha256 of the file `source` of the spec's folder `spec_dir`: a regular file that is
+/// below the folder once links are followed.
+fn hash_file(spec_dir: &Path, source: &str) -> Result<String, String> {
+    let cannot = |error: std::io::Error| {
+        format!(
+            "`copy` = `{source}`: cannot read the file ({error}); copy a file of the spec's folder"
+        )
+    };
+    let folder = spec_dir.canonicalize().map_err(cannot)?;
+    let file = folder.join(source).canonicalize().map_err(cannot)?;
+    if !file.starts_with(&folder) {
+        return Err(format!(
+            "`copy` = `{source}` leads out of the spec's folder (through a link): copy files of the spec's folder only"
+        ));
+    }
+    if !file.is_file() {
+        return Err(format!(
+            "`copy` = `{source}` is not a regular file: copy files one by one"
+        ));
+    }
+    let bytes = std::fs::read(&file).map_err(cannot)?;
+    Ok(hex::encode(Sha256::digest(bytes)))
+}
