@@ -356,3 +356,65 @@ fn locks_without_steps_read_and_write_as_before() {
     let dockerfile = resolve_and_emit(&project, "build");
     assert!(!dockerfile.contains("USER") && !dockerfile.contains("ENTRYPOINT"));
 }
+
+/// A real buildah build of steps only, then a layer of packages after a `user` step: the image
+/// has the environment, folder, file, user, entrypoint and command the spec says, and the
+/// package installed as root.
+#[test]
+fn a_real_build_has_what_the_steps_say() {
+    use crate::image_build::{Cleanup, base_digest, build, buildah};
+    let Some(digest) = base_digest() else { return };
+    let server = Server::start(&fixtures());
+    let text = spec(
+        &format!("cran = [\"{}/cran\"]", server.url()),
+        &format!(
+            "[[layer]]\nname = \"app\"\nsteps = [\n{STEPS}\n]\n\n[[layer]]\nname = \"tools\"\ncran = [\"tinyleaf\"]"
+        ),
+    )
+    .replacen(
+        &format!("docker.io/rocker/r-ver:4.2.2@sha256:{}", "a".repeat(64)),
+        &format!("localhost/imglock-test-base@{digest}"),
+        1,
+    )
+    .replacen("r = \"4.2.2\"\n", "r = \"4.2.2\"\nentrypoint = [\"sh\", \"-c\"]\ncmd = [\"id -un\"]\n", 1);
+    let project = Project::new(&text);
+    std::fs::create_dir_all(project.path("conf")).unwrap();
+    std::fs::write(project.path("conf/app.conf"), "threads = 4\n").unwrap();
+    resolve_and_emit(&project, "build");
+    let tag = format!("localhost/imglock-steps-test-{}:1", std::process::id());
+    let mut cleanup = Cleanup(vec![tag.clone()]);
+    let (output, seconds) = build(&project, "build", &tag, &[]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    eprintln!("custom steps image build: {seconds:.1} s");
+
+    let output = buildah(&["inspect", "--type", "image", &tag]);
+    let inspected: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let config = &inspected["OCIv1"]["config"];
+    let env: Vec<&str> = config["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(env.contains(&"LANG=C.UTF-8"), "{env:?}");
+    // `$HOME` is expanded by the build (the base image sets no HOME: empty).
+    assert!(env.contains(&"MOTD=say \"hi\" \\ "), "{env:?}");
+    assert_eq!(config["WorkingDir"], "/opt/app");
+    assert_eq!(config["User"], "dask");
+    assert_eq!(config["Entrypoint"], serde_json::json!(["sh", "-c"]));
+    assert_eq!(config["Cmd"], serde_json::json!(["id -un"]));
+
+    let container = format!("imglock-steps-probe-{}", std::process::id());
+    let output = buildah(&["from", "--name", &container, &tag]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    cleanup.0.push(container.clone());
+    let probe = "id -un && pwd && cat /etc/app/app.conf /opt/app/ready \
+                 && Rscript -e 'library(tinyleaf); cat(\"tinyleaf ok\\n\")'";
+    let output = buildah(&["run", &container, "--", "sh", "-c", probe]);
+    let shown = output_text(&output);
+    assert!(output.status.success(), "{shown}");
+    assert!(
+        shown.starts_with("dask\n/opt/app\nthreads = 4\nready\n") && shown.contains("tinyleaf ok"),
+        "{shown}"
+    );
+}
