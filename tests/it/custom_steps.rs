@@ -418,3 +418,101 @@ fn a_real_build_has_what_the_steps_say() {
         "{shown}"
     );
 }
+
+/// Values an attacker (or a damaged lock) might put in a step.
+const HOSTILE: &[&str] = &[
+    "x\nRUN touch /pwned",
+    "x\r\nRUN touch /pwned",
+    "x\\\nRUN touch /pwned",
+    "x \\",
+    "cat <<EOF",
+    "--security=insecure touch /pwned",
+    "$(touch /pwned)",
+    "x' ; touch /pwned ; '",
+    "x\" ; touch /pwned ; \"",
+    "x\\",
+    "x\u{0}y",
+];
+
+/// Every step value of a lock, replaced by each hostile value: `emit` refuses it, naming the
+/// lock and the step's key, or writes exactly the instructions it meant.
+#[test]
+fn hostile_step_values_in_a_lock_are_refused_or_stay_in_their_instruction() {
+    let server = Server::start(&fixtures());
+    let project = project(&server, STEPS);
+    run_ok(&project, &["resolve"]);
+    let lock = project.lock().unwrap();
+    let emit = |text: &str| {
+        std::fs::write(project.path("hostile.lock"), text).unwrap();
+        let output = project.run(&["emit", "--lock", "hostile.lock", "--out", "out"]);
+        match output.status.code() {
+            Some(0) => Ok(std::fs::read_to_string(project.path("out/Dockerfile")).unwrap()),
+            _ => Err(stderr(&output)),
+        }
+    };
+    let intended = imglock::emit::instructions(&emit(&lock).unwrap());
+    // A TOML basic string on one line (JSON's escapes are TOML's), key or value.
+    let q = |value: &str| serde_json::to_string(value).unwrap();
+    type Line = fn(&dyn Fn(&str) -> String, &str) -> String;
+    let fields: [(&str, &str, Line); 9] = [
+        ("env = ", "env.MOTD", |q, v| {
+            format!("env = {{ LANG = \"C.UTF-8\", MOTD = {} }}", q(v))
+        }),
+        ("env = ", "`env` variable", |q, v| {
+            format!("env = {{ {} = \"x\" }}", q(v))
+        }),
+        ("workdir = ", "`workdir`", |q, v| {
+            format!("workdir = {}", q(v))
+        }),
+        ("copy = ", "`copy`", |q, v| format!("copy = {}", q(v))),
+        ("to = ", "`to`", |q, v| format!("to = {}", q(v))),
+        ("run = ", "`run`", |q, v| format!("run = {}", q(v))),
+        ("user = ", "`user`", |q, v| format!("user = {}", q(v))),
+        ("entrypoint = ", "`entrypoint`", |q, v| {
+            format!("entrypoint = [{}]", q(v))
+        }),
+        ("cmd = ", "`cmd`", |q, v| format!("cmd = [\"R\", {}]", q(v))),
+    ];
+    let lines: Vec<&str> = lock.lines().collect();
+    for (start, key, line) in fields {
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with(start))
+            .expect(start);
+        for value in HOSTILE {
+            let mut changed = lines.clone();
+            let replaced = line(&q, value);
+            changed[at] = &replaced;
+            match emit(&(changed.join("\n") + "\n")) {
+                Ok(dockerfile) => assert_eq!(
+                    imglock::emit::instructions(&dockerfile),
+                    intended,
+                    "{replaced}:\n{dockerfile}"
+                ),
+                Err(message) => assert!(
+                    message.contains("hostile.lock") && message.contains(key),
+                    "{replaced}: {message}"
+                ),
+            }
+        }
+    }
+}
+
+/// A lock kept in another folder than the spec names the copied file relative to itself, and
+/// emit finds it there.
+#[test]
+fn a_lock_elsewhere_names_the_copied_file_from_its_own_folder() {
+    let server = Server::start(&fixtures());
+    let project = project(&server, STEPS);
+    run_ok(&project, &["resolve", "--lock", "locks/imglock.lock"]);
+    let lock = std::fs::read_to_string(project.path("locks/imglock.lock")).unwrap();
+    assert!(lock.contains("copy = \"../conf/app.conf\"\n"), "{lock}");
+    run_ok(&project, &["check", "--lock", "locks/imglock.lock"]);
+    run_ok(
+        &project,
+        &["emit", "--lock", "locks/imglock.lock", "--out", "build"],
+    );
+    let sha = sha256_hex(b"threads = 4\n");
+    let copied = project.path(&format!("build/imglock-artifacts/{sha}/app.conf"));
+    assert_eq!(std::fs::read(copied).unwrap(), b"threads = 4\n");
+}
