@@ -160,6 +160,12 @@ fn a_changed_step_rebuilds_only_what_follows_it() {
         diff["steps"][0]["new"],
         "run useradd -m -u 1000 dask && echo 'ready' > /opt/app/ready"
     );
+    let output = project.run(&["diff", "old.lock", "imglock.lock", "--format", "markdown"]);
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        markdown.contains("### Layer `r`: custom steps\n\n- step changed: run useradd -m dask && echo 'ready' > /opt/app/ready → run useradd -m -u 1000 dask"),
+        "{markdown}"
+    );
     let r = &diff["cache"][0];
     assert_eq!(r["layer"], "r");
     assert_eq!(r["rebuilt_packages"], 0);
