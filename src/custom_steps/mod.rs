@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub(crate) use record::record;
+pub(crate) use record::{changed_copies, record};
 
 use crate::dockerfile_values::check_image_path;
 

@@ -187,6 +187,12 @@ fn a_copied_files_bytes_are_part_of_the_lock() {
         "stale: {}",
         output_text(&output)
     );
+    assert!(
+        output_text(&output)
+            .contains("is stale: conf/app.conf (layer `r`) changed since it was resolved"),
+        "{}",
+        output_text(&output)
+    );
     let output = project.run(&["emit", "--out", "stale"]);
     assert_eq!(
         output.status.code(),
