@@ -217,7 +217,7 @@ pub fn check_run(line: &str) -> Result<(), String> {
 }
 
 /// An exec-form list (`entrypoint`, `cmd`): at least one word, each one line.
-fn check_exec_form(key: &str, words: &[String]) -> Result<(), String> {
+pub fn check_exec_form(key: &str, words: &[String]) -> Result<(), String> {
     if words.is_empty() {
         return Err(format!(
             "`{key}` is empty: give the program and its arguments, or leave `{key}` out"

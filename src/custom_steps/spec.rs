@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::{CopyStep, CustomStep, ImageCommand, check_spec_source};
+use super::{CopyStep, CustomStep, ImageCommand, check_exec_form, check_spec_source};
 use crate::dockerfile_values::SpanProblem;
 
 /// One table of a layer's `steps`, as written: exactly one of its step keys (`to` goes with
@@ -43,19 +43,12 @@ pub fn parse_command(
     entrypoint: Option<Spanned<Vec<String>>>,
     cmd: Option<Spanned<Vec<String>>>,
 ) -> Result<ImageCommand, SpanProblem> {
-    let checked = |words: Option<Spanned<Vec<String>>>, key: &str| {
-        let Some(words) = words else {
-            return Ok(None);
-        };
-        let span = words.span();
-        let command = ImageCommand {
-            entrypoint: Some(words.into_inner()),
-            cmd: None,
-        };
-        command
-            .check()
-            .map_err(|problem| (span, problem.replacen("entrypoint", key, 1)))?;
-        Ok(command.entrypoint)
+    let checked = |words: Option<Spanned<Vec<String>>>, key: &str| match words {
+        None => Ok(None),
+        Some(words) => match check_exec_form(key, words.get_ref()) {
+            Ok(()) => Ok(Some(words.into_inner())),
+            Err(problem) => Err((words.span(), problem)),
+        },
     };
     Ok(ImageCommand {
         entrypoint: checked(entrypoint, "entrypoint")?,
