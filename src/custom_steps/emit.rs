@@ -101,7 +101,13 @@ fn instruction(step: &CustomStep, context: &mut StepContext) -> String {
             format!("ENV {}", pairs.join(" "))
         }
         CustomStep::Workdir(path) => format!("WORKDIR {path}"),
-        CustomStep::Copy(copy) => format!("COPY {} {}", context_copy(copy, context), copy.to),
+        CustomStep::Copy(copy) => {
+            let chmod = copy
+                .mode
+                .as_ref()
+                .map_or(String::new(), |mode| format!("--chmod={mode} "));
+            format!("COPY {chmod}{} {}", context_copy(copy, context), copy.to)
+        }
         CustomStep::Run(line) => format!("RUN {}", line.trim()),
         CustomStep::User(user) => format!("USER {user}"),
     }

@@ -19,6 +19,7 @@ pub struct StepTable {
     workdir: Option<String>,
     copy: Option<String>,
     to: Option<String>,
+    mode: Option<String>,
     sha256: Option<String>,
     run: Option<String>,
     user: Option<String>,
@@ -43,17 +44,19 @@ fn read_step(table: StepTable) -> Result<CustomStep, String> {
         workdir,
         copy,
         to,
+        mode,
         sha256,
         run,
         user,
     } = table;
-    let copy_fields = to.is_some() || sha256.is_some();
+    let copy_fields = to.is_some() || mode.is_some() || sha256.is_some();
     let step = match (env, workdir, copy, run, user) {
         (Some(env), None, None, None, None) if !env.is_empty() => CustomStep::Env(env),
         (None, Some(path), None, None, None) => CustomStep::Workdir(path),
         (None, None, Some(source), None, None) => CustomStep::Copy(CopyStep {
             source,
             to: to.ok_or("`copy` has no `to`")?,
+            mode,
             sha256: sha256.ok_or("`copy` has no `sha256`")?,
         }),
         (None, None, None, Some(line), None) => CustomStep::Run(line),
@@ -63,7 +66,10 @@ fn read_step(table: StepTable) -> Result<CustomStep, String> {
         }
     };
     if copy_fields && !matches!(step, CustomStep::Copy(_)) {
-        return Err(format!("a `{}` step has `to` or `sha256`", step.kind()));
+        return Err(format!(
+            "a `{}` step has `to`, `mode` or `sha256`",
+            step.kind()
+        ));
     }
     Ok(step)
 }
@@ -97,13 +103,18 @@ pub fn write_steps(out: &mut String, steps: &[CustomStep]) {
                 writeln!(out, "env = {{ {} }}", pairs.join(", "))
             }
             CustomStep::Workdir(path) => writeln!(out, "workdir = {}", quote(path)),
-            CustomStep::Copy(copy) => writeln!(
-                out,
-                "copy = {}\nto = {}\nsha256 = {}",
-                quote(&copy.source),
-                quote(&copy.to),
-                quote(&copy.sha256)
-            ),
+            CustomStep::Copy(copy) => {
+                let _ = writeln!(
+                    out,
+                    "copy = {}\nto = {}",
+                    quote(&copy.source),
+                    quote(&copy.to)
+                );
+                if let Some(mode) = &copy.mode {
+                    let _ = writeln!(out, "mode = {}", quote(mode));
+                }
+                writeln!(out, "sha256 = {}", quote(&copy.sha256))
+            }
             CustomStep::Run(line) => writeln!(out, "run = {}", quote(line)),
             CustomStep::User(user) => writeln!(out, "user = {}", quote(user)),
         };

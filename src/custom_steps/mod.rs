@@ -47,6 +47,10 @@ pub struct CopyStep {
     pub source: String,
     /// Where it goes in the image: a folder when it ends with `/`, else the file's new path.
     pub to: String,
+    /// Its permissions in the image (`0755`), when given: else what `COPY` gives (`0644` for a
+    /// file the build context holds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
     /// The sha256 of its bytes: a change of the file is a change of the spec and the lock.
     pub sha256: String,
 }
@@ -86,6 +90,7 @@ impl CustomStep {
             Self::Copy(copy) => {
                 check_source(&copy.source)?;
                 check_plain_path("to", &copy.to)?;
+                copy.mode.as_deref().map_or(Ok(()), check_mode)?;
                 crate::dockerfile_values::check_sha256("sha256", &copy.sha256)
                     .map_err(|problem| format!("`copy` of `{}` {problem}", copy.source))
             }
@@ -109,9 +114,12 @@ impl fmt::Display for CustomStep {
             Self::Workdir(path) => write!(f, "workdir {path}"),
             Self::Copy(copy) => write!(
                 f,
-                "copy {} → {} (sha256 {})",
+                "copy {} → {} ({}sha256 {})",
                 copy.source,
                 copy.to,
+                copy.mode
+                    .as_ref()
+                    .map_or(String::new(), |mode| format!("mode {mode}, ")),
                 &copy.sha256[..copy.sha256.len().min(12)]
             ),
             Self::Run(line) => write!(f, "run {line}"),
@@ -166,6 +174,19 @@ pub fn check_plain_path(key: &str, path: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A `copy`'s `mode`: three or four octal digits, like `0755`.
+pub fn check_mode(mode: &str) -> Result<(), String> {
+    let octal = (3..=4).contains(&mode.len()) && mode.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if octal {
+        Ok(())
+    } else {
+        Err(format!(
+            "`mode` = `{}` must be three or four octal digits, like `0755`",
+            mode.escape_debug()
+        ))
+    }
 }
 
 /// A `user`: a user name or id, optionally `:group`; letters, digits, `_`, `.` and `-`.

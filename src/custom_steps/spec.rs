@@ -1,5 +1,5 @@
 //! Custom steps as the spec writes them: a layer's `steps = [{ env = { … } }, { workdir = "…" },
-//! { copy = "…", to = "…" }, { run = "…" }, { user = "…" }]` and the image's `entrypoint` and
+//! { copy = "…", to = "…", mode = "0755"? }, { run = "…" }, { user = "…" }]` and the image's `entrypoint` and
 //! `cmd`, checked with their places; a `copy` file is read (below the spec's folder only, links
 //! followed) and hashed, so a change of its bytes changes the spec's hash.
 
@@ -13,8 +13,8 @@ use toml::Spanned;
 use super::{CopyStep, CustomStep, ImageCommand, check_exec_form, check_spec_source};
 use crate::dockerfile_values::SpanProblem;
 
-/// One table of a layer's `steps`, as written: exactly one of its step keys (`to` goes with
-/// `copy`).
+/// One table of a layer's `steps`, as written: exactly one of its step keys (`to` and `mode` go
+/// with `copy`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepTable {
@@ -22,6 +22,7 @@ pub struct StepTable {
     workdir: Option<Spanned<String>>,
     copy: Option<Spanned<String>>,
     to: Option<Spanned<String>>,
+    mode: Option<Spanned<String>>,
     run: Option<Spanned<String>>,
     user: Option<Spanned<String>>,
 }
@@ -73,57 +74,78 @@ fn parse_step(table: Spanned<StepTable>, spec_dir: &Path) -> Result<CustomStep, 
             "a step is a table of one of `env`, `workdir`, `copy` (with `to`), `run` or `user`, like `{ run = \"useradd -m app\" }`".into(),
         ));
     }
-    if table.copy.is_none()
-        && let Some(to) = table.to
-    {
-        return Err((to.span(), "`to` goes with `copy` only".into()));
+    if table.copy.is_none() {
+        for (key, value) in [("to", &table.to), ("mode", &table.mode)] {
+            if let Some(value) = value {
+                return Err((value.span(), format!("`{key}` goes with `copy` only")));
+            }
+        }
     }
-    let located = |span: std::ops::Range<usize>| move |problem: String| (span.clone(), problem);
-    let step = if let Some(env) = table.env {
-        let mut variables = BTreeMap::new();
-        for (name, value) in env {
-            let span = value.span();
-            super::check_env(&name, value.get_ref()).map_err(located(span))?;
-            variables.insert(name, value.into_inner());
-        }
-        if variables.is_empty() {
-            return Err((
-                span,
-                "`env` is empty: name a variable, like `{ env = { LANG = \"C.UTF-8\" } }`".into(),
-            ));
-        }
-        CustomStep::Env(variables)
-    } else if let Some(copy) = table.copy {
-        let Some(to) = table.to else {
-            return Err((
-                copy.span(),
-                "`copy` needs `to`: where the file goes in the image, like `to = \"/etc/app/\"`"
-                    .into(),
-            ));
+    if let Some(env) = table.env {
+        return parse_env(env, span);
+    }
+    if let Some(copy) = table.copy {
+        return parse_copy(copy, table.to, table.mode, spec_dir);
+    }
+    let (value, step): (Spanned<String>, fn(String) -> CustomStep) =
+        match (table.workdir, table.run, table.user) {
+            (Some(path), _, _) => (path, CustomStep::Workdir),
+            (_, Some(line), _) => (line, CustomStep::Run),
+            (_, _, Some(user)) => (user, CustomStep::User),
+            _ => unreachable!("one kind is set"),
         };
-        let source = copy.get_ref().trim().to_string();
-        check_spec_source(&source).map_err(located(copy.span()))?;
-        let sha256 = hash_file(spec_dir, &source).map_err(located(copy.span()))?;
-        let step = CustomStep::Copy(CopyStep {
-            source,
-            to: to.get_ref().trim().to_string(),
-            sha256,
-        });
-        step.check(check_spec_source).map_err(located(to.span()))?;
-        step
-    } else {
-        let (value, step): (&Spanned<String>, fn(String) -> CustomStep) =
-            match (&table.workdir, &table.run, &table.user) {
-                (Some(path), _, _) => (path, CustomStep::Workdir),
-                (_, Some(line), _) => (line, CustomStep::Run),
-                (_, _, Some(user)) => (user, CustomStep::User),
-                _ => unreachable!("one kind is set"),
-            };
-        let step = step(value.get_ref().trim().to_string());
-        step.check(check_spec_source)
-            .map_err(located(value.span()))?;
-        step
+    let step = step(value.get_ref().trim().to_string());
+    step.check(check_spec_source)
+        .map_err(|problem| (value.span(), problem))?;
+    Ok(step)
+}
+
+/// An `env` step: at least one variable, each checked where its value was written.
+fn parse_env(
+    env: BTreeMap<String, Spanned<String>>,
+    span: std::ops::Range<usize>,
+) -> Result<CustomStep, SpanProblem> {
+    let mut variables = BTreeMap::new();
+    for (name, value) in env {
+        super::check_env(&name, value.get_ref()).map_err(|problem| (value.span(), problem))?;
+        variables.insert(name, value.into_inner());
+    }
+    if variables.is_empty() {
+        return Err((
+            span,
+            "`env` is empty: name a variable, like `{ env = { LANG = \"C.UTF-8\" } }`".into(),
+        ));
+    }
+    Ok(CustomStep::Env(variables))
+}
+
+/// A `copy` step: its file read and hashed, where it goes, and its mode when given.
+fn parse_copy(
+    copy: Spanned<String>,
+    to: Option<Spanned<String>>,
+    mode: Option<Spanned<String>>,
+    spec_dir: &Path,
+) -> Result<CustomStep, SpanProblem> {
+    let at_copy = |problem| (copy.span(), problem);
+    let Some(to) = to else {
+        return Err(at_copy(
+            "`copy` needs `to`: where the file goes in the image, like `to = \"/etc/app/\"`".into(),
+        ));
     };
+    let source = copy.get_ref().trim().to_string();
+    check_spec_source(&source).map_err(at_copy)?;
+    let sha256 = hash_file(spec_dir, &source).map_err(at_copy)?;
+    if let Some(mode) = &mode {
+        super::check_mode(mode.get_ref()).map_err(|problem| (mode.span(), problem))?;
+    }
+    let step = CustomStep::Copy(CopyStep {
+        source,
+        to: to.get_ref().trim().to_string(),
+        mode: mode.map(Spanned::into_inner),
+        sha256,
+    });
+    step.check(check_spec_source)
+        .map_err(|problem| (to.span(), problem))?;
     Ok(step)
 }
 

@@ -23,6 +23,7 @@ fn spec_with_steps(server: &Server, steps: &str) -> String {
 const STEPS: &str = r#"  { env = { LANG = "C.UTF-8", MOTD = "say \"hi\" \\ $HOME" } },
   { workdir = "/opt/app" },
   { copy = "conf/app.conf", to = "/etc/app/" },
+  { copy = "conf/start.sh", to = "/usr/local/bin/start-app", mode = "0750" },
   { run = "useradd -m dask && echo 'ready' > /opt/app/ready" },
   { user = "dask" },"#;
 
@@ -31,8 +32,12 @@ fn project(server: &Server, steps: &str) -> Project {
     let project = Project::new(&spec_with_steps(server, steps));
     std::fs::create_dir_all(project.path("conf")).unwrap();
     std::fs::write(project.path("conf/app.conf"), "threads = 4\n").unwrap();
+    std::fs::write(project.path("conf/start.sh"), START).unwrap();
     project
 }
+
+/// The script the steps copy with mode `0750`.
+const START: &str = "#!/bin/sh\necho started\n";
 
 fn run_ok(project: &Project, args: &[&str]) -> String {
     let output = project.run(args);
@@ -71,6 +76,7 @@ fn steps_follow_the_layers_packages_in_order_quoted_and_packages_install_as_root
         )),
         "{lock}"
     );
+    assert!(lock.contains("to = \"/usr/local/bin/start-app\"\nmode = \"0750\"\nsha256"));
     assert!(lock.contains("entrypoint = [\"tini\", \"--\"]\ncmd = [\"R\", \"--no-save\"]\n"));
     let lines = instruction_lines(&dockerfile);
     let at = |wanted: &str| {
@@ -83,6 +89,10 @@ fn steps_follow_the_layers_packages_in_order_quoted_and_packages_install_as_root
         at(r#"ENV LANG="C.UTF-8" MOTD="say \"hi\" \\ $HOME""#),
         at("WORKDIR /opt/app"),
         at(&format!("COPY imglock-artifacts/{sha}/app.conf /etc/app/")),
+        at(&format!(
+            "COPY --chmod=0750 imglock-artifacts/{}/start.sh /usr/local/bin/start-app",
+            sha256_hex(START.as_bytes())
+        )),
         at("RUN useradd -m dask && echo 'ready' > /opt/app/ready"),
         at("USER dask"),
         at("USER root"),
@@ -102,7 +112,7 @@ fn steps_follow_the_layers_packages_in_order_quoted_and_packages_install_as_root
             .any(|l| l.contains("headerlib"))
     );
     assert!(r_steps.iter().all(|&i| i < steps[0]), "{dockerfile}");
-    assert!(steps[5] < headerlib);
+    assert!(steps[6] < headerlib);
     assert_eq!(lines.iter().filter(|l| **l == "USER dask").count(), 2);
     assert!(lines.iter().rposition(|l| *l == "USER dask").unwrap() > headerlib);
     // The file is in the build context, with its bytes.
@@ -273,6 +283,16 @@ fn bad_steps_are_refused_at_their_place() {
             32,
             "may hold only",
         ),
+        (
+            r#"{ copy = "conf/app.conf", to = "/x", mode = "999" }"#,
+            45,
+            "three or four octal digits",
+        ),
+        (
+            r#"{ run = "x", mode = "0755" }"#,
+            21,
+            "`mode` goes with `copy` only",
+        ),
         (r#"{ workdir = "opt" }"#, 13, "must be an absolute path"),
         (r#"{ user = "a b" }"#, 10, "must be a user name"),
         (r#"{ env = { "A-B" = "x" } }"#, 19, "`env` variable `A-B`"),
@@ -392,6 +412,7 @@ fn a_real_build_has_what_the_steps_say() {
     let project = Project::new(&text);
     std::fs::create_dir_all(project.path("conf")).unwrap();
     std::fs::write(project.path("conf/app.conf"), "threads = 4\n").unwrap();
+    std::fs::write(project.path("conf/start.sh"), START).unwrap();
     resolve_and_emit(&project, "build");
     let tag = format!("localhost/imglock-steps-test-{}:1", std::process::id());
     let mut cleanup = Cleanup(vec![tag.clone()]);
@@ -421,12 +442,14 @@ fn a_real_build_has_what_the_steps_say() {
     assert!(output.status.success(), "{}", output_text(&output));
     cleanup.0.push(container.clone());
     let probe = "id -un && pwd && cat /etc/app/app.conf /opt/app/ready \
+                 && stat -c %a /usr/local/bin/start-app \
                  && Rscript -e 'library(tinyleaf); cat(\"tinyleaf ok\\n\")'";
     let output = buildah(&["run", &container, "--", "sh", "-c", probe]);
     let shown = output_text(&output);
     assert!(output.status.success(), "{shown}");
     assert!(
-        shown.starts_with("dask\n/opt/app\nthreads = 4\nready\n") && shown.contains("tinyleaf ok"),
+        shown.starts_with("dask\n/opt/app\nthreads = 4\nready\n750\n")
+            && shown.contains("tinyleaf ok"),
         "{shown}"
     );
 }
@@ -466,7 +489,7 @@ fn hostile_step_values_in_a_lock_are_refused_or_stay_in_their_instruction() {
     // A TOML basic string on one line (JSON's escapes are TOML's), key or value.
     let q = |value: &str| serde_json::to_string(value).unwrap();
     type Line = fn(&dyn Fn(&str) -> String, &str) -> String;
-    let fields: [(&str, &str, Line); 9] = [
+    let fields: [(&str, &str, Line); 10] = [
         ("env = ", "env.MOTD", |q, v| {
             format!("env = {{ LANG = \"C.UTF-8\", MOTD = {} }}", q(v))
         }),
@@ -478,6 +501,7 @@ fn hostile_step_values_in_a_lock_are_refused_or_stay_in_their_instruction() {
         }),
         ("copy = ", "`copy`", |q, v| format!("copy = {}", q(v))),
         ("to = ", "`to`", |q, v| format!("to = {}", q(v))),
+        ("mode = ", "`mode`", |q, v| format!("mode = {}", q(v))),
         ("run = ", "`run`", |q, v| format!("run = {}", q(v))),
         ("user = ", "`user`", |q, v| format!("user = {}", q(v))),
         ("entrypoint = ", "`entrypoint`", |q, v| {
