@@ -1,7 +1,8 @@
 //! `imglock check`: whether the lock still matches the spec, without the network.
 //!
 //! The lock stores a hash of the normalised spec; a different hash means the spec changed since
-//! the lock was written (formatting and comments do not count).
+//! the lock was written (formatting and comments do not count; the bytes of `copy` files do, and
+//! the report names those that changed).
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,10 @@ pub struct CheckReport {
     pub lock: PathBuf,
     pub spec_hash: String,
     pub lock_spec_hash: String,
+    /// The spec's `copy` files whose bytes changed since the lock recorded them (absent when
+    /// none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_files: Vec<String>,
 }
 
 /// Compares the spec's hash with the one the lock recorded.
@@ -26,11 +31,14 @@ pub fn check(spec_path: &Path, lock_path: &Path) -> Result<CheckReport, Error> {
     let spec = Spec::read(spec_path)?;
     let lock = Lock::read(lock_path)?;
     let spec_hash = spec.hash();
+    let lock_dir = crate::files::parent_dir(lock_path);
+    let changed_files = crate::custom_steps::changed_copies(&spec, &lock_dir, &lock);
     Ok(CheckReport {
         fresh: spec_hash == lock.spec_hash,
         spec: spec_path.to_path_buf(),
         lock: lock_path.to_path_buf(),
         spec_hash,
         lock_spec_hash: lock.spec_hash,
+        changed_files,
     })
 }

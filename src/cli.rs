@@ -379,11 +379,17 @@ fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
             lock.display(),
             report.spec.display()
         ),
-        Format::Text => writeln!(
+        Format::Text if report.changed_files.is_empty() => writeln!(
             stdout,
             "{} is stale: {} changed since it was resolved; run `imglock resolve`",
             lock.display(),
             report.spec.display()
+        ),
+        Format::Text => writeln!(
+            stdout,
+            "{} is stale: {} changed since it was resolved; run `imglock resolve`",
+            lock.display(),
+            report.changed_files.join(", ")
         ),
     };
     Ok(exit_code(report.fresh))

@@ -22,6 +22,7 @@ pub(crate) mod check;
 pub mod cli;
 pub(crate) mod conda;
 pub mod cran;
+pub(crate) mod custom_steps;
 pub(crate) mod diff;
 pub(crate) mod dockerfile_values;
 pub(crate) mod ecosystem;

@@ -85,9 +85,7 @@ impl Repository {
             let absolute = normalize(&spec_dir.join(relative));
             let url = Url::from_directory_path(&absolute)
                 .map_err(|()| InvalidRepository::Unsupported(text.to_string()))?;
-            let from_lock = pathdiff::diff_paths(&absolute, normalize(lock_dir))
-                .unwrap_or_else(|| absolute.clone());
-            let label = format!("file:{}", from_lock.to_string_lossy().replace('\\', "/"));
+            let label = format!("file:{}", relative_to(&absolute, lock_dir));
             return Ok(Self {
                 label: label.trim_end_matches('/').to_string(),
                 url: strip_slash(url),
@@ -148,6 +146,17 @@ fn strip_slash(mut url: Url) -> Url {
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(&path);
     url
+}
+
+/// `path` relative to the folder `dir` (neither needs to exist), with `/` separators: how a lock
+/// names a file of the spec's folder without a machine path. `path` itself, normalised, when no
+/// relative path leads there.
+pub fn relative_to(path: &Path, dir: &Path) -> String {
+    let absolute = normalize(path);
+    pathdiff::diff_paths(&absolute, normalize(dir))
+        .unwrap_or(absolute)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Removes `.` and `..` components without touching the file system (the folder may not exist).

@@ -6,6 +6,7 @@
 //! between layers, or fetched from another repository; a loud warning for the same version and
 //! build with a different sha256 (a re-published or tampered artifact) and for every downgrade;
 //! the build packages of each layer (marked `build_only`) and each sdist's build pins likewise;
+//! custom steps added, removed or changed and the image's `entrypoint` and `cmd`;
 //! and the Docker cache impact, found by rendering both locks' Dockerfiles and finding the first
 //! step whose text changes (a lock whose Dockerfile cannot be rendered still diffs: the impact
 //! is then unknown, and a warning says why).
@@ -21,6 +22,8 @@ use serde::Serialize;
 
 pub use render::{markdown, text};
 
+use crate::custom_steps;
+pub use crate::custom_steps::diff::StepChange;
 use crate::emit::{DockerfileOptions, render as render_dockerfile};
 use crate::error::Error;
 use crate::lock::{Lock, LockedPackage};
@@ -170,6 +173,9 @@ pub struct LockDiff {
     /// Changes of the base image or platform.
     pub image: Vec<String>,
     pub changes: Vec<Change>,
+    /// Custom steps added, removed or changed, per layer (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepChange>,
     pub warnings: Vec<String>,
     pub cache: Vec<CacheImpact>,
 }
@@ -177,7 +183,7 @@ pub struct LockDiff {
 impl LockDiff {
     /// Whether the locks differ in anything that matters.
     pub fn is_empty(&self) -> bool {
-        self.image.is_empty() && self.changes.is_empty()
+        self.image.is_empty() && self.changes.is_empty() && self.steps.is_empty()
     }
 }
 
@@ -205,7 +211,12 @@ pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Erro
             old_lock.image.platform, new_lock.image.platform
         ));
     }
+    image.extend(custom_steps::diff::command_changes(
+        &old_lock.image.command(),
+        &new_lock.image.command(),
+    ));
     let changes = package_changes(&old_lock, &new_lock);
+    let steps = custom_steps::diff::step_changes(&old_lock, &new_lock);
     let mut warnings: Vec<String> = changes
         .iter()
         .filter_map(|change| match change.kind {
@@ -242,6 +253,7 @@ pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Erro
         new: new.label.clone(),
         image,
         changes,
+        steps,
         warnings,
         cache,
     })

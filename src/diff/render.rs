@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{CacheImpact, Change, ChangeKind, LockDiff};
+use super::{CacheImpact, Change, ChangeKind, LockDiff, StepChange};
 
 /// More rows than this in a layer's Markdown table are folded into a `<details>` section.
 const FOLD_AFTER: usize = 10;
@@ -42,6 +42,12 @@ pub fn text(diff: &LockDiff, colour: bool) -> String {
                 "  {}",
                 paint(code, format!("{sign} {}", describe(change)))
             );
+        }
+    }
+    for (layer, steps) in steps_by_layer(diff) {
+        let _ = writeln!(out, "\nlayer `{layer}` custom steps:");
+        for step in steps {
+            let _ = writeln!(out, "  {}", paint("35", format!("~ {}", step.describe())));
         }
     }
     if !diff.cache.is_empty() {
@@ -110,6 +116,13 @@ pub fn markdown(diff: &LockDiff) -> String {
         }
         out.push('\n');
     }
+    for (layer, steps) in steps_by_layer(diff) {
+        let _ = writeln!(out, "### Layer `{layer}`: custom steps\n");
+        for step in steps {
+            let _ = writeln!(out, "- {}", escape(&step.describe()));
+        }
+        out.push('\n');
+    }
     if !diff.cache.is_empty() {
         out.push_str("### Docker cache impact\n\n");
         for impact in &diff.cache {
@@ -119,12 +132,22 @@ pub fn markdown(diff: &LockDiff) -> String {
     out
 }
 
+/// The custom step changes, grouped by layer in their order.
+fn steps_by_layer(diff: &LockDiff) -> Vec<(&str, Vec<&StepChange>)> {
+    grouped(&diff.steps, |step| &step.layer)
+}
+
 fn by_layer(changes: &[Change]) -> Vec<(&str, Vec<&Change>)> {
-    let mut layers: Vec<(&str, Vec<&Change>)> = Vec::new();
-    for change in changes {
-        match layers.iter_mut().find(|(layer, _)| *layer == change.layer) {
-            Some((_, list)) => list.push(change),
-            None => layers.push((&change.layer, vec![change])),
+    grouped(changes, |change| &change.layer)
+}
+
+/// `items` grouped by their layer, layers in the order they first appear.
+fn grouped<'a, T>(items: &'a [T], layer: impl Fn(&'a T) -> &'a str) -> Vec<(&'a str, Vec<&'a T>)> {
+    let mut layers: Vec<(&str, Vec<&T>)> = Vec::new();
+    for item in items {
+        match layers.iter_mut().find(|(name, _)| *name == layer(item)) {
+            Some((_, list)) => list.push(item),
+            None => layers.push((layer(item), vec![item])),
         }
     }
     layers

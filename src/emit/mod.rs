@@ -2,10 +2,11 @@
 //!
 //! One section per lock layer, in order, after `FROM` the base image by digest; in each, every
 //! ecosystem of [`crate::registry::ALL`] that has packages there writes its steps (R, Python,
-//! conda, Maven), with the blocks of [`step`]. The output is a function of the lock and the
-//! options alone: the same lock gives the same bytes. Artifacts of `file:` repositories are
-//! copied beside the Dockerfile (`imglock-artifacts/`), so the folder the Dockerfile is written
-//! to is a complete build context.
+//! conda, Maven), with the blocks of [`step`], then come the layer's custom steps
+//! ([`crate::custom_steps`]); the image's `ENTRYPOINT` and `CMD` end the file. The output is a
+//! function of the lock and the options alone: the same lock gives the same bytes. Artifacts of
+//! `file:` repositories and `copy` files are copied beside the Dockerfile (`imglock-artifacts/`),
+//! so the folder the Dockerfile is written to is a complete build context.
 
 pub mod instructions;
 pub(crate) mod shell;
@@ -20,6 +21,7 @@ pub use self::instructions::instructions;
 pub use self::step::DockerfileOptions;
 pub(crate) use self::step::Step;
 use self::step::{CONTEXT_ARTIFACTS, StepContext, StepError};
+use crate::custom_steps;
 use crate::error::Error;
 use crate::lock::{Lock, LockedLayer};
 
@@ -123,12 +125,19 @@ pub fn render(
         }
     }
     let mut context = StepContext::new(crate::files::parent_dir(lock_path));
+    let mut user = custom_steps::emit::ActiveUser::default();
     for layer in &lock.layers {
-        steps.extend(
-            layer_steps(lock, layer, options, &mut context)
-                .map_err(|error| step_error(lock_path, error))?,
-        );
+        let packages = layer_steps(lock, layer, options, &mut context)
+            .map_err(|error| step_error(lock_path, error))?;
+        steps.extend(user.around_packages(&layer.name, packages));
+        steps.extend(custom_steps::emit::layer_steps(
+            &layer.name,
+            &layer.steps,
+            &mut context,
+            &mut user,
+        ));
     }
+    steps.extend(custom_steps::emit::image_steps(&lock.image.command()));
     Ok(Dockerfile {
         header,
         steps,

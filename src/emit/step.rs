@@ -122,6 +122,16 @@ impl StepContext {
         }])
     }
 
+    /// Queues the file `from_lock` (a path relative to the lock's folder) for the build
+    /// context, as `name` in [`CONTEXT_ARTIFACTS`], checked against `sha256` when copied.
+    pub fn add_file(&mut self, from_lock: &str, name: String, sha256: String) {
+        self.context_files.push(ContextFile {
+            from: self.lock_dir.join(from_lock),
+            name,
+            sha256,
+        });
+    }
+
     /// Where a package's artifact comes from in the build: its URL, or for a `file:`
     /// repository a copy in the build context (queued in `context_files`).
     fn source_of(&mut self, package: &LockedPackage) -> Result<Source, StepError> {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 pub use write::render;
 
+use crate::custom_steps::{CustomStep, ImageCommand};
 use crate::dockerfile_values::{check_image_path, check_layer_name, check_one_line};
 use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 
@@ -55,6 +56,20 @@ pub(crate) struct LockedImage {
     pub python_prefix: Option<String>,
     /// Whether, and how, that environment is created as a virtualenv.
     pub python_venv: Option<crate::pypi::spec::PythonVenv>,
+    /// The image's `ENTRYPOINT`, when the spec sets one (a custom step).
+    pub entrypoint: Option<Vec<String>>,
+    /// The image's `CMD`, when the spec sets one (a custom step).
+    pub cmd: Option<Vec<String>>,
+}
+
+impl LockedImage {
+    /// The image's `entrypoint` and `cmd`.
+    pub(crate) fn command(&self) -> ImageCommand {
+        ImageCommand {
+            entrypoint: self.entrypoint.clone(),
+            cmd: self.cmd.clone(),
+        }
+    }
 }
 
 /// A layer and the packages locked in it (those a lower layer locks are not repeated).
@@ -69,6 +84,8 @@ pub struct LockedLayer {
     /// What only builds the layer's source distributions (their locked build dependencies):
     /// never installed in the image, unique by ecosystem, name and version, sorted.
     pub build_packages: Vec<LockedPackage>,
+    /// The layer's custom steps, in the spec's order (none in locks of specs without them).
+    pub(crate) steps: Vec<CustomStep>,
 }
 
 /// One locked package: its identity, its artifact pin, and what its ecosystem adds.
@@ -271,7 +288,10 @@ fn check_image(image: &LockedImage) -> Result<(), String> {
             check_image_path(path).map_err(|problem| format!("{key}: {problem}"))?;
         }
     }
-    Ok(())
+    image
+        .command()
+        .check()
+        .map_err(|problem| format!("image: {problem}"))
 }
 
 /// Checks the layers' names (valid and unique) and their `maven-target`s: a valid path, present
@@ -356,11 +376,13 @@ fn validate_layer(layer: wire::Layer, text: &str) -> Result<LockedLayer, String>
     };
     let packages = validate(layer.package, "package")?;
     let build_packages = validate(layer.build_package, "build package")?;
+    let steps = crate::custom_steps::lock::read_steps(&layer.name, layer.step)?;
     Ok(LockedLayer {
         name: layer.name,
         maven_target: layer.maven_target,
         packages,
         build_packages,
+        steps,
     })
 }
 

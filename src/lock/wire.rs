@@ -36,6 +36,9 @@ pub(super) struct Layer {
     /// `[[layer.build-package]]`: what builds the layer's sdists (absent from older locks).
     #[serde(default, rename = "build-package")]
     pub build_package: Vec<toml::Spanned<Package>>,
+    /// `[[layer.step]]`: the layer's custom steps (absent from older locks).
+    #[serde(default)]
+    pub step: Vec<crate::custom_steps::lock::StepTable>,
 }
 
 /// A `[[layer.package]]` table.

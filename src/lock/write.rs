@@ -37,6 +37,7 @@ pub fn render(lock: &Lock) -> String {
     if let Some(venv) = lock.image.python_venv {
         let _ = writeln!(out, "python-venv = {}", quote(venv.name()));
     }
+    crate::custom_steps::lock::write_command(&mut out, &lock.image.command());
     if !lock.resolution.is_empty() {
         let _ = writeln!(out, "\n[resolution]");
         for (key, value) in &lock.resolution {
@@ -61,6 +62,7 @@ pub fn render(lock: &Lock) -> String {
         for package in build_packages {
             write_package(&mut out, "layer.build-package", package);
         }
+        crate::custom_steps::lock::write_steps(&mut out, &layer.steps);
     }
     out
 }

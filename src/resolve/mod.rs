@@ -124,6 +124,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     };
     let parts = run_pipelines(inputs, preferred)?;
     let (mut lock, mut notes) = assemble(&spec, spec_hash, parts);
+    crate::custom_steps::record(&written, &lock_dir, &mut lock);
     notes.extend(unknown_upgrades(&options.upgrade_packages, &lock));
     if let Some(previous) = previous {
         refuse_republished(previous, &lock, &options.upgrade_packages)?;
@@ -234,6 +235,7 @@ fn assemble(spec: &Spec, spec_hash: String, parts: Vec<EcosystemLock>) -> (Lock,
             maven_target: None,
             packages: Vec::new(),
             build_packages: Vec::new(),
+            steps: Vec::new(),
         })
         .collect();
     let mut notes = vec![Vec::new(); layers.len()];
@@ -261,6 +263,8 @@ fn assemble(spec: &Spec, spec_hash: String, parts: Vec<EcosystemLock>) -> (Lock,
             conda_installer: None,
             python_prefix: None,
             python_venv: None,
+            entrypoint: None,
+            cmd: None,
         },
         resolution,
         layers,

@@ -37,6 +37,15 @@ const DICTIONARY: &[&str] = &[
     "\n",
     "#",
     "file:",
+    "steps = [",
+    "{ run = ",
+    "{ env = { A = ",
+    "{ workdir = ",
+    "{ copy = ",
+    ", to = ",
+    "{ user = ",
+    "entrypoint = [",
+    "cmd = [",
 ];
 
 fn spec_seeds() -> Vec<Vec<u8>> {
@@ -76,7 +85,11 @@ fn accepted(spec: &Spec) -> Outcome {
     }
     for layer in &spec.layers {
         check_layer_name(&layer.name)?;
+        for step in &layer.steps {
+            step.check(crate::custom_steps::check_spec_source)?;
+        }
     }
+    spec.image.command.check()?;
     let _ = spec.hash();
     Ok(())
 }

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::apt::spec::{AptLayer, AptRepositories};
 use crate::conda::spec::{CondaImage, CondaRepositories};
 use crate::cran::spec::{RImage, RRepositories};
+use crate::custom_steps::{CustomStep, ImageCommand};
 use crate::maven::spec::{MavenLayer, MavenRepositories};
 use crate::package::Ecosystem;
 use crate::pypi::spec::{PypiImage, PypiRepositories};
@@ -60,6 +61,9 @@ pub struct Image {
     /// conda's settings.
     #[serde(flatten)]
     pub conda: CondaImage,
+    /// The image's `entrypoint` and `cmd` (hashed only when set).
+    #[serde(flatten)]
+    pub command: ImageCommand,
 }
 
 /// The `[repositories]` table, as written (paths are resolved when the repositories are used):
@@ -96,6 +100,10 @@ pub struct Layer {
     /// apt's settings of the layer.
     #[serde(flatten)]
     pub apt: AptLayer,
+    /// Its custom steps, in the order written, after its packages (hashed only when there are
+    /// any, a `copy` with its file's sha256).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<CustomStep>,
 }
 
 /// One requirement string of a layer and where it was written.

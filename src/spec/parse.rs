@@ -120,6 +120,8 @@ fn parse_image(source: &SpecText<'_>, image: wire::Image) -> Result<Image, SpecE
             image.conda_installer,
         )
         .map_err(located)?,
+        command: crate::custom_steps::spec::parse_command(image.entrypoint, image.cmd)
+            .map_err(located)?,
     })
 }
 
@@ -196,11 +198,15 @@ fn parse_layer(
     let apt = AptLayer {
         recommends: layer.apt_recommends.unwrap_or(false),
     };
+    let spec_dir = crate::files::parent_dir(source.path);
+    let steps = crate::custom_steps::spec::parse_steps(layer.steps, &spec_dir)
+        .map_err(|problem| source.spanned_error(problem))?;
     Ok(Layer {
         name,
         requirements,
         maven,
         apt,
+        steps,
     })
 }
 

@@ -33,6 +33,8 @@ pub(super) struct Image {
     pub cuda: Option<Spanned<String>>,
     pub conda_prefix: Option<Spanned<String>>,
     pub conda_installer: Option<Spanned<String>>,
+    pub entrypoint: Option<Spanned<Vec<String>>>,
+    pub cmd: Option<Spanned<Vec<String>>>,
 }
 
 /// The `[repositories]` table.
@@ -88,6 +90,8 @@ pub(super) struct Layer {
     #[serde(default)]
     pub maven_provided: Vec<Spanned<String>>,
     pub github: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub steps: Vec<Spanned<crate::custom_steps::spec::StepTable>>,
 }
 
 /// Keys reserved for ecosystems this build cannot resolve yet: an error, never ignored.

@@ -17,6 +17,7 @@ mod conda;
 mod conda_install;
 mod conda_oracle;
 mod corpus;
+mod custom_steps;
 mod diff;
 mod emit;
 mod faults;
