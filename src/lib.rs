@@ -45,6 +45,7 @@ pub(crate) mod spec;
 pub(crate) mod suggest;
 pub(crate) mod support;
 pub(crate) mod toml_nesting;
+pub(crate) mod url_files;
 pub mod verify;
 
 /// Where a test's tool or data is, shared with the integration tests: under `CI=true` a missing

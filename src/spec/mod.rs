@@ -24,6 +24,7 @@ use crate::cran::spec::{RImage, RRepositories};
 use crate::maven::spec::{MavenLayer, MavenRepositories};
 use crate::package::Ecosystem;
 use crate::pypi::spec::{PypiImage, PypiRepositories};
+use crate::url_files::spec::FileRequest;
 
 /// The spec file name looked for when none is given.
 pub const DEFAULT_SPEC: &str = "imglock.toml";
@@ -96,6 +97,9 @@ pub struct Layer {
     /// apt's settings of the layer.
     #[serde(flatten)]
     pub apt: AptLayer,
+    /// Its URL artifacts (`files`), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileRequest>,
 }
 
 /// One requirement string of a layer and where it was written.

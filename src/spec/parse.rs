@@ -16,6 +16,7 @@ use crate::maven::spec::{MavenLayer, MavenRepositories};
 use crate::package::Ecosystem;
 use crate::platform::Platform;
 use crate::pypi::spec::{PypiImage, PypiRepositories};
+use crate::url_files::spec::FileRequest;
 
 /// The order a layer's requirement lists are read in (and hashed in). Each ecosystem's lists are
 /// found by the exhaustive `match` in [`ecosystem_requirements`].
@@ -196,11 +197,18 @@ fn parse_layer(
     let apt = AptLayer {
         recommends: layer.apt_recommends.unwrap_or(false),
     };
+    let files = layer
+        .files
+        .iter()
+        .map(FileRequest::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|problem| source.spanned_error(problem))?;
     Ok(Layer {
         name,
         requirements,
         maven,
         apt,
+        files,
     })
 }
 
@@ -247,6 +255,8 @@ fn ecosystem_requirements(
             });
             entries.chain(provided).collect()
         }
+        // A layer's `files` are tables, not requirement strings: `Layer::files`.
+        Ecosystem::File => Vec::new(),
     }
 }
 

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::maven::spec::MavenEntry;
+use crate::url_files::spec::FileEntry;
 
 /// The whole file.
 #[derive(Deserialize)]
@@ -88,6 +89,8 @@ pub(super) struct Layer {
     #[serde(default)]
     pub maven_provided: Vec<Spanned<String>>,
     pub github: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub files: Vec<Spanned<FileEntry>>,
 }
 
 /// Keys reserved for ecosystems this build cannot resolve yet: an error, never ignored.

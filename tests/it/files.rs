@@ -1,0 +1,315 @@
+//! URL artifacts (a layer's `files`), served from a folder on 127.0.0.1 and from a `file:` path
+//! relative to the spec: what the lock records, a given sha256 checked, the pin kept when the
+//! upstream file changes (until `--upgrade-package`), the emitted step run for real in `sh` with
+//! a folder standing in for the image's root, and `imglock verify` on that folder and on a
+//! hand-made OCI layout.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::oci_layout::write_oci_layout;
+use crate::support::{Project, Server, output_text as text, sha256_hex, stderr};
+
+const JAR: &[u8] = b"PK\x03\x04 a jar's bytes";
+const CHAIN: &[u8] = b"chain 1000 chr1 248956422 + 0 248956422\n";
+
+/// A `.tar.gz` holding `bin/tool` and `README`.
+fn tarball() -> Vec<u8> {
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut builder = tar::Builder::new(encoder);
+    for (path, bytes) in [
+        ("tool-1.0/bin/tool", &b"#!/bin/sh\necho tool\n"[..]),
+        ("tool-1.0/README", b"read me\n"),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o755);
+        header.set_cksum();
+        builder.append_data(&mut header, path, bytes).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// A served folder with the jar and the tarball, and a project whose spec installs them and a
+/// chain file from `file:mirror/` beside the spec; `extra` is added to the first file's table.
+fn served_project(extra: &str) -> (tempfile::TempDir, Server, Project) {
+    let served = tempfile::tempdir().unwrap();
+    std::fs::write(served.path().join("glow.jar"), JAR).unwrap();
+    std::fs::write(served.path().join("tool-1.0.tar.gz"), tarball()).unwrap();
+    let server = Server::start(served.path());
+    let url = server.url();
+    let project = Project::new(&format!(
+        "[image]\nname = \"files\"\nbase = \"docker.io/library/ubuntu@sha256:{}\"\n\n\
+         [[layer]]\nname = \"genomics\"\nfiles = [\n\
+         {{ url = \"{url}/glow.jar\", target = \"/databricks/jars/\"{extra} }},\n\
+         {{ url = \"{url}/tool-1.0.tar.gz\", target = \"/opt/tool\", extract = true }},\n\
+         {{ url = \"file:mirror/hg19ToHg38.over.chain\", target = \"/opt/liftover/chain.txt\", mode = \"0600\" }},\n]\n",
+        "e".repeat(64)
+    ));
+    std::fs::create_dir(project.path("mirror")).unwrap();
+    std::fs::write(project.path("mirror/hg19ToHg38.over.chain"), CHAIN).unwrap();
+    (served, server, project)
+}
+
+/// The lock's package tables.
+fn packages(project: &Project) -> Vec<toml::Value> {
+    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+    lock["layer"][0]["package"].as_array().unwrap().clone()
+}
+
+fn package<'a>(packages: &'a [toml::Value], file: &str) -> &'a toml::Value {
+    packages
+        .iter()
+        .find(|p| p["url"].as_str().unwrap().ends_with(file))
+        .unwrap_or_else(|| panic!("{file} is locked: {packages:?}"))
+}
+
+#[test]
+fn files_are_pinned_with_their_target_mode_and_extraction() {
+    let (_served, server, project) = served_project(", mode = \"0755\"");
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages = packages(&project);
+    assert_eq!(packages.len(), 3);
+    let jar = package(&packages, "glow.jar");
+    let expected = toml::toml! {
+        ecosystem = "file"
+        target = "/databricks/jars/"
+        mode = "0755"
+    };
+    for (key, value) in expected {
+        assert_eq!(jar[&key], value, "{key}: {jar}");
+    }
+    assert_eq!(
+        jar["url"].as_str(),
+        Some(&*format!("{}/glow.jar", server.url()))
+    );
+    assert_eq!(jar["sha256"].as_str(), Some(&*sha256_hex(JAR)));
+    assert_eq!(
+        jar["version"], jar["sha256"],
+        "a file's version is its sha256"
+    );
+    assert_eq!(jar["size"].as_integer(), Some(JAR.len() as i64));
+    let tool = package(&packages, "tool-1.0.tar.gz");
+    assert_eq!(tool["extract"].as_bool(), Some(true));
+    assert_eq!(tool["sha256"].as_str(), Some(&*sha256_hex(&tarball())));
+    assert!(tool.get("mode").is_none());
+    let chain = package(&packages, "hg19ToHg38.over.chain");
+    assert_eq!(
+        chain["url"].as_str(),
+        Some("file:mirror/hg19ToHg38.over.chain")
+    );
+    assert_eq!(chain["sha256"].as_str(), Some(&*sha256_hex(CHAIN)));
+    assert_eq!(chain["mode"].as_str(), Some("0600"));
+    let lock = project.lock().unwrap();
+    assert!(
+        !lock.contains(project.dir.path().to_str().unwrap()),
+        "no machine path: {lock}"
+    );
+}
+
+#[test]
+fn a_given_sha256_that_differs_fails_naming_the_url_and_both_hashes() {
+    let wrong = "0".repeat(64);
+    let (_served, server, project) = served_project(&format!(", sha256 = \"{wrong}\""));
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("{}/glow.jar", server.url())),
+        "{message}"
+    );
+    assert!(message.contains(&wrong), "{message}");
+    assert!(message.contains(&sha256_hex(JAR)), "{message}");
+    assert!(project.lock().is_none());
+
+    let (_served, _server, project) = served_project(&format!(
+        ", sha256 = \"{}\"",
+        sha256_hex(JAR).to_uppercase()
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn a_changed_upstream_file_keeps_its_pin_until_upgraded() {
+    let (served, server, project) = served_project("");
+    assert!(project.run(&["resolve"]).status.success());
+    let first = project.lock().unwrap();
+    std::fs::write(served.path().join("glow.jar"), b"republished").unwrap();
+
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(project.lock().unwrap(), first, "the pin is kept");
+    let output = project.run(&["resolve", "--offline"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(project.lock().unwrap(), first);
+
+    // Without the cached copy the changed bytes fail the resolve, naming both hashes.
+    let empty = tempfile::tempdir().unwrap();
+    let cache = empty.path().to_str().unwrap();
+    let output = project.run_with(&["resolve"], &[("IMGLOCK_CACHE_DIR", cache)]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains(&sha256_hex(b"republished")), "{message}");
+    assert!(message.contains(&sha256_hex(JAR)), "{message}");
+    assert_eq!(project.lock().unwrap(), first);
+
+    let url = format!("{}/glow.jar", server.url());
+    let output = project.run(&["resolve", "--upgrade-package", &url]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let packages = packages(&project);
+    let jar = package(&packages, "glow.jar");
+    assert_eq!(jar["sha256"].as_str(), Some(&*sha256_hex(b"republished")));
+    let chain = package(&packages, "hg19ToHg38.over.chain");
+    assert_eq!(chain["sha256"].as_str(), Some(&*sha256_hex(CHAIN)));
+}
+
+/// The files' `RUN` step of a Dockerfile as one shell command, its absolute paths under `root`
+/// and the build context at `context`.
+fn files_step(dockerfile: &str, root: &Path, context: &Path) -> String {
+    let start = dockerfile.find("RUN").unwrap();
+    let mut command = String::new();
+    for line in dockerfile[start..].lines() {
+        match line.strip_suffix('\\') {
+            Some(continued) => command.push_str(continued),
+            None => {
+                command.push_str(line);
+                break;
+            }
+        }
+    }
+    let root = root.to_str().unwrap();
+    command
+        .replacen("RUN --mount=type=bind,target=/imglock-context", "", 1)
+        .replace(
+            "/imglock-context/",
+            &format!("{}/", context.to_str().unwrap()),
+        )
+        .replace("/tmp/imglock-files", &format!("{root}/tmp/imglock-files"))
+        .replace("/databricks/", &format!("{root}/databricks/"))
+        .replace("/opt/", &format!("{root}/opt/"))
+}
+
+#[test]
+fn the_emitted_step_installs_verified_files_and_verify_checks_them() {
+    let (served, _server, project) = served_project("");
+    assert!(project.run(&["resolve"]).status.success());
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let step = &dockerfile[dockerfile.find("# layer `genomics`, files").unwrap()..];
+    for part in [
+        "curl -fsSL -o glow.jar",
+        "sha256sum -c --quiet",
+        "install -D -m 0644 glow.jar /databricks/jars/glow.jar",
+        "install -D -m 0600 hg19ToHg38.over.chain /opt/liftover/chain.txt",
+        "mkdir -p /opt/tool && tar -xf tool-1.0.tar.gz -C /opt/tool",
+        "cp /imglock-context/imglock-artifacts/hg19ToHg38.over.chain hg19ToHg38.over.chain",
+    ] {
+        assert!(step.contains(part), "{part}:\n{step}");
+    }
+    let root = tempfile::tempdir().unwrap();
+    let command = files_step(step, root.path(), &project.path("build"));
+    let output = Command::new("sh").args(["-c", &command]).output().unwrap();
+    assert!(output.status.success(), "{}\n{command}", text(&output));
+    let installed = root.path().join("databricks/jars/glow.jar");
+    assert_eq!(std::fs::read(&installed).unwrap(), JAR);
+    assert!(root.path().join("opt/tool/tool-1.0/bin/tool").is_file());
+    assert!(
+        !root.path().join("tmp/imglock-files").exists(),
+        "scratch removed"
+    );
+    project.verify_clean(root.path());
+
+    std::fs::write(&installed, b"swapped").unwrap();
+    let output = project.run(&["verify", root.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains("but the lock says"),
+        "{}",
+        text(&output)
+    );
+
+    // A file served with other bytes than were locked fails the step.
+    std::fs::write(served.path().join("glow.jar"), b"replaced").unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let command = files_step(step, fresh.path(), &project.path("build"));
+    let output = Command::new("sh").args(["-c", &command]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(text(&output).contains("checksum mismatch for a file of layer `genomics`"));
+    assert!(!fresh.path().join("databricks/jars/glow.jar").exists());
+}
+
+#[test]
+fn verify_reads_the_files_of_an_oci_layout() {
+    let (_served, _server, project) = served_project("");
+    assert!(project.run(&["resolve"]).status.success());
+    let image = project.path("image");
+    let readme: &[u8] = b"read me\n";
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("databricks/jars/glow.jar", JAR),
+        ("opt/liftover/chain.txt", CHAIN),
+        ("opt/tool/tool-1.0/README", readme),
+    ];
+    write_oci_layout(&image, &files);
+    project.verify_clean(&image);
+
+    files[0].1 = b"swapped";
+    files.pop();
+    std::fs::remove_dir_all(&image).unwrap();
+    write_oci_layout(&image, &files);
+    let output = project.run(&["verify", image.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report = text(&output);
+    assert!(
+        report.contains("/databricks/jars/glow.jar has sha256"),
+        "{report}"
+    );
+    assert!(
+        report.contains("unpacked into /opt/tool, but that folder holds no file"),
+        "{report}"
+    );
+}
+
+#[test]
+fn unsafe_values_are_refused_where_the_spec_writes_them() {
+    for (entry, expected) in [
+        (
+            "url = \"https://x/a.jar\", target = \"jars/\"",
+            "must be an absolute path",
+        ),
+        (
+            "url = \"https://x/a.jar?v=1\", target = \"/j/\"",
+            "plain file name",
+        ),
+        (
+            "url = \"ftp://x/a.jar\", target = \"/j/\"",
+            "not an `https://`",
+        ),
+        (
+            "url = \"https://x/a.zip\", target = \"/j\", extract = true",
+            "tar archives",
+        ),
+        (
+            "url = \"https://x/a.jar\", target = \"/j/\", mode = \"rwx\"",
+            "must be octal",
+        ),
+        ("url = \"https://x/a.jar\", target = \"/j/$(id)/\"", "quote"),
+        (
+            "url = \"https://x/a.jar\", target = \"/j/\", sha256 = \"abc\"",
+            "64 hexadecimal",
+        ),
+    ] {
+        let project = Project::new(&format!(
+            "[image]\nname = \"f\"\nbase = \"docker.io/library/ubuntu@sha256:{}\"\n\n\
+             [[layer]]\nname = \"l\"\nfiles = [{{ {entry} }}]\n",
+            "e".repeat(64)
+        ));
+        let output = project.run(&["resolve"]);
+        assert!(!output.status.success(), "{entry}");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{entry}: {message}");
+        assert!(message.contains("imglock.toml:7"), "located: {message}");
+    }
+}
