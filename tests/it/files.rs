@@ -313,3 +313,34 @@ fn unsafe_values_are_refused_where_the_spec_writes_them() {
         assert!(message.contains("imglock.toml:7"), "located: {message}");
     }
 }
+
+#[test]
+fn a_file_beside_maven_jars_in_one_folder_is_not_an_unexpected_jar() {
+    let served = tempfile::tempdir().unwrap();
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/maven/repo");
+    crate::support::copy_dir(&repository, served.path());
+    std::fs::write(served.path().join("glow.jar"), JAR).unwrap();
+    let server = Server::start(served.path());
+    let url = server.url();
+    let project = Project::new(&format!(
+        "[image]\nname = \"jars\"\nbase = \"docker.io/library/eclipse-temurin@sha256:{}\"\n\n\
+         [repositories]\nmaven = [\"{url}\"]\n\n\
+         [[layer]]\nname = \"jars\"\nmaven-target = \"/databricks/jars\"\n\
+         maven = [\"org.imglock.fixture:nearest-user:1.0\"]\n\
+         files = [{{ url = \"{url}/glow.jar\", target = \"/databricks/jars/\" }}]\n",
+        "e".repeat(64)
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let root = tempfile::tempdir().unwrap();
+    let jars = root.path().join("databricks/jars");
+    std::fs::create_dir_all(&jars).unwrap();
+    for package in packages(&project) {
+        let locked = package["url"].as_str().unwrap();
+        let relative = &locked[url.len() + 1..];
+        let name = relative.rsplit('/').next().unwrap();
+        std::fs::copy(served.path().join(relative), jars.join(name)).unwrap();
+    }
+    let report = project.verify_clean(root.path());
+    assert!(report["checked"].as_array().unwrap().len() > 1, "{report}");
+}
