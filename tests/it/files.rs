@@ -344,3 +344,45 @@ fn a_file_beside_maven_jars_in_one_folder_is_not_an_unexpected_jar() {
     let report = project.verify_clean(root.path());
     assert!(report["checked"].as_array().unwrap().len() > 1, "{report}");
 }
+
+/// A real build: the emitted Dockerfile built by buildah on the test base image, the files
+/// fetched from 127.0.0.1 and the build context, and `verify` clean on the pushed image.
+#[test]
+fn a_real_build_installs_the_files_and_verifies() {
+    use crate::image_build::{Cleanup, base_digest, build, buildah};
+    let Some(digest) = base_digest() else { return };
+    let (served, _server, project) = served_project(", mode = \"0755\"");
+    let spec = std::fs::read_to_string(project.path("imglock.toml")).unwrap();
+    let base = format!("localhost/imglock-test-base@{digest}");
+    let spec = spec.replace(
+        &format!("docker.io/library/ubuntu@sha256:{}", "e".repeat(64)),
+        &base,
+    );
+    project.write_spec(&spec);
+    assert!(project.run(&["resolve"]).status.success());
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tag = format!("localhost/imglock-files-test-{}:1", std::process::id());
+    let _cleanup = Cleanup(vec![tag.clone()]);
+    let (output, seconds) = build(&project, "build", &tag, &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    eprintln!("built in {seconds:.1} s");
+    let images = tempfile::tempdir().unwrap();
+    let oci = images.path().join("oci");
+    let output = buildah(&["push", &tag, &format!("oci:{}", oci.display())]);
+    assert!(output.status.success(), "{}", text(&output));
+    let report = project.verify_clean(&oci);
+    assert_eq!(report["checked"].as_array().unwrap().len(), 3, "{report}");
+
+    // The jar re-published upstream fails the build rather than entering the image.
+    std::fs::write(served.path().join("glow.jar"), b"re-published").unwrap();
+    let other = format!("localhost/imglock-files-test-{}:2", std::process::id());
+    let _cleanup_other = Cleanup(vec![other.clone()]);
+    let (output, _) = build(&project, "build", &other, &["--no-cache"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("checksum mismatch for a file of layer `genomics`"),
+        "{}",
+        text(&output)
+    );
+}
