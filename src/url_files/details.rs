@@ -12,7 +12,8 @@ pub struct FileDetails {
     /// A folder when it ends with `/` (the URL's file name is kept), else the file's path; the
     /// folder an extracted archive is unpacked into.
     pub target: String,
-    /// Its permissions, octal; `None` for an extracted archive.
+    /// Its permissions, octal (the lock writes [`DEFAULT_MODE`] when the spec gives none); `None`
+    /// for an extracted archive.
     pub mode: Option<String>,
     /// Whether it is a tar archive unpacked into `target`.
     pub extract: bool,

@@ -114,21 +114,31 @@ impl<'a> UrlFiles<'a> {
             dependencies: Vec::new(),
             details: PackageDetails::File(FileDetails {
                 target: file.target.clone(),
-                mode: file.mode.clone(),
+                mode: (!file.extract)
+                    .then(|| file.mode.as_deref().unwrap_or(details::DEFAULT_MODE).into()),
                 extract: file.extract,
             }),
         })
     }
 }
 
-/// Two files of a layer that would be downloaded under one name, or locked under one URL.
+/// Two files that cannot both be locked.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "layer `{layer}` lists two files named `{name}`: each file of a layer needs its own URL file name, since the step downloads them side by side"
-)]
-pub struct SameName {
-    layer: String,
-    name: String,
+pub enum SameFile {
+    /// Two files of a layer would be downloaded under one name.
+    #[error(
+        "layer `{layer}` lists two files named `{name}`: each file of a layer needs its own URL file name, since the step downloads them side by side"
+    )]
+    Name { layer: String, name: String },
+    /// One URL listed by two layers: the lock names a file by its URL.
+    #[error(
+        "`{url}` is listed by layer `{below}` and again by layer `{layer}`: list a URL once (a lower layer's file is in every layer above it)"
+    )]
+    Url {
+        layer: String,
+        below: String,
+        url: String,
+    },
 }
 
 impl LayerResolver for UrlFiles<'_> {
@@ -145,11 +155,20 @@ impl LayerResolver for UrlFiles<'_> {
         let mut names = std::collections::BTreeSet::new();
         for file in &request.layer.files {
             let name = spec::url_file_name(&file.url).to_string();
+            let layer = request.layer.name.clone();
             if !names.insert(name.clone()) {
-                let layer = request.layer.name.clone();
-                return Err(Box::new(SameName { layer, name }));
+                return Err(Box::new(SameFile::Name { layer, name }));
             }
-            packages.push(self.package(request, file)?);
+            let package = self.package(request, file)?;
+            let below = request
+                .below
+                .iter()
+                .find(|pin| pin.ecosystem == Ecosystem::File && pin.name == package.name);
+            if let Some(below) = below {
+                let (below, url) = (below.layer.clone(), package.url);
+                return Err(Box::new(SameFile::Url { layer, below, url }));
+            }
+            packages.push(package);
         }
         Ok(LayerResolution {
             packages,

@@ -197,6 +197,13 @@ fn the_emitted_step_installs_verified_files_and_verify_checks_them() {
     assert!(project.run(&["resolve"]).status.success());
     let output = project.run(&["emit", "--out", "build"]);
     assert!(output.status.success(), "{}", stderr(&output));
+    let packages = packages(&project);
+    let jar = package(&packages, "glow.jar");
+    assert_eq!(
+        jar["mode"].as_str(),
+        Some("0644"),
+        "the default mode is locked"
+    );
     let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
     let step = &dockerfile[dockerfile.find("# layer `genomics`, files").unwrap()..];
     for part in [
@@ -385,4 +392,24 @@ fn a_real_build_installs_the_files_and_verifies() {
         "{}",
         text(&output)
     );
+}
+
+#[test]
+fn a_url_listed_by_two_layers_is_refused_before_a_lock_is_written() {
+    let project = Project::new(&format!(
+        "[image]\nname = \"f\"\nbase = \"docker.io/library/ubuntu@sha256:{}\"\n\n\
+         [[layer]]\nname = \"one\"\nfiles = [{{ url = \"file:m/a.txt\", target = \"/opt/a/\" }}]\n\n\
+         [[layer]]\nname = \"two\"\nfiles = [{{ url = \"file:m/a.txt\", target = \"/opt/b/\" }}]\n",
+        "e".repeat(64)
+    ));
+    std::fs::create_dir(project.path("m")).unwrap();
+    std::fs::write(project.path("m/a.txt"), b"a").unwrap();
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("`file:m/a.txt` is listed by layer `one` and again by layer `two`"),
+        "{message}"
+    );
+    assert!(project.lock().is_none());
 }
