@@ -156,8 +156,18 @@ fn a_changed_upstream_file_keeps_its_pin_until_upgraded() {
     assert_eq!(project.lock().unwrap(), first);
 
     let url = format!("{}/glow.jar", server.url());
+    std::fs::write(project.path("first.lock"), &first).unwrap();
     let output = project.run(&["resolve", "--upgrade-package", &url]);
     assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["diff", "first.lock", "imglock.lock"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let diff = text(&output);
+    assert!(diff.contains(&url), "{diff}");
+    assert!(diff.contains(&sha256_hex(b"republished")[..12]), "{diff}");
+    assert!(
+        !diff.contains("hg19ToHg38"),
+        "only the upgraded file changed: {diff}"
+    );
     let packages = packages(&project);
     let jar = package(&packages, "glow.jar");
     assert_eq!(jar["sha256"].as_str(), Some(&*sha256_hex(b"republished")));
