@@ -44,7 +44,7 @@ pub struct FileRequest {
 }
 
 /// The archive suffixes `extract` unpacks, as `tar -xf` reads them.
-pub const ARCHIVE_SUFFIXES: [&str; 4] = [".tar.gz", ".tgz", ".tar.xz", ".tar"];
+pub const ARCHIVE_SUFFIXES: [&str; 6] = [".tar.gz", ".tgz", ".tar.xz", ".tar.bz2", ".tbz2", ".tar"];
 
 /// The last part of a URL's path: the file name the download keeps.
 pub fn url_file_name(url: &str) -> &str {
@@ -148,6 +148,7 @@ mod tests {
         assert!(check_target("https://x/a.jar", "/databricks/jars/", false).is_ok());
         assert!(check_target("https://x/a.tar.gz", "/opt/a", true).is_ok());
         assert!(check_target("https://x/a.zip", "/opt/a", true).is_err());
+        assert!(check_target("https://x/samtools-1.9.tar.bz2", "/opt/a", true).is_ok());
         assert!(check_target("https://x/a.jar?x=1", "/j/", false).is_err());
         assert!(check_target("https://x/", "/j/", false).is_err());
         assert!(check_target("https://x/a.jar", "j/", false).is_err());
