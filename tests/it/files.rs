@@ -101,6 +101,15 @@ fn files_are_pinned_with_their_target_mode_and_extraction() {
     );
     assert_eq!(chain["sha256"].as_str(), Some(&*sha256_hex(CHAIN)));
     assert_eq!(chain["mode"].as_str(), Some("0600"));
+    assert_eq!(project.run(&["check"]).status.code(), Some(0));
+    let spec = std::fs::read_to_string(project.path("imglock.toml")).unwrap();
+    project.write_spec(&spec.replace("\"0600\"", "\"0640\""));
+    let output = project.run(&["check"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a changed mode makes the lock stale"
+    );
     let lock = project.lock().unwrap();
     assert!(
         !lock.contains(project.dir.path().to_str().unwrap()),
