@@ -8,7 +8,7 @@
 //! pins it; a sha256 the spec gives is checked, and a mismatch fails naming the URL and both
 //! hashes. A later resolve expects the pinned sha256, so the cached blob is used (`--offline`
 //! works) and upstream bytes that changed fail rather than move the pin; `--upgrade-package
-//! <url>` forgets the pin and downloads the file again.
+//! <url>` (or its file name) forgets the pin and downloads the file again.
 
 pub(crate) mod details;
 mod emit;
@@ -30,6 +30,12 @@ use crate::lock::LockedPackage;
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 use crate::repository::Repository;
 use crate::spec::Spec;
+
+/// Whether `--upgrade-package asked` names the locked package `name` of `ecosystem`: by its
+/// name, or for a URL artifact also by its URL's file name (`glow.jar`).
+pub fn upgrade_names(asked: &str, ecosystem: Ecosystem, name: &str) -> bool {
+    asked == name || (ecosystem == Ecosystem::File && spec::url_file_name(name) == asked)
+}
 
 /// A URL in the spec that cannot be read.
 #[derive(Debug, thiserror::Error)]

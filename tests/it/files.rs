@@ -168,6 +168,18 @@ fn a_changed_upstream_file_keeps_its_pin_until_upgraded() {
     std::fs::write(project.path("first.lock"), &first).unwrap();
     let output = project.run(&["resolve", "--upgrade-package", &url]);
     assert!(output.status.success(), "{}", stderr(&output));
+    let jar = package(&packages(&project), "glow.jar").clone();
+    assert_eq!(jar["sha256"].as_str(), Some(&*sha256_hex(b"republished")));
+
+    // By the URL's file name too.
+    std::fs::write(project.path("imglock.lock"), &first).unwrap();
+    let output = project.run(&["resolve", "--upgrade-package", "glow.jar"]);
+    assert!(
+        !stderr(&output).contains("no package of that name"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
     let output = project.run(&["diff", "first.lock", "imglock.lock"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     let diff = text(&output);
