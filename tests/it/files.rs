@@ -162,6 +162,7 @@ fn a_changed_upstream_file_keeps_its_pin_until_upgraded() {
     let message = stderr(&output);
     assert!(message.contains(&sha256_hex(b"republished")), "{message}");
     assert!(message.contains(&sha256_hex(JAR)), "{message}");
+    assert!(message.contains("--upgrade-package URL"), "{message}");
     assert_eq!(project.lock().unwrap(), first);
 
     let url = format!("{}/glow.jar", server.url());
