@@ -3,6 +3,7 @@
 //! lock is read as strictly as the spec: the values are checked again, since they reach the
 //! Dockerfile.
 
+use super::archive::{FirstMember, member_path};
 use super::spec::{check_target, is_mode};
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
 
@@ -17,6 +18,9 @@ pub struct FileDetails {
     pub mode: Option<String>,
     /// Whether it is a tar archive unpacked into `target`.
     pub extract: bool,
+    /// An unpacked archive's first regular file (`member`, `member-sha256`): what `verify`
+    /// looks for below the target. `None` for a file kept whole.
+    pub member: Option<FirstMember>,
 }
 
 /// The mode a file kept whole gets when the spec gives none.
@@ -34,10 +38,22 @@ impl FileDetails {
         if let Some(mode) = mode.as_deref().filter(|m| !is_mode(m)) {
             return Err(format!("has mode `{}`, not octal", mode.escape_debug()));
         }
+        let member = match (fields.string("member")?, fields.sha256("member-sha256")?) {
+            (None, None) => None,
+            (Some(path), Some(sha256)) if member_path(&path).as_ref() == Some(&path) => {
+                Some(FirstMember { path, sha256 })
+            }
+            _ => {
+                return Err(
+                    "has a `member` that is not a plain relative path, or one without the other of `member` and `member-sha256`".into(),
+                );
+            }
+        };
         Ok(Self {
             target,
             mode,
             extract,
+            member,
         })
     }
 
@@ -50,6 +66,10 @@ impl FileDetails {
             }
             if self.extract {
                 out.plain("extract", true);
+            }
+            if let Some(member) = &self.member {
+                out.string("member", &member.path);
+                out.string("member-sha256", &member.sha256);
             }
         }
     }
@@ -65,6 +85,17 @@ impl FileDetails {
             None => self.target.clone(),
         };
         Some(path.trim_start_matches('/').to_string())
+    }
+
+    /// Where an unpacked archive's recorded first file is in the image, without the leading `/`.
+    pub fn member_in_image(&self) -> Option<String> {
+        let member = self.member.as_ref()?;
+        let folder = self.target.trim_matches('/');
+        Some(
+            format!("{folder}/{}", member.path)
+                .trim_start_matches('/')
+                .to_string(),
+        )
     }
 
     /// The mode the file is installed with.

@@ -1,8 +1,10 @@
 //! The URL artifacts' inventory of an image. A file kept whole is checked at its installed path
 //! (its target, with the URL's file name when the target is a folder) by sha256, streamed. An
-//! extracted archive's bytes are gone once unpacked, so for it only this is checked: its target
-//! folder holds at least one file. Files the lock does not name are not reported: the targets
-//! are shared folders (`/databricks/jars`, `/usr/local`).
+//! extracted archive's bytes are gone once unpacked, so for it this is checked: its first
+//! regular file, which the lock records, is below the target with its sha256 (a lock without
+//! it: the target holds at least one file, and every file below it is read to know). Files
+//! the lock does not name are not reported: the targets are shared folders
+//! (`/databricks/jars`, `/usr/local`).
 
 use std::collections::BTreeSet;
 
@@ -14,9 +16,11 @@ use crate::verify::inventory::{Finding, FindingKind, Inventory};
 
 /// The URL artifacts' part of verification.
 pub struct FileInventory {
-    /// Where files kept whole are, without the leading `/`.
+    /// Where files kept whole, and the recorded first files of unpacked archives, are, without
+    /// the leading `/`.
     installed: BTreeSet<String>,
-    /// The folders archives are unpacked into, without leading or trailing `/`.
+    /// The folders archives whose first file the lock does not record are unpacked into,
+    /// without leading or trailing `/`: every file below them is read.
     unpacked: BTreeSet<String>,
 }
 
@@ -41,10 +45,11 @@ pub fn installed_paths(lock: &Lock) -> BTreeSet<String> {
 
 impl FileInventory {
     pub fn new(lock: &Lock) -> Self {
+        let members = locked_files(lock).filter_map(|(.., details)| details.member_in_image());
         Self {
-            installed: installed_paths(lock),
+            installed: installed_paths(lock).into_iter().chain(members).collect(),
             unpacked: locked_files(lock)
-                .filter(|(.., details)| details.extract)
+                .filter(|(.., details)| details.extract && details.member.is_none())
                 .map(|(.., details)| details.target.trim_matches('/').to_string())
                 .collect(),
         }
@@ -85,20 +90,8 @@ impl Inventory for FileInventory {
                 message,
             };
             let Some(path) = details.installed_path(&package.url) else {
-                let folder = details.target.trim_matches('/');
-                let prefix = format!("{folder}/");
-                if !files
-                    .keys()
-                    .any(|p| folder.is_empty() || p.starts_with(&prefix))
-                {
-                    findings.push(finding(
-                        FindingKind::Missing,
-                        None,
-                        format!(
-                            "{} is locked to be unpacked into /{folder}, but that folder holds no file in the image",
-                            package.url
-                        ),
-                    ));
+                if let Some(finding) = unpacked_finding(files, package, details) {
+                    findings.push(finding(layer));
                 }
                 continue;
             };
@@ -120,4 +113,65 @@ impl Inventory for FileInventory {
             }
         }
     }
+}
+
+/// What is wrong with an unpacked archive in the image, if anything: its first regular file
+/// (when the lock records it) missing below the target or with other bytes; else the target
+/// holding no file at all.
+fn unpacked_finding(
+    files: &Files,
+    package: &LockedPackage,
+    details: &FileDetails,
+) -> Option<impl FnOnce(&LockedLayer) -> Finding> {
+    let folder = details.target.trim_matches('/');
+    let (kind, found, message) = match &details.member {
+        Some(member) => {
+            let path = details.member_in_image().unwrap_or_default();
+            match files.get(&path).and_then(|content| content.digest()) {
+                None => (
+                    FindingKind::Missing,
+                    None,
+                    format!(
+                        "{} is locked to be unpacked into /{folder}, but its first file /{path} is not in the image",
+                        package.url
+                    ),
+                ),
+                Some(found) if found.sha256 != member.sha256 => (
+                    FindingKind::WrongSource,
+                    Some(found.sha256.clone()),
+                    format!(
+                        "/{path} has sha256 {}, but the lock says {} for that file of {}",
+                        found.sha256, member.sha256, package.url
+                    ),
+                ),
+                Some(_) => return None,
+            }
+        }
+        None => {
+            let prefix = format!("{folder}/");
+            if files
+                .keys()
+                .any(|p| folder.is_empty() || p.starts_with(&prefix))
+            {
+                return None;
+            }
+            (
+                FindingKind::Missing,
+                None,
+                format!(
+                    "{} is locked to be unpacked into /{folder}, but that folder holds no file in the image",
+                    package.url
+                ),
+            )
+        }
+    };
+    Some(move |layer: &LockedLayer| Finding {
+        kind,
+        layer: layer.name.clone(),
+        ecosystem: Ecosystem::File,
+        name: package.name.clone(),
+        expected: Some(package.sha256.clone()),
+        found,
+        message,
+    })
 }

@@ -10,6 +10,7 @@
 //! works) and upstream bytes that changed fail rather than move the pin; `--upgrade-package
 //! <url>` (or its file name) forgets the pin and downloads the file again.
 
+mod archive;
 pub(crate) mod details;
 mod emit;
 mod inventory;
@@ -123,9 +124,19 @@ impl<'a> UrlFiles<'a> {
                 mode: (!file.extract)
                     .then(|| file.mode.as_deref().unwrap_or(details::DEFAULT_MODE).into()),
                 extract: file.extract,
+                member: None,
             }),
         })
     }
+}
+
+/// A file to unpack that is not a readable tar archive.
+#[derive(Debug, thiserror::Error)]
+#[error("`{url}` has `extract = true` but is not a readable tar archive of the kind its name says")]
+pub struct NotAnArchive {
+    url: String,
+    #[source]
+    source: std::io::Error,
 }
 
 /// Two files that cannot both be locked.
@@ -182,13 +193,25 @@ impl LayerResolver for UrlFiles<'_> {
         })
     }
 
-    /// The version of a URL artifact is its sha256, known once it is downloaded.
+    /// The version of a URL artifact is its sha256, known once it is downloaded; an archive
+    /// to unpack is read for its first regular file, which `verify` looks for.
     fn inspect_artifact(
         &self,
         package: &mut LockedPackage,
-        _artifact: &Path,
+        artifact: &Path,
     ) -> Result<(), EcosystemError> {
         package.version = package.sha256.clone();
+        let url = package.url.clone();
+        if let PackageDetails::File(details) = &mut package.details
+            && details.extract
+        {
+            let name = spec::url_file_name(&url);
+            let read = archive::first_member(artifact, name).map_err(|source| NotAnArchive {
+                url: url.clone(),
+                source,
+            })?;
+            details.member = read;
+        }
         Ok(())
     }
 }

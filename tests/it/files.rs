@@ -12,13 +12,14 @@ use crate::support::{Project, Server, output_text as text, sha256_hex, stderr};
 
 const JAR: &[u8] = b"PK\x03\x04 a jar's bytes";
 const CHAIN: &[u8] = b"chain 1000 chr1 248956422 + 0 248956422\n";
+const TOOL: &[u8] = b"#!/bin/sh\necho tool\n";
 
 /// A `.tar.gz` holding `bin/tool` and `README`.
 fn tarball() -> Vec<u8> {
     let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut builder = tar::Builder::new(encoder);
     for (path, bytes) in [
-        ("tool-1.0/bin/tool", &b"#!/bin/sh\necho tool\n"[..]),
+        ("./tool-1.0/bin/tool", TOOL),
         ("tool-1.0/README", b"read me\n"),
     ] {
         let mut header = tar::Header::new_gnu();
@@ -94,6 +95,8 @@ fn files_are_pinned_with_their_target_mode_and_extraction() {
     assert_eq!(tool["extract"].as_bool(), Some(true));
     assert_eq!(tool["sha256"].as_str(), Some(&*sha256_hex(&tarball())));
     assert!(tool.get("mode").is_none());
+    assert_eq!(tool["member"].as_str(), Some("tool-1.0/bin/tool"));
+    assert_eq!(tool["member-sha256"].as_str(), Some(&*sha256_hex(TOOL)));
     let chain = package(&packages, "hg19ToHg38.over.chain");
     assert_eq!(
         chain["url"].as_str(),
@@ -289,13 +292,14 @@ fn verify_reads_the_files_of_an_oci_layout() {
     let mut files: Vec<(&str, &[u8])> = vec![
         ("databricks/jars/glow.jar", JAR),
         ("opt/liftover/chain.txt", CHAIN),
+        ("opt/tool/tool-1.0/bin/tool", TOOL),
         ("opt/tool/tool-1.0/README", readme),
     ];
     write_oci_layout(&image, &files);
     project.verify_clean(&image);
 
     files[0].1 = b"swapped";
-    files.pop();
+    files[2].1 = b"another tool";
     std::fs::remove_dir_all(&image).unwrap();
     write_oci_layout(&image, &files);
     let output = project.run(&["verify", image.to_str().unwrap()]);
@@ -306,7 +310,17 @@ fn verify_reads_the_files_of_an_oci_layout() {
         "{report}"
     );
     assert!(
-        report.contains("unpacked into /opt/tool, but that folder holds no file"),
+        report.contains("/opt/tool/tool-1.0/bin/tool has sha256"),
+        "{report}"
+    );
+
+    files.remove(2);
+    std::fs::remove_dir_all(&image).unwrap();
+    write_oci_layout(&image, &files);
+    let output = project.run(&["verify", image.to_str().unwrap()]);
+    let report = text(&output);
+    assert!(
+        report.contains("but its first file /opt/tool/tool-1.0/bin/tool is not in the image"),
         "{report}"
     );
 }
@@ -444,4 +458,22 @@ fn a_url_listed_by_two_layers_is_refused_before_a_lock_is_written() {
         "{message}"
     );
     assert!(project.lock().is_none());
+}
+
+#[test]
+fn a_file_to_extract_that_is_no_tar_archive_is_refused_at_resolve() {
+    let (served, server, project) = served_project("");
+    std::fs::write(served.path().join("fake.tar.gz"), b"not gzip").unwrap();
+    let spec = std::fs::read_to_string(project.path("imglock.toml")).unwrap();
+    project.write_spec(&spec.replace("tool-1.0.tar.gz", "fake.tar.gz"));
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    let url = format!("{}/fake.tar.gz", server.url());
+    assert!(
+        message.contains(&format!(
+            "`{url}` has `extract = true` but is not a readable tar archive"
+        )),
+        "{message}"
+    );
 }
