@@ -8,6 +8,7 @@ use crate::cran::details::RDetails;
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
 use crate::maven::details::MavenDetails;
 use crate::pypi::details::PypiDetails;
+use crate::url_files::details::FileDetails;
 
 /// The package ecosystems a lock holds. A closed set: an exhaustive `match` on it names every
 /// place a new ecosystem must fill. Spelled in the lock and in reports as [`Ecosystem::as_str`].
@@ -20,6 +21,8 @@ pub enum Ecosystem {
     Pypi,
     Conda,
     Maven,
+    /// Files downloaded from URLs into the image (a layer's `files`).
+    File,
 }
 
 impl Ecosystem {
@@ -32,6 +35,7 @@ impl Ecosystem {
             Self::Pypi => "pypi",
             Self::Conda => "conda",
             Self::Maven => "maven",
+            Self::File => "file",
         }
     }
 
@@ -43,6 +47,7 @@ impl Ecosystem {
             Self::Pypi => "Python",
             Self::Conda => "conda",
             Self::Maven => "Maven",
+            Self::File => "URL",
         }
     }
 
@@ -99,17 +104,25 @@ pub enum PackageDetails {
     Pypi(PypiDetails),
     Conda(CondaBuild),
     Maven(MavenDetails),
+    /// Files downloaded from URLs.
+    File(FileDetails),
 }
 
 impl PackageDetails {
-    /// Takes the fields of `ecosystem`'s packages from a package table of the lock.
-    pub fn read(ecosystem: Ecosystem, fields: &mut PackageFields) -> Result<Self, String> {
+    /// Takes the fields of `ecosystem`'s packages from a package table of the lock (whose `url`
+    /// a URL artifact's fields are checked with).
+    pub fn read(
+        ecosystem: Ecosystem,
+        url: &str,
+        fields: &mut PackageFields,
+    ) -> Result<Self, String> {
         Ok(match ecosystem {
             Ecosystem::Apt => Self::Apt(AptDetails::read(fields)?),
             Ecosystem::Cran | Ecosystem::Bioconductor => Self::R(RDetails::read(fields)?),
             Ecosystem::Pypi => Self::Pypi(PypiDetails::read(fields)?),
             Ecosystem::Conda => Self::Conda(CondaBuild::read(fields)?),
             Ecosystem::Maven => Self::Maven(MavenDetails::read(fields)?),
+            Ecosystem::File => Self::File(FileDetails::read(fields, url)?),
         })
     }
 
@@ -121,6 +134,7 @@ impl PackageDetails {
             Self::Pypi(details) => details.write(slot, out),
             Self::Conda(build) => build.write(slot, out),
             Self::Maven(details) => details.write(slot, out),
+            Self::File(details) => details.write(slot, out),
         }
     }
 
@@ -173,6 +187,14 @@ impl PackageDetails {
     pub fn apt(&self) -> Option<&AptDetails> {
         match self {
             Self::Apt(details) => Some(details),
+            _ => None,
+        }
+    }
+
+    /// A URL artifact's details.
+    pub fn file(&self) -> Option<&FileDetails> {
+        match self {
+            Self::File(details) => Some(details),
             _ => None,
         }
     }

@@ -6,13 +6,15 @@ use crate::package::Ecosystem;
 use crate::support::EcosystemSupport;
 
 /// Every ecosystem folder, in the order their steps appear in a layer of the Dockerfile:
-/// Debian packages (the system libraries the others need), R, Python, conda, Maven.
-pub static ALL: [&dyn EcosystemSupport; 5] = [
+/// Debian packages (the system libraries the others need), R, Python, conda, Maven, then the
+/// files downloaded from URLs.
+pub static ALL: [&dyn EcosystemSupport; 6] = [
     &crate::apt::support::Apt,
     &crate::cran::support::R,
     &crate::pypi::support::Python,
     &crate::conda::support::Conda,
     &crate::maven::support::Maven,
+    &crate::url_files::support::UrlFiles,
 ];
 
 /// The folder that serves `ecosystem`'s packages.
@@ -23,6 +25,7 @@ pub fn support(ecosystem: Ecosystem) -> &'static dyn EcosystemSupport {
         Ecosystem::Pypi => &crate::pypi::support::Python,
         Ecosystem::Conda => &crate::conda::support::Conda,
         Ecosystem::Maven => &crate::maven::support::Maven,
+        Ecosystem::File => &crate::url_files::support::UrlFiles,
     }
 }
 

@@ -82,7 +82,7 @@ pub enum FetchError {
     },
 
     #[error(
-        "checksum mismatch for `{url}`: the repository says {algorithm} {expected}, the download has {actual}; the file was not used (a re-published or tampered artifact, or a stale index or checksum file: `imglock resolve --refresh` fetches every cached index and checksum again)"
+        "checksum mismatch for `{url}`: {algorithm} {expected} was expected (from the repository, the spec or the lock), the download has {actual}; the file was not used (a re-published or tampered artifact, or a stale index or checksum file: `imglock resolve --refresh` fetches every cached index and checksum again; a layer's `files` take new bytes with `imglock resolve --upgrade-package URL`)"
     )]
     ChecksumMismatch {
         url: String,

@@ -107,6 +107,11 @@ impl Fetcher {
         self.progress
     }
 
+    /// Whether `--offline` forbids the network.
+    pub(crate) fn is_offline(&self) -> bool {
+        self.offline
+    }
+
     /// The cache it reads and fills.
     pub(crate) fn cache(&self) -> &Cache {
         &self.cache

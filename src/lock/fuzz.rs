@@ -340,6 +340,7 @@ impl SketchPackage {
                 "build = {detail}\nbuild-number = 0\nsubdir = \"linux-64\"\ndepends = [{detail}]"
             ),
             Ecosystem::Maven => writeln!(out, "via = [{detail}]"),
+            Ecosystem::File => writeln!(out, "target = {detail}\nmode = \"0644\""),
             Ecosystem::Apt => writeln!(
                 out,
                 "architecture = \"amd64\"\nsource = {detail}\nsuite = \"bookworm\"\nvia = [{detail}]"

@@ -105,7 +105,7 @@ impl Package {
         check_sha256("sha256", &self.sha256)
             .map_err(|problem| origin.at("sha256", format!("{about} {problem}")))?;
         let mut own = PackageFields::new(self.own, origin);
-        let details = PackageDetails::read(self.ecosystem, &mut own)
+        let details = PackageDetails::read(self.ecosystem, &self.url, &mut own)
             .and_then(|details| own.finish().map(|()| details))
             .map_err(|problem| format!("{about} {problem}"))?;
         Ok(LockedPackage {

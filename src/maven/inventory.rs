@@ -20,6 +20,8 @@ pub struct MavenInventory {
     targets: BTreeSet<String>,
     /// Where the lock's jars go: `<target>/<file name>`.
     locked: BTreeSet<String>,
+    /// Where the lock's URL artifacts go: checked by their own inventory, never unexpected here.
+    url_files: BTreeSet<String>,
 }
 
 /// Where a locked jar is in the image: the file name of its URL in the layer's target (without
@@ -58,6 +60,7 @@ impl MavenInventory {
             locked: locked_jars(lock)
                 .map(|(_, target, package)| jar_path(target, package))
                 .collect(),
+            url_files: crate::url_files::installed_paths(lock),
         }
     }
 }
@@ -79,7 +82,7 @@ fn pom_properties(text: &[u8]) -> Option<(String, String)> {
 impl Wanted for MavenInventory {
     fn file(&self, path: &str) -> Option<Want> {
         let (dir, file) = path.rsplit_once('/')?;
-        if !self.targets.contains(dir) || !file.ends_with(".jar") {
+        if !self.targets.contains(dir) || !file.ends_with(".jar") || self.url_files.contains(path) {
             return None;
         }
         Some(if self.locked.contains(path) {

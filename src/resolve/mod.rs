@@ -21,6 +21,7 @@ use crate::package::{Pin, PreferredBuilds};
 use crate::progress::Progress;
 use crate::spec::Spec;
 use crate::support::{NoBuild, ResolverInputs};
+use crate::url_files::upgrade_names;
 use pipeline::{EcosystemLock, PipelineError};
 use republished::refuse_republished;
 
@@ -90,7 +91,10 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let preferred: Vec<Pin> = match previous {
         Some(_) => likely
             .iter()
-            .filter(|pin| !options.upgrade_packages.contains(&pin.name))
+            .filter(|pin| {
+                !(options.upgrade_packages.iter())
+                    .any(|asked| upgrade_names(asked, pin.ecosystem, &pin.name))
+            })
             .cloned()
             .collect(),
         None => Vec::new(),
@@ -285,7 +289,7 @@ fn unknown_upgrades(upgrade_packages: &[String], lock: &Lock) -> Vec<String> {
                 .layers
                 .iter()
                 .flat_map(|layer| &layer.packages)
-                .any(|package| &package.name == *name)
+                .any(|package| upgrade_names(name, package.ecosystem, &package.name))
         })
         .map(|name| format!("--upgrade-package {name}: no package of that name is in the lock"))
         .collect()

@@ -25,6 +25,7 @@ use crate::custom_steps::{CustomStep, ImageCommand};
 use crate::maven::spec::{MavenLayer, MavenRepositories};
 use crate::package::Ecosystem;
 use crate::pypi::spec::{PypiImage, PypiRepositories};
+use crate::url_files::spec::FileRequest;
 
 /// The spec file name looked for when none is given.
 pub const DEFAULT_SPEC: &str = "imglock.toml";
@@ -100,6 +101,9 @@ pub struct Layer {
     /// apt's settings of the layer.
     #[serde(flatten)]
     pub apt: AptLayer,
+    /// Its URL artifacts (`files`), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileRequest>,
     /// Its custom steps, in the order written, after its packages (hashed only when there are
     /// any, a `copy` with its file's sha256).
     #[serde(skip_serializing_if = "Vec::is_empty")]

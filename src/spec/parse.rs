@@ -16,6 +16,7 @@ use crate::maven::spec::{MavenLayer, MavenRepositories};
 use crate::package::Ecosystem;
 use crate::platform::Platform;
 use crate::pypi::spec::{PypiImage, PypiRepositories};
+use crate::url_files::spec::FileRequest;
 
 /// The order a layer's requirement lists are read in (and hashed in). Each ecosystem's lists are
 /// found by the exhaustive `match` in [`ecosystem_requirements`].
@@ -198,6 +199,12 @@ fn parse_layer(
     let apt = AptLayer {
         recommends: layer.apt_recommends.unwrap_or(false),
     };
+    let files = layer
+        .files
+        .iter()
+        .map(FileRequest::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|problem| source.spanned_error(problem))?;
     let spec_dir = crate::files::parent_dir(source.path);
     let steps = crate::custom_steps::spec::parse_steps(layer.steps, &spec_dir)
         .map_err(|problem| source.spanned_error(problem))?;
@@ -206,6 +213,7 @@ fn parse_layer(
         requirements,
         maven,
         apt,
+        files,
         steps,
     })
 }
@@ -253,6 +261,8 @@ fn ecosystem_requirements(
             });
             entries.chain(provided).collect()
         }
+        // A layer's `files` are tables, not requirement strings: `Layer::files`.
+        Ecosystem::File => Vec::new(),
     }
 }
 

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::maven::spec::MavenEntry;
+use crate::url_files::spec::FileEntry;
 
 /// The whole file.
 #[derive(Deserialize)]
@@ -91,6 +92,7 @@ pub(super) struct Layer {
     pub maven_provided: Vec<Spanned<String>>,
     pub github: Option<Spanned<toml::Value>>,
     #[serde(default)]
+    pub files: Vec<Spanned<FileEntry>>,
     pub steps: Vec<Spanned<crate::custom_steps::spec::StepTable>>,
 }
 

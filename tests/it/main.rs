@@ -22,6 +22,7 @@ mod diff;
 mod emit;
 mod faults;
 mod fetch;
+mod files;
 mod fixtures_are_real;
 mod golden;
 mod image_build;
