@@ -93,6 +93,7 @@ pub(super) struct Layer {
     pub github: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub files: Vec<Spanned<FileEntry>>,
+    #[serde(default)]
     pub steps: Vec<Spanned<crate::custom_steps::spec::StepTable>>,
 }
 
