@@ -90,8 +90,8 @@ impl Inventory for FileInventory {
                 message,
             };
             let Some(path) = details.installed_path(&package.url) else {
-                if let Some(finding) = unpacked_finding(files, package, details) {
-                    findings.push(finding(layer));
+                if let Some((kind, found, message)) = unpacked_problem(files, package, details) {
+                    findings.push(finding(kind, found, message));
                 }
                 continue;
             };
@@ -115,16 +115,16 @@ impl Inventory for FileInventory {
     }
 }
 
-/// What is wrong with an unpacked archive in the image, if anything: its first regular file
-/// (when the lock records it) missing below the target or with other bytes; else the target
-/// holding no file at all.
-fn unpacked_finding(
+/// What is wrong with an unpacked archive in the image, if anything (the finding's kind, what
+/// was found, and the message): its first regular file (when the lock records it) missing
+/// below the target or with other bytes; else the target holding no file at all.
+fn unpacked_problem(
     files: &Files,
     package: &LockedPackage,
     details: &FileDetails,
-) -> Option<impl FnOnce(&LockedLayer) -> Finding> {
+) -> Option<(FindingKind, Option<String>, String)> {
     let folder = details.target.trim_matches('/');
-    let (kind, found, message) = match &details.member {
+    let problem = match &details.member {
         Some(member) => {
             let path = details.member_in_image().unwrap_or_default();
             match files.get(&path).and_then(|content| content.digest()) {
@@ -165,13 +165,5 @@ fn unpacked_finding(
             )
         }
     };
-    Some(move |layer: &LockedLayer| Finding {
-        kind,
-        layer: layer.name.clone(),
-        ecosystem: Ecosystem::File,
-        name: package.name.clone(),
-        expected: Some(package.sha256.clone()),
-        found,
-        message,
-    })
+    Some(problem)
 }
