@@ -10,13 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::path_filter::PathFilters;
-use crate::base::dpkg::{DpkgPackage, read_status};
+use crate::base::dpkg::{DpkgPackage, STATUS, STATUS_D, read_status};
 use crate::image::{Content, Files, Want, Wanted};
 
-/// Where dpkg records what is installed.
-const STATUS: &str = "var/lib/dpkg/status";
-/// One status file per package, as distroless images write them.
-const STATUS_D: &str = "var/lib/dpkg/status.d";
 /// Each package's lists: `.md5sums`, `.list`, `.conffiles`, maintainer scripts.
 const INFO: &str = "var/lib/dpkg/info";
 /// Files moved aside for another package's (`dpkg-divert`).

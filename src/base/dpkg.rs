@@ -4,6 +4,11 @@
 
 use crate::cran::dcf;
 
+/// Where dpkg records what is installed.
+pub(crate) const STATUS: &str = "var/lib/dpkg/status";
+/// One status file per package, as distroless images write them instead.
+pub(crate) const STATUS_D: &str = "var/lib/dpkg/status.d";
+
 /// One installed Debian package.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DpkgPackage {

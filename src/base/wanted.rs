@@ -3,6 +3,7 @@
 //! of their package folders, R's library folders' `DESCRIPTION`s, and the conda prefix's
 //! `conda-meta` records.
 
+use super::dpkg;
 use crate::image::{Want, Wanted};
 
 /// The R homes and library folders R images use: Debian's (`/usr/lib/R`, with site libraries
@@ -47,7 +48,7 @@ impl BaseWanted {
     /// What the file at `path` is, if the inventory wants it.
     pub(super) fn kind(&self, path: &str) -> Option<BaseFile> {
         let (dir, name) = path.rsplit_once('/')?;
-        if path == "var/lib/dpkg/status" || dir == "var/lib/dpkg/status.d" {
+        if path == dpkg::STATUS || dir == dpkg::STATUS_D {
             return Some(BaseFile::DpkgStatus);
         }
         if path == "etc/apt/sources.list" || dir == "etc/apt/sources.list.d" {
@@ -105,7 +106,7 @@ impl Wanted for BaseWanted {
 
     fn folder(&self, path: &str) -> bool {
         let prefixes = [
-            "var/lib/dpkg/status.d",
+            dpkg::STATUS_D,
             "etc/apt",
             "usr/share/keyrings",
             self.conda_meta.as_str(),
