@@ -4,7 +4,7 @@
 //! Every .deb is pinned by the `Filename`, `SHA256` and `Size` its Packages index gives, whose
 //! Release was verified: nothing is downloaded to lock it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::details::AptDetails;
 use super::error::{AptError, FieldError};
@@ -194,19 +194,16 @@ impl LayerResolver for AptPackages {
 /// first alternative a locked package meets, by name or by what it provides.
 fn dependencies(candidate: &Candidate, names: &HashMap<&str, &str>) -> Vec<String> {
     let package = &candidate.package;
-    let mut out: Vec<String> = package
+    let met: BTreeSet<&str> = package
         .pre_depends
         .0
         .iter()
         .chain(&package.depends.0)
         .filter_map(|group| group.0.iter().find_map(|d| names.get(d.name.as_str())))
-        .filter(|name| **name != package.name)
-        .map(|name| name.to_string())
-        .collect::<HashSet<_>>()
-        .into_iter()
+        .copied()
+        .filter(|name| *name != package.name)
         .collect();
-    out.sort();
-    out
+    met.into_iter().map(str::to_string).collect()
 }
 
 /// The sources: the spec's, else the base image's `sources.list` and `sources.list.d`.
