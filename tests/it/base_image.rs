@@ -74,7 +74,7 @@ fn can_run() -> bool {
         )
 }
 
-fn options<'a>(
+pub(crate) fn options<'a>(
     platform: &'a Platform,
     cache: &'a Cache,
     spec_dir: &'a Path,

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::base_image::options as base_options;
 use crate::support::oci_layout::{
     r_and_python_files, write_multi_platform_layout, write_oci_layout,
 };
@@ -222,13 +223,7 @@ fn a_multi_platform_base_is_read_for_the_spec_platform() {
     let cache = imglock::fetch::Cache::at(dir.path().join("cache"));
     let read = |platform: &str| {
         let platform: Platform = platform.parse().unwrap();
-        let options = BaseOptions {
-            platform: &platform,
-            conda_prefix: "/opt/conda",
-            spec_dir: dir.path(),
-            cache: &cache,
-            offline: true,
-        };
+        let options = base_options(&platform, &cache, dir.path(), true);
         read_base(&BaseReference::parse("oci:multi").unwrap(), options)
     };
     let amd = read("linux/amd64").unwrap();
@@ -253,13 +248,7 @@ fn a_multi_platform_base_is_read_for_the_spec_platform() {
     let source = format!("oci:{}", dir.path().join("multi").display());
     let pushed = registry.push_with(&source, "multi:latest", &["--all"]);
     let platform: Platform = "linux/arm64".parse().unwrap();
-    let options = BaseOptions {
-        platform: &platform,
-        conda_prefix: "/opt/conda",
-        spec_dir: dir.path(),
-        cache: &cache,
-        offline: false,
-    };
+    let options = base_options(&platform, &cache, dir.path(), false);
     let tag = BaseReference::parse(&format!("{}/multi:latest", registry.host())).unwrap();
     let read = read_base(&tag, options).unwrap();
     assert_eq!(read.reference.digest(), Some(pushed.as_str()));
@@ -343,7 +332,7 @@ fn a_docker_archive_base_is_read_and_pinned_by_its_image_id() {
 
 #[test]
 fn a_registry_that_asks_for_a_bearer_token_is_read_with_an_anonymous_one() {
-    use imglock::base::{BaseOptions, BaseReference, read_base};
+    use imglock::base::{BaseReference, read_base};
     use imglock::platform::Platform;
     if !crate::support::available(
         crate::support::runs("skopeo", &["--version"]),
@@ -377,13 +366,7 @@ fn a_registry_that_asks_for_a_bearer_token_is_read_with_an_anonymous_one() {
 
     let platform = Platform::default();
     let cache = imglock::fetch::Cache::at(dir.path().join("cache"));
-    let options = BaseOptions {
-        platform: &platform,
-        conda_prefix: "/opt/conda",
-        spec_dir: dir.path(),
-        cache: &cache,
-        offline: false,
-    };
+    let options = base_options(&platform, &cache, dir.path(), false);
     let tag = BaseReference::parse(&format!("{}/token/base:latest", registry.host())).unwrap();
     let read = read_base(&tag, options).unwrap();
     assert_eq!(read.reference.digest(), Some(pushed.as_str()));
