@@ -1,14 +1,19 @@
 //! Bioconductor: which release goes with which R, and the four repositories of a release.
 //!
 //! Bioconductor makes two releases per R minor version; `auto` takes the later one, the release
-//! the R version is used with for most of its life. A release's packages live in four
-//! repositories under `<site>/packages/<release>/`. Their CRAN dependencies resolve from CRAN.
+//! the R version is used with for most of its life. A release's packages live in repositories
+//! under `<site>/packages/<release>/`, which changed over the years (see [`repositories`]).
+//! Their CRAN dependencies resolve from CRAN.
 
 use super::RVersion;
 use crate::repository::Repository;
 
 /// Each Bioconductor release and the R minor version it is built for.
 const RELEASES: &[(&str, &str)] = &[
+    ("3.5", "3.4"),
+    ("3.6", "3.4"),
+    ("3.7", "3.5"),
+    ("3.8", "3.5"),
     ("3.9", "3.6"),
     ("3.10", "3.6"),
     ("3.11", "4.0"),
@@ -25,8 +30,17 @@ const RELEASES: &[(&str, &str)] = &[
     ("3.22", "4.5"),
 ];
 
-/// The repositories of a release, relative to `<site>/packages/<release>/`.
-pub const REPOSITORIES: &[&str] = &["bioc", "data/annotation", "data/experiment", "workflows"];
+/// A repository of Bioconductor releases, relative to `<site>/packages/<release>/`, and the
+/// releases that have it (inclusive bounds, as `(major, minor)`), as BiocManager and pak list
+/// them: `workflows` from 3.7, `books` from 3.12, `extra` until 3.5.
+const REPOSITORIES: &[(&str, (u32, u32), (u32, u32))] = &[
+    ("bioc", (0, 0), (u32::MAX, 0)),
+    ("data/annotation", (0, 0), (u32::MAX, 0)),
+    ("data/experiment", (0, 0), (u32::MAX, 0)),
+    ("workflows", (3, 7), (u32::MAX, 0)),
+    ("books", (3, 12), (u32::MAX, 0)),
+    ("extra", (0, 0), (3, 5)),
+];
 
 /// Why no Bioconductor release could be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,7 +57,7 @@ pub enum ReleaseError {
         built_for: String,
         image_r: String,
     },
-    #[error("`{0}` is not a Bioconductor release imglock knows (3.9 to 3.22)")]
+    #[error("`{0}` is not a Bioconductor release imglock knows (3.5 to 3.22)")]
     UnknownRelease(String),
 }
 
@@ -84,12 +98,23 @@ pub fn check_release(release: &str, r: &RVersion) -> Result<(), ReleaseError> {
     }
 }
 
-/// The four repositories of `release` under `site`.
+/// The repositories of `release` under `site`, as the release laid them out.
 pub fn repositories(site: &Repository, release: &str) -> Vec<Repository> {
+    let number = release_number(release);
     REPOSITORIES
         .iter()
-        .map(|repo| site.child(&format!("packages/{release}/{repo}")))
+        .filter(|(_, first, last)| (*first..=*last).contains(&number))
+        .map(|(repo, _, _)| site.child(&format!("packages/{release}/{repo}")))
         .collect()
+}
+
+/// `3.16` as `(3, 16)`; a release that does not parse sorts last (the newest layout).
+fn release_number(release: &str) -> (u32, u32) {
+    let mut parts = release.split('.').map(|part| part.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor),
+        _ => (u32::MAX, 0),
+    }
 }
 
 #[cfg(test)]
@@ -103,10 +128,41 @@ mod tests {
         assert_eq!(release_for(&r("4.1")).unwrap(), "3.14");
         assert_eq!(release_for(&r("4.5.0")).unwrap(), "3.22");
         assert!(release_for(&r("2.15")).is_err());
+        assert_eq!(release_for(&r("3.4.2")).unwrap(), "3.6");
+        assert_eq!(release_for(&r("3.5.1")).unwrap(), "3.8");
         assert!(check_release("3.15", &r("4.2.2")).is_ok());
         assert!(matches!(
             check_release("3.18", &r("4.2.2")),
             Err(ReleaseError::Mismatch { .. })
         ));
+    }
+
+    #[test]
+    fn lays_out_each_release_as_it_was() {
+        let site = Repository::parse(
+            "https://bioconductor.org",
+            std::path::Path::new("/"),
+            std::path::Path::new("/"),
+        )
+        .unwrap();
+        let layout = |release: &str| -> Vec<String> {
+            repositories(&site, release)
+                .iter()
+                .map(|repo| repo.label.replace("https://bioconductor.org/packages/", ""))
+                .collect()
+        };
+        let base = ["bioc", "data/annotation", "data/experiment"];
+        let with = |release: &str, extra: &[&str]| -> Vec<String> {
+            base.iter()
+                .chain(extra)
+                .map(|repo| format!("{release}/{repo}"))
+                .collect()
+        };
+        assert_eq!(layout("3.5"), with("3.5", &["extra"]));
+        assert_eq!(layout("3.6"), with("3.6", &[]));
+        assert_eq!(layout("3.7"), with("3.7", &["workflows"]));
+        assert_eq!(layout("3.11"), with("3.11", &["workflows"]));
+        assert_eq!(layout("3.12"), with("3.12", &["workflows", "books"]));
+        assert_eq!(layout("3.16"), with("3.16", &["workflows", "books"]));
     }
 }

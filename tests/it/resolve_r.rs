@@ -175,6 +175,59 @@ fn bioconductor_packages_pull_cran_dependencies_from_cran() {
     );
 }
 
+/// An image of R 3.4 (doAzureParallel's clusters run 3.4.2) takes Bioconductor 3.6, laid out as
+/// it was then: three repositories, no `workflows` or `books` asked for; and what needs a newer
+/// R is refused naming the image's R.
+#[test]
+fn an_r_3_4_image_takes_bioconductor_3_6_as_it_was_laid_out() {
+    let server = Server::start(&fixtures());
+    let old_r =
+        |layers: &str| spec(&http_repos(&server), layers).replace("r = \"4.2.2\"", "r = \"3.4.2\"");
+    let project = Project::new(&old_r(
+        "[[layer]]\nname = \"bio\"\nbioconductor = [\"SeqTools\"]",
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock = project.lock().unwrap();
+    let value: toml::Value = toml::from_str(&lock).unwrap();
+    assert_eq!(
+        value["resolution"]["bioconductor-release"].as_str(),
+        Some("3.6")
+    );
+    let seqtools = package(&value, "SeqTools");
+    assert_eq!(seqtools["version"].as_str(), Some("1.0.0"));
+    assert_eq!(
+        seqtools["repository"].as_str().unwrap(),
+        format!("{}/bioc/packages/3.6/bioc", server.url())
+    );
+    assert_eq!(
+        layer_packages(&lock, "bio"),
+        [
+            ("SeqTools".into(), "1.0.0".into()),
+            ("corekit".into(), "1.1-2".into())
+        ]
+    );
+    let asked: Vec<String> = server.all_hits().into_keys().collect();
+    for repo in ["bioc", "data/annotation", "data/experiment"] {
+        let index = format!("/bioc/packages/3.6/{repo}/src/contrib/PACKAGES.gz");
+        assert!(asked.contains(&index), "{index} not asked: {asked:?}");
+    }
+    let later = asked
+        .iter()
+        .filter(|path| path.contains("/workflows/") || path.contains("/books/"))
+        .collect::<Vec<_>>();
+    assert!(later.is_empty(), "Bioconductor 3.6 had no {later:?}");
+
+    let project = Project::new(&old_r("[[layer]]\nname = \"r\"\ncran = [\"plotkit\"]"));
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("plotkit") && message.contains("3.5.0") && message.contains("3.4.2"),
+        "{message}"
+    );
+}
+
 #[test]
 fn an_exact_pin_resolves_from_the_archive() {
     let server = Server::start(&fixtures());

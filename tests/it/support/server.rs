@@ -1,6 +1,8 @@
 //! The loopback HTTP/1.1 file server of the tests: serves a fixture folder on 127.0.0.1 and, per
 //! path, injects faults (status codes, short, long, huge and endless bodies, resets, drips,
 //! substituted bodies such as compression bombs, a bad body answered later by 304, redirects).
+//! Like the repositories it stands for, it keeps a connection open for the next request (HTTP/1.1
+//! keep-alive), unless the client asks to close; a fault always closes it.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -52,6 +54,10 @@ struct State {
     /// The ETag of the bad body each path served ([`Fault::BadThen304`]).
     stale_etags: HashMap<String, String>,
     latency: Duration,
+    /// The connections open now, shut down when the server stops (a client's pooled connection
+    /// must not outlive the server it reached).
+    open: HashMap<u64, TcpStream>,
+    connections: u64,
 }
 
 /// A file server on a free loopback port, stopped when dropped.
@@ -162,6 +168,9 @@ impl Drop for Server {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        for (_, stream) in self.state.lock().unwrap().open.drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
     }
 }
 
@@ -170,11 +179,15 @@ struct Request {
     path: String,
     if_none_match: Option<String>,
     range: Option<String>,
+    /// The client asked to close the connection after this answer.
+    close: bool,
 }
 
 fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut request_line = String::new();
-    reader.read_line(&mut request_line).ok()?;
+    if reader.read_line(&mut request_line).ok()? == 0 || request_line.trim().is_empty() {
+        return None;
+    }
     let mut request = Request {
         path: request_line
             .split_whitespace()
@@ -183,6 +196,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
             .to_string(),
         if_none_match: None,
         range: None,
+        close: false,
     };
     loop {
         let mut line = String::new();
@@ -196,6 +210,8 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
             request.if_none_match = Some(value.trim().to_string());
         } else if name.eq_ignore_ascii_case("range") {
             request.range = value.trim().strip_prefix("bytes=").map(str::to_string);
+        } else if name.eq_ignore_ascii_case("connection") {
+            request.close = value.trim().eq_ignore_ascii_case("close");
         }
     }
 }
@@ -216,12 +232,36 @@ fn served_file(root: &Path, path: &str) -> (Option<Vec<u8>>, &'static str) {
     (body, content_type)
 }
 
-fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
+/// Serves the requests of one connection, one after the other, until the client closes it, asks
+/// to, or a fault closes it.
+fn handle(stream: TcpStream, root: &Path, state: &Mutex<State>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let Some(request) = read_request(&mut reader) else {
-        return;
+    let id = {
+        let mut state = state.lock().unwrap();
+        state.connections += 1;
+        let id = state.connections;
+        if let Ok(clone) = stream.try_clone() {
+            state.open.insert(id, clone);
+        }
+        id
     };
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    while let Some(request) = read_request(&mut reader) {
+        if !answer(&mut stream, &request, root, state) || request.close {
+            break;
+        }
+    }
+    state.lock().unwrap().open.remove(&id);
+    // Drain anything left so the client sees a clean close.
+    let mut rest = Vec::new();
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
+    let _ = reader.read_to_end(&mut rest);
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Answers one request, after the latency; whether the connection may serve another.
+fn answer(stream: &mut TcpStream, request: &Request, root: &Path, state: &Mutex<State>) -> bool {
     let (fault, latency) = {
         let mut state = state.lock().unwrap();
         *state.hits.entry(request.path.clone()).or_default() += 1;
@@ -237,13 +277,15 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
     }
     let (body, content_type) = served_file(root, &request.path);
     match fault {
-        Some(fault) => serve_fault(&mut stream, fault, body, &request.path, state),
-        None => serve_file(&mut stream, &request, body, content_type, state),
+        Some(fault) => {
+            serve_fault(stream, fault, body, &request.path, state);
+            false
+        }
+        None => {
+            serve_file(stream, request, body, content_type, state);
+            true
+        }
     }
-    // Drain anything left so the client sees a clean close.
-    let mut rest = Vec::new();
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
-    let _ = reader.read_to_end(&mut rest);
 }
 
 fn serve_fault(
@@ -255,7 +297,7 @@ fn serve_fault(
 ) {
     match (fault, body) {
         (Fault::Reset, _) => {}
-        (Fault::Status(code), _) => respond(stream, code, None, "text/plain", &[]),
+        (Fault::Status(code), _) => respond(stream, code, None, "text/plain", &[], true),
         (Fault::Endless, _) => {
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
             let zeros = vec![0u8; 1 << 16];
@@ -281,6 +323,7 @@ fn serve_fault(
             Some(&etag_of(&bytes)),
             "application/octet-stream",
             &bytes,
+            true,
         ),
         (Fault::BadThen304(bytes), _) => {
             let etag = etag_of(&bytes);
@@ -289,7 +332,14 @@ fn serve_fault(
                 .unwrap()
                 .stale_etags
                 .insert(path.to_string(), etag.clone());
-            respond(stream, 200, Some(&etag), "application/octet-stream", &bytes);
+            respond(
+                stream,
+                200,
+                Some(&etag),
+                "application/octet-stream",
+                &bytes,
+                true,
+            );
         }
         (Fault::Redirect { status, location }, _) => {
             let head = format!(
@@ -297,7 +347,7 @@ fn serve_fault(
             );
             let _ = stream.write_all(head.as_bytes());
         }
-        (_, None) => respond(stream, 404, None, "text/plain", b"not found"),
+        (_, None) => respond(stream, 404, None, "text/plain", b"not found", true),
         (Fault::Truncate, Some(body)) => {
             send_head(stream, body.len(), Some(&etag_of(&body)));
             let _ = stream.write_all(&body[..body.len() / 2]);
@@ -340,7 +390,7 @@ fn serve_file(
     state: &Mutex<State>,
 ) {
     let Some(body) = body else {
-        return respond(stream, 404, None, "text/plain", b"not found");
+        return respond(stream, 404, None, "text/plain", b"not found", false);
     };
     let stale = state
         .lock()
@@ -354,9 +404,9 @@ fn serve_file(
         None if request.if_none_match.is_some()
             && [Some(&etag), stale.as_ref()].contains(&request.if_none_match.as_ref()) =>
         {
-            respond(stream, 304, Some(&etag), content_type, &[]);
+            respond(stream, 304, Some(&etag), content_type, &[], false);
         }
-        None => respond(stream, 200, Some(&etag), content_type, &body),
+        None => respond(stream, 200, Some(&etag), content_type, &body, false),
     }
 }
 
@@ -381,7 +431,7 @@ fn serve_range(stream: &mut TcpStream, path: &str, spec: &str, body: &[u8], stat
         None => (0, length - 1),
     };
     let head = format!(
-        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{length}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{length}\r\nContent-Length: {}\r\n\r\n",
         end + 1 - start
     );
     let _ = stream.write_all(head.as_bytes());
@@ -389,7 +439,15 @@ fn serve_range(stream: &mut TcpStream, path: &str, spec: &str, body: &[u8], stat
     let _ = stream.flush();
 }
 
-fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, content_type: &str, body: &[u8]) {
+/// Answers `code` with `body`; the connection stays open for the next request unless `closing`.
+fn respond(
+    stream: &mut TcpStream,
+    code: u16,
+    etag: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+    closing: bool,
+) {
     let reason = match code {
         200 => "OK",
         304 => "Not Modified",
@@ -397,9 +455,12 @@ fn respond(stream: &mut TcpStream, code: u16, etag: Option<&str>, content_type: 
         _ => "Error",
     };
     let mut head = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
         if code == 304 { 0 } else { body.len() }
     );
+    if closing {
+        head.push_str("Connection: close\r\n");
+    }
     if let Some(etag) = etag {
         head.push_str(&format!("ETag: {etag}\r\n"));
     }
