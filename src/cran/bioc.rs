@@ -30,17 +30,42 @@ const RELEASES: &[(&str, &str)] = &[
     ("3.22", "4.5"),
 ];
 
-/// A repository of Bioconductor releases, relative to `<site>/packages/<release>/`, and the
-/// releases that have it (inclusive bounds, as `(major, minor)`), as BiocManager and pak list
-/// them: `workflows` from 3.7, `books` from 3.12, `extra` until 3.5.
-const REPOSITORIES: &[(&str, (u32, u32), (u32, u32))] = &[
-    ("bioc", (0, 0), (u32::MAX, 0)),
-    ("data/annotation", (0, 0), (u32::MAX, 0)),
-    ("data/experiment", (0, 0), (u32::MAX, 0)),
-    ("workflows", (3, 7), (u32::MAX, 0)),
-    ("books", (3, 12), (u32::MAX, 0)),
-    ("extra", (0, 0), (3, 5)),
+/// A repository of Bioconductor releases: its folder under `<site>/packages/<release>/` and the
+/// releases that have it (inclusive, as `(major, minor)`).
+struct Layout {
+    folder: &'static str,
+    first: (u32, u32),
+    last: (u32, u32),
+}
+
+/// Every repository a release may have, as BiocManager and pak list them: `workflows` from 3.7,
+/// `books` from 3.12, `extra` until 3.5.
+const REPOSITORIES: &[Layout] = &[
+    Layout::always("bioc"),
+    Layout::always("data/annotation"),
+    Layout::always("data/experiment"),
+    Layout::from("workflows", (3, 7)),
+    Layout::from("books", (3, 12)),
+    Layout {
+        folder: "extra",
+        first: (0, 0),
+        last: (3, 5),
+    },
 ];
+
+impl Layout {
+    const fn always(folder: &'static str) -> Self {
+        Self::from(folder, (0, 0))
+    }
+
+    const fn from(folder: &'static str, first: (u32, u32)) -> Self {
+        Self {
+            folder,
+            first,
+            last: (u32::MAX, 0),
+        }
+    }
+}
 
 /// Why no Bioconductor release could be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,8 +128,8 @@ pub fn repositories(site: &Repository, release: &str) -> Vec<Repository> {
     let number = release_number(release);
     REPOSITORIES
         .iter()
-        .filter(|(_, first, last)| (*first..=*last).contains(&number))
-        .map(|(repo, _, _)| site.child(&format!("packages/{release}/{repo}")))
+        .filter(|layout| (layout.first..=layout.last).contains(&number))
+        .map(|layout| site.child(&format!("packages/{release}/{}", layout.folder)))
         .collect()
 }
 

@@ -55,6 +55,14 @@ pub enum PypiError {
     #[error(transparent)]
     Index(Box<IndexError>),
 
+    /// A direct reference (`name @ URL`) of a layer that cannot be locked.
+    #[error("in layer `{layer}`")]
+    Direct {
+        layer: String,
+        #[source]
+        source: Box<super::direct::DirectError>,
+    },
+
     /// The build environment of a chosen sdist could not be resolved.
     #[error("resolving the build requirements of the sdist {name} {version} in layer `{layer}`")]
     BuildRequirements {

@@ -41,11 +41,19 @@ pub struct Candidate {
     pub yanked: bool,
 }
 
-/// A project as one index lists it.
+/// Where a project's files come from.
+#[derive(Debug)]
+pub enum ProjectSource {
+    /// The index at this position in the spec's list.
+    Index(usize),
+    /// A direct reference's URL (see [`super::direct`]).
+    Direct(Repository),
+}
+
+/// A project as one index lists it, or as a direct reference names its one file.
 #[derive(Debug)]
 pub struct Project {
-    /// Which index (position in the spec's list) serves it.
-    pub index: usize,
+    pub source: ProjectSource,
     pub versions: BTreeMap<Version, Candidate>,
     /// What the page listed that gave no version, to explain a project without versions.
     pub left_out: LeftOut,
@@ -107,6 +115,29 @@ impl<'a> Indexes<'a> {
         Self {
             builds: Some(builds),
             ..self
+        }
+    }
+
+    /// The fetcher its pages and files come through.
+    pub(super) fn fetcher(&self) -> &'a Fetcher {
+        self.fetcher
+    }
+
+    /// Makes `project` the only source of `name`: no index is asked for it.
+    pub(super) fn add_direct(&self, name: PackageName, project: Project) {
+        self.projects
+            .borrow_mut()
+            .insert(name, Ok(Some(Rc::new(project))));
+    }
+
+    /// The URL of the direct reference that is the only source of `name`, if one is.
+    pub(super) fn direct_url(&self, name: &PackageName) -> Option<url::Url> {
+        match self.projects.borrow().get(name)? {
+            Ok(Some(project)) => match &project.source {
+                ProjectSource::Direct(repository) => Some(repository.url.clone()),
+                ProjectSource::Index(_) => None,
+            },
+            _ => None,
         }
     }
 
@@ -227,7 +258,7 @@ impl<'a> Indexes<'a> {
             .collect();
         left_out.incompatible = listed - versions.len();
         Project {
-            index,
+            source: ProjectSource::Index(index),
             versions,
             left_out,
         }

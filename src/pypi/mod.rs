@@ -10,6 +10,7 @@ pub(crate) mod build;
 mod build_requires;
 mod built_metadata;
 pub mod details;
+mod direct;
 mod dist_metadata;
 mod emit;
 mod error;
@@ -139,8 +140,48 @@ impl<'a> PypiPackages<'a> {
             exclude_newer,
             roots,
         };
+        packages.add_direct_references(&spec_dir, lock_dir)?;
         packages.prefetch_first_round(likely);
         Ok(Some(packages))
+    }
+
+    /// Makes each direct reference (`name @ URL`) of the layers its project's only file, read
+    /// for its sha256 when the URL gives none.
+    fn add_direct_references(&self, spec_dir: &Path, lock_dir: &Path) -> Result<(), PypiError> {
+        let mut layers: Vec<&String> = self.roots.keys().collect();
+        layers.sort();
+        let mut seen: HashMap<PackageName, direct::DirectReference> = HashMap::new();
+        for layer in layers {
+            let error = |source| PypiError::Direct {
+                layer: layer.clone(),
+                source: Box::new(source),
+            };
+            for requirement in &self.roots[layer] {
+                let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url else {
+                    continue;
+                };
+                let given = url.given().unwrap_or(url.raw().as_str());
+                let text = requirement.to_string();
+                let reference = direct::DirectReference::read(
+                    &requirement.name,
+                    &text,
+                    given,
+                    spec_dir,
+                    lock_dir,
+                )
+                .map_err(error)?;
+                if let Some(first) = seen.get(&requirement.name) {
+                    direct::check_same(first, &reference).map_err(error)?;
+                    continue;
+                }
+                let project = reference
+                    .project(self.indexes.fetcher(), &self.target)
+                    .map_err(error)?;
+                self.indexes.add_direct(requirement.name.clone(), project);
+                seen.insert(requirement.name.clone(), reference);
+            }
+        }
+        Ok(())
     }
 
     /// Fetches at once, in the first round, the pages of every layer's requested projects (a
@@ -376,15 +417,22 @@ impl PypiPackages<'_> {
                 name: name.to_string(),
             })?;
         let candidate = &project.versions[version];
-        let repository = &self.indexes.repositories[project.index];
-        let metadata = self.indexes.metadata(name, version)?;
         let file = &candidate.file;
+        // A direct reference's repository is its file: the lock names both as written.
+        let (repository, url) = match &project.source {
+            index::ProjectSource::Index(position) => {
+                let repository = &self.indexes.repositories[*position];
+                (repository, repository.label_for(&file.url))
+            }
+            index::ProjectSource::Direct(repository) => (repository, repository.label.clone()),
+        };
+        let metadata = self.indexes.metadata(name, version)?;
         Ok(ResolvedPackage {
             ecosystem: Ecosystem::Pypi,
             name: name.to_string(),
             version: version.to_string(),
             repository: repository.label.clone(),
-            url: repository.label_for(&file.url),
+            url,
             artifact: pin_source(file),
             requested: roots.iter().any(|r| &r.name == name),
             dependencies: self.chosen_dependencies(&metadata.requires_dist, chosen),

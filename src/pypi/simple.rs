@@ -251,7 +251,7 @@ impl RawFile {
 
 /// The version in a distribution file name, and whether it is a wheel; `None` for files that
 /// are neither a wheel nor an sdist of `project`.
-fn version_of(filename: &str, project: &str) -> Option<(Version, bool)> {
+pub(super) fn version_of(filename: &str, project: &str) -> Option<(Version, bool)> {
     let normalize = |text: &str| -> String {
         text.chars()
             .map(|c| {

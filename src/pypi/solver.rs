@@ -56,7 +56,9 @@ pub enum ProviderError {
     #[error(transparent)]
     Index(#[from] IndexError),
 
-    #[error("`{requirement}` names a URL ({url}); imglock locks packages from indexes only")]
+    #[error(
+        "`{requirement}` names a URL ({url}), which only the spec may do: name the file in a layer (`name @ URL`) or ask for the package by version"
+    )]
     Url { requirement: String, url: String },
 }
 
@@ -127,6 +129,12 @@ impl<'a> Provider<'a> {
             let range = match &requirement.version_or_url {
                 None => Ranges::full(),
                 Some(VersionOrUrl::VersionSpecifier(specifiers)) => ranges_of(specifiers),
+                // The spec's direct references are their projects' only files.
+                Some(VersionOrUrl::Url(_))
+                    if self.indexes.direct_url(&requirement.name).is_some() =>
+                {
+                    Ranges::full()
+                }
                 Some(VersionOrUrl::Url(url)) => {
                     return Err(ProviderError::Url {
                         requirement: requirement.to_string(),

@@ -35,6 +35,7 @@ mod memory;
 mod mixed;
 mod pypi;
 mod pypi_build;
+mod pypi_direct;
 mod pypi_environment;
 mod pypi_metadata_build;
 mod pypi_sdist;
