@@ -20,6 +20,10 @@ pub enum Error {
     #[error(transparent)]
     Fetch(#[from] FetchError),
 
+    /// A child image's parent lock is missing, stale, or disagrees with the child.
+    #[error(transparent)]
+    Family(#[from] crate::family::FamilyError),
+
     /// An ecosystem could not read its part of the spec or fetch its indexes.
     #[error("cannot prepare the {} packages of `{}`", ecosystem.packages_name(), spec.display())]
     Load {

@@ -11,18 +11,46 @@ use crate::url_files::spec::FileEntry;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Spec {
+    pub extends: Option<Spanned<Extends>>,
     pub image: Spanned<Image>,
     pub repositories: Option<Repositories>,
     #[serde(default)]
     pub layer: Vec<Layer>,
 }
 
-/// The `[image]` table.
+/// `extends`: the parent spec, with its lock beside it, or both named.
 #[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum Extends {
+    Spec(String),
+    Named(NamedParent),
+}
+
+/// `extends = { spec = "…", lock = "…" }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NamedParent {
+    pub spec: String,
+    pub lock: Option<String>,
+}
+
+impl Extends {
+    /// The parent spec and lock, as written (no lock: the one beside the parent spec).
+    pub fn into_parts(self) -> (String, Option<String>) {
+        match self {
+            Self::Spec(spec) => (spec, None),
+            Self::Named(named) => (named.spec, named.lock),
+        }
+    }
+}
+
+/// The `[image]` table. In a spec that `extends` another, every key left out is the parent's
+/// ([`super::family`]).
+#[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Image {
     pub name: String,
-    pub base: Spanned<String>,
+    pub base: Option<Spanned<String>>,
     pub platform: Option<Spanned<String>>,
     pub r: Option<Spanned<String>>,
     pub r_library: Option<Spanned<String>>,

@@ -20,6 +20,7 @@ mod corpus;
 mod custom_steps;
 mod diff;
 mod emit;
+mod families;
 mod faults;
 mod fetch;
 mod files;
