@@ -395,3 +395,50 @@ fn a_child_keeps_its_parents_layer_names_and_base_image_apart() {
     write(&project, "python/imglock.toml", &same);
     resolve_ok(&project, "python/imglock.toml");
 }
+
+#[test]
+fn a_parents_file_repositories_are_named_from_the_childs_lock_and_emit_finds_them() {
+    let project = family();
+    crate::support::copy_dir(&fixtures().join("cran"), &project.path("mirror/cran"));
+    let cran = Server::start(&fixtures());
+    let grandparent = base_r(&cran).replace(&format!("{}/cran", cran.url()), "file:../mirror/cran");
+    write(&project, "base-r/imglock.toml", &grandparent);
+    let parent = resolve_ok(&project, "base-r/imglock.toml");
+    assert!(
+        parent.contains("url = \"file:../mirror/cran/src/contrib/plotkit_3.4.1.tar.gz\""),
+        "{parent}"
+    );
+    write(
+        &project,
+        "leaves/app/imglock.toml",
+        "extends = \"../../base-r/imglock.toml\"\n\n[image]\nname = \"app\"\n\n[[layer]]\nname = \"app\"\nsteps = [{ run = \"echo ready\" }]\n",
+    );
+    let app = resolve_ok(&project, "leaves/app/imglock.toml");
+    for line in [
+        "repository = \"file:../../mirror/cran\"\n",
+        "url = \"file:../../mirror/cran/src/contrib/plotkit_3.4.1.tar.gz\"\n",
+        "cran-repositories = [\"file:../../mirror/cran\"]\n",
+        "copy = \"../../base-r/conf/r.conf\"\n",
+        "\n[parent]\nspec = \"../../base-r/imglock.toml\"\nlock = \"../../base-r/imglock.lock\"\n",
+    ] {
+        assert!(app.contains(line), "{line}\nnot in:\n{app}");
+    }
+    let output = project.run(&[
+        "emit",
+        "--lock",
+        "leaves/app/imglock.lock",
+        "--out",
+        "build",
+    ]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains("plotkit") && dockerfile.contains("RUN echo ready"),
+        "{dockerfile}"
+    );
+    let tarball = std::fs::read(fixtures().join("cran/src/contrib/plotkit_3.4.1.tar.gz")).unwrap();
+    let copied = crate::support::walk(&project.path("build/imglock-artifacts"))
+        .into_iter()
+        .any(|file| std::fs::read(file).unwrap() == tarball);
+    assert!(copied, "plotkit's tarball is in the build context");
+}
