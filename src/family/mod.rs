@@ -73,18 +73,20 @@ pub enum FamilyError {
 
 impl ParentLock {
     /// The parent lock of `spec`, checked fresh; `None` when `spec` extends nothing.
-    pub fn load(spec: &Spec) -> Result<Option<Self>, FamilyError> {
+    pub fn load(spec: &Spec) -> Result<Option<Self>, Box<FamilyError>> {
         let Some(extends) = &spec.extends else {
             return Ok(None);
         };
         let dir = spec.dir();
         let spec_path = extends.spec_path(&dir);
         let lock_path = extends.lock_path(&dir, DEFAULT_LOCK);
-        let missing = |source| FamilyError::Missing {
-            child: spec.path.clone(),
-            spec: spec_path.clone(),
-            lock: lock_path.clone(),
-            source,
+        let missing = |source| {
+            Box::new(FamilyError::Missing {
+                child: spec.path.clone(),
+                spec: spec_path.clone(),
+                lock: lock_path.clone(),
+                source,
+            })
         };
         let bytes = std::fs::read(&lock_path).map_err(|source| {
             missing(LockError::Read {
@@ -95,12 +97,12 @@ impl ParentLock {
         let text = String::from_utf8_lossy(&bytes);
         let lock = Lock::parse(&lock_path, &text).map_err(missing)?;
         if let Some(reason) = staleness(&extends.parent, &lock) {
-            return Err(FamilyError::Stale {
+            return Err(Box::new(FamilyError::Stale {
                 child: spec.path.clone(),
                 spec: spec_path,
                 lock: lock_path,
                 reason,
-            });
+            }));
         }
         Ok(Some(Self {
             spec_path,
@@ -130,23 +132,24 @@ impl ParentLock {
         child: &Spec,
         lock: &mut Lock,
         lock_dir: &Path,
-    ) -> Result<(), FamilyError> {
+    ) -> Result<(), Box<FamilyError>> {
         let from = crate::files::parent_dir(&self.lock_path);
         let paths = rebase::Rebase {
             from: &from,
             to: lock_dir,
         };
         let parent = paths.lock(&self.lock);
-        let conflict =
-            |key: &str, child_value: String, parent_value: String| FamilyError::Setting {
-                child: child.path.clone(),
-                lock: self.lock_path.clone(),
-                key: key.to_string(),
-                child_value,
-                parent_value,
-            };
-        rebase::merge_image(&mut lock.image, &parent.image)
-            .map_err(|(key, c, p)| conflict(key, c, p))?;
+        rebase::merge_image(&mut lock.image, &parent.image).map_err(
+            |(key, child_value, parent_value)| {
+                Box::new(FamilyError::Setting {
+                    child: child.path.clone(),
+                    lock: self.lock_path.clone(),
+                    key: key.to_string(),
+                    child_value,
+                    parent_value,
+                })
+            },
+        )?;
         // The child's own settings are what its layers were resolved with (its repositories
         // may differ from the parent's: each package names its own); the parent's fill in
         // those of ecosystems only the parent uses (an R version for its R packages' steps).

@@ -493,3 +493,54 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod parent_tests {
+    use super::*;
+
+    /// A lock of no package, with `parent` (a `[parent]` table, or nothing) after its image.
+    fn lock_with_parent(parent: &str) -> String {
+        format!(
+            "version = 1\nspec-hash = \"x\"\n\n[image]\nname = \"child\"\nbase = \"docker.io/library/debian@sha256:{}\"\nplatform = \"linux/amd64\"\n{parent}\n[[layer]]\nname = \"app\"\n",
+            "b".repeat(64)
+        )
+    }
+
+    #[test]
+    fn the_parent_round_trips_and_locks_without_one_still_read() {
+        let path = Path::new("imglock.lock");
+        let table = format!(
+            "\n[parent]\nspec = \"../python/imglock.toml\"\nlock = \"../python/imglock.lock\"\nlock-sha256 = \"{}\"\n",
+            "c".repeat(64)
+        );
+        let lock = Lock::parse(path, &lock_with_parent(&table)).unwrap();
+        let parent = lock.parent.clone().unwrap();
+        assert_eq!(parent.lock, "../python/imglock.lock");
+        assert!(render(&lock).contains(&table), "{}", render(&lock));
+        assert_eq!(Lock::parse(path, &render(&lock)).unwrap(), lock);
+        let old = Lock::parse(path, &lock_with_parent("")).unwrap();
+        assert_eq!(old.parent, None);
+        assert!(!render(&old).contains("[parent]"));
+    }
+
+    #[test]
+    fn a_parent_with_a_machine_path_or_a_bad_sha256_is_refused() {
+        let path = Path::new("imglock.lock");
+        let absolute = format!(
+            "\n[parent]\nspec = \"/home/me/python/imglock.toml\"\nlock = \"../python/imglock.lock\"\nlock-sha256 = \"{}\"\n",
+            "c".repeat(64)
+        );
+        let error = Lock::parse(path, &lock_with_parent(&absolute))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("parent.spec `/home/me/python/imglock.toml` is an absolute path"),
+            "{error}"
+        );
+        let short = "\n[parent]\nspec = \"a.toml\"\nlock = \"a.lock\"\nlock-sha256 = \"abc\"\n";
+        let error = Lock::parse(path, &lock_with_parent(short))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("parent.lock-sha256 `abc`"), "{error}");
+    }
+}

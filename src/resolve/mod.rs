@@ -81,35 +81,19 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
     let lock_dir = crate::files::parent_dir(&lock_path);
     let earlier = EarlierLock::read(&lock_path, options.upgrade)?;
-    let previous_lock = earlier.lock.as_ref().filter(|_| !options.upgrade);
+    let previous = earlier.lock.as_ref().filter(|_| !options.upgrade);
     let base = base::pin_base(
         &on_parent_base(&written, parent.as_ref()),
-        previous_lock,
+        previous,
         options,
     )?;
     // The resolvers see the base pinned and its R and Python; the hash is of the spec as written.
     let spec = base::with_base(&written, &base)?;
     let spec_hash = written.hash();
-    // What it pins in the spec's own layers is likely asked about again; those pins are kept
-    // unless `--upgrade` says otherwise (a parent's are fixed).
-    let own = |pin: &Pin| written.layers.iter().any(|layer| layer.name == pin.layer);
-    let likely: Vec<Pin> = earlier
-        .lock
-        .iter()
-        .flat_map(Lock::pins)
-        .filter(own)
-        .collect();
+    let likely = earlier.likely(&written);
     let parent_pins = parent.as_ref().map(ParentLock::pins).unwrap_or_default();
-    let previous = earlier.lock.as_ref().filter(|_| !options.upgrade);
-    let preferred: Vec<Pin> = match previous {
-        Some(_) => likely
-            .iter()
-            .filter(|pin| {
-                !(options.upgrade_packages.iter())
-                    .any(|asked| upgrade_names(asked, pin.ecosystem, &pin.name))
-            })
-            .cloned()
-            .collect(),
+    let preferred = match previous {
+        Some(_) => kept_pins(&likely, &options.upgrade_packages),
         None => Vec::new(),
     };
     let preferred_builds = previous
@@ -201,6 +185,29 @@ impl EarlierLock {
         };
         Ok(Self { text, lock })
     }
+
+    /// What it pins outside the layers of `spec`'s parent (whose pins are fixed): likely
+    /// asked about again, and kept unless `--upgrade` says otherwise.
+    fn likely(&self, spec: &Spec) -> Vec<Pin> {
+        let inherited = (spec.extends.as_ref())
+            .map(|extends| extends.parent.family_layer_names())
+            .unwrap_or_default();
+        let own = |pin: &Pin| !inherited.contains(&pin.layer);
+        self.lock.iter().flat_map(Lock::pins).filter(own).collect()
+    }
+}
+
+/// The pins of `likely` that `--upgrade-package` leaves in place.
+fn kept_pins(likely: &[Pin], upgrade_packages: &[String]) -> Vec<Pin> {
+    likely
+        .iter()
+        .filter(|pin| {
+            !upgrade_packages
+                .iter()
+                .any(|asked| upgrade_names(asked, pin.ecosystem, &pin.name))
+        })
+        .cloned()
+        .collect()
 }
 
 /// What the previous lock pinned, kept while it still fits: packages, and build environments.

@@ -139,112 +139,43 @@ fn read_parent(
     Spec::parse_in(parent_path, &text, &chain)
 }
 
-/// A key of `[image]` as the spec writes it: its value, to compare, and where it is.
-trait Written {
-    fn value(&self) -> String;
-    fn span(&self) -> Option<std::ops::Range<usize>>;
-}
-
-impl Written for Spanned<String> {
-    fn value(&self) -> String {
-        self.get_ref().clone()
-    }
-    fn span(&self) -> Option<std::ops::Range<usize>> {
-        Some(Spanned::span(self))
-    }
-}
-
-impl Written for String {
-    fn value(&self) -> String {
-        self.clone()
-    }
-    fn span(&self) -> Option<std::ops::Range<usize>> {
-        None
-    }
-}
-
 /// The child's `[image]` table with every key it leaves out taken from its `parent`'s (read
-/// from `parent_path`); `located` places an error in the child's text.
+/// from `parent_path`, its table `parent_image`); `located` places an error in the child's text.
 fn inherit_image(
     mut child: wire::Image,
     parent: &Spec,
-    parent_image: wire::Image,
+    mut parent_image: wire::Image,
     parent_path: &Path,
     child_dir: &Path,
     located: &dyn Fn(Option<std::ops::Range<usize>>, String) -> SpecError,
 ) -> Result<wire::Image, SpecError> {
-    let mut from = parent_image;
-    from.base = from.base.map(|base| {
-        let span = Spanned::span(&base);
+    parent_image.base = parent_image.base.map(|base| {
+        let span = base.span();
         let rebased = rebase_local(base.get_ref(), &parent.dir(), child_dir);
         Spanned::new(span, rebased)
     });
-    let merge = |key: &str, child: &mut Option<_>, parent: Option<_>| {
-        merge_key(key, child, parent, parent_path, located)
-    };
-    merge("base", &mut child.base, from.base)?;
-    merge("platform", &mut child.platform, from.platform)?;
-    merge("r", &mut child.r, from.r)?;
-    merge("r-library", &mut child.r_library, from.r_library)?;
-    merge(
-        "python-prefix",
-        &mut child.python_prefix,
-        from.python_prefix,
-    )?;
-    merge("python-venv", &mut child.python_venv, from.python_venv)?;
-    merge("glibc", &mut child.glibc, from.glibc)?;
-    merge("cuda", &mut child.cuda, from.cuda)?;
-    merge("conda-prefix", &mut child.conda_prefix, from.conda_prefix)?;
-    merge(
-        "conda-installer",
-        &mut child.conda_installer,
-        from.conda_installer,
-    )?;
-    merge_key(
-        "python",
-        &mut child.python,
-        from.python,
-        parent_path,
-        located,
-    )?;
-    merge_key(
-        "manylinux",
-        &mut child.manylinux,
-        from.manylinux,
-        parent_path,
-        located,
-    )?;
-    // The image's command is the child's to change, as a Dockerfile's `FROM` image's is.
-    child.entrypoint = child.entrypoint.or(from.entrypoint);
-    child.cmd = child.cmd.or(from.cmd);
-    Ok(child)
-}
-
-/// One `[image]` key: the parent's when the child leaves it out; an error naming both when
-/// the child writes another value.
-fn merge_key<T: Written>(
-    key: &str,
-    child: &mut Option<T>,
-    parent: Option<T>,
-    parent_path: &Path,
-    located: &dyn Fn(Option<std::ops::Range<usize>>, String) -> SpecError,
-) -> Result<(), SpecError> {
-    match (child.as_ref(), parent) {
-        (None, parent) => *child = parent,
-        (Some(written), Some(parent)) if written.value() != parent.value() => {
-            return Err(located(
-                written.span(),
-                format!(
-                    "image.{key} = `{}` is not the parent's `{}` ({}): a child image is its parent with more layers; leave image.{key} out to take the parent's",
-                    written.value().escape_debug(),
-                    parent.value().escape_debug(),
-                    parent_path.display()
-                ),
-            ));
+    let keys = child.shared_keys().into_iter();
+    for ((key, written), (_, inherited)) in keys.zip(parent_image.shared_keys()) {
+        match (written.as_ref(), inherited.take()) {
+            (None, inherited) => *written = inherited,
+            (Some(own), Some(inherited)) if own.get_ref() != inherited.get_ref() => {
+                return Err(located(
+                    Some(own.span()),
+                    format!(
+                        "image.{key} = `{}` is not the parent's `{}` ({}): a child image is its parent with more layers; leave image.{key} out to take the parent's",
+                        own.get_ref().escape_debug(),
+                        inherited.get_ref().escape_debug(),
+                        parent_path.display()
+                    ),
+                ));
+            }
+            (Some(_), _) => {}
         }
-        (Some(_), _) => {}
     }
-    Ok(())
+    // The image's command is the child's to change, as a Dockerfile's `FROM` image's is.
+    child.entrypoint = child.entrypoint.or(parent_image.entrypoint);
+    child.cmd = child.cmd.or(parent_image.cmd);
+    Ok(child)
 }
 
 /// `base` as the child at `child_dir` names it: a local image's relative path re-expressed

@@ -147,8 +147,8 @@ fn parse_image(
         platform: check_platform(image.platform).map_err(located)?,
         r: RImage::parse(image.r, image.r_library).map_err(located)?,
         pypi: PypiImage::parse(
-            image.python,
-            image.manylinux,
+            image.python.map(Spanned::into_inner),
+            image.manylinux.map(Spanned::into_inner),
             image.python_prefix,
             image.python_venv,
         )

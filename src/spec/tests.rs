@@ -61,3 +61,92 @@ fn the_python_environment_is_part_of_the_hash() {
     assert_ne!(hashes[0], hashes[1]);
     assert_ne!(hashes[1], hashes[2]);
 }
+
+/// A family in a temporary folder: `parent/imglock.toml` is `parent`, `child/imglock.toml` is
+/// `child`; the child read.
+fn read_child(parent: &str, child: &str) -> Result<Spec, super::SpecError> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [("parent", parent), ("child", child)] {
+        std::fs::create_dir_all(dir.path().join(name)).unwrap();
+        std::fs::write(dir.path().join(name).join("imglock.toml"), text).unwrap();
+    }
+    Spec::read(&dir.path().join("child/imglock.toml"))
+}
+
+const PARENT: &str = "[image]\nname = \"parent\"\nbase = \"oci:../images/debian\"\nr = \"4.2.2\"\npython-prefix = \"/databricks/python3\"\nentrypoint = [\"tini\", \"--\"]\n\n[[layer]]\nname = \"r\"\ncran = [\"plotkit\"]\n";
+
+#[test]
+fn a_child_takes_the_image_keys_it_leaves_out_from_its_parent() {
+    let child = read_child(
+        PARENT,
+        "extends = \"../parent/imglock.toml\"\n\n[image]\nname = \"child\"\ncmd = [\"bash\"]\n\n[[layer]]\nname = \"py\"\npypi = [\"idna\"]\n",
+    )
+    .unwrap();
+    assert_eq!(child.image.name, "child");
+    // The parent's local base, named from the child's folder (the same one here: a sibling).
+    assert_eq!(child.image.base, "oci:../images/debian");
+    assert_eq!(child.image.r.version.as_deref(), Some("4.2.2"));
+    assert_eq!(
+        child.image.pypi.prefix.as_deref(),
+        Some("/databricks/python3")
+    );
+    assert_eq!(
+        child.image.command.entrypoint.as_deref(),
+        Some(&["tini".to_string(), "--".to_string()][..])
+    );
+    assert_eq!(
+        child.image.command.cmd.as_deref(),
+        Some(&["bash".to_string()][..])
+    );
+    assert_eq!(child.family_layer_names(), ["r", "py"]);
+    let extends = child.extends.as_ref().unwrap();
+    assert_eq!(extends.spec, "../parent/imglock.toml");
+    assert_eq!(extends.parent.image.name, "parent");
+}
+
+#[test]
+fn a_child_writing_another_value_of_a_parents_image_key_is_refused_at_it() {
+    let error = read_child(
+        PARENT,
+        "extends = \"../parent/imglock.toml\"\n\n[image]\nname = \"child\"\nr = \"4.3.1\"\n\n[[layer]]\nname = \"py\"\npypi = [\"idna\"]\n",
+    )
+    .unwrap_err();
+    assert_eq!(error.location.map(|at| at.line), Some(5));
+    assert!(
+        error
+            .message
+            .starts_with("image.r = `4.3.1` is not the parent's `4.2.2`"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn a_spec_without_a_base_or_a_parent_says_what_to_write() {
+    let error = Spec::parse(
+        Path::new("imglock.toml"),
+        "[image]\nname = \"x\"\n\n[[layer]]\nname = \"a\"\ncran = [\"plotkit\"]\n",
+    )
+    .unwrap_err();
+    assert!(
+        error.message.starts_with("image.base is missing"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn extends_is_part_of_the_hash_and_specs_without_it_hash_as_before() {
+    let child = |extends: &str| {
+        read_child(
+            PARENT,
+            &format!("extends = {extends}\n\n[image]\nname = \"child\"\n\n[[layer]]\nname = \"py\"\npypi = [\"idna\"]\n"),
+        )
+        .unwrap()
+        .hash()
+    };
+    assert_ne!(
+        child("\"../parent/imglock.toml\""),
+        child("{ spec = \"../parent/imglock.toml\", lock = \"../parent/other.lock\" }")
+    );
+}
