@@ -401,7 +401,13 @@ fn a_parents_file_repositories_are_named_from_the_childs_lock_and_emit_finds_the
     let project = family();
     crate::support::copy_dir(&fixtures().join("cran"), &project.path("mirror/cran"));
     let cran = Server::start(&fixtures());
-    let grandparent = base_r(&cran).replace(&format!("{}/cran", cran.url()), "file:../mirror/cran");
+    let grandparent = base_r(&cran)
+        .replace(&format!("{}/cran", cran.url()), "file:../mirror/cran")
+        .replace(
+            "steps = [",
+            "files = [{ url = \"file:conf/tool.txt\", target = \"/opt/tool/\" }]\nsteps = [",
+        );
+    std::fs::write(project.path("base-r/conf/tool.txt"), "tool\n").unwrap();
     write(&project, "base-r/imglock.toml", &grandparent);
     let parent = resolve_ok(&project, "base-r/imglock.toml");
     assert!(
@@ -419,6 +425,7 @@ fn a_parents_file_repositories_are_named_from_the_childs_lock_and_emit_finds_the
         "url = \"file:../../mirror/cran/src/contrib/plotkit_3.4.1.tar.gz\"\n",
         "cran-repositories = [\"file:../../mirror/cran\"]\n",
         "copy = \"../../base-r/conf/r.conf\"\n",
+        "url = \"file:../../base-r/conf/tool.txt\"\n",
         "\n[parent]\nspec = \"../../base-r/imglock.toml\"\nlock = \"../../base-r/imglock.lock\"\n",
     ] {
         assert!(app.contains(line), "{line}\nnot in:\n{app}");
@@ -441,4 +448,8 @@ fn a_parents_file_repositories_are_named_from_the_childs_lock_and_emit_finds_the
         .into_iter()
         .any(|file| std::fs::read(file).unwrap() == tarball);
     assert!(copied, "plotkit's tarball is in the build context");
+    let copied = crate::support::walk(&project.path("build/imglock-artifacts"))
+        .into_iter()
+        .any(|file| std::fs::read(file).unwrap() == b"tool\n");
+    assert!(copied, "the parent's file is in the build context");
 }
