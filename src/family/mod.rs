@@ -199,3 +199,17 @@ pub fn staleness(spec: &Spec, lock: &Lock) -> Option<String> {
     staleness(&extends.parent, &parent_lock)
         .map(|reason| format!("parent lock {shown} is stale: {reason}"))
 }
+
+/// How `imglock diff` shows a change of a lock's parent: `parent: SPEC (lock sha256 …) → …`;
+/// `None` when it is the same.
+pub fn parent_change(old: Option<&LockedParent>, new: Option<&LockedParent>) -> Option<String> {
+    let shown = |parent: Option<&LockedParent>| match parent {
+        Some(parent) => format!(
+            "{} (lock sha256 {})",
+            parent.spec,
+            &parent.lock_sha256[..parent.lock_sha256.len().min(12)]
+        ),
+        None => "none".to_string(),
+    };
+    (old != new).then(|| format!("parent: {} → {}", shown(old), shown(new)))
+}

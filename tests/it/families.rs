@@ -269,12 +269,23 @@ fn check_notices_a_parent_lock_that_moved_and_a_stale_parent_stops_the_childs_re
         "{}",
         output_text(&text)
     );
+    let before = project.path("app-before.lock");
+    std::fs::copy(project.path("app/imglock.lock"), &before).unwrap();
     let app = resolve_ok(&project, "app/imglock.toml");
     assert!(
         package_tables(&app)
             .iter()
             .any(|t| t.contains("name = \"idna\""))
     );
+    // diff shows the parent's move with the packages it brought.
+    let diff = project.run(&["diff", before.to_str().unwrap(), "app/imglock.lock"]);
+    let shown = output_text(&diff);
+    assert_eq!(diff.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("parent: ../python/imglock.toml (lock sha256 "),
+        "{shown}"
+    );
+    assert!(shown.contains("idna"), "{shown}");
     assert_eq!(check("app/imglock.toml").0, Some(0));
     // A parent without a lock.
     std::fs::remove_file(project.path("python/imglock.lock")).unwrap();
