@@ -464,3 +464,44 @@ fn a_parents_file_repositories_are_named_from_the_childs_lock_and_emit_finds_the
         .any(|file| std::fs::read(file).unwrap() == b"tool\n");
     assert!(copied, "the parent's file is in the build context");
 }
+
+#[test]
+fn an_r_child_resolves_on_its_parents_r_pins_and_cannot_move_them() {
+    let project = family();
+    let cran = Server::start(&fixtures());
+    write(&project, "base-r/imglock.toml", &base_r(&cran));
+    let parent = resolve_ok(&project, "base-r/imglock.toml");
+    drop(cran);
+    let cran = Server::start(&fixtures());
+    let leaf = |packages: &str| {
+        format!(
+            "extends = \"../base-r/imglock.toml\"\n\n[image]\nname = \"leaf\"\n\n[repositories]\ncran = [\"{}/cran\"]\n\n[[layer]]\nname = \"r-leaf\"\ncran = [{packages}]\n",
+            cran.url()
+        )
+    };
+    write(&project, "leaf/imglock.toml", &leaf("\"leafy\""));
+    let lock = resolve_ok(&project, "leaf/imglock.toml");
+    for table in package_tables(&parent) {
+        assert!(lock.contains(&table), "{table}\nnot in:\n{lock}");
+    }
+    let own = &lock[lock.find("name = \"r-leaf\"").unwrap()..];
+    let names: Vec<&str> = own
+        .lines()
+        .filter_map(|line| line.strip_prefix("name = "))
+        .collect();
+    assert_eq!(names, ["\"r-leaf\"", "\"leafy\""], "{own}");
+    assert!(
+        lock.contains(&format!("cran-repositories = [\"{}/cran\"]", cran.url())),
+        "the child's own repositories: {lock}"
+    );
+    // wantsnew needs corekit (>= 2.0); the parent pins corekit 1.1-2.
+    write(&project, "leaf/imglock.toml", &leaf("\"wantsnew\""));
+    let output = resolve(&project, "leaf/imglock.toml");
+    assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
+    let error = stderr(&output);
+    assert!(error.contains("corekit"), "{error}");
+    assert!(
+        error.contains("r-core"),
+        "names the parent's layer: {error}"
+    );
+}
