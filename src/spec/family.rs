@@ -86,12 +86,13 @@ fn canonical(path: &Path) -> PathBuf {
 pub(super) fn extend(
     path: &Path,
     chain: &Chain,
-    extends: wire::Extends,
+    extends: Spanned<toml::Value>,
     image: wire::Image,
     layers: &[wire::Layer],
     located: &dyn Fn(Option<std::ops::Range<usize>>, String) -> SpecError,
 ) -> Result<(Extends, wire::Image), SpecError> {
-    let (spec, lock) = extends.into_parts();
+    let (spec, lock) = extends_parts(extends.get_ref())
+        .ok_or_else(|| located(Some(extends.span()), EXTENDS_SHAPE.to_string()))?;
     let dir = crate::files::parent_dir(path);
     let parent_path = shown(&dir.join(&spec));
     let (parent, parent_image) = read_parent(path, chain, &parent_path)?;
@@ -103,6 +104,33 @@ pub(super) fn extend(
         parent: Box::new(parent),
     };
     Ok((extends, image))
+}
+
+/// What `extends` may be.
+const EXTENDS_SHAPE: &str = "`extends` names the parent spec: a path (`extends = \"../python/imglock.toml\"`, its lock the `imglock.lock` beside it) or `extends = { spec = \"../python/imglock.toml\", lock = \"../python/python.lock\" }`";
+
+/// The parent spec and lock `extends` names (no lock: the one beside the parent spec); `None`
+/// when it has another shape.
+fn extends_parts(extends: &toml::Value) -> Option<(String, Option<String>)> {
+    let text = |value: &toml::Value| {
+        value
+            .as_str()
+            .filter(|s| !s.trim().is_empty())
+            .map(String::from)
+    };
+    match extends {
+        toml::Value::String(_) => Some((text(extends)?, None)),
+        toml::Value::Table(table) => {
+            let known = table.keys().all(|key| key == "spec" || key == "lock");
+            let lock = match table.get("lock") {
+                Some(lock) => Some(text(lock)?),
+                None => None,
+            };
+            known.then_some(())?;
+            Some((text(table.get("spec")?)?, lock))
+        }
+        _ => None,
+    }
 }
 
 /// Reads the parent spec at `parent_path` of the spec at `path` (being read inside `chain`),

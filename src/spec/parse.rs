@@ -56,14 +56,8 @@ impl Spec {
         let mut wire_image = wire.image.into_inner();
         let mut extends = None;
         if let Some(written) = wire.extends {
-            let (read, image) = family::extend(
-                path,
-                chain,
-                written.into_inner(),
-                wire_image,
-                &wire.layer,
-                &located,
-            )?;
+            let (read, image) =
+                family::extend(path, chain, written, wire_image, &wire.layer, &located)?;
             wire_image = image;
             extends = Some(read);
         }

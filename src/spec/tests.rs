@@ -150,3 +150,45 @@ fn extends_is_part_of_the_hash_and_specs_without_it_hash_as_before() {
         child("{ spec = \"../parent/imglock.toml\", lock = \"../parent/other.lock\" }")
     );
 }
+
+#[test]
+fn extends_names_a_lock_in_its_table_form_and_a_wrong_shape_shows_the_right_ones() {
+    let body = "\n\n[image]\nname = \"child\"\n\n[[layer]]\nname = \"py\"\npypi = [\"idna\"]\n";
+    let named = read_child(
+        PARENT,
+        &format!("extends = {{ spec = \"../parent/imglock.toml\", lock = \"../locks/parent.lock\" }}{body}"),
+    )
+    .unwrap();
+    let extends = named.extends.unwrap();
+    assert_eq!(extends.lock.as_deref(), Some("../locks/parent.lock"));
+    let dir = Path::new("family/child");
+    assert_eq!(
+        extends.lock_path(dir, "imglock.lock"),
+        Path::new("family/locks/parent.lock")
+    );
+    let beside = read_child(
+        PARENT,
+        &format!("extends = \"../parent/imglock.toml\"{body}"),
+    )
+    .unwrap();
+    assert_eq!(
+        beside.extends.unwrap().lock_path(dir, "imglock.lock"),
+        Path::new("family/parent/imglock.lock")
+    );
+    for wrong in [
+        "extends = 3",
+        "extends = { path = \"../parent/imglock.toml\" }",
+        "extends = { spec = \"../parent/imglock.toml\", lock = 1 }",
+        "extends = \"\"",
+    ] {
+        let error = read_child(PARENT, &format!("{wrong}{body}")).unwrap_err();
+        assert_eq!(error.location.map(|at| at.line), Some(1), "{wrong}");
+        assert!(
+            error
+                .message
+                .starts_with("`extends` names the parent spec: a path"),
+            "{wrong}: {}",
+            error.message
+        );
+    }
+}

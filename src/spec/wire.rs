@@ -11,37 +11,12 @@ use crate::url_files::spec::FileEntry;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Spec {
-    pub extends: Option<Spanned<Extends>>,
+    /// Read by hand (`super::family`), so a wrong shape gets a message that shows the right one.
+    pub extends: Option<Spanned<toml::Value>>,
     pub image: Spanned<Image>,
     pub repositories: Option<Repositories>,
     #[serde(default)]
     pub layer: Vec<Layer>,
-}
-
-/// `extends`: the parent spec, with its lock beside it, or both named.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(super) enum Extends {
-    Spec(String),
-    Named(NamedParent),
-}
-
-/// `extends = { spec = "…", lock = "…" }`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct NamedParent {
-    pub spec: String,
-    pub lock: Option<String>,
-}
-
-impl Extends {
-    /// The parent spec and lock, as written (no lock: the one beside the parent spec).
-    pub fn into_parts(self) -> (String, Option<String>) {
-        match self {
-            Self::Spec(spec) => (spec, None),
-            Self::Named(named) => (named.spec, named.lock),
-        }
-    }
 }
 
 impl Image {
