@@ -505,3 +505,45 @@ fn an_r_child_resolves_on_its_parents_r_pins_and_cannot_move_them() {
         "names the parent's layer: {error}"
     );
 }
+
+#[test]
+fn a_parent_lock_named_in_the_table_form_is_the_one_read_and_checked() {
+    let project = family();
+    let cran = Server::start(&fixtures());
+    write(&project, "base-r/imglock.toml", &base_r(&cran));
+    let output = project.run(&[
+        "resolve",
+        "--spec",
+        "base-r/imglock.toml",
+        "--lock",
+        "locks/base-r.lock",
+    ]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    drop(cran);
+    write(
+        &project,
+        "leaf/imglock.toml",
+        "extends = { spec = \"../base-r/imglock.toml\", lock = \"../locks/base-r.lock\" }\n\n[image]\nname = \"leaf\"\n\n[[layer]]\nname = \"leaf\"\nsteps = [{ run = \"echo leaf\" }]\n",
+    );
+    let leaf = resolve_ok(&project, "leaf/imglock.toml");
+    assert!(
+        leaf.contains(
+            "\n[parent]\nspec = \"../base-r/imglock.toml\"\nlock = \"../locks/base-r.lock\"\n"
+        ),
+        "{leaf}"
+    );
+    let parent = std::fs::read_to_string(project.path("locks/base-r.lock")).unwrap();
+    for table in package_tables(&parent) {
+        assert!(leaf.contains(&table), "{table}\nnot in:\n{leaf}");
+    }
+    // The parent's copy file, named from the parent's lock folder there, from the child's here.
+    assert!(
+        parent.contains("copy = \"../base-r/conf/r.conf\""),
+        "{parent}"
+    );
+    assert!(leaf.contains("copy = \"../base-r/conf/r.conf\""), "{leaf}");
+    let check = project.run(&["check", "--spec", "leaf/imglock.toml"]);
+    assert_eq!(check.status.code(), Some(0), "{}", output_text(&check));
+    // No lock beside the parent spec is needed: none was written there.
+    assert!(!project.path("base-r/imglock.lock").exists());
+}
