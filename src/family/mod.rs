@@ -9,6 +9,7 @@
 
 mod rebase;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -56,6 +57,22 @@ pub enum FamilyError {
         spec: PathBuf,
         lock: PathBuf,
         reason: String,
+    },
+    /// The child locked again a package its parent's lock pins: its resolver could not hold
+    /// the parent's pin (its repositories have no record of that version).
+    #[error(
+        "`{child}` locks {ecosystem} package `{name}` {version} in its layer `{layer}`, but its parent's lock `{lock}` pins it ({parent_version}, layer `{parent_layer}`), and a parent's pins are fixed: give `{child}` repositories that offer the parent's version (its resolver found no record of it), or leave out what needs another",
+        child = child.display(), lock = lock.display()
+    )]
+    Relocked {
+        child: PathBuf,
+        lock: PathBuf,
+        ecosystem: crate::package::Ecosystem,
+        name: String,
+        version: String,
+        layer: String,
+        parent_version: String,
+        parent_layer: String,
     },
     /// The child's lock has an image setting its parent's lock records otherwise.
     #[error(
@@ -157,6 +174,7 @@ impl ParentLock {
         for (key, value) in parent.resolution {
             lock.resolution.entry(key).or_insert(value);
         }
+        self.refuse_relocked(child, lock)?;
         let own = std::mem::take(&mut lock.layers);
         lock.layers = parent.layers.into_iter().chain(own).collect();
         lock.parent = Some(LockedParent {
@@ -164,6 +182,38 @@ impl ParentLock {
             lock: relative_to(&self.lock_path, lock_dir),
             lock_sha256: self.sha256.clone(),
         });
+        Ok(())
+    }
+}
+
+impl ParentLock {
+    /// Refuses a package of the child's own layers (`lock`'s, before the parent's are put
+    /// first) that the parent's lock pins too.
+    fn refuse_relocked(&self, child: &Spec, lock: &Lock) -> Result<(), Box<FamilyError>> {
+        let pinned: HashMap<_, _> = self
+            .lock
+            .layers
+            .iter()
+            .flat_map(|layer| layer.packages.iter().map(move |p| (p, &layer.name)))
+            .map(|(p, layer)| ((p.ecosystem, p.name.as_str()), (p.version.as_str(), layer)))
+            .collect();
+        for layer in &lock.layers {
+            for package in &layer.packages {
+                let key = (package.ecosystem, package.name.as_str());
+                if let Some((parent_version, parent_layer)) = pinned.get(&key) {
+                    return Err(Box::new(FamilyError::Relocked {
+                        child: child.path.clone(),
+                        lock: self.lock_path.clone(),
+                        ecosystem: package.ecosystem,
+                        name: package.name.clone(),
+                        version: package.version.clone(),
+                        layer: layer.name.clone(),
+                        parent_version: parent_version.to_string(),
+                        parent_layer: parent_layer.to_string(),
+                    }));
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -44,7 +44,11 @@ fn resolve(project: &Project, spec: &str) -> std::process::Output {
 }
 
 fn resolve_ok(project: &Project, spec: &str) -> String {
-    let output = resolve(project, spec);
+    lock_of(project, spec, resolve(project, spec))
+}
+
+/// The lock a successful resolve of `spec` wrote.
+fn lock_of(project: &Project, spec: &str, output: std::process::Output) -> String {
     assert!(
         output.status.success(),
         "{spec}: {}\n{}",
@@ -546,4 +550,60 @@ fn a_parent_lock_named_in_the_table_form_is_the_one_read_and_checked() {
     assert_eq!(check.status.code(), Some(0), "{}", output_text(&check));
     // No lock beside the parent spec is needed: none was written there.
     assert!(!project.path("base-r/imglock.lock").exists());
+}
+
+#[test]
+fn a_conda_child_holds_its_parents_conda_pins_or_says_why_it_cannot() {
+    use crate::support::conda::{conda_channels, conda_spec};
+    // The conda fixtures' dates are later than the PyPI recording's cutoff: no cutoff here.
+    let conda = |project: &Project, spec: &str| project.run(&["resolve", "--spec", spec]);
+    let project = family();
+    let parent_server = Server::start(&conda_channels());
+    let parent = conda_spec(
+        &[format!("{}/main", parent_server.url())],
+        "",
+        &[("conda-base", &["python 3.8.10", "libzed 1.5.0"])],
+    );
+    write(&project, "base/imglock.toml", &parent);
+    let parent = lock_of(
+        &project,
+        "base/imglock.toml",
+        conda(&project, "base/imglock.toml"),
+    );
+    drop(parent_server);
+    let server = Server::start(&conda_channels());
+    let leaf = |channel: &str, specs: &str| {
+        format!(
+            "extends = \"../base/imglock.toml\"\n\n[image]\nname = \"leaf\"\n\n[repositories]\nconda = [\"{}/{channel}\"]\n\n[[layer]]\nname = \"leaf\"\nconda = [{specs}]\n",
+            server.url()
+        )
+    };
+    // From the parent's channel: the parent's pins hold (lz4ish's build for the parent's
+    // python 3.8); zedcli needs libzed >=2.0, which the parent pins at 1.5.0.
+    write(&project, "leaf/imglock.toml", &leaf("main", "\"lz4ish\""));
+    let lock = lock_of(
+        &project,
+        "leaf/imglock.toml",
+        conda(&project, "leaf/imglock.toml"),
+    );
+    for table in package_tables(&parent) {
+        assert!(lock.contains(&table), "{table}\nnot in:\n{lock}");
+    }
+    let own = &lock[lock.find("[[layer]]\nname = \"leaf\"\n").unwrap()..];
+    assert!(
+        own.contains("build = \"py38h295c915_0\"") && !own.contains("name = \"python\""),
+        "{own}"
+    );
+    write(&project, "leaf/imglock.toml", &leaf("main", "\"zedcli\""));
+    let output = conda(&project, "leaf/imglock.toml");
+    assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
+    // From a channel without the parent's python: the child would lock python again; refused.
+    write(&project, "leaf/imglock.toml", &leaf("forge", "\"python\""));
+    let output = conda(&project, "leaf/imglock.toml");
+    assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
+    let error = stderr(&output);
+    assert!(
+        error.contains("locks conda package `python` 3.10.4 in its layer `leaf`, but its parent's lock `base/imglock.lock` pins it (3.8.10, layer `conda-base`)"),
+        "{error}"
+    );
 }
