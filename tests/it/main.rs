@@ -21,6 +21,7 @@ mod custom_steps;
 mod diff;
 mod emit;
 mod families;
+mod families_pins;
 mod faults;
 mod fetch;
 mod files;
