@@ -3,9 +3,10 @@
 //! checks it fresh (its spec unchanged, and its own parent's lock unchanged, up the chain),
 //! puts its layers first in the child's lock as it pins them (relative `file:` paths
 //! re-expressed from the child's lock folder, [`rebase`]), merges its image settings and
-//! resolution with the child's (an image setting they disagree on is an error), records the parent in the lock
-//! (`[parent]`: its spec, its lock and the sha256 of the lock's bytes), and tells `imglock
-//! check` when a parent lock moved.
+//! resolution with the child's (an image setting they disagree on is an error), refuses a
+//! package the child would lock again, records the parent in the lock (`[parent]`: its spec,
+//! its lock and the sha256 of the lock's bytes), and tells `imglock check` and `imglock diff`
+//! when a parent lock moved.
 
 mod rebase;
 

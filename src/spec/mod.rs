@@ -3,7 +3,8 @@
 //! Reading is strict. Unknown keys, a malformed base image reference (`crate::base` reads the
 //! forms: a registry image by tag or digest, a local `oci:`, `oci-archive:` or `docker-archive:`
 //! one), a malformed requirement and a key reserved for an ecosystem this build does not support
-//! yet are errors that name the file, line and column; nothing is ignored silently.
+//! yet are errors that name the file, line and column; nothing is ignored silently. A spec that
+//! `extends` a parent reads the parent's spec too ([`family`]).
 
 mod family;
 #[cfg(test)]
