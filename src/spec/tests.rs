@@ -192,3 +192,25 @@ fn extends_names_a_lock_in_its_table_form_and_a_wrong_shape_shows_the_right_ones
         );
     }
 }
+
+#[test]
+fn a_parents_local_base_is_named_from_the_childs_folder() {
+    let digest = format!("sha256:{}", "d".repeat(64));
+    let rebase = |base: &str| {
+        super::rebase_local(base, Path::new("/p/parent"), Path::new("/p/leaves/child"))
+    };
+    assert_eq!(
+        rebase(&format!("oci:../images/debian@{digest}")),
+        format!("oci:../../images/debian@{digest}")
+    );
+    assert_eq!(
+        rebase("docker-archive:base.tar"),
+        "docker-archive:../../parent/base.tar"
+    );
+    for kept in [
+        "oci:/srv/images/debian".to_string(),
+        format!("docker.io/rocker/r-ver:4.2.2@{digest}"),
+    ] {
+        assert_eq!(rebase(&kept), kept);
+    }
+}
