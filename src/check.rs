@@ -2,7 +2,8 @@
 //!
 //! The lock stores a hash of the normalised spec; a different hash means the spec changed since
 //! the lock was written (formatting and comments do not count; the bytes of `copy` files do, and
-//! the report names those that changed).
+//! the report names those that changed). A child image's lock is also stale when its parent's
+//! lock moved since it was resolved, or is stale itself (`crate::family`).
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,10 @@ pub struct CheckReport {
     /// none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed_files: Vec<String>,
+    /// For a child image whose spec is unchanged: why its parent makes it stale (its parent's
+    /// lock moved since it was resolved, or is stale itself), absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// Compares the spec's hash with the one the lock recorded.
@@ -33,8 +38,14 @@ pub fn check(spec_path: &Path, lock_path: &Path) -> Result<CheckReport, Error> {
     let spec_hash = spec.hash();
     let lock_dir = crate::files::parent_dir(lock_path);
     let changed_files = crate::custom_steps::changed_copies(&spec, &lock_dir, &lock);
+    let stale = crate::family::staleness(&spec, &lock);
+    let parent = stale
+        .as_ref()
+        .filter(|_| spec_hash == lock.spec_hash)
+        .cloned();
     Ok(CheckReport {
-        fresh: spec_hash == lock.spec_hash,
+        fresh: stale.is_none(),
+        parent,
         spec: spec_path.to_path_buf(),
         lock: lock_path.to_path_buf(),
         spec_hash,

@@ -379,6 +379,12 @@ fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
             lock.display(),
             report.spec.display()
         ),
+        Format::Text if report.parent.is_some() => writeln!(
+            stdout,
+            "{} is stale: {}; run `imglock resolve`",
+            lock.display(),
+            report.parent.as_deref().unwrap_or_default()
+        ),
         Format::Text if report.changed_files.is_empty() => writeln!(
             stdout,
             "{} is stale: {} changed since it was resolved; run `imglock resolve`",

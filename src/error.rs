@@ -20,6 +20,11 @@ pub enum Error {
     #[error(transparent)]
     Fetch(#[from] FetchError),
 
+    /// A child image's parent lock is missing, stale, or disagrees with the child (boxed: it
+    /// names three files).
+    #[error(transparent)]
+    Family(Box<crate::family::FamilyError>),
+
     /// An ecosystem could not read its part of the spec or fetch its indexes.
     #[error("cannot prepare the {} packages of `{}`", ecosystem.packages_name(), spec.display())]
     Load {
@@ -133,6 +138,12 @@ fn cannot_resolve(ecosystem: Ecosystem, layer: &str) -> String {
             "cannot resolve the {} packages of layer `{layer}`:",
             ecosystem.packages_name()
         )
+    }
+}
+
+impl From<Box<crate::family::FamilyError>> for Error {
+    fn from(error: Box<crate::family::FamilyError>) -> Self {
+        Self::Family(error)
     }
 }
 

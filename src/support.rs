@@ -32,6 +32,9 @@ pub struct ResolverInputs<'a> {
     pub no_build: NoBuild<'a>,
     /// What the base image has installed, when it was read: fixed pins below the first layer.
     pub base: Option<&'a crate::base::BaseContents>,
+    /// What the parent image's lock pins, when the spec `extends` one: fixed pins above the
+    /// base's, below the first layer.
+    pub parent: &'a [crate::package::Pin],
 }
 
 /// The packages whose source distributions must not be built to learn their metadata

@@ -170,7 +170,7 @@ pub struct CacheImpact {
 pub struct LockDiff {
     pub old: String,
     pub new: String,
-    /// Changes of the base image or platform.
+    /// Changes of the base image, platform, parent image or command.
     pub image: Vec<String>,
     pub changes: Vec<Change>,
     /// Custom steps added, removed or changed, per layer (absent when none).
@@ -211,6 +211,10 @@ pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Erro
             old_lock.image.platform, new_lock.image.platform
         ));
     }
+    image.extend(crate::family::parent_change(
+        old_lock.parent.as_ref(),
+        new_lock.parent.as_ref(),
+    ));
     image.extend(custom_steps::diff::command_changes(
         &old_lock.image.command(),
         &new_lock.image.command(),

@@ -32,6 +32,9 @@ pub const DEFAULT_LOCK: &str = "imglock.lock";
 pub struct Lock {
     pub(crate) spec_hash: String,
     pub(crate) image: LockedImage,
+    /// The parent image's lock, when the spec `extends` one (none in older locks): its layers
+    /// are this lock's first ones, as it pins them.
+    pub(crate) parent: Option<LockedParent>,
     /// What the resolution depended on: repositories, R version, Bioconductor release.
     pub(crate) resolution: BTreeMap<String, SettingValue>,
     /// The spec's layers in build order, lowest (installed first) first.
@@ -70,6 +73,20 @@ impl LockedImage {
             cmd: self.cmd.clone(),
         }
     }
+}
+
+/// The `[parent]` of a child image's lock: where its parent's spec and lock are, and the
+/// sha256 of that lock's bytes when this one was resolved, so `imglock check` sees it move.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct LockedParent {
+    /// The parent spec, relative to this lock's folder, `/`-separated.
+    pub spec: String,
+    /// The parent's lock, relative to this lock's folder, `/`-separated.
+    pub lock: String,
+    /// The sha256 (hex) of the parent lock's bytes.
+    pub lock_sha256: String,
 }
 
 /// A layer and the packages locked in it (those a lower layer locks are not repeated).
@@ -174,12 +191,16 @@ impl Lock {
         let wire: wire::Lock =
             toml::from_str(text).map_err(|e| invalid(e.to_string().trim().to_string()))?;
         check_image(&wire.image).map_err(invalid)?;
+        if let Some(parent) = &wire.parent {
+            check_parent(parent).map_err(invalid)?;
+        }
         check_layers(&wire.layer).map_err(invalid)?;
         check_unique_packages(&wire.layer).map_err(invalid)?;
         check_unique_build_packages(&wire.layer).map_err(invalid)?;
         Ok(Self {
             spec_hash: wire.spec_hash,
             image: wire.image,
+            parent: wire.parent,
             resolution: wire.resolution,
             layers: wire
                 .layer
@@ -292,6 +313,20 @@ fn check_image(image: &LockedImage) -> Result<(), String> {
         .command()
         .check()
         .map_err(|problem| format!("image: {problem}"))
+}
+
+/// Checks the parent: one-line relative paths and a sha256.
+fn check_parent(parent: &LockedParent) -> Result<(), String> {
+    for (key, path) in [("parent.spec", &parent.spec), ("parent.lock", &parent.lock)] {
+        check_one_line(key, path)?;
+        if Path::new(path).is_absolute() {
+            return Err(format!(
+                "{key} `{}` is an absolute path: a lock names its parent relative to its folder",
+                path.escape_debug()
+            ));
+        }
+    }
+    crate::dockerfile_values::check_sha256("parent.lock-sha256", &parent.lock_sha256)
 }
 
 /// Checks the layers' names (valid and unique) and their `maven-target`s: a valid path, present
@@ -456,5 +491,56 @@ mod tests {
             error.contains("pypi build package `setuptools` in layer `py` has sha256 `not-hex`"),
             "{error}"
         );
+    }
+}
+
+#[cfg(test)]
+mod parent_tests {
+    use super::*;
+
+    /// A lock of no package, with `parent` (a `[parent]` table, or nothing) after its image.
+    fn lock_with_parent(parent: &str) -> String {
+        format!(
+            "version = 1\nspec-hash = \"x\"\n\n[image]\nname = \"child\"\nbase = \"docker.io/library/debian@sha256:{}\"\nplatform = \"linux/amd64\"\n{parent}\n[[layer]]\nname = \"app\"\n",
+            "b".repeat(64)
+        )
+    }
+
+    #[test]
+    fn the_parent_round_trips_and_locks_without_one_still_read() {
+        let path = Path::new("imglock.lock");
+        let table = format!(
+            "\n[parent]\nspec = \"../python/imglock.toml\"\nlock = \"../python/imglock.lock\"\nlock-sha256 = \"{}\"\n",
+            "c".repeat(64)
+        );
+        let lock = Lock::parse(path, &lock_with_parent(&table)).unwrap();
+        let parent = lock.parent.clone().unwrap();
+        assert_eq!(parent.lock, "../python/imglock.lock");
+        assert!(render(&lock).contains(&table), "{}", render(&lock));
+        assert_eq!(Lock::parse(path, &render(&lock)).unwrap(), lock);
+        let old = Lock::parse(path, &lock_with_parent("")).unwrap();
+        assert_eq!(old.parent, None);
+        assert!(!render(&old).contains("[parent]"));
+    }
+
+    #[test]
+    fn a_parent_with_a_machine_path_or_a_bad_sha256_is_refused() {
+        let path = Path::new("imglock.lock");
+        let absolute = format!(
+            "\n[parent]\nspec = \"/home/me/python/imglock.toml\"\nlock = \"../python/imglock.lock\"\nlock-sha256 = \"{}\"\n",
+            "c".repeat(64)
+        );
+        let error = Lock::parse(path, &lock_with_parent(&absolute))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("parent.spec `/home/me/python/imglock.toml` is an absolute path"),
+            "{error}"
+        );
+        let short = "\n[parent]\nspec = \"a.toml\"\nlock = \"a.lock\"\nlock-sha256 = \"abc\"\n";
+        let error = Lock::parse(path, &lock_with_parent(short))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("parent.lock-sha256 `abc`"), "{error}");
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::fields::{Origin, PackageFields};
-use super::{LockedImage, LockedPackage};
+use super::{LockedImage, LockedPackage, LockedParent};
 use crate::dockerfile_values::{check_one_line, check_sha256};
 use crate::package::{Ecosystem, PackageDetails, SettingValue};
 
@@ -19,6 +19,8 @@ pub(super) struct Lock {
     pub version: u32,
     pub spec_hash: String,
     pub image: LockedImage,
+    /// Absent from locks of specs without `extends`, and from older locks.
+    pub parent: Option<LockedParent>,
     #[serde(default)]
     pub resolution: BTreeMap<String, SettingValue>,
     #[serde(default)]

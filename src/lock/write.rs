@@ -38,6 +38,12 @@ pub fn render(lock: &Lock) -> String {
         let _ = writeln!(out, "python-venv = {}", quote(venv.name()));
     }
     crate::custom_steps::lock::write_command(&mut out, &lock.image.command());
+    if let Some(parent) = &lock.parent {
+        let _ = writeln!(out, "\n[parent]");
+        let _ = writeln!(out, "spec = {}", quote(&parent.spec));
+        let _ = writeln!(out, "lock = {}", quote(&parent.lock));
+        let _ = writeln!(out, "lock-sha256 = {}", quote(&parent.lock_sha256));
+    }
     if !lock.resolution.is_empty() {
         let _ = writeln!(out, "\n[resolution]");
         for (key, value) in &lock.resolution {

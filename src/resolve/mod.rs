@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::family::ParentLock;
 use crate::fetch::{Cache, FetchError, FetchOptions, Fetcher, HttpLimits};
 use crate::lock::{Lock, LockedImage, LockedLayer};
 use crate::package::{Pin, PreferredBuilds};
@@ -76,27 +77,23 @@ pub(crate) fn lock_path_for(spec: &Path, lock: Option<&Path>) -> PathBuf {
 /// Runs a whole resolve and writes the lock.
 pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let written = Spec::read(&options.spec)?;
+    let parent = ParentLock::load(&written)?;
     let lock_path = lock_path_for(&options.spec, options.lock.as_deref());
     let lock_dir = crate::files::parent_dir(&lock_path);
     let earlier = EarlierLock::read(&lock_path, options.upgrade)?;
-    let previous_lock = earlier.lock.as_ref().filter(|_| !options.upgrade);
-    let base = base::pin_base(&written, previous_lock, options)?;
+    let previous = earlier.lock.as_ref().filter(|_| !options.upgrade);
+    let base = base::pin_base(
+        &on_parent_base(&written, parent.as_ref()),
+        previous,
+        options,
+    )?;
     // The resolvers see the base pinned and its R and Python; the hash is of the spec as written.
     let spec = base::with_base(&written, &base)?;
     let spec_hash = written.hash();
-    // What it pins is likely asked about again; its pins are kept unless `--upgrade` says
-    // otherwise.
-    let likely: Vec<Pin> = earlier.lock.iter().flat_map(Lock::pins).collect();
-    let previous = earlier.lock.as_ref().filter(|_| !options.upgrade);
-    let preferred: Vec<Pin> = match previous {
-        Some(_) => likely
-            .iter()
-            .filter(|pin| {
-                !(options.upgrade_packages.iter())
-                    .any(|asked| upgrade_names(asked, pin.ecosystem, &pin.name))
-            })
-            .cloned()
-            .collect(),
+    let likely = earlier.likely(&written);
+    let parent_pins = parent.as_ref().map(ParentLock::pins).unwrap_or_default();
+    let preferred = match previous {
+        Some(_) => kept_pins(&likely, &options.upgrade_packages),
         None => Vec::new(),
     };
     let preferred_builds = previous
@@ -121,6 +118,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             packages: &options.no_build_packages,
         },
         base: base.contents.as_ref(),
+        parent: &parent_pins,
     };
     let preferred = Preferred {
         pins: &preferred,
@@ -129,6 +127,9 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     let parts = run_pipelines(inputs, preferred)?;
     let (mut lock, mut notes) = assemble(&spec, spec_hash, parts);
     crate::custom_steps::record(&written, &lock_dir, &mut lock);
+    if let Some(parent) = &parent {
+        parent.inherit(&written, &mut lock, &lock_dir)?;
+    }
     notes.extend(unknown_upgrades(&options.upgrade_packages, &lock));
     if let Some(previous) = previous {
         refuse_republished(previous, &lock, &options.upgrade_packages)?;
@@ -149,6 +150,16 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         changed,
         notes,
     })
+}
+
+/// `spec` as its base is pinned: a child's base is its parent's, as the parent's lock pins it
+/// (never pinned again).
+fn on_parent_base(spec: &Spec, parent: Option<&ParentLock>) -> Spec {
+    let mut spec = spec.clone();
+    if let Some(parent) = parent {
+        spec.image.base = parent.base_from(&spec.dir());
+    }
+    spec
 }
 
 /// The lock a resolve replaces, as it was before the resolve began.
@@ -174,6 +185,29 @@ impl EarlierLock {
         };
         Ok(Self { text, lock })
     }
+
+    /// What it pins outside the layers of `spec`'s parent (whose pins are fixed): likely
+    /// asked about again, and kept unless `--upgrade` says otherwise.
+    fn likely(&self, spec: &Spec) -> Vec<Pin> {
+        let inherited = (spec.extends.as_ref())
+            .map(|extends| extends.parent.family_layer_names())
+            .unwrap_or_default();
+        let own = |pin: &Pin| !inherited.contains(&pin.layer);
+        self.lock.iter().flat_map(Lock::pins).filter(own).collect()
+    }
+}
+
+/// The pins of `likely` that `--upgrade-package` leaves in place.
+fn kept_pins(likely: &[Pin], upgrade_packages: &[String]) -> Vec<Pin> {
+    likely
+        .iter()
+        .filter(|pin| {
+            !upgrade_packages
+                .iter()
+                .any(|asked| upgrade_names(asked, pin.ecosystem, &pin.name))
+        })
+        .cloned()
+        .collect()
 }
 
 /// What the previous lock pinned, kept while it still fits: packages, and build environments.
@@ -258,6 +292,7 @@ fn assemble(spec: &Spec, spec_hash: String, parts: Vec<EcosystemLock>) -> (Lock,
     }
     let mut lock = Lock {
         spec_hash,
+        parent: None,
         image: LockedImage {
             name: spec.image.name.clone(),
             base: spec.image.base.clone(),

@@ -104,13 +104,14 @@ struct ResolvedLayer {
 }
 
 /// Resolves the spec's layers in order; each sees the packages of the layers below (the base
-/// image's first, when it was read) as fixed pins and prefers the `preferred` ones.
+/// image's first, when it was read, then a parent image's) as fixed pins and prefers the `preferred` ones.
 fn resolve_layers(
     inputs: ResolverInputs<'_>,
     resolver: &dyn LayerResolver,
     preferred: &Preferred<'_>,
 ) -> Result<Vec<ResolvedLayer>, PipelineError> {
     let mut below: Vec<Pin> = inputs.base.map(|b| b.pins()).unwrap_or_default();
+    below.extend_from_slice(inputs.parent);
     let mut layers = Vec::new();
     for (index, layer) in inputs.spec.layers.iter().enumerate() {
         let request = LayerRequest {

@@ -3,8 +3,10 @@
 //! Reading is strict. Unknown keys, a malformed base image reference (`crate::base` reads the
 //! forms: a registry image by tag or digest, a local `oci:`, `oci-archive:` or `docker-archive:`
 //! one), a malformed requirement and a key reserved for an ecosystem this build does not support
-//! yet are errors that name the file, line and column; nothing is ignored silently.
+//! yet are errors that name the file, line and column; nothing is ignored silently. A spec that
+//! `extends` a parent reads the parent's spec too ([`family`]).
 
+mod family;
 #[cfg(test)]
 mod fuzz;
 mod parse;
@@ -27,6 +29,8 @@ use crate::package::Ecosystem;
 use crate::pypi::spec::{PypiImage, PypiRepositories};
 use crate::url_files::spec::FileRequest;
 
+pub use family::{Extends, rebase_local};
+
 /// The spec file name looked for when none is given.
 pub const DEFAULT_SPEC: &str = "imglock.toml";
 
@@ -35,7 +39,10 @@ pub const DEFAULT_SPEC: &str = "imglock.toml";
 pub struct Spec {
     /// The spec file, as given on the command line.
     pub path: PathBuf,
-    /// The `[image]` table.
+    /// The parent spec, when this one `extends` one: its layers come first, as its lock pins
+    /// them.
+    pub extends: Option<Extends>,
+    /// The `[image]` table (in a child, with the keys it leaves out taken from its parent).
     pub image: Image,
     /// The `[repositories]` table.
     pub repositories: Repositories,
@@ -208,11 +215,14 @@ impl Spec {
     fn hash_json(&self) -> String {
         #[derive(Serialize)]
         struct Normalised<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            extends: Option<&'a Extends>,
             image: &'a Image,
             repositories: &'a Repositories,
             layers: &'a [Layer],
         }
         serde_json::to_string(&Normalised {
+            extends: self.extends.as_ref(),
             image: &self.image,
             repositories: &self.repositories,
             layers: &self.layers,

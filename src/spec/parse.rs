@@ -5,6 +5,7 @@ use std::path::Path;
 
 use toml::Spanned;
 
+use super::family::{self, Chain};
 use super::wire;
 use super::{Image, Layer, Location, Repositories, RequirementEntry, Spec, SpecError};
 use crate::apt::spec::{AptLayer, AptRepositories};
@@ -31,7 +32,18 @@ const REQUIREMENT_LISTS: [Ecosystem; 6] = [
 
 impl Spec {
     /// Validates spec `text` read from `path`.
+    /// A spec that `extends` a parent reads the parent's spec too (see [`super::family`]).
     pub fn parse(path: &Path, text: &str) -> Result<Self, SpecError> {
+        Self::parse_in(path, text, &Chain::default()).map(|(spec, _)| spec)
+    }
+
+    /// Validates spec `text` read from `path`, the parent of the specs in `chain`: the spec,
+    /// and its `[image]` table with what it inherited filled in (for a child of it to inherit).
+    pub(super) fn parse_in(
+        path: &Path,
+        text: &str,
+        chain: &Chain,
+    ) -> Result<(Self, wire::Image), SpecError> {
         let source = SpecText::new(path, text);
         crate::toml_nesting::check(text).map_err(|deep| {
             source.error_at(Some(deep.offset..deep.offset + 1), deep.to_string())
@@ -39,17 +51,28 @@ impl Spec {
         let wire: wire::Spec = toml::from_str(text)
             .map_err(|error| source.error_at(error.span(), error.message().to_string()))?;
         wire::check_unsupported(&wire).map_err(|problem| source.spanned_error(problem))?;
-        let image = parse_image(&source, wire.image.into_inner())?;
+        let located = |span, message| source.error_at(span, message);
+        let image_span = wire.image.span();
+        let mut wire_image = wire.image.into_inner();
+        let mut extends = None;
+        if let Some(written) = wire.extends {
+            let (read, image) =
+                family::extend(path, chain, written, wire_image, &wire.layer, &located)?;
+            wire_image = image;
+            extends = Some(read);
+        }
+        let image = parse_image(&source, wire_image.clone(), image_span)?;
         let repositories = parse_repositories(&source, wire.repositories.unwrap_or_default())?;
         let layers = parse_layers(&source, wire.layer)?;
         let spec = Self {
             path: path.to_path_buf(),
+            extends,
             image,
             repositories,
             layers,
         };
         check_ecosystems_configured(&source, &spec)?;
-        Ok(spec)
+        Ok((spec, wire_image))
     }
 }
 
@@ -100,16 +123,26 @@ impl<'a> SpecText<'a> {
 
 /// The `[image]` table, checked: a base pinned by digest, a known platform, and each ecosystem's
 /// versions and paths in the forms the image needs.
-fn parse_image(source: &SpecText<'_>, image: wire::Image) -> Result<Image, SpecError> {
+fn parse_image(
+    source: &SpecText<'_>,
+    image: wire::Image,
+    span: std::ops::Range<usize>,
+) -> Result<Image, SpecError> {
     let located = |problem| source.spanned_error(problem);
+    let Some(base) = image.base else {
+        return Err(source.error_at(
+            Some(span),
+            "image.base is missing: name the base image (or `extends` a parent spec, whose base this image takes)".into(),
+        ));
+    };
     Ok(Image {
         name: image.name,
-        base: check_base(image.base).map_err(located)?,
+        base: check_base(base).map_err(located)?,
         platform: check_platform(image.platform).map_err(located)?,
         r: RImage::parse(image.r, image.r_library).map_err(located)?,
         pypi: PypiImage::parse(
-            image.python,
-            image.manylinux,
+            image.python.map(Spanned::into_inner),
+            image.manylinux.map(Spanned::into_inner),
             image.python_prefix,
             image.python_venv,
         )

@@ -11,23 +11,47 @@ use crate::url_files::spec::FileEntry;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Spec {
+    /// Read by hand (`super::family`), so a wrong shape gets a message that shows the right one.
+    pub extends: Option<Spanned<toml::Value>>,
     pub image: Spanned<Image>,
     pub repositories: Option<Repositories>,
     #[serde(default)]
     pub layer: Vec<Layer>,
 }
 
-/// The `[image]` table.
-#[derive(Deserialize)]
+impl Image {
+    /// The keys a child image shares with its parent, by name: all but `name`, `entrypoint`
+    /// and `cmd` (the child's own).
+    pub fn shared_keys(&mut self) -> [(&'static str, &mut Option<Spanned<String>>); 12] {
+        [
+            ("base", &mut self.base),
+            ("platform", &mut self.platform),
+            ("r", &mut self.r),
+            ("r-library", &mut self.r_library),
+            ("python", &mut self.python),
+            ("manylinux", &mut self.manylinux),
+            ("python-prefix", &mut self.python_prefix),
+            ("python-venv", &mut self.python_venv),
+            ("glibc", &mut self.glibc),
+            ("cuda", &mut self.cuda),
+            ("conda-prefix", &mut self.conda_prefix),
+            ("conda-installer", &mut self.conda_installer),
+        ]
+    }
+}
+
+/// The `[image]` table. In a spec that `extends` another, every key left out is the parent's
+/// ([`super::family`]).
+#[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Image {
     pub name: String,
-    pub base: Spanned<String>,
+    pub base: Option<Spanned<String>>,
     pub platform: Option<Spanned<String>>,
     pub r: Option<Spanned<String>>,
     pub r_library: Option<Spanned<String>>,
-    pub python: Option<String>,
-    pub manylinux: Option<String>,
+    pub python: Option<Spanned<String>>,
+    pub manylinux: Option<Spanned<String>>,
     pub python_prefix: Option<Spanned<String>>,
     pub python_venv: Option<Spanned<String>>,
     pub glibc: Option<Spanned<String>>,

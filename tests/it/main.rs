@@ -20,6 +20,8 @@ mod corpus;
 mod custom_steps;
 mod diff;
 mod emit;
+mod families;
+mod families_pins;
 mod faults;
 mod fetch;
 mod files;
