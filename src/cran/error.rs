@@ -189,6 +189,9 @@ pub enum CranError {
     Bioconductor(#[from] super::bioc::ReleaseError),
 
     #[error(transparent)]
+    Github(#[from] super::github::GithubError),
+
+    #[error(transparent)]
     Fetches(#[from] crate::fetch::FetchErrors),
 
     #[error(

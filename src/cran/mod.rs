@@ -12,6 +12,7 @@ pub(crate) mod dcf;
 pub(crate) mod details;
 mod emit;
 mod error;
+pub(crate) mod github;
 mod index;
 pub(crate) mod inventory;
 mod requirement;
@@ -79,6 +80,12 @@ pub struct RPackages<'a> {
     /// The base image's R library packages, when it was read: fixed pins below the first layer
     /// (in place of the built-in list of recommended packages).
     base: Option<HashMap<String, RVersion>>,
+    /// The GitHub packages of the layers' `github` lists and their `Remotes`, by name, and the
+    /// API they were resolved with.
+    github: BTreeMap<String, github::GithubPackage>,
+    github_api: Option<github::GithubApi>,
+    /// What resolving the GitHub packages noted, told with the first layer's notes.
+    github_notes: std::sync::Mutex<Vec<String>>,
 }
 
 impl<'a> RPackages<'a> {
@@ -97,15 +104,10 @@ impl<'a> RPackages<'a> {
                 .any(|r| r.kind == kind)
         };
         let (wants_cran, wants_bioc) = (wants(Ecosystem::Cran), wants(Ecosystem::Bioconductor));
-        if !wants_cran && !wants_bioc {
+        if !wants_cran && !wants_bioc && !wants(Ecosystem::Github) {
             return Ok(None);
         }
-        let roots = parse_requirements(spec)?;
-        let explicit = roots
-            .values()
-            .flatten()
-            .map(|(_, requirement)| requirement.name.clone())
-            .collect();
+        let (mut roots, github_roots) = parse_requirements(spec)?;
         let r_text = spec.image.r.version.as_deref().unwrap_or_default();
         let r_version: RVersion = r_text.parse().map_err(CranError::ImageR)?;
         let spec_dir = spec.dir();
@@ -136,7 +138,26 @@ impl<'a> RPackages<'a> {
             }
             bioconductor_release = Some(release.to_string());
         }
-        let indexes = fetch_indexes(fetcher, repositories)?;
+        let mut indexes = fetch_indexes(fetcher, repositories)?;
+        let mut notes = Vec::new();
+        let (github, github_api) = match github_roots.is_empty() {
+            true => (BTreeMap::new(), None),
+            false => {
+                let resolved = github::resolve_layers(spec, fetcher, github_roots, &mut notes)?;
+                for (layer, name) in resolved.roots {
+                    let requirement = Requirement::named(name);
+                    roots.entry(layer).or_default().push((RepoKind::Github, requirement));
+                }
+                // First: a GitHub package wins over a repository's of the same name.
+                indexes.splice(0..0, resolved.indexes);
+                (resolved.packages, Some(resolved.api))
+            }
+        };
+        let explicit = roots
+            .values()
+            .flatten()
+            .map(|(_, requirement)| requirement.name.clone())
+            .collect();
         Ok(Some(Self {
             fetcher,
             indexes,
@@ -145,6 +166,9 @@ impl<'a> RPackages<'a> {
             roots,
             explicit,
             base: base.map(base_packages),
+            github,
+            github_api,
+            github_notes: std::sync::Mutex::new(notes),
         }))
     }
 }
@@ -179,11 +203,11 @@ impl RPackages<'_> {
 /// How an error names the base image where it names the lower layer a pin comes from.
 const BASE_LAYER: &str = "base image";
 
-/// Every layer's R requirements, or the first malformed one with its place in the spec.
-fn parse_requirements(
-    spec: &Spec,
-) -> Result<HashMap<String, Vec<(RepoKind, Requirement)>>, CranError> {
+/// Every layer's R requirements and its GitHub references (by layer name), or the first
+/// malformed one with its place in the spec.
+fn parse_requirements(spec: &Spec) -> Result<(RootsByLayer, github::LayerRefs), CranError> {
     let mut layers = HashMap::new();
+    let mut github_roots = Vec::new();
     for layer in &spec.layers {
         let mut roots = Vec::new();
         for entry in &layer.requirements {
@@ -191,6 +215,13 @@ fn parse_requirements(
             let kind = match entry.kind {
                 Ecosystem::Cran => RepoKind::Cran,
                 Ecosystem::Bioconductor => RepoKind::Bioconductor,
+                Ecosystem::Github => {
+                    let reference: github::GithubRef = entry.text.parse().map_err(|e| {
+                        spec.error_at(entry, format!("in layer `{}`: {e}", layer.name))
+                    })?;
+                    github_roots.push((layer.name.clone(), reference));
+                    continue;
+                }
                 _ => continue,
             };
             let requirement: Requirement = entry
@@ -201,8 +232,11 @@ fn parse_requirements(
         }
         layers.insert(layer.name.clone(), roots);
     }
-    Ok(layers)
+    Ok((layers, github_roots))
 }
+
+/// Each layer's R requirements, with the list they were written in, by layer name.
+type RootsByLayer = HashMap<String, Vec<(RepoKind, Requirement)>>;
 
 /// Fetches `PACKAGES.gz` of every repository at once, then `PACKAGES` where that is missing, and
 /// parses them in parallel.
@@ -318,6 +352,9 @@ impl LayerResolver for RPackages<'_> {
                 SettingValue::List(labels(RepoKind::Bioconductor)),
             );
         }
+        if let Some(api) = &self.github_api {
+            settings.insert("github-api".into(), SettingValue::Text(api.label.clone()));
+        }
         settings
     }
 
@@ -362,11 +399,25 @@ impl LayerResolver for RPackages<'_> {
             fetcher: self.fetcher,
         };
         let outcome = resolve_layer(&self.indexes, &archive, &input).map_err(CranError::Resolve)?;
+        let mut notes = std::mem::take(
+            &mut *self
+                .github_notes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        notes.extend(outcome.notes);
         let packages = outcome
             .packages
             .into_iter()
             .map(|selected| {
                 let index = &self.indexes[selected.repository];
+                if index.kind == RepoKind::Github
+                    && let (Some(package), Some(api)) =
+                        (self.github.get(&selected.entry.name), &self.github_api)
+                {
+                    let requested = roots.iter().any(|(_, r)| r.name == selected.entry.name);
+                    return package.resolved(api, selected, requested);
+                }
                 let (url, label) = index.repository.file(&selected.entry.path);
                 let requested = roots
                     .iter()
@@ -388,13 +439,14 @@ impl LayerResolver for RPackages<'_> {
                         binary_sha256: None,
                         needs_compilation: selected.entry.needs_compilation,
                         system_requirements: None,
+                        github: None,
                     }),
                 }
             })
             .collect();
         Ok(LayerResolution {
             packages,
-            notes: outcome.notes,
+            notes,
             ..LayerResolution::default()
         })
     }
@@ -409,8 +461,12 @@ impl LayerResolver for RPackages<'_> {
         let file = std::fs::File::open(artifact)
             .map_err(|source| CranError::UnreadableArtifact { url: url(), source })?;
         let limit = self.fetcher.index_limit(archive::MAX_TARBALL);
-        let description = read_description(std::io::BufReader::new(file), &package.name, limit)
-            .map_err(|source| CranError::NoDescription { url: url(), source })?;
+        let reader = std::io::BufReader::new(file);
+        let description = match package.details.r().and_then(|r| r.github.as_ref()) {
+            Some(github) => github::archive::read_description(reader, github.subdir.as_deref(), limit),
+            None => read_description(reader, &package.name, limit),
+        }
+        .map_err(|source| CranError::NoDescription { url: url(), source })?;
         let records = dcf::parse(&description)
             .map_err(|source| CranError::BadDescription { url: url(), source })?;
         let system_requirements = records

@@ -99,6 +99,9 @@ pub struct Fetcher {
     checksum_kinds: published::Kinds,
     /// The outcomes of downloads started early ([`Stream::warm`]) that nobody asked for yet.
     early: Mutex<HashMap<Url, Result<Artifact, FetchError>>>,
+    /// `Authorization` values sent with every request below a URL prefix ([`Fetcher::authorize`]):
+    /// a token read from the environment, held in memory only.
+    authorizations: Mutex<Vec<(String, String)>>,
 }
 
 impl Fetcher {
@@ -150,7 +153,33 @@ impl Fetcher {
             early_limits: Mutex::default(),
             checksum_kinds: published::Kinds::default(),
             early: Mutex::default(),
+            authorizations: Mutex::default(),
         })
+    }
+
+    /// Sends `Authorization: <value>` with every request of a URL below `prefix` (the GitHub API
+    /// with a token from the environment). The value is never cached or written anywhere; a
+    /// redirect to another host drops it (reqwest's rule).
+    pub(crate) fn authorize(&self, prefix: &Url, value: String) {
+        let mut authorizations = self
+            .authorizations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let prefix = prefix.as_str().trim_end_matches('/').to_string() + "/";
+        authorizations.retain(|(known, _)| *known != prefix);
+        authorizations.push((prefix, value));
+    }
+
+    /// The `Authorization` value for `url`, if one was given for a prefix of it.
+    fn authorization_for(&self, url: &Url) -> Option<String> {
+        let authorizations = self
+            .authorizations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        authorizations
+            .iter()
+            .find(|(prefix, _)| url.as_str().starts_with(prefix.as_str()))
+            .map(|(_, value)| value.clone())
     }
 
     /// The size limit of an index whose own default is `default` bytes: `IMGLOCK_MAX_INDEX_BYTES`
@@ -444,9 +473,13 @@ impl Fetcher {
         new_sink: impl Fn() -> std::io::Result<S>,
     ) -> Result<Response<S>, FetchError> {
         let mut attempt = 0;
+        let authorization = self.authorization_for(url);
         loop {
             attempt += 1;
-            let request = build(self.client.get(url.clone()));
+            let mut request = build(self.client.get(url.clone()));
+            if let Some(value) = &authorization {
+                request = request.header(reqwest::header::AUTHORIZATION, value);
+            }
             let failure = match self.attempt(request, limit, &new_sink).await {
                 Ok(Ok(response)) => return Ok(response),
                 Ok(Err(status)) => Failure::Status(status),
