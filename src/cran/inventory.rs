@@ -130,11 +130,7 @@ impl RInventory {
 /// Checks each locked R package against the copy R loads.
 fn check_locked(loaded: &BTreeMap<&str, &Installed>, lock: &Lock, findings: &mut Vec<Finding>) {
     for layer in &lock.layers {
-        for package in layer
-            .packages
-            .iter()
-            .filter(|p| p.ecosystem.is_r())
-        {
+        for package in layer.packages.iter().filter(|p| p.ecosystem.is_r()) {
             let finding = |kind, found: Option<String>, message: String| Finding {
                 kind,
                 layer: layer.name.clone(),

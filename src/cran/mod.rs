@@ -146,7 +146,10 @@ impl<'a> RPackages<'a> {
                 let resolved = github::resolve_layers(spec, fetcher, github_roots, &mut notes)?;
                 for (layer, name) in resolved.roots {
                     let requirement = Requirement::named(name);
-                    roots.entry(layer).or_default().push((RepoKind::Github, requirement));
+                    roots
+                        .entry(layer)
+                        .or_default()
+                        .push((RepoKind::Github, requirement));
                 }
                 // First: a GitHub package wins over a repository's of the same name.
                 indexes.splice(0..0, resolved.indexes);
@@ -463,7 +466,9 @@ impl LayerResolver for RPackages<'_> {
         let limit = self.fetcher.index_limit(archive::MAX_TARBALL);
         let reader = std::io::BufReader::new(file);
         let description = match package.details.r().and_then(|r| r.github.as_ref()) {
-            Some(github) => github::archive::read_description(reader, github.subdir.as_deref(), limit),
+            Some(github) => {
+                github::archive::read_description(reader, github.subdir.as_deref(), limit)
+            }
             None => read_description(reader, &package.name, limit),
         }
         .map_err(|source| CranError::NoDescription { url: url(), source })?;

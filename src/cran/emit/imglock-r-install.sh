@@ -50,7 +50,7 @@ newline='
 for field in "$@"; do
     field_name=${field%%: *}
     case "$field_name" in
-        '' | *[!A-Za-z]*) fail "R package $name $version: \`$field\` is not a DESCRIPTION field" ;;
+        '' | [!A-Za-z]* | *[!A-Za-z0-9]*) fail "R package $name $version: \`$field\` is not a DESCRIPTION field" ;;
     esac
     case "$field" in
         *": "*) ;;
@@ -86,10 +86,11 @@ case "/$key/" in
     */../* | */./* | *//*) fail "R package $name $version: the cache key \`$key\` is not a plain relative path" ;;
 esac
 if [ -n "$fields" ]; then
+    sha_ok=yes
     case "$remote_sha" in
-        *[!0-9a-f]*) fail "R package $name $version: the commit \`$remote_sha\` is not 40 lowercase hexadecimal digits" ;;
+        '' | *[!0-9a-f]*) sha_ok=no ;;
     esac
-    [ "${#remote_sha}" -eq 40 ] || fail "R package $name $version: a GitHub package needs a RemoteSha of 40 hexadecimal digits"
+    [ "$sha_ok" = yes ] && [ "${#remote_sha}" -eq 40 ] || fail "R package $name $version: the commit (RemoteSha) \`$remote_sha\` is not 40 lowercase hexadecimal digits"
     case "/$remote_subdir/" in
         */../* | */./* | *//*) [ -z "$remote_subdir" ] || fail "R package $name $version: the subdirectory \`$remote_subdir\` is not a plain relative path" ;;
     esac

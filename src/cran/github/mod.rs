@@ -186,7 +186,12 @@ impl GithubPackage {
 
     /// The package the walk `selected` from its index, to lock: pinned by the archive's sha256
     /// (downloaded again from the cache), with its GitHub source.
-    pub fn resolved(&self, api: &GithubApi, selected: Selected, requested: bool) -> ResolvedPackage {
+    pub fn resolved(
+        &self,
+        api: &GithubApi,
+        selected: Selected,
+        requested: bool,
+    ) -> ResolvedPackage {
         ResolvedPackage {
             requested,
             ecosystem: Ecosystem::Github,
@@ -237,7 +242,10 @@ pub fn resolve_all(
                 match known {
                     Some(package) if matches!(wanted, Wanted::Remotes(_)) => {
                         if package.reference != *reference {
-                            notes.push(format!("{wanted} asks for {reference}; using {} (asked first)", package.reference));
+                            notes.push(format!(
+                                "{wanted} asks for {reference}; using {} (asked first)",
+                                package.reference
+                            ));
                         }
                         false
                     }
@@ -338,7 +346,8 @@ fn download(
     for ((((reference, wanted), commit), request), artifact) in
         round.into_iter().zip(commits).zip(requests).zip(artifacts)
     {
-        let artifact = artifact.map_err(|source| GithubError::fetch(&reference, &wanted, source))?;
+        let artifact =
+            artifact.map_err(|source| GithubError::fetch(&reference, &wanted, source))?;
         let read = std::fs::File::open(&artifact.path)
             .map_err(crate::cran::error::DescriptionError::Unreadable)
             .and_then(|file| {
@@ -423,7 +432,10 @@ mod tests {
 
     #[test]
     fn a_package_name_must_be_one_r_allows() {
-        assert_eq!(description_name("Package: ok.pkg\nVersion: 1\n").as_deref(), Some("ok.pkg"));
+        assert_eq!(
+            description_name("Package: ok.pkg\nVersion: 1\n").as_deref(),
+            Some("ok.pkg")
+        );
         assert_eq!(description_name("Package: $(id)\n"), None);
         assert_eq!(description_name("Version: 1\n"), None);
     }

@@ -112,7 +112,7 @@ impl std::str::FromStr for GithubRef {
             && !is_git_ref(git_ref)
         {
             return Err(invalid(
-                "the ref (after `@`) must be a branch, tag or commit SHA of letters, digits and `._/-`, without `..` and not starting with `-` or `/`",
+                "the ref (after `@`) must be a branch, tag or commit SHA of letters, digits and `._/-`, without `..`, not starting with `-`, `/` or `.`",
             ));
         }
         Ok(Self {
@@ -217,11 +217,17 @@ mod tests {
         let remote = GithubRef::from_remote("github::r-lib/rlang@main").unwrap();
         assert_eq!(remote.unwrap().to_string(), "r-lib/rlang@main");
         assert_eq!(
-            GithubRef::from_remote(" r-lib/cli ").unwrap().unwrap().slug(),
+            GithubRef::from_remote(" r-lib/cli ")
+                .unwrap()
+                .unwrap()
+                .slug(),
             "r-lib/cli"
         );
         assert_eq!(GithubRef::from_remote("bioc::limma").unwrap(), None);
-        assert_eq!(GithubRef::from_remote("url::https://x/y.tar.gz").unwrap(), None);
+        assert_eq!(
+            GithubRef::from_remote("url::https://x/y.tar.gz").unwrap(),
+            None
+        );
         assert!(GithubRef::from_remote("github::bad").is_err());
     }
 }

@@ -114,7 +114,12 @@ mod tests {
         let reference: GithubRef = "acme/tools/pkg@main".parse().unwrap();
         let source = GithubSource::new(&reference, "ab".repeat(20));
         let fields = source.description_fields("https://api.github.com");
-        let get = |key| fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
+        let get = |key| {
+            fields
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(get("RemoteType"), Some("github"));
         assert_eq!(get("RemoteHost"), Some("api.github.com"));
         assert_eq!(get("RemoteUsername"), Some("acme"));

@@ -51,6 +51,8 @@ struct State {
     range_hits: HashMap<String, usize>,
     /// The ETag of the bad body each path served ([`Fault::BadThen304`]).
     stale_etags: HashMap<String, String>,
+    /// The `Authorization` header of each path's last request that sent one.
+    authorizations: HashMap<String, String>,
     latency: Duration,
 }
 
@@ -128,6 +130,11 @@ impl Server {
             .unwrap_or(0)
     }
 
+    /// The `Authorization` header of the last request of `path` that sent one.
+    pub fn authorization(&self, path: &str) -> Option<String> {
+        self.state.lock().unwrap().authorizations.get(path).cloned()
+    }
+
     /// How many requests for a byte range of `path` it received.
     pub fn range_hits(&self, path: &str) -> usize {
         self.state
@@ -170,6 +177,7 @@ struct Request {
     path: String,
     if_none_match: Option<String>,
     range: Option<String>,
+    authorization: Option<String>,
 }
 
 fn read_request(reader: &mut impl BufRead) -> Option<Request> {
@@ -183,6 +191,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
             .to_string(),
         if_none_match: None,
         range: None,
+        authorization: None,
     };
     loop {
         let mut line = String::new();
@@ -194,6 +203,8 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         };
         if name.eq_ignore_ascii_case("if-none-match") {
             request.if_none_match = Some(value.trim().to_string());
+        } else if name.eq_ignore_ascii_case("authorization") {
+            request.authorization = Some(value.trim().to_string());
         } else if name.eq_ignore_ascii_case("range") {
             request.range = value.trim().strip_prefix("bytes=").map(str::to_string);
         }
@@ -225,6 +236,11 @@ fn handle(mut stream: TcpStream, root: &Path, state: &Mutex<State>) {
     let (fault, latency) = {
         let mut state = state.lock().unwrap();
         *state.hits.entry(request.path.clone()).or_default() += 1;
+        if let Some(authorization) = &request.authorization {
+            state
+                .authorizations
+                .insert(request.path.clone(), authorization.clone());
+        }
         state.arrivals.push((request.path.clone(), Instant::now()));
         let fault = state
             .faults
