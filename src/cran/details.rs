@@ -1,7 +1,7 @@
 //! What an R package (CRAN, Bioconductor or GitHub) adds to its lock entry, and how the lock
 //! spells it.
 
-use super::github::GithubSource;
+use super::github::source::GithubSource;
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
 
 /// The R facts of a locked package.

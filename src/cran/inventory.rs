@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::cran::github::GithubSource;
+use crate::cran::github::source::GithubSource;
 use crate::cran::{BASE_PACKAGES, RECOMMENDED_PACKAGES, dcf_fields};
 use crate::image::{Files, Want, Wanted, texts};
 use crate::lock::{Lock, LockedPackage};

@@ -80,12 +80,8 @@ pub struct RPackages<'a> {
     /// The base image's R library packages, when it was read: fixed pins below the first layer
     /// (in place of the built-in list of recommended packages).
     base: Option<HashMap<String, RVersion>>,
-    /// The GitHub packages of the layers' `github` lists and their `Remotes`, by name, and the
-    /// API they were resolved with.
-    github: BTreeMap<String, github::GithubPackage>,
-    github_api: Option<github::GithubApi>,
-    /// What resolving the GitHub packages noted, told with the first layer's notes.
-    github_notes: std::sync::Mutex<Vec<String>>,
+    /// The GitHub packages of the layers' `github` lists and their `Remotes`, when there are.
+    github: Option<github::GithubPackages>,
 }
 
 impl<'a> RPackages<'a> {
@@ -139,22 +135,15 @@ impl<'a> RPackages<'a> {
             bioconductor_release = Some(release.to_string());
         }
         let mut indexes = fetch_indexes(fetcher, repositories)?;
-        let mut notes = Vec::new();
-        let (github, github_api) = match github_roots.is_empty() {
-            true => (BTreeMap::new(), None),
-            false => {
-                let resolved = github::resolve_layers(spec, fetcher, github_roots, &mut notes)?;
-                for (layer, name) in resolved.roots {
-                    let requirement = Requirement::named(name);
-                    roots
-                        .entry(layer)
-                        .or_default()
-                        .push((RepoKind::Github, requirement));
-                }
-                // First: a GitHub package wins over a repository's of the same name.
-                indexes.splice(0..0, resolved.indexes);
-                (resolved.packages, Some(resolved.api))
-            }
+        let github = match github_roots.is_empty() {
+            true => None,
+            false => Some(github::GithubPackages::resolve(
+                spec,
+                fetcher,
+                github_roots,
+                &mut roots,
+                &mut indexes,
+            )?),
         };
         let explicit = roots
             .values()
@@ -170,8 +159,6 @@ impl<'a> RPackages<'a> {
             explicit,
             base: base.map(base_packages),
             github,
-            github_api,
-            github_notes: std::sync::Mutex::new(notes),
         }))
     }
 }
@@ -200,6 +187,43 @@ impl RPackages<'_> {
             }
         }
         fixed
+    }
+}
+
+impl RPackages<'_> {
+    /// The package the walk `selected`, to lock: from a GitHub archive, or from its repository's
+    /// tarball (checked against the index's MD5).
+    fn locked(&self, selected: Selected, requested: bool) -> ResolvedPackage {
+        let index = &self.indexes[selected.repository];
+        if index.kind == RepoKind::Github
+            && let Some(resolved) = self
+                .github
+                .as_ref()
+                .and_then(|github| github.resolved(&selected, requested))
+        {
+            return resolved;
+        }
+        let (url, label) = index.repository.file(&selected.entry.path);
+        ResolvedPackage {
+            requested,
+            ecosystem: index.kind.ecosystem(),
+            name: selected.entry.name,
+            version: selected.entry.version.to_string(),
+            repository: index.repository.label.clone(),
+            url: label,
+            artifact: PinSource::Download(ArtifactRequest {
+                url,
+                published: None,
+                expected: selected.entry.md5.map(Checksum::Md5),
+            }),
+            dependencies: selected.dependencies,
+            details: PackageDetails::R(RDetails {
+                binary_sha256: None,
+                needs_compilation: selected.entry.needs_compilation,
+                system_requirements: None,
+                github: None,
+            }),
+        }
     }
 }
 
@@ -355,8 +379,11 @@ impl LayerResolver for RPackages<'_> {
                 SettingValue::List(labels(RepoKind::Bioconductor)),
             );
         }
-        if let Some(api) = &self.github_api {
-            settings.insert("github-api".into(), SettingValue::Text(api.label.clone()));
+        if let Some(github) = &self.github {
+            settings.insert(
+                "github-api".into(),
+                SettingValue::Text(github.api.label.clone()),
+            );
         }
         settings
     }
@@ -402,49 +429,18 @@ impl LayerResolver for RPackages<'_> {
             fetcher: self.fetcher,
         };
         let outcome = resolve_layer(&self.indexes, &archive, &input).map_err(CranError::Resolve)?;
-        let mut notes = std::mem::take(
-            &mut *self
-                .github_notes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
+        let mut notes = self
+            .github
+            .as_ref()
+            .map(github::GithubPackages::take_notes)
+            .unwrap_or_default();
         notes.extend(outcome.notes);
         let packages = outcome
             .packages
             .into_iter()
             .map(|selected| {
-                let index = &self.indexes[selected.repository];
-                if index.kind == RepoKind::Github
-                    && let (Some(package), Some(api)) =
-                        (self.github.get(&selected.entry.name), &self.github_api)
-                {
-                    let requested = roots.iter().any(|(_, r)| r.name == selected.entry.name);
-                    return package.resolved(api, selected, requested);
-                }
-                let (url, label) = index.repository.file(&selected.entry.path);
-                let requested = roots
-                    .iter()
-                    .any(|(_, root)| root.name == selected.entry.name);
-                ResolvedPackage {
-                    requested,
-                    ecosystem: index.kind.ecosystem(),
-                    name: selected.entry.name,
-                    version: selected.entry.version.to_string(),
-                    repository: index.repository.label.clone(),
-                    url: label,
-                    artifact: PinSource::Download(ArtifactRequest {
-                        url,
-                        published: None,
-                        expected: selected.entry.md5.map(Checksum::Md5),
-                    }),
-                    dependencies: selected.dependencies,
-                    details: PackageDetails::R(RDetails {
-                        binary_sha256: None,
-                        needs_compilation: selected.entry.needs_compilation,
-                        system_requirements: None,
-                        github: None,
-                    }),
-                }
+                let requested = roots.iter().any(|(_, r)| r.name == selected.entry.name);
+                self.locked(selected, requested)
             })
             .collect();
         Ok(LayerResolution {

@@ -16,6 +16,7 @@
 //! Redirects to http(s) URLs are followed; one to any other URL (`file:`) is refused.
 
 mod artifact;
+mod authorization;
 mod body;
 mod cache;
 mod error;
@@ -37,6 +38,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 pub(crate) use artifact::{Artifact, ArtifactRequest, Checksum};
+use authorization::Authorizations;
 use body::{BodyLimit, Response, Sink, in_memory, read_body};
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
@@ -99,9 +101,8 @@ pub struct Fetcher {
     checksum_kinds: published::Kinds,
     /// The outcomes of downloads started early ([`Stream::warm`]) that nobody asked for yet.
     early: Mutex<HashMap<Url, Result<Artifact, FetchError>>>,
-    /// `Authorization` values sent with every request below a URL prefix ([`Fetcher::authorize`]):
-    /// a token read from the environment, held in memory only.
-    authorizations: Mutex<Vec<(String, String)>>,
+    /// `Authorization` values sent with every request below a URL prefix ([`Fetcher::authorize`]).
+    authorizations: Authorizations,
 }
 
 impl Fetcher {
@@ -153,33 +154,14 @@ impl Fetcher {
             early_limits: Mutex::default(),
             checksum_kinds: published::Kinds::default(),
             early: Mutex::default(),
-            authorizations: Mutex::default(),
+            authorizations: Authorizations::default(),
         })
     }
 
-    /// Sends `Authorization: <value>` with every request of a URL below `prefix` (the GitHub API
-    /// with a token from the environment). The value is never cached or written anywhere; a
-    /// redirect to another host drops it (reqwest's rule).
+    /// Sends `Authorization: <value>` with every request of a URL below `prefix` (see
+    /// [`Authorizations`]).
     pub(crate) fn authorize(&self, prefix: &Url, value: String) {
-        let mut authorizations = self
-            .authorizations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let prefix = prefix.as_str().trim_end_matches('/').to_string() + "/";
-        authorizations.retain(|(known, _)| *known != prefix);
-        authorizations.push((prefix, value));
-    }
-
-    /// The `Authorization` value for `url`, if one was given for a prefix of it.
-    fn authorization_for(&self, url: &Url) -> Option<String> {
-        let authorizations = self
-            .authorizations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        authorizations
-            .iter()
-            .find(|(prefix, _)| url.as_str().starts_with(prefix.as_str()))
-            .map(|(_, value)| value.clone())
+        self.authorizations.add(prefix, value);
     }
 
     /// The size limit of an index whose own default is `default` bytes: `IMGLOCK_MAX_INDEX_BYTES`
@@ -473,7 +455,7 @@ impl Fetcher {
         new_sink: impl Fn() -> std::io::Result<S>,
     ) -> Result<Response<S>, FetchError> {
         let mut attempt = 0;
-        let authorization = self.authorization_for(url);
+        let authorization = self.authorizations.for_url(url);
         loop {
             attempt += 1;
             let mut request = build(self.client.get(url.clone()));

@@ -1,8 +1,7 @@
 //! Why a GitHub package could not be resolved, naming the spec entry (or `Remotes` entry) and
 //! what to do.
 
-use super::{GithubRef, InvalidGithubRef, Wanted};
-use crate::cran::error::DescriptionError;
+use super::reference::{GithubRef, InvalidGithubRef, Wanted};
 use crate::fetch::FetchError;
 
 /// A failed GitHub resolution.
@@ -56,8 +55,9 @@ pub enum GithubError {
         entry: String,
         wanted: Wanted,
         url: String,
+        /// Why its DESCRIPTION could not be read (a `cran::error::DescriptionError`).
         #[source]
-        source: DescriptionError,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     #[error(

@@ -14,19 +14,21 @@
 //! to it), never written anywhere.
 
 pub(crate) mod archive;
-mod error;
-mod reference;
-mod source;
+pub(crate) mod error;
+pub(crate) mod reference;
+pub(crate) mod source;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use url::Url;
 
 pub use error::GithubError;
-pub use reference::{GithubRef, InvalidGithubRef};
+pub use reference::{GithubRef, Wanted};
 pub use source::GithubSource;
 
 use super::index::{RepoIndex, RepoKind};
+use super::requirement::Requirement;
 use super::resolve::Selected;
 use super::{CranError, RDetails, dcf};
 use crate::ecosystem::{PinSource, ResolvedPackage};
@@ -41,24 +43,6 @@ const TOKEN_VARIABLES: [&str; 2] = ["GITHUB_TOKEN", "GITHUB_PAT"];
 
 /// What the commits endpoint is asked for: the bare SHA.
 const SHA_MEDIA_TYPE: &str = "application/vnd.github.sha";
-
-/// Where a reference was asked for, as its errors name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wanted {
-    /// A layer's `github` list.
-    Layer(String),
-    /// The `Remotes` of a GitHub package.
-    Remotes(String),
-}
-
-impl std::fmt::Display for Wanted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Layer(layer) => write!(f, "the `github` entry of layer `{layer}`"),
-            Self::Remotes(package) => write!(f, "the `Remotes` entry of GitHub package {package}"),
-        }
-    }
-}
 
 /// The GitHub REST API packages are resolved with.
 #[derive(Debug, Clone)]
@@ -117,56 +101,96 @@ pub struct GithubPackage {
 /// Each layer's GitHub references, with the layer's name.
 pub type LayerRefs = Vec<(String, GithubRef)>;
 
-/// The GitHub packages of a spec, ready for the R walk.
-pub struct ResolvedGithub {
+/// The GitHub packages of a spec, resolved, and what resolving them noted.
+pub struct GithubPackages {
     /// The API they were resolved with.
     pub api: GithubApi,
     /// Every package, its layers' and their `Remotes`', by name.
-    pub packages: BTreeMap<String, GithubPackage>,
-    /// A one-package index of each.
-    pub indexes: Vec<RepoIndex>,
-    /// The package each layer's entry gives: the layer's name and the package's.
-    pub roots: Vec<(String, String)>,
+    packages: BTreeMap<String, GithubPackage>,
+    /// Told with the first layer's notes.
+    notes: Mutex<Vec<String>>,
 }
 
-/// Resolves the `github` entries of the spec's layers (`roots`), with the spec's API.
-pub fn resolve_layers(
-    spec: &Spec,
-    fetcher: &Fetcher,
-    roots: LayerRefs,
-    notes: &mut Vec<String>,
-) -> Result<ResolvedGithub, CranError> {
-    let text = spec.repositories.r.github.as_deref();
-    let api = GithubApi::new(text.unwrap_or(super::spec::GITHUB_API), fetcher).map_err(|e| {
-        crate::spec::SpecError {
-            path: spec.path.clone(),
-            location: None,
-            message: format!("[repositories] github: {e}"),
+impl GithubPackages {
+    /// Resolves the `github` entries of the spec's layers (`roots`) with the spec's API, adds
+    /// each to its layer's `layer_roots` and a one-package index of each package before the
+    /// repositories' `indexes` (a GitHub package wins over a repository's of the same name).
+    pub fn resolve(
+        spec: &Spec,
+        fetcher: &Fetcher,
+        roots: LayerRefs,
+        layer_roots: &mut HashMap<String, Vec<(RepoKind, Requirement)>>,
+        indexes: &mut Vec<RepoIndex>,
+    ) -> Result<Self, CranError> {
+        let text = spec.repositories.r.github.as_deref();
+        let api =
+            GithubApi::new(text.unwrap_or(super::spec::GITHUB_API), fetcher).map_err(|e| {
+                crate::spec::SpecError {
+                    path: spec.path.clone(),
+                    location: None,
+                    message: format!("[repositories] github: {e}"),
+                }
+            })?;
+        let wanted = roots
+            .iter()
+            .map(|(layer, reference)| (reference.clone(), Wanted::Layer(layer.clone())))
+            .collect();
+        let limit = fetcher.index_limit(super::archive::MAX_TARBALL);
+        let mut notes = Vec::new();
+        let packages = resolve_all(fetcher, &api, wanted, limit, &mut notes)?;
+        for (layer, reference) in roots {
+            if let Some(package) = packages.values().find(|p| p.reference == reference) {
+                let requirement = Requirement::named(package.name.clone());
+                let layer = layer_roots.entry(layer).or_default();
+                layer.push((RepoKind::Github, requirement));
+            }
         }
-    })?;
-    let wanted = roots
-        .iter()
-        .map(|(layer, reference)| (reference.clone(), Wanted::Layer(layer.clone())))
-        .collect();
-    let limit = fetcher.index_limit(super::archive::MAX_TARBALL);
-    let packages = resolve_all(fetcher, &api, wanted, limit, notes)?;
-    let roots = roots
-        .into_iter()
-        .filter_map(|(layer, reference)| {
-            let package = packages.values().find(|p| p.reference == reference)?;
-            Some((layer, package.name.clone()))
+        let github = packages
+            .values()
+            .map(|package| package.index(&api))
+            .collect::<Result<Vec<_>, _>>()?;
+        indexes.splice(0..0, github);
+        Ok(Self {
+            api,
+            packages,
+            notes: Mutex::new(notes),
         })
-        .collect();
-    let indexes = packages
-        .values()
-        .map(|package| package.index(&api))
-        .collect::<Result<_, _>>()?;
-    Ok(ResolvedGithub {
-        api,
-        packages,
-        indexes,
-        roots,
-    })
+    }
+
+    /// What resolving noted, once.
+    pub fn take_notes(&self) -> Vec<String> {
+        let mut notes = self
+            .notes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::take(&mut *notes)
+    }
+
+    /// The GitHub package the walk `selected` (from its one-package index), to lock: pinned by
+    /// the archive's sha256 (downloaded again from the cache), with its GitHub source.
+    pub fn resolved(&self, selected: &Selected, requested: bool) -> Option<ResolvedPackage> {
+        let package = self.packages.get(&selected.entry.name)?;
+        Some(ResolvedPackage {
+            requested,
+            ecosystem: Ecosystem::Github,
+            name: selected.entry.name.clone(),
+            version: selected.entry.version.to_string(),
+            repository: self.api.label.clone(),
+            url: package.url.to_string(),
+            artifact: PinSource::Download(ArtifactRequest {
+                url: package.url.clone(),
+                published: None,
+                expected: Some(Checksum::Sha256(package.sha256.clone())),
+            }),
+            dependencies: selected.dependencies.clone(),
+            details: PackageDetails::R(RDetails {
+                binary_sha256: None,
+                needs_compilation: selected.entry.needs_compilation,
+                system_requirements: None,
+                github: Some(package.source.clone()),
+            }),
+        })
+    }
 }
 
 impl GithubPackage {
@@ -182,36 +206,6 @@ impl GithubPackage {
                 wanted: self.wanted.clone(),
             },
         )
-    }
-
-    /// The package the walk `selected` from its index, to lock: pinned by the archive's sha256
-    /// (downloaded again from the cache), with its GitHub source.
-    pub fn resolved(
-        &self,
-        api: &GithubApi,
-        selected: Selected,
-        requested: bool,
-    ) -> ResolvedPackage {
-        ResolvedPackage {
-            requested,
-            ecosystem: Ecosystem::Github,
-            name: selected.entry.name,
-            version: selected.entry.version.to_string(),
-            repository: api.label.clone(),
-            url: self.url.to_string(),
-            artifact: PinSource::Download(ArtifactRequest {
-                url: self.url.clone(),
-                published: None,
-                expected: Some(Checksum::Sha256(self.sha256.clone())),
-            }),
-            dependencies: selected.dependencies,
-            details: PackageDetails::R(RDetails {
-                binary_sha256: None,
-                needs_compilation: selected.entry.needs_compilation,
-                system_requirements: None,
-                github: Some(self.source.clone()),
-            }),
-        }
     }
 }
 
@@ -365,7 +359,7 @@ fn download(
                     entry: reference.to_string(),
                     wanted,
                     url: request.url.to_string(),
-                    source,
+                    source: Box::new(source),
                 });
             }
         };

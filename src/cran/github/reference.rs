@@ -21,6 +21,24 @@ pub struct GithubRef {
     pub git_ref: Option<String>,
 }
 
+/// Where a reference was asked for, as its errors name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// A layer's `github` list.
+    Layer(String),
+    /// The `Remotes` of a GitHub package.
+    Remotes(String),
+}
+
+impl std::fmt::Display for Wanted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Layer(layer) => write!(f, "the `github` entry of layer `{layer}`"),
+            Self::Remotes(package) => write!(f, "the `Remotes` entry of GitHub package {package}"),
+        }
+    }
+}
+
 /// Why a reference is refused; the message says what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{text}` is not a GitHub package reference: {reason}")]
