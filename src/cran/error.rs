@@ -189,7 +189,7 @@ pub enum CranError {
     Bioconductor(#[from] super::bioc::ReleaseError),
 
     #[error(transparent)]
-    Github(#[from] super::github::error::GithubError),
+    Github(#[from] Box<super::github::error::GithubError>),
 
     #[error(transparent)]
     Fetches(#[from] crate::fetch::FetchErrors),

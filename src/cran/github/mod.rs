@@ -195,15 +195,17 @@ impl GithubPackages {
 
 impl GithubPackage {
     /// The one-package index the R walk reads it from.
-    fn index(&self, api: &GithubApi) -> Result<RepoIndex, GithubError> {
+    fn index(&self, api: &GithubApi) -> Result<RepoIndex, Box<GithubError>> {
         let repository = Repository {
             label: format!("GitHub {}", self.reference),
             url: api.url.clone(),
         };
         RepoIndex::parse_owned(repository, RepoKind::Github, self.description.clone()).map_err(
-            |_| GithubError::NoPackage {
-                entry: self.reference.to_string(),
-                wanted: self.wanted.clone(),
+            |_| {
+                Box::new(GithubError::NoPackage {
+                    entry: self.reference.to_string(),
+                    wanted: self.wanted.clone(),
+                })
             },
         )
     }
@@ -218,7 +220,7 @@ pub fn resolve_all(
     roots: Vec<(GithubRef, Wanted)>,
     limit: u64,
     notes: &mut Vec<String>,
-) -> Result<BTreeMap<String, GithubPackage>, GithubError> {
+) -> Result<BTreeMap<String, GithubPackage>, Box<GithubError>> {
     let mut packages: BTreeMap<String, GithubPackage> = BTreeMap::new();
     let mut pending: Vec<(GithubRef, Wanted)> = Vec::new();
     for (reference, wanted) in roots {
@@ -259,11 +261,11 @@ pub fn resolve_all(
                     ));
                     continue;
                 }
-                return Err(GithubError::SamePackage {
+                return Err(Box::new(GithubError::SamePackage {
                     name: package.name.clone(),
                     first: first.reference.to_string(),
                     second: package.reference.to_string(),
-                });
+                }));
             }
             let wanted = Wanted::Remotes(package.name.clone());
             pending.extend(remotes.into_iter().map(|r| (r, wanted.clone())));
@@ -278,7 +280,7 @@ fn commits(
     fetcher: &Fetcher,
     api: &GithubApi,
     round: &[(GithubRef, Wanted)],
-) -> Result<Vec<String>, GithubError> {
+) -> Result<Vec<String>, Box<GithubError>> {
     let asked: Vec<usize> = (0..round.len())
         .filter(|&i| round[i].0.commit().is_none())
         .collect();
@@ -325,7 +327,7 @@ fn download(
     round: Vec<(GithubRef, Wanted)>,
     commits: Vec<String>,
     limit: u64,
-) -> Result<Vec<GithubPackage>, GithubError> {
+) -> Result<Vec<GithubPackage>, Box<GithubError>> {
     let requests: Vec<ArtifactRequest> = round
         .iter()
         .zip(&commits)
@@ -355,12 +357,12 @@ fn download(
             Ok(description) => description,
             Err(source) => {
                 fetcher.forget_artifact(&request.url);
-                return Err(GithubError::Archive {
+                return Err(Box::new(GithubError::Archive {
                     entry: reference.to_string(),
                     wanted,
                     url: request.url.to_string(),
                     source: Box::new(source),
-                });
+                }));
             }
         };
         let name = description_name(&description).ok_or_else(|| GithubError::NoPackage {
@@ -390,7 +392,7 @@ fn description_name(description: &str) -> Option<String> {
 }
 
 /// The GitHub references of a package's `Remotes` (other kinds are left to its repositories).
-fn remotes(package: &GithubPackage) -> Result<Vec<GithubRef>, GithubError> {
+fn remotes(package: &GithubPackage) -> Result<Vec<GithubRef>, Box<GithubError>> {
     let records = dcf::parse(&package.description).unwrap_or_default();
     let Some(field) = records.first().and_then(|r| r.get("Remotes")) else {
         return Ok(Vec::new());
