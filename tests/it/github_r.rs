@@ -476,3 +476,89 @@ fn verify_checks_the_installed_commit() {
         "{text}"
     );
 }
+
+/// A real build: the emitted Dockerfile built by buildah on the test base image installs the
+/// GitHub packages at their locked commits (its R loads them), `verify` finds the image clean,
+/// and an image whose ghtool says another commit is a mismatch naming both.
+#[test]
+fn a_built_image_holds_the_locked_commits_and_verify_catches_another() {
+    use crate::image_build::{Cleanup, base_digest, build, buildah};
+    let Some(digest) = base_digest() else { return };
+    let repos = Repos::start();
+    let base = format!("localhost/imglock-test-base@{digest}");
+    let spec = repos.spec(&["acme/ghtool@main"]).replace(
+        &format!("docker.io/rocker/r-ver:4.2.2@sha256:{}", "a".repeat(64)),
+        &base,
+    );
+    let project = Project::new(&spec);
+    let _ = resolved(&project);
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tag = format!("localhost/imglock-github-test-{}:1", std::process::id());
+    let mut cleanup = Cleanup(vec![tag.clone()]);
+    let (output, seconds) = build(&project, "build", &tag, &[]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    eprintln!("GitHub package image build: {seconds:.1} s");
+
+    let container = format!("imglock-github-probe-{}", std::process::id());
+    let output = buildah(&["from", "--name", &container, &tag]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    cleanup.0.push(container.clone());
+    let probe = "library(ghtool); cat(ghtool_hello(), '\\n'); cat(packageDescription('ghtool')$RemoteSha, packageDescription('ghhelper')$RemoteRef, '\\n')";
+    let output = buildah(&["run", &container, "--", "Rscript", "-e", probe]);
+    let shown = output_text(&output);
+    assert!(output.status.success(), "{shown}");
+    assert!(shown.contains("hello from ghhelper"), "{shown}");
+    assert!(shown.contains(&format!("{TOOL_A} v1.0")), "{shown}");
+
+    let images = tempfile::tempdir().unwrap();
+    let oci = images.path().join("oci");
+    let output = buildah(&["push", &tag, &format!("oci:{}", oci.display())]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let report = project.verify_clean(&oci);
+    let checked: Vec<String> = report["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["ecosystem"].as_str().unwrap(),
+                p["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for expected in [
+        "github ghtool",
+        "github ghhelper",
+        "cran corekit",
+        "cran tinyleaf",
+    ] {
+        assert!(checked.contains(&expected.to_string()), "{checked:?}");
+    }
+
+    // The same image with ghtool claiming another commit.
+    let folder = images.path().join("tamper");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("Dockerfile"),
+        format!(
+            "FROM {tag}\nRUN sed -i 's/^RemoteSha: .*/RemoteSha: {TOOL_B}/' /usr/local/lib/R/site-library/ghtool/DESCRIPTION\n"
+        ),
+    )
+    .unwrap();
+    let tampered = format!("localhost/imglock-github-tampered-{}:1", std::process::id());
+    cleanup.0.push(tampered.clone());
+    let output = buildah(&["bud", "-t", &tampered, folder.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let oci = images.path().join("oci-tampered");
+    let output = buildah(&["push", &tampered, &format!("oci:{}", oci.display())]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let output = project.run(&["verify", oci.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
+    let shown = output_text(&output);
+    assert!(
+        shown.contains(&format!("ghtool is installed from commit {TOOL_B} of github acme/ghtool, but the lock has commit {TOOL_A} of GitHub acme/ghtool")),
+        "{shown}"
+    );
+}
