@@ -282,6 +282,9 @@ pub enum DescriptionError {
 
     #[error("the tarball has no `{0}`")]
     Missing(String),
+
+    #[error("a GitHub archive whose entries are not all below one folder (`{0}/` and `{1}/`)")]
+    NotOneFolder(String, String),
 }
 
 /// Why an index is unusable as a whole.

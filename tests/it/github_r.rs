@@ -126,10 +126,18 @@ fn a_ref_resolves_to_a_commit_whose_archive_is_pinned_with_its_cran_and_remotes_
     let resolution = &lock["resolution"];
     assert_eq!(resolution["github-api"].as_str(), Some(api.as_str()));
 
-    // The same bytes again, and from a cold cache.
+    // The same bytes again (the branch asked about again), offline (not asked), and from a cold
+    // cache.
     let first = project.lock().unwrap();
+    let commits = GithubServer::commits_path("acme", "ghtool", "HEAD");
+    assert_eq!(repos.github.server.hits(&commits), 1);
     assert!(project.run(&["resolve"]).status.success());
     assert_eq!(project.lock().unwrap(), first);
+    assert_eq!(repos.github.server.hits(&commits), 2, "a branch is revalidated");
+    let output = project.run(&["resolve", "--offline"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(project.lock().unwrap(), first);
+    assert_eq!(repos.github.server.hits(&commits), 2);
     let cold = Project::new(&repos.spec(&["acme/ghtool"]));
     let _ = resolved(&cold);
     assert_eq!(cold.lock().unwrap(), first);
@@ -561,4 +569,43 @@ fn a_built_image_holds_the_locked_commits_and_verify_catches_another() {
         shown.contains(&format!("ghtool is installed from commit {TOOL_B} of github acme/ghtool, but the lock has commit {TOOL_A} of GitHub acme/ghtool")),
         "{shown}"
     );
+}
+
+#[test]
+fn a_lock_whose_github_fields_could_reach_the_shell_is_refused() {
+    let repos = Repos::start();
+    let project = Project::new(&repos.spec(&["acme/monorepo/pkg/ghsub@v2"]));
+    let _ = resolved(&project);
+    let lock = project.lock().unwrap();
+    for (from, to, expected) in [
+        (
+            format!("commit = \"{MONO}\""),
+            "commit = \"$(id)\"".to_string(),
+            "its `commit` `$(id)` is not 40 lowercase hexadecimal digits".to_string(),
+        ),
+        (
+            "subdir = \"pkg/ghsub\"".into(),
+            "subdir = \"../../etc\"".into(),
+            "its GitHub source: `acme/monorepo/../../etc@v2` is not a GitHub package reference"
+                .into(),
+        ),
+        (
+            "ref = \"v2\"".into(),
+            "ref = \"v2; rm -rf /\"".into(),
+            "is not a GitHub package reference: the ref".into(),
+        ),
+        (
+            "github = \"acme/monorepo\"\n".into(),
+            String::new(),
+            "a `github` package has no `github`".into(),
+        ),
+    ] {
+        assert!(lock.contains(&from), "{from} in {lock}");
+        std::fs::write(project.path("imglock.lock"), lock.replace(&from, &to)).unwrap();
+        let output = project.run(&["emit", "--out", "build"]);
+        assert_eq!(output.status.code(), Some(2), "{to}");
+        let message = stderr(&output);
+        assert!(message.contains("is not a valid imglock lock"), "{message}");
+        assert!(message.contains(&expected), "{expected}: {message}");
+    }
 }
