@@ -133,7 +133,11 @@ fn a_ref_resolves_to_a_commit_whose_archive_is_pinned_with_its_cran_and_remotes_
     assert_eq!(repos.github.server.hits(&commits), 1);
     assert!(project.run(&["resolve"]).status.success());
     assert_eq!(project.lock().unwrap(), first);
-    assert_eq!(repos.github.server.hits(&commits), 2, "a branch is revalidated");
+    assert_eq!(
+        repos.github.server.hits(&commits),
+        2,
+        "a branch is revalidated"
+    );
     let output = project.run(&["resolve", "--offline"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(project.lock().unwrap(), first);
