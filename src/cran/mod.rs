@@ -104,6 +104,20 @@ impl<'a> RPackages<'a> {
             return Ok(None);
         }
         let (mut roots, github_roots) = parse_requirements(spec)?;
+        let github = match github_roots.is_empty() {
+            true => None,
+            false => Some(github::GithubPackages::resolve(
+                spec,
+                fetcher,
+                github_roots,
+                &mut roots,
+            )?),
+        };
+        // As remotes and pak: a GitHub package with `biocViews` brings Bioconductor's repositories.
+        let wants_bioc = wants_bioc
+            || github
+                .as_ref()
+                .is_some_and(github::GithubPackages::wants_bioconductor);
         let r_text = spec.image.r.version.as_deref().unwrap_or_default();
         let r_version: RVersion = r_text.parse().map_err(CranError::ImageR)?;
         let spec_dir = spec.dir();
@@ -135,16 +149,10 @@ impl<'a> RPackages<'a> {
             bioconductor_release = Some(release.to_string());
         }
         let mut indexes = fetch_indexes(fetcher, repositories)?;
-        let github = match github_roots.is_empty() {
-            true => None,
-            false => Some(github::GithubPackages::resolve(
-                spec,
-                fetcher,
-                github_roots,
-                &mut roots,
-                &mut indexes,
-            )?),
-        };
+        if let Some(github) = &github {
+            // First: a GitHub package wins over a repository's of the same name.
+            indexes.splice(0..0, github.indexes()?);
+        }
         let explicit = roots
             .values()
             .flatten()

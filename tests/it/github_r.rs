@@ -149,6 +149,27 @@ fn a_ref_resolves_to_a_commit_whose_archive_is_pinned_with_its_cran_and_remotes_
 }
 
 #[test]
+fn a_package_with_bioc_views_brings_bioconductor_repositories() {
+    let repos = Repos::start();
+    repos
+        .github
+        .publish("acme", "biocish", MONO, &["HEAD"], &[]);
+    let spec = repos.spec(&["acme/biocish"]).replacen(
+        "\ngithub = ",
+        &format!("\nbioconductor = \"{}/bioc\"\ngithub = ", repos.cran.url()),
+        1,
+    );
+    let project = Project::new(&spec);
+    let lock = resolved(&project);
+    assert_eq!(field(package(&lock, "biocish"), "ecosystem"), "github");
+    assert_eq!(
+        field(package(&lock, "SeqTools"), "ecosystem"),
+        "bioconductor"
+    );
+    assert_eq!(field(package(&lock, "fastsum"), "ecosystem"), "cran");
+}
+
+#[test]
 fn a_moved_branch_is_revalidated_and_diff_shows_the_new_commit() {
     let repos = Repos::start();
     let project = Project::new(&repos.spec(&["acme/ghtool@main"]));

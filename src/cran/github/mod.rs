@@ -112,15 +112,13 @@ pub struct GithubPackages {
 }
 
 impl GithubPackages {
-    /// Resolves the `github` entries of the spec's layers (`roots`) with the spec's API, adds
-    /// each to its layer's `layer_roots` and a one-package index of each package before the
-    /// repositories' `indexes` (a GitHub package wins over a repository's of the same name).
+    /// Resolves the `github` entries of the spec's layers (`roots`) with the spec's API and adds
+    /// each to its layer's `layer_roots`.
     pub fn resolve(
         spec: &Spec,
         fetcher: &Fetcher,
         roots: LayerRefs,
         layer_roots: &mut HashMap<String, Vec<(RepoKind, Requirement)>>,
-        indexes: &mut Vec<RepoIndex>,
     ) -> Result<Self, CranError> {
         let text = spec.repositories.r.github.as_deref();
         let api =
@@ -145,16 +143,27 @@ impl GithubPackages {
                 layer.push((RepoKind::Github, requirement));
             }
         }
-        let github = packages
-            .values()
-            .map(|package| package.index(&api))
-            .collect::<Result<Vec<_>, _>>()?;
-        indexes.splice(0..0, github);
         Ok(Self {
             api,
             packages,
             notes: Mutex::new(notes),
         })
+    }
+
+    /// A one-package index of each package, for the R walk to read before the repositories'.
+    pub fn indexes(&self) -> Result<Vec<RepoIndex>, Box<GithubError>> {
+        self.packages
+            .values()
+            .map(|package| package.index(&self.api))
+            .collect()
+    }
+
+    /// Whether a package has `biocViews` (it is a Bioconductor package, whose dependencies
+    /// Bioconductor's repositories may hold), as remotes and pak decide.
+    pub fn wants_bioconductor(&self) -> bool {
+        self.packages
+            .values()
+            .any(|package| super::dcf_fields(&package.description).contains_key("biocViews"))
     }
 
     /// What resolving noted, once.
