@@ -120,34 +120,8 @@ impl<'a> RPackages<'a> {
                 .is_some_and(github::GithubPackages::wants_bioconductor);
         let r_text = spec.image.r.version.as_deref().unwrap_or_default();
         let r_version: RVersion = r_text.parse().map_err(CranError::ImageR)?;
-        let spec_dir = spec.dir();
-        let repository = |text: &str| {
-            Repository::parse(text, &spec_dir, lock_dir).map_err(|e| crate::spec::SpecError {
-                path: spec.path.clone(),
-                location: None,
-                message: format!("[repositories]: {e}"),
-            })
-        };
-        let mut repositories = Vec::new();
-        for text in &spec.repositories.r.cran {
-            repositories.push((repository(text)?, RepoKind::Cran));
-        }
-        let mut bioconductor_release = None;
-        if wants_bioc {
-            let (site, release) = match &spec.repositories.r.bioconductor {
-                BioconductorSource::Auto => (BIOCONDUCTOR_URL, bioc::release_for(&r_version)?),
-                BioconductorSource::Mirror(url) => (url.as_str(), bioc::release_for(&r_version)?),
-                BioconductorSource::Release(release) => {
-                    bioc::check_release(release, &r_version)?;
-                    (BIOCONDUCTOR_URL, release.as_str())
-                }
-            };
-            let site = repository(site)?;
-            for repo in bioc::repositories(&site, release) {
-                repositories.push((repo, RepoKind::Bioconductor));
-            }
-            bioconductor_release = Some(release.to_string());
-        }
+        let (repositories, bioconductor_release) =
+            repositories(spec, lock_dir, &r_version, wants_bioc)?;
         let mut indexes = fetch_indexes(fetcher, repositories)?;
         if let Some(github) = &github {
             // First: a GitHub package wins over a repository's of the same name.
@@ -169,6 +143,44 @@ impl<'a> RPackages<'a> {
             github,
         }))
     }
+}
+
+/// The repositories to read, in order: the spec's CRAN ones, then, when `wants_bioc`,
+/// Bioconductor's of the release for `r_version` (which is returned too).
+fn repositories(
+    spec: &Spec,
+    lock_dir: &Path,
+    r_version: &RVersion,
+    wants_bioc: bool,
+) -> Result<(Vec<(Repository, RepoKind)>, Option<String>), CranError> {
+    let spec_dir = spec.dir();
+    let repository = |text: &str| {
+        Repository::parse(text, &spec_dir, lock_dir).map_err(|e| crate::spec::SpecError {
+            path: spec.path.clone(),
+            location: None,
+            message: format!("[repositories]: {e}"),
+        })
+    };
+    let mut repositories = Vec::new();
+    for text in &spec.repositories.r.cran {
+        repositories.push((repository(text)?, RepoKind::Cran));
+    }
+    if !wants_bioc {
+        return Ok((repositories, None));
+    }
+    let (site, release) = match &spec.repositories.r.bioconductor {
+        BioconductorSource::Auto => (BIOCONDUCTOR_URL, bioc::release_for(r_version)?),
+        BioconductorSource::Mirror(url) => (url.as_str(), bioc::release_for(r_version)?),
+        BioconductorSource::Release(release) => {
+            bioc::check_release(release, r_version)?;
+            (BIOCONDUCTOR_URL, release.as_str())
+        }
+    };
+    let site = repository(site)?;
+    for repo in bioc::repositories(&site, release) {
+        repositories.push((repo, RepoKind::Bioconductor));
+    }
+    Ok((repositories, Some(release.to_string())))
 }
 
 /// The R library packages of the base image (none when it has no R), by name.
