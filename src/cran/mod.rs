@@ -145,6 +145,9 @@ impl<'a> RPackages<'a> {
     }
 }
 
+/// Repositories to read, with the kind of each.
+type RepositoryList = Vec<(Repository, RepoKind)>;
+
 /// The repositories to read, in order: the spec's CRAN ones, then, when `wants_bioc`,
 /// Bioconductor's of the release for `r_version` (which is returned too).
 fn repositories(
@@ -152,7 +155,7 @@ fn repositories(
     lock_dir: &Path,
     r_version: &RVersion,
     wants_bioc: bool,
-) -> Result<(Vec<(Repository, RepoKind)>, Option<String>), CranError> {
+) -> Result<(RepositoryList, Option<String>), CranError> {
     let spec_dir = spec.dir();
     let repository = |text: &str| {
         Repository::parse(text, &spec_dir, lock_dir).map_err(|e| crate::spec::SpecError {
