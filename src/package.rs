@@ -18,6 +18,8 @@ pub enum Ecosystem {
     Apt,
     Cran,
     Bioconductor,
+    /// R packages from GitHub repositories (a layer's `github` list and their `Remotes`).
+    Github,
     Pypi,
     Conda,
     Maven,
@@ -32,6 +34,7 @@ impl Ecosystem {
             Self::Apt => "apt",
             Self::Cran => "cran",
             Self::Bioconductor => "bioconductor",
+            Self::Github => "github",
             Self::Pypi => "pypi",
             Self::Conda => "conda",
             Self::Maven => "maven",
@@ -43,7 +46,7 @@ impl Ecosystem {
     pub fn packages_name(self) -> &'static str {
         match self {
             Self::Apt => "Debian",
-            Self::Cran | Self::Bioconductor => "R",
+            Self::Cran | Self::Bioconductor | Self::Github => "R",
             Self::Pypi => "Python",
             Self::Conda => "conda",
             Self::Maven => "Maven",
@@ -51,9 +54,10 @@ impl Ecosystem {
         }
     }
 
-    /// Whether its packages are R packages (CRAN and Bioconductor share R's library and rules).
+    /// Whether its packages are R packages (CRAN, Bioconductor and GitHub share R's library and
+    /// rules).
     pub fn is_r(self) -> bool {
-        matches!(self, Self::Cran | Self::Bioconductor)
+        matches!(self, Self::Cran | Self::Bioconductor | Self::Github)
     }
 }
 
@@ -119,6 +123,7 @@ impl PackageDetails {
         Ok(match ecosystem {
             Ecosystem::Apt => Self::Apt(AptDetails::read(fields)?),
             Ecosystem::Cran | Ecosystem::Bioconductor => Self::R(RDetails::read(fields)?),
+            Ecosystem::Github => Self::R(RDetails::read_github(fields)?),
             Ecosystem::Pypi => Self::Pypi(PypiDetails::read(fields)?),
             Ecosystem::Conda => Self::Conda(CondaBuild::read(fields)?),
             Ecosystem::Maven => Self::Maven(MavenDetails::read(fields)?),

@@ -21,7 +21,7 @@ pub static ALL: [&dyn EcosystemSupport; 6] = [
 pub fn support(ecosystem: Ecosystem) -> &'static dyn EcosystemSupport {
     match ecosystem {
         Ecosystem::Apt => &crate::apt::support::Apt,
-        Ecosystem::Cran | Ecosystem::Bioconductor => &crate::cran::support::R,
+        Ecosystem::Cran | Ecosystem::Bioconductor | Ecosystem::Github => &crate::cran::support::R,
         Ecosystem::Pypi => &crate::pypi::support::Python,
         Ecosystem::Conda => &crate::conda::support::Conda,
         Ecosystem::Maven => &crate::maven::support::Maven,

@@ -1,5 +1,7 @@
-//! What an R package (CRAN or Bioconductor) adds to its lock entry, and how the lock spells it.
+//! What an R package (CRAN, Bioconductor or GitHub) adds to its lock entry, and how the lock
+//! spells it.
 
+use super::github::source::GithubSource;
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
 
 /// The R facts of a locked package.
@@ -14,6 +16,9 @@ pub struct RDetails {
     pub needs_compilation: Option<bool>,
     /// What it says it needs from the system (`SystemRequirements`), as written in its tarball.
     pub system_requirements: Option<String>,
+    /// Where a GitHub package's source is (its repository and commit); `None` for CRAN and
+    /// Bioconductor packages.
+    pub github: Option<GithubSource>,
 }
 
 impl RDetails {
@@ -23,16 +28,29 @@ impl RDetails {
             binary_sha256: fields.sha256("binary-sha256")?,
             needs_compilation: fields.boolean("needs-compilation")?,
             system_requirements: fields.string("system-requirements")?,
+            github: None,
         })
     }
 
-    /// Writes the fields that go in `slot`: the binary's sha256 beside the source's (after
-    /// `size`), the rest after `requested`.
+    /// Takes a GitHub package's fields: an R package's, and its [`GithubSource`].
+    pub fn read_github(fields: &mut PackageFields) -> Result<Self, String> {
+        let github = GithubSource::read(fields)?;
+        Ok(Self {
+            github: Some(github),
+            ..Self::read(fields)?
+        })
+    }
+
+    /// Writes the fields that go in `slot`: the binary's sha256 and a GitHub package's source
+    /// beside the source's sha256 (after `size`), the rest after `requested`.
     pub fn write(&self, slot: Slot, out: &mut FieldWriter<'_>) {
         match slot {
             Slot::Artifact => {
                 if let Some(binary) = &self.binary_sha256 {
                     out.string("binary-sha256", binary);
+                }
+                if let Some(github) = &self.github {
+                    github.write(out);
                 }
             }
             Slot::Requested => {

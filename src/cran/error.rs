@@ -189,6 +189,9 @@ pub enum CranError {
     Bioconductor(#[from] super::bioc::ReleaseError),
 
     #[error(transparent)]
+    Github(#[from] Box<super::github::error::GithubError>),
+
+    #[error(transparent)]
     Fetches(#[from] crate::fetch::FetchErrors),
 
     #[error(
@@ -279,6 +282,9 @@ pub enum DescriptionError {
 
     #[error("the tarball has no `{0}`")]
     Missing(String),
+
+    #[error("a GitHub archive whose entries are not all below one folder (`{0}/` and `{1}/`)")]
+    NotOneFolder(String, String),
 }
 
 /// Why an index is unusable as a whole.

@@ -25,6 +25,8 @@ pub enum RepoKind {
     Cran,
     /// A Bioconductor repository of one release, such as its software or annotation repository.
     Bioconductor,
+    /// One GitHub package at a commit, its DESCRIPTION the index's one record.
+    Github,
 }
 
 impl RepoKind {
@@ -33,6 +35,7 @@ impl RepoKind {
         match self {
             Self::Cran => Ecosystem::Cran,
             Self::Bioconductor => Ecosystem::Bioconductor,
+            Self::Github => Ecosystem::Github,
         }
     }
 }

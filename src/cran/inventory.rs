@@ -3,8 +3,9 @@
 //! Libraries searched, in R's order: the lock's (`--library`, else the lock's `r-library`), then
 //! the standard paths of Debian/Ubuntu R and rocker images. A locked package must be in one of
 //! them at its locked version and from its locked kind of repository (`Repository`, and
-//! `RemoteSha` for packages installed from a Git remote); R loads the first copy, so that is the
-//! one checked. Every library must hold nothing else but R's own base and recommended packages
+//! `RemoteSha` for packages installed from a Git remote; a GitHub package's `RemoteSha`,
+//! `RemoteUsername` and `RemoteRepo` must be its locked commit and repository); R loads the
+//! first copy, so that is the one checked. Every library must hold nothing else but R's own base and recommended packages
 //! (what Debian's `r-base-core` and `r-recommended` install, known by name): any other package,
 //! in any library, is unexpected, because R would load it too.
 //!
@@ -13,9 +14,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::cran::github::source::GithubSource;
 use crate::cran::{BASE_PACKAGES, RECOMMENDED_PACKAGES, dcf_fields};
 use crate::image::{Files, Want, Wanted, texts};
-use crate::lock::Lock;
+use crate::lock::{Lock, LockedPackage};
 use crate::package::Ecosystem;
 use crate::verify::inventory::{Finding, FindingKind, Inventory, Recording};
 
@@ -128,11 +130,7 @@ impl RInventory {
 /// Checks each locked R package against the copy R loads.
 fn check_locked(loaded: &BTreeMap<&str, &Installed>, lock: &Lock, findings: &mut Vec<Finding>) {
     for layer in &lock.layers {
-        for package in layer
-            .packages
-            .iter()
-            .filter(|p| p.ecosystem == Ecosystem::Cran || p.ecosystem == Ecosystem::Bioconductor)
-        {
+        for package in layer.packages.iter().filter(|p| p.ecosystem.is_r()) {
             let finding = |kind, found: Option<String>, message: String| Finding {
                 kind,
                 layer: layer.name.clone(),
@@ -164,7 +162,7 @@ fn check_locked(loaded: &BTreeMap<&str, &Installed>, lock: &Lock, findings: &mut
                     ),
                 ));
             }
-            if let Some(source) = wrong_source(package.ecosystem, &copy.fields) {
+            if let Some(source) = wrong_source(package, &copy.fields) {
                 findings.push(finding(
                     FindingKind::WrongSource,
                     Some(version),
@@ -176,7 +174,11 @@ fn check_locked(loaded: &BTreeMap<&str, &Installed>, lock: &Lock, findings: &mut
 }
 
 /// Why an installed package's DESCRIPTION shows another source than the lock's, if it does.
-fn wrong_source(ecosystem: Ecosystem, fields: &BTreeMap<String, String>) -> Option<String> {
+fn wrong_source(package: &LockedPackage, fields: &BTreeMap<String, String>) -> Option<String> {
+    let ecosystem = package.ecosystem;
+    if let Some(github) = package.details.r().and_then(|r| r.github.as_ref()) {
+        return wrong_commit(github, fields);
+    }
     if let Some(sha) = fields.get("RemoteSha") {
         let remote = fields.get("RemoteType").map_or("a remote", String::as_str);
         return Some(format!(
@@ -194,6 +196,35 @@ fn wrong_source(ecosystem: Ecosystem, fields: &BTreeMap<String, String>) -> Opti
         )),
         _ => None,
     }
+}
+
+/// Why an installed GitHub package is not the locked commit of the locked repository (its
+/// `RemoteSha`, `RemoteUsername` and `RemoteRepo`, as remotes and pak write them), if it is not.
+fn wrong_commit(github: &GithubSource, fields: &BTreeMap<String, String>) -> Option<String> {
+    let field = |name: &str| fields.get(name).map(|v| v.trim()).unwrap_or_default();
+    let locked = format!("commit {} of GitHub {}", github.commit, github.repo);
+    let sha = field("RemoteSha");
+    if sha.is_empty() {
+        let from = match field("Repository") {
+            "" => "not from GitHub".to_string(),
+            repository => format!("from {repository}"),
+        };
+        return Some(format!(
+            "was installed {from} (its DESCRIPTION has no RemoteSha), but the lock has {locked}"
+        ));
+    }
+    let repo = format!("{}/{}", field("RemoteUsername"), field("RemoteRepo"));
+    let same_repo = repo.eq_ignore_ascii_case(&github.repo);
+    if sha.eq_ignore_ascii_case(&github.commit) && same_repo {
+        return None;
+    }
+    Some(format!(
+        "is installed from commit {sha} of {} {repo}, but the lock has {locked}",
+        match field("RemoteType") {
+            "" => "remote",
+            kind => kind,
+        }
+    ))
 }
 
 impl Wanted for RInventory {

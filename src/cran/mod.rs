@@ -12,6 +12,7 @@ pub(crate) mod dcf;
 pub(crate) mod details;
 mod emit;
 mod error;
+pub(crate) mod github;
 mod index;
 pub(crate) mod inventory;
 mod requirement;
@@ -79,6 +80,8 @@ pub struct RPackages<'a> {
     /// The base image's R library packages, when it was read: fixed pins below the first layer
     /// (in place of the built-in list of recommended packages).
     base: Option<HashMap<String, RVersion>>,
+    /// The GitHub packages of the layers' `github` lists and their `Remotes`, when there are.
+    github: Option<github::GithubPackages>,
 }
 
 impl<'a> RPackages<'a> {
@@ -97,46 +100,38 @@ impl<'a> RPackages<'a> {
                 .any(|r| r.kind == kind)
         };
         let (wants_cran, wants_bioc) = (wants(Ecosystem::Cran), wants(Ecosystem::Bioconductor));
-        if !wants_cran && !wants_bioc {
+        if !wants_cran && !wants_bioc && !wants(Ecosystem::Github) {
             return Ok(None);
         }
-        let roots = parse_requirements(spec)?;
+        let (mut roots, github_roots) = parse_requirements(spec)?;
+        let github = match github_roots.is_empty() {
+            true => None,
+            false => Some(github::GithubPackages::resolve(
+                spec,
+                fetcher,
+                github_roots,
+                &mut roots,
+            )?),
+        };
+        // As remotes and pak: a GitHub package with `biocViews` brings Bioconductor's repositories.
+        let wants_bioc = wants_bioc
+            || github
+                .as_ref()
+                .is_some_and(github::GithubPackages::wants_bioconductor);
+        let r_text = spec.image.r.version.as_deref().unwrap_or_default();
+        let r_version: RVersion = r_text.parse().map_err(CranError::ImageR)?;
+        let (repositories, bioconductor_release) =
+            repositories(spec, lock_dir, &r_version, wants_bioc)?;
+        let mut indexes = fetch_indexes(fetcher, repositories)?;
+        if let Some(github) = &github {
+            // First: a GitHub package wins over a repository's of the same name.
+            indexes.splice(0..0, github.indexes()?);
+        }
         let explicit = roots
             .values()
             .flatten()
             .map(|(_, requirement)| requirement.name.clone())
             .collect();
-        let r_text = spec.image.r.version.as_deref().unwrap_or_default();
-        let r_version: RVersion = r_text.parse().map_err(CranError::ImageR)?;
-        let spec_dir = spec.dir();
-        let repository = |text: &str| {
-            Repository::parse(text, &spec_dir, lock_dir).map_err(|e| crate::spec::SpecError {
-                path: spec.path.clone(),
-                location: None,
-                message: format!("[repositories]: {e}"),
-            })
-        };
-        let mut repositories = Vec::new();
-        for text in &spec.repositories.r.cran {
-            repositories.push((repository(text)?, RepoKind::Cran));
-        }
-        let mut bioconductor_release = None;
-        if wants_bioc {
-            let (site, release) = match &spec.repositories.r.bioconductor {
-                BioconductorSource::Auto => (BIOCONDUCTOR_URL, bioc::release_for(&r_version)?),
-                BioconductorSource::Mirror(url) => (url.as_str(), bioc::release_for(&r_version)?),
-                BioconductorSource::Release(release) => {
-                    bioc::check_release(release, &r_version)?;
-                    (BIOCONDUCTOR_URL, release.as_str())
-                }
-            };
-            let site = repository(site)?;
-            for repo in bioc::repositories(&site, release) {
-                repositories.push((repo, RepoKind::Bioconductor));
-            }
-            bioconductor_release = Some(release.to_string());
-        }
-        let indexes = fetch_indexes(fetcher, repositories)?;
         Ok(Some(Self {
             fetcher,
             indexes,
@@ -145,8 +140,50 @@ impl<'a> RPackages<'a> {
             roots,
             explicit,
             base: base.map(base_packages),
+            github,
         }))
     }
+}
+
+/// Repositories to read, with the kind of each.
+type RepositoryList = Vec<(Repository, RepoKind)>;
+
+/// The repositories to read, in order: the spec's CRAN ones, then, when `wants_bioc`,
+/// Bioconductor's of the release for `r_version` (which is returned too).
+fn repositories(
+    spec: &Spec,
+    lock_dir: &Path,
+    r_version: &RVersion,
+    wants_bioc: bool,
+) -> Result<(RepositoryList, Option<String>), CranError> {
+    let spec_dir = spec.dir();
+    let repository = |text: &str| {
+        Repository::parse(text, &spec_dir, lock_dir).map_err(|e| crate::spec::SpecError {
+            path: spec.path.clone(),
+            location: None,
+            message: format!("[repositories]: {e}"),
+        })
+    };
+    let mut repositories = Vec::new();
+    for text in &spec.repositories.r.cran {
+        repositories.push((repository(text)?, RepoKind::Cran));
+    }
+    if !wants_bioc {
+        return Ok((repositories, None));
+    }
+    let (site, release) = match &spec.repositories.r.bioconductor {
+        BioconductorSource::Auto => (BIOCONDUCTOR_URL, bioc::release_for(r_version)?),
+        BioconductorSource::Mirror(url) => (url.as_str(), bioc::release_for(r_version)?),
+        BioconductorSource::Release(release) => {
+            bioc::check_release(release, r_version)?;
+            (BIOCONDUCTOR_URL, release.as_str())
+        }
+    };
+    let site = repository(site)?;
+    for repo in bioc::repositories(&site, release) {
+        repositories.push((repo, RepoKind::Bioconductor));
+    }
+    Ok((repositories, Some(release.to_string())))
 }
 
 /// The R library packages of the base image (none when it has no R), by name.
@@ -176,14 +213,51 @@ impl RPackages<'_> {
     }
 }
 
+impl RPackages<'_> {
+    /// The package the walk `selected`, to lock: from a GitHub archive, or from its repository's
+    /// tarball (checked against the index's MD5).
+    fn locked(&self, selected: Selected, requested: bool) -> ResolvedPackage {
+        let index = &self.indexes[selected.repository];
+        if index.kind == RepoKind::Github
+            && let Some(resolved) = self
+                .github
+                .as_ref()
+                .and_then(|github| github.resolved(&selected, requested))
+        {
+            return resolved;
+        }
+        let (url, label) = index.repository.file(&selected.entry.path);
+        ResolvedPackage {
+            requested,
+            ecosystem: index.kind.ecosystem(),
+            name: selected.entry.name,
+            version: selected.entry.version.to_string(),
+            repository: index.repository.label.clone(),
+            url: label,
+            artifact: PinSource::Download(ArtifactRequest {
+                url,
+                published: None,
+                expected: selected.entry.md5.map(Checksum::Md5),
+            }),
+            dependencies: selected.dependencies,
+            details: PackageDetails::R(RDetails {
+                binary_sha256: None,
+                needs_compilation: selected.entry.needs_compilation,
+                system_requirements: None,
+                github: None,
+            }),
+        }
+    }
+}
+
 /// How an error names the base image where it names the lower layer a pin comes from.
 const BASE_LAYER: &str = "base image";
 
-/// Every layer's R requirements, or the first malformed one with its place in the spec.
-fn parse_requirements(
-    spec: &Spec,
-) -> Result<HashMap<String, Vec<(RepoKind, Requirement)>>, CranError> {
+/// Every layer's R requirements and its GitHub references (by layer name), or the first
+/// malformed one with its place in the spec.
+fn parse_requirements(spec: &Spec) -> Result<(RootsByLayer, github::LayerRefs), CranError> {
     let mut layers = HashMap::new();
+    let mut github_roots = Vec::new();
     for layer in &spec.layers {
         let mut roots = Vec::new();
         for entry in &layer.requirements {
@@ -191,6 +265,13 @@ fn parse_requirements(
             let kind = match entry.kind {
                 Ecosystem::Cran => RepoKind::Cran,
                 Ecosystem::Bioconductor => RepoKind::Bioconductor,
+                Ecosystem::Github => {
+                    let reference: github::GithubRef = entry.text.parse().map_err(|e| {
+                        spec.error_at(entry, format!("in layer `{}`: {e}", layer.name))
+                    })?;
+                    github_roots.push((layer.name.clone(), reference));
+                    continue;
+                }
                 _ => continue,
             };
             let requirement: Requirement = entry
@@ -201,8 +282,11 @@ fn parse_requirements(
         }
         layers.insert(layer.name.clone(), roots);
     }
-    Ok(layers)
+    Ok((layers, github_roots))
 }
+
+/// Each layer's R requirements, with the list they were written in, by layer name.
+type RootsByLayer = HashMap<String, Vec<(RepoKind, Requirement)>>;
 
 /// Fetches `PACKAGES.gz` of every repository at once, then `PACKAGES` where that is missing, and
 /// parses them in parallel.
@@ -318,6 +402,12 @@ impl LayerResolver for RPackages<'_> {
                 SettingValue::List(labels(RepoKind::Bioconductor)),
             );
         }
+        if let Some(github) = &self.github {
+            settings.insert(
+                "github-api".into(),
+                SettingValue::Text(github.api.label.clone()),
+            );
+        }
         settings
     }
 
@@ -362,39 +452,23 @@ impl LayerResolver for RPackages<'_> {
             fetcher: self.fetcher,
         };
         let outcome = resolve_layer(&self.indexes, &archive, &input).map_err(CranError::Resolve)?;
+        let mut notes = self
+            .github
+            .as_ref()
+            .map(github::GithubPackages::take_notes)
+            .unwrap_or_default();
+        notes.extend(outcome.notes);
         let packages = outcome
             .packages
             .into_iter()
             .map(|selected| {
-                let index = &self.indexes[selected.repository];
-                let (url, label) = index.repository.file(&selected.entry.path);
-                let requested = roots
-                    .iter()
-                    .any(|(_, root)| root.name == selected.entry.name);
-                ResolvedPackage {
-                    requested,
-                    ecosystem: index.kind.ecosystem(),
-                    name: selected.entry.name,
-                    version: selected.entry.version.to_string(),
-                    repository: index.repository.label.clone(),
-                    url: label,
-                    artifact: PinSource::Download(ArtifactRequest {
-                        url,
-                        published: None,
-                        expected: selected.entry.md5.map(Checksum::Md5),
-                    }),
-                    dependencies: selected.dependencies,
-                    details: PackageDetails::R(RDetails {
-                        binary_sha256: None,
-                        needs_compilation: selected.entry.needs_compilation,
-                        system_requirements: None,
-                    }),
-                }
+                let requested = roots.iter().any(|(_, r)| r.name == selected.entry.name);
+                self.locked(selected, requested)
             })
             .collect();
         Ok(LayerResolution {
             packages,
-            notes: outcome.notes,
+            notes,
             ..LayerResolution::default()
         })
     }
@@ -409,8 +483,14 @@ impl LayerResolver for RPackages<'_> {
         let file = std::fs::File::open(artifact)
             .map_err(|source| CranError::UnreadableArtifact { url: url(), source })?;
         let limit = self.fetcher.index_limit(archive::MAX_TARBALL);
-        let description = read_description(std::io::BufReader::new(file), &package.name, limit)
-            .map_err(|source| CranError::NoDescription { url: url(), source })?;
+        let reader = std::io::BufReader::new(file);
+        let description = match package.details.r().and_then(|r| r.github.as_ref()) {
+            Some(github) => {
+                github::archive::read_description(reader, github.subdir.as_deref(), limit)
+            }
+            None => read_description(reader, &package.name, limit),
+        }
+        .map_err(|source| CranError::NoDescription { url: url(), source })?;
         let records = dcf::parse(&description)
             .map_err(|source| CranError::BadDescription { url: url(), source })?;
         let system_requirements = records

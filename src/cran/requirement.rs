@@ -27,6 +27,14 @@ pub enum InvalidRequirement {
 }
 
 impl Requirement {
+    /// A requirement of any version of `name`.
+    pub fn named(name: String) -> Self {
+        Self {
+            name,
+            constraints: Vec::new(),
+        }
+    }
+
     /// Whether `version` satisfies every constraint.
     pub fn matches(&self, version: &super::version::RVersion) -> bool {
         self.constraints.iter().all(|c| c.matches(version))

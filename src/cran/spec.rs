@@ -1,5 +1,5 @@
-//! R's part of the spec (CRAN and Bioconductor): `[image] r` and `r-library`, `[repositories]
-//! cran` and `bioconductor`, and their grammar.
+//! R's part of the spec (CRAN, Bioconductor and GitHub): `[image] r` and `r-library`,
+//! `[repositories] cran`, `bioconductor` and `github`, and their grammar.
 //!
 //! A leaf below the spec: it imports nothing of [`crate::spec`]. Each check returns the span it is
 //! about and a message, which the spec locates at file, line and column.
@@ -12,6 +12,8 @@ use crate::dockerfile_values::{SpanProblem, checked_image_path};
 
 /// The CRAN mirror used when the spec names none.
 pub const CRAN_URL: &str = "https://cloud.r-project.org";
+/// The GitHub REST API used when the spec names none (`[repositories] github`).
+pub const GITHUB_API: &str = "https://api.github.com";
 /// The Bioconductor site used when the spec names none.
 pub const BIOCONDUCTOR_URL: &str = "https://bioconductor.org";
 
@@ -65,6 +67,11 @@ pub struct RRepositories {
     pub cran: Vec<String>,
     /// `bioconductor`: where Bioconductor packages come from.
     pub bioconductor: BioconductorSource,
+    /// `github`: the GitHub REST API a layer's `github` packages are resolved with (GitHub
+    /// Enterprise's `https://HOST/api/v3`); `None` for api.github.com (so a spec without it
+    /// hashes as before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub github: Option<String>,
 }
 
 impl RRepositories {
@@ -73,6 +80,7 @@ impl RRepositories {
     pub fn parse(
         cran: Option<Vec<String>>,
         bioconductor: Option<Spanned<String>>,
+        github: Option<Spanned<String>>,
     ) -> Result<Self, SpanProblem> {
         let bioconductor = match bioconductor {
             None => BioconductorSource::Auto,
@@ -83,7 +91,30 @@ impl RRepositories {
         Ok(Self {
             cran: cran.unwrap_or_else(|| vec![CRAN_URL.to_string()]),
             bioconductor,
+            github: github.map(check_github_api).transpose()?,
         })
+    }
+}
+
+/// `repositories.github`: an `https://` or `http://` URL of a GitHub REST API (no query or
+/// fragment), kept without its trailing `/`.
+fn check_github_api(api: Spanned<String>) -> Result<String, SpanProblem> {
+    let text = api.get_ref().trim().trim_end_matches('/').to_string();
+    match url::Url::parse(&text) {
+        Ok(url)
+            if matches!(url.scheme(), "https" | "http")
+                && url.host().is_some()
+                && url.query().is_none()
+                && url.fragment().is_none() =>
+        {
+            Ok(text)
+        }
+        _ => Err((
+            api.span(),
+            format!(
+                "repositories.github `{text}` is not a GitHub API URL: use `{GITHUB_API}`, or GitHub Enterprise's `https://HOST/api/v3`"
+            ),
+        )),
     }
 }
 

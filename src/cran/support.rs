@@ -1,4 +1,4 @@
-//! R's part in emit, verify and diff, for CRAN and Bioconductor packages alike.
+//! R's part in emit, verify and diff, for CRAN, Bioconductor and GitHub packages alike.
 
 use std::cmp::Ordering;
 
@@ -17,7 +17,7 @@ pub struct R;
 
 impl EcosystemSupport for R {
     fn ecosystems(&self) -> &'static [Ecosystem] {
-        &[Ecosystem::Cran, Ecosystem::Bioconductor]
+        &[Ecosystem::Cran, Ecosystem::Bioconductor, Ecosystem::Github]
     }
 
     fn resolver<'a>(

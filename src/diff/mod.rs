@@ -528,28 +528,30 @@ fn source_changed(old: &LockedPackage, new: &LockedPackage) -> bool {
         || (old.version == new.version && !is_rebuild(old, new) && old.url != new.url)
 }
 
-/// Whether the same version was built again: another conda build string or build number.
-fn is_rebuild(old: &LockedPackage, new: &LockedPackage) -> bool {
-    let build = |package: &LockedPackage| {
-        package
-            .details
-            .conda()
-            .map(|conda| (conda.build.clone(), conda.build_number))
-    };
-    old.version == new.version && build(old) != build(new)
+/// What tells two builds of one version apart: a conda package's build string and number, a
+/// GitHub R package's commit (`commit <sha>`, its number 0); `None` for any other package.
+fn build_of(package: &LockedPackage) -> Option<(String, u64)> {
+    if let Some(conda) = package.details.conda() {
+        return Some((conda.build.clone(), conda.build_number));
+    }
+    let github = package.details.r()?.github.as_ref()?;
+    Some((format!("commit {}", github.commit), 0))
 }
 
-/// The two builds as a reviewer tells them apart: the build strings, with the build numbers
-/// added when only those differ.
+/// Whether the same version was built again: another conda build string or build number, or
+/// another commit of a GitHub package.
+fn is_rebuild(old: &LockedPackage, new: &LockedPackage) -> bool {
+    old.version == new.version && build_of(old) != build_of(new)
+}
+
+/// The two builds as a reviewer tells them apart: the build strings (or commits), with the
+/// build numbers added when only those differ.
 fn build_labels(old: &LockedPackage, new: &LockedPackage) -> (String, String) {
-    let build = |package: &LockedPackage| package.details.conda().map(|c| c.build.clone());
-    let label = |package: &LockedPackage, with_number: bool| {
-        let conda = package.details.conda();
-        let build = build(package).unwrap_or_default();
-        match conda.map(|c| c.build_number) {
-            Some(number) if with_number => format!("{build} (number {number})"),
-            _ => build,
-        }
+    let build = |package: &LockedPackage| build_of(package).map(|(build, _)| build);
+    let label = |package: &LockedPackage, with_number: bool| match build_of(package) {
+        Some((build, number)) if with_number => format!("{build} (number {number})"),
+        Some((build, _)) => build,
+        None => String::new(),
     };
     let with_number = build(old) == build(new);
     (label(old, with_number), label(new, with_number))

@@ -16,6 +16,7 @@
 //! Redirects to http(s) URLs are followed; one to any other URL (`file:`) is refused.
 
 mod artifact;
+mod authorization;
 mod body;
 mod cache;
 mod error;
@@ -37,6 +38,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 pub(crate) use artifact::{Artifact, ArtifactRequest, Checksum};
+use authorization::Authorizations;
 use body::{BodyLimit, Response, Sink, in_memory, read_body};
 pub use cache::Cache;
 pub(crate) use error::{FetchError, FetchErrors};
@@ -99,6 +101,8 @@ pub struct Fetcher {
     checksum_kinds: published::Kinds,
     /// The outcomes of downloads started early ([`Stream::warm`]) that nobody asked for yet.
     early: Mutex<HashMap<Url, Result<Artifact, FetchError>>>,
+    /// `Authorization` values sent with every request below a URL prefix ([`Fetcher::authorize`]).
+    authorizations: Authorizations,
 }
 
 impl Fetcher {
@@ -150,7 +154,14 @@ impl Fetcher {
             early_limits: Mutex::default(),
             checksum_kinds: published::Kinds::default(),
             early: Mutex::default(),
+            authorizations: Authorizations::default(),
         })
+    }
+
+    /// Sends `Authorization: <value>` with every request of a URL below `prefix` (see
+    /// [`Authorizations`]).
+    pub(crate) fn authorize(&self, prefix: &Url, value: String) {
+        self.authorizations.add(prefix, value);
     }
 
     /// The size limit of an index whose own default is `default` bytes: `IMGLOCK_MAX_INDEX_BYTES`
@@ -444,9 +455,13 @@ impl Fetcher {
         new_sink: impl Fn() -> std::io::Result<S>,
     ) -> Result<Response<S>, FetchError> {
         let mut attempt = 0;
+        let authorization = self.authorizations.for_url(url);
         loop {
             attempt += 1;
-            let request = build(self.client.get(url.clone()));
+            let mut request = build(self.client.get(url.clone()));
+            if let Some(value) = &authorization {
+                request = request.header(reqwest::header::AUTHORIZATION, value);
+            }
             let failure = match self.attempt(request, limit, &new_sink).await {
                 Ok(Ok(response)) => return Ok(response),
                 Ok(Err(status)) => Failure::Status(status),

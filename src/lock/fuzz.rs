@@ -328,7 +328,8 @@ impl SketchPackage {
         let _ = writeln!(out, "dependencies = {}", list(&dependencies));
         let detail = quote(&self.detail);
         let _ = match self.ecosystem {
-            Ecosystem::Cran | Ecosystem::Bioconductor => {
+            // (GitHub packages' own fields are checked by `cran::github`'s tests.)
+            Ecosystem::Cran | Ecosystem::Bioconductor | Ecosystem::Github => {
                 writeln!(
                     out,
                     "needs-compilation = true\nsystem-requirements = {detail}"

@@ -21,10 +21,11 @@ use crate::url_files::spec::FileRequest;
 
 /// The order a layer's requirement lists are read in (and hashed in). Each ecosystem's lists are
 /// found by the exhaustive `match` in [`ecosystem_requirements`].
-const REQUIREMENT_LISTS: [Ecosystem; 6] = [
+const REQUIREMENT_LISTS: [Ecosystem; 7] = [
     Ecosystem::Apt,
     Ecosystem::Cran,
     Ecosystem::Bioconductor,
+    Ecosystem::Github,
     Ecosystem::Pypi,
     Ecosystem::Conda,
     Ecosystem::Maven,
@@ -50,7 +51,6 @@ impl Spec {
         })?;
         let wire: wire::Spec = toml::from_str(text)
             .map_err(|error| source.error_at(error.span(), error.message().to_string()))?;
-        wire::check_unsupported(&wire).map_err(|problem| source.spanned_error(problem))?;
         let located = |span, message| source.error_at(span, message);
         let image_span = wire.image.span();
         let mut wire_image = wire.image.into_inner();
@@ -169,6 +169,7 @@ fn parse_repositories(
     let r = RRepositories::parse(
         repositories.cran.map(wire::OneOrMany::into_vec),
         repositories.bioconductor,
+        repositories.github,
     )
     .map_err(|problem| source.spanned_error(problem))?;
     let apt = AptRepositories::parse(repositories.apt, list(repositories.apt_keyring))
@@ -278,6 +279,7 @@ fn ecosystem_requirements(
         Ecosystem::Apt => layer.apt.iter().map(plain).collect(),
         Ecosystem::Cran => layer.cran.iter().map(plain).collect(),
         Ecosystem::Bioconductor => layer.bioconductor.iter().map(plain).collect(),
+        Ecosystem::Github => layer.github.iter().map(plain).collect(),
         Ecosystem::Pypi => layer.pypi.iter().map(plain).collect(),
         Ecosystem::Conda => layer.conda.iter().map(plain).collect(),
         Ecosystem::Maven => {

@@ -73,6 +73,7 @@ pub(super) struct Repositories {
     pub pypi: Option<OneOrMany>,
     pub conda: Option<OneOrMany>,
     pub maven: Option<OneOrMany>,
+    pub github: Option<Spanned<String>>,
 }
 
 /// A list of repositories, or one written as a string.
@@ -114,26 +115,10 @@ pub(super) struct Layer {
     pub maven_target: Option<Spanned<String>>,
     #[serde(default)]
     pub maven_provided: Vec<Spanned<String>>,
-    pub github: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub github: Vec<Spanned<String>>,
     #[serde(default)]
     pub files: Vec<Spanned<FileEntry>>,
     #[serde(default)]
     pub steps: Vec<Spanned<crate::custom_steps::spec::StepTable>>,
-}
-
-/// Keys reserved for ecosystems this build cannot resolve yet: an error, never ignored.
-pub(super) fn check_unsupported(spec: &Spec) -> Result<(), (std::ops::Range<usize>, String)> {
-    let unsupported = |key: &str, value: &Option<Spanned<toml::Value>>| match value {
-        Some(value) => Err((
-            value.span(),
-            format!(
-                "`{key}` is not supported yet by this imglock build: remove it, or lock those packages with a newer imglock"
-            ),
-        )),
-        None => Ok(()),
-    };
-    for layer in &spec.layer {
-        unsupported("github", &layer.github)?;
-    }
-    Ok(())
 }

@@ -158,7 +158,7 @@ fn ecosystem_names_are_spelled_only_in_their_folders_and_the_file_formats() {
         "crate::package",
     ];
     let folders = ["cran", "pypi", "conda", "maven"];
-    let names = ["cran", "bioconductor", "pypi", "conda", "maven"];
+    let names = ["cran", "bioconductor", "github", "pypi", "conda", "maven"];
     let mut found = Vec::new();
     for (module, code) in modules() {
         let own = folders

@@ -26,6 +26,7 @@ mod faults;
 mod fetch;
 mod files;
 mod fixtures_are_real;
+mod github_r;
 mod golden;
 mod image_build;
 mod injection;

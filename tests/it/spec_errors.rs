@@ -40,15 +40,25 @@ fn unknown_keys_are_errors_with_line_and_column() {
 }
 
 #[test]
-fn ecosystems_not_supported_yet_are_never_ignored() {
+fn a_malformed_github_entry_names_its_place() {
     let text = spec(
         REPOS,
-        "[[layer]]\nname = \"gh\"\ngithub = [\"tidyverse/ggplot2@v3.4.0\"]",
+        "[[layer]]\nname = \"gh\"\ngithub = [\"tidyverse/ggplot2@v3.4.0\", \"tidyverse/ggplot2@$(id)\"]",
     );
     let message = resolve_error(&text);
     assert!(
-        message.contains("imglock.toml:11:10: `github` is not supported yet"),
+        message.contains("imglock.toml:11:39: in layer `gh`: `tidyverse/ggplot2@$(id)` is not a GitHub package reference: the ref (after `@`)"),
         "{message}"
+    );
+    let text = spec(
+        &format!("{REPOS}\ngithub = \"ftp://ghe.example\""),
+        "[[layer]]\nname = \"gh\"\ngithub = [\"tidyverse/ggplot2\"]",
+    );
+    assert!(
+        resolve_error(&text)
+            .contains("repositories.github `ftp://ghe.example` is not a GitHub API URL"),
+        "{}",
+        resolve_error(&text)
     );
 }
 

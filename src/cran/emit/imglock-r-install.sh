@@ -1,9 +1,14 @@
 #!/bin/sh
-# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256
+# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256 [FIELD...]
 # Installs one locked R package. SOURCE is an http(s) URL, or context:PATH for a file of the
 # build context (mounted at /imglock-context). BINARY_SHA256 is the sha256 of the binary the
 # lock records for this source, R version, platform and base image (IMGLOCK_R_KEY), or - when
 # it records none.
+#
+# A GitHub package's source is a GitHub archive (one top folder, the package in it or in its
+# RemoteSubdir) and its FIELDs are the DESCRIPTION lines remotes and pak add to it before the
+# build (`RemoteType: github`, `RemoteSha: <commit>`, ...), which `imglock verify` reads back.
+# Its binaries are kept under the commit too (NAME_VERSION_SHA256_COMMIT).
 #
 # The binary cache (/var/cache/imglock, a cache mount) is shared by every build on the builder,
 # so any of them can write into it: a cached binary is installed only when the lock records its
@@ -28,13 +33,39 @@ fail() {
     echo "imglock: $*" >&2
     exit 1
 }
-[ "$#" -eq 5 ] || fail "imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256, not: $*"
+[ "$#" -ge 5 ] || fail "imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256 [FIELD...], not: $*"
 name=$1
 version=$2
 sha256=$3
 source=$4
 binary=$5
+shift 5
 key=${IMGLOCK_R_KEY:?}
+# The DESCRIPTION fields of a GitHub package, one a line, and the two the install needs.
+fields=
+remote_sha=
+remote_subdir=
+newline='
+'
+for field in "$@"; do
+    field_name=${field%%: *}
+    case "$field_name" in
+        '' | [!A-Za-z]* | *[!A-Za-z0-9]*) fail "R package $name $version: \`$field\` is not a DESCRIPTION field" ;;
+    esac
+    case "$field" in
+        *": "*) ;;
+        *) fail "R package $name $version: \`$field\` is not a DESCRIPTION field (NAME: value)" ;;
+    esac
+    case "$field" in
+        *"$newline"*) fail "R package $name $version: the field $field_name has a line break" ;;
+    esac
+    value=${field#*: }
+    case "$field_name" in
+        RemoteSha) remote_sha=$value ;;
+        RemoteSubdir) remote_subdir=$value ;;
+    esac
+    fields="$fields$field$newline"
+done
 is_sha256() {
     case "$1" in
         *[!0-9a-f]*) return 1 ;;
@@ -54,8 +85,21 @@ fi
 case "/$key/" in
     */../* | */./* | *//*) fail "R package $name $version: the cache key \`$key\` is not a plain relative path" ;;
 esac
+if [ -n "$fields" ]; then
+    sha_ok=yes
+    case "$remote_sha" in
+        '' | *[!0-9a-f]*) sha_ok=no ;;
+    esac
+    [ "$sha_ok" = yes ] && [ "${#remote_sha}" -eq 40 ] || fail "R package $name $version: the commit (RemoteSha) \`$remote_sha\` is not 40 lowercase hexadecimal digits"
+    case "/$remote_subdir/" in
+        */../* | */./* | *//*) [ -z "$remote_subdir" ] || fail "R package $name $version: the subdirectory \`$remote_subdir\` is not a plain relative path" ;;
+    esac
+    case "$remote_subdir" in
+        *[!A-Za-z0-9._/-]*) fail "R package $name $version: the subdirectory \`$remote_subdir\` has characters other than letters, digits and ._/-" ;;
+    esac
+fi
 cache=/var/cache/imglock
-builds="$cache/r/$key/${name}_${version}_${sha256}"
+builds="$cache/r/$key/${name}_${version}_${sha256}${remote_sha:+_$remote_sha}"
 records=/usr/local/share/imglock/r-binaries
 set --
 if [ -n "${IMGLOCK_R_LIBRARY:-}" ]; then
@@ -115,8 +159,28 @@ if ! echo "$sha256  $tarball" | sha256sum -c --status; then
     fail "checksum mismatch for R package $name $version from $source: the lock says sha256 $sha256, the download has $actual; refusing to install it"
 fi
 cd "$work"
-tar -xzf "$tarball"
-if ! R CMD INSTALL --build "$@" "$work/$name" >"$work/log" 2>&1; then
+if [ -n "$fields" ]; then
+    # A GitHub archive: one top folder (owner-repo-<sha7>), the package in it or its subdirectory.
+    mkdir "$work/src"
+    tar -xzf "$tarball" -C "$work/src"
+    set -- "$work/src"/*
+    [ "$#" -eq 1 ] && [ -d "$1" ] || fail "the GitHub archive of R package $name $version from $source has no single top folder"
+    package="$1${remote_subdir:+/$remote_subdir}"
+    [ -f "$package/DESCRIPTION" ] || fail "the GitHub archive of R package $name $version has no DESCRIPTION in \`${remote_subdir:-its top folder}\`"
+    # As remotes does: the source's own Remote*/Github* fields are replaced by the lock's.
+    grep -Ev '^(Remote|Github)[A-Za-z0-9]*:' "$package/DESCRIPTION" >"$work/DESCRIPTION" || true
+    [ -z "$(tail -c 1 "$work/DESCRIPTION")" ] || echo >>"$work/DESCRIPTION"
+    printf '%s' "$fields" >>"$work/DESCRIPTION"
+    mv "$work/DESCRIPTION" "$package/DESCRIPTION"
+    set --
+    if [ -n "${IMGLOCK_R_LIBRARY:-}" ]; then
+        set -- -l "$IMGLOCK_R_LIBRARY"
+    fi
+else
+    tar -xzf "$tarball"
+    package="$work/$name"
+fi
+if ! R CMD INSTALL --build "$@" "$package" >"$work/log" 2>&1; then
     cat "$work/log" >&2
     fail "building R package $name $version failed"
 fi

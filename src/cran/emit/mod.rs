@@ -221,9 +221,21 @@ fn install_step(
             package.sha256,
             quote(&source)
         );
+        for (field, value) in description_fields(package) {
+            let _ = write!(out, " {}", quote(&format!("{field}: {value}")));
+        }
     }
     out.push('\n');
     out
+}
+
+/// The DESCRIPTION fields a GitHub package gets before its build (see
+/// [`crate::cran::github::GithubSource::description_fields`]); none for any other package.
+fn description_fields(package: &LockedPackage) -> Vec<(&'static str, String)> {
+    match package.details.r().and_then(|r| r.github.as_ref()) {
+        Some(github) => github.description_fields(&package.repository),
+        None => Vec::new(),
+    }
 }
 
 /// A fixed build date for a step, derived from its packages' hashes: the same packages always

@@ -103,7 +103,10 @@ impl Project {
             .args(args)
             .current_dir(self.dir.path())
             .env("IMGLOCK_CACHE_DIR", self.cache.path())
-            .env_remove("RAYON_NUM_THREADS");
+            .env_remove("RAYON_NUM_THREADS")
+            // A developer's GitHub token is never sent to a test server.
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GITHUB_PAT");
         for (key, value) in env {
             command.env(key, value);
         }
@@ -225,6 +228,7 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
 }
 
 pub mod conda;
+pub mod github;
 pub mod locks;
 pub mod oci_layout;
 pub mod registry;

@@ -53,6 +53,8 @@ struct State {
     range_hits: HashMap<String, usize>,
     /// The ETag of the bad body each path served ([`Fault::BadThen304`]).
     stale_etags: HashMap<String, String>,
+    /// The `Authorization` header of each path's last request that sent one.
+    authorizations: HashMap<String, String>,
     latency: Duration,
     /// The connections open now, shut down when the server stops (a client's pooled connection
     /// must not outlive the server it reached).
@@ -134,6 +136,11 @@ impl Server {
             .unwrap_or(0)
     }
 
+    /// The `Authorization` header of the last request of `path` that sent one.
+    pub fn authorization(&self, path: &str) -> Option<String> {
+        self.state.lock().unwrap().authorizations.get(path).cloned()
+    }
+
     /// How many requests for a byte range of `path` it received.
     pub fn range_hits(&self, path: &str) -> usize {
         self.state
@@ -181,6 +188,7 @@ struct Request {
     range: Option<String>,
     /// The client asked to close the connection after this answer.
     close: bool,
+    authorization: Option<String>,
 }
 
 fn read_request(reader: &mut impl BufRead) -> Option<Request> {
@@ -197,6 +205,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         if_none_match: None,
         range: None,
         close: false,
+        authorization: None,
     };
     loop {
         let mut line = String::new();
@@ -208,6 +217,8 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         };
         if name.eq_ignore_ascii_case("if-none-match") {
             request.if_none_match = Some(value.trim().to_string());
+        } else if name.eq_ignore_ascii_case("authorization") {
+            request.authorization = Some(value.trim().to_string());
         } else if name.eq_ignore_ascii_case("range") {
             request.range = value.trim().strip_prefix("bytes=").map(str::to_string);
         } else if name.eq_ignore_ascii_case("connection") {
@@ -265,6 +276,11 @@ fn answer(stream: &mut TcpStream, request: &Request, root: &Path, state: &Mutex<
     let (fault, latency) = {
         let mut state = state.lock().unwrap();
         *state.hits.entry(request.path.clone()).or_default() += 1;
+        if let Some(authorization) = &request.authorization {
+            state
+                .authorizations
+                .insert(request.path.clone(), authorization.clone());
+        }
         state.arrivals.push((request.path.clone(), Instant::now()));
         let fault = state
             .faults
