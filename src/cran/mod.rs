@@ -100,7 +100,7 @@ impl<'a> RPackages<'a> {
         if !wants_cran && !wants_bioc {
             return Ok(None);
         }
-        let roots = parse_requirements(spec)?;
+        let (roots, named) = parse_requirements(spec)?;
         let explicit = roots
             .values()
             .flatten()
@@ -118,7 +118,7 @@ impl<'a> RPackages<'a> {
         };
         let mut repositories = Vec::new();
         for text in &spec.repositories.r.cran {
-            repositories.push((repository(text)?, RepoKind::Cran));
+            repositories.push(Planned::general(repository(text)?, RepoKind::Cran));
         }
         let mut bioconductor_release = None;
         if wants_bioc {
@@ -132,10 +132,11 @@ impl<'a> RPackages<'a> {
             };
             let site = repository(site)?;
             for repo in bioc::repositories(&site, release) {
-                repositories.push((repo, RepoKind::Bioconductor));
+                repositories.push(Planned::general(repo, RepoKind::Bioconductor));
             }
             bioconductor_release = Some(release.to_string());
         }
+        add_named(spec, lock_dir, &named, &mut repositories)?;
         let indexes = fetch_indexes(fetcher, repositories)?;
         Ok(Some(Self {
             fetcher,
@@ -179,11 +180,93 @@ impl RPackages<'_> {
 /// How an error names the base image where it names the lower layer a pin comes from.
 const BASE_LAYER: &str = "base image";
 
-/// Every layer's R requirements, or the first malformed one with its place in the spec.
+/// A repository to fetch the index of, and what it serves.
+struct Planned {
+    repository: Repository,
+    kind: RepoKind,
+    /// Listed in `[repositories]`: any package may come from it.
+    general: bool,
+    /// The packages layer entries name it for.
+    named: HashSet<String>,
+}
+
+impl Planned {
+    /// A repository of `[repositories]`.
+    fn general(repository: Repository, kind: RepoKind) -> Self {
+        Self {
+            repository,
+            kind,
+            general: true,
+            named: HashSet::new(),
+        }
+    }
+}
+
+/// An R entry that names the repository its package comes from.
+struct NamedEntry<'a> {
+    name: String,
+    kind: RepoKind,
+    layer: &'a str,
+    entry: &'a crate::spec::RequirementEntry,
+}
+
+/// Adds the repositories layer entries name, each once (one that `[repositories]` lists
+/// already is that one), with the packages named for them. A package named with two
+/// repositories is refused.
+fn add_named(
+    spec: &Spec,
+    lock_dir: &Path,
+    named: &[NamedEntry<'_>],
+    repositories: &mut Vec<Planned>,
+) -> Result<(), CranError> {
+    let mut chosen: HashMap<&str, (&str, String)> = HashMap::new();
+    for source in named {
+        let written = source.entry.repository.as_deref().unwrap_or_default();
+        let repository = Repository::parse(written, &spec.dir(), lock_dir).map_err(|e| {
+            let message = format!(
+                "in layer `{}`: {}'s repository: {e}",
+                source.layer, source.name
+            );
+            spec.error_at(source.entry, message)
+        })?;
+        if let Some((layer, other)) = chosen.get(source.name.as_str())
+            && *other != repository.label
+        {
+            let message = format!(
+                "in layer `{}`: {} is given two repositories, {} here and {other} in layer `{layer}`: a package comes from one repository, so name the same one in both entries",
+                source.layer, source.name, repository.label
+            );
+            return Err(spec.error_at(source.entry, message).into());
+        }
+        chosen.insert(&source.name, (source.layer, repository.label.clone()));
+        let at = match repositories
+            .iter()
+            .position(|r| r.repository.url == repository.url)
+        {
+            Some(at) => at,
+            None => {
+                repositories.push(Planned {
+                    general: false,
+                    ..Planned::general(repository, source.kind)
+                });
+                repositories.len() - 1
+            }
+        };
+        repositories[at].named.insert(source.name.clone());
+    }
+    Ok(())
+}
+
+/// The R requirements of one layer, each with the list it was written in.
+type Roots = Vec<(RepoKind, Requirement)>;
+
+/// Every layer's R requirements, and the entries that name their repository; or the first
+/// malformed one with its place in the spec.
 fn parse_requirements(
     spec: &Spec,
-) -> Result<HashMap<String, Vec<(RepoKind, Requirement)>>, CranError> {
+) -> Result<(HashMap<String, Roots>, Vec<NamedEntry<'_>>), CranError> {
     let mut layers = HashMap::new();
+    let mut named = Vec::new();
     for layer in &spec.layers {
         let mut roots = Vec::new();
         for entry in &layer.requirements {
@@ -197,23 +280,31 @@ fn parse_requirements(
                 .text
                 .parse()
                 .map_err(|e| spec.error_at(entry, format!("in layer `{}`: {e}", layer.name)))?;
+            if entry.repository.is_some() {
+                named.push(NamedEntry {
+                    name: requirement.name.clone(),
+                    kind,
+                    layer: &layer.name,
+                    entry,
+                });
+            }
             roots.push((kind, requirement));
         }
         layers.insert(layer.name.clone(), roots);
     }
-    Ok(layers)
+    Ok((layers, named))
 }
 
 /// Fetches `PACKAGES.gz` of every repository at once, then `PACKAGES` where that is missing, and
 /// parses them in parallel.
 fn fetch_indexes(
     fetcher: &Fetcher,
-    repositories: Vec<(Repository, RepoKind)>,
+    repositories: Vec<Planned>,
 ) -> Result<Vec<RepoIndex>, CranError> {
     let index_urls = |name: &str| -> Vec<url::Url> {
         repositories
             .iter()
-            .map(|(repo, _)| repo.file(&format!("src/contrib/{name}")).0)
+            .map(|planned| planned.repository.file(&format!("src/contrib/{name}")).0)
             .collect()
     };
     let mut urls = index_urls("PACKAGES.gz");
@@ -232,9 +323,9 @@ fn fetch_indexes(
     }
     let mut fetched = Vec::new();
     let mut failures = Vec::new();
-    for (((repository, kind), url), body) in repositories.into_iter().zip(urls).zip(bodies) {
+    for ((planned, url), body) in repositories.into_iter().zip(urls).zip(bodies) {
         match body {
-            Ok(body) => fetched.push((repository, kind, url, body)),
+            Ok(body) => fetched.push((planned, url, body)),
             Err(error) => failures.push(error),
         }
     }
@@ -248,10 +339,13 @@ fn fetch_indexes(
     let limit = fetcher.index_limit(MAX_PACKAGES);
     fetched
         .into_par_iter()
-        .map(|(repository, kind, url, body)| {
-            fetcher.parse_or_refetch(&url, body, None, |body| {
-                parse_index(repository.clone(), kind, &url, &body, limit)
-            })
+        .map(|(planned, url, body)| {
+            let mut index = fetcher.parse_or_refetch(&url, body, None, |body| {
+                parse_index(planned.repository.clone(), planned.kind, &url, &body, limit)
+            })?;
+            index.general = planned.general;
+            index.named = planned.named;
+            Ok(index)
         })
         .collect()
 }
@@ -295,7 +389,7 @@ impl LayerResolver for RPackages<'_> {
         let labels = |kind: RepoKind| {
             self.indexes
                 .iter()
-                .filter(|i| i.kind == kind)
+                .filter(|i| i.kind == kind && i.general)
                 .map(|i| i.repository.label.clone())
                 .collect::<Vec<_>>()
         };

@@ -412,14 +412,22 @@ impl Walk<'_> {
         ))
     }
 
-    /// The first repository (of the right kind, for roots) that has the name.
+    /// The repository a layer entry names for the package, else the first general repository
+    /// (of the right kind, for roots) that has the name.
     fn find(&mut self, pending: &Pending) -> Result<(usize, PackageEntry), WalkError> {
         let name = &pending.requirement.name;
+        if let Some(named) = self
+            .repositories
+            .iter()
+            .position(|i| i.named.contains(name))
+        {
+            return self.entry_of(pending, named);
+        }
         let offering: Vec<usize> = self
             .repositories
             .iter()
             .enumerate()
-            .filter(|(_, index)| index.contains(name))
+            .filter(|(_, index)| index.general && index.contains(name))
             .map(|(position, _)| position)
             .collect();
         let of_kind: Vec<usize> = offering
@@ -461,13 +469,25 @@ impl Walk<'_> {
                 self.repositories[first].repository.label
             ));
         }
-        let index = &self.repositories[first];
+        self.entry_of(pending, first)
+    }
+
+    /// The entry of the pending package in repository `at`.
+    fn entry_of(&self, pending: &Pending, at: usize) -> Result<(usize, PackageEntry), WalkError> {
+        let name = &pending.requirement.name;
+        let index = &self.repositories[at];
         match index.entry(name) {
-            Some(Ok(entry)) => Ok((first, entry)),
-            None => Err(ResolveError::UnknownPackage {
+            Some(Ok(entry)) => Ok((at, entry)),
+            None => Err(ResolveError::NotInRepository {
                 name: name.clone(),
                 chain: self.chain_to(pending),
-                suggestion: None,
+                repository: index.repository.label.clone(),
+                elsewhere: self
+                    .repositories
+                    .iter()
+                    .filter(|other| other.contains(name))
+                    .map(|other| other.repository.label.clone())
+                    .collect(),
             }
             .into()),
             Some(Err(broken)) => Err(ResolveError::BrokenEntry {

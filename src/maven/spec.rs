@@ -56,13 +56,17 @@ impl MavenLayer {
 pub enum MavenEntry {
     /// `"group:artifact:version"`.
     Plain(String),
-    /// `{ coordinate = "group:artifact:version", exclude = ["group:artifact", …] }`.
+    /// `{ coordinate = "group:artifact:version", exclude = ["group:artifact", …], repository =
+    /// "https://…" }` (both optional).
     Excluding {
         /// The coordinate.
         coordinate: String,
         /// `group:artifact` patterns left out of its tree (`*` matches anything).
         #[serde(default)]
         exclude: Vec<String>,
+        /// The one repository the coordinate itself comes from (its dependencies come from
+        /// `[repositories] maven`).
+        repository: Option<String>,
     },
 }
 
@@ -74,7 +78,16 @@ impl MavenEntry {
             Self::Excluding {
                 coordinate,
                 exclude,
+                ..
             } => (coordinate.trim().to_string(), exclude.clone()),
+        }
+    }
+
+    /// The repository the table form names, trimmed.
+    pub fn repository(&self) -> Option<String> {
+        match self {
+            Self::Plain(_) => None,
+            Self::Excluding { repository, .. } => repository.as_ref().map(|r| r.trim().to_string()),
         }
     }
 }

@@ -241,17 +241,19 @@ fn ecosystem_requirements(
             entry.span(),
         )
     };
+    let sourced = |list| sourced_requirements(source, ecosystem, list);
     match ecosystem {
         Ecosystem::Apt => layer.apt.iter().map(plain).collect(),
-        Ecosystem::Cran => layer.cran.iter().map(plain).collect(),
-        Ecosystem::Bioconductor => layer.bioconductor.iter().map(plain).collect(),
-        Ecosystem::Pypi => layer.pypi.iter().map(plain).collect(),
-        Ecosystem::Conda => layer.conda.iter().map(plain).collect(),
+        Ecosystem::Cran => sourced(&layer.cran),
+        Ecosystem::Bioconductor => sourced(&layer.bioconductor),
+        Ecosystem::Pypi => sourced_requirements(source, ecosystem, &layer.pypi),
+        Ecosystem::Conda => sourced_requirements(source, ecosystem, &layer.conda),
         Ecosystem::Maven => {
             let entries = layer.maven.iter().map(|entry| {
                 let (text, exclusions) = entry.get_ref().coordinate_and_exclusions();
                 RequirementEntry {
                     exclusions,
+                    repository: entry.get_ref().repository(),
                     ..requirement(source, ecosystem, text, entry.span())
                 }
             });
@@ -266,6 +268,23 @@ fn ecosystem_requirements(
     }
 }
 
+/// The requirements of a list whose entries may name the repository they come from.
+fn sourced_requirements<T: wire::Sourced>(
+    source: &SpecText<'_>,
+    ecosystem: Ecosystem,
+    list: &[Spanned<wire::Entry<T>>],
+) -> Vec<RequirementEntry> {
+    list.iter()
+        .map(|entry| {
+            let (text, repository) = entry.get_ref().parts();
+            RequirementEntry {
+                repository,
+                ..requirement(source, ecosystem, text, entry.span())
+            }
+        })
+        .collect()
+}
+
 /// A requirement of the installed list of `kind`, with no exclusions, written at `span`.
 fn requirement(
     source: &SpecText<'_>,
@@ -278,6 +297,7 @@ fn requirement(
         provided: false,
         text,
         exclusions: Vec::new(),
+        repository: None,
         location: source.location(span.start),
     }
 }
