@@ -9,7 +9,7 @@ use super::wire;
 use super::{Image, Layer, Location, Repositories, RequirementEntry, Spec, SpecError};
 use crate::apt::spec::{AptLayer, AptRepositories};
 use crate::base::BaseReference;
-use crate::conda::spec::{CondaImage, CondaRepositories};
+use crate::conda::spec::{ChannelPriority, CondaImage, CondaRepositories};
 use crate::cran::spec::{RImage, RRepositories};
 use crate::dockerfile_values::{SpanProblem, check_layer_name};
 use crate::maven::spec::{MavenLayer, MavenRepositories};
@@ -148,6 +148,8 @@ fn parse_repositories(
         },
         conda: CondaRepositories {
             channels: list(repositories.conda),
+            priority: ChannelPriority::parse(repositories.conda_channel_priority)
+                .map_err(|problem| source.spanned_error(problem))?,
         },
         maven: MavenRepositories {
             repositories: list(repositories.maven),

@@ -48,6 +48,7 @@ pub(super) struct Repositories {
     pub bioconductor: Option<Spanned<String>>,
     pub pypi: Option<OneOrMany>,
     pub conda: Option<OneOrMany>,
+    pub conda_channel_priority: Option<Spanned<String>>,
     pub maven: Option<OneOrMany>,
 }
 

@@ -129,3 +129,181 @@ fn a_package_named_with_two_repositories_is_refused() {
     assert!(error.contains("corekit"), "{error}");
     assert!(error.contains("two repositories"), "{error}");
 }
+
+// ---- conda: `channel::name`, `{ name, channel }` and the channel priority ----------------------
+
+/// A conda spec over `channels` (priority order) with `repositories_extra` lines in
+/// `[repositories]` and one layer `env` whose `conda` list is `entries`, written as TOML.
+fn conda_project(channels: &[String], repositories_extra: &str, entries: &str) -> Project {
+    let text = crate::support::conda::conda_spec(channels, "", &[]).replacen(
+        "[repositories]\n",
+        &format!("[repositories]\n{repositories_extra}\n"),
+        1,
+    );
+    Project::new(&format!(
+        "{text}\n[[layer]]\nname = \"env\"\nconda = [{entries}]\n"
+    ))
+}
+
+/// The locked conda package `name`.
+fn conda_locked(project: &Project, name: &str) -> crate::support::conda::Locked {
+    let packages = crate::support::conda::lock_packages(&project.lock().unwrap());
+    crate::support::conda::find(&packages, name).clone()
+}
+
+#[test]
+fn channel_colon_colon_name_works_with_file_and_url_channels() {
+    let server = crate::support::conda::serve_fixtures();
+    let channels_dir = crate::support::conda::conda_channels();
+    let absolute = format!("file://{}", channels_dir.join("forge").display());
+    let over_http = vec![
+        format!("{}/main", server.url()),
+        format!("{}/forge", server.url()),
+    ];
+    let over_file = vec![
+        format!("file://{}", channels_dir.join("main").display()),
+        absolute.clone(),
+    ];
+    // forge's sharedpkg 2.0, though main (first, strict) has 1.0: asked by the channel's last
+    // path segment, by its URL as written, and by the same URL spelt with a trailing slash.
+    let cases = [
+        (&over_file, "\"forge::sharedpkg\"".to_string()),
+        (&over_file, format!("\"{absolute}::sharedpkg\"")),
+        (&over_file, format!("\"{absolute}/::sharedpkg\"")),
+        (&over_http, "\"forge::sharedpkg\"".to_string()),
+        (&over_http, format!("\"{}/forge::sharedpkg\"", server.url())),
+    ];
+    for (channels, entry) in cases {
+        let project = conda_project(channels, "", &entry);
+        let output = project.run(&["resolve"]);
+        assert!(output.status.success(), "{entry}: {}", stderr(&output));
+        let shared = conda_locked(&project, "sharedpkg");
+        assert_eq!(shared.version, "2.0", "{entry}");
+        assert_eq!(shared.repository, channels[1], "{entry}");
+    }
+}
+
+#[test]
+fn channel_colon_colon_name_works_with_relative_file_channels() {
+    let project = Project::new("");
+    crate::support::copy_dir(
+        &crate::support::conda::conda_channels(),
+        &project.path("mirror"),
+    );
+    let channels = [
+        "file:mirror/main".to_string(),
+        "file:mirror/forge".to_string(),
+    ];
+    for entry in ["\"forge::sharedpkg\"", "\"file:mirror/forge::sharedpkg\""] {
+        let text = crate::support::conda::conda_spec(&channels, "", &[]);
+        project.write_spec(&format!(
+            "{text}\n[[layer]]\nname = \"env\"\nconda = [{entry}]\n"
+        ));
+        let output = project.run(&["resolve"]);
+        assert!(output.status.success(), "{entry}: {}", stderr(&output));
+        let shared = conda_locked(&project, "sharedpkg");
+        assert_eq!(
+            (shared.version.as_str(), shared.repository.as_str()),
+            ("2.0", "file:mirror/forge"),
+            "{entry}"
+        );
+    }
+}
+
+#[test]
+fn a_conda_package_comes_from_a_channel_the_repositories_do_not_list() {
+    let (general, named) = (
+        crate::support::conda::serve_fixtures(),
+        crate::support::conda::serve_fixtures(),
+    );
+    let forge = format!("{}/forge", named.url());
+    // Disabled priority would take forge's python 3.10.4 if forge were one of the channels: it
+    // serves tini alone.
+    let project = conda_project(
+        &[format!("{}/main", general.url())],
+        "conda-channel-priority = \"disabled\"",
+        &format!("{{ name = \"tini\", channel = \"{forge}\" }}, \"python\""),
+    );
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tini = conda_locked(&project, "tini");
+    assert_eq!(
+        (tini.version.as_str(), tini.repository.as_str()),
+        ("0.19.0", forge.as_str())
+    );
+    assert_eq!(conda_locked(&project, "python").version, "3.9.7");
+    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+    assert_eq!(
+        crate::support::conda::strings(lock["resolution"].get("conda-channels")),
+        [format!("{}/main", general.url())]
+    );
+}
+
+#[test]
+fn a_named_channel_without_the_package_says_where_it_is() {
+    let server = crate::support::conda::serve_fixtures();
+    let (main, forge) = (
+        format!("{}/main", server.url()),
+        format!("{}/forge", server.url()),
+    );
+    let project = conda_project(
+        &[main.clone(), forge.clone()],
+        "",
+        &format!("{{ name = \"tini\", channel = \"{main}\" }}"),
+    );
+    let error = resolve_fails(&project);
+    assert!(
+        error.contains(&format!("tini is not in {main}; it is in {forge}")),
+        "{error}"
+    );
+    assert!(error.contains("layer `env`"), "{error}");
+}
+
+#[test]
+fn conda_channel_priority_is_strict_flexible_or_disabled_as_conda_defines_them() {
+    let server = crate::support::conda::serve_fixtures();
+    let channels = vec![
+        format!("{}/main", server.url()),
+        format!("{}/forge", server.url()),
+    ];
+    let solve = |priority: &str, entries: &str| {
+        let project = conda_project(&channels, priority, entries);
+        let output = project.run(&["resolve"]);
+        (project, output)
+    };
+    // strict (conda's default): sharedpkg only from main, the first channel that has it; so no
+    // python 3.10 (forge's) either.
+    for priority in ["", "conda-channel-priority = \"strict\""] {
+        let (project, output) = solve(priority, "\"sharedpkg\"");
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(conda_locked(&project, "sharedpkg").version, "1.0");
+        let (_, output) = solve(priority, "\"python 3.10.*\"");
+        assert!(
+            !output.status.success(),
+            "strict priority masks forge's python"
+        );
+    }
+    // disabled: the highest version from any channel.
+    let disabled = "conda-channel-priority = \"disabled\"";
+    let (project, output) = solve(disabled, "\"sharedpkg\", \"python\"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(conda_locked(&project, "sharedpkg").version, "2.0");
+    assert_eq!(conda_locked(&project, "python").version, "3.10.4");
+    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+    assert_eq!(
+        lock["resolution"]["conda-channel-priority"].as_str(),
+        Some("disabled")
+    );
+    // flexible: a later channel only where the earlier ones have nothing that fits.
+    let flexible = "conda-channel-priority = \"flexible\"";
+    let (project, output) = solve(flexible, "\"sharedpkg\", \"python 3.10.*\"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(conda_locked(&project, "sharedpkg").version, "1.0");
+    assert_eq!(conda_locked(&project, "python").version, "3.10.4");
+    // Anything else is refused at its place.
+    let (_, output) = solve("conda-channel-priority = \"loose\"", "\"sharedpkg\"");
+    let error = stderr(&output);
+    assert!(!output.status.success());
+    assert!(error.contains("conda-channel-priority"), "{error}");
+    assert!(error.contains("`strict`"), "{error}");
+}
