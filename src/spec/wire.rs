@@ -104,7 +104,7 @@ pub(super) struct Layer {
 #[derive(Deserialize)]
 #[serde(
     untagged,
-    expecting = "a requirement string, or a table naming the package and where it comes from, like `{ name = \"hwriterPlus\", repository = \"https://…\" }` (`cran`, `bioconductor`), `{ requirement = \"torch==2.1.0\", index = \"https://…\" }` (`pypi`) or `{ name = \"skorch\", channel = \"conda-forge\" }` (`conda`)"
+    expecting = "expected a requirement string, or a table naming the package and where it comes from, like `{ name = \"hwriterPlus\", repository = \"https://…\" }` (`cran`, `bioconductor`), `{ requirement = \"torch==2.1.0\", index = \"https://…\" }` (`pypi`) or `{ name = \"skorch\", channel = \"conda-forge\" }` (`conda`)"
 )]
 pub(super) enum Entry<T> {
     /// A requirement, in the ecosystem's grammar.

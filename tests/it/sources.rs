@@ -307,3 +307,92 @@ fn conda_channel_priority_is_strict_flexible_or_disabled_as_conda_defines_them()
     assert!(error.contains("conda-channel-priority"), "{error}");
     assert!(error.contains("`strict`"), "{error}");
 }
+
+// ---- PyPI: `{ requirement, index }` -----------------------------------------------------------
+
+/// A PyPI index in a temporary folder holding `projects` (name and the one version kept of the
+/// recorded pages), whose files are the recorded ones.
+fn named_pypi_index(projects: &[(&str, &str)]) -> tempfile::TempDir {
+    let recorded = crate::pypi::fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(recorded.join("files"), dir.path().join("files")).unwrap();
+    for (name, version) in projects {
+        let page = recorded.join(format!("simple/{name}/index.json"));
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(page).unwrap()).unwrap();
+        let prefix = format!("{name}-{version}-");
+        json["files"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|file| file["filename"].as_str().unwrap().starts_with(&prefix));
+        let folder = dir.path().join(format!("simple/{name}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("index.json"), json.to_string()).unwrap();
+    }
+    dir
+}
+
+/// A Python spec over the general index `index` whose one layer `py` lists `entries` (TOML).
+fn pypi_project(index: &str, entries: &str) -> Project {
+    let text = crate::pypi::python_spec(index, &[]);
+    Project::new(&format!(
+        "{text}\n[[layer]]\nname = \"py\"\npypi = [{entries}]\n"
+    ))
+}
+
+#[test]
+fn a_pypi_requirement_comes_from_the_index_its_entry_names() {
+    let general = Server::start(&crate::pypi::fixtures());
+    let named_dir = named_pypi_index(&[("attrs", "21.4.0"), ("six", "1.15.0")]);
+    let named = Server::start(named_dir.path());
+    let named_index = format!("{}/simple", named.url());
+    let project = pypi_project(
+        &format!("{}/simple", general.url()),
+        &format!("{{ requirement = \"attrs\", index = \"{named_index}\" }}, \"six\""),
+    );
+    let lock = resolve(&project);
+    let attrs = locked(&lock, "attrs");
+    // The general index has attrs 22.2.0; the named one only 21.4.0.
+    assert_eq!(attrs["version"].as_str(), Some("21.4.0"));
+    assert_eq!(attrs["repository"].as_str(), Some(named_index.as_str()));
+    assert!(
+        attrs["url"].as_str().unwrap().starts_with(&named.url()),
+        "{attrs}"
+    );
+    // six comes from the general index, which the named one is not asked for.
+    assert_eq!(locked(&lock, "six")["version"].as_str(), Some("1.16.0"));
+    assert_eq!(named.hits("/simple/six/"), 0);
+    assert_eq!(general.hits("/simple/attrs/"), 0);
+    let settings: Vec<&str> = lock["resolution"]["pypi-indexes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(settings, [format!("{}/simple", general.url())]);
+}
+
+#[test]
+fn a_named_file_index_without_the_project_says_so() {
+    let general = Server::start(&crate::pypi::fixtures());
+    let named_dir = named_pypi_index(&[("attrs", "21.4.0")]);
+    let named_index = format!("file://{}/simple", named_dir.path().display());
+    // A file:// index serves what it has…
+    let project = pypi_project(
+        &format!("{}/simple", general.url()),
+        &format!("{{ requirement = \"attrs<22\", index = \"{named_index}\" }}"),
+    );
+    let lock = resolve(&project);
+    assert_eq!(locked(&lock, "attrs")["version"].as_str(), Some("21.4.0"));
+    // …and only that: six is on the general index, not on the named one.
+    let project = pypi_project(
+        &format!("{}/simple", general.url()),
+        &format!("{{ requirement = \"six\", index = \"{named_index}\" }}"),
+    );
+    let error = resolve_fails(&project);
+    assert!(
+        error.contains(&format!("six is not on {named_index}")),
+        "{error}"
+    );
+    assert!(error.contains("layer `py`"), "{error}");
+}
