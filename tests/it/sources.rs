@@ -396,3 +396,29 @@ fn a_named_file_index_without_the_project_says_so() {
     );
     assert!(error.contains("layer `py`"), "{error}");
 }
+
+// ---- Maven: a coordinate's own repository is refused, not ignored ------------------------------
+
+#[test]
+fn a_maven_coordinate_naming_its_own_repository_is_refused_at_its_place() {
+    let server = Server::start(&fixtures());
+    let header = format!(
+        "[image]\nname = \"jars\"\nbase = \"docker.io/library/eclipse-temurin@sha256:{}\"\n\n[repositories]\nmaven = [\"{}/maven/repo\"]\n\n[[layer]]\nname = \"jars\"\nmaven-target = \"/databricks/jars\"\n",
+        "e".repeat(64),
+        server.url()
+    );
+    let other = format!("{}/elsewhere", server.url());
+    let project = Project::new(&format!(
+        "{header}maven = [{{ coordinate = \"org.imglock.fixture:leaf-k:1.0\", repository = \"{other}\" }}]\n"
+    ));
+    let error = resolve_fails(&project);
+    assert!(error.contains("imglock.toml:11:"), "{error}");
+    assert!(error.contains("`[repositories] maven`"), "{error}");
+    assert!(error.contains(&other), "{error}");
+    // A misspelt key of the table is an error too, not a silently lost exclusion.
+    let project = Project::new(&format!(
+        "{header}maven = [{{ coordinate = \"org.imglock.fixture:leaf-k:1.0\", exlude = [\"a:b\"] }}]\n"
+    ));
+    let error = resolve_fails(&project);
+    assert!(error.contains("imglock.toml:11:"), "{error}");
+}
