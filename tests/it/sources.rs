@@ -422,3 +422,31 @@ fn a_maven_coordinate_naming_its_own_repository_is_refused_at_its_place() {
     let error = resolve_fails(&project);
     assert!(error.contains("imglock.toml:11:"), "{error}");
 }
+
+#[test]
+fn a_bioconductor_package_comes_from_the_repository_its_entry_names() {
+    let (general, named) = (Server::start(&fixtures()), Server::start(&fixtures()));
+    let software = format!("{}/bioc/packages/3.16/bioc", named.url());
+    let project = Project::new(&spec(
+        &format!(
+            "cran = [\"{0}/cran\"]\nbioconductor = \"{0}/bioc\"",
+            general.url()
+        ),
+        &format!(
+            "[[layer]]\nname = \"bioc\"\nbioconductor = [{{ name = \"BiocLite\", repository = \"{software}\" }}]"
+        ),
+    ));
+    let lock = resolve(&project);
+    let bioc_lite = locked(&lock, "BiocLite");
+    assert_eq!(bioc_lite["ecosystem"].as_str(), Some("bioconductor"));
+    assert_eq!(bioc_lite["repository"].as_str(), Some(software.as_str()));
+    let corekit = locked(&lock, "corekit");
+    assert_eq!(
+        corekit["repository"].as_str(),
+        Some(format!("{}/cran", general.url()).as_str())
+    );
+    assert_eq!(
+        general.hits("/bioc/packages/3.16/bioc/src/contrib/BiocLite_1.20.0.tar.gz"),
+        0
+    );
+}
