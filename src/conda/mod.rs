@@ -98,6 +98,7 @@ fn parse_specs<'a>(
 ) -> Result<(LayerSpecs, Vec<AskedFrom<'a>>), CondaError> {
     let mut specs: LayerSpecs = HashMap::new();
     let mut asked = Vec::new();
+    let mut chosen = crate::repository::NamedSources::default();
     for layer in &spec.layers {
         for entry in layer
             .requirements
@@ -114,6 +115,14 @@ fn parse_specs<'a>(
                 let at = channels
                     .find_or_add(&written, name.as_normalized(), &spec.dir(), lock_dir)
                     .map_err(|e| error(format!("the channel of `{}`: {e}", entry.text)))?;
+                chosen
+                    .choose(
+                        name.as_normalized(),
+                        &layer.name,
+                        &channels.repositories[at],
+                        "channel",
+                    )
+                    .map_err(error)?;
                 named::restrict(&mut parsed, &channels.repositories[at]);
                 asked.push(AskedFrom {
                     layer: &layer.name,

@@ -219,7 +219,7 @@ fn add_named(
     named: &[NamedEntry<'_>],
     repositories: &mut Vec<Planned>,
 ) -> Result<(), CranError> {
-    let mut chosen: HashMap<&str, (&str, String)> = HashMap::new();
+    let mut chosen = crate::repository::NamedSources::default();
     for source in named {
         let written = source.entry.repository.as_deref().unwrap_or_default();
         let repository = Repository::parse(written, &spec.dir(), lock_dir).map_err(|e| {
@@ -229,16 +229,11 @@ fn add_named(
             );
             spec.error_at(source.entry, message)
         })?;
-        if let Some((layer, other)) = chosen.get(source.name.as_str())
-            && *other != repository.label
-        {
-            let message = format!(
-                "in layer `{}`: {} is given two repositories, {} here and {other} in layer `{layer}`: a package comes from one repository, so name the same one in both entries",
-                source.layer, source.name, repository.label
-            );
-            return Err(spec.error_at(source.entry, message).into());
-        }
-        chosen.insert(&source.name, (source.layer, repository.label.clone()));
+        chosen
+            .choose(&source.name, source.layer, &repository, "repository")
+            .map_err(|m| {
+                spec.error_at(source.entry, format!("in layer `{}`: {m}", source.layer))
+            })?;
         let at = match repositories
             .iter()
             .position(|r| r.repository.url == repository.url)

@@ -179,6 +179,7 @@ fn explicit_indexes(
     repositories: &mut Vec<Repository>,
 ) -> Result<HashMap<PackageName, usize>, PypiError> {
     let mut explicit: HashMap<PackageName, usize> = HashMap::new();
+    let mut chosen = crate::repository::NamedSources::default();
     for asked in named {
         let written = asked.entry.repository.as_deref().unwrap_or_default();
         let error = |message: String| {
@@ -189,6 +190,9 @@ fn explicit_indexes(
         };
         let repository = Repository::parse(written, &spec.dir(), lock_dir)
             .map_err(|e| error(format!("the index of `{}`: {e}", asked.entry.text)))?;
+        chosen
+            .choose(asked.name.as_ref(), asked.layer, &repository, "index")
+            .map_err(error)?;
         let at = match repositories.iter().position(|r| r.url == repository.url) {
             Some(at) => at,
             None => {
@@ -196,15 +200,6 @@ fn explicit_indexes(
                 repositories.len() - 1
             }
         };
-        if let Some(&other) = explicit.get(&asked.name)
-            && other != at
-        {
-            return Err(error(format!(
-                "{} is given two indexes, {} and {}: a project comes from one index, so name the same one in every entry",
-                asked.name, repositories[other].label, repositories[at].label
-            ))
-            .into());
-        }
         explicit.insert(asked.name.clone(), at);
     }
     Ok(explicit)

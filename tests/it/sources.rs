@@ -127,7 +127,10 @@ fn a_package_named_with_two_repositories_is_refused() {
     ));
     let error = resolve_fails(&project);
     assert!(error.contains("corekit"), "{error}");
-    assert!(error.contains("two repositories"), "{error}");
+    assert!(
+        error.contains("a package comes from one repository"),
+        "{error}"
+    );
 }
 
 // ---- conda: `channel::name`, `{ name, channel }` and the channel priority ----------------------
@@ -449,4 +452,34 @@ fn a_bioconductor_package_comes_from_the_repository_its_entry_names() {
         general.hits("/bioc/packages/3.16/bioc/src/contrib/BiocLite_1.20.0.tar.gz"),
         0
     );
+}
+
+#[test]
+fn a_conda_or_pypi_package_named_with_two_sources_is_refused() {
+    let server = crate::support::conda::serve_fixtures();
+    let channels = vec![
+        format!("{}/main", server.url()),
+        format!("{}/forge", server.url()),
+    ];
+    let text = crate::support::conda::conda_spec(&channels, "", &[]);
+    let project = Project::new(&format!(
+        "{text}\n[[layer]]\nname = \"one\"\nconda = [\"forge::sharedpkg\"]\n\n[[layer]]\nname = \"two\"\nconda = [{{ name = \"sharedpkg\", channel = \"main\" }}]\n"
+    ));
+    let error = resolve_fails(&project);
+    assert!(
+        error.contains("a package comes from one channel"),
+        "{error}"
+    );
+    assert!(error.contains("layer `one`"), "{error}");
+
+    let general = Server::start(&crate::pypi::fixtures());
+    let index = format!("{}/simple", general.url());
+    let project = pypi_project(
+        &index,
+        &format!(
+            "{{ requirement = \"six\", index = \"{index}\" }}, {{ requirement = \"six<2\", index = \"file:elsewhere\" }}"
+        ),
+    );
+    let error = resolve_fails(&project);
+    assert!(error.contains("a package comes from one index"), "{error}");
 }
