@@ -46,6 +46,20 @@ pub enum ResolveError {
         elsewhere: Vec<String>,
     },
 
+    /// With a date (`cran-snapshot`, `--exclude-newer`), no version of the package was published
+    /// by then.
+    #[error(
+        "{chain}: no version of {name} in {repository} was published by the date the spec's `cran-snapshot` or `--exclude-newer` gives: use a later date, or pin a version (`{name} == <version>`)"
+    )]
+    NotYetPublished {
+        /// The package.
+        name: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
+        chain: Chain,
+        /// The repository it was looked for in.
+        repository: String,
+    },
+
     /// A root is written in one list (`cran` or `bioconductor`) but only the other kind of
     /// repository has it.
     #[error(

@@ -57,6 +57,7 @@ use self::spec::{BIOCONDUCTOR_URL, BioconductorSource};
 use crate::ecosystem::{
     EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
 };
+use crate::exclude_newer::ExcludeNewer;
 use crate::fetch::{ArtifactRequest, Checksum, FetchErrors, Fetcher, gunzip};
 use crate::lock::LockedPackage;
 use crate::package::{ChangeLevel, Ecosystem, PackageDetails, SettingValue};
@@ -79,6 +80,8 @@ pub struct RPackages<'a> {
     /// The base image's R library packages, when it was read: fixed pins below the first layer
     /// (in place of the built-in list of recommended packages).
     base: Option<HashMap<String, RVersion>>,
+    /// CRAN as of this instant: the earlier of `cran-snapshot` and `--exclude-newer`.
+    limit: Option<ExcludeNewer>,
 }
 
 impl<'a> RPackages<'a> {
@@ -89,6 +92,7 @@ impl<'a> RPackages<'a> {
         lock_dir: &Path,
         fetcher: &'a Fetcher,
         base: Option<&crate::base::BaseContents>,
+        exclude_newer: Option<ExcludeNewer>,
     ) -> Result<Option<Self>, CranError> {
         let wants = |kind| {
             spec.layers
@@ -138,7 +142,15 @@ impl<'a> RPackages<'a> {
         }
         add_named(spec, lock_dir, &named, &mut repositories)?;
         let indexes = fetch_indexes(fetcher, repositories)?;
+        let snapshot = spec.repositories.r.snapshot.as_deref();
+        // Checked when the spec was read.
+        let snapshot = snapshot.and_then(|text| text.parse::<ExcludeNewer>().ok());
+        let limit = match (snapshot, exclude_newer) {
+            (Some(a), Some(b)) => Some(if a.timestamp() <= b.timestamp() { a } else { b }),
+            (a, b) => a.or(b),
+        };
         Ok(Some(Self {
+            limit,
             fetcher,
             indexes,
             r_version,
@@ -397,6 +409,9 @@ impl LayerResolver for RPackages<'_> {
             "cran-repositories".into(),
             SettingValue::List(labels(RepoKind::Cran)),
         );
+        if let Some(limit) = self.limit {
+            settings.insert("cran-as-of".into(), SettingValue::Text(limit.to_string()));
+        }
         if let Some(release) = &self.bioconductor_release {
             settings.insert(
                 "bioconductor-release".into(),
@@ -449,6 +464,7 @@ impl LayerResolver for RPackages<'_> {
         };
         let archive = archive::FetchedArchive {
             fetcher: self.fetcher,
+            limit: self.limit,
         };
         let outcome = resolve_layer(&self.indexes, &archive, &input).map_err(CranError::Resolve)?;
         let packages = outcome

@@ -5,11 +5,13 @@
 //! has a name supplies it; a version is chosen once and every later constraint is checked against
 //! it. Pins kept from an earlier lock are preferred while they fit; when one does not, the walk
 //! starts again without it. Pins of lower layers are fixed. The walk is pure: the repositories are
-//! already-parsed indexes, and archived versions come through [`ArchiveSource`].
+//! already-parsed indexes, and archived and dated versions come through [`ArchiveSource`].
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use super::error::{ArchiveError, Chain, ResolveError};
+use super::archive::ArchiveSource;
+pub use super::archive::NoArchive;
+use super::error::{Chain, ResolveError};
 use super::index::{PackageEntry, RepoIndex, RepoKind};
 use super::requirement::Requirement;
 use super::version::RVersion;
@@ -52,32 +54,6 @@ pub const RECOMMENDED_PACKAGES: &[&str] = &[
     "spatial",
     "survival",
 ];
-
-/// Supplies versions that are no longer in a repository's index (CRAN's `Archive/`).
-pub trait ArchiveSource {
-    /// The entry of `name` at exactly `version` in `repository`'s archive, read from the tarball's
-    /// DESCRIPTION; `Ok(None)` when the archive does not have it.
-    fn archived(
-        &self,
-        repository: &RepoIndex,
-        name: &str,
-        version: &RVersion,
-    ) -> Result<Option<PackageEntry>, ArchiveError>;
-}
-
-/// An archive that has nothing (indexes without an `Archive/`, tests, benchmarks).
-pub struct NoArchive;
-
-impl ArchiveSource for NoArchive {
-    fn archived(
-        &self,
-        _: &RepoIndex,
-        _: &str,
-        _: &RVersion,
-    ) -> Result<Option<PackageEntry>, ArchiveError> {
-        Ok(None)
-    }
-}
 
 /// A version pinned by a lower layer.
 #[derive(Debug, Clone)]
@@ -338,9 +314,30 @@ impl Walk<'_> {
         let name = &pending.requirement.name;
         let (repository, entry) = self.find(pending)?;
         let index = &self.repositories[repository];
+        let archive_error = |source| ResolveError::Archive {
+            name: name.clone(),
+            version: entry.version.to_string(),
+            chain: self.chain_to(pending),
+            repository: index.repository.label.clone(),
+            source,
+        };
+        let entry = match self.archive.as_of(index, entry.clone()) {
+            Ok(Some(dated)) => dated,
+            Ok(None) => {
+                return Err(ResolveError::NotYetPublished {
+                    name: name.clone(),
+                    chain: self.chain_to(pending),
+                    repository: index.repository.label.clone(),
+                }
+                .into());
+            }
+            Err(source) => return Err(archive_error(source).into()),
+        };
         let mut wanted: Option<(RVersion, bool)> = None;
+        // A kept pin newer than what the repository offers (CRAN as of a date) is not kept.
         if let Some(version) = self.preferred.get(name)
             && pending.requirement.matches(version)
+            && version <= &entry.version
         {
             wanted = Some((version.clone(), true));
         }

@@ -136,6 +136,7 @@ fn parse_repositories(
     let r = RRepositories::parse(
         repositories.cran.map(wire::OneOrMany::into_vec),
         repositories.bioconductor,
+        repositories.cran_snapshot,
     )
     .map_err(|problem| source.spanned_error(problem))?;
     let apt = AptRepositories::parse(repositories.apt, list(repositories.apt_keyring))

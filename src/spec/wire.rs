@@ -46,6 +46,7 @@ pub(super) struct Repositories {
     pub apt_keyring: Option<OneOrMany>,
     pub cran: Option<OneOrMany>,
     pub bioconductor: Option<Spanned<String>>,
+    pub cran_snapshot: Option<Spanned<String>>,
     pub pypi: Option<OneOrMany>,
     pub conda: Option<OneOrMany>,
     pub conda_channel_priority: Option<Spanned<String>>,

@@ -483,3 +483,159 @@ fn a_conda_or_pypi_package_named_with_two_sources_is_refused() {
     let error = resolve_fails(&project);
     assert!(error.contains("a package comes from one index"), "{error}");
 }
+
+// ---- CRAN as of a date: `cran-snapshot`, `--exclude-newer` ----------------------------------
+
+/// A source tarball of `name` `version` whose DESCRIPTION says it was published at `published`.
+fn dated_tarball(name: &str, version: &str, published: &str) -> Vec<u8> {
+    let description = format!(
+        "Package: {name}\nVersion: {version}\nLicense: MIT\nNeedsCompilation: no\nDate/Publication: {published}\n"
+    );
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut builder = tar::Builder::new(encoder);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(description.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder
+        .append_data(
+            &mut header,
+            format!("{name}/DESCRIPTION"),
+            description.as_bytes(),
+        )
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// A CRAN-like repository in a temporary folder: `dated` 3.0 (published 2023-01-10) current,
+/// 1.0 (2021-01-10) and 2.0 (2022-02-10) in its archive, whose folder has a web server's listing;
+/// `plain` 1.0 (2020-01-10), which imports `dated`.
+fn dated_cran() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let contrib = dir.path().join("src/contrib");
+    let archive = contrib.join("Archive/dated");
+    std::fs::create_dir_all(&archive).unwrap();
+    std::fs::write(
+        contrib.join("PACKAGES"),
+        "Package: dated\nVersion: 3.0\nNeedsCompilation: no\n\nPackage: plain\nVersion: 1.0\nImports: dated\nNeedsCompilation: no\n",
+    )
+    .unwrap();
+    let write = |path: std::path::PathBuf, name, version, published| {
+        std::fs::write(path, dated_tarball(name, version, published)).unwrap();
+    };
+    write(
+        contrib.join("dated_3.0.tar.gz"),
+        "dated",
+        "3.0",
+        "2023-01-10 08:00:00 UTC",
+    );
+    write(
+        contrib.join("plain_1.0.tar.gz"),
+        "plain",
+        "1.0",
+        "2020-01-10 08:00:00 UTC",
+    );
+    write(
+        archive.join("dated_1.0.tar.gz"),
+        "dated",
+        "1.0",
+        "2021-01-10 08:00:00 UTC",
+    );
+    write(
+        archive.join("dated_2.0.tar.gz"),
+        "dated",
+        "2.0",
+        "2022-02-10 08:00:00 UTC",
+    );
+    std::fs::write(
+        archive.join("index.html"),
+        "<html><body><pre><a href=\"?C=N;O=D\">Name</a>\n<a href=\"dated_1.0.tar.gz\">dated_1.0.tar.gz</a> 2021-01-10 08:00 1.2K\n<a href=\"dated_2.0.tar.gz\">dated_2.0.tar.gz</a> 2022-02-10 08:00 1.2K\n</pre></body></html>\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_cran_snapshot_takes_each_packages_newest_version_published_by_its_date() {
+    let cran = dated_cran();
+    let server = Server::start(cran.path());
+    let over_http = format!("cran = [\"{}\"]", server.url());
+    let over_file = format!("cran = [\"file://{}\"]", cran.path().display());
+    let layer = "[[layer]]\nname = \"r\"\ncran = [\"plain\"]";
+    let dated = |repositories: &str, args: &[&str]| {
+        let project = Project::new(&spec(repositories, layer));
+        let mut all = vec!["resolve"];
+        all.extend_from_slice(args);
+        let output = project.run(&all);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+        let dated = locked(&lock, "dated");
+        (
+            dated["version"].as_str().unwrap().to_string(),
+            dated["url"].as_str().unwrap().to_string(),
+            lock["resolution"]
+                .get("cran-as-of")
+                .map(|v| v.as_str().unwrap().to_string()),
+        )
+    };
+    assert_eq!(dated(&over_http, &[]).0, "3.0");
+    let snapshot = format!("{over_http}\ncran-snapshot = \"2022-03-01\"");
+    let (version, url, as_of) = dated(&snapshot, &[]);
+    assert_eq!(version, "2.0");
+    assert_eq!(
+        url,
+        format!(
+            "{}/src/contrib/Archive/dated/dated_2.0.tar.gz",
+            server.url()
+        )
+    );
+    assert_eq!(as_of.as_deref(), Some("2022-03-01T00:00:00Z"));
+    let snapshot = format!("{over_file}\ncran-snapshot = \"2022-03-01\"");
+    assert_eq!(dated(&snapshot, &[]).0, "2.0");
+    // --exclude-newer does the same for CRAN; the earlier of the two dates counts.
+    assert_eq!(
+        dated(&over_http, &["--exclude-newer", "2021-06-01"]).0,
+        "1.0"
+    );
+    let snapshot = format!("{over_http}\ncran-snapshot = \"2022-03-01\"");
+    assert_eq!(
+        dated(&snapshot, &["--exclude-newer", "2021-06-01"]).0,
+        "1.0"
+    );
+    // Nothing published by the date: said so, with the way out.
+    let project = Project::new(&spec(
+        &format!("{over_http}\ncran-snapshot = \"2020-06-01\""),
+        layer,
+    ));
+    let error = resolve_fails(&project);
+    assert!(error.contains("no version of dated"), "{error}");
+    assert!(error.contains("plain 1.0 requires dated"), "{error}");
+    // A date that is not one is refused at its place.
+    let project = Project::new(&spec(
+        &format!("{over_http}\ncran-snapshot = \"March 2022\""),
+        layer,
+    ));
+    let error = resolve_fails(&project);
+    assert!(error.contains("cran-snapshot"), "{error}");
+}
+
+#[test]
+fn a_pin_kept_from_the_lock_gives_way_to_an_earlier_snapshot_date() {
+    let cran = dated_cran();
+    let server = Server::start(cran.path());
+    let repositories = format!("cran = [\"{}\"]", server.url());
+    let layer = "[[layer]]\nname = \"r\"\ncran = [\"plain\"]";
+    let dated = |date: &str| {
+        spec(
+            &format!("{repositories}\ncran-snapshot = \"{date}\""),
+            layer,
+        )
+    };
+    let project = Project::new(&dated("2022-03-01"));
+    let lock = resolve(&project);
+    assert_eq!(locked(&lock, "dated")["version"].as_str(), Some("2.0"));
+    // 2.0 is in the archive, where a kept pin is looked for; but it is newer than the new date.
+    project.write_spec(&dated("2021-06-01"));
+    let lock = resolve(&project);
+    assert_eq!(locked(&lock, "dated")["version"].as_str(), Some("1.0"));
+}
