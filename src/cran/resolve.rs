@@ -314,25 +314,7 @@ impl Walk<'_> {
         let name = &pending.requirement.name;
         let (repository, entry) = self.find(pending)?;
         let index = &self.repositories[repository];
-        let archive_error = |source| ResolveError::Archive {
-            name: name.clone(),
-            version: entry.version.to_string(),
-            chain: self.chain_to(pending),
-            repository: index.repository.label.clone(),
-            source,
-        };
-        let entry = match self.archive.as_of(index, entry.clone()) {
-            Ok(Some(dated)) => dated,
-            Ok(None) => {
-                return Err(ResolveError::NotYetPublished {
-                    name: name.clone(),
-                    chain: self.chain_to(pending),
-                    repository: index.repository.label.clone(),
-                }
-                .into());
-            }
-            Err(source) => return Err(archive_error(source).into()),
-        };
+        let entry = self.as_of(pending, index, entry)?;
         let mut wanted: Option<(RVersion, bool)> = None;
         // A kept pin newer than what the repository offers (CRAN as of a date) is not kept.
         if let Some(version) = self.preferred.get(name)
@@ -407,6 +389,34 @@ impl Walk<'_> {
             },
             from_preference,
         ))
+    }
+
+    /// The newest version of `current`'s package published by the archive's date (`current`
+    /// when there is none).
+    fn as_of(
+        &self,
+        pending: &Pending,
+        index: &RepoIndex,
+        current: PackageEntry,
+    ) -> Result<PackageEntry, WalkError> {
+        let (name, version) = (current.name.clone(), current.version.to_string());
+        match self.archive.as_of(index, current) {
+            Ok(Some(dated)) => Ok(dated),
+            Ok(None) => Err(ResolveError::NotYetPublished {
+                name,
+                chain: self.chain_to(pending),
+                repository: index.repository.label.clone(),
+            }
+            .into()),
+            Err(source) => Err(ResolveError::Archive {
+                name,
+                version,
+                chain: self.chain_to(pending),
+                repository: index.repository.label.clone(),
+                source,
+            }
+            .into()),
+        }
     }
 
     /// The repository a layer entry names for the package, else the first general repository
