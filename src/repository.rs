@@ -142,6 +142,40 @@ impl Repository {
     }
 }
 
+/// The one repository each package a layer entry names one for comes from, across the spec:
+/// a package named with two different repositories is refused.
+#[derive(Debug, Default)]
+pub struct NamedSources {
+    /// Each package's repository and the layer that named it first.
+    chosen: std::collections::HashMap<String, (Repository, String)>,
+}
+
+impl NamedSources {
+    /// Notes that layer `layer` names `repository` for `package` (`what` is the ecosystem's word
+    /// for a repository, like `index`); the message of the refusal when another layer named
+    /// another one (another URL, however it is spelt).
+    pub fn choose(
+        &mut self,
+        package: &str,
+        layer: &str,
+        repository: &Repository,
+        what: &str,
+    ) -> Result<(), String> {
+        match self.chosen.get(package) {
+            Some((first, first_layer)) if first.url != repository.url => Err(format!(
+                "{package} is named with the {what} {} here and with {} in layer `{first_layer}`: a package comes from one {what}, so name the same one in every entry",
+                repository.label, first.label
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.chosen
+                    .insert(package.to_string(), (repository.clone(), layer.to_string()));
+                Ok(())
+            }
+        }
+    }
+}
+
 fn strip_slash(mut url: Url) -> Url {
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(&path);
@@ -182,6 +216,41 @@ fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_package_comes_from_one_named_repository_however_it_is_spelt() {
+        let here = Path::new("/spec");
+        let parse = |text: &str| Repository::parse(text, here, here).unwrap();
+        let mut named = NamedSources::default();
+        named
+            .choose("pkg", "one", &parse("file:mirror/cran"), "repository")
+            .unwrap();
+        named
+            .choose(
+                "pkg",
+                "two",
+                &parse("file:///spec/mirror/cran/"),
+                "repository",
+            )
+            .unwrap();
+        let refused = named
+            .choose("pkg", "three", &parse("https://cran.example"), "repository")
+            .unwrap_err();
+        assert!(
+            refused.contains(
+                "the repository https://cran.example here and with file:mirror/cran in layer `one`"
+            ),
+            "{refused}"
+        );
+        named
+            .choose(
+                "other",
+                "three",
+                &parse("https://cran.example"),
+                "repository",
+            )
+            .unwrap();
+    }
 
     #[test]
     fn relative_file_paths_are_relative_to_the_lock() {

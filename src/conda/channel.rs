@@ -420,7 +420,7 @@ fn malformed_digest(json: &[u8]) -> Option<(String, crate::index_digest::Malform
 }
 
 /// The conda channel a repository is: its URL as the base of the subdirs.
-fn conda_channel(repository: &Repository) -> Channel {
+pub(super) fn conda_channel(repository: &Repository) -> Channel {
     Channel::from_url(ChannelUrl::from(with_slash(&repository.url)))
 }
 

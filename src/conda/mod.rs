@@ -2,8 +2,9 @@
 //! read by `rattler_conda_types`, and a SAT solve per layer by `rattler_solve`'s resolvo backend.
 //!
 //! All layers share one conda environment (`[image] conda-prefix`): a layer solves together with
-//! the records lower layers locked, which stay exactly as locked. Channels have strict priority
-//! (the first channel that has a name serves it), the image's virtual packages (`__linux`,
+//! the records lower layers locked, which stay exactly as locked. Channels have the priority
+//! `[repositories] conda-channel-priority` gives them (strict by default: the first channel that
+//! has a name serves it), a package may be asked from one channel ([`named`]), the image's virtual packages (`__linux`,
 //! `__unix`, `__glibc`, `__archspec`, `__cuda` when `[image] cuda` is set) stand in for the
 //! system, and `--exclude-newer` drops records published later. The lock takes each record's
 //! sha256, md5 and size from the repodata, so resolving downloads no package.
@@ -14,6 +15,7 @@ mod emit;
 mod error;
 pub mod installer;
 pub mod inventory;
+mod named;
 mod solve;
 pub mod spec;
 pub mod support;
@@ -22,7 +24,7 @@ mod version;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use rattler_conda_types::{MatchSpec, ParseStrictness, RepoDataRecord};
+use rattler_conda_types::{MatchSpec, PackageName, ParseStrictness, RepoDataRecord};
 
 pub use build::CondaBuild;
 pub use channel::subdir_of;
@@ -31,6 +33,7 @@ pub use installer::CondaInstaller;
 pub use version::version_change;
 
 use self::channel::{ChannelRecords, fetch_channels};
+use self::named::Channels;
 use self::solve::{Environment, solve};
 use crate::ecosystem::{
     EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
@@ -38,7 +41,7 @@ use crate::ecosystem::{
 use crate::fetch::{ArtifactRequest, Fetcher};
 use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 use crate::repository::Repository;
-use crate::spec::{Spec, SpecError};
+use crate::spec::{RequirementEntry, Spec, SpecError};
 
 /// The glibc assumed when `[image] glibc` is not set: what manylinux2014 and conda-forge's
 /// default sysroot target.
@@ -48,8 +51,108 @@ pub const DEFAULT_GLIBC: &str = "2.17";
 pub struct CondaPackages {
     channels: Vec<ChannelRecords>,
     environment: Environment,
+    /// How many of `channels` `[repositories] conda` lists (the others serve only the packages
+    /// layer entries name them for).
+    general: usize,
     /// Each layer's specs, as written and parsed.
     specs: HashMap<String, Vec<(String, MatchSpec)>>,
+}
+
+/// Each layer's specs, as written and parsed.
+type LayerSpecs = HashMap<String, Vec<(String, MatchSpec)>>;
+
+/// A package asked from one channel.
+struct AskedFrom<'a> {
+    layer: &'a str,
+    entry: &'a RequirementEntry,
+    name: PackageName,
+    /// Its position among the channels.
+    channel: usize,
+}
+
+impl AskedFrom<'_> {
+    /// The error for a channel that does not have the package.
+    fn not_in_channel(&self, spec: &Spec, channels: &[ChannelRecords]) -> SpecError {
+        let name = self.name.as_normalized();
+        let label = &channels[self.channel].repository.label;
+        let advice = match named::elsewhere(channels, self.channel, &self.name).as_slice() {
+            [] => "no channel of the spec has it either: check the name and the channel".into(),
+            others => format!("it is in {}: name that channel, or none", others.join(", ")),
+        };
+        spec.error_at(
+            self.entry,
+            format!(
+                "in layer `{}`: {name} is not in {label}; {advice}",
+                self.layer
+            ),
+        )
+    }
+}
+
+/// Every layer's conda specs, parsed, each asked from one channel restricted to it; and the
+/// packages asked from one channel.
+fn parse_specs<'a>(
+    spec: &'a Spec,
+    lock_dir: &Path,
+    channels: &mut Channels,
+) -> Result<(LayerSpecs, Vec<AskedFrom<'a>>), CondaError> {
+    let mut specs: LayerSpecs = HashMap::new();
+    let mut asked = Vec::new();
+    let mut chosen = crate::repository::NamedSources::default();
+    for layer in &spec.layers {
+        for entry in layer
+            .requirements
+            .iter()
+            .filter(|r| r.kind == Ecosystem::Conda)
+        {
+            let error = |message: String| {
+                spec.error_at(entry, format!("in layer `{}`: {message}", layer.name))
+            };
+            let (text, channel) =
+                named::split(&entry.text, entry.repository.as_deref()).map_err(error)?;
+            let mut parsed = parse_match_spec(&text).map_err(error)?;
+            if let (Some(written), Some(name)) = (channel, parsed.name.as_exact().cloned()) {
+                let at = channels
+                    .find_or_add(&written, name.as_normalized(), &spec.dir(), lock_dir)
+                    .map_err(|e| error(format!("the channel of `{}`: {e}", entry.text)))?;
+                chosen
+                    .choose(
+                        name.as_normalized(),
+                        &layer.name,
+                        &channels.repositories[at],
+                        "channel",
+                    )
+                    .map_err(error)?;
+                named::restrict(&mut parsed, &channels.repositories[at]);
+                asked.push(AskedFrom {
+                    layer: &layer.name,
+                    entry,
+                    name,
+                    channel: at,
+                });
+            }
+            specs
+                .entry(layer.name.clone())
+                .or_default()
+                .push((entry.text.clone(), parsed));
+        }
+    }
+    Ok((specs, asked))
+}
+
+/// A conda match spec that names exactly one package.
+fn parse_match_spec(text: &str) -> Result<MatchSpec, String> {
+    let parsed = MatchSpec::from_str(text, ParseStrictness::Lenient).map_err(|e| {
+        format!(
+            "`{text}` is not a conda match spec ({e}); write it like `dask 2.20.*` or `python >=3.8,<3.9`"
+        )
+    })?;
+    if parsed.name.as_exact().is_none() {
+        return Err(format!(
+            "`{text}` does not name one package; a conda spec starts with the exact package name (no `*` or regular expression)"
+        ));
+    }
+    Ok(parsed)
 }
 
 impl CondaPackages {
@@ -61,57 +164,13 @@ impl CondaPackages {
         fetcher: &Fetcher,
         exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
     ) -> Result<Option<Self>, CondaError> {
-        let mut specs: HashMap<String, Vec<(String, MatchSpec)>> = HashMap::new();
-        for layer in &spec.layers {
-            for entry in layer
-                .requirements
-                .iter()
-                .filter(|r| r.kind == Ecosystem::Conda)
-            {
-                let parsed = MatchSpec::from_str(&entry.text, ParseStrictness::Lenient)
-                    .map_err(|e| {
-                        spec.error_at(
-                            entry,
-                            format!(
-                                "in layer `{}`: `{}` is not a conda match spec ({e}); write it like `dask 2.20.*` or `python >=3.8,<3.9`",
-                                layer.name, entry.text
-                            ),
-                        )
-                    })?;
-                if parsed.name.as_exact().is_none() {
-                    return Err(spec
-                        .error_at(
-                            entry,
-                            format!(
-                                "in layer `{}`: `{}` does not name one package; a conda spec starts with the exact package name (no `*` or regular expression)",
-                                layer.name, entry.text
-                            ),
-                        )
-                        .into());
-                }
-                specs
-                    .entry(layer.name.clone())
-                    .or_default()
-                    .push((entry.text.clone(), parsed));
-            }
-        }
-        if specs.is_empty() {
-            return Ok(None);
-        }
         let spec_error = |message: String| SpecError {
             path: spec.path.clone(),
             location: None,
             message,
         };
-        let subdir = subdir_of(&spec.image.platform)?;
-        let environment = Environment::new(
-            subdir,
-            spec.image.conda.glibc.as_deref().unwrap_or(DEFAULT_GLIBC),
-            spec.image.conda.cuda.as_deref(),
-            exclude_newer,
-        )?;
         let spec_dir = spec.dir();
-        let repositories = spec
+        let listed = spec
             .repositories
             .conda
             .channels
@@ -121,9 +180,34 @@ impl CondaPackages {
                     .map_err(|e| spec_error(format!("[repositories] conda: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let channels = fetch_channels(fetcher, &repositories, subdir, &requested_names(&specs))?;
+        let mut named_channels = Channels::new(listed);
+        let (specs, named) = parse_specs(spec, lock_dir, &mut named_channels)?;
+        if specs.is_empty() {
+            return Ok(None);
+        }
+        let subdir = subdir_of(&spec.image.platform)?;
+        let environment = Environment::new(
+            subdir,
+            spec.image.conda.glibc.as_deref().unwrap_or(DEFAULT_GLIBC),
+            spec.image.conda.cuda.as_deref(),
+            exclude_newer,
+            spec.repositories.conda.priority.unwrap_or_default(),
+        )?;
+        let mut channels = fetch_channels(
+            fetcher,
+            &named_channels.repositories,
+            subdir,
+            &requested_names(&specs),
+        )?;
+        named_channels.keep_named(&mut channels);
+        for asked in &named {
+            if !named::has(&channels[asked.channel].records, &asked.name) {
+                return Err(asked.not_in_channel(spec, &channels).into());
+            }
+        }
         Ok(Some(Self {
             channels,
+            general: named_channels.general,
             environment,
             specs,
         }))
@@ -191,12 +275,18 @@ impl LayerResolver for CondaPackages {
         settings.insert(
             "conda-channels".into(),
             SettingValue::List(
-                self.channels
+                self.channels[..self.general]
                     .iter()
                     .map(|c| c.repository.label.clone())
                     .collect(),
             ),
         );
+        if self.environment.priority != spec::ChannelPriority::Strict {
+            settings.insert(
+                "conda-channel-priority".into(),
+                SettingValue::Text(self.environment.priority.as_str().into()),
+            );
+        }
         settings.insert(
             "conda-subdir".into(),
             SettingValue::Text(self.environment.subdir.to_string()),

@@ -1,6 +1,6 @@
 //! One layer's conda solve: the channels' records, the image's virtual packages, the lower
-//! layers' records pinned and the previous lock's preferred, solved by resolvo with strict channel
-//! priority, and the solver's explanation reworded where it talks about internals.
+//! layers' records pinned and the previous lock's preferred, solved by resolvo with the spec's
+//! channel priority (strict unless `conda-channel-priority` says otherwise), and the solver's explanation reworded where it talks about internals.
 
 use std::str::FromStr;
 
@@ -24,6 +24,8 @@ pub struct Environment {
     pub exclude_newer: Option<ExcludeNewer>,
     /// `--exclude-newer`, for the lock.
     pub limit: Option<crate::exclude_newer::ExcludeNewer>,
+    /// How the channels' order counts.
+    pub priority: super::spec::ChannelPriority,
 }
 
 /// The kernel version `__linux` stands for: the image runs on hosts unknown when it is built, so
@@ -36,6 +38,7 @@ impl Environment {
         glibc: &str,
         cuda: Option<&str>,
         exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
+        priority: super::spec::ChannelPriority,
     ) -> Result<Self, CondaError> {
         let archspec = match subdir {
             "linux-64" => "x86_64",
@@ -61,6 +64,7 @@ impl Environment {
             virtual_packages,
             exclude_newer: cutoff,
             limit: exclude_newer,
+            priority,
         })
     }
 
@@ -129,7 +133,11 @@ pub fn solve(
         pinned_packages: below.to_vec(),
         virtual_packages: environment.virtual_packages.clone(),
         specs: all_specs,
-        channel_priority: ChannelPriority::Strict,
+        channel_priority: match environment.priority {
+            super::spec::ChannelPriority::Strict => ChannelPriority::Strict,
+            super::spec::ChannelPriority::Flexible => ChannelPriority::Flexible,
+            super::spec::ChannelPriority::Disabled => ChannelPriority::Disabled,
+        },
         exclude_newer: environment.exclude_newer.clone(),
         ..SolverTask::from_iter(channels.iter().map(|channel| channel.records.iter()))
     };

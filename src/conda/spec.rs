@@ -84,12 +84,62 @@ fn check_installer(
         .map_err(|message: String| (installer.span(), format!("image.conda-installer {message}")))
 }
 
-/// conda's key of the `[repositories]` table.
+/// conda's keys of the `[repositories]` table.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CondaRepositories {
-    /// `conda`: channels, in strict priority order: the first channel that has a name serves it.
+    /// `conda`: channels, in priority order.
     #[serde(rename = "conda", skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<String>,
+    /// `conda-channel-priority`: how the channels' order counts ([`ChannelPriority::Strict`]
+    /// when not set).
+    #[serde(
+        rename = "conda_channel_priority",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub priority: Option<ChannelPriority>,
+}
+
+/// How the order of the channels counts, as conda's `channel_priority` defines it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChannelPriority {
+    /// A package comes only from the first channel that has it (conda's default).
+    #[default]
+    Strict,
+    /// A later channel serves a package only when the earlier ones have no version that fits.
+    Flexible,
+    /// The highest version wins, from any channel.
+    Disabled,
+}
+
+impl ChannelPriority {
+    /// The name conda and the lock use, like `strict`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Flexible => "flexible",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    /// `repositories.conda-channel-priority`, when set.
+    pub fn parse(value: Option<Spanned<String>>) -> Result<Option<Self>, SpanProblem> {
+        let Some(value) = value else { return Ok(None) };
+        let known = [Self::Strict, Self::Flexible, Self::Disabled];
+        match known
+            .into_iter()
+            .find(|p| p.as_str() == value.get_ref().trim())
+        {
+            Some(priority) => Ok(Some(priority)),
+            None => Err((
+                value.span(),
+                format!(
+                    "repositories.conda-channel-priority `{}` must be `strict` (a package only from the first channel that has it), `flexible` (a later channel only when the earlier ones have no fitting version) or `disabled` (the highest version from any channel)",
+                    value.get_ref()
+                ),
+            )),
+        }
+    }
 }
 
 impl CondaRepositories {

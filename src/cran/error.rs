@@ -26,6 +26,40 @@ pub enum ResolveError {
         suggestion: Option<String>,
     },
 
+    /// A layer entry names the repository a package comes from, and that repository does not
+    /// have it.
+    #[error(
+        "{chain}: {name} is not in {repository}; {}",
+        match elsewhere.as_slice() {
+            [] => "no other repository has it either: check the name and the entry's `repository`".to_string(),
+            others => format!("it is in {}: name that one in the entry's `repository`, or remove `repository`", others.join(", ")),
+        }
+    )]
+    NotInRepository {
+        /// The package, like `hwriterPlus`.
+        name: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
+        chain: Chain,
+        /// The repository the entry names, as the lock would record it.
+        repository: String,
+        /// The other repositories that have it.
+        elsewhere: Vec<String>,
+    },
+
+    /// With a date (`cran-snapshot`, `--exclude-newer`), no version of the package was published
+    /// by then.
+    #[error(
+        "{chain}: no version of {name} in {repository} was published by the date the spec's `cran-snapshot` or `--exclude-newer` gives: use a later date, or pin a version (`{name} == <version>`)"
+    )]
+    NotYetPublished {
+        /// The package.
+        name: String,
+        /// How the walk came to need it, from the layer's list down to this requirement.
+        chain: Chain,
+        /// The repository it was looked for in.
+        repository: String,
+    },
+
     /// A root is written in one list (`cran` or `bioconductor`) but only the other kind of
     /// repository has it.
     #[error(

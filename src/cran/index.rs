@@ -102,6 +102,11 @@ impl Records {
 pub struct RepoIndex {
     pub(crate) repository: Repository,
     pub(crate) kind: RepoKind,
+    /// Whether any package may come from it (a repository of `[repositories]`); one that only a
+    /// layer entry names serves the packages it is named for, and nothing else.
+    pub(crate) general: bool,
+    /// The packages that come only from this repository, because a layer entry names it.
+    pub(crate) named: std::collections::HashSet<String>,
     text: String,
     /// Each package's records (some indexes list a package more than once).
     records: HashMap<String, Records>,
@@ -142,6 +147,8 @@ impl RepoIndex {
         Ok(Self {
             repository,
             kind,
+            general: true,
+            named: std::collections::HashSet::new(),
             text,
             records,
         })

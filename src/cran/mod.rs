@@ -58,6 +58,7 @@ use self::spec::{BIOCONDUCTOR_URL, BioconductorSource};
 use crate::ecosystem::{
     EcosystemError, LayerRequest, LayerResolution, LayerResolver, PinSource, ResolvedPackage,
 };
+use crate::exclude_newer::ExcludeNewer;
 use crate::fetch::{ArtifactRequest, Checksum, FetchErrors, Fetcher, gunzip};
 use crate::lock::LockedPackage;
 use crate::package::{ChangeLevel, Ecosystem, PackageDetails, SettingValue};
@@ -82,6 +83,8 @@ pub struct RPackages<'a> {
     base: Option<HashMap<String, RVersion>>,
     /// The GitHub packages of the layers' `github` lists and their `Remotes`, when there are.
     github: Option<github::GithubPackages>,
+    /// CRAN as of this instant: the earlier of `cran-snapshot` and `--exclude-newer`.
+    limit: Option<ExcludeNewer>,
 }
 
 impl<'a> RPackages<'a> {
@@ -92,6 +95,7 @@ impl<'a> RPackages<'a> {
         lock_dir: &Path,
         fetcher: &'a Fetcher,
         base: Option<&crate::base::BaseContents>,
+        exclude_newer: Option<ExcludeNewer>,
     ) -> Result<Option<Self>, CranError> {
         let wants = |kind| {
             spec.layers
@@ -103,7 +107,7 @@ impl<'a> RPackages<'a> {
         if !wants_cran && !wants_bioc && !wants(Ecosystem::Github) {
             return Ok(None);
         }
-        let (mut roots, github_roots) = parse_requirements(spec)?;
+        let (mut roots, github_roots, named) = parse_requirements(spec)?;
         let github = match github_roots.is_empty() {
             true => None,
             false => Some(github::GithubPackages::resolve(
@@ -120,8 +124,9 @@ impl<'a> RPackages<'a> {
                 .is_some_and(github::GithubPackages::wants_bioconductor);
         let r_text = spec.image.r.version.as_deref().unwrap_or_default();
         let r_version: RVersion = r_text.parse().map_err(CranError::ImageR)?;
-        let (repositories, bioconductor_release) =
+        let (mut repositories, bioconductor_release) =
             repositories(spec, lock_dir, &r_version, wants_bioc)?;
+        add_named(spec, lock_dir, &named, &mut repositories)?;
         let mut indexes = fetch_indexes(fetcher, repositories)?;
         if let Some(github) = &github {
             // First: a GitHub package wins over a repository's of the same name.
@@ -132,7 +137,9 @@ impl<'a> RPackages<'a> {
             .flatten()
             .map(|(_, requirement)| requirement.name.clone())
             .collect();
+        let limit = as_of(spec, exclude_newer);
         Ok(Some(Self {
+            limit,
             fetcher,
             indexes,
             r_version,
@@ -145,9 +152,6 @@ impl<'a> RPackages<'a> {
     }
 }
 
-/// Repositories to read, with the kind of each.
-type RepositoryList = Vec<(Repository, RepoKind)>;
-
 /// The repositories to read, in order: the spec's CRAN ones, then, when `wants_bioc`,
 /// Bioconductor's of the release for `r_version` (which is returned too).
 fn repositories(
@@ -155,7 +159,7 @@ fn repositories(
     lock_dir: &Path,
     r_version: &RVersion,
     wants_bioc: bool,
-) -> Result<(RepositoryList, Option<String>), CranError> {
+) -> Result<(Vec<Planned>, Option<String>), CranError> {
     let spec_dir = spec.dir();
     let repository = |text: &str| {
         Repository::parse(text, &spec_dir, lock_dir).map_err(|e| crate::spec::SpecError {
@@ -166,7 +170,7 @@ fn repositories(
     };
     let mut repositories = Vec::new();
     for text in &spec.repositories.r.cran {
-        repositories.push((repository(text)?, RepoKind::Cran));
+        repositories.push(Planned::general(repository(text)?, RepoKind::Cran));
     }
     if !wants_bioc {
         return Ok((repositories, None));
@@ -181,9 +185,21 @@ fn repositories(
     };
     let site = repository(site)?;
     for repo in bioc::repositories(&site, release) {
-        repositories.push((repo, RepoKind::Bioconductor));
+        repositories.push(Planned::general(repo, RepoKind::Bioconductor));
     }
     Ok((repositories, Some(release.to_string())))
+}
+
+/// CRAN as of the earlier of the spec's `cran-snapshot` and `--exclude-newer`, when either is
+/// given.
+fn as_of(spec: &Spec, exclude_newer: Option<ExcludeNewer>) -> Option<ExcludeNewer> {
+    let snapshot = spec.repositories.r.snapshot.as_deref();
+    // Checked when the spec was read.
+    let snapshot = snapshot.and_then(|text| text.parse::<ExcludeNewer>().ok());
+    match (snapshot, exclude_newer) {
+        (Some(a), Some(b)) => Some(if a.timestamp() <= b.timestamp() { a } else { b }),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The R library packages of the base image (none when it has no R), by name.
@@ -253,11 +269,88 @@ impl RPackages<'_> {
 /// How an error names the base image where it names the lower layer a pin comes from.
 const BASE_LAYER: &str = "base image";
 
-/// Every layer's R requirements and its GitHub references (by layer name), or the first
-/// malformed one with its place in the spec.
-fn parse_requirements(spec: &Spec) -> Result<(RootsByLayer, github::LayerRefs), CranError> {
+/// A repository to fetch the index of, and what it serves.
+struct Planned {
+    repository: Repository,
+    kind: RepoKind,
+    /// Listed in `[repositories]`: any package may come from it.
+    general: bool,
+    /// The packages layer entries name it for.
+    named: HashSet<String>,
+}
+
+impl Planned {
+    /// A repository of `[repositories]`.
+    fn general(repository: Repository, kind: RepoKind) -> Self {
+        Self {
+            repository,
+            kind,
+            general: true,
+            named: HashSet::new(),
+        }
+    }
+}
+
+/// An R entry that names the repository its package comes from.
+struct NamedEntry<'a> {
+    name: String,
+    kind: RepoKind,
+    layer: &'a str,
+    entry: &'a crate::spec::RequirementEntry,
+}
+
+/// Adds the repositories layer entries name, each once (one that `[repositories]` lists
+/// already is that one), with the packages named for them. A package named with two
+/// repositories is refused.
+fn add_named(
+    spec: &Spec,
+    lock_dir: &Path,
+    named: &[NamedEntry<'_>],
+    repositories: &mut Vec<Planned>,
+) -> Result<(), CranError> {
+    let mut chosen = crate::repository::NamedSources::default();
+    for source in named {
+        let written = source.entry.repository.as_deref().unwrap_or_default();
+        let repository = Repository::parse(written, &spec.dir(), lock_dir).map_err(|e| {
+            let message = format!(
+                "in layer `{}`: {}'s repository: {e}",
+                source.layer, source.name
+            );
+            spec.error_at(source.entry, message)
+        })?;
+        chosen
+            .choose(&source.name, source.layer, &repository, "repository")
+            .map_err(|m| {
+                spec.error_at(source.entry, format!("in layer `{}`: {m}", source.layer))
+            })?;
+        let at = match repositories
+            .iter()
+            .position(|r| r.repository.url == repository.url)
+        {
+            Some(at) => at,
+            None => {
+                repositories.push(Planned {
+                    general: false,
+                    ..Planned::general(repository, source.kind)
+                });
+                repositories.len() - 1
+            }
+        };
+        repositories[at].named.insert(source.name.clone());
+    }
+    Ok(())
+}
+
+/// What [`parse_requirements`] reads: each layer's R requirements, the GitHub references and
+/// the entries that name their repository.
+type ParsedRequirements<'a> = (RootsByLayer, github::LayerRefs, Vec<NamedEntry<'a>>);
+
+/// Every layer's R requirements, its GitHub references (by layer name) and the entries that
+/// name their repository; or the first malformed one with its place in the spec.
+fn parse_requirements(spec: &Spec) -> Result<ParsedRequirements<'_>, CranError> {
     let mut layers = HashMap::new();
     let mut github_roots = Vec::new();
+    let mut named = Vec::new();
     for layer in &spec.layers {
         let mut roots = Vec::new();
         for entry in &layer.requirements {
@@ -278,11 +371,19 @@ fn parse_requirements(spec: &Spec) -> Result<(RootsByLayer, github::LayerRefs), 
                 .text
                 .parse()
                 .map_err(|e| spec.error_at(entry, format!("in layer `{}`: {e}", layer.name)))?;
+            if entry.repository.is_some() {
+                named.push(NamedEntry {
+                    name: requirement.name.clone(),
+                    kind,
+                    layer: &layer.name,
+                    entry,
+                });
+            }
             roots.push((kind, requirement));
         }
         layers.insert(layer.name.clone(), roots);
     }
-    Ok((layers, github_roots))
+    Ok((layers, github_roots, named))
 }
 
 /// Each layer's R requirements, with the list they were written in, by layer name.
@@ -292,12 +393,12 @@ type RootsByLayer = HashMap<String, Vec<(RepoKind, Requirement)>>;
 /// parses them in parallel.
 fn fetch_indexes(
     fetcher: &Fetcher,
-    repositories: Vec<(Repository, RepoKind)>,
+    repositories: Vec<Planned>,
 ) -> Result<Vec<RepoIndex>, CranError> {
     let index_urls = |name: &str| -> Vec<url::Url> {
         repositories
             .iter()
-            .map(|(repo, _)| repo.file(&format!("src/contrib/{name}")).0)
+            .map(|planned| planned.repository.file(&format!("src/contrib/{name}")).0)
             .collect()
     };
     let mut urls = index_urls("PACKAGES.gz");
@@ -316,9 +417,9 @@ fn fetch_indexes(
     }
     let mut fetched = Vec::new();
     let mut failures = Vec::new();
-    for (((repository, kind), url), body) in repositories.into_iter().zip(urls).zip(bodies) {
+    for ((planned, url), body) in repositories.into_iter().zip(urls).zip(bodies) {
         match body {
-            Ok(body) => fetched.push((repository, kind, url, body)),
+            Ok(body) => fetched.push((planned, url, body)),
             Err(error) => failures.push(error),
         }
     }
@@ -332,10 +433,13 @@ fn fetch_indexes(
     let limit = fetcher.index_limit(MAX_PACKAGES);
     fetched
         .into_par_iter()
-        .map(|(repository, kind, url, body)| {
-            fetcher.parse_or_refetch(&url, body, None, |body| {
-                parse_index(repository.clone(), kind, &url, &body, limit)
-            })
+        .map(|(planned, url, body)| {
+            let mut index = fetcher.parse_or_refetch(&url, body, None, |body| {
+                parse_index(planned.repository.clone(), planned.kind, &url, &body, limit)
+            })?;
+            index.general = planned.general;
+            index.named = planned.named;
+            Ok(index)
         })
         .collect()
 }
@@ -379,7 +483,7 @@ impl LayerResolver for RPackages<'_> {
         let labels = |kind: RepoKind| {
             self.indexes
                 .iter()
-                .filter(|i| i.kind == kind)
+                .filter(|i| i.kind == kind && i.general)
                 .map(|i| i.repository.label.clone())
                 .collect::<Vec<_>>()
         };
@@ -392,6 +496,9 @@ impl LayerResolver for RPackages<'_> {
             "cran-repositories".into(),
             SettingValue::List(labels(RepoKind::Cran)),
         );
+        if let Some(limit) = self.limit {
+            settings.insert("cran-as-of".into(), SettingValue::Text(limit.to_string()));
+        }
         if let Some(release) = &self.bioconductor_release {
             settings.insert(
                 "bioconductor-release".into(),
@@ -450,6 +557,7 @@ impl LayerResolver for RPackages<'_> {
         };
         let archive = archive::FetchedArchive {
             fetcher: self.fetcher,
+            limit: self.limit,
         };
         let outcome = resolve_layer(&self.indexes, &archive, &input).map_err(CranError::Resolve)?;
         let mut notes = self

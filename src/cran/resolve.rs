@@ -5,11 +5,13 @@
 //! has a name supplies it; a version is chosen once and every later constraint is checked against
 //! it. Pins kept from an earlier lock are preferred while they fit; when one does not, the walk
 //! starts again without it. Pins of lower layers are fixed. The walk is pure: the repositories are
-//! already-parsed indexes, and archived versions come through [`ArchiveSource`].
+//! already-parsed indexes, and archived and dated versions come through [`ArchiveSource`].
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use super::error::{ArchiveError, Chain, ResolveError};
+use super::archive::ArchiveSource;
+pub use super::archive::NoArchive;
+use super::error::{Chain, ResolveError};
 use super::index::{PackageEntry, RepoIndex, RepoKind};
 use super::requirement::Requirement;
 use super::version::RVersion;
@@ -52,32 +54,6 @@ pub const RECOMMENDED_PACKAGES: &[&str] = &[
     "spatial",
     "survival",
 ];
-
-/// Supplies versions that are no longer in a repository's index (CRAN's `Archive/`).
-pub trait ArchiveSource {
-    /// The entry of `name` at exactly `version` in `repository`'s archive, read from the tarball's
-    /// DESCRIPTION; `Ok(None)` when the archive does not have it.
-    fn archived(
-        &self,
-        repository: &RepoIndex,
-        name: &str,
-        version: &RVersion,
-    ) -> Result<Option<PackageEntry>, ArchiveError>;
-}
-
-/// An archive that has nothing (indexes without an `Archive/`, tests, benchmarks).
-pub struct NoArchive;
-
-impl ArchiveSource for NoArchive {
-    fn archived(
-        &self,
-        _: &RepoIndex,
-        _: &str,
-        _: &RVersion,
-    ) -> Result<Option<PackageEntry>, ArchiveError> {
-        Ok(None)
-    }
-}
 
 /// A version pinned by a lower layer.
 #[derive(Debug, Clone)]
@@ -338,9 +314,12 @@ impl Walk<'_> {
         let name = &pending.requirement.name;
         let (repository, entry) = self.find(pending)?;
         let index = &self.repositories[repository];
+        let entry = self.as_of(pending, index, entry)?;
         let mut wanted: Option<(RVersion, bool)> = None;
+        // A kept pin newer than what the repository offers (CRAN as of a date) is not kept.
         if let Some(version) = self.preferred.get(name)
             && pending.requirement.matches(version)
+            && version <= &entry.version
         {
             wanted = Some((version.clone(), true));
         }
@@ -412,14 +391,50 @@ impl Walk<'_> {
         ))
     }
 
-    /// The first repository (of the right kind, for roots) that has the name.
+    /// The newest version of `current`'s package published by the archive's date (`current`
+    /// when there is none).
+    fn as_of(
+        &self,
+        pending: &Pending,
+        index: &RepoIndex,
+        current: PackageEntry,
+    ) -> Result<PackageEntry, WalkError> {
+        let (name, version) = (current.name.clone(), current.version.to_string());
+        match self.archive.as_of(index, current) {
+            Ok(Some(dated)) => Ok(dated),
+            Ok(None) => Err(ResolveError::NotYetPublished {
+                name,
+                chain: self.chain_to(pending),
+                repository: index.repository.label.clone(),
+            }
+            .into()),
+            Err(source) => Err(ResolveError::Archive {
+                name,
+                version,
+                chain: self.chain_to(pending),
+                repository: index.repository.label.clone(),
+                source,
+            }
+            .into()),
+        }
+    }
+
+    /// The repository a layer entry names for the package, else the first general repository
+    /// (of the right kind, for roots) that has the name.
     fn find(&mut self, pending: &Pending) -> Result<(usize, PackageEntry), WalkError> {
         let name = &pending.requirement.name;
+        if let Some(named) = self
+            .repositories
+            .iter()
+            .position(|i| i.named.contains(name))
+        {
+            return self.entry_of(pending, named);
+        }
         let offering: Vec<usize> = self
             .repositories
             .iter()
             .enumerate()
-            .filter(|(_, index)| index.contains(name))
+            .filter(|(_, index)| index.general && index.contains(name))
             .map(|(position, _)| position)
             .collect();
         let of_kind: Vec<usize> = offering
@@ -461,13 +476,25 @@ impl Walk<'_> {
                 self.repositories[first].repository.label
             ));
         }
-        let index = &self.repositories[first];
+        self.entry_of(pending, first)
+    }
+
+    /// The entry of the pending package in repository `at`.
+    fn entry_of(&self, pending: &Pending, at: usize) -> Result<(usize, PackageEntry), WalkError> {
+        let name = &pending.requirement.name;
+        let index = &self.repositories[at];
         match index.entry(name) {
-            Some(Ok(entry)) => Ok((first, entry)),
-            None => Err(ResolveError::UnknownPackage {
+            Some(Ok(entry)) => Ok((at, entry)),
+            None => Err(ResolveError::NotInRepository {
                 name: name.clone(),
                 chain: self.chain_to(pending),
-                suggestion: None,
+                repository: index.repository.label.clone(),
+                elsewhere: self
+                    .repositories
+                    .iter()
+                    .filter(|other| other.contains(name))
+                    .map(|other| other.repository.label.clone())
+                    .collect(),
             }
             .into()),
             Some(Err(broken)) => Err(ResolveError::BrokenEntry {

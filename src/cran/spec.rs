@@ -1,5 +1,5 @@
 //! R's part of the spec (CRAN, Bioconductor and GitHub): `[image] r` and `r-library`,
-//! `[repositories] cran`, `bioconductor` and `github`, and their grammar.
+//! `[repositories] cran`, `bioconductor`, `cran-snapshot` and `github`, and their grammar.
 //!
 //! A leaf below the spec: it imports nothing of [`crate::spec`]. Each check returns the span it is
 //! about and a message, which the spec locates at file, line and column.
@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::version::RVersion;
 use crate::dockerfile_values::{SpanProblem, checked_image_path};
+use crate::exclude_newer::ExcludeNewer;
 
 /// The CRAN mirror used when the spec names none.
 pub const CRAN_URL: &str = "https://cloud.r-project.org";
@@ -72,6 +73,10 @@ pub struct RRepositories {
     /// hashes as before).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub github: Option<String>,
+    /// `cran-snapshot`: CRAN as of this date or instant (each package's newest version published
+    /// by then), as written.
+    #[serde(rename = "cran_snapshot", skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
 }
 
 impl RRepositories {
@@ -81,7 +86,20 @@ impl RRepositories {
         cran: Option<Vec<String>>,
         bioconductor: Option<Spanned<String>>,
         github: Option<Spanned<String>>,
+        snapshot: Option<Spanned<String>>,
     ) -> Result<Self, SpanProblem> {
+        let snapshot = match snapshot {
+            None => None,
+            Some(value) => match value.get_ref().trim().parse::<ExcludeNewer>() {
+                Ok(_) => Some(value.get_ref().trim().to_string()),
+                Err(message) => {
+                    return Err((
+                        value.span(),
+                        format!("repositories.cran-snapshot {message}"),
+                    ));
+                }
+            },
+        };
         let bioconductor = match bioconductor {
             None => BioconductorSource::Auto,
             Some(value) => {
@@ -92,6 +110,7 @@ impl RRepositories {
             cran: cran.unwrap_or_else(|| vec![CRAN_URL.to_string()]),
             bioconductor,
             github: github.map(check_github_api).transpose()?,
+            snapshot,
         })
     }
 }

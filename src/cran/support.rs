@@ -29,6 +29,7 @@ impl EcosystemSupport for R {
             inputs.lock_dir,
             inputs.fetcher,
             inputs.base,
+            inputs.exclude_newer,
         )?))
     }
 

@@ -50,20 +50,31 @@ impl MavenLayer {
     }
 }
 
-/// A `maven` requirement as written: a coordinate, or a coordinate with exclusions.
+/// A `maven` requirement as written: a coordinate, or a table.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a coordinate `group:artifact:version`, or a table `{ coordinate = \"group:artifact:version\", exclude = [\"group:artifact\", …] }`"
+)]
 pub enum MavenEntry {
     /// `"group:artifact:version"`.
     Plain(String),
     /// `{ coordinate = "group:artifact:version", exclude = ["group:artifact", …] }`.
-    Excluding {
-        /// The coordinate.
-        coordinate: String,
-        /// `group:artifact` patterns left out of its tree (`*` matches anything).
-        #[serde(default)]
-        exclude: Vec<String>,
-    },
+    Table(MavenTable),
+}
+
+/// The table form of a `maven` requirement.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MavenTable {
+    /// The coordinate.
+    coordinate: String,
+    /// `group:artifact` patterns left out of its tree (`*` matches anything).
+    #[serde(default)]
+    exclude: Vec<String>,
+    /// A repository of the coordinate's own, which this build refuses (see
+    /// [`MavenEntry::check`]): read so that the refusal can say what to do.
+    repository: Option<String>,
 }
 
 impl MavenEntry {
@@ -71,10 +82,24 @@ impl MavenEntry {
     pub fn coordinate_and_exclusions(&self) -> (String, Vec<String>) {
         match self {
             Self::Plain(coordinate) => (coordinate.trim().to_string(), Vec::new()),
-            Self::Excluding {
+            Self::Table(table) => (table.coordinate.trim().to_string(), table.exclude.clone()),
+        }
+    }
+
+    /// Refuses a `repository` of the coordinate's own: Maven artifacts come from `[repositories]
+    /// maven`, the first repository that has a file serving it.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Self::Table(MavenTable {
+                repository: Some(repository),
                 coordinate,
-                exclude,
-            } => (coordinate.trim().to_string(), exclude.clone()),
+                ..
+            }) => Err(format!(
+                "`{}` names its own repository, which this imglock build does not support for Maven: list `{}` in `[repositories] maven` instead (the first repository that has an artifact serves it)",
+                coordinate.trim(),
+                repository.trim()
+            )),
+            _ => Ok(()),
         }
     }
 }

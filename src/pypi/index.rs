@@ -69,6 +69,11 @@ pub(super) type MetadataResult = Result<Rc<CoreMetadata>, IndexError>;
 pub struct Indexes<'a> {
     fetcher: &'a Fetcher,
     pub repositories: Vec<Repository>,
+    /// How many of `repositories` `[repositories] pypi` lists: any project may come from them.
+    pub general: usize,
+    /// The projects layer entries name an index for, and its position: each comes from that
+    /// index alone, as from uv's explicit indexes.
+    explicit: HashMap<PackageName, usize>,
     target: Target,
     python: Version,
     exclude_newer: Option<crate::exclude_newer::ExcludeNewer>,
@@ -98,7 +103,9 @@ impl<'a> Indexes<'a> {
     ) -> Self {
         Self {
             fetcher,
+            general: repositories.len(),
             repositories,
+            explicit: HashMap::new(),
             python: Version::new([target.python.0, target.python.1, 0]),
             target,
             exclude_newer,
@@ -141,6 +148,24 @@ impl<'a> Indexes<'a> {
         }
     }
 
+    /// These indexes, the first `general` of them serving any project, and each project of
+    /// `explicit` coming from the index at its position alone.
+    pub fn with_explicit(self, general: usize, explicit: HashMap<PackageName, usize>) -> Self {
+        Self {
+            general,
+            explicit,
+            ..self
+        }
+    }
+
+    /// Whether the index at `position` is asked for the project `name`.
+    fn serves(&self, position: usize, name: &PackageName) -> bool {
+        match self.explicit.get(name) {
+            Some(&named) => named == position,
+            None => position < self.general,
+        }
+    }
+
     /// The project `name`, or `None` when no index has it. Fetches it if not prefetched.
     pub fn project(&self, name: &PackageName) -> ProjectResult {
         self.prefetch_projects(std::slice::from_ref(name));
@@ -152,7 +177,7 @@ impl<'a> Indexes<'a> {
     }
 
     /// Fetches the pages of all `names` not fetched yet, at once; the first index that has a
-    /// project serves it.
+    /// project serves it (its named index, for a project a layer entry names one for).
     pub fn prefetch_projects(&self, names: &[PackageName]) {
         let mut missing: Vec<PackageName> = names
             .iter()
@@ -165,15 +190,21 @@ impl<'a> Indexes<'a> {
             if missing.is_empty() {
                 break;
             }
-            let urls: Vec<url::Url> = missing
+            let (asked, rest): (Vec<PackageName>, Vec<PackageName>) = missing
+                .into_iter()
+                .partition(|name| self.serves(position, name));
+            missing = rest;
+            if asked.is_empty() {
+                continue;
+            }
+            let urls: Vec<url::Url> = asked
                 .iter()
                 .map(|name| page_url(repository, name))
                 .collect();
             let bodies = self
                 .fetcher
                 .get_all_accepting(&urls, "Fetching PyPI pages", PAGE_ACCEPT);
-            let mut still_missing = Vec::new();
-            for ((name, url), body) in missing.into_iter().zip(urls).zip(bodies) {
+            for ((name, url), body) in asked.into_iter().zip(urls).zip(bodies) {
                 let result = match body {
                     Ok(body) => self
                         .fetcher
@@ -190,7 +221,7 @@ impl<'a> Indexes<'a> {
                             Ok(Some(Rc::new(self.project_of(position, &url, page))))
                         }),
                     Err(error) if error.is_not_found() => {
-                        still_missing.push(name);
+                        missing.push(name);
                         continue;
                     }
                     Err(error) => Err(IndexError::PageFetch {
@@ -200,7 +231,6 @@ impl<'a> Indexes<'a> {
                 };
                 self.projects.borrow_mut().insert(name, result);
             }
-            missing = still_missing;
         }
         for name in missing {
             self.projects.borrow_mut().insert(name, Ok(None));
@@ -269,8 +299,15 @@ impl<'a> Indexes<'a> {
     pub fn why_unavailable(&self, name: &PackageName) -> Option<String> {
         match self.projects.borrow().get(name)? {
             Ok(None) => {
-                let pages: Vec<String> = self
-                    .repositories
+                if let Some(&named) = self.explicit.get(name) {
+                    let repository = &self.repositories[named];
+                    return Some(format!(
+                        "{name} is not on {}, the index its entry names: `{}` answered \"not found\"; name the index that has it, or remove `index`",
+                        repository.label,
+                        page_url(repository, name)
+                    ));
+                }
+                let pages: Vec<String> = self.repositories[..self.general]
                     .iter()
                     .map(|repository| format!("`{}`", page_url(repository, name)))
                     .collect();

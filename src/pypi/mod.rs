@@ -56,7 +56,7 @@ use crate::ecosystem::{
 use crate::fetch::{ArtifactRequest, Checksum, Fetcher};
 use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 use crate::repository::Repository;
-use crate::spec::{Spec, SpecError};
+use crate::spec::{RequirementEntry, Spec, SpecError};
 
 /// The public index used when the spec names none.
 pub const PYPI_URL: &str = "https://pypi.org/simple";
@@ -80,7 +80,7 @@ impl<'a> PypiPackages<'a> {
         no_build: crate::support::NoBuild<'_>,
         likely: &[Pin],
     ) -> Result<Option<Self>, PypiError> {
-        let roots = layer_roots(spec)?;
+        let (roots, named) = layer_roots(spec)?;
         if roots.is_empty() {
             return Ok(None);
         }
@@ -116,15 +116,18 @@ impl<'a> PypiPackages<'a> {
         } else {
             &spec.repositories.pypi.indexes[..]
         };
-        let repositories = indexes
+        let mut repositories = indexes
             .iter()
             .map(|text| {
                 Repository::parse(text, &spec_dir, lock_dir)
                     .map_err(|e| spec_error(format!("[repositories] pypi: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let general = repositories.len();
+        let explicit = explicit_indexes(spec, lock_dir, &named, &mut repositories)?;
         let packages = Self {
             indexes: Indexes::new(fetcher, repositories, target.clone(), exclude_newer)
+                .with_explicit(general, explicit)
                 .with_builds(index::Builds {
                     builder: build::MetadataBuilder::new(
                         // What a container runtime reads (a local base by `oci:PATH`).
@@ -200,9 +203,56 @@ impl<'a> PypiPackages<'a> {
     }
 }
 
+/// A requirement whose entry names the index it comes from.
+struct NamedIndex<'a> {
+    name: PackageName,
+    layer: &'a str,
+    entry: &'a RequirementEntry,
+}
+
+/// The index of each project a layer entry names one for, by its position among
+/// `repositories` (an index `[repositories] pypi` does not list is added); a project named with
+/// two indexes is refused.
+fn explicit_indexes(
+    spec: &Spec,
+    lock_dir: &Path,
+    named: &[NamedIndex<'_>],
+    repositories: &mut Vec<Repository>,
+) -> Result<HashMap<PackageName, usize>, PypiError> {
+    let mut explicit: HashMap<PackageName, usize> = HashMap::new();
+    let mut chosen = crate::repository::NamedSources::default();
+    for asked in named {
+        let written = asked.entry.repository.as_deref().unwrap_or_default();
+        let error = |message: String| {
+            spec.error_at(
+                asked.entry,
+                format!("in layer `{}`: {message}", asked.layer),
+            )
+        };
+        let repository = Repository::parse(written, &spec.dir(), lock_dir)
+            .map_err(|e| error(format!("the index of `{}`: {e}", asked.entry.text)))?;
+        chosen
+            .choose(asked.name.as_ref(), asked.layer, &repository, "index")
+            .map_err(error)?;
+        let at = match repositories.iter().position(|r| r.url == repository.url) {
+            Some(at) => at,
+            None => {
+                repositories.push(repository);
+                repositories.len() - 1
+            }
+        };
+        explicit.insert(asked.name.clone(), at);
+    }
+    Ok(explicit)
+}
+
 /// Each layer's Python requirements, by layer name, read as PEP 508.
-fn layer_roots(spec: &Spec) -> Result<HashMap<String, Vec<Requirement>>, PypiError> {
-    let mut roots: HashMap<String, Vec<Requirement>> = HashMap::new();
+type LayerRoots = HashMap<String, Vec<Requirement>>;
+
+/// Each layer's Python requirements, and those whose entry names their index.
+fn layer_roots(spec: &Spec) -> Result<(LayerRoots, Vec<NamedIndex<'_>>), PypiError> {
+    let mut roots: LayerRoots = HashMap::new();
+    let mut named = Vec::new();
     for layer in &spec.layers {
         for entry in layer
             .requirements
@@ -215,13 +265,20 @@ fn layer_roots(spec: &Spec) -> Result<HashMap<String, Vec<Requirement>>, PypiErr
                     format!("in layer `{}`: not a PEP 508 requirement: {e}", layer.name),
                 )
             })?;
+            if entry.repository.is_some() {
+                named.push(NamedIndex {
+                    name: requirement.name.clone(),
+                    layer: &layer.name,
+                    entry,
+                });
+            }
             roots
                 .entry(layer.name.clone())
                 .or_default()
                 .push(requirement);
         }
     }
-    Ok(roots)
+    Ok((roots, named))
 }
 
 fn parse_pair(text: &str, separator: char) -> Option<(u64, u64)> {
@@ -296,9 +353,7 @@ impl LayerResolver for PypiPackages<'_> {
 
     fn settings(&self) -> BTreeMap<String, SettingValue> {
         let mut settings = BTreeMap::new();
-        let labels = self
-            .indexes
-            .repositories
+        let labels = self.indexes.repositories[..self.indexes.general]
             .iter()
             .map(|r| r.label.clone())
             .collect();

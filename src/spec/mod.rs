@@ -129,16 +129,21 @@ pub struct RequirementEntry {
     pub text: String,
     /// `group:artifact` patterns left out of a Maven requirement's tree (`*` matches anything).
     pub exclusions: Vec<String>,
+    /// The one repository this package comes from, as written (a CRAN-like repository, a PyPI
+    /// index, a conda channel or a Maven repository); `None` for the ecosystem's usual lookup
+    /// through `[repositories]`.
+    pub repository: Option<String>,
     /// Where it was written.
     pub location: Location,
 }
 
-/// Hashed as `{"kind", "text", "exclusions"}`: the kind is the ecosystem's name, followed by
-/// `provided` for a provided list, as the spec hash has always spelled it.
+/// Hashed as `{"kind", "text", "exclusions", "repository"}`: the kind is the ecosystem's name,
+/// followed by `provided` for a provided list, as the spec hash has always spelled it; the
+/// exclusions and the repository only when there are any (a spec without them hashes as before).
 impl Serialize for RequirementEntry {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut entry = serializer.serialize_struct("RequirementEntry", 3)?;
+        let mut entry = serializer.serialize_struct("RequirementEntry", 4)?;
         if self.provided {
             entry.serialize_field("kind", &format!("{}provided", self.kind))?;
         } else {
@@ -149,6 +154,10 @@ impl Serialize for RequirementEntry {
             entry.skip_field("exclusions")?;
         } else {
             entry.serialize_field("exclusions", &self.exclusions)?;
+        }
+        match &self.repository {
+            Some(repository) => entry.serialize_field("repository", repository)?,
+            None => entry.skip_field("repository")?,
         }
         entry.end()
     }

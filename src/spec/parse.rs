@@ -10,7 +10,7 @@ use super::wire;
 use super::{Image, Layer, Location, Repositories, RequirementEntry, Spec, SpecError};
 use crate::apt::spec::{AptLayer, AptRepositories};
 use crate::base::BaseReference;
-use crate::conda::spec::{CondaImage, CondaRepositories};
+use crate::conda::spec::{ChannelPriority, CondaImage, CondaRepositories};
 use crate::cran::spec::{RImage, RRepositories};
 use crate::dockerfile_values::{SpanProblem, check_layer_name};
 use crate::maven::spec::{MavenLayer, MavenRepositories};
@@ -170,6 +170,7 @@ fn parse_repositories(
         repositories.cran.map(wire::OneOrMany::into_vec),
         repositories.bioconductor,
         repositories.github,
+        repositories.cran_snapshot,
     )
     .map_err(|problem| source.spanned_error(problem))?;
     let apt = AptRepositories::parse(repositories.apt, list(repositories.apt_keyring))
@@ -182,6 +183,8 @@ fn parse_repositories(
         },
         conda: CondaRepositories {
             channels: list(repositories.conda),
+            priority: ChannelPriority::parse(repositories.conda_channel_priority)
+                .map_err(|problem| source.spanned_error(problem))?,
         },
         maven: MavenRepositories {
             repositories: list(repositories.maven),
@@ -223,6 +226,12 @@ fn parse_layer(
             Some(layer.name.span()),
             format!("two layers are named `{name}`: layer names must be unique"),
         ));
+    }
+    for entry in &layer.maven {
+        entry
+            .get_ref()
+            .check()
+            .map_err(|message| source.error_at(Some(entry.span()), message))?;
     }
     let requirements = layer_requirements(source, &layer);
     let installs_maven = requirements
@@ -275,13 +284,14 @@ fn ecosystem_requirements(
             entry.span(),
         )
     };
+    let sourced = |list| sourced_requirements(source, ecosystem, list);
     match ecosystem {
         Ecosystem::Apt => layer.apt.iter().map(plain).collect(),
-        Ecosystem::Cran => layer.cran.iter().map(plain).collect(),
-        Ecosystem::Bioconductor => layer.bioconductor.iter().map(plain).collect(),
+        Ecosystem::Cran => sourced(&layer.cran),
+        Ecosystem::Bioconductor => sourced(&layer.bioconductor),
         Ecosystem::Github => layer.github.iter().map(plain).collect(),
-        Ecosystem::Pypi => layer.pypi.iter().map(plain).collect(),
-        Ecosystem::Conda => layer.conda.iter().map(plain).collect(),
+        Ecosystem::Pypi => sourced_requirements(source, ecosystem, &layer.pypi),
+        Ecosystem::Conda => sourced_requirements(source, ecosystem, &layer.conda),
         Ecosystem::Maven => {
             let entries = layer.maven.iter().map(|entry| {
                 let (text, exclusions) = entry.get_ref().coordinate_and_exclusions();
@@ -301,6 +311,23 @@ fn ecosystem_requirements(
     }
 }
 
+/// The requirements of a list whose entries may name the repository they come from.
+fn sourced_requirements<T: wire::Sourced>(
+    source: &SpecText<'_>,
+    ecosystem: Ecosystem,
+    list: &[Spanned<wire::Entry<T>>],
+) -> Vec<RequirementEntry> {
+    list.iter()
+        .map(|entry| {
+            let (text, repository) = entry.get_ref().parts();
+            RequirementEntry {
+                repository,
+                ..requirement(source, ecosystem, text, entry.span())
+            }
+        })
+        .collect()
+}
+
 /// A requirement of the installed list of `kind`, with no exclusions, written at `span`.
 fn requirement(
     source: &SpecText<'_>,
@@ -313,6 +340,7 @@ fn requirement(
         provided: false,
         text,
         exclusions: Vec::new(),
+        repository: None,
         location: source.location(span.start),
     }
 }

@@ -70,8 +70,10 @@ pub(super) struct Repositories {
     pub apt_keyring: Option<OneOrMany>,
     pub cran: Option<OneOrMany>,
     pub bioconductor: Option<Spanned<String>>,
+    pub cran_snapshot: Option<Spanned<String>>,
     pub pypi: Option<OneOrMany>,
     pub conda: Option<OneOrMany>,
+    pub conda_channel_priority: Option<Spanned<String>>,
     pub maven: Option<OneOrMany>,
     pub github: Option<Spanned<String>>,
 }
@@ -103,13 +105,13 @@ pub(super) struct Layer {
     pub apt: Vec<Spanned<String>>,
     pub apt_recommends: Option<bool>,
     #[serde(default)]
-    pub cran: Vec<Spanned<String>>,
+    pub cran: Vec<Spanned<Entry<RSourced>>>,
     #[serde(default)]
-    pub bioconductor: Vec<Spanned<String>>,
+    pub bioconductor: Vec<Spanned<Entry<RSourced>>>,
     #[serde(default)]
-    pub pypi: Vec<Spanned<String>>,
+    pub pypi: Vec<Spanned<Entry<PypiSourced>>>,
     #[serde(default)]
-    pub conda: Vec<Spanned<String>>,
+    pub conda: Vec<Spanned<Entry<CondaSourced>>>,
     #[serde(default)]
     pub maven: Vec<Spanned<MavenEntry>>,
     pub maven_target: Option<Spanned<String>>,
@@ -121,4 +123,83 @@ pub(super) struct Layer {
     pub files: Vec<Spanned<FileEntry>>,
     #[serde(default)]
     pub steps: Vec<Spanned<crate::custom_steps::spec::StepTable>>,
+}
+
+/// An entry of a layer's `cran`, `bioconductor`, `pypi` or `conda` list: a requirement, or a
+/// table naming the package and the one repository it comes from (in the words of the
+/// ecosystem's own tools: CRAN's `repository`, uv's `index`, conda's `channel`).
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected a requirement string, or a table naming the package and where it comes from, like `{ name = \"hwriterPlus\", repository = \"https://…\" }` (`cran`, `bioconductor`), `{ requirement = \"torch==2.1.0\", index = \"https://…\" }` (`pypi`) or `{ name = \"skorch\", channel = \"conda-forge\" }` (`conda`)"
+)]
+pub(super) enum Entry<T> {
+    /// A requirement, in the ecosystem's grammar.
+    Plain(String),
+    /// A requirement and where it comes from.
+    Sourced(T),
+}
+
+impl<T: Sourced> Entry<T> {
+    /// The requirement, trimmed, and the repository it alone comes from, when one is named.
+    pub fn parts(&self) -> (String, Option<String>) {
+        match self {
+            Self::Plain(text) => (text.trim().to_string(), None),
+            Self::Sourced(table) => {
+                let (text, repository) = table.parts();
+                (text.trim().to_string(), Some(repository.trim().to_string()))
+            }
+        }
+    }
+}
+
+/// A table entry: its requirement and the repository it names.
+pub(super) trait Sourced {
+    /// The requirement and the repository, as written.
+    fn parts(&self) -> (&str, &str);
+}
+
+/// `{ name = "hwriterPlus", repository = "https://…" }`: a CRAN or Bioconductor package from
+/// one CRAN-like repository (the name may carry a version constraint, `"rlang (>= 1.1)"`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RSourced {
+    name: String,
+    repository: String,
+}
+
+impl Sourced for RSourced {
+    fn parts(&self) -> (&str, &str) {
+        (&self.name, &self.repository)
+    }
+}
+
+/// `{ requirement = "torch==2.1.0", index = "https://download.pytorch.org/whl/cpu" }`: a PyPI
+/// requirement from one index, as uv's `[tool.uv.sources]` with an `explicit` index.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PypiSourced {
+    requirement: String,
+    index: String,
+}
+
+impl Sourced for PypiSourced {
+    fn parts(&self) -> (&str, &str) {
+        (&self.requirement, &self.index)
+    }
+}
+
+/// `{ name = "skorch", channel = "conda-forge" }`: a conda match spec from one channel (the
+/// table form of `conda-forge::skorch`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CondaSourced {
+    name: String,
+    channel: String,
+}
+
+impl Sourced for CondaSourced {
+    fn parts(&self) -> (&str, &str) {
+        (&self.name, &self.channel)
+    }
 }

@@ -45,6 +45,7 @@ mod pypi_sdist;
 mod r_binaries;
 mod republished;
 mod resolve_r;
+mod sources;
 mod spec_errors;
 mod terminal;
 mod verify;

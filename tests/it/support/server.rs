@@ -227,12 +227,16 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     }
 }
 
-/// The file a path serves, and its media type: a folder is served by its PEP 691 page, as a
+/// The file a path serves, and its media type: a folder is served by its `index.html` (a web
+/// server's listing, as CRAN's `Archive/<name>/`) when it has one, else by its PEP 691 page, as a
 /// Python package index serves a project.
 fn served_file(root: &Path, path: &str) -> (Option<Vec<u8>>, &'static str) {
     let mut file = root.join(path.trim_start_matches('/'));
     if file.is_dir() {
-        file = file.join("index.json");
+        file = match file.join("index.html") {
+            listing if listing.is_file() => listing,
+            _ => file.join("index.json"),
+        };
     }
     let body = file.is_file().then(|| std::fs::read(&file).ok()).flatten();
     let content_type = if file.ends_with("index.json") {
