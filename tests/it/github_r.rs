@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use crate::support::github::{GithubServer, github_archive};
+use crate::support::locks::package;
 use crate::support::{Fault, Project, Server, fixtures, output_text, sha256_hex, spec, stderr};
 
 const TOOL_A: &str = "3f5e0c1d2b4a69788796a5b4c3d2e1f001122334";
@@ -54,16 +55,6 @@ fn resolved(project: &Project) -> toml::Value {
     let output = project.run(&["resolve"]);
     assert!(output.status.success(), "{}", stderr(&output));
     toml::from_str(&project.lock().unwrap()).unwrap()
-}
-
-fn package<'a>(lock: &'a toml::Value, name: &str) -> &'a toml::Value {
-    lock["layer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|l| l["package"].as_array().into_iter().flatten())
-        .find(|p| p["name"].as_str() == Some(name))
-        .unwrap_or_else(|| panic!("{name} is not locked"))
 }
 
 fn field<'a>(package: &'a toml::Value, key: &str) -> &'a str {

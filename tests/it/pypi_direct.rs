@@ -15,14 +15,7 @@ fn sha256_of(path: &std::path::Path) -> String {
 
 /// The lock entry of `name`.
 fn entry(lock: &str, name: &str) -> toml::Value {
-    let value: toml::Value = toml::from_str(lock).unwrap();
-    value["layer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|layer| layer["package"].as_array().cloned().unwrap_or_default())
-        .find(|package| package["name"].as_str() == Some(name))
-        .unwrap_or_else(|| panic!("no {name} in\n{lock}"))
+    support::locks::package(&toml::from_str(lock).unwrap(), name).clone()
 }
 
 fn resolve(project: &Project) -> std::process::Output {

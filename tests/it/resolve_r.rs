@@ -1,6 +1,7 @@
 //! `imglock resolve` and `imglock check` for R layers, run as a user runs them: the binary against
 //! fixture repositories served by a real HTTP server on 127.0.0.1, or read through `file://`.
 
+use crate::support::locks::package;
 use crate::support::{Fault, Project, Server, fixture_copy, fixtures, spec, stderr};
 
 fn http_repos(server: &Server) -> String {
@@ -33,21 +34,6 @@ fn layer_packages(lock: &str, layer: &str) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn package<'a>(lock: &'a toml::Value, name: &str) -> &'a toml::Value {
-    lock["layer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|l| {
-            l.get("package")
-                .and_then(|p| p.as_array())
-                .into_iter()
-                .flatten()
-        })
-        .find(|p| p["name"].as_str() == Some(name))
-        .unwrap_or_else(|| panic!("{name} is not locked"))
 }
 
 fn names(pairs: &[(String, String)]) -> Vec<&str> {

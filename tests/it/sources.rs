@@ -3,23 +3,8 @@
 //! read through `file://`. The named package comes only from there; its dependencies resolve
 //! as usual, and nothing else is taken from the named repository.
 
+use crate::support::locks::package;
 use crate::support::{Project, Server, fixtures, spec, stderr};
-
-/// The package `name` of a lock, as a TOML table.
-fn locked<'a>(lock: &'a toml::Value, name: &str) -> &'a toml::Value {
-    lock["layer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|l| {
-            l.get("package")
-                .and_then(|p| p.as_array())
-                .into_iter()
-                .flatten()
-        })
-        .find(|p| p["name"].as_str() == Some(name))
-        .unwrap_or_else(|| panic!("{name} is not locked"))
-}
 
 /// Resolves the project, which must succeed, and returns its lock.
 fn resolve(project: &Project) -> toml::Value {
@@ -47,13 +32,13 @@ fn a_cran_package_comes_from_the_repository_its_entry_names() {
     ));
     let lock = resolve(&project);
     // The general CRAN has corekit 1.1-2; the named one 1.2.0.
-    let corekit = locked(&lock, "corekit");
+    let corekit = package(&lock, "corekit");
     assert_eq!(corekit["version"].as_str(), Some("1.2.0"));
     let named = format!("{}/cran-next", pinned.url());
     assert_eq!(corekit["repository"].as_str(), Some(named.as_str()));
     let corekit_url = format!("{named}/src/contrib/corekit_1.2.0.tar.gz");
     assert_eq!(corekit["url"].as_str(), Some(corekit_url.as_str()));
-    let fastsum = locked(&lock, "fastsum");
+    let fastsum = package(&lock, "fastsum");
     assert_eq!(
         fastsum["repository"].as_str(),
         Some(format!("{}/cran", general.url()).as_str())
@@ -112,7 +97,7 @@ fn a_named_file_repository_without_the_package_says_where_it_is() {
         ),
     ));
     let lock = resolve(&project);
-    assert_eq!(locked(&lock, "corekit")["version"].as_str(), Some("1.1-2"));
+    assert_eq!(package(&lock, "corekit")["version"].as_str(), Some("1.1-2"));
 }
 
 #[test]
@@ -354,7 +339,7 @@ fn a_pypi_requirement_comes_from_the_index_its_entry_names() {
         &format!("{{ requirement = \"attrs\", index = \"{named_index}\" }}, \"six\""),
     );
     let lock = resolve(&project);
-    let attrs = locked(&lock, "attrs");
+    let attrs = package(&lock, "attrs");
     // The general index has attrs 22.2.0; the named one only 21.4.0.
     assert_eq!(attrs["version"].as_str(), Some("21.4.0"));
     assert_eq!(attrs["repository"].as_str(), Some(named_index.as_str()));
@@ -363,7 +348,7 @@ fn a_pypi_requirement_comes_from_the_index_its_entry_names() {
         "{attrs}"
     );
     // six comes from the general index, which the named one is not asked for.
-    assert_eq!(locked(&lock, "six")["version"].as_str(), Some("1.16.0"));
+    assert_eq!(package(&lock, "six")["version"].as_str(), Some("1.16.0"));
     assert_eq!(named.hits("/simple/six/"), 0);
     assert_eq!(general.hits("/simple/attrs/"), 0);
     let settings: Vec<&str> = lock["resolution"]["pypi-indexes"]
@@ -386,7 +371,7 @@ fn a_named_file_index_without_the_project_says_so() {
         &format!("{{ requirement = \"attrs<22\", index = \"{named_index}\" }}"),
     );
     let lock = resolve(&project);
-    assert_eq!(locked(&lock, "attrs")["version"].as_str(), Some("21.4.0"));
+    assert_eq!(package(&lock, "attrs")["version"].as_str(), Some("21.4.0"));
     // …and only that: six is on the general index, not on the named one.
     let project = pypi_project(
         &format!("{}/simple", general.url()),
@@ -440,10 +425,10 @@ fn a_bioconductor_package_comes_from_the_repository_its_entry_names() {
         ),
     ));
     let lock = resolve(&project);
-    let bioc_lite = locked(&lock, "BiocLite");
+    let bioc_lite = package(&lock, "BiocLite");
     assert_eq!(bioc_lite["ecosystem"].as_str(), Some("bioconductor"));
     assert_eq!(bioc_lite["repository"].as_str(), Some(software.as_str()));
-    let corekit = locked(&lock, "corekit");
+    let corekit = package(&lock, "corekit");
     assert_eq!(
         corekit["repository"].as_str(),
         Some(format!("{}/cran", general.url()).as_str())
@@ -569,7 +554,7 @@ fn a_cran_snapshot_takes_each_packages_newest_version_published_by_its_date() {
         let output = project.run(&all);
         assert!(output.status.success(), "{}", stderr(&output));
         let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
-        let dated = locked(&lock, "dated");
+        let dated = package(&lock, "dated");
         (
             dated["version"].as_str().unwrap().to_string(),
             dated["url"].as_str().unwrap().to_string(),
@@ -633,9 +618,9 @@ fn a_pin_kept_from_the_lock_gives_way_to_an_earlier_snapshot_date() {
     };
     let project = Project::new(&dated("2022-03-01"));
     let lock = resolve(&project);
-    assert_eq!(locked(&lock, "dated")["version"].as_str(), Some("2.0"));
+    assert_eq!(package(&lock, "dated")["version"].as_str(), Some("2.0"));
     // 2.0 is in the archive, where a kept pin is looked for; but it is newer than the new date.
     project.write_spec(&dated("2021-06-01"));
     let lock = resolve(&project);
-    assert_eq!(locked(&lock, "dated")["version"].as_str(), Some("1.0"));
+    assert_eq!(package(&lock, "dated")["version"].as_str(), Some("1.0"));
 }

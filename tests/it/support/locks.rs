@@ -19,6 +19,23 @@ pub fn packages(text: &str) -> Vec<toml::Value> {
         .collect()
 }
 
+/// The package `name` of the parsed lock `lock`, as a TOML table; a test failure when it is not
+/// locked.
+pub fn package<'a>(lock: &'a toml::Value, name: &str) -> &'a toml::Value {
+    lock["layer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| {
+            l.get("package")
+                .and_then(|p| p.as_array())
+                .into_iter()
+                .flatten()
+        })
+        .find(|p| p["name"].as_str() == Some(name))
+        .unwrap_or_else(|| panic!("{name} is not locked"))
+}
+
 /// The `binary-sha256` the lock `text` records, by package name.
 pub fn binary_digests(text: &str) -> BTreeMap<String, String> {
     packages(text)
