@@ -47,6 +47,32 @@ pub trait ArchiveSource {
     ) -> Result<Option<PackageEntry>, ArchiveError> {
         Ok(Some(current))
     }
+
+    /// Starts at once what [`ArchiveSource::as_of`] will read of these `current` entries, each of
+    /// the repository beside it: the walk calls it with every package of a level before choosing
+    /// them one by one.
+    fn prefetch(&self, _current: &[(&RepoIndex, PackageEntry)]) {}
+}
+
+/// The current entry of each of `names` in the repository the walk would take it from: the one
+/// a layer entry names for it, else the first general one that has it.
+pub(super) fn current_entries<'r, 'n>(
+    repositories: &'r [RepoIndex],
+    names: impl Iterator<Item = &'n str>,
+) -> Vec<(&'r RepoIndex, PackageEntry)> {
+    names
+        .filter_map(|name| {
+            let index = repositories
+                .iter()
+                .find(|index| index.named.contains(name))
+                .or_else(|| {
+                    repositories
+                        .iter()
+                        .find(|index| index.general && index.contains(name))
+                })?;
+            Some((index, index.entry(name)?.ok()?))
+        })
+        .collect()
 }
 
 /// An archive that has nothing (indexes without an `Archive/`, tests, benchmarks).
@@ -117,6 +143,29 @@ impl ArchiveSource for FetchedArchive<'_> {
             }
         }
         Ok(None)
+    }
+
+    /// With a date, the current tarballs of all `current` CRAN entries, fetched at once into the
+    /// artifact cache (their DESCRIPTIONs say when they were published); failures are met again,
+    /// and reported, by [`ArchiveSource::as_of`].
+    fn prefetch(&self, current: &[(&RepoIndex, PackageEntry)]) {
+        if self.limit.is_none() {
+            return;
+        }
+        let requests: Vec<ArtifactRequest> = current
+            .iter()
+            .filter(|(index, _)| index.kind == RepoKind::Cran)
+            .map(|(index, entry)| ArtifactRequest {
+                url: index.repository.file(&entry.path).0,
+                published: None,
+                expected: None,
+            })
+            .collect();
+        if !requests.is_empty() {
+            let _ = self
+                .fetcher
+                .download_all(&requests, "Reading archived packages");
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! starts again without it. Pins of lower layers are fixed. The walk is pure: the repositories are
 //! already-parsed indexes, and archived and dated versions come through [`ArchiveSource`].
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use super::archive::ArchiveSource;
 pub use super::archive::NoArchive;
@@ -184,10 +184,29 @@ impl Walk<'_> {
                 parent: None,
             })
             .collect();
-        while let Some(pending) = queue.pop_front() {
-            queue.extend(self.meet(&pending)?);
+        // Level by level, what choosing a level reads fetched at once before it.
+        while !queue.is_empty() {
+            self.prefetch(&queue);
+            for pending in std::mem::take(&mut queue) {
+                queue.extend(self.meet(&pending)?);
+            }
         }
         Ok(self.outcome())
+    }
+
+    /// Starts at once what choosing the queued packages reads ([`ArchiveSource::prefetch`]).
+    fn prefetch(&self, queue: &VecDeque<Pending>) {
+        let names: BTreeSet<&str> = queue
+            .iter()
+            .map(|pending| pending.requirement.name.as_str())
+            .filter(|name| {
+                !self.is_provided(name)
+                    && !self.input.fixed.contains_key(*name)
+                    && !self.chosen.contains_key(*name)
+            })
+            .collect();
+        let current = super::archive::current_entries(self.repositories, names.into_iter());
+        self.archive.prefetch(&current);
     }
 
     /// Meets one requirement: a provided package needs nothing, a package pinned below or chosen

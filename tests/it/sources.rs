@@ -624,3 +624,32 @@ fn a_pin_kept_from_the_lock_gives_way_to_an_earlier_snapshot_date() {
     let lock = resolve(&project);
     assert_eq!(package(&lock, "dated")["version"].as_str(), Some("1.0"));
 }
+
+/// Read as of a date, the walk reads each package's DESCRIPTION from its tarball: those of one
+/// level of the closure are fetched at once, not one package after another (seven packages, two
+/// levels: two rounds of tarball requests, not seven).
+#[test]
+fn a_dated_walk_fetches_each_levels_tarballs_at_once() {
+    let server = Server::start(&fixtures());
+    let latency = std::time::Duration::from_millis(150);
+    server.set_latency(latency);
+    let project = Project::new(&spec(
+        &format!("cran = [\"{}/cran\"]", server.url()),
+        "[[layer]]\nname = \"r\"\ncran = [\"plotkit\", \"usehdr\", \"leafy\", \"tinyleaf\"]",
+    ));
+    let output = project.run(&["resolve", "--exclude-newer", "2100-01-01"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut tarballs: Vec<std::time::Instant> = server
+        .arrivals()
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".tar.gz"))
+        .map(|(_, at)| at)
+        .collect();
+    tarballs.sort();
+    assert_eq!(tarballs.len(), 7, "{:?}", server.all_hits());
+    let rounds = 1 + tarballs
+        .windows(2)
+        .filter(|pair| pair[1].duration_since(pair[0]) >= latency / 2)
+        .count();
+    assert!(rounds <= 2, "{rounds} rounds of tarball requests");
+}
