@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::families::package_tables;
+use crate::support::github::GithubServer;
 use crate::support::{Project, Server, copy_dir, fixtures, output_text};
 
 /// The examples' folders holding real images' specs (a family: one spec per subfolder).
-const REAL_IMAGES: [&str; 1] = ["databricks"];
+const REAL_IMAGES: [&str; 3] = ["databricks", "doazureparallel", "dask-chtc"];
 
 /// How a real image's spec names the PyPI recording (from `examples/<image>/<member>/`).
 const PYPI_RECORDING: &str = "file:../../../fixtures/pypi/simple";
@@ -56,14 +57,15 @@ fn parent_of(spec: &str) -> Option<String> {
 }
 
 /// A working copy of the examples of `image` (like `databricks`) and of `fixtures/examples`,
-/// with PyPI's recording read from `pypi`: each spec's path from `examples/` and its text.
+/// each spec with the repositories of `served` (as written, and the URL that serves them)
+/// replaced: each spec's path from `examples/` and its text.
 struct Workspace {
     project: Project,
     specs: BTreeMap<String, String>,
 }
 
 impl Workspace {
-    fn new(image: &str, pypi: &Server) -> Self {
+    fn new(image: &str, served: &[(&str, String)]) -> Self {
         let project = Project::new("");
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         copy_dir(
@@ -74,9 +76,10 @@ impl Workspace {
         for spec in specs_below(&root.join("examples").join(image)) {
             let path = spec.strip_prefix(root.join("examples")).unwrap();
             let path = path.to_str().unwrap().to_string();
-            let text = std::fs::read_to_string(&spec)
-                .unwrap()
-                .replace(PYPI_RECORDING, &format!("{}/simple", pypi.url()));
+            let mut text = std::fs::read_to_string(&spec).unwrap();
+            for (written, url) in served {
+                text = text.replace(written, url);
+            }
             let written = project.path(&format!("examples/{path}"));
             std::fs::create_dir_all(written.parent().unwrap()).unwrap();
             std::fs::write(&written, &text).unwrap();
@@ -186,7 +189,10 @@ fn resolve_all(workspace: &Workspace) -> BTreeMap<String, String> {
 #[test]
 fn the_databricks_family_resolves_parents_first_and_its_leaves_share_their_parents_pins() {
     let pypi = Server::start(&fixtures().join("pypi"));
-    let workspace = Workspace::new("databricks", &pypi);
+    let workspace = Workspace::new(
+        "databricks",
+        &[(PYPI_RECORDING, format!("{}/simple", pypi.url()))],
+    );
     let order = workspace.parents_first();
     let members = [
         "minimal",
@@ -236,5 +242,41 @@ fn the_databricks_family_resolves_parents_first_and_its_leaves_share_their_paren
             lock(member).contains(needle),
             "{member}'s lock lacks {needle}"
         );
+    }
+}
+
+#[test]
+fn the_doazureparallel_image_locks_r_3_4_with_cran_github_and_bioconductor_3_6() {
+    let github = GithubServer::start();
+    let published = [
+        (
+            "rAzureBatch",
+            "v0.6.2",
+            "1f3d59a1c2b6e0d4a8f7c5b3e9d2a6c4b8e0f1a2",
+        ),
+        (
+            "doAzureParallel",
+            "v0.6.3",
+            "7c9e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a3c5e",
+        ),
+    ];
+    for (repo, tag, commit) in published {
+        github.publish("Azure", repo, commit, &[tag], &[]);
+    }
+    let workspace = Workspace::new(
+        "doazureparallel",
+        &[("https://api.github.com", github.api())],
+    );
+    let locks = resolve_all(&workspace);
+    let lock = &locks["doazureparallel/imglock.toml"];
+    for (_, _, commit) in published {
+        assert!(lock.contains(&format!("commit = \"{commit}\"")), "{lock}");
+    }
+    for needle in [
+        "bioc/packages/3.6/bioc/src/contrib/IRanges_2.12.0.tar.gz",
+        "bioc/packages/3.6/bioc/src/contrib/S4Vectors_0.16.0.tar.gz",
+        "examples/cran/src/contrib/foreach_1.5.2.tar.gz",
+    ] {
+        assert!(lock.contains(needle), "the lock lacks {needle}:\n{lock}");
     }
 }
