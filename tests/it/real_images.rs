@@ -280,3 +280,45 @@ fn the_doazureparallel_image_locks_r_3_4_with_cran_github_and_bioconductor_3_6()
         assert!(lock.contains(needle), "the lock lacks {needle}:\n{lock}");
     }
 }
+
+#[test]
+fn the_dask_chtc_worker_takes_skorch_alone_from_conda_forge_and_ends_with_tini() {
+    let workspace = Workspace::new("dask-chtc", &[]);
+    let locks = resolve_all(&workspace);
+    let lock: toml::Table = locks["dask-chtc/imglock.toml"].parse().unwrap();
+    let packages = lock["layer"][0]["package"].as_array().unwrap();
+    let channels: BTreeMap<&str, &str> = packages
+        .iter()
+        .map(|package| {
+            let url = package["url"].as_str().unwrap();
+            let channel = url.split("/conda/").nth(1).unwrap().split('/').next();
+            (package["name"].as_str().unwrap(), channel.unwrap())
+        })
+        .collect();
+    assert_eq!(channels.len(), 8, "{channels:?}");
+    for (name, channel) in &channels {
+        let expected = if *name == "skorch" {
+            "conda-forge"
+        } else {
+            "main"
+        };
+        assert_eq!(*channel, expected, "{name}'s channel");
+    }
+    let emitted = workspace
+        .project
+        .path("emitted/dask-chtc/imglock.toml/Dockerfile");
+    let dockerfile = std::fs::read_to_string(emitted).unwrap();
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    let end = [
+        "ENV LANG=\"C.UTF-8\" LC_ALL=\"C.UTF-8\" PATH=\"/opt/conda/bin:$PATH\"",
+        "RUN useradd --create-home --uid 1000 dask",
+        "WORKDIR /home/dask",
+        "USER dask",
+        "ENTRYPOINT [\"tini\",\"--\"]",
+        "CMD [\"dask-worker\"]",
+    ];
+    assert!(instructions.ends_with(&end), "{dockerfile}");
+}
