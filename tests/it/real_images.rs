@@ -15,7 +15,12 @@ use crate::support::github::GithubServer;
 use crate::support::{Project, Server, copy_dir, fixtures, output_text};
 
 /// The examples' folders holding real images' specs (a family: one spec per subfolder).
-const REAL_IMAGES: [&str; 3] = ["databricks", "doazureparallel", "dask-chtc"];
+const REAL_IMAGES: [&str; 4] = [
+    "databricks",
+    "databricks-conda-poc",
+    "doazureparallel",
+    "dask-chtc",
+];
 
 /// How a real image's spec names the PyPI recording (from `examples/<image>/<member>/`).
 const PYPI_RECORDING: &str = "file:../../../fixtures/pypi/simple";
@@ -56,7 +61,7 @@ fn parent_of(spec: &str) -> Option<String> {
         .map(|extends| extends.as_str().expect("`extends` as a path").to_string())
 }
 
-/// A working copy of the examples of `image` (like `databricks`) and of `fixtures/examples`,
+/// A working copy of the example folder `image` (like `databricks`) and of `fixtures/examples`,
 /// each spec with the repositories of `served` (as written, and the URL that serves them)
 /// replaced: each spec's path from `examples/` and its text.
 struct Workspace {
@@ -71,6 +76,10 @@ impl Workspace {
         copy_dir(
             &fixtures().join("examples"),
             &project.path("fixtures/examples"),
+        );
+        copy_dir(
+            &root.join("examples").join(image),
+            &project.path(&format!("examples/{image}")),
         );
         let mut specs = BTreeMap::new();
         for spec in specs_below(&root.join("examples").join(image)) {
@@ -321,4 +330,32 @@ fn the_dask_chtc_worker_takes_skorch_alone_from_conda_forge_and_ends_with_tini()
         "CMD [\"dask-worker\"]",
     ];
     assert!(instructions.ends_with(&end), "{dockerfile}");
+}
+
+#[test]
+fn the_databricks_conda_poc_takes_each_package_from_any_channel_with_priority_disabled() {
+    let pypi = Server::start(&fixtures().join("pypi"));
+    let workspace = Workspace::new(
+        "databricks-conda-poc",
+        &[(
+            "file:../../fixtures/pypi/simple",
+            format!("{}/simple", pypi.url()),
+        )],
+    );
+    let locks = resolve_all(&workspace);
+    let lock = &locks["databricks-conda-poc/imglock.toml"];
+    for needle in [
+        "conda/conda-forge/linux-64/lz4-3.1.10-py38h4c1c2b5_0.tar.bz2",
+        "conda/main/linux-64/python-blosc-1.10.2-py38h2531618_0.tar.bz2",
+        "requests-2.27.1-py2.py3-none-any.whl",
+    ] {
+        assert!(lock.contains(needle), "the lock lacks {needle}:\n{lock}");
+    }
+    // The copied configuration is pinned by its bytes.
+    let conf = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/databricks-conda-poc/spark-defaults.conf"),
+    )
+    .unwrap();
+    assert!(lock.contains(&crate::support::sha256_hex(&conf)), "{lock}");
 }
