@@ -81,6 +81,12 @@ impl Workspace {
             &root.join("examples").join(image),
             &project.path(&format!("examples/{image}")),
         );
+        // A lock left by resolving the examples in place would be kept from: start without.
+        for file in crate::support::walk(&project.path("examples")) {
+            if file.file_name().is_some_and(|name| name == "imglock.lock") {
+                std::fs::remove_file(file).unwrap();
+            }
+        }
         let mut specs = BTreeMap::new();
         for spec in specs_below(&root.join("examples").join(image)) {
             let path = spec.strip_prefix(root.join("examples")).unwrap();
