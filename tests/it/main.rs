@@ -43,6 +43,7 @@ mod pypi_environment;
 mod pypi_metadata_build;
 mod pypi_sdist;
 mod r_binaries;
+mod real_images;
 mod republished;
 mod resolve_r;
 mod sources;

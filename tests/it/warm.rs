@@ -11,7 +11,8 @@ use crate::support::mixed::MixedRepositories;
 use crate::support::{Project, Server, output_text, pypi_sets};
 
 /// The examples that name public repositories (they need internet), which the tests cannot
-/// serve; every other example reads only the fixtures.
+/// serve; every other example reads only the fixtures. The real images' specs (families in
+/// folders of their own, `tests/it/real_images.rs`) are resolved there.
 const NEEDS_INTERNET: [&str; 2] = ["python-pypi", "r-public"];
 
 /// Resolves `project` online with `flags`, then `--offline` twice with the same cache (the lock
@@ -50,13 +51,13 @@ fn offline_works_after_a_resolve_of_every_served_example() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let repositories = MixedRepositories::start();
     let (mut served, mut failures) = (BTreeSet::new(), Vec::new());
-    for entry in std::fs::read_dir(&examples).unwrap() {
-        let folder = entry.unwrap().path();
+    for spec in crate::real_images::specs_below(&examples) {
+        let folder = spec.parent().unwrap();
         let name = folder.file_name().unwrap().to_string_lossy().into_owned();
-        if NEEDS_INTERNET.contains(&name.as_str()) {
+        if NEEDS_INTERNET.contains(&name.as_str()) || crate::real_images::is_real_image(&spec) {
             continue;
         }
-        let spec = std::fs::read_to_string(folder.join("imglock.toml")).unwrap();
+        let spec = std::fs::read_to_string(&spec).unwrap();
         let project = Project::new(&repositories.served(&spec));
         failures.extend(offline_after_resolve(&project, &[], &name).err());
         served.insert(name);
