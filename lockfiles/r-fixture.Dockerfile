@@ -157,6 +157,22 @@ RUN printf '%s\n' \
         '    echo "imglock: R package $name $version installed from the binary cache"' \
         '    exit 0' \
         fi \
+        '# The shared binary cache (imglock-r-cache), when the Dockerfile names one: tried before a build.' \
+        'commit=${remote_sha:--}' \
+        'from_registry() {' \
+        '    [ -n "${IMGLOCK_R_CACHE:-}" ] || return 1' \
+        '    pulled="$work/${name}_${version}_pulled.tar.gz"' \
+        '    imglock-r-cache pull "$name" "$version" "$sha256" "$commit" "$binary" "$pulled" || return 1' \
+        '    R CMD INSTALL "$@" "$pulled" >"$work/log" 2>&1 || {' \
+        '        echo "imglock: the shared binary cache'\''s binary of R package $name $version did not install; building it from source" >&2' \
+        '        return 1' \
+        '    }' \
+        '}' \
+        'if from_registry "$@"; then' \
+        '    record "$(sha256sum "$pulled" | cut -d " " -f 1)"' \
+        '    echo "imglock: R package $name $version installed from the shared binary cache"' \
+        '    exit 0' \
+        fi \
         'tarball="$work/${name}_${version}.tar.gz"' \
         'case "$source" in' \
         '    context:*) cp "/imglock-context/${source#context:}" "$tarball" ;;' \
@@ -208,6 +224,7 @@ RUN printf '%s\n' \
         '        esac' \
         '    done' \
         fi \
+        '[ -z "${IMGLOCK_R_CACHE:-}" ] || imglock-r-cache push "$name" "$version" "$sha256" "$commit" - "$built"' \
         'record "$made"' \
         'echo "imglock: R package $name $version built from source (binary sha256 $made)"' \
         > /usr/local/bin/imglock-r-install && chmod 0755 /usr/local/bin/imglock-r-install
