@@ -353,3 +353,65 @@ fn a_second_builder_installs_the_first_builders_binaries_from_the_registry() {
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     let _ = crate::image_build::buildah(&["umount", &container]);
 }
+
+/// A registry asking for bearer tokens (as Docker Hub, GHCR and Harbor do): the client gets one
+/// from the token service its challenge names, pushes with credentials and pulls without.
+#[test]
+fn the_client_logs_in_to_a_registry_that_asks_for_tokens() {
+    let Some(registry) = Registry::start_with_token(&["team/r-binaries"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("credentials");
+    std::fs::write(&secret, "anyone:anything\n").unwrap();
+    let location = format!("oci://{}/team/r-binaries", registry.host());
+    let key = "4.2.2/linux-amd64/test";
+    let binary = dir.path().join("built.tgz");
+    std::fs::write(&binary, b"a built binary of corekit").unwrap();
+    let sha256 = "8".repeat(64);
+    let args = |action: &str, file: &Path| -> Vec<String> {
+        [
+            action,
+            "corekit",
+            "1.1-2",
+            &sha256,
+            "-",
+            "-",
+            file.to_str().unwrap(),
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+    let run = |secret: Option<&Path>, args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_client(&location, key, secret, &args)
+    };
+    let output = run(Some(&secret), args("push", &binary));
+    assert!(
+        stderr(&output).contains("R package corekit 1.1-2 pushed to the shared binary cache"),
+        "{}",
+        text(&output)
+    );
+    let pulled = dir.path().join("pulled.tgz");
+    let output = run(None, args("pull", &pulled));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(
+        std::fs::read(&pulled).unwrap(),
+        std::fs::read(&binary).unwrap()
+    );
+    assert!(registry.token.as_ref().unwrap().given() >= 2);
+
+    // `imglock cache` logs in the same way (listing tags and reading manifests: a pull token).
+    let given = registry.token.as_ref().unwrap().given();
+    let output =
+        Project::new("").run(&["cache", "prune", "--binary-cache", &location, "--dry-run"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!(
+            "would delete {}\n",
+            dockerfile_tag(key, "corekit", "1.1-2", &sha256)
+        )
+    );
+    assert!(registry.token.as_ref().unwrap().given() > given);
+}

@@ -1,6 +1,7 @@
 //! `imglock cache`: the shared binary cache's registry read and tidied over the OCI distribution
-//! API (reqwest, HTTP basic authentication from a `USER:PASSWORD` file, the same file the
-//! builds get as the `imglock-cache` secret).
+//! API (reqwest), with the credentials of a `USER:PASSWORD` file (the same file the builds get as
+//! the `imglock-cache` secret) sent as HTTP basic authentication, or to the token service a
+//! registry's bearer challenge names (Docker Hub, GHCR, Harbor).
 //!
 //! `list` asks for each of a lock's entries' manifest by tag; `prune` lists the repository's
 //! tags, keeps those the given locks need, and deletes the others' manifests (by digest, as the
@@ -8,7 +9,8 @@
 //! `org.opencontainers.image.created` annotation the installer writes). Blobs no manifest names
 //! any more are freed by the registry's garbage collection.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use reqwest::{Method, StatusCode};
@@ -58,6 +60,8 @@ pub struct CacheRegistry {
     credentials: Option<(String, String)>,
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
+    /// Bearer tokens got, by scope.
+    tokens: RefCell<HashMap<String, String>>,
 }
 
 /// An entry of a lock and whether the cache has it.
@@ -81,6 +85,7 @@ impl CacheRegistry {
             credentials,
             client: reqwest::Client::new(),
             runtime,
+            tokens: RefCell::default(),
         })
     }
 
@@ -158,11 +163,7 @@ impl CacheRegistry {
         Ok(tags)
     }
 
-    fn send_ok(
-        &self,
-        method: Method,
-        url: &str,
-    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Vec<u8>), CacheError> {
+    fn send_ok(&self, method: Method, url: &str) -> Result<Answer, CacheError> {
         let answer = self.send(method.clone(), url)?;
         self.check(&method, url, answer.0)?;
         Ok(answer)
@@ -189,17 +190,79 @@ impl CacheRegistry {
         })
     }
 
-    fn send(
+    /// One request, authenticated as the registry asks: basic credentials, or a bearer token
+    /// for the scope a `WWW-Authenticate: Bearer` challenge names, got once and kept.
+    fn send(&self, method: Method, url: &str) -> Result<Answer, CacheError> {
+        let answer = self.send_with(method.clone(), url, None)?;
+        if answer.0 != StatusCode::UNAUTHORIZED {
+            return Ok(answer);
+        }
+        let Some(challenge) = bearer_challenge(&answer.1) else {
+            return Ok(answer);
+        };
+        let scope = challenge
+            .scope
+            .clone()
+            .unwrap_or_else(|| format!("repository:{}:pull", self.location.repository));
+        let known = self.tokens.borrow().get(&scope).cloned();
+        let token = match known {
+            Some(token) => token,
+            None => {
+                let token = self.token(&challenge, &scope)?;
+                self.tokens.borrow_mut().insert(scope, token.clone());
+                token
+            }
+        };
+        self.send_with(method, url, Some(&token))
+    }
+
+    /// A token for `scope` from the challenge's token service.
+    fn token(&self, challenge: &Challenge, scope: &str) -> Result<String, CacheError> {
+        let mut query = vec![("scope", scope)];
+        if let Some(service) = &challenge.service {
+            query.push(("service", service));
+        }
+        let url = challenge.realm.clone();
+        let mut request = self.client.get(&url).query(&query);
+        if let Some((user, password)) = &self.credentials {
+            request = request.basic_auth(user, Some(password));
+        }
+        let (status, body) = self
+            .runtime
+            .block_on(async {
+                let response = request.send().await?;
+                let status = response.status();
+                Ok((status, response.bytes().await?))
+            })
+            .map_err(|source| CacheError::Http {
+                url: url.clone(),
+                source,
+            })?;
+        self.check(&Method::GET, &url, status)?;
+        #[derive(serde::Deserialize)]
+        struct Token {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let token: Token =
+            serde_json::from_slice(&body).map_err(|source| CacheError::Json { url, source })?;
+        Ok(token.token.or(token.access_token).unwrap_or_default())
+    }
+
+    fn send_with(
         &self,
         method: Method,
         url: &str,
-    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Vec<u8>), CacheError> {
+        token: Option<&str>,
+    ) -> Result<Answer, CacheError> {
         let mut request = self
             .client
             .request(method, url)
             .header(reqwest::header::ACCEPT, MANIFEST_TYPE);
-        if let Some((user, password)) = &self.credentials {
-            request = request.basic_auth(user, Some(password));
+        match (token, &self.credentials) {
+            (Some(token), _) => request = request.bearer_auth(token),
+            (None, Some((user, password))) => request = request.basic_auth(user, Some(password)),
+            (None, None) => {}
         }
         let http = |source| CacheError::Http {
             url: url.to_string(),
@@ -213,6 +276,38 @@ impl CacheRegistry {
             Ok((status, headers, body.to_vec()))
         })
     }
+}
+
+/// A registry's answer: status, headers, body.
+type Answer = (StatusCode, reqwest::header::HeaderMap, Vec<u8>);
+
+/// A `WWW-Authenticate: Bearer realm="...",service="...",scope="..."` challenge.
+struct Challenge {
+    realm: String,
+    service: Option<String>,
+    scope: Option<String>,
+}
+
+/// The bearer challenge among `headers`, if any.
+fn bearer_challenge(headers: &reqwest::header::HeaderMap) -> Option<Challenge> {
+    let value = headers
+        .get_all(reqwest::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })?;
+    let field = |name: &str| {
+        let start = value.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = value[start..].find('"')?;
+        Some(value[start..start + end].to_string())
+    };
+    Some(Challenge {
+        realm: field("realm")?,
+        service: field("service"),
+        scope: field("scope"),
+    })
 }
 
 /// Whether the manifest `body` says it was pushed more than `limit` seconds ago (one without

@@ -76,14 +76,18 @@ empty_digest=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+# curl's options: $config for the registry, $basic (with the credentials) for a token service.
 config="$scratch/curl"
+basic="$scratch/basic"
 printf '%s\n' 'silent' 'show-error' 'retry = 2' 'connect-timeout = 20' >"$config"
+cp "$config" "$basic"
 secret=${IMGLOCK_R_CACHE_SECRET:-/run/secrets/imglock-cache}
 credentials=no
 if [ -s "$secret" ]; then
     credentials=yes
     # curl's config syntax: a quoted value, with \ and " escaped.
-    head -n 1 "$secret" | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/user = "/; s/$/"/' >>"$config"
+    head -n 1 "$secret" | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/user = "/; s/$/"/' >>"$basic"
+    cp "$basic" "$config"
 fi
 
 # request METHOD URL OUT [CURL OPTION...]: the HTTP status, the body in OUT.
@@ -103,6 +107,36 @@ request() {
 why() {
     [ -s "$scratch/error" ] && printf ' (%s)' "$(head -n 1 "$scratch/error")"
     return 0
+}
+
+# As docker login does: asks the registry's API root which authentication it wants, and for a
+# bearer token (Docker Hub, GHCR, Harbor, ...) gets one from the token service its challenge
+# names (with the credentials, if any), for pull, and push when there are credentials. A
+# registry with basic authentication gets the credentials on every request.
+login() {
+    status=$(curl -K "$basic" -o /dev/null -D "$scratch/challenge" -w '%{http_code}' "$scheme://$host/v2/" 2>"$scratch/error") || status=000
+    [ "$status" = 401 ] || return 0
+    challenge=$(tr -d '\r' <"$scratch/challenge" | sed -n 's/^[Ww][Ww][Ww]-[Aa]uthenticate: *[Bb]earer *//p' | tail -n 1)
+    [ -n "$challenge" ] || return 0
+    realm=$(printf '%s' "$challenge" | sed -n 's/.*realm="\([^"]*\)".*/\1/p')
+    service=$(printf '%s' "$challenge" | sed -n 's/.*service="\([^"]*\)".*/\1/p')
+    actions=pull
+    [ "$credentials" = no ] || actions=pull,push
+    set -- -G --data-urlencode "scope=repository:$repository:$actions"
+    [ -z "$service" ] || set -- "$@" --data-urlencode "service=$service"
+    if ! curl -K "$basic" -f -o "$scratch/token" "$@" "$realm" 2>"$scratch/error"; then
+        say "the shared binary cache $location: its token service $realm refused$(why)"
+        return 0
+    fi
+    token=$(tr -d ' \n\r\t' <"$scratch/token" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p; t; s/.*"access_token":"\([^"]*\)".*/\1/p')
+    case "$token" in
+        '' | *[!A-Za-z0-9._~+/=-]*)
+            say "the shared binary cache $location: its token service $realm gave no token"
+            return 0
+            ;;
+    esac
+    grep -v '^user = ' "$basic" >"$config"
+    printf 'header = "Authorization: Bearer %s"\n' "$token" >>"$config"
 }
 
 pull() {
@@ -195,8 +229,14 @@ EOF
 }
 
 case "$action" in
-    pull) pull ;;
-    push) push ;;
+    pull)
+        login
+        pull
+        ;;
+    push)
+        [ "$credentials" = no ] || login
+        push
+        ;;
     *)
         say "imglock-r-cache: the action \`$action\` is neither pull nor push"
         exit 2
