@@ -27,6 +27,10 @@ RUN printf '%s\n' \
         '# and the binary kept in the cache (when the cache is a mount). Any failure stops the build,' \
         '# naming the package.' \
         '#' \
+        '# With IMGLOCK_R_CACHE (emit --binary-cache), a package the local cache does not serve is' \
+        '# first asked of that shared cache, an OCI registry, and a package built is pushed to it' \
+        '# (imglock-r-cache, pull and push).' \
+        '#' \
         '# Each package installed leaves a record in the image, /usr/local/share/imglock/r-binaries/NAME,' \
         '# which `imglock verify IMAGE --record-binaries` reads into the lock. Its lines, each a field' \
         '# name, one space and the value:' \

@@ -9,6 +9,10 @@
 //! file has it; anything else is downloaded, verified against the locked sha256 and built. A
 //! step's text holds exactly its packages' names, versions, hashes (source and binary) and
 //! sources, so it changes only when they do.
+//!
+//! With `emit --binary-cache oci://HOST/REPOSITORY` every R step also mounts the secret
+//! `imglock-cache` and names the registry, and the installer pulls a binary from it before
+//! building and pushes what it builds (`imglock-r-cache.sh`, see [`crate::cran::binary_cache`]).
 
 mod plan;
 mod system_requirements;
