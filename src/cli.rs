@@ -45,6 +45,54 @@ enum Command {
     Verify(VerifyArgs),
     /// Exit 0 if the lock matches the spec, 1 if it is stale (no network).
     Check(CheckArgs),
+    /// The shared R binary cache in an OCI registry (see `emit --binary-cache`).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+/// `imglock cache`: what the shared R binary cache holds for locks. Warming it is building a
+/// lock's image (emitted with `--binary-cache`) once with push credentials
+/// (`--secret id=imglock-cache,src=FILE`); `list` then shows every entry present.
+#[derive(Debug, Subcommand)]
+enum CacheCommand {
+    /// List the cache entries a lock's R packages need and whether the cache has them; exit 1
+    /// when any is missing.
+    List {
+        #[command(flatten)]
+        cache: CacheArgs,
+        /// The lock whose R packages are listed.
+        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+        lock: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Delete the cache's entries no given lock needs (with --older-than, only those pushed
+    /// longer ago).
+    Prune {
+        #[command(flatten)]
+        cache: CacheArgs,
+        /// A lock whose entries are kept (repeatable).
+        #[arg(long = "keep", value_name = "LOCK")]
+        keep: Vec<PathBuf>,
+        /// Delete only entries pushed more than DAYS days ago.
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<u64>,
+        /// Say what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Where the shared binary cache is and how to log in to it.
+#[derive(Debug, Args)]
+struct CacheArgs {
+    /// The cache: oci://HOST/REPOSITORY.
+    #[arg(long, value_name = "URL")]
+    binary_cache: crate::cran::binary_cache::CacheLocation,
+    /// A file holding one line USER:PASSWORD (the file builds get as the secret imglock-cache).
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<PathBuf>,
 }
 
 /// The arguments of `imglock resolve`.
@@ -100,6 +148,10 @@ struct EmitArgs {
     /// packages' SystemRequirements name and the lock does not install.
     #[arg(long)]
     apt: bool,
+    /// Pull R binaries from this shared cache before building them, and push what is built when
+    /// the build is given the secret `imglock-cache` (a file `USER:PASSWORD`): oci://HOST/REPOSITORY.
+    #[arg(long, value_name = "URL")]
+    binary_cache: Option<crate::cran::binary_cache::CacheLocation>,
 }
 
 /// The arguments of `imglock diff`.
@@ -201,6 +253,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Diff(args) => diff_command(args),
         Command::Verify(args) => verify_command(args),
         Command::Check(args) => check_command(args),
+        Command::Cache(command) => cache_command(command),
     }
 }
 
@@ -257,6 +310,7 @@ fn emit_command(args: EmitArgs, verbose: bool) -> Result<ExitCode, Error> {
             library: args.library,
             ncpus: args.ncpus,
             apt: args.apt,
+            binary_cache: args.binary_cache,
         },
     })?;
     if verbose {
@@ -399,6 +453,59 @@ fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
         ),
     };
     Ok(exit_code(report.fresh))
+}
+
+fn cache_command(command: CacheCommand) -> Result<ExitCode, Error> {
+    use crate::cran::binary_cache::{entries, registry::CacheRegistry};
+    let mut stdout = std::io::stdout();
+    match command {
+        CacheCommand::List {
+            cache,
+            lock,
+            format,
+        } => {
+            let lock = crate::lock::Lock::read(&lock)?;
+            let registry = CacheRegistry::new(cache.binary_cache, cache.credentials.as_deref())?;
+            let listed = registry.list(entries(&lock))?;
+            let complete = listed.iter().all(|l| l.present);
+            match format {
+                Format::Json => {
+                    let text = serde_json::to_string_pretty(&listed).unwrap_or_default();
+                    let _ = writeln!(stdout, "{text}");
+                }
+                Format::Text => {
+                    for l in &listed {
+                        let state = if l.present { "present" } else { "missing" };
+                        let _ = writeln!(
+                            stdout,
+                            "{state} {} {} {}",
+                            l.entry.name, l.entry.version, l.entry.tag
+                        );
+                    }
+                }
+            }
+            Ok(exit_code(complete))
+        }
+        CacheCommand::Prune {
+            cache,
+            keep,
+            older_than,
+            dry_run,
+        } => {
+            let mut kept = std::collections::BTreeSet::new();
+            for path in &keep {
+                let lock = crate::lock::Lock::read(path)?;
+                kept.extend(entries(&lock).into_iter().map(|e| e.tag));
+            }
+            let registry = CacheRegistry::new(cache.binary_cache, cache.credentials.as_deref())?;
+            let seconds = older_than.map(|days| days.saturating_mul(86_400));
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            for tag in registry.prune(&kept, seconds, dry_run)? {
+                let _ = writeln!(stdout, "{verb} {tag}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 /// 0 when the answer is "yes" (same, fresh, matching), 1 when it is "no".

@@ -20,6 +20,10 @@ pub enum Error {
     #[error(transparent)]
     Fetch(#[from] FetchError),
 
+    /// The shared R binary cache (`imglock cache`) could not be read or tidied.
+    #[error(transparent)]
+    Cache(#[from] crate::cran::binary_cache::registry::CacheError),
+
     /// A child image's parent lock is missing, stale, or disagrees with the child (boxed: it
     /// names three files).
     #[error(transparent)]

@@ -7,6 +7,7 @@
 //! came from.
 
 mod archive;
+pub mod binary_cache;
 pub(crate) mod bioc;
 pub(crate) mod dcf;
 pub(crate) mod details;
@@ -28,6 +29,7 @@ use rayon::prelude::*;
 
 pub(crate) use archive::read_description;
 pub(crate) use details::RDetails;
+pub(crate) use emit::binary_cache_key;
 pub(crate) use error::CranError;
 pub use error::ResolveError;
 pub use index::{PackageEntry, RepoIndex, RepoKind};

@@ -52,6 +52,8 @@ pub struct DockerfileOptions {
     /// Note (for `--verbose`) the Debian build dependencies the R packages' `SystemRequirements`
     /// name that the lock does not install, as `apt` entries to add to the spec.
     pub apt: bool,
+    /// The shared R binary cache the R steps pull binaries from and push them to.
+    pub binary_cache: Option<crate::cran::binary_cache::CacheLocation>,
 }
 
 impl Default for DockerfileOptions {
@@ -60,6 +62,7 @@ impl Default for DockerfileOptions {
             library: None,
             ncpus: 2,
             apt: false,
+            binary_cache: None,
         }
     }
 }

@@ -13,6 +13,7 @@ mod apt_solve;
 mod architecture;
 mod base_image;
 mod base_spec;
+mod binary_cache;
 mod conda;
 mod conda_install;
 mod conda_oracle;

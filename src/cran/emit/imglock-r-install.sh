@@ -19,6 +19,10 @@
 # and the binary kept in the cache (when the cache is a mount). Any failure stops the build,
 # naming the package.
 #
+# With IMGLOCK_R_CACHE (emit --binary-cache), a package the local cache does not serve is
+# first asked of that shared cache, an OCI registry, and a package built is pushed to it
+# (imglock-r-cache, pull and push).
+#
 # Each package installed leaves a record in the image, /usr/local/share/imglock/r-binaries/NAME,
 # which `imglock verify IMAGE --record-binaries` reads into the lock. Its lines, each a field
 # name, one space and the value:
@@ -149,6 +153,22 @@ if from_cache "$@"; then
     echo "imglock: R package $name $version installed from the binary cache"
     exit 0
 fi
+# The shared binary cache (imglock-r-cache), when the Dockerfile names one: tried before a build.
+commit=${remote_sha:--}
+from_registry() {
+    [ -n "${IMGLOCK_R_CACHE:-}" ] || return 1
+    pulled="$work/${name}_${version}_pulled.tar.gz"
+    imglock-r-cache pull "$name" "$version" "$sha256" "$commit" "$binary" "$pulled" || return 1
+    R CMD INSTALL "$@" "$pulled" >"$work/log" 2>&1 || {
+        echo "imglock: the shared binary cache's binary of R package $name $version did not install; building it from source" >&2
+        return 1
+    }
+}
+if from_registry "$@"; then
+    record "$(sha256sum "$pulled" | cut -d " " -f 1)"
+    echo "imglock: R package $name $version installed from the shared binary cache"
+    exit 0
+fi
 tarball="$work/${name}_${version}.tar.gz"
 case "$source" in
     context:*) cp "/imglock-context/${source#context:}" "$tarball" ;;
@@ -200,5 +220,6 @@ if grep -qs " $cache " /proc/mounts; then
         esac
     done
 fi
+[ -z "${IMGLOCK_R_CACHE:-}" ] || imglock-r-cache push "$name" "$version" "$sha256" "$commit" - "$built"
 record "$made"
 echo "imglock: R package $name $version built from source (binary sha256 $made)"

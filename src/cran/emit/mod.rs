@@ -9,6 +9,10 @@
 //! file has it; anything else is downloaded, verified against the locked sha256 and built. A
 //! step's text holds exactly its packages' names, versions, hashes (source and binary) and
 //! sources, so it changes only when they do.
+//!
+//! With `emit --binary-cache oci://HOST/REPOSITORY` every R step also mounts the secret
+//! `imglock-cache` and names the registry, and the installer pulls a binary from it before
+//! building and pushes what it builds (`imglock-r-cache.sh`, see [`crate::cran::binary_cache`]).
 
 mod plan;
 mod system_requirements;
@@ -19,6 +23,7 @@ use std::fmt::Write;
 use sha2::{Digest, Sha256};
 
 use crate::built_binaries::{BuiltBinaries, base_image_key};
+use crate::cran::binary_cache::{CacheLocation, SECRET_ID};
 use crate::emit::shell::quote;
 use crate::emit::step::{
     DockerfileOptions, Source, Step, StepContext, StepError, cache_mount, context_mount,
@@ -30,6 +35,10 @@ use crate::package::{Ecosystem, SettingValue};
 /// The installer every R step calls, written into the image by [`preamble`]'s step.
 const INSTALLER: &str = include_str!("imglock-r-install.sh");
 const INSTALLER_PATH: &str = "/usr/local/bin/imglock-r-install";
+/// The shared binary cache's client the installer calls, written beside it when the Dockerfile
+/// names a cache (`emit --binary-cache`).
+const CACHE_CLIENT: &str = include_str!("imglock-r-cache.sh");
+const CACHE_CLIENT_PATH: &str = "/usr/local/bin/imglock-r-cache";
 
 /// Settings that apply to every R step.
 struct RSettings {
@@ -37,6 +46,7 @@ struct RSettings {
     cache_key: String,
     library: Option<String>,
     ncpus: u32,
+    binary_cache: Option<CacheLocation>,
 }
 
 /// What a binary built from `lock`'s R packages depends on besides the package itself, as the
@@ -76,6 +86,7 @@ impl RSettings {
                 .clone()
                 .or_else(|| lock.image.r_library.clone()),
             ncpus: options.ncpus,
+            binary_cache: options.binary_cache.clone(),
         }
     }
 }
@@ -88,9 +99,18 @@ pub fn preamble(lock: &Lock, options: &DockerfileOptions) -> (String, Step) {
         "# R library: {}\n",
         settings.library.as_deref().unwrap_or("R's site library")
     );
+    let mut text = script_step("imglock's R installer", INSTALLER, INSTALLER_PATH);
+    if settings.binary_cache.is_some() {
+        text.push('\n');
+        text.push_str(&script_step(
+            "imglock's shared R binary cache client",
+            CACHE_CLIENT,
+            CACHE_CLIENT_PATH,
+        ));
+    }
     let step = Step {
         layer: None,
-        text: script_step("imglock's R installer", INSTALLER, INSTALLER_PATH),
+        text,
         packages: 0,
     };
     (header, step)
@@ -190,15 +210,19 @@ fn install_step(
     settings: &RSettings,
 ) -> String {
     let mut out = format!(
-        "# {title}\nRUN{}{} \\\n",
+        "# {title}\nRUN{}{}{} \\\n",
         cache_mount("/var/cache/imglock"),
-        context_mount(packages)
+        context_mount(packages),
+        secret_mount(settings)
     );
     let mut environment = vec![
         format!("IMGLOCK_R_KEY={}", quote(&settings.cache_key)),
         format!("SOURCE_DATE_EPOCH={}", source_date_epoch(packages)),
         format!("MAKEFLAGS=-j{}", settings.ncpus.max(1)),
     ];
+    if let Some(cache) = &settings.binary_cache {
+        environment.push(format!("IMGLOCK_R_CACHE={}", quote(&cache.to_string())));
+    }
     if let Some(library) = &settings.library {
         environment.push(format!("IMGLOCK_R_LIBRARY={}", quote(library)));
     }
@@ -227,6 +251,16 @@ fn install_step(
     }
     out.push('\n');
     out
+}
+
+/// With a shared binary cache, the mount of its credentials: a secret the builder is given
+/// (`--secret id=imglock-cache,src=FILE`), never part of a layer; without it the cache is read
+/// anonymously.
+fn secret_mount(settings: &RSettings) -> String {
+    match settings.binary_cache {
+        Some(_) => format!(" --mount=type=secret,id={SECRET_ID},target=/run/secrets/{SECRET_ID}"),
+        None => String::new(),
+    }
 }
 
 /// The DESCRIPTION fields a GitHub package gets before its build (see

@@ -37,7 +37,36 @@ impl Registry {
         Self::start_with(Some(repositories))
     }
 
+    /// [`Registry::start`], for a registry that answers only requests with HTTP basic
+    /// authentication as `user` with `password` (an htpasswd file, its bcrypt hash made by
+    /// Python's `crypt`).
+    pub fn start_with_basic_auth(user: &str, password: &str) -> Option<Self> {
+        let hash = Command::new("python3")
+            .args(["-W", "ignore", "-c"])
+            .arg("import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))")
+            .arg(password)
+            .output()
+            .ok()
+            .filter(|o| o.status.success() && o.stdout.starts_with(b"$2"));
+        let Some(hash) = hash else {
+            super::available(
+                false,
+                "python3 (its crypt module) makes the registry's htpasswd",
+            );
+            return None;
+        };
+        let hash = String::from_utf8(hash.stdout).unwrap();
+        let line = format!("{user}:{}\n", hash.trim().replacen("$2b$", "$2a$", 1));
+        Self::start_with_config(None, Some(line))
+    }
+
     fn start_with(token_for: Option<&[&str]>) -> Option<Self> {
+        Self::start_with_config(token_for, None)
+    }
+
+    /// A registry asking for a token (`token_for`) or basic authentication (`htpasswd`, the
+    /// line of its htpasswd file), or neither.
+    fn start_with_config(token_for: Option<&[&str]>, htpasswd: Option<String>) -> Option<Self> {
         let present = Command::new(PROGRAM)
             .arg("--version")
             .output()
@@ -52,7 +81,15 @@ impl Registry {
             .as_ref()
             .map(TokenServer::registry_config)
             .unwrap_or_default();
-        let config = config_text(&dir.path().join("storage"), port) + &auth;
+        let mut config = config_text(&dir.path().join("storage"), port) + &auth;
+        if let Some(line) = htpasswd {
+            let path = dir.path().join("htpasswd");
+            std::fs::write(&path, line).unwrap();
+            config += &format!(
+                "auth:\n  htpasswd:\n    realm: imglock-test\n    path: {}\n",
+                path.display()
+            );
+        }
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
         let registry = Self {
             child: spawn(dir.path()),
