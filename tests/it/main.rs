@@ -50,3 +50,4 @@ mod spec_errors;
 mod terminal;
 mod verify;
 mod warm;
+mod whole_image;
