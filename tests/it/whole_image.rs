@@ -159,15 +159,14 @@ fn findings(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_child_image_with_github_r_a_url_jar_and_custom_steps_builds_and_verifies() {
-    let Some(digest) = base_digest() else { return };
-    let repositories = Repositories::start();
+/// A project whose `parent/` and `child/` specs are resolved, and the child's Dockerfile
+/// emitted into `child/build`.
+fn emitted_child(repositories: &Repositories, digest: &str) -> Project {
     let project = Project::new("");
     write(
         &project,
         "parent/imglock.toml",
-        repositories.parent(&digest).as_bytes(),
+        repositories.parent(digest).as_bytes(),
     );
     write(
         &project,
@@ -186,23 +185,19 @@ fn a_child_image_with_github_r_a_url_jar_and_custom_steps_builds_and_verifies() 
         "--out",
         "child/build",
     ]));
+    project
+}
 
-    let tag = format!("localhost/imglock-whole-test-{}:1", std::process::id());
-    let mut cleanup = Cleanup(vec![tag.clone()]);
-    let (output, seconds) = build(&project, "child/build", &tag, &[]);
-    assert!(output.status.success(), "{}", output_text(&output));
-    eprintln!("whole image build: {seconds:.1} s");
-
-    // The image's configuration has the child's entrypoint; its files the copied config and
-    // what the `run` line made with it (after the jar and the GitHub package were installed).
-    let images = tempfile::tempdir().unwrap();
-    let oci = push(&tag, &images.path().join("oci"));
+/// The image's configuration (in its OCI layout `oci`) has the child's entrypoint; its files
+/// the copied config and what the `run` line made with it, after the jar and the GitHub
+/// package were installed.
+fn check_entrypoint_and_steps(tag: &str, oci: &str, cleanup: &mut Cleanup) {
     assert_eq!(
-        image_config(Path::new(&oci))["config"]["Entrypoint"],
+        image_config(Path::new(oci))["config"]["Entrypoint"],
         serde_json::json!(["Rscript", "-e", "cat(ghtool::ghtool_hello())"])
     );
     let container = format!("imglock-whole-probe-{}", std::process::id());
-    succeeded(buildah(&["from", "--name", &container, &tag]));
+    succeeded(buildah(&["from", "--name", &container, tag]));
     cleanup.0.push(container.clone());
     let probe =
         "cat /etc/app/app.conf; echo; cat /etc/app/greeting; echo; sha256sum /opt/jars/app.jar";
@@ -212,13 +207,15 @@ fn a_child_image_with_github_r_a_url_jar_and_custom_steps_builds_and_verifies() 
     assert!(shown.contains(CONFIG), "{shown}");
     assert!(shown.contains("hello from ghhelper"), "{shown}");
     assert!(shown.contains(&sha256_hex(JAR)), "{shown}");
+}
 
-    // Clean: every locked package of both specs' layers checked, nothing found.
-    let (code, report) = verify(&project, &oci);
+/// `verify` of the built image: every locked package of both specs' layers checked, nothing
+/// found, nothing to warn of (the base image's links, `usr/bin/python3 → python3.11`, … are
+/// where Python files may be, and expected there).
+fn check_clean(project: &Project, oci: &str, jar_url: &str) {
+    let (code, report) = verify(project, oci);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(findings(&report), Vec::<String>::new());
-    // Nor anything to warn of: the base image's links (`usr/bin/python3 → python3.11`, …) are
-    // where Python files may be, and expected there.
     assert_eq!(report["warnings"], serde_json::json!([]), "{report}");
     let checked: Vec<String> = report["checked"]
         .as_array()
@@ -232,7 +229,6 @@ fn a_child_image_with_github_r_a_url_jar_and_custom_steps_builds_and_verifies() 
             )
         })
         .collect();
-    let jar_url = format!("{}/app.jar", repositories.files.url());
     for expected in [
         "r-cran corekit".to_string(),
         "r-cran fastsum".into(),
@@ -243,6 +239,24 @@ fn a_child_image_with_github_r_a_url_jar_and_custom_steps_builds_and_verifies() 
     ] {
         assert!(checked.contains(&expected), "{expected} in {checked:?}");
     }
+}
+
+#[test]
+fn a_child_image_with_github_r_a_url_jar_and_custom_steps_builds_and_verifies() {
+    let Some(digest) = base_digest() else { return };
+    let repositories = Repositories::start();
+    let project = emitted_child(&repositories, &digest);
+    let tag = format!("localhost/imglock-whole-test-{}:1", std::process::id());
+    let mut cleanup = Cleanup(vec![tag.clone()]);
+    let (output, seconds) = build(&project, "child/build", &tag, &[]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    eprintln!("whole image build: {seconds:.1} s");
+
+    let images = tempfile::tempdir().unwrap();
+    let oci = push(&tag, &images.path().join("oci"));
+    check_entrypoint_and_steps(&tag, &oci, &mut cleanup);
+    let jar_url = format!("{}/app.jar", repositories.files.url());
+    check_clean(&project, &oci, &jar_url);
 
     // (a) The jar's bytes replaced in a layer on top.
     let swapped = format!("localhost/imglock-whole-jar-{}:1", std::process::id());
