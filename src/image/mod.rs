@@ -125,8 +125,9 @@ pub trait Wanted {
     fn file(&self, path: &str) -> Option<Want>;
     /// Whether the folder at `path` may hold needed files (to prune a folder walk).
     fn folder(&self, path: &str) -> bool;
-    /// Whether a symbolic link at `path`, a folder it wants files in, is expected and looked
-    /// past by the inventory itself (merged /usr's `bin` → `usr/bin`), so it is not warned of.
+    /// Whether a symbolic link at `path`, a file or folder it wants, is expected, so it is not
+    /// warned of: looked past by the inventory itself (merged /usr's `bin` → `usr/bin`), or
+    /// where its check reports what matters without following it.
     fn link_expected(&self, path: &str) -> bool {
         let _ = path;
         false
@@ -145,8 +146,12 @@ impl Wanted for AnyOf<'_> {
         self.0.iter().any(|wanted| wanted.folder(path))
     }
 
+    /// Expected by every inventory that wants the path: one that wants it and does not expect a
+    /// link there is told of it.
     fn link_expected(&self, path: &str) -> bool {
-        self.0.iter().any(|wanted| wanted.link_expected(path))
+        self.0.iter().all(|wanted| {
+            wanted.link_expected(path) || (wanted.file(path).is_none() && !wanted.folder(path))
+        })
     }
 }
 

@@ -48,9 +48,11 @@ impl Reader<'_> {
     /// a regular file the way `want` asks; anything else is skipped with a warning.
     fn read_root_file(&mut self, path: &Path, relative: String, kind: FileType, want: Want) {
         if kind.is_symlink() {
-            self.out
-                .warnings
-                .push(format!("`{relative}` is a symbolic link; not followed"));
+            if !self.wanted.link_expected(&relative) {
+                self.out
+                    .warnings
+                    .push(format!("`{relative}` is a symbolic link; not followed"));
+            }
             return;
         }
         let read = open_regular(path).and_then(|opened| {

@@ -108,16 +108,32 @@ impl Wanted for PythonInventory {
     fn folder(&self, path: &str) -> bool {
         BUILT.wanted_folder(path)
             || self.prefixes.iter().any(|prefix| {
+                // `lib/python3.X` itself, and its site folder and what is below it (not the
+                // standard library's own files).
                 let python_folder = path
                     .strip_prefix(prefix.as_str())
                     .and_then(|rest| rest.strip_prefix("/lib/"))
-                    .is_some_and(|rest| rest.starts_with("python3"));
+                    .is_some_and(|rest| {
+                        let mut parts = rest.split('/');
+                        parts.next().is_some_and(|p| p.starts_with("python3"))
+                            && parts
+                                .next()
+                                .is_none_or(|p| matches!(p, "site-packages" | "dist-packages"))
+                    });
                 prefix == path
                     || prefix.starts_with(&format!("{path}/"))
                     || path == format!("{prefix}/lib")
                     || path == format!("{prefix}/bin")
                     || python_folder
             })
+    }
+
+    /// A link where a distribution's files may be (a prefix's `bin`, a site folder) is what
+    /// every Debian image has (`usr/bin/python3 → python3.11`, the alternatives): no
+    /// distribution's file unless a locked one's `RECORD` lists it, and then its check reports
+    /// the file as gone. A link in place of a `METADATA` or `RECORD` is still warned of.
+    fn link_expected(&self, path: &str) -> bool {
+        matches!(self.place(path), Some(Place::Installed))
     }
 }
 
@@ -359,6 +375,17 @@ mod tests {
         assert!(inventory.folder("usr/local/bin"));
         assert!(!inventory.folder("usr/share/doc"));
         assert!(!inventory.folder("usr/lib/x86_64-linux-gnu"));
+        assert!(inventory.folder("usr/lib/python3/dist-packages/six"));
+        assert!(!inventory.folder("usr/lib/python3.11/json"));
+        assert!(!inventory.folder("usr/lib/python3.11/sitecustomize.py"));
+        // Debian's links where distributions' files may be; not in place of a METADATA.
+        assert!(inventory.link_expected("usr/bin/python3"));
+        assert!(inventory.link_expected("usr/local/lib/python3.8/site-packages/x/y.py"));
+        assert!(
+            !inventory
+                .link_expected("usr/local/lib/python3.8/site-packages/x-1.dist-info/METADATA")
+        );
+        assert!(!inventory.link_expected("usr/lib/python3.11/sitecustomize.py"));
         assert_eq!(normalize("PySocks"), "pysocks");
         assert_eq!(normalize("charset_normalizer"), "charset-normalizer");
     }

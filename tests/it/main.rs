@@ -52,3 +52,4 @@ mod spec_errors;
 mod terminal;
 mod verify;
 mod warm;
+mod whole_image;

@@ -12,6 +12,7 @@ use sha2::Digest;
 mod apt;
 mod digests;
 mod large_files;
+mod links;
 mod record_binaries;
 mod special_files;
 
