@@ -112,7 +112,7 @@ impl<'a> MavenPackages<'a> {
         } else {
             &spec.repositories.maven.repositories[..]
         };
-        let repositories = listed
+        let mut repositories = listed
             .iter()
             .map(|text| {
                 Repository::parse(text, &spec_dir, lock_dir).map_err(|e| SpecError {
@@ -122,8 +122,10 @@ impl<'a> MavenPackages<'a> {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let general = repositories.len();
+        let named = named_repositories(spec, lock_dir, &mut repositories)?;
         let packages = Self {
-            store: PomStore::new(fetcher, repositories),
+            store: PomStore::new(fetcher, repositories).with_named(general, named),
             requests,
         };
         packages.prefetch_every_layer();
@@ -139,6 +141,48 @@ impl<'a> MavenPackages<'a> {
             resolve::prefetch(&self.store, &every);
         }
     }
+}
+
+/// The `(group, artifact)` of each coordinate a layer entry names a repository for, and that
+/// repository's position in `repositories` (appended when `[repositories] maven` does not list
+/// it). An artifact named with two repositories is refused.
+fn named_repositories(
+    spec: &Spec,
+    lock_dir: &Path,
+    repositories: &mut Vec<Repository>,
+) -> Result<HashMap<(String, String), usize>, MavenError> {
+    let mut named = HashMap::new();
+    let mut chosen = crate::repository::NamedSources::default();
+    for layer in &spec.layers {
+        let entries = layer
+            .requirements
+            .iter()
+            .filter(|e| e.kind == Ecosystem::Maven);
+        for entry in entries {
+            let Some(written) = &entry.repository else {
+                continue;
+            };
+            let error = |message: String| {
+                spec.error_at(entry, format!("in layer `{}`: {message}", layer.name))
+            };
+            let repository = Repository::parse(written, &spec.dir(), lock_dir)
+                .map_err(|e| error(format!("{}'s repository: {e}", entry.text)))?;
+            let coordinate = Coordinate::parse(&entry.text).map_err(|e| error(e.to_string()))?;
+            let artifact = format!("{}:{}", coordinate.group, coordinate.artifact);
+            chosen
+                .choose(&artifact, &layer.name, &repository, "repository")
+                .map_err(error)?;
+            let position = match repositories.iter().position(|r| r.url == repository.url) {
+                Some(position) => position,
+                None => {
+                    repositories.push(repository);
+                    repositories.len() - 1
+                }
+            };
+            named.insert((coordinate.group, coordinate.artifact), position);
+        }
+    }
+    Ok(named)
 }
 
 /// A Maven artifact's name in the lock: `group:artifact`, with `:classifier` when it has one.
@@ -159,8 +203,7 @@ impl LayerResolver for MavenPackages<'_> {
         settings.insert(
             "maven-repositories".into(),
             SettingValue::List(
-                self.store
-                    .repositories
+                self.store.repositories[..self.store.general]
                     .iter()
                     .map(|r| r.label.clone())
                     .collect(),

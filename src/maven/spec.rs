@@ -72,8 +72,8 @@ pub struct MavenTable {
     /// `group:artifact` patterns left out of its tree (`*` matches anything).
     #[serde(default)]
     exclude: Vec<String>,
-    /// A repository of the coordinate's own, which this build refuses (see
-    /// [`MavenEntry::check`]): read so that the refusal can say what to do.
+    /// The one repository the coordinate's own files come from (its dependencies come from
+    /// `[repositories] maven`), as Coursier's per-dependency repositories do.
     repository: Option<String>,
 }
 
@@ -86,20 +86,11 @@ impl MavenEntry {
         }
     }
 
-    /// Refuses a `repository` of the coordinate's own: Maven artifacts come from `[repositories]
-    /// maven`, the first repository that has a file serving it.
-    pub fn check(&self) -> Result<(), String> {
+    /// The repository the table names for the coordinate's own files, when it names one.
+    pub fn repository(&self) -> Option<String> {
         match self {
-            Self::Table(MavenTable {
-                repository: Some(repository),
-                coordinate,
-                ..
-            }) => Err(format!(
-                "`{}` names its own repository, which this imglock build does not support for Maven: list `{}` in `[repositories] maven` instead (the first repository that has an artifact serves it)",
-                coordinate.trim(),
-                repository.trim()
-            )),
-            _ => Ok(()),
+            Self::Plain(_) => None,
+            Self::Table(table) => table.repository.as_ref().map(|r| r.trim().to_string()),
         }
     }
 }

@@ -23,6 +23,12 @@ pub(crate) type ModelResult = Result<Rc<Model>, ModelError>;
 pub struct PomStore<'a> {
     pub(super) fetcher: &'a Fetcher,
     pub(crate) repositories: Vec<Repository>,
+    /// How many of `repositories` `[repositories] maven` lists: they serve any artifact, in
+    /// order; the rest serve only the artifacts a layer entry names them for.
+    pub(crate) general: usize,
+    /// The `(group, artifact)`s layer entries name a repository for, and its position: their
+    /// files come from it alone.
+    named: HashMap<(String, String), usize>,
     poms: RefCell<HashMap<Gav, PomResult>>,
     /// Which repository served each POM found.
     served_by: RefCell<HashMap<Gav, usize>>,
@@ -67,7 +73,9 @@ impl<'a> PomStore<'a> {
     pub fn new(fetcher: &'a Fetcher, repositories: Vec<Repository>) -> Self {
         Self {
             fetcher,
+            general: repositories.len(),
             repositories,
+            named: HashMap::new(),
             poms: RefCell::new(HashMap::new()),
             served_by: RefCell::new(HashMap::new()),
             versions: RefCell::new(HashMap::new()),
@@ -75,6 +83,36 @@ impl<'a> PomStore<'a> {
             asked: RefCell::new(Vec::new()),
             rounds: Cell::new(0),
         }
+    }
+
+    /// This store, the first `general` of its repositories serving any artifact and each
+    /// `(group, artifact)` of `named` coming from the repository at its position alone.
+    pub fn with_named(self, general: usize, named: HashMap<(String, String), usize>) -> Self {
+        Self {
+            general,
+            named,
+            ..self
+        }
+    }
+
+    /// The repository asked first for `gav`'s POM: the one an entry names for it, else the first.
+    pub(super) fn first_position(&self, gav: &Gav) -> usize {
+        self.named_position(gav).unwrap_or(0)
+    }
+
+    /// The repository asked for `gav`'s POM when the one at `position` does not have it; `None`
+    /// when no other may serve it.
+    pub(super) fn next_position(&self, gav: &Gav, position: usize) -> Option<usize> {
+        match self.named_position(gav) {
+            Some(_) => None,
+            None => Some(position + 1).filter(|&next| next < self.general),
+        }
+    }
+
+    fn named_position(&self, gav: &Gav) -> Option<usize> {
+        self.named
+            .get(&(gav.group.clone(), gav.artifact.clone()))
+            .copied()
     }
 
     /// How many dependent rounds of requests fetching its POMs took: each request counts one
@@ -95,9 +133,13 @@ impl<'a> PomStore<'a> {
         &self.repositories[self.position_of(gav)]
     }
 
-    /// The position of the repository that served `gav`'s POM (0 when none did).
+    /// The position of the repository that served `gav`'s POM (the first asked when none did).
     pub(super) fn position_of(&self, gav: &Gav) -> usize {
-        self.served_by.borrow().get(gav).copied().unwrap_or(0)
+        self.served_by
+            .borrow()
+            .get(gav)
+            .copied()
+            .unwrap_or_else(|| self.first_position(gav))
     }
 
     /// The download of `gav`'s file ending in `suffix` (see [`super::coordinate::Coordinate::file_suffix`])
@@ -189,14 +231,18 @@ impl<'a> PomStore<'a> {
         }
     }
 
-    /// The versions `maven-metadata.xml` lists for an artifact, across every repository.
+    /// The versions `maven-metadata.xml` lists for an artifact, across every repository that may
+    /// serve it.
     pub(crate) fn versions(&self, group: &str, artifact: &str) -> Vec<String> {
         let key = (group.to_string(), artifact.to_string());
         if let Some(known) = self.versions.borrow().get(&key) {
             return known.clone();
         }
-        let urls: Vec<url::Url> = self
-            .repositories
+        let serving = match self.named.get(&key) {
+            Some(&position) => position..position + 1,
+            None => 0..self.general,
+        };
+        let urls: Vec<url::Url> = self.repositories[serving]
             .iter()
             .map(|r| r.file(&Gav::metadata_path(group, artifact)).0)
             .collect();

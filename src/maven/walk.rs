@@ -209,10 +209,11 @@ impl<'s, 'a> Walk<'s, 'a> {
         }
     }
 
-    /// Asks the first repository for the POM of `gav`, once.
+    /// Asks the first repository that may serve it for the POM of `gav`, once.
     fn request(&mut self, gav: Gav) {
         if self.requested.insert(gav.clone()) {
-            self.ask(gav, 0);
+            let position = self.store.first_position(&gav);
+            self.ask(gav, position);
         }
     }
 
@@ -245,8 +246,8 @@ impl<'s, 'a> Walk<'s, 'a> {
                 }
             }
             Err(error) if error.is_not_found() => {
-                if position + 1 < self.store.repositories.len() {
-                    return self.ask(gav, position + 1);
+                if let Some(next) = self.store.next_position(&gav, position) {
+                    return self.ask(gav, next);
                 }
                 Ok(None)
             }

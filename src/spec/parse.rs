@@ -227,12 +227,6 @@ fn parse_layer(
             format!("two layers are named `{name}`: layer names must be unique"),
         ));
     }
-    for entry in &layer.maven {
-        entry
-            .get_ref()
-            .check()
-            .map_err(|message| source.error_at(Some(entry.span()), message))?;
-    }
     let requirements = layer_requirements(source, &layer);
     let installs_maven = requirements
         .iter()
@@ -297,6 +291,7 @@ fn ecosystem_requirements(
                 let (text, exclusions) = entry.get_ref().coordinate_and_exclusions();
                 RequirementEntry {
                     exclusions,
+                    repository: entry.get_ref().repository(),
                     ..requirement(source, ecosystem, text, entry.span())
                 }
             });

@@ -385,25 +385,78 @@ fn a_named_file_index_without_the_project_says_so() {
     assert!(error.contains("layer `py`"), "{error}");
 }
 
-// ---- Maven: a coordinate's own repository is refused, not ignored ------------------------------
+// ---- Maven: a coordinate's own repository ----------------------------------------------------
+
+/// A Maven repository in a temporary folder: fixtures/maven/repo without `app`.
+fn maven_without_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixtures().join("maven/repo");
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(source.join("org"))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    std::fs::remove_dir_all(dir.path().join("org/imglock/fixture/app")).unwrap();
+    dir
+}
 
 #[test]
-fn a_maven_coordinate_naming_its_own_repository_is_refused_at_its_place() {
-    let server = Server::start(&fixtures());
-    let header = format!(
-        "[image]\nname = \"jars\"\nbase = \"docker.io/library/eclipse-temurin@sha256:{}\"\n\n[repositories]\nmaven = [\"{}/maven/repo\"]\n\n[[layer]]\nname = \"jars\"\nmaven-target = \"/databricks/jars\"\n",
-        "e".repeat(64),
-        server.url()
+fn a_maven_coordinate_comes_from_the_repository_its_entry_names() {
+    let general_repo = maven_without_app();
+    let (general, named) = (
+        Server::start(general_repo.path()),
+        Server::start(&fixtures().join("maven/repo")),
     );
-    let other = format!("{}/elsewhere", server.url());
-    let project = Project::new(&format!(
-        "{header}maven = [{{ coordinate = \"org.imglock.fixture:leaf-k:1.0\", repository = \"{other}\" }}]\n"
-    ));
+    let header = format!(
+        "[image]\nname = \"jars\"\nbase = \"docker.io/library/eclipse-temurin@sha256:{}\"\n\n[repositories]\nmaven = [\"{}\"]\n\n[[layer]]\nname = \"jars\"\nmaven-target = \"/databricks/jars\"\n",
+        "e".repeat(64),
+        general.url()
+    );
+    let entry = |repository: &str| {
+        format!(
+            "{header}maven = [{{ coordinate = \"org.imglock.fixture:app:1.0\", repository = \"{repository}\" }}]\n"
+        )
+    };
+    let project = Project::new(&entry(&named.url()));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lock: toml::Value = toml::from_str(&project.lock().unwrap()).unwrap();
+    let packages = lock["layer"][0]["package"].as_array().unwrap();
+    assert!(packages.len() > 3, "{packages:?}");
+    for package in packages {
+        let expected = match package["name"].as_str().unwrap() {
+            "org.imglock.fixture:app" => named.url(),
+            _ => general.url(),
+        };
+        assert_eq!(
+            package["repository"].as_str(),
+            Some(expected.as_str()),
+            "{package}"
+        );
+    }
+    // The named repository was asked for app's files alone; the general list stays the spec's.
+    let asked: Vec<String> = named.all_hits().into_keys().collect();
+    assert!(
+        asked.iter().all(|path| path.contains("/fixture/app/")),
+        "{asked:?}"
+    );
+    let listed = lock["resolution"]["maven-repositories"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+
+    // A named repository without the coordinate: not found, and no other repository is asked.
+    let project = Project::new(&entry(&general.url()));
     let error = resolve_fails(&project);
-    assert!(error.contains("imglock.toml:11:"), "{error}");
-    assert!(error.contains("`[repositories] maven`"), "{error}");
-    assert!(error.contains(&other), "{error}");
-    // A misspelt key of the table is an error too, not a silently lost exclusion.
+    assert!(
+        error.contains(&format!(
+            "{}/org/imglock/fixture/app/1.0/app-1.0",
+            general.url()
+        )),
+        "{error}"
+    );
+    assert_eq!(named.hits("/org/imglock/fixture/app/1.0/app-1.0.pom"), 1);
+    // A misspelt key of the table is an error, not a silently lost exclusion.
     let project = Project::new(&format!(
         "{header}maven = [{{ coordinate = \"org.imglock.fixture:leaf-k:1.0\", exlude = [\"a:b\"] }}]\n"
     ));
