@@ -304,15 +304,30 @@ fn describe(
     Ok(entry)
 }
 
-/// The text of `<name>/DESCRIPTION` inside a source tarball, read as it streams; a tarball that
-/// expands past `limit` bytes before it (a bomb) is refused.
+/// The text of `<name>/DESCRIPTION` in a source tarball; a tarball that expands past `limit`
+/// bytes before it is refused.
 pub fn read_description(
     tar_gz: impl Read,
     name: &str,
     limit: u64,
 ) -> Result<String, DescriptionError> {
     let wanted = format!("{name}/DESCRIPTION");
-    let gunzipped = Capped::new(flate2::read::GzDecoder::new(tar_gz), limit, WHAT);
+    find_description(tar_gz, limit, WHAT, |path, _| Ok(path == wanted))?
+        .ok_or(DescriptionError::Missing(wanted))
+}
+
+/// Streams the tar.gz `tar_gz` (refused once it expands past `limit` bytes; `what` names that
+/// in the error) and returns the text, at most [`MAX_DESCRIPTION_BYTES`] of it, of the first
+/// member `pick` takes, given its path (without a leading `./`) and whether it is a regular
+/// file; `pick` may refuse the archive instead. `None` when it takes none. Pax headers are
+/// skipped, never extracted: nothing is written to disk.
+pub(crate) fn find_description(
+    tar_gz: impl Read,
+    limit: u64,
+    what: &'static str,
+    mut pick: impl FnMut(&str, bool) -> Result<bool, DescriptionError>,
+) -> Result<Option<String>, DescriptionError> {
+    let gunzipped = Capped::new(flate2::read::GzDecoder::new(tar_gz), limit, what);
     let mut archive = tar::Archive::new(gunzipped);
     let corrupt = |error: std::io::Error| match is_too_large(&error) {
         true => DescriptionError::TooLarge(error),
@@ -321,21 +336,25 @@ pub fn read_description(
     let entries = archive.entries().map_err(DescriptionError::NotTarGz)?;
     for entry in entries {
         let entry = entry.map_err(corrupt)?;
+        let kind = entry.header().entry_type();
+        if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
+            continue;
+        }
         let path = entry
             .path()
             .map_err(DescriptionError::Corrupt)?
             .to_string_lossy()
             .into_owned();
-        if path.trim_start_matches("./") == wanted {
+        if pick(path.trim_start_matches("./"), kind.is_file())? {
             let mut text = String::new();
             entry
                 .take(MAX_DESCRIPTION_BYTES)
                 .read_to_string(&mut text)
                 .map_err(DescriptionError::Unreadable)?;
-            return Ok(text);
+            return Ok(Some(text));
         }
     }
-    Err(DescriptionError::Missing(wanted))
+    Ok(None)
 }
 
 #[cfg(test)]
