@@ -42,6 +42,7 @@ mod pypi_environment;
 mod pypi_metadata_build;
 mod pypi_sdist;
 mod r_binaries;
+mod reproducible;
 mod republished;
 mod resolve_r;
 mod spec_errors;

@@ -18,7 +18,7 @@ fn digest(seed: char) -> String {
 
 /// `lock` with `binary-sha256 = "<digest>"` after the `size` of each named package, as the
 /// canonical writer places it, and no other.
-fn with_binaries(lock: &str, recorded: &[(&str, String)]) -> String {
+pub(crate) fn with_binaries(lock: &str, recorded: &[(&str, String)]) -> String {
     let mut out = String::new();
     let mut current = String::new();
     for line in lock.lines().filter(|l| !l.starts_with("binary-sha256 = ")) {

@@ -12,7 +12,8 @@
 # (the newest four of each package build). Anything else is said on stderr and the source
 # tarball is fetched, verified against SHA256 before use, built, its binary's sha256 printed
 # and the binary kept in the cache (when the cache is a mount). Any failure stops the build,
-# naming the package.
+# naming the package. Builds are reproducible: the same source, key and base image give the
+# same installed files and the same binary, byte for byte (see "Reproducible binaries").
 #
 # Each package installed leaves a record in the image, /usr/local/share/imglock/r-binaries/NAME,
 # which `imglock verify IMAGE --record-binaries` reads into the lock. Its lines, each a field
@@ -68,6 +69,55 @@ rm -rf "$work"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 
+# --- Reproducible binaries -------------------------------------------------------------------
+# R stamps an installed package with the clock: `Built:` in DESCRIPTION and the same date in
+# Meta/package.rds (R 4.2 ignores SOURCE_DATE_EPOCH there). Every other file of an installed
+# package is the same in every build, given the fixed build folder above and the library path.
+# The build date is set to SOURCE_DATE_EPOCH (1980-01-01, as for wheels: the oldest date a zip
+# holds), every mtime too, and the binary tarball is packed with sorted names, fixed owners and
+# mtimes and a gzip without a name or time: the same source, key and base image give the same
+# bytes on any machine, at any time.
+export SOURCE_DATE_EPOCH=315532800
+built_date=$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S UTC')
+
+# The folder R installed the package into: in IMGLOCK_R_LIBRARY, or R's first library (where
+# `R CMD INSTALL` puts it without `-l`).
+installed_dir() {
+    if [ -n "${IMGLOCK_R_LIBRARY:-}" ]; then
+        echo "$IMGLOCK_R_LIBRARY/$name"
+    else
+        echo "$(R_DEFAULT_PACKAGES=NULL Rscript -e 'cat(.libPaths()[1])')/$name"
+    fi
+}
+
+# Rewrites what the install wrote from the clock to SOURCE_DATE_EPOCH.
+normalise_installed() {
+    dir=$(installed_dir)
+    [ -f "$dir/DESCRIPTION" ] || fail "R package $name $version: no DESCRIPTION in $dir after installing it"
+    sed -i "s/^\(Built: [^;]*;[^;]*; \)[0-9][0-9-]* [0-9:]* UTC\(;.*\)\$/\1$built_date\2/" "$dir/DESCRIPTION"
+    IMGLOCK_BUILT_DATE=$built_date Rscript --vanilla -e '
+        dir <- commandArgs(TRUE)[1]
+        file <- file.path(dir, "Meta", "package.rds")
+        meta <- readRDS(file)
+        meta$Built$Date <- Sys.getenv("IMGLOCK_BUILT_DATE")
+        meta$DESCRIPTION[["Built"]] <- read.dcf(file.path(dir, "DESCRIPTION"), fields = "Built")[1, 1]
+        saveRDS(meta, file)' "$dir" >"$work/normalise.log" 2>&1 || {
+        cat "$work/normalise.log" >&2
+        fail "R package $name $version: rewriting the build date of $dir/Meta/package.rds failed"
+    }
+    find "$dir" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}
+
+# Packs the installed package as R's binary tarball does (NAME/ at the top), byte for byte the
+# same for the same tree: into $1.
+pack_binary() {
+    dir=$(installed_dir)
+    tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
+        --format=gnu -C "$(dirname "$dir")" -cf - "$name" | gzip -n -9 >"$1" ||
+        fail "packing the binary of R package $name $version failed"
+}
+# ----------------------------------------------------------------------------------------------
+
 # Writes the image's record of the installed binary, whose sha256 is $1.
 record() {
     mkdir -p "$records"
@@ -97,6 +147,7 @@ from_cache() {
         echo "imglock: the cached binary of R package $name $version (sha256 $binary) did not install; building it from source" >&2
         return 1
     }
+    normalise_installed
     touch "$builds/$binary.tar.gz" 2>/dev/null || true
 }
 
@@ -116,15 +167,13 @@ if ! echo "$sha256  $tarball" | sha256sum -c --status; then
 fi
 cd "$work"
 tar -xzf "$tarball"
-if ! R CMD INSTALL --build "$@" "$work/$name" >"$work/log" 2>&1; then
+if ! R CMD INSTALL "$@" "$work/$name" >"$work/log" 2>&1; then
     cat "$work/log" >&2
     fail "building R package $name $version failed"
 fi
-built=
-for file in "$work/${name}_${version}"_R_*.tar.gz; do
-    [ -f "$file" ] && built=$file
-done
-[ -n "$built" ] || fail "building R package $name $version made no binary tarball"
+normalise_installed
+built="$work/${name}_${version}_R_imglock.tar.gz"
+pack_binary "$built"
 made=$(sha256sum "$built" | cut -d " " -f 1)
 if grep -qs " $cache " /proc/mounts; then
     mkdir -p "$builds"

@@ -16,8 +16,6 @@ mod system_requirements;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use sha2::{Digest, Sha256};
-
 use crate::built_binaries::{BuiltBinaries, base_image_key};
 use crate::emit::shell::quote;
 use crate::emit::step::{
@@ -196,7 +194,6 @@ fn install_step(
     );
     let mut environment = vec![
         format!("IMGLOCK_R_KEY={}", quote(&settings.cache_key)),
-        format!("SOURCE_DATE_EPOCH={}", source_date_epoch(packages)),
         format!("MAKEFLAGS=-j{}", settings.ncpus.max(1)),
     ];
     if let Some(library) = &settings.library {
@@ -224,19 +221,4 @@ fn install_step(
     }
     out.push('\n');
     out
-}
-
-/// A fixed build date for a step, derived from its packages' hashes: the same packages always
-/// build with the same date, and no step embeds the time of the build.
-fn source_date_epoch(packages: &[(&LockedPackage, Source)]) -> u64 {
-    let mut hasher = Sha256::new();
-    for (package, _) in packages {
-        hasher.update(package.sha256.as_bytes());
-    }
-    let digest = hasher.finalize();
-    let value = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
-    // Somewhere in 2020–2029: a plausible date that tools accept.
-    const START: u64 = 1_577_836_800;
-    const SPAN: u64 = 315_360_000;
-    START + value % SPAN
 }
