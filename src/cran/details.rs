@@ -14,6 +14,10 @@ pub struct RDetails {
     pub needs_compilation: Option<bool>,
     /// What it says it needs from the system (`SystemRequirements`), as written in its tarball.
     pub system_requirements: Option<String>,
+    /// The locked packages its `LinkingTo` names, sorted: what its compiled code is built
+    /// against, part of its binary cache key. `None` when unknown: a lock written before
+    /// imglock recorded it (`linking-to`), for a package that may compile code.
+    pub linking_to: Option<Vec<String>>,
 }
 
 impl RDetails {
@@ -23,6 +27,7 @@ impl RDetails {
             binary_sha256: fields.sha256("binary-sha256")?,
             needs_compilation: fields.boolean("needs-compilation")?,
             system_requirements: fields.string("system-requirements")?,
+            linking_to: fields.optional_strings("linking-to")?,
         })
     }
 
@@ -41,6 +46,13 @@ impl RDetails {
                 }
                 if let Some(requirements) = &self.system_requirements {
                     out.string("system-requirements", requirements);
+                }
+                // Written for every package that may compile code (empty too: then an absent
+                // list means a lock from before it was recorded) and for any that names one.
+                if let Some(linking_to) = &self.linking_to
+                    && (self.needs_compilation != Some(false) || !linking_to.is_empty())
+                {
+                    out.strings("linking-to", linking_to);
                 }
             }
             Slot::Dependencies => {}

@@ -371,6 +371,7 @@ impl LayerResolver for RPackages<'_> {
                 let requested = roots
                     .iter()
                     .any(|(_, root)| root.name == selected.entry.name);
+                let linking_to = linked_dependencies(&selected);
                 ResolvedPackage {
                     requested,
                     ecosystem: index.kind.ecosystem(),
@@ -383,12 +384,13 @@ impl LayerResolver for RPackages<'_> {
                         published: None,
                         expected: selected.entry.md5.map(Checksum::Md5),
                     }),
-                    dependencies: selected.dependencies,
                     details: PackageDetails::R(RDetails {
                         binary_sha256: None,
                         needs_compilation: selected.entry.needs_compilation,
                         system_requirements: None,
+                        linking_to: Some(linking_to),
                     }),
+                    dependencies: selected.dependencies,
                 }
             })
             .collect();
@@ -426,3 +428,14 @@ impl LayerResolver for RPackages<'_> {
 
 #[cfg(test)]
 mod fuzz;
+
+/// The locked packages among `selected`'s `LinkingTo`, sorted: its dependencies (the locked
+/// names of its Depends, Imports and LinkingTo) that its `LinkingTo` names.
+fn linked_dependencies(selected: &Selected) -> Vec<String> {
+    selected
+        .dependencies
+        .iter()
+        .filter(|name| selected.entry.linking_to.contains(name))
+        .cloned()
+        .collect()
+}

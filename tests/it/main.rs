@@ -42,6 +42,7 @@ mod pypi_environment;
 mod pypi_metadata_build;
 mod pypi_sdist;
 mod r_binaries;
+mod r_cache_key;
 mod reproducible;
 mod republished;
 mod resolve_r;

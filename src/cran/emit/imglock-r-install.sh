@@ -1,14 +1,16 @@
 #!/bin/sh
-# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256
+# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256 LINKED
 # Installs one locked R package. SOURCE is an http(s) URL, or context:PATH for a file of the
 # build context (mounted at /imglock-context). BINARY_SHA256 is the sha256 of the binary the
-# lock records for this source, R version, platform and base image (IMGLOCK_R_KEY), or - when
-# it records none.
+# lock records for this source and cache key, or - when it records none. The cache key is
+# IMGLOCK_R_KEY/LINKED: IMGLOCK_R_KEY names the R version, platform and base image, the same
+# for every package; LINKED (64 hexadecimal digits) is this package's own part, the sha256 of
+# the versions and hashes of the packages its compiled code is built against (LinkingTo).
 #
 # The binary cache (/var/cache/imglock, a cache mount) is shared by every build on the builder,
 # so any of them can write into it: a cached binary is installed only when the lock records its
 # sha256 and the file has exactly that sha256. Binaries are kept by content, as
-#   r/IMGLOCK_R_KEY/NAME_VERSION_SHA256/BINARY_SHA256.tar.gz
+#   r/IMGLOCK_R_KEY/LINKED/NAME_VERSION_SHA256/BINARY_SHA256.tar.gz
 # (the newest four of each package build). Anything else is said on stderr and the source
 # tarball is fetched, verified against SHA256 before use, built, its binary's sha256 printed
 # and the binary kept in the cache (when the cache is a mount). Any failure stops the build,
@@ -22,20 +24,20 @@
 #   name NAME
 #   version VERSION
 #   source-sha256 SHA256
-#   cache-key IMGLOCK_R_KEY
+#   cache-key IMGLOCK_R_KEY/LINKED
 #   binary-sha256 the installed binary's sha256
 set -eu
 fail() {
     echo "imglock: $*" >&2
     exit 1
 }
-[ "$#" -eq 5 ] || fail "imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256, not: $*"
+[ "$#" -eq 6 ] || fail "imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256 LINKED, not: $*"
 name=$1
 version=$2
 sha256=$3
 source=$4
 binary=$5
-key=${IMGLOCK_R_KEY:?}
+linked=$6
 is_sha256() {
     case "$1" in
         *[!0-9a-f]*) return 1 ;;
@@ -52,9 +54,11 @@ is_sha256 "$sha256" || fail "R package $name $version: the sha256 \`$sha256\` is
 if [ "$binary" != "-" ] && ! is_sha256 "$binary"; then
     fail "R package $name $version: the binary sha256 \`$binary\` is neither \`-\` nor 64 lowercase hexadecimal digits"
 fi
-case "/$key/" in
-    */../* | */./* | *//*) fail "R package $name $version: the cache key \`$key\` is not a plain relative path" ;;
+is_sha256 "$linked" || fail "R package $name $version: the linked-packages key \`$linked\` is not 64 lowercase hexadecimal digits"
+case "/${IMGLOCK_R_KEY:?}/" in
+    */../* | */./* | *//*) fail "R package $name $version: the cache key \`$IMGLOCK_R_KEY\` is not a plain relative path" ;;
 esac
+key=$IMGLOCK_R_KEY/$linked
 cache=/var/cache/imglock
 builds="$cache/r/$key/${name}_${version}_${sha256}"
 records=/usr/local/share/imglock/r-binaries

@@ -10,20 +10,23 @@
 //! step's text holds exactly its packages' names, versions, hashes (source and binary) and
 //! sources, so it changes only when they do.
 
+mod key;
 mod plan;
 mod system_requirements;
+
+pub use key::{LockedR, binary_cache_key, package_cache_key};
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::built_binaries::{BuiltBinaries, base_image_key};
+use crate::built_binaries::BuiltBinaries;
 use crate::emit::shell::quote;
 use crate::emit::step::{
     DockerfileOptions, Source, Step, StepContext, StepError, cache_mount, context_mount,
     script_step,
 };
 use crate::lock::{Lock, LockedLayer, LockedPackage};
-use crate::package::{Ecosystem, SettingValue};
+use crate::package::Ecosystem;
 
 /// The installer every R step calls, written into the image by [`preamble`]'s step.
 const INSTALLER: &str = include_str!("imglock-r-install.sh");
@@ -31,26 +34,10 @@ const INSTALLER_PATH: &str = "/usr/local/bin/imglock-r-install";
 
 /// Settings that apply to every R step.
 struct RSettings {
-    /// The binary cache key's prefix: see [`binary_cache_key`].
+    /// The binary cache key's part every package shares: see [`binary_cache_key`].
     cache_key: String,
     library: Option<String>,
     ncpus: u32,
-}
-
-/// What a binary built from `lock`'s R packages depends on besides the package itself, as the
-/// binary cache's key spells it: `<R version>/<platform>/<base image>`, like
-/// `4.2.2/linux-amd64/<the base image's sha256>` (for a base image without a digest, the sha256
-/// of its reference). The lock's `binary-sha256`s hold for this key only.
-pub fn binary_cache_key(lock: &Lock) -> String {
-    let r_version = match lock.resolution.get("r-version") {
-        Some(SettingValue::Text(version)) => version.as_str(),
-        _ => "",
-    };
-    format!(
-        "{r_version}/{}/{}",
-        lock.image.platform.replace('/', "-"),
-        base_image_key(lock)
-    )
 }
 
 /// The R binaries the installer builds, and the records it leaves in the image.
@@ -59,7 +46,7 @@ pub(crate) const BUILT: BuiltBinaries = BuiltBinaries {
     records: "usr/local/share/imglock/r-binaries",
     header: "# imglock R binary record 1",
     serves: Ecosystem::is_r,
-    cache_key: |lock| Some(binary_cache_key(lock)),
+    cache_key: |lock, package| Some(package_cache_key(lock, package)),
 };
 
 impl RSettings {
@@ -109,6 +96,7 @@ pub fn install_steps(
         suggest_apt(lock, layer, packages, &mut context.notes);
     }
     let planned = plan::plan(packages);
+    let locked = LockedR::new(lock);
     for (number, step) in planned.iter().enumerate() {
         let sources = context.sources_of(step)?;
         let names: Vec<&str> = step.iter().map(|p| p.name.as_str()).collect();
@@ -121,7 +109,7 @@ pub fn install_steps(
         );
         steps.push(Step {
             layer: Some(layer.name.clone()),
-            text: install_step(&title, &sources, &settings),
+            text: install_step(&title, &sources, &settings, &locked),
             packages: step.len(),
         });
     }
@@ -186,6 +174,7 @@ fn install_step(
     title: &str,
     packages: &[(&LockedPackage, Source)],
     settings: &RSettings,
+    locked: &LockedR<'_>,
 ) -> String {
     let mut out = format!(
         "# {title}\nRUN{}{} \\\n",
@@ -212,11 +201,12 @@ fn install_step(
             .unwrap_or("-");
         let _ = write!(
             out,
-            " && \\\n    imglock-r-install {} {} {} {} {binary}",
+            " && \\\n    imglock-r-install {} {} {} {} {binary} {}",
             quote(&package.name),
             quote(&package.version),
             package.sha256,
-            quote(&source)
+            quote(&source),
+            locked.linked_key(package)
         );
     }
     out.push('\n');
