@@ -117,8 +117,8 @@ impl BuiltBinaries {
                 continue;
             };
             let file = path.rsplit('/').next().unwrap_or_default().escape_debug();
-            let applied = Record::parse(bytes, self.header)
-                .and_then(|record| self.apply(&record, lock));
+            let applied =
+                Record::parse(bytes, self.header).and_then(|record| self.apply(&record, lock));
             match applied {
                 Ok(()) => count += 1,
                 Err(why) => {
@@ -201,10 +201,20 @@ impl BuiltBinaries {
             .layers
             .iter()
             .enumerate()
-            .flat_map(|(l, layer)| layer.packages.iter().enumerate().map(move |(p, pkg)| (l, p, pkg)))
+            .flat_map(|(l, layer)| {
+                layer
+                    .packages
+                    .iter()
+                    .enumerate()
+                    .map(move |(p, pkg)| (l, p, pkg))
+            })
             .filter(|(_, _, p)| (self.serves)(p.ecosystem))
             .filter_map(|(l, p, package)| {
-                let id = (package.name.as_str(), package.version.as_str(), package.sha256.as_str());
+                let id = (
+                    package.name.as_str(),
+                    package.version.as_str(),
+                    package.sha256.as_str(),
+                );
                 let (binary, key) = recorded.get(&id)?;
                 let now = (self.cache_key)(lock, package);
                 (now.is_some() && &now == key).then(|| (l, p, (*binary).to_string()))

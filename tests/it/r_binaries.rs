@@ -181,7 +181,12 @@ fn installer(args: &[&str]) -> std::process::Output {
 #[test]
 fn the_installer_refuses_a_malformed_binary_digest_or_linked_key() {
     let source = "8".repeat(64);
-    let fixed = ["corekit", "1.1-2", &source, "context:imglock-artifacts/nowhere.tar.gz"];
+    let fixed = [
+        "corekit",
+        "1.1-2",
+        &source,
+        "context:imglock-artifacts/nowhere.tar.gz",
+    ];
     let bad_values = [
         "",
         "abc",
@@ -214,7 +219,8 @@ fn the_installer_refuses_a_malformed_binary_digest_or_linked_key() {
     }
     let output = installer(&fixed);
     assert!(
-        stderr(&output).contains("imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256 LINKED"),
+        stderr(&output)
+            .contains("imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256 LINKED"),
         "{}",
         stderr(&output)
     );

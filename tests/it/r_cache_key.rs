@@ -41,12 +41,22 @@ fn publish_headerlib_2_1_0(cran: &Path) {
     copy_dir(&fixtures().join("r-src/headerlib/2.0.0/headerlib"), &source);
     let description = source.join("DESCRIPTION");
     let text = std::fs::read_to_string(&description).unwrap();
-    std::fs::write(&description, text.replace("Version: 2.0.0", "Version: 2.1.0")).unwrap();
+    std::fs::write(
+        &description,
+        text.replace("Version: 2.0.0", "Version: 2.1.0"),
+    )
+    .unwrap();
     let header = source.join("inst/include/headerlib.h");
     let text = std::fs::read_to_string(&header).unwrap();
     std::fs::write(&header, text.replace("2 * x", "x + x")).unwrap();
     let output = Command::new("R")
-        .args(["CMD", "build", "--no-build-vignettes", "--no-manual", "headerlib"])
+        .args([
+            "CMD",
+            "build",
+            "--no-build-vignettes",
+            "--no-manual",
+            "headerlib",
+        ])
         .current_dir(work.path())
         .output()
         .unwrap();
@@ -67,7 +77,10 @@ fn publish_headerlib_2_1_0(cran: &Path) {
         "invisible(tools::write_PACKAGES('{}', type = 'source'))",
         contrib.display()
     );
-    let output = Command::new("Rscript").args(["-e", &index]).output().unwrap();
+    let output = Command::new("Rscript")
+        .args(["-e", &index])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
@@ -92,7 +105,11 @@ fn upgrading_a_linking_to_package_changes_the_key_and_rebuilds_its_dependents_on
         package.unwrap().get("linking-to").map(|l| l.to_string())
     };
     assert_eq!(linking("usehdr").as_deref(), Some("[\"headerlib\"]"));
-    assert_eq!(linking("fastsum").as_deref(), Some("[]"), "compiled: recorded");
+    assert_eq!(
+        linking("fastsum").as_deref(),
+        Some("[]"),
+        "compiled: recorded"
+    );
     assert_eq!(linking("corekit"), None, "nothing to compile: not recorded");
 
     // Every binary recorded, as `verify --record-binaries` would.
@@ -101,11 +118,18 @@ fn upgrading_a_linking_to_package_changes_the_key_and_rebuilds_its_dependents_on
         .zip('1'..)
         .map(|(name, seed)| (*name, seed.to_string().repeat(64)))
         .collect();
-    std::fs::write(project.path("imglock.lock"), with_binaries(&lock, &recorded)).unwrap();
+    std::fs::write(
+        project.path("imglock.lock"),
+        with_binaries(&lock, &recorded),
+    )
+    .unwrap();
     let before = dockerfile(&project);
     let keys = locks::r_package_keys(&before);
     assert_ne!(keys["usehdr"], keys["fastsum"], "usehdr's names headerlib");
-    assert_eq!(keys["fastsum"], keys["corekit"], "neither is compiled against anything");
+    assert_eq!(
+        keys["fastsum"], keys["corekit"],
+        "neither is compiled against anything"
+    );
 
     // headerlib 2.1.0 published and taken: usehdr's key changes, its binary is dropped and it is
     // built from source; the others keep their keys and binaries.
@@ -140,6 +164,9 @@ fn upgrading_a_linking_to_package_changes_the_key_and_rebuilds_its_dependents_on
     std::fs::write(project.path("imglock.lock"), old).unwrap();
     let old_keys = locks::r_package_keys(&dockerfile(&project));
     assert_ne!(old_keys["usehdr"], new_keys["usehdr"]);
-    assert_ne!(old_keys["fastsum"], new_keys["fastsum"], "fastsum imports corekit");
+    assert_ne!(
+        old_keys["fastsum"], new_keys["fastsum"],
+        "fastsum imports corekit"
+    );
     assert_eq!(old_keys["corekit"], new_keys["corekit"]);
 }

@@ -136,7 +136,8 @@ fn two_cold_builds_in_separate_storage_and_a_later_warm_one_give_identical_r_lay
 
     // The lock records the binaries; the steps change, so they run again in the second storage,
     // later still, every package from its binary cache: the same layers once more.
-    let recorded: Vec<(&str, String)> = built.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+    let recorded: Vec<(&str, String)> =
+        built.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
     let lock = with_binaries(&project.lock().unwrap(), &recorded);
     std::fs::write(project.path("imglock.lock"), lock).unwrap();
     let output = project.run(&["emit", "--out", "build"]);

@@ -72,7 +72,10 @@ impl<'a> LockedR<'a> {
     pub fn linked_key(&self, package: &LockedPackage) -> String {
         let mut text = String::new();
         for linked in self.compiled_against(package) {
-            text.push_str(&format!("{} {} {}\n", linked.name, linked.version, linked.sha256));
+            text.push_str(&format!(
+                "{} {} {}\n",
+                linked.name, linked.version, linked.sha256
+            ));
         }
         hex::encode(Sha256::digest(text.as_bytes()))
     }

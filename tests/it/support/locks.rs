@@ -52,7 +52,11 @@ pub fn r_package_keys(dockerfile: &str) -> BTreeMap<String, String> {
         .lines()
         .filter_map(|line| line.trim().strip_prefix("imglock-r-install "))
         .map(|rest| {
-            let fields: Vec<&str> = rest.trim_end_matches(" \\").trim_end_matches(" &&").split(' ').collect();
+            let fields: Vec<&str> = rest
+                .trim_end_matches(" \\")
+                .trim_end_matches(" &&")
+                .split(' ')
+                .collect();
             (fields[0].to_string(), format!("{shared}/{}", fields[5]))
         })
         .collect()

@@ -60,7 +60,13 @@ fn matching_records(keys: &BTreeMap<String, String>) -> Vec<(String, Vec<u8>)> {
         .map(|(i, (name, version))| {
             (
                 format!("{RECORDS}/{name}"),
-                record(name, version, &source_digest(name), &keys[*name], &binary(i + 1)),
+                record(
+                    name,
+                    version,
+                    &source_digest(name),
+                    &keys[*name],
+                    &binary(i + 1),
+                ),
             )
         })
         .collect()
@@ -124,7 +130,13 @@ fn records_in_a_root_folder_go_into_the_lock_and_strangers_are_said() {
     );
     write(
         &format!("{RECORDS}/usehdr"),
-        &record("usehdr", "0.1.0", &source_digest("usehdr"), &keys["usehdr"], "not-hex"),
+        &record(
+            "usehdr",
+            "0.1.0",
+            &source_digest("usehdr"),
+            &keys["usehdr"],
+            "not-hex",
+        ),
     );
     write(
         &format!("{RECORDS}/stray"),
