@@ -244,7 +244,7 @@ RUN --mount=type=bind,target=/imglock-context printf '%s\n' \
         'requests @ file:///imglock-context/imglock-artifacts/requests-2.27.1-py2.py3-none-any.whl --hash=sha256:f22fa1e554c9ddfd16e6e41ac79759e17be9e492b3587efa038054674760e72d' \
         'urllib3 @ file:///imglock-context/imglock-artifacts/urllib3-1.26.9-py2.py3-none-any.whl --hash=sha256:44ece4d53fb1706f667c9bd1c648f5469a2ec925fcf3a776667042d645472c14' \
         > /tmp/imglock-python-wheels.txt \
-    && PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check -r /tmp/imglock-python-wheels.txt \
+    && PIP_BREAK_SYSTEM_PACKAGES=1 SOURCE_DATE_EPOCH=315532800 python3 -m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check -r /tmp/imglock-python-wheels.txt \
     && rm -f /tmp/imglock-python-wheels.txt
 
 # ---- layer `conda-tools` ----
