@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dockerfile_values::is_sha256;
 use crate::image::{Files, Want};
-use crate::lock::Lock;
+use crate::lock::{Lock, LockedPackage};
 use crate::package::Ecosystem;
 use crate::verify::inventory::Recording;
 
@@ -43,8 +43,8 @@ pub(crate) struct BuiltBinaries {
     pub header: &'static str,
     /// Whether a package of this ecosystem is built so.
     pub serves: fn(Ecosystem) -> bool,
-    /// The cache key a lock's binaries are built for; `None` when the lock cannot have one.
-    pub cache_key: fn(&Lock) -> Option<String>,
+    /// The cache key a package of a lock is built for; `None` when the lock cannot have one.
+    pub cache_key: fn(&Lock, &LockedPackage) -> Option<String>,
 }
 
 /// The part of a cache key that names the base image: its sha256, or for a base image without
@@ -107,7 +107,6 @@ impl BuiltBinaries {
     /// package: the same name, version and source sha256, built for the lock's cache key. Says
     /// how many it recorded, and why it ignored each other record.
     pub(crate) fn record(&self, files: &Files, lock: &mut Lock) -> Recording {
-        let key = (self.cache_key)(lock);
         let mut count = 0;
         let mut ignored = Vec::new();
         for (path, content) in files {
@@ -118,8 +117,8 @@ impl BuiltBinaries {
                 continue;
             };
             let file = path.rsplit('/').next().unwrap_or_default().escape_debug();
-            let applied = Record::parse(bytes, self.header)
-                .and_then(|record| self.apply(&record, key.as_deref(), lock));
+            let applied =
+                Record::parse(bytes, self.header).and_then(|record| self.apply(&record, lock));
             match applied {
                 Ok(()) => count += 1,
                 Err(why) => {
@@ -133,16 +132,23 @@ impl BuiltBinaries {
         }
     }
 
-    /// Records `record`'s binary sha256 on its package of `lock`, whose cache key is `key`, or
-    /// says why it does not match.
-    fn apply(&self, record: &Record, key: Option<&str>, lock: &mut Lock) -> Result<(), String> {
+    /// Records `record`'s binary sha256 on its package of `lock`, or says why it does not match
+    /// (another version, source or cache key).
+    fn apply(&self, record: &Record, lock: &mut Lock) -> Result<(), String> {
         let shown = |value: &str| value.escape_debug().to_string();
         let (name, version) = (shown(&record.name), shown(&record.version));
+        let found = |p: &LockedPackage| (self.serves)(p.ecosystem) && p.name == record.name;
+        let key = lock
+            .layers
+            .iter()
+            .flat_map(|layer| &layer.packages)
+            .find(|p| found(p))
+            .and_then(|p| (self.cache_key)(lock, p));
         let package = lock
             .layers
             .iter_mut()
             .flat_map(|layer| &mut layer.packages)
-            .find(|p| (self.serves)(p.ecosystem) && p.name == record.name)
+            .find(|p| found(p))
             .ok_or_else(|| format!("the lock has no {} `{name}`", self.what))?;
         if package.version != record.version {
             return Err(format!(
@@ -157,11 +163,11 @@ impl BuiltBinaries {
                 package.sha256
             ));
         }
-        if key != Some(record.cache_key.as_str()) {
+        if key.as_deref() != Some(record.cache_key.as_str()) {
             return Err(format!(
-                "it was built for cache key {}, but the lock's is {} (another interpreter, platform or base image)",
+                "it was built for cache key {}, but the lock's is {} (another interpreter, platform or base image, or other packages compiled against)",
                 shown(&record.cache_key),
-                key.unwrap_or("none")
+                key.as_deref().unwrap_or("none")
             ));
         }
         if !is_sha256(&record.binary_sha256) {
@@ -177,38 +183,45 @@ impl BuiltBinaries {
     }
 
     /// Keeps in `lock` the binary sha256s `previous` recorded for packages of the same name,
-    /// version and source sha256, when both locks have the same cache key; with another key,
-    /// none holds.
+    /// version and source sha256 built for the same cache key (for R: the same R version,
+    /// platform, base image and packages compiled against); with another key, none holds.
     pub(crate) fn keep_recorded(&self, previous: &Lock, lock: &mut Lock) {
-        let key = (self.cache_key)(lock);
-        if key.is_none() || (self.cache_key)(previous) != key {
-            return;
-        }
-        let recorded: HashMap<(&str, &str, &str), &str> = previous
+        let recorded: HashMap<(&str, &str, &str), (&str, Option<String>)> = previous
             .layers
             .iter()
             .flat_map(|layer| &layer.packages)
             .filter(|p| (self.serves)(p.ecosystem))
             .filter_map(|p| {
                 let binary = p.details.binary_sha256()?;
-                Some((
-                    (p.name.as_str(), p.version.as_str(), p.sha256.as_str()),
-                    binary,
-                ))
+                let key = (p.name.as_str(), p.version.as_str(), p.sha256.as_str());
+                Some((key, (binary, (self.cache_key)(previous, p))))
             })
             .collect();
-        for package in lock.layers.iter_mut().flat_map(|layer| &mut layer.packages) {
-            if !(self.serves)(package.ecosystem) {
-                continue;
-            }
-            let key = (
-                package.name.as_str(),
-                package.version.as_str(),
-                package.sha256.as_str(),
-            );
-            if let Some(binary) = recorded.get(&key).map(|b| (*b).to_string()) {
-                package.details.set_binary_sha256(binary);
-            }
+        let kept: Vec<(usize, usize, String)> = lock
+            .layers
+            .iter()
+            .enumerate()
+            .flat_map(|(l, layer)| {
+                layer
+                    .packages
+                    .iter()
+                    .enumerate()
+                    .map(move |(p, pkg)| (l, p, pkg))
+            })
+            .filter(|(_, _, p)| (self.serves)(p.ecosystem))
+            .filter_map(|(l, p, package)| {
+                let id = (
+                    package.name.as_str(),
+                    package.version.as_str(),
+                    package.sha256.as_str(),
+                );
+                let (binary, key) = recorded.get(&id)?;
+                let now = (self.cache_key)(lock, package);
+                (now.is_some() && &now == key).then(|| (l, p, (*binary).to_string()))
+            })
+            .collect();
+        for (l, p, binary) in kept {
+            lock.layers[l].packages[p].details.set_binary_sha256(binary);
         }
     }
 }
@@ -222,7 +235,7 @@ mod tests {
         records: "usr/local/share/imglock/r-binaries",
         header: "# imglock R binary record 1",
         serves: Ecosystem::is_r,
-        cache_key: |_| None,
+        cache_key: |_, _| None,
     };
 
     #[test]

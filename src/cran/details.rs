@@ -19,6 +19,10 @@ pub struct RDetails {
     /// Where a GitHub package's source is (its repository and commit); `None` for CRAN and
     /// Bioconductor packages.
     pub github: Option<GithubSource>,
+    /// The locked packages its `LinkingTo` names, sorted: what its compiled code is built
+    /// against, part of its binary cache key. `None` when unknown: a lock written before
+    /// imglock recorded it (`linking-to`), for a package that may compile code.
+    pub linking_to: Option<Vec<String>>,
 }
 
 impl RDetails {
@@ -29,6 +33,7 @@ impl RDetails {
             needs_compilation: fields.boolean("needs-compilation")?,
             system_requirements: fields.string("system-requirements")?,
             github: None,
+            linking_to: fields.optional_strings("linking-to")?,
         })
     }
 
@@ -59,6 +64,13 @@ impl RDetails {
                 }
                 if let Some(requirements) = &self.system_requirements {
                     out.string("system-requirements", requirements);
+                }
+                // Written for every package that may compile code (empty too: then an absent
+                // list means a lock from before it was recorded) and for any that names one.
+                if let Some(linking_to) = &self.linking_to
+                    && (self.needs_compilation != Some(false) || !linking_to.is_empty())
+                {
+                    out.strings("linking-to", linking_to);
                 }
             }
             Slot::Dependencies => {}

@@ -51,6 +51,9 @@ pub struct PackageEntry {
     pub dependencies: Vec<Requirement>,
     /// The `R (>= x)` constraints of Depends.
     pub r_constraints: Vec<Constraint>,
+    /// The names its `LinkingTo` lists: packages whose headers (or static libraries) its
+    /// compiled code is built against.
+    pub linking_to: Vec<String>,
     /// Its `NeedsCompilation:` field, `yes` being `true`; `None` when the record has none.
     pub needs_compilation: Option<bool>,
     /// The MD5 the repository publishes for the tarball.
@@ -216,6 +219,7 @@ impl PackageEntry {
         let version: RVersion = version_text.parse()?;
         let mut dependencies = Vec::new();
         let mut r_constraints = Vec::new();
+        let mut linking_to = Vec::new();
         for field in ["Depends", "Imports", "LinkingTo"] {
             let Some(value) = record.get(field) else {
                 continue;
@@ -223,6 +227,9 @@ impl PackageEntry {
             let parsed = requirement::parse_field(value)
                 .map_err(|source| EntryError::Field { field, source })?;
             for requirement in parsed {
+                if field == "LinkingTo" && !linking_to.contains(&requirement.name) {
+                    linking_to.push(requirement.name.clone());
+                }
                 if requirement.name == "R" {
                     r_constraints.extend(requirement.constraints);
                 } else if !dependencies.iter().any(|d: &Requirement| d == &requirement) {
@@ -243,6 +250,7 @@ impl PackageEntry {
             version,
             dependencies,
             r_constraints,
+            linking_to,
             needs_compilation,
             path,
         })
@@ -267,6 +275,7 @@ mod tests {
         let names: Vec<_> = a.dependencies.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["b", "c"]);
         assert_eq!(a.needs_compilation, Some(true));
+        assert_eq!(a.linking_to, ["b"]);
         assert_eq!(a.md5.as_deref(), Some("abc"));
         assert_eq!(a.path, "src/contrib/a_1.0-2.tar.gz");
         let bad = index.entry("bad").unwrap().unwrap_err();

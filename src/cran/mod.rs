@@ -244,6 +244,7 @@ impl RPackages<'_> {
         {
             return resolved;
         }
+        let linking_to = linked_dependencies(&selected);
         let (url, label) = index.repository.file(&selected.entry.path);
         ResolvedPackage {
             requested,
@@ -263,6 +264,7 @@ impl RPackages<'_> {
                 needs_compilation: selected.entry.needs_compilation,
                 system_requirements: None,
                 github: None,
+                linking_to: Some(linking_to),
             }),
         }
     }
@@ -616,3 +618,14 @@ impl LayerResolver for RPackages<'_> {
 
 #[cfg(test)]
 mod fuzz;
+
+/// The locked packages among `selected`'s `LinkingTo`, sorted: its dependencies (the locked
+/// names of its Depends, Imports and LinkingTo) that its `LinkingTo` names.
+fn linked_dependencies(selected: &Selected) -> Vec<String> {
+    selected
+        .dependencies
+        .iter()
+        .filter(|name| selected.entry.linking_to.contains(name))
+        .cloned()
+        .collect()
+}

@@ -123,6 +123,14 @@ impl PackageFields {
         }
     }
 
+    /// A list of strings, if present.
+    pub fn optional_strings(&mut self, key: &str) -> Result<Option<Vec<String>>, String> {
+        if !self.table.contains_key(key) {
+            return Ok(None);
+        }
+        self.strings(key).map(Some)
+    }
+
     /// A boolean field, if present.
     pub fn boolean(&mut self, key: &str) -> Result<Option<bool>, String> {
         match self.table.remove(key) {

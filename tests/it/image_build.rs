@@ -115,11 +115,12 @@ fn plant(
 ) -> (std::path::PathBuf, String) {
     let packages = locks::packages(&project.lock().unwrap());
     let dockerfile = std::fs::read_to_string(project.path("build1/Dockerfile")).unwrap();
-    let key = locks::r_cache_key(&dockerfile);
+    let keys = locks::r_package_keys(&dockerfile);
     let entry = |name: &str| {
         let package = packages.iter().find(|p| p["name"].as_str() == Some(name));
         let field = |f: &str| package.unwrap()[f].as_str().unwrap().to_string();
         let (version, sha256, binary) = (field("version"), field("sha256"), field("binary-sha256"));
+        let key = &keys[name];
         let path = format!("/var/cache/imglock/r/{key}/{name}_{version}_{sha256}/{binary}.tar.gz");
         (path, binary)
     };

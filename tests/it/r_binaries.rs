@@ -18,7 +18,7 @@ fn digest(seed: char) -> String {
 
 /// `lock` with `binary-sha256 = "<digest>"` after the `size` of each named package, as the
 /// canonical writer places it, and no other.
-fn with_binaries(lock: &str, recorded: &[(&str, String)]) -> String {
+pub(crate) fn with_binaries(lock: &str, recorded: &[(&str, String)]) -> String {
     let mut out = String::new();
     let mut current = String::new();
     for line in lock.lines().filter(|l| !l.starts_with("binary-sha256 = ")) {
@@ -136,7 +136,7 @@ fn emit_hands_the_recorded_digest_or_a_dash_to_the_installer() {
     assert!(lines.len() >= 8, "{after}");
     for (name, line) in &lines {
         let fields: Vec<&str> = line.split(' ').collect();
-        assert_eq!(fields.len(), 5, "{line}");
+        assert_eq!(fields.len(), 6, "{line}");
         let expected = if name == "plotkit" {
             digest('c')
         } else {
@@ -165,30 +165,38 @@ fn emit_hands_the_recorded_digest_or_a_dash_to_the_installer() {
     );
 }
 
-/// The installer refuses a fifth argument that is neither `-` nor a sha256 before it does
-/// anything.
-#[test]
-fn the_installer_refuses_a_malformed_binary_digest() {
+/// Runs the installer with these arguments, as a build would, far enough to refuse them.
+fn installer(args: &[&str]) -> std::process::Output {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cran/emit/imglock-r-install.sh");
-    for bad in [
+    std::process::Command::new("sh")
+        .arg(&script)
+        .args(args)
+        .env("IMGLOCK_R_KEY", "4.2.2/linux-amd64/test")
+        .output()
+        .unwrap()
+}
+
+/// The installer refuses a fifth argument that is neither `-` nor a sha256, and a sixth (the
+/// linked packages' key) that is not a sha256, before it does anything.
+#[test]
+fn the_installer_refuses_a_malformed_binary_digest_or_linked_key() {
+    let source = "8".repeat(64);
+    let fixed = [
+        "corekit",
+        "1.1-2",
+        &source,
+        "context:imglock-artifacts/nowhere.tar.gz",
+    ];
+    let bad_values = [
         "",
         "abc",
         &"A".repeat(64),
         &format!("{} ", "a".repeat(64)),
         "--",
-    ] {
-        let output = std::process::Command::new("sh")
-            .arg(&script)
-            .args([
-                "corekit",
-                "1.1-2",
-                &"8".repeat(64),
-                "context:imglock-artifacts/nowhere.tar.gz",
-                bad,
-            ])
-            .env("IMGLOCK_R_KEY", "4.2.2/linux-amd64/test")
-            .output()
-            .unwrap();
+    ];
+    let linked = "a".repeat(64);
+    for bad in bad_values {
+        let output = installer(&[&fixed[..], &[bad, &linked]].concat());
         assert_eq!(output.status.code(), Some(1), "{bad:?}");
         assert!(
             stderr(&output).contains(&format!(
@@ -198,6 +206,24 @@ fn the_installer_refuses_a_malformed_binary_digest() {
             stderr(&output)
         );
     }
+    for bad in bad_values.iter().chain(&["-"]) {
+        let output = installer(&[&fixed[..], &["-", bad]].concat());
+        assert_eq!(output.status.code(), Some(1), "{bad:?}");
+        assert!(
+            stderr(&output).contains(&format!(
+                "imglock: R package corekit 1.1-2: the linked-packages key `{bad}` is not 64 lowercase hexadecimal digits"
+            )),
+            "{bad:?}: {}",
+            stderr(&output)
+        );
+    }
+    let output = installer(&fixed);
+    assert!(
+        stderr(&output)
+            .contains("imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256 LINKED"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 fn recorded_digests(lock: &str) -> Vec<(String, String)> {

@@ -131,12 +131,16 @@ impl CacheEntry {
 
 /// The cache entries of every R package of `lock`, in the lock's order.
 pub fn entries(lock: &Lock) -> Vec<CacheEntry> {
-    let key = crate::cran::binary_cache_key(lock);
+    let shared = crate::cran::binary_cache_key(lock);
+    let locked = crate::cran::emit::LockedR::new(lock);
     lock.layers
         .iter()
         .flat_map(|layer| &layer.packages)
         .filter(|package| package.ecosystem.is_r())
-        .map(|package| CacheEntry::new(&key, package))
+        .map(|package| {
+            let key = format!("{shared}/{}", locked.linked_key(package));
+            CacheEntry::new(&key, package)
+        })
         .collect()
 }
 

@@ -1,9 +1,11 @@
 #!/bin/sh
-# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256 [FIELD...]
+# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256 LINKED [FIELD...]
 # Installs one locked R package. SOURCE is an http(s) URL, or context:PATH for a file of the
 # build context (mounted at /imglock-context). BINARY_SHA256 is the sha256 of the binary the
-# lock records for this source, R version, platform and base image (IMGLOCK_R_KEY), or - when
-# it records none.
+# lock records for this source and cache key, or - when it records none. The cache key is
+# IMGLOCK_R_KEY/LINKED: IMGLOCK_R_KEY names the R version, platform and base image, the same
+# for every package; LINKED (64 hexadecimal digits) is this package's own part, the sha256 of
+# the versions and hashes of the packages its compiled code is built against (LinkingTo).
 #
 # A GitHub package's source is a GitHub archive (one top folder, the package in it or in its
 # RemoteSubdir) and its FIELDs are the DESCRIPTION lines remotes and pak add to it before the
@@ -17,7 +19,8 @@
 # (the newest four of each package build). Anything else is said on stderr and the source
 # tarball is fetched, verified against SHA256 before use, built, its binary's sha256 printed
 # and the binary kept in the cache (when the cache is a mount). Any failure stops the build,
-# naming the package.
+# naming the package. Builds are reproducible: the same source, key and base image give the
+# same installed files and the same binary, byte for byte (see "Reproducible binaries").
 #
 # With IMGLOCK_R_CACHE (emit --binary-cache), a package the local cache does not serve is
 # first asked of that shared cache, an OCI registry, and a package built is pushed to it
@@ -37,14 +40,14 @@ fail() {
     echo "imglock: $*" >&2
     exit 1
 }
-[ "$#" -ge 5 ] || fail "imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256 [FIELD...], not: $*"
+[ "$#" -ge 6 ] || fail "imglock-r-install takes NAME VERSION SHA256 SOURCE BINARY_SHA256 LINKED [FIELD...], not: $*"
 name=$1
 version=$2
 sha256=$3
 source=$4
 binary=$5
-shift 5
-key=${IMGLOCK_R_KEY:?}
+linked=$6
+shift 6
 # The DESCRIPTION fields of a GitHub package, one a line, and the two the install needs.
 fields=
 remote_sha=
@@ -86,9 +89,11 @@ is_sha256 "$sha256" || fail "R package $name $version: the sha256 \`$sha256\` is
 if [ "$binary" != "-" ] && ! is_sha256 "$binary"; then
     fail "R package $name $version: the binary sha256 \`$binary\` is neither \`-\` nor 64 lowercase hexadecimal digits"
 fi
-case "/$key/" in
-    */../* | */./* | *//*) fail "R package $name $version: the cache key \`$key\` is not a plain relative path" ;;
+is_sha256 "$linked" || fail "R package $name $version: the linked-packages key \`$linked\` is not 64 lowercase hexadecimal digits"
+case "/${IMGLOCK_R_KEY:?}/" in
+    */../* | */./* | *//*) fail "R package $name $version: the cache key \`$IMGLOCK_R_KEY\` is not a plain relative path" ;;
 esac
+key=$IMGLOCK_R_KEY/$linked
 if [ -n "$fields" ]; then
     sha_ok=yes
     case "$remote_sha" in
@@ -115,6 +120,55 @@ work=/tmp/imglock-r-build
 rm -rf "$work"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
+
+# --- Reproducible binaries -------------------------------------------------------------------
+# R stamps an installed package with the clock: `Built:` in DESCRIPTION and the same date in
+# Meta/package.rds (R 4.2 ignores SOURCE_DATE_EPOCH there). Every other file of an installed
+# package is the same in every build, given the fixed build folder above and the library path.
+# The build date is set to SOURCE_DATE_EPOCH (1980-01-01, as for wheels: the oldest date a zip
+# holds), every mtime too, and the binary tarball is packed with sorted names, fixed owners and
+# mtimes and a gzip without a name or time: the same source, key and base image give the same
+# bytes on any machine, at any time.
+export SOURCE_DATE_EPOCH=315532800
+built_date=$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S UTC')
+
+# The folder R installed the package into: in IMGLOCK_R_LIBRARY, or R's first library (where
+# `R CMD INSTALL` puts it without `-l`).
+installed_dir() {
+    if [ -n "${IMGLOCK_R_LIBRARY:-}" ]; then
+        echo "$IMGLOCK_R_LIBRARY/$name"
+    else
+        echo "$(R_DEFAULT_PACKAGES=NULL Rscript -e 'cat(.libPaths()[1])')/$name"
+    fi
+}
+
+# Rewrites what the install wrote from the clock to SOURCE_DATE_EPOCH.
+normalise_installed() {
+    dir=$(installed_dir)
+    [ -f "$dir/DESCRIPTION" ] || fail "R package $name $version: no DESCRIPTION in $dir after installing it"
+    sed -i "s/^\(Built: [^;]*;[^;]*; \)[0-9][0-9-]* [0-9:]* UTC\(;.*\)\$/\1$built_date\2/" "$dir/DESCRIPTION"
+    IMGLOCK_BUILT_DATE=$built_date Rscript --vanilla -e '
+        dir <- commandArgs(TRUE)[1]
+        file <- file.path(dir, "Meta", "package.rds")
+        meta <- readRDS(file)
+        meta$Built$Date <- Sys.getenv("IMGLOCK_BUILT_DATE")
+        meta$DESCRIPTION[["Built"]] <- read.dcf(file.path(dir, "DESCRIPTION"), fields = "Built")[1, 1]
+        saveRDS(meta, file)' "$dir" >"$work/normalise.log" 2>&1 || {
+        cat "$work/normalise.log" >&2
+        fail "R package $name $version: rewriting the build date of $dir/Meta/package.rds failed"
+    }
+    find "$dir" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}
+
+# Packs the installed package as R's binary tarball does (NAME/ at the top), byte for byte the
+# same for the same tree: into $1.
+pack_binary() {
+    dir=$(installed_dir)
+    tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
+        --format=gnu -C "$(dirname "$dir")" -cf - "$name" | gzip -n -9 >"$1" ||
+        fail "packing the binary of R package $name $version failed"
+}
+# ----------------------------------------------------------------------------------------------
 
 # Writes the image's record of the installed binary, whose sha256 is $1.
 record() {
@@ -145,6 +199,7 @@ from_cache() {
         echo "imglock: the cached binary of R package $name $version (sha256 $binary) did not install; building it from source" >&2
         return 1
     }
+    normalise_installed
     touch "$builds/$binary.tar.gz" 2>/dev/null || true
 }
 
@@ -158,11 +213,12 @@ commit=${remote_sha:--}
 from_registry() {
     [ -n "${IMGLOCK_R_CACHE:-}" ] || return 1
     pulled="$work/${name}_${version}_pulled.tar.gz"
-    imglock-r-cache pull "$name" "$version" "$sha256" "$commit" "$binary" "$pulled" || return 1
+    IMGLOCK_R_KEY=$key imglock-r-cache pull "$name" "$version" "$sha256" "$commit" "$binary" "$pulled" || return 1
     R CMD INSTALL "$@" "$pulled" >"$work/log" 2>&1 || {
         echo "imglock: the shared binary cache's binary of R package $name $version did not install; building it from source" >&2
         return 1
     }
+    normalise_installed
 }
 if from_registry "$@"; then
     record "$(sha256sum "$pulled" | cut -d " " -f 1)"
@@ -200,15 +256,13 @@ else
     tar -xzf "$tarball"
     package="$work/$name"
 fi
-if ! R CMD INSTALL --build "$@" "$package" >"$work/log" 2>&1; then
+if ! R CMD INSTALL "$@" "$package" >"$work/log" 2>&1; then
     cat "$work/log" >&2
     fail "building R package $name $version failed"
 fi
-built=
-for file in "$work/${name}_${version}"_R_*.tar.gz; do
-    [ -f "$file" ] && built=$file
-done
-[ -n "$built" ] || fail "building R package $name $version made no binary tarball"
+normalise_installed
+built="$work/${name}_${version}_R_imglock.tar.gz"
+pack_binary "$built"
 made=$(sha256sum "$built" | cut -d " " -f 1)
 if grep -qs " $cache " /proc/mounts; then
     mkdir -p "$builds"
@@ -220,6 +274,6 @@ if grep -qs " $cache " /proc/mounts; then
         esac
     done
 fi
-[ -z "${IMGLOCK_R_CACHE:-}" ] || imglock-r-cache push "$name" "$version" "$sha256" "$commit" - "$built"
+[ -z "${IMGLOCK_R_CACHE:-}" ] || IMGLOCK_R_KEY=$key imglock-r-cache push "$name" "$version" "$sha256" "$commit" - "$built"
 record "$made"
 echo "imglock: R package $name $version built from source (binary sha256 $made)"

@@ -14,15 +14,16 @@
 //! `imglock-cache` and names the registry, and the installer pulls a binary from it before
 //! building and pushes what it builds (`imglock-r-cache.sh`, see [`crate::cran::binary_cache`]).
 
+mod key;
 mod plan;
 mod system_requirements;
+
+pub use key::{LockedR, binary_cache_key, package_cache_key};
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use sha2::{Digest, Sha256};
-
-use crate::built_binaries::{BuiltBinaries, base_image_key};
+use crate::built_binaries::BuiltBinaries;
 use crate::cran::binary_cache::{CacheLocation, SECRET_ID};
 use crate::emit::shell::quote;
 use crate::emit::step::{
@@ -30,7 +31,7 @@ use crate::emit::step::{
     script_step,
 };
 use crate::lock::{Lock, LockedLayer, LockedPackage};
-use crate::package::{Ecosystem, SettingValue};
+use crate::package::Ecosystem;
 
 /// The installer every R step calls, written into the image by [`preamble`]'s step.
 const INSTALLER: &str = include_str!("imglock-r-install.sh");
@@ -42,27 +43,11 @@ const CACHE_CLIENT_PATH: &str = "/usr/local/bin/imglock-r-cache";
 
 /// Settings that apply to every R step.
 struct RSettings {
-    /// The binary cache key's prefix: see [`binary_cache_key`].
+    /// The binary cache key's part every package shares: see [`binary_cache_key`].
     cache_key: String,
     library: Option<String>,
     ncpus: u32,
     binary_cache: Option<CacheLocation>,
-}
-
-/// What a binary built from `lock`'s R packages depends on besides the package itself, as the
-/// binary cache's key spells it: `<R version>/<platform>/<base image>`, like
-/// `4.2.2/linux-amd64/<the base image's sha256>` (for a base image without a digest, the sha256
-/// of its reference). The lock's `binary-sha256`s hold for this key only.
-pub fn binary_cache_key(lock: &Lock) -> String {
-    let r_version = match lock.resolution.get("r-version") {
-        Some(SettingValue::Text(version)) => version.as_str(),
-        _ => "",
-    };
-    format!(
-        "{r_version}/{}/{}",
-        lock.image.platform.replace('/', "-"),
-        base_image_key(lock)
-    )
 }
 
 /// The R binaries the installer builds, and the records it leaves in the image.
@@ -71,7 +56,7 @@ pub(crate) const BUILT: BuiltBinaries = BuiltBinaries {
     records: "usr/local/share/imglock/r-binaries",
     header: "# imglock R binary record 1",
     serves: Ecosystem::is_r,
-    cache_key: |lock| Some(binary_cache_key(lock)),
+    cache_key: |lock, package| Some(package_cache_key(lock, package)),
 };
 
 impl RSettings {
@@ -131,6 +116,7 @@ pub fn install_steps(
         suggest_apt(lock, layer, packages, &mut context.notes);
     }
     let planned = plan::plan(packages);
+    let locked = LockedR::new(lock);
     for (number, step) in planned.iter().enumerate() {
         let sources = context.sources_of(step)?;
         let names: Vec<&str> = step.iter().map(|p| p.name.as_str()).collect();
@@ -143,7 +129,7 @@ pub fn install_steps(
         );
         steps.push(Step {
             layer: Some(layer.name.clone()),
-            text: install_step(&title, &sources, &settings),
+            text: install_step(&title, &sources, &settings, &locked),
             packages: step.len(),
         });
     }
@@ -208,6 +194,7 @@ fn install_step(
     title: &str,
     packages: &[(&LockedPackage, Source)],
     settings: &RSettings,
+    locked: &LockedR<'_>,
 ) -> String {
     let mut out = format!(
         "# {title}\nRUN{}{}{} \\\n",
@@ -217,7 +204,6 @@ fn install_step(
     );
     let mut environment = vec![
         format!("IMGLOCK_R_KEY={}", quote(&settings.cache_key)),
-        format!("SOURCE_DATE_EPOCH={}", source_date_epoch(packages)),
         format!("MAKEFLAGS=-j{}", settings.ncpus.max(1)),
     ];
     if let Some(cache) = &settings.binary_cache {
@@ -239,11 +225,12 @@ fn install_step(
             .unwrap_or("-");
         let _ = write!(
             out,
-            " && \\\n    imglock-r-install {} {} {} {} {binary}",
+            " && \\\n    imglock-r-install {} {} {} {} {binary} {}",
             quote(&package.name),
             quote(&package.version),
             package.sha256,
-            quote(&source)
+            quote(&source),
+            locked.linked_key(package)
         );
         for (field, value) in description_fields(package) {
             let _ = write!(out, " {}", quote(&format!("{field}: {value}")));
@@ -270,19 +257,4 @@ fn description_fields(package: &LockedPackage) -> Vec<(&'static str, String)> {
         Some(github) => github.description_fields(&package.repository),
         None => Vec::new(),
     }
-}
-
-/// A fixed build date for a step, derived from its packages' hashes: the same packages always
-/// build with the same date, and no step embeds the time of the build.
-fn source_date_epoch(packages: &[(&LockedPackage, Source)]) -> u64 {
-    let mut hasher = Sha256::new();
-    for (package, _) in packages {
-        hasher.update(package.sha256.as_bytes());
-    }
-    let digest = hasher.finalize();
-    let value = u64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
-    // Somewhere in 2020–2029: a plausible date that tools accept.
-    const START: u64 = 1_577_836_800;
-    const SPAN: u64 = 315_360_000;
-    START + value % SPAN
 }

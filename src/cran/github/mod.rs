@@ -197,6 +197,7 @@ impl GithubPackages {
                 needs_compilation: selected.entry.needs_compilation,
                 system_requirements: None,
                 github: Some(package.source.clone()),
+                linking_to: Some(super::linked_dependencies(selected)),
             }),
         })
     }

@@ -96,13 +96,16 @@ pub fn install_step(
     let python = environment.python();
     let mut commands: Vec<String> = environment.create().into_iter().collect();
     if !wheels.is_empty() {
+        // pip compiles each module's `.pyc`, which holds the source's mtime (the install time)
+        // unless SOURCE_DATE_EPOCH makes it hash-checked: fixed, the layer is the same in every
+        // build (the date is the sdist builder's).
         let path = "/tmp/imglock-python-wheels.txt";
         let lines = wheels
             .iter()
             .map(|(package, source)| sdist_build::requirement_line(package, source))
             .collect();
         commands.push(format!(
-            "{} \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 {python} -m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check -r {path} \\\n    && rm -f {path}",
+            "{} \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 SOURCE_DATE_EPOCH=315532800 {python} -m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check -r {path} \\\n    && rm -f {path}",
             sdist_build::write_lines(lines, path)
         ));
     }

@@ -31,7 +31,7 @@ pub(crate) const BUILT: BuiltBinaries = BuiltBinaries {
     records: "usr/local/share/imglock/python-wheels",
     header: "# imglock Python wheel record 1",
     serves: |ecosystem| ecosystem == Ecosystem::Pypi,
-    cache_key: |lock| wheel_cache_key(lock).ok(),
+    cache_key: |lock, _| wheel_cache_key(lock).ok(),
 };
 
 /// What a wheel built from one of `lock`'s sdists depends on besides the sdist itself, as the

@@ -49,7 +49,8 @@ pub fn binary_digests(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The `IMGLOCK_R_KEY` an emitted Dockerfile gives the R installer.
+/// The `IMGLOCK_R_KEY` an emitted Dockerfile gives the R installer: the part of the binary
+/// cache key every package shares.
 pub fn r_cache_key(dockerfile: &str) -> String {
     dockerfile
         .split("IMGLOCK_R_KEY=")
@@ -58,4 +59,22 @@ pub fn r_cache_key(dockerfile: &str) -> String {
         .expect("the Dockerfile sets IMGLOCK_R_KEY")
         .trim_matches('\'')
         .to_string()
+}
+
+/// The whole binary cache key of every R package an emitted Dockerfile installs, by name:
+/// `IMGLOCK_R_KEY/LINKED`, LINKED being the installer's sixth argument.
+pub fn r_package_keys(dockerfile: &str) -> BTreeMap<String, String> {
+    let shared = r_cache_key(dockerfile);
+    dockerfile
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("imglock-r-install "))
+        .map(|rest| {
+            let fields: Vec<&str> = rest
+                .trim_end_matches(" \\")
+                .trim_end_matches(" &&")
+                .split(' ')
+                .collect();
+            (fields[0].to_string(), format!("{shared}/{}", fields[5]))
+        })
+        .collect()
 }

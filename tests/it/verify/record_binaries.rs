@@ -4,6 +4,7 @@
 //! sha256, cache key) puts its binary sha256 into the lock; the rest of the lock stays byte for
 //! byte, and records that do not match are ignored and said.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -14,8 +15,9 @@ use crate::support::{locks, output_text, stderr};
 
 const RECORDS: &str = "usr/local/share/imglock/r-binaries";
 
-/// A copy of the test lock in `dir` (recording writes it), and the cache key `emit` gives it.
-fn lock_copy(dir: &Path) -> (PathBuf, String) {
+/// A copy of the test lock in `dir` (recording writes it), and the cache key `emit` gives each
+/// of its R packages.
+fn lock_copy(dir: &Path) -> (PathBuf, BTreeMap<String, String>) {
     let path = dir.join("imglock.lock");
     std::fs::copy(lock(), &path).unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
@@ -27,8 +29,7 @@ fn lock_copy(dir: &Path) -> (PathBuf, String) {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let dockerfile = std::fs::read_to_string(dir.join("emitted/Dockerfile")).unwrap();
-    let key = locks::r_cache_key(&dockerfile);
-    (path, key)
+    (path, locks::r_package_keys(&dockerfile))
 }
 
 /// The locked source sha256 of the test package `name`.
@@ -52,14 +53,20 @@ fn binary(i: usize) -> String {
 }
 
 /// A record for every locked package, matching the lock.
-fn matching_records(key: &str) -> Vec<(String, Vec<u8>)> {
+fn matching_records(keys: &BTreeMap<String, String>) -> Vec<(String, Vec<u8>)> {
     locked()
         .iter()
         .enumerate()
         .map(|(i, (name, version))| {
             (
                 format!("{RECORDS}/{name}"),
-                record(name, version, &source_digest(name), key, &binary(i + 1)),
+                record(
+                    name,
+                    version,
+                    &source_digest(name),
+                    &keys[*name],
+                    &binary(i + 1),
+                ),
             )
         })
         .collect()
@@ -86,7 +93,7 @@ fn recorded(lock: &Path) -> Vec<(String, String)> {
 #[test]
 fn records_in_a_root_folder_go_into_the_lock_and_strangers_are_said() {
     let dir = tempfile::tempdir().unwrap();
-    let (lock, key) = lock_copy(dir.path());
+    let (lock, keys) = lock_copy(dir.path());
     let original = std::fs::read_to_string(&lock).unwrap();
     let root = dir.path().join("root");
     let write = |path: &str, bytes: &[u8]| {
@@ -100,7 +107,7 @@ fn records_in_a_root_folder_go_into_the_lock_and_strangers_are_said() {
             &description(name, version, ""),
         );
     }
-    for (path, bytes) in matching_records(&key) {
+    for (path, bytes) in matching_records(&keys) {
         write(&path, &bytes);
     }
     // plotkit built from other source bytes, leafy for another R/platform/base, usehdr with a
@@ -109,7 +116,7 @@ fn records_in_a_root_folder_go_into_the_lock_and_strangers_are_said() {
     let hex = binary(15);
     write(
         &format!("{RECORDS}/plotkit"),
-        &record("plotkit", "3.4.1", &other, &key, &hex),
+        &record("plotkit", "3.4.1", &other, &keys["plotkit"], &hex),
     );
     write(
         &format!("{RECORDS}/leafy"),
@@ -123,11 +130,17 @@ fn records_in_a_root_folder_go_into_the_lock_and_strangers_are_said() {
     );
     write(
         &format!("{RECORDS}/usehdr"),
-        &record("usehdr", "0.1.0", &source_digest("usehdr"), &key, "not-hex"),
+        &record(
+            "usehdr",
+            "0.1.0",
+            &source_digest("usehdr"),
+            &keys["usehdr"],
+            "not-hex",
+        ),
     );
     write(
         &format!("{RECORDS}/stray"),
-        &record("stray", "1.0", &other, &key, &hex),
+        &record("stray", "1.0", &other, &keys["plotkit"], &hex),
     );
 
     let output = run(&root, &lock);

@@ -1,0 +1,154 @@
+//! Bit-for-bit identical R and Python layers (issue 18, item 1): the same emitted lock built with
+//! `buildah bud --timestamp 0` in two separate storage roots, each with its own empty binary
+//! cache, gives the same layer digests; and so does a third build, later, that installs every
+//! package from the binary cache the second build filled. One compiled package (`fastsum`) and
+//! one that compiles against another's headers (`usehdr`, `LinkingTo: headerlib`) keep it cheap;
+//! a Python layer of one wheel (`idna`, whose `.pyc` files pip compiles) comes last.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::image_build::base_digest;
+use crate::r_binaries::with_binaries;
+use crate::support::{Project, Server, TEST_BASE_IMAGE, fixtures, output_text as text, stderr};
+
+/// A buildah storage root of its own (images, layers and, through `TMPDIR`, the cache mounts),
+/// removed with its folder.
+struct Storage {
+    dir: tempfile::TempDir,
+}
+
+impl Storage {
+    fn new() -> Self {
+        // /var/tmp: the vfs driver copies whole root filesystems, too big for a tmpfs /tmp.
+        let dir = tempfile::tempdir_in("/var/tmp").unwrap();
+        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        Self { dir }
+    }
+
+    fn buildah(&self, args: &[&str]) -> Output {
+        let path = |name: &str| self.dir.path().join(name);
+        Command::new("buildah")
+            .arg("--root")
+            .arg(path("root"))
+            .arg("--runroot")
+            .arg(path("run"))
+            .args(args)
+            .env("STORAGE_DRIVER", "vfs")
+            .env("BUILDAH_ISOLATION", "chroot")
+            .env("TMPDIR", path("tmp"))
+            .output()
+            .expect("run buildah")
+    }
+
+    /// Pulls the base image from the OCI layout `layout` and names it as the test base image.
+    fn load_base(&self, layout: &Path) {
+        let output = self.buildah(&["pull", "-q", &format!("oci:{}", layout.display())]);
+        assert!(output.status.success(), "{}", text(&output));
+        let id = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let output = self.buildah(&["tag", &id, TEST_BASE_IMAGE]);
+        assert!(output.status.success(), "{}", text(&output));
+    }
+
+    /// Builds `context` with fixed timestamps and returns the image's layer digests (the
+    /// uncompressed `diff_ids`) and the build's output.
+    fn build(&self, context: &Path, tag: &str) -> (Vec<String>, String) {
+        let context = context.to_string_lossy();
+        let output = self.buildah(&["bud", "--layers", "--timestamp", "0", "-t", tag, &context]);
+        assert!(output.status.success(), "{}", text(&output));
+        let format = "{{range .OCIv1.RootFS.DiffIDs}}{{.}} {{end}}";
+        let inspect = self.buildah(&["inspect", "--type", "image", "--format", format, tag]);
+        assert!(inspect.status.success(), "{}", text(&inspect));
+        let layers = String::from_utf8_lossy(&inspect.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        (layers, text(&output))
+    }
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        // vfs layers may hold read-only folders; buildah removes its own storage cleanly.
+        let _ = self.buildah(&["rmi", "--all", "--force"]);
+    }
+}
+
+/// The base image as an OCI layout (uncompressed, so its digest stays the one it has here).
+fn base_layout(dir: &Path) -> PathBuf {
+    let layout = dir.join("base");
+    let output = crate::image_build::buildah(&[
+        "push",
+        "--disable-compression",
+        TEST_BASE_IMAGE,
+        &format!("oci:{}", layout.display()),
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    layout
+}
+
+/// The binary sha256 the installer printed for each package it built, by name.
+fn built_binaries(log: &str) -> Vec<(String, String)> {
+    log.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("imglock: R package ")?;
+            let (name, rest) = rest.split_once(' ')?;
+            let digest = rest.split("(binary sha256 ").nth(1)?.strip_suffix(')')?;
+            Some((name.to_string(), digest.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn two_cold_builds_in_separate_storage_and_a_later_warm_one_give_identical_layers() {
+    let Some(digest) = base_digest() else { return };
+    let server = Server::start(&fixtures());
+    let spec = format!(
+        "[image]\nname = \"repro\"\nbase = \"{}@{digest}\"\nr = \"4.2.2\"\npython = \"3.11\"\n\n\
+         [repositories]\ncran = [\"{1}/cran\"]\npypi = \"{1}/pypi/simple\"\n\n\
+         [[layer]]\nname = \"r\"\ncran = [\"usehdr\"]\n\n[[layer]]\nname = \"py\"\npypi = [\"idna==3.3\"]\n",
+        TEST_BASE_IMAGE.split(':').next().unwrap(),
+        server.url()
+    );
+    let project = Project::new(&spec);
+    let output = project.run(&["resolve", "--exclude-newer", "2022-06-01T00:00:00Z"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // buildah names a pulled layout after its path, which must then be lowercase.
+    let layouts = tempfile::Builder::new()
+        .prefix(&format!("imglock-repro-{}", std::process::id()))
+        .rand_bytes(0)
+        .tempdir_in("/var/tmp")
+        .unwrap();
+    let layout = base_layout(layouts.path());
+    let (first, second) = (Storage::new(), Storage::new());
+    first.load_base(&layout);
+    second.load_base(&layout);
+    let tag = "localhost/imglock-repro:1";
+    let (one, log) = first.build(&project.path("build"), tag);
+    let built = built_binaries(&log);
+    assert_eq!(built.len(), 4, "every package compiled: {log}");
+    // The second build runs later (the pull and the first build took many seconds).
+    let (two, log) = second.build(&project.path("build"), tag);
+    assert_eq!(built_binaries(&log), built, "the same binaries: {log}");
+    assert!(one.len() > 2, "{one:?}");
+    assert_eq!(one, two, "the layers of two cold builds");
+
+    // The lock records the binaries; the steps change, so they run again in the second storage,
+    // later still, every package from its binary cache: the same layers once more.
+    let recorded: Vec<(&str, String)> =
+        built.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+    let lock = with_binaries(&project.lock().unwrap(), &recorded);
+    std::fs::write(project.path("imglock.lock"), lock).unwrap();
+    let output = project.run(&["emit", "--out", "build"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (three, log) = second.build(&project.path("build"), "localhost/imglock-repro:2");
+    let cached = log
+        .lines()
+        .filter(|l| l.starts_with("imglock: R package ") && l.ends_with("from the binary cache"))
+        .count();
+    assert_eq!(cached, 4, "{log}");
+    assert_eq!(one, three, "the layers of a warm build");
+}
