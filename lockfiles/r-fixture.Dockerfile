@@ -23,7 +23,7 @@ RUN printf '%s\n' \
         '# The binary cache (/var/cache/imglock, a cache mount) is shared by every build on the builder,' \
         '# so any of them can write into it: a cached binary is installed only when the lock records its' \
         '# sha256 and the file has exactly that sha256. Binaries are kept by content, as' \
-        '#   r/IMGLOCK_R_KEY/NAME_VERSION_SHA256/BINARY_SHA256.tar.gz' \
+        '#   r/IMGLOCK_R_KEY/LINKED/NAME_VERSION_SHA256/BINARY_SHA256.tar.gz' \
         '# (the newest four of each package build). Anything else is said on stderr and the source' \
         '# tarball is fetched, verified against SHA256 before use, built, its binary'\''s sha256 printed' \
         '# and the binary kept in the cache (when the cache is a mount). Any failure stops the build,' \
@@ -41,7 +41,7 @@ RUN printf '%s\n' \
         '#   name NAME' \
         '#   version VERSION' \
         '#   source-sha256 SHA256' \
-        '#   cache-key IMGLOCK_R_KEY' \
+        '#   cache-key IMGLOCK_R_KEY/LINKED' \
         '#   binary-sha256 the installed binary'\''s sha256' \
         'set -eu' \
         'fail() {' \
@@ -221,7 +221,7 @@ RUN printf '%s\n' \
         'from_registry() {' \
         '    [ -n "${IMGLOCK_R_CACHE:-}" ] || return 1' \
         '    pulled="$work/${name}_${version}_pulled.tar.gz"' \
-        '    IMGLOCK_R_KEY=$key imglock-r-cache pull "$name" "$version" "$sha256" "$commit" "$binary" "$pulled" || return 1' \
+        '    IMGLOCK_R_PACKAGE_KEY=$key imglock-r-cache pull "$name" "$version" "$sha256" "$commit" "$binary" "$pulled" || return 1' \
         '    R CMD INSTALL "$@" "$pulled" >"$work/log" 2>&1 || {' \
         '        echo "imglock: the shared binary cache'\''s binary of R package $name $version did not install; building it from source" >&2' \
         '        return 1' \
@@ -282,7 +282,7 @@ RUN printf '%s\n' \
         '        esac' \
         '    done' \
         fi \
-        '[ -z "${IMGLOCK_R_CACHE:-}" ] || IMGLOCK_R_KEY=$key imglock-r-cache push "$name" "$version" "$sha256" "$commit" - "$built"' \
+        '[ -z "${IMGLOCK_R_CACHE:-}" ] || IMGLOCK_R_PACKAGE_KEY=$key imglock-r-cache push "$name" "$version" "$sha256" "$commit" - "$built"' \
         'record "$made"' \
         'echo "imglock: R package $name $version built from source (binary sha256 $made)"' \
         > /usr/local/bin/imglock-r-install && chmod 0755 /usr/local/bin/imglock-r-install

@@ -10,7 +10,7 @@ pub struct RDetails {
     /// The sha256 of the binary a build of this source made, recorded from a built image
     /// (`imglock verify IMAGE --record-binaries`): the only binary of it the installer takes
     /// from the binary cache. Valid for the lock's R version, platform and base image, the
-    /// inputs of the cache key ([`super::emit::binary_cache_key`]).
+    /// inputs of the cache key ([`super::cache_key::binary_cache_key`]).
     pub binary_sha256: Option<String>,
     /// Whether it has code to compile (`NeedsCompilation`), as its index says.
     pub needs_compilation: Option<bool>,

@@ -9,6 +9,7 @@
 mod archive;
 pub mod binary_cache;
 pub(crate) mod bioc;
+mod cache_key;
 pub(crate) mod dcf;
 pub(crate) mod details;
 mod emit;
@@ -28,8 +29,8 @@ use std::path::Path;
 use rayon::prelude::*;
 
 pub(crate) use archive::read_description;
+pub(crate) use cache_key::binary_cache_key;
 pub(crate) use details::RDetails;
-pub(crate) use emit::binary_cache_key;
 pub(crate) use error::CranError;
 pub use error::ResolveError;
 pub use index::{PackageEntry, RepoIndex, RepoKind};

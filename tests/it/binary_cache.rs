@@ -32,7 +32,7 @@ fn run_client(location: &str, key: &str, secret: Option<&Path>, args: &[&str]) -
         .arg(client())
         .args(args)
         .env("IMGLOCK_R_CACHE", location)
-        .env("IMGLOCK_R_KEY", key)
+        .env("IMGLOCK_R_PACKAGE_KEY", key)
         .env(
             "IMGLOCK_R_CACHE_SECRET",
             secret.unwrap_or(Path::new("/nonexistent")),
@@ -124,7 +124,7 @@ fn the_client_and_imglock_cache_agree_on_entries_and_refuse_bad_binaries() {
     }
     assert!(dockerfile.contains(&format!("IMGLOCK_R_CACHE={location} ")));
     assert!(dockerfile.contains("> /usr/local/bin/imglock-r-cache && chmod 0755"));
-    let key = locks::r_cache_key(&dockerfile);
+    let key = locks::r_package_keys(&dockerfile)["plotkit"].clone();
     let args = installer_args(&dockerfile, "plotkit");
     let (version, sha256) = (args[0].as_str(), args[1].as_str());
     let binary = dir.path().join("plotkit.tgz");

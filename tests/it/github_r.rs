@@ -293,11 +293,14 @@ fn fake_installer(dir: &Path) -> std::path::PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::write(bin.join("imglock-r-install"), script).unwrap();
+    // R CMD INSTALL -l LIB DIR: the package's DESCRIPTION kept, and "installed" into LIB (the
+    // installer then normalises and packs what is there); Rscript does nothing.
     let fake_r = format!(
-        "#!/bin/sh\n# R CMD INSTALL --build [-l LIB] DIR\nshift 3\n[ \"$1\" = -l ] && shift 2\ncp \"$1/DESCRIPTION\" {root}/built-DESCRIPTION\nname=$(sed -n 's/^Package: //p' \"$1/DESCRIPTION\")\nversion=$(sed -n 's/^Version: //p' \"$1/DESCRIPTION\")\necho binary >\"${{name}}_${{version}}_R_x86_64-pc-linux-gnu.tar.gz\"\n"
+        "#!/bin/sh\n# R CMD INSTALL -l LIB DIR\nshift 2\nlib=$2\nshift 2\ncp \"$1/DESCRIPTION\" {root}/built-DESCRIPTION\nname=$(sed -n 's/^Package: //p' \"$1/DESCRIPTION\")\nmkdir -p \"$lib/$name\" && cp \"$1/DESCRIPTION\" \"$lib/$name/DESCRIPTION\"\n"
     );
     std::fs::write(bin.join("R"), fake_r).unwrap();
-    for name in ["imglock-r-install", "R"] {
+    std::fs::write(bin.join("Rscript"), "#!/bin/sh\nexit 0\n").unwrap();
+    for name in ["imglock-r-install", "R", "Rscript"] {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
@@ -314,6 +317,7 @@ fn install(line: &str, bin: &Path) -> std::process::Output {
             format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
         )
         .env("IMGLOCK_R_KEY", "4.2.2/linux-amd64/test")
+        .env("IMGLOCK_R_LIBRARY", bin.with_file_name("library"))
         .output()
         .unwrap()
 }
@@ -402,8 +406,9 @@ fn the_installer_refuses_a_malformed_field_or_commit() {
     let dir = tempfile::tempdir().unwrap();
     let bin = fake_installer(dir.path());
     let base = format!(
-        "imglock-r-install ghsub 0.1.0 {} https://127.0.0.1:9/a.tar.gz -",
-        "8".repeat(64)
+        "imglock-r-install ghsub 0.1.0 {} https://127.0.0.1:9/a.tar.gz - {}",
+        "8".repeat(64),
+        "0".repeat(64)
     );
     for (fields, expected) in [
         ("'Remote$(id): x'", "is not a DESCRIPTION field"),

@@ -132,7 +132,7 @@ impl CacheEntry {
 /// The cache entries of every R package of `lock`, in the lock's order.
 pub fn entries(lock: &Lock) -> Vec<CacheEntry> {
     let shared = crate::cran::binary_cache_key(lock);
-    let locked = crate::cran::emit::LockedR::new(lock);
+    let locked = crate::cran::cache_key::LockedR::new(lock);
     lock.layers
         .iter()
         .flat_map(|layer| &layer.packages)

@@ -5,7 +5,7 @@
 # OCI distribution API. Called by imglock-r-install before a build (pull) and after one (push).
 #
 # One artifact per cache entry, tagged with the sha256 of the entry's id
-#   IMGLOCK_R_KEY/NAME_VERSION_SHA256[_COMMIT]
+#   IMGLOCK_R_PACKAGE_KEY/NAME_VERSION_SHA256[_COMMIT]  (the package's whole cache key: IMGLOCK_R_KEY/LINKED)
 # (the path of the local binary cache): an OCI image manifest whose one layer is the binary
 # tarball (media type application/vnd.imglock.r-binary.v1.tar+gzip), with the id, the package,
 # its source sha256, the cache key and what built it in its annotations.
@@ -36,7 +36,7 @@ sha256=$4
 commit=$5
 binary=$6
 file=$7
-key=${IMGLOCK_R_KEY:?}
+key=${IMGLOCK_R_PACKAGE_KEY:?}
 location=${IMGLOCK_R_CACHE:?}
 what="R package $name $version"
 case "$location" in

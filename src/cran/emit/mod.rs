@@ -14,11 +14,10 @@
 //! `imglock-cache` and names the registry, and the installer pulls a binary from it before
 //! building and pushes what it builds (`imglock-r-cache.sh`, see [`crate::cran::binary_cache`]).
 
-mod key;
 mod plan;
 mod system_requirements;
 
-pub use key::{LockedR, binary_cache_key, package_cache_key};
+pub use super::cache_key::{LockedR, binary_cache_key, package_cache_key};
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
