@@ -41,7 +41,7 @@ pub fn binary_cache_key(lock: &Lock) -> String {
     )
 }
 
-/// The whole key of `package`, one of `lock`'s R packages: [`binary_cache_key`]`/`[`linked_key`].
+/// The whole key of `package`, one of `lock`'s R packages: [`binary_cache_key`]`/`[`LockedR::linked_key`].
 pub fn package_cache_key(lock: &Lock, package: &LockedPackage) -> String {
     format!(
         "{}/{}",
