@@ -251,6 +251,9 @@ fn served_file(root: &Path, path: &str) -> (Option<Vec<u8>>, &'static str) {
 /// to, or a fault closes it.
 fn handle(stream: TcpStream, root: &Path, state: &Mutex<State>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    // An answer's head and body are separate writes: without this, Nagle's algorithm holds the
+    // body back until the client acknowledges the head (up to 40 ms on an open connection).
+    let _ = stream.set_nodelay(true);
     let id = {
         let mut state = state.lock().unwrap();
         state.connections += 1;
