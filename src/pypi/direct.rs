@@ -11,7 +11,6 @@ use std::path::Path;
 use std::str::FromStr;
 
 use pep508_rs::PackageName;
-use url::Url;
 
 use super::index::{Candidate, Project, ProjectSource};
 use super::left_out::LeftOut;
@@ -85,10 +84,9 @@ pub(super) struct DirectReference {
     pub name: PackageName,
     /// The requirement as written, for messages.
     pub requirement: String,
-    /// Where the file is fetched from, without its fragment.
-    pub url: Url,
-    /// The lock's name for it: the URL as written, or a `file:` path relative to the lock.
-    pub label: String,
+    /// The file, without its fragment: fetched from its `url`, named in the lock by its `label`
+    /// (the URL as written, or a `file:` path relative to the lock).
+    pub file: Repository,
     /// The fragment's sha256, when given.
     pub sha256: Option<String>,
 }
@@ -132,8 +130,7 @@ impl DirectReference {
         Ok(Self {
             name: name.clone(),
             requirement: requirement.to_string(),
-            url: repository.url,
-            label: repository.label,
+            file: repository,
             sha256,
         })
     }
@@ -142,6 +139,7 @@ impl DirectReference {
     /// file for its sha256 and size when the URL gives no sha256.
     pub fn project(&self, fetcher: &Fetcher, target: &Target) -> Result<Project, DirectError> {
         let filename = self
+            .file
             .url
             .path_segments()
             .and_then(|mut segments| segments.next_back())
@@ -171,7 +169,7 @@ impl DirectReference {
         };
         let file = DistFile {
             filename,
-            url: self.url.clone(),
+            url: self.file.url.clone(),
             version: version.clone(),
             is_wheel,
             sha256: Some(sha256),
@@ -186,10 +184,7 @@ impl DirectReference {
             yanked: false,
         };
         Ok(Project {
-            source: ProjectSource::Direct(Repository {
-                label: self.label.clone(),
-                url: self.url.clone(),
-            }),
+            source: ProjectSource::Direct(self.file.clone()),
             versions: [(version, candidate)].into_iter().collect(),
             left_out: LeftOut::default(),
         })
@@ -197,7 +192,7 @@ impl DirectReference {
 
     fn download(&self, fetcher: &Fetcher) -> Result<crate::fetch::Artifact, DirectError> {
         let request = ArtifactRequest {
-            url: self.url.clone(),
+            url: self.file.url.clone(),
             expected: self.sha256.clone().map(Checksum::Sha256),
             published: None,
         };
@@ -207,7 +202,7 @@ impl DirectReference {
             .expect("one result per request")
             .map_err(|source| DirectError::Download {
                 requirement: self.requirement.clone(),
-                url: self.label.clone(),
+                url: self.file.label.clone(),
                 source: Box::new(source),
             })
     }
@@ -232,13 +227,13 @@ pub(super) fn check_same(
     first: &DirectReference,
     second: &DirectReference,
 ) -> Result<(), DirectError> {
-    if first.url == second.url && first.sha256 == second.sha256 {
+    if first.file.url == second.file.url && first.sha256 == second.sha256 {
         Ok(())
     } else {
         Err(DirectError::TwoUrls {
             name: first.name.to_string(),
-            first: first.label.clone(),
-            second: second.label.clone(),
+            first: first.file.label.clone(),
+            second: second.file.label.clone(),
         })
     }
 }
@@ -269,12 +264,12 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            reference.url.as_str(),
+            reference.file.url.as_str(),
             "https://files.example/hail-0.2.93-py3-none-any.whl"
         );
         assert_eq!(reference.sha256, Some("ab".repeat(32)));
         assert_eq!(
-            reference.label,
+            reference.file.label,
             "https://files.example/hail-0.2.93-py3-none-any.whl"
         );
     }

@@ -3,35 +3,26 @@
 
 use std::collections::BTreeMap;
 
+/// Every `[[layer.package]]` table of the parsed lock `lock`, in lock order.
+fn tables(lock: &toml::Value) -> impl Iterator<Item = &toml::Value> {
+    lock["layer"].as_array().unwrap().iter().flat_map(|l| {
+        l.get("package")
+            .and_then(|p| p.as_array())
+            .into_iter()
+            .flatten()
+    })
+}
+
 /// Every `[[layer.package]]` table of the lock `text`, in lock order.
 pub fn packages(text: &str) -> Vec<toml::Value> {
     let lock: toml::Value = toml::from_str(text).unwrap();
-    lock["layer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|l| {
-            l.get("package")
-                .and_then(|p| p.as_array())
-                .cloned()
-                .unwrap_or_default()
-        })
-        .collect()
+    tables(&lock).cloned().collect()
 }
 
 /// The package `name` of the parsed lock `lock`, as a TOML table; a test failure when it is not
 /// locked.
 pub fn package<'a>(lock: &'a toml::Value, name: &str) -> &'a toml::Value {
-    lock["layer"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|l| {
-            l.get("package")
-                .and_then(|p| p.as_array())
-                .into_iter()
-                .flatten()
-        })
+    tables(lock)
         .find(|p| p["name"].as_str() == Some(name))
         .unwrap_or_else(|| panic!("{name} is not locked"))
 }
