@@ -194,19 +194,37 @@ impl Walk<'_> {
         Ok(self.outcome())
     }
 
-    /// Starts at once what choosing the queued packages reads ([`ArchiveSource::prefetch`]).
+    /// Starts at once what choosing the queued packages and everything below them reads
+    /// ([`ArchiveSource::prefetch`]). Below them is guessed from the current versions'
+    /// dependencies: a dated walk keeps most packages current, so their tarballs are all in
+    /// flight before the first level is chosen, and a later level finds its own already read.
     fn prefetch(&self, queue: &VecDeque<Pending>) {
-        let names: BTreeSet<&str> = queue
+        let open = |name: &str| {
+            !self.is_provided(name)
+                && !self.input.fixed.contains_key(name)
+                && !self.chosen.contains_key(name)
+        };
+        let mut seen: BTreeSet<String> = queue
             .iter()
-            .map(|pending| pending.requirement.name.as_str())
-            .filter(|name| {
-                !self.is_provided(name)
-                    && !self.input.fixed.contains_key(*name)
-                    && !self.chosen.contains_key(*name)
-            })
+            .map(|pending| pending.requirement.name.clone())
+            .filter(|name| open(name))
             .collect();
-        let current = super::archive::current_entries(self.repositories, names.into_iter());
-        self.archive.prefetch(&current);
+        let mut level: Vec<String> = seen.iter().cloned().collect();
+        let mut closure = Vec::new();
+        while !level.is_empty() {
+            let entries = super::archive::current_entries(
+                self.repositories,
+                level.iter().map(String::as_str),
+            );
+            level = entries
+                .iter()
+                .flat_map(|(_, entry)| &entry.dependencies)
+                .map(|dependency| dependency.name.clone())
+                .filter(|name| open(name) && seen.insert(name.clone()))
+                .collect();
+            closure.extend(entries);
+        }
+        self.archive.prefetch(&closure);
     }
 
     /// Meets one requirement: a provided package needs nothing, a package pinned below or chosen
