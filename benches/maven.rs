@@ -1,10 +1,12 @@
 //! Maven resolution over the real Central POMs of ../shared/corpora/maven/central, served on
-//! 127.0.0.1 with 30 ms of latency per request: spark-core_2.12 3.5.3, hadoop-client 3.2.0 and
-//! spark-core_2.12 3.2.4, each cold against its critical-path bound ([`bound::rounds_within`]:
-//! the dependent rounds of requests a perfect client needs, computed from the POMs themselves,
-//! holding to imglock's limit of requests in flight per host, times the latency; the depth
-//! alone, [`bound::rounds`], is printed beside it), and warm, with the cache a cold resolve
-//! filled, counting what it still asks.
+//! 127.0.0.1 with 30 ms of latency per request, with a jar and its `.sha1` beside each artifact
+//! the resolutions take, as Central has them ([`support::maven_central`]): spark-core_2.12
+//! 3.5.3, hadoop-client 3.2.0 and spark-core_2.12 3.2.4, each cold against its critical-path
+//! bound ([`bound::rounds_within`]: the dependent rounds of requests a perfect client needs,
+//! computed from the POMs themselves, holding to imglock's limit of requests in flight per host
+//! for the POMs, the jars and their checksums, times the latency; the depth alone,
+//! [`bound::rounds`], is printed beside it), and warm, with the cache a cold resolve filled,
+//! counting what it still asks.
 //! The cache is a temporary folder under `TMPDIR`: `TMPDIR=/dev/shm` leaves the file system's
 //! cost of creating the cache's files out. Skipped, with a message, when ../shared is absent.
 
@@ -27,7 +29,15 @@ const ROOTS: [&str; 3] = [
     "org.apache.hadoop:hadoop-client:3.2.0",
     "org.apache.spark:spark-core_2.12:3.2.4",
 ];
+/// The recorded resolutions of `ROOTS` (fixtures/maven/corpus-expected), whose jars are served.
+const RESOLUTIONS: [&str; 3] = [
+    "org.apache.spark_spark-core_2.12_3.5.3",
+    "org.apache.hadoop_hadoop-client_3.2.0",
+    "org.apache.spark_spark-core_2.12_3.2.4",
+];
 const LATENCY: Duration = Duration::from_millis(30);
+/// The requests fetching an artifact takes: its file and its checksum file.
+const REQUESTS_PER_ARTIFACT: usize = 2;
 
 /// What one resolve found: the artifacts chosen, the critical-path bound in rounds (with the
 /// per-host limit, and the depth alone), the rounds imglock's requests took, and how long the
@@ -62,7 +72,13 @@ fn resolve_with(cache: &Path, url: &str, root: &str) -> Outcome {
     let roots = [coordinate.gav()];
     Outcome {
         artifacts: resolution.artifacts.len(),
-        bound: bound::rounds_within(&store, &roots, &needed, REQUESTS_PER_HOST),
+        bound: bound::rounds_within(
+            &store,
+            &roots,
+            &needed,
+            REQUESTS_PER_HOST,
+            REQUESTS_PER_ARTIFACT,
+        ),
         depth: bound::rounds(&store, &roots, &needed),
         rounds: store.rounds(),
         took,
@@ -92,7 +108,7 @@ fn measure(server: &support::Server, root: &str) {
     let bound = LATENCY * outcome.bound as u32;
     let ratio = |took: Duration| took.as_secs_f64() / bound.as_secs_f64();
     eprintln!(
-        "maven bench: {root}: {} artifacts, {requests} requests in {} dependent rounds; critical-path bound {} rounds at {REQUESTS_PER_HOST} requests per host ({} deep) = {bound:?}; cold best {:?} = {:.2}x the bound, median {:?} = {:.2}x",
+        "maven bench: {root}: {} artifacts, {requests} requests in {} dependent rounds; critical-path bound {} rounds at {REQUESTS_PER_HOST} requests per host, jars and checksums included ({} deep) = {bound:?}; cold best {:?} = {:.2}x the bound, median {:?} = {:.2}x",
         outcome.artifacts,
         outcome.rounds,
         outcome.bound,
@@ -119,7 +135,8 @@ fn benches(c: &mut Criterion) {
         eprintln!("skipped: ../shared/corpora/maven/central is absent");
         return;
     }
-    let server = support::Server::start(&corpus);
+    let repository = support::maven_central::with_artifacts(&corpus, &RESOLUTIONS);
+    let server = support::Server::start(&repository.path().join("repo"));
     server.set_latency(LATENCY);
     let url = server.url();
     for root in ROOTS {

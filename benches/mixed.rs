@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sha1::Digest;
 
 const LATENCY: Duration = Duration::from_millis(30);
 /// The PyPI set of the Python layer; its `--exclude-newer` holds for the whole resolve.
@@ -93,44 +92,6 @@ fn spec(repositories: &str, layers: &[&Layer]) -> String {
         ));
     }
     text
-}
-
-/// A Maven repository: the corpus's POMs (symbolic links) and, for each artifact of
-/// spark-core's recorded resolution, a jar and its `.sha1`.
-fn maven_repository(corpus: &Path) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("cp")
-        .arg("-as")
-        .arg(corpus.canonicalize().unwrap())
-        .arg(dir.path().join("repo"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "cp -as of the Maven corpus");
-    let expected = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("fixtures/maven/corpus-expected/{SPARK}.json"));
-    let artifacts: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(expected).unwrap()).unwrap();
-    for artifact in artifacts {
-        let text = |key: &str| artifact[key].as_str().unwrap().to_string();
-        let (group, name, version) = (text("group"), text("artifact"), text("version"));
-        let classifier = match text("classifier").as_str() {
-            "" => String::new(),
-            classifier => format!("-{classifier}"),
-        };
-        let folder = dir
-            .path()
-            .join("repo")
-            .join(group.replace('.', "/"))
-            .join(&name)
-            .join(&version);
-        std::fs::create_dir_all(&folder).unwrap();
-        let jar = folder.join(format!("{name}-{version}{classifier}.{}", text("type")));
-        let bytes = format!("{group}:{name}:{version}{classifier}").into_bytes();
-        let sha1 = hex::encode(sha1::Sha1::digest(&bytes));
-        std::fs::write(&jar, bytes).unwrap();
-        std::fs::write(jar.with_extension(format!("{}.sha1", text("type"))), sha1).unwrap();
-    }
-    dir
 }
 
 /// A CRAN repository: the corpus's full index as `src/contrib/PACKAGES.gz` (as CRAN serves it) and, for each package of
@@ -265,7 +226,7 @@ fn benches(c: &mut Criterion) {
     };
     let fixtures = support::fixtures();
     let cran = cran_repository(&cran);
-    let maven = maven_repository(&maven);
+    let maven = support::maven_central::with_artifacts(&maven, &[SPARK]);
     let conda = support::conda::conda_corpus_channels(&conda);
     let servers: Vec<support::Server> = [
         cran.path().to_path_buf(),

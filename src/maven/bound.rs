@@ -27,9 +27,17 @@ pub fn rounds(store: &PomStore<'_>, roots: &[Gav], needed: &[Gav]) -> usize {
 /// POMs the models of `needed` are made of (each one's parent chain and imported BOMs' models),
 /// counted by the repository that served them, fill at most `limit` requests a round, so the
 /// `n` of them that cannot be read before round `r` take until round `r - 1 + ceil(n / limit)`
-/// at least. The bound is the greatest of those and the depth (a list-scheduling lower bound:
-/// no client keeping to the limit can do better).
-pub fn rounds_within(store: &PomStore<'_>, roots: &[Gav], needed: &[Gav], limit: usize) -> usize {
+/// at least. So do the `per_artifact` requests fetching each artifact of `needed` takes (its
+/// file and its checksum file: 2; 0 for the POMs alone), each askable in the round its POM is
+/// read in, from the repository that served the POM. The bound is the greatest of those and the
+/// depth (a list-scheduling lower bound: no client keeping to the limit can do better).
+pub fn rounds_within(
+    store: &PomStore<'_>,
+    roots: &[Gav],
+    needed: &[Gav],
+    limit: usize,
+    per_artifact: usize,
+) -> usize {
     let read = earliest_reads(store, roots);
     let depth = finished(store, &read, needed);
     if depth == usize::MAX {
@@ -39,8 +47,11 @@ pub fn rounds_within(store: &PomStore<'_>, roots: &[Gav], needed: &[Gav], limit:
     for gav in needed {
         model_poms(store, gav, &mut made_of, 0);
     }
+    let artifacts = needed
+        .iter()
+        .flat_map(|gav| std::iter::repeat_n(gav, per_artifact));
     let mut by_repository: HashMap<usize, Vec<usize>> = HashMap::new();
-    for gav in &made_of {
+    for gav in made_of.iter().chain(artifacts) {
         if let Some(round) = read.get(gav) {
             let position = store.position_of(gav);
             by_repository.entry(position).or_default().push(*round);

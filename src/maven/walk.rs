@@ -4,7 +4,8 @@
 //! no request waits for an unrelated one. A model's build is tried again each time a POM it missed
 //! lands (so what that POM leads to is asked for at once), and once built it is kept: it is never
 //! built twice. The artifact of each dependency followed starts downloading as soon as its POM is
-//! read, and the downloads after resolution take those outcomes instead of asking again.
+//! read (before its parents and BOMs), and the downloads after resolution take those outcomes
+//! instead of asking again.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -94,7 +95,10 @@ struct Walk<'s, 'a> {
     /// The latest round any request was asked in.
     last_round: usize,
     targets: Vec<Target>,
-    known: HashSet<Gav>,
+    /// Each target's index in `targets`.
+    known: HashMap<Gav, usize>,
+    /// The projects whose artifact started downloading.
+    warmed: HashSet<Gav>,
     /// The targets each POM in flight holds up.
     waiting: HashMap<Gav, Vec<usize>>,
     requested: HashSet<Gav>,
@@ -111,7 +115,8 @@ impl<'s, 'a> Walk<'s, 'a> {
             store,
             stream: store.fetcher.stream("Fetching POMs", read),
             targets: Vec::new(),
-            known: HashSet::new(),
+            known: HashMap::new(),
+            warmed: HashSet::new(),
             waiting: HashMap::new(),
             requested: HashSet::new(),
             unparsed: Vec::new(),
@@ -151,9 +156,10 @@ impl<'s, 'a> Walk<'s, 'a> {
 
     /// Adds the model of `gav` to build, unless it is already.
     fn add(&mut self, gav: Gav, followed: Option<Followed>) {
-        if !self.known.insert(gav.clone()) {
+        if self.known.contains_key(&gav) {
             return;
         }
+        self.known.insert(gav.clone(), self.targets.len());
         self.targets.push(Target {
             gav,
             followed,
@@ -200,12 +206,20 @@ impl<'s, 'a> Walk<'s, 'a> {
             return self.add(relocated, Some(followed));
         }
         if !self.store.is_absent(&model.gav) {
-            let request = self.store.artifact_request(&model.gav, &followed.file);
-            self.stream.warm(request);
+            self.warm(&model.gav, &followed.file);
         }
         for (coordinate, below) in dependencies_followed(model, &followed.below) {
             let file = coordinate.file_suffix();
             self.add(coordinate.gav(), Some(Followed { file, below }));
+        }
+    }
+
+    /// Starts downloading the artifact of `gav` (its file ending `file`), once, from the
+    /// repository that served its POM.
+    fn warm(&mut self, gav: &Gav, file: &str) {
+        if self.warmed.insert(gav.clone()) {
+            let request = self.store.artifact_request(gav, file);
+            self.stream.warm(request);
         }
     }
 
@@ -241,7 +255,10 @@ impl<'s, 'a> Walk<'s, 'a> {
             Ok(read) => {
                 self.store.served(&gav, position);
                 match read {
-                    Ok(pom) => Ok(Some(Rc::new(pom))),
+                    Ok(pom) => {
+                        self.warm_followed(&gav, &pom);
+                        Ok(Some(Rc::new(pom)))
+                    }
                     Err(body) => return self.unparsed.push((gav, url, body)),
                 }
             }
@@ -257,6 +274,19 @@ impl<'s, 'a> Walk<'s, 'a> {
             }),
         };
         self.settle(gav, result);
+    }
+
+    /// Starts downloading the artifact of a project the walk follows the moment its POM lands,
+    /// before its parents and BOMs are read: its file is known from the dependency that named
+    /// it. Not for a POM that says the project moved (its artifact is the relocation's).
+    fn warm_followed(&mut self, gav: &Gav, pom: &Pom) {
+        let Some(&index) = self.known.get(gav) else {
+            return;
+        };
+        if let (Some(followed), None) = (&self.targets[index].followed, &pom.relocation) {
+            let file = followed.file.clone();
+            self.warm(gav, &file);
+        }
     }
 
     /// Stores the POM of `gav` and tries again the models that were waiting for it.

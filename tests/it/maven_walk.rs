@@ -88,7 +88,7 @@ fn resolve_overlap(root: &Path, prepare: impl FnOnce(&Server)) -> Overlap {
         asked,
         chosen,
         bound: bound::rounds(&store, &roots, &needed),
-        within: bound::rounds_within(&store, &roots, &needed, REQUESTS_PER_HOST),
+        within: bound::rounds_within(&store, &roots, &needed, REQUESTS_PER_HOST, 0),
         rounds: store.rounds(),
     }
 }
@@ -180,6 +180,13 @@ fn a_pom_leads_at_once_to_all_its_boms_and_dependencies_wait_for_no_other_branch
         asked["far-1.pom"] < asked["parent-3-1.pom"],
         "far was asked for {:?} after parent-3",
         asked["far-1.pom"] - asked["parent-3-1.pom"]
+    );
+    // `chained`'s jar is asked for as soon as its POM is read, beside its first parent: the
+    // dependency that named it said which file it is, so its parents need not be read first.
+    assert!(
+        asked["chained-1.jar"] < asked["parent-2-1.pom"],
+        "chained's jar was asked for {:?} after parent-2",
+        asked["chained-1.jar"] - asked["parent-2-1.pom"]
     );
 }
 

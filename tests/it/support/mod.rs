@@ -230,6 +230,7 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
 pub mod conda;
 pub mod github;
 pub mod locks;
+pub mod maven_central;
 pub mod oci_layout;
 pub mod registry;
 pub mod token;
