@@ -145,16 +145,17 @@ impl ArchiveSource for FetchedArchive<'_> {
         Ok(None)
     }
 
-    /// With a date, the current tarballs of all `current` CRAN entries, fetched at once into the
-    /// artifact cache (their DESCRIPTIONs say when they were published); failures are met again,
-    /// and reported, by [`ArchiveSource::as_of`].
+    /// With a date, the current tarballs of all `current` entries, fetched at once into the
+    /// artifact cache: a CRAN one's DESCRIPTION says when it was published, and the others
+    /// (Bioconductor's, not dated) are pinned from there after the walk, so they cost no round
+    /// of their own. Failures are met again, and reported, by [`ArchiveSource::as_of`] or the
+    /// pinning.
     fn prefetch(&self, current: &[(&RepoIndex, PackageEntry)]) {
         if self.limit.is_none() {
             return;
         }
         let requests: Vec<ArtifactRequest> = current
             .iter()
-            .filter(|(index, _)| index.kind == RepoKind::Cran)
             .map(|(index, entry)| ArtifactRequest {
                 url: index.repository.file(&entry.path).0,
                 published: None,

@@ -709,3 +709,39 @@ fn a_dated_walk_fetches_the_whole_current_closure_at_once() {
     // everything the walk reads: one round, however deep the closure is.
     assert_eq!(rounds, 1, "{rounds} rounds of tarball requests");
 }
+
+/// A dated walk over Bioconductor and CRAN fetches the Bioconductor tarballs (not dated, but
+/// pinned) with the CRAN ones it reads dates from: one round of tarball requests, not a round
+/// for the dates and another for the pins.
+#[test]
+fn a_dated_walk_fetches_bioconductor_tarballs_with_the_cran_ones() {
+    let server = Server::start(&fixtures());
+    let latency = std::time::Duration::from_millis(150);
+    server.set_latency(latency);
+    let project = Project::new(&spec(
+        &format!(
+            "cran = [\"{0}/cran\"]\nbioconductor = \"{0}/bioc\"",
+            server.url()
+        ),
+        "[[layer]]\nname = \"bio\"\nbioconductor = [\"SeqTools\"]",
+    ));
+    let output = project.run(&["resolve", "--exclude-newer", "2100-01-01"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tarballs: Vec<(String, std::time::Instant)> = server
+        .arrivals()
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".tar.gz"))
+        .collect();
+    assert!(
+        tarballs.iter().any(|(path, _)| path.starts_with("/bioc/"))
+            && tarballs.iter().any(|(path, _)| path.starts_with("/cran/")),
+        "{tarballs:?}"
+    );
+    let first = tarballs.iter().map(|(_, at)| *at).min().unwrap();
+    let late: Vec<&String> = tarballs
+        .iter()
+        .filter(|(_, at)| at.duration_since(first) >= latency / 2)
+        .map(|(path, _)| path)
+        .collect();
+    assert!(late.is_empty(), "asked a round after the first: {late:?}");
+}
