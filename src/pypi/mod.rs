@@ -14,6 +14,7 @@ mod direct;
 mod dist_metadata;
 mod emit;
 mod error;
+mod git;
 mod index;
 mod index_error;
 pub mod inventory;
@@ -44,6 +45,7 @@ use pubgrub::PubGrubError;
 
 pub use details::PypiDetails;
 pub use error::PypiError;
+pub use git::moved_refs as moved_git_refs;
 pub use tags::Target;
 pub use version::version_change;
 
@@ -153,7 +155,7 @@ impl<'a> PypiPackages<'a> {
     fn add_direct_references(&self, spec_dir: &Path, lock_dir: &Path) -> Result<(), PypiError> {
         let mut layers: Vec<&String> = self.roots.keys().collect();
         layers.sort();
-        let mut seen: HashMap<PackageName, direct::DirectReference> = HashMap::new();
+        let mut seen: HashMap<PackageName, direct::Reference> = HashMap::new();
         for layer in layers {
             let error = |source| PypiError::Direct {
                 layer: layer.clone(),
@@ -165,16 +167,11 @@ impl<'a> PypiPackages<'a> {
                 };
                 let given = url.given().unwrap_or(url.raw().as_str());
                 let text = requirement.to_string();
-                let reference = direct::DirectReference::read(
-                    &requirement.name,
-                    &text,
-                    given,
-                    spec_dir,
-                    lock_dir,
-                )
-                .map_err(error)?;
+                let reference =
+                    direct::Reference::read(&requirement.name, &text, given, spec_dir, lock_dir)
+                        .map_err(error)?;
                 if let Some(first) = seen.get(&requirement.name) {
-                    direct::check_same(first, &reference).map_err(error)?;
+                    direct::check_same(&requirement.name, first, &reference).map_err(error)?;
                     continue;
                 }
                 let project = reference
@@ -479,7 +476,13 @@ impl PypiPackages<'_> {
                 let repository = &self.indexes.repositories[*position];
                 (repository, repository.label_for(&file.url))
             }
-            index::ProjectSource::Direct(repository) => (repository, repository.label.clone()),
+            index::ProjectSource::Direct(repository) | index::ProjectSource::Git(repository, _) => {
+                (repository, repository.label.clone())
+            }
+        };
+        let git = match &project.source {
+            index::ProjectSource::Git(_, source) => Some(source.clone()),
+            _ => None,
         };
         let metadata = self.indexes.metadata(name, version)?;
         Ok(ResolvedPackage {
@@ -496,6 +499,7 @@ impl PypiPackages<'_> {
                     .get(name)
                     .map(|m| m.iter().cloned().collect())
                     .unwrap_or_default(),
+                git,
                 ..PypiDetails::default()
             }),
         })

@@ -1,0 +1,91 @@
+//! What a git package adds to its lock entry: the repository (without credentials), the ref
+//! asked for, the commit it resolved to and the project's folder, read back checked, since they
+//! reach `git`'s command line when `emit` makes the archive again.
+
+use crate::lock::fields::{FieldWriter, PackageFields};
+
+/// Where a locked git package's source is: a commit of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitSource {
+    /// The repository: its URL without credentials, or a `file:` path relative to the lock.
+    pub url: String,
+    /// The branch, tag or commit asked for (`HEAD` for the default branch).
+    pub git_ref: String,
+    /// The commit it resolved to, 40 lowercase hexadecimal digits.
+    pub commit: String,
+    /// The project's folder inside the repository, when it is not the top.
+    pub subdirectory: Option<String>,
+}
+
+impl GitSource {
+    /// Takes its fields from a package table of the lock, when it has them (`git`); a lock
+    /// without them is a package from an index or a file URL.
+    pub fn read(fields: &mut PackageFields) -> Result<Option<Self>, String> {
+        let Some(url) = fields.string("git")? else {
+            return Ok(None);
+        };
+        let missing = |key: &str| format!("a `git` package has no `{key}`");
+        let git_ref = fields.string("ref")?.ok_or_else(|| missing("ref"))?;
+        let commit = fields.string("commit")?.ok_or_else(|| missing("commit"))?;
+        let subdirectory = fields.string("subdirectory")?;
+        if !super::is_commit(&commit) || commit.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(format!(
+                "its `commit` `{commit}` is not 40 lowercase hexadecimal digits"
+            ));
+        }
+        super::check_ref(&git_ref).map_err(|problem| format!("its `ref`: {problem}"))?;
+        if let Some(sub) = &subdirectory {
+            super::subdirectory_of(&format!("subdirectory={sub}"))?;
+        }
+        if !plain_repository(&url) {
+            return Err(format!(
+                "its `git` `{url}` is not an https://, http://, ssh:// or file: repository without credentials"
+            ));
+        }
+        Ok(Some(Self {
+            url,
+            git_ref,
+            commit,
+            subdirectory,
+        }))
+    }
+
+    /// Writes its fields, in this order.
+    pub fn write(&self, out: &mut FieldWriter<'_>) {
+        out.string("git", &self.url);
+        out.string("ref", &self.git_ref);
+        out.string("commit", &self.commit);
+        if let Some(subdirectory) = &self.subdirectory {
+            out.string("subdirectory", subdirectory);
+        }
+    }
+
+    /// The commit's first seven digits, as `diff` shows it.
+    pub fn short(&self) -> &str {
+        &self.commit[..7]
+    }
+}
+
+/// Whether `url` is an https://, http:// or ssh:// URL without a password (nor an http user),
+/// or a `file:` path, with no ref or fragment.
+fn plain_repository(url: &str) -> bool {
+    if url.starts_with("file:") {
+        return !url.contains(['@', '#']);
+    }
+    url::Url::parse(url).is_ok_and(|parsed| {
+        matches!(parsed.scheme(), "https" | "http" | "ssh")
+            && parsed.password().is_none()
+            && (parsed.scheme() == "ssh" || parsed.username().is_empty())
+            && !parsed.path().contains('@')
+            && parsed.fragment().is_none()
+    })
+}
+
+/// How the lock names the repository `url` at `commit` (and `subdirectory`): PEP 508's
+/// `git+URL@COMMIT#subdirectory=PATH`, as uv writes it.
+pub fn pinned(url: &str, commit: &str, subdirectory: Option<&str>) -> String {
+    match subdirectory {
+        Some(sub) => format!("git+{url}@{commit}#subdirectory={sub}"),
+        None => format!("git+{url}@{commit}"),
+    }
+}
