@@ -16,7 +16,7 @@ pub struct PypiDetails {
     pub binary_sha256: Option<String>,
     /// For a git direct reference, where its source archive comes from (see
     /// [`super::git`]); `None` for a file from an index or a URL.
-    pub git: Option<super::git::GitSource>,
+    pub git: Option<super::git_source::GitSource>,
 }
 
 impl PypiDetails {
@@ -26,7 +26,7 @@ impl PypiDetails {
             markers: fields.strings("markers")?,
             build_requires: fields.strings("build-requires")?,
             binary_sha256: fields.sha256("binary-sha256")?,
-            git: super::git::GitSource::read(fields)?,
+            git: super::git_source::GitSource::read(fields)?,
         })
     }
 

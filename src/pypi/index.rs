@@ -50,7 +50,7 @@ pub enum ProjectSource {
     Direct(Repository),
     /// A git direct reference (see [`super::git`]): its lock label (the URL pinned at the
     /// commit) and the source archive's `file:` URL in the cache, and where it comes from.
-    Git(Repository, super::git::GitSource),
+    Git(Repository, super::git_source::GitSource),
 }
 
 /// A project as one index lists it, or as a direct reference names its one file.

@@ -15,6 +15,7 @@ mod dist_metadata;
 mod emit;
 mod error;
 mod git;
+mod git_source;
 mod index;
 mod index_error;
 pub mod inventory;

@@ -17,29 +17,24 @@
 mod archive;
 mod cli;
 mod error;
-mod source;
+mod location;
+mod locked;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use pep508_rs::PackageName;
 use sha2::{Digest, Sha256};
 
 use self::cli::{Database, Remote};
 pub use self::error::GitError;
-pub use self::source::GitSource;
+use self::location::{file_remote, subdirectory_of, url_remote};
+pub use self::locked::{context_source, moved_refs};
 use super::index::{Candidate, Project, ProjectSource};
 use super::left_out::LeftOut;
 use super::simple::{DistFile, MetadataFile};
-use crate::emit::step::{CONTEXT_ARTIFACTS, Source, StepContext, StepError};
 use crate::fetch::Cache;
-use crate::lock::{Lock, LockedPackage};
+pub use crate::pypi::git_source::{GitSource, check_ref, is_commit};
 use crate::repository::Repository;
-
-/// Whether `text` is a full commit SHA: 40 hexadecimal digits.
-pub fn is_commit(text: &str) -> bool {
-    text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
-}
 
 /// A `git+` direct reference as the spec wrote it, checked.
 #[derive(Debug)]
@@ -121,7 +116,7 @@ impl GitReference {
 
     /// How the lock names this reference at `commit` (PEP 508's form, as uv writes it).
     fn pinned_label(&self, commit: &str) -> String {
-        source::pinned(&self.label, commit, self.subdirectory.as_deref())
+        crate::pypi::git_source::pinned(&self.label, commit, self.subdirectory.as_deref())
     }
 
     /// The project this reference makes: the source archive of its commit, its one file.
@@ -298,246 +293,4 @@ fn keep_archive(cache: &Cache, packed: &Packed) -> Result<PathBuf, GitError> {
     std::fs::write(&temporary, &packed.bytes).map_err(failed)?;
     std::fs::rename(&temporary, &path).map_err(failed)?;
     Ok(path)
-}
-
-/// The source archive of the locked git package `name` from `source`, in the cache: kept from
-/// its resolve, else made again from the cache's repository (the commit fetched when it is not
-/// there) and checked against `sha256`. Relative `file:` URLs are relative to `lock_dir`.
-pub fn locked_archive(
-    name: &str,
-    source: &GitSource,
-    sha256: &str,
-    lock_dir: &Path,
-) -> Result<PathBuf, GitError> {
-    let cache = Cache::from_env();
-    let kept = archive_path(&cache, sha256);
-    if kept.exists() {
-        return Ok(kept);
-    }
-    let reference = GitReference::read(
-        &PackageName::from_str(name).map_err(|e| GitError::Malformed {
-            requirement: name.to_string(),
-            problem: e.to_string(),
-        })?,
-        name,
-        &source.url,
-        lock_dir,
-        lock_dir,
-    )?;
-    let database = Database::open(&database_path(&cache, &reference.key))?;
-    database.fetch_commit(&reference.remote, &source.commit)?;
-    let packed = pack(
-        &database,
-        &reference.name,
-        &source.commit,
-        source.subdirectory.as_deref(),
-    )?;
-    if packed.sha256 != sha256 {
-        return Err(GitError::Mismatch {
-            name: name.to_string(),
-            commit: source.commit.clone(),
-            actual: packed.sha256,
-            locked: sha256.to_string(),
-        });
-    }
-    keep_archive(&cache, &packed)
-}
-
-/// Where the locked git `package` (whose source is `source`) comes from in the build: its
-/// source archive, put into the build context (which checks it against the lock's sha256).
-pub fn context_source(
-    package: &LockedPackage,
-    source: &GitSource,
-    context: &mut StepContext,
-) -> Result<Source, StepError> {
-    let path = locked_archive(&package.name, source, &package.sha256, context.lock_dir()).map_err(
-        |error| StepError::Made {
-            package: format!(
-                "{} {} (commit {})",
-                package.name, package.version, source.commit
-            ),
-            source: Box::new(error),
-        },
-    )?;
-    let name = format!("{}-{}.tar.gz", package.name, package.version);
-    context.add_file(
-        &path.to_string_lossy(),
-        name.clone(),
-        package.sha256.clone(),
-    );
-    Ok(Source::Context(format!("{CONTEXT_ARTIFACTS}/{name}")))
-}
-
-/// What `imglock check` learns of the lock's git packages whose ref is a branch or tag: the ones
-/// whose ref names another commit now (`moved`), and the ones whose repository could not be
-/// asked (`unchecked`), each as a sentence.
-#[derive(Debug, Default)]
-pub struct MovedRefs {
-    pub moved: Vec<String>,
-    pub unchecked: Vec<String>,
-}
-
-/// Asks the repository of each git package of `lock` (in `lock_dir`) locked from a branch or
-/// tag where that ref is now.
-pub fn moved_refs(lock: &Lock, lock_dir: &Path) -> MovedRefs {
-    let mut found = MovedRefs::default();
-    let packages = lock.layers.iter().flat_map(|layer| &layer.packages);
-    for package in packages {
-        let Some(source) = package.details.pypi().and_then(|p| p.git.as_ref()) else {
-            continue;
-        };
-        if is_commit(&source.git_ref) {
-            continue;
-        }
-        let asked = PackageName::from_str(&package.name)
-            .map_err(|e| GitError::Malformed {
-                requirement: package.name.clone(),
-                problem: e.to_string(),
-            })
-            .and_then(|name| {
-                let reference =
-                    GitReference::read(&name, &package.name, &source.url, lock_dir, lock_dir)?;
-                let reference = GitReference {
-                    git_ref: Some(source.git_ref.clone()).filter(|r| r != "HEAD"),
-                    ..reference
-                };
-                reference.advertised().map(|(found, _)| found)
-            });
-        match asked {
-            Ok(Some(commit)) if commit == source.commit => {}
-            Ok(Some(commit)) => found.moved.push(format!(
-                "{} `{}` of {} moved: {} -> {}",
-                package.name,
-                source.git_ref,
-                source.url,
-                source.short(),
-                &commit[..7]
-            )),
-            Ok(None) => found.moved.push(format!(
-                "{}: {} has no `{}` any more",
-                package.name, source.url, source.git_ref
-            )),
-            Err(error) => found.unchecked.push(format!(
-                "{}: {}",
-                package.name,
-                crate::causes::chain(&error)
-            )),
-        }
-    }
-    found
-}
-
-/// The subdirectory a fragment (`subdirectory=path`, `&`-separated keys) names, checked.
-fn subdirectory_of(fragment: &str) -> Result<Option<String>, String> {
-    let mut found = None;
-    for part in fragment.split('&').filter(|p| !p.is_empty()) {
-        match part.split_once('=') {
-            Some(("subdirectory", path)) => {
-                let path = path.trim_matches('/');
-                let fine = !path.is_empty()
-                    && path
-                        .split('/')
-                        .all(|c| !c.is_empty() && c != "." && c != "..")
-                    && path
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"._-/+".contains(&b));
-                if !fine {
-                    return Err(format!(
-                        "`#subdirectory={path}` is not a folder of the repository (a relative path of letters, digits, `._-+`)"
-                    ));
-                }
-                found = Some(path.to_string());
-            }
-            Some(("egg", _)) => {}
-            _ => {
-                return Err(format!(
-                    "`#{part}` is not understood: only `#subdirectory=path` can follow a git URL"
-                ));
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// Checks a ref before it reaches `git`'s command line: git's ref rules, and no option.
-fn check_ref(git_ref: &str) -> Result<(), String> {
-    let fine = !git_ref.is_empty()
-        && !git_ref.starts_with(['-', '/', '.'])
-        && !git_ref.ends_with(['/', '.'])
-        && !git_ref.ends_with(".lock")
-        && !git_ref.contains("..")
-        && !git_ref.contains("//")
-        && git_ref
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-/+".contains(&b));
-    match fine {
-        true => Ok(()),
-        false => Err(format!(
-            "`{git_ref}` is not a branch, tag or commit name git accepts"
-        )),
-    }
-}
-
-/// The parts of a `git` CLI remote: how git reaches it, the cache key, the lock's label, the ref.
-type RemoteParts = (Remote, String, String, Option<String>);
-
-/// A `file:` repository (`file:///abs/repo@ref` or `file:relative/repo@ref`).
-fn file_remote(location: &str, spec_dir: &Path, lock_dir: &Path) -> Result<RemoteParts, String> {
-    let (path, git_ref) = split_ref(location);
-    let repository = Repository::parse(path, spec_dir, lock_dir).map_err(|e| e.to_string())?;
-    let folder = repository
-        .url
-        .to_file_path()
-        .map_err(|()| format!("`{path}` is not a local path"))?;
-    let folder = folder.display().to_string();
-    let remote = Remote {
-        location: folder.clone(),
-        label: repository.label.clone(),
-    };
-    Ok((
-        remote,
-        repository.url.to_string(),
-        repository.label,
-        git_ref,
-    ))
-}
-
-/// An `https://`, `http://` or `ssh://` repository: the ref is after the path's last `@`.
-fn url_remote(location: &str) -> Result<RemoteParts, String> {
-    let mut url = url::Url::parse(location).map_err(|e| format!("`{location}`: {e}"))?;
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{location}` names no host"));
-    }
-    let path = url.path().to_string();
-    let (path, git_ref) = split_ref(&path);
-    url.set_path(path.trim_end_matches('/'));
-    url.set_query(None);
-    let mut bare = url.clone();
-    let _ = bare.set_password(None);
-    // ssh's user is whom to log in as, not a secret; http's is a credential.
-    if url.scheme() != "ssh" {
-        let _ = bare.set_username("");
-    }
-    let label = bare.to_string();
-    let remote = Remote {
-        location: url.to_string(),
-        label: label.clone(),
-    };
-    Ok((remote, label.clone(), label, git_ref))
-}
-
-/// `text` without its `@ref`, and the ref (after the last `@` that follows the last `/`'s
-/// folder… as uv reads it: the last `@` of the path).
-fn split_ref(text: &str) -> (&str, Option<String>) {
-    // A `file:` path and a URL's path alike: the host's `user@` is not part of them.
-    let start = text.find("://").map_or(0, |at| {
-        at + 3 + text[at + 3..].find('/').unwrap_or(text.len() - at - 3)
-    });
-    match text[start..].rfind('@') {
-        Some(at) => (
-            &text[..start + at],
-            Some(text[start + at + 1..].to_string()),
-        ),
-        None => (text, None),
-    }
 }

@@ -1,6 +1,7 @@
-//! What a git package adds to its lock entry: the repository (without credentials), the ref
-//! asked for, the commit it resolved to and the project's folder, read back checked, since they
-//! reach `git`'s command line when `emit` makes the archive again.
+//! What a git package (see `super::git`) adds to its lock entry: the repository (without
+//! credentials), the ref asked for, the commit it resolved to and the project's folder, read
+//! back checked (the checks are here, a leaf the lock can import), since they reach `git`'s
+//! command line when `emit` makes the archive again.
 
 use crate::lock::fields::{FieldWriter, PackageFields};
 
@@ -28,14 +29,14 @@ impl GitSource {
         let git_ref = fields.string("ref")?.ok_or_else(|| missing("ref"))?;
         let commit = fields.string("commit")?.ok_or_else(|| missing("commit"))?;
         let subdirectory = fields.string("subdirectory")?;
-        if !super::is_commit(&commit) || commit.bytes().any(|b| b.is_ascii_uppercase()) {
+        if !is_commit(&commit) || commit.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(format!(
                 "its `commit` `{commit}` is not 40 lowercase hexadecimal digits"
             ));
         }
-        super::check_ref(&git_ref).map_err(|problem| format!("its `ref`: {problem}"))?;
+        check_ref(&git_ref).map_err(|problem| format!("its `ref`: {problem}"))?;
         if let Some(sub) = &subdirectory {
-            super::subdirectory_of(&format!("subdirectory={sub}"))?;
+            check_subdirectory(sub)?;
         }
         if !plain_repository(&url) {
             return Err(format!(
@@ -79,6 +80,48 @@ fn plain_repository(url: &str) -> bool {
             && !parsed.path().contains('@')
             && parsed.fragment().is_none()
     })
+}
+
+/// Whether `text` is a full commit SHA: 40 hexadecimal digits.
+pub fn is_commit(text: &str) -> bool {
+    text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Checks a ref before it reaches `git`'s command line: git's ref rules, and no option.
+pub fn check_ref(git_ref: &str) -> Result<(), String> {
+    let fine = !git_ref.is_empty()
+        && !git_ref.starts_with(['-', '/', '.'])
+        && !git_ref.ends_with(['/', '.'])
+        && !git_ref.ends_with(".lock")
+        && !git_ref.contains("..")
+        && !git_ref.contains("//")
+        && git_ref
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/+".contains(&b));
+    match fine {
+        true => Ok(()),
+        false => Err(format!(
+            "`{git_ref}` is not a branch, tag or commit name git accepts"
+        )),
+    }
+}
+
+/// Checks a project's folder inside a repository: a relative path of letters, digits and
+/// `._-+`, without `.` or `..` components.
+pub fn check_subdirectory(path: &str) -> Result<(), String> {
+    let fine = !path.is_empty()
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/+".contains(&b));
+    match fine {
+        true => Ok(()),
+        false => Err(format!(
+            "`#subdirectory={path}` is not a folder of the repository (a relative path of letters, digits, `._-+`)"
+        )),
+    }
 }
 
 /// How the lock names the repository `url` at `commit` (and `subdirectory`): PEP 508's
