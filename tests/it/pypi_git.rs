@@ -131,6 +131,20 @@ impl Repo {
         self.head()
     }
 
+    /// Makes the top project's dependencies dynamic (read by setuptools from a file) on `main`.
+    fn make_dependencies_dynamic(&self) {
+        let work = self.work();
+        let pyproject = PYPROJECT.replace(
+            "dependencies = [\"certifi\"]",
+            "dynamic = [\"dependencies\"]\n\n[tool.setuptools.dynamic]\ndependencies = {file = [\"requirements.txt\"]}",
+        );
+        std::fs::write(work.join("pyproject.toml"), pyproject).unwrap();
+        std::fs::write(work.join("requirements.txt"), "certifi\n").unwrap();
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "--quiet", "-m", "dynamic"]);
+        self.publish();
+    }
+
     /// `git+file://` URL of the bare repository.
     fn file_url(&self) -> String {
         format!("git+file://{}", self.bare().display())
@@ -260,11 +274,15 @@ fn a_moved_branch_makes_check_say_stale_and_diff_shows_the_commits() {
     let output = project.run(&["diff", before.to_str().unwrap(), "imglock.lock"]);
     let said = support::output_text(&output);
     assert!(
-        said.contains(&format!("commit {}", &old[..7]))
-            && said.contains(&format!("commit {}", &new[..7])),
+        said.contains(&format!("commit {} → commit {}", &old[..7], &new[..7])),
         "{said}"
     );
     assert_eq!(project.run(&["check"]).status.code(), Some(0));
+
+    // Another ref in the spec: stale too.
+    let spec = std::fs::read_to_string(project.path("imglock.toml")).unwrap();
+    project.write_spec(&spec.replace("@main", "@v0.1.0"));
+    assert_eq!(project.run(&["check"]).status.code(), Some(1));
 }
 
 #[test]
@@ -364,6 +382,23 @@ fn references_that_cannot_be_locked_say_why() {
         stderr(&output).contains("`git` program is not on PATH"),
         "{}",
         stderr(&output)
+    );
+}
+
+#[test]
+fn dynamic_dependencies_take_the_sdists_isolated_build_path() {
+    let repo = Repo::new();
+    repo.make_dependencies_dynamic();
+    let index = Server::start(&fixtures());
+    let project = project_with(&index, &format!("gitdemo @ {}@main", repo.file_url()));
+    // The build path it takes is the sdists' one: `--no-build` refuses it by the archive's name.
+    let output = project.run(&["resolve", "--exclude-newer", EXCLUDE_NEWER, "--no-build"]);
+    assert!(!output.status.success());
+    let said = stderr(&output);
+    assert!(
+        said.contains("gitdemo-0.1.0.tar.gz holds no static metadata")
+            && said.contains("`--no-build` forbids building it"),
+        "{said}"
     );
 }
 
