@@ -48,6 +48,8 @@ fn git(args: &[&str]) -> Result<Output, GitError> {
         .env_clear()
         .envs(KEPT.iter().filter_map(|k| Some((k, std::env::var_os(k)?))))
         .env("GIT_TERMINAL_PROMPT", "0")
+        // No transport but these (no `ext::` helper), whatever a redirect or a config says.
+        .env("GIT_ALLOW_PROTOCOL", "file:http:https:ssh")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_ASKPASS", "true")
