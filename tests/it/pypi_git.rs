@@ -457,4 +457,35 @@ fn a_real_build_installs_the_commits_archive_and_verify_is_clean() {
         .collect();
     assert!(checked.contains(&"gitdemo"), "{report}");
     eprintln!("git package image build: {seconds:.1} s");
+
+    // Locked at the branch's next commit (the same version), the image is from another one.
+    let commit = repo.advance();
+    let served = Server::start(repo.root.path());
+    let spec = std::fs::read_to_string(project.path("imglock.toml")).unwrap();
+    project.write_spec(&spec.replace(
+        &format!("git+http://127.0.0.1:{}/", port_of(&spec)),
+        &format!("git+{}/", served.url()),
+    ));
+    let output = resolve(&project);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(field(&entry(&project, "gitdemo"), "commit"), commit);
+    let output = project.run(&["verify", oci.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        support::output_text(&output)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = report.to_string();
+    assert!(
+        text.contains("wrong-source") && text.contains(&commit),
+        "{report}"
+    );
+}
+
+/// The port of the git server a spec names.
+fn port_of(spec: &str) -> String {
+    let after = spec.split("git+http://127.0.0.1:").nth(1).unwrap();
+    after.split('/').next().unwrap().to_string()
 }
