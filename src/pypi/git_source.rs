@@ -132,3 +132,47 @@ pub fn pinned(url: &str, commit: &str, subdirectory: Option<&str>) -> String {
         None => format!("git+{url}@{commit}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::fields::Origin;
+
+    fn read(text: &str) -> Result<Option<GitSource>, String> {
+        let table: toml::Table = toml::from_str(text).unwrap();
+        GitSource::read(&mut PackageFields::new(table, Origin::default()))
+    }
+
+    #[test]
+    fn a_git_source_is_written_and_read_back_and_checked() {
+        let source = GitSource {
+            url: "ssh://git@github.com/hail-is/hail.git".into(),
+            git_ref: "main".into(),
+            commit: "ab".repeat(20),
+            subdirectory: Some("hail/python".into()),
+        };
+        let mut text = String::new();
+        source.write(&mut FieldWriter(&mut text));
+        assert_eq!(read(&text).unwrap(), Some(source));
+        // A package of an index or a URL has none: an old lock reads as before.
+        assert_eq!(read("markers = []").unwrap(), None);
+        let commit = "ab".repeat(20);
+        for bad in [
+            format!("git = \"https://user:pw@host/r.git\"\nref = \"main\"\ncommit = \"{commit}\""),
+            format!(
+                "git = \"https://host/r.git\"\nref = \"--upload-pack=x\"\ncommit = \"{commit}\""
+            ),
+            "git = \"https://host/r.git\"\nref = \"main\"\ncommit = \"ABC\"".to_string(),
+            format!(
+                "git = \"https://host/r.git\"\nref = \"main\"\ncommit = \"{commit}\"\nsubdirectory = \"../x\""
+            ),
+            "git = \"https://host/r.git\"\ncommit = \"x\"".to_string(),
+        ] {
+            assert!(read(&bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            pinned("https://host/r.git", &commit, Some("sub")),
+            format!("git+https://host/r.git@{commit}#subdirectory=sub")
+        );
+    }
+}

@@ -325,6 +325,16 @@ fn emit_writes_the_archive_into_the_context_and_a_tampered_one_fails() {
         sha256
     );
 
+    // Without the cache's repository either, emit fetches the commit again.
+    std::fs::remove_file(&kept).unwrap();
+    std::fs::remove_dir_all(project.cache.path().join("git/db")).unwrap();
+    let output = emit();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        support::sha256_hex(&std::fs::read(&archive).unwrap()),
+        sha256
+    );
+
     // A tampered archive is refused.
     std::fs::write(&kept, b"not the archive").unwrap();
     let output = emit();
