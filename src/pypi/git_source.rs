@@ -61,6 +61,11 @@ impl GitSource {
         }
     }
 
+    /// How the lock's `url` names it: the repository at the commit (see [`pinned`]).
+    pub fn pinned(&self) -> String {
+        pinned(&self.url, &self.commit, self.subdirectory.as_deref())
+    }
+
     /// The commit's first seven digits, as `diff` shows it.
     pub fn short(&self) -> &str {
         &self.commit[..7]

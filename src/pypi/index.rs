@@ -48,8 +48,8 @@ pub enum ProjectSource {
     Index(usize),
     /// A direct reference's URL (see [`super::direct`]).
     Direct(Repository),
-    /// A git direct reference (see [`super::git`]): its lock label (the URL pinned at the
-    /// commit) and the source archive's `file:` URL in the cache, and where it comes from.
+    /// A git direct reference (see [`super::git`]): the repository as the lock names it
+    /// (`git+URL`) with the source archive's `file:` URL in the cache, and its source.
     Git(Repository, super::git_source::GitSource),
 }
 

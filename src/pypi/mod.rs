@@ -471,19 +471,17 @@ impl PypiPackages<'_> {
             })?;
         let candidate = &project.versions[version];
         let file = &candidate.file;
-        // A direct reference's repository is its file: the lock names both as written.
-        let (repository, url) = match &project.source {
+        // A direct reference's repository is its file: the lock names both as written; a git
+        // reference's is its repository, its file the repository at the commit.
+        let (repository, url, git) = match &project.source {
             index::ProjectSource::Index(position) => {
                 let repository = &self.indexes.repositories[*position];
-                (repository, repository.label_for(&file.url))
+                (repository, repository.label_for(&file.url), None)
             }
-            index::ProjectSource::Direct(repository) | index::ProjectSource::Git(repository, _) => {
-                (repository, repository.label.clone())
+            index::ProjectSource::Direct(repository) => {
+                (repository, repository.label.clone(), None)
             }
-        };
-        let git = match &project.source {
-            index::ProjectSource::Git(_, source) => Some(source.clone()),
-            _ => None,
+            index::ProjectSource::Git(repository, git) => (repository, git.pinned(), Some(git)),
         };
         let metadata = self.indexes.metadata(name, version)?;
         Ok(ResolvedPackage {
@@ -500,7 +498,7 @@ impl PypiPackages<'_> {
                     .get(name)
                     .map(|m| m.iter().cloned().collect())
                     .unwrap_or_default(),
-                git,
+                git: git.cloned(),
                 ..PypiDetails::default()
             }),
         })

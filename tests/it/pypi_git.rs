@@ -206,6 +206,7 @@ fn branches_tags_and_commits_resolve_to_the_commit_pinned_by_the_archives_sha256
         assert_eq!(field(&gitdemo, "git"), bare_url);
         assert_eq!(field(&gitdemo, "version"), "0.1.0");
         assert_eq!(field(&gitdemo, "url"), format!("{url}@{commit}"));
+        assert_eq!(field(&gitdemo, "repository"), url);
         sha256s.push(field(&gitdemo, "sha256").to_string());
         // Its dependency came from the index.
         assert_eq!(field(&entry(&project, "certifi"), "version"), "2022.5.18.1");

@@ -83,10 +83,9 @@ pub(super) fn url_remote(location: &str) -> Result<RemoteParts, String> {
     Ok((remote, label.clone(), label, git_ref))
 }
 
-/// `text` without its `@ref`, and the ref (after the last `@` that follows the last `/`'s
-/// folder… as uv reads it: the last `@` of the path).
+/// `text` (a URL, its path or a `file:` path) without its `@ref`, and the ref: what follows the
+/// path's last `@`, as uv reads it (a URL's `user@` is before its path).
 fn split_ref(text: &str) -> (&str, Option<String>) {
-    // A `file:` path and a URL's path alike: the host's `user@` is not part of them.
     let start = text.find("://").map_or(0, |at| {
         at + 3 + text[at + 3..].find('/').unwrap_or(text.len() - at - 3)
     });

@@ -33,7 +33,8 @@ use super::index::{Candidate, Project, ProjectSource};
 use super::left_out::LeftOut;
 use super::simple::{DistFile, MetadataFile};
 use crate::fetch::Cache;
-pub use crate::pypi::git_source::{GitSource, check_ref, is_commit};
+use crate::pypi::git_source::check_ref;
+pub use crate::pypi::git_source::{GitSource, is_commit};
 use crate::repository::Repository;
 
 /// A `git+` direct reference as the spec wrote it, checked.
@@ -114,11 +115,6 @@ impl GitReference {
             == (&other.key, &other.git_ref, &other.subdirectory)
     }
 
-    /// How the lock names this reference at `commit` (PEP 508's form, as uv writes it).
-    fn pinned_label(&self, commit: &str) -> String {
-        crate::pypi::git_source::pinned(&self.label, commit, self.subdirectory.as_deref())
-    }
-
     /// The project this reference makes: the source archive of its commit, its one file.
     pub fn project(&self, cache: &Cache) -> Result<Project, GitError> {
         let database = Database::open(&database_path(cache, &self.key))?;
@@ -166,7 +162,7 @@ impl GitReference {
             subdirectory: self.subdirectory.clone(),
         };
         let repository = Repository {
-            label: self.pinned_label(&packed.commit),
+            label: format!("git+{}", self.label),
             url,
         };
         let candidate = Candidate {
