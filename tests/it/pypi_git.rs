@@ -71,6 +71,13 @@ impl Repo {
         std::fs::create_dir_all(work.join("sub")).unwrap();
         std::fs::write(work.join("pyproject.toml"), PYPROJECT).unwrap();
         std::fs::write(work.join("gitdemo.py"), "VALUE = 1\n").unwrap();
+        // As setuptools-scm asks: git archive would write the refs naming the commit into it.
+        std::fs::write(
+            work.join(".gitattributes"),
+            ".git_archival.txt export-subst\n",
+        )
+        .unwrap();
+        std::fs::write(work.join(".git_archival.txt"), "ref-names: $Format:%D$\n").unwrap();
         std::fs::write(
             work.join("sub/pyproject.toml"),
             PYPROJECT
@@ -211,6 +218,11 @@ fn branches_tags_and_commits_resolve_to_the_commit_pinned_by_the_archives_sha256
         // Its dependency came from the index.
         assert_eq!(field(&entry(&project, "certifi"), "version"), "2022.5.18.1");
     }
+    // Another branch at the commit changes nothing of its archive.
+    git(&repo.bare(), &["branch", "extra", &commit]);
+    let project = project_with(&index, &format!("gitdemo @ {http}@{commit}"));
+    assert!(resolve(&project).status.success());
+    sha256s.push(field(&entry(&project, "gitdemo"), "sha256").to_string());
     sha256s.dedup();
     assert_eq!(sha256s.len(), 1, "one commit, one archive: {sha256s:?}");
 }

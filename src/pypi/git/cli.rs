@@ -1,7 +1,8 @@
 //! The `git` program, run as uv runs it for git sources: with a clean environment (no user or
 //! system configuration, no hooks, no terminal prompt), on values checked before they reach its
 //! command line. What imglock asks of it: the refs a repository advertises (`ls-remote`), one
-//! commit fetched into a bare repository of the cache, and the tree at that commit (`archive`).
+//! commit fetched into a bare repository of the cache, and the tree at that commit (`archive`,
+//! exactly as committed: no `export-subst`, no `export-ignore`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -140,6 +141,16 @@ impl Database {
                 }
             })?;
         }
+        // `git archive` would obey the tree's `export-subst` (writing the refs and dates of the
+        // moment into files, as setuptools-scm's `.git_archival.txt` asks) and `export-ignore`:
+        // the repository's own attributes, which take precedence, turn both off.
+        let attributes = path.join("info").join("attributes");
+        std::fs::create_dir_all(path.join("info"))
+            .and_then(|()| std::fs::write(&attributes, "* -export-subst -export-ignore\n"))
+            .map_err(|source| GitError::Cache {
+                path: attributes.display().to_string(),
+                source,
+            })?;
         Ok(Self {
             path: path.to_path_buf(),
         })
