@@ -138,18 +138,25 @@ impl Repo {
         self.head()
     }
 
+    /// Commits `pyproject` (and `files`) as the top project's on `main`, published.
+    fn commit_project(&self, pyproject: &str, files: &[(&str, &str)]) {
+        let work = self.work();
+        std::fs::write(work.join("pyproject.toml"), pyproject).unwrap();
+        for (name, text) in files {
+            std::fs::write(work.join(name), text).unwrap();
+        }
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "--quiet", "-m", "change"]);
+        self.publish();
+    }
+
     /// Makes the top project's dependencies dynamic (read by setuptools from a file) on `main`.
     fn make_dependencies_dynamic(&self) {
-        let work = self.work();
         let pyproject = PYPROJECT.replace(
             "dependencies = [\"certifi\"]",
             "dynamic = [\"dependencies\"]\n\n[tool.setuptools.dynamic]\ndependencies = {file = [\"requirements.txt\"]}",
         );
-        std::fs::write(work.join("pyproject.toml"), pyproject).unwrap();
-        std::fs::write(work.join("requirements.txt"), "certifi\n").unwrap();
-        git(&work, &["add", "."]);
-        git(&work, &["commit", "--quiet", "-m", "dynamic"]);
-        self.publish();
+        self.commit_project(&pyproject, &[("requirements.txt", "certifi\n")]);
     }
 
     /// `git+file://` URL of the bare repository.
@@ -393,6 +400,19 @@ fn references_that_cannot_be_locked_say_why() {
             "{requirement}: {message}"
         );
     }
+    // A version computed at build time.
+    repo.commit_project(
+        &PYPROJECT.replace("version = \"0.1.0\"", "dynamic = [\"version\"]"),
+        &[],
+    );
+    let project = project_with(&index, &format!("gitdemo @ {url}@main"));
+    let output = resolve(&project);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("gives no static version"),
+        "{}",
+        stderr(&output)
+    );
     // No git on PATH.
     let project = project_with(&index, &format!("gitdemo @ {url}@main"));
     let empty = tempfile::tempdir().unwrap();
