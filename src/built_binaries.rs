@@ -98,6 +98,13 @@ impl BuiltBinaries {
         (!name.is_empty() && !name.contains('/')).then_some(Want::Bytes)
     }
 
+    /// The source sha256 the record in `files` says the package `name` was built from: `None`
+    /// when the image holds no record of it, `Err` saying why when its record is unusable.
+    pub(crate) fn source_of(&self, files: &Files, name: &str) -> Option<Result<String, String>> {
+        let bytes = files.get(&format!("{}/{name}", self.records))?.bytes()?;
+        Some(Record::parse(bytes, self.header).map(|record| record.source_sha256))
+    }
+
     /// Whether the folder `path` may hold record files.
     pub(crate) fn wanted_folder(&self, path: &str) -> bool {
         path == self.records || self.records.starts_with(&format!("{path}/"))

@@ -3,7 +3,9 @@
 //! The lock stores a hash of the normalised spec; a different hash means the spec changed since
 //! the lock was written (formatting and comments do not count; the bytes of `copy` files do, and
 //! the report names those that changed). A child image's lock is also stale when its parent's
-//! lock moved since it was resolved, or is stale itself (`crate::family`).
+//! lock moved since it was resolved, or is stale itself (`crate::family`). The one question
+//! asked over the network is where the branches and tags git packages were locked from are now
+//! (`git ls-remote`): a moved branch makes the lock stale.
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +31,13 @@ pub struct CheckReport {
     /// lock moved since it was resolved, or is stale itself), absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The git packages whose branch or tag names another commit now (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub moved_refs: Vec<String>,
+    /// The git packages whose repository could not be asked where their ref is (absent when
+    /// none): the lock may be stale.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked_refs: Vec<String>,
 }
 
 /// Compares the spec's hash with the one the lock recorded.
@@ -43,8 +52,11 @@ pub fn check(spec_path: &Path, lock_path: &Path) -> Result<CheckReport, Error> {
         .as_ref()
         .filter(|_| spec_hash == lock.spec_hash)
         .cloned();
+    let refs = crate::pypi::moved_git_refs(&lock, &lock_dir);
     Ok(CheckReport {
-        fresh: stale.is_none(),
+        fresh: stale.is_none() && refs.moved.is_empty(),
+        moved_refs: refs.moved,
+        unchecked_refs: refs.unchecked,
         parent,
         spec: spec_path.to_path_buf(),
         lock: lock_path.to_path_buf(),

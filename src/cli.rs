@@ -433,6 +433,12 @@ fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
             lock.display(),
             report.spec.display()
         ),
+        Format::Text if spec_unchanged(&report) && !report.moved_refs.is_empty() => writeln!(
+            stdout,
+            "{} is stale: {}; run `imglock resolve`",
+            lock.display(),
+            report.moved_refs.join("; ")
+        ),
         Format::Text if report.parent.is_some() => writeln!(
             stdout,
             "{} is stale: {}; run `imglock resolve`",
@@ -452,7 +458,16 @@ fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
             report.changed_files.join(", ")
         ),
     };
+    for unchecked in &report.unchecked_refs {
+        eprintln!("warning: cannot tell whether a git ref moved: {unchecked}");
+    }
     Ok(exit_code(report.fresh))
+}
+
+/// Whether the spec is the one the lock was resolved from (the lock may be stale for another
+/// reason).
+fn spec_unchanged(report: &crate::check::CheckReport) -> bool {
+    report.spec_hash == report.lock_spec_hash && report.changed_files.is_empty()
 }
 
 fn cache_command(command: CacheCommand) -> Result<ExitCode, Error> {

@@ -59,6 +59,10 @@ pub enum Error {
     #[error("the artifact `{url}` is unusable: {reason}")]
     Artifact { url: String, reason: String },
 
+    /// An artifact imglock makes itself for a step cannot be made.
+    #[error(transparent)]
+    Step(Box<crate::emit::step::StepError>),
+
     #[error("{0}")]
     Usage(String),
 

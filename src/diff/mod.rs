@@ -529,17 +529,21 @@ fn source_changed(old: &LockedPackage, new: &LockedPackage) -> bool {
 }
 
 /// What tells two builds of one version apart: a conda package's build string and number, a
-/// GitHub R package's commit (`commit <sha>`, its number 0); `None` for any other package.
+/// GitHub R package's commit (`commit <sha>`, its number 0), a PyPI git package's
+/// (`commit <7 digits>`); `None` for any other package.
 fn build_of(package: &LockedPackage) -> Option<(String, u64)> {
     if let Some(conda) = package.details.conda() {
         return Some((conda.build.clone(), conda.build_number));
+    }
+    if let Some(git) = package.details.pypi().and_then(|p| p.git.as_ref()) {
+        return Some((format!("commit {}", git.short()), 0));
     }
     let github = package.details.r()?.github.as_ref()?;
     Some((format!("commit {}", github.commit), 0))
 }
 
 /// Whether the same version was built again: another conda build string or build number, or
-/// another commit of a GitHub package.
+/// another commit of a GitHub or git package.
 fn is_rebuild(old: &LockedPackage, new: &LockedPackage) -> bool {
     old.version == new.version && build_of(old) != build_of(new)
 }

@@ -178,6 +178,7 @@ fn step_error(lock_path: &Path, error: StepError) -> Error {
             url,
             reason: "not a local path".into(),
         },
+        made @ StepError::Made { .. } => Error::Step(Box::new(made)),
     }
 }
 

@@ -76,6 +76,13 @@ pub enum StepError {
     /// A `file:` artifact's URL names no local file.
     #[error("the artifact `{url}` is unusable: not a local path")]
     NotLocal { url: String },
+    /// An artifact imglock makes itself (a git package's source archive) cannot be made.
+    #[error("cannot make the source archive of {package}")]
+    Made {
+        package: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// What the steps of every ecosystem gather while they are written: the build context's files
@@ -96,6 +103,11 @@ impl StepContext {
             context_files: Vec::new(),
             notes: Vec::new(),
         }
+    }
+
+    /// The folder relative `file:` URLs of the lock are relative to.
+    pub fn lock_dir(&self) -> &std::path::Path {
+        &self.lock_dir
     }
 
     /// Each package with where its artifact comes from in the build.

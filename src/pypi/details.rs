@@ -14,6 +14,9 @@ pub struct PypiDetails {
     /// (`imglock verify IMAGE --record-binaries`): the only wheel of it the step takes from the
     /// wheel cache. Valid for the lock's wheel cache key (Python, platform and base image).
     pub binary_sha256: Option<String>,
+    /// For a git direct reference, where its source archive comes from (see
+    /// [`super::git`]); `None` for a file from an index or a URL.
+    pub git: Option<super::git_source::GitSource>,
 }
 
 impl PypiDetails {
@@ -23,17 +26,23 @@ impl PypiDetails {
             markers: fields.strings("markers")?,
             build_requires: fields.strings("build-requires")?,
             binary_sha256: fields.sha256("binary-sha256")?,
+            git: super::git_source::GitSource::read(fields)?,
         })
     }
 
     /// Writes the fields that go in `slot`: an sdist's wheel sha256 beside its own (after
-    /// `size`); the markers, then an sdist's build requirements, after `requested`, when there
+    /// `size`), and a git package's source; the markers, then an sdist's build requirements, after `requested`, when there
     /// are any.
     pub fn write(&self, slot: Slot, out: &mut FieldWriter<'_>) {
         if slot == Slot::Artifact
             && let Some(binary) = &self.binary_sha256
         {
             out.string("binary-sha256", binary);
+        }
+        if slot == Slot::Artifact
+            && let Some(git) = &self.git
+        {
+            git.write(out);
         }
         if slot != Slot::Requested {
             return;

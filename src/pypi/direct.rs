@@ -4,7 +4,7 @@
 //! its dependencies from the indexes, the lock entry, the verified install) is the same as for a
 //! file an index lists. It is pinned by sha256: the URL's `#sha256=` fragment when given (checked
 //! when the file is read), else the file's own, read once at resolve. `git+` references are
-//! refused with what to write instead.
+//! made projects of the same kind by [`super::git`].
 
 use std::path::Path;
 #[cfg(test)]
@@ -22,10 +22,8 @@ use crate::repository::Repository;
 /// Why a direct reference cannot be locked.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectError {
-    #[error(
-        "`{requirement}`: git references are not supported yet: name a wheel or sdist URL (`{name} @ https://…/{name}-1.0.tar.gz`), like a release archive of the commit"
-    )]
-    Git { requirement: String, name: String },
+    #[error(transparent)]
+    Git(#[from] super::git::GitError),
 
     #[error(
         "`{requirement}`: only https://, http:// and file: URLs can be locked, not `{scheme}:`"
@@ -78,6 +76,47 @@ pub enum DirectError {
     },
 }
 
+/// A direct reference: to one file, or to a commit of a git repository.
+pub(super) enum Reference {
+    File(DirectReference),
+    Git(super::git::GitReference),
+}
+
+impl Reference {
+    /// Reads the direct reference `given` of `name` (see [`DirectReference::read`]).
+    pub fn read(
+        name: &PackageName,
+        requirement: &str,
+        given: &str,
+        spec_dir: &Path,
+        lock_dir: &Path,
+    ) -> Result<Self, DirectError> {
+        if given.starts_with("git+") {
+            let reference =
+                super::git::GitReference::read(name, requirement, given, spec_dir, lock_dir)?;
+            return Ok(Self::Git(reference));
+        }
+        DirectReference::read(name, requirement, given, spec_dir, lock_dir).map(Self::File)
+    }
+
+    /// The project this reference makes (see [`DirectReference::project`] and
+    /// [`super::git::GitReference::project`]).
+    pub fn project(&self, fetcher: &Fetcher, target: &Target) -> Result<Project, DirectError> {
+        match self {
+            Self::File(reference) => reference.project(fetcher, target),
+            Self::Git(reference) => Ok(reference.project(fetcher.cache())?),
+        }
+    }
+
+    /// The requirement as written.
+    fn requirement(&self) -> &str {
+        match self {
+            Self::File(reference) => &reference.requirement,
+            Self::Git(reference) => &reference.requirement,
+        }
+    }
+}
+
 /// The URL a direct reference names, read from `given` (the text as the spec wrote it) and
 /// checked: its scheme, its file name, its sha256 fragment.
 pub(super) struct DirectReference {
@@ -106,12 +145,6 @@ impl DirectReference {
             None => (given, None),
         };
         let scheme = location.split(':').next().unwrap_or_default();
-        if scheme.starts_with("git+") {
-            return Err(DirectError::Git {
-                requirement: requirement.to_string(),
-                name: name.to_string(),
-            });
-        }
         if !["https", "http", "file"].contains(&scheme) {
             return Err(DirectError::Scheme {
                 requirement: requirement.to_string(),
@@ -224,16 +257,24 @@ fn sha256_of(requirement: &str, fragment: &str) -> Result<String, DirectError> {
 
 /// Checks that no two references name `name` by different URLs.
 pub(super) fn check_same(
-    first: &DirectReference,
-    second: &DirectReference,
+    name: &PackageName,
+    first: &Reference,
+    second: &Reference,
 ) -> Result<(), DirectError> {
-    if first.file.url == second.file.url && first.sha256 == second.sha256 {
+    let same = match (first, second) {
+        (Reference::File(first), Reference::File(second)) => {
+            first.file.url == second.file.url && first.sha256 == second.sha256
+        }
+        (Reference::Git(first), Reference::Git(second)) => first.same_as(second),
+        _ => false,
+    };
+    if same {
         Ok(())
     } else {
         Err(DirectError::TwoUrls {
-            name: first.name.to_string(),
-            first: first.file.label.clone(),
-            second: second.file.label.clone(),
+            name: name.to_string(),
+            first: first.requirement().to_string(),
+            second: second.requirement().to_string(),
         })
     }
 }
@@ -275,11 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_git_other_schemes_and_bad_digests() {
-        assert!(matches!(
-            read("git+https://github.com/hail-is/hail@0123abc"),
-            Err(DirectError::Git { .. })
-        ));
+    fn refuses_other_schemes_and_bad_digests() {
         assert!(matches!(
             read("ftp://files.example/hail-0.2.93.tar.gz"),
             Err(DirectError::Scheme { .. })

@@ -48,6 +48,9 @@ pub enum ProjectSource {
     Index(usize),
     /// A direct reference's URL (see [`super::direct`]).
     Direct(Repository),
+    /// A git direct reference (see [`super::git`]): the repository as the lock names it
+    /// (`git+URL`) with the source archive's `file:` URL in the cache, and its source.
+    Git(Repository, super::git_source::GitSource),
 }
 
 /// A project as one index lists it, or as a direct reference names its one file.
@@ -141,7 +144,9 @@ impl<'a> Indexes<'a> {
     pub(super) fn direct_url(&self, name: &PackageName) -> Option<url::Url> {
         match self.projects.borrow().get(name)? {
             Ok(Some(project)) => match &project.source {
-                ProjectSource::Direct(repository) => Some(repository.url.clone()),
+                ProjectSource::Direct(repository) | ProjectSource::Git(repository, _) => {
+                    Some(repository.url.clone())
+                }
                 ProjectSource::Index(_) => None,
             },
             _ => None,

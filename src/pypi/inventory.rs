@@ -211,6 +211,37 @@ fn check_locked(
     }
 }
 
+/// For a git package installed at its version: a finding when the sdist builder's record says
+/// it was built from another source archive than the locked commit's, or when it left none.
+fn wrong_commit(layer: &str, package: &LockedPackage, files: &Files) -> Option<Finding> {
+    let git = package.details.pypi()?.git.as_ref()?;
+    let (found, built) = match BUILT.source_of(files, &package.name) {
+        Some(Ok(sha256)) if sha256 == package.sha256 => return None,
+        Some(Ok(sha256)) => (
+            Some(sha256.clone()),
+            format!("was built from the source archive sha256 {sha256}"),
+        ),
+        Some(Err(why)) => (None, format!("has an unusable builder record ({why})")),
+        None => (
+            None,
+            format!(
+                "has no builder record (/{}/{})",
+                BUILT.records, package.name
+            ),
+        ),
+    };
+    Some(finding(
+        layer,
+        package,
+        FindingKind::WrongSource,
+        found,
+        format!(
+            "{} {} {built}, but the lock has commit {} of {} (archive sha256 {})",
+            package.name, package.version, git.commit, git.url, package.sha256
+        ),
+    ))
+}
+
 /// A finding when files of the locked `package`, installed at its version with its METADATA at
 /// `metadata`, differ from its `RECORD` (changed or gone), or when it has no `RECORD` to check
 /// them against.
@@ -317,9 +348,12 @@ impl Inventory for PythonInventory {
                 let found = installed.get(&name);
                 match check_locked(&layer.name, package, found) {
                     Some(finding) => findings.push(finding),
-                    None => findings.extend(found.and_then(|(_, metadata)| {
-                        changed_files(&layer.name, package, metadata, files)
-                    })),
+                    None => {
+                        findings.extend(found.and_then(|(_, metadata)| {
+                            changed_files(&layer.name, package, metadata, files)
+                        }));
+                        findings.extend(wrong_commit(&layer.name, package, files));
+                    }
                 }
             }
         }

@@ -14,6 +14,8 @@ mod direct;
 mod dist_metadata;
 mod emit;
 mod error;
+mod git;
+mod git_source;
 mod index;
 mod index_error;
 pub mod inventory;
@@ -44,6 +46,7 @@ use pubgrub::PubGrubError;
 
 pub use details::PypiDetails;
 pub use error::PypiError;
+pub use git::moved_refs as moved_git_refs;
 pub use tags::Target;
 pub use version::version_change;
 
@@ -153,7 +156,7 @@ impl<'a> PypiPackages<'a> {
     fn add_direct_references(&self, spec_dir: &Path, lock_dir: &Path) -> Result<(), PypiError> {
         let mut layers: Vec<&String> = self.roots.keys().collect();
         layers.sort();
-        let mut seen: HashMap<PackageName, direct::DirectReference> = HashMap::new();
+        let mut seen: HashMap<PackageName, direct::Reference> = HashMap::new();
         for layer in layers {
             let error = |source| PypiError::Direct {
                 layer: layer.clone(),
@@ -165,16 +168,11 @@ impl<'a> PypiPackages<'a> {
                 };
                 let given = url.given().unwrap_or(url.raw().as_str());
                 let text = requirement.to_string();
-                let reference = direct::DirectReference::read(
-                    &requirement.name,
-                    &text,
-                    given,
-                    spec_dir,
-                    lock_dir,
-                )
-                .map_err(error)?;
+                let reference =
+                    direct::Reference::read(&requirement.name, &text, given, spec_dir, lock_dir)
+                        .map_err(error)?;
                 if let Some(first) = seen.get(&requirement.name) {
-                    direct::check_same(first, &reference).map_err(error)?;
+                    direct::check_same(&requirement.name, first, &reference).map_err(error)?;
                     continue;
                 }
                 let project = reference
@@ -473,13 +471,17 @@ impl PypiPackages<'_> {
             })?;
         let candidate = &project.versions[version];
         let file = &candidate.file;
-        // A direct reference's repository is its file: the lock names both as written.
-        let (repository, url) = match &project.source {
+        // A direct reference's repository is its file: the lock names both as written; a git
+        // reference's is its repository, its file the repository at the commit.
+        let (repository, url, git) = match &project.source {
             index::ProjectSource::Index(position) => {
                 let repository = &self.indexes.repositories[*position];
-                (repository, repository.label_for(&file.url))
+                (repository, repository.label_for(&file.url), None)
             }
-            index::ProjectSource::Direct(repository) => (repository, repository.label.clone()),
+            index::ProjectSource::Direct(repository) => {
+                (repository, repository.label.clone(), None)
+            }
+            index::ProjectSource::Git(repository, git) => (repository, git.pinned(), Some(git)),
         };
         let metadata = self.indexes.metadata(name, version)?;
         Ok(ResolvedPackage {
@@ -496,6 +498,7 @@ impl PypiPackages<'_> {
                     .get(name)
                     .map(|m| m.iter().cloned().collect())
                     .unwrap_or_default(),
+                git: git.cloned(),
                 ..PypiDetails::default()
             }),
         })

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use super::inventory::PythonInventory;
 use crate::ecosystem::{EcosystemError, LayerResolver};
-use crate::emit::step::{DockerfileOptions, Step, StepContext, StepError};
+use crate::emit::step::{DockerfileOptions, Source, Step, StepContext, StepError};
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::{ChangeLevel, Ecosystem};
 use crate::spec::Spec;
@@ -65,7 +65,7 @@ impl EcosystemSupport for Python {
         context: &mut StepContext,
     ) -> Result<Vec<Step>, StepError> {
         let environment = super::emit::Environment::of(lock);
-        let sources = context.sources_of(packages)?;
+        let sources = sources_of(packages, context)?;
         let build_packages: Vec<&LockedPackage> = layer.build_packages.iter().collect();
         let build_sources = context.sources_of(&build_packages)?;
         let has_sdists = packages.iter().any(|p| !p.url.ends_with(".whl"));
@@ -88,4 +88,25 @@ impl EcosystemSupport for Python {
     fn inventory(&self, lock: &Lock, _context: &InventoryContext<'_>) -> Box<dyn Inventory> {
         Box::new(PythonInventory::new(lock))
     }
+}
+
+/// Each package with where its file comes from in the build: a git package's source archive
+/// from the build context (made again when the cache lacks it, checked against the lock), the
+/// others as [`StepContext::sources_of`] says.
+fn sources_of<'a>(
+    packages: &[&'a LockedPackage],
+    context: &mut StepContext,
+) -> Result<Vec<(&'a LockedPackage, Source)>, StepError> {
+    let mut sources = Vec::with_capacity(packages.len());
+    for package in packages {
+        let git = match &package.details {
+            crate::package::PackageDetails::Pypi(details) => details.git.as_ref(),
+            _ => None,
+        };
+        sources.push(match git {
+            Some(git) => (*package, super::git::context_source(package, git, context)?),
+            None => context.sources_of(&[*package])?.remove(0),
+        });
+    }
+    Ok(sources)
 }

@@ -41,6 +41,7 @@ mod pypi;
 mod pypi_build;
 mod pypi_direct;
 mod pypi_environment;
+mod pypi_git;
 mod pypi_metadata_build;
 mod pypi_sdist;
 mod r_binaries;

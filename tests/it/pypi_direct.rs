@@ -126,8 +126,8 @@ fn references_that_cannot_be_locked_say_what_to_write() {
     let index = format!("{}/simple", server.url());
     let cases = [
         (
-            "hail @ git+https://github.com/hail-is/hail@0123abc",
-            "git references",
+            "hail @ git+git://git.example/hail.git@0123abc",
+            "git over `git:` cannot be locked",
         ),
         (
             &*format!("idna @ {}/{CERTIFI}", server.url()),

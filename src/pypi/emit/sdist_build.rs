@@ -202,6 +202,7 @@ mod tests {
                 markers: Vec::new(),
                 build_requires: build_requires.iter().map(|s| s.to_string()).collect(),
                 binary_sha256: None,
+                git: None,
             }),
         }
     }

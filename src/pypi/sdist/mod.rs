@@ -62,6 +62,33 @@ pub fn metadata(
     })
 }
 
+/// The name and version the sdist `filename` of `name` (bytes `bytes`) gives statically: its
+/// static metadata's, else its `pyproject.toml` `[project]` name and version when its
+/// dependencies alone are dynamic (a build gives those); the error of the metadata read when
+/// neither says.
+pub fn name_and_version(
+    filename: &str,
+    bytes: &[u8],
+    name: &PackageName,
+) -> Result<(PackageName, Version), IndexError> {
+    let unknown = Version::new([0]);
+    let (found, version) = match metadata(filename, bytes, name, &unknown) {
+        Ok(metadata) => (metadata.name, metadata.version),
+        Err(error @ IndexError::NoStaticMetadata { .. }) => pyproject(filename, bytes)?
+            .as_deref()
+            .and_then(pyproject::name_and_version)
+            .ok_or(error)?,
+        Err(error) => return Err(error),
+    };
+    let unreadable = || IndexError::NoPkgInfo {
+        filename: filename.to_string(),
+    };
+    Ok((
+        PackageName::from_str(&found).map_err(|_| unreadable())?,
+        Version::from_str(&version).map_err(|_| unreadable())?,
+    ))
+}
+
 /// The build requirements of the sdist `filename` whose `pyproject.toml` is `pyproject` (`None`
 /// when it has none): its `[build-system] requires`, else PEP 517's setuptools and wheel.
 pub fn build_requires(filename: &str, pyproject: Option<&str>) -> Result<Vec<String>, IndexError> {

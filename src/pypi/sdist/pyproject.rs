@@ -50,6 +50,20 @@ pub fn read(text: &str) -> Result<StaticMetadata, NotStatic> {
     })
 }
 
+/// The `[project]` name and version of a `pyproject.toml`, when both are static, whatever its
+/// dependencies are.
+pub fn name_and_version(text: &str) -> Option<(String, String)> {
+    crate::toml_nesting::check(text).ok()?;
+    let document: toml::Table = toml::from_str(text).ok()?;
+    let project = document.get("project")?.as_table()?;
+    let dynamic = project.get("dynamic").and_then(toml::Value::as_array);
+    if dynamic.is_some_and(|fields| fields.iter().any(|f| f.as_str() == Some("version"))) {
+        return None;
+    }
+    let text_of = |key: &str| Some(project.get(key)?.as_str()?.to_string());
+    Some((text_of("name")?, text_of("version")?))
+}
+
 /// What PEP 517 builds a legacy sdist with (one without `[build-system]`): setuptools' legacy
 /// backend, as pip and uv do.
 pub const LEGACY_BUILD_REQUIRES: [&str; 2] = ["setuptools>=40.8.0", "wheel"];

@@ -231,6 +231,9 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
 /// server's listing, as CRAN's `Archive/<name>/`) when it has one, else by its PEP 691 page, as a
 /// Python package index serves a project.
 fn served_file(root: &Path, path: &str) -> (Option<Vec<u8>>, &'static str) {
+    // A static server: the query is not part of the file (git's dumb HTTP protocol asks for
+    // `info/refs?service=git-upload-pack` and takes the plain file as the dumb answer).
+    let path = path.split('?').next().unwrap_or(path);
     let mut file = root.join(path.trim_start_matches('/'));
     if file.is_dir() {
         file = match file.join("index.html") {
