@@ -8,7 +8,7 @@
 # uv (the oracle for Python resolution) and py-rattler (the oracle for conda solves and the
 # installer of the real conda install test), with zstandard to rebuild the conda fixtures; and
 # Debian's maven with its dependency plugin, the oracle for Maven resolution; GNU time for the
-# memory tests.
+# memory tests; git for the PyPI git-reference tests.
 # Under CI=true a test whose tool is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,8 @@ command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
     need_apt+=(libmaven-dependency-plugin-java)
 # The dependency plugin's own dependencies that Debian packages apart from it.
 [ -d /usr/share/maven-repo/junit/junit ] || need_apt+=(junit4)
+# git: the PyPI git-reference tests make and serve real repositories, and imglock runs it.
+command -v git >/dev/null 2>&1 || need_apt+=(git)
 # `script` gives the terminal tests their pseudo-terminal.
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 # GNU time measures the peak memory of a resolve refusing a decompression bomb.
