@@ -111,6 +111,34 @@ pub enum Error {
 
     #[error(transparent)]
     Fetches(#[from] FetchErrors),
+
+    /// Names in `--upgrade-package` that no locked package has.
+    #[error(
+        "{}\nThe lock is unchanged. Name packages as the lock does (`imglock diff` and the lock list them)",
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    )]
+    UnknownUpgrades(Vec<UnknownUpgrade>),
+}
+
+/// A name given to `--upgrade-package` that no locked package has, with the closest locked name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownUpgrade {
+    pub name: String,
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for UnknownUpgrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--upgrade-package {}: no package of that name is in the lock",
+            self.name
+        )?;
+        match &self.suggestion {
+            Some(suggestion) => write!(f, " (did you mean `{suggestion}`?)"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// An artifact the lock pinned whose repository now serves other bytes for it.

@@ -240,10 +240,7 @@ impl Lock {
                     .details
                     .build_requires()
                     .iter()
-                    .filter(|pin| {
-                        let name = pin.split_once("==").map_or(pin.as_str(), |(name, _)| name);
-                        !upgrading.iter().any(|u| u == name)
-                    })
+                    .filter(|pin| !upgrading.iter().any(|u| u == build_pin_name(pin)))
                     .cloned()
                     .collect();
                 let key = (
@@ -253,6 +250,16 @@ impl Lock {
                 );
                 (key, pins)
             })
+            .collect()
+    }
+
+    /// The names of every build dependency pinned for a package of the lock.
+    pub fn build_pin_names(&self) -> std::collections::BTreeSet<&str> {
+        self.layers
+            .iter()
+            .flat_map(|layer| &layer.packages)
+            .flat_map(|package| package.details.build_requires())
+            .map(|pin| build_pin_name(pin))
             .collect()
     }
 
@@ -543,4 +550,9 @@ mod parent_tests {
             .to_string();
         assert!(error.contains("parent.lock-sha256 `abc`"), "{error}");
     }
+}
+
+/// The name of a build dependency's pin (`name==version`).
+fn build_pin_name(pin: &str) -> &str {
+    pin.split_once("==").map_or(pin, |(name, _)| name)
 }

@@ -14,7 +14,7 @@ mod republished;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::{Error, UnknownUpgrade};
 use crate::family::ParentLock;
 use crate::fetch::{Cache, FetchError, FetchOptions, Fetcher, HttpLimits};
 use crate::lock::{Lock, LockedImage, LockedLayer};
@@ -125,12 +125,12 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         builds: &preferred_builds,
     };
     let parts = run_pipelines(inputs, preferred)?;
-    let (mut lock, mut notes) = assemble(&spec, spec_hash, parts);
+    let (mut lock, notes) = assemble(&spec, spec_hash, parts);
     crate::custom_steps::record(&written, &lock_dir, &mut lock);
     if let Some(parent) = &parent {
         parent.inherit(&written, &mut lock, &lock_dir)?;
     }
-    notes.extend(unknown_upgrades(&options.upgrade_packages, &lock));
+    refuse_unknown_upgrades(&options.upgrade_packages, &lock)?;
     if let Some(previous) = previous {
         refuse_republished(previous, &lock, &options.upgrade_packages)?;
     }
@@ -314,18 +314,31 @@ fn assemble(spec: &Spec, spec_hash: String, parts: Vec<EcosystemLock>) -> (Lock,
     (lock, notes.concat())
 }
 
-/// A note for each `--upgrade-package` name that no layer of `lock` has.
-fn unknown_upgrades(upgrade_packages: &[String], lock: &Lock) -> Vec<String> {
-    upgrade_packages
+/// Refuses names in `--upgrade-package` that no package (or build dependency) of the new lock
+/// has, since a typo would otherwise upgrade nothing, silently: each is named with the closest
+/// locked name, and the lock is not written.
+fn refuse_unknown_upgrades(upgrade_packages: &[String], lock: &Lock) -> Result<(), Error> {
+    let locked = || lock.layers.iter().flat_map(|layer| &layer.packages);
+    let build_pins = lock.build_pin_names();
+    let unknown: Vec<UnknownUpgrade> = upgrade_packages
         .iter()
-        .filter(|name| name.as_str() != base::BASE_NAME)
+        .filter(|name| name.as_str() != base::BASE_NAME && !build_pins.contains(name.as_str()))
         .filter(|name| {
-            !lock
-                .layers
-                .iter()
-                .flat_map(|layer| &layer.packages)
-                .any(|package| upgrade_names(name, package.ecosystem, &package.name))
+            !locked().any(|package| upgrade_names(name, package.ecosystem, &package.name))
         })
-        .map(|name| format!("--upgrade-package {name}: no package of that name is in the lock"))
-        .collect()
+        .map(|name| UnknownUpgrade {
+            name: name.clone(),
+            suggestion: crate::suggest::closest(
+                name,
+                locked()
+                    .map(|package| package.name.as_str())
+                    .chain(build_pins.iter().copied()),
+            ),
+        })
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::UnknownUpgrades(unknown))
+    }
 }

@@ -577,6 +577,33 @@ fn the_lock_is_byte_identical_across_runs_and_thread_counts() {
     assert_eq!(first, one.lock().unwrap());
 }
 
+/// A name no locked package has, given to `--upgrade-package`, is an error naming the closest
+/// locked name, and the lock is left as it was (a typo would otherwise upgrade nothing).
+#[test]
+fn an_unknown_upgrade_package_is_an_error_with_the_closest_name() {
+    let server = Server::start(&fixtures());
+    let project = Project::new(&spec(
+        &format!("cran = [\"{}/cran\"]", server.url()),
+        "[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]",
+    ));
+    assert!(project.run(&["resolve"]).status.success());
+    let before = project.lock().unwrap();
+    project.write_spec(&spec(
+        &format!("cran = [\"{}/cran-next\"]", server.url()),
+        "[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]",
+    ));
+    let output = project.run(&["resolve", "--upgrade-package", "corekti"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "--upgrade-package corekti: no package of that name is in the lock (did you mean `corekit`?)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(project.lock().unwrap(), before, "the lock was written");
+}
+
 #[test]
 fn existing_pins_are_kept_until_upgraded() {
     let server = Server::start(&fixtures());
