@@ -48,6 +48,13 @@ enum Command {
     /// The shared R binary cache in an OCI registry (see `emit --binary-cache`).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print the shell completion script for SHELL (e.g. `imglock completions bash >
+    /// /etc/bash_completion.d/imglock`).
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `imglock cache`: what the shared R binary cache holds for locks. Warming it is building a
@@ -254,6 +261,11 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Verify(args) => verify_command(args),
         Command::Check(args) => check_command(args),
         Command::Cache(command) => cache_command(command),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "imglock", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

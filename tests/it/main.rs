@@ -14,6 +14,7 @@ mod architecture;
 mod base_image;
 mod base_spec;
 mod binary_cache;
+mod completions;
 mod conda;
 mod conda_install;
 mod conda_oracle;
