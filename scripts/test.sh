@@ -8,7 +8,7 @@
 # uv (the oracle for Python resolution) and py-rattler (the oracle for conda solves and the
 # installer of the real conda install test), with zstandard to rebuild the conda fixtures; and
 # Debian's maven with its dependency plugin, the oracle for Maven resolution; GNU time for the
-# memory tests; git for the PyPI git-reference tests.
+# memory tests; git for the PyPI git-reference tests; man-db to render the manual pages.
 # Under CI=true a test whose tool is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,8 @@ command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 [ -d /usr/share/maven-repo/junit/junit ] || need_apt+=(junit4)
 # git: the PyPI git-reference tests make and serve real repositories, and imglock runs it.
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# man renders the manual pages `imglock man` prints.
+command -v man >/dev/null 2>&1 || need_apt+=(man-db)
 # `script` gives the terminal tests their pseudo-terminal.
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 # GNU time measures the peak memory of a resolve refusing a decompression bomb.

@@ -55,6 +55,12 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print imglock's manual page, or COMMAND's (`imglock-COMMAND(1)`), in roff (e.g.
+    /// `imglock man resolve > /usr/local/share/man/man1/imglock-resolve.1`).
+    Man {
+        /// The command whose page is printed (imglock's own when none is given).
+        command: Option<String>,
+    },
 }
 
 /// `imglock cache`: what the shared R binary cache holds for locks. Warming it is building a
@@ -266,6 +272,37 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             clap_complete::generate(shell, &mut command, "imglock", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Man { command } => man_command(command.as_deref()),
+    }
+}
+
+/// Prints the manual page of imglock, or of its subcommand `name` as `imglock-NAME(1)`.
+fn man_command(name: Option<&str>) -> Result<ExitCode, Error> {
+    let imglock = <Cli as clap::CommandFactory>::command();
+    let command = match name {
+        None => imglock,
+        Some(name) => {
+            let Some(command) = imglock.find_subcommand(name) else {
+                let names = imglock.get_subcommands().map(clap::Command::get_name);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "error: imglock has no command `{name}`{}",
+                    match crate::suggest::closest(name, names) {
+                        Some(closest) => format!(" (did you mean `{closest}`?)"),
+                        None => String::new(),
+                    }
+                );
+                return Ok(ExitCode::from(2));
+            };
+            command.clone().name(format!("imglock-{name}"))
+        }
+    };
+    match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "standard output".into(),
+            source: error,
+        }),
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 

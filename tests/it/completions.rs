@@ -1,5 +1,5 @@
-//! `imglock completions SHELL`: the script bash runs completes imglock's own commands and
-//! options, read from the same definitions as its parser.
+//! `imglock completions SHELL` and `imglock man`: the script bash runs completes imglock's own
+//! commands and options, and `man` renders the pages, both read from the parser's definitions.
 
 use std::process::Command;
 
@@ -59,4 +59,57 @@ fn every_shell_gets_a_script() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// `imglock man` and `imglock man COMMAND` print manual pages `man` renders, the top page naming
+/// every command's page and each command's page its options; an unknown command is refused.
+#[test]
+fn man_pages_render_for_imglock_and_each_command() {
+    let page = |args: &[&str]| {
+        let roff = Command::new(env!("CARGO_BIN_EXE_imglock"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(roff.status.success(), "{}", stderr(&roff));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("page.1");
+        std::fs::write(&file, roff.stdout).unwrap();
+        let rendered = Command::new("man")
+            .arg("-l")
+            .arg(&file)
+            .env("MANWIDTH", "200")
+            .env("MANPAGER", "cat")
+            .output()
+            .unwrap();
+        assert!(rendered.status.success(), "{}", stderr(&rendered));
+        String::from_utf8(rendered.stdout).unwrap()
+    };
+    let top = page(&["man"]);
+    for command in [
+        "resolve",
+        "emit",
+        "diff",
+        "verify",
+        "check",
+        "cache",
+        "completions",
+    ] {
+        assert!(top.contains(&format!("imglock-{command}(1)")), "{top}");
+    }
+    let resolve = page(&["man", "resolve"]);
+    assert!(
+        resolve.contains("imglock-resolve - Resolve the spec"),
+        "{resolve}"
+    );
+    assert!(resolve.contains("--upgrade-package"), "{resolve}");
+    let output = Command::new(env!("CARGO_BIN_EXE_imglock"))
+        .args(["man", "resolv"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("did you mean `resolve`?"),
+        "{}",
+        stderr(&output)
+    );
 }
