@@ -112,6 +112,21 @@ pub enum Error {
     #[error(transparent)]
     Fetches(#[from] FetchErrors),
 
+    /// `resolve --locked` found the lock would change.
+    #[error(
+        "`{}` is not what its spec resolves to (--locked){}\nRun `imglock resolve` and commit the lock it writes",
+        lock.display(),
+        if changes.is_empty() {
+            ": it does not exist or cannot be compared".to_string()
+        } else {
+            format!(", resolving changes:\n{}", changes.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n"))
+        }
+    )]
+    LockWouldChange {
+        lock: std::path::PathBuf,
+        changes: Vec<String>,
+    },
+
     /// Names in `--upgrade-package` that no locked package has.
     #[error(
         "{}\nThe lock is unchanged. Name packages as the lock does (`imglock diff` and the lock list them)",

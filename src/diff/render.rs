@@ -29,14 +29,7 @@ pub fn text(diff: &LockDiff, colour: bool) -> String {
     for (layer, changes) in by_layer(&diff.changes) {
         let _ = writeln!(out, "\nlayer `{layer}`:");
         for change in changes {
-            let (sign, code) = match change.kind {
-                ChangeKind::Added => ("+", "32"),
-                ChangeKind::Removed => ("-", "31"),
-                ChangeKind::Upgraded => ("↑", "36"),
-                ChangeKind::Downgraded => ("↓", "33"),
-                ChangeKind::ArtifactChanged => ("!", "31;1"),
-                _ => ("~", "35"),
-            };
+            let (sign, code) = sign(change.kind);
             let _ = writeln!(
                 out,
                 "  {}",
@@ -60,6 +53,37 @@ pub fn text(diff: &LockDiff, colour: bool) -> String {
         let _ = writeln!(out, "{}", paint("33;1", format!("warning: {warning}")));
     }
     out
+}
+
+/// The image, package and custom step changes of `diff` in [`text`]'s words, a line each with
+/// its layer, uncoloured: what `imglock resolve` says of the lock it changes.
+pub fn change_lines(diff: &LockDiff) -> Vec<String> {
+    let image = diff.image.iter().map(|line| format!("image: {line}"));
+    let packages = diff.changes.iter().map(|change| {
+        format!(
+            "layer `{}`: {} {}",
+            change.layer,
+            sign(change.kind).0,
+            describe(change)
+        )
+    });
+    let steps = diff
+        .steps
+        .iter()
+        .map(|step| format!("layer `{}`: ~ {}", step.layer, step.describe()));
+    image.chain(packages).chain(steps).collect()
+}
+
+/// The sign a change is shown with, and its ANSI colour.
+fn sign(kind: ChangeKind) -> (&'static str, &'static str) {
+    match kind {
+        ChangeKind::Added => ("+", "32"),
+        ChangeKind::Removed => ("-", "31"),
+        ChangeKind::Upgraded => ("↑", "36"),
+        ChangeKind::Downgraded => ("↓", "33"),
+        ChangeKind::ArtifactChanged => ("!", "31;1"),
+        _ => ("~", "35"),
+    }
 }
 
 /// The diff as Markdown: warnings first, then a table per layer and the cache impact.

@@ -53,6 +53,19 @@ pub struct ResolveOptions {
     pub cache: Cache,
     /// Where progress is shown; [`Progress::hidden`] shows none.
     pub progress: Progress,
+    /// What becomes of a lock whose bytes change.
+    pub write: LockWrite,
+}
+
+/// What a resolve does with a lock whose bytes change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockWrite {
+    /// Writes it.
+    Write,
+    /// Writes nothing; the report says what would change (`--dry-run`).
+    DryRun,
+    /// Refuses the change: the lock must already be what the spec resolves to (`--locked`).
+    Locked,
 }
 
 /// What a resolve did.
@@ -61,8 +74,10 @@ pub struct ResolveReport {
     pub(crate) lock_path: PathBuf,
     /// The lock resolved; it was written to the lock path only if its bytes changed.
     pub lock: Lock,
-    /// Whether the lock file's bytes changed.
+    /// Whether the lock file's bytes changed (or would, with [`LockWrite::DryRun`]).
     pub changed: bool,
+    /// What changed against the lock there was, a line each in `imglock diff`'s words.
+    pub changes: Vec<String>,
     pub(crate) notes: Vec<String>,
 }
 
@@ -139,17 +154,59 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             support.keep_recorded(earlier, &mut lock);
         }
     }
-    let rendered = crate::lock::render(&lock);
-    let changed = earlier.text.as_deref() != Some(rendered.as_str());
-    if changed {
-        lock.write(&lock_path)?;
-    }
+    let (changed, changes) = settle(&lock, earlier.text.as_deref(), &lock_path, options.write)?;
     Ok(ResolveReport {
         lock_path,
         lock,
         changed,
+        changes,
         notes,
     })
+}
+
+/// Writes `lock` to `path` when its bytes differ from `earlier` (the file's text, if any), as
+/// `write` says; whether they differ, and what changed in `imglock diff`'s words.
+fn settle(
+    lock: &Lock,
+    earlier: Option<&str>,
+    path: &Path,
+    write: LockWrite,
+) -> Result<(bool, Vec<String>), Error> {
+    let rendered = crate::lock::render(lock);
+    let changed = earlier != Some(rendered.as_str());
+    let changes = match earlier {
+        Some(text) if changed => changes(path, text, &rendered),
+        _ => Vec::new(),
+    };
+    match write {
+        LockWrite::Write if changed => lock.write(path)?,
+        LockWrite::Locked if changed => {
+            return Err(Error::LockWouldChange {
+                lock: path.to_path_buf(),
+                changes,
+            });
+        }
+        _ => {}
+    }
+    Ok((changed, changes))
+}
+
+/// What differs between the lock at `path` as it was (`old`) and as resolved (`new`), in
+/// `imglock diff`'s words; nothing when the old one cannot be compared.
+fn changes(path: &Path, old: &str, new: &str) -> Vec<String> {
+    let before = crate::diff::LockSource {
+        label: "before".to_string(),
+        path,
+        bytes: old.as_bytes(),
+    };
+    let after = crate::diff::LockSource {
+        label: "after".to_string(),
+        path,
+        bytes: new.as_bytes(),
+    };
+    crate::diff::diff(&before, &after)
+        .map(|diff| crate::diff::change_lines(&diff))
+        .unwrap_or_default()
 }
 
 /// `spec` as its base is pinned: a child's base is its parent's, as the parent's lock pins it

@@ -604,6 +604,53 @@ fn an_unknown_upgrade_package_is_an_error_with_the_closest_name() {
     assert_eq!(project.lock().unwrap(), before, "the lock was written");
 }
 
+/// `resolve` says what it changed, in `imglock diff`'s words; `--dry-run` says it and writes
+/// nothing; `--locked` fails, writing nothing, while the lock is not what the spec resolves to,
+/// and passes once it is.
+#[test]
+fn resolve_says_what_changed_and_dry_run_and_locked_write_nothing() {
+    let server = Server::start(&fixtures());
+    let layers = "[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]";
+    let project = Project::new(&spec(
+        &format!("cran = [\"{}/cran\"]", server.url()),
+        layers,
+    ));
+    assert!(project.run(&["resolve"]).status.success());
+    let before = project.lock().unwrap();
+    project.write_spec(&spec(
+        &format!("cran = [\"{}/cran-next\"]", server.url()),
+        layers,
+    ));
+    let upgrade = ["resolve", "--upgrade-package", "corekit"];
+    let upgraded = "layer `r`: ↑ corekit 1.1-2 → 1.2.0";
+
+    let output = project.run(&[&upgrade[..], &["--dry-run"]].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains(upgraded), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Would write"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(project.lock().unwrap(), before, "--dry-run wrote the lock");
+
+    let output = project.run(&["resolve", "--locked"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("(--locked)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(project.lock().unwrap(), before, "--locked wrote the lock");
+
+    let output = project.run(&upgrade);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains(upgraded), "{}", stderr(&output));
+    let output = project.run(&["resolve", "--locked"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("Unchanged"), "{}", stderr(&output));
+}
+
 #[test]
 fn existing_pins_are_kept_until_upgraded() {
     let server = Server::start(&fixtures());

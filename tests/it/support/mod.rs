@@ -349,6 +349,7 @@ pub fn library_resolve(
         no_build_packages: Vec::new(),
         cache: imglock::fetch::Cache::at(cache),
         progress: imglock::progress::Progress::hidden(),
+        write: imglock::resolve::LockWrite::Write,
     })
     .unwrap()
 }

@@ -2,20 +2,22 @@
 //!
 //! Exit codes: 0 success; 1 "stale" for `check`; 2 an error, printed once with its causes.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::check;
-use crate::diff::{LockSource, diff};
 use crate::emit::{DockerfileOptions, EmitOptions, emit};
 use crate::error::{Error, chain};
 use crate::fetch::Cache;
 use crate::progress::Progress;
-use crate::resolve::{ResolveOptions, lock_path_for, resolve};
+use crate::resolve::{LockWrite, ResolveOptions, lock_path_for, resolve};
 use crate::spec::DEFAULT_SPEC;
+
+mod diff;
+mod manual;
 
 /// Lock the packages of every layer of a data-science image.
 #[derive(Debug, Parser)]
@@ -140,6 +142,12 @@ struct ResolveArgs {
     /// Never build this package's sdist metadata (repeatable).
     #[arg(long, value_name = "NAME")]
     no_build_package: Vec<String>,
+    /// Resolve and say what would change, writing nothing.
+    #[arg(long, conflicts_with = "locked")]
+    dry_run: bool,
+    /// Fail, writing nothing, when the lock is not what the spec resolves to (for CI).
+    #[arg(long)]
+    locked: bool,
 }
 
 /// The arguments of `imglock emit`.
@@ -263,46 +271,12 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Resolve(args) => resolve_command(args, cli.verbose, progress),
         Command::Emit(args) => emit_command(args, cli.verbose),
-        Command::Diff(args) => diff_command(args),
+        Command::Diff(args) => diff::diff_command(args),
         Command::Verify(args) => verify_command(args),
         Command::Check(args) => check_command(args),
         Command::Cache(command) => cache_command(command),
-        Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "imglock", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Man { command } => man_command(command.as_deref()),
-    }
-}
-
-/// Prints the manual page of imglock, or of its subcommand `name` as `imglock-NAME(1)`.
-fn man_command(name: Option<&str>) -> Result<ExitCode, Error> {
-    let imglock = <Cli as clap::CommandFactory>::command();
-    let command = match name {
-        None => imglock,
-        Some(name) => {
-            let Some(command) = imglock.find_subcommand(name) else {
-                let names = imglock.get_subcommands().map(clap::Command::get_name);
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "error: imglock has no command `{name}`{}",
-                    match crate::suggest::closest(name, names) {
-                        Some(closest) => format!(" (did you mean `{closest}`?)"),
-                        None => String::new(),
-                    }
-                );
-                return Ok(ExitCode::from(2));
-            };
-            command.clone().name(format!("imglock-{name}"))
-        }
-    };
-    match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "standard output".into(),
-            source: error,
-        }),
-        _ => Ok(ExitCode::SUCCESS),
+        Command::Completions { shell } => manual::completions_command(shell),
+        Command::Man { command } => manual::man_command(command.as_deref()),
     }
 }
 
@@ -326,17 +300,27 @@ fn resolve_command(
         no_build_packages: args.no_build_package,
         cache: Cache::from_env(),
         progress,
+        write: if args.dry_run {
+            LockWrite::DryRun
+        } else if args.locked {
+            LockWrite::Locked
+        } else {
+            LockWrite::Write
+        },
     })?;
     if verbose {
         for note in &report.notes {
             let _ = writeln!(std::io::stderr(), "note: {note}");
         }
     }
+    for change in &report.changes {
+        let _ = writeln!(std::io::stderr(), "{change}");
+    }
     let count: usize = report.lock.layers.iter().map(|l| l.packages.len()).sum();
-    let verb = if report.changed {
-        "Wrote"
-    } else {
-        "Unchanged:"
+    let verb = match (report.changed, args.dry_run) {
+        (true, true) => "Would write",
+        (true, false) => "Wrote",
+        (false, _) => "Unchanged:",
     };
     let _ = writeln!(
         std::io::stderr(),
@@ -374,50 +358,6 @@ fn emit_command(args: EmitArgs, verbose: bool) -> Result<ExitCode, Error> {
         report.install_steps
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn diff_command(args: DiffArgs) -> Result<ExitCode, Error> {
-    let (old_label, old_path, old_bytes, new_path) = match (args.git, args.old, args.new) {
-        (Some(revision), _, _) => {
-            let bytes = git_show(&revision, &args.lock)?;
-            (
-                format!("{}@{revision}", args.lock.display()),
-                args.lock.clone(),
-                bytes,
-                args.lock,
-            )
-        }
-        (None, Some(old), Some(new)) => {
-            let bytes = read_lock_bytes(&old)?;
-            (old.display().to_string(), old, bytes, new)
-        }
-        _ => {
-            return Err(Error::Usage(
-                "give two locks (`imglock diff OLD NEW`) or a revision (`imglock diff --git main`)"
-                    .into(),
-            ));
-        }
-    };
-    let new_bytes = read_lock_bytes(&new_path)?;
-    let report = diff(
-        &LockSource {
-            label: old_label,
-            path: &old_path,
-            bytes: &old_bytes,
-        },
-        &LockSource {
-            label: new_path.display().to_string(),
-            path: &new_path,
-            bytes: &new_bytes,
-        },
-    )?;
-    let rendered = match args.format {
-        DiffFormat::Text => crate::diff::text(&report, std::io::stdout().is_terminal()),
-        DiffFormat::Markdown => crate::diff::markdown(&report),
-        DiffFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-    };
-    let _ = write!(std::io::stdout(), "{rendered}");
-    Ok(exit_code(report.is_empty()))
 }
 
 fn verify_command(args: VerifyArgs) -> Result<ExitCode, Error> {
@@ -579,67 +519,6 @@ fn exit_code(yes: bool) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
-}
-
-fn read_lock_bytes(path: &std::path::Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|source| {
-        crate::lock::LockError::Read {
-            path: path.to_path_buf(),
-            source,
-        }
-        .into()
-    })
-}
-
-/// The bytes of `lock` at git `revision`, from the repository that holds it.
-fn git_show(revision: &str, lock: &std::path::Path) -> Result<Vec<u8>, Error> {
-    let dir = crate::files::parent_dir(lock);
-    let name = lock
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    check_revision(revision).map_err(|reason| Error::Git {
-        lock: lock.to_path_buf(),
-        revision: revision.to_string(),
-        reason,
-        source: None,
-    })?;
-    // `--end-of-options` (git 2.24) as well: nothing after it is read as an option.
-    let output = std::process::Command::new("git")
-        .arg("-C")
-        .arg(&dir)
-        .args(["show", "--end-of-options", &format!("{revision}:./{name}")])
-        .output()
-        .map_err(|source| Error::Git {
-            lock: lock.to_path_buf(),
-            revision: revision.to_string(),
-            reason: "git could not be started; install git".into(),
-            source: Some(source),
-        })?;
-    if !output.status.success() {
-        return Err(Error::Git {
-            lock: lock.to_path_buf(),
-            revision: revision.to_string(),
-            reason: String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            source: None,
-        });
-    }
-    Ok(output.stdout)
-}
-
-/// A git revision as `--git` takes it: one that starts with `-` would be read by git as an
-/// option (`--output=x.txt` writes a file), so it is refused, as are empty ones and control
-/// characters.
-fn check_revision(revision: &str) -> Result<(), String> {
-    if revision.is_empty() || revision.starts_with('-') {
-        return Err(
-            "a revision must not start with `-` or be empty; give a branch, tag or commit, like `main` or `HEAD~1`".into(),
-        );
-    }
-    if revision.chars().any(char::is_control) {
-        return Err("a revision must not hold control characters; give a branch, tag or commit, like `main` or `HEAD~1`".into());
-    }
-    Ok(())
 }
 
 /// A path in the image given on the command line, checked as the spec's are.
