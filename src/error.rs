@@ -112,6 +112,9 @@ pub enum Error {
     #[error(transparent)]
     Fetches(#[from] FetchErrors),
 
+    #[error(transparent)]
+    NotLocked(#[from] crate::tree::NotLocked),
+
     /// `resolve --locked` found the lock would change.
     #[error(
         "`{}` is not what its spec resolves to (--locked){}\nRun `imglock resolve` and commit the lock it writes",

@@ -47,6 +47,7 @@ pub(crate) mod spec;
 pub(crate) mod suggest;
 pub(crate) mod support;
 pub(crate) mod toml_nesting;
+pub mod tree;
 pub(crate) mod url_files;
 pub mod verify;
 

@@ -18,6 +18,7 @@ use crate::spec::DEFAULT_SPEC;
 
 mod diff;
 mod manual;
+mod tree;
 
 /// Lock the packages of every layer of a data-science image.
 #[derive(Debug, Parser)]
@@ -50,6 +51,11 @@ enum Command {
     /// The shared R binary cache in an OCI registry (see `emit --binary-cache`).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Show the lock's dependency tree: what each layer asked for and what that brought in
+    /// (`(*)`: shown above).
+    Tree(TreeArgs),
+    /// Show why a package is in the lock: the chains of dependents from the layers' requests.
+    Why(WhyArgs),
     /// Print the shell completion script for SHELL (e.g. `imglock completions bash >
     /// /etc/bash_completion.d/imglock`).
     Completions {
@@ -227,6 +233,38 @@ struct CheckArgs {
     format: Format,
 }
 
+/// The arguments of `imglock tree`.
+#[derive(Debug, Args)]
+struct TreeArgs {
+    /// Only the tree below this package (or above it, with --invert).
+    package: Option<String>,
+    /// Show what depends on the package instead of what it depends on.
+    #[arg(long, requires = "package")]
+    invert: bool,
+    /// Only this layer's part of the tree.
+    #[arg(long, value_name = "NAME")]
+    layer: Option<String>,
+    /// The lock to read.
+    #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+    lock: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// The arguments of `imglock why`.
+#[derive(Debug, Args)]
+struct WhyArgs {
+    /// The package to explain.
+    package: String,
+    /// The lock to read.
+    #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+    lock: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
 /// How a lock diff is printed.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DiffFormat {
@@ -275,6 +313,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Verify(args) => verify_command(args),
         Command::Check(args) => check_command(args),
         Command::Cache(command) => cache_command(command),
+        Command::Tree(args) => tree::tree_command(args),
+        Command::Why(args) => tree::why_command(args),
         Command::Completions { shell } => manual::completions_command(shell),
         Command::Man { command } => manual::man_command(command.as_deref()),
     }

@@ -54,6 +54,7 @@ mod resolve_r;
 mod sources;
 mod spec_errors;
 mod terminal;
+mod tree;
 mod verify;
 mod warm;
 mod whole_image;
