@@ -47,8 +47,12 @@ pub struct ContextFile {
 pub struct DockerfileOptions {
     /// The R library to install into; the lock's `r-library`, else R's site library, when not given.
     pub library: Option<String>,
-    /// Parallel make jobs for compiled code.
-    pub ncpus: u32,
+    /// R packages built at once in each R step (`emit --jobs`); the builder's cores (`nproc`,
+    /// read at build time) when not given.
+    pub jobs: Option<u32>,
+    /// The most make jobs one R package's compiled code gets (`emit --ncpus`); by default its
+    /// share of the step's jobs.
+    pub ncpus: Option<u32>,
     /// Note (for `--verbose`) the Debian build dependencies the R packages' `SystemRequirements`
     /// name that the lock does not install, as `apt` entries to add to the spec.
     pub apt: bool,
@@ -60,7 +64,8 @@ impl Default for DockerfileOptions {
     fn default() -> Self {
         Self {
             library: None,
-            ncpus: 2,
+            jobs: None,
+            ncpus: None,
             apt: false,
             binary_cache: None,
         }

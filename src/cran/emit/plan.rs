@@ -87,11 +87,16 @@ fn level<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::package::Ecosystem;
 
-    fn package(name: &str, version: &str, dependencies: &[&str]) -> LockedPackage {
+    /// A CRAN package of the fixture repository `cran.example`.
+    pub(in crate::cran::emit) fn package(
+        name: &str,
+        version: &str,
+        dependencies: &[&str],
+    ) -> LockedPackage {
         let requested = ["ggplot2", "leafy", "app"].contains(&name);
         LockedPackage {
             ecosystem: Ecosystem::Cran,
