@@ -483,12 +483,12 @@ RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bin
     imglock-r-jobs \
         imglock-r-install fastsum 0.3.1 d87ded65cd4d1102772c8d2f61b2a4a6b0d1c56cad6a7d646b73532a76556441 context:imglock-artifacts/fastsum_0.3.1.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-# layer `r-core`, R step 3 of 3: plotkit usehdr
+# layer `r-core`, R step 3 of 3: usehdr plotkit
 RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bind,target=/imglock-context \
     export IMGLOCK_R_KEY=4.2.2/linux-amd64/4f1b5e6f5b6a1a7d9c0e3d2b1a09f8e7d6c5b4a3928171605f4e3d2c1b0a9f8e && \
     imglock-r-jobs \
-        imglock-r-install plotkit 3.4.1 b285f3c1d1ea715d1f2cdc8ba2bfb11fd2e2ef2ffd5e73b4cf425bb6e9226113 context:imglock-artifacts/plotkit_3.4.1.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 \
-        imglock-r-install usehdr 0.1.0 893908755f47b8620aacb72a710ac91739b2bba8f874d6d2a137851ee249fcd0 context:imglock-artifacts/usehdr_0.1.0.tar.gz - 18b45f08886a34f75c1bfb8dba4037ea1d9fd32400dd39c3f61eb763c3ecb3c7
+        imglock-r-install usehdr 0.1.0 893908755f47b8620aacb72a710ac91739b2bba8f874d6d2a137851ee249fcd0 context:imglock-artifacts/usehdr_0.1.0.tar.gz - 18b45f08886a34f75c1bfb8dba4037ea1d9fd32400dd39c3f61eb763c3ecb3c7 \
+        imglock-r-install plotkit 3.4.1 b285f3c1d1ea715d1f2cdc8ba2bfb11fd2e2ef2ffd5e73b4cf425bb6e9226113 context:imglock-artifacts/plotkit_3.4.1.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
 # ---- layer `r-bioc` ----
 

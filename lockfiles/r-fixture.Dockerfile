@@ -483,12 +483,12 @@ RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bin
     imglock-r-jobs \
         imglock-r-install fastsum 0.3.1 d87ded65cd4d1102772c8d2f61b2a4a6b0d1c56cad6a7d646b73532a76556441 context:imglock-artifacts/fastsum_0.3.1.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-# layer `r-core`, R step 3 of 3: plotkit usehdr
+# layer `r-core`, R step 3 of 3: usehdr plotkit
 RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bind,target=/imglock-context \
     export IMGLOCK_R_KEY=4.2.2/linux-amd64/3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f1e2d4b5a69788776655443322 && \
     imglock-r-jobs \
-        imglock-r-install plotkit 3.4.1 b285f3c1d1ea715d1f2cdc8ba2bfb11fd2e2ef2ffd5e73b4cf425bb6e9226113 context:imglock-artifacts/plotkit_3.4.1.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 \
-        imglock-r-install usehdr 0.1.0 893908755f47b8620aacb72a710ac91739b2bba8f874d6d2a137851ee249fcd0 context:imglock-artifacts/usehdr_0.1.0.tar.gz - 18b45f08886a34f75c1bfb8dba4037ea1d9fd32400dd39c3f61eb763c3ecb3c7
+        imglock-r-install usehdr 0.1.0 893908755f47b8620aacb72a710ac91739b2bba8f874d6d2a137851ee249fcd0 context:imglock-artifacts/usehdr_0.1.0.tar.gz - 18b45f08886a34f75c1bfb8dba4037ea1d9fd32400dd39c3f61eb763c3ecb3c7 \
+        imglock-r-install plotkit 3.4.1 b285f3c1d1ea715d1f2cdc8ba2bfb11fd2e2ef2ffd5e73b4cf425bb6e9226113 context:imglock-artifacts/plotkit_3.4.1.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
 # ---- layer `r-bioc` ----
 
@@ -499,9 +499,9 @@ RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bin
         imglock-r-install AnnoData 1.0.0 180c57417c9ee130b48fb2f6103e92484fe5add3a19b20e34947e401aa33386f context:imglock-artifacts/AnnoData_1.0.0.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 \
         imglock-r-install BiocLite 1.20.0 a36fccebdc0e0fabcf5651cd039014759902c1dcdc91b847c7fe84025b588da1 context:imglock-artifacts/BiocLite_1.20.0.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-# layer `r-bioc`, R step 2 of 2: leafy SeqTools
+# layer `r-bioc`, R step 2 of 2: SeqTools leafy
 RUN --mount=type=cache,target=/var/cache/imglock,sharing=locked --mount=type=bind,target=/imglock-context \
     export IMGLOCK_R_KEY=4.2.2/linux-amd64/3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f1e2d4b5a69788776655443322 && \
     imglock-r-jobs \
-        imglock-r-install leafy 0.2.0 9a219200c45ff7e1cb3bb7a5dc296eb1bed943be3a7941b3bfa2e4468aaecd41 context:imglock-artifacts/leafy_0.2.0.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 \
-        imglock-r-install SeqTools 1.4.0 0991d065e53725ba4b03de17e814c704980f08953c8b9344f81e3940fd6d3898 context:imglock-artifacts/SeqTools_1.4.0.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+        imglock-r-install SeqTools 1.4.0 0991d065e53725ba4b03de17e814c704980f08953c8b9344f81e3940fd6d3898 context:imglock-artifacts/SeqTools_1.4.0.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 \
+        imglock-r-install leafy 0.2.0 9a219200c45ff7e1cb3bb7a5dc296eb1bed943be3a7941b3bfa2e4468aaecd41 context:imglock-artifacts/leafy_0.2.0.tar.gz - e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

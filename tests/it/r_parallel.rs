@@ -105,7 +105,11 @@ fn project(packages: &str, digest: &str) -> (Project, Server, tempfile::TempDir)
     let copy = fixture_copy();
     let cran = copy.path().join("cran");
     publish_renamed_fastsum(&cran, "twinsum", "");
-    publish_renamed_fastsum(&cran, "broken", "\n#error imglock test: this does not compile\n");
+    publish_renamed_fastsum(
+        &cran,
+        "broken",
+        "\n#error imglock test: this does not compile\n",
+    );
     let server = Server::start(copy.path());
     let base = TEST_BASE_IMAGE.split(':').next().unwrap();
     let spec = format!(

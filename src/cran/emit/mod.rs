@@ -315,7 +315,11 @@ mod tests {
         let mut packages = [
             package("twinsum", "0.3.1", &[]),
             package("fastsum", "0.3.1", &["corekit"]),
-            package("usehdr", "0.1.0", &["fastsum", "headerlib", "twinsum", "usehdr"]),
+            package(
+                "usehdr",
+                "0.1.0",
+                &["fastsum", "headerlib", "twinsum", "usehdr"],
+            ),
         ];
         if let crate::package::PackageDetails::R(r) = &mut packages[1].details {
             r.binary_sha256 = Some("b".repeat(64));
