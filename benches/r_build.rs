@@ -203,33 +203,29 @@ fn fixture_set(c: &mut Criterion, digest: &str, registry: Registry) {
 }
 
 /// Compiled CRAN packages of Debian bookworm (`r-cran-NAME`) that need no system library beyond
-/// the C and C++ runtimes; their dependencies come with them.
+/// the C and C++ runtimes, and whose upstream tarball (and their dependencies') deb.debian.org
+/// serves; their dependencies come with them.
 const DEBIAN_SET: &[&str] = &[
-    "r-cran-digest",
-    "r-cran-jsonlite",
-    "r-cran-fansi",
-    "r-cran-utf8",
-    "r-cran-cli",
-    "r-cran-glue",
-    "r-cran-rlang",
-    "r-cran-vctrs",
-    "r-cran-magrittr",
-    "r-cran-backports",
-    "r-cran-checkmate",
-    "r-cran-bit",
-    "r-cran-bit64",
-    "r-cran-yaml",
     "r-cran-base64enc",
-    "r-cran-mime",
-    "r-cran-farver",
+    "r-cran-bitops",
+    "r-cran-cli",
     "r-cran-colorspace",
-    "r-cran-ellipsis",
-    "r-cran-fastmap",
-    "r-cran-cachem",
+    "r-cran-digest",
+    "r-cran-fansi",
+    "r-cran-farver",
+    "r-cran-glue",
+    "r-cran-jsonlite",
+    "r-cran-lazyeval",
+    "r-cran-magrittr",
+    "r-cran-mime",
+    "r-cran-processx",
+    "r-cran-proxy",
     "r-cran-ps",
-    "r-cran-purrr",
-    "r-cran-tibble",
-    "r-cran-rcpp",
+    "r-cran-rappdirs",
+    "r-cran-sourcetools",
+    "r-cran-utf8",
+    "r-cran-yaml",
+    "r-cran-zip",
 ];
 
 /// Downloads the Debian set (and the `r-cran-*` packages it depends on) into `dir/src/contrib`
@@ -269,20 +265,9 @@ fn debian_repository(dir: &Path) -> Vec<String> {
             .as_ref()
             .and_then(|s| s.version.as_ref())
             .unwrap_or(&package.version);
-        let upstream = version.upstream();
-        let url = format!(
-            "http://deb.debian.org/debian/pool/main/{}/{source}/{source}_{upstream}.orig.tar.gz",
-            &source[..1]
-        );
         let file = dir.join(format!("{source}.orig.tar.gz"));
         if !file.exists() {
-            let output = Command::new("curl")
-                .args(["-fsSL", "--retry", "3", "-o"])
-                .arg(&file)
-                .arg(&url)
-                .output()
-                .unwrap();
-            assert!(output.status.success(), "{url}: {}", stderr(&output));
+            download_orig(source, version.upstream(), &file);
         }
         let (cran, cran_version) = description_name(&file);
         let target = contrib.join(format!("{cran}_{cran_version}.tar.gz"));
@@ -300,6 +285,24 @@ fn debian_repository(dir: &Path) -> Vec<String> {
         .iter()
         .map(|name| description_name(&dir.join(format!("{name}.orig.tar.gz"))).0)
         .collect()
+}
+
+/// Downloads the Debian source package `source`'s upstream tarball of `upstream` into `file`,
+/// gzipped: the CRAN tarball (`.orig.tar.gz`), or a repacked one (`+dfsg`, `.orig.tar.xz`).
+fn download_orig(source: &str, upstream: &str, file: &Path) {
+    let pool = format!(
+        "http://deb.debian.org/debian/pool/main/{}/{source}/{source}_{}.orig.tar",
+        &source[..1],
+        upstream.replace('+', "%2B")
+    );
+    let script = format!(
+        "curl -fsSL --retry 3 -o '{0}' '{pool}.gz' || \
+         {{ curl -fsSL --retry 3 -o '{0}.xz' '{pool}.xz' && xz -dc '{0}.xz' > '{0}.tar' && \
+         gzip -n -c '{0}.tar' > '{0}.part' && mv '{0}.part' '{0}'; }}",
+        file.display()
+    );
+    let output = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert!(output.status.success(), "{pool}: {}", stderr(&output));
 }
 
 /// The `Package` and `Version` of the DESCRIPTION at the top of the source tarball `file`.

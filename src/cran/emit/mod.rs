@@ -5,10 +5,11 @@
 //! Every step mounts imglock's binary cache (`/var/cache/imglock`, a BuildKit/buildah cache
 //! mount) and hands its packages to `imglock-r-jobs` (`imglock-r-jobs.sh`), which runs
 //! `imglock-r-install` once per package, several at once (`emit --jobs`, by default the
-//! builder's cores), each only when the packages of the step it needs are in. Any build on the builder can write to
-//! that cache, so the installer takes a binary from it only when the lock records the binary's
-//! sha256 (`binary-sha256`, recorded by `imglock verify IMAGE --record-binaries`) and the cached
-//! file has it; anything else is downloaded, verified against the locked sha256 and built. A
+//! builder's cores), each only when the packages of the step it needs are in. Any build on the
+//! builder can write to that cache, so the installer takes a binary from it only when the lock
+//! records the binary's sha256 (`binary-sha256`, recorded by `imglock verify IMAGE
+//! --record-binaries`) and the cached file has it; anything else is downloaded, verified
+//! against the locked sha256 and built. A
 //! step's text holds exactly its packages' names, versions, hashes (source and binary) and
 //! sources, so it changes only when they do.
 //!
