@@ -98,7 +98,11 @@ impl Bench {
 
     /// One cold build of `mode`'s Dockerfile: its time and log.
     fn build(&self, mode: Mode) -> (Duration, String) {
-        let tag = format!("localhost/imglock-bench-r-{}:{}", std::process::id(), mode.folder());
+        let tag = format!(
+            "localhost/imglock-bench-r-{}:{}",
+            std::process::id(),
+            mode.folder()
+        );
         let context = self.project.path(mode.folder());
         let secret = format!(
             "id=imglock-cache,src={}",
@@ -174,8 +178,8 @@ fn fixture_set(c: &mut Criterion, digest: &str, registry: Registry) {
         "cran = [\"{0}/cran\"]\nbioconductor = \"{0}/bioc\"",
         server.url()
     );
-    let spec = std::fs::read_to_string(fixtures().join("../examples/r-fixture/imglock.toml"))
-        .unwrap();
+    let spec =
+        std::fs::read_to_string(fixtures().join("../examples/r-fixture/imglock.toml")).unwrap();
     let layers = &spec[spec.find("[[layer]]").unwrap()..];
     let bench = Bench::new(resolved(digest, &repositories, layers), registry);
     let mut group = c.benchmark_group("r_build/fixture");
@@ -237,11 +241,8 @@ fn debian_repository(dir: &Path) -> Vec<String> {
     )
     .expect("the recorded Debian fixtures (scripts/record-debian.sh)");
     let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut lzma_rust2::XzReader::new(&index[..], true),
-        &mut text,
-    )
-    .unwrap();
+    std::io::Read::read_to_string(&mut lzma_rust2::XzReader::new(&index[..], true), &mut text)
+        .unwrap();
     let packages = imglock::apt::packages::parse_packages(&text, "Packages").unwrap();
     let find = |name: &str| packages.iter().find(|p| p.name == name);
     let mut wanted: Vec<String> = DEBIAN_SET.iter().map(|s| s.to_string()).collect();
@@ -279,7 +280,10 @@ fn debian_repository(dir: &Path) -> Vec<String> {
         "invisible(tools::write_PACKAGES('{}', type = 'source'))",
         contrib.display()
     );
-    let output = Command::new("Rscript").args(["-e", &index]).output().unwrap();
+    let output = Command::new("Rscript")
+        .args(["-e", &index])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     DEBIAN_SET
         .iter()
@@ -338,10 +342,7 @@ fn debian_set(digest: &str, registry: Registry) {
     let project = resolved(
         digest,
         &format!("cran = [\"{}/cran\"]", server.url()),
-        &format!(
-            "[[layer]]\nname = \"r\"\ncran = [{}]",
-            requested.join(", ")
-        ),
+        &format!("[[layer]]\nname = \"r\"\ncran = [{}]", requested.join(", ")),
     );
     let lock = project.lock().unwrap();
     let compiled = lock.matches("needs-compilation = true").count();
@@ -349,7 +350,11 @@ fn debian_set(digest: &str, registry: Registry) {
     let mut times: [Vec<Duration>; 3] = Default::default();
     for (mode, times) in Mode::ALL.into_iter().zip(times.iter_mut()) {
         let (elapsed, _) = bench.build(mode);
-        eprintln!("r_build Debian set: {}: {:.1} s", mode.name(), elapsed.as_secs_f64());
+        eprintln!(
+            "r_build Debian set: {}: {:.1} s",
+            mode.name(),
+            elapsed.as_secs_f64()
+        );
         times.push(elapsed);
     }
     summary(

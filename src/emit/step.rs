@@ -43,7 +43,7 @@ pub struct ContextFile {
 }
 
 /// Options that shape the Dockerfile's text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DockerfileOptions {
     /// The R library to install into; the lock's `r-library`, else R's site library, when not given.
     pub library: Option<String>,
@@ -58,18 +58,6 @@ pub struct DockerfileOptions {
     pub apt: bool,
     /// The shared R binary cache the R steps pull binaries from and push them to.
     pub binary_cache: Option<crate::cran::binary_cache::CacheLocation>,
-}
-
-impl Default for DockerfileOptions {
-    fn default() -> Self {
-        Self {
-            library: None,
-            jobs: None,
-            ncpus: None,
-            apt: false,
-            binary_cache: None,
-        }
-    }
 }
 
 /// A step that cannot be written from the lock.

@@ -91,13 +91,7 @@ fn critical_path_first<'a>(step: Vec<&'a LockedPackage>) -> Vec<&'a LockedPackag
     };
     let mut chains = BTreeMap::new();
     for name in in_step.keys() {
-        level(
-            name,
-            &in_step,
-            &mut chains,
-            &mut HashSet::new(),
-            &dependents,
-        );
+        level(name, &mut chains, &mut HashSet::new(), &dependents);
     }
     let compiles =
         |p: &LockedPackage| p.details.r().and_then(|r| r.needs_compilation) == Some(true);
@@ -146,14 +140,13 @@ fn dependency_level<'a>(
         let dependencies = by_name[name].dependencies.iter().map(String::as_str);
         dependencies.filter(|d| by_name.contains_key(d)).collect()
     };
-    level(name, by_name, levels, &mut HashSet::new(), &below)
+    level(name, levels, &mut HashSet::new(), &below)
 }
 
-/// The longest chain from `name` along `next` (its dependencies, or its dependents) among
-/// `by_name`'s packages.
+/// The longest chain from `name` along `next` (its dependencies, or its dependents in a set of
+/// packages).
 fn level<'a>(
     name: &'a str,
-    by_name: &BTreeMap<&'a str, &'a LockedPackage>,
     levels: &mut BTreeMap<&'a str, usize>,
     visiting: &mut HashSet<&'a str>,
     next: &dyn Fn(&str) -> Vec<&'a str>,
@@ -167,7 +160,7 @@ fn level<'a>(
     }
     let value = next(name)
         .into_iter()
-        .map(|other| level(other, by_name, levels, visiting, next) + 1)
+        .map(|other| level(other, levels, visiting, next) + 1)
         .max()
         .unwrap_or(0);
     visiting.remove(name);
