@@ -168,9 +168,14 @@ struct EmitArgs {
     /// Install R packages into this library [default: the spec's `r-library`, else R's site library].
     #[arg(long, value_name = "PATH", value_parser = image_path)]
     library: Option<String>,
-    /// Parallel make jobs when compiling packages.
-    #[arg(long, default_value_t = 2, value_name = "N")]
-    ncpus: u32,
+    /// Build up to N R packages of a step at once, each once the packages it needs are in
+    /// [default: the builder's cores, read at build time].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: Option<u32>,
+    /// At most N make jobs for one package's compiled code [default: its share of the step's
+    /// jobs: the jobs divided by the packages building at once].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    ncpus: Option<u32>,
     /// Suggest (with --verbose) the `apt` entries for the Debian build dependencies that R
     /// packages' SystemRequirements name and the lock does not install.
     #[arg(long)]
@@ -381,6 +386,7 @@ fn emit_command(args: EmitArgs, verbose: bool) -> Result<ExitCode, Error> {
         dockerfile,
         content: DockerfileOptions {
             library: args.library,
+            jobs: args.jobs,
             ncpus: args.ncpus,
             apt: args.apt,
             binary_cache: args.binary_cache,

@@ -43,28 +43,21 @@ pub struct ContextFile {
 }
 
 /// Options that shape the Dockerfile's text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DockerfileOptions {
     /// The R library to install into; the lock's `r-library`, else R's site library, when not given.
     pub library: Option<String>,
-    /// Parallel make jobs for compiled code.
-    pub ncpus: u32,
+    /// R packages built at once in each R step (`emit --jobs`); the builder's cores (`nproc`,
+    /// read at build time) when not given.
+    pub jobs: Option<u32>,
+    /// The most make jobs one R package's compiled code gets (`emit --ncpus`); by default its
+    /// share of the step's jobs.
+    pub ncpus: Option<u32>,
     /// Note (for `--verbose`) the Debian build dependencies the R packages' `SystemRequirements`
     /// name that the lock does not install, as `apt` entries to add to the spec.
     pub apt: bool,
     /// The shared R binary cache the R steps pull binaries from and push them to.
     pub binary_cache: Option<crate::cran::binary_cache::CacheLocation>,
-}
-
-impl Default for DockerfileOptions {
-    fn default() -> Self {
-        Self {
-            library: None,
-            ncpus: 2,
-            apt: false,
-            binary_cache: None,
-        }
-    }
 }
 
 /// A step that cannot be written from the lock.

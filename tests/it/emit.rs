@@ -205,7 +205,7 @@ fn apt_suggests_mapped_build_dependencies_and_names_the_rest() {
         stderr(&output)
     );
     assert!(dockerfile.contains("IMGLOCK_R_LIBRARY=/opt/R/library"));
-    assert!(dockerfile.contains("MAKEFLAGS=-j4"));
+    assert!(dockerfile.contains("IMGLOCK_R_MAKE_JOBS=4"));
     let quiet = project.run(&["emit", "--out", "quiet", "--apt"]);
     assert!(quiet.status.success());
     assert!(!stderr(&quiet).contains("apt = ["), "{}", stderr(&quiet));

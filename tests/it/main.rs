@@ -47,6 +47,7 @@ mod pypi_metadata_build;
 mod pypi_sdist;
 mod r_binaries;
 mod r_cache_key;
+mod r_parallel;
 mod real_images;
 mod reproducible;
 mod republished;

@@ -87,16 +87,20 @@ fn base_layout(dir: &Path) -> PathBuf {
     layout
 }
 
-/// The binary sha256 the installer printed for each package it built, by name.
+/// The binary sha256 the installer printed for each package it built, by name (sorted: packages
+/// of a step build at once, and end in any order).
 fn built_binaries(log: &str) -> Vec<(String, String)> {
-    log.lines()
+    let mut built: Vec<(String, String)> = log
+        .lines()
         .filter_map(|line| {
             let rest = line.strip_prefix("imglock: R package ")?;
             let (name, rest) = rest.split_once(' ')?;
             let digest = rest.split("(binary sha256 ").nth(1)?.strip_suffix(')')?;
             Some((name.to_string(), digest.to_string()))
         })
-        .collect()
+        .collect();
+    built.sort();
+    built
 }
 
 #[test]

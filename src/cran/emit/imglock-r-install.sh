@@ -115,8 +115,9 @@ if [ -n "${IMGLOCK_R_LIBRARY:-}" ]; then
     mkdir -p "$IMGLOCK_R_LIBRARY"
     set -- -l "$IMGLOCK_R_LIBRARY"
 fi
-# A fixed build folder: compiled code then records the same paths in every build.
-work=/tmp/imglock-r-build
+# A fixed build folder per package: compiled code then records the same paths in every build,
+# and packages built at once (imglock-r-jobs) do not share one.
+work=/tmp/imglock-r-build-$name
 rm -rf "$work"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT

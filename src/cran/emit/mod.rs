@@ -3,10 +3,13 @@
 //! call for (the Debian packages themselves are locked and installed by the apt ecosystem).
 //!
 //! Every step mounts imglock's binary cache (`/var/cache/imglock`, a BuildKit/buildah cache
-//! mount) and runs `imglock-r-install` once per package. Any build on the builder can write to
-//! that cache, so the installer takes a binary from it only when the lock records the binary's
-//! sha256 (`binary-sha256`, recorded by `imglock verify IMAGE --record-binaries`) and the cached
-//! file has it; anything else is downloaded, verified against the locked sha256 and built. A
+//! mount) and hands its packages to `imglock-r-jobs` (`imglock-r-jobs.sh`), which runs
+//! `imglock-r-install` once per package, several at once (`emit --jobs`, by default the
+//! builder's cores), each only when the packages of the step it needs are in. Any build on the
+//! builder can write to that cache, so the installer takes a binary from it only when the lock
+//! records the binary's sha256 (`binary-sha256`, recorded by `imglock verify IMAGE
+//! --record-binaries`) and the cached file has it; anything else is downloaded, verified
+//! against the locked sha256 and built. A
 //! step's text holds exactly its packages' names, versions, hashes (source and binary) and
 //! sources, so it changes only when they do.
 //!
@@ -35,6 +38,9 @@ use crate::package::Ecosystem;
 /// The installer every R step calls, written into the image by [`preamble`]'s step.
 const INSTALLER: &str = include_str!("imglock-r-install.sh");
 const INSTALLER_PATH: &str = "/usr/local/bin/imglock-r-install";
+/// The scheduler every R step calls: it runs the installer for several packages at once.
+const SCHEDULER: &str = include_str!("imglock-r-jobs.sh");
+const SCHEDULER_PATH: &str = "/usr/local/bin/imglock-r-jobs";
 /// The shared binary cache's client the installer calls, written beside it when the Dockerfile
 /// names a cache (`emit --binary-cache`).
 const CACHE_CLIENT: &str = include_str!("imglock-r-cache.sh");
@@ -45,7 +51,11 @@ struct RSettings {
     /// The binary cache key's part every package shares: see [`binary_cache_key`].
     cache_key: String,
     library: Option<String>,
-    ncpus: u32,
+    /// Packages built at once (`IMGLOCK_R_JOBS`); the builder's cores when not given.
+    jobs: Option<u32>,
+    /// The most make jobs one package's build gets (`IMGLOCK_R_MAKE_JOBS`); by default its share
+    /// of the jobs.
+    make_jobs: Option<u32>,
     binary_cache: Option<CacheLocation>,
 }
 
@@ -69,14 +79,15 @@ impl RSettings {
                 .library
                 .clone()
                 .or_else(|| lock.image.r_library.clone()),
-            ncpus: options.ncpus,
+            jobs: options.jobs,
+            make_jobs: options.ncpus,
             binary_cache: options.binary_cache.clone(),
         }
     }
 }
 
 /// The Dockerfile's first R lines, when the lock has R packages: the header line naming the
-/// library, and the step that writes the installer every R step calls.
+/// library, and the step that writes the installer and the scheduler every R step calls.
 pub fn preamble(lock: &Lock, options: &DockerfileOptions) -> (String, Step) {
     let settings = RSettings::new(lock, options);
     let header = format!(
@@ -84,6 +95,12 @@ pub fn preamble(lock: &Lock, options: &DockerfileOptions) -> (String, Step) {
         settings.library.as_deref().unwrap_or("R's site library")
     );
     let mut text = script_step("imglock's R installer", INSTALLER, INSTALLER_PATH);
+    text.push('\n');
+    text.push_str(&script_step(
+        "imglock's R step scheduler",
+        SCHEDULER,
+        SCHEDULER_PATH,
+    ));
     if settings.binary_cache.is_some() {
         text.push('\n');
         text.push_str(&script_step(
@@ -188,7 +205,8 @@ fn suggest_apt(
     ));
 }
 
-/// One install step: a `RUN` installing `packages` in order.
+/// One install step: a `RUN` handing `packages` to the scheduler, which installs them in the
+/// order given, several at once, each after the packages of the step it needs.
 fn install_step(
     title: &str,
     packages: &[(&LockedPackage, Source)],
@@ -201,17 +219,38 @@ fn install_step(
         context_mount(packages),
         secret_mount(settings)
     );
-    let mut environment = vec![
-        format!("IMGLOCK_R_KEY={}", quote(&settings.cache_key)),
-        format!("MAKEFLAGS=-j{}", settings.ncpus.max(1)),
-    ];
+    let mut environment = vec![format!("IMGLOCK_R_KEY={}", quote(&settings.cache_key))];
+    if let Some(jobs) = settings.jobs {
+        environment.push(format!("IMGLOCK_R_JOBS={}", jobs.max(1)));
+    }
+    if let Some(make_jobs) = settings.make_jobs {
+        environment.push(format!("IMGLOCK_R_MAKE_JOBS={}", make_jobs.max(1)));
+    }
     if let Some(cache) = &settings.binary_cache {
         environment.push(format!("IMGLOCK_R_CACHE={}", quote(&cache.to_string())));
     }
     if let Some(library) = &settings.library {
         environment.push(format!("IMGLOCK_R_LIBRARY={}", quote(library)));
     }
-    let _ = write!(out, "    export {}", environment.join(" "));
+    let _ = write!(
+        out,
+        "    export {} && \\\n    imglock-r-jobs",
+        environment.join(" ")
+    );
+    out.push_str(&job_list(packages, &|package| locked.linked_key(package)));
+    out.push('\n');
+    out
+}
+
+/// The scheduler's arguments: per package, a line calling the installer with its arguments and,
+/// when it needs packages of the same step (Depends, Imports, LinkingTo), a line `--after` naming
+/// them. `linked` gives a package's linked-packages key (the installer's sixth argument).
+fn job_list(
+    packages: &[(&LockedPackage, Source)],
+    linked: &dyn Fn(&LockedPackage) -> String,
+) -> String {
+    let in_step: BTreeSet<&str> = packages.iter().map(|(p, _)| p.name.as_str()).collect();
+    let mut out = String::new();
     for (package, source) in packages {
         let source = match source {
             Source::Url(url) => url.clone(),
@@ -224,18 +263,27 @@ fn install_step(
             .unwrap_or("-");
         let _ = write!(
             out,
-            " && \\\n    imglock-r-install {} {} {} {} {binary} {}",
+            " \\\n        imglock-r-install {} {} {} {} {binary} {}",
             quote(&package.name),
             quote(&package.version),
             package.sha256,
             quote(&source),
-            locked.linked_key(package)
+            linked(package)
         );
         for (field, value) in description_fields(package) {
             let _ = write!(out, " {}", quote(&format!("{field}: {value}")));
         }
+        let after: BTreeSet<&str> = package
+            .dependencies
+            .iter()
+            .map(String::as_str)
+            .filter(|d| in_step.contains(d) && *d != package.name)
+            .collect();
+        if !after.is_empty() {
+            let names: Vec<String> = after.into_iter().map(quote).collect();
+            let _ = write!(out, " \\\n            --after {}", names.join(" "));
+        }
     }
-    out.push('\n');
     out
 }
 
@@ -255,5 +303,51 @@ fn description_fields(package: &LockedPackage) -> Vec<(&'static str, String)> {
     match package.details.r().and_then(|r| r.github.as_ref()) {
         Some(github) => github.description_fields(&package.repository),
         None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan::tests::package;
+    use super::*;
+
+    #[test]
+    fn the_job_list_calls_the_installer_per_package_after_its_dependencies_in_the_step() {
+        let mut packages = [
+            package("twinsum", "0.3.1", &[]),
+            package("fastsum", "0.3.1", &["corekit"]),
+            package(
+                "usehdr",
+                "0.1.0",
+                &["fastsum", "headerlib", "twinsum", "usehdr"],
+            ),
+        ];
+        if let crate::package::PackageDetails::R(r) = &mut packages[1].details {
+            r.binary_sha256 = Some("b".repeat(64));
+        }
+        let step: Vec<(&LockedPackage, Source)> = packages
+            .iter()
+            .map(|p| (p, Source::Url(p.url.clone())))
+            .collect();
+        let linked = |p: &LockedPackage| format!("{:x<64}", p.name);
+        let (zeros, b) = ("0".repeat(64), "b".repeat(64));
+        let url = |name: &str, version: &str| {
+            format!("https://cran.example/src/contrib/{name}_{version}.tar.gz")
+        };
+        assert_eq!(
+            job_list(&step, &linked),
+            format!(
+                " \\\n        imglock-r-install twinsum 0.3.1 {zeros} {} - {}\
+                 \x20\\\n        imglock-r-install fastsum 0.3.1 {zeros} {} {b} {}\
+                 \x20\\\n        imglock-r-install usehdr 0.1.0 {zeros} {} - {}\
+                 \x20\\\n            --after fastsum twinsum",
+                url("twinsum", "0.3.1"),
+                linked(&packages[0]),
+                url("fastsum", "0.3.1"),
+                linked(&packages[1]),
+                url("usehdr", "0.1.0"),
+                linked(&packages[2]),
+            )
+        );
     }
 }

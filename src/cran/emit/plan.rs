@@ -9,6 +9,18 @@
 //! - upgrading a package changes no step before the first one that holds it or a dependent of it.
 //!
 //! Ties are broken by name, so the same lock always gives the same steps.
+//!
+//! What this guarantees for build time, with the step's scheduler (`imglock-r-jobs`, which builds
+//! a package as soon as the packages of its step it needs are in): every step but the final one
+//! holds one dependency level, so none of its packages waits for another and, given as many jobs
+//! as packages, the step lasts as long as its slowest package; the final step lasts as long as its
+//! longest dependency chain. A layer thus takes the sum over its levels of the slowest package of
+//! each (its critical path when the slow packages lie on one chain; the level boundaries are the
+//! price of keeping the steps below an upgrade cached), however many packages it holds. With fewer
+//! jobs than ready packages, each step lists its packages critical path first: dependencies before
+//! dependents, and among the packages ready together the one with the longest chain of dependents
+//! in the step first, then those with code to compile (the slow builds) — the scheduler starts
+//! them in that order.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -20,7 +32,7 @@ pub fn plan<'a>(packages: &[&'a LockedPackage]) -> Vec<Vec<&'a LockedPackage>> {
         packages.iter().map(|p| (p.name.as_str(), *p)).collect();
     let mut levels = BTreeMap::new();
     for name in by_name.keys() {
-        level(name, &by_name, &mut levels, &mut HashSet::new());
+        dependency_level(name, &by_name, &mut levels);
     }
     // Requested packages wait for the final step unless a package outside it depends on them.
     let mut final_set: BTreeSet<&str> = packages
@@ -53,19 +65,91 @@ pub fn plan<'a>(packages: &[&'a LockedPackage]) -> Vec<Vec<&'a LockedPackage>> {
     }
     let mut planned: Vec<Vec<&LockedPackage>> = steps.into_values().collect();
     if !last.is_empty() {
-        // Requested packages may depend on each other: dependencies first.
-        last.sort_by_key(|p| (levels[p.name.as_str()], p.name.as_str()));
         planned.push(last);
     }
-    planned
+    planned.into_iter().map(critical_path_first).collect()
 }
 
-/// A package's dependency level within the layer (dependencies outside it do not count).
-fn level<'a>(
+/// A step's packages in the order the scheduler starts them when jobs are short: dependencies
+/// first (requested packages may depend on each other); among the packages whose dependencies
+/// in the step come earlier, the one with the longest chain of dependents in the step, then one
+/// with code to compile, then by name.
+fn critical_path_first<'a>(step: Vec<&'a LockedPackage>) -> Vec<&'a LockedPackage> {
+    let in_step: BTreeMap<&'a str, &'a LockedPackage> =
+        step.iter().map(|p| (p.name.as_str(), *p)).collect();
+    let needs: BTreeMap<&str, BTreeSet<&str>> = in_step
+        .values()
+        .map(|p| {
+            let found = p.dependencies.iter().map(String::as_str);
+            let found = found.filter(|d| in_step.contains_key(d) && *d != p.name);
+            (p.name.as_str(), found.collect())
+        })
+        .collect();
+    let dependents = |name: &str| -> Vec<&'a str> {
+        let found = needs.iter().filter(|(_, needed)| needed.contains(name));
+        found.map(|(dependent, _)| *dependent).collect()
+    };
+    let mut chains = BTreeMap::new();
+    for name in in_step.keys() {
+        level(name, &mut chains, &mut HashSet::new(), &dependents);
+    }
+    let compiles =
+        |p: &LockedPackage| p.details.r().and_then(|r| r.needs_compilation) == Some(true);
+    let mut order = Vec::with_capacity(step.len());
+    let mut placed = BTreeSet::new();
+    while order.len() < in_step.len() {
+        // Every package is placed once: one that is ready, or (a cycle, see `level`) any left.
+        let left = || {
+            in_step
+                .values()
+                .filter(|p| !placed.contains(p.name.as_str()))
+        };
+        let ready: Vec<&LockedPackage> = left()
+            .filter(|p| needs[p.name.as_str()].iter().all(|d| placed.contains(d)))
+            .copied()
+            .collect();
+        let candidates = if ready.is_empty() {
+            left().copied().collect()
+        } else {
+            ready
+        };
+        let next = candidates
+            .into_iter()
+            .min_by_key(|p| {
+                (
+                    std::cmp::Reverse(chains[p.name.as_str()]),
+                    !compiles(p),
+                    p.name.as_str(),
+                )
+            })
+            .expect("a package is left");
+        placed.insert(next.name.as_str());
+        order.push(next);
+    }
+    order
+}
+
+/// A package's dependency level within the layer (dependencies outside it do not count): the
+/// longest chain of dependencies below it.
+fn dependency_level<'a>(
     name: &'a str,
     by_name: &BTreeMap<&'a str, &'a LockedPackage>,
     levels: &mut BTreeMap<&'a str, usize>,
+) -> usize {
+    let below = |name: &str| -> Vec<&'a str> {
+        let dependencies = by_name[name].dependencies.iter().map(String::as_str);
+        dependencies.filter(|d| by_name.contains_key(d)).collect()
+    };
+    level(name, levels, &mut HashSet::new(), &below)
+}
+
+/// The longest chain from `name` along `next` (its dependencies, or its dependents in a set of
+/// packages).
+fn level<'a>(
+    name: &'a str,
+    levels: &mut BTreeMap<&'a str, usize>,
     visiting: &mut HashSet<&'a str>,
+    next: &dyn Fn(&str) -> Vec<&'a str>,
 ) -> usize {
     if let Some(known) = levels.get(name) {
         return *known;
@@ -74,11 +158,9 @@ fn level<'a>(
     if !visiting.insert(name) {
         return 0;
     }
-    let value = by_name[name]
-        .dependencies
-        .iter()
-        .filter(|dep| by_name.contains_key(dep.as_str()))
-        .map(|dep| level(dep.as_str(), by_name, levels, visiting) + 1)
+    let value = next(name)
+        .into_iter()
+        .map(|other| level(other, levels, visiting, next) + 1)
         .max()
         .unwrap_or(0);
     visiting.remove(name);
@@ -87,11 +169,16 @@ fn level<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::package::Ecosystem;
 
-    fn package(name: &str, version: &str, dependencies: &[&str]) -> LockedPackage {
+    /// A CRAN package of the fixture repository `cran.example`.
+    pub(in crate::cran::emit) fn package(
+        name: &str,
+        version: &str,
+        dependencies: &[&str],
+    ) -> LockedPackage {
         let requested = ["ggplot2", "leafy", "app"].contains(&name);
         LockedPackage {
             ecosystem: Ecosystem::Cran,
@@ -149,5 +236,25 @@ mod tests {
             names(&plan(&refs)),
             [vec!["rlang"], vec!["vctrs"], vec!["app"]]
         );
+    }
+
+    #[test]
+    fn a_step_lists_its_longest_chain_and_its_compiled_packages_first() {
+        // Requested together: a chain m1 <- m2 <- m3, and independent a (pure R) and z (compiled).
+        let mut packages = [
+            package("a", "1.0", &[]),
+            package("m1", "1.0", &[]),
+            package("m2", "1.0", &["m1"]),
+            package("m3", "1.0", &["m2"]),
+            package("z", "1.0", &[]),
+        ];
+        for package in &mut packages {
+            package.requested = true;
+        }
+        if let crate::package::PackageDetails::R(r) = &mut packages[4].details {
+            r.needs_compilation = Some(true);
+        }
+        let refs: Vec<&LockedPackage> = packages.iter().collect();
+        assert_eq!(names(&plan(&refs)), [vec!["m1", "m2", "z", "a", "m3"]]);
     }
 }
