@@ -4,7 +4,7 @@
 
 FROM docker.io/rocker/r-ver:4.2.2@sha256:3f1a4a3b9d1c7e0e6a9c6b6e58b1c9f3d6c3c0f1e2d4b5a69788776655443322
 
-# imglock's R installer (the same for every lock)
+# imglock's R installer and step scheduler (the same for every lock)
 RUN printf '%s\n' \
         '#!/bin/sh' \
         '# imglock-r-install NAME VERSION SHA256 SOURCE BINARY_SHA256 LINKED [FIELD...]' \
@@ -286,10 +286,8 @@ RUN printf '%s\n' \
         '[ -z "${IMGLOCK_R_CACHE:-}" ] || IMGLOCK_R_PACKAGE_KEY=$key imglock-r-cache push "$name" "$version" "$sha256" "$commit" - "$built"' \
         'record "$made"' \
         'echo "imglock: R package $name $version built from source (binary sha256 $made)"' \
-        > /usr/local/bin/imglock-r-install && chmod 0755 /usr/local/bin/imglock-r-install
-
-# imglock's R step scheduler (the same for every lock)
-RUN printf '%s\n' \
+        > /usr/local/bin/imglock-r-install && chmod 0755 /usr/local/bin/imglock-r-install && \
+    printf '%s\n' \
         '#!/bin/sh' \
         '# imglock-r-jobs JOB...   where a JOB is   imglock-r-install NAME VERSION ... [--after NAME...]' \
         '# Installs the R packages of one step, several at once: each JOB is one imglock-r-install call' \

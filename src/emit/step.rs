@@ -235,13 +235,20 @@ pub fn fetch_verified(
     out
 }
 
-/// The step that writes `script` (a helper every install step of an ecosystem calls, the same
-/// for every lock) into the image at `path`, executable; `title` names it in the comment line.
-pub fn script_step(title: &str, script: &str, path: &str) -> String {
-    let mut out = format!("# {title} (the same for every lock)\nRUN printf '%s\\n' \\\n");
-    for line in script.lines() {
-        let _ = writeln!(out, "        {} \\", quote(line));
+/// A step writing imglock's helper `scripts` (each its text and its path in the image,
+/// executable) in one `RUN`, under the comment `title`.
+pub fn script_step(title: &str, scripts: &[(&str, &str)]) -> String {
+    let mut out = format!("# {title} (the same for every lock)\nRUN ");
+    for (index, (script, path)) in scripts.iter().enumerate() {
+        if index > 0 {
+            out.push_str(" && \\\n    ");
+        }
+        out.push_str("printf '%s\\n' \\\n");
+        for line in script.lines() {
+            let _ = writeln!(out, "        {} \\", quote(line));
+        }
+        let _ = write!(out, "        > {path} && chmod 0755 {path}");
     }
-    let _ = writeln!(out, "        > {path} && chmod 0755 {path}");
+    out.push('\n');
     out
 }

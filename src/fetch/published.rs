@@ -60,6 +60,16 @@ impl Fetcher {
         let kind = self.checksum_kinds.of(&published.repository);
         let known = kind
             .get_or_try_init(|| async {
+                // An artifact checked before has its repository's kind in the cache: learning it
+                // from there asks nothing, whichever artifact comes first this time (unless
+                // everything is to be asked again, `--refresh`).
+                let cached = |index: &usize| {
+                    let url = checksum_url(artifact, *index);
+                    !self.refresh && self.cache.http_has_body(url.as_str())
+                };
+                if let Some(index) = (0..KINDS.len()).find(cached) {
+                    return Ok(Some(index));
+                }
                 let found = self.strongest(artifact, published, &[0, 1, 2]).await?;
                 Ok::<_, FetchError>(found.map(|(index, _)| index))
             })
@@ -116,8 +126,7 @@ impl Fetcher {
         index: usize,
     ) -> Result<Option<Checksum>, FetchError> {
         let (kind, checksum) = KINDS[index];
-        let mut url = artifact.clone();
-        url.set_path(&format!("{}.{kind}", artifact.path()));
+        let url = checksum_url(artifact, index);
         let body = match self.get(&url, None, mutability).await {
             Ok(body) => body,
             Err(error) if error.is_not_found() => return Ok(None),
@@ -139,6 +148,13 @@ impl Fetcher {
             .await?;
         Ok(Some(checksum(hex)))
     }
+}
+
+/// The URL of the checksum file of kind `index` beside `artifact`.
+fn checksum_url(artifact: &Url, index: usize) -> Url {
+    let mut url = artifact.clone();
+    url.set_path(&format!("{}.{}", artifact.path(), KINDS[index].0));
+    url
 }
 
 /// The `algorithm` digest a checksum file starts with (what follows it, such as a file name, is

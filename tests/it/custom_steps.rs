@@ -105,11 +105,13 @@ fn steps_follow_the_layers_packages_in_order_quoted_and_packages_install_as_root
         .filter(|&i| lines[i].starts_with("RUN --mount"))
         .collect();
     let (&headerlib, r_steps) = r_steps.split_last().unwrap();
+    // The step's lines: RUN, the cache key's export, the scheduler, then its packages.
     assert!(
         lines[headerlib..]
             .iter()
-            .take(3)
-            .any(|l| l.contains("headerlib"))
+            .take(4)
+            .any(|l| l.contains("headerlib")),
+        "{dockerfile}"
     );
     assert!(r_steps.iter().all(|&i| i < steps[0]), "{dockerfile}");
     assert!(steps[6] < headerlib);

@@ -94,21 +94,11 @@ pub fn preamble(lock: &Lock, options: &DockerfileOptions) -> (String, Step) {
         "# R library: {}\n",
         settings.library.as_deref().unwrap_or("R's site library")
     );
-    let mut text = script_step("imglock's R installer", INSTALLER, INSTALLER_PATH);
-    text.push('\n');
-    text.push_str(&script_step(
-        "imglock's R step scheduler",
-        SCHEDULER,
-        SCHEDULER_PATH,
-    ));
+    let mut scripts = vec![(INSTALLER, INSTALLER_PATH), (SCHEDULER, SCHEDULER_PATH)];
     if settings.binary_cache.is_some() {
-        text.push('\n');
-        text.push_str(&script_step(
-            "imglock's shared R binary cache client",
-            CACHE_CLIENT,
-            CACHE_CLIENT_PATH,
-        ));
+        scripts.push((CACHE_CLIENT, CACHE_CLIENT_PATH));
     }
+    let text = script_step("imglock's R installer and step scheduler", &scripts);
     let step = Step {
         layer: None,
         text,

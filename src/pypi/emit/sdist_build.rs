@@ -71,7 +71,7 @@ pub fn preamble(lock: &Lock) -> Option<(String, Step)> {
     has_sdists.then(|| {
         let step = Step {
             layer: None,
-            text: script_step("imglock's Python sdist builder", BUILDER, BUILDER_PATH),
+            text: script_step("imglock's Python sdist builder", &[(BUILDER, BUILDER_PATH)]),
             packages: 0,
         };
         let header = format!("# Python sdists: built in the image from locked build dependencies, wheels cached in {WHEEL_CACHE}\n");
