@@ -276,15 +276,7 @@ fn debian_repository(dir: &Path) -> Vec<String> {
             std::fs::copy(&file, &target).unwrap();
         }
     }
-    let index = format!(
-        "invisible(tools::write_PACKAGES('{}', type = 'source'))",
-        contrib.display()
-    );
-    let output = Command::new("Rscript")
-        .args(["-e", &index])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    support::write_packages(&contrib);
     DEBIAN_SET
         .iter()
         .map(|name| description_name(&dir.join(format!("{name}.orig.tar.gz"))).0)

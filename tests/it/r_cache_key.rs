@@ -73,15 +73,7 @@ fn publish_headerlib_2_1_0(cran: &Path) {
         contrib.join("headerlib_2.1.0.tar.gz"),
     )
     .unwrap();
-    let index = format!(
-        "invisible(tools::write_PACKAGES('{}', type = 'source'))",
-        contrib.display()
-    );
-    let output = Command::new("Rscript")
-        .args(["-e", &index])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    crate::support::write_packages(&contrib);
 }
 
 #[test]

@@ -48,15 +48,7 @@ fn publish_renamed_fastsum(cran: &Path, name: &str, extra_c: &str) {
     let contrib = cran.join("src/contrib");
     let tarball = format!("{name}_0.3.1.tar.gz");
     std::fs::copy(work.path().join(&tarball), contrib.join(&tarball)).unwrap();
-    let index = format!(
-        "invisible(tools::write_PACKAGES('{}', type = 'source'))",
-        contrib.display()
-    );
-    let output = Command::new("Rscript")
-        .args(["-e", &index])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    crate::support::write_packages(&contrib);
 }
 
 /// The Dockerfile folder `out` of `project`'s lock emitted with `--jobs jobs`.

@@ -299,6 +299,20 @@ pub fn runs(program: &str, args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Indexes the source tarballs of the CRAN-like `contrib` folder (`src/contrib`) as CRAN does,
+/// with real R's `tools::write_PACKAGES`.
+pub fn write_packages(contrib: &Path) {
+    let index = format!(
+        "invisible(tools::write_PACKAGES('{}', type = 'source'))",
+        contrib.display()
+    );
+    let output = std::process::Command::new("Rscript")
+        .args(["-e", &index])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
 /// Runs `imglock ARGS` in `dir`, with its cache in `dir/cache`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_imglock"))
