@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub use render::{change_lines, markdown, text};
+pub use render::{markdown, text};
 
 use crate::custom_steps;
 pub use crate::custom_steps::diff::StepChange;
@@ -198,6 +198,28 @@ pub struct LockSource<'a> {
 pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Error> {
     let old_lock = Lock::parse(old.path, &String::from_utf8_lossy(old.bytes))?;
     let new_lock = Lock::parse(new.path, &String::from_utf8_lossy(new.bytes))?;
+    let mut diff = compare(&old_lock, &new_lock);
+    diff.old = old.label.clone();
+    diff.new = new.label.clone();
+    match cache_impact(old, &old_lock, new, &new_lock) {
+        Ok(cache) => diff.cache = cache,
+        Err(error) => diff.warnings.push(format!(
+            "the Docker cache impact is unknown: a Dockerfile cannot be rendered from both locks ({})",
+            crate::causes::chain(&error).replace("\n  Caused by: ", ": ")
+        )),
+    }
+    Ok(diff)
+}
+
+/// What differs between two locks already read, in [`text`]'s words a line each: what
+/// `imglock resolve` says of the lock it changes (no Dockerfile is rendered for it).
+pub fn change_lines_between(old_lock: &Lock, new_lock: &Lock) -> Vec<String> {
+    render::change_lines(&compare(old_lock, new_lock))
+}
+
+/// The image, package and custom step changes between two locks, with the warnings they call
+/// for; unlabelled, and without the cache impact.
+fn compare(old_lock: &Lock, new_lock: &Lock) -> LockDiff {
     let mut image = Vec::new();
     if old_lock.image.base != new_lock.image.base {
         image.push(format!(
@@ -219,48 +241,40 @@ pub fn diff(old: &LockSource<'_>, new: &LockSource<'_>) -> Result<LockDiff, Erro
         &old_lock.image.command(),
         &new_lock.image.command(),
     ));
-    let changes = package_changes(&old_lock, &new_lock);
-    let steps = custom_steps::diff::step_changes(&old_lock, &new_lock);
-    let mut warnings: Vec<String> = changes
-        .iter()
-        .filter_map(|change| match change.kind {
-            ChangeKind::ArtifactChanged => Some(format!(
-                "{} {} in layer `{}` has a different sha256 ({} → {}) for the same version: a re-published or tampered artifact; find out why before merging",
-                change.name,
-                change.new_version.as_deref().unwrap_or_default(),
-                change.layer,
-                change.old_sha256.as_deref().unwrap_or_default(),
-                change.new_sha256.as_deref().unwrap_or_default(),
-            )),
-            ChangeKind::Downgraded => Some(format!(
-                "{} is downgraded from {} to {} in layer `{}`",
-                change.subject(),
-                change.old_version.as_deref().unwrap_or_default(),
-                change.new_version.as_deref().unwrap_or_default(),
-                change.layer
-            )),
-            _ => None,
-        })
-        .collect();
-    let cache = match cache_impact(old, &old_lock, new, &new_lock) {
-        Ok(cache) => cache,
-        Err(error) => {
-            warnings.push(format!(
-                "the Docker cache impact is unknown: a Dockerfile cannot be rendered from both locks ({})",
-                crate::causes::chain(&error).replace("\n  Caused by: ", ": ")
-            ));
-            Vec::new()
-        }
-    };
-    Ok(LockDiff {
-        old: old.label.clone(),
-        new: new.label.clone(),
+    let changes = package_changes(old_lock, new_lock);
+    let steps = custom_steps::diff::step_changes(old_lock, new_lock);
+    let warnings = changes.iter().filter_map(warning).collect();
+    LockDiff {
+        old: String::new(),
+        new: String::new(),
         image,
         changes,
         steps,
         warnings,
-        cache,
-    })
+        cache: Vec::new(),
+    }
+}
+
+/// What a reviewer must be warned of in `change`, if anything.
+fn warning(change: &Change) -> Option<String> {
+    match change.kind {
+        ChangeKind::ArtifactChanged => Some(format!(
+            "{} {} in layer `{}` has a different sha256 ({} → {}) for the same version: a re-published or tampered artifact; find out why before merging",
+            change.name,
+            change.new_version.as_deref().unwrap_or_default(),
+            change.layer,
+            change.old_sha256.as_deref().unwrap_or_default(),
+            change.new_sha256.as_deref().unwrap_or_default(),
+        )),
+        ChangeKind::Downgraded => Some(format!(
+            "{} is downgraded from {} to {} in layer `{}`",
+            change.subject(),
+            change.old_version.as_deref().unwrap_or_default(),
+            change.new_version.as_deref().unwrap_or_default(),
+            change.layer
+        )),
+        _ => None,
+    }
 }
 
 /// How much of each layer of `new_lock` rebuilds, from the first step whose text differs between

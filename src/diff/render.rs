@@ -57,7 +57,7 @@ pub fn text(diff: &LockDiff, colour: bool) -> String {
 
 /// The image, package and custom step changes of `diff` in [`text`]'s words, a line each with
 /// its layer, uncoloured: what `imglock resolve` says of the lock it changes.
-pub fn change_lines(diff: &LockDiff) -> Vec<String> {
+pub(super) fn change_lines(diff: &LockDiff) -> Vec<String> {
     let image = diff.image.iter().map(|line| format!("image: {line}"));
     let packages = diff.changes.iter().map(|change| {
         format!(

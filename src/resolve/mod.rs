@@ -154,7 +154,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
             support.keep_recorded(earlier, &mut lock);
         }
     }
-    let (changed, changes) = settle(&lock, earlier.text.as_deref(), &lock_path, options.write)?;
+    let (changed, changes) = settle(&lock, &earlier, &lock_path, options.write)?;
     Ok(ResolveReport {
         lock_path,
         lock,
@@ -164,18 +164,19 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     })
 }
 
-/// Writes `lock` to `path` when its bytes differ from `earlier` (the file's text, if any), as
-/// `write` says; whether they differ, and what changed in `imglock diff`'s words.
+/// Writes `lock` to `path` when its bytes differ from those of the lock that was there
+/// (`earlier`), as `write` says; whether they differ, and what changed in `imglock diff`'s
+/// words.
 fn settle(
     lock: &Lock,
-    earlier: Option<&str>,
+    earlier: &EarlierLock,
     path: &Path,
     write: LockWrite,
 ) -> Result<(bool, Vec<String>), Error> {
     let rendered = crate::lock::render(lock);
-    let changed = earlier != Some(rendered.as_str());
-    let changes = match earlier {
-        Some(text) if changed => changes(path, text, &rendered),
+    let changed = earlier.text.as_deref() != Some(rendered.as_str());
+    let changes = match &earlier.lock {
+        Some(old) if changed => crate::diff::change_lines_between(old, lock),
         _ => Vec::new(),
     };
     match write {
@@ -189,24 +190,6 @@ fn settle(
         _ => {}
     }
     Ok((changed, changes))
-}
-
-/// What differs between the lock at `path` as it was (`old`) and as resolved (`new`), in
-/// `imglock diff`'s words; nothing when the old one cannot be compared.
-fn changes(path: &Path, old: &str, new: &str) -> Vec<String> {
-    let before = crate::diff::LockSource {
-        label: "before".to_string(),
-        path,
-        bytes: old.as_bytes(),
-    };
-    let after = crate::diff::LockSource {
-        label: "after".to_string(),
-        path,
-        bytes: new.as_bytes(),
-    };
-    crate::diff::diff(&before, &after)
-        .map(|diff| crate::diff::change_lines(&diff))
-        .unwrap_or_default()
 }
 
 /// `spec` as its base is pinned: a child's base is its parent's, as the parent's lock pins it
