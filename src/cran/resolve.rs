@@ -7,7 +7,7 @@
 //! starts again without it. Pins of lower layers are fixed. The walk is pure: the repositories are
 //! already-parsed indexes, and archived and dated versions come through [`ArchiveSource`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use super::archive::ArchiveSource;
 pub use super::archive::NoArchive;
@@ -118,6 +118,7 @@ pub fn resolve_layer(
             chosen: BTreeMap::new(),
             reasons: HashMap::new(),
             notes: Vec::new(),
+            prefetched: HashSet::new(),
         };
         match walk.run() {
             Err(WalkError::PreferredDoesNotFit(name)) => {
@@ -162,6 +163,8 @@ struct Walk<'a> {
     chosen: BTreeMap<String, (Selected, bool)>,
     reasons: HashMap<String, Reason>,
     notes: Vec<String>,
+    /// The packages whose current closure [`Walk::prefetch`] has asked for already.
+    prefetched: HashSet<String>,
 }
 
 /// One requirement waiting to be met: from which list (roots only) and from which parent.
@@ -184,7 +187,8 @@ impl Walk<'_> {
                 parent: None,
             })
             .collect();
-        // Level by level, what choosing a level reads fetched at once before it.
+        // Level by level, what choosing a level (and, guessed, the levels below) reads fetched
+        // at once before it.
         while !queue.is_empty() {
             self.prefetch(&queue);
             for pending in std::mem::take(&mut queue) {
@@ -197,19 +201,20 @@ impl Walk<'_> {
     /// Starts at once what choosing the queued packages and everything below them reads
     /// ([`ArchiveSource::prefetch`]). Below them is guessed from the current versions'
     /// dependencies: a dated walk keeps most packages current, so their tarballs are all in
-    /// flight before the first level is chosen, and a later level finds its own already read.
-    fn prefetch(&self, queue: &VecDeque<Pending>) {
+    /// flight before the first level is chosen, and a later level asks only for what the guess
+    /// missed (a package chosen at an archived version may need others).
+    fn prefetch(&mut self, queue: &VecDeque<Pending>) {
+        let mut seen = std::mem::take(&mut self.prefetched);
         let open = |name: &str| {
             !self.is_provided(name)
                 && !self.input.fixed.contains_key(name)
                 && !self.chosen.contains_key(name)
         };
-        let mut seen: BTreeSet<String> = queue
+        let mut level: Vec<String> = queue
             .iter()
             .map(|pending| pending.requirement.name.clone())
-            .filter(|name| open(name))
+            .filter(|name| open(name) && seen.insert(name.clone()))
             .collect();
-        let mut level: Vec<String> = seen.iter().cloned().collect();
         let mut closure = Vec::new();
         while !level.is_empty() {
             let entries = super::archive::current_entries(
@@ -224,6 +229,7 @@ impl Walk<'_> {
                 .collect();
             closure.extend(entries);
         }
+        self.prefetched = seen;
         self.archive.prefetch(&closure);
     }
 
