@@ -577,21 +577,24 @@ fn the_lock_is_byte_identical_across_runs_and_thread_counts() {
     assert_eq!(first, one.lock().unwrap());
 }
 
+/// A spec whose layer `r` asks for fastsum, from the fixture repository `repository` (`cran`,
+/// or `cran-next`, the later snapshot publishing corekit 1.2.0 and archiving 1.1-2).
+fn fastsum_spec(server: &Server, repository: &str) -> String {
+    spec(
+        &format!("cran = [\"{}/{repository}\"]", server.url()),
+        "[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]",
+    )
+}
+
 /// A name no locked package has, given to `--upgrade-package`, is an error naming the closest
 /// locked name, and the lock is left as it was (a typo would otherwise upgrade nothing).
 #[test]
 fn an_unknown_upgrade_package_is_an_error_with_the_closest_name() {
     let server = Server::start(&fixtures());
-    let project = Project::new(&spec(
-        &format!("cran = [\"{}/cran\"]", server.url()),
-        "[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]",
-    ));
+    let project = Project::new(&fastsum_spec(&server, "cran"));
     assert!(project.run(&["resolve"]).status.success());
     let before = project.lock().unwrap();
-    project.write_spec(&spec(
-        &format!("cran = [\"{}/cran-next\"]", server.url()),
-        "[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]",
-    ));
+    project.write_spec(&fastsum_spec(&server, "cran-next"));
     let output = project.run(&["resolve", "--upgrade-package", "corekti"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
@@ -610,17 +613,10 @@ fn an_unknown_upgrade_package_is_an_error_with_the_closest_name() {
 #[test]
 fn resolve_says_what_changed_and_dry_run_and_locked_write_nothing() {
     let server = Server::start(&fixtures());
-    let layers = "[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]";
-    let project = Project::new(&spec(
-        &format!("cran = [\"{}/cran\"]", server.url()),
-        layers,
-    ));
+    let project = Project::new(&fastsum_spec(&server, "cran"));
     assert!(project.run(&["resolve"]).status.success());
     let before = project.lock().unwrap();
-    project.write_spec(&spec(
-        &format!("cran = [\"{}/cran-next\"]", server.url()),
-        layers,
-    ));
+    project.write_spec(&fastsum_spec(&server, "cran-next"));
     let upgrade = ["resolve", "--upgrade-package", "corekit"];
     let upgraded = "layer `r`: ↑ corekit 1.1-2 → 1.2.0";
 
