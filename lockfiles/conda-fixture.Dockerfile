@@ -8,6 +8,7 @@ FROM docker.io/mambaorg/micromamba@sha256:00000000000000000000000000000000000000
 # layer `base`, conda packages in dependency order: libzbase libzed python zedcli zedtool
 RUN --mount=type=bind,target=/imglock-context set -e; mkdir -p /tmp/imglock-conda /opt/conda/conda-meta; cd /tmp/imglock-conda \
     && ls -1 /opt/conda/conda-meta | grep '\.json$' | sort > before.txt \
+    && kept=$(($(cat /opt/conda/conda-meta/history 2>/dev/null | wc -c))) \
     && cp /imglock-context/imglock-artifacts/libzbase-1.0.2-h7f8727e_0.tar.bz2 libzbase-1.0.2-h7f8727e_0.tar.bz2 \
     && cp /imglock-context/imglock-artifacts/libzed-2.1.0-h7f8727e_0.conda libzed-2.1.0-h7f8727e_0.conda \
     && cp /imglock-context/imglock-artifacts/python-3.8.10-h12debd9_0.tar.bz2 python-3.8.10-h12debd9_0.tar.bz2 \
@@ -27,7 +28,8 @@ RUN --mount=type=bind,target=/imglock-context set -e; mkdir -p /tmp/imglock-cond
         'file:///tmp/imglock-conda/python-3.8.10-h12debd9_0.tar.bz2#61b9a782109fa31f8228800e57f198b0abbd10edae092382fe7434127692457f' \
         'file:///tmp/imglock-conda/zedcli-1.2.0-h295c915_0.conda#c46bc9cef9a62fc9b27a8424b00cc89b146ddf8b0b16cb60d83b8750bd8713f8' \
         'file:///tmp/imglock-conda/zedtool-0.9.0-h295c915_0.tar.bz2#fa68799597912e8b86124ae3a24487c139c4326df123d0d457a7d913944e5be8' > environment.txt \
-    && micromamba install -y -p /opt/conda -f /tmp/imglock-conda/environment.txt \
+    && CONDA_PKGS_DIRS=/tmp/imglock-conda/pkgs micromamba install -y -p /opt/conda -f /tmp/imglock-conda/environment.txt \
+    && if [ -f /opt/conda/conda-meta/history ]; then { head -c "$kept" /opt/conda/conda-meta/history; tail -c "+$((kept + 1))" /opt/conda/conda-meta/history | sed 's/^==> [0-9][0-9-]* [0-9][0-9:]* <==$/==> 1980-01-01 00:00:00 <==/'; } > history.txt && cat history.txt > /opt/conda/conda-meta/history; fi \
     && printf '%s\n' \
         libzbase-1.0.2-h7f8727e_0.json \
         libzed-2.1.0-h7f8727e_0.json \
@@ -43,6 +45,7 @@ RUN --mount=type=bind,target=/imglock-context set -e; mkdir -p /tmp/imglock-cond
 # layer `dask-worker`, conda packages in dependency order: dualfmt featpkg liblz4ish lz4ish daskish tini
 RUN --mount=type=bind,target=/imglock-context set -e; mkdir -p /tmp/imglock-conda /opt/conda/conda-meta; cd /tmp/imglock-conda \
     && ls -1 /opt/conda/conda-meta | grep '\.json$' | sort > before.txt \
+    && kept=$(($(cat /opt/conda/conda-meta/history 2>/dev/null | wc -c))) \
     && cp /imglock-context/imglock-artifacts/dualfmt-1.0.0-h5eee18b_0.conda dualfmt-1.0.0-h5eee18b_0.conda \
     && cp /imglock-context/imglock-artifacts/featpkg-1.0-h5eee18b_0.tar.bz2 featpkg-1.0-h5eee18b_0.tar.bz2 \
     && cp /imglock-context/imglock-artifacts/liblz4ish-1.9.3-h295c915_1.conda liblz4ish-1.9.3-h295c915_1.conda \
@@ -65,7 +68,8 @@ RUN --mount=type=bind,target=/imglock-context set -e; mkdir -p /tmp/imglock-cond
         'file:///tmp/imglock-conda/lz4ish-4.0.2-py38h295c915_0.tar.bz2#071c5792c1d3ff0846c399c35e5e664d057184fa1b3237081f565f4d533080cc' \
         'file:///tmp/imglock-conda/daskish-2023.3.0-pyhd3eb1b0_0.conda#1d2d660adbbb4db0d918b9e90c4a3dc1cfccbeed2604bcffaa48fadd38d2fa1a' \
         'file:///tmp/imglock-conda/tini-0.19.0-h166bdaf_1.conda#0b3f3db92df2883d9b063d860bdf463da24e1e91dfc5ba11a0a54258b5c256f2' > environment.txt \
-    && micromamba install -y -p /opt/conda -f /tmp/imglock-conda/environment.txt \
+    && CONDA_PKGS_DIRS=/tmp/imglock-conda/pkgs micromamba install -y -p /opt/conda -f /tmp/imglock-conda/environment.txt \
+    && if [ -f /opt/conda/conda-meta/history ]; then { head -c "$kept" /opt/conda/conda-meta/history; tail -c "+$((kept + 1))" /opt/conda/conda-meta/history | sed 's/^==> [0-9][0-9-]* [0-9][0-9:]* <==$/==> 1980-01-01 00:00:00 <==/'; } > history.txt && cat history.txt > /opt/conda/conda-meta/history; fi \
     && printf '%s\n' \
         daskish-2023.3.0-pyhd3eb1b0_0.json \
         dualfmt-1.0.0-h5eee18b_0.json \

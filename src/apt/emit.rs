@@ -14,6 +14,8 @@
 //! them. Then dpkg's status must be what it was before with each locked package installed at its
 //! locked version and architecture, and nothing else changed; otherwise the step fails showing
 //! the difference. The work folder goes at the end: no .deb, list or cache stays in the layer.
+//! apt's and dpkg's logs are written there too, and ldconfig's timed `aux-cache` is removed, so
+//! the layer holds nothing from the clock: built twice, it is the same bytes.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -24,6 +26,11 @@ use crate::lock::LockedPackage;
 
 /// The folder the step works in, removed at its end.
 const WORK: &str = "/tmp/imglock-apt";
+
+/// ldconfig's record of the libraries it saw, with their times: a cache it rebuilds when missing,
+/// removed so that the layer is the same whenever it is built (as Debian's reproducible images
+/// do).
+const LDCONFIG_CACHE: &str = "/var/cache/ldconfig/aux-cache";
 
 /// How dpkg-query prints a package for the check: one line per package, sortable, compared
 /// whole. Single-quoted in the step: the shell passes `${…}` to dpkg-query as written.
@@ -36,6 +43,8 @@ fn apt_options() -> String {
         format!("Dir::Etc::SourceParts={WORK}/sources.list.d"),
         format!("Dir::State::Lists={WORK}/lists"),
         format!("Dir::Cache={WORK}/cache"),
+        // apt's logs (history, term, the planner's) carry the clock: they go with the work folder.
+        format!("Dir::Log={WORK}/log"),
     ]
     .iter()
     .map(|option| format!("-o {option}"))
@@ -61,7 +70,7 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)]) -> Strin
     let query = format!("dpkg-query -W -f '{STATUS_FORMAT}' | LC_ALL=C sort");
     let _ = write!(
         out,
-        " set -e; rm -rf {WORK}; mkdir -p {WORK}/sources.list.d {WORK}/lists/partial {WORK}/cache/archives/partial; cd {WORK} \\\n    && : > sources.list \\\n    && {query} > before.txt"
+        " set -e; rm -rf {WORK}; mkdir -p {WORK}/sources.list.d {WORK}/lists/partial {WORK}/cache/archives/partial {WORK}/log; cd {WORK} \\\n    && : > sources.list \\\n    && {query} > before.txt"
     );
     out.push_str(&fetch_verified(
         &sorted,
@@ -77,7 +86,7 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)]) -> Strin
     let options = apt_options();
     let _ = write!(
         out,
-        " \\\n    && DEBIAN_FRONTEND=noninteractive apt-get {options} -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -y --no-install-recommends --no-remove {}",
+        " \\\n    && DEBIAN_FRONTEND=noninteractive apt-get {options} -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--log={WORK}/log/dpkg.log install -y --no-install-recommends --no-remove {}",
         words(&files)
     );
     out.push_str(&mark_auto(&sorted, &options));
@@ -87,7 +96,7 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)]) -> Strin
         .collect();
     let _ = write!(
         out,
-        " \\\n    && printf '%s\\n' {} | LC_ALL=C sort > locked.txt \\\n    && awk 'NR == FNR {{ locked[$1] = 1; next }} !($1 in locked)' locked.txt before.txt | cat - locked.txt | LC_ALL=C sort > wanted.txt \\\n    && {query} > after.txt \\\n    && {{ cmp -s wanted.txt after.txt || {{ echo {} >&2; diff -u wanted.txt after.txt >&2; exit 1; }}; }} \\\n    && cd / && rm -rf {WORK}\n",
+        " \\\n    && printf '%s\\n' {} | LC_ALL=C sort > locked.txt \\\n    && awk 'NR == FNR {{ locked[$1] = 1; next }} !($1 in locked)' locked.txt before.txt | cat - locked.txt | LC_ALL=C sort > wanted.txt \\\n    && {query} > after.txt \\\n    && {{ cmp -s wanted.txt after.txt || {{ echo {} >&2; diff -u wanted.txt after.txt >&2; exit 1; }}; }} \\\n    && cd / && rm -rf {WORK} {LDCONFIG_CACHE}\n",
         words(&locked),
         quote(&format!(
             "imglock: dpkg's status after layer `{layer}` is not the lock's (- locked but not so installed, + changed beyond the lock):"

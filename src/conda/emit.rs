@@ -4,13 +4,18 @@
 //! conda. An explicit file is installed as written, with no solve; the step then compares the
 //! prefix's `conda-meta` with what it held before plus the lock, and fails if the installer added
 //! or removed anything else.
+//!
+//! The layer is the same bytes whenever it is built: the installer's package cache is a fixed
+//! folder inside the step's work folder (`CONDA_PKGS_DIRS`, which conda and micromamba both read;
+//! their `conda-meta` records name it), and the time the installer writes into
+//! `conda-meta/history` for this install is replaced by [`SOURCE_DATE`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::conda::CondaInstaller;
 use crate::emit::shell::{quote, words};
-use crate::emit::step::{Source, context_mount, fetch_verified, file_name};
+use crate::emit::step::{SOURCE_DATE, Source, context_mount, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// The folder the step works in, removed at its end.
@@ -33,7 +38,7 @@ pub fn install_step(
     out.push_str(context_mount(packages));
     let _ = write!(
         out,
-        " set -e; mkdir -p {WORK} {prefix}/conda-meta; cd {WORK} \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > before.txt"
+        " set -e; mkdir -p {WORK} {prefix}/conda-meta; cd {WORK} \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > before.txt \\\n    && kept=$(($(cat {prefix}/conda-meta/history 2>/dev/null | wc -c)))"
     );
     let files: Vec<(&LockedPackage, &Source)> = ordered.iter().map(|(p, s)| (*p, s)).collect();
     out.push_str(&fetch_verified(
@@ -69,7 +74,8 @@ pub fn install_step(
             format!("micromamba install -y -p {prefix} -f {WORK}/environment.txt")
         }
     };
-    let _ = write!(out, " \\\n    && {install}");
+    let _ = write!(out, " \\\n    && CONDA_PKGS_DIRS={WORK}/pkgs {install}");
+    out.push_str(&history_dated(prefix));
     expected.sort();
     let _ = write!(
         out,
@@ -77,6 +83,19 @@ pub fn install_step(
         words(&expected)
     );
     out
+}
+
+/// The shell that replaces the times the install wrote into the prefix's `conda-meta/history`
+/// (`==> 2024-05-01 12:00:00 <==` lines, after the `$kept` bytes it had before) by
+/// [`SOURCE_DATE`]; what was there before is kept as it was.
+fn history_dated(prefix: &str) -> String {
+    let history = format!("{prefix}/conda-meta/history");
+    let dated = quote(&format!(
+        "s/^==> [0-9][0-9-]* [0-9][0-9:]* <==$/==> {SOURCE_DATE} <==/"
+    ));
+    format!(
+        " \\\n    && if [ -f {history} ]; then {{ head -c \"$kept\" {history}; tail -c \"+$((kept + 1))\" {history} | sed {dated}; }} > history.txt && cat history.txt > {history}; fi"
+    )
 }
 
 /// The packages with each one's dependencies (within the layer) before it, ties by name.

@@ -9,6 +9,14 @@ use std::path::PathBuf;
 use super::shell::{quote, words};
 use crate::lock::{LockedLayer, LockedPackage};
 
+/// The time every step writes in place of the clock where an installer writes it into a file
+/// (`SOURCE_DATE_EPOCH`): 1980-01-01 00:00:00 UTC, the earliest a zip (a wheel) can hold; so a
+/// layer built twice is the same bytes.
+pub const SOURCE_DATE_EPOCH: u64 = 315_532_800;
+
+/// [`SOURCE_DATE_EPOCH`] as the installers' logs write a time (UTC).
+pub const SOURCE_DATE: &str = "1980-01-01 00:00:00";
+
 /// One instruction of the Dockerfile (with its comment).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {

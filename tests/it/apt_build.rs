@@ -159,7 +159,7 @@ fn the_apt_step_fetches_verifies_and_installs_exactly_the_locked_debs() {
         "what was pulled in is marked automatic: {step}"
     );
     assert!(
-        step.ends_with("&& cd / && rm -rf /tmp/imglock-apt"),
+        step.ends_with("&& cd / && rm -rf /tmp/imglock-apt /var/cache/ldconfig/aux-cache"),
         "{step}"
     );
 

@@ -105,8 +105,9 @@ pub fn install_step(
             .map(|(package, source)| sdist_build::requirement_line(package, source))
             .collect();
         commands.push(format!(
-            "{} \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 SOURCE_DATE_EPOCH=315532800 {python} -m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check -r {path} \\\n    && rm -f {path}",
-            sdist_build::write_lines(lines, path)
+            "{} \\\n    && PIP_BREAK_SYSTEM_PACKAGES=1 SOURCE_DATE_EPOCH={} {python} -m pip install --no-deps --require-hashes --only-binary :all: --no-cache-dir --disable-pip-version-check -r {path} \\\n    && rm -f {path}",
+            sdist_build::write_lines(lines, path),
+            crate::emit::step::SOURCE_DATE_EPOCH
         ));
     }
     let mut sdists: Vec<_> = sdists;
