@@ -22,7 +22,7 @@
 //! binary-sha256 the installed binary's sha256
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
@@ -142,21 +142,43 @@ impl BuiltBinaries {
     /// Records `record`'s binary sha256 on its package of `lock`, or says why it does not match
     /// (another version, source or cache key).
     fn apply(&self, record: &Record, lock: &mut Lock) -> Result<(), String> {
-        let shown = |value: &str| value.escape_debug().to_string();
-        let (name, version) = (shown(&record.name), shown(&record.version));
-        let found = |p: &LockedPackage| (self.serves)(p.ecosystem) && p.name == record.name;
-        let key = lock
-            .layers
-            .iter()
-            .flat_map(|layer| &layer.packages)
-            .find(|p| found(p))
-            .and_then(|p| (self.cache_key)(lock, p));
+        self.matches(record, lock)?;
         let package = lock
             .layers
             .iter_mut()
             .flat_map(|layer| &mut layer.packages)
-            .find(|p| found(p))
+            .find(|p| (self.serves)(p.ecosystem) && p.name == record.name);
+        if let Some(package) = package {
+            package
+                .details
+                .set_binary_sha256(record.binary_sha256.clone());
+        }
+        Ok(())
+    }
+
+    /// The binary sha256 of each package of `lock` that a record in `files` matches, by name.
+    pub(crate) fn binaries(&self, files: &Files, lock: &Lock) -> BTreeMap<String, String> {
+        files
+            .iter()
+            .filter(|(path, _)| self.wanted(path).is_some())
+            .filter_map(|(_, content)| Record::parse(content.bytes()?, self.header).ok())
+            .filter(|record| self.matches(record, lock).is_ok())
+            .map(|record| (record.name, record.binary_sha256))
+            .collect()
+    }
+
+    /// Whether `record` is of a package of `lock`: the same name, version and source sha256,
+    /// built for the lock's cache key, with a binary sha256 that is one; else why not.
+    fn matches(&self, record: &Record, lock: &Lock) -> Result<(), String> {
+        let shown = |value: &str| value.escape_debug().to_string();
+        let (name, version) = (shown(&record.name), shown(&record.version));
+        let package = lock
+            .layers
+            .iter()
+            .flat_map(|layer| &layer.packages)
+            .find(|p| (self.serves)(p.ecosystem) && p.name == record.name)
             .ok_or_else(|| format!("the lock has no {} `{name}`", self.what))?;
+        let key = (self.cache_key)(lock, package);
         if package.version != record.version {
             return Err(format!(
                 "it is of {name} {version}, but the lock has {name} {}",
@@ -183,9 +205,6 @@ impl BuiltBinaries {
                 shown(&record.binary_sha256)
             ));
         }
-        package
-            .details
-            .set_binary_sha256(record.binary_sha256.clone());
         Ok(())
     }
 

@@ -222,6 +222,13 @@ struct VerifyArgs {
     /// lock, so later builds may take those binaries from the binary cache.
     #[arg(long)]
     record_binaries: bool,
+    /// Also check that each R package is the binary this shared binary cache
+    /// (oci://HOST/REPOSITORY) holds for it: the same bytes a build pulling from it installs.
+    #[arg(long, value_name = "URL")]
+    binary_cache: Option<crate::cran::binary_cache::CacheLocation>,
+    /// With --binary-cache: a file holding one line USER:PASSWORD for the registry.
+    #[arg(long, value_name = "FILE", requires = "binary_cache")]
+    credentials: Option<PathBuf>,
 }
 
 /// The arguments of `imglock check`.
@@ -407,16 +414,22 @@ fn emit_command(args: EmitArgs, verbose: bool) -> Result<ExitCode, Error> {
 }
 
 fn verify_command(args: VerifyArgs) -> Result<ExitCode, Error> {
-    let verify = if args.record_binaries {
-        crate::verify::verify_and_record
-    } else {
-        crate::verify::verify
+    let registry = match args.binary_cache {
+        Some(location) => Some(crate::cran::binary_cache::registry::CacheRegistry::new(
+            location,
+            args.credentials.as_deref(),
+        )?),
+        None => None,
     };
-    let report = verify(
+    let report = crate::verify::verify_with(
         &args.image,
         &args.lock,
-        args.library.as_deref(),
-        crate::verify::Limits::default(),
+        &crate::verify::VerifyOptions {
+            library: args.library.as_deref(),
+            limits: crate::verify::Limits::default(),
+            record: args.record_binaries,
+            binary_cache: registry.as_ref(),
+        },
     )?;
     let rendered = match args.format {
         VerifyFormat::Text => crate::verify::text(&report),

@@ -68,6 +68,9 @@ pub enum FindingKind {
     ChangedFile,
     /// Installed at its version, but for another architecture (a Debian package).
     WrongArchitecture,
+    /// Its binary is not the one the shared binary cache holds for it (an R package, with
+    /// `--binary-cache`).
+    NotCached,
 }
 
 /// One difference between the image and the lock.

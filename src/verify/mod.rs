@@ -13,6 +13,9 @@
 //! ([`crate::base`], by the digest the lock pins, remembered in the cache), so that the apt
 //! inventory knows which installed packages the base brought.
 //!
+//! With `--binary-cache`, each R package must also be the binary the shared binary cache holds
+//! for it ([`crate::cran::binary_cache::image_check`]).
+//!
 //! With `--record-binaries`, an image that matches its lock also gives the lock what its builds
 //! wrote down (R: each binary's sha256, [`Inventory::record`]); the lock is then rewritten
 //! atomically, everything else in it byte for byte the same.
@@ -75,6 +78,21 @@ impl VerifyReport {
     }
 }
 
+/// How an image is verified, beyond comparing it with its lock.
+#[derive(Default)]
+pub struct VerifyOptions<'a> {
+    /// The R library the packages were installed into (default: the lock's).
+    pub library: Option<&'a str>,
+    /// How much of the image is read.
+    pub limits: Limits,
+    /// When the image matches, write what its builds recorded into the lock
+    /// (`--record-binaries`).
+    pub record: bool,
+    /// Also check that each R package is the binary this shared binary cache holds for it
+    /// (`--binary-cache`).
+    pub binary_cache: Option<&'a crate::cran::binary_cache::registry::CacheRegistry>,
+}
+
 /// Verifies the image at `image` against the lock at `lock_path`.
 pub fn verify(
     image: &Path,
@@ -82,28 +100,24 @@ pub fn verify(
     library: Option<&str>,
     limits: Limits,
 ) -> Result<VerifyReport, Error> {
-    verify_image(image, lock_path, library, limits, false)
+    verify_with(
+        image,
+        lock_path,
+        &VerifyOptions {
+            library,
+            limits,
+            ..VerifyOptions::default()
+        },
+    )
 }
 
-/// Verifies the image at `image` against the lock at `lock_path` and, when it matches, writes
-/// what its builds recorded into the lock (`imglock verify --record-binaries`).
-pub fn verify_and_record(
+/// Verifies the image at `image` against the lock at `lock_path` as `options` say.
+pub fn verify_with(
     image: &Path,
     lock_path: &Path,
-    library: Option<&str>,
-    limits: Limits,
+    options: &VerifyOptions<'_>,
 ) -> Result<VerifyReport, Error> {
-    verify_image(image, lock_path, library, limits, true)
-}
-
-/// [`verify`], and with `record` [`verify_and_record`].
-fn verify_image(
-    image: &Path,
-    lock_path: &Path,
-    library: Option<&str>,
-    limits: Limits,
-    record: bool,
-) -> Result<VerifyReport, Error> {
+    let (library, limits) = (options.library, options.limits);
     let mut lock = Lock::read(lock_path)?;
     let base = base_contents(&lock, lock_path)?;
     let context = InventoryContext {
@@ -124,8 +138,16 @@ fn verify_image(
     for inventory in &inventories {
         inventory.check(&read.files, &lock, &mut findings);
     }
+    if let Some(registry) = options.binary_cache {
+        crate::cran::binary_cache::image_check::check_image(
+            &lock,
+            &read.files,
+            registry,
+            &mut findings,
+        )?;
+    }
     let checked = checked(&lock);
-    let recorded = if record {
+    let recorded = if options.record {
         Some(record_into(
             &inventories,
             &read.files,

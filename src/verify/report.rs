@@ -36,6 +36,7 @@ pub fn text(report: &VerifyReport) -> String {
             FindingKind::Unexpected => "unexpected",
             FindingKind::ChangedFile => "changed files",
             FindingKind::WrongArchitecture => "wrong architecture",
+            FindingKind::NotCached => "not the cached binary",
         };
         let _ = writeln!(out, "  {kind}: {}", finding.message);
     }

@@ -351,7 +351,67 @@ fn a_second_builder_installs_the_first_builders_binaries_from_the_registry() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    builder_b_holds_the_cached_binaries(&project, &root, &location, &credentials);
     let _ = crate::image_build::buildah(&["umount", &container]);
+}
+
+/// `verify --binary-cache`: builder B's image (its root filesystem at `root`) holds exactly the
+/// binaries the cache at `location` holds; against an empty repository, or once a record of the
+/// image names another binary, each such package is a finding.
+fn builder_b_holds_the_cached_binaries(
+    project: &Project,
+    root: &str,
+    location: &str,
+    credentials: &[&str],
+) {
+    let verify = |location: &str| {
+        let args = [
+            &["verify", root, "--binary-cache", location][..],
+            credentials,
+        ]
+        .concat();
+        let output = project.run(&args);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr(&output),
+        )
+    };
+    let (code, stdout, errors) = verify(location);
+    assert_eq!(code, Some(0), "{stdout}{errors}");
+
+    let empty = location.replace("/team/r-binaries", "/team/empty");
+    let (code, stdout, _) = verify(&empty);
+    assert_eq!(code, Some(1), "{stdout}");
+    for name in ["corekit", "fastsum"] {
+        assert!(
+            stdout.contains(&format!("not the cached binary: R package {name} ")),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("has no binary of it"), "{stdout}");
+
+    let record = std::path::Path::new(root).join("usr/local/share/imglock/r-binaries/fastsum");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("binary-sha256 "))
+        .unwrap();
+    std::fs::write(
+        &record,
+        text.replace(line, &format!("binary-sha256 {}", "e".repeat(64))),
+    )
+    .unwrap();
+    let (code, stdout, _) = verify(location);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "R package fastsum 0.3.1: the image's binary (sha256 {})",
+            "e".repeat(64)
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("R package corekit"), "{stdout}");
 }
 
 /// A registry asking for bearer tokens (as Docker Hub, GHCR and Harbor do): the client gets one

@@ -3,7 +3,8 @@
 //! the `imglock-cache` secret) sent as HTTP basic authentication, or to the token service a
 //! registry's bearer challenge names (Docker Hub, GHCR, Harbor).
 //!
-//! `list` asks for each of a lock's entries' manifest by tag; `prune` lists the repository's
+//! `list` asks for each of a lock's entries' manifest by tag (and `verify --binary-cache` for the
+//! binary's digest in it, [`CacheRegistry::binary_of`]); `prune` lists the repository's
 //! tags, keeps those the given locks need, and deletes the others' manifests (by digest, as the
 //! API requires) — with an age, only those pushed longer ago (the
 //! `org.opencontainers.image.created` annotation the installer writes). Blobs no manifest names
@@ -19,6 +20,9 @@ use super::{CacheEntry, CacheLocation};
 
 /// The manifest type the installer pushes and these commands ask for.
 const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// The media type of the one layer of an entry's manifest: the binary tarball.
+const BINARY_TYPE: &str = "application/vnd.imglock.r-binary.v1.tar+gzip";
 
 /// A failure talking to the shared binary cache.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +93,11 @@ impl CacheRegistry {
         })
     }
 
+    /// Where the cache is.
+    pub fn location(&self) -> &CacheLocation {
+        &self.location
+    }
+
     /// Each entry with whether the cache has it.
     pub fn list(&self, entries: Vec<CacheEntry>) -> Result<Vec<Listed>, CacheError> {
         entries
@@ -105,6 +114,34 @@ impl CacheRegistry {
                 })
             })
             .collect()
+    }
+
+    /// The sha256 of the binary the cache holds for `entry` (its manifest's binary layer), or
+    /// `None` when the cache has no such entry.
+    pub fn binary_of(&self, entry: &CacheEntry) -> Result<Option<String>, CacheError> {
+        let url = format!("{}/manifests/{}", self.location.api(), entry.tag);
+        let (status, _, body) = self.send(Method::GET, &url)?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        self.check(&Method::GET, &url, status)?;
+        #[derive(serde::Deserialize)]
+        struct Manifest {
+            layers: Vec<Layer>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Layer {
+            #[serde(rename = "mediaType")]
+            media_type: String,
+            digest: String,
+        }
+        let manifest: Manifest =
+            serde_json::from_slice(&body).map_err(|source| CacheError::Json { url, source })?;
+        Ok(manifest
+            .layers
+            .into_iter()
+            .find(|layer| layer.media_type == BINARY_TYPE)
+            .and_then(|layer| layer.digest.strip_prefix("sha256:").map(str::to_string)))
     }
 
     /// Deletes the tags of the repository not in `keep` (with `older_than`, only those pushed
