@@ -16,6 +16,7 @@ use crate::progress::Progress;
 use crate::resolve::{LockWrite, ResolveOptions, lock_path_for, resolve};
 use crate::spec::DEFAULT_SPEC;
 
+mod cache;
 mod diff;
 mod manual;
 mod tree;
@@ -50,7 +51,7 @@ enum Command {
     Check(CheckArgs),
     /// The shared R binary cache in an OCI registry (see `emit --binary-cache`).
     #[command(subcommand)]
-    Cache(CacheCommand),
+    Cache(cache::CacheCommand),
     /// Show the lock's dependency tree: what each layer asked for and what that brought in
     /// (`(*)`: shown above).
     Tree(TreeArgs),
@@ -69,51 +70,6 @@ enum Command {
         /// The command whose page is printed (imglock's own when none is given).
         command: Option<String>,
     },
-}
-
-/// `imglock cache`: what the shared R binary cache holds for locks. Warming it is building a
-/// lock's image (emitted with `--binary-cache`) once with push credentials
-/// (`--secret id=imglock-cache,src=FILE`); `list` then shows every entry present.
-#[derive(Debug, Subcommand)]
-enum CacheCommand {
-    /// List the cache entries a lock's R packages need and whether the cache has them; exit 1
-    /// when any is missing.
-    List {
-        #[command(flatten)]
-        cache: CacheArgs,
-        /// The lock whose R packages are listed.
-        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
-        lock: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
-    /// Delete the cache's entries no given lock needs (with --older-than, only those pushed
-    /// longer ago).
-    Prune {
-        #[command(flatten)]
-        cache: CacheArgs,
-        /// A lock whose entries are kept (repeatable).
-        #[arg(long = "keep", value_name = "LOCK")]
-        keep: Vec<PathBuf>,
-        /// Delete only entries pushed more than DAYS days ago.
-        #[arg(long, value_name = "DAYS")]
-        older_than: Option<u64>,
-        /// Say what would be deleted, delete nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
-}
-
-/// Where the shared binary cache is and how to log in to it.
-#[derive(Debug, Args)]
-struct CacheArgs {
-    /// The cache: oci://HOST/REPOSITORY.
-    #[arg(long, value_name = "URL")]
-    binary_cache: crate::cran::binary_cache::CacheLocation,
-    /// A file holding one line USER:PASSWORD (the file builds get as the secret imglock-cache).
-    #[arg(long, value_name = "FILE")]
-    credentials: Option<PathBuf>,
 }
 
 /// The arguments of `imglock resolve`.
@@ -324,7 +280,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Diff(args) => diff::diff_command(args),
         Command::Verify(args) => verify_command(args),
         Command::Check(args) => check_command(args),
-        Command::Cache(command) => cache_command(command),
+        Command::Cache(command) => cache::cache_command(command),
         Command::Tree(args) => tree::tree_command(args),
         Command::Why(args) => tree::why_command(args),
         Command::Completions { shell } => manual::completions_command(shell),
@@ -516,59 +472,6 @@ fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
 /// reason).
 fn spec_unchanged(report: &crate::check::CheckReport) -> bool {
     report.spec_hash == report.lock_spec_hash && report.changed_files.is_empty()
-}
-
-fn cache_command(command: CacheCommand) -> Result<ExitCode, Error> {
-    use crate::cran::binary_cache::{entries, registry::CacheRegistry};
-    let mut stdout = std::io::stdout();
-    match command {
-        CacheCommand::List {
-            cache,
-            lock,
-            format,
-        } => {
-            let lock = crate::lock::Lock::read(&lock)?;
-            let registry = CacheRegistry::new(cache.binary_cache, cache.credentials.as_deref())?;
-            let listed = registry.list(entries(&lock))?;
-            let complete = listed.iter().all(|l| l.present);
-            match format {
-                Format::Json => {
-                    let text = serde_json::to_string_pretty(&listed).unwrap_or_default();
-                    let _ = writeln!(stdout, "{text}");
-                }
-                Format::Text => {
-                    for l in &listed {
-                        let state = if l.present { "present" } else { "missing" };
-                        let _ = writeln!(
-                            stdout,
-                            "{state} {} {} {}",
-                            l.entry.name, l.entry.version, l.entry.tag
-                        );
-                    }
-                }
-            }
-            Ok(exit_code(complete))
-        }
-        CacheCommand::Prune {
-            cache,
-            keep,
-            older_than,
-            dry_run,
-        } => {
-            let mut kept = std::collections::BTreeSet::new();
-            for path in &keep {
-                let lock = crate::lock::Lock::read(path)?;
-                kept.extend(entries(&lock).into_iter().map(|e| e.tag));
-            }
-            let registry = CacheRegistry::new(cache.binary_cache, cache.credentials.as_deref())?;
-            let seconds = older_than.map(|days| days.saturating_mul(86_400));
-            let verb = if dry_run { "would delete" } else { "deleted" };
-            for tag in registry.prune(&kept, seconds, dry_run)? {
-                let _ = writeln!(stdout, "{verb} {tag}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
 }
 
 /// 0 when the answer is "yes" (same, fresh, matching), 1 when it is "no".

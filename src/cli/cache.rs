@@ -1,0 +1,228 @@
+//! `imglock cache`: the shared R binary cache of `emit --binary-cache`, an OCI registry
+//! repository: which entries a lock needs and whether it holds them (`list`), deleting what no
+//! lock needs (`prune`), and filling it for a lock (`warm`: the lock's image built once here, with
+//! push credentials, by buildah or docker, so that every other builder pulls instead of compiling).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::{Format, exit_code};
+use crate::cran::binary_cache::registry::{CacheRegistry, Listed};
+use crate::cran::binary_cache::{SECRET_ID, entries};
+use crate::emit::{DockerfileOptions, EmitOptions, emit};
+use crate::error::Error;
+
+/// `imglock cache`: what the shared R binary cache holds for locks, and warming it.
+#[derive(Debug, Subcommand)]
+pub(super) enum CacheCommand {
+    /// List the cache entries a lock's R packages need and whether the cache has them; exit 1
+    /// when any is missing.
+    List {
+        #[command(flatten)]
+        cache: CacheArgs,
+        /// The lock whose R packages are listed.
+        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+        lock: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Delete the cache's entries no given lock needs (with --older-than, only those pushed
+    /// longer ago).
+    Prune {
+        #[command(flatten)]
+        cache: CacheArgs,
+        /// A lock whose entries are kept (repeatable).
+        #[arg(long = "keep", value_name = "LOCK")]
+        keep: Vec<PathBuf>,
+        /// Delete only entries pushed more than DAYS days ago.
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<u64>,
+        /// Say what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Fill the cache with every R binary a lock needs: build the lock's image once, here, with
+    /// push credentials (each package the cache lacks is compiled and pushed), then list.
+    Warm {
+        #[command(flatten)]
+        cache: CacheArgs,
+        /// The lock whose R packages are built.
+        #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+        lock: PathBuf,
+        /// The builder that runs the build.
+        #[arg(long, value_enum, default_value_t = Builder::Buildah)]
+        builder: Builder,
+        /// Build up to N R packages of a step at once (as `emit --jobs`).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: Option<u32>,
+    },
+}
+
+/// Where the shared binary cache is and how to log in to it.
+#[derive(Debug, Args)]
+pub(super) struct CacheArgs {
+    /// The cache: oci://HOST/REPOSITORY.
+    #[arg(long, value_name = "URL")]
+    binary_cache: crate::cran::binary_cache::CacheLocation,
+    /// A file holding one line USER:PASSWORD (the file builds get as the secret imglock-cache).
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<PathBuf>,
+}
+
+/// The program that builds the image when the cache is warmed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(super) enum Builder {
+    /// `buildah bud --layers`.
+    Buildah,
+    /// `docker build` (BuildKit).
+    Docker,
+}
+
+pub(super) fn cache_command(command: CacheCommand) -> Result<ExitCode, Error> {
+    match command {
+        CacheCommand::List {
+            cache,
+            lock,
+            format,
+        } => {
+            let lock = crate::lock::Lock::read(&lock)?;
+            let registry = CacheRegistry::new(cache.binary_cache, cache.credentials.as_deref())?;
+            let listed = registry.list(entries(&lock))?;
+            print_listed(&listed, format);
+            Ok(exit_code(listed.iter().all(|l| l.present)))
+        }
+        CacheCommand::Prune {
+            cache,
+            keep,
+            older_than,
+            dry_run,
+        } => {
+            let mut kept = std::collections::BTreeSet::new();
+            for path in &keep {
+                let lock = crate::lock::Lock::read(path)?;
+                kept.extend(entries(&lock).into_iter().map(|e| e.tag));
+            }
+            let registry = CacheRegistry::new(cache.binary_cache, cache.credentials.as_deref())?;
+            let seconds = older_than.map(|days| days.saturating_mul(86_400));
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            for tag in registry.prune(&kept, seconds, dry_run)? {
+                let _ = writeln!(std::io::stdout(), "{verb} {tag}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CacheCommand::Warm {
+            cache,
+            lock,
+            builder,
+            jobs,
+        } => warm(cache, &lock, builder, jobs),
+    }
+}
+
+/// Prints each entry and whether the cache has it.
+fn print_listed(listed: &[Listed], format: Format) {
+    let mut stdout = std::io::stdout();
+    match format {
+        Format::Json => {
+            let text = serde_json::to_string_pretty(&listed).unwrap_or_default();
+            let _ = writeln!(stdout, "{text}");
+        }
+        Format::Text => {
+            for l in listed {
+                let state = if l.present { "present" } else { "missing" };
+                let _ = writeln!(
+                    stdout,
+                    "{state} {} {} {}",
+                    l.entry.name, l.entry.version, l.entry.tag
+                );
+            }
+        }
+    }
+}
+
+/// `imglock cache warm`: builds the lock's image, emitted for the cache, with the credentials as
+/// the build's secret, when the cache lacks any of its entries; then lists them (exit 1 when one
+/// is still missing).
+fn warm(
+    cache: CacheArgs,
+    lock_path: &Path,
+    builder: Builder,
+    jobs: Option<u32>,
+) -> Result<ExitCode, Error> {
+    let lock = crate::lock::Lock::read(lock_path)?;
+    let Some(credentials) = cache.credentials.as_deref() else {
+        return Err(Error::Usage(
+            "imglock cache warm pushes what it builds: give the registry's credentials with --credentials FILE (one line USER:PASSWORD)".into(),
+        ));
+    };
+    let registry = CacheRegistry::new(cache.binary_cache.clone(), Some(credentials))?;
+    let missing = registry.list(entries(&lock))?.into_iter().filter(|l| !l.present).count();
+    let mut stderr = std::io::stderr();
+    if missing > 0 {
+        let context = tempfile::Builder::new()
+            .prefix(".imglock-cache-warm-")
+            .tempdir_in(crate::files::parent_dir(lock_path))
+            .map_err(|source| Error::Write {
+                path: crate::files::parent_dir(lock_path),
+                source,
+            })?;
+        emit(&EmitOptions {
+            lock: lock_path.to_path_buf(),
+            dockerfile: context.path().join("Dockerfile"),
+            content: DockerfileOptions {
+                library: None,
+                jobs,
+                ncpus: None,
+                apt: false,
+                binary_cache: Some(cache.binary_cache.clone()),
+            },
+        })?;
+        let _ = writeln!(
+            stderr,
+            "Building the image of {} to push the {missing} R binaries {} lacks...",
+            lock_path.display(),
+            cache.binary_cache
+        );
+        run_build(builder, context.path(), credentials)?;
+    }
+    let listed = registry.list(entries(&lock))?;
+    print_listed(&listed, Format::Text);
+    Ok(exit_code(listed.iter().all(|l| l.present)))
+}
+
+/// Runs `builder` on the build context `context`, with `credentials` as the cache's secret (its
+/// output goes to this process's), then removes the image it made: only the pushed binaries and
+/// the builder's layer cache stay.
+fn run_build(builder: Builder, context: &Path, credentials: &Path) -> Result<(), Error> {
+    let secret = format!("id={SECRET_ID},src={}", credentials.display());
+    let image_id = context.join(".image-id");
+    let (program, build): (&str, &[&str]) = match builder {
+        Builder::Buildah => ("buildah", &["bud", "--layers"]),
+        Builder::Docker => ("docker", &["build"]),
+    };
+    use std::ffi::OsStr;
+    let run = |args: &[&OsStr]| {
+        std::process::Command::new(program).args(args).status().map_err(|source| {
+            Error::Usage(format!(
+                "cannot run {program}: {source}; install it, or choose another --builder"
+            ))
+        })
+    };
+    let mut args: Vec<&OsStr> = build.iter().map(OsStr::new).collect();
+    args.extend([OsStr::new("--secret"), OsStr::new(&secret), OsStr::new("--iidfile")]);
+    args.extend([image_id.as_os_str(), context.as_os_str()]);
+    let status = run(&args)?;
+    if !status.success() {
+        return Err(Error::Usage(format!(
+            "{program} failed ({status}) building the image to warm the cache; its output above says why"
+        )));
+    }
+    if let Ok(id) = std::fs::read_to_string(&image_id) {
+        let _ = run(&[OsStr::new("rmi"), OsStr::new(id.trim())]);
+    }
+    Ok(())
+}
