@@ -475,3 +475,56 @@ fn the_client_logs_in_to_a_registry_that_asks_for_tokens() {
     );
     assert!(registry.token.as_ref().unwrap().given() > given);
 }
+
+/// `imglock cache warm`: without credentials it refuses (it must push); with them it builds the
+/// lock's image once, every package compiled and pushed, and lists every entry present; a second
+/// warm finds the cache complete and builds nothing.
+#[test]
+fn cache_warm_builds_and_pushes_what_the_cache_lacks_once() {
+    let Some(digest) = base_digest() else { return };
+    let password = password();
+    let Some(registry) = Registry::start_with_basic_auth(USER, &password) else {
+        return;
+    };
+    let copy = fixture_copy();
+    let server = Server::start(copy.path());
+    let project = Project::new(&format!(
+        "[image]\nname = \"warm-test\"\nbase = \"localhost/imglock-test-base@{digest}\"\nr = \"4.2.2\"\n\n\
+         [repositories]\ncran = [\"{}/cran\"]\n\n[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]\n",
+        server.url()
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let location = format!("oci://{}/team/warm", registry.host());
+    let output = project.run(&["cache", "warm", "--binary-cache", &location]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(stderr(&output).contains("--credentials FILE"), "{}", stderr(&output));
+
+    let secret = project.path("credentials");
+    std::fs::write(&secret, format!("{USER}:{password}\n")).unwrap();
+    let warm = [
+        "cache",
+        "warm",
+        "--binary-cache",
+        &location,
+        "--credentials",
+        secret.to_str().unwrap(),
+    ];
+    let output = project.run(&warm);
+    let log = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    for name in ["corekit", "fastsum"] {
+        assert!(
+            log.contains(&format!("imglock: R package {name} "))
+                && log.contains(&format!("present {name} ")),
+            "{log}"
+        );
+    }
+    assert_eq!(log.matches(" pushed to the shared binary cache ").count(), 2, "{log}");
+
+    let output = project.run(&warm);
+    let log = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{log}");
+    assert!(!log.contains("Building the image"), "{log}");
+    assert_eq!(log.matches("present ").count(), 2, "{log}");
+}
