@@ -298,17 +298,19 @@ fn answer(stream: &mut TcpStream, request: &Request, root: &Path, state: &Mutex<
             .and_then(VecDeque::pop_front);
         (fault, state.latency)
     };
-    if !latency.is_zero() {
-        thread::sleep(latency);
-    }
+    // The file and its ETag are ready before the latency passes, as a static server's (a CDN's)
+    // are: the latency is the network's, not this server's reading and hashing of large files.
+    let started = Instant::now();
     let (body, content_type) = served_file(root, &request.path);
+    let etag = body.as_deref().map(etag_of);
+    thread::sleep(latency.saturating_sub(started.elapsed()));
     match fault {
         Some(fault) => {
             serve_fault(stream, fault, body, &request.path, state);
             false
         }
         None => {
-            serve_file(stream, request, body, content_type, state);
+            serve_file(stream, request, body.zip(etag), content_type, state);
             true
         }
     }
@@ -408,14 +410,15 @@ fn send_head(stream: &mut TcpStream, length: usize, etag: Option<&str>) {
     let _ = stream.write_all(head.as_bytes());
 }
 
+/// Serves `file` (its bytes and ETag), or a 404 when there is none.
 fn serve_file(
     stream: &mut TcpStream,
     request: &Request,
-    body: Option<Vec<u8>>,
+    file: Option<(Vec<u8>, String)>,
     content_type: &str,
     state: &Mutex<State>,
 ) {
-    let Some(body) = body else {
+    let Some((body, etag)) = file else {
         return respond(stream, 404, None, "text/plain", b"not found", false);
     };
     let stale = state
@@ -424,7 +427,6 @@ fn serve_file(
         .stale_etags
         .get(&request.path)
         .cloned();
-    let etag = etag_of(&body);
     match &request.range {
         Some(spec) => serve_range(stream, &request.path, spec, &body, state),
         None if request.if_none_match.is_some()
