@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use crate::conda::CondaInstaller;
 use crate::emit::shell::{quote, words};
-use crate::emit::step::{Source, context_mount, fetch_verified, file_name};
+use crate::emit::step::{Source, artifact_mounts, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// The folder the step works in, removed at its end.
@@ -30,7 +30,7 @@ pub fn install_step(
         "# layer `{layer}`, conda packages in dependency order: {}\nRUN",
         names.join(" ")
     );
-    out.push_str(context_mount(packages));
+    out.push_str(&artifact_mounts(packages));
     let _ = write!(
         out,
         " set -e; mkdir -p {WORK} {prefix}/conda-meta; cd {WORK} \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > before.txt"

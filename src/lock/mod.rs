@@ -24,6 +24,10 @@ use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 /// The lock format this build reads and writes.
 pub const LOCK_VERSION: u32 = 1;
 
+/// The `[resolution]` key listing the origins (`https://host:port`) whose downloads need
+/// credentials: the emitted steps read them from the build's netrc secret.
+pub const AUTHENTICATED_ORIGINS: &str = "authenticated-origins";
+
 /// The lock file name used when none is given.
 pub const DEFAULT_LOCK: &str = "imglock.lock";
 
@@ -63,6 +67,17 @@ pub(crate) struct LockedImage {
     pub entrypoint: Option<Vec<String>>,
     /// The image's `CMD`, when the spec sets one (a custom step).
     pub cmd: Option<Vec<String>>,
+}
+
+impl Lock {
+    /// The origins whose downloads need credentials ([`AUTHENTICATED_ORIGINS`]).
+    pub(crate) fn authenticated_origins(&self) -> Vec<String> {
+        match self.resolution.get(AUTHENTICATED_ORIGINS) {
+            Some(SettingValue::List(origins)) => origins.clone(),
+            Some(SettingValue::Text(origin)) => vec![origin.clone()],
+            None => Vec::new(),
+        }
+    }
 }
 
 impl LockedImage {
