@@ -288,3 +288,40 @@ fn a_password_written_in_the_repository_url_is_in_no_output() {
         );
     }
 }
+
+#[test]
+fn a_private_cran_repository_resolves_and_its_r_step_reads_the_netrc_secret() {
+    let server = private_server(&support::fixtures());
+    let home = tempfile::tempdir().unwrap();
+    let written =
+        format!("{}/cran", server.url()).replace("http://", &format!("http://{USER}:{SECRET}@"));
+    let project = Project::new(&support::spec(
+        &format!("cran = [\"{written}\"]"),
+        "[[layer]]\nname = \"r\"\ncran = [\"corekit\"]",
+    ));
+    let environment = no_credentials(home.path());
+    let mut outputs = Vec::new();
+    for args in [&["resolve"][..], &["emit", "--out", "build"]] {
+        let output = run(&project, args, &environment);
+        outputs.push(output_text(&output));
+        assert!(output.status.success(), "{}", output_text(&output));
+    }
+    let lock = project.lock().unwrap();
+    assert_eq!(authenticated_origins(&lock), [server.url()]);
+    assert!(
+        lock.contains(&format!("repository = \"{}/cran\"", server.url())),
+        "{lock}"
+    );
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    let step = &dockerfile[dockerfile.find("imglock-r-jobs").unwrap_or(0)..];
+    assert!(step.contains("imglock-r-install corekit"), "{dockerfile}");
+    assert!(
+        dockerfile
+            .contains("--mount=type=secret,id=imglock-netrc,target=/run/secrets/imglock-netrc")
+            && dockerfile.contains("IMGLOCK_NETRC=/run/secrets/imglock-netrc"),
+        "{dockerfile}"
+    );
+    for text in outputs.iter().chain([&lock, &dockerfile]) {
+        assert!(!text.contains(SECRET), "{text}");
+    }
+}
