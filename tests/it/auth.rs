@@ -325,3 +325,73 @@ fn a_private_cran_repository_resolves_and_its_r_step_reads_the_netrc_secret() {
         assert!(!text.contains(SECRET), "{text}");
     }
 }
+
+/// A real build of an image whose Python and Maven layers come from private repositories:
+/// buildah gives the steps the netrc as the secret `imglock-netrc`; without it the build fails,
+/// and the image's history never holds the password.
+#[test]
+fn an_image_from_private_repositories_builds_with_the_netrc_secret() {
+    let Some(digest) = crate::image_build::base_digest() else {
+        return;
+    };
+    let pypi = private_server(&crate::pypi::fixtures());
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&maven::repository(), served.path());
+    let jars = private_server(served.path());
+    let home = tempfile::tempdir().unwrap();
+    let environment = with_netrc(home.path());
+    let project = Project::new(&format!(
+        "[image]\nname = \"private\"\nbase = \"localhost/imglock-test-base@{digest}\"\npython = \"3.11\"\n\n\
+         [repositories]\npypi = \"{}/simple\"\nmaven = [\"{}\"]\n\n\
+         [[layer]]\nname = \"py\"\npypi = [\"idna==3.3\"]\n\n\
+         [[layer]]\nname = \"jars\"\nmaven = [\"org.imglock.fixture:leaf-k:1.0\"]\nmaven-target = \"/opt/jars\"\n",
+        pypi.url(),
+        jars.url()
+    ));
+    for args in [
+        &["resolve", "--exclude-newer", EXCLUDE_NEWER][..],
+        &["emit", "--out", "build"],
+    ] {
+        let output = run(&project, args, &environment);
+        assert!(output.status.success(), "{}", output_text(&output));
+    }
+    let tag = format!("localhost/imglock-auth-test-{}:1", std::process::id());
+    let mut cleanup = crate::image_build::Cleanup(vec![tag.clone()]);
+    let netrc = home.path().join("netrc");
+    let secret = format!("id=imglock-netrc,src={}", netrc.display());
+    let (output, _) = crate::image_build::build(&project, "build", &tag, &["--secret", &secret]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let container = format!("imglock-auth-probe-{}", std::process::id());
+    let output = crate::image_build::buildah(&["from", "--name", &container, &tag]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    cleanup.0.push(container.clone());
+    let output = crate::image_build::buildah(&[
+        "run",
+        &container,
+        "--",
+        "sh",
+        "-c",
+        "python3 -c 'import idna; print(idna.__version__)' && ls /opt/jars && ! test -e /run/secrets/imglock-netrc",
+    ]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    assert!(
+        output_text(&output).contains("3.3"),
+        "{}",
+        output_text(&output)
+    );
+    assert!(
+        output_text(&output).contains("leaf-k-1.0.jar"),
+        "{}",
+        output_text(&output)
+    );
+    let output = crate::image_build::buildah(&["inspect", "--type", "image", &tag]);
+    assert!(!output_text(&output).contains(SECRET));
+
+    // Without the secret, the private repositories refuse the downloads.
+    let refused = pypi.refused() + jars.refused();
+    let without = format!("localhost/imglock-auth-test-{}:2", std::process::id());
+    cleanup.0.push(without.clone());
+    let (output, _) = crate::image_build::build(&project, "build", &without, &["--no-cache"]);
+    assert!(!output.status.success(), "{}", output_text(&output));
+    assert!(pypi.refused() + jars.refused() > refused);
+}
