@@ -97,7 +97,7 @@ impl GithubError {
                     url: url.clone(),
                 }
             }
-            FetchError::Status { url, status } if matches!(status, 401 | 403) => {
+            FetchError::Unauthorized { url, status, .. } => {
                 Self::Unauthorized {
                     entry,
                     wanted,
