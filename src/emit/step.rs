@@ -248,18 +248,14 @@ pub fn fetch_verified(
     for (package, source) in files {
         let file = file_name(package);
         match source {
-            Source::Url(url) => {
+            Source::Url(url) | Source::Authenticated(url) => {
+                let netrc = match source {
+                    Source::Authenticated(_) => format!(" --netrc-file {NETRC_PATH}"),
+                    _ => String::new(),
+                };
                 let _ = write!(
                     out,
-                    " \\\n    && curl -fsSL -o {} {}",
-                    quote(&file),
-                    quote(url)
-                );
-            }
-            Source::Authenticated(url) => {
-                let _ = write!(
-                    out,
-                    " \\\n    && curl -fsSL --netrc-file {NETRC_PATH} -o {} {}",
+                    " \\\n    && curl -fsSL{netrc} -o {} {}",
                     quote(&file),
                     quote(url)
                 );

@@ -97,15 +97,13 @@ impl GithubError {
                     url: url.clone(),
                 }
             }
-            FetchError::Unauthorized { url, status, .. } => {
-                Self::Unauthorized {
-                    entry,
-                    wanted,
-                    slug,
-                    url: url.clone(),
-                    status: *status,
-                }
-            }
+            FetchError::Unauthorized { url, status, .. } => Self::Unauthorized {
+                entry,
+                wanted,
+                slug,
+                url: url.clone(),
+                status: *status,
+            },
             _ => Self::Fetch {
                 entry,
                 wanted,
