@@ -14,6 +14,10 @@
 //! index body larger than its limit ([`Fetcher::index_limit`]) is refused as it streams, and so
 //! is an artifact larger than the artifact limit (artifacts stream to disk, see [`artifact`]).
 //! Redirects to http(s) URLs are followed; one to any other URL (`file:`) is refused.
+//!
+//! Private repositories: every request carries the basic authentication [`credentials`] finds
+//! for its URL (the spec's URL, the host's environment variables, netrc), through the one
+//! [`Authorizations`] path that also sends the GitHub token; a 401 or 403 says how to give them.
 
 mod artifact;
 mod authorization;

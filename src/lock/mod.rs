@@ -78,6 +78,21 @@ impl Lock {
             None => Vec::new(),
         }
     }
+
+    /// Adds `origins` to those whose downloads need credentials (kept sorted, each once).
+    pub(crate) fn add_authenticated_origins(&mut self, origins: Vec<String>) {
+        let all: std::collections::BTreeSet<String> = self
+            .authenticated_origins()
+            .into_iter()
+            .chain(origins)
+            .collect();
+        if !all.is_empty() {
+            self.resolution.insert(
+                AUTHENTICATED_ORIGINS.to_string(),
+                SettingValue::List(all.into_iter().collect()),
+            );
+        }
+    }
 }
 
 impl LockedImage {

@@ -2,16 +2,15 @@
 //! `[resolution]`, never the credentials themselves) so that `imglock emit` gives the downloads
 //! from them the build's netrc secret.
 
-use std::collections::BTreeSet;
-
 use url::Url;
 
 use crate::fetch::Fetcher;
-use crate::lock::{AUTHENTICATED_ORIGINS, Lock};
+use crate::lock::Lock;
 use crate::package::SettingValue;
 
 /// Records in `lock` the origins (`https://host:port`) of its repositories and artifacts the
-/// fetcher has credentials for, sorted; nothing when there are none.
+/// fetcher has credentials for (see [`Lock::add_authenticated_origins`]); nothing when there
+/// are none.
 pub(super) fn record(lock: &mut Lock, fetcher: &Fetcher) {
     let mut urls: Vec<&str> = Vec::new();
     for layer in &lock.layers {
@@ -26,16 +25,11 @@ pub(super) fn record(lock: &mut Lock, fetcher: &Fetcher) {
             SettingValue::List(list) => urls.extend(list.iter().map(String::as_str)),
         }
     }
-    let origins: BTreeSet<String> = urls
+    let origins = urls
         .into_iter()
         .filter_map(|text| Url::parse(text).ok())
         .filter(|url| matches!(url.scheme(), "http" | "https") && fetcher.has_credentials(url))
         .map(|url| url.origin().ascii_serialization())
         .collect();
-    if !origins.is_empty() {
-        lock.resolution.insert(
-            AUTHENTICATED_ORIGINS.to_string(),
-            SettingValue::List(origins.into_iter().collect()),
-        );
-    }
+    lock.add_authenticated_origins(origins);
 }

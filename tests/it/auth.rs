@@ -395,3 +395,62 @@ fn an_image_from_private_repositories_builds_with_the_netrc_secret() {
     assert!(!output.status.success(), "{}", output_text(&output));
     assert!(pypi.refused() + jars.refused() > refused);
 }
+
+/// A child image's lock holds its parent's layers: the origins those needed credentials for
+/// stay listed beside the child's own, so the child's Dockerfile gives both steps the secret.
+#[test]
+fn a_child_image_keeps_the_origins_its_parent_needed_credentials_for() {
+    let cran = private_server(&support::fixtures());
+    let pypi = private_server(&crate::pypi::fixtures());
+    let home = tempfile::tempdir().unwrap();
+    let project = Project::new("");
+    let written =
+        format!("{}/cran", cran.url()).replace("http://", &format!("http://{USER}:{SECRET}@"));
+    let parent = format!(
+        "[image]\nname = \"parent\"\nbase = \"docker.io/rocker/r-ver:4.2.2@sha256:{}\"\nr = \"4.2.2\"\npython = \"3.8\"\n\n\
+         [repositories]\ncran = [\"{written}\"]\n\n[[layer]]\nname = \"r\"\ncran = [\"corekit\"]\n",
+        "a".repeat(64)
+    );
+    let child = format!(
+        "extends = \"../parent/imglock.toml\"\n\n[image]\nname = \"child\"\n\n\
+         [repositories]\npypi = \"{}/simple\"\n\n[[layer]]\nname = \"py\"\npypi = [\"idna==3.3\"]\n",
+        pypi.url()
+    );
+    for (folder, text) in [("parent", &parent), ("child", &child)] {
+        std::fs::create_dir_all(project.path(folder)).unwrap();
+        std::fs::write(project.path(folder).join("imglock.toml"), text).unwrap();
+    }
+    let environment = with_variables(home.path(), &pypi);
+    for args in [
+        &["resolve", "--spec", "parent/imglock.toml"][..],
+        &[
+            "resolve",
+            "--spec",
+            "child/imglock.toml",
+            "--exclude-newer",
+            EXCLUDE_NEWER,
+        ],
+        &["emit", "--lock", "child/imglock.lock", "--out", "build"],
+    ] {
+        let output = run(&project, args, &environment);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            output_text(&output)
+        );
+    }
+    let lock = std::fs::read_to_string(project.path("child/imglock.lock")).unwrap();
+    let mut expected = vec![cran.url(), pypi.url()];
+    expected.sort();
+    assert_eq!(authenticated_origins(&lock), expected, "{lock}");
+    let dockerfile = std::fs::read_to_string(project.path("build/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains("IMGLOCK_NETRC=/run/secrets/imglock-netrc"),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains("export NETRC=/run/secrets/imglock-netrc"),
+        "{dockerfile}"
+    );
+    assert!(!lock.contains(SECRET) && !dockerfile.contains(SECRET));
+}
