@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use crate::maven;
 use crate::pypi::{EXCLUDE_NEWER, python_spec};
-use crate::support::{self, Project, Server, output_text};
+use crate::support::{self, Fault, Project, Server, output_text};
 
 const USER: &str = "alice";
 const SECRET: &str = "S3cretPassw0rd";
@@ -453,4 +453,27 @@ fn a_child_image_keeps_the_origins_its_parent_needed_credentials_for() {
         "{dockerfile}"
     );
     assert!(!lock.contains(SECRET) && !dockerfile.contains(SECRET));
+}
+
+/// Credentials go to their repository's origin only: a redirect to another host (another port
+/// here) arrives there without them.
+#[test]
+fn a_redirect_to_another_origin_drops_the_credentials() {
+    let private = private_server(&crate::pypi::fixtures());
+    let elsewhere = Server::start(&crate::pypi::fixtures());
+    let home = tempfile::tempdir().unwrap();
+    let page = "/simple/idna/";
+    private.inject(
+        page,
+        vec![Fault::Redirect {
+            status: 302,
+            location: format!("{}{page}", elsewhere.url()),
+        }],
+    );
+    let project = pypi_project(&format!("{}/simple", private.url()));
+    let output = resolve_pypi(&project, &with_variables(home.path(), &private));
+    assert!(output.status.success(), "{}", output_text(&output));
+    assert!(private.authorization(page).is_some());
+    assert_eq!(elsewhere.hits(page), 1);
+    assert_eq!(elsewhere.authorization(page), None);
 }
