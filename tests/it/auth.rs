@@ -20,25 +20,28 @@ fn private_server(root: &Path) -> Server {
     server
 }
 
-/// The environment of a run without credentials anywhere: an empty home, no netrc.
-fn no_credentials(home: &Path) -> Vec<(String, String)> {
+/// The environment of a run whose home is `home` (empty: no `~/.netrc`) and whose netrc is
+/// `netrc` (below `home`; a missing file is no netrc).
+fn environment(home: &Path, netrc: &str) -> Vec<(String, String)> {
     vec![
         ("HOME".into(), home.display().to_string()),
-        ("NETRC".into(), home.join("absent").display().to_string()),
+        ("NETRC".into(), home.join(netrc).display().to_string()),
     ]
 }
 
-/// The environment of a run whose netrc (`NETRC`) holds the server's credentials.
+/// The environment of a run without credentials anywhere.
+fn no_credentials(home: &Path) -> Vec<(String, String)> {
+    environment(home, "absent")
+}
+
+/// The environment of a run whose netrc (`NETRC`) holds the servers' credentials.
 fn with_netrc(home: &Path) -> Vec<(String, String)> {
-    let netrc = home.join("netrc");
     std::fs::write(
-        &netrc,
+        home.join("netrc"),
         format!("machine 127.0.0.1\n  login {USER}\n  password {SECRET}\n"),
     )
     .unwrap();
-    let mut environment = no_credentials(home);
-    environment[1].1 = netrc.display().to_string();
-    environment
+    environment(home, "netrc")
 }
 
 /// The environment of a run whose credentials are the host's environment variables.
