@@ -237,7 +237,7 @@ RUN printf '%s\n' \
         'tarball="$work/${name}_${version}.tar.gz"' \
         'case "$source" in' \
         '    context:*) cp "/imglock-context/${source#context:}" "$tarball" ;;' \
-        '    *) curl -fsSL --retry 3 -o "$tarball" "$source" || fail "downloading R package $name $version from $source failed" ;;' \
+        '    *) curl -fsSL --retry 3 ${IMGLOCK_NETRC:+--netrc-file "$IMGLOCK_NETRC"} -o "$tarball" "$source" || fail "downloading R package $name $version from $source failed" ;;' \
         esac \
         'if ! echo "$sha256  $tarball" | sha256sum -c --status; then' \
         '    actual=$(sha256sum "$tarball" | cut -d " " -f 1)' \

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::emit::shell::{quote, words};
-use crate::emit::step::{Source, StepError, context_mount, fetch_verified, file_name};
+use crate::emit::step::{Source, StepError, artifact_mounts, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// The folder the step works in, removed at its end.
@@ -66,7 +66,7 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)]) -> Strin
         layer,
         listed.join(", ")
     );
-    out.push_str(context_mount(packages));
+    out.push_str(&artifact_mounts(packages));
     let query = format!("dpkg-query -W -f '{STATUS_FORMAT}' | LC_ALL=C sort");
     let _ = write!(
         out,

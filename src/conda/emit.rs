@@ -15,7 +15,7 @@ use std::fmt::Write;
 
 use crate::conda::CondaInstaller;
 use crate::emit::shell::{quote, words};
-use crate::emit::step::{SOURCE_DATE, Source, context_mount, fetch_verified, file_name};
+use crate::emit::step::{SOURCE_DATE, Source, artifact_mounts, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// The folder the step works in, removed at its end.
@@ -35,7 +35,7 @@ pub fn install_step(
         "# layer `{layer}`, conda packages in dependency order: {}\nRUN",
         names.join(" ")
     );
-    out.push_str(context_mount(packages));
+    out.push_str(&artifact_mounts(packages));
     let _ = write!(
         out,
         " set -e; mkdir -p {WORK} {prefix}/conda-meta; cd {WORK} \\\n    && ls -1 {prefix}/conda-meta | grep '\\.json$' | sort > before.txt \\\n    && kept=$(($(cat {prefix}/conda-meta/history 2>/dev/null | wc -c)))"

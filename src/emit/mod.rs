@@ -125,6 +125,7 @@ pub fn render(
         }
     }
     let mut context = StepContext::new(crate::files::parent_dir(lock_path));
+    context.authenticate(lock.authenticated_origins());
     let mut user = custom_steps::emit::ActiveUser::default();
     for layer in &lock.layers {
         let packages = layer_steps(lock, layer, options, &mut context)

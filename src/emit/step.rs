@@ -32,9 +32,19 @@ pub struct Step {
 pub enum Source {
     /// Downloaded from the URL the lock pins.
     Url(String),
+    /// Downloaded from the URL the lock pins, whose origin needs credentials: read from the
+    /// build's netrc secret ([`NETRC_SECRET`]).
+    Authenticated(String),
     /// A file of the build context, below its root (mounted at `/imglock-context`).
     Context(String),
 }
+
+/// The id of the BuildKit secret holding the netrc file of the repositories that need
+/// credentials (`docker build --secret id=imglock-netrc,src=$HOME/.netrc`).
+pub const NETRC_SECRET: &str = "imglock-netrc";
+
+/// Where a step that downloads from such a repository finds that secret.
+pub const NETRC_PATH: &str = "/run/secrets/imglock-netrc";
 
 /// The folder, below the Dockerfile's, that holds artifacts of `file:` repositories.
 pub const CONTEXT_ARTIFACTS: &str = "imglock-artifacts";
@@ -92,6 +102,9 @@ pub enum StepError {
 pub struct StepContext {
     /// The folder relative `file:` URLs are relative to (the lock's).
     lock_dir: PathBuf,
+    /// The origins (`https://host:port`) whose downloads need credentials (the lock's
+    /// [`crate::lock::AUTHENTICATED_ORIGINS`]).
+    authenticated: Vec<String>,
     pub context_files: Vec<ContextFile>,
     pub notes: Vec<String>,
 }
@@ -101,9 +114,15 @@ impl StepContext {
     pub fn new(lock_dir: PathBuf) -> Self {
         Self {
             lock_dir,
+            authenticated: Vec::new(),
             context_files: Vec::new(),
             notes: Vec::new(),
         }
+    }
+
+    /// Downloads from these origins (`https://host:port`) read the build's netrc secret.
+    pub fn authenticate(&mut self, origins: Vec<String>) {
+        self.authenticated = origins;
     }
 
     /// The folder relative `file:` URLs of the lock are relative to.
@@ -152,6 +171,12 @@ impl StepContext {
     /// repository a copy in the build context (queued in `context_files`).
     fn source_of(&mut self, package: &LockedPackage) -> Result<Source, StepError> {
         let Some(path) = package.url.strip_prefix("file:") else {
+            let origin = url::Url::parse(&package.url)
+                .map(|url| url.origin().ascii_serialization())
+                .unwrap_or_default();
+            if self.authenticated.contains(&origin) {
+                return Ok(Source::Authenticated(package.url.clone()));
+            }
             return Ok(Source::Url(package.url.clone()));
         };
         let local = match url::Url::parse(&package.url) {
@@ -172,17 +197,33 @@ impl StepContext {
     }
 }
 
-/// ` --mount=type=bind,target=/imglock-context` when any artifact comes from the build context,
-/// else nothing: what a `RUN` needs to see the context's files.
-pub fn context_mount(packages: &[(&LockedPackage, Source)]) -> &'static str {
+/// The mounts a `RUN` fetching `packages` needs: ` --mount=type=bind,target=/imglock-context`
+/// when any artifact comes from the build context (to see the context's files), and the netrc
+/// secret ([`netrc_mount`]) when any comes from a repository that needs credentials.
+pub fn artifact_mounts(packages: &[(&LockedPackage, Source)]) -> String {
+    let mut mounts = String::new();
     if packages
         .iter()
         .any(|(_, source)| matches!(source, Source::Context(_)))
     {
-        " --mount=type=bind,target=/imglock-context"
-    } else {
-        ""
+        mounts.push_str(" --mount=type=bind,target=/imglock-context");
     }
+    if needs_netrc(packages) {
+        mounts.push_str(&netrc_mount());
+    }
+    mounts
+}
+
+/// Whether any of `packages` comes from a repository that needs credentials.
+pub fn needs_netrc(packages: &[(&LockedPackage, Source)]) -> bool {
+    packages
+        .iter()
+        .any(|(_, source)| matches!(source, Source::Authenticated(_)))
+}
+
+/// ` --mount=type=secret,…`: the build's netrc secret at [`NETRC_PATH`], never part of a layer.
+pub fn netrc_mount() -> String {
+    format!(" --mount=type=secret,id={NETRC_SECRET},target={NETRC_PATH}")
 }
 
 /// ` --mount=type=cache,target=TARGET,sharing=locked`: a cache folder kept between builds on one
@@ -215,10 +256,14 @@ pub fn fetch_verified(
     for (package, source) in files {
         let file = file_name(package);
         match source {
-            Source::Url(url) => {
+            Source::Url(url) | Source::Authenticated(url) => {
+                let netrc = match source {
+                    Source::Authenticated(_) => format!(" --netrc-file {NETRC_PATH}"),
+                    _ => String::new(),
+                };
                 let _ = write!(
                     out,
-                    " \\\n    && curl -fsSL -o {} {}",
+                    " \\\n    && curl -fsSL{netrc} -o {} {}",
                     quote(&file),
                     quote(url)
                 );

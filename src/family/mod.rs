@@ -172,9 +172,12 @@ impl ParentLock {
         // may differ from the parent's: each package names its own); the parent's fill in
         // those of ecosystems only the parent uses (an R version for its R packages' steps).
         // The image's versions and platform are the parent's, so they cannot disagree.
+        // The parent's layers download from the origins it needed credentials for, too.
+        let parent_origins = parent.authenticated_origins();
         for (key, value) in parent.resolution {
             lock.resolution.entry(key).or_insert(value);
         }
+        lock.add_authenticated_origins(parent_origins);
         self.refuse_relocked(child, lock)?;
         let own = std::mem::take(&mut lock.layers);
         lock.layers = parent.layers.into_iter().chain(own).collect();

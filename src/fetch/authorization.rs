@@ -1,15 +1,21 @@
-//! `Authorization` headers for the requests below a URL prefix: a token read from the
-//! environment (the GitHub API's `GITHUB_TOKEN`), held in memory only, never cached or written
-//! anywhere. A redirect to another host drops it (reqwest's rule), so codeload never sees it.
+//! The `Authorization` header of every request, the one path credentials take: a value given
+//! for the requests below a URL prefix (a token read from the environment, the GitHub API's
+//! `GITHUB_TOKEN`), else the basic authentication of the URL's repository
+//! ([`super::credentials`]: the spec's URL, environment variables, netrc). Held in memory only,
+//! never cached or written anywhere. A redirect to another host drops it (reqwest's rule), so
+//! codeload never sees a GitHub token.
 
 use std::sync::Mutex;
 
 use url::Url;
 
-/// The header values by URL prefix (ending in `/`).
+use super::credentials::{CredentialSources, Credentials};
+
+/// The header values by URL prefix (ending in `/`), and the credentials of repositories.
 #[derive(Debug, Default)]
 pub(crate) struct Authorizations {
     prefixes: Mutex<Vec<(String, String)>>,
+    credentials: Mutex<CredentialSources>,
 }
 
 impl Authorizations {
@@ -22,12 +28,42 @@ impl Authorizations {
         prefixes.push((prefix, value));
     }
 
-    /// The value for `url`, if one was given for a prefix of it.
+    /// Reads credentials from the environment (netrc) for the requests to come.
+    pub(crate) fn with_credentials(credentials: CredentialSources) -> Self {
+        Self {
+            prefixes: Mutex::default(),
+            credentials: Mutex::new(credentials),
+        }
+    }
+
+    /// Sends `credentials` with the requests of `repository`'s origin (see
+    /// [`CredentialSources::for_url`]).
+    pub(crate) fn add_credentials(&self, repository: Url, credentials: Credentials) {
+        self.credentials
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .add_written(repository, credentials);
+    }
+
+    /// Whether requests of `url` send basic authentication.
+    pub(crate) fn has_credentials(&self, url: &Url) -> bool {
+        self.basic(url).is_some()
+    }
+
+    /// The value for `url`: one given for a prefix of it, else its repository's credentials.
     pub(crate) fn for_url(&self, url: &Url) -> Option<String> {
         self.lock()
             .iter()
             .find(|(prefix, _)| url.as_str().starts_with(prefix.as_str()))
             .map(|(_, value)| value.clone())
+            .or_else(|| self.basic(url).map(|credentials| credentials.header()))
+    }
+
+    fn basic(&self, url: &Url) -> Option<Credentials> {
+        self.credentials
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .for_url(url)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {

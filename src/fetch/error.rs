@@ -91,6 +91,19 @@ pub enum FetchError {
         actual: String,
     },
 
+    #[error(transparent)]
+    Netrc(#[from] super::credentials::BadNetrc),
+
+    #[error(
+        "`{url}` answered HTTP {status}: {}", unauthorized_hint(url, *status, *sent)
+    )]
+    Unauthorized {
+        url: String,
+        status: u16,
+        /// Whether credentials were sent (and refused).
+        sent: bool,
+    },
+
     #[error("could not start the HTTP client")]
     Client(#[source] reqwest::Error),
 
@@ -133,6 +146,33 @@ impl FetchError {
             _ => false,
         }
     }
+}
+
+/// What a 401 or 403 from `url` means and how to give credentials: the environment variables of
+/// its host, netrc, or the repository URL.
+fn unauthorized_hint(url: &str, status: u16, sent: bool) -> String {
+    let parsed = url::Url::parse(url).ok();
+    let host = parsed
+        .as_ref()
+        .and_then(url::Url::host_str)
+        .unwrap_or("the host");
+    let origin = parsed.as_ref().map_or_else(
+        || url.to_string(),
+        |parsed| parsed.origin().ascii_serialization(),
+    );
+    let variables = parsed
+        .as_ref()
+        .and_then(super::credentials::variable_prefix)
+        .unwrap_or_else(|| format!("{}<HOST>", super::credentials::VARIABLE_PREFIX));
+    let what = match (status, sent) {
+        (401, false) => "wants credentials and none were sent",
+        (401, true) => "refused the credentials sent",
+        (_, false) => "refuses access without credentials",
+        (_, true) => "refuses access with the credentials sent",
+    };
+    format!(
+        "the repository at {origin} {what}; give them in the environment ({variables}_USERNAME and {variables}_PASSWORD), in the netrc file (NETRC, else ~/.netrc: `machine {host} login USER password PASSWORD`) or in the repository's URL in the spec (https://USER:PASSWORD@{host}/…, never written to the lock or the Dockerfile)"
+    )
 }
 
 /// Several failed fetches of one batch, each with its causes: the whole batch is reported at

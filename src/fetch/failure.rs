@@ -50,10 +50,17 @@ impl From<reqwest::Error> for Failure {
 
 impl Fetcher {
     /// The error of a request that failed with `failure` on its last attempt, `attempts`.
-    pub(super) fn error(&self, url: &Url, attempts: u32, failure: Failure) -> FetchError {
-        let url = url.to_string();
+    pub(super) fn error(&self, request: &Url, attempts: u32, failure: Failure) -> FetchError {
+        let url = request.to_string();
         match failure {
             Failure::Status(reqwest::StatusCode::NOT_FOUND) => FetchError::NotFound { url },
+            Failure::Status(
+                status @ (reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN),
+            ) => FetchError::Unauthorized {
+                sent: self.authorizations.for_url(request).is_some(),
+                url,
+                status: status.as_u16(),
+            },
             Failure::Status(status) => FetchError::Status {
                 url,
                 status: status.as_u16(),

@@ -14,11 +14,16 @@
 //! index body larger than its limit ([`Fetcher::index_limit`]) is refused as it streams, and so
 //! is an artifact larger than the artifact limit (artifacts stream to disk, see [`artifact`]).
 //! Redirects to http(s) URLs are followed; one to any other URL (`file:`) is refused.
+//!
+//! Private repositories: every request carries the basic authentication [`credentials`] finds
+//! for its URL (the spec's URL, the host's environment variables, netrc), through the one
+//! [`Authorizations`] path that also sends the GitHub token; a 401 or 403 says how to give them.
 
 mod artifact;
 mod authorization;
 mod body;
 mod cache;
+mod credentials;
 mod error;
 mod failure;
 mod freshness;
@@ -41,6 +46,7 @@ pub(crate) use artifact::{Artifact, ArtifactRequest, Checksum};
 use authorization::Authorizations;
 use body::{BodyLimit, Response, Sink, in_memory, read_body};
 pub use cache::Cache;
+pub use credentials::{BadNetrc, Credentials, split_userinfo, variable_prefix};
 pub(crate) use error::{FetchError, FetchErrors};
 use failure::Failure;
 pub(crate) use freshness::Mutability;
@@ -154,7 +160,9 @@ impl Fetcher {
             early_limits: Mutex::default(),
             checksum_kinds: published::Kinds::default(),
             early: Mutex::default(),
-            authorizations: Authorizations::default(),
+            authorizations: Authorizations::with_credentials(
+                credentials::CredentialSources::from_environment()?,
+            ),
         })
     }
 
@@ -162,6 +170,17 @@ impl Fetcher {
     /// [`Authorizations`]).
     pub(crate) fn authorize(&self, prefix: &Url, value: String) {
         self.authorizations.add(prefix, value);
+    }
+
+    /// Sends `credentials` (basic authentication) with the requests of the repository at
+    /// `repository` (its URL without them) and of its origin (see [`credentials`]).
+    pub(crate) fn add_credentials(&self, repository: Url, credentials: Credentials) {
+        self.authorizations.add_credentials(repository, credentials);
+    }
+
+    /// Whether requests of `url` send credentials (basic authentication) from any source.
+    pub(crate) fn has_credentials(&self, url: &Url) -> bool {
+        self.authorizations.has_credentials(url)
     }
 
     /// The size limit of an index whose own default is `default` bytes: `IMGLOCK_MAX_INDEX_BYTES`

@@ -24,6 +24,10 @@ use crate::package::{Ecosystem, PackageDetails, Pin, SettingValue};
 /// The lock format this build reads and writes.
 pub const LOCK_VERSION: u32 = 1;
 
+/// The `[resolution]` key listing the origins (`https://host:port`) whose downloads need
+/// credentials: the emitted steps read them from the build's netrc secret.
+pub const AUTHENTICATED_ORIGINS: &str = "authenticated-origins";
+
 /// The lock file name used when none is given.
 pub const DEFAULT_LOCK: &str = "imglock.lock";
 
@@ -63,6 +67,32 @@ pub(crate) struct LockedImage {
     pub entrypoint: Option<Vec<String>>,
     /// The image's `CMD`, when the spec sets one (a custom step).
     pub cmd: Option<Vec<String>>,
+}
+
+impl Lock {
+    /// The origins whose downloads need credentials ([`AUTHENTICATED_ORIGINS`]).
+    pub(crate) fn authenticated_origins(&self) -> Vec<String> {
+        match self.resolution.get(AUTHENTICATED_ORIGINS) {
+            Some(SettingValue::List(origins)) => origins.clone(),
+            Some(SettingValue::Text(origin)) => vec![origin.clone()],
+            None => Vec::new(),
+        }
+    }
+
+    /// Adds `origins` to those whose downloads need credentials (kept sorted, each once).
+    pub(crate) fn add_authenticated_origins(&mut self, origins: Vec<String>) {
+        let all: std::collections::BTreeSet<String> = self
+            .authenticated_origins()
+            .into_iter()
+            .chain(origins)
+            .collect();
+        if !all.is_empty() {
+            self.resolution.insert(
+                AUTHENTICATED_ORIGINS.to_string(),
+                SettingValue::List(all.into_iter().collect()),
+            );
+        }
+    }
 }
 
 impl LockedImage {

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use crate::emit::shell::quote;
-use crate::emit::step::{Source, context_mount, fetch_verified, file_name};
+use crate::emit::step::{Source, artifact_mounts, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// The install step of a layer's Maven artifacts.
@@ -19,7 +19,7 @@ pub fn install_step(layer: &str, packages: &[(&LockedPackage, Source)], target: 
         "# layer `{layer}`, Maven artifacts into {target}: {}\nRUN",
         names.join(" ")
     );
-    out.push_str(context_mount(packages));
+    out.push_str(&artifact_mounts(packages));
     let sums = "/tmp/imglock-maven.sha256";
     let quoted = quote(target);
     let _ = write!(out, " set -e; mkdir -p {quoted}; cd {quoted}");

@@ -7,6 +7,7 @@
 //! `--upgrade` (all) or `--upgrade-package` (some) says otherwise. The parts are then put
 //! together layer by layer and the lock is written atomically.
 
+mod authenticated;
 mod base;
 mod pipeline;
 mod republished;
@@ -122,6 +123,9 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         progress: options.progress,
         limits: HttpLimits::from_env().map_err(FetchError::from)?,
     })?;
+    for (repository, credentials) in written.credentials.iter() {
+        fetcher.add_credentials(repository.clone(), credentials.clone());
+    }
     let inputs = ResolverInputs {
         spec: &spec,
         likely: &likely,
@@ -141,6 +145,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     };
     let parts = run_pipelines(inputs, preferred)?;
     let (mut lock, notes) = assemble(&spec, spec_hash, parts);
+    authenticated::record(&mut lock, &fetcher);
     crate::custom_steps::record(&written, &lock_dir, &mut lock);
     if let Some(parent) = &parent {
         parent.inherit(&written, &mut lock, &lock_dir)?;

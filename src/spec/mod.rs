@@ -6,6 +6,7 @@
 //! yet are errors that name the file, line and column; nothing is ignored silently. A spec that
 //! `extends` a parent reads the parent's spec too ([`family`]).
 
+mod credentials;
 mod family;
 #[cfg(test)]
 mod fuzz;
@@ -29,6 +30,7 @@ use crate::package::Ecosystem;
 use crate::pypi::spec::{PypiImage, PypiRepositories};
 use crate::url_files::spec::FileRequest;
 
+pub use credentials::WrittenCredentials;
 pub use family::{Extends, rebase_local};
 
 /// The spec file name looked for when none is given.
@@ -48,6 +50,9 @@ pub struct Spec {
     pub repositories: Repositories,
     /// The `[[layer]]`s, bottom first.
     pub layers: Vec<Layer>,
+    /// The credentials its repository URLs were written with, taken out of them (never hashed,
+    /// locked or shown).
+    pub credentials: WrittenCredentials,
 }
 
 /// The `[image]` table: the base image, and each ecosystem's settings of it.

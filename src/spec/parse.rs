@@ -64,13 +64,15 @@ impl Spec {
         let image = parse_image(&source, wire_image.clone(), image_span)?;
         let repositories = parse_repositories(&source, wire.repositories.unwrap_or_default())?;
         let layers = parse_layers(&source, wire.layer)?;
-        let spec = Self {
+        let mut spec = Self {
             path: path.to_path_buf(),
             extends,
             image,
             repositories,
             layers,
+            credentials: super::WrittenCredentials::default(),
         };
+        spec.credentials = super::credentials::take_credentials(&mut spec);
         check_ecosystems_configured(&source, &spec)?;
         Ok((spec, wire_image))
     }

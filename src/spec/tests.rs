@@ -214,3 +214,39 @@ fn a_parents_local_base_is_named_from_the_childs_folder() {
         assert_eq!(rebase(&kept), kept);
     }
 }
+
+#[test]
+fn credentials_in_repository_urls_are_taken_out_and_not_hashed() {
+    let with_credentials = EVERY_KEY
+        .replace("https://cran.example.org", "https://u:one@cran.example.org")
+        .replace(
+            "https://pypi.example.org",
+            "https://u:two%40x@pypi.example.org",
+        )
+        .replace(
+            "https://repo.example.org/maven2",
+            "https://:three@repo.example.org/maven2",
+        );
+    assert_ne!(with_credentials, EVERY_KEY);
+    assert_eq!(hash(&with_credentials), hash(EVERY_KEY));
+    let spec = Spec::parse(Path::new("imglock.toml"), &with_credentials).unwrap();
+    assert_eq!(spec.repositories.r.cran[0], "https://cran.example.org");
+    assert_eq!(
+        spec.repositories.pypi.indexes[0],
+        "https://pypi.example.org/simple"
+    );
+    let taken: Vec<String> = spec
+        .credentials
+        .iter()
+        .map(|(url, _)| url.to_string())
+        .collect();
+    assert_eq!(
+        taken,
+        [
+            "https://cran.example.org/",
+            "https://pypi.example.org/simple",
+            "https://repo.example.org/maven2"
+        ]
+    );
+    assert!(!format!("{spec:?}").contains("two"));
+}

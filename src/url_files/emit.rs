@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use super::details::FileDetails;
 use crate::emit::shell::quote;
-use crate::emit::step::{Source, context_mount, fetch_verified, file_name};
+use crate::emit::step::{Source, artifact_mounts, fetch_verified, file_name};
 use crate::lock::LockedPackage;
 
 /// Where the step downloads the layer's files before installing them.
@@ -35,7 +35,7 @@ pub fn install_step(layer: &str, files: &[(&LockedPackage, Source, &FileDetails)
     );
     let sources: Vec<(&LockedPackage, Source)> =
         files.iter().map(|(p, s, _)| (*p, s.clone())).collect();
-    out.push_str(context_mount(&sources));
+    out.push_str(&artifact_mounts(&sources));
     let _ = write!(out, " set -e; mkdir -p {SCRATCH}; cd {SCRATCH}");
     let fetched: Vec<(&LockedPackage, &Source)> = sorted.iter().map(|(p, s, _)| (*p, *s)).collect();
     out.push_str(&fetch_verified(

@@ -11,6 +11,7 @@ mod apt_oracle;
 mod apt_resolve;
 mod apt_solve;
 mod architecture;
+mod auth;
 mod base_image;
 mod base_spec;
 mod binary_cache;

@@ -9,11 +9,11 @@ use std::time::Duration;
 use crate::support;
 use crate::support::{Project, Server, output_text as text, stderr};
 
-fn repository() -> PathBuf {
+pub(crate) fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/maven/repo")
 }
 
-fn spec(url: &str, maven: &str) -> String {
+pub(crate) fn spec(url: &str, maven: &str) -> String {
     format!(
         "[image]\nname = \"jars\"\nbase = \"docker.io/library/eclipse-temurin@sha256:{}\"\n\n\
          [repositories]\nmaven = [\"{url}\"]\n\n\
@@ -40,13 +40,14 @@ fn locked(project: &Project) -> Vec<(String, String)> {
     found
 }
 
-/// The Maven `RUN` step of a Dockerfile as one shell command, its target under `root`.
-fn maven_step(dockerfile: &str, root: &Path) -> String {
+/// The Maven `RUN` step of a Dockerfile as one shell command (without its mounts), its target
+/// under `root`.
+pub(crate) fn maven_step(dockerfile: &str, root: &Path) -> String {
     let start = dockerfile
-        .find("RUN set -e; mkdir -p /databricks/jars")
+        .find("set -e; mkdir -p /databricks/jars")
         .unwrap();
     let mut command = String::new();
-    for line in dockerfile[start + 4..].lines() {
+    for line in dockerfile[start..].lines() {
         match line.strip_suffix('\\') {
             Some(continued) => command.push_str(continued),
             None => {

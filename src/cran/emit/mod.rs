@@ -29,8 +29,8 @@ use crate::built_binaries::BuiltBinaries;
 use crate::cran::binary_cache::{CacheLocation, SECRET_ID};
 use crate::emit::shell::quote;
 use crate::emit::step::{
-    DockerfileOptions, Source, Step, StepContext, StepError, cache_mount, context_mount,
-    script_step,
+    DockerfileOptions, NETRC_PATH, Source, Step, StepContext, StepError, artifact_mounts,
+    cache_mount, needs_netrc, script_step,
 };
 use crate::lock::{Lock, LockedLayer, LockedPackage};
 use crate::package::Ecosystem;
@@ -206,7 +206,7 @@ fn install_step(
     let mut out = format!(
         "# {title}\nRUN{}{}{} \\\n",
         cache_mount("/var/cache/imglock"),
-        context_mount(packages),
+        artifact_mounts(packages),
         secret_mount(settings)
     );
     let mut environment = vec![format!("IMGLOCK_R_KEY={}", quote(&settings.cache_key))];
@@ -221,6 +221,9 @@ fn install_step(
     }
     if let Some(library) = &settings.library {
         environment.push(format!("IMGLOCK_R_LIBRARY={}", quote(library)));
+    }
+    if needs_netrc(packages) {
+        environment.push(format!("IMGLOCK_NETRC={NETRC_PATH}"));
     }
     let _ = write!(
         out,
@@ -243,7 +246,7 @@ fn job_list(
     let mut out = String::new();
     for (package, source) in packages {
         let source = match source {
-            Source::Url(url) => url.clone(),
+            Source::Url(url) | Source::Authenticated(url) => url.clone(),
             Source::Context(path) => format!("context:{path}"),
         };
         let binary = package

@@ -97,15 +97,13 @@ impl GithubError {
                     url: url.clone(),
                 }
             }
-            FetchError::Status { url, status } if matches!(status, 401 | 403) => {
-                Self::Unauthorized {
-                    entry,
-                    wanted,
-                    slug,
-                    url: url.clone(),
-                    status: *status,
-                }
-            }
+            FetchError::Unauthorized { url, status, .. } => Self::Unauthorized {
+                entry,
+                wanted,
+                slug,
+                url: url.clone(),
+                status: *status,
+            },
             _ => Self::Fetch {
                 entry,
                 wanted,

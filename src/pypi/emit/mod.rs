@@ -14,7 +14,7 @@ use std::fmt::Write;
 use self::sdist_build::SdistBuild;
 use super::spec::PythonVenv;
 use crate::emit::shell::quote;
-use crate::emit::step::{Source, StepError, cache_mount, context_mount};
+use crate::emit::step::{NETRC_PATH, Source, StepError, artifact_mounts, cache_mount, needs_netrc};
 use crate::lock::{Lock, LockedPackage};
 
 /// The Python environment a layer's packages are installed into.
@@ -89,12 +89,17 @@ pub fn install_step(
         .chain(files.build_packages)
         .cloned()
         .collect();
-    out.push_str(context_mount(&all));
+    out.push_str(&artifact_mounts(&all));
     if !sdists.is_empty() {
         let _ = write!(out, "{}", cache_mount(sdist_build::WHEEL_CACHE));
     }
     let python = environment.python();
-    let mut commands: Vec<String> = environment.create().into_iter().collect();
+    let mut commands: Vec<String> = Vec::new();
+    if needs_netrc(&all) {
+        // pip reads the credentials of the repositories that need them from the build's secret.
+        commands.push(format!("export NETRC={NETRC_PATH}"));
+    }
+    commands.extend(environment.create());
     if !wheels.is_empty() {
         // pip compiles each module's `.pyc`, which holds the source's mtime (the install time)
         // unless SOURCE_DATE_EPOCH makes it hash-checked: fixed, the layer is the same in every

@@ -124,7 +124,7 @@ pub fn build_packages_of<'a>(
 /// A requirements line pinning `package`'s exact file by its sha256.
 pub fn requirement_line(package: &LockedPackage, source: &Source) -> String {
     let location = match source {
-        Source::Url(url) => url.clone(),
+        Source::Url(url) | Source::Authenticated(url) => url.clone(),
         Source::Context(path) => format!("file:///imglock-context/{path}"),
     };
     format!(

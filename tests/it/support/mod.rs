@@ -106,7 +106,14 @@ impl Project {
             .env_remove("RAYON_NUM_THREADS")
             // A developer's GitHub token is never sent to a test server.
             .env_remove("GITHUB_TOKEN")
-            .env_remove("GITHUB_PAT");
+            .env_remove("GITHUB_PAT")
+            // Nor their netrc's or environment's credentials (an empty netrc hides ~/.netrc).
+            .env("NETRC", "/dev/null");
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("IMGLOCK_AUTH_") {
+                command.env_remove(key);
+            }
+        }
         for (key, value) in env {
             command.env(key, value);
         }

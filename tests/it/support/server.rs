@@ -1,6 +1,7 @@
 //! The loopback HTTP/1.1 file server of the tests: serves a fixture folder on 127.0.0.1 and, per
 //! path, injects faults (status codes, short, long, huge and endless bodies, resets, drips,
-//! substituted bodies such as compression bombs, a bad body answered later by 304, redirects).
+//! substituted bodies such as compression bombs, a bad body answered later by 304, redirects),
+//! and may require HTTP basic authentication of every request ([`Server::require_basic_auth`]).
 //! Like the repositories it stands for, it keeps a connection open for the next request (HTTP/1.1
 //! keep-alive), unless the client asks to close; a fault always closes it.
 
@@ -55,6 +56,11 @@ struct State {
     stale_etags: HashMap<String, String>,
     /// The `Authorization` header of each path's last request that sent one.
     authorizations: HashMap<String, String>,
+    /// The `Authorization` header every request must send, when basic authentication is
+    /// required; any other answers 401.
+    required_authorization: Option<String>,
+    /// How many requests were refused for want of it.
+    refused: usize,
     latency: Duration,
     /// The connections open now, shut down when the server stops (a client's pooled connection
     /// must not outlive the server it reached).
@@ -118,6 +124,19 @@ impl Server {
     /// Drops the faults still queued for `path` (a bad body's ETag stays answered by 304).
     pub fn clear_faults(&self, path: &str) {
         self.state.lock().unwrap().faults.remove(path);
+    }
+
+    /// Answers 401 to every request that does not authenticate as `user` with `password`
+    /// (HTTP basic authentication), as a private repository does.
+    pub fn require_basic_auth(&self, user: &str, password: &str) {
+        use base64::Engine;
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.state.lock().unwrap().required_authorization = Some(format!("Basic {pair}"));
+    }
+
+    /// How many requests were answered 401 for want of the required credentials.
+    pub fn refused(&self) -> usize {
+        self.state.lock().unwrap().refused
     }
 
     /// Delays every answer.
@@ -292,6 +311,23 @@ fn answer(stream: &mut TcpStream, request: &Request, root: &Path, state: &Mutex<
                 .insert(request.path.clone(), authorization.clone());
         }
         state.arrivals.push((request.path.clone(), Instant::now()));
+        if state
+            .required_authorization
+            .as_ref()
+            .is_some_and(|required| request.authorization.as_ref() != Some(required))
+        {
+            state.refused += 1;
+            drop(state);
+            respond(
+                stream,
+                401,
+                None,
+                "text/plain",
+                b"authentication required",
+                false,
+            );
+            return true;
+        }
         let fault = state
             .faults
             .get_mut(&request.path)
@@ -479,6 +515,7 @@ fn respond(
     let reason = match code {
         200 => "OK",
         304 => "Not Modified",
+        401 => "Unauthorized",
         404 => "Not Found",
         _ => "Error",
     };
