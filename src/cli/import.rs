@@ -165,9 +165,10 @@ pub(super) fn import_command(args: ImportArgs) -> Result<ExitCode, Error> {
     let verb = if existing { "Updated" } else { "Wrote" };
     let _ = writeln!(
         std::io::stderr(),
-        "{verb} {} ({layers} layers imported, {} notes)",
+        "{verb} {} ({} imported, {})",
         args.spec.display(),
-        notes.len()
+        counted(layers, "layer"),
+        counted(notes.len(), "note")
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -183,7 +184,7 @@ fn new_spec_text(imported: &import::Imported, spec: &Path) -> String {
     };
     let name = text("name").unwrap_or_else(|| folder_name(spec));
     let base = text("base").unwrap_or_else(|| import::default_base(imported));
-    starter::starter_spec(&name, &base)
+    starter::header(&name, &base)
 }
 
 pub(super) fn add_command(
@@ -269,6 +270,14 @@ fn resolve_or_restore(
             );
             Err(error)
         }
+    }
+}
+
+/// `1 layer`, `2 layers`.
+fn counted(count: usize, what: &str) -> String {
+    match count {
+        1 => format!("1 {what}"),
+        _ => format!("{count} {what}s"),
     }
 }
 

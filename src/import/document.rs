@@ -182,17 +182,27 @@ fn lay_out(array: &mut Array) {
 fn append_unique(array: &mut Array, values: impl Iterator<Item = Value>) {
     for value in values {
         if !array.iter().any(|v| bare(v) == bare(&value)) {
-            let prefix = array
-                .iter()
-                .last()
-                .and_then(|last| last.decor().prefix())
-                .and_then(|p| p.as_str())
-                .map(str::to_string);
+            let prefix = next_prefix(array);
             array.push(value);
-            if let (Some(prefix), Some(pushed)) = (prefix, array.iter_mut().last()) {
+            if let Some(pushed) = array.iter_mut().last() {
                 pushed.decor_mut().set_prefix(prefix);
             }
         }
+    }
+}
+
+/// The space before a value pushed onto `array`, as its values are laid out: the last one's
+/// (one a line, or lined up under the first), else one space.
+fn next_prefix(array: &Array) -> String {
+    let prefix = |v: &Value| {
+        let decor = v.decor().prefix().and_then(|p| p.as_str()).unwrap_or(" ");
+        decor.to_string()
+    };
+    match (array.len(), array.get(0)) {
+        (0, _) | (_, None) => String::new(),
+        (1, Some(first)) if prefix(first).contains('\n') => prefix(first),
+        (1, Some(_)) => " ".to_string(),
+        _ => array.iter().last().map(prefix).unwrap_or_default(),
     }
 }
 

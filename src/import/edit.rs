@@ -23,6 +23,12 @@ pub enum EditError {
         name: String,
         suggestion: Option<String>,
     },
+    #[error("`{request}` is not a valid {list} request: {reason}")]
+    Invalid {
+        request: String,
+        list: &'static str,
+        reason: String,
+    },
     #[error("the spec has no layer `{name}`{}", did_you_mean(suggestion))]
     UnknownLayer {
         name: String,
@@ -78,6 +84,13 @@ pub fn add(
         Some(ecosystem) => ecosystem,
         None => only_list(table, &name)?,
     };
+    let target = format!("{}-target", Ecosystem::Maven.as_str());
+    if ecosystem == Ecosystem::Maven && !table.contains_key(&target) {
+        table.insert(&target, Item::Value(Value::from(super::pom::JARS)));
+    }
+    requests
+        .iter()
+        .try_for_each(|r| check_request(ecosystem, r))?;
     let mut added = Vec::new();
     for request in requests {
         let package = package_name(ecosystem, &Value::from(request.as_str()));
@@ -97,6 +110,30 @@ pub fn add(
         });
     }
     Ok(added)
+}
+
+/// An error unless `request` reads as a request of `ecosystem`'s list (the ones whose grammar
+/// the spec leaves to the resolver are read here, before anything is written).
+fn check_request(ecosystem: Ecosystem, request: &str) -> Result<(), EditError> {
+    let problem = match ecosystem {
+        Ecosystem::Pypi => request
+            .parse::<pep508_rs::Requirement>()
+            .err()
+            .map(super::first_line),
+        Ecosystem::Cran | Ecosystem::Bioconductor => request
+            .parse::<crate::cran::Requirement>()
+            .err()
+            .map(super::first_line),
+        _ => None,
+    };
+    match problem {
+        None => Ok(()),
+        Some(reason) => Err(EditError::Invalid {
+            request: request.to_string(),
+            list: list_key(ecosystem),
+            reason,
+        }),
+    }
 }
 
 /// The one package list `table` has.
@@ -179,10 +216,7 @@ pub fn remove(
                         .iter()
                         .position(|v| package_name(ecosystem, v) == wanted);
                     let Some(at) = found else { break };
-                    removed.push((
-                        name.clone(),
-                        array.remove(at).to_string().trim().to_string(),
-                    ));
+                    removed.push((name.clone(), remove_keeping_comments(array, at)));
                 }
             }
         }
@@ -195,6 +229,38 @@ pub fn remove(
         }
     }
     Ok(removed)
+}
+
+/// Removes the value at `at` of `array`; the comments before it (which close the line of the
+/// value above) stay, before the next value or at the array's end. Gives the value removed.
+fn remove_keeping_comments(array: &mut toml_edit::Array, at: usize) -> String {
+    let mut value = array.remove(at);
+    let prefix = |v: &Value| {
+        v.decor()
+            .prefix()
+            .and_then(|p| p.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let comments = prefix(&value);
+    if comments.contains('#') {
+        match array.get_mut(at) {
+            Some(next) => {
+                let own = prefix(next);
+                let joined = match own.contains('#') {
+                    true => format!("{}{own}", comments.trim_end_matches([' ', '\t'])),
+                    false => comments,
+                };
+                next.decor_mut().set_prefix(joined);
+            }
+            None => {
+                let trailing = array.trailing().as_str().unwrap_or("").to_string();
+                array.set_trailing(format!("{}{trailing}", comments.trim_end()));
+            }
+        }
+    }
+    value.decor_mut().clear();
+    value.to_string()
 }
 
 /// The index of the layer called `name`.

@@ -12,7 +12,7 @@ use crate::maven::xml::{self, Element};
 use crate::package::Ecosystem;
 
 /// Where the jars go when the spec's layer does not say (`maven-target`).
-const JARS: &str = "/opt/jars";
+pub const JARS: &str = "/opt/jars";
 
 /// What one POM said.
 pub fn read(source: &Source) -> Result<Imported, ImportError> {

@@ -8,8 +8,15 @@ pub const DEFAULT_BASE: &str = "docker.io/library/python:3.12-slim-bookworm";
 pub const R_BASE: &str = "docker.io/rocker/r-ver:4.4.1";
 
 /// The starter spec for an image called `name` on `base` (written as TOML strings): every
-/// comment above the tables, so what is added later goes below them.
+/// comment above the tables, so what is added later goes below them, and one empty layer.
 pub fn starter_spec(name: &str, base: &str) -> String {
+    let mut text = header(name, base);
+    text.push_str("\n[[layer]]\nname = \"main\"                        # `imglock add PACKAGE` adds to the top layer\n");
+    text
+}
+
+/// The starter's comments and `[image]` table, without a layer (an import brings its own).
+pub fn header(name: &str, base: &str) -> String {
     format!(
         r#"# imglock spec: `imglock resolve` locks it into imglock.lock, `imglock emit` writes the
 # Dockerfile; `imglock add PACKAGE` and `imglock import FILE` edit it, keeping comments.

@@ -12,8 +12,30 @@ mod run;
 
 use std::path::{Path, PathBuf};
 
-use super::{ImportError, Imported, Setting, Source, Step};
+use super::{Entry, ImportError, Imported, Setting, Source, Step};
 use crate::package::Ecosystem;
+
+/// What a command is to the spec.
+pub enum Meaning {
+    /// Packages for a layer.
+    Packages(Vec<(Ecosystem, Entry)>),
+    /// Plumbing imglock's own install steps do: left out, with why.
+    Plumbing(&'static str),
+    /// Anything else: kept as a `run` step.
+    Kept,
+}
+
+/// What a command is read against.
+pub struct Context<'a> {
+    /// Where repositories and notes go.
+    pub imported: &'a mut Imported,
+    /// `Dockerfile:line` of the `RUN`.
+    pub place: &'a str,
+    /// The working directory at the `RUN`.
+    pub workdir: &'a str,
+    /// The build context (the Dockerfile's folder), for `pip install -r FILE`.
+    pub context_dir: PathBuf,
+}
 
 /// What one Dockerfile said.
 pub fn read(source: &Source) -> Result<Imported, ImportError> {
@@ -196,16 +218,16 @@ impl Builder<'_> {
         let mut kept: Vec<String> = Vec::new();
         let mut layer: Option<String> = None;
         for command in super::shell::commands(&line) {
-            let mut context = run::Context {
+            let mut context = Context {
                 imported: &mut self.imported,
                 place,
                 workdir: &self.workdir,
                 context_dir: crate::files::parent_dir(self.source.path),
             };
             match run::classify(&command, &mut context)? {
-                run::Meaning::Kept => kept.push(command),
-                run::Meaning::Plumbing(reason) => self.imported.note(place, &command, reason),
-                run::Meaning::Packages(packages) => {
+                Meaning::Kept => kept.push(command),
+                Meaning::Plumbing(reason) => self.imported.note(place, &command, reason),
+                Meaning::Packages(packages) => {
                     self.flush(&mut kept);
                     let name = match &layer {
                         Some(name) if !self.has_steps(name) => name.clone(),

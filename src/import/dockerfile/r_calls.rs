@@ -5,7 +5,7 @@
 //! not are kept as a `run` step of their own (`Rscript -e '…'`).
 
 use super::super::{Entry, Setting};
-use super::run::{Context, Meaning};
+use super::{Context, Meaning};
 use crate::package::Ecosystem;
 
 /// CRAN mirrors that are CRAN itself (a package from one of them needs no repository of its

@@ -3,30 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::super::{Entry, ImportError, Imported, Setting, Source, shell};
+use super::super::{Entry, ImportError, Setting, Source, shell};
+use super::{Context, Meaning};
 use crate::package::Ecosystem;
-
-/// What a command is to the spec.
-pub enum Meaning {
-    /// Packages for a layer.
-    Packages(Vec<(Ecosystem, Entry)>),
-    /// Plumbing imglock's own install steps do: left out, with why.
-    Plumbing(&'static str),
-    /// Anything else: kept as a `run` step.
-    Kept,
-}
-
-/// What a command is read against.
-pub struct Context<'a> {
-    /// Where repositories and notes go.
-    pub imported: &'a mut Imported,
-    /// `Dockerfile:line` of the `RUN`.
-    pub place: &'a str,
-    /// The working directory at the `RUN`.
-    pub workdir: &'a str,
-    /// The build context (the Dockerfile's folder), for `pip install -r FILE`.
-    pub context_dir: PathBuf,
-}
 
 /// What `command` is.
 pub fn classify(command: &str, context: &mut Context) -> Result<Meaning, ImportError> {
