@@ -87,7 +87,7 @@ impl Kind {
     pub fn default_layer(self) -> &'static str {
         match self {
             Self::Requirements => "python",
-            Self::Environment => "conda-env",
+            Self::Environment => "environment",
             Self::Renv | Self::Description | Self::Cluster => "r-packages",
             Self::Pom => "jars",
             Self::Dockerfile => "setup",
@@ -105,7 +105,7 @@ pub enum Setting {
 }
 
 /// One entry of a layer's package list: a string, or an inline table of string fields (in
-/// order), such as `{ name = "skorch", channel = "conda-forge" }`.
+/// order), such as `{ name = "skorch", channel = … }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     /// `"numpy==1.18.5"`.

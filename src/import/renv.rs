@@ -95,9 +95,12 @@ fn entry(
         Some(version) => format!("{name} (== {version})"),
         None => name.to_string(),
     };
-    if package.remote_type.as_deref() == Some("github")
-        || package.source.as_deref() == Some("GitHub")
-    {
+    let from_github = |field: &Option<String>| {
+        field
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("GitHub"))
+    };
+    if from_github(&package.remote_type) || from_github(&package.source) {
         return github(name, package).map(|e| (Ecosystem::Github, e));
     }
     match package.source.as_deref() {

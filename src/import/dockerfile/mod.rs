@@ -264,7 +264,7 @@ impl Builder<'_> {
         let stem = match ecosystem {
             Some(Ecosystem::Apt) => "system",
             Some(Ecosystem::Pypi) => "python",
-            Some(Ecosystem::Conda) => "conda-env",
+            Some(Ecosystem::Conda) => "environment",
             Some(Ecosystem::Maven | Ecosystem::File) => "downloads",
             Some(_) => "r-packages",
             None => self.source.layer,

@@ -53,8 +53,11 @@ fn calls(code: &str) -> Vec<String> {
     split_top(code, |c| c == ';' || c == '\n')
 }
 
-/// One call's function (namespace dropped) and arguments, positional ones with no name.
-fn parse_call(call: &str) -> Option<(&str, Vec<(Option<String>, String)>)> {
+/// An argument of an R call: its name (none when positional) and its code.
+type Argument = (Option<String>, String);
+
+/// One call's function (namespace dropped) and arguments.
+fn parse_call(call: &str) -> Option<(&str, Vec<Argument>)> {
     let open = call.find('(')?;
     let inner = call[open + 1..].strip_suffix(')')?;
     let function = call[..open].trim();

@@ -29,7 +29,7 @@ pub fn classify(command: &str, context: &mut Context) -> Result<Meaning, ImportE
         "python" | "python3" if args.starts_with(&["-m".into(), "pip".into()]) => {
             pip(&args[2..], context)?
         }
-        "conda" | "mamba" | "micromamba" => conda(args, context)?,
+        _ if is_conda(program) => conda(args, context)?,
         "R" | "Rscript" => super::r_calls::r_command(args, context),
         "install2.r" | "installGithub.r" | "installBioc.r" => littler(program, args, context),
         "curl" | "wget" => download(program, args, context.workdir),
@@ -52,10 +52,7 @@ fn plumbing(command: &str) -> Option<&'static str> {
     if command.starts_with("rm -rf /var/lib/apt/lists") {
         return Some("imglock's apt step removes the package lists itself");
     }
-    if starts(&["conda", "clean"])
-        || starts(&["mamba", "clean"])
-        || starts(&["micromamba", "clean"])
-    {
+    if words.first().is_some_and(|w| is_conda(w)) && words.get(1) == Some(&"clean") {
         return Some("imglock's conda step cleans its caches itself");
     }
     if starts(&["pip", "cache", "purge"])
@@ -64,6 +61,12 @@ fn plumbing(command: &str) -> Option<&'static str> {
         return Some("imglock's PyPI step brings its own installer and keeps no cache");
     }
     None
+}
+
+/// Whether `program` is conda's installer or one of its stand-ins (mamba, micromamba): the
+/// installer is named as the ecosystem is.
+fn is_conda(program: &str) -> bool {
+    program == Ecosystem::Conda.as_str() || program == "mamba" || program == "micromamba"
 }
 
 /// The words from the program on: `sudo` and `NAME=value` prefixes dropped.
