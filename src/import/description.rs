@@ -8,25 +8,6 @@ use super::{Entry, ImportError, Imported, Source};
 use crate::cran::dcf;
 use crate::package::Ecosystem;
 
-/// The packages every R installation has (base and its priority packages, not the
-/// recommended ones).
-const BASE_PACKAGES: [&str; 14] = [
-    "base",
-    "compiler",
-    "datasets",
-    "graphics",
-    "grDevices",
-    "grid",
-    "methods",
-    "parallel",
-    "splines",
-    "stats",
-    "stats4",
-    "tcltk",
-    "tools",
-    "utils",
-];
-
 /// What one DESCRIPTION said.
 pub fn read(source: &Source) -> Result<Imported, ImportError> {
     let records = dcf::parse(source.text).map_err(|error| source.invalid("DESCRIPTION", error))?;
@@ -45,7 +26,7 @@ pub fn read(source: &Source) -> Result<Imported, ImportError> {
                     &format!("{field}: {item}"),
                     "R comes with the base image: choose one whose R fits",
                 );
-            } else if BASE_PACKAGES.contains(&name) {
+            } else if crate::cran::BASE_PACKAGES.contains(&name) {
                 imported.note(
                     &place,
                     &format!("{field}: {item}"),

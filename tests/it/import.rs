@@ -354,18 +354,7 @@ fn add_and_remove_refuse_what_they_cannot_do_and_leave_the_spec_as_it_was() {
         ),
     ];
     for (args, message) in refused {
-        let output = project.run(args);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            output_text(&output)
-        );
-        assert!(
-            stderr(&output).contains(message),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        assert_refused(&project, args, message);
         let after = std::fs::read_to_string(project.path("imglock.toml")).unwrap();
         assert_eq!(after, before, "{args:?} changed the spec");
     }
@@ -407,6 +396,22 @@ fn add_resolves_the_spec_and_puts_it_back_when_the_resolve_fails() {
     assert!(!project.lock().unwrap().contains("name = \"plotkit\""));
 }
 
+/// Runs `imglock ARGS`, which must fail (exit 2) saying `message`.
+fn assert_refused(project: &Project, args: &[&str], message: &str) {
+    let output = project.run(args);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{args:?}: {}",
+        output_text(&output)
+    );
+    assert!(
+        stderr(&output).contains(message),
+        "{args:?}: {}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn import_errors_say_which_file_and_what_to_do() {
     let project = case_project("errors");
@@ -429,18 +434,7 @@ fn import_errors_say_which_file_and_what_to_do() {
         ),
     ];
     for (args, message) in failures {
-        let output = project.run(args);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            output_text(&output)
-        );
-        assert!(
-            stderr(&output).contains(message),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        assert_refused(&project, args, message);
         assert!(
             !project.path("imglock.toml").exists(),
             "{args:?} wrote a spec"
