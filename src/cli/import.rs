@@ -64,8 +64,8 @@ pub(super) struct AddArgs {
     #[arg(long, value_name = "NAME")]
     layer: Option<String>,
     /// The list to add to [default: the layer's one list].
-    #[arg(long, value_enum, value_name = "KIND")]
-    ecosystem: Option<ListKind>,
+    #[arg(long, value_name = "KIND", value_parser = list_kind)]
+    ecosystem: Option<Ecosystem>,
     /// Edit the spec only; do not resolve it.
     #[arg(long)]
     no_resolve: bool,
@@ -88,30 +88,17 @@ pub(super) struct RemoveArgs {
     no_resolve: bool,
 }
 
-/// The package lists of a layer, for `add --ecosystem`.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(super) enum ListKind {
-    Apt,
-    Cran,
-    Bioconductor,
-    Github,
-    Pypi,
-    Conda,
-    Maven,
-}
-
-impl ListKind {
-    fn ecosystem(self) -> Ecosystem {
-        match self {
-            Self::Apt => Ecosystem::Apt,
-            Self::Cran => Ecosystem::Cran,
-            Self::Bioconductor => Ecosystem::Bioconductor,
-            Self::Github => Ecosystem::Github,
-            Self::Pypi => Ecosystem::Pypi,
-            Self::Conda => Ecosystem::Conda,
-            Self::Maven => Ecosystem::Maven,
-        }
-    }
+/// A layer's list named on the command line (`--ecosystem cran`): its ecosystem.
+fn list_kind(text: &str) -> Result<Ecosystem, String> {
+    // `files` entries are tables, which a command-line request is not.
+    let lists = import::document::LISTS
+        .into_iter()
+        .filter(|e| *e != Ecosystem::File);
+    let keys: Vec<&str> = lists.clone().map(import::document::list_key).collect();
+    lists
+        .into_iter()
+        .find(|e| import::document::list_key(*e) == text)
+        .ok_or_else(|| format!("one of {}", keys.join(", ")))
 }
 
 pub(super) fn init_command(args: InitArgs) -> Result<ExitCode, Error> {
@@ -192,12 +179,9 @@ pub(super) fn add_command(
     verbose: bool,
     progress: Progress,
 ) -> Result<ExitCode, Error> {
-    let original = read_spec(&args.spec)?;
-    let mut doc = parse(&args.spec, &original)?;
-    let ecosystem = args.ecosystem.map(ListKind::ecosystem);
-    let added = import::edit::add(&mut doc, args.layer.as_deref(), ecosystem, &args.requests)
-        .map_err(WriteError::from)?;
-    write_checked(&args.spec, &doc.to_string(), Some(&original))?;
+    let (original, added) = edit_spec(&args.spec, |doc| {
+        import::edit::add(doc, args.layer.as_deref(), args.ecosystem, &args.requests)
+    })?;
     for a in &added {
         let what = match &a.replaced {
             Some(old) => format!("replaced {old} with"),
@@ -219,15 +203,26 @@ pub(super) fn remove_command(
     verbose: bool,
     progress: Progress,
 ) -> Result<ExitCode, Error> {
-    let original = read_spec(&args.spec)?;
-    let mut doc = parse(&args.spec, &original)?;
-    let removed = import::edit::remove(&mut doc, args.layer.as_deref(), &args.packages)
-        .map_err(WriteError::from)?;
-    write_checked(&args.spec, &doc.to_string(), Some(&original))?;
+    let (original, removed) = edit_spec(&args.spec, |doc| {
+        import::edit::remove(doc, args.layer.as_deref(), &args.packages)
+    })?;
     for (layer, request) in &removed {
         let _ = writeln!(std::io::stderr(), "removed {request} from layer `{layer}`");
     }
     resolve_or_restore(&args.spec, &original, args.no_resolve, verbose, progress)
+}
+
+/// Applies `edit` to the spec's document and writes it (once it reads as a spec): the spec's
+/// text before, and what `edit` said.
+fn edit_spec<T>(
+    spec: &Path,
+    edit: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<T, import::edit::EditError>,
+) -> Result<(String, T), WriteError> {
+    let original = read_spec(spec)?;
+    let mut doc = parse(spec, &original)?;
+    let said = edit(&mut doc)?;
+    write_checked(spec, &doc.to_string(), Some(&original))?;
+    Ok((original, said))
 }
 
 /// Runs `imglock resolve` on the edited spec; puts `original` back when it fails.

@@ -44,7 +44,7 @@ impl Reader<'_> {
             });
         }
         self.open.push(canonical);
-        for (line_number, line) in logical_lines(text) {
+        for (line_number, line) in super::shell::logical_lines(text) {
             let place = format!("{}:{line_number}", path.display());
             self.line(path, &place, &line, include)?;
         }
@@ -138,29 +138,6 @@ impl Reader<'_> {
         let text = super::read_text(&path)?;
         self.file(&path, &text, include)
     }
-}
-
-/// The logical lines of a requirements file (continuations joined), each with its first line's
-/// number.
-pub fn logical_lines(text: &str) -> Vec<(usize, String)> {
-    let mut lines = Vec::new();
-    let mut current: Option<(usize, String)> = None;
-    for (index, raw) in text.lines().enumerate() {
-        let (number, mut joined) = current.take().unwrap_or((index + 1, String::new()));
-        match raw.strip_suffix('\\') {
-            Some(part) => {
-                joined.push_str(part);
-                joined.push(' ');
-                current = Some((number, joined));
-            }
-            None => {
-                joined.push_str(raw);
-                lines.push((number, joined));
-            }
-        }
-    }
-    lines.extend(current);
-    lines
 }
 
 /// The line without a `#` comment (one at its start or after whitespace, as pip reads it).

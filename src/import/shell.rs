@@ -3,6 +3,33 @@
 //! removed. Anything subtler (pipes, redirections, substitutions) marks a command as one to
 //! keep as written.
 
+/// The logical lines of `text`: a line ending in `\\` joined with the next (the `\\` a space),
+/// each with its first line's number; a `#` line inside a continuation is dropped, as Docker
+/// and pip drop it.
+pub fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut lines = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for (index, raw) in text.lines().enumerate() {
+        if open.is_some() && raw.trim_start().starts_with('#') {
+            continue;
+        }
+        let (number, mut joined) = open.take().unwrap_or((index + 1, String::new()));
+        match raw.trim_end().strip_suffix('\\') {
+            Some(part) => {
+                joined.push_str(part);
+                joined.push(' ');
+                open = Some((number, joined));
+            }
+            None => {
+                joined.push_str(raw);
+                lines.push((number, joined));
+            }
+        }
+    }
+    lines.extend(open);
+    lines
+}
+
 /// The commands of a shell line, split at `&&` and `;` outside quotes, each trimmed; `||`,
 /// pipes and the rest stay inside their command.
 pub fn commands(line: &str) -> Vec<String> {
@@ -109,6 +136,15 @@ mod tests {
             ]
         );
         assert_eq!(commands(": && ls"), ["ls"]);
+    }
+
+    #[test]
+    fn continued_lines_join_and_keep_their_first_number() {
+        let text = "RUN a \\\n# a comment inside\n    b\nRUN c\n";
+        assert_eq!(
+            logical_lines(text),
+            [(1, "RUN a      b".to_string()), (4, "RUN c".to_string())]
+        );
     }
 
     #[test]

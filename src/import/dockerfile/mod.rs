@@ -55,28 +55,11 @@ pub fn read(source: &Source) -> Result<Imported, ImportError> {
 /// The instructions of a Dockerfile, continuations joined and comments dropped, each with its
 /// first line's number.
 fn instructions(text: &str) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = Vec::new();
-    let mut open: Option<(usize, String)> = None;
-    for (index, raw) in text.lines().enumerate() {
-        let trimmed = raw.trim();
-        if trimmed.starts_with('#') || (trimmed.is_empty() && open.is_none()) {
-            continue;
-        }
-        let (number, mut joined) = open.take().unwrap_or((index + 1, String::new()));
-        match trimmed.strip_suffix('\\') {
-            Some(part) => {
-                joined.push_str(part);
-                joined.push(' ');
-                open = Some((number, joined));
-            }
-            None => {
-                joined.push_str(trimmed);
-                out.push((number, joined));
-            }
-        }
-    }
-    out.extend(open);
-    out
+    super::shell::logical_lines(text)
+        .into_iter()
+        .map(|(number, line)| (number, line.trim().to_string()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .collect()
 }
 
 /// The layers being built, and where the Dockerfile stands.
