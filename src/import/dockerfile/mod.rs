@@ -155,6 +155,16 @@ impl Builder<'_> {
         let words = super::shell::words(rest).unwrap_or_default();
         let (flags, paths): (Vec<&String>, Vec<&String>) =
             words.iter().partition(|w| w.starts_with("--"));
+        if let ([url, to], true) = (paths.as_slice(), text.starts_with("ADD")) {
+            if url.starts_with("https://") || url.starts_with("http://") {
+                let entry = Entry::Table(vec![
+                    ("url".to_string(), Setting::Text(url.to_string())),
+                    ("target".to_string(), Setting::Text(to.to_string())),
+                ]);
+                self.install(None, vec![(Ecosystem::File, entry)]);
+                return;
+            }
+        }
         let ([source, to], true) = (paths.as_slice(), flags.is_empty()) else {
             self.imported.note(
                 place,
@@ -194,6 +204,16 @@ impl Builder<'_> {
     }
 
     fn run(&mut self, place: &str, rest: &str) -> Result<(), ImportError> {
+        let mut rest = rest;
+        while let Some(flag) = rest
+            .split_whitespace()
+            .next()
+            .filter(|w| w.starts_with("--"))
+        {
+            let reason = "a build flag of `RUN`: imglock's steps need none; add it by hand";
+            self.imported.note(place, &format!("RUN {flag}"), reason);
+            rest = rest[flag.len()..].trim_start();
+        }
         let line = match serde_json::from_str::<Vec<String>>(rest) {
             Ok(words) => words.join(" "),
             Err(_) => rest.to_string(),
@@ -212,19 +232,25 @@ impl Builder<'_> {
                 Meaning::Plumbing(reason) => self.imported.note(place, &command, reason),
                 Meaning::Packages(packages) => {
                     self.flush(&mut kept);
-                    let name = match &layer {
-                        Some(name) if !self.has_steps(name) => name.clone(),
-                        _ => self.new_layer(packages.first().map(|p| p.0)),
-                    };
-                    for (ecosystem, entry) in packages {
-                        self.imported.layer(&name).push(ecosystem, entry);
-                    }
-                    layer = Some(name);
+                    layer = Some(self.install(layer.take(), packages));
                 }
             }
         }
         self.flush(&mut kept);
         Ok(())
+    }
+
+    /// Puts `packages` into `layer` (this instruction's, while no step follows its packages),
+    /// else into a new layer; the layer's name.
+    fn install(&mut self, layer: Option<String>, packages: Vec<(Ecosystem, Entry)>) -> String {
+        let name = match layer {
+            Some(name) if !self.has_steps(&name) => name,
+            _ => self.new_layer(packages.first().map(|p| p.0)),
+        };
+        for (ecosystem, entry) in packages {
+            self.imported.layer(&name).push(ecosystem, entry);
+        }
+        name
     }
 
     /// The commands in `kept` as one `run` step of the current layer.
