@@ -155,15 +155,15 @@ impl Builder<'_> {
         let words = super::shell::words(rest).unwrap_or_default();
         let (flags, paths): (Vec<&String>, Vec<&String>) =
             words.iter().partition(|w| w.starts_with("--"));
-        if let ([url, to], true) = (paths.as_slice(), text.starts_with("ADD")) {
-            if url.starts_with("https://") || url.starts_with("http://") {
-                let entry = Entry::Table(vec![
-                    ("url".to_string(), Setting::Text(url.to_string())),
-                    ("target".to_string(), Setting::Text(to.to_string())),
-                ]);
-                self.install(None, vec![(Ecosystem::File, entry)]);
-                return;
-            }
+        if let ([url, to], true) = (paths.as_slice(), text.starts_with("ADD"))
+            && (url.starts_with("https://") || url.starts_with("http://"))
+        {
+            let entry = Entry::Table(vec![
+                ("url".to_string(), Setting::Text(url.to_string())),
+                ("target".to_string(), Setting::Text(to.to_string())),
+            ]);
+            self.install(None, vec![(Ecosystem::File, entry)]);
+            return;
         }
         let ([source, to], true) = (paths.as_slice(), flags.is_empty()) else {
             self.imported.note(
