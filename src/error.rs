@@ -20,6 +20,10 @@ pub enum Error {
     #[error(transparent)]
     Fetch(#[from] FetchError),
 
+    /// `init`, `import`, `add` or `remove` could not write the spec.
+    #[error(transparent)]
+    WriteSpec(#[from] crate::import::write::WriteError),
+
     /// The shared R binary cache (`imglock cache`) could not be read or tidied.
     #[error(transparent)]
     Cache(#[from] crate::cran::binary_cache::registry::CacheError),

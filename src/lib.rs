@@ -33,6 +33,7 @@ pub(crate) mod family;
 pub mod fetch;
 pub(crate) mod files;
 pub(crate) mod image;
+pub(crate) mod import;
 pub(crate) mod index_digest;
 pub mod lock;
 pub mod maven;

@@ -18,6 +18,7 @@ use crate::spec::DEFAULT_SPEC;
 
 mod cache;
 mod diff;
+mod import;
 mod manual;
 mod tree;
 
@@ -39,6 +40,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write a commented starter spec for a base image (never over an existing file).
+    Init(import::InitArgs),
+    /// Read requirements.txt, environment.yml, renv.lock, DESCRIPTION, pom.xml, cluster.json
+    /// or a Dockerfile into a new spec, or into the spec's layers; list what was left out.
+    Import(import::ImportArgs),
+    /// Add requests to a layer of the spec (comments kept), then resolve.
+    Add(import::AddArgs),
+    /// Remove a package's requests from the spec (comments kept), then resolve.
+    Remove(import::RemoveArgs),
     /// Resolve the spec and write the lock.
     Resolve(ResolveArgs),
     /// Write a Dockerfile that installs exactly the lock, every download verified.
@@ -275,6 +285,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Progress::from_env()
     };
     match cli.command {
+        Command::Init(args) => import::init_command(args),
+        Command::Import(args) => import::import_command(args),
+        Command::Add(args) => import::add_command(args, cli.verbose, progress),
+        Command::Remove(args) => import::remove_command(args, cli.verbose, progress),
         Command::Resolve(args) => resolve_command(args, cli.verbose, progress),
         Command::Emit(args) => emit_command(args, cli.verbose),
         Command::Diff(args) => diff::diff_command(args),

@@ -25,7 +25,7 @@ pub mod store;
 pub(crate) mod support;
 pub(crate) mod version;
 mod walk;
-mod xml;
+pub(crate) mod xml;
 
 pub(crate) use details::MavenDetails;
 pub(crate) use error::MavenError;

@@ -32,6 +32,7 @@ mod fixtures_are_real;
 mod github_r;
 mod golden;
 mod image_build;
+mod import;
 mod injection;
 mod kill;
 mod maven;
