@@ -160,7 +160,11 @@ fn warm(
         ));
     };
     let registry = CacheRegistry::new(cache.binary_cache.clone(), Some(credentials))?;
-    let missing = registry.list(entries(&lock))?.into_iter().filter(|l| !l.present).count();
+    let missing = registry
+        .list(entries(&lock))?
+        .into_iter()
+        .filter(|l| !l.present)
+        .count();
     let mut stderr = std::io::stderr();
     if missing > 0 {
         let context = tempfile::Builder::new()
@@ -206,14 +210,21 @@ fn run_build(builder: Builder, context: &Path, credentials: &Path) -> Result<(),
     };
     use std::ffi::OsStr;
     let run = |args: &[&OsStr]| {
-        std::process::Command::new(program).args(args).status().map_err(|source| {
-            Error::Usage(format!(
-                "cannot run {program}: {source}; install it, or choose another --builder"
-            ))
-        })
+        std::process::Command::new(program)
+            .args(args)
+            .status()
+            .map_err(|source| {
+                Error::Usage(format!(
+                    "cannot run {program}: {source}; install it, or choose another --builder"
+                ))
+            })
     };
     let mut args: Vec<&OsStr> = build.iter().map(OsStr::new).collect();
-    args.extend([OsStr::new("--secret"), OsStr::new(&secret), OsStr::new("--iidfile")]);
+    args.extend([
+        OsStr::new("--secret"),
+        OsStr::new(&secret),
+        OsStr::new("--iidfile"),
+    ]);
     args.extend([image_id.as_os_str(), context.as_os_str()]);
     let status = run(&args)?;
     if !status.success() {

@@ -630,3 +630,12 @@ fn linked_dependencies(selected: &Selected) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// The sha256 of the binary the image's installer recorded for each R package of `lock` it
+/// installed (by name), from the image's files `files`; records of other builds are left out.
+pub(crate) fn installed_binaries(
+    files: &crate::image::Files,
+    lock: &crate::lock::Lock,
+) -> std::collections::BTreeMap<String, String> {
+    emit::BUILT.binaries(files, lock)
+}

@@ -14,12 +14,13 @@
 //! inventory knows which installed packages the base brought.
 //!
 //! With `--binary-cache`, each R package must also be the binary the shared binary cache holds
-//! for it ([`crate::cran::binary_cache::image_check`]).
+//! for it ([`binary_cache`]).
 //!
 //! With `--record-binaries`, an image that matches its lock also gives the lock what its builds
 //! wrote down (R: each binary's sha256, [`Inventory::record`]); the lock is then rewritten
 //! atomically, everything else in it byte for byte the same.
 
+mod binary_cache;
 pub(crate) mod inventory;
 mod report;
 
@@ -139,12 +140,7 @@ pub fn verify_with(
         inventory.check(&read.files, &lock, &mut findings);
     }
     if let Some(registry) = options.binary_cache {
-        crate::cran::binary_cache::image_check::check_image(
-            &lock,
-            &read.files,
-            registry,
-            &mut findings,
-        )?;
+        binary_cache::check_image(&lock, &read.files, registry, &mut findings)?;
     }
     let checked = checked(&lock);
     let recorded = if options.record {

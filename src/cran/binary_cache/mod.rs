@@ -8,7 +8,6 @@
 //! (`KEY/NAME_VERSION_SHA256[_COMMIT]`, the local cache's path too) and its tag (the sha256 of
 //! the id: any id fits a tag's 128 characters).
 
-pub(crate) mod image_check;
 pub(crate) mod registry;
 
 use std::fmt;

@@ -5,11 +5,11 @@
 //! bit-identical, so a binary built in the image and one pulled from the cache are the same bytes:
 //! a difference means the image was built some other way, or the cache holds another build.
 
-use super::entries;
-use super::registry::{CacheError, CacheRegistry};
+use super::{Finding, FindingKind};
+use crate::cran::binary_cache::entries;
+use crate::cran::binary_cache::registry::{CacheError, CacheRegistry};
 use crate::image::Files;
 use crate::lock::Lock;
-use crate::verify::{Finding, FindingKind};
 
 /// Adds to `findings` each R package of `lock` whose binary in the image (`files`) is not the one
 /// `registry` holds for it: another binary, none in the cache, or none recorded in the image.
@@ -19,7 +19,7 @@ pub(crate) fn check_image(
     registry: &CacheRegistry,
     findings: &mut Vec<Finding>,
 ) -> Result<(), CacheError> {
-    let installed = crate::cran::emit::BUILT.binaries(files, lock);
+    let installed = crate::cran::installed_binaries(files, lock);
     for entry in entries(lock) {
         let cached = registry.binary_of(&entry)?;
         let image = installed.get(&entry.name);
