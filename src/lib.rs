@@ -29,6 +29,7 @@ pub(crate) mod ecosystem;
 pub mod emit;
 pub(crate) mod error;
 pub(crate) mod exclude_newer;
+pub mod export;
 pub(crate) mod family;
 pub mod fetch;
 pub(crate) mod files;

@@ -356,6 +356,7 @@ impl LayerResolver for CondaPackages {
                 repository: repository.label.clone(),
                 url: repository.label_for(&record.url),
                 artifact,
+                license: package.license.clone().filter(|l| !l.trim().is_empty()),
                 requested: specs.iter().any(|(_, spec)| {
                     spec.name
                         .as_exact()

@@ -248,6 +248,7 @@ impl RPackages<'_> {
         let linking_to = linked_dependencies(&selected);
         let (url, label) = index.repository.file(&selected.entry.path);
         ResolvedPackage {
+            license: selected.entry.license.clone(),
             requested,
             ecosystem: index.kind.ecosystem(),
             name: selected.entry.name,

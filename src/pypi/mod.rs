@@ -491,6 +491,7 @@ impl PypiPackages<'_> {
             repository: repository.label.clone(),
             url,
             artifact: pin_source(file),
+            license: metadata.license.clone(),
             requested: roots.iter().any(|r| &r.name == name),
             dependencies: self.chosen_dependencies(&metadata.requires_dist, chosen),
             details: PackageDetails::Pypi(PypiDetails {
