@@ -172,6 +172,76 @@ fn deb_vendor(repository: &str) -> &'static str {
 mod tests {
     use super::*;
 
+    /// A lock of one package per table of `tables` (each its fields after the shared ones).
+    fn lock_of(tables: &[(&str, &str, &str, &str, &str)]) -> crate::lock::Lock {
+        let mut text = format!(
+            "version = 1\nspec-hash = \"x\"\n\n[image]\nname = \"i\"\nbase = \"docker.io/library/debian@sha256:{}\"\nplatform = \"linux/amd64\"\n\n[[layer]]\nname = \"l\"\n",
+            "b".repeat(64)
+        );
+        for (ecosystem, name, version, url, own) in tables {
+            text.push_str(&format!(
+                "\n[[layer.package]]\necosystem = \"{ecosystem}\"\nname = \"{name}\"\nversion = \"{version}\"\nrepository = \"https://repo.example\"\nurl = \"{url}\"\nsha256 = \"{}\"\nsize = 1\n{own}",
+                "a".repeat(64)
+            ));
+        }
+        crate::lock::Lock::parse(std::path::Path::new("imglock.lock"), &text).unwrap()
+    }
+
+    #[test]
+    fn each_ecosystem_has_its_purl_type() {
+        let commit = "c".repeat(40);
+        let lock = lock_of(&[
+            (
+                "apt",
+                "libxml2",
+                "2.9.14+dfsg-1.3~deb12u1",
+                "https://deb.example/l.deb",
+                "architecture = \"amd64\"\nsource = \"libxml2\"\nsuite = \"bookworm\"\n",
+            ),
+            (
+                "github",
+                "usethis",
+                "2.2.0",
+                "https://api.github.com/repos/r-lib/usethis/tarball/x",
+                &format!(
+                    "github = \"r-lib/UseThis\"\nref = \"main\"\ncommit = \"{commit}\"\nsubdir = \"pkg/r\"\n"
+                ),
+            ),
+            (
+                "pypi",
+                "Typing_Extensions",
+                "4.0.0",
+                "https://codeload.example/t.tar.gz",
+                &format!(
+                    "git = \"https://github.com/python/typing\"\nref = \"HEAD\"\ncommit = \"{commit}\"\n"
+                ),
+            ),
+            (
+                "file",
+                "chain",
+                "1",
+                "https://files.example/a.chain",
+                "target = \"/opt/a.chain\"\n",
+            ),
+        ]);
+        let purls: Vec<String> = lock.layers[0].packages.iter().map(purl).collect();
+        assert_eq!(
+            purls,
+            [
+                "pkg:deb/debian/libxml2@2.9.14%2Bdfsg-1.3~deb12u1?arch=amd64&distro=bookworm"
+                    .to_string(),
+                format!("pkg:github/r-lib/usethis@{commit}#pkg/r"),
+                format!(
+                    "pkg:pypi/typing-extensions@4.0.0?vcs_url=git%2Bhttps://github.com/python/typing%40{commit}"
+                ),
+                format!(
+                    "pkg:generic/chain@1?checksum=sha256:{}&download_url=https://files.example/a.chain",
+                    "a".repeat(64)
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn components_are_percent_encoded_and_qualifiers_sorted() {
         let purl = Purl::new("generic", "a b", "1.0+x")

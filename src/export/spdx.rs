@@ -23,15 +23,11 @@ const IMAGE_ID: &str = "SPDXRef-Image";
 pub(super) fn render(selection: &Selection<'_>) -> String {
     let ids = identifiers(selection);
     let id_of = |package: &LockedPackage| ids[&(package.ecosystem, package.name.as_str())].clone();
-    let mut licenses = BTreeMap::new();
+    let licenses = license_identifiers(selection);
     let mut packages = vec![image_package(selection)];
     let mut relationships = vec![relationship("SPDXRef-DOCUMENT", "DESCRIBES", IMAGE_ID)];
     for (layer, package) in &selection.packages {
-        let license = package.license.as_ref().map(|text| {
-            let id = format!("LicenseRef-{}", identifier_text(text));
-            licenses.insert(id.clone(), text.clone());
-            id
-        });
+        let license = package.license.as_ref().map(|text| licenses[text].clone());
         packages.push(package_entry(layer, package, id_of(package), license));
         relationships.push(relationship(IMAGE_ID, "CONTAINS", &id_of(package)));
         for dependency in selection.dependencies_of(package) {
@@ -63,7 +59,7 @@ pub(super) fn render(selection: &Selection<'_>) -> String {
     if !licenses.is_empty() {
         document["hasExtractedLicensingInfos"] = licenses
             .into_iter()
-            .map(|(id, text)| json!({ "licenseId": id, "extractedText": text, "name": text }))
+            .map(|(text, id)| json!({ "licenseId": id, "extractedText": text, "name": text }))
             .collect();
     }
     super::json_text(&document)
@@ -118,27 +114,54 @@ fn package_entry(
     })
 }
 
-/// Each exported package's SPDX identifier: `SPDXRef-<ecosystem>-<name>-<version>` with what
-/// SPDX does not allow as `-`, and a `-2`, `-3`… should two come out the same.
+/// Each exported package's SPDX identifier: `SPDXRef-<ecosystem>-<name>-<version>` made unique
+/// ([`unique`]).
 fn identifiers<'a>(selection: &Selection<'a>) -> BTreeMap<(Ecosystem, &'a str), String> {
     let mut taken = HashSet::new();
-    let mut ids = BTreeMap::new();
-    for (_, package) in &selection.packages {
-        let base = format!(
-            "SPDXRef-{}-{}-{}",
-            package.ecosystem,
-            identifier_text(&package.name),
-            identifier_text(&package.version)
-        );
-        let mut id = base.clone();
-        let mut n = 1;
-        while !taken.insert(id.clone()) {
-            n += 1;
-            id = format!("{base}-{n}");
-        }
-        ids.insert((package.ecosystem, package.name.as_str()), id);
+    selection
+        .packages
+        .iter()
+        .map(|(_, package)| {
+            let base = format!(
+                "SPDXRef-{}-{}-{}",
+                package.ecosystem,
+                identifier_text(&package.name),
+                identifier_text(&package.version)
+            );
+            let key = (package.ecosystem, package.name.as_str());
+            (key, unique(base, &mut taken))
+        })
+        .collect()
+}
+
+/// Each license text of the exported packages, sorted, with its `LicenseRef-<text>` identifier
+/// made unique ([`unique`]).
+fn license_identifiers(selection: &Selection<'_>) -> BTreeMap<String, String> {
+    let texts: std::collections::BTreeSet<&String> = selection
+        .packages
+        .iter()
+        .filter_map(|(_, package)| package.license.as_ref())
+        .collect();
+    let mut taken = HashSet::new();
+    texts
+        .into_iter()
+        .map(|text| {
+            let base = format!("LicenseRef-{}", identifier_text(text));
+            (text.clone(), unique(base, &mut taken))
+        })
+        .collect()
+}
+
+/// `base`, or `base-2`, `base-3`… when an earlier one came out the same (SPDX identifiers drop
+/// the characters that told them apart).
+fn unique(base: String, taken: &mut HashSet<String>) -> String {
+    let mut id = base.clone();
+    let mut n = 1;
+    while !taken.insert(id.clone()) {
+        n += 1;
+        id = format!("{base}-{n}");
     }
-    ids
+    id
 }
 
 /// `text` with every character an SPDX identifier may not hold (only letters, digits, `.` and
