@@ -25,7 +25,7 @@ pub(super) fn export_command(args: ExportArgs) -> Result<ExitCode, Error> {
         let _ = writeln!(
             std::io::stderr(),
             "note: `--format {}` leaves out the lock's other packages ({}); `--format cyclonedx` or `spdx` lists every one",
-            args.format.as_str(),
+            args.format.name(),
             counts.join(", ")
         );
     }

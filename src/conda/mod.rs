@@ -13,6 +13,7 @@ pub mod build;
 mod channel;
 mod emit;
 mod error;
+pub(crate) mod explicit;
 pub mod installer;
 pub mod inventory;
 mod named;

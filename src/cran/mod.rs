@@ -17,6 +17,7 @@ mod error;
 pub(crate) mod github;
 mod index;
 pub(crate) mod inventory;
+pub(crate) mod renv;
 mod requirement;
 mod resolve;
 pub(crate) mod spec;

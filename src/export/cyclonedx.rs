@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::Selection;
-use super::purl::purl;
+use super::purl;
 use crate::lock::LockedPackage;
 
 /// The `bom-ref` of the image itself.

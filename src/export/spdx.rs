@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::{Value, json};
 
 use super::Selection;
-use super::purl::purl;
+use super::purl;
 use crate::lock::LockedPackage;
 use crate::package::Ecosystem;
 

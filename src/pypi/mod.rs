@@ -25,6 +25,7 @@ mod pending_builds;
 mod ranges;
 mod record;
 mod requirement;
+pub(crate) mod requirements;
 mod sdist;
 mod simple;
 mod solver;

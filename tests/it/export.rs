@@ -178,6 +178,106 @@ fn the_purls_follow_each_ecosystems_purl_type() {
     assert_eq!(unique.len(), purls.len(), "purls are not unique");
 }
 
+/// A lock of one layer holding `tables` (each a package's fields after `ecosystem`, `name`,
+/// `version`, `url`), in a fresh folder.
+fn lock_of(tables: &[(&str, &str, &str, &str, &str)]) -> tempfile::TempDir {
+    let mut text = format!(
+        "version = 1\nspec-hash = \"x\"\n\n[image]\nname = \"i\"\nbase = \"docker.io/library/debian@sha256:{}\"\nplatform = \"linux/amd64\"\n\n[[layer]]\nname = \"l\"\n",
+        "b".repeat(64)
+    );
+    for (ecosystem, name, version, url, own) in tables {
+        text.push_str(&format!(
+            "\n[[layer.package]]\necosystem = \"{ecosystem}\"\nname = \"{name}\"\nversion = \"{version}\"\nrepository = \"https://repo.example\"\nurl = \"{url}\"\nsha256 = \"{}\"\nsize = 1\n{own}",
+            "a".repeat(64)
+        ));
+    }
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("imglock.lock"), text).unwrap();
+    work
+}
+
+#[test]
+fn debian_github_git_and_file_packages_have_their_purl_types() {
+    let commit = "c".repeat(40);
+    let github = format!(
+        "github = \"r-lib/UseThis\"\nref = \"main\"\ncommit = \"{commit}\"\nsubdir = \"pkg/r\"\n"
+    );
+    let git = format!(
+        "git = \"https://github.com/python/typing\"\nref = \"HEAD\"\ncommit = \"{commit}\"\n"
+    );
+    let deb = "architecture = \"amd64\"\nsource = \"libxml2\"\nsuite = \"bookworm\"\n";
+    let work = lock_of(&[
+        (
+            "apt",
+            "libxml2",
+            "2.9.14+dfsg-1.3~deb12u1",
+            "https://deb.example/l.deb",
+            deb,
+        ),
+        (
+            "github",
+            "usethis",
+            "2.2.0",
+            "https://api.github.com/repos/r-lib/usethis/tarball/x",
+            &github,
+        ),
+        (
+            "pypi",
+            "Typing_Extensions",
+            "4.0.0",
+            "https://codeload.example/t.tar.gz",
+            &git,
+        ),
+        (
+            "file",
+            "chain",
+            "1",
+            "https://files.example/a.chain",
+            "target = \"/opt/a.chain\"\n",
+        ),
+    ]);
+    let output = run_in(work.path(), &["export", "--format", "cyclonedx"]);
+    let sbom: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let purls: Vec<&str> = sbom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    let sha = "a".repeat(64);
+    assert_eq!(
+        purls,
+        [
+            "pkg:deb/debian/libxml2@2.9.14%2Bdfsg-1.3~deb12u1?arch=amd64&distro=bookworm"
+                .to_string(),
+            format!("pkg:github/r-lib/usethis@{commit}#pkg/r"),
+            format!(
+                "pkg:pypi/typing-extensions@4.0.0?vcs_url=git%2Bhttps://github.com/python/typing%40{commit}"
+            ),
+            format!(
+                "pkg:generic/chain@1?checksum=sha256:{sha}&download_url=https://files.example/a.chain"
+            ),
+        ]
+    );
+    assert!(cyclonedx_validator().is_valid(&sbom));
+    let renv = run_in(work.path(), &["export", "--format", "renv"]);
+    let renv: Value = serde_json::from_str(&stdout(&renv)).unwrap();
+    let usethis = &renv["Packages"]["usethis"];
+    assert_eq!(usethis["RemoteSha"], commit.as_str());
+    assert_eq!(usethis["RemoteUsername"], "r-lib");
+    assert_eq!(usethis["RemoteSubdir"], "pkg/r");
+    let requirements = stdout(&run_in(
+        work.path(),
+        &["export", "--format", "requirements"],
+    ));
+    assert!(
+        requirements.contains(&format!(
+            "Typing_Extensions @ https://codeload.example/t.tar.gz \\\n    --hash=sha256:{sha}"
+        )),
+        "{requirements}"
+    );
+}
+
 #[test]
 fn the_spdx_document_has_spdx_2_3s_required_fields_and_every_package() {
     let doc: Value = serde_json::from_str(&stdout(&export(&["--format", "spdx"]))).unwrap();
@@ -306,7 +406,7 @@ fn a_format_that_cannot_express_the_selection_says_so() {
     assert_eq!(output.status.code(), Some(2));
     let said = stderr(&output);
     assert!(
-        said.contains("`--format requirements` writes PyPI packages, and layer `r-core` has no such package (it holds 5 cran)"),
+        said.contains("`--format requirements` writes Python packages, and layer `r-core` has no such package (it holds 5 cran)"),
         "{said}"
     );
     let output = export(&["--format", "renv", "--layer", "pythn"]);

@@ -1,4 +1,4 @@
-//! The R packages as an `renv.lock` (renv's lockfile, read by `renv::restore()`): R's version
+//! `imglock export --format renv`: the R packages as an `renv.lock` (renv's lockfile, read by `renv::restore()`): R's version
 //! and the repositories, by name, then each package with its `Version`, `Source` and
 //! `Repository` (CRAN-like and Bioconductor repositories) or, for a GitHub package, renv's
 //! `Remote*` fields at the locked commit, its `Requirements` (the locked dependencies) and its
@@ -8,15 +8,27 @@
 //! does not hold: it is left out (renv computes it on restore and does not need it); so are
 //! the Bioconductor git fields renv records for a package installed from Bioconductor's git.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
-use super::Selection;
 use crate::lock::LockedPackage;
-use crate::package::Ecosystem;
+use crate::package::{Ecosystem, SettingValue};
 
-/// The `renv.lock` of `packages` (the selection's R packages).
-pub(super) fn render(selection: &Selection<'_>, packages: &[&LockedPackage]) -> String {
-    let repositories = Repositories::of(selection, packages);
+/// The lock's `[resolution]` table.
+type Resolution = BTreeMap<String, SettingValue>;
+
+/// The values of the `[resolution]` setting `key` (none when absent).
+fn setting(resolution: &Resolution, key: &str) -> Vec<String> {
+    resolution
+        .get(key)
+        .map(SettingValue::items)
+        .unwrap_or_default()
+}
+
+/// The `renv.lock` of `packages` (R packages of a lock whose `[resolution]` is `resolution`).
+pub(crate) fn render(resolution: &Resolution, packages: &[&LockedPackage]) -> String {
+    let repositories = Repositories::of(resolution, packages);
     let mut entries = Map::new();
     let mut sorted = packages.to_vec();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -25,16 +37,16 @@ pub(super) fn render(selection: &Selection<'_>, packages: &[&LockedPackage]) -> 
     }
     let mut lock = json!({
         "R": {
-            "Version": selection.setting("r-version").join(""),
+            "Version": setting(resolution, "r-version").join(""),
             "Repositories": repositories.named.iter().map(|(name, url)| json!({ "Name": name, "URL": url })).collect::<Vec<_>>(),
         },
         "Packages": entries,
     });
-    let release = selection.setting("bioconductor-release");
+    let release = setting(resolution, "bioconductor-release");
     if !release.is_empty() {
         lock["Bioconductor"] = json!({ "Version": release.join("") });
     }
-    super::json_text(&lock)
+    serde_json::to_string_pretty(&lock).unwrap_or_default() + "\n"
 }
 
 /// The repositories the packages come from, each with renv's name for it: CRAN's first
@@ -45,9 +57,9 @@ struct Repositories {
 }
 
 impl Repositories {
-    fn of(selection: &Selection<'_>, packages: &[&LockedPackage]) -> Self {
-        let mut cran = selection.setting("cran-repositories");
-        let mut bioc = selection.setting("bioconductor-repositories");
+    fn of(resolution: &Resolution, packages: &[&LockedPackage]) -> Self {
+        let mut cran = setting(resolution, "cran-repositories");
+        let mut bioc = setting(resolution, "bioconductor-repositories");
         for package in packages {
             let list = match package.ecosystem {
                 Ecosystem::Cran => &mut cran,
