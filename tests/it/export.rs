@@ -154,15 +154,20 @@ fn the_cyclonedx_sbom_validates_and_lists_every_locked_package_with_purl_and_sha
     assert!(!validator.is_valid(&broken));
 }
 
-#[test]
-fn the_purls_follow_each_ecosystems_purl_type() {
-    let sbom: Value = serde_json::from_str(&stdout(&export(&["--format", "cyclonedx"]))).unwrap();
-    let purls: Vec<&str> = sbom["components"]
+/// The purls of a CycloneDX SBOM's components, in order.
+fn purls_of(sbom: &Value) -> Vec<&str> {
+    sbom["components"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["purl"].as_str().unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_purls_follow_each_ecosystems_purl_type() {
+    let sbom: Value = serde_json::from_str(&stdout(&export(&["--format", "cyclonedx"]))).unwrap();
+    let purls = purls_of(&sbom);
     for expected in [
         "pkg:cran/fastsum@0.3.1",
         "pkg:bioconductor/SeqTools@1.4.0",
@@ -238,12 +243,7 @@ fn debian_github_git_and_file_packages_have_their_purl_types() {
     ]);
     let output = run_in(work.path(), &["export", "--format", "cyclonedx"]);
     let sbom: Value = serde_json::from_str(&stdout(&output)).unwrap();
-    let purls: Vec<&str> = sbom["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["purl"].as_str().unwrap())
-        .collect();
+    let purls = purls_of(&sbom);
     let sha = "a".repeat(64);
     assert_eq!(
         purls,
