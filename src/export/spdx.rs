@@ -1,6 +1,6 @@
 //! The SPDX 2.3 JSON SBOM (<https://spdx.github.io/spdx-spec/v2.3/>): the document describes
 //! the image, a package that `CONTAINS` every exported package; each package has its purl (an
-//! external reference), sha256 (and conda's md5), download location, layer (in its comment) and
+//! external reference), sha256 (and conda's md5), download location (an absolute URL), layer (in its comment) and
 //! declared license, and `DEPENDS_ON` its locked dependencies.
 //!
 //! A license is free text in the lock (CRAN's `GPL-2 | GPL-3` is no SPDX expression), so it is
@@ -98,7 +98,7 @@ fn package_entry(
         "SPDXID": id,
         "name": package.name,
         "versionInfo": package.version,
-        "downloadLocation": package.url,
+        "downloadLocation": download_location(&package.url),
         "filesAnalyzed": false,
         "checksums": checksums,
         "licenseConcluded": "NOASSERTION",
@@ -112,6 +112,15 @@ fn package_entry(
         }],
         "comment": format!("imglock:layer={layer} imglock:ecosystem={}", package.ecosystem),
     })
+}
+
+/// Where SPDX says a package is downloaded from: its URL when absolute; a `file:` path relative
+/// to the lock's folder is no location SPDX can use, so `NOASSERTION`.
+fn download_location(url: &str) -> &str {
+    match url.contains("://") {
+        true => url,
+        false => "NOASSERTION",
+    }
 }
 
 /// Each exported package's SPDX identifier: `SPDXRef-<ecosystem>-<name>-<version>` made unique

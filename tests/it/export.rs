@@ -317,6 +317,11 @@ fn the_spdx_document_has_spdx_2_3s_required_fields_and_every_package() {
         for key in ["name", "downloadLocation"] {
             assert!(package[key].is_string(), "{package}: no {key}");
         }
+        let location = package["downloadLocation"].as_str().unwrap();
+        assert!(
+            location == "NOASSERTION" || location.contains("://"),
+            "{location}: not a download location"
+        );
     }
     for (_, name, version, sha256) in locked_packages() {
         let package = packages
