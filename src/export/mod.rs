@@ -105,6 +105,8 @@ pub(crate) struct Selection<'a> {
     pub layers: Vec<&'a str>,
     /// `(layer name, package)`, in lock order.
     pub packages: Vec<(&'a str, &'a LockedPackage)>,
+    /// The same packages by ecosystem and name (unique in a lock).
+    by_name: BTreeMap<(Ecosystem, &'a str), &'a LockedPackage>,
     /// The sha256 of the lock's bytes and the chosen layers: what names this export.
     pub digest: [u8; 32],
 }
@@ -112,10 +114,7 @@ pub(crate) struct Selection<'a> {
 impl<'a> Selection<'a> {
     /// The locked package `name` of `ecosystem` among the selection, if exported.
     pub fn find(&self, ecosystem: Ecosystem, name: &str) -> Option<&'a LockedPackage> {
-        self.packages
-            .iter()
-            .map(|(_, package)| *package)
-            .find(|p| p.ecosystem == ecosystem && p.name == name)
+        self.by_name.get(&(ecosystem, name)).copied()
     }
 
     /// The exported packages `package` depends on, in its `dependencies` order (those of
@@ -207,11 +206,15 @@ fn select<'a>(
         .into_iter()
         .filter(|name| layers.is_empty() || layers.iter().any(|l| l == name))
         .collect();
-    let packages = lock
+    let packages: Vec<(&str, &LockedPackage)> = lock
         .layers
         .iter()
         .filter(|layer| chosen.contains(&layer.name.as_str()))
         .flat_map(|layer| layer.packages.iter().map(|p| (layer.name.as_str(), p)))
+        .collect();
+    let by_name = packages
+        .iter()
+        .map(|(_, p)| ((p.ecosystem, p.name.as_str()), *p))
         .collect();
     let mut hasher = Sha256::new();
     hasher.update(lock_bytes);
@@ -223,6 +226,7 @@ fn select<'a>(
         lock,
         layers: chosen,
         packages,
+        by_name,
         digest: hasher.finalize().into(),
     })
 }
