@@ -37,6 +37,8 @@ pub struct ResolvedPackage {
     pub url: String,
     /// How its artifact's sha256 and size are pinned.
     pub artifact: PinSource,
+    /// The license its metadata declares, when it declares one.
+    pub license: Option<String>,
     /// Whether the layer's own list names it.
     pub requested: bool,
     /// Names of the locked packages it depends on.

@@ -119,6 +119,10 @@ pub enum Error {
     #[error(transparent)]
     NotLocked(#[from] crate::tree::NotLocked),
 
+    /// `imglock export` cannot write what was asked.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+
     /// `resolve --locked` found the lock would change.
     #[error(
         "`{}` is not what its spec resolves to (--locked){}\nRun `imglock resolve` and commit the lock it writes",

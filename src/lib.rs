@@ -7,7 +7,7 @@
 //! install steps, image inventory and version order) and `registry` lists the folders: the stages
 //! loop over that list and name no ecosystem. Below them all, `package` says what a locked
 //! package is (the closed `Ecosystem` set and each one's details); `files`, `platform`,
-//! `exclude_newer`, `dockerfile_values` and `toml_nesting` are leaves that import nothing of the
+//! `exclude_newer`, `dockerfile_values`, `purl` and `toml_nesting` are leaves that import nothing of the
 //! crate.
 #![deny(missing_docs)]
 // The docs are for developers, read with `cargo doc --document-private-items`: links to the
@@ -29,6 +29,7 @@ pub(crate) mod ecosystem;
 pub mod emit;
 pub(crate) mod error;
 pub(crate) mod exclude_newer;
+pub mod export;
 pub(crate) mod family;
 pub mod fetch;
 pub(crate) mod files;
@@ -40,6 +41,7 @@ pub mod maven;
 pub(crate) mod package;
 pub mod platform;
 pub mod progress;
+pub(crate) mod purl;
 pub(crate) mod pypi;
 pub(crate) mod registry;
 pub mod repository;

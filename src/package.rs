@@ -143,6 +143,19 @@ impl PackageDetails {
         }
     }
 
+    /// The package's purl, as its ecosystem spells it (`ecosystem` tells CRAN from
+    /// Bioconductor).
+    pub fn purl(&self, ecosystem: Ecosystem, id: &crate::purl::Identity<'_>) -> String {
+        match self {
+            Self::Apt(details) => details.purl(id),
+            Self::R(details) => details.purl(ecosystem == Ecosystem::Bioconductor, id),
+            Self::Pypi(details) => details.purl(id),
+            Self::Conda(build) => build.purl(id),
+            Self::Maven(details) => details.purl(id),
+            Self::File(details) => details.purl(id),
+        }
+    }
+
     /// An R package's details.
     pub fn r(&self) -> Option<&RDetails> {
         match self {
@@ -245,4 +258,14 @@ impl ChangeLevel {
 pub enum SettingValue {
     Text(String),
     List(Vec<String>),
+}
+
+impl SettingValue {
+    /// Its values: a text is a list of one.
+    pub fn items(&self) -> Vec<String> {
+        match self {
+            Self::Text(text) => vec![text.clone()],
+            Self::List(list) => list.clone(),
+        }
+    }
 }

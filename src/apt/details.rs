@@ -10,6 +10,7 @@
 //! ```
 
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
+use crate::purl::{Identity, Purl};
 
 /// The Debian facts of a locked .deb.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +29,21 @@ pub struct AptDetails {
 }
 
 impl AptDetails {
+    /// Its purl: `pkg:deb/debian/NAME@VERSION?arch=…&distro=SUITE` (`ubuntu` for a repository
+    /// of Ubuntu's).
+    pub fn purl(&self, id: &Identity<'_>) -> String {
+        let vendor = if id.repository.contains("ubuntu") {
+            "ubuntu"
+        } else {
+            "debian"
+        };
+        Purl::new("deb", id.name, id.version)
+            .namespace(vendor)
+            .qualifier("arch", &self.architecture)
+            .qualifier("distro", &self.suite)
+            .render()
+    }
+
     /// Takes its fields from a package table of the lock.
     pub fn read(fields: &mut PackageFields) -> Result<Self, String> {
         let source_version = fields.string("source-version")?;

@@ -122,6 +122,7 @@ impl AptPackages {
                 sha256: package.sha256.clone(),
                 size: package.size,
             },
+            license: None,
             requested,
             dependencies: dependencies(planned.candidate, names),
             details: PackageDetails::Apt(AptDetails {

@@ -18,6 +18,7 @@ use crate::spec::DEFAULT_SPEC;
 
 mod cache;
 mod diff;
+mod export;
 mod import;
 mod manual;
 mod tree;
@@ -67,6 +68,9 @@ enum Command {
     Tree(TreeArgs),
     /// Show why a package is in the lock: the chains of dependents from the layers' requests.
     Why(WhyArgs),
+    /// Write the lock in another tool's format: a pip requirements file, a conda explicit
+    /// file, an renv.lock, or a CycloneDX or SPDX SBOM of every package.
+    Export(ExportArgs),
     /// Print the shell completion script for SHELL (e.g. `imglock completions bash >
     /// /etc/bash_completion.d/imglock`).
     Completions {
@@ -243,6 +247,24 @@ struct WhyArgs {
     format: Format,
 }
 
+/// The arguments of `imglock export`.
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// The format: `requirements`, `conda-explicit` and `renv` take their ecosystem's packages;
+    /// `cyclonedx` and `spdx` every package.
+    #[arg(long, value_enum)]
+    format: crate::export::ExportFormat,
+    /// Only this layer's packages (repeatable; every layer when none is given).
+    #[arg(long, value_name = "NAME")]
+    layer: Vec<String>,
+    /// The lock to read.
+    #[arg(long, default_value = crate::lock::DEFAULT_LOCK)]
+    lock: PathBuf,
+    /// Write here (atomically) instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
 /// How a lock diff is printed.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DiffFormat {
@@ -297,6 +319,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Cache(command) => cache::cache_command(command),
         Command::Tree(args) => tree::tree_command(args),
         Command::Why(args) => tree::why_command(args),
+        Command::Export(args) => export::export_command(args),
         Command::Completions { shell } => manual::completions_command(shell),
         Command::Man { command } => manual::man_command(command.as_deref()),
     }

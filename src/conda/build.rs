@@ -2,6 +2,7 @@
 //! version, and what its record declares; and how the lock spells it.
 
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
+use crate::purl::{Identity, Purl};
 
 /// The conda facts of a locked package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,21 @@ pub struct CondaBuild {
 }
 
 impl CondaBuild {
+    /// Its purl: `pkg:conda/NAME@VERSION?build=…&channel=…&subdir=…&type=conda|tar.bz2`.
+    pub fn purl(&self, id: &Identity<'_>) -> String {
+        let kind = if id.url.ends_with(".conda") {
+            "conda"
+        } else {
+            "tar.bz2"
+        };
+        Purl::new("conda", id.name, id.version)
+            .qualifier("build", &self.build)
+            .qualifier("channel", id.repository)
+            .qualifier("subdir", &self.subdir)
+            .qualifier("type", kind)
+            .render()
+    }
+
     /// Takes its fields from a package table of the lock: `build`, `build-number` and `subdir`
     /// are required.
     pub fn read(fields: &mut PackageFields) -> Result<Self, String> {

@@ -142,6 +142,7 @@ mod tests {
             url: format!("https://conda.example/main/linux-64/{name}-1.0-h0_0.conda"),
             sha256: "a".repeat(64),
             size: 1,
+            license: None,
             requested: false,
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
             details: crate::package::PackageDetails::Conda(crate::conda::CondaBuild {

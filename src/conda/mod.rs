@@ -13,6 +13,7 @@ pub mod build;
 mod channel;
 mod emit;
 mod error;
+pub(crate) mod explicit;
 pub mod installer;
 pub mod inventory;
 mod named;
@@ -356,6 +357,7 @@ impl LayerResolver for CondaPackages {
                 repository: repository.label.clone(),
                 url: repository.label_for(&record.url),
                 artifact,
+                license: package.license.clone().filter(|l| !l.trim().is_empty()),
                 requested: specs.iter().any(|(_, spec)| {
                     spec.name
                         .as_exact()

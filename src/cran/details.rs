@@ -3,6 +3,7 @@
 
 use super::github::source::GithubSource;
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
+use crate::purl::{Identity, Purl};
 
 /// The R facts of a locked package.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,6 +27,20 @@ pub struct RDetails {
 }
 
 impl RDetails {
+    /// Its purl: `pkg:github/OWNER/REPO@COMMIT#SUBDIR` for a GitHub package, else
+    /// `pkg:bioconductor/…` or `pkg:cran/…` (`bioconductor` says which).
+    pub fn purl(&self, bioconductor: bool, id: &Identity<'_>) -> String {
+        if let Some(github) = &self.github {
+            let (owner, repo) = github.repo.split_once('/').unwrap_or(("", &github.repo));
+            return Purl::new("github", &repo.to_lowercase(), &github.commit)
+                .namespace(&owner.to_lowercase())
+                .subpath(github.subdir.as_deref())
+                .render();
+        }
+        let kind = if bioconductor { "bioconductor" } else { "cran" };
+        Purl::new(kind, id.name, id.version).render()
+    }
+
     /// Takes its fields from a package table of the lock.
     pub fn read(fields: &mut PackageFields) -> Result<Self, String> {
         Ok(Self {

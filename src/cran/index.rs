@@ -58,6 +58,8 @@ pub struct PackageEntry {
     pub needs_compilation: Option<bool>,
     /// The MD5 the repository publishes for the tarball.
     pub md5: Option<String>,
+    /// Its `License:` field, like `GPL-2 | GPL-3` (a continued line joined by one space).
+    pub license: Option<String>,
     /// The tarball's path below the repository root.
     pub path: String,
 }
@@ -246,6 +248,10 @@ impl PackageEntry {
         });
         Ok(Self {
             md5: record.get("MD5sum").map(str::to_ascii_lowercase),
+            license: record
+                .get("License")
+                .map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|text| !text.is_empty()),
             name,
             version,
             dependencies,

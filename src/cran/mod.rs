@@ -17,6 +17,7 @@ mod error;
 pub(crate) mod github;
 mod index;
 pub(crate) mod inventory;
+pub(crate) mod renv;
 mod requirement;
 mod resolve;
 pub(crate) mod spec;
@@ -248,6 +249,7 @@ impl RPackages<'_> {
         let linking_to = linked_dependencies(&selected);
         let (url, label) = index.repository.file(&selected.entry.path);
         ResolvedPackage {
+            license: selected.entry.license.clone(),
             requested,
             ecosystem: index.kind.ecosystem(),
             name: selected.entry.name,

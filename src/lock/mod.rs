@@ -145,6 +145,9 @@ pub struct LockedPackage {
     pub(crate) url: String,
     pub(crate) sha256: String,
     pub(crate) size: u64,
+    /// The license its metadata declares, as written there (an SPDX expression or free text,
+    /// like CRAN's `GPL-2 | GPL-3`); `None` when the metadata gives none, or in older locks.
+    pub(crate) license: Option<String>,
     /// Whether the spec names it in this layer (rather than only as a dependency).
     pub(crate) requested: bool,
     /// Names of the locked packages it depends on (this or lower layers).

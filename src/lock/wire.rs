@@ -54,6 +54,8 @@ pub(super) struct Package {
     url: String,
     sha256: String,
     size: u64,
+    /// Absent when the metadata gave none, and from older locks.
+    license: Option<String>,
     #[serde(default)]
     requested: bool,
     #[serde(default)]
@@ -99,6 +101,7 @@ impl Package {
             ("sha256", &self.sha256),
         ]
         .into_iter()
+        .chain(self.license.iter().map(|l| ("license", l)))
         .chain(self.dependencies.iter().map(|d| ("dependencies", d)))
         {
             check_one_line(field, value)
@@ -118,6 +121,7 @@ impl Package {
             url: self.url,
             sha256: self.sha256,
             size: self.size,
+            license: self.license,
             requested: self.requested,
             dependencies: self.dependencies,
             details,

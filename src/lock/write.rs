@@ -84,6 +84,9 @@ fn write_package(out: &mut String, table: &str, package: &LockedPackage) {
     let _ = writeln!(out, "sha256 = {}", quote(&package.sha256));
     let _ = writeln!(out, "size = {}", package.size);
     package.details.write(Slot::Artifact, &mut FieldWriter(out));
+    if let Some(license) = &package.license {
+        let _ = writeln!(out, "license = {}", quote(license));
+    }
     if package.requested {
         let _ = writeln!(out, "requested = true");
     }

@@ -35,7 +35,7 @@ pub(crate) use version::version_change;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use self::coordinate::Coordinate;
+use self::coordinate::{Coordinate, Gav};
 use self::resolve::{Request, resolve};
 use self::store::PomStore;
 use crate::ecosystem::{
@@ -56,6 +56,13 @@ pub struct MavenPackages<'a> {
 }
 
 impl<'a> MavenPackages<'a> {
+    /// The licenses `gav`'s effective model names (its POMs are fetched by now), joined by
+    /// `, `; `None` when it names none.
+    fn license_of(&self, gav: &Gav) -> Option<String> {
+        let model = model::build(&self.store, gav).ok()?;
+        (!model.licenses.is_empty()).then(|| model.licenses.join(", "))
+    }
+
     /// The Maven ecosystem, or `None` when no layer asks for Maven artifacts.
     pub fn load(
         spec: &Spec,
@@ -252,6 +259,7 @@ impl LayerResolver for MavenPackages<'_> {
                 url: self.store.repository_of(&gav).label_for(&request.url),
                 repository,
                 artifact: PinSource::Download(request),
+                license: self.license_of(&gav),
                 requested: artifact.path.is_empty(),
                 dependencies: artifact.dependencies,
                 details: PackageDetails::Maven(MavenDetails { via: artifact.path }),

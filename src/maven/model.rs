@@ -86,6 +86,8 @@ pub struct Model {
     pub relocation: Option<Gav>,
     /// The BOMs its dependency management imports, in order.
     pub imports: Vec<Gav>,
+    /// Its license names: its POM's, else the nearest parent's that names any.
+    pub licenses: Vec<String>,
 }
 
 /// Builds the effective model of `gav`.
@@ -127,6 +129,12 @@ fn build_at(lookup: &dyn PomLookup, gav: &Gav, depth: usize) -> Result<Model, Mo
         relocation: relocation(pom, gav, &interpolator),
         managed: managed.list,
         imports: imports.iter().filter_map(Dependency::gav).collect(),
+        licenses: chain
+            .iter()
+            .map(|pom| &pom.licenses)
+            .find(|licenses| !licenses.is_empty())
+            .cloned()
+            .unwrap_or_default(),
     })
 }
 

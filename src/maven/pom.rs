@@ -64,6 +64,8 @@ pub struct Pom {
     pub managed: Vec<Dependency>,
     pub relocation: Option<Relocation>,
     pub profiles: Vec<Profile>,
+    /// The names of its `<licenses>`, in order (inherited from a parent when empty).
+    pub licenses: Vec<String>,
 }
 
 /// A `<profile>`: what it adds when its activation holds.
@@ -131,7 +133,18 @@ impl Pom {
             .map(|list| list.children("profile").map(profile_of).collect())
             .transpose()?
             .unwrap_or_default();
+        let licenses = root
+            .child("licenses")
+            .map(|list| {
+                list.children("license")
+                    .filter_map(|license| license.text_of("name"))
+                    .map(|name| name.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .filter(|name| !name.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Self {
+            licenses,
             profiles,
             group: root.text_of("groupId"),
             artifact,
@@ -260,5 +273,20 @@ mod tests {
         assert_eq!(pom.managed[0].kind, "pom");
         assert_eq!(pom.relocation.unwrap().group.as_deref(), Some("org.moved"));
         assert!(Pom::parse("<project><groupId>x</groupId></project>").is_err());
+    }
+
+    #[test]
+    fn reads_the_license_names() {
+        let pom = Pom::parse(
+            "<project><artifactId>a</artifactId><licenses>
+               <license><name>Apache License,
+                 Version 2.0</name><url>https://www.apache.org/licenses/LICENSE-2.0</url></license>
+               <license><name>MIT</name></license><license><url>x</url></license>
+             </licenses></project>",
+        )
+        .unwrap();
+        assert_eq!(pom.licenses, ["Apache License, Version 2.0", "MIT"]);
+        let none = Pom::parse("<project><artifactId>a</artifactId></project>").unwrap();
+        assert!(none.licenses.is_empty());
     }
 }

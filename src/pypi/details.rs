@@ -1,6 +1,7 @@
 //! What a Python package adds to its lock entry, and how the lock spells it.
 
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
+use crate::purl::{Identity, Purl};
 
 /// The PyPI facts of a locked package.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +21,19 @@ pub struct PypiDetails {
 }
 
 impl PypiDetails {
+    /// Its purl: `pkg:pypi/NAME@VERSION` (the name lowercase, `_` as `-`), with `vcs_url` for a
+    /// git reference and `download_url` for a direct URL one (whose repository is its URL).
+    pub fn purl(&self, id: &Identity<'_>) -> String {
+        let name = id.name.to_lowercase().replace('_', "-");
+        let purl = Purl::new("pypi", &name, id.version);
+        match &self.git {
+            Some(git) => purl.qualifier("vcs_url", format!("git+{}@{}", git.url, git.commit)),
+            None if id.repository == id.url => purl.qualifier("download_url", id.url),
+            None => purl,
+        }
+        .render()
+    }
+
     /// Takes its fields from a package table of the lock.
     pub fn read(fields: &mut PackageFields) -> Result<Self, String> {
         Ok(Self {

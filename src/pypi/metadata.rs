@@ -33,6 +33,9 @@ pub struct CoreMetadata {
     /// For an sdist, the requirements of its build environment (PEP 518 `[build-system]
     /// requires`, else PEP 517's defaults); empty for a wheel.
     pub build_requires: Vec<String>,
+    /// The license it declares: its `License-Expression` (Metadata 2.4), else a short `License`
+    /// (not a whole license text, not `UNKNOWN`), else its `License ::` classifiers' names.
+    pub license: Option<String>,
 }
 
 impl CoreMetadata {
@@ -55,6 +58,7 @@ impl CoreMetadata {
                 fields.push((key.trim().to_ascii_lowercase(), value.trim().to_string()));
             }
         }
+        metadata.license = declared_license(&fields);
         for (key, value) in fields {
             match key.as_str() {
                 "metadata-version" => metadata.metadata_version = value,
@@ -98,9 +102,56 @@ impl CoreMetadata {
     }
 }
 
+/// The license the metadata `fields` declare (see [`CoreMetadata::license`]).
+fn declared_license(fields: &[(String, String)]) -> Option<String> {
+    let field = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(expression) = field("license-expression") {
+        return Some(expression);
+    }
+    let short = field("license").filter(|text| text.len() <= 100 && text != "UNKNOWN");
+    if short.is_some() {
+        return short;
+    }
+    let classifiers: Vec<&str> = fields
+        .iter()
+        .filter(|(key, _)| key == "classifier")
+        .filter_map(|(_, value)| value.strip_prefix("License ::"))
+        .filter_map(|value| value.rsplit("::").next().map(str::trim))
+        .collect();
+    (!classifiers.is_empty()).then(|| classifiers.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_license_is_the_expression_else_a_short_license_else_the_classifiers() {
+        let license = |text: &str| CoreMetadata::parse(text).license;
+        let classifier =
+            "Classifier: License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)\n";
+        assert_eq!(
+            license(&format!(
+                "Name: a\nLicense: MPL-2.0\nLicense-Expression: MPL-2.0 OR MIT\n{classifier}"
+            )),
+            Some("MPL-2.0 OR MIT".into())
+        );
+        assert_eq!(
+            license(&format!("Name: a\nLicense: MPL-2.0\n{classifier}")),
+            Some("MPL-2.0".into())
+        );
+        let long = format!("Name: a\nLicense: {}\n{classifier}", "x".repeat(101));
+        assert_eq!(
+            license(&long),
+            Some("Mozilla Public License 2.0 (MPL 2.0)".into())
+        );
+        assert_eq!(license("Name: a\nLicense: UNKNOWN\n"), None);
+    }
 
     #[test]
     fn metadata_of_another_distribution_is_refused() {

@@ -25,6 +25,7 @@ mod pending_builds;
 mod ranges;
 mod record;
 mod requirement;
+pub(crate) mod requirements;
 mod sdist;
 mod simple;
 mod solver;
@@ -491,6 +492,7 @@ impl PypiPackages<'_> {
             repository: repository.label.clone(),
             url,
             artifact: pin_source(file),
+            license: metadata.license.clone(),
             requested: roots.iter().any(|r| &r.name == name),
             dependencies: self.chosen_dependencies(&metadata.requires_dist, chosen),
             details: PackageDetails::Pypi(PypiDetails {

@@ -237,6 +237,7 @@ fn locked_package(package: ResolvedPackage, sha256: String, size: u64) -> Locked
         url: package.url,
         sha256,
         size,
+        license: package.license,
         requested: package.requested,
         dependencies: package.dependencies,
         details: package.details,

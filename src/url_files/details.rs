@@ -6,6 +6,7 @@
 use super::archive::{FirstMember, member_path};
 use super::spec::{check_target, is_mode};
 use crate::lock::fields::{FieldWriter, PackageFields, Slot};
+use crate::purl::{Identity, Purl};
 
 /// The facts of a locked URL artifact besides its URL, sha256 and size.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,6 +28,14 @@ pub struct FileDetails {
 pub const DEFAULT_MODE: &str = "0644";
 
 impl FileDetails {
+    /// Its purl: `pkg:generic/NAME@VERSION?checksum=sha256:…&download_url=URL`.
+    pub fn purl(&self, id: &Identity<'_>) -> String {
+        Purl::new("generic", id.name, id.version)
+            .qualifier("checksum", format!("sha256:{}", id.sha256))
+            .qualifier("download_url", id.url)
+            .render()
+    }
+
     /// Takes its fields from a package table of the lock; `url` is the package's.
     pub fn read(fields: &mut PackageFields, url: &str) -> Result<Self, String> {
         let target = fields

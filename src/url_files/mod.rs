@@ -117,6 +117,7 @@ impl<'a> UrlFiles<'a> {
                 expected: expected.map(Checksum::Sha256),
                 published: None,
             }),
+            license: None,
             requested: true,
             dependencies: Vec::new(),
             details: PackageDetails::File(FileDetails {

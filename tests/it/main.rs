@@ -23,6 +23,7 @@ mod corpus;
 mod custom_steps;
 mod diff;
 mod emit;
+mod export;
 mod families;
 mod families_pins;
 mod faults;

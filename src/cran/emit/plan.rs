@@ -188,6 +188,7 @@ pub(super) mod tests {
             url: format!("https://cran.example/src/contrib/{name}_{version}.tar.gz"),
             sha256: "0".repeat(64),
             size: 1,
+            license: None,
             requested,
             dependencies: dependencies.iter().map(|d| d.to_string()).collect(),
             details: crate::package::PackageDetails::R(Default::default()),

@@ -180,6 +180,7 @@ impl GithubPackages {
     pub fn resolved(&self, selected: &Selected, requested: bool) -> Option<ResolvedPackage> {
         let package = self.packages.get(&selected.entry.name)?;
         Some(ResolvedPackage {
+            license: None,
             requested,
             ecosystem: Ecosystem::Github,
             name: selected.entry.name.clone(),

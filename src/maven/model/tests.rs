@@ -145,3 +145,27 @@ fn expansion_is_bounded() {
     let lookup = poms(&[("org.x:bomb:1", &pom)]);
     assert!(build(&lookup, &gav("org.x:bomb:1")).is_ok());
 }
+
+#[test]
+fn licenses_are_the_nearest_poms_that_names_any() {
+    let lookup = poms(&[
+        (
+            "org.x:parent:1",
+            "<project><groupId>org.x</groupId><artifactId>parent</artifactId><version>1</version>
+              <licenses><license><name>Apache-2.0</name></license></licenses></project>",
+        ),
+        (
+            "org.x:app:1",
+            "<project><parent><groupId>org.x</groupId><artifactId>parent</artifactId><version>1</version></parent>
+              <artifactId>app</artifactId></project>",
+        ),
+        (
+            "org.x:own:1",
+            "<project><parent><groupId>org.x</groupId><artifactId>parent</artifactId><version>1</version></parent>
+              <artifactId>own</artifactId><licenses><license><name>MIT</name></license></licenses></project>",
+        ),
+    ]);
+    let licenses = |g: &str| build(&lookup, &gav(g)).unwrap().licenses;
+    assert_eq!(licenses("org.x:app:1"), ["Apache-2.0"]);
+    assert_eq!(licenses("org.x:own:1"), ["MIT"]);
+}

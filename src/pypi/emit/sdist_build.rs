@@ -196,6 +196,7 @@ mod tests {
             url: format!("https://x.invalid/{name}-{version}.tar.gz"),
             sha256: "a".repeat(64),
             size: 1,
+            license: None,
             requested: true,
             dependencies: Vec::new(),
             details: PackageDetails::Pypi(PypiDetails {
