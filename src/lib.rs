@@ -49,6 +49,7 @@ pub mod resolve;
 pub(crate) mod spec;
 pub(crate) mod suggest;
 pub(crate) mod support;
+pub(crate) mod threads;
 pub(crate) mod toml_nesting;
 pub mod tree;
 pub(crate) mod url_files;

@@ -119,14 +119,7 @@ pub fn fetch_channels(
                 })
             })
             .collect();
-        indexing
-            .into_iter()
-            .map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        crate::threads::join_all(indexing)
     });
     let mut indexes = Vec::new();
     for (fetched, index) in found.iter().zip(indexed) {

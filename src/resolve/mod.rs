@@ -276,14 +276,7 @@ fn run_pipelines(
             .iter()
             .map(|support| scope.spawn(move || pipeline::run(*support, inputs, &preferred)))
             .collect();
-        threads
-            .into_iter()
-            .map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        crate::threads::join_all(threads)
     });
     let mut parts = Vec::new();
     let mut errors = Vec::new();

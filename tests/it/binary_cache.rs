@@ -243,6 +243,19 @@ fn dockerfile_tag(key: &str, name: &str, version: &str, sha256: &str) -> String 
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(id.as_bytes()))
 }
 
+/// A project named `name` on the test base image `digest` whose one R layer asks for fastsum
+/// (compiled code; corekit comes with it) from the CRAN fixture `server` serves, resolved.
+fn fastsum_project(name: &str, digest: &str, server: &Server) -> Project {
+    let project = Project::new(&format!(
+        "[image]\nname = \"{name}\"\nbase = \"localhost/imglock-test-base@{digest}\"\nr = \"4.2.2\"\n\n\
+         [repositories]\ncran = [\"{}/cran\"]\n\n[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]\n",
+        server.url()
+    ));
+    let output = project.run(&["resolve"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    project
+}
+
 #[test]
 fn a_second_builder_installs_the_first_builders_binaries_from_the_registry() {
     let Some(digest) = base_digest() else { return };
@@ -252,13 +265,7 @@ fn a_second_builder_installs_the_first_builders_binaries_from_the_registry() {
     };
     let copy = fixture_copy();
     let server = Server::start(copy.path());
-    let project = Project::new(&format!(
-        "[image]\nname = \"cache-test\"\nbase = \"localhost/imglock-test-base@{digest}\"\nr = \"4.2.2\"\n\n\
-         [repositories]\ncran = [\"{}/cran\"]\n\n[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]\n",
-        server.url()
-    ));
-    let output = project.run(&["resolve"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let project = fastsum_project("cache-test", &digest, &server);
     let location = format!("oci://{}/team/r-binaries", registry.host());
     let output = project.run(&["emit", "--out", "build", "--binary-cache", &location]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -488,13 +495,7 @@ fn cache_warm_builds_and_pushes_what_the_cache_lacks_once() {
     };
     let copy = fixture_copy();
     let server = Server::start(copy.path());
-    let project = Project::new(&format!(
-        "[image]\nname = \"warm-test\"\nbase = \"localhost/imglock-test-base@{digest}\"\nr = \"4.2.2\"\n\n\
-         [repositories]\ncran = [\"{}/cran\"]\n\n[[layer]]\nname = \"r\"\ncran = [\"fastsum\"]\n",
-        server.url()
-    ));
-    let output = project.run(&["resolve"]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let project = fastsum_project("warm-test", &digest, &server);
     let location = format!("oci://{}/team/warm", registry.host());
     let output = project.run(&["cache", "warm", "--binary-cache", &location]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
