@@ -109,15 +109,6 @@ pub struct Fetcher {
     early: Mutex<HashMap<Url, Result<Artifact, FetchError>>>,
     /// `Authorization` values sent with every request below a URL prefix ([`Fetcher::authorize`]).
     authorizations: Authorizations,
-    /// Bodies being written into the cache, on the blocking pool ([`Fetcher::stored`]).
-    storing: Mutex<Vec<tokio::task::JoinHandle<std::io::Result<()>>>>,
-}
-
-impl Drop for Fetcher {
-    /// Lets the cache writes still going finish, so that a fetched body is never lost.
-    fn drop(&mut self) {
-        let _ = self.stored();
-    }
 }
 
 impl Fetcher {
@@ -172,29 +163,7 @@ impl Fetcher {
             authorizations: Authorizations::with_credentials(
                 credentials::CredentialSources::from_environment()?,
             ),
-            storing: Mutex::default(),
         })
-    }
-
-    /// Waits until every body fetched so far is in the cache; the first write that failed, if
-    /// any. A resolve calls it before it writes its lock, so that `--offline` can serve anything
-    /// the lock was made from.
-    pub fn stored(&self) -> Result<(), FetchError> {
-        let writes = std::mem::take(&mut *self.storing.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut failure = None;
-        for write in writes {
-            let written = self
-                .runtime
-                .block_on(write)
-                .unwrap_or_else(|joined| Err(std::io::Error::other(joined)));
-            if let Err(source) = written {
-                failure.get_or_insert(FetchError::Cache {
-                    path: self.cache.root().display().to_string(),
-                    source,
-                });
-            }
-        }
-        failure.map_or(Ok(()), Err)
     }
 
     /// Sends `Authorization: <value>` with every request of a URL below `prefix` (see
@@ -451,23 +420,24 @@ impl Fetcher {
                 .map(str::to_string)
         };
         // Every body is kept, validators or not, so that `--offline` can serve it later; it is
-        // written on the blocking pool while its reader goes on with it (a 2 MB repodata is
-        // indexed as it is written), and [`Fetcher::stored`] waits for the write.
+        // written on the blocking pool, so that the thread reading answers as they land (see
+        // [`stream`]) never waits for the file system.
         let (cache, key) = (self.cache.clone(), url.to_string());
         let (etag, modified) = (
             header(reqwest::header::ETAG),
             header(reqwest::header::LAST_MODIFIED),
         );
         let body: Vec<u8> = body.into();
-        let body = Body::from(body);
-        let kept = body.clone();
-        let write =
-            tokio::task::spawn_blocking(move || cache.http_put(&key, etag, modified, &kept));
-        self.storing
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(write);
-        Ok(body)
+        let (stored, body) = tokio::task::spawn_blocking(move || {
+            (cache.http_put(&key, etag, modified, &body), body)
+        })
+        .await
+        .unwrap_or_else(|joined| (Err(std::io::Error::other(joined)), Vec::new()));
+        stored.map_err(|source| FetchError::Cache {
+            path: self.cache.root().display().to_string(),
+            source,
+        })?;
+        Ok(Body::from(body))
     }
 
     /// Sends a GET with retries; the body of a success goes into a sink `new_sink` makes for

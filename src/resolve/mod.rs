@@ -144,7 +144,6 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         builds: &preferred_builds,
     };
     let parts = run_pipelines(inputs, preferred)?;
-    fetcher.stored()?;
     let (mut lock, notes) = assemble(&spec, spec_hash, parts);
     authenticated::record(&mut lock, &fetcher);
     crate::custom_steps::record(&written, &lock_dir, &mut lock);
