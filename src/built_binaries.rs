@@ -147,13 +147,19 @@ impl BuiltBinaries {
             .layers
             .iter_mut()
             .flat_map(|layer| &mut layer.packages)
-            .find(|p| (self.serves)(p.ecosystem) && p.name == record.name);
+            .find(|p| self.is_recorded_by(p, record));
         if let Some(package) = package {
             package
                 .details
                 .set_binary_sha256(record.binary_sha256.clone());
         }
         Ok(())
+    }
+
+    /// Whether `record` is of the package `package` (by ecosystem and name; [`Self::matches`]
+    /// checks the rest).
+    fn is_recorded_by(&self, package: &LockedPackage, record: &Record) -> bool {
+        (self.serves)(package.ecosystem) && package.name == record.name
     }
 
     /// The binary sha256 of each package of `lock` that a record in `files` matches, by name.
@@ -176,7 +182,7 @@ impl BuiltBinaries {
             .layers
             .iter()
             .flat_map(|layer| &layer.packages)
-            .find(|p| (self.serves)(p.ecosystem) && p.name == record.name)
+            .find(|p| self.is_recorded_by(p, record))
             .ok_or_else(|| format!("the lock has no {} `{name}`", self.what))?;
         let key = (self.cache_key)(lock, package);
         if package.version != record.version {

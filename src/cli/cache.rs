@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{Format, exit_code};
-use crate::cran::binary_cache::registry::{CacheRegistry, Listed};
+use crate::cran::binary_cache::registry::{CacheError, CacheRegistry, Listed};
 use crate::cran::binary_cache::{SECRET_ID, entries};
 use crate::emit::{DockerfileOptions, EmitOptions, emit};
 use crate::error::Error;
@@ -73,6 +73,13 @@ pub(super) struct CacheArgs {
     credentials: Option<PathBuf>,
 }
 
+impl CacheArgs {
+    /// A client of the cache, logged in with the credentials given, if any.
+    fn registry(&self) -> Result<CacheRegistry, CacheError> {
+        CacheRegistry::new(self.binary_cache.clone(), self.credentials.as_deref())
+    }
+}
+
 /// The program that builds the image when the cache is warmed.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(super) enum Builder {
@@ -90,7 +97,7 @@ pub(super) fn cache_command(command: CacheCommand) -> Result<ExitCode, Error> {
             format,
         } => {
             let lock = crate::lock::Lock::read(&lock)?;
-            let registry = CacheRegistry::new(cache.binary_cache, cache.credentials.as_deref())?;
+            let registry = cache.registry()?;
             let listed = registry.list(entries(&lock))?;
             print_listed(&listed, format);
             Ok(exit_code(listed.iter().all(|l| l.present)))
@@ -106,7 +113,7 @@ pub(super) fn cache_command(command: CacheCommand) -> Result<ExitCode, Error> {
                 let lock = crate::lock::Lock::read(path)?;
                 kept.extend(entries(&lock).into_iter().map(|e| e.tag));
             }
-            let registry = CacheRegistry::new(cache.binary_cache, cache.credentials.as_deref())?;
+            let registry = cache.registry()?;
             let seconds = older_than.map(|days| days.saturating_mul(86_400));
             let verb = if dry_run { "would delete" } else { "deleted" };
             for tag in registry.prune(&kept, seconds, dry_run)? {
@@ -159,7 +166,7 @@ fn warm(
             "imglock cache warm pushes what it builds: give the registry's credentials with --credentials FILE (one line USER:PASSWORD)".into(),
         ));
     };
-    let registry = CacheRegistry::new(cache.binary_cache.clone(), Some(credentials))?;
+    let registry = cache.registry()?;
     let missing = registry
         .list(entries(&lock))?
         .into_iter()

@@ -148,15 +148,8 @@ fn text(element: &Element, name: &str, properties: &BTreeMap<String, String>) ->
 /// `<properties>`, and `project.version`, `project.groupId` (the parent's when the project
 /// leaves them out).
 fn properties(root: &Element) -> BTreeMap<String, String> {
-    let mut properties: BTreeMap<String, String> = root
-        .child("properties")
-        .map(|p| {
-            p.children
-                .iter()
-                .map(|c| (c.name.clone(), c.text.trim().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut properties: BTreeMap<String, String> =
+        crate::maven::pom::properties_of(root).into_iter().collect();
     for field in ["version", "groupId", "artifactId"] {
         let value = root
             .text_of(field)

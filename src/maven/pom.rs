@@ -110,15 +110,7 @@ impl Pom {
                 })
             })
             .transpose()?;
-        let properties = root
-            .child("properties")
-            .map(|p| {
-                p.children
-                    .iter()
-                    .map(|c| (c.name.clone(), c.text.trim().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let properties = properties_of(&root);
         let dependencies = dependencies_of(root.child("dependencies"))?;
         let managed = dependencies_of(root.at(&["dependencyManagement", "dependencies"]))?;
         let relocation = root
@@ -181,15 +173,7 @@ fn profile_of(profile: &Element) -> Result<Profile, PomError> {
             .and_then(|a| a.child("property"))
             .and_then(|p| Some((p.text_of("name")?, p.text_of("value")))),
         other_activation: activation.is_some_and(|a| a.child("file").is_some()),
-        properties: profile
-            .child("properties")
-            .map(|p| {
-                p.children
-                    .iter()
-                    .map(|c| (c.name.clone(), c.text.trim().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        properties: properties_of(profile),
         dependencies: dependencies_of(profile.child("dependencies"))?,
         managed: dependencies_of(profile.at(&["dependencyManagement", "dependencies"]))?,
     })
@@ -229,6 +213,19 @@ fn dependencies_of(list: Option<&Element>) -> Result<Vec<Dependency>, PomError> 
             })
         })
         .collect()
+}
+
+/// The `<properties>` of `element` (a project or a profile), in document order, values trimmed.
+pub(crate) fn properties_of(element: &Element) -> Vec<(String, String)> {
+    element
+        .child("properties")
+        .map(|p| {
+            p.children
+                .iter()
+                .map(|c| (c.name.clone(), c.text.trim().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
