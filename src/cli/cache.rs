@@ -206,14 +206,16 @@ fn warm(
 }
 
 /// Runs `builder` on the build context `context`, with `credentials` as the cache's secret (its
-/// output goes to this process's), then removes the image it made: only the pushed binaries and
-/// the builder's layer cache stay.
+/// output goes to this process's), every step run anew, then removes the image it made: only the
+/// pushed binaries stay.
 fn run_build(builder: Builder, context: &Path, credentials: &Path) -> Result<(), Error> {
     let secret = format!("id={SECRET_ID},src={}", credentials.display());
     let image_id = context.join(".image-id");
+    // Every step runs: a layer the builder kept from an earlier build would skip the R steps,
+    // and with them the pushes this build is for (the cache may have lost those entries since).
     let (program, build): (&str, &[&str]) = match builder {
-        Builder::Buildah => ("buildah", &["bud", "--layers"]),
-        Builder::Docker => ("docker", &["build"]),
+        Builder::Buildah => ("buildah", &["bud", "--no-cache"]),
+        Builder::Docker => ("docker", &["build", "--no-cache"]),
     };
     use std::ffi::OsStr;
     let run = |args: &[&OsStr]| {

@@ -505,6 +505,24 @@ fn cache_warm_builds_and_pushes_what_the_cache_lacks_once() {
         stderr(&output)
     );
 
+    // The image was built before, without credentials (nothing pushed), its layers kept: warming
+    // still runs every step, and pushes.
+    let output = project.run(&["emit", "--out", "build", "--binary-cache", &location]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let tag = format!("localhost/imglock-warm-test-{}:1", std::process::id());
+    let _cleanup = Cleanup(vec![tag.clone()]);
+    let (output, _) = build(&project, "build", &tag, &[]);
+    assert!(output.status.success(), "{}", text(&output));
+    let log = text(&output);
+    assert!(
+        log.contains("not pushed to the shared binary cache"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("1.1-2 pushed to the shared binary cache"),
+        "{log}"
+    );
+
     let secret = project.path("credentials");
     std::fs::write(&secret, format!("{USER}:{password}\n")).unwrap();
     let warm = [
