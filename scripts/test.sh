@@ -64,4 +64,14 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items --locked
 # tests and the isolated sdist metadata builds use it. --no-fail-fast: one failing test must
 # not hide the others.
 export STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-cargo test --all-targets --locked --no-fail-fast
+# The failing tests' messages are printed once more at the very end: a long CI log is often read
+# by its head and tail only, and the failures sit in its middle, before the benches.
+log=target/test-output.log
+mkdir -p target
+status=0
+cargo test --all-targets --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "==== the failures again (the whole output: $log) ===="
+    sed -n '/^failures:$/,/^test result:/p' "$log"
+fi
+exit "$status"

@@ -23,6 +23,15 @@ pub enum FetchError {
     },
 
     #[error(
+        "the TLS certificate of `{url}` is not trusted by this machine: add the CA that signed it to the system's trust store (on Debian, into /usr/local/share/ca-certificates, then `update-ca-certificates`), or point SSL_CERT_FILE at a bundle that holds it"
+    )]
+    Untrusted {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    #[error(
         "`{url}` sent fewer than {bytes_per_second} bytes a second for {seconds} s, {attempts} times: the server or the network is stalling; try again later, or lower IMGLOCK_HTTP_LOW_SPEED_LIMIT (0 disables it) or raise IMGLOCK_HTTP_LOW_SPEED_TIME"
     )]
     TooSlow {
@@ -106,6 +115,9 @@ pub enum FetchError {
 
     #[error("could not start the HTTP client")]
     Client(#[source] reqwest::Error),
+
+    #[error("could not set up TLS for the HTTP client")]
+    Tls(#[source] rustls::Error),
 
     #[error(
         "the checksum file `{url}` could not be fetched, so the artifact beside it cannot be verified"

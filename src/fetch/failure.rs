@@ -10,6 +10,8 @@ pub(super) enum Failure {
     /// An answer other than success or 304.
     Status(reqwest::StatusCode),
     Http(reqwest::Error),
+    /// The server's TLS certificate failed its check: asking again gets the same certificate.
+    Untrusted(reqwest::Error),
     /// Fewer bytes than the low-speed limit arrived in one of its windows.
     TooSlow,
     /// The body is longer than this limit.
@@ -31,7 +33,11 @@ impl Failure {
             }
             Self::Http(source) => !source.is_builder(),
             Self::TooSlow => true,
-            Self::TooLarge(_) | Self::Redirect(_) | Self::Write(_) | Self::Unwanted => false,
+            Self::Untrusted(_)
+            | Self::TooLarge(_)
+            | Self::Redirect(_)
+            | Self::Write(_)
+            | Self::Unwanted => false,
         }
     }
 }
@@ -44,8 +50,34 @@ impl From<limits::TooSlow> for Failure {
 
 impl From<reqwest::Error> for Failure {
     fn from(error: reqwest::Error) -> Self {
-        Self::Http(error)
+        if is_certificate_error(&error) {
+            Self::Untrusted(error)
+        } else {
+            Self::Http(error)
+        }
     }
+}
+
+/// Whether `error` was caused by the server's certificate failing its check (rustls's error
+/// reaches reqwest's inside an I/O error, which hides it from the chain of sources).
+fn is_certificate_error(error: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = cause {
+        let inner = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => Some(error),
+        };
+        if inner
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .is_some_and(|tls| matches!(tls, rustls::Error::InvalidCertificate(_)))
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 impl Fetcher {
@@ -65,6 +97,7 @@ impl Fetcher {
                 url,
                 status: status.as_u16(),
             },
+            Failure::Untrusted(source) => FetchError::Untrusted { url, source },
             Failure::Http(source) => FetchError::Network {
                 url,
                 attempts,

@@ -32,6 +32,7 @@ mod preferred;
 mod published;
 mod size;
 mod stream;
+mod tls;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -145,6 +146,7 @@ impl Fetcher {
             .user_agent(concat!("imglock/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(Duration::from_secs(60))
+            .tls_backend_preconfigured(tls::client_config().map_err(FetchError::Tls)?)
             .build()
             .map_err(FetchError::Client)?;
         options.cache.remove_dead_temporaries();

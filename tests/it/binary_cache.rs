@@ -533,7 +533,10 @@ fn cache_warm_builds_and_pushes_what_the_cache_lacks_once() {
         "--credentials",
         secret.to_str().unwrap(),
     ];
-    let output = project.run(&warm);
+    let output = {
+        let _building = crate::image_build::building();
+        project.run(&warm)
+    };
     let log = text(&output);
     assert_eq!(output.status.code(), Some(0), "{log}");
     for (name, version) in [("corekit", "1.1-2"), ("fastsum", "0.3.1")] {

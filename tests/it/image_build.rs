@@ -4,13 +4,28 @@
 //! under `CI=true`, where that is a failure.
 
 use std::process::{Command, Output};
+use std::sync::{RwLock, RwLockReadGuard};
 use std::time::Instant;
 
 use crate::support;
 use crate::support::mixed::MixedRepositories;
 use crate::support::{Project, Server, fixture_copy, locks, output_text as text, stderr};
 
+/// Held (shared) by every build, and (alone) by the removal of dangling images: that removal
+/// takes the intermediate images a `--layers` build is making, and the build then fails with
+/// "image not known".
+static BUILDS: RwLock<()> = RwLock::new(());
+
+/// A guard under which no dangling images are removed: for a build run by another program
+/// (`imglock cache warm`).
+pub(crate) fn building() -> RwLockReadGuard<'static, ()> {
+    BUILDS
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 pub(crate) fn buildah(args: &[&str]) -> Output {
+    let _building = (args.first() == Some(&"bud")).then(building);
     Command::new("buildah")
         .args(args)
         .env("STORAGE_DRIVER", "vfs")
@@ -48,6 +63,9 @@ impl Drop for Cleanup {
             let _ = buildah(&["rm", name]);
             let _ = buildah(&["rmi", "-f", name]);
         }
+        let _alone = BUILDS
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let _ = buildah(&["rmi", "--prune"]);
     }
 }

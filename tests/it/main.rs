@@ -58,6 +58,7 @@ mod resolve_r;
 mod sources;
 mod spec_errors;
 mod terminal;
+mod tls;
 mod tree;
 mod verify;
 mod warm;
