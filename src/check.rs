@@ -134,7 +134,10 @@ pub fn github(report: &CheckReport) -> String {
     for unchecked in &report.unchecked_refs {
         let message = format!("cannot tell whether a git ref moved: {unchecked}");
         let warning = Annotation::new(Level::Warning, "imglock check", message);
-        out.push_str(&format!("{}\n", warning.at(report.lock.display().to_string(), None)));
+        out.push_str(&format!(
+            "{}\n",
+            warning.at(report.lock.display().to_string(), None)
+        ));
     }
     out + &text(report)
 }

@@ -96,7 +96,11 @@ pub fn github(diff: &LockDiff, new_lines: &PackageLines) -> String {
         let line = Some(change)
             .filter(|c| !c.build_only)
             .and_then(|c| new_lines.line(&c.layer, c.ecosystem, &c.name));
-        let title = format!("{} {}", kind_word(change.kind).trim_matches('*'), change.name);
+        let title = format!(
+            "{} {}",
+            kind_word(change.kind).trim_matches('*'),
+            change.name
+        );
         let message = format!("layer `{}`: {}", change.layer, describe(change));
         annotations.push(Annotation {
             line,

@@ -84,6 +84,9 @@ mod tests {
         assert!(all[..line].iter().rev().any(|l| *l == "name = \"top\""));
         assert_eq!(lines.line("base", Ecosystem::Cran, "plotkit"), None);
         assert_eq!(lines.line("top", Ecosystem::Pypi, "plotkit"), None);
-        assert_eq!(PackageLines::parse("not toml [").line("top", Ecosystem::Cran, "x"), None);
+        assert_eq!(
+            PackageLines::parse("not toml [").line("top", Ecosystem::Cran, "x"),
+            None
+        );
     }
 }

@@ -189,3 +189,77 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::verify::{CheckedPackage, Timing};
+
+    fn package(layer: &str, ecosystem: Ecosystem, name: &str) -> CheckedPackage {
+        CheckedPackage {
+            layer: layer.into(),
+            ecosystem,
+            name: name.into(),
+            version: "1.0".into(),
+        }
+    }
+
+    /// A report with a fixed clock: the suite took 1.5 s, R's comparison 9 ms (three cases),
+    /// Python's 2 ms (one case).
+    fn report() -> VerifyReport {
+        VerifyReport {
+            image: PathBuf::from("image.tar"),
+            lock: PathBuf::from("imglock.lock"),
+            checked: vec![
+                package("r", Ecosystem::Cran, "a"),
+                package("r", Ecosystem::Bioconductor, "b"),
+                package("py", Ecosystem::Pypi, "a"),
+            ],
+            findings: vec![Finding {
+                kind: FindingKind::Unexpected,
+                layer: String::new(),
+                ecosystem: Ecosystem::Cran,
+                name: "x<\u{1}".into(),
+                expected: None,
+                found: Some("2.0".into()),
+                message: "x is \"there\" & not locked".into(),
+            }],
+            warnings: Vec::new(),
+            recorded: None,
+            timing: Timing {
+                total: Duration::from_millis(1500),
+                checks: vec![
+                    (
+                        &[Ecosystem::Cran, Ecosystem::Bioconductor, Ecosystem::Github],
+                        Duration::from_millis(9),
+                    ),
+                    (&[Ecosystem::Pypi], Duration::from_millis(2)),
+                ],
+            },
+        }
+    }
+
+    #[test]
+    fn each_case_gets_its_share_of_its_ecosystems_comparison_and_the_suite_the_whole() {
+        let xml = junit(&report());
+        let times: Vec<&str> = xml
+            .split(" time=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .collect();
+        assert_eq!(
+            times,
+            ["1.500", "0.003", "0.003", "0.002", "0.003"],
+            "{xml}"
+        );
+        assert!(xml.contains(r#"failures="1" errors="0""#), "{xml}");
+        assert!(
+            xml.contains("name=\"x&lt;\u{fffd} 2.0\""),
+            "markup escaped and control characters replaced: {xml}"
+        );
+        assert!(xml.contains("message=\"x is &quot;there&quot; &amp; not locked\""));
+    }
+}
