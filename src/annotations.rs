@@ -52,10 +52,12 @@ impl Annotation {
         }
     }
 
-    /// The same annotation about `file`, at `line` when known.
+    /// The same annotation about `file` (a leading `./` dropped: GitHub matches the path as the
+    /// repository names it), at `line` when known.
     pub fn at(self, file: impl Into<String>, line: Option<usize>) -> Self {
+        let file: String = file.into();
         Self {
-            file: Some(file.into()),
+            file: Some(file.strip_prefix("./").map(str::to_string).unwrap_or(file)),
             line,
             ..self
         }
@@ -121,7 +123,7 @@ mod tests {
     fn an_annotation_about_no_file_has_only_its_title() {
         let annotation = Annotation::new(Level::Warning, "t", "m");
         assert_eq!(annotation.to_string(), "::warning title=t::m");
-        let notice = Annotation::new(Level::Notice, "t", "m").at("f", None);
+        let notice = Annotation::new(Level::Notice, "t", "m").at("./f", None);
         assert_eq!(notice.to_string(), "::notice file=f,title=t::m");
     }
 }

@@ -76,7 +76,7 @@ fn without_times(xml: &str) -> String {
         let seconds: f64 = after[..end]
             .parse()
             .unwrap_or_else(|_| panic!("time {:?} is no number of seconds", &after[..end]));
-        assert!(seconds >= 0.0 && seconds < 600.0, "time {seconds}");
+        assert!((0.0..600.0).contains(&seconds), "time {seconds}");
         out.push_str(before);
         out.push('…');
         rest = &after[end..];
