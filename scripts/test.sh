@@ -8,7 +8,8 @@
 # uv (the oracle for Python resolution) and py-rattler (the oracle for conda solves and the
 # installer of the real conda install test), with zstandard to rebuild the conda fixtures; and
 # Debian's maven with its dependency plugin, the oracle for Maven resolution; GNU time for the
-# memory tests; git for the PyPI git-reference tests; man-db to render the manual pages.
+# memory tests; git for the PyPI git-reference tests; man-db to render the manual pages; xmllint
+# (libxml2-utils) to validate the JUnit report against its schema.
 # Under CI=true a test whose tool is missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,8 @@ command -v man >/dev/null 2>&1 || need_apt+=(man-db)
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 # GNU time measures the peak memory of a resolve refusing a decompression bomb.
 [ -x /usr/bin/time ] || need_apt+=(time)
+# xmllint validates `verify --format junit` against the JUnit schema (fixtures/junit/).
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "Installing ${need_apt[*]} ..."

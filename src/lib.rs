@@ -7,13 +7,15 @@
 //! install steps, image inventory and version order) and `registry` lists the folders: the stages
 //! loop over that list and name no ecosystem. Below them all, `package` says what a locked
 //! package is (the closed `Ecosystem` set and each one's details); `files`, `platform`,
-//! `exclude_newer`, `dockerfile_values`, `purl` and `toml_nesting` are leaves that import nothing of the
+//! `exclude_newer`, `dockerfile_values`, `purl`, `toml_nesting` and `annotations` (GitHub's
+//! workflow commands) are leaves that import nothing of the
 //! crate.
 #![deny(missing_docs)]
 // The docs are for developers, read with `cargo doc --document-private-items`: links to the
 // crate's own private items are meant.
 #![allow(rustdoc::private_intra_doc_links)]
 
+pub(crate) mod annotations;
 pub mod apt;
 pub mod base;
 pub(crate) mod built_binaries;

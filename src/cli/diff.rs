@@ -47,6 +47,10 @@ pub(super) fn diff_command(args: DiffArgs) -> Result<ExitCode, Error> {
         DiffFormat::Text => crate::diff::text(&report, std::io::stdout().is_terminal()),
         DiffFormat::Markdown => crate::diff::markdown(&report),
         DiffFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        DiffFormat::Github => crate::diff::github(
+            &report,
+            &crate::lock::PackageLines::parse(&String::from_utf8_lossy(&new_bytes)),
+        ),
     };
     let _ = write!(std::io::stdout(), "{rendered}");
     Ok(exit_code(report.is_empty()))

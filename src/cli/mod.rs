@@ -210,9 +210,9 @@ struct CheckArgs {
     /// The lock to compare [default: imglock.lock beside the spec].
     #[arg(long)]
     lock: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// Output format (`github`: GitHub Actions annotations).
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
 }
 
 /// The arguments of `imglock tree`.
@@ -265,12 +265,19 @@ struct ExportArgs {
     out: Option<PathBuf>,
 }
 
+// Each command's formats are a closed set of their own, so `--help` and completion offer only
+// what the command prints: text for people, JSON for programs, and for CI GitHub Actions
+// annotations (`github`), JUnit XML (`junit`) or a pull-request comment (`markdown`).
+
 /// How a lock diff is printed.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum DiffFormat {
     Text,
+    /// For a pull-request comment or `$GITHUB_STEP_SUMMARY`.
     Markdown,
     Json,
+    /// GitHub Actions annotations, on the new lock's lines.
+    Github,
 }
 
 /// How a verification report is printed.
@@ -278,7 +285,19 @@ enum DiffFormat {
 enum VerifyFormat {
     Text,
     Json,
+    /// JUnit XML, a test case per package, for CI test reports.
     Junit,
+    /// GitHub Actions annotations, on the lock's lines.
+    Github,
+}
+
+/// How `imglock check`'s verdict is printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 /// How a report is printed.
@@ -428,6 +447,9 @@ fn verify_command(args: VerifyArgs) -> Result<ExitCode, Error> {
         VerifyFormat::Text => crate::verify::text(&report),
         VerifyFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
         VerifyFormat::Junit => crate::verify::junit(&report),
+        VerifyFormat::Github => {
+            crate::verify::github(&report, &crate::lock::PackageLines::read(&args.lock))
+        }
     };
     let _ = write!(std::io::stdout(), "{rendered}");
     if let Some(recorded) = &report.recorded {
@@ -461,54 +483,18 @@ fn tell_recorded(recorded: &crate::verify::Recorded, lock: &std::path::Path) {
 fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
     let lock = lock_path_for(&args.spec, args.lock.as_deref());
     let report = check(&args.spec, &lock)?;
-    let mut stdout = std::io::stdout();
-    let _ = match args.format {
-        Format::Json => writeln!(
-            stdout,
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
-        Format::Text if report.fresh => writeln!(
-            stdout,
-            "{} is up to date with {}",
-            lock.display(),
-            report.spec.display()
-        ),
-        Format::Text if spec_unchanged(&report) && !report.moved_refs.is_empty() => writeln!(
-            stdout,
-            "{} is stale: {}; run `imglock resolve`",
-            lock.display(),
-            report.moved_refs.join("; ")
-        ),
-        Format::Text if report.parent.is_some() => writeln!(
-            stdout,
-            "{} is stale: {}; run `imglock resolve`",
-            lock.display(),
-            report.parent.as_deref().unwrap_or_default()
-        ),
-        Format::Text if report.changed_files.is_empty() => writeln!(
-            stdout,
-            "{} is stale: {} changed since it was resolved; run `imglock resolve`",
-            lock.display(),
-            report.spec.display()
-        ),
-        Format::Text => writeln!(
-            stdout,
-            "{} is stale: {} changed since it was resolved; run `imglock resolve`",
-            lock.display(),
-            report.changed_files.join(", ")
-        ),
+    let rendered = match args.format {
+        CheckFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        CheckFormat::Text => crate::check::text(&report),
+        CheckFormat::Github => crate::check::github(&report),
     };
-    for unchecked in &report.unchecked_refs {
-        eprintln!("warning: cannot tell whether a git ref moved: {unchecked}");
+    let _ = write!(std::io::stdout(), "{rendered}");
+    if !matches!(args.format, CheckFormat::Github) {
+        for unchecked in &report.unchecked_refs {
+            eprintln!("warning: cannot tell whether a git ref moved: {unchecked}");
+        }
     }
     Ok(exit_code(report.fresh))
-}
-
-/// Whether the spec is the one the lock was resolved from (the lock may be stale for another
-/// reason).
-fn spec_unchanged(report: &crate::check::CheckReport) -> bool {
-    report.spec_hash == report.lock_spec_hash && report.changed_files.is_empty()
 }
 
 /// 0 when the answer is "yes" (same, fresh, matching), 1 when it is "no".

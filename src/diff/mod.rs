@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub use render::{markdown, text};
+pub use render::{github, markdown, text};
 
 use crate::custom_steps;
 pub use crate::custom_steps::diff::StepChange;

@@ -1,9 +1,12 @@
-//! The human forms of a lock diff: plain text (coloured on a terminal) and Markdown for a pull
-//! request comment. The JSON form is the serialised [`LockDiff`].
+//! The human forms of a lock diff: plain text (coloured on a terminal), Markdown for a pull
+//! request comment, and GitHub Actions annotations on the new lock's lines. The JSON form is the
+//! serialised [`LockDiff`].
 
 use std::fmt::Write;
 
 use super::{CacheImpact, Change, ChangeKind, LockDiff, StepChange};
+use crate::annotations::{Annotation, Level};
+use crate::lock::PackageLines;
 
 /// More rows than this in a layer's Markdown table are folded into a `<details>` section.
 const FOLD_AFTER: usize = 10;
@@ -72,6 +75,51 @@ pub(super) fn change_lines(diff: &LockDiff) -> Vec<String> {
         .iter()
         .map(|step| format!("layer `{}`: ~ {}", step.layer, step.describe()));
     image.chain(packages).chain(steps).collect()
+}
+
+/// The diff as GitHub Actions workflow commands: a notice per image change, package change (on
+/// its line of the new lock, found in `new_lines`, when it is there) and custom step change, one
+/// for the cache impact, and a warning per warning.
+pub fn github(diff: &LockDiff, new_lines: &PackageLines) -> String {
+    if diff.is_empty() {
+        return format!("No differences between {} and {}.\n", diff.old, diff.new);
+    }
+    let notice = |title: String, message: String| {
+        Annotation::new(Level::Notice, format!("imglock diff: {title}"), message)
+            .at(&diff.new, None)
+    };
+    let mut annotations: Vec<Annotation> = Vec::new();
+    for line in &diff.image {
+        annotations.push(notice("image".into(), line.clone()));
+    }
+    for change in &diff.changes {
+        let line = Some(change)
+            .filter(|c| !c.build_only)
+            .and_then(|c| new_lines.line(&c.layer, c.ecosystem, &c.name));
+        let title = format!(
+            "{} {}",
+            kind_word(change.kind).trim_matches('*'),
+            change.name
+        );
+        let message = format!("layer `{}`: {}", change.layer, describe(change));
+        annotations.push(Annotation {
+            line,
+            ..notice(title, message)
+        });
+    }
+    for step in &diff.steps {
+        let message = format!("layer `{}`: {}", step.layer, step.describe());
+        annotations.push(notice("custom step".into(), message));
+    }
+    if !diff.cache.is_empty() {
+        let lines: Vec<String> = diff.cache.iter().map(cache_line).collect();
+        annotations.push(notice("Docker cache impact".into(), lines.join("\n")));
+    }
+    for warning in &diff.warnings {
+        let warning = Annotation::new(Level::Warning, "imglock diff", warning.as_str());
+        annotations.push(warning.at(&diff.new, None));
+    }
+    annotations.iter().map(|a| format!("{a}\n")).collect()
 }
 
 /// The sign a change is shown with, and its ANSI colour.

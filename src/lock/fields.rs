@@ -49,6 +49,11 @@ impl Origin {
         }
     }
 
+    /// The line of the table's header (1-based).
+    pub fn first_line(&self) -> usize {
+        self.first_line
+    }
+
     /// The line of the table's `key = …`, when it is written that way.
     pub fn line_of(&self, key: &str) -> Option<usize> {
         self.lines.iter().enumerate().find_map(|(index, line)| {

@@ -7,6 +7,7 @@
 //! machine paths, no map order. [`mod@write`] renders it by hand so that stays true.
 
 pub(crate) mod fields;
+mod lines;
 mod wire;
 mod write;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use lines::PackageLines;
 pub use write::render;
 
 use crate::custom_steps::{CustomStep, ImageCommand};

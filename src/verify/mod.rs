@@ -25,6 +25,7 @@ pub(crate) mod inventory;
 mod report;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -32,7 +33,7 @@ use crate::image;
 pub use crate::image::Limits;
 pub use inventory::{Finding, FindingKind, Recording};
 pub(crate) use inventory::{Inventory, InventoryContext};
-pub(crate) use report::{junit, text};
+pub(crate) use report::{github, junit, text};
 
 use crate::error::Error;
 use crate::lock::Lock;
@@ -52,6 +53,32 @@ pub struct VerifyReport {
     /// What `--record-binaries` recorded into the lock; `None` when it was not asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded: Option<Recorded>,
+    /// How long it took (JUnit's `time`); left out of the JSON report, which stays a function
+    /// of the image and the lock.
+    #[serde(skip)]
+    pub(crate) timing: Timing,
+}
+
+/// How long a verification took: the whole of it, and each ecosystem folder's comparison of
+/// the files read with the lock.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Timing {
+    /// From reading the lock to the report: the image's reading and every comparison.
+    pub total: Duration,
+    /// Each folder's comparison, with the ecosystems it serves.
+    pub checks: Vec<(&'static [Ecosystem], Duration)>,
+}
+
+impl Timing {
+    /// How long the comparison of `ecosystem`'s packages took, and with which ecosystems it was
+    /// shared (zero, and none, when no folder serves it).
+    pub fn check_of(&self, ecosystem: Ecosystem) -> (Duration, &'static [Ecosystem]) {
+        self.checks
+            .iter()
+            .find(|(served, _)| served.contains(&ecosystem))
+            .map(|(served, took)| (*took, *served))
+            .unwrap_or_default()
+    }
 }
 
 /// What `--record-binaries` did.
@@ -118,6 +145,7 @@ pub fn verify_with(
     lock_path: &Path,
     options: &VerifyOptions<'_>,
 ) -> Result<VerifyReport, Error> {
+    let started = Instant::now();
     let (library, limits) = (options.library, options.limits);
     let mut lock = Lock::read(lock_path)?;
     let base = base_contents(&lock, lock_path)?;
@@ -136,8 +164,13 @@ pub fn verify_with(
     let mut read = image::read_image(image, &image::AnyOf(&wanted), limits)?;
     read_again(image, &inventories, &mut read, limits)?;
     let mut findings = Vec::new();
-    for inventory in &inventories {
+    let mut timing = Timing::default();
+    for (support, inventory) in crate::registry::ALL.iter().zip(&inventories) {
+        let checking = Instant::now();
         inventory.check(&read.files, &lock, &mut findings);
+        timing
+            .checks
+            .push((support.ecosystems(), checking.elapsed()));
     }
     if let Some(registry) = options.binary_cache {
         binary_cache::check_image(&lock, &read.files, registry, &mut findings)?;
@@ -161,6 +194,10 @@ pub fn verify_with(
         findings,
         warnings: read.warnings,
         recorded,
+        timing: Timing {
+            total: started.elapsed(),
+            ..timing
+        },
     })
 }
 

@@ -15,6 +15,7 @@ mod auth;
 mod base_image;
 mod base_spec;
 mod binary_cache;
+mod ci;
 mod completions;
 mod conda;
 mod conda_install;

@@ -287,6 +287,27 @@ fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
     );
 }
 
+/// Compares `produced` with the golden file at `path` (re-creates it under `IMGLOCK_BLESS`).
+pub fn golden(path: &std::path::Path, produced: &str) {
+    if std::env::var_os("IMGLOCK_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, produced).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "no golden file {}: IMGLOCK_BLESS=1 creates it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        produced,
+        expected,
+        "output drifted from {}; if intended, re-create it with IMGLOCK_BLESS=1 and review the diff",
+        path.display()
+    );
+}
+
 /// An error and all its causes, one line each.
 pub fn causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
