@@ -95,6 +95,8 @@ pub struct FetchOptions {
 pub struct Fetcher {
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
+    /// The trust store the client's HTTPS connections check certificates against.
+    trust: Arc<tls::TrustStore>,
     cache: Cache,
     offline: bool,
     refresh: bool,
@@ -142,17 +144,19 @@ impl Fetcher {
         // returns a redirect to `file:` as it came, which [`Fetcher::attempt`] refuses: a server
         // can never make imglock read a local file (the rule of
         // [`crate::repository::may_name`]).
+        let (tls, trust) = tls::client_config().map_err(FetchError::Tls)?;
         let client = reqwest::Client::builder()
             .user_agent(concat!("imglock/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(Duration::from_secs(60))
-            .tls_backend_preconfigured(tls::client_config().map_err(FetchError::Tls)?)
+            .tls_backend_preconfigured(tls)
             .build()
             .map_err(FetchError::Client)?;
         options.cache.remove_dead_temporaries();
         Ok(Self {
             runtime,
             client,
+            trust,
             cache: options.cache,
             offline: options.offline,
             refresh: options.refresh,
@@ -477,6 +481,9 @@ impl Fetcher {
     ) -> Result<Response<S>, FetchError> {
         let mut attempt = 0;
         let authorization = self.authorizations.for_url(url);
+        if url.scheme() == "https" {
+            self.trust.prepare();
+        }
         loop {
             attempt += 1;
             let mut request = build(self.client.get(url.clone()));
