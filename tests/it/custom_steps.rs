@@ -201,7 +201,7 @@ fn a_copied_files_bytes_are_part_of_the_lock() {
     );
     assert!(
         output_text(&output)
-            .contains("is stale: conf/app.conf (layer `r`) changed since it was resolved"),
+            .contains("conf/app.conf (layer `r`) changed since it was resolved; run `imglock resolve`"),
         "{}",
         output_text(&output)
     );
