@@ -88,9 +88,11 @@ pub fn check(spec_path: &Path, lock_path: &Path) -> Result<CheckReport, Error> {
     report.parent = stale.clone().filter(|_| !spec_changed);
     let refs = crate::pypi::moved_git_refs(&lock, &lock_dir);
     report.reasons = reasons_of(&report, &spec, &lock, spec_changed);
-    report.reasons.extend(refs.moved.iter().map(|moved| {
-        StaleReason::new(ReasonKind::GitRef, Change::Moved, moved.clone())
-    }));
+    report.reasons.extend(
+        refs.moved
+            .iter()
+            .map(|moved| StaleReason::new(ReasonKind::GitRef, Change::Moved, moved.clone())),
+    );
     report.fresh = stale.is_none() && refs.moved.is_empty();
     report.moved_refs = refs.moved;
     report.unchecked_refs = refs.unchecked;

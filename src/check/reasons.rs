@@ -174,7 +174,10 @@ fn layer_reasons(
             ),
         }
     }
-    for (name, _) in added.iter().filter(|(n, _)| !renames.values().any(|v| v == n)) {
+    for (name, _) in added
+        .iter()
+        .filter(|(n, _)| !renames.values().any(|v| v == n))
+    {
         reasons.push(
             StaleReason::new(
                 ReasonKind::Layer,
@@ -186,11 +189,18 @@ fn layer_reasons(
     }
     for (name, position) in &now {
         if locked.get(name).is_some_and(|was| was != position) {
-            reasons.push(StaleReason::new(
-                ReasonKind::Layer,
-                Change::Moved,
-                format!("layer `{name}` moved from place {} to {}", was_place(&locked, name), place(position)),
-            ).at(Some(name), None));
+            reasons.push(
+                StaleReason::new(
+                    ReasonKind::Layer,
+                    Change::Moved,
+                    format!(
+                        "layer `{name}` moved from place {} to {}",
+                        was_place(&locked, name),
+                        place(position)
+                    ),
+                )
+                .at(Some(name), None),
+            );
         }
     }
     (renames, reasons)
@@ -237,14 +247,22 @@ fn renamed_key(key: &str, renames: &BTreeMap<String, String>) -> String {
 fn item_reason(key: &str, change: Change) -> Option<StaleReason> {
     let word = change.word();
     let mut path = key.splitn(5, '/');
-    let reason = match (path.next()?, path.next(), path.next(), path.next(), path.next()) {
+    let reason = match (
+        path.next()?,
+        path.next(),
+        path.next(),
+        path.next(),
+        path.next(),
+    ) {
         ("extends", None, ..) => {
             StaleReason::new(ReasonKind::Extends, change, format!("`extends` {word}"))
         }
-        ("image", Some("base"), None, ..) => {
-            StaleReason::new(ReasonKind::BaseImage, change, format!("image: base image {word}"))
-                .at(None, Some("base"))
-        }
+        ("image", Some("base"), None, ..) => StaleReason::new(
+            ReasonKind::BaseImage,
+            change,
+            format!("image: base image {word}"),
+        )
+        .at(None, Some("base")),
         ("image", Some(setting), None, ..) => StaleReason::new(
             ReasonKind::ImageSetting,
             change,
@@ -260,14 +278,12 @@ fn item_reason(key: &str, change: Change) -> Option<StaleReason> {
         ("layer", Some(layer), None, ..) => {
             StaleReason::new(ReasonKind::Layer, change, String::new()).at(Some(layer), None)
         }
-        ("layer", Some(layer), Some("requirement"), Some(list), Some(package)) => {
-            StaleReason::new(
-                ReasonKind::Requirement,
-                change,
-                format!("layer `{layer}`: {list} requirement `{package}` {word}"),
-            )
-            .at(Some(layer), Some(package))
-        }
+        ("layer", Some(layer), Some("requirement"), Some(list), Some(package)) => StaleReason::new(
+            ReasonKind::Requirement,
+            change,
+            format!("layer `{layer}`: {list} requirement `{package}` {word}"),
+        )
+        .at(Some(layer), Some(package)),
         ("layer", Some(layer), Some(setting), None, ..) => StaleReason::new(
             ReasonKind::LayerSetting,
             change,

@@ -57,11 +57,12 @@ pub(super) fn check_command(args: CheckArgs, progress: Progress) -> Result<ExitC
         return Ok(ExitCode::SUCCESS);
     }
     let mut report = check(&args.spec, &lock)?;
-    if args.locked && report.fresh {
-        if let Some(reason) = resolution_reason(&args, &lock, progress)? {
-            report.reasons.push(reason);
-            report.fresh = false;
-        }
+    if args.locked
+        && report.fresh
+        && let Some(reason) = resolution_reason(&args, &lock, progress)?
+    {
+        report.reasons.push(reason);
+        report.fresh = false;
     }
     print(&report, args.format);
     for unchecked in &report.unchecked_refs {
@@ -88,7 +89,10 @@ fn resolution_reason(
         Err(Error::LockWouldChange { changes, .. }) => Ok(Some(StaleReason::new(
             ReasonKind::Resolution,
             Change::Changed,
-            format!("the spec resolves to another lock now: {}", changes.join("; ")),
+            format!(
+                "the spec resolves to another lock now: {}",
+                changes.join("; ")
+            ),
         ))),
         Err(error) => Err(error),
     }
@@ -119,6 +123,10 @@ fn print(report: &CheckReport, format: Format) {
         ""
     };
     for reason in &report.reasons {
-        let _ = writeln!(stdout, "{indent}{}; run `{}`", reason.message, reason.action);
+        let _ = writeln!(
+            stdout,
+            "{indent}{}; run `{}`",
+            reason.message, reason.action
+        );
     }
 }

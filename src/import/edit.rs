@@ -285,4 +285,3 @@ pub fn package_name(ecosystem: Ecosystem, value: &Value) -> String {
     };
     crate::spec::requested_name(ecosystem, &text)
 }
-

@@ -51,7 +51,11 @@ fn frozen_uses_the_lock_as_it_is_and_locked_refuses_a_stale_one() {
     assert!(project.path("frozen/Dockerfile").is_file());
     let output = project.run(&["check", "--frozen"]);
     assert_eq!(code(&output), Some(0), "{}", output_text(&output));
-    assert!(stdout(&output).contains("is a valid lock"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("is a valid lock"),
+        "{}",
+        stdout(&output)
+    );
     assert_eq!(project.lock().unwrap(), lock);
 
     // Fresh: --locked passes everywhere.
@@ -79,9 +83,17 @@ fn frozen_uses_the_lock_as_it_is_and_locked_refuses_a_stale_one() {
     );
     let output = project.run(&["emit", "--locked", "--out", "stale"]);
     assert_eq!(code(&output), Some(2), "{}", output_text(&output));
-    assert!(stderr(&output).contains("(--locked)"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("(--locked)"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!project.path("stale").exists(), "emit --locked wrote");
-    assert_eq!(project.lock().unwrap(), lock, "a --locked run wrote the lock");
+    assert_eq!(
+        project.lock().unwrap(),
+        lock,
+        "a --locked run wrote the lock"
+    );
 
     for command in ["resolve", "emit", "check"] {
         let output = project.run(&[command, "--locked", "--frozen"]);
@@ -165,8 +177,14 @@ fn cache_dir_and_no_cache_choose_the_local_cache() {
     let chosen_arg = chosen.to_str().unwrap();
     let output = project.run(&["--cache-dir", chosen_arg, "resolve"]);
     assert_eq!(code(&output), Some(0), "{}", output_text(&output));
-    assert!(!files(&chosen.join("http")).is_empty(), "nothing in --cache-dir");
-    assert!(files(project.cache.path()).is_empty(), "the default cache was used");
+    assert!(
+        !files(&chosen.join("http")).is_empty(),
+        "nothing in --cache-dir"
+    );
+    assert!(
+        files(project.cache.path()).is_empty(),
+        "the default cache was used"
+    );
 
     let output = project.run(&["cache", "dir", "--cache-dir", chosen_arg]);
     assert_eq!(stdout(&output), format!("{chosen_arg}\n"));
@@ -182,7 +200,10 @@ fn cache_dir_and_no_cache_choose_the_local_cache() {
     let output = project.run_with(&["--no-cache", "resolve"], &tmpdir);
     assert_eq!(code(&output), Some(0), "{}", output_text(&output));
     assert!(project.lock().is_some());
-    assert!(files(project.cache.path()).is_empty(), "--no-cache used the cache");
+    assert!(
+        files(project.cache.path()).is_empty(),
+        "--no-cache used the cache"
+    );
     let left: Vec<_> = std::fs::read_dir(temporary.path())
         .unwrap()
         .flatten()
@@ -203,7 +224,10 @@ fn cache_prune_removes_what_no_run_uses_and_clean_removes_all() {
     let cache = project.cache.path();
     let http = cache.join("http");
     let planted = [
-        (http.join(".abc.tmp-4000000000-x1"), "half a download".to_string()),
+        (
+            http.join(".abc.tmp-4000000000-x1"),
+            "half a download".to_string(),
+        ),
         (
             http.join("0".repeat(64)),
             "{\"url\":\"http://127.0.0.1:1/gone\",\"absent_since\":1}\n".to_string(),
