@@ -446,15 +446,24 @@ fn resolve_locked(
 
 /// `resolve --frozen`: the lock, read and validated as it is; the spec is never opened.
 fn frozen_command(lock: &std::path::Path) -> Result<ExitCode, Error> {
-    let read = crate::lock::Lock::read(lock)?;
-    let count: usize = read.layers.iter().map(|l| l.packages.len()).sum();
+    let summary = frozen_lock(lock)?;
     let _ = writeln!(
         std::io::stderr(),
-        "Frozen: {} used as it is ({count} packages in {} layers), not resolved",
-        lock.display(),
-        read.layers.len()
+        "Frozen: {summary} used as it is, not resolved"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The lock at `path`, read and validated without its spec (`--frozen`), in words: its path
+/// and how many packages and layers it holds.
+fn frozen_lock(path: &std::path::Path) -> Result<String, Error> {
+    let lock = crate::lock::Lock::read(path)?;
+    let count: usize = lock.layers.iter().map(|l| l.packages.len()).sum();
+    Ok(format!(
+        "{} ({count} packages in {} layers)",
+        path.display(),
+        lock.layers.len()
+    ))
 }
 
 fn emit_command(args: EmitArgs, verbose: bool, progress: Progress) -> Result<ExitCode, Error> {
