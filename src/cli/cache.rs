@@ -26,8 +26,8 @@ pub(super) enum CacheCommand {
     Dir,
     /// Remove the local cache, everything in it; say how many files and bytes were removed.
     Clean,
-    /// List the cache entries a lock's R packages need and whether the cache has them; exit 1
-    /// when any is missing.
+    /// List the shared binary cache's entries a lock's R packages need and whether it has them;
+    /// exit 1 when any is missing.
     List {
         #[command(flatten)]
         cache: CacheArgs,
@@ -60,7 +60,7 @@ pub(super) enum CacheCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Fill the cache with every R binary a lock needs: build the lock's image once, here, with
+    /// Fill the shared binary cache with every R binary a lock needs: build the lock's image once, here, with
     /// push credentials (each package the cache lacks is compiled and pushed), then list.
     Warm {
         #[command(flatten)]

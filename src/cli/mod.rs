@@ -68,7 +68,8 @@ enum Command {
     Diff(DiffArgs),
     /// Check that a built image contains exactly what the lock says; exit 1 when it does not.
     Verify(VerifyArgs),
-    /// Exit 0 if the lock matches the spec, 1 if it is stale (no network).
+    /// Exit 0 if the lock matches the spec, 1 if it is stale, a line per reason (the layer and
+    /// item that changed, what to do); without a lock, check the spec and say so (no network).
     Check(check::CheckArgs),
     /// The local cache of downloads and indexes (`dir`, `clean`, `prune`), and the shared R
     /// binary cache in an OCI registry (`list`, `prune --binary-cache`, `warm`; see `emit
