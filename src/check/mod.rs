@@ -104,7 +104,10 @@ pub fn check(spec_path: &Path, lock_path: &Path) -> Result<CheckReport, Error> {
 fn reasons_of(report: &CheckReport, spec: &Spec, lock: &Lock, changed: bool) -> Vec<StaleReason> {
     let mut reasons = Vec::new();
     if changed {
-        reasons = spec_reasons(&spec.parts(), &lock.spec_parts);
+        // An older lock records no parts: compared with none, every part would look added.
+        if !lock.spec_parts.is_empty() {
+            reasons = spec_reasons(&spec.parts(), &lock.spec_parts);
+        }
         reasons.extend(report.changed_files.iter().map(|file| {
             StaleReason::new(
                 ReasonKind::CopyFile,

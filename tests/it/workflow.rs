@@ -132,6 +132,35 @@ fn check_names_each_reason_a_lock_is_stale() {
     golden("check/stale-reasons.json", &reasons);
 }
 
+/// A lock written before locks recorded their spec's parts is still fresh while its spec is
+/// unchanged, and once it changed `check` says so without naming parts.
+#[test]
+fn a_lock_without_spec_parts_is_checked_by_its_hash() {
+    let server = Server::start(&fixtures());
+    let spec = two_layer_spec(&server, "cran", "a", None);
+    let project = Project::new(&spec);
+    assert!(project.run(&["resolve"]).status.success());
+    let lock = project.lock().unwrap();
+    let start = lock
+        .find("\n[spec-parts]\n")
+        .expect("the lock records its parts");
+    let end = start + 1 + lock[start + 1..].find("\n[").unwrap();
+    std::fs::write(
+        project.path("imglock.lock"),
+        format!("{}{}", &lock[..start], &lock[end..]),
+    )
+    .unwrap();
+    let output = project.run(&["check"]);
+    assert_eq!(code(&output), Some(0), "{}", output_text(&output));
+    project.write_spec(&spec.replace("\"fastsum\"", "\"fastsum\", \"headerlib\""));
+    let output = project.run(&["check"]);
+    assert_eq!(code(&output), Some(1), "{}", output_text(&output));
+    assert_eq!(
+        stdout(&output),
+        "imglock.lock is stale:\n  imglock.toml changed since it was resolved (the lock records no parts to say which); run `imglock resolve`\n"
+    );
+}
+
 /// Without a lock, `check` still reads the spec (its errors named with file and line) and says
 /// there is no lock yet, exiting 1.
 #[test]
