@@ -102,8 +102,23 @@ pub fn remove_dead_temporaries(dir: &Path) {
 /// Removes the temporaries in `dir` of the file `name` (of any file when `None`) whose process
 /// no longer runs.
 fn sweep(dir: &Path, name: Option<&str>) {
+    for path in dead_temporaries_of(dir, name) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// The temporaries in `dir`, of any file, whose process no longer runs (see
+/// [`remove_dead_temporaries`]).
+pub fn dead_temporaries(dir: &Path) -> Vec<PathBuf> {
+    dead_temporaries_of(dir, None)
+}
+
+/// The temporaries in `dir` of the file `name` (of any file when `None`) whose process no
+/// longer runs.
+fn dead_temporaries_of(dir: &Path, name: Option<&str>) -> Vec<PathBuf> {
+    let mut dead = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return dead;
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
@@ -114,9 +129,10 @@ fn sweep(dir: &Path, name: Option<&str>) {
             && !process_runs(pid)
             && entry.file_type().is_ok_and(|t| t.is_file())
         {
-            let _ = std::fs::remove_file(entry.path());
+            dead.push(entry.path());
         }
     }
+    dead
 }
 
 /// The file and the process id a temporary's name (`.<name>.tmp-<pid>-<random>`) gives.

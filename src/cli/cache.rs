@@ -1,6 +1,8 @@
-//! `imglock cache`: the shared R binary cache of `emit --binary-cache`, an OCI registry
-//! repository: which entries a lock needs and whether it holds them (`list`), deleting what no
-//! lock needs (`prune`), and filling it for a lock (`warm`: the lock's image built once here, with
+//! `imglock cache`: both caches. The local cache of downloads and indexes (`dir`, `clean`, and
+//! `prune` without `--binary-cache`: [`crate::fetch::Cache::prune`] says what it removes), and
+//! the shared R binary cache of `emit --binary-cache`, an OCI registry repository: which entries
+//! a lock needs and whether it holds them (`list`), deleting what no lock needs (`prune
+//! --binary-cache`), and filling it for a lock (`warm`: the lock's image built once here, with
 //! push credentials, by buildah or docker, so that every other builder pulls instead of compiling).
 
 use std::io::Write;
@@ -15,11 +17,17 @@ use crate::cran::binary_cache::{SECRET_ID, entries};
 use crate::emit::{DockerfileOptions, EmitOptions, emit};
 use crate::error::Error;
 
-/// `imglock cache`: what the shared R binary cache holds for locks, and warming it.
+/// `imglock cache`: the local cache (where it is, cleaning and pruning it) and the shared R
+/// binary cache (what it holds for locks, pruning and warming it).
 #[derive(Debug, Subcommand)]
 pub(super) enum CacheCommand {
-    /// List the cache entries a lock's R packages need and whether the cache has them; exit 1
-    /// when any is missing.
+    /// Print the local cache's folder (`--cache-dir`, else $IMGLOCK_CACHE_DIR, else `imglock`
+    /// under the user's cache folder).
+    Dir,
+    /// Remove the local cache, everything in it; say how many files and bytes were removed.
+    Clean,
+    /// List the shared binary cache's entries a lock's R packages need and whether it has them;
+    /// exit 1 when any is missing.
     List {
         #[command(flatten)]
         cache: CacheArgs,
@@ -30,22 +38,29 @@ pub(super) enum CacheCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Delete the cache's entries no given lock needs (with --older-than, only those pushed
-    /// longer ago).
+    /// Without --binary-cache: remove from the local cache only what no run can use (temporaries
+    /// of killed runs, 404s remembered over a day ago, damaged entries, records of blobs that
+    /// are gone), keeping every body and blob: safe while imglock runs. With --binary-cache:
+    /// delete the shared cache's entries no given lock needs (with --older-than, only those
+    /// pushed longer ago).
     Prune {
-        #[command(flatten)]
-        cache: CacheArgs,
-        /// A lock whose entries are kept (repeatable).
-        #[arg(long = "keep", value_name = "LOCK")]
+        /// The shared binary cache to prune: oci://HOST/REPOSITORY.
+        #[arg(long, value_name = "URL")]
+        binary_cache: Option<crate::cran::binary_cache::CacheLocation>,
+        /// With --binary-cache: a file holding one line USER:PASSWORD.
+        #[arg(long, value_name = "FILE", requires = "binary_cache")]
+        credentials: Option<PathBuf>,
+        /// With --binary-cache: a lock whose entries are kept (repeatable).
+        #[arg(long = "keep", value_name = "LOCK", requires = "binary_cache")]
         keep: Vec<PathBuf>,
-        /// Delete only entries pushed more than DAYS days ago.
-        #[arg(long, value_name = "DAYS")]
+        /// With --binary-cache: delete only entries pushed more than DAYS days ago.
+        #[arg(long, value_name = "DAYS", requires = "binary_cache")]
         older_than: Option<u64>,
         /// Say what would be deleted, delete nothing.
         #[arg(long)]
         dry_run: bool,
     },
-    /// Fill the cache with every R binary a lock needs: build the lock's image once, here, with
+    /// Fill the shared binary cache with every R binary a lock needs: build the lock's image once, here, with
     /// push credentials (each package the cache lacks is compiled and pushed), then list.
     Warm {
         #[command(flatten)]
@@ -102,12 +117,28 @@ pub(super) fn cache_command(command: CacheCommand) -> Result<ExitCode, Error> {
             print_listed(&listed, format);
             Ok(exit_code(listed.iter().all(|l| l.present)))
         }
+        CacheCommand::Dir => {
+            let cache = crate::fetch::Cache::from_env();
+            let _ = writeln!(std::io::stdout(), "{}", cache.root().display());
+            Ok(ExitCode::SUCCESS)
+        }
+        CacheCommand::Clean => clean(),
         CacheCommand::Prune {
-            cache,
+            binary_cache: None,
+            dry_run,
+            ..
+        } => prune_local(dry_run),
+        CacheCommand::Prune {
+            binary_cache: Some(binary_cache),
+            credentials,
             keep,
             older_than,
             dry_run,
         } => {
+            let cache = CacheArgs {
+                binary_cache,
+                credentials,
+            };
             let mut kept = std::collections::BTreeSet::new();
             for path in &keep {
                 let lock = crate::lock::Lock::read(path)?;
@@ -128,6 +159,53 @@ pub(super) fn cache_command(command: CacheCommand) -> Result<ExitCode, Error> {
             jobs,
         } => warm(cache, &lock, builder, jobs),
     }
+}
+
+/// `imglock cache clean`: removes the local cache and says how much it held.
+fn clean() -> Result<ExitCode, Error> {
+    let cache = crate::fetch::Cache::from_env();
+    let root = cache.root().to_path_buf();
+    let removed = cache.clean().map_err(|source| Error::Write {
+        path: root.clone(),
+        source,
+    })?;
+    let _ = writeln!(
+        std::io::stdout(),
+        "Removed {}: {} files, {} bytes",
+        root.display(),
+        removed.files,
+        removed.bytes
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `imglock cache prune` without `--binary-cache`: removes what no run can use from the local
+/// cache and says what, kind by kind.
+fn prune_local(dry_run: bool) -> Result<ExitCode, Error> {
+    let cache = crate::fetch::Cache::from_env();
+    let root = cache.root().to_path_buf();
+    let removed = cache.prune(dry_run).map_err(|source| Error::Write {
+        path: root.clone(),
+        source,
+    })?;
+    let verb = if dry_run { "Would remove" } else { "Removed" };
+    let mut stdout = std::io::stdout();
+    for kind in removed.iter().filter(|r| r.files > 0) {
+        let _ = writeln!(
+            stdout,
+            "{verb} {} {} ({} bytes)",
+            kind.files, kind.kind, kind.bytes
+        );
+    }
+    let (files, bytes) = removed
+        .iter()
+        .fold((0, 0), |(f, b), r| (f + r.files, b + r.bytes));
+    let _ = writeln!(
+        stdout,
+        "{verb} {files} files, {bytes} bytes, from {}",
+        root.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints each entry and whether the cache has it.

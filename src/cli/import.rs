@@ -248,6 +248,7 @@ fn resolve_or_restore(
         no_build_package: Vec::new(),
         dry_run: false,
         locked: false,
+        frozen: false,
     };
     match super::resolve_command(args, verbose, progress) {
         Ok(code) => Ok(code),

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::check::check;
 use crate::emit::{DockerfileOptions, EmitOptions, emit};
 use crate::error::{Error, chain};
 use crate::fetch::Cache;
@@ -17,6 +16,7 @@ use crate::resolve::{LockWrite, ResolveOptions, lock_path_for, resolve};
 use crate::spec::DEFAULT_SPEC;
 
 mod cache;
+mod check;
 mod diff;
 mod export;
 mod import;
@@ -34,6 +34,16 @@ struct Cli {
     /// Show no progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
+
+    /// The local cache of downloads and indexes [default: $IMGLOCK_CACHE_DIR, else `imglock`
+    /// under the user's cache folder].
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+
+    /// Use a temporary local cache, removed when the command ends: everything is fetched anew
+    /// and nothing is kept.
+    #[arg(long, global = true, conflicts_with = "cache_dir")]
+    no_cache: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -58,9 +68,12 @@ enum Command {
     Diff(DiffArgs),
     /// Check that a built image contains exactly what the lock says; exit 1 when it does not.
     Verify(VerifyArgs),
-    /// Exit 0 if the lock matches the spec, 1 if it is stale (no network).
-    Check(CheckArgs),
-    /// The shared R binary cache in an OCI registry (see `emit --binary-cache`).
+    /// Exit 0 if the lock matches the spec, 1 if it is stale, a line per reason (the layer and
+    /// item that changed, what to do); without a lock, check the spec and say so (no network).
+    Check(check::CheckArgs),
+    /// The local cache of downloads and indexes (`dir`, `clean`, `prune`), and the shared R
+    /// binary cache in an OCI registry (`list`, `prune --binary-cache`, `warm`; see `emit
+    /// --binary-cache`).
     #[command(subcommand)]
     Cache(cache::CacheCommand),
     /// Show the lock's dependency tree: what each layer asked for and what that brought in
@@ -122,8 +135,12 @@ struct ResolveArgs {
     #[arg(long, conflicts_with = "locked")]
     dry_run: bool,
     /// Fail, writing nothing, when the lock is not what the spec resolves to (for CI).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "frozen")]
     locked: bool,
+    /// Use the lock as it is: do not read the spec or resolve; only check that the lock exists
+    /// and is valid, and write nothing (as `uv lock --frozen`).
+    #[arg(long, conflicts_with_all = ["dry_run", "upgrade", "upgrade_package", "refresh"])]
+    frozen: bool,
 }
 
 /// The arguments of `imglock emit`.
@@ -154,6 +171,20 @@ struct EmitArgs {
     /// the build is given the secret `imglock-cache` (a file `USER:PASSWORD`): oci://HOST/REPOSITORY.
     #[arg(long, value_name = "URL")]
     binary_cache: Option<crate::cran::binary_cache::CacheLocation>,
+    /// First check, as `resolve --locked` does, that the lock is what the spec resolves to;
+    /// fail, writing nothing, when it is not.
+    #[arg(long, conflicts_with = "frozen")]
+    locked: bool,
+    /// Emit from the lock as it is, never opening the spec (what emit always does without
+    /// --locked; say it to make a CI step's intent explicit).
+    #[arg(long)]
+    frozen: bool,
+    /// With --locked: the spec to resolve.
+    #[arg(long, default_value = DEFAULT_SPEC, requires = "locked")]
+    spec: PathBuf,
+    /// With --locked: resolve from the on-disk cache only.
+    #[arg(long, requires = "locked")]
+    offline: bool,
 }
 
 /// The arguments of `imglock diff`.
@@ -199,20 +230,6 @@ struct VerifyArgs {
     /// With --binary-cache: a file holding one line USER:PASSWORD for the registry.
     #[arg(long, value_name = "FILE", requires = "binary_cache")]
     credentials: Option<PathBuf>,
-}
-
-/// The arguments of `imglock check`.
-#[derive(Debug, Args)]
-struct CheckArgs {
-    /// The spec to read.
-    #[arg(long, default_value = DEFAULT_SPEC)]
-    spec: PathBuf,
-    /// The lock to compare [default: imglock.lock beside the spec].
-    #[arg(long)]
-    lock: Option<PathBuf>,
-    /// Output format (`github`: GitHub Actions annotations).
-    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    format: CheckFormat,
 }
 
 /// The arguments of `imglock tree`.
@@ -293,7 +310,7 @@ enum VerifyFormat {
 
 /// How `imglock check`'s verdict is printed.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum CheckFormat {
+pub(super) enum CheckFormat {
     Text,
     Json,
     /// GitHub Actions annotations.
@@ -320,6 +337,8 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Error> {
+    // Held to the end of the command: the temporary cache of --no-cache is removed with it.
+    let _temporary_cache = choose_cache(cli.cache_dir.clone(), cli.no_cache)?;
     let progress = if cli.quiet {
         Progress::hidden()
     } else {
@@ -331,10 +350,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Add(args) => import::add_command(args, cli.verbose, progress),
         Command::Remove(args) => import::remove_command(args, cli.verbose, progress),
         Command::Resolve(args) => resolve_command(args, cli.verbose, progress),
-        Command::Emit(args) => emit_command(args, cli.verbose),
+        Command::Emit(args) => emit_command(args, cli.verbose, progress),
         Command::Diff(args) => diff::diff_command(args),
         Command::Verify(args) => verify_command(args),
-        Command::Check(args) => check_command(args),
+        Command::Check(args) => check::check_command(args, progress),
         Command::Cache(command) => cache::cache_command(command),
         Command::Tree(args) => tree::tree_command(args),
         Command::Why(args) => tree::why_command(args),
@@ -347,11 +366,37 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 // Messages go through unlocked handles: each write takes the lock for itself. Holding stderr's
 // lock across a command would deadlock every other thread that draws progress on a terminal.
 
+/// Makes every command use the cache `--cache-dir` names, or (with `--no-cache`) a new
+/// temporary one, returned so that the caller removes it when the command ends.
+fn choose_cache(
+    cache_dir: Option<PathBuf>,
+    no_cache: bool,
+) -> Result<Option<tempfile::TempDir>, Error> {
+    if no_cache {
+        let temporary = tempfile::Builder::new()
+            .prefix("imglock-no-cache-")
+            .tempdir()
+            .map_err(|source| Error::Write {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        Cache::choose(temporary.path().to_path_buf());
+        return Ok(Some(temporary));
+    }
+    if let Some(dir) = cache_dir {
+        Cache::choose(dir);
+    }
+    Ok(None)
+}
+
 fn resolve_command(
     args: ResolveArgs,
     verbose: bool,
     progress: Progress,
 ) -> Result<ExitCode, Error> {
+    if args.frozen {
+        return frozen_command(&lock_path_for(&args.spec, args.lock.as_deref()));
+    }
     let report = resolve(&ResolveOptions {
         spec: args.spec,
         lock: args.lock,
@@ -395,7 +440,56 @@ fn resolve_command(
     Ok(ExitCode::SUCCESS)
 }
 
-fn emit_command(args: EmitArgs, verbose: bool) -> Result<ExitCode, Error> {
+/// Resolves `spec` as `resolve --locked` does: an error, writing nothing, when `lock` is not
+/// what it resolves to.
+fn resolve_locked(
+    spec: PathBuf,
+    lock: PathBuf,
+    offline: bool,
+    progress: Progress,
+) -> Result<crate::resolve::ResolveReport, Error> {
+    resolve(&ResolveOptions {
+        spec,
+        lock: Some(lock),
+        offline,
+        refresh: false,
+        upgrade: false,
+        upgrade_packages: Vec::new(),
+        exclude_newer: None,
+        no_build: false,
+        no_build_packages: Vec::new(),
+        cache: Cache::from_env(),
+        progress,
+        write: LockWrite::Locked,
+    })
+}
+
+/// `resolve --frozen`: the lock, read and validated as it is; the spec is never opened.
+fn frozen_command(lock: &std::path::Path) -> Result<ExitCode, Error> {
+    let summary = frozen_lock(lock)?;
+    let _ = writeln!(
+        std::io::stderr(),
+        "Frozen: {summary} used as it is, not resolved"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The lock at `path`, read and validated without its spec (`--frozen`), in words: its path
+/// and how many packages and layers it holds.
+fn frozen_lock(path: &std::path::Path) -> Result<String, Error> {
+    let lock = crate::lock::Lock::read(path)?;
+    let count: usize = lock.layers.iter().map(|l| l.packages.len()).sum();
+    Ok(format!(
+        "{} ({count} packages in {} layers)",
+        path.display(),
+        lock.layers.len()
+    ))
+}
+
+fn emit_command(args: EmitArgs, verbose: bool, progress: Progress) -> Result<ExitCode, Error> {
+    if args.locked {
+        resolve_locked(args.spec, args.lock.clone(), args.offline, progress)?;
+    }
     let dockerfile = match args.out {
         Some(dir) => dir.join("Dockerfile"),
         None => PathBuf::from("Dockerfile.imglock"),
@@ -478,23 +572,6 @@ fn tell_recorded(recorded: &crate::verify::Recorded, lock: &std::path::Path) {
     if !recorded.written {
         let _ = writeln!(stderr, "{} already says so: unchanged", lock.display());
     }
-}
-
-fn check_command(args: CheckArgs) -> Result<ExitCode, Error> {
-    let lock = lock_path_for(&args.spec, args.lock.as_deref());
-    let report = check(&args.spec, &lock)?;
-    let rendered = match args.format {
-        CheckFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        CheckFormat::Text => crate::check::text(&report),
-        CheckFormat::Github => crate::check::github(&report),
-    };
-    let _ = write!(std::io::stdout(), "{rendered}");
-    if !matches!(args.format, CheckFormat::Github) {
-        for unchecked in &report.unchecked_refs {
-            eprintln!("warning: cannot tell whether a git ref moved: {unchecked}");
-        }
-    }
-    Ok(exit_code(report.fresh))
 }
 
 /// 0 when the answer is "yes" (same, fresh, matching), 1 when it is "no".

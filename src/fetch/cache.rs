@@ -1,7 +1,8 @@
 //! The on-disk cache shared by every ecosystem: HTTP bodies with their validators, the URLs that
 //! answered 404 (and when), and artifacts stored by sha256.
 //!
-//! Layout under the cache root (`IMGLOCK_CACHE_DIR`, else the user's cache folder):
+//! Layout under the cache root (`--cache-dir`, else `IMGLOCK_CACHE_DIR`, else the user's cache
+//! folder; `--no-cache` chooses a temporary one):
 //! `http/<sha256 of url>` (one line of JSON, the validators, then the body; for a URL that
 //! answered 404, only the line, saying when: one file per URL, as a file's creation is most of
 //! what an entry costs), `artifacts/sha256/<hex>` (content addressed blobs) and
@@ -71,6 +72,9 @@ pub(crate) enum HttpEntry {
     Absent(SystemTime),
 }
 
+/// The cache the command line chose, for the whole process (see [`Cache::choose`]).
+static CHOSEN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 /// The cache folder and the operations on it.
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -78,13 +82,23 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// The cache in `IMGLOCK_CACHE_DIR`, or `imglock` under the user's cache folder.
+    /// The cache the command line chose ([`Self::choose`]: `--cache-dir`, `--no-cache`), else
+    /// the one in `IMGLOCK_CACHE_DIR`, else `imglock` under the user's cache folder.
     pub(crate) fn from_env() -> Self {
+        if let Some(root) = CHOSEN.get() {
+            return Self { root: root.clone() };
+        }
         let root = std::env::var_os("IMGLOCK_CACHE_DIR")
             .map(PathBuf::from)
             .or_else(|| dirs::cache_dir().map(|dir| dir.join("imglock")))
             .unwrap_or_else(|| std::env::temp_dir().join("imglock-cache"));
         Self { root }
+    }
+
+    /// Makes `root` the cache of every later [`Self::from_env`] in this process (the command
+    /// line's choice, made once before the command runs; a second choice is ignored).
+    pub(crate) fn choose(root: PathBuf) {
+        let _ = CHOSEN.set(root);
     }
 
     /// A cache rooted at `root`.

@@ -210,7 +210,7 @@ pub fn remove(
                     continue;
                 };
                 known.extend(array.iter().map(|v| package_name(ecosystem, v)));
-                let wanted = normalise(ecosystem, package);
+                let wanted = crate::spec::normalise_name(ecosystem, package);
                 loop {
                     let found = array
                         .iter()
@@ -283,44 +283,5 @@ pub fn package_name(ecosystem: Ecosystem, value: &Value) -> String {
             .to_string(),
         _ => String::new(),
     };
-    let name = match ecosystem {
-        Ecosystem::Pypi => text
-            .parse::<pep508_rs::Requirement>()
-            .map(|r| r.name.to_string())
-            .unwrap_or(text),
-        Ecosystem::Maven => text.splitn(3, ':').take(2).collect::<Vec<_>>().join(":"),
-        Ecosystem::Github => {
-            let path = text.split('@').next().unwrap_or_default();
-            path.rsplit('/').next().unwrap_or_default().to_string()
-        }
-        Ecosystem::Conda => {
-            let bare = text.rsplit("::").next().unwrap_or_default();
-            bare.split(|c: char| " =<>!~[".contains(c))
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        }
-        Ecosystem::File => text,
-        _ => text
-            .split(|c: char| c == '(' || c.is_whitespace() || "=<>".contains(c))
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-    };
-    normalise(ecosystem, &name)
-}
-
-/// A name as `ecosystem` compares it: PyPI's normalised, conda's and Debian's lower case, R's
-/// and Maven's as written.
-fn normalise(ecosystem: Ecosystem, name: &str) -> String {
-    match ecosystem {
-        Ecosystem::Pypi => name
-            .to_lowercase()
-            .split(['-', '_', '.'])
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("-"),
-        Ecosystem::Conda | Ecosystem::Apt => name.to_lowercase(),
-        _ => name.trim().to_string(),
-    }
+    crate::spec::requested_name(ecosystem, &text)
 }

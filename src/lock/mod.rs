@@ -37,6 +37,9 @@ pub const DEFAULT_LOCK: &str = "imglock.lock";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lock {
     pub(crate) spec_hash: String,
+    /// The spec's parts and their hashes when it was resolved (`crate::spec::SpecParts`), so
+    /// that `imglock check` can name what changed (empty in older locks).
+    pub(crate) spec_parts: crate::spec::SpecParts,
     pub(crate) image: LockedImage,
     /// The parent image's lock, when the spec `extends` one (none in older locks): its layers
     /// are this lock's first ones, as it pins them.
@@ -234,6 +237,7 @@ impl Lock {
         check_unique_build_packages(&wire.layer).map_err(invalid)?;
         Ok(Self {
             spec_hash: wire.spec_hash,
+            spec_parts: wire.spec_parts,
             image: wire.image,
             parent: wire.parent,
             resolution: wire.resolution,

@@ -18,6 +18,9 @@ pub(super) struct Lock {
     #[allow(dead_code)]
     pub version: u32,
     pub spec_hash: String,
+    /// Absent from older locks.
+    #[serde(default)]
+    pub spec_parts: BTreeMap<String, String>,
     pub image: LockedImage,
     /// Absent from locks of specs without `extends`, and from older locks.
     pub parent: Option<LockedParent>,

@@ -18,6 +18,12 @@ pub fn render(lock: &Lock) -> String {
     let _ = writeln!(out, "{HEADER}");
     let _ = writeln!(out, "version = {LOCK_VERSION}");
     let _ = writeln!(out, "spec-hash = {}", quote(&lock.spec_hash));
+    if !lock.spec_parts.is_empty() {
+        let _ = writeln!(out, "\n[spec-parts]");
+        for (part, hash) in &lock.spec_parts {
+            let _ = writeln!(out, "{} = {}", quote(part), quote(hash));
+        }
+    }
     let _ = writeln!(out, "\n[image]");
     let _ = writeln!(out, "name = {}", quote(&lock.image.name));
     let _ = writeln!(out, "base = {}", quote(&lock.image.base));

@@ -145,6 +145,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
     };
     let parts = run_pipelines(inputs, preferred)?;
     let (mut lock, notes) = assemble(&spec, spec_hash, parts);
+    lock.spec_parts = written.parts();
     authenticated::record(&mut lock, &fetcher);
     crate::custom_steps::record(&written, &lock_dir, &mut lock);
     if let Some(parent) = &parent {
@@ -330,6 +331,7 @@ fn assemble(spec: &Spec, spec_hash: String, parts: Vec<EcosystemLock>) -> (Lock,
     }
     let mut lock = Lock {
         spec_hash,
+        spec_parts: crate::spec::SpecParts::new(),
         parent: None,
         image: LockedImage {
             name: spec.image.name.clone(),

@@ -11,6 +11,7 @@ mod family;
 #[cfg(test)]
 mod fuzz;
 mod parse;
+mod parts;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -32,6 +33,7 @@ use crate::url_files::spec::FileRequest;
 
 pub use credentials::WrittenCredentials;
 pub use family::{Extends, rebase_local};
+pub use parts::{SpecParts, normalise_name, requested_name};
 
 /// The spec file name looked for when none is given.
 pub const DEFAULT_SPEC: &str = "imglock.toml";

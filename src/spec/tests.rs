@@ -1,4 +1,5 @@
-//! The spec hash, pinned: golden locks record it, so the JSON it hashes must not change.
+//! The spec hash, pinned: golden locks record it, so the JSON it hashes must not change; and
+//! the spec's parts, which name what changed.
 
 use std::path::Path;
 
@@ -249,4 +250,42 @@ fn credentials_in_repository_urls_are_taken_out_and_not_hashed() {
         ]
     );
     assert!(!format!("{spec:?}").contains("two"));
+}
+
+/// The parts of spec `text`.
+fn parts(text: &str) -> super::SpecParts {
+    Spec::parse(Path::new("imglock.toml"), text)
+        .expect("the spec parses")
+        .parts()
+}
+
+#[test]
+fn each_requirement_is_a_part_of_its_own_keyed_by_its_package() {
+    let spec = "[image]\nname = \"p\"\nbase = \"debian@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\n\n[[layer]]\nname = \"py\"\npypi = [\"Requests>=2\", \"idna\"]\n";
+    let before = parts(spec);
+    let keys: Vec<&str> = before.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "image/base",
+            "image/name",
+            "image/platform",
+            "image/python",
+            "image/r",
+            "layer/py",
+            "layer/py/requirement/pypi/idna",
+            "layer/py/requirement/pypi/requests",
+            "repositories/bioconductor",
+            "repositories/cran",
+        ]
+    );
+    // Formatting does not count; a changed requirement changes its own part only.
+    let reformatted = parts(&spec.replace("pypi = [", "pypi   =   [ "));
+    assert_eq!(reformatted, before);
+    let changed = parts(&spec.replace("Requests>=2", "requests>=3"));
+    let differ: Vec<&String> = before
+        .keys()
+        .filter(|key| before.get(*key) != changed.get(*key))
+        .collect();
+    assert_eq!(differ, ["layer/py/requirement/pypi/requests"]);
 }

@@ -200,8 +200,9 @@ fn a_copied_files_bytes_are_part_of_the_lock() {
         output_text(&output)
     );
     assert!(
-        output_text(&output)
-            .contains("is stale: conf/app.conf (layer `r`) changed since it was resolved"),
+        output_text(&output).contains(
+            "conf/app.conf (layer `r`) changed since it was resolved; run `imglock resolve`"
+        ),
         "{}",
         output_text(&output)
     );

@@ -15,9 +15,9 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Compares `produced` with the golden file `name` (re-creates it under `IMGLOCK_BLESS`).
+/// Compares `produced` with the golden file `name` of tests/golden/import/.
 fn golden(name: &str, produced: &str) {
-    crate::support::golden(&root().join("tests/golden/import").join(name), produced);
+    crate::support::golden(&format!("import/{name}"), produced);
 }
 
 /// A project holding a copy of tests/import/<case>/ and no spec yet.

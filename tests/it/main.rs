@@ -64,3 +64,4 @@ mod tree;
 mod verify;
 mod warm;
 mod whole_image;
+mod workflow;

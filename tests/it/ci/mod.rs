@@ -90,10 +90,7 @@ fn verify_junit_has_a_timed_case_per_package_and_matches_its_golden_report() {
     let xml = String::from_utf8(verify(dir.path(), "junit").stdout).unwrap();
     assert_eq!(xml.matches("<testcase ").count(), 9, "{xml}");
     assert_eq!(xml.matches(" time=\"").count(), 10, "{xml}");
-    golden(
-        &root().join("tests/golden/ci/verify.junit.xml"),
-        &without_times(&xml),
-    );
+    golden("ci/verify.junit.xml", &without_times(&xml));
     check_junit_attributes(&xml);
 }
 
@@ -190,7 +187,7 @@ fn attributes_time(
 fn verify_github_annotates_each_finding_at_its_lock_line() {
     let dir = mismatching_image();
     let text = String::from_utf8(verify(dir.path(), "github").stdout).unwrap();
-    golden(&root().join("tests/golden/ci/verify.github"), &text);
+    golden("ci/verify.github", &text);
     let lock = std::fs::read_to_string(dir.path().join("imglock.lock")).unwrap();
     let lines: Vec<&str> = lock.lines().collect();
     let line = |name: &str| {
@@ -222,10 +219,7 @@ fn check_github_annotates_the_changed_spec() {
     std::fs::write(dir.path().join("imglock.toml"), changed).unwrap();
     let stale = imglock(dir.path(), &["check", "--format", "github"]);
     assert_eq!(stale.status.code(), Some(1), "{}", stderr(&stale));
-    golden(
-        &root().join("tests/golden/ci/check.github"),
-        &String::from_utf8_lossy(&stale.stdout),
-    );
+    golden("ci/check.github", &String::from_utf8_lossy(&stale.stdout));
 }
 
 #[test]
@@ -241,8 +235,5 @@ fn diff_github_annotates_each_change_at_its_new_lock_line() {
         ],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    golden(
-        &root().join("tests/golden/ci/diff.github"),
-        &String::from_utf8_lossy(&output.stdout),
-    );
+    golden("ci/diff.github", &String::from_utf8_lossy(&output.stdout));
 }

@@ -92,17 +92,22 @@ impl MixedRepositories {
     }
 
     /// `lock` with each server's address replaced by its repository's name and the spec hash
-    /// (which hashes those addresses) blanked: locks written over different servers compare
-    /// equal when they lock the same.
+    /// and the repositories' part hashes (which hash those addresses) blanked: locks written
+    /// over different servers compare equal when they lock the same.
     pub fn normalize(&self, lock: &str) -> String {
         let mut lock = lock.to_string();
         for (written, server) in &self.servers {
             lock = lock.replace(&server.url(), &format!("http://{written}"));
         }
         lock.lines()
-            .map(|line| match line.starts_with("spec-hash = ") {
-                true => "spec-hash = \"…\"",
-                false => line,
+            .map(|line| {
+                if line.starts_with("spec-hash = ") {
+                    "spec-hash = \"…\""
+                } else if line.starts_with("\"repositories/") {
+                    "\"repositories/…\""
+                } else {
+                    line
+                }
             })
             .collect::<Vec<_>>()
             .join("\n")

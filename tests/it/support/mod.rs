@@ -207,6 +207,31 @@ pub fn output_text(output: &Output) -> String {
     )
 }
 
+/// Compares `produced` with the golden file tests/golden/`name` (re-creates it under
+/// `IMGLOCK_BLESS`, for review).
+pub fn golden(name: &str, produced: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("IMGLOCK_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, produced).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no golden file {}: IMGLOCK_BLESS=1 creates it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        produced,
+        expected,
+        "output drifted from {}; if intended, re-create it with IMGLOCK_BLESS=1 and review the diff",
+        path.display()
+    );
+}
+
 /// stderr of a run, as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -284,27 +309,6 @@ fn a_missing_tool_or_corpus_fails_under_ci_and_skips_elsewhere() {
     assert!(
         failed.is_err(),
         "under CI a missing tool must fail the test"
-    );
-}
-
-/// Compares `produced` with the golden file at `path` (re-creates it under `IMGLOCK_BLESS`).
-pub fn golden(path: &std::path::Path, produced: &str) {
-    if std::env::var_os("IMGLOCK_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, produced).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
-        panic!(
-            "no golden file {}: IMGLOCK_BLESS=1 creates it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        produced,
-        expected,
-        "output drifted from {}; if intended, re-create it with IMGLOCK_BLESS=1 and review the diff",
-        path.display()
     );
 }
 
