@@ -16,3 +16,20 @@ pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, candidate)| candidate.to_string())
 }
+
+/// `advice` (lowercase, like "correct the name"), led by "did you mean `suggestion`?" when there
+/// is one: "did you mean `requests`? Correct the name".
+pub fn then_advice(suggestion: Option<&str>, advice: &str) -> String {
+    match suggestion {
+        Some(suggestion) => {
+            let mut letters = advice.chars();
+            let capital: String = letters
+                .next()
+                .into_iter()
+                .flat_map(char::to_uppercase)
+                .collect();
+            format!("did you mean `{suggestion}`? {capital}{}", letters.as_str())
+        }
+        None => advice.to_string(),
+    }
+}

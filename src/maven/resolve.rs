@@ -56,9 +56,9 @@ pub struct Resolution {
 }
 
 /// The versionless identity Maven mediates on: group, artifact, extension, classifier.
-type Key = (String, String, String, String);
+pub(super) type Key = (String, String, String, String);
 
-fn key_of(coordinate: &Coordinate) -> Key {
+pub(super) fn key_of(coordinate: &Coordinate) -> Key {
     (
         coordinate.group.clone(),
         coordinate.artifact.clone(),

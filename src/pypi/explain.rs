@@ -21,8 +21,8 @@ use crate::package::{Ecosystem, Pin};
 pub enum Finding {
     /// No index of `[repositories]` has a page for the project.
     #[error(
-        "{chain}: {name} is on none of the indexes: {pages} answered \"not found\"; {}correct the name in layer `{layer}`, or add the index that has it to `[repositories]`",
-        suggestion.as_ref().map(|s| format!("did you mean `{s}`? ")).unwrap_or_default()
+        "{chain}: {name} is on none of the indexes: {pages} answered \"not found\"; {}",
+        crate::suggest::then_advice(suggestion.as_deref(), &format!("correct the name in layer `{layer}`, or add the index that has it to `[repositories]`"))
     )]
     NotFound {
         /// The project asked for, like `reqeusts`.
@@ -190,7 +190,9 @@ impl Failure<'_> {
     /// One link of a chain, like `requests 2.27.1 requires urllib3 >=1.21.1, <1.27.dev0`.
     fn step(&self, edge: &Edge<'_>) -> String {
         match edge.from {
-            PyPackage::Root => format!("layer `{}` asks for {}", self.layer, self.requirement(edge)),
+            PyPackage::Root => {
+                format!("layer `{}` asks for {}", self.layer, self.requirement(edge))
+            }
             from => format!(
                 "{from} {} requires {}",
                 edge.from_range,

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use crate::pypi;
-use crate::support::{Server, stderr};
+use crate::support::{Project, Server, stderr};
+use crate::{maven, pypi};
 
 /// Compares the error `text` (the server's address replaced) with the golden file `name`.
 fn golden(name: &str, server: &Server, text: &str) {
@@ -49,7 +49,10 @@ fn a_misspelled_python_project_is_not_found_and_gets_a_suggestion() {
     let server = Server::start(&pypi::fixtures());
     let text = pypi_failure(
         &server,
-        &[("base", &["requests==2.27.1"]), ("a", &["reqeusts==2.27.1"])],
+        &[
+            ("base", &["requests==2.27.1"]),
+            ("a", &["reqeusts==2.27.1"]),
+        ],
     );
     assert!(text.contains("did you mean `requests`?"), "{text}");
     golden("pypi-not-found.txt", &server, &text);
@@ -64,4 +67,62 @@ fn a_python_conflict_with_a_lower_layer_names_that_layer_and_its_pin() {
     );
     assert!(text.contains("layer `base`"), "{text}");
     golden("pypi-lower-layer.txt", &server, &text);
+}
+
+/// Resolves a Maven layer `jars` of `lower` and above it a layer `more` of `coordinates`
+/// against the fixtures' repository; the run must fail without writing a lock, and its message
+/// is returned.
+fn maven_failure(server: &Server, lower: &[&str], coordinates: &[&str]) -> String {
+    let list = |items: &[&str]| {
+        let quoted: Vec<String> = items.iter().map(|c| format!("{c:?}")).collect();
+        format!("maven = [{}]", quoted.join(", "))
+    };
+    let project = Project::new(&format!(
+        "{}\n[[layer]]\nname = \"more\"\nmaven-target = \"/databricks/jars\"\n{}\n",
+        maven::spec(&server.url(), &list(lower)),
+        list(coordinates)
+    ));
+    let output = project.run(&["resolve"]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(project.lock().is_none(), "no lock is written");
+    text
+}
+
+#[test]
+fn a_misspelled_maven_coordinate_is_not_found_in_the_repositories() {
+    let server = Server::start(&maven::repository());
+    let text = maven_failure(
+        &server,
+        &["org.imglock.fixture:app:1.0"],
+        &["org.imglock.fixture:aap:1.0"],
+    );
+    assert!(text.contains("layer `more`"), "{text}");
+    assert!(
+        text.contains("did you mean `org.imglock.fixture:app`?"),
+        "{text}"
+    );
+    golden("maven-not-found.txt", &server, &text);
+    let text = maven_failure(
+        &server,
+        &["org.imglock.fixture:app:1.0"],
+        &["org.imglock.fixture:leaf-c:3.0"],
+    );
+    assert!(text.contains("1.0, 2.0"), "{text}");
+    golden("maven-unknown-version.txt", &server, &text);
+}
+
+#[test]
+fn two_versions_of_one_maven_artifact_in_a_layer_are_refused() {
+    let server = Server::start(&maven::repository());
+    let text = maven_failure(
+        &server,
+        &["org.imglock.fixture:app:1.0"],
+        &[
+            "org.imglock.fixture:leaf-c:1.0",
+            "org.imglock.fixture:leaf-c:2.0",
+        ],
+    );
+    assert!(text.contains("leaf-c:2.0"), "{text}");
+    golden("maven-two-versions.txt", &server, &text);
 }
