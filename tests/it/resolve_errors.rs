@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::support::conda;
 use crate::support::{Project, Server, stderr};
 use crate::{maven, pypi};
 
@@ -125,4 +126,21 @@ fn two_versions_of_one_maven_artifact_in_a_layer_are_refused() {
     );
     assert!(text.contains("leaf-c:2.0"), "{text}");
     golden("maven-two-versions.txt", &server, &text);
+}
+
+#[test]
+fn a_conda_conflict_with_a_lower_layer_names_that_layer() {
+    let server = conda::serve_fixtures();
+    let (project, output) = conda::resolve_http(
+        &server,
+        &["main", "forge"],
+        "",
+        &[("base", &["libzed 1.5.*"]), ("tools", &["zedcli"])],
+        &[],
+    );
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(project.lock().is_none(), "no lock is written");
+    assert!(text.contains("layer `base`"), "{text}");
+    golden("conda-lower-layer.txt", &server, &text);
 }
