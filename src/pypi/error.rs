@@ -2,14 +2,11 @@
 //! tree is kept as a tree and rendered to text only when the error is displayed.
 
 use pep440_rs::{Version, VersionParseError};
-use pubgrub::{DefaultStringReporter, DerivationTree, Ranges, Reporter};
+use pubgrub::{DefaultStringReporter, Reporter};
 
-use super::explain::Finding;
+use super::explain::{Finding, NoSolution};
 use super::index_error::IndexError;
 use super::solver::{ProviderError, PyPackage};
-
-/// PubGrub's proof that a layer has no solution.
-pub type NoSolution = DerivationTree<PyPackage, Ranges<Version>, String>;
 
 /// Anything that stops the Python packages of a spec.
 #[derive(Debug, thiserror::Error)]

@@ -10,11 +10,13 @@ use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement};
 use pubgrub::{DerivationTree, External, Ranges};
 
-use super::error::NoSolution;
 use super::index::Indexes;
 use super::solver::PyPackage;
 use crate::ecosystem::{Chain, locked_below};
 use crate::package::{Ecosystem, Pin};
+
+/// PubGrub's proof that a layer has no solution.
+pub type NoSolution = DerivationTree<PyPackage, Ranges<Version>, String>;
 
 /// One cause of a failed solve, said plainly.
 #[derive(Debug, thiserror::Error)]

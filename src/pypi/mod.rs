@@ -309,7 +309,7 @@ fn environment(target: &Target) -> Result<MarkerEnvironment, pep440_rs::VersionP
 /// A note for each package of the failed resolution `tree` that is installed below the layer
 /// (by a lower layer or the base image) and no finding names: it is never changed, which the
 /// tree does not say.
-fn installed_below(tree: &error::NoSolution, below: &[Pin]) -> Vec<String> {
+fn installed_below(tree: &explain::NoSolution, below: &[Pin]) -> Vec<String> {
     let named: HashSet<PackageName> = tree
         .packages()
         .into_iter()
@@ -573,7 +573,7 @@ fn solve(
 fn no_solution(
     provider: &Provider<'_>,
     failure: &explain::Failure<'_>,
-    tree: error::NoSolution,
+    tree: explain::NoSolution,
 ) -> PypiError {
     let mut collapsed = tree.clone();
     collapsed.collapse_no_versions();

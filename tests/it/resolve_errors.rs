@@ -68,6 +68,12 @@ fn a_python_conflict_with_a_lower_layer_names_that_layer_and_its_pin() {
     );
     assert!(text.contains("layer `base`"), "{text}");
     golden("pypi-lower-layer.txt", &server, &text);
+    // The layer asks for the project itself.
+    let text = pypi_failure(
+        &server,
+        &[("base", &["urllib3==1.20"]), ("app", &["urllib3>=1.21"])],
+    );
+    golden("pypi-lower-layer-direct.txt", &server, &text);
 }
 
 /// Resolves a Maven layer `jars` of `lower` and above it a layer `more` of `coordinates`
