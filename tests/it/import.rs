@@ -17,24 +17,7 @@ fn root() -> PathBuf {
 
 /// Compares `produced` with the golden file `name` (re-creates it under `IMGLOCK_BLESS`).
 fn golden(name: &str, produced: &str) {
-    let path = root().join("tests/golden/import").join(name);
-    if std::env::var_os("IMGLOCK_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, produced).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "no golden file {}: IMGLOCK_BLESS=1 creates it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        produced,
-        expected,
-        "output drifted from {}; if intended, re-create it with IMGLOCK_BLESS=1 and review the diff",
-        path.display()
-    );
+    crate::support::golden(&root().join("tests/golden/import").join(name), produced);
 }
 
 /// A project holding a copy of tests/import/<case>/ and no spec yet.

@@ -5,44 +5,33 @@
 //! `IMGLOCK_BLESS=1` re-creates them (review their diff).
 
 use std::path::PathBuf;
+use std::process::Output;
 
 use crate::support::conda;
 use crate::support::{Project, Server, stderr};
-use crate::{maven, pypi};
+use crate::{maven, pypi, support};
 
 /// Compares the error `text` (the server's address replaced) with the golden file `name`.
 fn golden(name: &str, server: &Server, text: &str) {
-    let produced = text.replace(&server.url(), "{server}");
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden/errors")
         .join(name);
-    if std::env::var_os("IMGLOCK_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &produced).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "no golden file {}: IMGLOCK_BLESS=1 creates it",
-            path.display()
-        )
-    });
-    assert_eq!(
-        produced,
-        expected,
-        "the message drifted from {}; if intended, re-create it with IMGLOCK_BLESS=1 and review the diff",
-        path.display()
-    );
+    support::golden(&path, &text.replace(&server.url(), "{server}"));
+}
+
+/// The message of a resolve that must have failed (exit status 2) without writing a lock.
+fn refused(project: &Project, output: &Output) -> String {
+    let text = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(project.lock().is_none(), "no lock is written");
+    text
 }
 
 /// Resolves `layers` of Python requirements against the recorded index; the run must fail
 /// without writing a lock, and its message is returned.
 fn pypi_failure(server: &Server, layers: &[(&str, &[&str])]) -> String {
     let (project, output) = pypi::resolve_at(server, layers, pypi::EXCLUDE_NEWER, &[]);
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(project.lock().is_none(), "no lock is written");
-    text
+    refused(&project, &output)
 }
 
 #[test]
@@ -89,11 +78,7 @@ fn maven_failure(server: &Server, lower: &[&str], coordinates: &[&str]) -> Strin
         maven::spec(&server.url(), &list(lower)),
         list(coordinates)
     ));
-    let output = project.run(&["resolve"]);
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(project.lock().is_none(), "no lock is written");
-    text
+    refused(&project, &project.run(&["resolve"]))
 }
 
 #[test]
@@ -144,9 +129,7 @@ fn a_conda_conflict_with_a_lower_layer_names_that_layer() {
         &[("base", &["libzed 1.5.*"]), ("tools", &["zedcli"])],
         &[],
     );
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(project.lock().is_none(), "no lock is written");
+    let text = refused(&project, &output);
     assert!(text.contains("layer `base`"), "{text}");
     golden("conda-lower-layer.txt", &server, &text);
 }

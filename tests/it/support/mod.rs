@@ -207,6 +207,28 @@ pub fn output_text(output: &Output) -> String {
     )
 }
 
+/// Compares `produced` with the golden file at `path` (below tests/); `IMGLOCK_BLESS` set
+/// re-creates it instead, for review.
+pub fn golden(path: &Path, produced: &str) {
+    if std::env::var_os("IMGLOCK_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, produced).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "no golden file {}: IMGLOCK_BLESS=1 creates it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        produced,
+        expected,
+        "output drifted from {}; if intended, re-create it with IMGLOCK_BLESS=1 and review the diff",
+        path.display()
+    );
+}
+
 /// stderr of a run, as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
