@@ -33,3 +33,23 @@ pub fn then_advice(suggestion: Option<&str>, advice: &str) -> String {
         None => advice.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_close_name_leads_the_advice_which_then_starts_a_sentence() {
+        let known = ["requests", "urllib3"];
+        let suggestion = closest("reqeusts", known);
+        assert_eq!(suggestion.as_deref(), Some("requests"));
+        assert_eq!(
+            then_advice(suggestion.as_deref(), "correct the name"),
+            "did you mean `requests`? Correct the name"
+        );
+        assert_eq!(
+            then_advice(closest("zzz", known).as_deref(), "correct the name"),
+            "correct the name"
+        );
+    }
+}
