@@ -21,12 +21,24 @@ pub enum MavenError {
     },
 
     #[error(
-        "no version of {group}:{artifact} in the repositories' maven-metadata.xml is in {range}"
+        "{}no version of {group}:{artifact} the repositories' maven-metadata.xml list ({}) is in {range}: widen the range, or add the repository that has a fitting version to `[repositories]`",
+        match via.as_slice() {
+            [] => String::new(),
+            via => format!("{} → ", via.join(" → ")),
+        },
+        match listed.as_slice() {
+            [] => "none".to_string(),
+            listed => listed.join(", "),
+        }
     )]
     NoVersionInRange {
         group: String,
         artifact: String,
         range: String,
+        /// The versions the repositories list.
+        listed: Vec<String>,
+        /// The artifacts that brought the range in, from the layer's request (empty for one).
+        via: Vec<String>,
     },
 
     /// A layer asks for one artifact at two versions; a layer installs one.

@@ -102,6 +102,13 @@ fn a_misspelled_maven_coordinate_is_not_found_in_the_repositories() {
     );
     assert!(text.contains("1.0, 2.0"), "{text}");
     golden("maven-unknown-version.txt", &server, &text);
+    let text = maven_failure(
+        &server,
+        &["org.imglock.fixture:app:1.0"],
+        &["org.imglock.fixture:ranged:[3.0,4.0)"],
+    );
+    assert!(text.contains("(1.0, 1.2, 1.10"), "{text}");
+    golden("maven-no-version-in-range.txt", &server, &text);
 }
 
 #[test]
