@@ -7,6 +7,7 @@
 //! solve for conda, Maven's tree walk) stay inside the ecosystem.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 
 use crate::fetch::ArtifactRequest;
@@ -95,5 +96,24 @@ pub trait LayerResolver {
     ) -> Result<(), EcosystemError> {
         let _ = (package, artifact);
         Ok(())
+    }
+}
+
+/// How a package came to be required, for an error: from a layer's list, or from another
+/// package, like `layer `app` asks for requests==2.27.1 → requests 2.27.1 requires urllib3 >=1.21.1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain(pub Vec<String>);
+
+impl fmt::Display for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(" → "))
+    }
+}
+
+/// Where a lower pin was locked, for an error: "the lower layer `base`", or "the base image".
+pub fn locked_below(pin: &Pin) -> String {
+    match pin.layer.as_str() {
+        crate::base::BASE_LAYER => "the base image".to_string(),
+        layer => format!("the lower layer `{layer}`"),
     }
 }

@@ -82,24 +82,68 @@ pub enum CondaError {
         source: ParseMatchSpecError,
     },
 
-    /// No set of records satisfies the layer: the solver's explanation, reworded on display.
-    #[error("{}", explain(reasons))]
-    Unsolvable { reasons: Vec<String> },
+    /// No set of records satisfies the layer: the solver's explanation, reworded on display,
+    /// each package it says is locked named with the layer that locked it.
+    #[error("{}", explain(layer, reasons, locked_below))]
+    Unsolvable {
+        /// The layer being resolved; empty until [`CondaError::in_layer`] names it.
+        layer: String,
+        reasons: Vec<String>,
+        /// The pins of lower layers (or the base image) the explanation names.
+        locked_below: Vec<crate::package::Pin>,
+    },
 
     #[error(transparent)]
     Solver(SolveError),
 }
 
-/// The solver's explanation, with its internal root package named for what it is.
-fn explain(reasons: &[String]) -> String {
-    let text = reasons.join("\n");
-    let text = text
+impl CondaError {
+    /// The error of resolving layer `layer` over the pins `below`: an unsolvable layer's
+    /// explanation then names the lower layer that locked each package it says is locked.
+    pub(super) fn in_layer(self, layer: &str, below: &[crate::package::Pin]) -> Self {
+        let Self::Unsolvable { reasons, .. } = self else {
+            return self;
+        };
+        let locked_below = below
+            .iter()
+            .filter(|pin| pin.ecosystem == crate::package::Ecosystem::Conda)
+            .filter(|pin| {
+                let locked = format!("{} {} is locked", pin.name, pin.version);
+                reasons.iter().any(|reason| reason.contains(&locked))
+            })
+            .cloned()
+            .collect();
+        Self::Unsolvable {
+            layer: layer.to_string(),
+            reasons,
+            locked_below,
+        }
+    }
+}
+
+/// The solver's explanation, with its internal root package named for what it is, each package
+/// locked below named with where it was locked, then what to do.
+fn explain(layer: &str, reasons: &[String], locked_below: &[crate::package::Pin]) -> String {
+    let mut text = reasons
+        .join("\n")
+        .trim_end()
         .replace(
             "The following packages are incompatible",
             "These requirements cannot all hold",
         )
         .replace("__root__", "the layer's specs");
-    format!(
-        "{text}\n\nChange or relax the specs above (or add a channel that has a fitting version)."
-    )
+    let mut advice = Vec::new();
+    for pin in locked_below {
+        let locked = format!("{} {} is locked", pin.name, pin.version);
+        let place = crate::ecosystem::locked_below(pin);
+        text = text.replace(&locked, &format!("{locked} in {place}"));
+        advice.push(format!(
+            "{} {} is locked in {place}, and a higher layer cannot change a lower layer's pins: relax the specs of layer `{layer}` that need another version, or change {place}.",
+            pin.name, pin.version
+        ));
+    }
+    advice.push(
+        "Change or relax the specs above (or add a channel that has a fitting version).".into(),
+    );
+    format!("{text}\n\n{}", advice.join("\n"))
 }

@@ -311,7 +311,8 @@ impl LayerResolver for CondaPackages {
         };
         let below = self.records_of(request.below);
         let preferred = self.records_of(request.preferred);
-        let solved = solve(&self.channels, &self.environment, specs, &below, &preferred)?;
+        let solved = solve(&self.channels, &self.environment, specs, &below, &preferred)
+            .map_err(|error| error.in_layer(&request.layer.name, request.below))?;
 
         let in_solution: HashMap<&str, &RepoDataRecord> = solved
             .iter()

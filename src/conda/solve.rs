@@ -147,7 +147,11 @@ pub fn solve(
             records.sort_by(|a, b| a.package_record.name.cmp(&b.package_record.name));
             Ok(records)
         }
-        Err(SolveError::Unsolvable(reasons)) => Err(CondaError::Unsolvable { reasons }),
+        Err(SolveError::Unsolvable(reasons)) => Err(CondaError::Unsolvable {
+            layer: String::new(),
+            reasons,
+            locked_below: Vec::new(),
+        }),
         Err(other) => Err(CondaError::Solver(other)),
     }
 }

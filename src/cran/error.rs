@@ -1,16 +1,6 @@
 //! Why an R layer could not be resolved, told as the chain of requirements that led there.
 
-use std::fmt;
-
-/// How a package came to be required: from a layer's list, or from another package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chain(pub Vec<String>);
-
-impl fmt::Display for Chain {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join(" → "))
-    }
-}
+pub use crate::ecosystem::Chain;
 
 /// A failed R resolution.
 #[derive(Debug, thiserror::Error)]

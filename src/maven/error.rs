@@ -21,17 +21,82 @@ pub enum MavenError {
     },
 
     #[error(
-        "no version of {group}:{artifact} in the repositories' maven-metadata.xml is in {range}"
+        "{}no version of {group}:{artifact} the repositories' maven-metadata.xml list ({}) is in {range}: widen the range, or add the repository that has a fitting version to `[repositories]`",
+        match via.as_slice() {
+            [] => String::new(),
+            via => format!("{} → ", via.join(" → ")),
+        },
+        match listed.as_slice() {
+            [] => "none".to_string(),
+            listed => listed.join(", "),
+        }
     )]
     NoVersionInRange {
         group: String,
         artifact: String,
         range: String,
+        /// The versions the repositories list.
+        listed: Vec<String>,
+        /// The artifacts that brought the range in, from the layer's request (empty for one).
+        via: Vec<String>,
+    },
+
+    /// A layer asks for one artifact at two versions; a layer installs one.
+    #[error(
+        "layer `{layer}` asks for both {first} and {second}: a layer installs one version of an artifact, so keep one of the two"
+    )]
+    TwoVersions {
+        layer: String,
+        /// The first request, as the spec writes it.
+        first: String,
+        /// The request at another version.
+        second: String,
+    },
+
+    /// A layer asks for an artifact no repository has: no POM, no version list.
+    #[error(
+        "layer `{layer}` asks for {requirement}, which no Maven repository has: {} answered \"not found\" and none lists a version of it; {}",
+        quoted(tried),
+        crate::suggest::then_advice(suggestion.as_deref(), &format!("correct the coordinate in layer `{layer}`, or add the repository that has it to `[repositories]`"))
+    )]
+    UnknownArtifact {
+        layer: String,
+        /// The coordinate as the spec writes it.
+        requirement: String,
+        /// The POM URLs asked for.
+        tried: Vec<String>,
+        /// The closest `group:artifact` the resolve has seen.
+        suggestion: Option<String>,
+    },
+
+    /// A layer asks for a version of an artifact the repositories do not have.
+    #[error(
+        "layer `{layer}` asks for {requirement}, a version no Maven repository has: {} answered \"not found\"; the repositories list {}: ask for one of those in layer `{layer}`",
+        quoted(tried),
+        listed.join(", ")
+    )]
+    UnknownVersion {
+        layer: String,
+        /// The coordinate as the spec writes it.
+        requirement: String,
+        /// The POM URLs asked for.
+        tried: Vec<String>,
+        /// The versions the repositories' `maven-metadata.xml` list.
+        listed: Vec<String>,
     },
 
     /// A POM the resolution needs that could not be had or used.
     #[error(transparent)]
     Model(#[from] ModelError),
+}
+
+/// Each of `items` in backquotes, joined by commas.
+fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Why a project's effective model cannot be built yet, or at all. Cloned, like the POMs, from

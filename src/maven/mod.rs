@@ -18,6 +18,7 @@ mod error;
 pub(crate) mod inventory;
 pub(crate) mod model;
 pub(crate) mod pom;
+mod requests;
 pub mod resolve;
 pub(crate) mod scope;
 pub(crate) mod spec;
@@ -223,7 +224,10 @@ impl LayerResolver for MavenPackages<'_> {
         let Some(requests) = self.requests.get(&request.layer.name) else {
             return Ok(LayerResolution::default());
         };
+        let layer = &request.layer.name;
+        requests::one_version_each(layer, requests)?;
         let resolution = resolve(&self.store, requests)?;
+        requests::each_found(&self.store, layer, requests, request.below)?;
         let mut notes = resolution.notes;
         let below: HashMap<&str, &str> = request
             .below

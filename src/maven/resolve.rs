@@ -56,9 +56,9 @@ pub struct Resolution {
 }
 
 /// The versionless identity Maven mediates on: group, artifact, extension, classifier.
-type Key = (String, String, String, String);
+pub(super) type Key = (String, String, String, String);
 
-fn key_of(coordinate: &Coordinate) -> Key {
+pub(super) fn key_of(coordinate: &Coordinate) -> Key {
     (
         coordinate.group.clone(),
         coordinate.artifact.clone(),
@@ -148,7 +148,7 @@ pub fn resolve(store: &PomStore<'_>, requests: &[Request]) -> Result<Resolution,
         // Ranges become the newest listed version they allow.
         for node in &mut level {
             if node.coordinate.version.starts_with(['[', '(']) {
-                node.coordinate.version = pick_in_range(store, &node.coordinate)?;
+                node.coordinate.version = pick_in_range(store, &node.coordinate, &node.path)?;
             }
         }
         let winners = tree.record_level(level);
@@ -324,16 +324,21 @@ fn models_following_relocations(store: &PomStore<'_>, gavs: &[Gav]) -> HashMap<G
     results
 }
 
-/// The newest version `maven-metadata.xml` lists within the coordinate's range.
-fn pick_in_range(store: &PomStore<'_>, coordinate: &Coordinate) -> Result<String, MavenError> {
+/// The newest version `maven-metadata.xml` lists within the range of the coordinate `via`
+/// brought in.
+fn pick_in_range(
+    store: &PomStore<'_>,
+    coordinate: &Coordinate,
+    via: &[String],
+) -> Result<String, MavenError> {
     let requirement =
         VersionRequirement::parse(&coordinate.version).map_err(|source| MavenError::Range {
             group: coordinate.group.clone(),
             artifact: coordinate.artifact.clone(),
             source,
         })?;
-    store
-        .versions(&coordinate.group, &coordinate.artifact)
+    let listed = store.versions(&coordinate.group, &coordinate.artifact);
+    listed
         .iter()
         .map(|v| MavenVersion::parse(v))
         .filter(|v| requirement.contains(v))
@@ -343,6 +348,8 @@ fn pick_in_range(store: &PomStore<'_>, coordinate: &Coordinate) -> Result<String
             group: coordinate.group.clone(),
             artifact: coordinate.artifact.clone(),
             range: coordinate.version.clone(),
+            listed,
+            via: via.to_vec(),
         })
 }
 

@@ -157,6 +157,22 @@ impl<'a> PomStore<'a> {
         }
     }
 
+    /// The URLs of `gav`'s POM in each repository that may serve it, in the order they are asked.
+    pub(super) fn pom_urls(&self, gav: &Gav) -> Vec<String> {
+        let mut urls = Vec::new();
+        let mut position = Some(self.first_position(gav));
+        while let Some(at) = position {
+            urls.push(
+                self.repositories[at]
+                    .file(&gav.file_path(".pom"))
+                    .0
+                    .to_string(),
+            );
+            position = self.next_position(gav, at);
+        }
+        urls
+    }
+
     /// Whether `gav`'s POM is in no repository.
     pub(crate) fn is_absent(&self, gav: &Gav) -> bool {
         matches!(self.poms.borrow().get(gav), Some(Ok(None)))

@@ -102,9 +102,15 @@ impl Indexes<'_> {
         preferred: HashMap<PackageName, Version>,
         label: &str,
     ) -> Result<BTreeMap<PackageName, (Version, DistFile)>, PypiError> {
-        let provider = Provider::new(self, environment, roots, HashMap::new(), preferred);
+        let failure = super::explain::Failure {
+            layer: label,
+            roots: &roots,
+            below: &[],
+            indexes: self,
+        };
+        let provider = Provider::new(self, environment, roots.clone(), HashMap::new(), preferred);
         let resolving = self.resolving_build_environment.replace(true);
-        let chosen = super::solve(&provider, label, &[]);
+        let chosen = super::solve(&provider, &failure);
         self.resolving_build_environment.set(resolving);
         let mut files = BTreeMap::new();
         for (dependency, version) in chosen? {

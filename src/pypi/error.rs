@@ -2,13 +2,11 @@
 //! tree is kept as a tree and rendered to text only when the error is displayed.
 
 use pep440_rs::{Version, VersionParseError};
-use pubgrub::{DefaultStringReporter, DerivationTree, Ranges, Reporter};
+use pubgrub::{DefaultStringReporter, Reporter};
 
+use super::explain::{Finding, NoSolution};
 use super::index_error::IndexError;
 use super::solver::{ProviderError, PyPackage};
-
-/// PubGrub's proof that a layer has no solution.
-pub type NoSolution = DerivationTree<PyPackage, Ranges<Version>, String>;
 
 /// Anything that stops the Python packages of a spec.
 #[derive(Debug, thiserror::Error)]
@@ -24,12 +22,16 @@ pub enum PypiError {
         source: VersionParseError,
     },
 
-    /// No set of versions satisfies the layer: PubGrub's explanation, rendered on display,
-    /// followed by why each project of it that offered no version at all offered none.
-    #[error("{}", render(layer, tree, unavailable))]
+    /// No set of versions satisfies the layer: the findings said plainly (a project no index
+    /// has, a lower layer's pin), then PubGrub's explanation, rendered on display, unless the
+    /// findings tell all of it, then why each project that offered no version offered none.
+    #[error("{}", render(layer, tree, findings, *complete, unavailable))]
     NoSolution {
         layer: String,
         tree: Box<NoSolution>,
+        findings: Vec<Finding>,
+        /// Whether the findings name every package of the tree.
+        complete: bool,
         unavailable: Vec<String>,
     },
 
@@ -96,13 +98,23 @@ impl From<IndexError> for PypiError {
     }
 }
 
-/// PubGrub's report of `tree`, its root package named as the layer, then the `unavailable`
-/// notes.
-fn render(layer: &str, tree: &NoSolution, unavailable: &[String]) -> String {
-    let mut report = DefaultStringReporter::report(tree).replace(
-        &format!("{} 0", PyPackage::Root),
-        &format!("layer `{layer}`"),
-    );
+/// The `findings`, then PubGrub's report of `tree` (its root package named as the layer)
+/// unless they are `complete`, then the `unavailable` notes.
+fn render(
+    layer: &str,
+    tree: &NoSolution,
+    findings: &[Finding],
+    complete: bool,
+    unavailable: &[String],
+) -> String {
+    let mut lines: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    if !complete {
+        lines.push(DefaultStringReporter::report(tree).replace(
+            &format!("{} 0", PyPackage::Root),
+            &format!("layer `{layer}`"),
+        ));
+    }
+    let mut report = lines.join("\n");
     for note in unavailable {
         report.push_str("\nnote: ");
         report.push_str(note);

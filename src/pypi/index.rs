@@ -299,26 +299,19 @@ impl<'a> Indexes<'a> {
         }
     }
 
-    /// Why `name` offers no version at all, when it offers none: no index has its page, or its
-    /// page lists nothing usable. `None` for a project with versions, or one not asked for.
+    /// Why `name` offers no version at all, when it offers none: the index its entry names
+    /// has no page for it, or its page lists nothing usable. `None` for a project with
+    /// versions, one not asked for, or one no index of `[repositories]` has (see
+    /// [`Indexes::missing_pages`]).
     pub fn why_unavailable(&self, name: &PackageName) -> Option<String> {
         match self.projects.borrow().get(name)? {
             Ok(None) => {
-                if let Some(&named) = self.explicit.get(name) {
-                    let repository = &self.repositories[named];
-                    return Some(format!(
-                        "{name} is not on {}, the index its entry names: `{}` answered \"not found\"; name the index that has it, or remove `index`",
-                        repository.label,
-                        page_url(repository, name)
-                    ));
-                }
-                let pages: Vec<String> = self.repositories[..self.general]
-                    .iter()
-                    .map(|repository| format!("`{}`", page_url(repository, name)))
-                    .collect();
+                let &named = self.explicit.get(name)?;
+                let repository = &self.repositories[named];
                 Some(format!(
-                    "{name} is on none of the indexes: {} answered \"not found\" (is the name spelled right?)",
-                    pages.join(", ")
+                    "{name} is not on {}, the index its entry names: `{}` answered \"not found\"; name the index that has it, or remove `index`",
+                    repository.label,
+                    page_url(repository, name)
                 ))
             }
             Ok(Some(project)) if project.versions.is_empty() => {
@@ -326,6 +319,31 @@ impl<'a> Indexes<'a> {
             }
             _ => None,
         }
+    }
+
+    /// The pages, quoted, that answered "not found" for `name` when no index of
+    /// `[repositories]` has it; `None` when one has, or its entry names an index.
+    pub fn missing_pages(&self, name: &PackageName) -> Option<Vec<String>> {
+        let missing = matches!(self.projects.borrow().get(name)?, Ok(None));
+        (missing && !self.explicit.contains_key(name)).then(|| {
+            self.repositories[..self.general]
+                .iter()
+                .map(|repository| format!("`{}`", page_url(repository, name)))
+                .collect()
+        })
+    }
+
+    /// The projects whose pages were found so far: the names a misspelled one is compared with.
+    pub fn known_projects(&self) -> Vec<String> {
+        let mut known: Vec<String> = self
+            .projects
+            .borrow()
+            .iter()
+            .filter(|(_, project)| matches!(project, Ok(Some(_))))
+            .map(|(name, _)| name.to_string())
+            .collect();
+        known.sort();
+        known
     }
 
     /// Whether the metadata of `name` at `version` was fetched already.

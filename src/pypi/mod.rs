@@ -14,6 +14,7 @@ mod direct;
 mod dist_metadata;
 mod emit;
 mod error;
+mod explain;
 mod git;
 mod git_source;
 mod index;
@@ -306,8 +307,9 @@ fn environment(target: &Target) -> Result<MarkerEnvironment, pep440_rs::VersionP
 }
 
 /// A note for each package of the failed resolution `tree` that is installed below the layer
-/// (by a lower layer or the base image): it is never changed, which the tree does not say.
-fn installed_below(tree: &error::NoSolution, below: &[Pin]) -> Vec<String> {
+/// (by a lower layer or the base image) and no finding names: it is never changed, which the
+/// tree does not say.
+fn installed_below(tree: &explain::NoSolution, below: &[Pin]) -> Vec<String> {
     let named: HashSet<PackageName> = tree
         .packages()
         .into_iter()
@@ -318,15 +320,11 @@ fn installed_below(tree: &error::NoSolution, below: &[Pin]) -> Vec<String> {
         .collect();
     below
         .iter()
-        .filter(|pin| pin.ecosystem == Ecosystem::Pypi)
         .filter(|pin| PackageName::from_str(&pin.name).is_ok_and(|n| named.contains(&n)))
         .map(|pin| {
-            let by = match pin.layer.as_str() {
-                crate::base::BASE_LAYER => "the base image".to_string(),
-                layer => format!("layer `{layer}`"),
-            };
+            let by = crate::ecosystem::locked_below(pin);
             format!(
-                "{} {} is installed by {by}, and a higher layer never changes it: require a version it meets, or change {by}",
+                "{} {} is locked in {by}, and a higher layer never changes it: require a version it meets, or change {by}",
                 pin.name, pin.version
             )
         })
@@ -392,7 +390,13 @@ impl LayerResolver for PypiPackages<'_> {
             fixed.clone(),
             pins(request.preferred),
         );
-        let chosen = solve(&provider, layer, request.below)?;
+        let failure = explain::Failure {
+            layer,
+            roots,
+            below: request.below,
+            indexes: &self.indexes,
+        };
+        let chosen = solve(&provider, &failure)?;
         let markers = provider.markers.borrow();
         let mut names: Vec<&PackageName> = chosen
             .keys()
@@ -529,30 +533,11 @@ impl PypiPackages<'_> {
 /// solution exists, the error keeps PubGrub's explanation.
 fn solve(
     provider: &Provider<'_>,
-    layer: &str,
-    below: &[Pin],
+    failure: &explain::Failure<'_>,
 ) -> Result<HashMap<PackageName, Version>, PypiError> {
     let solution = match pubgrub::resolve(provider, PyPackage::Root, Version::new([0])) {
         Ok(solution) => solution,
-        Err(PubGrubError::NoSolution(mut tree)) => {
-            let mut unavailable: Vec<String> = tree
-                .packages()
-                .into_iter()
-                .filter_map(|package| match package {
-                    PyPackage::Project(name) => provider.indexes.why_unavailable(name),
-                    _ => None,
-                })
-                .collect();
-            unavailable.extend(installed_below(&tree, below));
-            unavailable.sort();
-            unavailable.dedup();
-            tree.collapse_no_versions();
-            return Err(PypiError::NoSolution {
-                layer: layer.to_string(),
-                tree: Box::new(tree),
-                unavailable,
-            });
-        }
+        Err(PubGrubError::NoSolution(tree)) => return Err(no_solution(provider, failure, tree)),
         Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
             return Err(PypiError::ChoosingVersion {
                 package,
@@ -581,6 +566,36 @@ fn solve(
             _ => None,
         })
         .collect())
+}
+
+/// The error of a solve that found no solution: the findings `failure` reads from `tree`,
+/// PubGrub's explanation, and why each project that offered no version offered none.
+fn no_solution(
+    provider: &Provider<'_>,
+    failure: &explain::Failure<'_>,
+    tree: explain::NoSolution,
+) -> PypiError {
+    let mut collapsed = tree.clone();
+    collapsed.collapse_no_versions();
+    let explanation = failure.explain(&tree, &collapsed);
+    let mut unavailable: Vec<String> = tree
+        .packages()
+        .into_iter()
+        .filter_map(|package| match package {
+            PyPackage::Project(name) => provider.indexes.why_unavailable(name),
+            _ => None,
+        })
+        .collect();
+    unavailable.extend(installed_below(&tree, &explanation.unexplained_pins));
+    unavailable.sort();
+    unavailable.dedup();
+    PypiError::NoSolution {
+        layer: failure.layer.to_string(),
+        tree: Box::new(collapsed),
+        findings: explanation.findings,
+        complete: explanation.complete,
+        unavailable,
+    }
 }
 
 /// How the lock pins a file: by the sha256 and size the index gives, or by downloading it

@@ -55,6 +55,7 @@ mod r_parallel;
 mod real_images;
 mod reproducible;
 mod republished;
+mod resolve_errors;
 mod resolve_r;
 mod sources;
 mod spec_errors;
