@@ -38,7 +38,7 @@ pub(super) enum Plan {
 impl Fetcher {
     /// What to do about `url`, whose body is `mutability`, given what the cache holds of it.
     pub(super) fn plan(&self, url: &Url, mutability: Mutability) -> Plan {
-        let entry = self.cache.http_get(url.as_str());
+        let entry = self.cache_entry(url.as_str());
         if let Some(HttpEntry::Absent(since)) = entry {
             return match self.remembered_absence(url, since) {
                 Some(error) => Plan::Answer(Err(error)),
@@ -74,7 +74,7 @@ impl Fetcher {
     /// The 404 the cache remembers for `url`, when it answers for the network (see
     /// [`Fetcher::remembered_absence`]).
     pub(super) fn cached_absence(&self, url: &Url) -> Option<FetchError> {
-        match self.cache.http_get(url.as_str()) {
+        match self.cache_entry(url.as_str()) {
             Some(HttpEntry::Absent(since)) => self.remembered_absence(url, since),
             _ => None,
         }

@@ -32,6 +32,7 @@ mod preferred;
 mod prune;
 mod published;
 mod size;
+mod storing;
 mod stream;
 mod tls;
 
@@ -114,6 +115,8 @@ pub struct Fetcher {
     early: Mutex<HashMap<Url, Result<Artifact, FetchError>>>,
     /// `Authorization` values sent with every request below a URL prefix ([`Fetcher::authorize`]).
     authorizations: Authorizations,
+    /// Fetched bodies being written into the cache.
+    storing: storing::Storing,
 }
 
 impl Fetcher {
@@ -171,6 +174,7 @@ impl Fetcher {
             authorizations: Authorizations::with_credentials(
                 credentials::CredentialSources::from_environment()?,
             ),
+            storing: storing::Storing::default(),
         })
     }
 
@@ -255,14 +259,14 @@ impl Fetcher {
             Ok(parsed) => return Ok(parsed),
             Err(error) => error,
         };
-        self.forget(url);
+        self.forget(url).await;
         // Nothing is cached any more: whether the body is mutable makes no difference.
         let Ok(body) = self.get(url, accept, Mutability::Mutable).await else {
             return Err(error);
         };
         let parsed = parse(body);
         if parsed.is_err() {
-            self.forget(url);
+            self.forget(url).await;
         }
         parsed
     }
@@ -277,9 +281,11 @@ impl Fetcher {
         }
     }
 
-    /// Drops the cached body of `url`, so that the next fetch asks without validators. A cache
-    /// that cannot be written to only costs that: the next fetch revalidates the old body.
-    fn forget(&self, url: &Url) {
+    /// Drops the cached body of `url` (once any write of it ends), so that the next fetch asks
+    /// without validators. A cache that cannot be written to only costs that: the next fetch
+    /// revalidates the old body.
+    async fn forget(&self, url: &Url) {
+        let _ = self.finish(url.as_str()).await;
         let _ = self.cache.http_forget(url.as_str());
     }
 
@@ -428,24 +434,15 @@ impl Fetcher {
                 .map(str::to_string)
         };
         // Every body is kept, validators or not, so that `--offline` can serve it later; it is
-        // written on the blocking pool, so that the thread reading answers as they land (see
-        // [`stream`]) never waits for the file system.
-        let (cache, key) = (self.cache.clone(), url.to_string());
+        // written while its reader goes on with it (see [`storing`]).
+        let body = Body::from(body.into());
         let (etag, modified) = (
             header(reqwest::header::ETAG),
             header(reqwest::header::LAST_MODIFIED),
         );
-        let body: Vec<u8> = body.into();
-        let (stored, body) = tokio::task::spawn_blocking(move || {
-            (cache.http_put(&key, etag, modified, &body), body)
-        })
-        .await
-        .unwrap_or_else(|joined| (Err(std::io::Error::other(joined)), Vec::new()));
-        stored.map_err(|source| FetchError::Cache {
-            path: self.cache.root().display().to_string(),
-            source,
-        })?;
-        Ok(Body::from(body))
+        self.store(url.as_str(), etag, modified, body.clone())
+            .await?;
+        Ok(body)
     }
 
     /// Sends a GET with retries; the body of a success goes into a sink `new_sink` makes for

@@ -85,7 +85,7 @@ impl Fetcher {
     async fn get_preferred(&self, urls: &[Url]) -> Result<(usize, Body), FetchError> {
         let cached = urls
             .iter()
-            .position(|url| self.cache.http_has_body(url.as_str()));
+            .position(|url| self.cache_has_body(url.as_str()));
         let (first, rest) = urls.split_at(cached.map_or(urls.len(), |known| known + 1));
         let missing = match self.get_first_form(first).await {
             Err(error) if error.is_not_found() && !rest.is_empty() => error,

@@ -65,7 +65,7 @@ impl Fetcher {
                 // everything is to be asked again, `--refresh`).
                 let cached = |index: &usize| {
                     let url = checksum_url(artifact, *index);
-                    !self.refresh && self.cache.http_has_body(url.as_str())
+                    !self.refresh && self.cache_has_body(url.as_str())
                 };
                 if let Some(index) = (0..KINDS.len()).find(cached) {
                     return Ok(Some(index));

@@ -144,6 +144,7 @@ pub fn resolve(options: &ResolveOptions) -> Result<ResolveReport, Error> {
         builds: &preferred_builds,
     };
     let parts = run_pipelines(inputs, preferred)?;
+    fetcher.stored()?;
     let (mut lock, notes) = assemble(&spec, spec_hash, parts);
     lock.spec_parts = written.parts();
     authenticated::record(&mut lock, &fetcher);
