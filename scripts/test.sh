@@ -76,5 +76,7 @@ cargo test --all-targets --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 if [ "$status" -ne 0 ]; then
     echo "==== the failures again (the whole output: $log) ===="
     sed -n '/^failures:$/,/^test result:/p' "$log"
+    # A bench run as a test has no summary of its own: its panic is the message.
+    grep -A2 "^thread '.*' panicked at benches/" "$log" || true
 fi
 exit "$status"
