@@ -10,8 +10,6 @@
 //! When a channel offers the same package version and build both as `.conda` and `.tar.bz2`,
 //! only the `.conda` record is kept: it is the smaller download and the newer format.
 
-use std::collections::HashSet;
-
 use rattler_conda_types::{Channel, ChannelUrl, PackageName, RepoDataRecord};
 use rattler_repodata_gateway::sparse::{PackageFormatSelection, SparseRepoData};
 use url::Url;
@@ -297,54 +295,18 @@ struct HeadInfo {
 
 /// The records of `names` and of every package their dependencies name, from every index (one
 /// list per index, in order), `.conda` preferred over `.tar.bz2` for the same build.
-///
-/// Read as rattler's `load_records_recursive` reads them, but wave by wave (the names a wave's
-/// records depend on, not seen before, are the next wave), each wave's names parsed on every
-/// core: parsing the records is most of a cold conda resolve after its one round of requests.
-/// The lists come out in the order of the one-by-one walk, names in the order asked.
 pub(super) fn load_records<'a>(
     indexes: impl Iterator<Item = &'a SubdirIndex> + Clone,
     names: &[PackageName],
 ) -> Result<Vec<Vec<RepoDataRecord>>, CondaError> {
-    use rayon::prelude::*;
-    let sparse: Vec<&SparseRepoData> = indexes.clone().map(|index| &index.sparse).collect();
-    let read = |name: &PackageName| -> std::io::Result<Vec<Vec<RepoDataRecord>>> {
-        let selection = PackageFormatSelection::PreferConda;
-        sparse
-            .iter()
-            .map(|index| index.load_records(name, selection))
-            .collect()
-    };
-    let mut loaded: Vec<Vec<RepoDataRecord>> = vec![Vec::new(); sparse.len()];
-    let mut seen: HashSet<PackageName> = HashSet::new();
-    let mut wave: Vec<PackageName> = names
-        .iter()
-        .filter(|name| seen.insert((*name).clone()))
-        .cloned()
-        .collect();
-    while !wave.is_empty() {
-        let read: Vec<_> = wave.par_iter().map(read).collect();
-        let mut next = Vec::new();
-        for per_index in read {
-            let per_index =
-                per_index.map_err(|source| unreadable_record(indexes.clone(), source))?;
-            for (records, into) in per_index.into_iter().zip(&mut loaded) {
-                for record in &records {
-                    let package = &record.package_record;
-                    let extra = package.extra_depends.values().flatten();
-                    for dependency in package.depends.iter().chain(extra) {
-                        let name = PackageName::from_matchspec_str_unchecked(dependency);
-                        if seen.insert(name.clone()) {
-                            next.push(name);
-                        }
-                    }
-                }
-                into.extend(records);
-            }
-        }
-        wave = next;
-    }
-    Ok(loaded)
+    let sparse = indexes.clone().map(|index| &index.sparse);
+    SparseRepoData::load_records_recursive(
+        sparse,
+        names.iter().cloned(),
+        None,
+        PackageFormatSelection::PreferConda,
+    )
+    .map_err(|source| unreadable_record(indexes, source))
 }
 
 /// The error for a record of `indexes` that did not read (`source`): the index and package it
