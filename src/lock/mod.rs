@@ -305,13 +305,16 @@ impl Lock {
     /// Writes the lock to `path` atomically: a temporary file in the same folder, then a rename,
     /// so an error or a kill never leaves a partial lock.
     pub fn write(&self, path: &Path) -> Result<(), LockError> {
-        crate::files::write_atomic(path, render(self).as_bytes()).map_err(|source| {
-            LockError::Write {
-                path: path.to_path_buf(),
-                source,
-            }
-        })
+        write_rendered(path, &render(self))
     }
+}
+
+/// Writes a lock already rendered ([`render`]) to `path`, as [`Lock::write`] does.
+pub fn write_rendered(path: &Path, rendered: &str) -> Result<(), LockError> {
+    crate::files::write_atomic(path, rendered.as_bytes()).map_err(|source| LockError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Refuses a lock whose `version` is not [`LOCK_VERSION`], with advice that depends on whether it

@@ -187,7 +187,7 @@ fn settle(
         _ => Vec::new(),
     };
     match write {
-        LockWrite::Write if changed => lock.write(path)?,
+        LockWrite::Write if changed => crate::lock::write_rendered(path, &rendered)?,
         LockWrite::Locked if changed => {
             return Err(Error::LockWouldChange {
                 lock: path.to_path_buf(),
