@@ -130,8 +130,6 @@ pub fn fetch_channels(
         check_records(index, &records, &repositories[*channel])?;
         channels[*channel].records.extend(records);
     }
-    // The indexes (a few MB, or hundreds, in many pieces) are freed while the solve starts.
-    crate::threads::drop_in_background(indexes);
     Ok(channels)
 }
 

@@ -59,13 +59,6 @@ pub struct CondaPackages {
     specs: HashMap<String, Vec<(String, MatchSpec)>>,
 }
 
-impl Drop for CondaPackages {
-    /// The channels' records are freed off the resolve's path.
-    fn drop(&mut self) {
-        crate::threads::drop_in_background(std::mem::take(&mut self.channels));
-    }
-}
-
 /// Each layer's specs, as written and parsed.
 type LayerSpecs = HashMap<String, Vec<(String, MatchSpec)>>;
 
