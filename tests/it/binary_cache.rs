@@ -483,6 +483,10 @@ fn the_client_logs_in_to_a_registry_that_asks_for_tokens() {
     assert!(registry.token.as_ref().unwrap().given() > given);
 }
 
+/// What the test's own buildah runs with (see `image_build::buildah`), for the one `cache warm`
+/// runs.
+const BUILDAH_ENV: &[(&str, &str)] = &[("STORAGE_DRIVER", "vfs"), ("BUILDAH_ISOLATION", "chroot")];
+
 /// `imglock cache warm`: without credentials it refuses (it must push); with them it builds the
 /// lock's image once, every package compiled and pushed, and lists every entry present; a second
 /// warm finds the cache complete and builds nothing.
@@ -535,7 +539,7 @@ fn cache_warm_builds_and_pushes_what_the_cache_lacks_once() {
     ];
     let output = {
         let _building = crate::image_build::building();
-        project.run(&warm)
+        project.run_with(&warm, BUILDAH_ENV)
     };
     let log = text(&output);
     assert_eq!(output.status.code(), Some(0), "{log}");
@@ -546,7 +550,7 @@ fn cache_warm_builds_and_pushes_what_the_cache_lacks_once() {
         assert!(log.contains(&format!("present {name} {version} ")), "{log}");
     }
 
-    let output = project.run(&warm);
+    let output = project.run_with(&warm, BUILDAH_ENV);
     let log = text(&output);
     assert_eq!(output.status.code(), Some(0), "{log}");
     assert!(!log.contains("Building the image"), "{log}");
