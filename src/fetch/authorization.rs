@@ -1,7 +1,7 @@
 //! The `Authorization` header of every request, the one path credentials take: a value given
 //! for the requests below a URL prefix (a token read from the environment, the GitHub API's
 //! `GITHUB_TOKEN`), else the basic authentication of the URL's repository
-//! ([`super::credentials`]: the spec's URL, environment variables, netrc). Held in memory only,
+//! ([`super::credentials`]: the spec's URL, environment variables, netrc, the keyring). Held in memory only,
 //! never cached or written anywhere. A redirect to another host drops it (reqwest's rule), so
 //! codeload never sees a GitHub token.
 
@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use url::Url;
 
 use super::credentials::{CredentialSources, Credentials};
+use super::keyring::KeyringError;
 
 /// The header values by URL prefix (ending in `/`), and the credentials of repositories.
 #[derive(Debug, Default)]
@@ -47,19 +48,24 @@ impl Authorizations {
 
     /// Whether requests of `url` send basic authentication.
     pub(crate) fn has_credentials(&self, url: &Url) -> bool {
-        self.basic(url).is_some()
+        matches!(self.basic(url), Ok(Some(_)))
     }
 
     /// The value for `url`: one given for a prefix of it, else its repository's credentials.
-    pub(crate) fn for_url(&self, url: &Url) -> Option<String> {
-        self.lock()
+    /// An error when the keyring was asked and failed.
+    pub(crate) fn for_url(&self, url: &Url) -> Result<Option<String>, KeyringError> {
+        let given = self
+            .lock()
             .iter()
             .find(|(prefix, _)| url.as_str().starts_with(prefix.as_str()))
-            .map(|(_, value)| value.clone())
-            .or_else(|| self.basic(url).map(|credentials| credentials.header()))
+            .map(|(_, value)| value.clone());
+        match given {
+            Some(value) => Ok(Some(value)),
+            None => Ok(self.basic(url)?.map(|credentials| credentials.header())),
+        }
     }
 
-    fn basic(&self, url: &Url) -> Option<Credentials> {
+    fn basic(&self, url: &Url) -> Result<Option<Credentials>, KeyringError> {
         self.credentials
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -84,20 +90,20 @@ mod tests {
         authorizations.add(&api, "Bearer one".into());
         let url = |text: &str| Url::parse(text).unwrap();
         assert_eq!(
-            authorizations.for_url(&url("https://ghe.example/api/v3/repos/a/b/commits/HEAD")),
+            authorizations.for_url(&url("https://ghe.example/api/v3/repos/a/b/commits/HEAD")).unwrap(),
             Some("Bearer one".into())
         );
         assert_eq!(
-            authorizations.for_url(&url("https://ghe.example/api/v30/x")),
+            authorizations.for_url(&url("https://ghe.example/api/v30/x")).unwrap(),
             None
         );
         assert_eq!(
-            authorizations.for_url(&url("https://codeload.example/a")),
+            authorizations.for_url(&url("https://codeload.example/a")).unwrap(),
             None
         );
         authorizations.add(&api, "Bearer two".into());
         assert_eq!(
-            authorizations.for_url(&url("https://ghe.example/api/v3/x")),
+            authorizations.for_url(&url("https://ghe.example/api/v3/x")).unwrap(),
             Some("Bearer two".into())
         );
     }

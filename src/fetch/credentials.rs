@@ -8,17 +8,21 @@
 //! 2. the environment variables of the URL's host, [`variable_prefix`] + `_USERNAME` and
 //!    `_PASSWORD` (`IMGLOCK_AUTH_PYPI_CORP_EXAMPLE_PASSWORD`; a port is part of the name:
 //!    `IMGLOCK_AUTH_127_0_0_1_8080_…`);
-//! 3. the netrc file (`NETRC`, else `~/.netrc`): the `machine` of the URL's host, else `default`.
+//! 3. the netrc file (`NETRC`, else `~/.netrc`): the `machine` of the URL's host, else `default`;
+//! 4. the system keyring, when `IMGLOCK_KEYRING_PROVIDER=subprocess` and the source found gives a
+//!    user name but no password: the `keyring` command's password for that user
+//!    ([`super::keyring`], uv's `--keyring-provider subprocess`).
 //!
-//! Credentials live in memory only: never cached, never written, never shown ([`Credentials`]'
-//! `Debug` hides them). They are sent as HTTP basic authentication to the URL they were found
-//! for, and a redirect to another host drops them (reqwest's rule). The system keyring is not
-//! read (see the README).
+//! Credentials live in memory only: never cached on disk, never written, never shown
+//! ([`Credentials`]' `Debug` hides them). They are sent as HTTP basic authentication to the URL
+//! they were found for, and a redirect to another host drops them (reqwest's rule).
 
 use std::fmt;
 
 use base64::Engine;
 use url::Url;
+
+use super::keyring::{Keyring, KeyringError};
 
 /// The prefix of the environment variables of every host's credentials.
 pub const VARIABLE_PREFIX: &str = "IMGLOCK_AUTH_";
@@ -42,6 +46,11 @@ impl Credentials {
         Self { username, password }
     }
 
+    /// A user name without a password: what the keyring is asked to complete.
+    fn username_only(&self) -> Option<&str> {
+        (self.password.is_empty() && !self.username.is_empty()).then_some(self.username.as_str())
+    }
+
     /// The value of an `Authorization` header sending them.
     pub(super) fn header(&self) -> String {
         let pair = format!("{}:{}", self.username, self.password);
@@ -59,6 +68,8 @@ pub(super) struct CredentialSources {
     written: Vec<(Url, Credentials)>,
     /// The netrc file, read once when the fetcher starts; `None` when there is none.
     netrc: Option<netrc::Netrc>,
+    /// The keyring, when `IMGLOCK_KEYRING_PROVIDER` chooses one.
+    keyring: Option<Keyring>,
 }
 
 /// A netrc file that cannot be used.
@@ -74,8 +85,9 @@ pub struct BadNetrc {
 }
 
 impl CredentialSources {
-    /// The netrc file `NETRC` names, else `~/.netrc`, read (none is no error).
-    pub(super) fn from_environment() -> Result<Self, BadNetrc> {
+    /// The netrc file `NETRC` names, else `~/.netrc`, read (none is no error), and the keyring
+    /// provider `IMGLOCK_KEYRING_PROVIDER` chooses.
+    pub(super) fn from_environment() -> Result<Self, super::FetchError> {
         let netrc = match netrc::Netrc::get_file() {
             None => None,
             Some(path) => Some(read_netrc(&path)?),
@@ -83,6 +95,7 @@ impl CredentialSources {
         Ok(Self {
             written: Vec::new(),
             netrc,
+            keyring: Keyring::from_environment()?,
         })
     }
 
@@ -92,14 +105,23 @@ impl CredentialSources {
         self.written.push((url, credentials));
     }
 
-    /// The credentials for a request of `url`, if any source has some.
-    pub(super) fn for_url(&self, url: &Url) -> Option<Credentials> {
+    /// The credentials for a request of `url`, if any source has some; the keyring completes a
+    /// user name found without a password (an error when its command fails).
+    pub(super) fn for_url(&mut self, url: &Url) -> Result<Option<Credentials>, KeyringError> {
         if !matches!(url.scheme(), "http" | "https") {
-            return None;
+            return Ok(None);
         }
-        self.written_for(url)
+        let found = self
+            .written_for(url)
             .or_else(|| from_variables(url))
-            .or_else(|| self.netrc_for(url))
+            .or_else(|| self.netrc_for(url));
+        let (Some(keyring), Some(known)) = (self.keyring.as_mut(), found.as_ref()) else {
+            return Ok(found);
+        };
+        let Some(username) = known.username_only() else {
+            return Ok(found);
+        };
+        Ok(keyring.credentials(url, username)?.or(found))
     }
 
     /// The written credentials of `url`'s origin: those of the longest repository URL that is a
@@ -247,7 +269,7 @@ mod tests {
         let two = Credentials::new("two".into(), "2".into());
         sources.add_written(url("https://pkgs.example/simple"), one.clone());
         sources.add_written(url("https://pkgs.example/simple/private"), two.clone());
-        let found = |text: &str| sources.for_url(&url(text));
+        let mut found = |text: &str| sources.for_url(&url(text)).unwrap();
         assert_eq!(
             found("https://pkgs.example/simple/numpy/"),
             Some(one.clone())

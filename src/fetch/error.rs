@@ -103,6 +103,9 @@ pub enum FetchError {
     #[error(transparent)]
     Netrc(#[from] super::credentials::BadNetrc),
 
+    #[error(transparent)]
+    Keyring(#[from] super::keyring::KeyringError),
+
     #[error(
         "`{url}` answered HTTP {status}: {}", unauthorized_hint(url, *status, *sent)
     )]

@@ -89,7 +89,7 @@ impl Fetcher {
             Failure::Status(
                 status @ (reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN),
             ) => FetchError::Unauthorized {
-                sent: self.authorizations.for_url(request).is_some(),
+                sent: matches!(self.authorizations.for_url(request), Ok(Some(_))),
                 url,
                 status: status.as_u16(),
             },

@@ -27,6 +27,7 @@ mod credentials;
 mod error;
 mod failure;
 mod freshness;
+mod keyring;
 mod limits;
 mod preferred;
 mod prune;
@@ -51,6 +52,7 @@ use authorization::Authorizations;
 use body::{BodyLimit, Response, Sink, in_memory, read_body};
 pub use cache::Cache;
 pub use credentials::{BadNetrc, Credentials, split_userinfo, variable_prefix};
+pub use keyring::KeyringError;
 pub(crate) use error::{FetchError, FetchErrors};
 use failure::Failure;
 pub(crate) use freshness::Mutability;
@@ -432,7 +434,7 @@ impl Fetcher {
         new_sink: impl Fn() -> std::io::Result<S>,
     ) -> Result<Response<S>, FetchError> {
         let mut attempt = 0;
-        let authorization = self.authorizations.for_url(url);
+        let authorization = self.authorizations.for_url(url)?;
         if url.scheme() == "https" {
             self.trust.prepare();
         }

@@ -480,3 +480,84 @@ fn a_redirect_to_another_origin_drops_the_credentials() {
     assert_eq!(elsewhere.hits(page), 1);
     assert_eq!(elsewhere.authorization(page), None);
 }
+
+/// The environment of the `keyring` command and of imglock asking it: a plain-text keyring file
+/// below `home`, the provider chosen, no netrc.
+fn with_keyring(home: &Path) -> Vec<(String, String)> {
+    let mut environment = no_credentials(home);
+    environment.extend([
+        (
+            "XDG_DATA_HOME".into(),
+            home.join("data").display().to_string(),
+        ),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.join("config").display().to_string(),
+        ),
+        (
+            "PYTHON_KEYRING_BACKEND".into(),
+            "keyrings.alt.file.PlaintextKeyring".into(),
+        ),
+        ("IMGLOCK_KEYRING_PROVIDER".into(), "subprocess".into()),
+    ]);
+    environment
+}
+
+/// `keyring set SERVICE USER` storing `password` in the keyring of `environment`; false when the
+/// `keyring` command (with keyrings.alt) is missing.
+fn keyring_set(environment: &[(String, String)], service: &str, password: &str) -> bool {
+    use std::io::Write;
+    let child = Command::new("keyring")
+        .args(["set", service, USER])
+        .envs(environment.iter().map(|(key, value)| (key, value)))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        return false;
+    };
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let output = child.wait_with_output().unwrap();
+    output.status.success()
+}
+
+#[test]
+fn a_password_from_the_keyring_completes_a_known_user_name() {
+    let server = private_server(&crate::pypi::fixtures());
+    let home = tempfile::tempdir().unwrap();
+    let mut environment = with_keyring(home.path());
+    let host = server.url().trim_start_matches("http://").to_string();
+    let installed = keyring_set(&environment, &host, SECRET);
+    if !support::available(installed, "the `keyring` command with keyrings.alt") {
+        return;
+    }
+    // The user name from the host's variable, the password from the keyring.
+    let port = host.rsplit(':').next().unwrap();
+    environment.push((format!("IMGLOCK_AUTH_127_0_0_1_{port}_USERNAME"), USER.into()));
+    let project = pypi_project(&format!("{}/simple", server.url()));
+    let output = resolve_pypi(&project, &environment);
+    let text = output_text(&output);
+    assert!(output.status.success(), "{text}");
+    let lock = project.lock().unwrap();
+    assert_eq!(authenticated_origins(&lock), [server.url()], "{lock}");
+    assert!(!text.contains(SECRET) && !lock.contains(SECRET), "{text}{lock}");
+
+    // The user name from the spec's URL; a wrong password in the keyring is refused.
+    assert!(keyring_set(&environment, &host, "WrongOne"));
+    let index = format!("{}/simple", server.url()).replace("http://", &format!("http://{USER}@"));
+    let project = pypi_project(&index);
+    let output = resolve_pypi(&project, &with_keyring(home.path()));
+    let text = output_text(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("refused the credentials sent"), "{text}");
+    assert!(!text.contains("WrongOne"), "the password is shown: {text}");
+
+    // Without the `keyring` command, the error says what to do.
+    let mut environment = with_keyring(home.path());
+    environment.push(("PATH".into(), home.path().display().to_string()));
+    let output = resolve_pypi(&project, &environment);
+    let text = output_text(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("pip install keyring"), "{text}");
+}

@@ -108,7 +108,8 @@ impl Project {
             .env_remove("GITHUB_TOKEN")
             .env_remove("GITHUB_PAT")
             // Nor their netrc's or environment's credentials (an empty netrc hides ~/.netrc).
-            .env("NETRC", "/dev/null");
+            .env("NETRC", "/dev/null")
+            .env_remove("IMGLOCK_KEYRING_PROVIDER");
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("IMGLOCK_AUTH_") {
                 command.env_remove(key);
