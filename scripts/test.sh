@@ -6,7 +6,8 @@
 # loopback OCI registry the base image is read from) for the real image
 # builds, and the base image they build on (scripts/base-image.sh, kept between runs); from PyPI,
 # uv (the oracle for Python resolution) and py-rattler (the oracle for conda solves and the
-# installer of the real conda install test), with zstandard to rebuild the conda fixtures; and
+# installer of the real conda install test), with zstandard to rebuild the conda fixtures, and
+# keyring with keyrings.alt (the `keyring` command of the keyring credentials test); and
 # Debian's maven with its dependency plugin, the oracle for Maven resolution; GNU time for the
 # memory tests; git for the PyPI git-reference tests; man-db to render the manual pages; xmllint
 # (libxml2-utils) to validate the JUnit report against its schema.
@@ -53,6 +54,9 @@ fi
 command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 python3 -c "import rattler, zstandard" 2>/dev/null ||
     python3 -m pip install --quiet --disable-pip-version-check py-rattler==0.28.0 zstandard==0.25.0
+# The `keyring` command with a plain-file backend: the keyring credentials test stores its password.
+{ command -v keyring >/dev/null 2>&1 && python3 -c "import keyrings.alt" 2>/dev/null; } ||
+    python3 -m pip install --quiet --disable-pip-version-check keyring==25.7.0 keyrings.alt==5.0.2
 
 if [ "$(id -u)" = 0 ] && command -v buildah >/dev/null 2>&1; then
     bash scripts/base-image.sh

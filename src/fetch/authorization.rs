@@ -90,20 +90,28 @@ mod tests {
         authorizations.add(&api, "Bearer one".into());
         let url = |text: &str| Url::parse(text).unwrap();
         assert_eq!(
-            authorizations.for_url(&url("https://ghe.example/api/v3/repos/a/b/commits/HEAD")).unwrap(),
+            authorizations
+                .for_url(&url("https://ghe.example/api/v3/repos/a/b/commits/HEAD"))
+                .unwrap(),
             Some("Bearer one".into())
         );
         assert_eq!(
-            authorizations.for_url(&url("https://ghe.example/api/v30/x")).unwrap(),
+            authorizations
+                .for_url(&url("https://ghe.example/api/v30/x"))
+                .unwrap(),
             None
         );
         assert_eq!(
-            authorizations.for_url(&url("https://codeload.example/a")).unwrap(),
+            authorizations
+                .for_url(&url("https://codeload.example/a"))
+                .unwrap(),
             None
         );
         authorizations.add(&api, "Bearer two".into());
         assert_eq!(
-            authorizations.for_url(&url("https://ghe.example/api/v3/x")).unwrap(),
+            authorizations
+                .for_url(&url("https://ghe.example/api/v3/x"))
+                .unwrap(),
             Some("Bearer two".into())
         );
     }

@@ -121,7 +121,10 @@ impl CredentialSources {
         let Some(username) = known.username_only() else {
             return Ok(found);
         };
-        Ok(keyring.credentials(url, username)?.or(found))
+        let password = keyring.password(url, username)?;
+        Ok(password
+            .map(|password| Credentials::new(username.to_string(), password))
+            .or(found))
     }
 
     /// The written credentials of `url`'s origin: those of the longest repository URL that is a

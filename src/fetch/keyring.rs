@@ -10,8 +10,6 @@ use std::process::{Command, Stdio};
 
 use url::Url;
 
-use super::credentials::Credentials;
-
 /// The environment variable choosing the keyring provider.
 pub const PROVIDER_VARIABLE: &str = "IMGLOCK_KEYRING_PROVIDER";
 
@@ -51,9 +49,15 @@ pub enum KeyringError {
 }
 
 /// The keyring, when a provider is chosen, with the passwords it gave by origin and user.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct Keyring {
-    found: HashMap<(String, String), Option<Credentials>>,
+    found: HashMap<(String, String), Option<String>>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyring(passwords hidden)")
+    }
 }
 
 impl Keyring {
@@ -68,13 +72,13 @@ impl Keyring {
         }
     }
 
-    /// The credentials of `username` for `url` the keyring holds (see the module's
+    /// The password of `username` for `url` the keyring holds (see the module's
     /// documentation), asked once per origin and user.
-    pub(super) fn credentials(
+    pub(super) fn password(
         &mut self,
         url: &Url,
         username: &str,
-    ) -> Result<Option<Credentials>, KeyringError> {
+    ) -> Result<Option<String>, KeyringError> {
         let key = (url.origin().ascii_serialization(), username.to_string());
         if let Some(known) = self.found.get(&key) {
             return Ok(known.clone());
@@ -88,8 +92,8 @@ impl Keyring {
         }
         let mut found = None;
         for service in services {
-            if let Some(password) = get(&service, username)? {
-                found = Some(Credentials::new(username.to_string(), password));
+            found = get(&service, username)?;
+            if found.is_some() {
                 break;
             }
         }

@@ -534,14 +534,20 @@ fn a_password_from_the_keyring_completes_a_known_user_name() {
     }
     // The user name from the host's variable, the password from the keyring.
     let port = host.rsplit(':').next().unwrap();
-    environment.push((format!("IMGLOCK_AUTH_127_0_0_1_{port}_USERNAME"), USER.into()));
+    environment.push((
+        format!("IMGLOCK_AUTH_127_0_0_1_{port}_USERNAME"),
+        USER.into(),
+    ));
     let project = pypi_project(&format!("{}/simple", server.url()));
     let output = resolve_pypi(&project, &environment);
     let text = output_text(&output);
     assert!(output.status.success(), "{text}");
     let lock = project.lock().unwrap();
     assert_eq!(authenticated_origins(&lock), [server.url()], "{lock}");
-    assert!(!text.contains(SECRET) && !lock.contains(SECRET), "{text}{lock}");
+    assert!(
+        !text.contains(SECRET) && !lock.contains(SECRET),
+        "{text}{lock}"
+    );
 
     // The user name from the spec's URL; a wrong password in the keyring is refused.
     assert!(keyring_set(&environment, &host, "WrongOne"));
