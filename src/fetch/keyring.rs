@@ -43,7 +43,7 @@ pub enum KeyringError {
         username: String,
         /// The exit status.
         status: std::process::ExitStatus,
-        /// What the command wrote to its standard error, trimmed.
+        /// The last line the command wrote to its standard error.
         stderr: String,
     },
 }
@@ -110,7 +110,10 @@ fn get(service: &str, username: &str) -> Result<Option<String>, KeyringError> {
         .stdin(Stdio::null())
         .output()
         .map_err(KeyringError::Missing)?;
-    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    // The last line of a Python traceback says what failed; the lines above are its stack.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = stderr.lines().rev().find(|line| !line.trim().is_empty());
+    let stderr = stderr.unwrap_or_default().trim().to_string();
     if !output.status.success() {
         if stderr.is_empty() {
             return Ok(None);

@@ -1,6 +1,7 @@
 //! Private repositories: a loopback server that requires HTTP basic authentication serves the
 //! PyPI recording and the Maven fixture repository; credentials come from netrc, from the
-//! environment variables of the host, or from the spec's repository URL, and the secret never
+//! environment variables of the host, from the spec's repository URL, or from the `keyring`
+//! command (`IMGLOCK_KEYRING_PROVIDER=subprocess`), and the secret never
 //! shows in the lock, the Dockerfile or anything printed.
 
 use std::path::Path;
@@ -116,8 +117,12 @@ fn a_private_index_wants_credentials_and_the_error_says_how_to_give_them() {
     // Wrong credentials are refused, and said to be.
     let wrong = format!("{}/simple", server.url()).replace("http://", "http://alice:WrongOne@");
     let project = pypi_project(&wrong);
-    let output = resolve_pypi(&project, &no_credentials(home.path()));
-    let text = output_text(&output);
+    assert_wrong_password_refused(&resolve_pypi(&project, &no_credentials(home.path())));
+}
+
+/// The run was refused the password `WrongOne`, said so, and did not show it.
+fn assert_wrong_password_refused(output: &Output) {
+    let text = output_text(output);
     assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(text.contains("refused the credentials sent"), "{text}");
     assert!(!text.contains("WrongOne"), "the password is shown: {text}");
@@ -553,17 +558,27 @@ fn a_password_from_the_keyring_completes_a_known_user_name() {
     assert!(keyring_set(&environment, &host, "WrongOne"));
     let index = format!("{}/simple", server.url()).replace("http://", &format!("http://{USER}@"));
     let project = pypi_project(&index);
-    let output = resolve_pypi(&project, &with_keyring(home.path()));
-    let text = output_text(&output);
-    assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(text.contains("refused the credentials sent"), "{text}");
-    assert!(!text.contains("WrongOne"), "the password is shown: {text}");
+    assert_wrong_password_refused(&resolve_pypi(&project, &with_keyring(home.path())));
 
-    // Without the `keyring` command, the error says what to do.
-    let mut environment = with_keyring(home.path());
-    environment.push(("PATH".into(), home.path().display().to_string()));
-    let output = resolve_pypi(&project, &environment);
-    let text = output_text(&output);
-    assert_eq!(output.status.code(), Some(2), "{text}");
-    assert!(text.contains("pip install keyring"), "{text}");
+    // Without the `keyring` command, or with one that fails, the error says what to do.
+    let broken = [
+        (
+            "PATH",
+            home.path().display().to_string(),
+            "pip install keyring",
+        ),
+        (
+            "PYTHON_KEYRING_BACKEND",
+            "no.such.Backend".into(),
+            "No module named 'no'; fix the keyring (`keyring --list-backends`)",
+        ),
+    ];
+    for (name, value, expected) in broken {
+        let mut environment = with_keyring(home.path());
+        environment.push((name.into(), value));
+        let output = resolve_pypi(&project, &environment);
+        let text = output_text(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(text.contains(expected), "{text}");
+    }
 }
