@@ -186,7 +186,7 @@ fn unauthorized_hint(url: &str, status: u16, sent: bool) -> String {
         (_, true) => "refuses access with the credentials sent",
     };
     format!(
-        "the repository at {origin} {what}; give them in the environment ({variables}_USERNAME and {variables}_PASSWORD), in the netrc file (NETRC, else ~/.netrc: `machine {host} login USER password PASSWORD`) or in the repository's URL in the spec (https://USER:PASSWORD@{host}/…, never written to the lock or the Dockerfile)"
+        "the repository at {origin} {what}; give them in the environment ({variables}_USERNAME and {variables}_PASSWORD), in the netrc file (NETRC, else ~/.netrc: `machine {host} login USER password PASSWORD`) in the repository's URL in the spec (https://USER:PASSWORD@{host}/…, never written to the lock or the Dockerfile), or the user name there and the password in the system keyring (IMGLOCK_KEYRING_PROVIDER=subprocess runs `keyring get`)"
     )
 }
 

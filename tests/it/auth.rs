@@ -109,6 +109,7 @@ fn a_private_index_wants_credentials_and_the_error_says_how_to_give_them() {
         &format!("IMGLOCK_AUTH_127_0_0_1_{port}_PASSWORD"),
         "machine 127.0.0.1 login USER password PASSWORD",
         "NETRC",
+        "IMGLOCK_KEYRING_PROVIDER=subprocess",
     ] {
         assert!(text.contains(expected), "`{expected}` missing from: {text}");
     }
