@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{run_in, stderr};
+use crate::support::{golden, run_in, stderr};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -61,16 +61,7 @@ const GOLDEN: [(&str, &str); 5] = [
 fn each_format_matches_its_golden_file() {
     for (format, file) in GOLDEN {
         let text = stdout(&export(&["--format", format]));
-        let golden = root().join("tests/golden/export").join(file);
-        if std::env::var("IMGLOCK_BLESS").as_deref() == Ok("1") {
-            std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-            std::fs::write(&golden, &text).unwrap();
-        }
-        let expected = std::fs::read_to_string(&golden).unwrap();
-        assert_eq!(
-            text, expected,
-            "`export --format {format}` drifted from {file}; if intended, re-create it with IMGLOCK_BLESS=1 and review its diff"
-        );
+        golden(&format!("export/{file}"), &text);
         assert_eq!(
             stdout(&export(&["--format", format])),
             text,

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use crate::support::conda::{conda_channels, conda_spec};
+use crate::support::pki::{openssl, self_signed};
 use crate::support::{Project, available, copy_dir, runs, stderr};
 
 /// An HTTPS file server on 127.0.0.1 for `root`, killed when dropped.
@@ -54,67 +55,45 @@ fn serve_tls(root: &Path, cert: &Path, key: &Path) -> TlsServer {
     TlsServer { child, port }
 }
 
-/// `openssl` with `args` in `dir`, which must succeed.
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        stderr(&output)
-    );
-}
-
 /// A test CA named `ca_name` (`ca.pem`) and a certificate it signed for 127.0.0.1
 /// (`server.pem`, `server.key`), in `dir`.
 fn make_certificates(dir: &Path, ca_name: &str) {
-    let subject = format!("/CN={ca_name}");
-    openssl(
-        dir,
-        &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", &subject,
-            "-keyout", "ca.key", "-out", "ca.pem",
-        ],
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    self_signed(
+        &dir.join("ca.key"),
+        &dir.join("ca.pem"),
+        &format!("/CN={ca_name}"),
     );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-    );
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &path("server.key"),
+        "-out",
+        &path("server.csr"),
+    ]);
     std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &path("server.csr"),
+        "-CA",
+        &path("ca.pem"),
+        "-CAkey",
+        &path("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        &path("san.ext"),
+        "-out",
+        &path("server.pem"),
+    ]);
 }
 
 #[test]

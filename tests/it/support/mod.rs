@@ -265,6 +265,7 @@ pub mod github;
 pub mod locks;
 pub mod maven_central;
 pub mod oci_layout;
+pub mod pki;
 pub mod registry;
 pub mod token;
 

@@ -7,12 +7,13 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+use super::pki::{openssl, self_signed};
 
 /// The service and issuer names the registry and its tokens agree on.
 const SERVICE: &str = "imglock-registry";
@@ -30,21 +31,7 @@ impl TokenServer {
     pub fn start(dir: &Path, repositories: &[&str]) -> Self {
         let key = dir.join("token-key.pem");
         let certificate = dir.join("token-cert.pem");
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=imglock-token",
-            "-keyout",
-            &key.to_string_lossy(),
-            "-out",
-            &certificate.to_string_lossy(),
-        ]);
+        self_signed(&key, &certificate, "/CN=imglock-token");
         let token = signed_token(dir, &key, &certificate, repositories);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -129,18 +116,4 @@ fn signed_token(dir: &Path, key: &Path, certificate: &Path, repositories: &[&str
         &input.to_string_lossy(),
     ]);
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
-}
-
-/// Runs `openssl ARGS` and returns its output; it must succeed.
-fn openssl(args: &[&str]) -> Vec<u8> {
-    let output = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("run openssl");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
 }
