@@ -1,6 +1,7 @@
 //! conda channels: `<channel>/<subdir>/repodata.json` (or its `.zst` / `.bz2` variants) for the
-//! image's subdir and `noarch`, every channel and subdir fetched in one parallel batch. Each is
-//! indexed by package name without reading its records (`rattler_repodata_gateway`'s sparse
+//! image's subdir and `noarch`, every channel and subdir fetched at once, each on a thread that
+//! indexes it the moment its body is in (a small `noarch` is indexed while a large subdir still
+//! downloads). Each is indexed by package name without reading its records (`rattler_repodata_gateway`'s sparse
 //! repodata, as pixi and py-rattler load it); only the records of the requested names and of
 //! everything their dependencies can reach are parsed, into records with their download URLs
 //! (`repodata_version` 2 `base_url` included). So a resolve against a channel of conda-forge's
@@ -95,7 +96,7 @@ pub fn fetch_channels(
     subdir: &str,
     names: &[PackageName],
 ) -> Result<Vec<ChannelRecords>, CondaError> {
-    let found = fetch_subdirs(fetcher, repositories, subdir)?;
+    let indexes = fetch_indexes(fetcher, repositories, subdir)?;
     let mut channels: Vec<ChannelRecords> = repositories
         .iter()
         .map(|repository| ChannelRecords {
@@ -104,33 +105,108 @@ pub fn fetch_channels(
             records: Vec::new(),
         })
         .collect();
-    let limit = fetcher.index_limit(MAX_REPODATA);
-    // Each subdir is indexed on a thread of its own: conda-forge's noarch is a third of its size.
-    let indexed: Vec<Result<SubdirIndex, CondaError>> = std::thread::scope(|scope| {
-        let indexing: Vec<_> = found
-            .iter()
-            .map(|fetched| {
-                scope.spawn(|| {
-                    let channel_url = conda_channel(&repositories[fetched.channel]);
-                    let (url, variant, subdir) = (&fetched.url, fetched.variant, fetched.subdir);
-                    fetcher.parse_or_refetch(url, fetched.bytes.clone(), None, |bytes| {
-                        index_repodata(variant, bytes, url, limit, &channel_url, subdir)
-                    })
-                })
-            })
-            .collect();
-        crate::threads::join_all(indexing)
-    });
-    let mut indexes = Vec::new();
-    for (fetched, index) in found.iter().zip(indexed) {
-        indexes.push((fetched.channel, index?));
-    }
     let loaded = load_records(indexes.iter().map(|(_, index)| index), names)?;
     for ((channel, index), records) in indexes.iter().zip(loaded) {
         check_records(index, &records, &repositories[*channel])?;
         channels[*channel].records.extend(records);
     }
     Ok(channels)
+}
+
+/// What became of one subdir's repodata.
+enum SubdirOutcome {
+    Indexed(SubdirIndex),
+    /// A `noarch` folder the channel does not have.
+    Absent,
+    Unfetched(FetchError),
+    Unreadable(CondaError),
+}
+
+/// Every channel's `subdir` and `noarch` repodata that exist, indexed, in channel order, the
+/// image's subdir first, each with its channel's position. Each is fetched and indexed on a
+/// thread of its own, indexed the moment its body is in: a small `noarch` is indexed while a
+/// large subdir still downloads (conda-forge's noarch is a third of its size).
+fn fetch_indexes(
+    fetcher: &Fetcher,
+    repositories: &[Repository],
+    subdir: &str,
+) -> Result<Vec<(usize, SubdirIndex)>, CondaError> {
+    let subdirs: Vec<(usize, &str)> = (0..repositories.len())
+        .flat_map(|channel| [(channel, subdir), (channel, "noarch")])
+        .collect();
+    let outcomes = std::thread::scope(|scope| {
+        let threads: Vec<_> = subdirs
+            .iter()
+            .map(|&(channel, subdir)| {
+                scope.spawn(move || fetch_index(fetcher, &repositories[channel], subdir))
+            })
+            .collect();
+        crate::threads::join_all(threads)
+    });
+    let mut indexes = Vec::new();
+    let mut unfetched = Vec::new();
+    let mut unreadable = None;
+    for ((channel, _), outcome) in subdirs.into_iter().zip(outcomes) {
+        match outcome {
+            SubdirOutcome::Indexed(index) => indexes.push((channel, index)),
+            SubdirOutcome::Absent => {}
+            SubdirOutcome::Unfetched(error) => unfetched.push(error),
+            SubdirOutcome::Unreadable(error) => {
+                unreadable.get_or_insert(error);
+            }
+        }
+    }
+    if !unfetched.is_empty() {
+        return Err(FetchErrors {
+            what: "conda repodata files",
+            errors: unfetched,
+        }
+        .into());
+    }
+    match unreadable {
+        Some(error) => Err(error),
+        None => Ok(indexes),
+    }
+}
+
+/// Fetches `repository`'s repodata of `subdir` in its preferred form and indexes it.
+fn fetch_index(fetcher: &Fetcher, repository: &Repository, subdir: &str) -> SubdirOutcome {
+    let forms: Vec<Url> = VARIANTS
+        .iter()
+        .map(|variant| {
+            repository
+                .file(&format!("{subdir}/{}", variant.file_name()))
+                .0
+        })
+        .collect();
+    let what = format!("Fetching conda repodata ({subdir})");
+    let answer = fetcher
+        .get_all_preferred(std::slice::from_ref(&forms), &what)
+        .remove(0);
+    let (form, bytes) = match answer {
+        Ok(found) => found,
+        // A channel without noarch packages may have no noarch folder at all.
+        Err(error) if error.is_not_found() && subdir == "noarch" => return SubdirOutcome::Absent,
+        Err(error) if error.is_not_found() => {
+            return SubdirOutcome::Unfetched(FetchError::NotFound {
+                url: repository
+                    .file(&format!("{subdir}/repodata.json"))
+                    .0
+                    .to_string(),
+            });
+        }
+        Err(error) => return SubdirOutcome::Unfetched(error),
+    };
+    let (url, variant) = (&forms[form], VARIANTS[form]);
+    let limit = fetcher.index_limit(MAX_REPODATA);
+    let channel = conda_channel(repository);
+    let indexed = fetcher.parse_or_refetch(url, bytes, None, |bytes| {
+        index_repodata(variant, bytes, url, limit, &channel, subdir)
+    });
+    match indexed {
+        Ok(index) => SubdirOutcome::Indexed(index),
+        Err(error) => SubdirOutcome::Unreadable(error),
+    }
 }
 
 /// Checks the `records` read from `index` of the channel `repository`: what each puts in its
@@ -148,71 +224,6 @@ pub(super) fn check_records(
         repository.check_named(&record.url, &record.identifier.to_file_name())?;
     }
     Ok(())
-}
-
-/// One subdir's repodata as served.
-struct FetchedSubdir<'a> {
-    /// The channel's position in the spec.
-    channel: usize,
-    subdir: &'a str,
-    url: Url,
-    variant: Compression,
-    bytes: Body,
-}
-
-/// The bodies of every channel's `subdir` and `noarch` repodata that exist, in channel order,
-/// the image's subdir first.
-fn fetch_subdirs<'a>(
-    fetcher: &Fetcher,
-    repositories: &[Repository],
-    subdir: &'a str,
-) -> Result<Vec<FetchedSubdir<'a>>, CondaError> {
-    let subdirs: Vec<(usize, &str)> = (0..repositories.len())
-        .flat_map(|channel| [(channel, subdir), (channel, "noarch")])
-        .collect();
-    let forms: Vec<Vec<Url>> = subdirs
-        .iter()
-        .map(|(channel, subdir)| {
-            VARIANTS
-                .iter()
-                .map(|variant| {
-                    let path = format!("{subdir}/{}", variant.file_name());
-                    repositories[*channel].file(&path).0
-                })
-                .collect()
-        })
-        .collect();
-    let answers = fetcher.get_all_preferred(&forms, "Fetching conda repodata");
-    let mut found = Vec::new();
-    let mut errors = Vec::new();
-    for (((channel, subdir), urls), answer) in subdirs.into_iter().zip(forms).zip(answers) {
-        match answer {
-            Ok((index, bytes)) => found.push(FetchedSubdir {
-                channel,
-                subdir,
-                url: urls[index].clone(),
-                variant: VARIANTS[index],
-                bytes,
-            }),
-            // A channel without noarch packages may have no noarch folder at all.
-            Err(error) if error.is_not_found() && subdir == "noarch" => {}
-            Err(error) if error.is_not_found() => errors.push(FetchError::NotFound {
-                url: repositories[channel]
-                    .file(&format!("{subdir}/repodata.json"))
-                    .0
-                    .to_string(),
-            }),
-            Err(error) => errors.push(error),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(FetchErrors {
-            what: "conda repodata files",
-            errors,
-        }
-        .into());
-    }
-    Ok(found)
 }
 
 /// The repodata of `bytes`, served at `url` in the form `variant` for `channel`'s `subdir`, at

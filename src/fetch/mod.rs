@@ -97,9 +97,32 @@ pub struct FetchOptions {
     pub limits: HttpLimits,
 }
 
+/// The fetcher's async runtime. Once the fetcher is done (its cache writes waited for), the
+/// runtime is shut down without waiting for its idle threads to exit: joining them cost a
+/// resolve about 0.4 ms at its very end.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for Runtime {
+    type Target = tokio::runtime::Runtime;
+
+    fn deref(&self) -> &Self::Target {
+        self.0
+            .as_ref()
+            .expect("the runtime lives as long as its fetcher")
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// The client every ecosystem fetches through.
 pub struct Fetcher {
-    runtime: tokio::runtime::Runtime,
+    runtime: Runtime,
     client: reqwest::Client,
     /// The trust store the client's HTTPS connections check certificates against.
     trust: Arc<tls::TrustStore>,
@@ -162,7 +185,7 @@ impl Fetcher {
             .map_err(FetchError::Client)?;
         options.cache.remove_dead_temporaries();
         Ok(Self {
-            runtime,
+            runtime: Runtime(Some(runtime)),
             client,
             trust,
             cache: options.cache,
