@@ -116,6 +116,10 @@ pub enum Error {
     #[error(transparent)]
     Fetches(#[from] FetchErrors),
 
+    /// Artifacts of resolved packages could not be downloaded or verified.
+    #[error(transparent)]
+    Downloads(#[from] crate::resolve::FailedDownloads),
+
     #[error(transparent)]
     NotLocked(#[from] crate::tree::NotLocked),
 

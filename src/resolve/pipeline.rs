@@ -17,6 +17,7 @@ use crate::package::{Pin, SettingValue};
 use crate::support::{EcosystemSupport, ResolverInputs};
 
 use super::Preferred;
+use super::downloads::{FailedArtifact, FailedDownloads};
 
 /// What one ecosystem locked: its settings, and its packages of each of the spec's layers.
 pub(super) struct EcosystemLock {
@@ -44,7 +45,7 @@ pub(super) enum PipelineError {
     /// A downloaded artifact could not be read.
     Inspect(Error),
     /// Artifacts could not be downloaded or verified.
-    Downloads(Vec<FetchError>),
+    Downloads(Vec<FailedArtifact>),
 }
 
 impl PipelineError {
@@ -63,10 +64,7 @@ impl PipelineError {
     pub(super) fn into_error(self) -> Error {
         match self {
             Self::Load(error) | Self::Resolve { error, .. } | Self::Inspect(error) => error,
-            Self::Downloads(errors) => Error::Fetches(crate::fetch::FetchErrors {
-                what: "artifact(s)",
-                errors,
-            }),
+            Self::Downloads(failures) => Error::Downloads(FailedDownloads(failures)),
         }
     }
 }
@@ -169,8 +167,21 @@ fn pin_layers(
     let mut artifacts = inputs.fetcher.download_all(&requests, &what).into_iter();
     let mut failures = Vec::new();
     let mut parts = Vec::new();
-    for layer in layers {
-        let mut pin = |packages| pin_packages(resolver, packages, &mut artifacts, &mut failures);
+    for (layer, name) in layers
+        .into_iter()
+        .zip(inputs.spec.layers.iter().map(|l| &l.name))
+    {
+        let mut pin = |packages| {
+            pin_packages(resolver, packages, &mut artifacts, |error, package| {
+                failures.push(FailedArtifact {
+                    layer: name.clone(),
+                    ecosystem: package.ecosystem,
+                    name: package.name.clone(),
+                    version: package.version.clone(),
+                    error,
+                })
+            })
+        };
         let packages = pin(layer.packages)?;
         let build_packages = pin(layer.build_packages)?;
         parts.push(LayerPart {
@@ -187,12 +198,13 @@ fn pin_layers(
 }
 
 /// `packages` with their artifacts pinned: each takes its known pin, or else the next of the
-/// downloaded `artifacts`; a failed download goes to `failures` and its package is left out.
+/// downloaded `artifacts`; a failed download is given to `failed` with its package, which is
+/// left out.
 fn pin_packages(
     resolver: &dyn LayerResolver,
     packages: Vec<ResolvedPackage>,
     artifacts: &mut impl Iterator<Item = Result<Artifact, FetchError>>,
-    failures: &mut Vec<FetchError>,
+    mut failed: impl FnMut(FetchError, &ResolvedPackage),
 ) -> Result<Vec<LockedPackage>, PipelineError> {
     let mut locked = Vec::new();
     for package in packages {
@@ -220,7 +232,7 @@ fn pin_packages(
                 }
                 locked.push(package);
             }
-            Some(Err(error)) => failures.push(error),
+            Some(Err(error)) => failed(error, &package),
             None => {}
         }
     }

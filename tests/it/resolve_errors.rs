@@ -124,6 +124,27 @@ fn two_versions_of_one_maven_artifact_in_a_layer_are_refused() {
 }
 
 #[test]
+fn an_artifact_that_cannot_be_downloaded_is_named_with_its_package_and_layer() {
+    // The repository lacks leaf-c 1.0 altogether (POM and jar), which nw-b 1.0 depends on: as
+    // Maven does for a missing POM, the walk goes on without its dependencies, and its jar then
+    // cannot be downloaded.
+    let repository = tempfile::tempdir().unwrap();
+    support::copy_dir(&maven::repository(), repository.path());
+    std::fs::remove_dir_all(repository.path().join("org/imglock/fixture/leaf-c/1.0")).unwrap();
+    let server = Server::start(repository.path());
+    let text = maven_failure(
+        &server,
+        &["org.imglock.fixture:leaf-j:1.0"],
+        &["org.imglock.fixture:nw-b:1.0"],
+    );
+    assert!(
+        text.contains("the Maven package `org.imglock.fixture:leaf-c` 1.0 (layer `more`)"),
+        "{text}"
+    );
+    golden("maven-artifact-missing.txt", &server, &text);
+}
+
+#[test]
 fn a_conda_conflict_with_a_lower_layer_names_that_layer() {
     let server = conda::serve_fixtures();
     let (project, output) = conda::resolve_http(
