@@ -134,14 +134,21 @@ fn fetch_indexes(
     let subdirs: Vec<(usize, &str)> = (0..repositories.len())
         .flat_map(|channel| [(channel, subdir), (channel, "noarch")])
         .collect();
+    let Some((&(first_channel, first_subdir), rest)) = subdirs.split_first() else {
+        return Ok(Vec::new());
+    };
+    // The first (the image's subdir of the first channel, the largest as a rule) on this thread.
     let outcomes = std::thread::scope(|scope| {
-        let threads: Vec<_> = subdirs
+        let threads: Vec<_> = rest
             .iter()
             .map(|&(channel, subdir)| {
                 scope.spawn(move || fetch_index(fetcher, &repositories[channel], subdir))
             })
             .collect();
-        crate::threads::join_all(threads)
+        let first = fetch_index(fetcher, &repositories[first_channel], first_subdir);
+        std::iter::once(first)
+            .chain(crate::threads::join_all(threads))
+            .collect::<Vec<_>>()
     });
     let mut indexes = Vec::new();
     let mut unfetched = Vec::new();
