@@ -118,7 +118,7 @@ pub enum Error {
 
     /// Artifacts of resolved packages could not be downloaded or verified.
     #[error(transparent)]
-    Downloads(#[from] crate::resolve::FailedDownloads),
+    Downloads(#[from] crate::failed_downloads::FailedDownloads),
 
     #[error(transparent)]
     NotLocked(#[from] crate::tree::NotLocked),

@@ -32,6 +32,7 @@ pub mod emit;
 pub(crate) mod error;
 pub(crate) mod exclude_newer;
 pub mod export;
+pub(crate) mod failed_downloads;
 pub(crate) mod family;
 pub mod fetch;
 pub(crate) mod files;

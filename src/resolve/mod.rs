@@ -9,11 +9,8 @@
 
 mod authenticated;
 mod base;
-mod downloads;
 mod pipeline;
 mod republished;
-
-pub use downloads::{FailedArtifact, FailedDownloads};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

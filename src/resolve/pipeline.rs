@@ -17,7 +17,7 @@ use crate::package::{Pin, SettingValue};
 use crate::support::{EcosystemSupport, ResolverInputs};
 
 use super::Preferred;
-use super::downloads::{FailedArtifact, FailedDownloads};
+use crate::failed_downloads::{FailedArtifact, FailedDownloads};
 
 /// What one ecosystem locked: its settings, and its packages of each of the spec's layers.
 pub(super) struct EcosystemLock {
