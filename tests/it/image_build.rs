@@ -3,29 +3,67 @@
 //! `scripts/base-image.sh` makes. Skipped when buildah, root or the base image is missing, except
 //! under `CI=true`, where that is a failure.
 
+use std::cell::Cell;
 use std::process::{Command, Output};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
 use crate::support;
 use crate::support::mixed::MixedRepositories;
 use crate::support::{Project, Server, fixture_copy, locks, output_text as text, stderr};
 
-/// Held (shared) by every build, and (alone) by the removal of dangling images: that removal
-/// takes the intermediate images a `--layers` build is making, and the build then fails with
-/// "image not known".
+/// Held (shared) by every build, and (alone) by every removal of images or containers: builds
+/// with `--layers` share intermediate images (the same base and first steps), and a removal
+/// while a build runs takes an image or container the build is using; the build then fails
+/// with "image not known" or "layer not known".
 static BUILDS: RwLock<()> = RwLock::new(());
 
-/// A guard under which no dangling images are removed: for a build run by another program
+thread_local! {
+    /// Whether this thread holds [`BUILDS`] alone ([`alone`]): its builds and removals then
+    /// take no lock of their own.
+    static ALONE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A guard under which no image or container is removed: for a build run by another program
 /// (`imglock cache warm`).
-pub(crate) fn building() -> RwLockReadGuard<'static, ()> {
-    BUILDS
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+pub(crate) fn building() -> Option<RwLockReadGuard<'static, ()>> {
+    (!ALONE.get()).then(|| {
+        BUILDS
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    })
+}
+
+/// A guard under which no other test builds or removes anything: for a test whose builds must
+/// not share intermediate images with builds that other tests remove.
+pub(crate) struct Alone {
+    _guard: Option<RwLockWriteGuard<'static, ()>>,
+}
+
+pub(crate) fn alone() -> Alone {
+    let guard = removing();
+    ALONE.set(true);
+    Alone { _guard: guard }
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        ALONE.set(false);
+    }
+}
+
+/// The lock a removal holds: none when this thread holds it alone already.
+fn removing() -> Option<RwLockWriteGuard<'static, ()>> {
+    (!ALONE.get()).then(|| {
+        BUILDS
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    })
 }
 
 pub(crate) fn buildah(args: &[&str]) -> Output {
     let _building = (args.first() == Some(&"bud")).then(building);
+    let _removing = matches!(args.first(), Some(&"rm" | &"rmi")).then(removing);
     Command::new("buildah")
         .args(args)
         .env("STORAGE_DRIVER", "vfs")
@@ -63,9 +101,6 @@ impl Drop for Cleanup {
             let _ = buildah(&["rm", name]);
             let _ = buildah(&["rmi", "-f", name]);
         }
-        let _alone = BUILDS
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let _ = buildah(&["rmi", "--prune"]);
     }
 }
