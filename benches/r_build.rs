@@ -108,16 +108,25 @@ impl Bench {
             "id=imglock-cache,src={}",
             self.secret.path().join("credentials").display()
         );
-        let started = Instant::now();
-        let output = Command::new("buildah")
-            .args(["bud", "--layers", "--no-cache", "--timestamp", "0"])
-            .args(["--secret", &secret, "-t", &tag])
-            .arg(&context)
-            .env("STORAGE_DRIVER", "vfs")
-            .env("BUILDAH_ISOLATION", "chroot")
-            .output()
-            .expect("run buildah");
-        let elapsed = started.elapsed();
+        let bud = || {
+            let started = Instant::now();
+            let output = Command::new("buildah")
+                .args(["bud", "--layers", "--no-cache", "--timestamp", "0"])
+                .args(["--secret", &secret, "-t", &tag])
+                .arg(&context)
+                .env("STORAGE_DRIVER", "vfs")
+                .env("BUILDAH_ISOLATION", "chroot")
+                .output()
+                .expect("run buildah");
+            (started.elapsed(), output)
+        };
+        let (mut elapsed, mut output) = bud();
+        // buildah's chroot isolation re-runs itself from a sealed memfd copy; sealing fails now and
+        // then with EBUSY ("Close_Fd sealing memfd copy: Device or resource busy"), before the
+        // step runs. Such a run measures nothing: it is run once more.
+        if !output.status.success() && output_text(&output).contains("sealing memfd copy") {
+            (elapsed, output) = bud();
+        }
         let log = output_text(&output);
         assert!(output.status.success(), "{log}");
         let _ = Command::new("buildah")
