@@ -1,8 +1,8 @@
 //! conda channels: `<channel>/<subdir>/repodata.json` (or its `.zst` / `.bz2` variants) for the
 //! image's subdir and `noarch`, every channel and subdir fetched at once, each on a thread that
 //! indexes it the moment its body is in (a small `noarch` is indexed while a large subdir still
-//! downloads). Each is indexed by package name without reading its records (`rattler_repodata_gateway`'s sparse
-//! repodata, as pixi and py-rattler load it); only the records of the requested names and of
+//! downloads). Each is indexed by package name without reading its records
+//! (`rattler_repodata_gateway`'s sparse repodata, as pixi and py-rattler load it); only the records of the requested names and of
 //! everything their dependencies can reach are parsed, into records with their download URLs
 //! (`repodata_version` 2 `base_url` included). So a resolve against a channel of conda-forge's
 //! size costs what its closure costs, not what the channel weighs. A remote channel's records

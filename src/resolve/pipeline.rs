@@ -171,17 +171,8 @@ fn pin_layers(
         .into_iter()
         .zip(inputs.spec.layers.iter().map(|l| &l.name))
     {
-        let mut pin = |packages| {
-            pin_packages(resolver, packages, &mut artifacts, |error, package| {
-                failures.push(FailedArtifact {
-                    layer: name.clone(),
-                    ecosystem: package.ecosystem,
-                    name: package.name.clone(),
-                    version: package.version.clone(),
-                    error,
-                })
-            })
-        };
+        let mut pin =
+            |packages| pin_packages(resolver, packages, &mut artifacts, name, &mut failures);
         let packages = pin(layer.packages)?;
         let build_packages = pin(layer.build_packages)?;
         parts.push(LayerPart {
@@ -198,13 +189,14 @@ fn pin_layers(
 }
 
 /// `packages` with their artifacts pinned: each takes its known pin, or else the next of the
-/// downloaded `artifacts`; a failed download is given to `failed` with its package, which is
-/// left out.
+/// downloaded `artifacts`; a failed download goes to `failures`, named by its package and
+/// `layer`, and its package is left out.
 fn pin_packages(
     resolver: &dyn LayerResolver,
     packages: Vec<ResolvedPackage>,
     artifacts: &mut impl Iterator<Item = Result<Artifact, FetchError>>,
-    mut failed: impl FnMut(FetchError, &ResolvedPackage),
+    layer: &str,
+    failures: &mut Vec<FailedArtifact>,
 ) -> Result<Vec<LockedPackage>, PipelineError> {
     let mut locked = Vec::new();
     for package in packages {
@@ -232,7 +224,13 @@ fn pin_packages(
                 }
                 locked.push(package);
             }
-            Some(Err(error)) => failed(error, &package),
+            Some(Err(error)) => failures.push(FailedArtifact {
+                layer: layer.to_string(),
+                ecosystem: package.ecosystem,
+                name: package.name,
+                version: package.version,
+                error,
+            }),
             None => {}
         }
     }

@@ -62,8 +62,16 @@ fn removing() -> Option<RwLockWriteGuard<'static, ()>> {
 }
 
 pub(crate) fn buildah(args: &[&str]) -> Output {
-    let _building = (args.first() == Some(&"bud")).then(building);
-    let _removing = matches!(args.first(), Some(&"rm" | &"rmi")).then(removing);
+    let _building = if args.first() == Some(&"bud") {
+        building()
+    } else {
+        None
+    };
+    let _removing = if matches!(args.first(), Some(&"rm" | &"rmi")) {
+        removing()
+    } else {
+        None
+    };
     Command::new("buildah")
         .args(args)
         .env("STORAGE_DRIVER", "vfs")
