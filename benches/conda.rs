@@ -3,7 +3,8 @@
 //! resolve, cold (empty cache) and warm, against py-rattler's solver (scripts/conda-oracle.py,
 //! which fetches the same repodata over HTTP each run) in the same run. The oracle also pays
 //! Python's start-up and py-rattler's import, measured alone as `python3 -c "import rattler"` so
-//! it can be subtracted. Skipped, with a message, without ../shared or py-rattler.
+//! it can be subtracted. Skipped, with a message, without ../shared or py-rattler; under `CI=true`
+//! their absence fails.
 
 #[path = "../tests/it/support/mod.rs"]
 mod support;
@@ -66,8 +67,10 @@ fn benches(c: &mut Criterion) {
         eprintln!("skipped: ../shared/corpora/conda is absent");
         return;
     };
-    if !support::conda::py_rattler_available() {
-        eprintln!("skipped: py-rattler is not installed (pip install py-rattler zstandard)");
+    if !support::available(
+        support::conda::py_rattler_available(),
+        "py-rattler is not installed (pip install py-rattler zstandard)",
+    ) {
         return;
     }
     let root = support::conda::conda_corpus_channels(&corpus);

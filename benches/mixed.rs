@@ -25,7 +25,7 @@ const PYPI_SET: &str = "dask";
 /// The CRAN layer's request, resolved over the corpus's full index.
 const R_ROOT: &str = "tidyverse";
 const SPARK: &str = "org.apache.spark_spark-core_2.12_3.5.3";
-/// Cold resolves measured for the summary's medians: eleven, since a conda layer alone (45 ms)
+/// Cold resolves measured for the summary's medians: eleven, since a conda layer alone (44 ms)
 /// varies by a millisecond or two from run to run on a shared machine.
 const RUNS: usize = 11;
 

@@ -13,3 +13,163 @@ pub(crate) fn join_all<T>(threads: Vec<ScopedJoinHandle<'_, T>>) -> Vec<T> {
         })
         .collect()
 }
+
+/// `work` done on each of `items` by as many threads as the machine has cores (the calling
+/// thread one of them), each taking the next item as it finishes one: items that take longest
+/// should come first. The results are in the order of `items`.
+pub(crate) fn map_on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut done = Vec::new();
+        loop {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(at) else {
+                return done;
+            };
+            done.push((at, work(item)));
+        }
+    };
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..cores.min(items.len()))
+            .map(|_| spawn_beside(scope, worker))
+            .collect();
+        let mine = worker();
+        join_all(helpers)
+            .into_iter()
+            .flatten()
+            .chain(mine)
+            .collect()
+    });
+    done.sort_unstable_by_key(|(at, _)| *at);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+/// Starts `work` on a thread of `scope` that runs on another core than the calling thread's,
+/// when the process may use another. Left to the kernel, a thread started for a millisecond of
+/// work often waits that long on its starter's busy core before it is moved to an idle one.
+pub(crate) fn spawn_beside<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> ScopedJoinHandle<'scope, T> {
+    // SAFETY: sched_getcpu takes nothing and answers -1 on failure.
+    let starter = usize::try_from(unsafe { libc::sched_getcpu() }).ok();
+    let thread = scope.spawn(move || {
+        if let Some(core) = starter {
+            leave_core(core);
+        }
+        work()
+    });
+    // The new thread, if it waits on this core, runs now and moves.
+    std::thread::yield_now();
+    thread
+}
+
+/// Moves the calling thread off `core`, to another core it may run on, if it has one; it may
+/// then run on any of them again.
+fn leave_core(core: usize) {
+    if let Some(allowed) = keep_off(core) {
+        set_cores(&allowed);
+    }
+}
+
+/// Keeps the calling thread off `core` (it has moved when this returns), if it may run on
+/// another core: the cores it was allowed before.
+fn keep_off(core: usize) -> Option<libc::cpu_set_t> {
+    if core >= libc::CPU_SETSIZE as usize {
+        return None;
+    }
+    // SAFETY: `cpu_set_t` is plain data, all zeros an empty set; the calls only read and write
+    // the set they are given, of the size given.
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            return None;
+        }
+        let mut elsewhere = allowed;
+        libc::CPU_CLR(core, &mut elsewhere);
+        (libc::CPU_COUNT(&elsewhere) > 0 && set_cores(&elsewhere)).then_some(allowed)
+    }
+}
+
+/// Lets the calling thread run on the cores of `cores` alone; whether it could.
+fn set_cores(cores: &libc::cpu_set_t) -> bool {
+    // SAFETY: the call reads the set given, of its size, and changes only this thread.
+    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cores) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_item_is_done_once_and_the_results_keep_the_items_order() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let items: Vec<u64> = (0..1000).collect();
+        let calls = AtomicUsize::new(0);
+        let second_done = AtomicBool::new(false);
+        let several = std::thread::available_parallelism().map_or(1, usize::from) > 1;
+        let squares = map_on_every_core(&items, |&n| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            // With a second thread, the first item ends after the second: the items end out of
+            // their order, on two threads.
+            if n == 0 && several {
+                let started = std::time::Instant::now();
+                while !second_done.load(Ordering::Acquire) {
+                    assert!(
+                        started.elapsed().as_secs() < 30,
+                        "the second item never ran"
+                    );
+                    std::thread::yield_now();
+                }
+            }
+            if n == 1 {
+                second_done.store(true, Ordering::Release);
+            }
+            n * n
+        });
+        assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        assert_eq!(calls.into_inner(), items.len());
+        assert!(map_on_every_core(&[] as &[u64], |n| *n).is_empty());
+    }
+
+    #[test]
+    fn a_thread_kept_off_its_core_runs_on_another_and_may_run_anywhere_again() {
+        // SAFETY: sched_getcpu takes nothing.
+        let cpu = || usize::try_from(unsafe { libc::sched_getcpu() }).unwrap();
+        let allowed = |set: &libc::cpu_set_t| {
+            // SAFETY: reads the set given, of its size.
+            let cores: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+                .filter(|&core| unsafe { libc::CPU_ISSET(core, set) })
+                .collect();
+            cores
+        };
+        // On a thread of its own: a failed assertion leaves the test runner's thread as it was.
+        std::thread::scope(|scope| {
+            let thread = scope.spawn(|| {
+                let core = cpu();
+                match keep_off(core) {
+                    Some(before) => {
+                        // The mask leaves `core` out, so the thread is elsewhere now.
+                        assert_ne!(cpu(), core);
+                        assert!(allowed(&before).len() > 1 && allowed(&before).contains(&core));
+                        assert!(set_cores(&before));
+                    }
+                    // This process may use one core only.
+                    None => {
+                        // SAFETY: as in `keep_off`.
+                        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+                        let size = std::mem::size_of::<libc::cpu_set_t>();
+                        assert_eq!(unsafe { libc::sched_getaffinity(0, size, &mut set) }, 0);
+                        assert_eq!(allowed(&set), [core]);
+                    }
+                }
+            });
+            join_all(vec![thread]);
+        });
+    }
+}

@@ -4,10 +4,9 @@
 //! real repodata in the shared corpus (thirty records of each).
 
 use rattler_conda_types::{Channel, ChannelUrl, PackageName};
-use rattler_repodata_gateway::sparse::PackageFormatSelection;
 use url::Url;
 
-use super::channel::{Compression, check_records, index_repodata, load_records};
+use super::subdir::{Compression, check_records, index_repodata, load_records};
 use crate::fuzz::{self, Outcome, seeds};
 use crate::repository::Repository;
 
@@ -105,11 +104,31 @@ fn property(input: &[u8]) -> Outcome {
     )
     .map_err(|e| e.to_string())?;
     let names: Vec<PackageName> = plain
-        .sparse
-        .package_names(PackageFormatSelection::All)
+        .package_names()
+        .into_iter()
         .filter_map(|name| PackageName::try_from(name).ok())
         .collect();
-    let Ok(loaded) = load_records(std::iter::once(&plain), &names) else {
+    let loaded = load_records(std::iter::once(&plain), &names);
+    let whole = index(Compression::None, input)
+        .and_then(|index| index.read_whole())
+        .and_then(|whole| load_records(std::iter::once(&whole), &names));
+    let files = |loaded: &Result<Vec<Vec<_>>, _>| {
+        loaded
+            .as_ref()
+            .ok()
+            .map(|lists: &Vec<Vec<rattler_conda_types::RepoDataRecord>>| {
+                let mut files: Vec<String> = lists[0].iter().map(|r| r.url.to_string()).collect();
+                files.sort();
+                files
+            })
+    };
+    let (by_name, by_rattler) = (files(&loaded), files(&whole));
+    if by_name != by_rattler {
+        return Err(format!(
+            "read by name, the records differ from rattler's whole read: {by_name:?} against {by_rattler:?}"
+        ));
+    }
+    let Ok(loaded) = loaded else {
         return Ok(());
     };
     for records in &loaded {

@@ -11,14 +11,17 @@
 
 pub mod build;
 mod channel;
+mod closure_records;
 mod emit;
 mod error;
 pub(crate) mod explicit;
 pub mod installer;
 pub mod inventory;
 mod named;
+mod record_index;
 mod solve;
 pub mod spec;
+mod subdir;
 pub mod support;
 mod version;
 

@@ -259,7 +259,7 @@ impl Fetcher {
     ) -> Result<Artifact, FetchError> {
         let url = request.as_str();
         if request.scheme() == "file" {
-            let path = super::local_path(request)?;
+            let path = super::local::local_path(request)?;
             let hashes = Hashes::of_file(&path, expected).map_err(|source| FetchError::File {
                 path: path.display().to_string(),
                 source,
@@ -319,21 +319,17 @@ impl Fetcher {
     /// Verifies a finished download and makes it the blob of its sha256, remembered as what
     /// `url` serves.
     fn keep(&self, writer: BlobWriter, url: &str) -> Result<Artifact, FetchError> {
-        let cache_error = |source| FetchError::Cache {
-            path: self.cache.root().display().to_string(),
-            source,
-        };
         let BlobWriter { file, hashes } = writer;
         let (sha256, size) = hashes.finish(url)?;
         let file = file
             .into_inner()
-            .map_err(|error| cache_error(error.into_error()))?;
+            .map_err(|error| self.cache_error(error.into_error()))?;
         let path = self.cache.blob_path(&sha256);
         file.persist(&path)
-            .map_err(|error| cache_error(error.error))?;
+            .map_err(|error| self.cache_error(error.error))?;
         self.cache
             .remember_artifact(url, &sha256)
-            .map_err(cache_error)?;
+            .map_err(|source| self.cache_error(source))?;
         Ok(Artifact { sha256, size, path })
     }
 }

@@ -9,9 +9,10 @@ use super::{limits, size};
 pub(super) trait Sink {
     fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
 
-    /// Told the body's announced length (at most its limit) before the first chunk.
-    fn expect(&mut self, length: u64) {
-        let _ = length;
+    /// Told the body's announced length (at most its limit) and the answer's headers before
+    /// the first chunk.
+    fn expect(&mut self, length: u64, headers: &reqwest::header::HeaderMap) {
+        let _ = (length, headers);
     }
 
     /// Waits, once the answer is a success and before any of its body is read, until the body
@@ -30,9 +31,25 @@ impl Sink for Vec<u8> {
 
     /// Room for the whole body at once: a 250 MB index grown by doubling is copied about
     /// twice over as it arrives.
-    fn expect(&mut self, length: u64) {
+    fn expect(&mut self, length: u64, _: &reqwest::header::HeaderMap) {
         self.reserve(usize::try_from(length).unwrap_or(0));
     }
+}
+
+/// The validators an answer came with, by its `headers`: its `ETag` and `Last-Modified`.
+pub(super) fn validators_of(
+    headers: &reqwest::header::HeaderMap,
+) -> (Option<String>, Option<String>) {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    (
+        header(reqwest::header::ETAG),
+        header(reqwest::header::LAST_MODIFIED),
+    )
 }
 
 /// A new in-memory sink.

@@ -3,7 +3,8 @@
 //!
 //! Layout under the cache root (`--cache-dir`, else `IMGLOCK_CACHE_DIR`, else the user's cache
 //! folder; `--no-cache` chooses a temporary one):
-//! `http/<sha256 of url>` (one line of JSON, the validators, then the body; for a URL that
+//! `http/<sha256 of url>` (one line of JSON, the validators, then the body: the line is padded
+//! with spaces in an entry written as its body arrived, [`StreamedEntry`]; for a URL that
 //! answered 404, only the line, saying when: one file per URL, as a file's creation is most of
 //! what an entry costs), `artifacts/sha256/<hex>` (content addressed blobs) and
 //! `artifacts/by-url/<sha256 of url>` (the hex digest of that URL's blob).
@@ -15,8 +16,8 @@
 //! the length and CRC-32 kept with their validators, and a damaged entry is fetched again. (The
 //! check is for damage, a torn or flipped write: anyone who can rewrite a body can rewrite its
 //! validators too, whatever the digest. CRC-32 reads at memory speed; a sha256 of a
-//! conda-forge-sized repodata cost a fifth of a resolve.) A large body is mapped, not read:
-//! reading a conda-forge-sized repodata into memory cost an eighth of a warm resolve.
+//! conda-forge-sized repodata cost a fifth of a resolve.) A large body is mapped, not read
+//! ([`super::local`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -25,10 +26,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Body;
-
-/// Cached bodies of at least this many bytes are mapped into memory instead of read: below it,
-/// reading costs less than mapping.
-const MAP_AT: u64 = 1 << 20;
 
 /// The validators kept beside a cached HTTP body, sent back to revalidate it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -118,7 +115,7 @@ impl Cache {
     /// What the cache holds for `url`: its body and validators (when the entry is whole), or
     /// when it answered 404.
     pub(crate) fn http_get(&self, url: &str) -> Option<HttpEntry> {
-        let entry = read_entry(&self.http_path(url)).ok()?;
+        let entry = super::local::read_whole(&self.http_path(url)).ok()?;
         let end = entry.iter().position(|byte| *byte == b'\n')?;
         let validators = validators_of(&entry[..end], url)?;
         if let Some(seconds) = validators.absent_since {
@@ -190,6 +187,40 @@ impl Cache {
         crate::files::write_renamed_parts(&path, &[&line, body])
     }
 
+    /// Starts the entry of `url`, answered with `etag` and `last_modified`, to be written as its
+    /// body arrives ([`StreamedEntry`]).
+    pub(crate) fn http_stream(
+        &self,
+        url: &str,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    ) -> std::io::Result<StreamedEntry> {
+        let path = self.http_path(url);
+        let mut validators = Validators {
+            url: url.to_string(),
+            etag,
+            last_modified,
+            body_check: Some(BodyCheck {
+                length: u64::MAX,
+                crc32: u32::MAX,
+            }),
+            absent_since: None,
+        };
+        // Room for the validators' line whatever the check's numbers: the longest they spell.
+        let room = serde_json::to_vec(&validators)?.len() + 1;
+        validators.body_check = None;
+        let mut file = crate::files::temporary_for(&path)?;
+        std::io::Write::write_all(&mut file, &vec![b' '; room])?;
+        Ok(StreamedEntry {
+            file,
+            path,
+            validators,
+            room,
+            check: crc32fast::Hasher::new(),
+            length: 0,
+        })
+    }
+
     /// Drops the cached body of `url` and its validators, if any.
     pub(crate) fn http_forget(&self, url: &str) -> std::io::Result<()> {
         match std::fs::remove_file(self.http_path(url)) {
@@ -238,27 +269,51 @@ impl Cache {
     }
 }
 
+/// An HTTP entry written as its body arrives: a large index goes straight into the cache, and
+/// is mapped from there once whole, instead of being copied into memory and then again into
+/// the cache. Room for the validators' line is left at the file's start and filled in when
+/// the body's length and CRC-32 are known (padded with spaces, which its reader skips); the
+/// file is renamed into place only then. Dropped unfinished, the temporary file is removed.
+pub(crate) struct StreamedEntry {
+    file: tempfile::NamedTempFile,
+    path: PathBuf,
+    validators: Validators,
+    room: usize,
+    check: crc32fast::Hasher,
+    length: u64,
+}
+
+impl StreamedEntry {
+    /// Appends the next bytes of the body.
+    pub(crate) fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.check.update(chunk);
+        self.length += chunk.len() as u64;
+        std::io::Write::write_all(&mut self.file, chunk)
+    }
+
+    /// Completes the entry (its validators' line written, the file renamed into place) and
+    /// answers its body, mapped from the file.
+    pub(crate) fn finish(mut self) -> std::io::Result<Body> {
+        use std::os::unix::fs::FileExt;
+        self.validators.body_check = Some(BodyCheck {
+            length: self.length,
+            crc32: self.check.finalize(),
+        });
+        let mut line = serde_json::to_vec(&self.validators)?;
+        line.resize(self.room - 1, b' ');
+        line.push(b'\n');
+        self.file.as_file().write_all_at(&line, 0)?;
+        let entry = super::local::whole(self.file.as_file())?;
+        self.file.persist(&self.path).map_err(|error| error.error)?;
+        Ok(entry.slice(self.room..))
+    }
+}
+
 /// The validators of an entry's first `line`, when they are those of `url` (another URL whose
 /// key collides, or a damaged line, is no entry of it).
 fn validators_of(line: &[u8], url: &str) -> Option<Validators> {
     let validators: Validators = serde_json::from_slice(line).ok()?;
     (validators.url == url).then_some(validators)
-}
-
-/// The entry cached at `path`: mapped when it is large, else read.
-fn read_entry(path: &Path) -> std::io::Result<Body> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.len() < MAP_AT {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut &file, &mut bytes)?;
-        return Ok(Body::from(bytes));
-    }
-    // SAFETY: a mapping is sound while nobody changes the file's bytes. No cache file is ever
-    // written in place: every write goes to a new temporary file renamed over the old name
-    // ([`write_entry`]), and removing or replacing the name leaves this inode's bytes as they
-    // are. The body is checked against its length and CRC-32 after it is mapped.
-    let map = unsafe { memmap2::Mmap::map(&file)? };
-    Ok(Body::from_owner(map))
 }
 
 /// Writes a cache entry through a temporary file and a rename, without waiting for the disk:
@@ -298,11 +353,48 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_written_as_its_body_arrives_reads_back_like_any_other() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::at(root.path());
+        let url = "https://conda.example/forge/linux-64/repodata.json";
+        let body: Vec<u8> = (0..(3 << 20) + 5).map(|i| (i % 241) as u8).collect();
+        let mut entry = cache
+            .http_stream(url, Some("\"v9\"".into()), Some("Sun, 06 Dec 2026".into()))
+            .unwrap();
+        for chunk in body.chunks(16 << 10) {
+            entry.write(chunk).unwrap();
+        }
+        let answered = entry.finish().unwrap();
+        assert!(answered[..] == body[..]);
+        let Some(HttpEntry::Body(read, validators)) = cache.http_get(url) else {
+            panic!("the streamed entry is cached");
+        };
+        assert!(read[..] == body[..]);
+        assert_eq!(validators.etag.as_deref(), Some("\"v9\""));
+        assert_eq!(
+            validators.last_modified.as_deref(),
+            Some("Sun, 06 Dec 2026")
+        );
+        assert!(cache.http_has_body(url));
+        // Dropped before it is finished, an entry leaves nothing behind, and the one before stays.
+        let mut unfinished = cache.http_stream(url, None, None).unwrap();
+        unfinished.write(b"half a body").unwrap();
+        drop(unfinished);
+        assert_eq!(
+            std::fs::read_dir(root.path().join("http")).unwrap().count(),
+            1
+        );
+        assert!(matches!(cache.http_get(url), Some(HttpEntry::Body(..))));
+    }
+
+    #[test]
     fn a_large_body_is_mapped_and_checked_like_a_small_one() {
         let root = tempfile::tempdir().unwrap();
         let cache = Cache::at(root.path());
         let url = "https://conda.example/forge/linux-64/repodata.json";
-        let body: Vec<u8> = (0..MAP_AT + 7).map(|i| (i % 251) as u8).collect();
+        let body: Vec<u8> = (0..crate::fetch::local::MAP_AT + 7)
+            .map(|i| (i % 251) as u8)
+            .collect();
         cache.http_put(url, None, None, &body).unwrap();
         let Some(HttpEntry::Body(read, _)) = cache.http_get(url) else {
             panic!("the body is cached");

@@ -119,10 +119,7 @@ impl Fetcher {
             },
             Failure::Redirect(location) => FetchError::Redirect { url, location },
             Failure::Unwanted => FetchError::Unwanted { url },
-            Failure::Write(source) => FetchError::Cache {
-                path: self.cache.root().display().to_string(),
-                source,
-            },
+            Failure::Write(source) => self.cache_error(source),
         }
     }
 }

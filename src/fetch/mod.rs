@@ -27,8 +27,10 @@ mod credentials;
 mod error;
 mod failure;
 mod freshness;
+mod index_body;
 mod keyring;
 mod limits;
+mod local;
 mod preferred;
 mod prune;
 mod published;
@@ -40,7 +42,6 @@ mod tls;
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,6 +57,7 @@ pub(crate) use error::{FetchError, FetchErrors};
 use failure::Failure;
 pub(crate) use freshness::Mutability;
 use freshness::Plan;
+use index_body::{IndexBody, IndexSink};
 pub use keyring::KeyringError;
 pub use limits::HttpLimits;
 pub use prune::Removed;
@@ -350,11 +352,20 @@ impl Fetcher {
         accept: Option<&str>,
         mutability: Mutability,
     ) -> Result<Body, FetchError> {
-        self.get_into(url, accept, mutability, in_memory).await
+        let new_sink = || Ok(IndexSink::new(&self.cache, url.as_str()));
+        self.get_into(url, accept, mutability, new_sink).await
+    }
+
+    /// The error of a cache file that could not be written or read (`source`).
+    fn cache_error(&self, source: std::io::Error) -> FetchError {
+        FetchError::Cache {
+            path: self.cache.root().display().to_string(),
+            source,
+        }
     }
 
     /// Like [`Fetcher::get`], the body going into a sink `new_sink` makes for each attempt.
-    async fn get_into<S: Sink + Into<Vec<u8>>>(
+    async fn get_into<S: Sink + Into<IndexBody>>(
         &self,
         url: &Url,
         accept: Option<&str>,
@@ -363,7 +374,7 @@ impl Fetcher {
     ) -> Result<Body, FetchError> {
         let limit = self.index_limit(size::INDEX_BODY);
         if url.scheme() == "file" {
-            return read_local(url, limit).map(Body::from);
+            return local::read_index(url, limit);
         }
         let cached = match self.plan(url, mutability) {
             Plan::Answer(answer) => return answer,
@@ -405,19 +416,18 @@ impl Fetcher {
                 status: 304,
             });
         };
-        let header = |name: reqwest::header::HeaderName| {
-            headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_string)
+        // Every body is kept, validators or not, so that `--offline` can serve it later: a large
+        // one is in its cache entry already ([`index_body`]), any other is written while its
+        // reader goes on with it (see [`storing`]).
+        let body = match body.into() {
+            IndexBody::Memory(bytes) => Body::from(bytes),
+            IndexBody::Entry(entry) => {
+                // An earlier write of the same URL must not land over this later answer.
+                self.finish(url.as_str()).await?;
+                return entry.finish().map_err(|source| self.cache_error(source));
+            }
         };
-        // Every body is kept, validators or not, so that `--offline` can serve it later; it is
-        // written while its reader goes on with it (see [`storing`]).
-        let body = Body::from(body.into());
-        let (etag, modified) = (
-            header(reqwest::header::ETAG),
-            header(reqwest::header::LAST_MODIFIED),
-        );
+        let (etag, modified) = body::validators_of(&headers);
         self.store(url.as_str(), etag, modified, body.clone())
             .await?;
         Ok(body)
@@ -510,7 +520,7 @@ impl Fetcher {
             return Err(Failure::Unwanted);
         }
         if let Some(length) = response.content_length() {
-            sink.expect(length.min(limit.bytes));
+            sink.expect(length.min(limit.bytes), &headers);
         }
         let body = read_body(response, &mut speed, limit, sink).await?;
         Ok(Ok(Response::Body { body, headers }))
@@ -564,37 +574,6 @@ fn host_of(url: &Url) -> String {
         url.host_str().unwrap_or(""),
         url.port_or_known_default().unwrap_or(0)
     )
-}
-
-fn local_path(url: &Url) -> Result<PathBuf, FetchError> {
-    url.to_file_path().map_err(|()| FetchError::File {
-        path: url.to_string(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a local path"),
-    })
-}
-
-/// Reads a local index whole; past `limit` bytes, it is refused.
-fn read_local(url: &Url, limit: u64) -> Result<Vec<u8>, FetchError> {
-    let path = local_path(url)?;
-    let file_error = |source| FetchError::File {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(&path)
-        .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
-        .map_err(file_error)?;
-    if bytes.len() as u64 > limit {
-        return Err(FetchError::TooLarge {
-            url: url.to_string(),
-            source: size::TooLarge {
-                what: "the file",
-                limit,
-                kind: size::Limit::Index,
-            },
-        });
-    }
-    Ok(bytes)
 }
 
 /// Gunzips a body, failing on a truncated or corrupt stream rather than returning part of it,

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::body::Sink;
+use super::index_body::{IndexBody, IndexSink};
 use super::{Body, FetchError, Fetcher, Mutability};
 
 /// What is known of one form.
@@ -29,9 +30,9 @@ enum Form {
 /// What is known of every form of one resource, shared by the requests for them.
 type Forms = Arc<watch::Sender<Vec<Form>>>;
 
-/// An in-memory body that is read only when every earlier form is missing.
+/// An index's body that is read only when every earlier form is missing.
 struct Gated {
-    body: Vec<u8>,
+    body: IndexSink,
     forms: Forms,
     /// The form it is the body of.
     index: usize,
@@ -42,8 +43,8 @@ impl Sink for Gated {
         self.body.write(chunk)
     }
 
-    fn expect(&mut self, length: u64) {
-        self.body.expect(length);
+    fn expect(&mut self, length: u64, headers: &reqwest::header::HeaderMap) {
+        self.body.expect(length, headers);
     }
 
     async fn wanted(&mut self) -> bool {
@@ -63,9 +64,9 @@ impl Sink for Gated {
     }
 }
 
-impl From<Gated> for Vec<u8> {
+impl From<Gated> for IndexBody {
     fn from(gated: Gated) -> Self {
-        gated.body
+        gated.body.into()
     }
 }
 
@@ -131,7 +132,7 @@ impl Fetcher {
         let new_sink = || {
             let forms = forms.clone();
             Ok(Gated {
-                body: Vec::new(),
+                body: IndexSink::new(&self.cache, url.as_str()),
                 forms,
                 index,
             })

@@ -100,6 +100,7 @@ impl Cache {
 }
 
 /// What a prune makes of an HTTP entry.
+#[derive(Debug, PartialEq, Eq)]
 enum EntryState {
     Usable,
     Expired,
@@ -193,4 +194,29 @@ fn files_below(dir: &Path) -> Vec<(PathBuf, u64)> {
         }
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_written_as_its_body_arrived_is_usable_until_damaged() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = super::super::Cache::at(root.path());
+        let mut entry = cache
+            .http_stream("https://conda.example/r.json", None, None)
+            .unwrap();
+        entry.write(&[b'x'; 3000]).unwrap();
+        entry.finish().unwrap();
+        let (path, length) = entries_of(&root.path().join("http")).remove(0);
+        assert_eq!(http_entry_state(&path, length), EntryState::Usable);
+        std::fs::write(
+            &path,
+            [std::fs::read(&path).unwrap(), b"y".to_vec()].concat(),
+        )
+        .unwrap();
+        let length = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(http_entry_state(&path, length), EntryState::Damaged);
+    }
 }

@@ -105,10 +105,7 @@ impl Fetcher {
     ) -> Result<(), FetchError> {
         joined
             .unwrap_or_else(|joined| Err(std::io::Error::other(joined)))
-            .map_err(|source| FetchError::Cache {
-                path: self.cache.root().display().to_string(),
-                source,
-            })
+            .map_err(|source| self.cache_error(source))
     }
 }
 

@@ -361,3 +361,23 @@ fn a_warm_pypi_re_resolve_revalidates_its_pages_in_one_round() {
         pages.len()
     );
 }
+
+#[test]
+fn a_large_repodata_cached_as_it_arrives_serves_offline_resolves() {
+    let Some(corpus) = crate::support::conda::conda_corpus() else {
+        return;
+    };
+    let channels = crate::support::conda::conda_corpus_channels(&corpus);
+    let repodata = channels.path().join("index4/linux-64/repodata.json");
+    // Large enough to be written straight into its cache entry as it arrives.
+    assert!(std::fs::metadata(&repodata).unwrap().len() > 2 << 20);
+    let server = Server::start(channels.path());
+    let channel = format!("{}/index4", server.url());
+    let spec = crate::support::conda::conda_spec(
+        &[channel],
+        "",
+        &[("env", &["python 3.6.*", "numpy", "requests"])],
+    );
+    let project = Project::new(&spec);
+    offline_after_resolve(&project, &[], "index4").unwrap();
+}
