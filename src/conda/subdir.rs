@@ -112,11 +112,12 @@ pub(super) fn check_records(
     repository: &Repository,
 ) -> Result<(), CondaError> {
     for record in records {
-        check_record(record).map_err(|reason| CondaError::UnjoinableRecord {
+        let file = record.identifier.to_file_name();
+        check_record(record, &file).map_err(|reason| CondaError::UnjoinableRecord {
             url: index.url.to_string(),
             reason,
         })?;
-        repository.check_named(&record.url, &record.identifier.to_file_name())?;
+        repository.check_named(&record.url, &file)?;
     }
     Ok(())
 }
@@ -348,12 +349,11 @@ fn check_base_url(base: Option<&str>) -> Result<(), String> {
     }
 }
 
-/// Checks what a record puts in its URL and lock entry: a file name holding `/`, `\`, `:`,
-/// `?`, `#` or a control character would point elsewhere, and a subdir that is not a plain name
-/// (`linux-64`) is refused. Old channels (defaults among them) leave a record's subdir empty:
-/// the channel's own subdir is meant.
-fn check_record(record: &RepoDataRecord) -> Result<(), String> {
-    let file = record.identifier.to_file_name();
+/// Checks what a record (its file name `file`) puts in its URL and lock entry: a file name
+/// holding `/`, `\`, `:`, `?`, `#` or a control character would point elsewhere, and a subdir
+/// that is not a plain name (`linux-64`) is refused. Old channels (defaults among them) leave a
+/// record's subdir empty: the channel's own subdir is meant.
+fn check_record(record: &RepoDataRecord, file: &str) -> Result<(), String> {
     let plain_file = !file.is_empty()
         && !file.contains(['/', '\\', ':', '?', '#'])
         && !file.chars().any(char::is_control);
