@@ -2,7 +2,8 @@
 //! a Docker build cannot drift from.
 //!
 //! The modules follow the pipeline: `spec` → `fetch` → one folder per ecosystem (`cran` with
-//! Bioconductor, `pypi`, `conda`, `maven`, `url_files` for a layer's files from URLs; `apt` holds Debian's metadata, not yet an ecosystem) → `resolve` → `lock` → `check`, `emit`, `diff`,
+//! Bioconductor, `pypi`, `conda`, `maven`, `url_files` for a layer's files from URLs; `apt` holds
+//! Debian's metadata, not yet an ecosystem) → `resolve` → `lock` → `check`, `emit`, `diff`,
 //! `verify`. Each folder implements `support::EcosystemSupport` (its resolver, lock settings,
 //! install steps, image inventory and version order) and `registry` lists the folders: the stages
 //! loop over that list and name no ecosystem. Below them all, `package` says what a locked
