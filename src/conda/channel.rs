@@ -83,9 +83,10 @@ enum SubdirOutcome {
 }
 
 /// Every channel's `subdir` and `noarch` repodata that exist, indexed, in channel order, the
-/// image's subdir first, each with its channel's position. Each is fetched and indexed on a
-/// thread of its own, indexed the moment its body is in: a small `noarch` is indexed while a
-/// large subdir still downloads (conda-forge's noarch is a third of its size).
+/// image's subdir first, each with its channel's position. Each is indexed the moment its own
+/// body is in: the first (the image's subdir of the first channel) on the calling thread, every
+/// other on a thread of its own, so a small `noarch` is indexed while a large subdir still
+/// downloads (conda-forge's noarch is a third of its size).
 fn fetch_indexes(
     fetcher: &Fetcher,
     repositories: &[Repository],
