@@ -86,6 +86,36 @@ fn only_the_closure_of_the_requested_names_is_read() {
 }
 
 #[test]
+fn a_package_reached_only_through_extra_depends_is_read_as_rattler_reads_it() {
+    let json = format!(
+        r#"{{"info":{{"subdir":"linux-64"}},
+            "packages.conda":{{"app-1.0-h0.conda":{},"opt-1.0-h0.conda":{},"other-1.0-h0.conda":{}}}}}"#,
+        record("app", "h0", "").replace(
+            r#""build_number":0"#,
+            r#""build_number":0,"extra_depends":{"gui":["opt >=1"]}"#
+        ),
+        record("opt", "h0", ""),
+        record("other", "h0", "")
+    );
+    let names = |records: Vec<RepoDataRecord>| {
+        let mut names: Vec<String> = records
+            .iter()
+            .map(|r| r.package_record.name.as_normalized().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let by_name = names(records(&json, &["app"]).unwrap());
+    assert_eq!(by_name, ["app", "opt"]);
+    let whole = index(&json).unwrap().read_whole().unwrap();
+    let app = [PackageName::try_from("app").unwrap()];
+    let by_rattler = load_records(std::iter::once(&whole), &app)
+        .unwrap()
+        .remove(0);
+    assert_eq!(by_name, names(by_rattler));
+}
+
+#[test]
 fn a_package_named_only_by_a_tar_bz2_whose_conda_is_preferred_is_left_out_as_rattler_leaves_it() {
     // `app`'s `.tar.bz2` depends on `old`, which reads, and `bad`, whose one record does not;
     // its `.conda`, which is the one read, depends on `new`.
