@@ -7,8 +7,9 @@
 //! for the POMs, the jars and their checksums, times the latency; the depth alone,
 //! [`bound::rounds`], is printed beside it), and warm, with the cache a cold resolve filled,
 //! counting what it still asks.
-//! The cache is a temporary folder under `TMPDIR`: `TMPDIR=/dev/shm` leaves the file system's
-//! cost of creating the cache's files out. Skipped, with a message, when ../shared is absent.
+//! Each cold resolve has a cache folder of its own under `TMPDIR`, kept until the bench ends
+//! ([`support::cold_caches`]); `TMPDIR=/dev/shm` leaves the file system's cost of creating the
+//! cache's files out. Skipped, with a message, when ../shared is absent.
 
 #[path = "../tests/it/support/mod.rs"]
 mod support;
@@ -23,6 +24,7 @@ use imglock::maven::coordinate::Coordinate;
 use imglock::maven::resolve::{Request, resolve};
 use imglock::maven::store::PomStore;
 use imglock::repository::Repository;
+use support::cold_caches::ColdCaches;
 
 const ROOTS: [&str; 3] = [
     "org.apache.spark:spark-core_2.12:3.5.3",
@@ -85,20 +87,24 @@ fn resolve_with(cache: &Path, url: &str, root: &str) -> Outcome {
     }
 }
 
-fn resolve_cold(url: &str, root: &str) -> Outcome {
-    let cache = tempfile::tempdir().unwrap();
-    resolve_with(cache.path(), url, root)
+/// Resolves `root` from `url` with a new cache from `caches`, retired after it (see
+/// [`support::cold_caches`]).
+fn resolve_cold(caches: &ColdCaches, url: &str, root: &str) -> Outcome {
+    let cache = caches.fresh();
+    let outcome = resolve_with(&cache, url, root);
+    caches.retire(&cache);
+    outcome
 }
 
 /// Prints, for `root`: cold resolves against the bound (the best and the median of five, the
 /// resolve alone, with the rounds imglock's requests took), and one warm.
-fn measure(server: &support::Server, root: &str) {
+fn measure(caches: &ColdCaches, server: &support::Server, root: &str) {
     let url = server.url();
     let mut times = Vec::new();
     let (mut outcome, mut requests) = (None, 0);
     for _ in 0..5 {
         let before = server.total_hits();
-        let found = resolve_cold(&url, root);
+        let found = resolve_cold(caches, &url, root);
         times.push(found.took);
         requests = server.total_hits() - before;
         outcome = Some(found);
@@ -139,14 +145,19 @@ fn benches(c: &mut Criterion) {
     let server = support::Server::start(&repository.path().join("repo"));
     server.set_latency(LATENCY);
     let url = server.url();
+    let caches = ColdCaches::new();
     for root in ROOTS {
-        measure(&server, root);
+        measure(&caches, &server, root);
     }
     let mut group = c.benchmark_group("maven, 30 ms latency");
     group.sample_size(10);
     let root = ROOTS[0];
     group.bench_function(format!("{root}: imglock cold"), |b| {
-        b.iter(|| resolve_cold(&url, root))
+        b.iter_custom(|iterations| {
+            (0..iterations)
+                .map(|_| resolve_cold(&caches, &url, root).took)
+                .sum()
+        })
     });
     let warm_cache = tempfile::tempdir().unwrap();
     resolve_with(warm_cache.path(), &url, root);

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use support::cold_caches::ColdCaches;
 
 const LATENCY: Duration = Duration::from_millis(30);
 /// The PyPI set of the Python layer; its `--exclude-newer` holds for the whole resolve.
@@ -151,20 +152,15 @@ fn cran_repository(index: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// Resolves `spec` (in a folder of its own) with an empty cache; the time it took. Untimed, the
-/// cache is then removed and the disk given every write (`sync`), so the next resolve starts on
-/// a settled disk, as a user's does: back to back, each resolve would otherwise pay for the
-/// writeback of the caches written and removed before it (criterion's samples of the R layer
-/// measured 1.3× the same resolves run five at a time without this).
-fn cold_resolve(spec: &Path) -> Duration {
-    let cache = tempfile::tempdir().unwrap();
+/// Resolves `spec` (in a folder of its own) with a new cache from `caches`; the time it took.
+/// The cache is then retired, untimed (see [`support::cold_caches`]).
+fn cold_resolve(caches: &ColdCaches, spec: &Path) -> Duration {
+    let cache = caches.fresh();
     let exclude_newer = support::pypi_sets::exclude_newer(PYPI_SET);
     let started = Instant::now();
-    support::first_resolve(spec, cache.path(), Some(&exclude_newer));
+    support::first_resolve(spec, &cache, Some(&exclude_newer));
     let took = started.elapsed();
-    drop(cache);
-    // SAFETY: sync(2) takes no arguments and cannot fail.
-    unsafe { libc::sync() };
+    caches.retire(&cache);
     took
 }
 
@@ -184,10 +180,16 @@ fn rounds(mut arrivals: Vec<Instant>) -> usize {
 }
 
 /// One first resolve of `spec`, cold: the requests it made and the rounds they fell into.
-fn requests_and_rounds(spec: &Path, servers: &[support::Server]) -> (usize, usize) {
-    let cache = tempfile::tempdir().unwrap();
+fn requests_and_rounds(
+    caches: &ColdCaches,
+    spec: &Path,
+    servers: &[support::Server],
+) -> (usize, usize) {
+    let cache = caches.fresh();
     let _ = std::fs::remove_file(spec.with_file_name("imglock.lock"));
-    requests_and_rounds_with(spec, servers, cache.path())
+    let counted = requests_and_rounds_with(spec, servers, &cache);
+    caches.retire(&cache);
+    counted
 }
 
 /// One resolve of `spec` with the cache `cache` (and the lock beside the spec, if any): the
@@ -209,8 +211,8 @@ fn requests_and_rounds_with(
     (arrivals.len(), rounds(arrivals))
 }
 
-fn median(spec: &Path) -> Duration {
-    let mut times: Vec<Duration> = (0..RUNS).map(|_| cold_resolve(spec)).collect();
+fn median(caches: &ColdCaches, spec: &Path) -> Duration {
+    let mut times: Vec<Duration> = (0..RUNS).map(|_| cold_resolve(caches, spec)).collect();
     times.sort();
     times[RUNS / 2]
 }
@@ -263,6 +265,7 @@ fn benches(c: &mut Criterion) {
         url(4)
     );
     let layers = layers();
+    let caches = ColdCaches::new();
     let work = tempfile::tempdir().unwrap();
     let mixed = write_spec(
         work.path(),
@@ -279,20 +282,21 @@ fn benches(c: &mut Criterion) {
 
     let mut summary = Vec::new();
     for (name, spec) in &alone {
-        let (requests, rounds) = requests_and_rounds(spec, &servers);
-        let time = median(spec);
+        let (requests, rounds) = requests_and_rounds(&caches, spec, &servers);
+        let time = median(&caches, spec);
         eprintln!(
             "mixed bench: {name} alone: {time:.2?}, {requests} requests in {rounds} rounds of {LATENCY:?} ({:.1} rounds of wall)",
             time.as_secs_f64() / LATENCY.as_secs_f64()
         );
         summary.push((*name, time));
     }
-    let wall = median(&mixed);
+    let wall = median(&caches, &mixed);
     // A re-resolve: the cache and the lock of the resolve before.
-    let warm = tempfile::tempdir().unwrap();
+    let warm = caches.fresh();
     let _ = std::fs::remove_file(mixed.with_file_name("imglock.lock"));
-    let cold = requests_and_rounds_with(&mixed, &servers, warm.path());
-    let (requests, rounds) = requests_and_rounds_with(&mixed, &servers, warm.path());
+    let cold = requests_and_rounds_with(&mixed, &servers, &warm);
+    let (requests, rounds) = requests_and_rounds_with(&mixed, &servers, &warm);
+    caches.retire(&warm);
     eprintln!(
         "mixed bench: the whole spec, cold: {} requests in {} rounds; warm (cache and lock in place): {requests} requests in {rounds} rounds",
         cold.0, cold.1
@@ -310,8 +314,9 @@ fn benches(c: &mut Criterion) {
         wall.as_secs_f64() / sum.as_secs_f64()
     );
 
-    // Each resolve is timed alone, as by `median`: not the removal of its cache after it.
-    let timed = |spec: &Path, iterations: u64| (0..iterations).map(|_| cold_resolve(spec)).sum();
+    // Each resolve is timed alone, as by `median`: not the retiring of its cache after it.
+    let timed =
+        |spec: &Path, iterations: u64| (0..iterations).map(|_| cold_resolve(&caches, spec)).sum();
     let mut group = c.benchmark_group("mixed spec, 30 ms latency, cold");
     group.sample_size(10);
     group.bench_function("every ecosystem, one layer each", |b| {

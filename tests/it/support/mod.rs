@@ -260,6 +260,7 @@ pub fn relative_path(from: &Path, to: &Path) -> String {
     parts.join("/")
 }
 
+pub mod cold_caches;
 pub mod conda;
 pub mod github;
 pub mod locks;
