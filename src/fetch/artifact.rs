@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 
+use futures::future::{self, Either};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -191,11 +193,12 @@ impl Fetcher {
                 .download_expecting(url, request.expected.as_ref())
                 .await;
         };
-        let downloads = url.scheme() != "file"
-            && !self.offline
-            && self.cache.artifact_for_url(url.as_str()).is_none()
-            && self.cached_absence(url).is_none();
-        if downloads {
+        let cached = self.cache.artifact_for_url(url.as_str()).is_some();
+        // An artifact known to be missing needs none of its checksum files.
+        if !cached && let Some(absent) = self.cached_absence(url) {
+            return Err(absent);
+        }
+        if url.scheme() != "file" && !self.offline && !cached {
             return self.download_beside_checksum(url, published).await;
         }
         let checksum = self.published_checksum(url, published).await?;
@@ -244,8 +247,17 @@ impl Fetcher {
                 }),
             }
         };
-        let (body, checksum) = futures::join!(body, self.published_checksum(url, published));
-        let (mut writer, checksum) = (body?, checksum?);
+        // The artifact's own failure ends the download at once: the checksum files are not
+        // waited for (a missing artifact's may take a second round, asking for the other
+        // kinds). Its error is the one reported, whichever ends first.
+        let checksum = self.published_checksum(url, published);
+        let (mut writer, checksum) = match future::select(pin!(body), pin!(checksum)).await {
+            Either::Left((body, checksum)) => {
+                let writer = body?;
+                (writer, checksum.await?)
+            }
+            Either::Right((checksum, body)) => (body.await?, checksum?),
+        };
         writer.hashes = writer.hashes.expecting(checksum.as_ref());
         self.keep(writer, url.as_str())
     }

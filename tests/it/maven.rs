@@ -377,6 +377,53 @@ fn checksum_files_are_asked_for_with_the_jars_and_only_of_the_kind_the_repositor
 }
 
 #[test]
+fn a_missing_jar_fails_at_once_without_waiting_for_its_checksum_files() {
+    let served = tempfile::tempdir().unwrap();
+    support::copy_dir(&repository(), served.path());
+    let folder = "org/imglock/fixture/nearest-user/1.0";
+    std::fs::remove_file(served.path().join(folder).join("nearest-user-1.0.jar")).unwrap();
+    let server = Server::start(served.path());
+    // The missing jar's .sha1 answers one byte a second: a download that waited for it would
+    // take half a minute.
+    let drip = Duration::from_secs(1);
+    server.inject(
+        &format!("/{folder}/nearest-user-1.0.jar.sha1"),
+        vec![support::Fault::Drip {
+            interval: drip,
+            bytes: 30,
+        }],
+    );
+    let project = Project::new(&spec(
+        &server.url(),
+        "maven = [\"org.imglock.fixture:nearest-user:1.0\"]",
+    ));
+    let started = std::time::Instant::now();
+    let output = project.run(&["resolve"]);
+    let took = started.elapsed();
+    let message = stderr(&output);
+    assert!(!output.status.success(), "{message}");
+    assert!(
+        message.contains("nearest-user-1.0.jar") && message.contains("404"),
+        "{message}"
+    );
+    assert!(
+        took < drip * 10,
+        "the resolve took {took:?}: it waited for the missing jar's checksum file"
+    );
+    // Asked again, the jar known to be missing needs none of its checksum files.
+    let before = server.all_hits();
+    let output = project.run(&["resolve"]);
+    assert!(!output.status.success(), "{}", stderr(&output));
+    let after = server.all_hits();
+    let asked_again: Vec<&String> = after
+        .keys()
+        .filter(|path| path.starts_with(&format!("/{folder}/nearest-user-1.0.jar")))
+        .filter(|path| after[*path] > before.get(*path).copied().unwrap_or(0))
+        .collect();
+    assert!(asked_again.is_empty(), "asked again: {asked_again:?}");
+}
+
+#[test]
 fn jars_are_asked_for_while_the_walk_still_reads_poms() {
     let server = Server::start(&repository());
     server.set_latency(Duration::from_millis(100));
