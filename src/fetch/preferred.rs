@@ -1,5 +1,5 @@
 //! One resource served in several forms, the preferred first (conda's `repodata.json.zst`, then
-//! `repodata.json`, then `.bz2`). Every form is asked for at once, so a missing preferred form
+//! `repodata.json`). Every form is asked for at once, so a missing preferred form
 //! costs no round of its own; but a form's body is read only once every form before it is known
 //! to be missing, and as soon as one is answered the later ones are dropped unread (a dropped
 //! answer costs what its connection had buffered, not its size). The forms after one the cache

@@ -670,8 +670,8 @@ fn a_channel_without_zst_repodata_costs_no_round_of_its_own() {
         .iter()
         .filter(|(path, _)| path.contains("/repodata.json"))
         .collect();
-    // Every form of both subdirs (.zst, .json, .bz2) is asked in the first round.
-    assert_eq!(repodata.len(), 6, "{repodata:?}");
+    // Both forms of both subdirs (.zst and .json) are asked in the first round, and no .bz2.
+    assert_eq!(repodata.len(), 4, "{repodata:?}");
     let first = repodata.iter().map(|(_, at)| *at).min().unwrap();
     for (path, at) in &repodata {
         assert!(
@@ -679,6 +679,40 @@ fn a_channel_without_zst_repodata_costs_no_round_of_its_own() {
             "{path} was asked for {:?} after the first repodata",
             *at - first
         );
+    }
+}
+
+#[test]
+fn a_channel_with_only_bz2_repodata_is_read_from_it_a_round_later() {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&conda_channels(), copy.path());
+    for subdir in ["linux-64", "noarch"] {
+        let folder = copy.path().join("main").join(subdir);
+        let json = std::fs::read(folder.join("repodata.json")).unwrap();
+        let mut bz2 = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        std::io::Write::write_all(&mut bz2, &json).unwrap();
+        std::fs::write(folder.join("repodata.json.bz2"), bz2.finish().unwrap()).unwrap();
+        std::fs::remove_file(folder.join("repodata.json")).unwrap();
+    }
+    let server = Server::start(copy.path());
+    let latency = std::time::Duration::from_millis(200);
+    server.set_latency(latency);
+    let (project, output) = resolve_http(&server, &["main"], "", &[("env", &["dualfmt"])], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(project.lock().is_some());
+    let arrivals = server.arrivals();
+    let first = arrivals.iter().map(|(_, at)| *at).min().unwrap();
+    for subdir in ["linux-64", "noarch"] {
+        let asked = |file: &str| {
+            let path = format!("/main/{subdir}/{file}");
+            let times: Vec<_> = arrivals.iter().filter(|(p, _)| *p == path).collect();
+            assert_eq!(times.len(), 1, "{path}: {arrivals:?}");
+            times[0].1
+        };
+        // The .bz2 is asked once both forms before it answered 404.
+        assert!(asked("repodata.json.zst") < first + latency / 2);
+        assert!(asked("repodata.json") < first + latency / 2);
+        assert!(asked("repodata.json.bz2") >= first + latency);
     }
 }
 
