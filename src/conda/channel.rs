@@ -19,19 +19,18 @@ use super::error::CondaError;
 use super::subdir::{
     Compression, MAX_REPODATA, SubdirIndex, check_records, index_repodata, load_records,
 };
-use crate::fetch::{Body, FetchError, FetchErrors, Fetcher};
+use crate::fetch::{FetchError, FetchErrors, Fetcher};
 use crate::platform::Platform;
 use crate::repository::Repository;
 
-/// The forms a subdir's repodata may be served in, in the order they are preferred: those of
-/// the first list are asked for at once, those of the second only when all of the first are
-/// missing. Every channel serves plain JSON (conda and mamba ask for nothing else, or its
-/// `.zst`), so a `.bz2` is asked for only from a channel without it, one round later, rather
-/// than from every channel in the first round, where its answer would go unread.
-const VARIANTS: [&[Compression]; 2] = [
-    &[Compression::Zstd, Compression::None],
-    &[Compression::Bzip2],
-];
+/// The forms a subdir's repodata may be served in, in the order they are preferred.
+const VARIANTS: [Compression; 3] = [Compression::Zstd, Compression::None, Compression::Bzip2];
+
+/// How many of [`VARIANTS`] are asked for at once: the `.zst` and plain JSON. Every channel
+/// serves plain JSON (conda and mamba ask for nothing else, or its `.zst`), so a `.bz2` is asked
+/// for only from a channel without it, one round later, rather than from every channel in the
+/// first round, where its answer would go unread.
+const ASKED_AT_ONCE: usize = 2;
 
 /// One channel of the spec and the records of its subdirs.
 #[derive(Debug)]
@@ -55,7 +54,7 @@ pub fn subdir_of(platform: &Platform) -> Result<&'static str, CondaError> {
 
 /// Fetches the repodata of every channel for `subdir` and `noarch`, all at once and each in its
 /// preferred form (`.zst`, a tenth of the size, then plain JSON, both asked at once, a body read
-/// only where the forms before it are missing; then `.bz2`, see [`VARIANTS`]), and reads
+/// only where the forms before it are missing; then `.bz2`, see [`ASKED_AT_ONCE`]), and reads
 /// the records of `names` and of everything their dependencies reach, in every channel.
 pub fn fetch_channels(
     fetcher: &Fetcher,
@@ -146,7 +145,19 @@ fn fetch_indexes(
 
 /// Fetches `repository`'s repodata of `subdir` in its preferred form and indexes it.
 fn fetch_index(fetcher: &Fetcher, repository: &Repository, subdir: &str) -> SubdirOutcome {
-    let (url, variant, bytes) = match fetch_preferred(fetcher, repository, subdir) {
+    let forms: Vec<Url> = VARIANTS
+        .iter()
+        .map(|variant| {
+            repository
+                .file(&format!("{subdir}/{}", variant.file_name()))
+                .0
+        })
+        .collect();
+    let what = format!("Fetching conda repodata ({subdir})");
+    let answer = fetcher
+        .get_all_preferred(std::slice::from_ref(&forms), ASKED_AT_ONCE, &what)
+        .remove(0);
+    let (form, bytes) = match answer {
         Ok(found) => found,
         // A channel without noarch packages may have no noarch folder at all.
         Err(error) if error.is_not_found() && subdir == "noarch" => return SubdirOutcome::Absent,
@@ -160,46 +171,16 @@ fn fetch_index(fetcher: &Fetcher, repository: &Repository, subdir: &str) -> Subd
         }
         Err(error) => return SubdirOutcome::Unfetched(error),
     };
+    let (url, variant) = (&forms[form], VARIANTS[form]);
     let limit = fetcher.index_limit(MAX_REPODATA);
     let channel = conda_channel(repository);
-    let indexed = fetcher.parse_or_refetch(&url, bytes, None, |bytes| {
-        index_repodata(variant, bytes, &url, limit, &channel, subdir)
+    let indexed = fetcher.parse_or_refetch(url, bytes, None, |bytes| {
+        index_repodata(variant, bytes, url, limit, &channel, subdir)
     });
     match indexed {
         Ok(index) => SubdirOutcome::Indexed(Box::new(index)),
         Err(error) => SubdirOutcome::Unreadable(error),
     }
-}
-
-/// The repodata of `subdir` in the first form of [`VARIANTS`] `repository` serves: its URL, its
-/// form and its body; when it serves none, the first form's 404.
-fn fetch_preferred(
-    fetcher: &Fetcher,
-    repository: &Repository,
-    subdir: &str,
-) -> Result<(Url, Compression, Body), FetchError> {
-    let what = format!("Fetching conda repodata ({subdir})");
-    let mut missing = None;
-    for variants in VARIANTS {
-        let forms: Vec<Url> = variants
-            .iter()
-            .map(|variant| {
-                let file = format!("{subdir}/{}", variant.file_name());
-                repository.file(&file).0
-            })
-            .collect();
-        let answer = fetcher
-            .get_all_preferred(std::slice::from_ref(&forms), &what)
-            .remove(0);
-        match answer {
-            Ok((form, body)) => return Ok((forms[form].clone(), variants[form], body)),
-            Err(error) if error.is_not_found() => {
-                missing.get_or_insert(error);
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Err(missing.expect("VARIANTS is not empty"))
 }
 
 /// The conda channel a repository is: its URL as the base of the subdirs.

@@ -1,10 +1,11 @@
 //! One resource served in several forms, the preferred first (conda's `repodata.json.zst`, then
-//! `repodata.json`). Every form is asked for at once, so a missing preferred form
-//! costs no round of its own; but a form's body is read only once every form before it is known
-//! to be missing, and as soon as one is answered the later ones are dropped unread (a dropped
-//! answer costs what its connection had buffered, not its size). The forms after one the cache
-//! holds a body of are asked for only if that one is now missing: a warm run asks for what it
-//! used.
+//! `repodata.json`, then `.bz2`). The first few forms are asked for at once, so a missing
+//! preferred form costs no round of its own; but a form's body is read only once every form
+//! before it is known to be missing, and as soon as one is answered the later ones are dropped
+//! unread (a dropped answer costs what its connection had buffered, not its size). The forms
+//! after those (a fallback hardly any server needs) are asked for only once those are all
+//! missing, and the forms after one the cache holds a body of only if that one is now missing:
+//! a warm run asks for what it used.
 
 use std::sync::Arc;
 
@@ -73,26 +74,37 @@ impl From<Gated> for IndexBody {
 impl Fetcher {
     /// For every resource of `resources` (each its forms' URLs, the preferred first, each a
     /// mutable index), the first form that is not missing: its position and body, or its
-    /// error; when every form is missing, the first one's 404. Results are in the order of
-    /// `resources`.
+    /// error; when every form is missing, the first one's 404. The first `at_once` forms are
+    /// asked for at once, the others one by one as those before them turn out missing. Results
+    /// are in the order of `resources`.
     pub(crate) fn get_all_preferred(
         &self,
         resources: &[Vec<Url>],
+        at_once: usize,
         what: &str,
     ) -> Vec<Result<(usize, Body), FetchError>> {
-        self.run_all(resources, what, |forms| self.get_preferred(forms))
+        self.run_all(resources, what, |forms| self.get_preferred(forms, at_once))
     }
 
-    async fn get_preferred(&self, urls: &[Url]) -> Result<(usize, Body), FetchError> {
+    async fn get_preferred(
+        &self,
+        urls: &[Url],
+        at_once: usize,
+    ) -> Result<(usize, Body), FetchError> {
         let cached = urls
             .iter()
             .position(|url| self.cache_has_body(url.as_str()));
-        let (first, rest) = urls.split_at(cached.map_or(urls.len(), |known| known + 1));
+        // Every form up to the one the cache holds is asked again; else the first `at_once`.
+        let asked = cached
+            .map_or(at_once, |known| known + 1)
+            .max(1)
+            .min(urls.len());
+        let (first, rest) = urls.split_at(asked);
         let missing = match self.get_first_form(first).await {
             Err(error) if error.is_not_found() && !rest.is_empty() => error,
             answer => return answer,
         };
-        match Box::pin(self.get_preferred(rest)).await {
+        match Box::pin(self.get_preferred(rest, at_once.saturating_sub(asked))).await {
             Ok((index, body)) => Ok((first.len() + index, body)),
             Err(error) if error.is_not_found() => Err(missing),
             Err(error) => Err(error),
