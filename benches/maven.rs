@@ -90,10 +90,7 @@ fn resolve_with(cache: &Path, url: &str, root: &str) -> Outcome {
 /// Resolves `root` from `url` with a new cache from `caches`, retired after it (see
 /// [`support::cold_caches`]).
 fn resolve_cold(caches: &ColdCaches, url: &str, root: &str) -> Outcome {
-    let cache = caches.fresh();
-    let outcome = resolve_with(&cache, url, root);
-    caches.retire(&cache);
-    outcome
+    caches.with_fresh(|cache| resolve_with(cache, url, root))
 }
 
 /// Prints, for `root`: cold resolves against the bound (the best and the median of five, the

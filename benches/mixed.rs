@@ -155,13 +155,12 @@ fn cran_repository(index: &Path) -> tempfile::TempDir {
 /// Resolves `spec` (in a folder of its own) with a new cache from `caches`; the time it took.
 /// The cache is then retired, untimed (see [`support::cold_caches`]).
 fn cold_resolve(caches: &ColdCaches, spec: &Path) -> Duration {
-    let cache = caches.fresh();
     let exclude_newer = support::pypi_sets::exclude_newer(PYPI_SET);
-    let started = Instant::now();
-    support::first_resolve(spec, &cache, Some(&exclude_newer));
-    let took = started.elapsed();
-    caches.retire(&cache);
-    took
+    caches.with_fresh(|cache| {
+        let started = Instant::now();
+        support::first_resolve(spec, cache, Some(&exclude_newer));
+        started.elapsed()
+    })
 }
 
 /// How many rounds of requests `arrivals` (each server's, as it logged them) fall into: a round
@@ -185,11 +184,8 @@ fn requests_and_rounds(
     spec: &Path,
     servers: &[support::Server],
 ) -> (usize, usize) {
-    let cache = caches.fresh();
     let _ = std::fs::remove_file(spec.with_file_name("imglock.lock"));
-    let counted = requests_and_rounds_with(spec, servers, &cache);
-    caches.retire(&cache);
-    counted
+    caches.with_fresh(|cache| requests_and_rounds_with(spec, servers, cache))
 }
 
 /// One resolve of `spec` with the cache `cache` (and the lock beside the spec, if any): the
@@ -292,11 +288,11 @@ fn benches(c: &mut Criterion) {
     }
     let wall = median(&caches, &mixed);
     // A re-resolve: the cache and the lock of the resolve before.
-    let warm = caches.fresh();
     let _ = std::fs::remove_file(mixed.with_file_name("imglock.lock"));
-    let cold = requests_and_rounds_with(&mixed, &servers, &warm);
-    let (requests, rounds) = requests_and_rounds_with(&mixed, &servers, &warm);
-    caches.retire(&warm);
+    let (cold, (requests, rounds)) = caches.with_fresh(|warm| {
+        let cold = requests_and_rounds_with(&mixed, &servers, warm);
+        (cold, requests_and_rounds_with(&mixed, &servers, warm))
+    });
     eprintln!(
         "mixed bench: the whole spec, cold: {} requests in {} rounds; warm (cache and lock in place): {requests} requests in {rounds} rounds",
         cold.0, cold.1

@@ -31,19 +31,27 @@ impl ColdCaches {
         }
     }
 
+    /// What `work` returns, given a new, empty cache folder, which is then retired (see
+    /// [`Self::retire`]).
+    pub fn with_fresh<T>(&self, work: impl FnOnce(&Path) -> T) -> T {
+        let folder = self.fresh();
+        let done = work(&folder);
+        self.retire(&folder);
+        done
+    }
+
     /// A new, empty cache folder.
-    pub fn fresh(&self) -> PathBuf {
+    fn fresh(&self) -> PathBuf {
         self.made.set(self.made.get() + 1);
         let folder = self.root.path().join(self.made.get().to_string());
         std::fs::create_dir(&folder).unwrap();
         folder
     }
 
-    /// Empties the files of the cache folder `folder` (made by [`Self::fresh`]) and writes back
-    /// every change to disk, so the next resolve starts on a settled disk, as a user's does
-    /// (each would otherwise pay for the writeback of the caches written before it).
-    pub fn retire(&self, folder: &Path) {
-        assert!(folder.starts_with(self.root.path()), "not a cold cache");
+    /// Empties the files of the cache folder `folder` and writes back every change to disk, so
+    /// the next resolve starts on a settled disk, as a user's does (each would otherwise pay for
+    /// the writeback of the caches written before it).
+    fn retire(&self, folder: &Path) {
         for file in super::walk(folder) {
             std::fs::OpenOptions::new()
                 .write(true)
