@@ -110,7 +110,10 @@ fn offline_works_after_a_resolve_of_every_recorded_pypi_set() {
 }
 
 /// The paths `server` was asked for since `before` (a snapshot of its hits), with their counts.
-fn asked_since(server: &Server, before: &HashMap<String, usize>) -> Vec<(String, usize)> {
+pub(crate) fn asked_since(
+    server: &Server,
+    before: &HashMap<String, usize>,
+) -> Vec<(String, usize)> {
     let mut asked: Vec<(String, usize)> = server
         .all_hits()
         .into_iter()
