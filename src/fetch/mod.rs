@@ -163,10 +163,15 @@ impl Fetcher {
         &self.cache
     }
 
-    /// Starts the client and its runtime.
+    /// Starts the client and its runtime. The runtime has one worker thread: it only drives the
+    /// connections (sockets, TLS), while every answer is read by the thread that asked for it
+    /// and parsed there or on the blocking pool. A second worker measured no faster for any
+    /// ecosystem, and made conda's 2.4 MB repodata arrive later (0.3 to 0.5 ms of a 45 ms
+    /// resolve): the connections then move between two threads that contend with the parsing
+    /// for the same cores.
     pub fn new(options: FetchOptions) -> Result<Self, FetchError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|source| FetchError::Cache {
