@@ -117,7 +117,7 @@ impl Cache {
     pub(crate) fn http_get(&self, url: &str) -> Option<HttpEntry> {
         let entry = super::local::read_whole(&self.http_path(url)).ok()?;
         let end = entry.iter().position(|byte| *byte == b'\n')?;
-        let validators = validators_of(&entry[..end], url)?;
+        let validators = validators_in(&entry[..end], url)?;
         if let Some(seconds) = validators.absent_since {
             return Some(HttpEntry::Absent(
                 SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
@@ -137,7 +137,7 @@ impl Cache {
         let read =
             std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut line);
         read.is_ok()
-            && validators_of(line.trim_ascii_end(), url).is_some_and(|v| v.absent_since.is_none())
+            && validators_in(line.trim_ascii_end(), url).is_some_and(|v| v.absent_since.is_none())
     }
 
     /// Whether the cache holds an entry for `url`, usable or not: an entry [`Self::http_get`]
@@ -309,9 +309,9 @@ impl StreamedEntry {
     }
 }
 
-/// The validators of an entry's first `line`, when they are those of `url` (another URL whose
+/// The validators an entry's first `line` holds, when they are those of `url` (another URL whose
 /// key collides, or a damaged line, is no entry of it).
-fn validators_of(line: &[u8], url: &str) -> Option<Validators> {
+fn validators_in(line: &[u8], url: &str) -> Option<Validators> {
     let validators: Validators = serde_json::from_slice(line).ok()?;
     (validators.url == url).then_some(validators)
 }
