@@ -10,6 +10,10 @@
 //! channel and the Maven Central POMs of the corpus (spark-core_2.12 3.5.3), served beside a jar
 //! and its `.sha1` written for each artifact that resolution takes (the corpus has POMs only).
 //! Skipped, with a message, without ../shared.
+//!
+//! The conda layer is also resolved alone over a link of [`BANDWIDTH`] (the same 30 ms), against
+//! its bound: one round, then its largest repodata at that rate. A real link is slower than the
+//! reading of a repodata, which is then indexed while it arrives.
 
 #[path = "../tests/it/support/mod.rs"]
 mod support;
@@ -29,6 +33,9 @@ const SPARK: &str = "org.apache.spark_spark-core_2.12_3.5.3";
 /// Cold resolves measured for the summary's medians: eleven, since a conda layer alone (44 ms)
 /// varies by a millisecond or two from run to run on a shared machine.
 const RUNS: usize = 11;
+
+/// The bandwidth of the link the conda layer is also resolved over, alone.
+const BANDWIDTH: u64 = 100_000_000;
 
 /// A layer of the spec: its name and its `key = [values]` line.
 struct Layer {
@@ -286,6 +293,7 @@ fn benches(c: &mut Criterion) {
         );
         summary.push((*name, time));
     }
+    let over_link = conda_over_a_link(&caches, work.path(), conda.path(), &repositories, &url(3));
     let wall = median(&caches, &mixed);
     // A re-resolve: the cache and the lock of the resolve before.
     let _ = std::fs::remove_file(mixed.with_file_name("imglock.lock"));
@@ -323,7 +331,41 @@ fn benches(c: &mut Criterion) {
             b.iter_custom(|iterations| timed(spec, iterations))
         });
     }
+    group.bench_function("conda layer alone, 100 MB/s link", |b| {
+        b.iter_custom(|iterations| timed(&over_link.1, iterations))
+    });
     group.finish();
+    drop(over_link);
+}
+
+/// The conda layer alone, served from `channels` (`repositories` names it at `conda_url`) over a
+/// link of [`BANDWIDTH`]: its median cold resolve against its bound, printed. The link's server
+/// and the spec, for criterion.
+fn conda_over_a_link(
+    caches: &ColdCaches,
+    work: &Path,
+    channels: &Path,
+    repositories: &str,
+    conda_url: &str,
+) -> (support::Server, PathBuf) {
+    let link = support::Server::start(channels);
+    link.set_latency(LATENCY);
+    link.set_bandwidth(BANDWIDTH);
+    let layers = layers();
+    let conda = layers.iter().find(|layer| layer.name == "conda").unwrap();
+    let repositories = repositories.replace(conda_url, &link.url());
+    let spec = write_spec(work, "conda-link", &spec(&repositories, &[conda]));
+    let time = median(caches, &spec);
+    let largest = std::fs::metadata(channels.join("index4/linux-64/repodata.json"))
+        .unwrap()
+        .len();
+    let bound = LATENCY + Duration::from_secs_f64(largest as f64 / BANDWIDTH as f64);
+    eprintln!(
+        "mixed bench: conda alone over a {} MB/s link: {time:.2?}; bound (one round, then the {largest}-byte repodata) {bound:.2?}; {:.2}× the bound",
+        BANDWIDTH / 1_000_000,
+        time.as_secs_f64() / bound.as_secs_f64()
+    );
+    (link, spec)
 }
 
 criterion_group!(mixed_benches, benches);

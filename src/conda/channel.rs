@@ -1,8 +1,9 @@
 //! conda channels: `<channel>/<subdir>/repodata.json` (or its `.zst` / `.bz2` variants) for the
 //! image's subdir and `noarch`, every channel and subdir fetched at once, each on a thread that
-//! indexes it the moment its body is in (a small `noarch` is indexed while a large subdir still
-//! downloads). Each is indexed by package name without reading its records, on two threads when
-//! it is large ([`record_index`](super::record_index)); the records of the requested names and
+//! indexes it (a small `noarch` is indexed while a large subdir still downloads). Each is indexed
+//! by package name without reading its records ([`record_index`](super::record_index)): plain
+//! JSON while its bytes arrive, a compressed form once it is whole (on two threads when it is
+//! large); the records of the requested names and
 //! of everything their dependencies can reach are cut out, and only those are read, by
 //! `rattler_repodata_gateway`'s sparse repodata (as pixi and py-rattler read it), into records
 //! with their download URLs (`repodata_version` 2 `base_url` included). So a resolve against a
@@ -16,8 +17,9 @@ use rattler_conda_types::{Channel, ChannelUrl, PackageName, RepoDataRecord};
 use url::Url;
 
 use super::error::CondaError;
+use super::record_index::ArrivingIndex;
 use super::subdir::{
-    Compression, MAX_REPODATA, SubdirIndex, check_records, index_repodata, load_records,
+    Compression, MAX_REPODATA, SubdirBody, SubdirIndex, check_records, index_repodata, load_records,
 };
 use crate::fetch::{FetchError, FetchErrors, Fetcher};
 use crate::platform::Platform;
@@ -154,10 +156,13 @@ fn fetch_index(fetcher: &Fetcher, repository: &Repository, subdir: &str) -> Subd
         })
         .collect();
     let what = format!("Fetching conda repodata ({subdir})");
-    let answer = fetcher
-        .get_all_preferred(std::slice::from_ref(&forms), ASKED_AT_ONCE, &what)
-        .remove(0);
-    let (form, bytes) = match answer {
+    // Plain JSON is indexed while it arrives; a compressed form once it is whole.
+    let arriving_index = |form| match VARIANTS[form] {
+        Compression::None => Some(ArrivingIndex::new()),
+        Compression::Zstd | Compression::Bzip2 => None,
+    };
+    let answer = fetcher.get_preferred(&forms, ASKED_AT_ONCE, &what, arriving_index);
+    let found = match answer {
         Ok(found) => found,
         // A channel without noarch packages may have no noarch folder at all.
         Err(error) if error.is_not_found() && subdir == "noarch" => return SubdirOutcome::Absent,
@@ -171,11 +176,18 @@ fn fetch_index(fetcher: &Fetcher, repository: &Repository, subdir: &str) -> Subd
         }
         Err(error) => return SubdirOutcome::Unfetched(error),
     };
-    let (url, variant) = (&forms[form], VARIANTS[form]);
+    let (url, variant) = (&forms[found.form], VARIANTS[found.form]);
     let limit = fetcher.index_limit(MAX_REPODATA);
     let channel = conda_channel(repository);
-    let indexed = fetcher.parse_or_refetch(url, bytes, None, |bytes| {
-        index_repodata(variant, bytes, url, limit, &channel, subdir)
+    // What was read while the body arrived is of that body alone, not of a body fetched again.
+    let arrived = std::cell::Cell::new(found.read);
+    let indexed = fetcher.parse_or_refetch(url, found.body, None, |bytes| {
+        let body = SubdirBody {
+            variant,
+            bytes,
+            arrived: arrived.take(),
+        };
+        index_repodata(body, url, limit, &channel, subdir)
     });
     match indexed {
         Ok(index) => SubdirOutcome::Indexed(Box::new(index)),

@@ -3,10 +3,13 @@
 //! `.tar.bz2`), checked to stay on that channel's side (remote). Seeds: the fixture channels and samples of the
 //! real repodata in the shared corpus (thirty records of each).
 
-use rattler_conda_types::{Channel, ChannelUrl, PackageName};
+use rattler_conda_types::{Channel, ChannelUrl, PackageName, RepoDataRecord};
 use url::Url;
 
-use super::subdir::{Compression, check_records, index_repodata, load_records};
+use super::error::CondaError;
+use super::record_index::ArrivingIndex;
+use super::subdir::{Compression, SubdirBody, check_records, index_repodata, load_records};
+use crate::fetch::ReadsArriving;
 use crate::fuzz::{self, Outcome, seeds};
 use crate::repository::Repository;
 
@@ -76,25 +79,53 @@ fn property(input: &[u8]) -> Outcome {
     let channel = Channel::from_url(ChannelUrl::from(
         Url::parse("https://conda.example/forge/").map_err(|e| e.to_string())?,
     ));
-    let index = |variant, bytes: &[u8]| {
-        index_repodata(
+    let index = |variant, bytes: &[u8], arrived| {
+        let body = SubdirBody {
             variant,
-            crate::fetch::Body::copy_from_slice(bytes),
-            &url,
-            LIMIT,
-            &channel,
-            "linux-64",
-        )
+            bytes: crate::fetch::Body::copy_from_slice(bytes),
+            arrived,
+        };
+        index_repodata(body, &url, LIMIT, &channel, "linux-64")
     };
-    let _ = index(Compression::Zstd, input);
-    let _ = index(Compression::Bzip2, input);
-    let plain = index(Compression::None, input);
+    let _ = index(Compression::Zstd, input, None);
+    let _ = index(Compression::Bzip2, input, None);
+    let plain = index(Compression::None, input, None);
+    let arrived = index(Compression::None, input, Some(arriving_index(input)));
     let zstd = zstd::encode_all(input, 1).map_err(|e| e.to_string())?;
-    let compressed = index(Compression::Zstd, &zstd);
+    let compressed = index(Compression::Zstd, &zstd, None);
     if plain.is_ok() != compressed.is_ok() {
         return Err("zstd-compressed, the repodata reads differently".into());
     }
+    if plain.is_err() && arrived.is_ok() {
+        return Err("indexed while it arrived, a refused repodata reads".into());
+    }
     let Ok(plain) = plain else {
+        return Ok(());
+    };
+    let names: Vec<PackageName> = plain
+        .package_names()
+        .into_iter()
+        .filter_map(|name| PackageName::try_from(name).ok())
+        .collect();
+    let loaded = load_records(std::iter::once(&plain), &names);
+    let whole = index(Compression::None, input, None)
+        .and_then(|index| index.read_whole())
+        .and_then(|whole| load_records(std::iter::once(&whole), &names));
+    let (by_name, by_rattler) = (urls(&loaded), urls(&whole));
+    if by_name != by_rattler {
+        return Err(format!(
+            "read by name, the records differ from rattler's whole read: {by_name:?} against {by_rattler:?}"
+        ));
+    }
+    let arrived = arrived
+        .map_err(|error| format!("indexed while it arrived, the repodata is refused: {error}"))?;
+    let by_arrival = urls(&load_records(std::iter::once(&arrived), &names));
+    if by_arrival != by_name {
+        return Err(format!(
+            "indexed while it arrived, the records differ: {by_arrival:?} against {by_name:?}"
+        ));
+    }
+    let Ok(loaded) = loaded else {
         return Ok(());
     };
     let repository = Repository::parse(
@@ -103,34 +134,6 @@ fn property(input: &[u8]) -> Outcome {
         std::path::Path::new("/"),
     )
     .map_err(|e| e.to_string())?;
-    let names: Vec<PackageName> = plain
-        .package_names()
-        .into_iter()
-        .filter_map(|name| PackageName::try_from(name).ok())
-        .collect();
-    let loaded = load_records(std::iter::once(&plain), &names);
-    let whole = index(Compression::None, input)
-        .and_then(|index| index.read_whole())
-        .and_then(|whole| load_records(std::iter::once(&whole), &names));
-    let files = |loaded: &Result<Vec<Vec<_>>, _>| {
-        loaded
-            .as_ref()
-            .ok()
-            .map(|lists: &Vec<Vec<rattler_conda_types::RepoDataRecord>>| {
-                let mut files: Vec<String> = lists[0].iter().map(|r| r.url.to_string()).collect();
-                files.sort();
-                files
-            })
-    };
-    let (by_name, by_rattler) = (files(&loaded), files(&whole));
-    if by_name != by_rattler {
-        return Err(format!(
-            "read by name, the records differ from rattler's whole read: {by_name:?} against {by_rattler:?}"
-        ));
-    }
-    let Ok(loaded) = loaded else {
-        return Ok(());
-    };
     for records in &loaded {
         if check_records(&plain, records, &repository).is_ok()
             && let Some(local) = records.iter().find(|r| r.url.scheme() == "file")
@@ -144,6 +147,15 @@ fn property(input: &[u8]) -> Outcome {
     Ok(())
 }
 
+/// The URLs of the records of the first subdir `loaded` holds, sorted; `None` when they did
+/// not load.
+fn urls(loaded: &Result<Vec<Vec<RepoDataRecord>>, CondaError>) -> Option<Vec<String>> {
+    let lists = loaded.as_ref().ok()?;
+    let mut urls: Vec<String> = lists[0].iter().map(|r| r.url.to_string()).collect();
+    urls.sort();
+    Some(urls)
+}
+
 #[test]
 fn fuzz_repodata() {
     fuzz::bytes("repodata", repodata_seeds(), DICTIONARY, property);
@@ -152,4 +164,15 @@ fn fuzz_repodata() {
 #[test]
 fn fuzz_regressions_replay() {
     fuzz::replay("repodata", property);
+}
+
+/// `input` indexed as it would be while it arrived, in chunks of a size its length chooses (1
+/// to 64 bytes, so that steps are cut everywhere).
+fn arriving_index(input: &[u8]) -> ArrivingIndex {
+    let chunk = 1 + input.len() % 64;
+    let mut arriving = ArrivingIndex::new();
+    for end in (chunk..input.len()).step_by(chunk).chain([input.len()]) {
+        arriving.arrived(&input[..end]);
+    }
+    arriving
 }

@@ -6,6 +6,9 @@
 //!   ends of its middle at once: the calling thread reads from the start, a second thread from a
 //!   record that starts near the middle. That guess is checked when the first thread reaches
 //!   it: a guess that was no record's start is dropped, and the first thread reads on alone.
+//!   A repodata fetched as plain JSON is indexed while its bytes arrive instead
+//!   ([`ArrivingIndex`]), on the thread that receives them: over a real link, slower than the
+//!   reading, the index is ready about when the last byte is.
 //! - **The closure** ([`closure`]) is every package the requested names reach through their
 //!   records' `depends` (and `extra_depends`), in every subdir. Only those records are read.
 //! - **Its repodata** ([`RecordIndex::repodata_of`]) holds those records, and `info`,
@@ -20,63 +23,70 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use rattler_conda_types::PackageName;
 use serde::Deserialize;
-use serde_json::value::RawValue;
+
+use reading::{Entry, Part, Reading, RecordMap, Span, record_start_near};
 
 /// Below this many bytes, a repodata is read on one thread: a second one would cost more than
 /// it saves.
 const SPLIT_AT: usize = 1 << 20;
 
-/// Where something is in the repodata's bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    start: u32,
-    len: u32,
+/// What `reading` reads of `json`, the whole document, from where it got (stopping before the
+/// record at `stop`, if it gets there); `None` when `json` is not a repodata this index reads.
+fn read_whole(mut reading: Reading, json: &[u8], stop: Option<usize>) -> Option<Part> {
+    reading.read_whole(json, stop).ok()?;
+    Some(reading.into_part())
 }
 
-impl Span {
-    fn of(start: usize, end: usize) -> Self {
-        // The repodata is at most 2 GiB (`MAX_REPODATA`), so every offset fits.
+/// A repodata's index made while its bytes arrive, one step at a time on the thread that reads
+/// them, so that it is ready about when the last byte is in (a 2.4 MB repodata arrives over
+/// loopback in about the time its reading takes). It is made of the same steps, in the same
+/// order, as [`RecordIndex::build`] on one thread.
+#[derive(Debug)]
+pub(super) struct ArrivingIndex {
+    reading: Reading,
+    /// How many bytes it was told of.
+    arrived: usize,
+    /// How many bytes must have arrived before it reads on: twice past the start of a step it
+    /// could not read whole, so that a long value arriving in many chunks is read again only
+    /// a few times.
+    wait_for: usize,
+}
+
+impl ArrivingIndex {
+    pub(super) fn new() -> Self {
         Self {
-            start: start as u32,
-            len: (end - start) as u32,
+            reading: Reading::of_document(),
+            arrived: 0,
+            wait_for: 0,
         }
     }
 
-    fn range(self) -> std::ops::Range<usize> {
-        self.start as usize..(self.start + self.len) as usize
-    }
-}
-
-/// One record: its file name, the package name that starts it, and its JSON.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    name: Span,
-    file: Span,
-    record: Span,
-}
-
-/// The two record maps of a repodata (`v3` ones are read by rattler).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RecordMap {
-    /// `packages`: `.tar.bz2` files.
-    Packages,
-    /// `packages.conda`: `.conda` files.
-    Conda,
-}
-
-impl RecordMap {
-    const ALL: [Self; 2] = [Self::Packages, Self::Conda];
-
-    fn key(self) -> &'static str {
-        match self {
-            Self::Packages => "packages",
-            Self::Conda => "packages.conda",
+    /// The index of `json`, the whole body it was told of as it arrived: what is left of it is
+    /// read now. A body it was not told of whole is indexed anew. `None` as for
+    /// [`RecordIndex::build`].
+    pub(super) fn finish(mut self, json: &[u8]) -> Option<RecordIndex> {
+        if json.len() != self.arrived {
+            return RecordIndex::build(json);
         }
+        if json.len() > u32::MAX as usize {
+            return None;
+        }
+        self.reading.read_whole(json, None).ok()?;
+        RecordIndex::from_parts(json, vec![self.reading.into_part()])
     }
 }
 
-/// The top-level values kept whole in a closure's repodata.
-const KEPT: [&str; 3] = ["info", "removed", "repodata_version"];
+impl crate::fetch::ReadsArriving for ArrivingIndex {
+    fn arrived(&mut self, so_far: &[u8]) {
+        self.arrived = so_far.len();
+        if so_far.len() < self.wait_for || so_far.len() > u32::MAX as usize {
+            return;
+        }
+        self.reading.read_arrived(so_far);
+        let unread = so_far.len() - self.reading.at();
+        self.wait_for = so_far.len() + unread;
+    }
+}
 
 /// A repodata's records by package name.
 #[derive(Debug)]
@@ -86,12 +96,6 @@ pub(super) struct RecordIndex {
     /// The top-level values kept whole, by key.
     kept: Vec<(&'static str, Span)>,
 }
-
-/// Why a repodata is left to rattler: it is not one this index reads.
-#[derive(Debug)]
-struct Unknown;
-
-type Read<T> = Result<T, Unknown>;
 
 impl RecordIndex {
     /// The index of `json`, or `None` when rattler must read it whole (see the module's doc).
@@ -108,17 +112,17 @@ impl RecordIndex {
             .then(|| record_start_near(json, json.len() / 2))
             .flatten();
         let parts = match guess {
-            None => vec![Reader::new(json, 0).document(None).ok()?],
+            None => vec![read_whole(Reading::of_document(), json, None)?],
             Some(start) => std::thread::scope(|scope| {
                 let second = crate::threads::spawn_beside(scope, move || {
-                    Reader::new(json, start).rest_from_record()
+                    read_whole(Reading::from_record(start), json, None)
                 });
-                let first = Reader::new(json, 0).document(Some(start)).ok()?;
+                let first = read_whole(Reading::of_document(), json, Some(start))?;
                 let second = crate::threads::join_all(vec![second]).pop()?;
                 match first.stopped_in {
-                    // The second part is what the first reader would have read from there.
-                    Some(map) => Some(vec![first, second.ok()?.continuing(map)]),
-                    // The guess was no record's start: the first reader read on to the end.
+                    // The second part is what the first reading would have read from there.
+                    Some(map) => Some(vec![first, second?.continuing(map)]),
+                    // The guess was no record's start: the first reading read on to the end.
                     None => Some(vec![first]),
                 }
             })?,
@@ -181,7 +185,8 @@ impl RecordIndex {
         })
     }
 
-    /// A repodata of the records of `names` alone, with the values of [`KEPT`] as they were.
+    /// A repodata of the records of `names` alone, with `info`, `removed` and
+    /// `repodata_version` as they were.
     pub(super) fn repodata_of(&self, json: &[u8], names: &Closure) -> Vec<u8> {
         let mut out = Vec::with_capacity(4096);
         out.push(b'{');
@@ -284,235 +289,6 @@ pub(super) fn closure<'a>(
     Some(Closure { bytes })
 }
 
-/// What one reader read: record maps (each with whether it opened there, or continues one
-/// opened before the part) and kept top-level values.
-#[derive(Debug, Default)]
-struct Part {
-    maps: Vec<(RecordMap, bool, Vec<Entry>)>,
-    kept: Vec<(&'static str, Span)>,
-    /// The map the reader stopped in, at the guess given to [`Reader::document`].
-    stopped_in: Option<RecordMap>,
-}
-
-impl Part {
-    /// This part, read from a guessed record's start, with its first (unnamed) map being `map`.
-    fn continuing(mut self, map: RecordMap) -> Self {
-        if let Some(first) = self.maps.first_mut() {
-            first.0 = map;
-        }
-        self
-    }
-}
-
-/// Reads the structure of a repodata from one byte on, each value through serde_json.
-struct Reader<'j> {
-    json: &'j [u8],
-    at: usize,
-}
-
-impl<'j> Reader<'j> {
-    fn new(json: &'j [u8], at: usize) -> Self {
-        Self { json, at }
-    }
-
-    /// Reads the whole document, stopping at the record that starts at `stop` if the reader
-    /// gets there (a record start past it means the guess was no record's start: the reader
-    /// then reads on to the end).
-    fn document(mut self, stop: Option<usize>) -> Read<Part> {
-        self.expect(b'{')?;
-        let mut part = Part::default();
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return self.end(part);
-        }
-        loop {
-            let key = self.key()?;
-            if self.member(key, &mut part, stop)? {
-                return Ok(part);
-            }
-            if !self.next_member()? {
-                return self.end(part);
-            }
-        }
-    }
-
-    /// Reads from a record's start (inside a map it cannot name) to the end of the document.
-    fn rest_from_record(mut self) -> Read<Part> {
-        let mut entries = Vec::new();
-        self.entries(&mut entries, None)?;
-        let mut part = Part::default();
-        // The map is named when the parts are joined ([`Part::continuing`]).
-        part.maps.push((RecordMap::Packages, false, entries));
-        while self.next_member()? {
-            let key = self.key()?;
-            self.member(key, &mut part, None)?;
-        }
-        self.end(part)
-    }
-
-    /// Reads a top-level member's value, after its `key`: a record map's entries, or another
-    /// value ([`Reader::top_value`]); `true` when it stopped in a map at the record starting
-    /// at `stop`.
-    fn member(&mut self, key: &[u8], part: &mut Part, stop: Option<usize>) -> Read<bool> {
-        self.expect(b':')?;
-        let Some(map) = RecordMap::ALL
-            .into_iter()
-            .find(|m| m.key().as_bytes() == key)
-        else {
-            return self.top_value(key, part).map(|()| false);
-        };
-        self.expect(b'{')?;
-        let mut entries = Vec::new();
-        let stopped = self.entries(&mut entries, stop)?;
-        part.maps.push((map, true, entries));
-        if stopped {
-            part.stopped_in = Some(map);
-        }
-        Ok(stopped)
-    }
-
-    /// A top-level value that is no record map: kept when it is one of [`KEPT`], refused when
-    /// it is a `v3` map (rattler reads those), else read past.
-    fn top_value(&mut self, key: &[u8], part: &mut Part) -> Read<()> {
-        if key == b"v3" {
-            return Err(Unknown);
-        }
-        let value = self.raw_value()?;
-        if let Some(kept) = KEPT.iter().find(|k| k.as_bytes() == key) {
-            part.kept.push((kept, value));
-        }
-        Ok(())
-    }
-
-    /// After the document's last `}`: only whitespace may follow.
-    fn end(mut self, part: Part) -> Read<Part> {
-        self.skip_whitespace();
-        if self.at == self.json.len() {
-            Ok(part)
-        } else {
-            Err(Unknown)
-        }
-    }
-
-    /// Reads a map's entries after its `{`, through its `}`; `true` when it stopped at the
-    /// entry starting at `stop` instead.
-    fn entries(&mut self, entries: &mut Vec<Entry>, stop: Option<usize>) -> Read<bool> {
-        self.skip_whitespace();
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Ok(false);
-        }
-        loop {
-            self.skip_whitespace();
-            if stop == Some(self.at) {
-                return Ok(true);
-            }
-            let file_start = self.at + 1;
-            let file = self.key()?;
-            let file = Span::of(file_start, file_start + file.len());
-            let name = package_name(&self.json[file.range()]).ok_or(Unknown)?;
-            self.expect(b':')?;
-            let record = self.raw_value()?;
-            entries.push(Entry {
-                name: Span::of(file.start as usize, file.start as usize + name),
-                file,
-                record,
-            });
-            if !self.next_member()? {
-                return Ok(false);
-            }
-        }
-    }
-
-    /// After a member: `true` at a `,` (another member follows), `false` at the `}` closing
-    /// the object.
-    fn next_member(&mut self) -> Read<bool> {
-        self.skip_whitespace();
-        let byte = self.peek()?;
-        self.at += 1;
-        match byte {
-            b',' => Ok(true),
-            b'}' => Ok(false),
-            _ => Err(Unknown),
-        }
-    }
-
-    /// A key: a string without escapes (one with escapes is left to rattler), of UTF-8 and no
-    /// control character, as JSON has it.
-    fn key(&mut self) -> Read<&'j [u8]> {
-        self.expect(b'"')?;
-        let rest = &self.json[self.at..];
-        let end = memchr::memchr2(b'"', b'\\', rest).ok_or(Unknown)?;
-        let key = &rest[..end];
-        if rest[end] == b'\\' || key.iter().any(|b| *b < 0x20) || std::str::from_utf8(key).is_err()
-        {
-            return Err(Unknown);
-        }
-        self.at += end + 1;
-        Ok(key)
-    }
-
-    /// Any JSON value, checked as serde_json checks it; where it is.
-    fn raw_value(&mut self) -> Read<Span> {
-        self.skip_whitespace();
-        let rest = &self.json[self.at..];
-        let mut deserializer = serde_json::Deserializer::from_slice(rest);
-        let value = <&RawValue>::deserialize(&mut deserializer).map_err(|_| Unknown)?;
-        let start = value.get().as_ptr() as usize - self.json.as_ptr() as usize;
-        let end = start + value.get().len();
-        self.at = end;
-        Ok(Span::of(start, end))
-    }
-
-    fn expect(&mut self, byte: u8) -> Read<()> {
-        self.skip_whitespace();
-        if self.peek()? != byte {
-            return Err(Unknown);
-        }
-        self.at += 1;
-        Ok(())
-    }
-
-    fn peek(&self) -> Read<u8> {
-        self.json.get(self.at).copied().ok_or(Unknown)
-    }
-
-    fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.json.get(self.at) {
-            self.at += 1;
-        }
-    }
-}
-
-/// The length of the package name that starts the file name `file`: all of it before its
-/// last two `-` (`numpy-1.26.4-py312h0_0.conda` → `numpy`), as rattler reads it; `None`
-/// without two.
-fn package_name(file: &[u8]) -> Option<usize> {
-    let last = memchr::memrchr(b'-', file)?;
-    memchr::memrchr(b'-', &file[..last])
-}
-
-/// The start of a record near `at`: the key after the first `},` from there on whose value is
-/// an object and whose name is a conda file name. A guess, checked by the reader that reaches
-/// it.
-fn record_start_near(json: &[u8], at: usize) -> Option<usize> {
-    let mut from = at;
-    for _ in 0..64 {
-        from += memchr::memmem::find(&json[from..], b"},")? + 2;
-        let mut reader = Reader::new(json, from);
-        reader.skip_whitespace();
-        let start = reader.at;
-        let is_record = reader
-            .key()
-            .is_ok_and(|file| file.ends_with(b".conda") || file.ends_with(b".tar.bz2"))
-            && reader.expect(b':').is_ok()
-            && reader.expect(b'{').is_ok();
-        if is_record {
-            return Some(start);
-        }
-    }
-    None
-}
-
+mod reading;
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::closure_records;
 use super::error::CondaError;
-use super::record_index::{self, Closure, RecordIndex};
+use super::record_index::{self, ArrivingIndex, Closure, RecordIndex};
 use crate::fetch::{Body, read_capped};
 use crate::repository::Repository;
 
@@ -122,17 +122,25 @@ pub(super) fn check_records(
     Ok(())
 }
 
-/// The repodata of `bytes`, served at `url` in the form `variant` for `channel`'s `subdir`, at
-/// most `limit` bytes of JSON, indexed by package name; its records are read later, by name.
+/// A subdir's repodata as it was fetched.
+pub(super) struct SubdirBody {
+    /// The form it was served in.
+    pub(super) variant: Compression,
+    pub(super) bytes: Body,
+    /// Its index, made while it arrived, if it was (plain JSON only).
+    pub(super) arrived: Option<ArrivingIndex>,
+}
+
+/// The repodata of `body`, served at `url` for `channel`'s `subdir`, at most `limit` bytes of
+/// JSON, indexed by package name; its records are read later, by name.
 pub(super) fn index_repodata(
-    variant: Compression,
-    bytes: Body,
+    body: SubdirBody,
     url: &Url,
     limit: u64,
     channel: &Channel,
     subdir: &str,
 ) -> Result<SubdirIndex, CondaError> {
-    let json = variant.decode(bytes, limit).map_err(|source| {
+    let json = body.variant.decode(body.bytes, limit).map_err(|source| {
         let url = url.to_string();
         if crate::fetch::is_too_large(&source) {
             CondaError::TooLarge { url, source }
@@ -149,7 +157,11 @@ pub(super) fn index_repodata(
         url: url.to_string(),
         reason,
     })?;
-    let records = match RecordIndex::build(&json) {
+    let by_name = match body.arrived {
+        Some(arrived) => arrived.finish(&json),
+        None => RecordIndex::build(&json),
+    };
+    let records = match by_name {
         Some(by_name) => SubdirRecords::ByName(by_name),
         None => SubdirRecords::Whole(sparse_of(channel, subdir, &json).map_err(not_repodata)?),
     };

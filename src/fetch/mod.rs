@@ -57,6 +57,7 @@ pub(crate) use error::{FetchError, FetchErrors};
 use failure::Failure;
 pub(crate) use freshness::Mutability;
 use freshness::Plan;
+pub(crate) use index_body::ReadsArriving;
 use index_body::{IndexBody, IndexSink};
 pub use keyring::KeyringError;
 pub use limits::HttpLimits;

@@ -5,16 +5,17 @@
 //! unread (a dropped answer costs what its connection had buffered, not its size). The forms
 //! after those (a fallback hardly any server needs) are asked for only once those are all
 //! missing, and the forms after one the cache holds a body of only if that one is now missing:
-//! a warm run asks for what it used.
+//! a warm run asks for what it used. A form's body may be read while it arrives
+//! ([`ReadsArriving`]), by a reader its caller makes for that form.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use futures::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::watch;
 use url::Url;
 
 use super::body::Sink;
-use super::index_body::{IndexBody, IndexSink};
+use super::index_body::{IndexBody, IndexSink, ReadsArriving};
 use super::{Body, FetchError, Fetcher, Mutability};
 
 /// What is known of one form.
@@ -31,17 +32,38 @@ enum Form {
 /// What is known of every form of one resource, shared by the requests for them.
 type Forms = Arc<watch::Sender<Vec<Form>>>;
 
+/// The answer of a resource's first form that is not missing.
+pub(crate) struct PreferredForm<R> {
+    /// The form's position among the resource's forms.
+    pub(crate) form: usize,
+    pub(crate) body: Body,
+    /// The form's reader, when it read the body while it arrived (a body the cache answered
+    /// with, or one too large to be kept in memory, is not).
+    pub(crate) read: Option<R>,
+}
+
 /// An index's body that is read only when every earlier form is missing.
-struct Gated {
+struct Gated<'a, R> {
     body: IndexSink,
     forms: Forms,
     /// The form it is the body of.
     index: usize,
+    reading: Option<Reading<'a, R>>,
 }
 
-impl Sink for Gated {
+/// A reader of a body while it arrives, and where it goes once that body is the answer.
+struct Reading<'a, R> {
+    reader: R,
+    answered: &'a Mutex<Option<R>>,
+}
+
+impl<R: ReadsArriving> Sink for Gated<'_, R> {
     fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        self.body.write(chunk)
+        self.body.write(chunk)?;
+        if let (Some(reading), Some(so_far)) = (&mut self.reading, self.body.in_memory()) {
+            reading.reader.arrived(so_far);
+        }
+        Ok(())
     }
 
     fn expect(&mut self, length: u64, headers: &reqwest::header::HeaderMap) {
@@ -65,32 +87,45 @@ impl Sink for Gated {
     }
 }
 
-impl From<Gated> for IndexBody {
-    fn from(gated: Gated) -> Self {
+/// A whole body: its reader, if it read all of it, goes to the answer.
+impl<R> From<Gated<'_, R>> for IndexBody {
+    fn from(gated: Gated<'_, R>) -> Self {
+        if let Some(reading) = gated.reading.filter(|_| gated.body.in_memory().is_some()) {
+            *reading.answered.lock().unwrap_or_else(|e| e.into_inner()) = Some(reading.reader);
+        }
         gated.body.into()
     }
 }
 
+/// Makes the reader of a form's body while it arrives, by the form's position, if it has one.
+type NewReader<'a, R> = &'a dyn Fn(usize) -> Option<R>;
+
 impl Fetcher {
-    /// For every resource of `resources` (each its forms' URLs, the preferred first, each a
-    /// mutable index), the first form that is not missing: its position and body, or its
-    /// error; when every form is missing, the first one's 404. The first `at_once` forms are
-    /// asked for at once, the others one by one as those before them turn out missing. Results
-    /// are in the order of `resources`.
-    pub(crate) fn get_all_preferred(
+    /// The first form of a resource that is not missing (its forms' URLs `forms`, the preferred
+    /// first, a mutable index), or its error; when every form is missing, the first one's 404.
+    /// The first `at_once` forms are asked for at once, the others one by one as those before
+    /// them turn out missing. A form's body is read while it arrives by the reader `new_reader`
+    /// makes for its position, if any.
+    pub(crate) fn get_preferred<R: ReadsArriving>(
         &self,
-        resources: &[Vec<Url>],
+        forms: &[Url],
         at_once: usize,
         what: &str,
-    ) -> Vec<Result<(usize, Body), FetchError>> {
-        self.run_all(resources, what, |forms| self.get_preferred(forms, at_once))
+        new_reader: impl Fn(usize) -> Option<R>,
+    ) -> Result<PreferredForm<R>, FetchError> {
+        let resource = std::slice::from_ref(&forms);
+        self.run_all(resource, what, |forms| {
+            self.first_present_form(forms, at_once, &new_reader)
+        })
+        .remove(0)
     }
 
-    async fn get_preferred(
+    async fn first_present_form<R: ReadsArriving>(
         &self,
         urls: &[Url],
         at_once: usize,
-    ) -> Result<(usize, Body), FetchError> {
+        new_reader: NewReader<'_, R>,
+    ) -> Result<PreferredForm<R>, FetchError> {
         let cached = urls
             .iter()
             .position(|url| self.cache_has_body(url.as_str()));
@@ -100,29 +135,38 @@ impl Fetcher {
             .max(1)
             .min(urls.len());
         let (first, rest) = urls.split_at(asked);
-        let missing = match self.get_first_form(first).await {
+        let missing = match self.get_first_form(first, new_reader).await {
             Err(error) if error.is_not_found() && !rest.is_empty() => error,
             answer => return answer,
         };
-        match Box::pin(self.get_preferred(rest, at_once.saturating_sub(asked))).await {
-            Ok((index, body)) => Ok((first.len() + index, body)),
+        let later_reader = |form| new_reader(first.len() + form);
+        let later = self.first_present_form(rest, at_once.saturating_sub(asked), &later_reader);
+        match Box::pin(later).await {
+            Ok(found) => Ok(PreferredForm {
+                form: first.len() + found.form,
+                ..found
+            }),
             Err(error) if error.is_not_found() => Err(missing),
             Err(error) => Err(error),
         }
     }
 
     /// The first of the forms `urls` that is not missing, every one asked for at once.
-    async fn get_first_form(&self, urls: &[Url]) -> Result<(usize, Body), FetchError> {
+    async fn get_first_form<R: ReadsArriving>(
+        &self,
+        urls: &[Url],
+        new_reader: NewReader<'_, R>,
+    ) -> Result<PreferredForm<R>, FetchError> {
         let forms: Forms = Arc::new(watch::channel(vec![Form::Pending; urls.len()]).0);
         let mut answers: FuturesOrdered<_> = urls
             .iter()
             .enumerate()
-            .map(|(index, url)| self.get_form(url, index, forms.clone()))
+            .map(|(index, url)| self.get_form(url, index, forms.clone(), new_reader))
             .collect();
         let mut missing = None;
-        while let Some((index, answer)) = answers.next().await {
+        while let Some((form, answer)) = answers.next().await {
             match answer {
-                Ok(body) => return Ok((index, body)),
+                Ok((body, read)) => return Ok(PreferredForm { form, body, read }),
                 Err(error) if error.is_not_found() => {
                     missing.get_or_insert(error);
                 }
@@ -134,19 +178,31 @@ impl Fetcher {
         }))
     }
 
-    /// The answer for the form `index` of a resource, told to the other forms as it is known.
-    async fn get_form(
+    /// The answer for the form `index` of a resource, told to the other forms as it is known,
+    /// with its reader if it read the body while it arrived.
+    async fn get_form<R: ReadsArriving>(
         &self,
         url: &Url,
         index: usize,
         forms: Forms,
-    ) -> (usize, Result<Body, FetchError>) {
+        new_reader: NewReader<'_, R>,
+    ) -> (usize, Result<(Body, Option<R>), FetchError>) {
+        let answered = Mutex::new(None);
         let new_sink = || {
-            let forms = forms.clone();
+            let reading = new_reader(index).map(|reader| Reading {
+                reader,
+                answered: &answered,
+            });
+            let body = IndexSink::new(&self.cache, url.as_str());
             Ok(Gated {
-                body: IndexSink::new(&self.cache, url.as_str()),
-                forms,
+                body: if reading.is_some() {
+                    body.read_arriving()
+                } else {
+                    body
+                },
+                forms: forms.clone(),
                 index,
+                reading,
             })
         };
         let answer = self
@@ -161,6 +217,124 @@ impl Fetcher {
                 forms[index] = form;
             }
         });
-        (index, answer)
+        let read = answered.into_inner().unwrap_or_else(|e| e.into_inner());
+        (index, answer.map(|body| (body, read)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+
+    use super::*;
+    use crate::fetch::{Cache, FetchOptions};
+
+    /// A reader that keeps how long the body was each time it was told of it.
+    #[derive(Default)]
+    struct Lengths(Vec<usize>);
+
+    impl ReadsArriving for Lengths {
+        fn arrived(&mut self, so_far: &[u8]) {
+            self.0.push(so_far.len());
+        }
+    }
+
+    const PARTS: [&[u8]; 3] = [
+        br#"{"packages":"#,
+        br#"{"a-1-0.conda":{}},"#,
+        br#""info":{}}"#,
+    ];
+
+    /// Serves the body of [`PARTS`] at `/index.json`, a part at a time, with the ETag `"e"` (a
+    /// 304 to a request that presents it), and 404 at any other path; one connection per
+    /// request. Its base URL.
+    fn serve() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut lines = BufReader::new(stream.try_clone().unwrap()).lines();
+                let request = lines.next().and_then(Result::ok).unwrap_or_default();
+                let headers: Vec<String> = lines
+                    .map_while(Result::ok)
+                    .take_while(|line| !line.is_empty())
+                    .collect();
+                let revalidating = headers.iter().any(|h| h.ends_with("\"e\""));
+                let close = "Connection: close\r\n";
+                let answer = match request.split(' ').nth(1) {
+                    Some("/index.json") if revalidating => {
+                        format!("HTTP/1.1 304 Not Modified\r\nETag: \"e\"\r\n{close}\r\n")
+                    }
+                    Some("/index.json") => {
+                        let length: usize = PARTS.iter().map(|part| part.len()).sum();
+                        format!(
+                            "HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Length: {length}\r\n{close}\r\n"
+                        )
+                    }
+                    _ => format!("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n{close}\r\n"),
+                };
+                let _ = stream.write_all(answer.as_bytes());
+                if answer.starts_with("HTTP/1.1 200") {
+                    for part in PARTS {
+                        let _ = stream.write_all(part).and_then(|()| stream.flush());
+                        std::thread::sleep(std::time::Duration::from_millis(30));
+                    }
+                }
+            }
+        });
+        base
+    }
+
+    fn fetcher(cache: &Cache) -> Fetcher {
+        Fetcher::new(FetchOptions {
+            cache: cache.clone(),
+            offline: false,
+            refresh: false,
+            progress: crate::progress::Progress::hidden(),
+            limits: Default::default(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_body_is_read_while_it_arrives_by_its_forms_reader_which_is_handed_back() {
+        let base = serve();
+        let forms: Vec<Url> = ["index.json.zst", "index.json"]
+            .iter()
+            .map(|name| Url::parse(&format!("{base}/{name}")).unwrap())
+            .collect();
+        let whole = PARTS.concat();
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::at(root.path());
+        let second_form_read = |form| (form == 1).then(Lengths::default);
+
+        let found = fetcher(&cache)
+            .get_preferred(&forms, 2, "index", second_form_read)
+            .unwrap();
+        assert_eq!((found.form, &found.body[..]), (1, &whole[..]));
+        // Told of the body as it grew, part by part, up to the whole of it.
+        let lengths = found.read.expect("the reader read the body").0;
+        assert!(lengths.len() >= 2, "{lengths:?}");
+        assert!(
+            lengths.windows(2).all(|pair| pair[0] < pair[1]),
+            "{lengths:?}"
+        );
+        assert_eq!(lengths.last(), Some(&whole.len()));
+
+        // Answered from the cache (the server's 304), the body did not arrive: no reader.
+        let revalidated = fetcher(&cache)
+            .get_preferred(&forms, 2, "index", second_form_read)
+            .unwrap();
+        assert_eq!(&revalidated.body[..], &whole[..]);
+        assert!(revalidated.read.is_none());
+
+        // A form its caller gives no reader hands none back.
+        let fresh = tempfile::tempdir().unwrap();
+        let unread = fetcher(&Cache::at(fresh.path()))
+            .get_preferred(&forms, 2, "index", |_| None::<Lengths>)
+            .unwrap();
+        assert_eq!(&unread.body[..], &whole[..]);
+        assert!(unread.read.is_none());
     }
 }

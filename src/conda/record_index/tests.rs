@@ -1,4 +1,5 @@
 use super::*;
+use crate::fetch::ReadsArriving;
 
 /// A record of `name` 1.0 with build `build`, depending on `depends`.
 fn record(name: &str, build: &str, depends: &str) -> String {
@@ -169,6 +170,10 @@ fn a_repodata_this_index_does_not_read_is_left_to_rattler() {
     ];
     for json in unknown {
         assert!(RecordIndex::build(json.as_bytes()).is_none(), "{json}");
+        for chunk in [1, 5] {
+            let arrived = arrived_in_chunks(json.as_bytes(), chunk);
+            assert!(arrived.finish(json.as_bytes()).is_none(), "{json}");
+        }
         let split = RecordIndex::build_split_at(json.as_bytes(), 0);
         assert!(split.is_none(), "{json}");
     }
@@ -181,4 +186,48 @@ fn a_repodata_this_index_does_not_read_is_left_to_rattler() {
         files(&index, spaced.as_bytes(), RecordMap::Conda, "lib"),
         ["lib-1.0-h0.conda"]
     );
+}
+
+/// An index made while `json` arrived in chunks of `chunk` bytes.
+fn arrived_in_chunks(json: &[u8], chunk: usize) -> ArrivingIndex {
+    let mut arriving = ArrivingIndex::new();
+    for end in (chunk..json.len()).step_by(chunk).chain([json.len()]) {
+        arriving.arrived(&json[..end]);
+    }
+    arriving
+}
+
+#[test]
+fn an_index_made_while_the_bytes_arrive_is_the_index_of_the_whole() {
+    // A number at the end (the bytes so far may cut it short), and a long value in many chunks.
+    let removed: Vec<String> = (0..2000)
+        .map(|i| format!("\"old{i}-0.1-h0.conda\""))
+        .collect();
+    let json = chain(40, "MIT")
+        .replace(r#""repodata_version":1"#, r#""repodata_version":12345"#)
+        .replace(
+            r#"["pkg0-0.9-h0.tar.bz2"]"#,
+            &format!("[{}]", removed.join(", ")),
+        );
+    let json = json.as_bytes();
+    let whole = RecordIndex::build_split_at(json, usize::MAX).unwrap();
+    for chunk in [1, 2, 3, 7, 64, 1000, json.len()] {
+        let index = arrived_in_chunks(json, chunk).finish(json).unwrap();
+        assert_eq!(index.maps, whole.maps, "chunks of {chunk}");
+        assert_eq!(index.kept, whole.kept, "chunks of {chunk}");
+    }
+    // Told of bytes that end inside a number, it reads the number again once the rest is in.
+    let number = json.windows(5).position(|w| w == b"12345").unwrap();
+    for cut in [number + 1, number + 4, number + 5] {
+        let mut arriving = ArrivingIndex::new();
+        arriving.arrived(&json[..cut]);
+        arriving.arrived(json);
+        let index = arriving.finish(json).unwrap();
+        assert_eq!(index.kept, whole.kept, "cut at {cut}");
+    }
+    // Told of only the start of a body, it indexes the whole body anew.
+    let mut start = ArrivingIndex::new();
+    start.arrived(&json[..json.len() / 2]);
+    let index = start.finish(json).unwrap();
+    assert_eq!((index.maps, index.kept), (whole.maps, whole.kept));
 }

@@ -16,14 +16,12 @@ fn channel() -> Channel {
 
 /// The repodata `json` (uncompressed), indexed.
 fn index(json: &str) -> Result<SubdirIndex, CondaError> {
-    index_repodata(
-        Compression::None,
-        Body::from(json.as_bytes().to_vec()),
-        &test_url(),
-        MAX_REPODATA,
-        &channel(),
-        "linux-64",
-    )
+    let body = SubdirBody {
+        variant: Compression::None,
+        bytes: Body::from(json.as_bytes().to_vec()),
+        arrived: None,
+    };
+    index_repodata(body, &test_url(), MAX_REPODATA, &channel(), "linux-64")
 }
 
 /// The records of `names`' closure in the repodata `json`.
@@ -209,14 +207,12 @@ fn every_compression_reads_the_same_repodata() {
         .read_to_end(&mut bz2)
         .unwrap();
     let index = |variant, bytes: &[u8], limit| {
-        index_repodata(
+        let body = SubdirBody {
             variant,
-            Body::copy_from_slice(bytes),
-            &test_url(),
-            limit,
-            &channel(),
-            "noarch",
-        )
+            bytes: Body::copy_from_slice(bytes),
+            arrived: None,
+        };
+        index_repodata(body, &test_url(), limit, &channel(), "noarch")
     };
     for (variant, bytes) in [
         (Compression::None, json.to_vec()),

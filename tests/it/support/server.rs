@@ -62,6 +62,8 @@ struct State {
     /// How many requests were refused for want of it.
     refused: usize,
     latency: Duration,
+    /// The most bytes per second a file's body is sent at; unlimited when `None`.
+    bandwidth: Option<u64>,
     /// The connections open now, shut down when the server stops (a client's pooled connection
     /// must not outlive the server it reached).
     open: HashMap<u64, TcpStream>,
@@ -142,6 +144,11 @@ impl Server {
     /// Delays every answer.
     pub fn set_latency(&self, latency: Duration) {
         self.state.lock().unwrap().latency = latency;
+    }
+
+    /// Sends every file's body at `bytes_per_second` at most, as a network link would.
+    pub fn set_bandwidth(&self, bytes_per_second: u64) {
+        self.state.lock().unwrap().bandwidth = Some(bytes_per_second);
     }
 
     /// How many requests `path` received.
@@ -302,7 +309,7 @@ fn handle(stream: TcpStream, root: &Path, state: &Mutex<State>) {
 
 /// Answers one request, after the latency; whether the connection may serve another.
 fn answer(stream: &mut TcpStream, request: &Request, root: &Path, state: &Mutex<State>) -> bool {
-    let (fault, latency) = {
+    let (fault, (latency, bandwidth)) = {
         let mut state = state.lock().unwrap();
         *state.hits.entry(request.path.clone()).or_default() += 1;
         if let Some(authorization) = &request.authorization {
@@ -332,7 +339,7 @@ fn answer(stream: &mut TcpStream, request: &Request, root: &Path, state: &Mutex<
             .faults
             .get_mut(&request.path)
             .and_then(VecDeque::pop_front);
-        (fault, state.latency)
+        (fault, (state.latency, state.bandwidth))
     };
     // The file and its ETag are ready before the latency passes, as a static server's (a CDN's)
     // are: the latency is the network's, not this server's reading and hashing of large files.
@@ -346,7 +353,8 @@ fn answer(stream: &mut TcpStream, request: &Request, root: &Path, state: &Mutex<
             false
         }
         None => {
-            serve_file(stream, request, body.zip(etag), content_type, state);
+            let file = body.zip(etag);
+            serve_file(stream, request, file, content_type, bandwidth, state);
             true
         }
     }
@@ -452,6 +460,7 @@ fn serve_file(
     request: &Request,
     file: Option<(Vec<u8>, String)>,
     content_type: &str,
+    bandwidth: Option<u64>,
     state: &Mutex<State>,
 ) {
     let Some((body, etag)) = file else {
@@ -470,8 +479,32 @@ fn serve_file(
         {
             respond(stream, 304, Some(&etag), content_type, &[], false);
         }
-        None => respond(stream, 200, Some(&etag), content_type, &body, false),
+        None => match bandwidth {
+            Some(bandwidth) => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nETag: {etag}\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                send_paced(stream, &body, bandwidth);
+            }
+            None => respond(stream, 200, Some(&etag), content_type, &body, false),
+        },
     }
+}
+
+/// Sends `body` in pieces, none before the time `bytes_per_second` allows it.
+fn send_paced(stream: &mut TcpStream, body: &[u8], bytes_per_second: u64) {
+    const PIECE: usize = 16 << 10;
+    let started = Instant::now();
+    for (index, piece) in body.chunks(PIECE).enumerate() {
+        let due = Duration::from_secs_f64((index * PIECE) as f64 / bytes_per_second as f64);
+        thread::sleep(due.saturating_sub(started.elapsed()));
+        if stream.write_all(piece).is_err() {
+            return;
+        }
+    }
+    let _ = stream.flush();
 }
 
 fn serve_range(stream: &mut TcpStream, path: &str, spec: &str, body: &[u8], state: &Mutex<State>) {
