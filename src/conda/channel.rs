@@ -1,14 +1,14 @@
 //! conda channels: `<channel>/<subdir>/repodata.json` (or its `.zst` / `.bz2` variants) for the
 //! image's subdir and `noarch`, every channel and subdir fetched at once, each on a thread that
 //! indexes it (a small `noarch` is indexed while a large subdir still downloads). Each is indexed
-//! by package name without reading its records ([`record_index`](super::record_index)): plain
-//! JSON while its bytes arrive, a compressed form once it is whole (on two threads when it is
-//! large); the records of the requested names and
-//! of everything their dependencies can reach are cut out, and only those are read, by
-//! `rattler_repodata_gateway`'s sparse repodata (as pixi and py-rattler read it), into records
-//! with their download URLs (`repodata_version` 2 `base_url` included). So a resolve against a
-//! channel of conda-forge's size costs what its closure costs, not what the channel weighs. A
-//! remote channel's records may only point at remote URLs ([`Repository::check_named`]).
+//! by package name without reading its records ([`record_index`](super::record_index)): plain JSON
+//! while its bytes arrive, a compressed form or one of 64 MiB or more once it is whole (on two
+//! threads when it is large); the records of the requested names and of everything their
+//! dependencies can reach are cut out, and only those are read, by `rattler_repodata_gateway`'s
+//! sparse repodata (as pixi and py-rattler read it), into records with their download URLs
+//! (`repodata_version` 2 `base_url` included). So a resolve against a channel of conda-forge's size
+//! costs what its closure costs, not what the channel weighs. A remote channel's records may only
+//! point at remote URLs ([`Repository::check_named`]).
 //!
 //! When a channel offers the same package version and build both as `.conda` and `.tar.bz2`,
 //! only the `.conda` record is kept: it is the smaller download and the newer format.

@@ -48,11 +48,11 @@ struct Gated<'a, R> {
     forms: Forms,
     /// The form it is the body of.
     index: usize,
-    reading: Option<Reading<'a, R>>,
+    reading: Option<FormReader<'a, R>>,
 }
 
-/// A reader of a body while it arrives, and where it goes once that body is the answer.
-struct Reading<'a, R> {
+/// The reader of a form's body while it arrives, and where it goes once that body is the answer.
+struct FormReader<'a, R> {
     reader: R,
     answered: &'a Mutex<Option<R>>,
 }
@@ -120,6 +120,8 @@ impl Fetcher {
         .remove(0)
     }
 
+    /// [`Fetcher::get_preferred`] of the forms `urls`, `new_reader` making readers by their
+    /// positions among them.
     async fn first_present_form<R: ReadsArriving>(
         &self,
         urls: &[Url],
@@ -189,7 +191,7 @@ impl Fetcher {
     ) -> (usize, Result<(Body, Option<R>), FetchError>) {
         let answered = Mutex::new(None);
         let new_sink = || {
-            let reading = new_reader(index).map(|reader| Reading {
+            let reading = new_reader(index).map(|reader| FormReader {
                 reader,
                 answered: &answered,
             });
