@@ -1,7 +1,8 @@
-//! Debian packages, the apt ecosystem: Debian versions and their order ([`version`]), relation fields ([`relation`]), the deb822 format ([`deb822`]),
-//! Packages indexes ([`packages`]), sources lines and `.sources` files ([`sources`]), Release
-//! files ([`release`]) and their OpenPGP signatures ([`signature`]), and fetching every
-//! source's verified metadata into one [`AptIndex`] ([`fetch`], [`index`]).
+//! Debian packages, the apt ecosystem: Debian versions and their order ([`version`]), relation
+//! fields ([`relation`]), the deb822 format ([`deb822`]), Packages indexes ([`packages`]), sources
+//! lines and `.sources` files ([`sources`]), Release files ([`release`]) and their OpenPGP
+//! signatures ([`signature`]), and fetching every source's verified metadata into one [`AptIndex`]
+//! ([`fetch`], [`index`]).
 //!
 //! Resolution of a layer's requests over the index is [`solve`]; the pipeline's resolver is
 //! `resolver`, the lock's fields [`details`], the spec's keys [`spec`], the install step of a

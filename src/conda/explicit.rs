@@ -1,8 +1,9 @@
-//! `imglock export --format conda-explicit`: the conda packages as an explicit environment file (`@EXPLICIT`), as `conda list --explicit
-//! --md5` and conda-lock write it: one artifact URL a line with its checksum after `#`, which
-//! conda, mamba and micromamba check (`conda create --file`, `micromamba create -f`): the md5
-//! when the lock has it (every client reads that), else `sha256:…` (which recent conda and rattler-based
-//! clients read). No solver runs, so the lines are in install order: each after its dependencies.
+//! `imglock export --format conda-explicit`: the conda packages as an explicit environment file
+//! (`@EXPLICIT`), as `conda list --explicit --md5` and conda-lock write it: one artifact URL a line
+//! with its checksum after `#`, which conda, mamba and micromamba check (`conda create --file`,
+//! `micromamba create -f`): the md5 when the lock has it (every client reads that), else
+//! `sha256:…` (which recent conda and rattler-based clients read). No solver runs, so the lines
+//! are in install order: each after its dependencies.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;

@@ -1,7 +1,8 @@
 //! The repodata fuzz target: a subdir's `repodata.json`, plain and compressed, indexed by name
-//! and every name's records read with their URLs as a remote channel's (`.conda` preferred over
-//! `.tar.bz2`), checked to stay on that channel's side (remote). Seeds: the fixture channels and samples of the
-//! real repodata in the shared corpus (thirty records of each).
+//! (plain JSON also as it would arrive, in small chunks) and every name's records read with their
+//! URLs as a remote channel's (`.conda` preferred over `.tar.bz2`), checked to stay on that
+//! channel's side (remote). Seeds: the fixture channels and samples of the real repodata in the
+//! shared corpus (thirty records of each).
 
 use rattler_conda_types::{Channel, ChannelUrl, PackageName, RepoDataRecord};
 use url::Url;

@@ -4,10 +4,10 @@
 //! All layers share one conda environment (`[image] conda-prefix`): a layer solves together with
 //! the records lower layers locked, which stay exactly as locked. Channels have the priority
 //! `[repositories] conda-channel-priority` gives them (strict by default: the first channel that
-//! has a name serves it), a package may be asked from one channel ([`named`]), the image's virtual packages (`__linux`,
-//! `__unix`, `__glibc`, `__archspec`, `__cuda` when `[image] cuda` is set) stand in for the
-//! system, and `--exclude-newer` drops records published later. The lock takes each record's
-//! sha256, md5 and size from the repodata, so resolving downloads no package.
+//! has a name serves it), a package may be asked from one channel ([`named`]), the image's virtual
+//! packages (`__linux`, `__unix`, `__glibc`, `__archspec`, `__cuda` when `[image] cuda` is set)
+//! stand in for the system, and `--exclude-newer` drops records published later. The lock takes
+//! each record's sha256, md5 and size from the repodata, so resolving downloads no package.
 
 pub mod build;
 mod channel;

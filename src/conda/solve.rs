@@ -1,6 +1,7 @@
-//! One layer's conda solve: the channels' records, the image's virtual packages, the lower
-//! layers' records pinned and the previous lock's preferred, solved by resolvo with the spec's
-//! channel priority (strict unless `conda-channel-priority` says otherwise), and the solver's explanation reworded where it talks about internals.
+//! One layer's conda solve: the channels' records, the image's virtual packages, the lower layers'
+//! records pinned and the previous lock's preferred, solved by resolvo with the spec's channel
+//! priority (strict unless `conda-channel-priority` says otherwise), and the solver's explanation
+//! reworded where it talks about internals.
 
 use std::str::FromStr;
 

@@ -1,13 +1,13 @@
 //! The R inventory of an image: every `<library>/<package>/DESCRIPTION`, checked against the lock.
 //!
 //! Libraries searched, in R's order: the lock's (`--library`, else the lock's `r-library`), then
-//! the standard paths of Debian/Ubuntu R and rocker images. A locked package must be in one of
-//! them at its locked version and from its locked kind of repository (`Repository`, and
-//! `RemoteSha` for packages installed from a Git remote; a GitHub package's `RemoteSha`,
-//! `RemoteUsername` and `RemoteRepo` must be its locked commit and repository); R loads the
-//! first copy, so that is the one checked. Every library must hold nothing else but R's own base and recommended packages
-//! (what Debian's `r-base-core` and `r-recommended` install, known by name): any other package,
-//! in any library, is unexpected, because R would load it too.
+//! the standard paths of Debian/Ubuntu R and rocker images. A locked package must be in one of them
+//! at its locked version and from its locked kind of repository (`Repository`, and `RemoteSha` for
+//! packages installed from a Git remote; a GitHub package's `RemoteSha`, `RemoteUsername` and
+//! `RemoteRepo` must be its locked commit and repository); R loads the first copy, so that is the
+//! one checked. Every library must hold nothing else but R's own base and recommended packages
+//! (what Debian's `r-base-core` and `r-recommended` install, known by name): any other package, in
+//! any library, is unexpected, because R would load it too.
 //!
 //! It also reads the installer's records of the binaries it installed ([`crate::built_binaries`]),
 //! which `imglock verify --record-binaries` puts into the lock.

@@ -1,10 +1,10 @@
 //! R packages from CRAN and Bioconductor: one closure walk over every R repository.
 //!
 //! CRAN and Bioconductor share R's formats and version rules, and Bioconductor packages depend on
-//! CRAN ones, so they are one [`LayerResolver`]: the indexes of all their repositories are fetched at
-//! once (CRAN's first, so the first listed wins), and a layer's `cran` and `bioconductor` lists
-//! are walked together. The lock records each package's ecosystem as the kind of repository it
-//! came from.
+//! CRAN ones, so they are one [`LayerResolver`]: the indexes of all their repositories are fetched
+//! at once (CRAN's first, so the first listed wins), and a layer's `cran` and `bioconductor` lists
+//! are walked together. The lock records each package's ecosystem as the kind of repository it came
+//! from.
 
 mod archive;
 pub mod binary_cache;

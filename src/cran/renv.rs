@@ -1,8 +1,8 @@
-//! `imglock export --format renv`: the R packages as an `renv.lock` (renv's lockfile, read by `renv::restore()`): R's version
-//! and the repositories, by name, then each package with its `Version`, `Source` and
-//! `Repository` (CRAN-like and Bioconductor repositories) or, for a GitHub package, renv's
-//! `Remote*` fields at the locked commit, its `Requirements` (the locked dependencies) and its
-//! `License` when the lock records one.
+//! `imglock export --format renv`: the R packages as an `renv.lock` (renv's lockfile, read by
+//! `renv::restore()`): R's version and the repositories, by name, then each package with its
+//! `Version`, `Source` and `Repository` (CRAN-like and Bioconductor repositories) or, for a GitHub
+//! package, renv's `Remote*` fields at the locked commit, its `Requirements` (the locked
+//! dependencies) and its `License` when the lock records one.
 //!
 //! renv's `Hash` is an md5 of fields of the package's installed `DESCRIPTION`, which the lock
 //! does not hold: it is left out (renv computes it on restore and does not need it); so are

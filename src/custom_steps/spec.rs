@@ -1,7 +1,7 @@
 //! Custom steps as the spec writes them: a layer's `steps = [{ env = { … } }, { workdir = "…" },
-//! { copy = "…", to = "…", mode = "0755"? }, { run = "…" }, { user = "…" }]` and the image's `entrypoint` and
-//! `cmd`, checked with their places; a `copy` file is read (below the spec's folder only, links
-//! followed) and hashed, so a change of its bytes changes the spec's hash.
+//! { copy = "…", to = "…", mode = "0755"? }, { run = "…" }, { user = "…" }]` and the image's
+//! `entrypoint` and `cmd`, checked with their places; a `copy` file is read (below the spec's
+//! folder only, links followed) and hashed, so a change of its bytes changes the spec's hash.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,15 +1,15 @@
 //! `imglock diff`: what changed between two locks, for code review.
 //!
 //! Per layer and ecosystem: packages added, removed, upgraded or downgraded (classified by that
-//! ecosystem's version order, `EcosystemSupport::version_change`; Debian binaries grouped by
-//! their source package and security updates called out, [`apt`]), rebuilt (a conda build change), moved
+//! ecosystem's version order, `EcosystemSupport::version_change`; Debian binaries grouped by their
+//! source package and security updates called out, [`apt`]), rebuilt (a conda build change), moved
 //! between layers, or fetched from another repository; a loud warning for the same version and
-//! build with a different sha256 (a re-published or tampered artifact) and for every downgrade;
-//! the build packages of each layer (marked `build_only`) and each sdist's build pins likewise;
-//! custom steps added, removed or changed and the image's `entrypoint` and `cmd`;
-//! and the Docker cache impact, found by rendering both locks' Dockerfiles and finding the first
-//! step whose text changes (a lock whose Dockerfile cannot be rendered still diffs: the impact
-//! is then unknown, and a warning says why).
+//! build with a different sha256 (a re-published or tampered artifact) and for every downgrade; the
+//! build packages of each layer (marked `build_only`) and each sdist's build pins likewise; custom
+//! steps added, removed or changed and the image's `entrypoint` and `cmd`; and the Docker cache
+//! impact, found by rendering both locks' Dockerfiles and finding the first step whose text changes
+//! (a lock whose Dockerfile cannot be rendered still diffs: the impact is then unknown, and a
+//! warning says why).
 
 mod apt;
 mod render;

@@ -1,7 +1,7 @@
-//! The SPDX 2.3 JSON SBOM (<https://spdx.github.io/spdx-spec/v2.3/>): the document describes
-//! the image, a package that `CONTAINS` every exported package; each package has its purl (an
-//! external reference), sha256 (and conda's md5), download location (an absolute URL), layer (in its comment) and
-//! declared license, and `DEPENDS_ON` its locked dependencies.
+//! The SPDX 2.3 JSON SBOM (<https://spdx.github.io/spdx-spec/v2.3/>): the document describes the
+//! image, a package that `CONTAINS` every exported package; each package has its purl (an external
+//! reference), sha256 (and conda's md5), download location (an absolute URL), layer (in its
+//! comment) and declared license, and `DEPENDS_ON` its locked dependencies.
 //!
 //! A license is free text in the lock (CRAN's `GPL-2 | GPL-3` is no SPDX expression), so it is
 //! declared as a `LicenseRef-` whose extracted text is the metadata's words. `created` is fixed

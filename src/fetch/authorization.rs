@@ -1,9 +1,9 @@
-//! The `Authorization` header of every request, the one path credentials take: a value given
-//! for the requests below a URL prefix (a token read from the environment, the GitHub API's
-//! `GITHUB_TOKEN`), else the basic authentication of the URL's repository
-//! ([`super::credentials`]: the spec's URL, environment variables, netrc, the keyring). Held in memory only,
-//! never cached or written anywhere. A redirect to another host drops it (reqwest's rule), so
-//! codeload never sees a GitHub token.
+//! The `Authorization` header of every request, the one path credentials take: a value given for
+//! the requests below a URL prefix (a token read from the environment, the GitHub API's
+//! `GITHUB_TOKEN`), else the basic authentication of the URL's repository ([`super::credentials`]:
+//! the spec's URL, environment variables, netrc, the keyring). Held in memory only, never cached or
+//! written anywhere. A redirect to another host drops it (reqwest's rule), so codeload never sees a
+//! GitHub token.
 
 use std::sync::Mutex;
 

@@ -1,13 +1,13 @@
 //! The locked build dependencies of a layer's source distributions: each chosen sdist's build
 //! requirements (`[build-system] requires`, else PEP 517's setuptools + wheel) are resolved as
 //! their own environment, apart from the layer's (as uv and pip isolate builds), for the image's
-//! Python and platform, from the same indexes and as of the same `--exclude-newer`, with the
-//! same solver. A build environment is made of wheels only: an sdist among build dependencies is
-//! refused by name. The solve is the one metadata builds use
-//! ([`super::index::Indexes::solve_build_environment`]). The sdist records its exact pins (`build-requires`), the layer the files
-//! (`[[layer.build-package]]`, one entry per name and version, shared by the sdists that pin it).
-//! The previous lock's build pins of the same sdist are kept while they still fit, as a layer's
-//! pins are.
+//! Python and platform, from the same indexes and as of the same `--exclude-newer`, with the same
+//! solver. A build environment is made of wheels only: an sdist among build dependencies is refused
+//! by name. The solve is the one metadata builds use
+//! ([`super::index::Indexes::solve_build_environment`]). The sdist records its exact pins
+//! (`build-requires`), the layer the files (`[[layer.build-package]]`, one entry per name and
+//! version, shared by the sdists that pin it). The previous lock's build pins of the same sdist are
+//! kept while they still fit, as a layer's pins are.
 
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;

@@ -1,11 +1,11 @@
-//! `imglock export --format requirements`: the PyPI packages as a pip requirements file in hash-checking mode, like
-//! `uv export --format requirements-txt`: `name==version` with the locked file's
-//! `--hash=sha256:…`, so `pip install --require-hashes -r FILE` (implied by the hashes) installs
-//! exactly the locked files or fails. A package locked from a URL, or from a git commit (whose
-//! source archive the lock pins), is `name @ URL` with its hash, which pip checks too; a git
-//! one says its repository and commit in a comment. No markers: the lock is for one
-//! interpreter and platform, and every package in it is installed. The indexes are named
-//! (`--index-url`) unless they are PyPI's.
+//! `imglock export --format requirements`: the PyPI packages as a pip requirements file in
+//! hash-checking mode, like `uv export --format requirements-txt`: `name==version` with the locked
+//! file's `--hash=sha256:…`, so `pip install --require-hashes -r FILE` (implied by the hashes)
+//! installs exactly the locked files or fails. A package locked from a URL, or from a git commit
+//! (whose source archive the lock pins), is `name @ URL` with its hash, which pip checks too; a git
+//! one says its repository and commit in a comment. No markers: the lock is for one interpreter and
+//! platform, and every package in it is installed. The indexes are named (`--index-url`) unless
+//! they are PyPI's.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -1,10 +1,10 @@
-//! One ecosystem's part of a resolve, run on a thread of its own beside the others: its resolver
-//! is loaded (its indexes fetched), its layers are resolved in order, each seeing its own
-//! packages of the layers below as fixed, and its artifacts are downloaded, verified and
-//! inspected. Ecosystems never read each other's pins, so every ecosystem's fetches are in
-//! flight at once on the one [`crate::fetch::Fetcher`] (its runtime, client and per-host limits), and each
-//! ecosystem resolves the moment its own metadata is in: a resolve takes about as long as its
-//! slowest ecosystem, not the sum of them.
+//! One ecosystem's part of a resolve, run on a thread of its own beside the others: its resolver is
+//! loaded (its indexes fetched), its layers are resolved in order, each seeing its own packages of
+//! the layers below as fixed, and its artifacts are downloaded, verified and inspected. Ecosystems
+//! never read each other's pins, so every ecosystem's fetches are in flight at once on the one
+//! [`crate::fetch::Fetcher`] (its runtime, client and per-host limits), and each ecosystem resolves
+//! the moment its own metadata is in: a resolve takes about as long as its slowest ecosystem, not
+//! the sum of them.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,11 +1,10 @@
-//! The Python part of the Dockerfile: one `RUN` per layer that writes a requirements file of
-//! exact files with `--hash` lines and installs it with `pip --no-deps --require-hashes`, so pip
-//! installs exactly the lock: no resolution, no index, nothing unpinned; the layer's sdists are
-//! built in the same step from their locked build dependencies ([`sdist_build`]). The environment
-//! is the image's own Python, or the lock's `python-prefix` (a virtualenv, created first when the lock
-//! says so, or a prefix like conda's); pip is told to install into it even where the
-//! distribution marks it as externally managed (PEP 668: Debian 12, Ubuntu 23.04); older pips
-//! ignore the setting.
+//! The Python part of the Dockerfile: one `RUN` per layer that writes a requirements file of exact
+//! files with `--hash` lines and installs it with `pip --no-deps --require-hashes`, so pip installs
+//! exactly the lock: no resolution, no index, nothing unpinned; the layer's sdists are built in the
+//! same step from their locked build dependencies ([`sdist_build`]). The environment is the image's
+//! own Python, or the lock's `python-prefix` (a virtualenv, created first when the lock says so, or
+//! a prefix like conda's); pip is told to install into it even where the distribution marks it as
+//! externally managed (PEP 668: Debian 12, Ubuntu 23.04); older pips ignore the setting.
 
 pub(crate) mod sdist_build;
 
