@@ -293,7 +293,15 @@ fn benches(c: &mut Criterion) {
         );
         summary.push((*name, time));
     }
-    let over_link = conda_over_a_link(&caches, work.path(), conda.path(), &repositories, &url(3));
+    let conda_layer = layers.iter().find(|layer| layer.name == "conda").unwrap();
+    let over_link = conda_over_a_link(
+        &caches,
+        work.path(),
+        conda.path(),
+        &repositories,
+        &url(3),
+        conda_layer,
+    );
     let wall = median(&caches, &mixed);
     // A re-resolve: the cache and the lock of the resolve before.
     let _ = std::fs::remove_file(mixed.with_file_name("imglock.lock"));
@@ -335,24 +343,22 @@ fn benches(c: &mut Criterion) {
         b.iter_custom(|iterations| timed(&over_link.1, iterations))
     });
     group.finish();
-    drop(over_link);
 }
 
-/// The conda layer alone, served from `channels` (`repositories` names it at `conda_url`) over a
-/// link of [`BANDWIDTH`]: its median cold resolve against its bound, printed. The link's server
-/// and the spec, for criterion.
+/// The conda layer `conda` alone, served from `channels` (`repositories` names it at `conda_url`)
+/// over a link of [`BANDWIDTH`]: its median cold resolve against its bound, printed. The link's
+/// server and the spec, for criterion.
 fn conda_over_a_link(
     caches: &ColdCaches,
     work: &Path,
     channels: &Path,
     repositories: &str,
     conda_url: &str,
+    conda: &Layer,
 ) -> (support::Server, PathBuf) {
     let link = support::Server::start(channels);
     link.set_latency(LATENCY);
     link.set_bandwidth(BANDWIDTH);
-    let layers = layers();
-    let conda = layers.iter().find(|layer| layer.name == "conda").unwrap();
     let repositories = repositories.replace(conda_url, &link.url());
     let spec = write_spec(work, "conda-link", &spec(&repositories, &[conda]));
     let time = median(caches, &spec);

@@ -65,11 +65,9 @@ impl ArrivingIndex {
     /// read now. A body it was not told of whole is indexed anew. `None` as for
     /// [`RecordIndex::build`].
     pub(super) fn finish(mut self, json: &[u8]) -> Option<RecordIndex> {
-        if json.len() != self.arrived {
+        // A body past `u32::MAX` bytes is one `build` refuses too.
+        if json.len() != self.arrived || json.len() > u32::MAX as usize {
             return RecordIndex::build(json);
-        }
-        if json.len() > u32::MAX as usize {
-            return None;
         }
         self.reading.read_whole(json, None).ok()?;
         RecordIndex::from_parts(json, vec![self.reading.into_part()])

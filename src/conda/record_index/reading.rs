@@ -258,7 +258,7 @@ impl Reading {
 }
 
 /// Reads the structure of a repodata from one byte on, each value through serde_json.
-pub(super) struct Reader<'j> {
+struct Reader<'j> {
     json: &'j [u8],
     at: usize,
 }

@@ -481,11 +481,7 @@ fn serve_file(
         }
         None => match bandwidth {
             Some(bandwidth) => {
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nETag: {etag}\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
+                send_head_of(stream, 200, Some(&etag), content_type, body.len(), false);
                 send_paced(stream, &body, bandwidth);
             }
             None => respond(stream, 200, Some(&etag), content_type, &body, false),
@@ -545,6 +541,24 @@ fn respond(
     body: &[u8],
     closing: bool,
 ) {
+    let length = if code == 304 { 0 } else { body.len() };
+    send_head_of(stream, code, etag, content_type, length, closing);
+    if code != 304 {
+        let _ = stream.write_all(body);
+    }
+    let _ = stream.flush();
+}
+
+/// The head of an answer `code` with a body of `length` bytes (and `etag`); the connection
+/// stays open for the next request unless `closing`.
+fn send_head_of(
+    stream: &mut TcpStream,
+    code: u16,
+    etag: Option<&str>,
+    content_type: &str,
+    length: usize,
+    closing: bool,
+) {
     let reason = match code {
         200 => "OK",
         304 => "Not Modified",
@@ -553,8 +567,7 @@ fn respond(
         _ => "Error",
     };
     let mut head = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
-        if code == 304 { 0 } else { body.len() }
+        "HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n"
     );
     if closing {
         head.push_str("Connection: close\r\n");
@@ -564,10 +577,6 @@ fn respond(
     }
     head.push_str("\r\n");
     let _ = stream.write_all(head.as_bytes());
-    if code != 304 {
-        let _ = stream.write_all(body);
-    }
-    let _ = stream.flush();
 }
 
 /// The ETag the server gives a body.
