@@ -76,7 +76,13 @@ pub fn fetch_channels(
     let loaded = load_records(indexes.iter().map(|(_, index)| index), names)?;
     for ((channel, index), records) in indexes.iter().zip(loaded) {
         check_records(index, &records, &repositories[*channel])?;
-        channels[*channel].records.extend(records);
+        // A channel's first subdir's records are moved in whole, not one by one.
+        let kept = &mut channels[*channel].records;
+        if kept.is_empty() {
+            *kept = records;
+        } else {
+            kept.extend(records);
+        }
     }
     Ok(channels)
 }
@@ -155,7 +161,7 @@ fn fetch_index(fetcher: &Fetcher, repository: &Repository, subdir: &str) -> Subd
                 .0
         })
         .collect();
-    let what = format!("Fetching conda repodata ({subdir})");
+    let what = progress_label(repository, subdir);
     // Plain JSON is indexed while it arrives; a compressed form once it is whole.
     let arriving_index = |form| match VARIANTS[form] {
         Compression::None => Some(ArrivingIndex::new()),
@@ -195,6 +201,12 @@ fn fetch_index(fetcher: &Fetcher, repository: &Repository, subdir: &str) -> Subd
     }
 }
 
+/// What a subdir's fetch shows as progress: the channel and subdir it is of, so that the
+/// same subdir of two channels is not drawn as two identical lines.
+fn progress_label(repository: &Repository, subdir: &str) -> String {
+    format!("Fetching conda repodata ({}/{subdir})", repository.label)
+}
+
 /// The conda channel a repository is: its URL as the base of the subdirs.
 pub(super) fn conda_channel(repository: &Repository) -> Channel {
     Channel::from_url(ChannelUrl::from(with_slash(&repository.url)))
@@ -218,5 +230,21 @@ mod tests {
         assert_eq!(subdir("linux/amd64").unwrap(), "linux-64");
         assert_eq!(subdir("linux/arm64").unwrap(), "linux-aarch64");
         assert!(subdir("linux/386").is_err());
+    }
+
+    #[test]
+    fn each_channel_s_subdir_has_a_progress_label_of_its_own() {
+        use std::path::Path;
+        let channel = |text: &str| Repository::parse(text, Path::new("/"), Path::new("/")).unwrap();
+        let main = channel("https://repo.anaconda.com/pkgs/main");
+        let forge = channel("https://conda.anaconda.org/conda-forge/");
+        assert_eq!(
+            progress_label(&main, "linux-64"),
+            "Fetching conda repodata (https://repo.anaconda.com/pkgs/main/linux-64)"
+        );
+        assert_ne!(
+            progress_label(&main, "noarch"),
+            progress_label(&forge, "noarch")
+        );
     }
 }
