@@ -11,3 +11,31 @@ pub fn chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// `text` (an error and its causes, as [`chain`] makes it) as an item of a list of errors: its
+/// first line after `  - `, the others (its causes) indented under it, not level with the `-`.
+pub fn list_item(text: &str) -> String {
+    format!("  - {}", text.replace('\n', "\n    "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the download of `a.jar` failed")]
+    struct Download(#[source] std::io::Error);
+
+    #[test]
+    fn a_list_item_s_causes_are_indented_under_it() {
+        let error = Download(std::io::Error::other("connection reset"));
+        assert_eq!(
+            chain(&error),
+            "the download of `a.jar` failed\n  Caused by: connection reset"
+        );
+        assert_eq!(
+            list_item(&chain(&error)),
+            "  - the download of `a.jar` failed\n      Caused by: connection reset"
+        );
+    }
+}

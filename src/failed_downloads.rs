@@ -24,14 +24,14 @@ fn list(failures: &[FailedArtifact]) -> String {
     failures
         .iter()
         .map(|failure| {
-            format!(
-                "  - the {} package `{}` {} (layer `{}`): {}",
+            crate::causes::list_item(&format!(
+                "the {} package `{}` {} (layer `{}`): {}",
                 failure.ecosystem.packages_name(),
                 failure.name,
                 failure.version,
                 failure.layer,
                 crate::causes::chain(&failure.error)
-            )
+            ))
         })
         .collect::<Vec<_>>()
         .join("\n")

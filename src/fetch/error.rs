@@ -203,7 +203,7 @@ pub struct FetchErrors {
 fn list(errors: &[FetchError]) -> String {
     errors
         .iter()
-        .map(|error| format!("  - {}", crate::causes::chain(error)))
+        .map(|error| crate::causes::list_item(&crate::causes::chain(error)))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -301,6 +301,9 @@ fn judge(
             output.status
         )),
         Expect::Fails(_) if lock.is_some() => Err("failed but wrote a lock".to_string()),
+        Expect::Fails(_) if cause_level_with_its_item(&message) => Err(format!(
+            "a cause in a list of errors is not indented under its item:\n{message}"
+        )),
         Expect::Fails(needles) => match std::iter::once(url)
             .chain(needles.iter().copied())
             .find(|needle| !message.contains(needle))
@@ -309,6 +312,16 @@ fn judge(
             None => Ok(()),
         },
     }
+}
+
+/// Whether a `Caused by` line in a list of errors (`  - …` items) is level with the items'
+/// dashes, instead of under its item's text.
+fn cause_level_with_its_item(message: &str) -> bool {
+    let mut in_list = false;
+    message.lines().any(|line| {
+        in_list |= line.starts_with("  - ");
+        in_list && line.starts_with("  Caused by:")
+    })
 }
 
 /// One fault against one target, on servers of its own, in a fresh project; then a clean run
