@@ -1,7 +1,7 @@
 //! `imglock check --format github`: the verdict as GitHub Actions workflow commands, so that a
 //! stale lock shows on the pull request's files: an error per reason, on the spec when the spec
-//! (or a file it copies) changed, else on the lock; a warning per git ref that could not be
-//! asked. The verdict's text follows, for the log.
+//! (or a file it copies) changed, at the changed requirement's line when it is still there, else
+//! on the lock; a warning per git ref that could not be asked. The verdict's text follows, for the log.
 
 use super::CheckReport;
 use super::reasons::{ReasonKind, StaleReason};
@@ -11,14 +11,14 @@ use crate::annotations::{Annotation, Level};
 pub fn annotations(report: &CheckReport) -> String {
     let mut out = String::new();
     for reason in &report.reasons {
-        let file = if is_in_spec(reason) {
-            &report.spec
+        let (file, line) = if is_in_spec(reason) {
+            (&report.spec, reason.line)
         } else {
-            &report.lock
+            (&report.lock, None)
         };
         let message = format!("{}; run `{}`", reason.message, reason.action);
         let error = Annotation::new(Level::Error, "imglock check: stale lock", message)
-            .at(file.display().to_string(), None);
+            .at(file.display().to_string(), line);
         out.push_str(&format!("{error}\n"));
     }
     for unchecked in &report.unchecked_refs {

@@ -107,7 +107,7 @@ fn reasons_of(report: &CheckReport, spec: &Spec, lock: &Lock, changed: bool) -> 
     if changed {
         // An older lock records no parts: compared with none, every part would look added.
         if !lock.spec_parts.is_empty() {
-            reasons = spec_reasons(&spec.parts(), &lock.spec_parts);
+            reasons = spec_reasons(&spec.parts(), &lock.spec_parts, &spec.part_lines());
         }
         reasons.extend(report.changed_files.iter().map(|file| {
             StaleReason::new(

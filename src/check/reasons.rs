@@ -77,6 +77,10 @@ pub struct StaleReason {
     /// What changed: a package, a key, a file (absent for a layer as a whole).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
+    /// The line of the spec the changed part is on, when it is still in the spec and its line
+    /// is known (a requirement's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
     /// The reason in words, one line.
     pub message: String,
     /// The command that makes the lock fresh again.
@@ -91,6 +95,7 @@ impl StaleReason {
             change,
             layer: None,
             item: None,
+            line: None,
             message,
             action: "imglock resolve".into(),
         }
@@ -103,8 +108,13 @@ impl StaleReason {
     }
 }
 
-/// Every difference between the spec's parts `now` and those the lock recorded (`locked`).
-pub fn spec_reasons(now: &SpecParts, locked: &SpecParts) -> Vec<StaleReason> {
+/// Every difference between the spec's parts `now` and those the lock recorded (`locked`), each
+/// at its line of the spec among `lines` (a part's key → its line), if it is there.
+pub fn spec_reasons(
+    now: &SpecParts,
+    locked: &SpecParts,
+    lines: &BTreeMap<String, usize>,
+) -> Vec<StaleReason> {
     let (renames, mut reasons) = layer_reasons(now, locked);
     // The items of a layer added or removed as a whole are not reasons of their own.
     let gone: BTreeSet<&str> = reasons
@@ -126,9 +136,10 @@ pub fn spec_reasons(now: &SpecParts, locked: &SpecParts) -> Vec<StaleReason> {
             (Some(a), Some(b)) if a != b => Change::Changed,
             _ => continue,
         };
-        if let Some(reason) = item_reason(key, change).filter(|r| {
+        if let Some(mut reason) = item_reason(key, change).filter(|r| {
             r.kind == ReasonKind::Layer || !r.layer.as_deref().is_some_and(|l| gone.contains(l))
         }) {
+            reason.line = lines.get(key).copied();
             items.push(reason);
         }
     }
@@ -323,7 +334,7 @@ mod tests {
             ("layer/stats/requirement/cran/b", "2"),
         ]);
         assert_eq!(
-            messages(&spec_reasons(&now, &locked)),
+            messages(&spec_reasons(&now, &locked, &BTreeMap::new())),
             [
                 "layer `r` renamed `stats`",
                 "layer `stats`: cran requirement `b` changed"
@@ -341,7 +352,7 @@ mod tests {
             ("image/base", "y"),
         ]);
         assert_eq!(
-            messages(&spec_reasons(&now, &locked)),
+            messages(&spec_reasons(&now, &locked, &BTreeMap::new())),
             [
                 "layer `new` added",
                 "layer `a` moved from place 1 to 2",

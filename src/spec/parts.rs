@@ -35,14 +35,8 @@ impl Spec {
             parts.insert(format!("layer/{name}"), position.to_string());
             let mut requirements: BTreeMap<String, Vec<&RequirementEntry>> = BTreeMap::new();
             for entry in &layer.requirements {
-                let list = if entry.provided {
-                    format!("{}-provided", entry.kind)
-                } else {
-                    entry.kind.to_string()
-                };
-                let package = requested_name(entry.kind, &entry.text);
                 requirements
-                    .entry(format!("layer/{name}/requirement/{list}/{package}"))
+                    .entry(requirement_key(name, entry))
                     .or_default()
                     .push(entry);
             }
@@ -57,6 +51,31 @@ impl Spec {
         }
         parts
     }
+
+    /// The line of the spec each requirement part starts on (its first entry's, when a package
+    /// is written more than once in a list): where a change to it is shown.
+    pub fn part_lines(&self) -> BTreeMap<String, usize> {
+        let mut lines = BTreeMap::new();
+        for layer in &self.layers {
+            for entry in &layer.requirements {
+                lines
+                    .entry(requirement_key(&layer.name, entry))
+                    .or_insert(entry.location.line);
+            }
+        }
+        lines
+    }
+}
+
+/// The part key of a requirement `entry` of the layer `layer`.
+fn requirement_key(layer: &str, entry: &RequirementEntry) -> String {
+    let list = if entry.provided {
+        format!("{}-provided", entry.kind)
+    } else {
+        entry.kind.to_string()
+    };
+    let package = requested_name(entry.kind, &entry.text);
+    format!("layer/{layer}/requirement/{list}/{package}")
 }
 
 /// The top-level keys of `value`'s JSON object and their values.

@@ -216,10 +216,17 @@ fn check_github_annotates_the_changed_spec() {
     );
     let changed = spec.replace("cran = [\"leafy\"]", "cran = [\"leafy (>= 0.1)\"]");
     assert_ne!(changed, spec);
-    std::fs::write(dir.path().join("imglock.toml"), changed).unwrap();
+    std::fs::write(dir.path().join("imglock.toml"), &changed).unwrap();
     let stale = imglock(dir.path(), &["check", "--format", "github"]);
     assert_eq!(stale.status.code(), Some(1), "{}", stderr(&stale));
-    golden("ci/check.github", &String::from_utf8_lossy(&stale.stdout));
+    // The error is on the changed requirement's line, where the pull request shows it.
+    let leafy = changed.lines().position(|l| l.contains("leafy")).unwrap() + 1;
+    let shown = String::from_utf8_lossy(&stale.stdout);
+    assert!(
+        shown.starts_with(&format!("::error file=imglock.toml,line={leafy},")),
+        "{shown}"
+    );
+    golden("ci/check.github", &shown);
 }
 
 #[test]
