@@ -10,7 +10,6 @@ use url::Url;
 use super::error::CondaError;
 use super::record_index::ArrivingIndex;
 use super::subdir::{Compression, SubdirBody, check_records, index_repodata, load_records};
-use crate::fetch::ReadsArriving;
 use crate::fuzz::{self, Outcome, seeds};
 use crate::repository::Repository;
 
@@ -91,7 +90,10 @@ fn property(input: &[u8]) -> Outcome {
     let _ = index(Compression::Zstd, input, None);
     let _ = index(Compression::Bzip2, input, None);
     let plain = index(Compression::None, input, None);
-    let arrived = index(Compression::None, input, Some(arriving_index(input)));
+    // As it would arrive, in chunks of a size its length chooses (1 to 64 bytes, so that steps
+    // are cut everywhere).
+    let arriving = ArrivingIndex::arrived_in_chunks(input, 1 + input.len() % 64);
+    let arrived = index(Compression::None, input, Some(arriving));
     let zstd = zstd::encode_all(input, 1).map_err(|e| e.to_string())?;
     let compressed = index(Compression::Zstd, &zstd, None);
     if plain.is_ok() != compressed.is_ok() {
@@ -165,15 +167,4 @@ fn fuzz_repodata() {
 #[test]
 fn fuzz_regressions_replay() {
     fuzz::replay("repodata", property);
-}
-
-/// `input` indexed as it would be while it arrived, in chunks of a size its length chooses (1
-/// to 64 bytes, so that steps are cut everywhere).
-fn arriving_index(input: &[u8]) -> ArrivingIndex {
-    let chunk = 1 + input.len() % 64;
-    let mut arriving = ArrivingIndex::new();
-    for end in (chunk..input.len()).step_by(chunk).chain([input.len()]) {
-        arriving.arrived(&input[..end]);
-    }
-    arriving
 }

@@ -64,13 +64,26 @@ impl ArrivingIndex {
     /// The index of `json`, the whole body it was told of as it arrived: what is left of it is
     /// read now. A body it was not told of whole is indexed anew. `None` as for
     /// [`RecordIndex::build`].
-    pub(super) fn finish(mut self, json: &[u8]) -> Option<RecordIndex> {
+    pub(super) fn finish(self, json: &[u8]) -> Option<RecordIndex> {
         // A body past `u32::MAX` bytes is one `build` refuses too.
         if json.len() != self.arrived || json.len() > u32::MAX as usize {
             return RecordIndex::build(json);
         }
-        self.reading.read_whole(json, None).ok()?;
-        RecordIndex::from_parts(json, vec![self.reading.into_part()])
+        let part = read_whole(self.reading, json, None)?;
+        RecordIndex::from_parts(json, vec![part])
+    }
+}
+
+#[cfg(test)]
+impl ArrivingIndex {
+    /// An index made while `json` arrived in chunks of `chunk` bytes.
+    pub(super) fn arrived_in_chunks(json: &[u8], chunk: usize) -> Self {
+        use crate::fetch::ReadsArriving;
+        let mut arriving = Self::new();
+        for end in (chunk..json.len()).step_by(chunk).chain([json.len()]) {
+            arriving.arrived(&json[..end]);
+        }
+        arriving
     }
 }
 

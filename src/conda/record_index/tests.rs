@@ -171,7 +171,7 @@ fn a_repodata_this_index_does_not_read_is_left_to_rattler() {
     for json in unknown {
         assert!(RecordIndex::build(json.as_bytes()).is_none(), "{json}");
         for chunk in [1, 5] {
-            let arrived = arrived_in_chunks(json.as_bytes(), chunk);
+            let arrived = ArrivingIndex::arrived_in_chunks(json.as_bytes(), chunk);
             assert!(arrived.finish(json.as_bytes()).is_none(), "{json}");
         }
         let split = RecordIndex::build_split_at(json.as_bytes(), 0);
@@ -186,15 +186,6 @@ fn a_repodata_this_index_does_not_read_is_left_to_rattler() {
         files(&index, spaced.as_bytes(), RecordMap::Conda, "lib"),
         ["lib-1.0-h0.conda"]
     );
-}
-
-/// An index made while `json` arrived in chunks of `chunk` bytes.
-fn arrived_in_chunks(json: &[u8], chunk: usize) -> ArrivingIndex {
-    let mut arriving = ArrivingIndex::new();
-    for end in (chunk..json.len()).step_by(chunk).chain([json.len()]) {
-        arriving.arrived(&json[..end]);
-    }
-    arriving
 }
 
 #[test]
@@ -212,7 +203,9 @@ fn an_index_made_while_the_bytes_arrive_is_the_index_of_the_whole() {
     let json = json.as_bytes();
     let whole = RecordIndex::build_split_at(json, usize::MAX).unwrap();
     for chunk in [1, 2, 3, 7, 64, 1000, json.len()] {
-        let index = arrived_in_chunks(json, chunk).finish(json).unwrap();
+        let index = ArrivingIndex::arrived_in_chunks(json, chunk)
+            .finish(json)
+            .unwrap();
         assert_eq!(index.maps, whole.maps, "chunks of {chunk}");
         assert_eq!(index.kept, whole.kept, "chunks of {chunk}");
     }
