@@ -14,41 +14,6 @@ pub(crate) fn join_all<T>(threads: Vec<ScopedJoinHandle<'_, T>>) -> Vec<T> {
         .collect()
 }
 
-/// `work` done on each of `items` by as many threads as the machine has cores (the calling
-/// thread one of them), each taking the next item as it finishes one: items that take longest
-/// should come first. The results are in the order of `items`.
-pub(crate) fn map_on_every_core<T: Sync, R: Send>(
-    items: &[T],
-    work: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let next = AtomicUsize::new(0);
-    let worker = || {
-        let mut done = Vec::new();
-        loop {
-            let at = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(at) else {
-                return done;
-            };
-            done.push((at, work(item)));
-        }
-    };
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..cores.min(items.len()))
-            .map(|_| spawn_beside(scope, worker))
-            .collect();
-        let mine = worker();
-        join_all(helpers)
-            .into_iter()
-            .flatten()
-            .chain(mine)
-            .collect()
-    });
-    done.sort_unstable_by_key(|(at, _)| *at);
-    done.into_iter().map(|(_, result)| result).collect()
-}
-
 /// Starts `work` on a thread of `scope` that runs on another core than the calling thread's,
 /// when the process may use another. Left to the kernel, a thread started for a millisecond of
 /// work often waits that long on its starter's busy core before it is moved to an idle one.
@@ -105,37 +70,6 @@ fn set_cores(cores: &libc::cpu_set_t) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_item_is_done_once_and_the_results_keep_the_items_order() {
-        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-        let items: Vec<u64> = (0..1000).collect();
-        let calls = AtomicUsize::new(0);
-        let second_done = AtomicBool::new(false);
-        let several = std::thread::available_parallelism().map_or(1, usize::from) > 1;
-        let squares = map_on_every_core(&items, |&n| {
-            calls.fetch_add(1, Ordering::Relaxed);
-            // With a second thread, the first item ends after the second: the items end out of
-            // their order, on two threads.
-            if n == 0 && several {
-                let started = std::time::Instant::now();
-                while !second_done.load(Ordering::Acquire) {
-                    assert!(
-                        started.elapsed().as_secs() < 30,
-                        "the second item never ran"
-                    );
-                    std::thread::yield_now();
-                }
-            }
-            if n == 1 {
-                second_done.store(true, Ordering::Release);
-            }
-            n * n
-        });
-        assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
-        assert_eq!(calls.into_inner(), items.len());
-        assert!(map_on_every_core(&[] as &[u64], |n| *n).is_empty());
-    }
 
     #[test]
     fn a_thread_kept_off_its_core_runs_on_another_and_may_run_anywhere_again() {

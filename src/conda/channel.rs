@@ -4,8 +4,8 @@
 //! by package name without reading its records ([`record_index`](super::record_index)): plain JSON
 //! while its bytes arrive, a compressed form or one of 64 MiB or more once it is whole (on two
 //! threads when it is large); the records of the requested names and of everything their
-//! dependencies can reach are cut out, and only those are read, by `rattler_repodata_gateway`'s
-//! sparse repodata (as pixi and py-rattler read it), into records with their download URLs
+//! records depend on are cut out a package at a time, and only those are read, by
+//! `rattler_repodata_gateway`'s sparse repodata (as pixi and py-rattler read it), into records with their download URLs
 //! (`repodata_version` 2 `base_url` included). So a resolve against a channel of conda-forge's size
 //! costs what its closure costs, not what the channel weighs. A remote channel's records may only
 //! point at remote URLs ([`Repository::check_named`]).

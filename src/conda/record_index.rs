@@ -1,5 +1,5 @@
 //! A subdir's repodata indexed by package name without reading its records, on two threads,
-//! and the repodata of a request's closure cut out of it.
+//! and the repodata of some of its packages cut out of it.
 //!
 //! - **The index** ([`RecordIndex`]) keeps where each record of `packages` and `packages.conda`
 //!   is, by the package name its file name starts with. A large repodata is read from both
@@ -9,20 +9,14 @@
 //!   A repodata fetched as plain JSON is indexed while its bytes arrive instead
 //!   ([`ArrivingIndex`]), on the thread that receives them: over a real link, slower than the
 //!   reading, the index is ready about when the last byte is.
-//! - **The closure** ([`closure`]) is every package the requested names reach through their
-//!   records' `depends` (and `extra_depends`), in every subdir. Only those records are read.
-//! - **Its repodata** ([`RecordIndex::repodata_of`]) holds those records, and `info`,
-//!   `removed` and `repodata_version` as they were. rattler's sparse reader loads it exactly as
-//!   it would the whole file, so every rule of how records are read stays rattler's.
+//! - **A cut** ([`RecordIndex::repodata_of`]) is the repodata of one package (one the walk of
+//!   [`super::closure_records`] reaches): its records, the files of it listed under `removed`,
+//!   and `info` and `repodata_version` as they were. rattler's sparse reader loads it exactly
+//!   as it would the whole file, so every rule of how records are read stays rattler's.
 //!
 //! A repodata this index does not know is not indexed ([`RecordIndex::build`] answers `None`),
 //! and is read whole by rattler instead, which names its errors: malformed JSON, a `v3` map, a
 //! key spelt with escapes, a key given twice, or a file name without a version and build.
-
-use std::collections::{BTreeMap, HashMap, VecDeque};
-
-use rattler_conda_types::PackageName;
-use serde::Deserialize;
 
 use reading::{Entry, Part, Reading, RecordMap, Span, record_start_near};
 
@@ -106,6 +100,41 @@ pub(super) struct RecordIndex {
     maps: [Vec<Vec<Entry>>; 2],
     /// The top-level values kept whole, by key.
     kept: Vec<(&'static str, Span)>,
+    /// The file names listed under `removed`, by package, once a cut needed them.
+    removed: std::sync::OnceLock<Removed>,
+}
+
+/// The file names a repodata lists under `removed`.
+#[derive(Debug)]
+enum Removed {
+    /// Each name (where its text is) with the package name it starts with, sorted by package.
+    ByPackage(Vec<(Span, Span)>),
+    /// A `removed` that is not a list of plain file names (one spelt with escapes, one without
+    /// two `-`, or no list at all): kept whole in every cut, for rattler to refuse as it would
+    /// in the whole file.
+    Whole,
+}
+
+impl Removed {
+    /// The names of `removed` (where it is in `json`), if it is a list of plain file names.
+    fn read(json: &[u8], removed: Span) -> Self {
+        let Ok(names) = serde_json::from_slice::<Vec<&str>>(&json[removed.range()]) else {
+            return Self::Whole;
+        };
+        let mut by_package = Vec::with_capacity(names.len());
+        for name in names {
+            let start = name.as_ptr() as usize - json.as_ptr() as usize;
+            let Some(package) = reading::package_name(name.as_bytes()) else {
+                return Self::Whole;
+            };
+            by_package.push((
+                Span::of(start, start + package),
+                Span::of(start, start + name.len()),
+            ));
+        }
+        by_package.sort_by(|a, b| json[a.0.range()].cmp(&json[b.0.range()]));
+        Self::ByPackage(by_package)
+    }
 }
 
 impl RecordIndex {
@@ -164,7 +193,11 @@ impl RecordIndex {
                 kept.push((key, span));
             }
         }
-        Some(Self { maps, kept })
+        Some(Self {
+            maps,
+            kept,
+            removed: std::sync::OnceLock::new(),
+        })
     }
 
     /// The names of the packages with records, each once.
@@ -178,6 +211,16 @@ impl RecordIndex {
             .map(|e| String::from_utf8_lossy(&json[e.name.range()]).into_owned())
             .collect();
         names.into_iter().collect()
+    }
+
+    /// How many bytes the records of the package `name` take, in both record maps: 0 when it
+    /// has none.
+    pub(super) fn bytes_of(&self, json: &[u8], name: &str) -> usize {
+        RecordMap::ALL
+            .into_iter()
+            .flat_map(|map| self.records(json, map, name))
+            .map(|(_, record)| record.len())
+            .sum()
     }
 
     /// The records of the package `name` in `map`: their file names and JSON.
@@ -196,30 +239,50 @@ impl RecordIndex {
         })
     }
 
-    /// A repodata of the records of `names` alone, with `info`, `removed` and
-    /// `repodata_version` as they were.
-    pub(super) fn repodata_of(&self, json: &[u8], names: &Closure) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4096);
+    /// A repodata of the records of the package `name` alone, with `info` and
+    /// `repodata_version` as they were and the file names of `removed` that are of `name` (all
+    /// of them when they are not plain names, see [`Removed`]).
+    pub(super) fn repodata_of(&self, json: &[u8], name: &str) -> Vec<u8> {
+        let kept: usize = self.kept.iter().map(|(_, span)| span.range().len()).sum();
+        // A record's file name, quotes and comma are fewer bytes than the record.
+        let mut out = Vec::with_capacity(2 * self.bytes_of(json, name) + kept + 128);
         out.push(b'{');
         for (key, span) in &self.kept {
             push_key(&mut out, key);
-            out.extend_from_slice(&json[span.range()]);
+            let removed = (*key == "removed").then(|| self.removed_of(json, *span));
+            match removed {
+                Some(Removed::ByPackage(names)) => {
+                    let first = names
+                        .partition_point(|(package, _)| &json[package.range()] < name.as_bytes());
+                    let of_name = names[first..]
+                        .iter()
+                        .take_while(|(package, _)| &json[package.range()] == name.as_bytes());
+                    out.push(b'[');
+                    for (at, (_, file)) in of_name.enumerate() {
+                        if at > 0 {
+                            out.push(b',');
+                        }
+                        out.push(b'"');
+                        out.extend_from_slice(&json[file.range()]);
+                        out.push(b'"');
+                    }
+                    out.push(b']');
+                }
+                _ => out.extend_from_slice(&json[span.range()]),
+            }
             out.push(b',');
         }
         for map in RecordMap::ALL {
             push_key(&mut out, map.key());
             out.push(b'{');
-            let mut first = true;
-            for name in names.bytes.keys() {
-                for (file, record) in self.records(json, map, name) {
-                    if !std::mem::take(&mut first) {
-                        out.push(b',');
-                    }
-                    out.push(b'"');
-                    out.extend_from_slice(file);
-                    out.extend_from_slice(b"\":");
-                    out.extend_from_slice(record);
+            for (at, (file, record)) in self.records(json, map, name).enumerate() {
+                if at > 0 {
+                    out.push(b',');
                 }
+                out.push(b'"');
+                out.extend_from_slice(file);
+                out.extend_from_slice(b"\":");
+                out.extend_from_slice(record);
             }
             out.extend_from_slice(b"},");
         }
@@ -227,77 +290,17 @@ impl RecordIndex {
         out.push(b'}');
         out
     }
+
+    /// The file names of `removed` (at `span` in `json`), read the first time a cut needs them.
+    fn removed_of(&self, json: &[u8], span: Span) -> &Removed {
+        self.removed.get_or_init(|| Removed::read(json, span))
+    }
 }
 
 fn push_key(out: &mut Vec<u8>, key: &str) {
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
-}
-
-/// What a record names as its dependencies (the rest of it is left unread).
-#[derive(Deserialize)]
-struct Dependencies<'a> {
-    #[serde(default, borrow)]
-    depends: Vec<std::borrow::Cow<'a, str>>,
-    #[serde(default)]
-    extra_depends: BTreeMap<String, Vec<String>>,
-}
-
-/// The packages some requested names reach ([`closure`]), each with the bytes of its records
-/// in every subdir: how much reading it takes.
-#[derive(Debug)]
-pub(super) struct Closure {
-    bytes: HashMap<String, usize>,
-}
-
-impl Closure {
-    /// Its package names, those with the most to read first (then by name).
-    pub(super) fn heaviest_first(&self) -> Vec<&str> {
-        let mut names: Vec<(&str, usize)> = self
-            .bytes
-            .iter()
-            .map(|(name, bytes)| (name.as_str(), *bytes))
-            .collect();
-        names.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        names.into_iter().map(|(name, _)| name).collect()
-    }
-}
-
-/// The package names `names` reach through the `depends` and `extra_depends` of their records
-/// in every one of `indexes` (each with its JSON), `names` included; `None` when a record's
-/// dependencies do not read (rattler then reads the repodata whole, and names the record).
-pub(super) fn closure<'a>(
-    indexes: impl Iterator<Item = (&'a RecordIndex, &'a [u8])> + Clone,
-    names: &[PackageName],
-) -> Option<Closure> {
-    let mut bytes: HashMap<String, usize> = names
-        .iter()
-        .map(|n| (n.as_normalized().into(), 0))
-        .collect();
-    let mut pending: VecDeque<String> = bytes.keys().cloned().collect();
-    while let Some(name) = pending.pop_front() {
-        let mut read_here = 0;
-        for (index, json) in indexes.clone() {
-            for map in RecordMap::ALL {
-                for (_, record) in index.records(json, map, &name) {
-                    read_here += record.len();
-                    let read: Dependencies = serde_json::from_slice(record).ok()?;
-                    let extra = read.extra_depends.values().flatten().map(String::as_str);
-                    for spec in read.depends.iter().map(|d| d.as_ref()).chain(extra) {
-                        let dependency = PackageName::from_matchspec_str_unchecked(spec);
-                        let dependency: &str = dependency.as_normalized();
-                        if !bytes.contains_key(dependency) {
-                            bytes.insert(dependency.into(), 0);
-                            pending.push_back(dependency.into());
-                        }
-                    }
-                }
-            }
-        }
-        bytes.insert(name, read_here);
-    }
-    Some(Closure { bytes })
 }
 
 mod reading;

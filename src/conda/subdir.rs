@@ -9,7 +9,7 @@ use url::Url;
 
 use super::closure_records;
 use super::error::CondaError;
-use super::record_index::{self, ArrivingIndex, Closure, RecordIndex};
+use super::record_index::{ArrivingIndex, RecordIndex};
 use crate::fetch::{Body, read_capped};
 use crate::repository::Repository;
 
@@ -60,7 +60,8 @@ pub(super) struct SubdirIndex {
 
 /// How a subdir's records are found.
 enum SubdirRecords {
-    /// By imglock's own index: only a request's closure is cut out for rattler to read.
+    /// By imglock's own index: only the packages a request reaches are cut out for rattler to
+    /// read, one at a time.
     ByName(RecordIndex),
     /// By rattler's sparse index of the whole repodata (one that [`RecordIndex`] does not read).
     Whole(SparseRepoData),
@@ -216,7 +217,7 @@ struct HeadInfo {
     base_url: Option<String>,
 }
 
-/// A subdir's records as rattler reads them: the repodata of a request's closure, or the whole.
+/// A subdir's records as rattler reads them: the repodata of one package, or the whole.
 struct Readable<'a> {
     url: &'a Url,
     json: bytes::Bytes,
@@ -240,67 +241,96 @@ impl Sparse<'_> {
 
 /// The records of `names` and of every package their dependencies name, from every index (one
 /// list per index, in order), `.conda` preferred over `.tar.bz2` for the same build. When every
-/// index is imglock's own, the records of the names' closure are cut out of each repodata first
-/// ([`record_index`]), and rattler reads only those, on every core ([`closure_records`]).
+/// index is imglock's own, rattler reads only the records of the packages the walk from `names`
+/// reaches, each cut out of its repodata on its own ([`closure_records`]); else it reads every
+/// repodata whole.
 pub(super) fn load_records<'a>(
     indexes: impl Iterator<Item = &'a SubdirIndex> + Clone,
     names: &[PackageName],
 ) -> Result<Vec<Vec<RepoDataRecord>>, CondaError> {
-    let (readable, closure) = readable(indexes, names)?;
-    let subdirs: Vec<&SparseRepoData> = readable.iter().map(|r| r.sparse.get()).collect();
-    match &closure {
-        Some(closure) => closure_records::load(&subdirs, closure, names),
-        None => SparseRepoData::load_records_recursive(
-            subdirs,
-            names.iter().cloned(),
-            None,
-            PackageFormatSelection::PreferConda,
-        ),
+    let by_name: Option<Vec<ByName<'a>>> = indexes
+        .clone()
+        .map(|index| match &index.records {
+            SubdirRecords::ByName(records) => Some(ByName { index, records }),
+            SubdirRecords::Whole(_) => None,
+        })
+        .collect();
+    if let Some(by_name) = by_name {
+        return closure_records::load(&by_name, names);
     }
+    let readable = indexes.map(whole_readable).collect::<Result<Vec<_>, _>>()?;
+    let subdirs: Vec<&SparseRepoData> = readable.iter().map(|r| r.sparse.get()).collect();
+    SparseRepoData::load_records_recursive(
+        subdirs,
+        names.iter().cloned(),
+        None,
+        PackageFormatSelection::PreferConda,
+    )
     .map_err(|source| unreadable_record(&readable, source))
 }
 
-/// Every index as rattler reads it for `names`, and their closure: the repodata of the closure
-/// when every index is imglock's own and every record on the way names its dependencies
-/// readably, else the whole repodata (and no closure).
-fn readable<'a>(
-    indexes: impl Iterator<Item = &'a SubdirIndex> + Clone,
-    names: &[PackageName],
-) -> Result<(Vec<Readable<'a>>, Option<Closure>), CondaError> {
-    let by_name = indexes.clone().map(|index| match &index.records {
-        SubdirRecords::ByName(by_name) => Some((by_name, &index.json[..])),
-        SubdirRecords::Whole(_) => None,
-    });
-    let closure = by_name
-        .collect::<Option<Vec<_>>>()
-        .and_then(|by_name| record_index::closure(by_name.into_iter(), names));
-    let readable = indexes
-        .map(|index| {
-            let not_repodata = |source| CondaError::NotRepodata {
-                url: index.url.to_string(),
-                source,
-            };
-            let (json, sparse) = match (&index.records, &closure) {
-                (SubdirRecords::ByName(by_name), Some(closure)) => {
-                    let json = bytes::Bytes::from(by_name.repodata_of(&index.json, closure));
-                    let sparse =
-                        sparse_of(&index.channel, &index.subdir, &json).map_err(not_repodata)?;
-                    (json, Sparse::Owned(sparse))
-                }
-                (SubdirRecords::ByName(_), None) => {
-                    let sparse = index.whole_sparse().map_err(not_repodata)?;
-                    (index.json.clone(), Sparse::Owned(sparse))
-                }
-                (SubdirRecords::Whole(sparse), _) => (index.json.clone(), Sparse::Shared(sparse)),
-            };
-            Ok(Readable {
-                url: &index.url,
-                json,
-                sparse,
-            })
-        })
-        .collect::<Result<_, CondaError>>()?;
-    Ok((readable, closure))
+/// `index` as rattler reads it whole.
+fn whole_readable(index: &SubdirIndex) -> Result<Readable<'_>, CondaError> {
+    let sparse = match &index.records {
+        SubdirRecords::ByName(_) => Sparse::Owned(
+            index
+                .whole_sparse()
+                .map_err(|source| not_repodata(index, source))?,
+        ),
+        SubdirRecords::Whole(sparse) => Sparse::Shared(sparse),
+    };
+    Ok(Readable {
+        url: &index.url,
+        json: index.json.clone(),
+        sparse,
+    })
+}
+
+fn not_repodata(index: &SubdirIndex, source: serde_json::Error) -> CondaError {
+    CondaError::NotRepodata {
+        url: index.url.to_string(),
+        source,
+    }
+}
+
+/// A subdir imglock indexed, read by rattler a level of packages at a time.
+struct ByName<'a> {
+    index: &'a SubdirIndex,
+    records: &'a RecordIndex,
+}
+
+impl ByName<'_> {
+    /// The repodata of the records of the package `name` here, and rattler's reader over it.
+    fn cut_of(&self, name: &str) -> Result<(bytes::Bytes, SparseRepoData), CondaError> {
+        let index = self.index;
+        let json = bytes::Bytes::from(self.records.repodata_of(&index.json, name));
+        let sparse = sparse_of(&index.channel, &index.subdir, &json)
+            .map_err(|source| not_repodata(index, source))?;
+        Ok((json, sparse))
+    }
+}
+
+impl closure_records::Packages for ByName<'_> {
+    fn bytes_of(&self, name: &str) -> usize {
+        self.records.bytes_of(&self.index.json, name)
+    }
+
+    fn cut(&self, name: &str) -> Result<SparseRepoData, CondaError> {
+        self.cut_of(name).map(|(_, sparse)| sparse)
+    }
+
+    fn unreadable(&self, name: &str, source: std::io::Error) -> CondaError {
+        let (json, sparse) = match self.cut_of(name) {
+            Ok(cut) => cut,
+            Err(error) => return error,
+        };
+        let readable = Readable {
+            url: &self.index.url,
+            json,
+            sparse: Sparse::Owned(sparse),
+        };
+        unreadable_record(std::slice::from_ref(&readable), source)
+    }
 }
 
 /// The error for a record of `readable` that did not read (`source`): the repodata and package

@@ -17,7 +17,7 @@ pub(super) struct Span {
 }
 
 impl Span {
-    fn of(start: usize, end: usize) -> Self {
+    pub(super) fn of(start: usize, end: usize) -> Self {
         // The repodata is at most 2 GiB (`MAX_REPODATA`), so every offset fits.
         Self {
             start: start as u32,
@@ -58,7 +58,8 @@ impl RecordMap {
     }
 }
 
-/// The top-level values kept whole in a closure's repodata.
+/// The top-level values a cut keeps (`removed` only a package's part of it, see
+/// [`super::RecordIndex::repodata_of`]).
 const KEPT: [&str; 3] = ["info", "removed", "repodata_version"];
 
 /// Why a repodata is left to rattler: it is not one this index reads.
@@ -401,7 +402,7 @@ impl<'j> Reader<'j> {
 /// The length of the package name that starts the file name `file`: all of it before its
 /// last two `-` (`numpy-1.26.4-py312h0_0.conda` → `numpy`), as rattler reads it; `None`
 /// without two.
-fn package_name(file: &[u8]) -> Option<usize> {
+pub(super) fn package_name(file: &[u8]) -> Option<usize> {
     let last = memchr::memrchr(b'-', file)?;
     memchr::memrchr(b'-', &file[..last])
 }

@@ -39,12 +39,6 @@ fn files(index: &RecordIndex, json: &[u8], map: RecordMap, name: &str) -> Vec<St
     files
 }
 
-fn names(list: &[&str]) -> Vec<PackageName> {
-    list.iter()
-        .map(|n| PackageName::try_from(*n).unwrap())
-        .collect()
-}
-
 #[test]
 fn records_are_found_by_the_package_name_their_file_name_starts_with() {
     let json = format!(
@@ -71,38 +65,41 @@ fn records_are_found_by_the_package_name_their_file_name_starts_with() {
 }
 
 #[test]
-fn the_closure_follows_depends_and_extra_depends_and_its_repodata_keeps_the_rest() {
+fn a_cut_holds_one_package_s_records_and_removed_files_and_the_rest_whole() {
     let json = format!(
-        r#"{{"info":{{"subdir":"linux-64","base_url":"https://mirror.example/"}},"packages.conda":{{"app-1.0-h0.conda":{},"lib-1.0-h0.conda":{},"opt-1.0-h0.conda":{},"other-1.0-h0.conda":{}}},"removed":["lib-0.1-h0.conda"],"repodata_version":2}}"#,
-        record("app", "h0", r#""lib >=1""#).replace(
-            r#""build_number":0"#,
-            r#""build_number":0,"extra_depends":{"gui":["opt"]}"#
-        ),
-        record("lib", "h0", ""),
-        record("opt", "h0", "").replace(
-            r#""build_number":0"#,
-            r#""build_number":0,"license":"a licence long enough to make the largest record""#
-        ),
-        record("other", "h0", r#""app""#)
+        r#"{{"info":{{"subdir":"linux-64","base_url":"https://mirror.example/"}},"packages":{{"app-0.9-h0.tar.bz2":{}}},"packages.conda":{{"app-1.0-h0.conda":{},"app-extra-1.0-h0.conda":{},"lib-1.0-h0.conda":{}}},"removed":["lib-0.1-h0.conda","app-0.1-h0.conda","app-extra-0.1-h0.conda"],"repodata_version":2}}"#,
+        record("app", "h0", ""),
+        record("app", "h0", r#""lib >=1""#),
+        record("app-extra", "h0", ""),
+        record("lib", "h0", "")
     );
     let index = RecordIndex::build(json.as_bytes()).unwrap();
-    let closure = closure(std::iter::once((&index, json.as_bytes())), &names(&["app"])).unwrap();
-    // By the size of their records: `opt`'s long licence, then `app`'s dependencies, then `lib`;
-    // `other` is not reached.
-    assert_eq!(closure.heaviest_first(), ["opt", "app", "lib"]);
+    let app = record("app", "h0", "").len() + record("app", "h0", r#""lib >=1""#).len();
+    assert_eq!(index.bytes_of(json.as_bytes(), "app"), app);
+    assert_eq!(index.bytes_of(json.as_bytes(), "absent"), 0);
     let cut: serde_json::Value =
-        serde_json::from_slice(&index.repodata_of(json.as_bytes(), &closure)).unwrap();
+        serde_json::from_slice(&index.repodata_of(json.as_bytes(), "app")).unwrap();
     let whole: serde_json::Value = serde_json::from_str(&json).unwrap();
-    for kept in ["info", "removed", "repodata_version"] {
+    for kept in ["info", "repodata_version"] {
         assert_eq!(cut[kept], whole[kept], "{kept}");
     }
-    let mut files: Vec<&String> = cut["packages.conda"].as_object().unwrap().keys().collect();
-    files.sort();
+    // Only `app`'s removed file, not `app-extra`'s, whose name it starts.
+    assert_eq!(cut["removed"], serde_json::json!(["app-0.1-h0.conda"]));
     assert_eq!(
-        files,
-        ["app-1.0-h0.conda", "lib-1.0-h0.conda", "opt-1.0-h0.conda"]
+        cut["packages"],
+        serde_json::json!({"app-0.9-h0.tar.bz2": whole["packages"]["app-0.9-h0.tar.bz2"]})
     );
-    assert_eq!(cut["packages"], serde_json::json!({}));
+    assert_eq!(
+        cut["packages.conda"],
+        serde_json::json!({"app-1.0-h0.conda": whole["packages.conda"]["app-1.0-h0.conda"]})
+    );
+    // A removed file rattler does not read keeps the whole list in every cut, for rattler to
+    // refuse it as it would in the whole file.
+    let escaped = json.replace(r#""lib-0.1-h0.conda""#, r#""lib-0.1-h0\u002econda""#);
+    let index = RecordIndex::build(escaped.as_bytes()).unwrap();
+    let cut: serde_json::Value =
+        serde_json::from_slice(&index.repodata_of(escaped.as_bytes(), "app")).unwrap();
+    assert_eq!(cut["removed"].as_array().unwrap().len(), 3);
 }
 
 #[test]
