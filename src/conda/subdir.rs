@@ -1,7 +1,7 @@
 //! One subdir's repodata once fetched: decompressed (up to a limit), its `base_url` checked,
-//! indexed by package name ([`record_index`], or rattler's sparse index for a repodata that one
-//! does not read), and the records of a request's closure loaded from it by rattler, each
-//! checked for what it puts in its URL and lock entry.
+//! indexed by package name ([`record_index`](super::record_index), or rattler's sparse index
+//! for a repodata that one does not read), and the records of a request's closure loaded from
+//! it by rattler, each checked for what it puts in its URL and lock entry.
 
 use rattler_conda_types::{Channel, PackageName, RepoDataRecord};
 use rattler_repodata_gateway::sparse::{PackageFormatSelection, SparseRepoData};
