@@ -1,6 +1,6 @@
 //! The records of a request's closure, read by rattler on every core: each package's records
-//! in a subdir are cut out of its repodata ([`Packages::cut`]) and parsed as soon as a record
-//! parsed before names the package, so the cores never wait for a level of the walk to end.
+//! in a subdir are read on their own ([`Packages::load`]) as soon as a record read before
+//! names the package, so the cores never wait for a level of the walk to end.
 //! Then the packages are walked from the requested names, as rattler's own
 //! `SparseRepoData::load_records_recursive` walks them (breadth first, each name once, every
 //! subdir in order for each), so the same records come out in the same order. Only the
@@ -11,12 +11,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Condvar, Mutex};
 
 use rattler_conda_types::{PackageName, RepoDataRecord};
-use rattler_repodata_gateway::sparse::{PackageFormatSelection, SparseRepoData};
 
 use super::error::CondaError;
-
-/// Which of a build's files is read: `.conda` where there is one, as conda does.
-const FORMATS: PackageFormatSelection = PackageFormatSelection::PreferConda;
 
 /// The most threads that read packages: a closure has a few hundred packages at most, and
 /// more threads would mostly wait for each other's turn at the queue.
@@ -26,11 +22,9 @@ const MOST_THREADS: usize = 8;
 pub(super) trait Packages: Sync {
     /// How many bytes the records of the package `name` take here: 0 when it has none.
     fn bytes_of(&self, name: &str) -> usize;
-    /// rattler's reader over the records of the package `name` here.
-    fn cut(&self, name: &str) -> Result<SparseRepoData, CondaError>;
-    /// The error for a record of the package `name` here that rattler could not read
-    /// (`source`).
-    fn unreadable(&self, name: &str, source: std::io::Error) -> CondaError;
+    /// The records of the package `name` here, as rattler reads them (`.conda` preferred
+    /// over `.tar.bz2` for the same build).
+    fn load(&self, name: &PackageName) -> Result<Vec<RepoDataRecord>, CondaError>;
 }
 
 /// One package's records in one subdir, and the packages they depend on: each once, in the
@@ -43,10 +37,7 @@ struct Package {
 
 impl Package {
     fn read(subdir: &impl Packages, name: &PackageName) -> Result<Self, CondaError> {
-        let cut = subdir.cut(name.as_normalized())?;
-        let records = cut
-            .load_records(name, FORMATS)
-            .map_err(|source| subdir.unreadable(name.as_normalized(), source))?;
+        let records = subdir.load(name)?;
         let mut depends_on: Vec<PackageName> = Vec::new();
         // Many builds of a package name the same dependency the same way: each is read once.
         let mut followed: HashSet<&str> = HashSet::new();

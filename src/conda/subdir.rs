@@ -18,6 +18,9 @@ use crate::repository::Repository;
 /// past it is refused as it decompresses.
 pub(super) const MAX_REPODATA: u64 = 2 << 30;
 
+/// Which of a build's files is read: `.conda` where there is one, as conda does.
+const FORMATS: PackageFormatSelection = PackageFormatSelection::PreferConda;
+
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Compression {
     Zstd,
@@ -260,13 +263,8 @@ pub(super) fn load_records<'a>(
     }
     let readable = indexes.map(whole_readable).collect::<Result<Vec<_>, _>>()?;
     let subdirs: Vec<&SparseRepoData> = readable.iter().map(|r| r.sparse.get()).collect();
-    SparseRepoData::load_records_recursive(
-        subdirs,
-        names.iter().cloned(),
-        None,
-        PackageFormatSelection::PreferConda,
-    )
-    .map_err(|source| unreadable_record(&readable, source))
+    SparseRepoData::load_records_recursive(subdirs, names.iter().cloned(), None, FORMATS)
+        .map_err(|source| unreadable_record(&readable, source))
 }
 
 /// `index` as rattler reads it whole.
@@ -293,20 +291,24 @@ fn not_repodata(index: &SubdirIndex, source: serde_json::Error) -> CondaError {
     }
 }
 
-/// A subdir imglock indexed, read by rattler a level of packages at a time.
+/// A subdir imglock indexed, read by rattler a package at a time.
 struct ByName<'a> {
     index: &'a SubdirIndex,
     records: &'a RecordIndex,
 }
 
 impl ByName<'_> {
-    /// The repodata of the records of the package `name` here, and rattler's reader over it.
-    fn cut_of(&self, name: &str) -> Result<(bytes::Bytes, SparseRepoData), CondaError> {
+    /// The repodata of the records of the package `name` here, as rattler reads it.
+    fn cut_of(&self, name: &str) -> Result<Readable<'_>, CondaError> {
         let index = self.index;
         let json = bytes::Bytes::from(self.records.repodata_of(&index.json, name));
         let sparse = sparse_of(&index.channel, &index.subdir, &json)
             .map_err(|source| not_repodata(index, source))?;
-        Ok((json, sparse))
+        Ok(Readable {
+            url: &index.url,
+            json,
+            sparse: Sparse::Owned(sparse),
+        })
     }
 }
 
@@ -315,21 +317,15 @@ impl closure_records::Packages for ByName<'_> {
         self.records.bytes_of(&self.index.json, name)
     }
 
-    fn cut(&self, name: &str) -> Result<SparseRepoData, CondaError> {
-        self.cut_of(name).map(|(_, sparse)| sparse)
-    }
-
-    fn unreadable(&self, name: &str, source: std::io::Error) -> CondaError {
-        let (json, sparse) = match self.cut_of(name) {
-            Ok(cut) => cut,
-            Err(error) => return error,
-        };
-        let readable = Readable {
-            url: &self.index.url,
-            json,
-            sparse: Sparse::Owned(sparse),
-        };
-        unreadable_record(std::slice::from_ref(&readable), source)
+    /// Reads the package's cut ([`RecordIndex::repodata_of`]); a record that does not read is
+    /// named from that cut.
+    fn load(&self, name: &PackageName) -> Result<Vec<RepoDataRecord>, CondaError> {
+        let readable = self.cut_of(name.as_normalized())?;
+        readable
+            .sparse
+            .get()
+            .load_records(name, FORMATS)
+            .map_err(|source| unreadable_record(std::slice::from_ref(&readable), source))
     }
 }
 
